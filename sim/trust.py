@@ -1,0 +1,56 @@
+"""Trust: beta reputation with forgetting (Josang & Ismail 2002), asymmetric evidence.
+
+Each consumer i holds, for each brand b, positive evidence r and negative evidence s. Trust is the
+expected value of a beta distribution with base rate a (``prior``) and prior weight W:
+
+    t = (r + a W) / (r + s + W)                                             (ODD 7.7, eq. T1)
+
+so trust stays in [0, 1] by construction. Evidence arrives during the day from purchases,
+personalization, outreach, consent requests, word of mouth and incidents; negative evidence is
+multiplied by ``negative_weight`` >= 1 (slow to build, fast to fall; Slovic 1993). Once a day all
+evidence is discounted by the forgetting factor lambda = 0.5 ** (1 / half_life_days):
+
+    r <- lambda r,   s <- lambda s                                          (ODD 7.7, eq. T2)
+
+so trust drifts back toward the base rate when nothing happens (slowly forgetting).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(inline="always", cache=True)
+def trust_of(r, s, prior, weight):
+    """Beta-reputation trust (eq. T1)."""
+    return (r + prior * weight) / (r + s + weight)
+
+
+@nb.njit(inline="always", cache=True)
+def add_positive(pop, i, b, amount):
+    """Add positive evidence ``amount`` >= 0 to consumer i's view of brand b."""
+    pop.r[i, b] += np.float32(amount)
+
+
+@nb.njit(inline="always", cache=True)
+def add_negative(pop, par, i, b, amount):
+    """Add negative evidence ``amount`` >= 0, weighted by the asymmetry (``negative_weight``)."""
+    pop.s[i, b] += np.float32(par.negative_weight * amount)
+
+
+@nb.njit(cache=True)
+def forget(pop, par):
+    """Discount all evidence by the daily forgetting factor (eq. T2)."""
+    decay = np.float32(par.decay)
+    r = pop.r.ravel()
+    s = pop.s.ravel()
+    for k in range(r.size):
+        r[k] *= decay
+        s[k] *= decay
+
+
+def trust_matrix(pop, par) -> np.ndarray:
+    """Trust of every consumer in every brand, (N, B) float32 (vectorised, for analysis)."""
+    w = np.float32(par.prior_weight)
+    return (pop.r + np.float32(par.prior) * w) / (pop.r + pop.s + w)
