@@ -1,0 +1,155 @@
+"""Running scenarios: one replication, many replications, and the result object.
+
+``run(scenario, replications=R, seed=S)`` runs replication k = 0..R-1 with seed
+``replication_seed(S, k)`` (the same for every scenario, so comparisons share random numbers) and
+returns a `RunResult` whose ``.timeseries`` is the tidy table
+``scenario, replication, day, brand, channel, metric, value``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .loading import load_scenario
+from .model import TrustModel
+from .scenario import Scenario
+from .streams import replication_seed
+
+SUMMARY_WINDOW_DAYS = 30
+
+
+def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
+    """A validated scenario from a `Scenario` or a file path, with simulation overrides applied."""
+    if isinstance(scenario, Scenario):
+        return scenario.with_overrides(**overrides)
+    return load_scenario(scenario, **overrides)
+
+
+def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None,
+             on_day: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Run one replication of ``scenario`` and return its tidy daily table.
+
+    The replication's own seed is ``replication_seed(seed, replication)``, where ``seed`` defaults
+    to ``scenario.simulation.seed``.
+    """
+    base = scenario.simulation.seed if seed is None else int(seed)
+    model = TrustModel(scenario, seed=replication_seed(base, replication), replication=replication)
+    while model.running:
+        model.step()
+        if on_day is not None:
+            on_day(model.day)
+    return model.timeseries()
+
+
+def simulate_task(task: tuple[dict, int, int]) -> pd.DataFrame:
+    """Picklable entry point for executors: ``(scenario as JSON dict, replication, seed)``."""
+    data, replication, seed = task
+    return simulate(Scenario.model_validate(data), replication, seed)
+
+
+def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
+    """Per scenario, brand, channel and metric: the mean over the last ``window`` days of each
+    replication, then the mean over replications with a 95% t interval (NaN width for one run)."""
+    last_day = timeseries.groupby("scenario", observed=True)["day"].transform("max")
+    tail = timeseries[timeseries["day"] > last_day - window]
+    keys = ["scenario", "brand", "channel", "metric"]
+    per_rep = tail.groupby([*keys, "replication"], observed=True)["value"].mean().reset_index()
+    g = per_rep.groupby(keys, observed=True)["value"]
+    out = g.agg(mean="mean", sd="std", replications="count").reset_index()
+    tcrit = stats.t.ppf(0.975, np.maximum(out["replications"] - 1, 1))
+    half = np.where(out["replications"] > 1, tcrit * out["sd"] / np.sqrt(out["replications"]),
+                    np.nan)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    out["window_days"] = window
+    return out
+
+
+class RunResult:
+    """The outcome of ``run``: the tidy time series plus provenance, with summaries and charts.
+
+    Attributes:
+        timeseries: tidy DataFrame ``scenario, replication, day, brand, channel, metric, value``.
+        scenarios: the validated scenarios, by name.
+        manifest: provenance (scenario hashes, seeds, versions, command).
+    """
+
+    def __init__(self, timeseries: pd.DataFrame, scenarios: dict[str, Scenario],
+                 manifest: dict[str, Any]):
+        self.timeseries = timeseries
+        self.scenarios = scenarios
+        self.manifest = manifest
+
+    def summary(self, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
+        """Horizon summary (see `summarise`)."""
+        return summarise(self.timeseries, window)
+
+    def metric(self, name: str, brand: str | None = None, channel: str = "all") -> pd.DataFrame:
+        """Rows of one metric (optionally one brand), channel ``all`` by default."""
+        ts = self.timeseries
+        sel = (ts["metric"] == name) & (ts["channel"] == channel)
+        if brand is not None:
+            sel &= ts["brand"] == brand
+        return ts[sel]
+
+    def __repr__(self) -> str:
+        names = ", ".join(self.scenarios)
+        reps = self.timeseries["replication"].nunique()
+        return f"RunResult(scenarios=[{names}], replications={reps}, rows={len(self.timeseries)})"
+
+
+def run(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
+        replications: int | None = None, seed: int | None = None, days: int | None = None,
+        consumers: int | None = None, progress: bool = False,
+        map_tasks: Callable[[Callable, Iterable], Iterable] | None = None) -> RunResult:
+    """Run one or more scenarios for ``replications`` replications each.
+
+    Args:
+        scenarios: a `Scenario`, a path to a TOML file, or a list of them.
+        replications, seed, days, consumers: override the scenario's [simulation] values.
+        progress: show a progress bar.
+        map_tasks: an ordered ``map(fn, tasks)`` to run the replications elsewhere (a process pool
+            or a Dask client); the default runs them here, one after another.
+    """
+    if isinstance(scenarios, (Scenario, str, Path)):
+        scenarios = [scenarios]
+    resolved = [resolve(s, days=days, consumers=consumers, replications=replications, seed=seed)
+                for s in scenarios]
+    by_name: dict[str, Scenario] = {}
+    for s in resolved:
+        if s.name in by_name:
+            raise ValueError(f"two scenarios are named {s.name!r}; names must be unique in a run")
+        by_name[s.name] = s
+    tasks = [(s.model_dump(mode="json"), k, s.simulation.seed)
+             for s in resolved for k in range(s.simulation.replications)]
+    frames = _run_tasks(tasks, progress, map_tasks)
+    ts = pd.concat(frames, ignore_index=True)
+    for col in ("scenario", "brand", "channel", "metric"):
+        ts[col] = ts[col].astype("category")
+    from .storage import provenance
+
+    manifest = provenance(
+        scenarios={s.name: {"hash": s.content_hash(), "seed": s.simulation.seed,
+                            "replications": s.simulation.replications,
+                            "replication_seeds": [replication_seed(s.simulation.seed, k)
+                                                  for k in range(s.simulation.replications)],
+                            "days": s.simulation.days, "consumers": s.simulation.consumers}
+                   for s in resolved})
+    return RunResult(ts, by_name, manifest)
+
+
+def _run_tasks(tasks, progress, map_tasks):
+    if map_tasks is None:
+        map_tasks = map
+    results = map_tasks(simulate_task, tasks)
+    if progress:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(tasks), unit="run", desc="replications")
+    return list(results)
