@@ -10,15 +10,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .catalogue import COVERT_MASK, DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
+from .catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
 from .scenario import Scenario
 
 # Data types consented to in the terms of service at sign-up (non-readers accept them unread).
 BUNDLED_MASK = DATA_BIT["contact"] | DATA_BIT["purchase_history"]
-# Data whose use in personalization can feel "creepy" when not explained: covert or sensitive.
-SENSITIVE_MASK = COVERT_MASK | sum(
-    DATA_BIT[d] for d, s in zip(DATA_TYPES, SENSITIVITY, strict=True) if s >= 0.7
-)
+# Data whose use in personalization can feel "creepy" when not explained: sensitivity >= 0.7
+# (cross-site tracking, location, in-store cameras; Accenture 2018: location-triggered notices
+# "creepy" for 41%).
+SENSITIVE_MASK = sum(DATA_BIT[d] for d, s in zip(DATA_TYPES, SENSITIVITY, strict=True) if s >= 0.7)
 COMPENSATION_CODE = {"none": 0, "voucher": 1, "credit_monitoring": 2}
 
 

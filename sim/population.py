@@ -108,11 +108,11 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     segment = rng.choice(3, size=n, p=shares / shares.sum()).astype(np.int8)
     mean = SEGMENT_CONCERN[segment]
     concern = rng.beta(mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION)
-    a = max(spec.digital_affinity, 1e-3) * 4.0
-    b = max(1.0 - spec.digital_affinity, 1e-3) * 4.0
+    a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration
+    b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
     affinity = rng.beta(a, b, size=n)
     reads_terms = rng.random(n) < spec.literacy
-    need_rate = rng.gamma(2.0, spec.need_rate / 2.0, size=n)
+    need_rate = rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n)
 
     t = scenario.trust
     t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=(n, n_brands)) if 0 < t.initial < 1 \

@@ -70,7 +70,9 @@ class PopulationSpec(Section):
     fundamentalist: float = P(0.26, "share", "Harris/Westin privacy segments: 26% fundamentalists.", ge=0.0, le=1.0)
     pragmatist: float = P(0.64, "share", "Harris/Westin privacy segments: 64% pragmatists.", ge=0.0, le=1.0)
     unconcerned: float = P(0.10, "share", "Harris/Westin privacy segments: 10% unconcerned.", ge=0.0, le=1.0)
-    digital_affinity: float = P(0.55, "level", "Mean propensity to use digital channels (Beta-distributed across consumers). Set so that the emergent channel mix lands near HBR 2017 (73/20/7).", ge=0.0, le=1.0)
+    digital_affinity: float = P(0.35, "level", "Mean propensity to use digital channels (Beta-distributed across consumers). Hand-tuned (not fitted) with affinity_concentration so that the emergent channel mix of the baseline lands near HBR 2017 (73/20/7); see `omnitrust evidence`.", ge=0.0, le=1.0)
+    affinity_concentration: float = P(1.2, "Beta concentration", "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Chosen so the emergent channel mix approaches HBR 2017 (see `omnitrust evidence`).", gt=0.0, le=100.0)
+    need_shape: float = P(1.0, "gamma shape", "Heterogeneity of the need rate across consumers (gamma shape; 1 = exponential: many occasional shoppers, a few frequent ones). Assumption.", gt=0.0, le=100.0)
     literacy: float = P(0.26, "share", "Share who read privacy terms before consenting: 74% skip them (Obar & Oeldorf-Hirsch 2020).", ge=0.0, le=1.0)
     need_rate: float = P(0.033, "journeys per consumer-day", "About one shopping journey a month in the sector (assumption, retail apparel/electronics); gamma-distributed across consumers.", ge=0.0, le=1.0)
     social_degree: int = P(8, "ties", "Mean number of social ties in a Watts-Strogatz small world (Dunbar's inner circles are 5-15).", ge=0, le=100)
@@ -131,7 +133,7 @@ class Consent(Section):
     concern_effect: float = P(3.0, "log-odds per unit concern x sensitivity", "Privacy concern times data sensitivity lowers consent.", ge=0.0, le=50.0)
     unread_bonus: float = P(1.5, "log-odds", "Consumers who do not read terms click 'accept' more easily (74% skip; Obar & Oeldorf-Hirsch).", ge=0.0, le=20.0)
     revoke_rate: float = P(0.02, "per day", "Daily chance that a consumer below the churn threshold revokes consents and unsubscribes.", ge=0.0, le=1.0)
-    creepy_rate: float = P(0.01, "per personalised touch", "Chance per touch that a concerned consumer notices covert or sensitive data being used when not explained; Accenture 2018: 27% felt a firm too intrusive over a year.", ge=0.0, le=1.0)
+    creepy_rate: float = P(0.06, "per personalised touch", "Chance per touch that a concerned consumer notices covert or sensitive data being used when not explained; Accenture 2018: 27% felt a firm too intrusive over a year.", ge=0.0, le=1.0)
 
 
 class Outreach(Section):
@@ -161,7 +163,7 @@ class Incidents(Section):
     takeover_probability: float = P(0.1, "probability", "Chance an exposed social-login credential leads to account takeover (assumption).", ge=0.0, le=1.0)
     attribution_notified: float = P(0.8, "probability", "Chance a notified consumer blames the right brand for harm.", ge=0.0, le=1.0)
     attribution_unnotified: float = P(0.2, "probability", "Chance an unnotified consumer blames the right brand; otherwise the whole sector.", ge=0.0, le=1.0)
-    disclosure_evidence: float = P(2.5, "evidence units", "Negative evidence when an exposed consumer is notified (before asymmetry weight and softening).", ge=0.0, le=100.0)
+    disclosure_evidence: float = P(0.35, "evidence units", "Negative evidence when an exposed consumer is notified (before asymmetry weight and softening). Hand-tuned (one-dimensional search, not a fit) so that about 11% of exposed customers stop dealing with the brand within a year (RAND RR-1187); see `omnitrust evidence`.", ge=0.0, le=100.0)
     news_evidence: float = P(0.6, "evidence units", "Negative evidence for a consumer who hears of the breach but was not exposed.", ge=0.0, le=100.0)
     harm_evidence: float = P(3.0, "evidence units", "Negative evidence from suffering fraud or takeover.", ge=0.0, le=100.0)
     media_leak_rate: float = P(0.02, "per day", "Daily chance that an undisclosed breach reaches the media before notification.", ge=0.0, le=1.0)
