@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .loading import load_scenario
 from .model import TrustModel
 from .scenario import Scenario
 from .streams import replication_seed
@@ -28,6 +27,8 @@ def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
     """A validated scenario from a `Scenario` or a file path, with simulation overrides applied."""
     if isinstance(scenario, Scenario):
         return scenario.with_overrides(**overrides)
+    from .loading import load_scenario
+
     return load_scenario(scenario, **overrides)
 
 

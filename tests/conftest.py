@@ -1,0 +1,39 @@
+"""Shared fixtures: small versions of the bundled baseline scenario, built as plain data."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def baseline_data(consumers: int = 4000, days: int = 365, replications: int = 2) -> dict:
+    """The bundled baseline scenario as a dict, resized."""
+    data = tomllib.loads((SCENARIOS / "baseline.toml").read_text())
+    data["simulation"].update(consumers=consumers, days=days, replications=replications)
+    return data
+
+
+def brand(data: dict, name: str) -> dict:
+    """The brand entry called ``name`` of a scenario dict."""
+    return next(b for b in data["brands"] if b["name"] == name)
+
+
+def variant(data: dict, name: str, **policy) -> Scenario:
+    """A copy of ``data`` named ``name`` with Aurora's policy levers replaced by ``policy``."""
+    d = copy.deepcopy(data)
+    d["name"] = name
+    brand(d, "Aurora")["policy"].update(policy)
+    return Scenario.model_validate(d)
+
+
+@pytest.fixture
+def small_baseline() -> dict:
+    return baseline_data()
