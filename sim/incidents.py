@@ -140,12 +140,14 @@ class Incidents:
                             par.media_amplification)
         dkey = stream_key(self.seed, "disclosure", day)
         for k, br in enumerate(self.breaches):
-            if br.disclosed_day >= 0 or br.brand < 0:
+            if br.notified or br.brand < 0:
                 continue
             due = day - br.day >= self.brands.notify_days[br.brand]
-            leaked = draws(dkey, k, 1)[0] < inc.media_leak_rate
-            if due or leaked:
-                self._disclose(pop, par, br, day, notified=due, counts=counts,
+            if due:
+                self._disclose(pop, par, br, day, notified=True, counts=counts,
+                               annual_revenue=annual_revenue)
+            elif br.disclosed_day < 0 and draws(dkey, k, 1)[0] < inc.media_leak_rate:
+                self._disclose(pop, par, br, day, notified=False, counts=counts,
                                annual_revenue=annual_revenue)
         if day <= self.last_harm_day:
             land_harm(pop, par, stream_key(self.seed, "harm", day), day, counts)
@@ -175,19 +177,29 @@ class Incidents:
                     par.media_amplification)
 
     def _disclose(self, pop, par, br: Breach, day, notified, counts, annual_revenue):
+        """Make a breach public (media) or notify the exposed (I3, I4, I6).
+
+        A breach the media found first is public from that day (exposed consumers take the shock
+        without any softening); the brand still notifies on its due day, which then only marks
+        the exposed as notified and costs money.
+        """
         inc = self.inc
         b = br.brand
         comp = int(self.brands.compensation[b])
-        soft = {0: 0.0, 1: 0.5, 2: 1.0}[comp] * inc.compensation_softening if notified else 0.0
-        delay = day - br.day
-        n_notified = disclose(pop, par, stream_key(self.seed, "disclosure", day), b, br.day,
-                              notified, severity_factor(br.types), soft, delay)
-        br.disclosed_day, br.notified = day, notified
+        if br.disclosed_day < 0:
+            soft = {0: 0.0, 1: 0.5, 2: 1.0}[comp] * inc.compensation_softening if notified else 0.0
+            disclose(pop, par, stream_key(self.seed, "disclosure", day), b, br.day,
+                     severity_factor(br.types), soft, day - br.day)
+            br.disclosed_day = day
+            counts[b, BREACH_COST] += self.world.fine_share_of_revenue * annual_revenue[b]
+        if not notified:
+            return
+        n_notified = mark_notified(pop, b, br.day)
+        br.notified = True
         counts[b, NOTIFIED_N] += n_notified
         per_person = inc.notification_cost + (inc.monitoring_cost if comp == 2 else 0.0) + (
             inc.voucher_cost if comp == 1 else 0.0)
-        counts[b, BREACH_COST] += (per_person * n_notified
-                                   + self.world.fine_share_of_revenue * annual_revenue[b])
+        counts[b, BREACH_COST] += per_person * n_notified
 
 
 # -- consumer level (compiled) -----------------------------------------------------------------
@@ -244,17 +256,14 @@ def expose(pop, brands, par, key, brand, day, share, types, p_fraud, p_phish, p_
 
 
 @nb.njit(cache=True)
-def disclose(pop, par, key, brand, breach_day, notified, severity, softening, delay):
-    """Disclosure of a breach at ``brand`` (eq. I6). Returns the number of consumers notified."""
+def disclose(pop, par, key, brand, breach_day, severity, softening, delay):
+    """A breach at ``brand`` becomes public (eq. I6): shocks for the exposed, news for others,
+    contagion to sector peers."""
     n, nb_ = pop.flags.shape
-    count = 0
     late = 1.0 + par.late_notice_penalty * delay
     for i in range(n):
         if pop.exposed_day[i, brand] == breach_day:
             shock = par.disclosure_evidence * severity * (1.0 - softening) * late
-            if notified:
-                pop.flags[i, brand] |= NOTIFIED
-                count += 1
         elif uniform(consumer_state(key, i), brand) < par.media_amplification:
             shock = par.news_evidence * severity
         else:
@@ -264,6 +273,17 @@ def disclose(pop, par, key, brand, breach_day, notified, severity, softening, de
         for b in range(nb_):
             if b != brand:
                 add_negative(pop, par, i, b, par.contagion * shock)
+
+
+@nb.njit(cache=True)
+def mark_notified(pop, brand, breach_day):
+    """Mark the consumers exposed in the breach of ``brand`` on ``breach_day`` as notified;
+    return how many."""
+    count = 0
+    for i in range(pop.flags.shape[0]):
+        if pop.exposed_day[i, brand] == breach_day:
+            pop.flags[i, brand] |= NOTIFIED
+            count += 1
     return count
 
 

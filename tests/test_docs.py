@@ -1,0 +1,58 @@
+"""The docs match the code: every parameter documented, every submodel described, README true."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from sim.scenario import Brand, Policy, Scenario
+
+from .conftest import ROOT
+
+
+def _fields(model: type[BaseModel], prefix: str):
+    for name, field in model.model_fields.items():
+        yield f"{prefix}{name}", field
+
+
+def test_every_parameter_is_in_parameters_md_with_its_default():
+    text = (ROOT / "docs" / "PARAMETERS.md").read_text()
+    missing = []
+    for section in ("simulation", "world", "population", "journey", "trust", "consent",
+                    "outreach", "incidents"):
+        model = Scenario.model_fields[section].annotation
+        for key, _field in _fields(model, ""):
+            if not re.search(rf"\b{re.escape(key)}\b", text):
+                missing.append(f"{section}.{key}")
+    for key, _ in [*_fields(Policy, ""), *_fields(Brand, "")]:
+        if key != "policy" and not re.search(rf"\b{re.escape(key)}\b", text):
+            missing.append(f"brands.{key}")
+    assert not missing, f"parameters missing from docs/PARAMETERS.md: {missing}"
+
+
+def test_generated_parameter_tables_are_current():
+    from sim.paramdoc import parameters_markdown
+
+    text = (ROOT / "docs" / "PARAMETERS.md").read_text()
+    begin, end = "<!-- BEGIN GENERATED PARAMETER TABLES -->", "<!-- END GENERATED PARAMETER TABLES -->"
+    assert begin in text and end in text
+    current = text.split(begin, 1)[1].split(end, 1)[0].strip()
+    assert current == parameters_markdown().strip(), (
+        "docs/PARAMETERS.md is out of date: run `omnitrust params --update docs/PARAMETERS.md`")
+
+
+def test_odd_describes_every_submodel_and_equation():
+    text = (ROOT / "docs" / "ODD.md").read_text()
+    for section in ("7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10"):
+        assert section in text, section
+    for eq in ("J1", "J2", "J3", "J4", "C1", "C2", "C3", "C4", "O1", "O2", "O3", "W1", "T1", "T2",
+               "L1", "L2", "L3", "L4", "I1", "I2", "I3", "I4", "I5", "I6", "I7"):
+        assert re.search(rf"\b{eq}\b", text), f"equation {eq} not in docs/ODD.md"
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = ci.split("# README test command:\n", 1)[1].strip().splitlines()[0]
+    assert command in readme
