@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -161,14 +161,16 @@ def _breach_events(ts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _figure(nrows: int, ncols: int, panel: tuple[float, float], extra_height: float = 1.2,
-            sharex: bool = True, sharey: bool | str = True) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(panel[0] * ncols + 0.6, panel[1] * nrows + extra_height),
-                 layout="constrained")
+            sharex: bool = True, sharey: bool | str = True, fig: Figure | SubFigure | None = None
+            ) -> tuple[Figure | SubFigure, np.ndarray]:
+    if fig is None:
+        fig = Figure(figsize=(panel[0] * ncols + 0.6, panel[1] * nrows + extra_height),
+                     layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False)
     return fig, axes
 
 
-def _header(fig: Figure, title: str, handles: list) -> None:
+def _header(fig: Figure | SubFigure, title: str, handles: list) -> None:
     """Title and legend above the panels. The title is the legend's title: constrained layout
     stacks an outside legend and a suptitle on top of each other (matplotlib 3.8-3.11)."""
     fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 7),
@@ -176,7 +178,7 @@ def _header(fig: Figure, title: str, handles: list) -> None:
                title_fontproperties={"size": mpl.rcParams["figure.titlesize"]})
 
 
-def _caption(fig: Figure, text: str) -> None:
+def _caption(fig: Figure | SubFigure, text: str) -> None:
     fig.supxlabel(text, fontsize=8, color="0.35", ha="center")
 
 
@@ -252,7 +254,8 @@ def _hide_unused(axes: np.ndarray, used: int) -> None:
 # Charts
 # --------------------------------------------------------------------------------------------
 def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-               band: Band = "ci") -> Figure:
+               band: Band = "ci",
+               fig: Figure | SubFigure | None = None) -> Figure:
     """Mean trust per brand over time, one panel per scenario, with a band across replications.
 
     Breaches are marked on the time axis in the breached brand's colour; scheduled third-party
@@ -264,7 +267,7 @@ def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
     trust = _select(ts, "trust")
     nrows, ncols = _grid(len(names))
     with mpl.rc_context(_RC):
-        fig, axes = _figure(nrows, ncols, (4.6, 3.0))
+        fig, axes = _figure(nrows, ncols, (4.6, 3.0), fig=fig)
         breaches = scheduled = False
         for ax, name in zip(axes.flat, names, strict=False):
             rows = trust[trust["scenario"] == name]
@@ -288,7 +291,8 @@ def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
 
 
 def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-                 smooth: int = SMOOTH_DAYS) -> Figure:
+                 smooth: int = SMOOTH_DAYS,
+               fig: Figure | SubFigure | None = None) -> Figure:
     """Daily revenue by channel as stacked areas, one panel per brand and one row per scenario.
 
     Values are the mean over replications of each day's revenue, smoothed by a trailing
@@ -306,7 +310,7 @@ def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
             .unstack("channel", fill_value=0.0))
     channels = [c for c in CHANNELS if c in mean.columns and mean[c].abs().sum() > 0]
     with mpl.rc_context(_RC):
-        fig, axes = _figure(len(names), len(brands), (3.4, 2.4), sharey=True)
+        fig, axes = _figure(len(names), len(brands), (3.4, 2.4), sharey=True, fig=fig)
         for i, name in enumerate(names):
             for j, brand in enumerate(brands):
                 ax = axes[i, j]
@@ -334,7 +338,8 @@ def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
 
 
 def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-                 band: Band = "ci") -> Figure:
+                 band: Band = "ci",
+               fig: Figure | SubFigure | None = None) -> Figure:
     """Consent rate and e-mail subscribers per brand over time, one row per scenario."""
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
@@ -342,7 +347,7 @@ def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
     panels = (("consent_rate", "consent rate (granted / asked)"),
               ("subscribers", "e-mail subscribers (consumers)"))
     with mpl.rc_context(_RC):
-        fig, axes = _figure(len(names), 2, (4.6, 2.6), sharey="col")
+        fig, axes = _figure(len(names), 2, (4.6, 2.6), sharey="col", fig=fig)
         breaches = scheduled = False
         for i, name in enumerate(names):
             for j, (metric, label) in enumerate(panels):
@@ -373,6 +378,53 @@ def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
     return fig
 
 
+VALUE_LABELS = {
+    "net_value": "net value (margin - marketing, security and breach costs)",
+    "revenue": "revenue",
+    "margin": "gross margin",
+}
+
+
+def plot_value(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
+               metric: str = "net_value", window: int = 30,
+               fig: Figure | SubFigure | None = None) -> Figure:
+    """Money per day and brand at the end of the horizon: bars grouped by scenario, with the 95%
+    confidence interval over replications (the ``summary`` numbers: mean of the last ``window``
+    days of each replication, then over replications)."""
+    from .runner import summarise
+
+    ts = _timeseries(result)
+    names = _scenario_names(ts, scenarios)
+    colours = brand_colours(_brands(ts))
+    summ = summarise(ts[ts["scenario"].isin(names)], window)
+    summ = summ[(summ["metric"] == metric) & (summ["channel"] == "all") & (summ["brand"] != "all")]
+    summ = summ.assign(scenario=summ["scenario"].astype(str), brand=summ["brand"].astype(str))
+    brands = _brands(ts[ts["scenario"].isin(names)])
+    width = 0.8 / max(len(brands), 1)
+    with mpl.rc_context(_RC):
+        fig, axes = _figure(1, 1, (max(4.0, 1.1 * len(names) * max(len(brands), 1) * 0.6), 3.0),
+                            fig=fig)
+        ax = axes[0, 0]
+        for k, brand in enumerate(brands):
+            rows = summ[summ["brand"] == brand].set_index("scenario").reindex(names)
+            x = np.arange(len(names)) + (k - (len(brands) - 1) / 2) * width
+            err = np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
+            ax.bar(x, rows["mean"], width * 0.92, color=colours[brand], label=brand,
+                   yerr=np.nan_to_num(err), capsize=2, error_kw={"linewidth": 0.8})
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xticks(np.arange(len(names)), names, rotation=0 if len(names) < 4 else 20,
+                      ha="center" if len(names) < 4 else "right")
+        ax.set_ylabel("EUR per day")
+        ax.yaxis.set_major_formatter(FuncFormatter(_money))
+        ax.grid(axis="x", visible=False)
+        _header(fig, f"{VALUE_LABELS.get(metric, metric).capitalize()}, per day",
+                _brand_handles(brands, colours))
+        reps = _reps_label(ts, names)
+        _caption(fig, f"Mean of the last {window} days of each of {reps} replications"
+                      + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else "."))
+    return fig
+
+
 def breach_windows(result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW[0],
                    after: int = BREACH_WINDOW[1]) -> pd.DataFrame:
     """Every brand's trust around every breach, aligned on the breach day.
@@ -400,7 +452,8 @@ def breach_windows(result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW
 
 def plot_breach_window(result: RunResult | pd.DataFrame,
                        scenarios: str | Sequence[str] | None = None, band: Band = "ci",
-                       before: int = BREACH_WINDOW[0], after: int = BREACH_WINDOW[1]
+                       before: int = BREACH_WINDOW[0], after: int = BREACH_WINDOW[1],
+                       fig: Figure | SubFigure | None = None,
                        ) -> Figure | None:
     """Trust of the breached brand (thick) and its rivals (thin) from ``before`` days before to
     ``after`` days after each breach, aligned on the breach day; one panel per scenario and
@@ -418,7 +471,7 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
     groups = list(win.groupby(["scenario", "breached"], sort=False))
     nrows, ncols = _grid(len(groups))
     with mpl.rc_context(_RC):
-        fig, axes = _figure(nrows, ncols, (4.6, 3.0))
+        fig, axes = _figure(nrows, ncols, (4.6, 3.0), fig=fig)
         shown: list[str] = []
         for ax, ((name, breached), rows) in zip(axes.flat, groups, strict=False):
             n_events = rows["event"].nunique()
