@@ -19,6 +19,7 @@ Conventions, the same on every chart:
 from __future__ import annotations
 
 import io
+import textwrap
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -170,16 +171,23 @@ def _figure(nrows: int, ncols: int, panel: tuple[float, float], extra_height: fl
     return fig, axes
 
 
+def _width_in(fig: Figure | SubFigure) -> float:
+    return fig.bbox.width / fig.dpi
+
+
 def _header(fig: Figure | SubFigure, title: str, handles: list) -> None:
     """Title and legend above the panels. The title is the legend's title: constrained layout
     stacks an outside legend and a suptitle on top of each other (matplotlib 3.8-3.11)."""
-    fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 7),
+    per_row = max(2, int(_width_in(fig) / 1.25))
+    fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), per_row, 7),
                frameon=False, title=title,
                title_fontproperties={"size": mpl.rcParams["figure.titlesize"]})
 
 
 def _caption(fig: Figure | SubFigure, text: str) -> None:
-    fig.supxlabel(text, fontsize=8, color="0.35", ha="center")
+    """A small grey note under the panels, wrapped to the figure's width."""
+    fig.supxlabel(textwrap.fill(text, max(40, int(_width_in(fig) * 15))), fontsize=8,
+                  color="0.35", ha="center")
 
 
 def _replications(ts: pd.DataFrame, scenario: str | None = None) -> int:
@@ -379,7 +387,7 @@ def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
 
 
 VALUE_LABELS = {
-    "net_value": "net value (margin - marketing, security and breach costs)",
+    "net_value": "net value",
     "revenue": "revenue",
     "margin": "gross margin",
 }
@@ -417,11 +425,14 @@ def plot_value(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
         ax.set_ylabel("EUR per day")
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.grid(axis="x", visible=False)
-        _header(fig, f"{VALUE_LABELS.get(metric, metric).capitalize()}, per day",
+        _header(fig, f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)",
                 _brand_handles(brands, colours))
         reps = _reps_label(ts, names)
+        note = (" Net value = gross margin - marketing, security and breach costs."
+                if metric == "net_value" else "")
         _caption(fig, f"Mean of the last {window} days of each of {reps} replications"
-                      + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else "."))
+                      + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else ".")
+                      + note)
     return fig
 
 
@@ -453,13 +464,14 @@ def breach_windows(result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW
 def plot_breach_window(result: RunResult | pd.DataFrame,
                        scenarios: str | Sequence[str] | None = None, band: Band = "ci",
                        before: int = BREACH_WINDOW[0], after: int = BREACH_WINDOW[1],
-                       fig: Figure | SubFigure | None = None,
+                       fig: Figure | SubFigure | None = None, max_panels: int | None = None,
                        ) -> Figure | None:
     """Trust of the breached brand (thick) and its rivals (thin) from ``before`` days before to
     ``after`` days after each breach, aligned on the breach day; one panel per scenario and
     breached brand, band across breaches (one per replication for a scheduled breach).
 
-    Returns None when the selected scenarios have no breach.
+    ``max_panels`` keeps the panels with the most breaches (the report shows two). Returns None
+    when the selected scenarios have no breach.
     """
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
@@ -469,6 +481,10 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
     if win.empty:
         return None
     groups = list(win.groupby(["scenario", "breached"], sort=False))
+    if max_panels is not None and len(groups) > max_panels:
+        keep = sorted(range(len(groups)), key=lambda k: -groups[k][1]["event"].nunique())
+        groups = [groups[k] for k in sorted(keep[:max_panels])]
+        win = pd.concat([g for _, g in groups])
     nrows, ncols = _grid(len(groups))
     with mpl.rc_context(_RC):
         fig, axes = _figure(nrows, ncols, (4.6, 3.0), fig=fig)
