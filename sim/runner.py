@@ -99,6 +99,44 @@ class RunResult:
             sel &= ts["brand"] == brand
         return ts[sel]
 
+    def plot_trust(self, **kw: Any):
+        """Trust per brand over time with a band across replications (`sim.charts.plot_trust`)."""
+        from .charts import plot_trust
+
+        return plot_trust(self, **kw)
+
+    def plot_revenue(self, **kw: Any):
+        """Revenue by channel, stacked, per brand (`sim.charts.plot_revenue`)."""
+        from .charts import plot_revenue
+
+        return plot_revenue(self, **kw)
+
+    def plot_consent(self, **kw: Any):
+        """Consent rate and e-mail subscribers per brand (`sim.charts.plot_consent`)."""
+        from .charts import plot_consent
+
+        return plot_consent(self, **kw)
+
+    def plot_breach_window(self, **kw: Any):
+        """Trust around each breach, aligned on the breach day (`sim.charts.plot_breach_window`);
+        None without breaches."""
+        from .charts import plot_breach_window
+
+        return plot_breach_window(self, **kw)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the one-page report (PDF) to ``path`` (`sim.report.write_report`)."""
+        from .report import write_report
+
+        return write_report(self, path)
+
+    def save(self, folder: str | Path, **kw: Any) -> dict[str, Path]:
+        """Write the outputs folder: parquet, summary.csv, manifest.json, charts
+        (`sim.outputs.save`)."""
+        from .outputs import save
+
+        return save(self, folder, **kw)
+
     def __repr__(self) -> str:
         names = ", ".join(self.scenarios)
         reps = self.timeseries["replication"].nunique()
