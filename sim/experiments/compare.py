@@ -1,0 +1,564 @@
+"""Compare policies with common random numbers: levels, paired differences, replication rule.
+
+``compare([A, B, ...], replications=R, seed=S)`` runs replication k of every scenario with the
+same seed ``replication_seed(S, k)`` (same consumers, same draws in every stream a policy does not
+touch). Per scenario, brand and metric it reports
+
+* levels: mean over replications of the per-run outcome with a 95% Student t interval;
+* differences against a reference scenario (the first by default): the mean of the paired
+  per-replication differences with a 95% paired t interval and a percentile bootstrap interval;
+* how much pairing helps: the reference is run again with independent seeds
+  (``independent_seed(S)``), giving a Welch interval for the same difference as if the scenarios
+  had been run with independent seeds; ``width_ratio`` = paired width / independent width
+  (below 1: pairing narrows the interval; its square is the variance reduction).
+
+The per-run outcome (see `sim.experiments.store.OUTCOMES`) is, by default, the mean over the last
+30 days of each run for stocks (trust, consent_rate, subscribers, ...) and the total over the
+horizon for flows (revenue, net_value, breach_cost, ...).
+
+With ``target_width`` replications are added in batches until the 95% half-width of every chosen
+difference (of levels when there is one scenario) is at most the target, or ``max_replications``
+is reached; the result says how many it took.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from ..runner import resolve
+from ..scenario import Scenario
+from ..storage import provenance, write_csv, write_parquet
+from ..streams import replication_seed
+from . import stats
+from .engine import execute
+from .executors import TaskMap, make_map
+from .store import HEADLINE, OUTCOMES, ResultStore, RunSpec, statistic_of
+
+
+def independent_seed(seed: int) -> int:
+    """The base seed of the reference's independent-seeds rerun (a hash of ``seed``)."""
+    return replication_seed(seed, -1)
+
+
+def no_incidents(scenario: Scenario) -> Scenario:
+    """The counterfactual of a scenario without incidents: attack pressure 0 and no scheduled
+    breach or third-party leak (media stories stay). Everything else, seeds included, is equal."""
+    data = scenario.model_dump(mode="python")
+    data["name"] = f"{scenario.name}__no_incidents"
+    data["world"]["attack_pressure"] = 0.0
+    data["events"] = [e for e in data["events"] if e["kind"] not in ("breach", "third_party_leak")]
+    return Scenario.model_validate(data)
+
+
+def outcome_values(runs: pd.DataFrame, outcome: str = "auto") -> pd.DataFrame:
+    """Per-run summary rows with ``statistic`` and ``value`` (the outcome) columns added."""
+    if outcome not in OUTCOMES:
+        raise UserError(f"outcome {outcome!r} is not one of: {', '.join(OUTCOMES)}")
+    stat = runs["metric"].map(lambda m: statistic_of(m, outcome))
+    value = np.where(stat == "total", runs["total"], runs["window"])
+    return runs.assign(statistic=stat.to_numpy(), value=value)
+
+
+def _order(df: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
+    df = df.copy()
+    df["scenario"] = pd.Categorical(df["scenario"], categories=scenarios, ordered=True)
+    df = df.sort_values(["scenario", "brand", "metric"], kind="stable", ignore_index=True)
+    df["scenario"] = df["scenario"].astype(str)
+    return df
+
+
+def levels_table(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
+    """Mean of the per-run outcome per scenario, brand and metric, with a 95% t interval."""
+    rows = []
+    for (scenario, brand, metric, statistic), g in runs.groupby(
+        ["scenario", "brand", "metric", "statistic"], sort=True
+    ):
+        mean, sd, n, half = stats.t_interval(g.sort_values("replication")["value"].to_numpy())
+        rows.append(
+            (scenario, brand, metric, statistic, n, mean, sd, mean - half, mean + half, half)
+        )
+    cols = [
+        "scenario",
+        "brand",
+        "metric",
+        "statistic",
+        "replications",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "half_width",
+    ]
+    return _order(pd.DataFrame(rows, columns=cols), scenarios)
+
+
+def differences_table(
+    runs: pd.DataFrame,
+    reference: str,
+    scenarios: list[str],
+    independent: pd.DataFrame | None = None,
+    bootstrap: int = 2000,
+) -> pd.DataFrame:
+    """Paired differences ``scenario - reference`` per brand and metric, 95% intervals.
+
+    ``ci_low/ci_high``: paired t interval; ``boot_low/boot_high``: percentile bootstrap of the
+    paired differences (seeded); ``indep_*``: Welch interval of the scenario against the
+    reference's independent-seeds runs; ``width_ratio`` = paired / independent width.
+    """
+    keys = ["brand", "metric", "statistic", "replication"]
+    ref = runs[runs["scenario"] == reference][[*keys, "value"]]
+    ind = None
+    if independent is not None and len(independent):
+        ind = {
+            k: g["value"].to_numpy()
+            for k, g in independent.groupby(["brand", "metric", "statistic"], sort=True)
+        }
+    rows = []
+    for scenario in scenarios:
+        if scenario == reference:
+            continue
+        cur = runs[runs["scenario"] == scenario][[*keys, "value"]]
+        m = cur.merge(ref, on=keys, suffixes=("", "_ref"), how="inner")
+        m = m.sort_values(keys, kind="stable")
+        for (brand, metric, statistic), g in m.groupby(["brand", "metric", "statistic"], sort=True):
+            d = g["value"].to_numpy() - g["value_ref"].to_numpy()
+            mean, sd, n, half = stats.t_interval(d)
+            ref_mean = float(g["value_ref"].mean())
+            blo, bhi = stats.bootstrap_interval(d, bootstrap) if bootstrap else (math.nan,) * 2
+            ilo = ihi = ihalf = math.nan
+            if ind is not None and (brand, metric, statistic) in ind:
+                idiff, ihalf = stats.welch_interval(
+                    g["value"].to_numpy(), ind[(brand, metric, statistic)]
+                )
+                ilo, ihi = idiff - ihalf, idiff + ihalf
+            ratio = half / ihalf if ihalf and not math.isnan(ihalf) and ihalf > 0 else math.nan
+            rel = mean / abs(ref_mean) if ref_mean else math.nan
+            rows.append(
+                (
+                    scenario,
+                    reference,
+                    brand,
+                    metric,
+                    statistic,
+                    n,
+                    mean,
+                    sd,
+                    mean - half,
+                    mean + half,
+                    half,
+                    rel,
+                    blo,
+                    bhi,
+                    ilo,
+                    ihi,
+                    ihalf,
+                    ratio,
+                )
+            )
+    cols = [
+        "scenario",
+        "reference",
+        "brand",
+        "metric",
+        "statistic",
+        "replications",
+        "diff",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "half_width",
+        "rel_diff",
+        "boot_low",
+        "boot_high",
+        "indep_low",
+        "indep_high",
+        "indep_half_width",
+        "width_ratio",
+    ]
+    df = pd.DataFrame(rows, columns=cols)
+    df.insert(5, "method", "paired t")
+    return _order(df, scenarios)
+
+
+class Comparison:
+    """The outcome of `compare`.
+
+    Attributes:
+        levels: per scenario, brand and metric: mean with 95% t interval.
+        differences: per scenario (not the reference), brand and metric: paired difference vs
+            the reference with 95% paired t and bootstrap intervals, independent-seeds interval
+            and ``width_ratio``.
+        runs: per-run outcome rows (scenario, replication, seed, brand, metric, statistic, value).
+        risk: per scenario and brand: losses' mean, VaR and expected shortfall at 95% (``risk``
+            only), ``losses``: the per-run losses; ``threshold``: probability that trust falls
+            below the threshold by the given day, with Wilson interval.
+        replications: replications used; ``target``: the replication rule's record (or None).
+        out: the results folder; ``charts``: paths of the charts written.
+    """
+
+    def __init__(self, **fields: Any):
+        self.levels: pd.DataFrame = fields["levels"]
+        self.differences: pd.DataFrame = fields["differences"]
+        self.runs: pd.DataFrame = fields["runs"]
+        self.risk: pd.DataFrame | None = fields.get("risk")
+        self.losses: pd.DataFrame | None = fields.get("losses")
+        self.threshold: pd.DataFrame = fields["threshold"]
+        self.replications: int = fields["replications"]
+        self.target: dict[str, Any] | None = fields.get("target")
+        self.reference: str = fields["reference"]
+        self.scenarios: list[str] = fields["scenarios"]
+        self.focus_brands: list[str] = fields["focus_brands"]
+        self.out: Path = fields["out"]
+        self.charts: list[Path] = fields.get("charts", [])
+        self.manifest: dict[str, Any] = fields["manifest"]
+
+    def report(self, metrics: Sequence[str] = HEADLINE) -> str:
+        """A plain-text report of the headline levels, differences and pairing gains."""
+        return _report(self, metrics)
+
+    def __repr__(self) -> str:
+        return (
+            f"Comparison(scenarios={self.scenarios}, reference={self.reference!r}, "
+            f"replications={self.replications}, out={str(self.out)!r})"
+        )
+
+
+def compare(
+    scenarios: Sequence[Scenario | str | Path],
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    reference: str | None = None,
+    out: str | Path | None = None,
+    days: int | None = None,
+    consumers: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    outcome: str = "auto",
+    independent: bool = True,
+    bootstrap: int = 2000,
+    target_width: float | None = None,
+    target_metrics: Sequence[str] = ("trust",),
+    max_replications: int = 100,
+    batch: int | None = None,
+    focus_brand: str | None = None,
+    risk: bool = False,
+    threshold: float = 0.4,
+    by_day: int | None = None,
+    charts: bool = True,
+    progress: bool = True,
+) -> Comparison:
+    """Run scenarios with common random numbers and compare them (see the module docstring).
+
+    Args:
+        scenarios: `Scenario` objects or TOML paths; names must be unique.
+        replications: replications per scenario (default: the reference's file); with
+            ``target_width``, the first batch.
+        seed: base seed shared by all scenarios (default: the reference's file).
+        reference: name of the reference scenario (default: the first).
+        out: results folder (default: a new temporary folder); rerunning into the same folder
+            resumes.
+        days, consumers: override every scenario's [simulation] values.
+        workers, scheduler, client: executor (see `make_map`); results do not depend on it.
+        outcome: per-run outcome, ``auto`` | ``window`` | ``total`` (see `store.OUTCOMES`).
+        independent: also run the reference with independent seeds to measure the pairing gain.
+        bootstrap: bootstrap resamples for the difference intervals (0: none).
+        target_width: 95% half-width to reach on ``target_metrics`` (differences when comparing),
+            for the focus brand (default: every brand); ``max_replications`` caps the total and
+            ``batch`` (default: the first ``replications``) is the step.
+        focus_brand: brand of the forest plot, printed tables and replication rule.
+        risk: also run each scenario's no-incident counterfactual and report losses, VaR and ES.
+        threshold, by_day: report P(trust < threshold on some day <= by_day) per brand.
+        charts: write charts into ``out/charts``.
+        progress: show a progress bar.
+    """
+    if not scenarios:
+        raise UserError("compare needs at least one scenario")
+    resolved = [resolve(s, days=days, consumers=consumers) for s in scenarios]
+    names = [s.name for s in resolved]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UserError(
+            f"scenario names must be unique in a comparison; repeated: "
+            f"{', '.join(dup)} (set `name = ...` in the scenario files)"
+        )
+    reference = names[0] if reference is None else reference
+    if reference not in names:
+        raise UserError(
+            f"--reference {reference!r} is not one of the scenarios: {', '.join(names)}"
+        )
+    ref_scn = resolved[names.index(reference)]
+    seed = ref_scn.simulation.seed if seed is None else int(seed)
+    reps = ref_scn.simulation.replications if replications is None else int(replications)
+    brands = [b.name for b in ref_scn.brands]
+    if focus_brand is not None and focus_brand not in brands:
+        raise UserError(
+            f"--focus-brand {focus_brand!r} is not a brand of {reference!r}: {', '.join(brands)}"
+        )
+    if outcome not in OUTCOMES:
+        raise UserError(f"--outcome {outcome!r} is not one of: {', '.join(OUTCOMES)}")
+    if reps < 1:
+        raise UserError(f"--replications must be at least 1, got {reps}")
+    if target_width is not None:
+        if target_width <= 0:
+            raise UserError(f"--target-width must be positive, got {target_width}")
+        from ..metrics import EVENT_COUNTERS, MARKET_SHARES, STOCKS
+
+        known = {*EVENT_COUNTERS, *STOCKS, *MARKET_SHARES, "purchases", "revenue", "net_value"}
+        bad = [m for m in target_metrics if m not in known]
+        if bad:
+            raise UserError(
+                f"--metric {bad[0]!r} is not a metric; allowed: {', '.join(sorted(known))}"
+            )
+        max_replications = max(int(max_replications), reps)
+    focus = [focus_brand] if focus_brand else brands
+    resolved = [s.with_overrides(seed=seed) for s in resolved]
+    counterfactuals = [no_incidents(s) for s in resolved] if risk else []
+
+    if out is None:
+        import tempfile
+
+        out = tempfile.mkdtemp(prefix="omnitrust-compare-")
+    store = ResultStore(out)
+
+    def specs_for(n: int) -> tuple[list[RunSpec], list[RunSpec], list[RunSpec]]:
+        main = [RunSpec(s, k, seed) for s in resolved for k in range(n)]
+        ind_seed = independent_seed(seed)
+        ind = (
+            [
+                RunSpec(ref_scn.with_overrides(seed=ind_seed), k, ind_seed, role="independent")
+                for k in range(n)
+            ]
+            if independent
+            else []
+        )
+        cf = [RunSpec(s, k, seed, role="no_incidents") for s in counterfactuals for k in range(n)]
+        return main, ind, cf
+
+    base_manifest = dict(
+        kind="compare",
+        reference=reference,
+        seed=seed,
+        outcome=outcome,
+        independent_seed=independent_seed(seed) if independent else None,
+        scenarios={s.name: {"hash": s.content_hash(), "seed": seed} for s in resolved},
+        counterfactuals={s.name: s.content_hash() for s in counterfactuals},
+        target={
+            "width": target_width,
+            "kind": "95% half-width",
+            "metrics": list(target_metrics),
+            "brands": focus,
+            "max_replications": max_replications,
+        }
+        if target_width
+        else None,
+    )
+    taskmap: TaskMap = make_map(workers=workers, scheduler=scheduler, client=client)
+    executor = taskmap.describe()
+    history: list[dict[str, Any]] = []
+    try:
+        n = reps
+        step = int(batch) if batch else reps
+        while True:
+            main, ind, cf = specs_for(n)
+            store.write_manifest(
+                provenance(**base_manifest, replications=n, status="running", executor=executor)
+            )
+            execute(main, store, taskmap, progress, desc=f"compare ({n} replications)")
+            if target_width is None:
+                break
+            runs = outcome_values(store.summaries(main), outcome)
+            crit = _criterion(runs, names, reference, target_metrics, focus)
+            history.append({"replications": n, "max_half_width": crit})
+            if (not math.isnan(crit) and crit <= target_width) or n >= max_replications:
+                break
+            n = min(n + step, max_replications)
+        extra = ind + cf
+        if extra:
+            execute(extra, store, taskmap, progress, desc="independent/counterfactual runs")
+    finally:
+        taskmap.close()
+
+    runs = outcome_values(store.summaries(main), outcome)
+    levels = levels_table(runs, names)
+    indep_runs = outcome_values(store.summaries(ind), outcome) if ind else None
+    diffs = differences_table(runs, reference, names, indep_runs, bootstrap)
+    target = None
+    if target_width is not None:
+        last = history[-1]["max_half_width"]
+        target = {
+            "width": target_width,
+            "kind": "95% half-width",
+            "metrics": list(target_metrics),
+            "brands": focus,
+            "replications": n,
+            "met": bool(not math.isnan(last) and last <= target_width),
+            "history": history,
+        }
+
+    from . import risk as riskmod
+
+    trust = store.series(main, "trust")
+    thr = riskmod.threshold_table(trust, threshold, by_day, names)
+    risk_table = losses = None
+    if risk:
+        cf_runs = store.summaries(cf)
+        losses = riskmod.losses_table(store.summaries(main), cf_runs)
+        risk_table = riskmod.risk_table(losses, names)
+
+    runs_out = runs[
+        [
+            "scenario",
+            "replication",
+            "seed",
+            "brand",
+            "metric",
+            "statistic",
+            "value",
+            "window",
+            "total",
+            "final",
+            "minimum",
+        ]
+    ]
+    runs_out = _order(runs_out, names).sort_values(
+        ["scenario", "brand", "metric", "replication"], kind="stable", ignore_index=True
+    )
+    root = store.root
+    write_csv(root / "levels.csv", levels)
+    write_csv(root / "differences.csv", diffs)
+    write_parquet(root / "runs.parquet", runs_out)
+    write_csv(root / "trust_threshold.csv", thr)
+    if risk_table is not None:
+        write_csv(root / "risk.csv", risk_table)
+        write_csv(root / "losses.csv", losses)
+    chart_paths: list[Path] = []
+    if charts:
+        from . import plots
+
+        chart_paths.append(plots.trust_bands(trust, names, focus, root / "charts" / "trust.png"))
+        if len(names) > 1:
+            chart_paths.append(plots.forest(diffs, focus, root / "charts" / "differences.png"))
+        if losses is not None:
+            chart_paths.append(
+                plots.loss_exceedance(losses, focus, root / "charts" / "loss_exceedance.png")
+            )
+    manifest = provenance(
+        **base_manifest,
+        replications=n,
+        status="complete",
+        executor=executor,
+        target_result=target,
+        runs=[s.run_id for s in main + ind + cf],
+        tables=["levels.csv", "differences.csv", "runs.parquet", "trust_threshold.csv"]
+        + (["risk.csv", "losses.csv"] if risk_table is not None else []),
+        charts=[str(p.relative_to(root)) for p in chart_paths],
+    )
+    store.write_manifest(manifest)
+    return Comparison(
+        levels=levels,
+        differences=diffs,
+        runs=runs_out,
+        risk=risk_table,
+        losses=losses,
+        threshold=thr,
+        replications=n,
+        target=target,
+        reference=reference,
+        scenarios=names,
+        focus_brands=focus,
+        out=root,
+        charts=chart_paths,
+        manifest=manifest,
+    )
+
+
+def _criterion(
+    runs: pd.DataFrame, names: list[str], reference: str, metrics: Sequence[str], brands: list[str]
+) -> float:
+    """Largest 95% half-width among the chosen differences (levels if one scenario)."""
+    if len(names) > 1:
+        table = differences_table(runs, reference, names, None, bootstrap=0)
+    else:
+        table = levels_table(runs, names)
+    sel = table[table["metric"].isin(metrics) & table["brand"].isin(brands)]
+    if sel.empty or sel["half_width"].isna().any():
+        return math.nan
+    return float(sel["half_width"].max())
+
+
+def _fmt(df: pd.DataFrame) -> str:
+    return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def _report(c: Comparison, metrics: Sequence[str]) -> str:
+    lv = c.levels[c.levels["metric"].isin(metrics) & c.levels["brand"].isin(c.focus_brands)]
+    parts = [
+        f"Comparison of {', '.join(c.scenarios)} - reference {c.reference!r}, "
+        f"{c.replications} replications (common random numbers), results in {c.out}",
+        "Outcome per run: mean of the last 30 days for stocks, total over the horizon for "
+        "flows (statistic column).",
+        "",
+        "Levels (mean, 95% t interval):",
+        _fmt(lv[["scenario", "brand", "metric", "statistic", "mean", "ci_low", "ci_high"]]),
+    ]
+    if len(c.differences):
+        d = c.differences
+        d = d[d["metric"].isin(metrics) & d["brand"].isin(c.focus_brands)]
+        parts += [
+            "",
+            f"Differences vs {c.reference} (paired t 95% interval; bootstrap 95%; "
+            "width_ratio = paired / independent-seeds interval width):",
+            _fmt(
+                d[
+                    [
+                        "scenario",
+                        "brand",
+                        "metric",
+                        "diff",
+                        "ci_low",
+                        "ci_high",
+                        "boot_low",
+                        "boot_high",
+                        "width_ratio",
+                    ]
+                ]
+            ),
+        ]
+        ratio = d["width_ratio"].dropna()
+        if len(ratio):
+            parts += [
+                "",
+                f"Pairing: median width ratio on headline differences "
+                f"{ratio.median():.3f} (min {ratio.min():.3f}, max {ratio.max():.3f}); "
+                "below 1 means common random numbers narrowed the interval.",
+            ]
+    if c.target is not None:
+        t = c.target
+        parts += [
+            "",
+            f"Replication rule: 95% half-width of {', '.join(t['metrics'])} "
+            f"{'met' if t['met'] else 'NOT met'} (target {t['width']:g}) after "
+            f"{t['replications']} replications: "
+            + ", ".join(f"{h['replications']}: {h['max_half_width']:.4g}" for h in t["history"]),
+        ]
+    if c.risk is not None:
+        r = c.risk[c.risk["brand"].isin(c.focus_brands)]
+        parts += [
+            "",
+            "Losses vs no-incident counterfactual (breach cost + lost margin, horizon total):",
+            _fmt(r),
+        ]
+    th = c.threshold[c.threshold["brand"].isin(c.focus_brands)]
+    parts += ["", "P(trust below threshold by day), Wilson 95%:", _fmt(th)]
+    if c.charts:
+        parts += ["", "Charts: " + ", ".join(str(p) for p in c.charts)]
+    return "\n".join(parts)

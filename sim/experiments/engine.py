@@ -1,0 +1,62 @@
+"""Run what is missing from a results folder, streaming each finished run to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..runner import simulate_task
+from .executors import TaskMap
+from .store import ResultStore, RunSpec
+
+
+class Interrupted(Exception):  # noqa: N818 - it is a stop, not an error
+    """Ctrl-C during an experiment: finished runs are on disk; rerunning resumes."""
+
+    def __init__(self, kept: int, root: Path):
+        self.kept = kept
+        self.root = root
+        super().__init__(
+            f"interrupted; {kept} finished runs kept in {root}; rerun the same command to resume"
+        )
+
+
+def execute(
+    specs: list[RunSpec],
+    store: ResultStore,
+    taskmap: TaskMap,
+    progress: bool = True,
+    desc: str = "runs",
+) -> int:
+    """Run every spec whose run file is missing or stale; return how many were run.
+
+    Results are written as they complete (any order); the tables built afterwards from the files
+    do not depend on that order. On Ctrl-C pending runs are cancelled and `Interrupted` is raised.
+    """
+    seen: set[str] = set()
+    unique = [s for s in specs if not (s.run_id in seen or seen.add(s.run_id))]
+    todo = [s for s in unique if not store.is_done(s)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(unique),
+            initial=len(unique) - len(todo),
+            unit="run",
+            desc=desc,
+            dynamic_ncols=True,
+        )
+    try:
+        for i, ts in taskmap.as_completed(simulate_task, (s.task for s in todo)):
+            store.write_run(todo[i], ts)
+            del ts
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        taskmap.close(cancel=True)
+        if bar is not None:
+            bar.close()
+        raise Interrupted(store.count_done(unique), store.root) from None
+    if bar is not None:
+        bar.close()
+    return len(todo)

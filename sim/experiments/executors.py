@@ -1,0 +1,211 @@
+"""Where runs execute: here, in a local process pool, or on a Dask cluster.
+
+Every task is a pure function of its arguments (scenario + replication + seed, see
+`sim.runner.simulate_task`), so the numbers do not depend on the executor or the worker count.
+`make_map` returns a `TaskMap`, which is two things:
+
+* a callable ``map(fn, tasks)`` yielding results in task order, the ``map_tasks`` that
+  `sim.runner.run` accepts;
+* ``as_completed(fn, tasks)`` yielding ``(index, result)`` as tasks finish, with a bounded number
+  of tasks in flight, so that an experiment can write each run to disk as soon as it is done and
+  never holds thousands of results in memory.
+
+Process pools use the ``forkserver`` start method (``spawn`` where there is none), so they also
+work from Jupyter; workers ignore SIGINT, so Ctrl-C reaches only the parent, which cancels what
+is pending and stops the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class TaskMap:
+    """Runs ``fn`` over tasks somewhere; base class of the executors (this one runs them here)."""
+
+    workers: int = 1
+    name: str = "serial"
+
+    def as_completed(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` as tasks finish (here: in order)."""
+        for i, task in enumerate(tasks):
+            yield i, fn(task)
+
+    def __call__(self, fn: Callable, tasks: Iterable) -> Iterator[Any]:
+        """Yield ``fn(task)`` for each task, in task order (an ordered ``map``)."""
+        buffer: dict[int, Any] = {}
+        nxt = 0
+        for i, result in self.as_completed(fn, tasks):
+            buffer[i] = result
+            while nxt in buffer:
+                yield buffer.pop(nxt)
+                nxt += 1
+
+    def close(self, cancel: bool = False) -> None:
+        """Release the workers (``cancel``: stop running tasks now, e.g. after Ctrl-C)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What ran the tasks, for the manifest."""
+        return {"executor": self.name, "workers": self.workers}
+
+    def __enter__(self) -> TaskMap:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+class _Windowed(TaskMap):
+    """Shared loop: keep ``window`` tasks in flight, yield each as it completes."""
+
+    window: int = 2
+
+    def _submit(self, fn: Callable, task: Any) -> Any:
+        raise NotImplementedError
+
+    def _wait(self, futures: Iterable) -> set:
+        raise NotImplementedError
+
+    def _cancel(self, futures: Iterable) -> None:
+        for f in futures:
+            f.cancel()
+
+    def as_completed(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[int, Any]]:
+        source = enumerate(tasks)
+        pending: dict[Any, int] = {}
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < self.window:
+                    try:
+                        i, task = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    pending[self._submit(fn, task)] = i
+                if not pending:
+                    return
+                done = self._wait(list(pending))
+                for fut in sorted(done, key=pending.__getitem__):
+                    i = pending.pop(fut)
+                    result = fut.result()
+                    del fut
+                    yield i, result
+        finally:
+            if pending:
+                self._cancel(list(pending))
+
+
+class PoolMap(_Windowed):
+    """A local process pool of ``workers`` processes (started lazily, reused until closed)."""
+
+    name = "process-pool"
+
+    def __init__(self, workers: int):
+        self.workers = int(workers)
+        self.window = 2 * self.workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            method = (
+                "forkserver" if "forkserver" in methods and sys.platform != "win32" else "spawn"
+            )
+            ctx = multiprocessing.get_context(method)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_ignore_sigint
+            )
+        return self._pool
+
+    def _submit(self, fn, task):
+        return self.pool.submit(fn, task)
+
+    def _wait(self, futures):
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self, cancel: bool = False) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if cancel:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for p in processes:  # stop the runs in progress now, not after they finish
+                if p.is_alive():
+                    p.terminate()
+        else:
+            pool.shutdown(wait=True)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown
+            self.close()
+
+
+class DaskMap(_Windowed):
+    """A ``dask.distributed`` client: one passed in, or one connected to ``scheduler``."""
+
+    name = "dask"
+
+    def __init__(self, client: Any = None, scheduler: str | None = None):
+        from dask.distributed import Client
+
+        self._own = client is None
+        self.client = client if client is not None else Client(scheduler)
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self.window = 2 * self.workers
+
+    def _submit(self, fn, task):
+        return self.client.submit(fn, task, pure=False)
+
+    def _wait(self, futures):
+        from dask.distributed import wait as dask_wait
+
+        return set(dask_wait(futures, return_when="FIRST_COMPLETED").done)
+
+    def _cancel(self, futures):
+        self.client.cancel(list(futures))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "executor": self.name,
+            "workers": self.workers,
+            "scheduler": str(self.client.scheduler.address),
+        }
+
+    def close(self, cancel: bool = False) -> None:
+        if self._own:
+            self.client.close()
+
+
+def make_map(
+    workers: int | None = None, scheduler: str | None = None, client: Any = None
+) -> TaskMap:
+    """The executor for ``workers`` local processes, a Dask ``scheduler`` address or ``client``.
+
+    ``workers=None`` means one process per core; ``workers=1`` runs in this process (no pool).
+    A Dask ``client`` or ``scheduler`` takes precedence over ``workers``. The result is an ordered
+    ``map(fn, tasks)`` for `sim.runner.run` (``map_tasks=``) and has ``as_completed``; close it
+    (or use it as a context manager) to release the workers.
+    """
+    if client is not None or scheduler is not None:
+        return DaskMap(client=client, scheduler=scheduler)
+    n = (os.cpu_count() or 1) if workers is None else int(workers)
+    if n < 1:
+        from ..errors import UserError
+
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    return TaskMap() if n == 1 else PoolMap(n)

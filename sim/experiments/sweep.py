@@ -1,0 +1,212 @@
+"""Sweeps: run an experiment file's design and return one tidy table; robustness and regret.
+
+``sweep("experiments/security_vs_attack.toml", out="results/sv")`` builds every design point
+(policies x worlds x factor samples, see `sim.experiments.design`), runs each for the experiment's
+replications with common random numbers (replication k of every point shares its seed), streams
+each run to ``out`` and builds
+
+* ``table``: one row per run, brand and metric, with the design values as columns
+  (``point, [policy], [world], sample, <factor paths>, scenario, replication, seed, brand,
+  metric, statistic, value``); the per-run outcome is as in `compare` (last-30-day mean for
+  stocks, horizon total for flows);
+* with named policies, ``robustness``: each policy's mean outcome (the robustness metric and
+  brand) in each world (world x factor sample) and its regret, the shortfall vs the best policy
+  in that world; ``max_regret``: per policy its largest regret (the minimax-regret choice is the
+  first row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..loading import load_scenario
+from ..storage import provenance, write_csv, write_parquet
+from .compare import outcome_values
+from .design import ExperimentError, build_points, load_experiment
+from .engine import execute
+from .executors import make_map
+from .store import ResultStore, RunSpec
+
+
+class SweepResult:
+    """The outcome of `sweep`: ``table`` (tidy), ``robustness`` and ``max_regret`` (or None),
+    ``out`` (results folder), ``manifest``."""
+
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        robustness: pd.DataFrame | None,
+        max_regret: pd.DataFrame | None,
+        out: Path,
+        manifest: dict[str, Any],
+    ):
+        self.table = table
+        self.robustness = robustness
+        self.max_regret = max_regret
+        self.out = out
+        self.manifest = manifest
+
+    def report(self) -> str:
+        """A plain-text report: size of the table and the robustness tables."""
+        m = self.manifest
+        parts = [
+            f"Sweep {m['experiment']}: {m['points']} design points x {m['replications']} "
+            f"replications = {m['runs']} runs; {len(self.table)} rows in "
+            f"{self.out / 'results.parquet'}"
+        ]
+        if self.max_regret is not None:
+            r = m["robustness"]
+            parts += [
+                "",
+                f"Regret on {r['metric']} of {r['brand']} ({r['direction']} is better), "
+                "per policy (max over worlds):",
+                self.max_regret.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+            ]
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return f"SweepResult(rows={len(self.table)}, out={str(self.out)!r})"
+
+
+def sweep(
+    experiment: str | Path,
+    out: str | Path | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    consumers: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    outcome: str = "auto",
+    progress: bool = True,
+) -> SweepResult:
+    """Run the experiment file ``experiment`` (see the module docstring).
+
+    Args:
+        experiment: path of the experiment TOML file.
+        out: results folder (default ``results/<experiment name>``); rerunning resumes.
+        replications, seed, days, consumers: override the experiment's values.
+        workers, scheduler, client: executor (see `make_map`); results do not depend on it.
+        outcome: per-run outcome ``auto`` | ``window`` | ``total``.
+        progress: show a progress bar.
+    """
+    exp, folder = load_experiment(experiment)
+    base_path = (folder / exp.base).resolve()
+    base = load_scenario(base_path)
+    reps = replications or exp.replications
+    over = {
+        "seed": seed if seed is not None else exp.seed,
+        "days": days or exp.days,
+        "consumers": consumers or exp.consumers,
+    }
+    base = base.with_overrides(**over)
+    seed_ = base.simulation.seed
+    points = build_points(exp, base, str(experiment))
+    brands = [b.name for b in base.brands]
+    rob_brand = exp.robustness.brand or brands[0]
+    if rob_brand not in brands:
+        raise ExperimentError(
+            f"{experiment}: robustness.brand = {rob_brand!r}: not a brand of "
+            f"the base scenario; allowed: {', '.join(brands)}"
+        )
+    specs = [RunSpec(p.scenario, k, seed_, design=p.columns()) for p in points for k in range(reps)]
+    store = ResultStore(out if out is not None else Path("results") / exp.name)
+    taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
+    manifest_fields = dict(
+        kind="sweep",
+        experiment=str(experiment),
+        experiment_spec=exp.model_dump(mode="json"),
+        base={"path": str(base_path), "hash": base.content_hash()},
+        seed=seed_,
+        replications=reps,
+        points=len(points),
+        runs=len(specs),
+        outcome=outcome,
+        design=[
+            {**p.columns(), "scenario": p.scenario.name, "hash": p.scenario.content_hash()}
+            for p in points
+        ],
+        executor=taskmap.describe(),
+        robustness={
+            "metric": exp.robustness.metric,
+            "brand": rob_brand,
+            "direction": exp.robustness.direction,
+        }
+        if exp.policies
+        else None,
+    )
+    store.write_manifest(provenance(**manifest_fields, status="running"))
+    try:
+        execute(specs, store, taskmap, progress, desc=f"sweep {exp.name}")
+    finally:
+        taskmap.close()
+
+    runs = store.summaries(specs)
+    runs = runs[runs["metric"].isin(exp.metrics)]
+    runs = outcome_values(runs, outcome)
+    design_cols = list(points[0].columns())
+    table = runs[
+        [*design_cols, "scenario", "replication", "seed", "brand", "metric", "statistic", "value"]
+    ].sort_values(["point", "replication", "brand", "metric"], kind="stable", ignore_index=True)
+    root = store.root
+    write_parquet(root / "results.parquet", table)
+    write_csv(root / "results.csv", table)
+    robustness = max_regret = None
+    if exp.policies:
+        rob_runs = outcome_values(store.summaries(specs), outcome)
+        robustness, max_regret = regret_tables(
+            rob_runs, exp.robustness.metric, rob_brand, exp.robustness.direction, design_cols
+        )
+        write_csv(root / "robustness.csv", robustness)
+        write_csv(root / "max_regret.csv", max_regret)
+    manifest = provenance(
+        **manifest_fields,
+        status="complete",
+        tables=["results.parquet", "results.csv"]
+        + (["robustness.csv", "max_regret.csv"] if exp.policies else []),
+    )
+    store.write_manifest(manifest)
+    return SweepResult(table, robustness, max_regret, root, manifest)
+
+
+def regret_tables(
+    runs: pd.DataFrame, metric: str, brand: str, direction: str, design_cols: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Robustness table (policy x world: mean outcome, best, regret) and max regret per policy.
+
+    A world is every design column but ``point`` and ``policy`` (named world and factor sample).
+    Regret = best policy's mean outcome in that world minus this policy's (``direction="max"``),
+    or this policy's minus the best (``"min"``); always >= 0.
+    """
+    sel = runs[(runs["metric"] == metric) & (runs["brand"] == brand)]
+    world_cols = [c for c in design_cols if c not in ("point", "policy")]
+    keys = ["policy", *world_cols]
+    mean = sel.groupby(keys, sort=True, dropna=False)["value"].mean().rename("mean").reset_index()
+    grouped = mean.groupby(world_cols, sort=False, dropna=False)["mean"]
+    if direction == "max":
+        mean["best"] = grouped.transform("max")
+        mean["regret"] = mean["best"] - mean["mean"]
+    else:
+        mean["best"] = grouped.transform("min")
+        mean["regret"] = mean["mean"] - mean["best"]
+    mean.insert(len(keys), "metric", metric)
+    mean.insert(len(keys) + 1, "brand", brand)
+    rows = []
+    for policy, g in mean.groupby("policy", sort=True):
+        worst = g.loc[g["regret"].idxmax()]
+        rows.append(
+            {
+                "policy": policy,
+                "mean_outcome": g["mean"].mean(),
+                "worst_outcome": g["mean"].min() if direction == "max" else g["mean"].max(),
+                "max_regret": g["regret"].max(),
+                "world_of_max_regret": ", ".join(f"{c}={worst[c]}" for c in world_cols),
+            }
+        )
+    mr = pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
+    return mean, mr
