@@ -32,6 +32,9 @@ def execute(
     Results are written as they complete (any order); the tables built afterwards from the files
     do not depend on that order. On Ctrl-C pending runs are cancelled and `Interrupted` is raised.
     """
+    for sub in ("runs", "summaries"):  # temp files of writes cut short by a kill
+        for tmp in (store.root / sub).rglob(".*.tmp") if (store.root / sub).exists() else ():
+            tmp.unlink(missing_ok=True)
     seen: set[str] = set()
     unique = [s for s in specs if not (s.run_id in seen or seen.add(s.run_id))]
     todo = [s for s in unique if not store.is_done(s)]

@@ -1,0 +1,146 @@
+"""Comparisons: identical numbers on every executor, pairing narrows intervals, replication rule,
+risk views, and the interval helpers. Properties only: the model is still being tuned."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments import compare, make_map
+from sim.experiments import stats as xs
+from sim.runner import resolve, run
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+TRANSPARENT = ROOT / "scenarios" / "transparent_personalization.toml"
+SMALL = {"days": 60, "consumers": 2000}
+
+
+def _small(path: Path):
+    return resolve(path, **SMALL)
+
+
+def _tables(c) -> dict[str, pd.DataFrame]:
+    return {"levels": c.levels, "differences": c.differences, "runs": c.runs}
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        host="127.0.0.1",
+        protocol="tcp",
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_same_tables_with_one_worker_two_workers_and_dask(tmp_path, dask_client):
+    scenarios = [_small(BASELINE), _small(TRANSPARENT)]
+    kw = dict(replications=3, seed=11, charts=False, progress=False)
+    one = compare(scenarios, workers=1, out=tmp_path / "one", **kw)
+    two = compare(scenarios, workers=2, out=tmp_path / "two", **kw)
+    dask = compare(scenarios, client=dask_client, out=tmp_path / "dask", **kw)
+    assert len(one.differences) > 0
+    for name, table in _tables(one).items():
+        pd.testing.assert_frame_equal(table, _tables(two)[name], obj=f"{name} (2 workers)")
+        pd.testing.assert_frame_equal(table, _tables(dask)[name], obj=f"{name} (dask)")
+    for d in ("one", "two", "dask"):  # one file per run: 2 scenarios + independent reference
+        assert len(list((tmp_path / d / "runs").rglob("*.parquet"))) == 3 * 3
+
+
+def test_make_map_is_an_ordered_map_for_runner_run():
+    s = _small(BASELINE)
+    serial = run(s, replications=2, seed=3).timeseries
+    with make_map(workers=2) as pool:
+        pooled = run(s, replications=2, seed=3, map_tasks=pool).timeseries
+    pd.testing.assert_frame_equal(serial, pooled)
+
+
+def test_pairing_narrows_the_interval_of_a_policy_difference(tmp_path):
+    c = compare(
+        [_small(BASELINE), _small(TRANSPARENT)],
+        replications=6,
+        seed=5,
+        out=tmp_path,
+        charts=False,
+        progress=False,
+    )
+    d = c.differences.set_index(["brand", "metric"])
+    row = d.loc[("Aurora", "trust")]
+    assert row["method"] == "paired t"
+    assert row["half_width"] < row["indep_half_width"]
+    assert row["width_ratio"] < 1
+    assert row["ci_low"] <= row["diff"] <= row["ci_high"]
+    assert row["boot_low"] <= row["diff"] <= row["boot_high"]
+    # the manifest records seeds and the independent seed; the charts were not asked for
+    assert c.manifest["independent_seed"] != c.manifest["seed"]
+    assert not (tmp_path / "charts").exists()
+
+
+def test_replication_rule_adds_batches_until_the_target_or_the_cap(tmp_path):
+    scenarios = [_small(BASELINE), _small(TRANSPARENT)]
+    kw = dict(seed=2, charts=False, progress=False, independent=False, bootstrap=0)
+    easy = compare(scenarios, replications=3, target_width=1e9, out=tmp_path / "a", **kw)
+    assert easy.replications == 3 and easy.target["met"]
+    hard = compare(
+        scenarios,
+        replications=2,
+        target_width=1e-12,
+        max_replications=5,
+        batch=2,
+        out=tmp_path / "b",
+        **kw,
+    )
+    assert hard.replications == 5 and not hard.target["met"]
+    assert [h["replications"] for h in hard.target["history"]] == [2, 4, 5]
+    assert set(hard.runs["replication"]) == set(range(5))
+
+
+def test_risk_views_and_charts(tmp_path):
+    breach = resolve(ROOT / "scenarios" / "breach_data_maximalist.toml", days=150, consumers=2000)
+    c = compare(
+        [_small(BASELINE).with_overrides(days=150), breach],
+        replications=3,
+        seed=1,
+        out=tmp_path,
+        risk=True,
+        threshold=0.6,
+        by_day=140,
+        progress=False,
+        focus_brand="Aurora",
+    )
+    assert c.risk is not None and len(c.risk) == 2 * 3
+    assert (c.risk["es95"] >= c.risk["var95"] - 1e-9).all()
+    losses = c.losses.set_index(["scenario", "brand", "replication"])
+    assert np.allclose(losses["loss"], losses["breach_cost"] + losses["lost_margin"])
+    assert (c.threshold["ci_low"] <= c.threshold["probability"]).all()
+    assert (c.threshold["by_day"] == 140).all()
+    for name in ("trust.png", "differences.png", "loss_exceedance.png"):
+        assert (tmp_path / "charts" / name).stat().st_size > 1000
+    for name in ("levels.csv", "differences.csv", "runs.parquet", "risk.csv", "manifest.json"):
+        assert (tmp_path / name).exists()
+
+
+def test_interval_helpers():
+    mean, sd, n, half = xs.t_interval(np.array([1.0, 2.0, 3.0]))
+    assert (mean, n) == (2.0, 3) and math.isclose(half, 4.302652729911275 * 1 / math.sqrt(3))
+    assert math.isnan(xs.t_interval(np.array([1.0]))[3])
+    p, lo, hi = xs.wilson(0, 10)
+    assert p == 0 and lo == 0 and 0.2 < hi < 0.35
+    var, es = xs.var_es(np.arange(100.0))
+    assert 94 <= var <= 95 and es >= var
+    x, prob = xs.exceedance(np.array([3.0, 1.0, 2.0]))
+    assert list(x) == [1, 2, 3] and list(prob) == pytest.approx([1, 2 / 3, 1 / 3])
+    lo1, hi1 = xs.bootstrap_interval(np.arange(10.0), 500, seed=1)
+    assert (lo1, hi1) == xs.bootstrap_interval(np.arange(10.0), 500, seed=1)

@@ -1,0 +1,117 @@
+"""Results are never lost: a comparison killed with SIGKILL part-way resumes with only the missing
+runs and ends with the same tables as one run straight through; Ctrl-C stops cleanly (exit 130)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = [
+    str(ROOT / "scenarios" / "baseline.toml"),
+    str(ROOT / "scenarios" / "transparent_personalization.toml"),
+]
+REPS = 8
+TOTAL_RUNS = 3 * REPS  # two scenarios + the reference again with independent seeds
+
+# The experiments' own subcommands on a bare parser: independent of the rest of the CLI.
+CLI = (
+    "import argparse, sys\n"
+    "from sim.experiments.cli import add_parsers\n"
+    "p = argparse.ArgumentParser(); add_parsers(p.add_subparsers())\n"
+    "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))\n"
+)
+
+
+def _command(out: Path, workers: int = 1) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        CLI,
+        "compare",
+        *SCENARIOS,
+        "--out",
+        str(out),
+        "--replications",
+        str(REPS),
+        "--days",
+        "120",
+        "--consumers",
+        "5000",
+        "--seed",
+        "7",
+        "--workers",
+        str(workers),
+        "--no-progress",
+        "--no-charts",
+        "--bootstrap",
+        "200",
+    ]
+
+
+def _run_files(out: Path) -> list[Path]:
+    return sorted((out / "runs").rglob("*.parquet")) if (out / "runs").exists() else []
+
+
+def _start_and_stop_after(cmd: list[str], out: Path, sig: int, min_files: int = 3):
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(_run_files(out)) < min_files:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no run files appeared"
+        time.sleep(0.02)
+    os.killpg(proc.pid, sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stdout, stderr
+
+
+def _tables(out: Path) -> dict[str, pd.DataFrame]:
+    return {
+        "levels": pd.read_csv(out / "levels.csv"),
+        "differences": pd.read_csv(out / "differences.csv"),
+        "runs": pd.read_parquet(out / "runs.parquet"),
+    }
+
+
+def test_killed_comparison_resumes_and_matches_a_straight_run(tmp_path):
+    killed, straight = tmp_path / "killed", tmp_path / "straight"
+    code, _, _ = _start_and_stop_after(_command(killed), killed, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    kept = {p: p.stat().st_mtime_ns for p in _run_files(killed)}
+    assert 3 <= len(kept) < TOTAL_RUNS, "the kill should land part-way"
+    assert not (killed / "levels.csv").exists()
+
+    resumed = subprocess.run(_command(killed), cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(_run_files(killed)) == TOTAL_RUNS
+    for path, mtime in kept.items():  # finished runs were kept, not redone
+        assert path.stat().st_mtime_ns == mtime, path
+
+    done = subprocess.run(_command(straight), cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    a, b = _tables(killed), _tables(straight)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    assert "Differences vs baseline" in resumed.stdout
+
+
+def test_ctrl_c_keeps_finished_runs_and_exits_130(tmp_path):
+    out = tmp_path / "interrupted"
+    code, _, stderr = _start_and_stop_after(_command(out, workers=2), out, signal.SIGINT)
+    assert code == 130, stderr
+    assert "interrupted;" in stderr and "rerun the same command to resume" in stderr
+    assert "Traceback" not in stderr
+    assert str(out) in stderr

@@ -1,0 +1,161 @@
+"""Sweeps: one tidy row per run and metric with the design values attached; Latin hypercubes;
+robustness and regret; bad experiment files give clear errors (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sim.errors import UserError
+from sim.experiments import sweep
+from sim.experiments.design import load_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = (ROOT / "scenarios" / "baseline.toml").as_posix()
+SMALL = dict(days=60, consumers=2000, progress=False, workers=1)
+
+
+def _experiment(tmp_path: Path, body: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'name = "t"\nbase = "{BASE}"\n' + textwrap.dedent(body))
+    return path
+
+
+def test_grid_sweep_returns_one_row_per_run_and_metric_with_design_values(tmp_path):
+    exp = _experiment(
+        tmp_path,
+        """
+        replications = 2
+        metrics = ["trust", "net_value"]
+        [design.factors]
+        "brands.Aurora.policy.security_investment" = [0.2, 0.8]
+        "world.attack_pressure" = { low = 0.5, high = 2.0, levels = 3 }
+        """,
+    )
+    r = sweep(exp, out=tmp_path / "out", **SMALL)
+    t = r.table
+    design = ["brands.Aurora.policy.security_investment", "world.attack_pressure"]
+    assert {
+        "point",
+        "sample",
+        *design,
+        "scenario",
+        "replication",
+        "brand",
+        "metric",
+        "value",
+    } <= set(t.columns)
+    assert t.groupby(["point", "replication"]).ngroups == 6 * 2
+    assert set(t["metric"]) == {"trust", "net_value"}
+    # one row per run, brand and metric: no duplicates, same rows in every run
+    assert not t.duplicated(["point", "replication", "brand", "metric"]).any()
+    assert t.groupby(["point", "replication"]).size().nunique() == 1
+    assert sorted(set(t[design[0]])) == [0.2, 0.8]
+    assert sorted(set(t[design[1]])) == [0.5, 1.25, 2.0]
+    assert len(list((tmp_path / "out" / "runs").rglob("*.parquet"))) == 12
+    assert (tmp_path / "out" / "results.parquet").exists()
+    assert r.robustness is None
+
+
+def test_lhs_with_policies_and_worlds_gives_regret(tmp_path):
+    exp = _experiment(
+        tmp_path,
+        """
+        replications = 1
+        metrics = ["net_value"]
+        [design]
+        method = "lhs"
+        samples = 3
+        seed = 4
+        [design.factors]
+        "brands.Aurora.policy.transparency" = { low = 0.0, high = 1.0 }
+        [policies.few_emails]
+        "brands.Aurora.policy.emails_per_week" = 0.5
+        [policies.many_emails]
+        "brands.Aurora.policy.emails_per_week" = 4.0
+        [worlds.calm]
+        "world.attack_pressure" = 0.5
+        [worlds.hostile]
+        "world.attack_pressure" = 3.0
+        [robustness]
+        metric = "net_value"
+        brand = "Aurora"
+        """,
+    )
+    r = sweep(exp, out=tmp_path / "out", **SMALL)
+    assert r.table.groupby(["point", "replication"]).ngroups == 2 * 2 * 3
+    x = r.table["brands.Aurora.policy.transparency"].drop_duplicates()
+    assert len(x) == 3 and x.between(0, 1).all()
+    rob = r.robustness
+    assert len(rob) == 2 * 2 * 3 and (rob["regret"] >= 0).all()
+    assert (rob.groupby(["world", "sample"])["regret"].min() == 0).all()
+    assert list(r.max_regret["policy"]) and set(r.max_regret["policy"]) == {
+        "few_emails",
+        "many_emails",
+    }
+    assert r.max_regret["max_regret"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[design]\nmethod = "random"\n', ["design.method", "'random'", "'grid' or 'lhs'"]),
+        ("replications = 0\n", ["replications", "0", "greater than or equal to 1"]),
+        ('colour = "red"\n', ["unknown key 'colour'", "allowed keys:", "replications"]),
+        (
+            '[design.factors]\n"brands.Zed.policy.transparency" = [0.1]\n',
+            ["brands.Zed.policy.transparency", "'Zed'", "Aurora, Borealis, Cirrus"],
+        ),
+        (
+            '[design.factors]\n"world.attack_presure" = [1.0]\n',
+            ["world.attack_presure", "allowed:", "attack_pressure"],
+        ),
+        (
+            '[design.factors]\n"brands.Aurora.policy.security_investment" = [0.5, 1.5]\n',
+            ["brands.Aurora.policy.security_investment", "1.5", "less than or equal to 1"],
+        ),
+        ('metrics = ["trust", "happiness"]\n', ["metrics", "'happiness'", "allowed:", "net_value"]),
+        ('[design]\nmethod = "lhs"\n', ["design", "samples"]),
+    ],
+)
+def test_bad_experiment_files_name_file_field_value_and_allowed(tmp_path, body, expected):
+    exp = _experiment(tmp_path, body, "bad.toml")
+    with pytest.raises(UserError) as info:
+        sweep(exp, out=tmp_path / "out", **SMALL)
+    message = str(info.value)
+    assert "bad.toml" in message
+    for part in expected:
+        assert part in message, message
+    assert not (tmp_path / "out" / "runs").exists()  # nothing ran
+
+
+def test_bundled_experiments_are_valid():
+    for path in sorted((ROOT / "experiments").glob("*.toml")):
+        exp, folder = load_experiment(path)
+        assert (folder / exp.base).is_file(), path
+
+
+def test_cli_bad_experiment_exits_2_without_traceback(tmp_path):
+    cli = pytest.importorskip("sim.cli")
+    assert hasattr(cli, "main")
+    exp = _experiment(tmp_path, '[design]\nmethod = "random"\n', "bad.toml")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sim.cli import main; sys.exit(main())",
+            "sweep",
+            str(exp),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "bad.toml" in proc.stderr and "design.method" in proc.stderr
