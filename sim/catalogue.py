@@ -36,27 +36,36 @@ class DataTypeProps:
     covert: collected without the consumer knowing (no consent request is made); its discovery
         is what hurts trust (brief, claim 6: data given "knowingly and unknowingly").
     value: its contribution to personalization relevance, in [0, 1] (shares sum to 1).
+    bundled: consented in the terms of service at sign-up, so consumers who do not read the
+        terms accept it unread (74% skip them; Obar & Oeldorf-Hirsch 2020).
+    convenience: log-odds added to consent because granting it buys the consumer something at
+        once (one-click sign-in, one-click checkout). Social login's 2.0 is hand-tuned so that
+        about 60% of those offered it use it (Gigya 2014); the card's 1.0 is an assumption.
     """
 
     sensitivity: float
     covert: bool
     value: float
+    bundled: bool = False
+    convenience: float = 0.0
 
 
 DATA_TYPE_PROPS: dict[str, DataTypeProps] = {
-    "contact": DataTypeProps(sensitivity=0.2, covert=False, value=0.05),
-    "purchase_history": DataTypeProps(sensitivity=0.3, covert=False, value=0.30),
+    "contact": DataTypeProps(sensitivity=0.2, covert=False, value=0.05, bundled=True),
+    "purchase_history": DataTypeProps(sensitivity=0.3, covert=False, value=0.30, bundled=True),
     "onsite_behaviour": DataTypeProps(sensitivity=0.3, covert=True, value=0.20),
     "cross_site_tracking": DataTypeProps(sensitivity=0.7, covert=True, value=0.15),
     "location": DataTypeProps(sensitivity=0.8, covert=False, value=0.15),
     "in_store_camera": DataTypeProps(sensitivity=0.9, covert=True, value=0.10),
-    "social_login": DataTypeProps(sensitivity=0.4, covert=False, value=0.05),
-    "payment_card": DataTypeProps(sensitivity=0.6, covert=False, value=0.0),
+    "social_login": DataTypeProps(sensitivity=0.4, covert=False, value=0.05, convenience=2.0),
+    "payment_card": DataTypeProps(sensitivity=0.6, covert=False, value=0.0, convenience=1.0),
 }
 
 SENSITIVITY = np.array([DATA_TYPE_PROPS[d].sensitivity for d in DATA_TYPES], dtype=np.float32)
 VALUE = np.array([DATA_TYPE_PROPS[d].value for d in DATA_TYPES], dtype=np.float32)
+CONVENIENCE = np.array([DATA_TYPE_PROPS[d].convenience for d in DATA_TYPES], dtype=np.float64)
 COVERT_MASK = sum(DATA_BIT[d] for d in DATA_TYPES if DATA_TYPE_PROPS[d].covert)
+BUNDLED_MASK = sum(DATA_BIT[d] for d in DATA_TYPES if DATA_TYPE_PROPS[d].bundled)
 
 # ---------------------------------------------------------------------------------------------
 # Channels (brief, claim 2). Order fixes the channel index used everywhere.

@@ -6,15 +6,18 @@ On every touch between consumer i and brand b in channel c (ODD 7.3):
    tracking, in-store cameras) are collected without asking; the others need consent.
 2. Consent requests, on direct channels only, once per data type d in O not yet asked:
        logit P(grant) = beta0 + beta_t (t_ib - a) + beta_x x_b - beta_c q_i sigma_d
-                        + beta_u [i does not read terms and d is bundled in the terms]     (C1)
-   with x_b the brand's transparency, q_i the consumer's privacy concern and sigma_d the data
-   type's sensitivity. Asking without explaining costs trust with concerned consumers:
+                        + beta_u [i does not read terms and d is bundled in the terms]
+                        + v_d                                                               (C1)
+   with x_b the brand's transparency, q_i the consumer's privacy concern, sigma_d the data
+   type's sensitivity and v_d its convenience (one-click sign-in or checkout). Asking without
+   explaining costs trust with concerned consumers:
        s_ib += w_neg * e_ask * q_i * sigma_d * (1 - x_b)                                     (C2)
 3. Collection: if any of O is covert or consented, the brand holds a record (ACCOUNT) touched today.
 4. Personalization relevance, from the data held H = scope_b & (consent_ib | covert):
        rho_ib = skill_b * V(H) * (0.5 + 0.5 integration_b)                                   (C3)
    with V(H) the summed personalization value of the held types. A relevant touch adds positive
-   evidence e_pers * rho_ib. If H contains covert or sensitive types, the consumer may notice:
+   evidence e_pers * rho_ib. If H contains sensitive types (sensitivity >= 0.7: cross-site
+   tracking, location, in-store cameras), the consumer may notice their use:
        P(creepy) = p_creepy * q_i * (1 - x_b)  ->  s_ib += w_neg * e_creepy                  (C4)
 """
 
@@ -23,9 +26,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .catalogue import COVERT_MASK, DIRECT, OBSERVES, SENSITIVITY
+from .catalogue import BUNDLED_MASK, CONVENIENCE, COVERT_MASK, DIRECT, OBSERVES, SENSITIVITY
 from .metrics import ASKS, CREEPY, GRANTS
-from .parameters import BUNDLED_MASK, SENSITIVE_MASK, VALUE_OF_MASK
+from .parameters import SENSITIVE_MASK, VALUE_OF_MASK
 from .population import ACCOUNT
 from .streams import uniform
 from .trust import add_negative, add_positive, trust_of
@@ -73,7 +76,8 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
             pop.asked[i, b] |= np.uint8(bit)
             counts[b, ASKS] += 1
             logit = (par.consent_intercept + par.consent_trust * (t - par.prior)
-                     + par.consent_transparency * x - par.consent_concern * q * _SENS[d])
+                     + par.consent_transparency * x - par.consent_concern * q * _SENS[d]
+                     + CONVENIENCE[d])
             if (not pop.reads_terms[i]) and (BUNDLED_MASK & bit):
                 logit += par.unread_bonus
             if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):

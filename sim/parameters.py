@@ -13,8 +13,6 @@ import numpy as np
 from .catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
 from .scenario import Scenario
 
-# Data types consented to in the terms of service at sign-up (non-readers accept them unread).
-BUNDLED_MASK = DATA_BIT["contact"] | DATA_BIT["purchase_history"]
 # Data whose use in personalization can feel "creepy" when not explained: sensitivity >= 0.7
 # (cross-site tracking, location, in-store cameras; Accenture 2018: location-triggered notices
 # "creepy" for 41%).
