@@ -10,9 +10,12 @@ Conventions, the same on every chart:
 
 * a brand has the same colour everywhere (`brand_colours`: colour-blind-safe Okabe-Ito palette, in
   the order brands first appear in the run); a channel has a fixed colour (`CHANNEL_COLOURS`);
-* lines are means over replications; the shaded band is, by default, the 95% confidence interval
-  of that mean (Student t over replications, ``band="ci"``) or, with ``band="range"``, the 5th-95th
-  percentile of the replications; the caption under the chart says which;
+* lines are means over replications; the shaded band is, by default (``band="range"``), the
+  5th-95th percentile of the replications: the spread of outcomes the runs produced. With
+  ``band="ci"`` it is the 95% confidence interval of the mean (Student t), the interval that
+  ``summary.csv`` reports; with the few replications of a quick run (t = 12.7 for two) that band
+  covers the whole scale, which is why it is not the default. The caption under the chart says
+  which band is drawn;
 * money is in EUR, trust, consent rate and shares are in [0, 1], time in simulated days.
 """
 
@@ -54,6 +57,7 @@ CHANNEL_COLOURS = {
     "email": "#74c476",
     "magazine": "#bdbdbd",
 }
+UNIT_BOUNDS = (0.0, 1.0)  # trust, consent rate and shares
 BREACH_WINDOW = (30, 180)  # days before and after a breach shown by plot_breach_window
 SMOOTH_DAYS = 7
 
@@ -114,7 +118,7 @@ def _select(ts: pd.DataFrame, metric: str, channel: str = "all") -> pd.DataFrame
     return out
 
 
-def band_stats(values: pd.DataFrame, band: Band = "ci") -> pd.DataFrame:
+def band_stats(values: pd.DataFrame, band: Band = "range") -> pd.DataFrame:
     """Mean and band over the columns of ``values`` (one column per replication or event).
 
     Returns columns ``mean, low, high, n``; with ``band="ci"`` the band is the 95% t interval of
@@ -148,11 +152,32 @@ def band_caption(band: Band, replications: int, unit: str = "replications") -> s
     return f"Lines: mean of {replications} {unit}; shaded: 5th-95th percentile of the {unit}."
 
 
-def _line_with_band(ax, stats_: pd.DataFrame, colour: str, label: str | None, **kw) -> None:
+def _line_with_band(ax, stats_: pd.DataFrame, colour: str, label: str | None,
+                    bounds: tuple[float, float] = (-np.inf, np.inf), **kw) -> None:
+    """The mean line and its shaded band, the band clipped to the metric's possible values."""
     x = stats_.index.to_numpy()
     ax.plot(x, stats_["mean"], color=colour, label=label, **kw)
     if stats_["low"].notna().any():
-        ax.fill_between(x, stats_["low"], stats_["high"], color=colour, alpha=0.18, linewidth=0)
+        ax.fill_between(x, stats_["low"].clip(*bounds), stats_["high"].clip(*bounds),
+                        color=colour, alpha=0.18, linewidth=0)
+
+
+def _fit_to_lines(axes: Iterable, bounds: tuple[float, float] = UNIT_BOUNDS,
+                  floor: float = 0.05) -> None:
+    """Y limits around the mean lines (not the bands: with few replications a 95% interval can
+    span the whole scale and flatten every line), padded and kept within ``bounds``; the same
+    limits on every axis given."""
+    axes = list(axes)
+    ys = [np.asarray(line.get_ydata(), dtype=float) for ax in axes for line in ax.get_lines()
+          if len(line.get_ydata()) > 2]
+    ys = np.concatenate(ys) if ys else np.array([])
+    ys = ys[np.isfinite(ys)]
+    if ys.size == 0:
+        return
+    lo, hi = ys.min(), ys.max()
+    pad = max((hi - lo) * 0.5, floor)
+    for ax in axes:
+        ax.set_ylim(max(bounds[0], lo - pad), min(bounds[1], hi + pad))
 
 
 def _breach_events(ts: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +287,7 @@ def _hide_unused(axes: np.ndarray, used: int) -> None:
 # Charts
 # --------------------------------------------------------------------------------------------
 def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-               band: Band = "ci",
+               band: Band = "range",
                fig: Figure | SubFigure | None = None) -> Figure:
     """Mean trust per brand over time, one panel per scenario, with a band across replications.
 
@@ -281,7 +306,7 @@ def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
             rows = trust[trust["scenario"] == name]
             for brand in pd.unique(rows["brand"]):
                 st = band_stats(_per_rep(rows[rows["brand"] == brand]), band)
-                _line_with_band(ax, st, colours[brand], brand, linewidth=1.6)
+                _line_with_band(ax, st, colours[brand], brand, UNIT_BOUNDS, linewidth=1.6)
             b, e = _mark_events(ax, result, ts, name, colours)
             breaches, scheduled = breaches or b, scheduled or e
             ax.set_title(name)
@@ -289,6 +314,7 @@ def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
             ax.set_ylabel("mean trust (0-1)")
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
             ax.tick_params(labelleft=True, labelbottom=True)
+        _fit_to_lines(axes.flat[:len(names)])
         _hide_unused(axes, len(names))
         handles = _brand_handles(_brands(trust[trust["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled)
@@ -346,7 +372,7 @@ def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
 
 
 def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-                 band: Band = "ci",
+                 band: Band = "range",
                fig: Figure | SubFigure | None = None) -> Figure:
     """Consent rate and e-mail subscribers per brand over time, one row per scenario."""
     ts = _timeseries(result)
@@ -364,7 +390,9 @@ def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
                 rows = rows[rows["scenario"] == name]
                 for brand in pd.unique(rows["brand"]):
                     st = band_stats(_per_rep(rows[rows["brand"] == brand]), band)
-                    _line_with_band(ax, st, colours[brand], brand, linewidth=1.6)
+                    _line_with_band(ax, st, colours[brand], brand,
+                                    UNIT_BOUNDS if metric == "consent_rate" else (0, np.inf),
+                                    linewidth=1.6)
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
                 if i == 0:
@@ -420,8 +448,9 @@ def plot_value(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
             ax.bar(x, rows["mean"], width * 0.92, color=colours[brand], label=brand,
                    yerr=np.nan_to_num(err), capsize=2, error_kw={"linewidth": 0.8})
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_xticks(np.arange(len(names)), names, rotation=0 if len(names) < 4 else 20,
-                      ha="center" if len(names) < 4 else "right")
+        crowded = sum(len(n) + 2 for n in names) * 0.075 > _width_in(fig) * 0.8
+        ax.set_xticks(np.arange(len(names)), names, rotation=20 if crowded else 0,
+                      ha="right" if crowded else "center")
         ax.set_ylabel("EUR per day")
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.grid(axis="x", visible=False)
@@ -462,7 +491,7 @@ def breach_windows(result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW
 
 
 def plot_breach_window(result: RunResult | pd.DataFrame,
-                       scenarios: str | Sequence[str] | None = None, band: Band = "ci",
+                       scenarios: str | Sequence[str] | None = None, band: Band = "range",
                        before: int = BREACH_WINDOW[0], after: int = BREACH_WINDOW[1],
                        fig: Figure | SubFigure | None = None, max_panels: int | None = None,
                        ) -> Figure | None:
@@ -470,7 +499,8 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
     ``after`` days after each breach, aligned on the breach day; one panel per scenario and
     breached brand, band across breaches (one per replication for a scheduled breach).
 
-    ``max_panels`` keeps the panels with the most breaches (the report shows two). Returns None
+    ``max_panels`` keeps that many panels: scheduled breaches first, then the most frequent (the
+    report shows one). Returns None
     when the selected scenarios have no breach.
     """
     ts = _timeseries(result)
@@ -482,7 +512,9 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
         return None
     groups = list(win.groupby(["scenario", "breached"], sort=False))
     if max_panels is not None and len(groups) > max_panels:
-        keep = sorted(range(len(groups)), key=lambda k: -groups[k][1]["event"].nunique())
+        # scheduled breaches (one day in every replication) first, then the most frequent
+        keep = sorted(range(len(groups)), key=lambda k: (groups[k][1]["breach_day"].nunique() > 1,
+                                                         -groups[k][1]["event"].nunique()))
         groups = [groups[k] for k in sorted(keep[:max_panels])]
         win = pd.concat([g for _, g in groups])
     nrows, ncols = _grid(len(groups))
@@ -497,7 +529,7 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
                     index="days_since", columns="event", values="trust")
                 st = band_stats(per_event, band)
                 main = brand == breached
-                _line_with_band(ax, st, colours[brand], brand,
+                _line_with_band(ax, st, colours[brand], brand, UNIT_BOUNDS,
                                 linewidth=2.4 if main else 1.2,
                                 linestyle="-" if main else "--")
                 if brand not in shown:
@@ -512,6 +544,7 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
             ax.set_xlabel("days since the breach")
             ax.set_ylabel("mean trust (0-1)")
             ax.set_xlim(-before, after)
+            _fit_to_lines([ax])
             ax.tick_params(labelleft=True, labelbottom=True)
         _hide_unused(axes, len(groups))
         handles = _brand_handles(shown, colours) + [

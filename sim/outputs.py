@@ -129,14 +129,14 @@ def text_summary(result: RunResult, table: pd.DataFrame | None = None) -> str:
 
 
 def save(result: RunResult, folder: str | Path, plots: bool = True, report: bool = False,
-         band: charts.Band = "ci") -> dict[str, Path]:
+         band: charts.Band = "range") -> dict[str, Path]:
     """Write the run's outputs folder (see the module docstring); returns file name -> path.
 
     Args:
         plots: write the PNG charts.
         report: write the one-page ``report.pdf`` too.
-        band: the charts' shaded band, ``"ci"`` (95% confidence interval of the mean over
-            replications) or ``"range"`` (5th-95th percentile of the replications).
+        band: the charts' shaded band, ``"range"`` (5th-95th percentile of the replications) or
+            ``"ci"`` (95% confidence interval of the mean over replications).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .runner import RunResult
 
 A4 = (8.27, 11.69)  # inches, portrait
+MAX_SCENARIOS = 3  # what one legible page holds; choose others with ``scenarios=``
 
 
 def _fmt(mean: float, low: float, high: float, fmt: str) -> str:
@@ -43,16 +44,21 @@ def _title(result: RunResult) -> str:
         ("s" if len(names) > 2 else "")
 
 
-def _header(sub, result: RunResult) -> None:
+def _header(sub, result: RunResult, left_out: list[str]) -> None:
     sub.text(0.04, 0.97, _title(result), fontsize=16, fontweight="bold", va="top")
     lines = []
+    if left_out:
+        lines.append(textwrap.shorten(
+            f"This page shows {len(result.scenarios)} of the run's "
+            f"{len(result.scenarios) + len(left_out)} scenarios; not shown: "
+            f"{', '.join(left_out)} (see summary.csv, or pass scenarios=).", 150))
     for name, spec in result.scenarios.items():
         s = spec.simulation
         desc = spec.description or "(no description)"
         lines.append(textwrap.shorten(f"{name}: {desc}", 135))
         lines.append(f"     {s.replications} replications x {s.days} days x {s.consumers:,} "
                      f"consumers, seed {s.seed}")
-    shown = lines[:10] + (["..."] if len(lines) > 10 else [])
+    shown = lines[:11] + (["..."] if len(lines) > 11 else [])
     sub.text(0.04, 0.62, "\n".join(shown), fontsize=7.5, va="top", linespacing=1.4)
 
 
@@ -106,21 +112,44 @@ def _footer(sub, result: RunResult) -> None:
     parts = [f"{name} sha256 {info['hash'][:16]}..., seed {info['seed']}"
              for name, info in m.get("scenarios", {}).items()]
     versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
-    text = ("Provenance: " + "; ".join(parts[:6]) + ("; ..." if len(parts) > 6 else "")
-            + f".\nVersions: {versions}.\nCreated {m.get('created', '?')} by: "
-            + textwrap.shorten(m.get("command", ""), 120))
+    lines = [textwrap.fill("Provenance: " + "; ".join(parts) + ".", 160),
+             textwrap.fill(f"Versions: {versions}.", 160),
+             f"Created {m.get('created', '?')} by: " + textwrap.shorten(m.get("command", ""), 120)]
+    text = "\n".join(lines)
     sub.text(0.04, 0.95, text, fontsize=6, color="0.35", va="top", linespacing=1.4)
 
 
-def report_figure(result: RunResult) -> Figure:
-    """The report page as a matplotlib figure (A4 portrait)."""
+def _subset(result: RunResult, names: list[str]) -> RunResult:
+    from .runner import RunResult
+
+    ts = result.timeseries
+    ts = ts[ts["scenario"].isin(names)].copy()
+    ts["scenario"] = ts["scenario"].cat.remove_unused_categories()
+    manifest = {**result.manifest,
+                "scenarios": {n: result.manifest.get("scenarios", {}).get(n) for n in names}}
+    return RunResult(ts, {n: result.scenarios[n] for n in names}, manifest)
+
+
+def report_figure(result: RunResult, scenarios: list[str] | None = None) -> Figure:
+    """The report page as a matplotlib figure (A4 portrait), for ``scenarios`` (default: the
+    first `MAX_SCENARIOS` of the run)."""
+    names = list(result.scenarios)
+    chosen = list(scenarios) if scenarios is not None else names[:MAX_SCENARIOS]
+    unknown = [n for n in chosen if n not in result.scenarios]
+    if unknown:
+        raise ValueError(f"no scenario named {', '.join(unknown)} in this result "
+                         f"(scenarios: {', '.join(names)})")
+    left_out = [n for n in names if n not in chosen]
+    if left_out:
+        result = _subset(result, chosen)
     n_rows = len(headline(result))
     table_h = 0.55 + 0.19 * (n_rows + 1)
-    header_h = 0.55 + 0.2 * min(2 * len(result.scenarios), 11)
+    header_h = 0.55 + 0.2 * min(2 * len(chosen) + bool(left_out), 12)
+    trust_h = 3.4 if len(chosen) <= 3 else 4.6
     fig = Figure(figsize=A4, layout="constrained")
     header, table, trust, bottom, footer = fig.subfigures(
-        5, 1, height_ratios=[header_h, table_h, 3.6, 3.0, 0.55])
-    _header(header, result)
+        5, 1, height_ratios=[header_h, table_h, trust_h, 3.0, 0.3 + 0.1 * len(chosen)])
+    _header(header, result, left_out)
     _table(table, result)
     charts.plot_trust(result, fig=trust)
     left, right = bottom.subfigures(1, 2, width_ratios=[1.0, 1.25])
@@ -140,10 +169,14 @@ def _consent_panel(sub, result: RunResult) -> None:
         ax.set_visible(False)
 
 
-def write_report(result: RunResult, path: str | Path) -> Path:
-    """Write the one-page report to ``path`` (PDF; ``.png`` also works), atomically."""
+def write_report(result: RunResult, path: str | Path, scenarios: list[str] | None = None) -> Path:
+    """Write the one-page report to ``path`` (PDF; ``.png`` also works), atomically.
+
+    One page holds up to `MAX_SCENARIOS` scenarios: by default the first ones of the run (the
+    page says which are left out); pass ``scenarios`` to choose.
+    """
     path = Path(path)
-    fig = report_figure(result)
+    fig = report_figure(result, scenarios)
     buf = io.BytesIO()
     with mpl.rc_context({"pdf.fonttype": 42}):
         if path.suffix.lower() == ".pdf":
