@@ -115,9 +115,15 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     need_rate = rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n)
 
     t = scenario.trust
-    t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=(n, n_brands)) if 0 < t.initial < 1 \
-        else np.full((n, n_brands), t.initial)
-    r, s = initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
+    r = np.empty((n, n_brands), np.float32)
+    s = np.empty((n, n_brands), np.float32)
+    for b in range(n_brands):  # one brand column at a time keeps the peak memory low
+        if 0.0 < t.initial < 1.0:
+            t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=n)
+        else:
+            t0 = np.full(n, t.initial)
+        r[:, b], s[:, b] = initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
+        del t0
 
     tie_start, ties = small_world(n, spec.social_degree, spec.social_rewiring, generator(seed, "network"))
 
