@@ -10,8 +10,9 @@ Brand level (a handful of brands: plain Python each day)
 * Scheduled shocks from [[events]]: breach, third_party_leak, media_story.
 * Disclosure (I3): a breach is notified ``notify_within_days`` after it happens, or earlier if the
   media find it (probability ``media_leak_rate`` a day); then the exposed consumers learn of it.
-* Costs (I4): detection on the breach day; notification, compensation, a fine (share of trailing
-  annual revenue) on disclosure; card reissue per exposed card; security spend every day.
+* Costs (I4): detection per exposed record and card reissue per exposed card on the breach day;
+  a fine (share of trailing annual revenue) when the breach becomes public; notification and
+  compensation per notified consumer; security spend every day.
 
 Consumer level (compiled kernels over the population)
 * Exposure (I5): each record the brand holds (within retention) is exposed with probability
@@ -161,7 +162,7 @@ class Incidents:
         self.last_harm_day = max(self.last_harm_day, last_harm)
         counts[b, BREACHES] += 1
         counts[b, EXPOSED] += exposed
-        counts[b, BREACH_COST] += inc.detection_cost + inc.card_reissue_cost * cards
+        counts[b, BREACH_COST] += inc.detection_cost_per_record * exposed + inc.card_reissue_cost * cards
         self.breaches.append(Breach(b, day, share, types, scheduled, exposed))
 
     def _third_party_leak(self, pop, par, day, share, types, counts):

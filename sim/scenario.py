@@ -170,12 +170,12 @@ class Incidents(Section):
     late_notice_penalty: float = P(0.01, "per day of delay", "Extra shock per day between breach and notice (late notice reads as hiding).", ge=0.0, le=1.0)
     compensation_softening: float = P(0.35, "share", "Share of the disclosure shock avoided with credit monitoring (voucher: half of it).", ge=0.0, le=1.0)
     account_deletion: float = P(0.3, "probability", "Chance that a churning exposed customer deletes the account (records fall).", ge=0.0, le=1.0)
-    detection_cost: float = P(250_000.0, "EUR per breach", "Detection, escalation and response (IBM/Ponemon order of magnitude for retail, scaled).", ge=0.0, le=1e9)
+    detection_cost_per_record: float = P(30.0, "EUR per exposed record", "Detection, forensics and escalation. Ponemon/IBM averages are about USD 60 per record for breaches of ~25k records; halved for retail's lower per-record cost (assumption). Per record so that money scales with the simulated market.", ge=0.0, le=1e4)
     notification_cost: float = P(5.0, "EUR per notified consumer", "Ponemon: notification costs a few EUR per record.", ge=0.0, le=1e4)
     monitoring_cost: float = P(10.0, "EUR per notified consumer", "One year of credit monitoring, bulk price.", ge=0.0, le=1e4)
     voucher_cost: float = P(5.0, "EUR per notified consumer", "A goodwill voucher (cost to the brand).", ge=0.0, le=1e4)
     card_reissue_cost: float = P(5.0, "EUR per exposed card", "Card reissue charged back to the merchant.", ge=0.0, le=1e4)
-    security_budget_per_consumer_year: float = P(0.5, "EUR per market consumer per year at investment 1", "Security spend at full investment, scaled by presence (assumption: ~1% of revenue).", ge=0.0, le=1e4)
+    security_budget_per_consumer_year: float = P(10.0, "EUR per market consumer per year at investment 1", "Security spend at full investment, times the brand's presence share. At the baseline (about EUR 550 of sector revenue per consumer-year) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).", ge=0.0, le=1e4)
 
 
 class Policy(Section):
