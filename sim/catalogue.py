@@ -33,8 +33,9 @@ class DataTypeProps:
 
     sensitivity: how invasive the consumer finds it, in [0, 1] (drives consent refusal and the
         "creepy" response when it is used without explanation).
-    covert: collected without the consumer knowing (no consent request is made); its discovery
-        is what hurts trust (brief, claim 6: data given "knowingly and unknowingly").
+    covert: collected without the consumer knowing (no consent request is made; brief, claim 6:
+        data given "knowingly and unknowingly"). Its use in personalization can be noticed and
+        feel "creepy" when it is also sensitive (sensitivity >= 0.7; consent.py, C4).
     value: its contribution to personalization relevance, in [0, 1] (shares sum to 1).
     bundled: consented in the terms of service at sign-up, so consumers who do not read the
         terms accept it unread (74% skip them; Obar & Oeldorf-Hirsch 2020).

@@ -1,15 +1,18 @@
 """Leaving: churn, consent revocation, unsubscribes and data retention (ODD 7.8).
 
-For each consumer i and brand b, with t the trust after today's update:
+For each consumer i and brand b, with t the trust after today's update, in this order:
 
+* retention (L4, applied first): a record untouched for more than ``data_retention_days`` is
+  deleted (the brand no longer holds data on the consumer; consent is kept);
 * churn (L1): a customer with t < theta_churn leaves the brand with probability ``churn_rate`` per
   day (CHURNED: the brand leaves the consideration set). A churning consumer whose record was
-  exposed in a breach deletes the account with probability ``account_deletion``;
-* return (L2): a churned consumer whose trust recovers above ``return_threshold`` considers the
-  brand again;
+  exposed in a breach deletes the account (and its consents) with probability
+  ``account_deletion``;
 * revocation (L3): a consumer with t < theta_churn who still grants consent or is subscribed
-  revokes all consent and unsubscribes with probability ``revoke_rate`` per day;
-* retention (L4): a record untouched for more than ``data_retention_days`` is deleted;
+  revokes all consent and unsubscribes with probability ``revoke_rate`` per day (counted as
+  ``consent_revocations``, not as ``unsubscribes``, which count email-driven unsubscribes);
+* return (L2): a churned consumer whose trust is back above ``return_threshold`` (which is above
+  theta_churn) considers the brand again;
 * privacy concern drifts by ``privacy_concern_trend`` / 365 per day (clipped to [0, 1]).
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .metrics import CHURN_EVENTS, DELETED, REVOCATIONS, UNSUBS
+from .metrics import CHURN_EVENTS, DELETED, REVOCATIONS
 from .population import ACCOUNT, CHURNED, CUSTOMER, SUBSCRIBED
 from .streams import consumer_state, uniform
 from .trust import trust_of
@@ -60,8 +63,6 @@ def leave(pop, brands, par, key, day, counts):
                         and uniform(st, 3 * b + 2) < par.revoke_rate:
                     pop.consent[i, b] = 0
                     counts[b, REVOCATIONS] += 1
-                    if f & SUBSCRIBED:
-                        counts[b, UNSUBS] += 1
                     f &= _KEEP_NOT_SUBSCRIBED
             elif (f & CHURNED) and t > par.return_threshold:
                 f &= _KEEP_NOT_CHURNED

@@ -114,7 +114,7 @@ def _breach(scenario: Scenario, seed: int, brand_index: int) -> dict[str, float]
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
     m.run()
     exposed = pop.exposed_day[:, b] == BREACH_DAY
-    left = ((pop.flags[:, b] & CHURNED) != 0) | ((pop.flags[:, b] & ACCOUNT) == 0) & exposed
+    left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & exposed)
     e, u = customers & exposed, customers & ~exposed
     stopped = float(left[e].mean()) if e.any() else float("nan")
     base = float(left[u].mean()) if u.any() else float("nan")

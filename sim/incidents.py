@@ -4,12 +4,15 @@ Brand level (a handful of brands: plain Python each day)
 * Hazard (I1): brand b suffers a breach on a day with probability
       h_b = H/365 * pressure * (n_types_b / 8) * (0.5 + records_b / N) * (1 + k_share share_b)
             * (1 + k_social [b collects social_login]) * exp(-k_sec (security_b - 0.5))
-  H is the base rate per brand-year for a brand collecting every data type at investment 0.5.
+  H is the base rate per brand-year; a brand collecting every data type but social login, with
+  records on half the market, no sharing and investment 0.5 has exactly h_b = H/365.
 * Severity (I2): the exposed share of records is heavy tailed (Pareto, shape alpha, scale m),
   shrunk by security:  share = min(1, m U^(-1/alpha) exp(-k_sec/2 (security_b - 0.5))).
 * Scheduled shocks from [[events]]: breach, third_party_leak, media_story.
-* Disclosure (I3): a breach is notified ``notify_within_days`` after it happens, or earlier if the
-  media find it (probability ``media_leak_rate`` a day); then the exposed consumers learn of it.
+* Disclosure (I3): the brand notifies the exposed ``notify_within_days`` after the breach. Before
+  that the media may find it (probability ``media_leak_rate`` a day): it is then public at once
+  (the shock of I6 without compensation softening) and the brand still notifies on its due day,
+  which then only marks the exposed as notified and costs money.
 * Costs (I4): detection per exposed record and card reissue per exposed card on the breach day;
   a fine (share of trailing annual revenue) when the breach becomes public; notification and
   compensation per notified consumer; security spend every day.
@@ -18,16 +21,18 @@ Consumer level (compiled kernels over the population)
 * Exposure (I5): each record the brand holds (within retention) is exposed with probability
   ``records_share``; only the data types the brand holds on that consumer leak. Harm is drawn by
   type: payment card -> fraud, contact -> phishing, social login -> account takeover; it lands
-  after an exponential delay (mean ``harm_delay_days``).
+  1 + floor(Exp(mean ``harm_delay_days``)) days later (never on the breach day).
 * Disclosure shock (I6): an exposed consumer takes negative evidence
       e_disc * S * (1 - soft_comp) * (1 + late * delay_days)
-  (S = 0.5 + the highest sensitivity among the exposed types; notified consumers get the
+  (S = 0.5 + the highest sensitivity among the breach's data types, which for a stochastic breach
+  is the brand's whole scope; notified consumers get the
   compensation softening, those who learn it from the media do not). A non-exposed consumer hears
   of it with probability ``media_amplification`` and takes e_news * S. Everyone who takes a shock
   about b takes ``contagion`` times it about every other brand (sector spillover).
-* Harm (I7): on the harm day, the victim blames the right brand with probability
-  ``attribution_notified`` (if notified) or ``attribution_unnotified``; unattributed harm lowers
-  trust in every brand by half the harm evidence (sector-wide).
+* Harm (I7): on the harm day the victim takes e_harm * (fraud 1 + takeover 1 + phishing 0.3) of
+  negative evidence. It blames the right brand with probability ``attribution_notified`` (if
+  notified) or ``attribution_unnotified``; harm from a third-party leak is never pinned on one
+  brand. Unattributed harm lowers trust in every brand by half the evidence (sector-wide).
 """
 
 from __future__ import annotations

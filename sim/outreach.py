@@ -6,11 +6,12 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
     P(relevant) = targeting_b * skill_b * V(H_ib)                                        (O1)
 
 (targeting needs data: V(H) is the value of the data the brand holds on the consumer).
-* relevant: positive evidence e_pers * P(relevant); with probability ``click_rate`` it starts a
-  journey (the email is an online research touch);
+* relevant: positive evidence e_pers * P(relevant); with probability ``click_rate`` it is
+  clicked: an idle consumer starts a one-day journey, and the email counts as an online research
+  touch of the consumer's current or new journey (nothing is observed or asked on it);
 * irrelevant (spam): negative evidence e_spam; a spam complaint with probability
       p_complaint * (mailings per month / 5) ** k                                        (O2)
-  (complaint = unsubscribe + 10x spam evidence).
+  (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all).
 * any email: unsubscribe with probability p_unsub * (1 - cut * targeting_b)              (O3)
 """
 
@@ -64,10 +65,9 @@ def send(pop, brands, par, key, counts):
                     add_positive(pop, i, b, par.personalization_evidence * p_rel)
                     if uniform(st, slot + 1) < par.click_rate:
                         counts[b, CLICKS] += 1
-                        if pop.journey_left[i] == 0:
-                            pop.journey_left[i] = 1
-                            pop.journey_channels[i] = np.uint8(1 << EMAIL)
-                        pop.last_research[i] = EMAIL
+                        if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
+                            pop.journey_left[i] = 1  # idle: the click starts a journey
+                        pop.journey_channels[i] |= np.uint8(1 << EMAIL)
                 else:
                     add_negative(pop, par, i, b, par.spam_evidence)
                     if uniform(st, slot + 2) < p_complaint:

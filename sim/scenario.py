@@ -2,8 +2,9 @@
 
 A scenario is plain data (TOML on disk), validated once on load by these pydantic models; the model
 code trusts validated input. Every parameter carries its unit, range and source in its field
-metadata; docs/PARAMETERS.md is generated from this module (``omnitrust params``) and a test checks
-that the two agree.
+metadata; the parameter tables of docs/PARAMETERS.md (between its GENERATED markers) are generated
+from this module by ``omnitrust params --update docs/PARAMETERS.md``, and a test checks that they
+agree.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class World(Section):
 
     attack_pressure: float = P(1.0, "multiplier", "Scales every brand's breach hazard; 1 = the calibrated base rate (see incidents.base_hazard_per_year).", ge=0.0, le=20.0)
     contagion: float = P(0.25, "share", "Share of a breached brand's trust shock felt by consumers about its sector peers. Assumption, to vary: the evidence (brief, claim 11) gives the direction only.", ge=0.0, le=1.0)
-    media_amplification: float = P(0.3, "share", "Share of non-exposed consumers who hear of a disclosed breach through the media within days. Assumption, to vary.", ge=0.0, le=1.0)
+    media_amplification: float = P(0.3, "share", "Share of non-exposed consumers who hear of a breach through the media on the day it becomes public. Assumption, to vary.", ge=0.0, le=1.0)
     privacy_concern_trend: float = P(0.0, "per year", "Drift of every consumer's privacy concern per year (positive = more concerned). 0 = stationary world.", ge=-0.5, le=0.5)
     fine_share_of_revenue: float = P(0.01, "share of annual revenue", "Regulatory fine per breach. GDPR art. 83 caps fines at 4% of turnover; actual retail fines are far lower.", ge=0.0, le=0.04)
 
@@ -115,7 +116,7 @@ class Trust(Section):
     purchase_evidence: float = P(0.25, "evidence units", "Positive evidence from a satisfactory purchase.", ge=0.0, le=10.0)
     personalization_evidence: float = P(0.15, "evidence units", "Positive evidence from a relevant personalised touch, times relevance.", ge=0.0, le=10.0)
     spam_evidence: float = P(0.03, "evidence units", "Negative evidence from one irrelevant email (before the asymmetry weight).", ge=0.0, le=10.0)
-    creepy_evidence: float = P(0.4, "evidence units", "Negative evidence when a consumer notices covert or sensitive data used without explanation.", ge=0.0, le=10.0)
+    creepy_evidence: float = P(0.4, "evidence units", "Negative evidence when a consumer notices sensitive data (sensitivity >= 0.7) used without explanation.", ge=0.0, le=10.0)
     ask_evidence: float = P(0.1, "evidence units", "Negative evidence when a concerned consumer is asked for sensitive data without the value being explained.", ge=0.0, le=10.0)
     word_of_mouth: float = P(0.1, "evidence units", "Evidence passed in one conversation, times the friend's (trust - prior).", ge=0.0, le=10.0)
     talk_rate: float = P(0.1, "conversations per consumer-day", "Chance a consumer talks about a brand with a social tie on a given day.", ge=0.0, le=1.0)
@@ -131,9 +132,9 @@ class Consent(Section):
     trust_effect: float = P(4.0, "log-odds per unit trust", "Trusting consumers grant more (brief, claim 8).", ge=0.0, le=50.0)
     transparency_effect: float = P(2.5, "log-odds", "Explaining the value exchange: with full transparency and good trust ~79% would share (Salesforce 2018).", ge=0.0, le=50.0)
     concern_effect: float = P(3.0, "log-odds per unit concern x sensitivity", "Privacy concern times data sensitivity lowers consent.", ge=0.0, le=50.0)
-    unread_bonus: float = P(1.5, "log-odds", "Consumers who do not read terms click 'accept' more easily (74% skip; Obar & Oeldorf-Hirsch).", ge=0.0, le=20.0)
+    unread_bonus: float = P(1.5, "log-odds", "Consumers who do not read terms accept the data types bundled in them (contact, purchase history) more easily (74% skip; Obar & Oeldorf-Hirsch).", ge=0.0, le=20.0)
     revoke_rate: float = P(0.02, "per day", "Daily chance that a consumer below the churn threshold revokes consents and unsubscribes.", ge=0.0, le=1.0)
-    creepy_rate: float = P(0.06, "per personalised touch", "Chance per touch that a concerned consumer notices covert or sensitive data being used when not explained; Accenture 2018: 27% felt a firm too intrusive over a year.", ge=0.0, le=1.0)
+    creepy_rate: float = P(0.06, "per personalised touch", "Chance per touch that a concerned consumer notices sensitive data (cross-site tracking, location, in-store cameras) being used when not explained; Accenture 2018: 27% felt a firm too intrusive over a year.", ge=0.0, le=1.0)
 
 
 class Outreach(Section):
@@ -144,21 +145,21 @@ class Outreach(Section):
     complaint_per_email: float = P(0.0001, "probability per email", "Mailchimp: 0.01-0.02% spam complaints per campaign (at 5 mailings a month).", ge=0.0, le=1.0)
     fatigue_exponent: float = P(2.1, "exponent", "Complaints grow as (mailings/month / 5)^k: 0.009% -> 0.057% from 5 to 12 a month (ClickZ via Mailchimp) gives k = ln(6.3)/ln(2.4) = 2.1.", ge=0.0, le=5.0)
     targeting_unsubscribe_cut: float = P(0.09, "share", "Segmented campaigns: unsubscribes -9% (Mailchimp 2017).", ge=0.0, le=1.0)
-    click_rate: float = P(0.03, "probability per relevant email", "Chance that a relevant email starts a journey (click rate ~2-3%; Mailchimp; segmented clicks +101%).", ge=0.0, le=1.0)
+    click_rate: float = P(0.03, "probability per relevant email", "Chance that a relevant email is clicked: it starts a journey for an idle consumer and counts as an online research touch (click rate ~2-3%; Mailchimp; segmented clicks +101%).", ge=0.0, le=1.0)
     email_cost: float = P(0.002, "EUR per email", "Sending cost of one email (ESP pricing, order of magnitude).", ge=0.0, le=10.0)
 
 
 class Incidents(Section):
     """Breaches, harm, disclosure and their costs (issue 3)."""
 
-    base_hazard_per_year: float = P(0.15, "breaches per brand-year", "Chance a mid-size retailer holding the full data scope has a reportable breach in a year at security_investment 0.5 (Ponemon/IBM: ~28% of firms breached within 2 years).", ge=0.0, le=50.0)
-    security_effect: float = P(3.0, "per unit investment", "Hazard and severity fall as exp(-effect x security_investment): full investment cuts hazard ~20x vs none (assumption).", ge=0.0, le=20.0)
+    base_hazard_per_year: float = P(0.15, "breaches per brand-year", "Yearly breach chance of a brand collecting every type but social login, holding records on half the market, sharing nothing, at security_investment 0.5 (Ponemon/IBM: ~28% of firms breached within 2 years, all sizes and sectors).", ge=0.0, le=50.0)
+    security_effect: float = P(3.0, "per unit investment", "Hazard falls as exp(-effect x (investment - 0.5)) and severity as exp(-effect/2 x (investment - 0.5)): full investment cuts the hazard 20x vs none (assumption).", ge=0.0, le=20.0)
     sharing_effect: float = P(1.0, "per unit sharing", "Third-party sharing multiplies hazard by 1 + effect x share.", ge=0.0, le=20.0)
     social_login_effect: float = P(0.5, "ratio", "Hazard multiplier increment when social login is collected.", ge=0.0, le=20.0)
     severity_tail: float = P(1.2, "Pareto shape", "Breach sizes are heavy-tailed (Edwards, Hofmeyr & Forrest 2016: log-normal/power law).", gt=0.0, le=20.0)
     severity_scale: float = P(0.05, "share of records", "Minimum (scale) of the exposed share of records.", gt=0.0, le=1.0)
     harm_delay_days: float = P(21.0, "days", "Mean delay from exposure to harm (exponential).", ge=0.0, le=365.0)
-    fraud_probability: float = P(0.2, "probability", "Javelin 2006-2013: 16-25% of notified consumers suffer fraud vs ~4% others; applies to exposed payment card or credentials.", ge=0.0, le=1.0)
+    fraud_probability: float = P(0.2, "probability", "Javelin 2006-2013: 16-25% of notified consumers suffer fraud vs ~4% others; applies to exposed payment cards (credentials lead to takeover instead).", ge=0.0, le=1.0)
     phishing_probability: float = P(0.3, "probability", "Chance an exposed contact record brings phishing or third-party contact (assumption).", ge=0.0, le=1.0)
     takeover_probability: float = P(0.1, "probability", "Chance an exposed social-login credential leads to account takeover (assumption).", ge=0.0, le=1.0)
     attribution_notified: float = P(0.8, "probability", "Chance a notified consumer blames the right brand for harm.", ge=0.0, le=1.0)

@@ -1,0 +1,5 @@
+"""``python -m sim``: the omnitrust command line."""
+
+from .cli import main
+
+raise SystemExit(main())
