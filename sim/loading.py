@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import numbers
 import os
 import re
 import tomllib
@@ -54,7 +55,11 @@ def load_scenario(path: str | Path, **simulation_overrides: Any) -> Scenario:
     """
     layers = _layers(Path(path))
     data = _merge_layers(layers)
-    overrides = {k: v for k, v in simulation_overrides.items() if v is not None}
+    overrides = {
+        k: int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
+        for k, v in simulation_overrides.items()
+        if v is not None
+    }  # numpy integers from a design or a sweep are integers too
     if overrides:
         section = data.setdefault("simulation", {})
         if isinstance(section, dict):
