@@ -1,0 +1,236 @@
+"""`omnitrust validate`, `schema` and `params`: exit codes, messages on stderr, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from sim import cli
+from sim.cli import main
+from sim.errors import UserError
+
+from .conftest import ROOT
+
+BRAND = '[[brands]]\nname = "Alpha"\n'
+
+# name -> (files to write, the file to validate, parts the message must contain)
+BAD_FILES: dict[str, tuple[dict[str, str], str, list[str]]] = {
+    "toml_syntax": (
+        {"s.toml": 'name = "x"\ndays = \n'},
+        "s.toml",
+        ["line 2, column 8", "invalid TOML", "Invalid value"],
+    ),
+    "unknown_key": (
+        {"s.toml": BRAND + "[brands.policy]\ntransparncy = 0.5\n"},
+        "s.toml",
+        [
+            'brands[0] (name="Alpha").policy.transparncy = 0.5',
+            "did you mean 'transparency'?",
+            "allowed keys",
+        ],
+    ),
+    "wrong_type": (
+        {"s.toml": '[world]\ncontagion = "some"\n' + BRAND},
+        "s.toml",
+        ['world.contagion = "some"', "must be a number", "[0, 1]"],
+    ),
+    "out_of_range": (
+        {"s.toml": BRAND + "[brands.policy]\ntransparency = 1.5\n"},
+        "s.toml",
+        [
+            'brands[0] (name="Alpha").policy.transparency = 1.5',
+            "must be <= 1",
+            "a number in [0, 1], unit: level",
+        ],
+    ),
+    "shares": (
+        {"s.toml": "[population]\nfundamentalist = 0.1\npragmatist = 0.1\n" + BRAND},
+        "s.toml",
+        ["population", "must sum to 1", "0.1 + 0.1 + 0.1"],
+    ),
+    "duplicate_brand": (
+        {"s.toml": BRAND + BRAND},
+        "s.toml",
+        ['brands[1] (name="Alpha").name = "Alpha"', "must be unique"],
+    ),
+    "event_brand": (
+        {
+            "s.toml": BRAND + '[[events]]\nkind = "breach"\nday = 1\nbrand = "Zed"\n'
+            'records_share = 0.1\ndata_types = ["contact"]\n'
+        },
+        "s.toml",
+        ['events[0].brand = "Zed"', "is not a brand", "brands: Alpha"],
+    ),
+    "event_kind": (
+        {"s.toml": BRAND + '[[events]]\nkind = "flood"\nday = 1\n'},
+        "s.toml",
+        ['events[0].kind = "flood"', "breach, third_party_leak, media_story"],
+    ),
+    "data_type": (
+        {"s.toml": BRAND + '[brands.policy]\ndata_collection = ["dna"]\n'},
+        "s.toml",
+        ['policy.data_collection[0] = "dna"', "purchase_history"],
+    ),
+    "extends_cycle": (
+        {"a.toml": 'extends = "b.toml"\n' + BRAND, "b.toml": 'extends = "a.toml"\n'},
+        "a.toml",
+        ['extends = "a.toml"', "extends cycle", "a.toml -> ", "b.toml"],
+    ),
+    "extends_missing": (
+        {"s.toml": 'extends = "gone.toml"\n' + BRAND},
+        "s.toml",
+        ['extends = "gone.toml"', "no such scenario file", "gone.toml"],
+    ),
+}
+
+
+def _write(tmp_path: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_validate_bad_file_exits_2_and_explains(tmp_path, capsys, case):
+    files, target, expected = BAD_FILES[case]
+    _write(tmp_path, files)
+    code = main(["validate", str(tmp_path / target)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in err and "ok  " not in out
+    assert str(tmp_path / target) in err or (case == "extends_cycle" and str(tmp_path) in err)
+    for part in expected:
+        assert part in err, err
+
+
+@pytest.mark.parametrize("case", ["out_of_range", "extends_cycle"])
+def test_python_m_sim_validate_bad_file(tmp_path, case):
+    files, target, expected = BAD_FILES[case]
+    _write(tmp_path, files)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(tmp_path / target)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for part in expected:
+        assert part in proc.stderr, proc.stderr
+
+
+def test_python_m_sim_reports_a_toml_error_without_traceback(tmp_path):
+    files, target, expected = BAD_FILES["toml_syntax"]
+    _write(tmp_path, files)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(tmp_path / target)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{tmp_path / target}: line 2, column 8: invalid TOML" in proc.stderr
+
+
+def test_validate_good_files_prints_ok_lines(capsys):
+    files = sorted((ROOT / "scenarios").glob("*.toml"))
+    assert main(["validate", *map(str, files)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == len(files) and not err
+    first = lines[0].split("  ")
+    assert first[0] == "ok" and first[1] == str(files[0])
+    assert first[2].startswith(f"({files[0].stem}, ") and first[2].endswith(" 3 brands)")
+    assert len(first[2].split(", ")[1]) == 12  # hash prefix
+
+
+def test_validate_mixed_files_reports_each_and_exits_2(tmp_path, capsys):
+    _write(tmp_path, {"bad.toml": BRAND + "[brands.policy]\ntransparency = 2.0\n"})
+    good = ROOT / "scenarios" / "baseline.toml"
+    assert main(["validate", str(good), str(tmp_path / "bad.toml")]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith(f"ok  {good}  (baseline, ")
+    assert "bad.toml: " in err and "1 of 2 file(s) have problems" in err
+
+
+def test_user_error_in_any_handler_exits_2_with_message_only(monkeypatch, capsys):
+    def boom(args):
+        raise UserError("--workers must be at least 1, got 0")
+
+    monkeypatch.setattr(cli, "cmd_schema", boom)
+    assert main(["schema"]) == 2
+    _, err = capsys.readouterr()
+    assert err.strip() == "omnitrust schema: error: --workers must be at least 1, got 0"
+
+
+def test_keyboard_interrupt_exits_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_params", interrupted)
+    assert main(["params"]) == 130
+    assert "interrupted; finished runs are kept" in capsys.readouterr().err
+
+
+def test_usage_errors_and_help_return_codes(capsys):
+    assert main([]) == 2
+    assert main(["no-such-command"]) == 2
+    assert main(["validate"]) == 2  # FILE is required
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in ("validate", "run", "compare", "sweep", "schema", "params"):
+        assert name in out
+
+
+def test_help_does_not_import_the_simulation():
+    code = (
+        "import sys; from sim.cli import main; main(['--help']); "
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'sim.model') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("[]"), proc.stdout
+
+
+def test_missing_command_module_is_a_clear_error(monkeypatch, capsys):
+    missing = cli.Command("later", "a command not written yet", "sim.not_written_yet:add_parser")
+    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, missing))
+    assert main(["--help"]) == 0
+    assert "later" in capsys.readouterr().out
+    assert main(["later", "x"]) == 2
+    assert "'later' is not available" in capsys.readouterr().err
+
+
+def test_schema_is_json_and_validates_scenarios(tmp_path, capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["title"] == "omnitrust scenario"
+    validator = jsonschema.Draft202012Validator(schema)
+    good = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text())
+    validator.validate(good)
+    good["brands"][1]["policy"]["transparency"] = 1.5
+    assert not validator.is_valid(good)
+    out = tmp_path / "sub" / "scenario.schema.json"
+    assert main(["schema", "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == schema
+
+
+def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
+    from sim.paramdoc import BEGIN, END, parameters_markdown
+
+    assert main(["params"]) == 0
+    assert capsys.readouterr().out == parameters_markdown()
+    doc = tmp_path / "PARAMETERS.md"
+    doc.write_text(f"# Parameters\n\n{BEGIN}\nstale\n{END}\n\nHand-written tail.\n")
+    assert main(["params", "--update", str(doc)]) == 0
+    text = doc.read_text()
+    assert "stale" not in text and "Hand-written tail." in text
+    assert "| `transparency` | 0.5 | level | [0, 1] |" in text
+    doc.write_text("no markers here\n")
+    assert main(["params", "--update", str(doc)]) == 2
+    assert "no generated part" in capsys.readouterr().err

@@ -1,0 +1,348 @@
+"""Scenario files in, clear errors out: `extends` merging, and one located error per problem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from sim.errors import ScenarioError, ScenarioErrors
+from sim.loading import load_scenario, load_toml_with_extends, scenario_json_schema
+
+from .conftest import ROOT
+
+PARENT = """
+name = "parent"
+description = "the parent"
+[simulation]
+days = 100
+consumers = 500
+[population]
+fundamentalist = 0.2
+pragmatist = 0.7
+unconcerned = 0.1
+[[brands]]
+name = "Alpha"
+presence = 2.0
+[brands.policy]
+transparency = 0.3
+security_investment = 0.4
+data_collection = ["contact", "purchase_history", "location"]
+[[brands]]
+name = "Beta"
+[brands.policy]
+transparency = 0.6
+[[events]]
+kind = "breach"
+day = 10
+brand = "Alpha"
+records_share = 0.5
+data_types = ["contact"]
+[[events]]
+kind = "media_story"
+day = 20
+severity = 0.3
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def one_brand(extra: str = "") -> str:
+    return f'[[brands]]\nname = "Alpha"\n{extra}'
+
+
+# ---------------------------------------------------------------------------------------------
+# extends
+# ---------------------------------------------------------------------------------------------
+def test_child_overrides_brand_policy_by_name_and_keeps_the_rest(tmp_path):
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(
+        tmp_path,
+        "child.toml",
+        'extends = "parent.toml"\n[[brands]]\nname = "Alpha"\n'
+        "[brands.policy]\ntransparency = 0.9\n",
+    )
+    s = load_scenario(child)
+    alpha, beta = s.brands
+    assert alpha.name == "Alpha" and alpha.policy.transparency == 0.9
+    assert alpha.policy.security_investment == 0.4  # untouched policy key of the parent
+    assert alpha.presence == 2.0  # untouched brand key of the parent
+    assert alpha.policy.data_collection == ["contact", "purchase_history", "location"]
+    assert beta.policy.transparency == 0.6
+    assert s.simulation.days == 100 and s.population.fundamentalist == 0.2
+
+
+def test_new_brand_is_appended_and_events_are_replaced(tmp_path):
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(
+        tmp_path,
+        "child.toml",
+        'extends = "parent.toml"\n'
+        '[[brands]]\nname = "Gamma"\npresence = 0.5\n'
+        '[[events]]\nkind = "media_story"\nday = 5\nseverity = 0.9\n',
+    )
+    s = load_scenario(child)
+    assert [b.name for b in s.brands] == ["Alpha", "Beta", "Gamma"]
+    assert s.brands[2].presence == 0.5
+    assert len(s.events) == 1 and s.events[0].day == 5 and s.events[0].kind == "media_story"
+
+
+def test_lists_inside_a_brand_are_replaced_not_merged(tmp_path):
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(
+        tmp_path,
+        "child.toml",
+        'extends = "parent.toml"\n[[brands]]\nname = "Alpha"\n'
+        '[brands.policy]\ndata_collection = ["contact"]\n',
+    )
+    assert load_scenario(child).brands[0].policy.data_collection == ["contact"]
+
+
+def test_grandparent_chain_merges_in_order_and_paths_are_relative_to_each_file(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "mid").mkdir()
+    write(tmp_path / "base", "grand.toml", PARENT)
+    write(
+        tmp_path / "mid",
+        "parent.toml",
+        'extends = "../base/grand.toml"\n[simulation]\n'
+        'days = 200\n[[brands]]\nname = "Beta"\n[brands.policy]\ntransparency = 0.1\n'
+        "emails_per_week = 3.0\n",
+    )
+    child = write(
+        tmp_path,
+        "child.toml",
+        'extends = "mid/parent.toml"\n[simulation]\n'
+        'consumers = 700\n[[brands]]\nname = "Beta"\n[brands.policy]\n'
+        "transparency = 0.8\n",
+    )
+    s = load_scenario(child)
+    assert (s.simulation.days, s.simulation.consumers) == (200, 700)
+    beta = s.brands[1]
+    assert (beta.policy.transparency, beta.policy.emails_per_week) == (0.8, 3.0)
+    assert s.brands[0].presence == 2.0
+
+
+def test_name_is_the_childs_own_or_its_file_stem(tmp_path):
+    write(tmp_path, "parent.toml", PARENT)
+    stem = write(tmp_path, "my_variant.toml", 'extends = "parent.toml"\n')
+    named = write(tmp_path, "other.toml", 'extends = "parent.toml"\nname = "Named"\n')
+    assert load_scenario(stem).name == "my_variant"
+    assert load_scenario(named).name == "Named"
+    assert load_scenario(stem).description == "the parent"
+
+
+def test_merged_table_has_no_extends_key(tmp_path):
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(tmp_path, "child.toml", 'extends = "parent.toml"\n')
+    data = load_toml_with_extends(child)
+    assert "extends" not in data and data["name"] == "child"
+
+
+def test_bundled_scenarios_load():
+    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+        assert load_scenario(path).name == path.stem
+
+
+def test_simulation_overrides_apply_and_none_is_ignored(tmp_path):
+    path = write(tmp_path, "s.toml", PARENT)
+    s = load_scenario(path, days=7, consumers=None)
+    assert (s.simulation.days, s.simulation.consumers) == (7, 500)
+    assert load_scenario(path, seed=np.int64(3)).simulation.seed == 3  # e.g. from a design
+
+
+def test_bad_override_is_reported_as_an_override(tmp_path):
+    path = write(tmp_path, "s.toml", PARENT)
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(path, days=0)
+    assert "s.toml (with simulation overrides): simulation.days = 0: must be >= 1" in str(
+        info.value
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# errors: each names the file, the field path, the value and what is allowed
+# ---------------------------------------------------------------------------------------------
+BAD = {
+    "unknown_key": (
+        one_brand("[brands.policy]\ntransparncy = 0.5\n"),
+        [
+            'brands[0] (name="Alpha").policy.transparncy = 0.5',
+            "unknown key",
+            "did you mean 'transparency'?",
+            "allowed keys",
+            "security_investment",
+        ],
+    ),
+    "unknown_section": (
+        one_brand() + "[wrold]\nattack_pressure = 1.0\n",
+        ["wrold", "did you mean 'world'?", "allowed keys in the scenario"],
+    ),
+    "wrong_type": (
+        one_brand('[brands.policy]\ntransparency = "high"\n'),
+        ['brands[0] (name="Alpha").policy.transparency = "high"', "must be a number", "[0, 1]"],
+    ),
+    "quoted_number": (
+        '[simulation]\ndays = "365"\n' + one_brand(),
+        ['simulation.days = "365"', "must be an integer", "[1, 3650]"],
+    ),
+    "out_of_range": (
+        one_brand("[brands.policy]\ntransparency = 1.5\n"),
+        ["policy.transparency = 1.5", "must be <= 1", "[0, 1]", "unit: level"],
+    ),
+    "shares_do_not_sum": (
+        "[population]\nfundamentalist = 0.5\npragmatist = 0.64\nunconcerned = 0.1\n" + one_brand(),
+        ["population", "must sum to 1", "0.5 + 0.64 + 0.1"],
+    ),
+    "duplicate_brand": (
+        one_brand() + '[[brands]]\nname = "Beta"\n' + one_brand(),
+        ['brands[2] (name="Alpha").name = "Alpha"', "unique", "repeated: Alpha"],
+    ),
+    "unknown_event_brand": (
+        one_brand() + '[[events]]\nkind = "breach"\nday = 3\nbrand = "Zed"\nrecords_share = 0.2\n'
+        'data_types = ["contact"]\n',
+        ['events[0].brand = "Zed"', "is not a brand", "Alpha"],
+    ),
+    "unknown_event_kind": (
+        one_brand() + '[[events]]\nkind = "earthquake"\nday = 3\n',
+        [
+            'events[0].kind = "earthquake"',
+            "unknown event kind",
+            "breach, third_party_leak, media_story",
+        ],
+    ),
+    "unknown_data_type": (
+        one_brand('[brands.policy]\ndata_collection = ["contact", "dna"]\n'),
+        ['policy.data_collection[1] = "dna"', "not an allowed value", "cross_site_tracking"],
+    ),
+    "unknown_choice": (
+        one_brand('[brands.policy]\ncompensation = "cash"\n'),
+        ['policy.compensation = "cash"', "none, voucher, credit_monitoring"],
+    ),
+    "missing_brands": (
+        "[simulation]\ndays = 10\n",
+        ["brands", "required key missing"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_validation_error_names_file_field_value_and_allowed(tmp_path, case):
+    text, expected = BAD[case]
+    path = write(tmp_path, f"{case}.toml", text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    for part in expected:
+        assert part in message, message
+
+
+def test_every_problem_is_reported_at_once_one_per_line(tmp_path):
+    path = write(
+        tmp_path,
+        "many.toml",
+        '[simulation]\ndays = 0\nconsumers = "many"\n'
+        + one_brand("[brands.policy]\ntransparency = 1.5\ntransparncy = 0.1\n"),
+    )
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(path)
+    errors = list(info.value)
+    assert [e.field for e in errors] == [
+        "simulation.days",
+        "simulation.consumers",
+        'brands[0] (name="Alpha").policy.transparency',
+        'brands[0] (name="Alpha").policy.transparncy',
+    ]
+    assert [e.value for e in errors] == [0, "many", 1.5, 0.1]
+    assert str(info.value).count("\n") == 3
+    assert all(line.startswith(f"{path}: ") for line in str(info.value).splitlines())
+
+
+def test_error_names_the_file_of_the_chain_that_sets_the_value(tmp_path):
+    write(tmp_path, "parent.toml", PARENT.replace("presence = 2.0", "presence = -1.0"))
+    child = write(
+        tmp_path,
+        "child.toml",
+        'extends = "parent.toml"\n[[brands]]\nname = "Beta"\n[brands.policy]\ntransparency = 7.0\n',
+    )
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(child)
+    by_field = {e.field: e.file for e in info.value}
+    assert by_field['brands[0] (name="Alpha").presence'] == str(tmp_path / "parent.toml")
+    assert by_field['brands[1] (name="Beta").policy.transparency'] == str(child)
+
+
+def test_toml_syntax_error_names_file_line_and_column(tmp_path):
+    path = write(tmp_path, "broken.toml", 'name = "x"\n[brands\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    err = info.value
+    assert (err.file, err.line, err.column) == (str(path), 2, 8)
+    assert str(err).startswith(f"{path}: line 2, column 8: invalid TOML: Expected ']'")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError, match="nope.toml: no such scenario file"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+def test_extends_cycle_names_the_chain(tmp_path):
+    a = write(tmp_path, "a.toml", 'extends = "b.toml"\n' + one_brand())
+    write(tmp_path, "b.toml", 'extends = "a.toml"\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(a)
+    err = info.value
+    assert err.field == "extends" and err.value == "a.toml"
+    assert f"extends cycle: {a} -> {tmp_path / 'b.toml'} -> {a}" in str(err)
+
+
+def test_extends_self_is_a_cycle(tmp_path):
+    a = write(tmp_path, "a.toml", 'extends = "a.toml"\n' + one_brand())
+    with pytest.raises(ScenarioError, match="extends cycle"):
+        load_scenario(a)
+
+
+def test_extends_missing_parent_names_the_file_and_the_field(tmp_path):
+    child = write(tmp_path, "child.toml", 'extends = "gone.toml"\n' + one_brand())
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert str(info.value) == (
+        f'{child}: extends = "gone.toml": no such scenario file: {tmp_path / "gone.toml"}'
+    )
+
+
+def test_extends_must_be_a_string(tmp_path):
+    child = write(tmp_path, "child.toml", "extends = 3\n" + one_brand())
+    with pytest.raises(ScenarioError, match=r"child.toml: extends = 3: must name another"):
+        load_scenario(child)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON Schema
+# ---------------------------------------------------------------------------------------------
+def test_json_schema_accepts_good_files_and_rejects_bad_ones(tmp_path):
+    schema = json.loads(json.dumps(scenario_json_schema()))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    import tomllib
+
+    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+        validator.validate(tomllib.loads(path.read_text()))  # raw files, `extends` included
+    good = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text())
+    bad_range = json.loads(json.dumps(good))
+    bad_range["brands"][0]["policy"]["transparency"] = 1.5
+    bad_key = json.loads(json.dumps(good))
+    bad_key["brands"][0]["policy"]["transparncy"] = 0.5
+    no_brands = {k: v for k, v in good.items() if k != "brands"}
+    bad_kind = {**good, "events": [{"kind": "earthquake", "day": 1}]}
+    for bad in (bad_range, bad_key, no_brands, bad_kind):
+        assert not validator.is_valid(bad), bad
+    assert validator.is_valid({"extends": "baseline.toml"})  # a child need not repeat brands
