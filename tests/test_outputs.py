@@ -107,12 +107,15 @@ def test_breach_scenario_adds_breach_window_and_report(tmp_path):
     assert set(ts["scenario"]) == {"baseline", "breach_data_maximalist"}
 
 
-def test_same_seed_gives_identical_timeseries(tmp_path, baseline_run):
-    first, _ = baseline_run
-    again = tmp_path / "again"
-    proc = omnitrust("run", BASELINE, *SMALL, "--out", again, "--no-progress")
+def test_same_seed_gives_identical_timeseries_in_one_process_or_two_workers(tmp_path):
+    once = tmp_path / "once"
+    proc = omnitrust("run", BASELINE, *SMALL, "--out", once, "--no-progress")
     assert proc.returncode == 0, proc.stderr
-    pd.testing.assert_frame_equal(pd.read_parquet(first / "timeseries.parquet"),
+    # again, in two worker processes, into the default folder results/<scenario name>
+    proc = omnitrust("run", BASELINE, *SMALL, "--workers", "2", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    again = tmp_path / "results" / "baseline"
+    pd.testing.assert_frame_equal(pd.read_parquet(once / "timeseries.parquet"),
                                   pd.read_parquet(again / "timeseries.parquet"))
 
 
@@ -139,3 +142,4 @@ def test_python_api_uses_the_same_names(tmp_path):
     written = result.save(tmp_path / "api")
     assert {"timeseries.parquet", "summary.csv", "manifest.json"} <= set(written)
     assert result.report(tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
