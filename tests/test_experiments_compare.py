@@ -75,6 +75,7 @@ def test_pairing_narrows_the_interval_of_a_policy_difference(tmp_path):
         out=tmp_path,
         charts=False,
         progress=False,
+        workers=1,
     )
     d = c.differences.set_index(["brand", "metric"])
     row = d.loc[("Aurora", "trust")]
@@ -90,7 +91,7 @@ def test_pairing_narrows_the_interval_of_a_policy_difference(tmp_path):
 
 def test_replication_rule_adds_batches_until_the_target_or_the_cap(tmp_path):
     scenarios = [_small(BASELINE), _small(TRANSPARENT)]
-    kw = dict(seed=2, charts=False, progress=False, independent=False, bootstrap=0)
+    kw = dict(seed=2, charts=False, progress=False, independent=False, bootstrap=0, workers=1)
     easy = compare(scenarios, replications=3, target_width=1e9, out=tmp_path / "a", **kw)
     assert easy.replications == 3 and easy.target["met"]
     hard = compare(
@@ -119,6 +120,7 @@ def test_risk_views_and_charts(tmp_path):
         by_day=140,
         progress=False,
         focus_brand="Aurora",
+        workers=1,
     )
     assert c.risk is not None and len(c.risk) == 2 * 3
     assert (c.risk["es95"] >= c.risk["var95"] - 1e-9).all()
