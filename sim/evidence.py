@@ -107,13 +107,13 @@ def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
 
 def _breach(scenario: Scenario, seed: int, brand_index: int) -> dict[str, float]:
     m = TrustModel(scenario, seed=seed)
-    for _ in range(BREACH_DAY):
+    while m.day < BREACH_DAY:
         m.step()
     pop = m.population
     b = brand_index
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
     m.run()
-    exposed = pop.exposed_day[:, b] == BREACH_DAY
+    exposed = pop.exposed_day[:, b] == BREACH_DAY + m.warmup  # arrays hold internal days
     left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & exposed)
     e, u = customers & exposed, customers & ~exposed
     stopped = float(left[e].mean()) if e.any() else float("nan")

@@ -90,13 +90,14 @@ class Breach:
 class Incidents:
     """The incident submodel of one run: hazards, scheduled shocks, disclosure and costs."""
 
-    def __init__(self, scenario: Scenario, brands, seed: int):
+    def __init__(self, scenario: Scenario, brands, seed: int, warmup: int = 0):
         self.seed = seed
+        self.warmup = warmup  # internal day t = reported day + warmup; no breaches before day 0
         self.inc = scenario.incidents
         self.world = scenario.world
         self.n = scenario.simulation.consumers
         self.brands = brands
-        self.events = sorted(scenario.events, key=lambda e: e.day)
+        self.events = sorted(scenario.events, key=lambda e: e.day)  # days as reported
         self.brand_index = {b.name: k for k, b in enumerate(scenario.brands)}
         self.breaches: list[Breach] = []
         self.last_harm_day = -1
@@ -118,8 +119,11 @@ class Incidents:
 
     def step(self, pop, par, day: int, counts: np.ndarray, records_held: np.ndarray,
              annual_revenue: np.ndarray) -> None:
-        """One day of incidents: new breaches, exposure, disclosure, harm, costs."""
+        """One day (internal day ``day``) of incidents: new breaches, exposure, disclosure, harm,
+        costs. During the warm-up nothing happens but security spending."""
         counts[:, SECURITY_COST] += self.security_cost_per_day
+        if day < self.warmup:
+            return
         key = stream_key(self.seed, "breach", day)
         hazard = self.hazard(records_held)
         inc = self.inc
@@ -130,9 +134,9 @@ class Incidents:
                 share *= np.exp(-0.5 * inc.security_effect * (self.brands.security[b] - 0.5))
                 self._breach(pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False,
                              counts)
-        while self.events and self.events[0].day <= day:
+        while self.events and self.events[0].day + self.warmup <= day:
             ev = self.events.pop(0)
-            if ev.day < day:
+            if ev.day + self.warmup < day:
                 continue
             if isinstance(ev, BreachEvent):
                 b = self.brand_index[ev.brand]

@@ -36,6 +36,11 @@ class TrustModel(mesa.Model):
     8. churn, revocation, retention     churn.leave
     9. metrics                          metrics.tally -> Recorder
 
+    Warm-up: the model first runs ``simulation.warmup_days`` days (days -W..-1) with the same
+    rules but no stochastic breaches and nothing recorded, so that journeys, consents, records and
+    subscriptions are under way at day 0; cumulative journey shares count from day 0. Random
+    streams are keyed by the internal day t = day + W.
+
     Args:
         scenario: a validated `Scenario`.
         seed: the replication's seed (see `sim.streams.replication_seed`); defaults to the
@@ -49,12 +54,13 @@ class TrustModel(mesa.Model):
         self.scenario = scenario
         self.seed_value = seed
         self.replication = replication
-        self.day = 0
+        self.warmup = scenario.simulation.warmup_days
+        self.day = -self.warmup
         self.params = parameters(scenario)
         self.brand_levers = brand_table(scenario)
         self.population = create_population(scenario, seed)
         self.brands = [BrandAgent(self, spec, k) for k, spec in enumerate(scenario.brands)]
-        self.incidents = incidents.Incidents(scenario, self.brand_levers, seed)
+        self.incidents = incidents.Incidents(scenario, self.brand_levers, seed, self.warmup)
         n_brands = len(self.brands)
         self.recorder = Recorder(scenario.simulation.days, [b.name for b in self.brands])
         self._counts = np.zeros((n_brands, len(EV)))
@@ -63,6 +69,7 @@ class TrustModel(mesa.Model):
         self._stocks = np.zeros((n_brands, len(STOCKS)))
         self._trust_hist = np.zeros((n_brands, TRUST_BINS))
         self._market = np.zeros(self.recorder.market.shape[1])
+        self._daily_revenue = np.zeros((self.warmup + scenario.simulation.days, n_brands))
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "day": "day",
@@ -72,12 +79,19 @@ class TrustModel(mesa.Model):
             agent_reporters={"trust": "trust", "records_held": "records_held"},
         )
 
+    @property
+    def t(self) -> int:
+        """Internal day, counted from the start of the warm-up (keys the random streams)."""
+        return self.day + self.warmup
+
     def _key(self, stream: str) -> np.uint64:
-        return stream_key(self.seed_value, stream, self.day)
+        return stream_key(self.seed_value, stream, self.t)
 
     def step(self) -> None:
         """Advance the market by one day (phases 1-9 above)."""
-        pop, par, lev, day = self.population, self.params, self.brand_levers, self.day
+        pop, par, lev, day = self.population, self.params, self.brand_levers, self.t
+        if self.day == 0:
+            pop.history[:] = 0  # journey shares are measured over the reported horizon
         counts, purchases, revenue = self._counts, self._purchases, self._revenue
         counts[:] = 0.0
         purchases[:] = 0.0
@@ -90,29 +104,32 @@ class TrustModel(mesa.Model):
         outreach.send(pop, lev, par, self._key("outreach"), counts)
         journey.purchase(pop, lev, par, self._key("purchase"), consent_key, personal_key, day,
                          counts, purchases, revenue)
-        self.incidents.step(pop, par, day, counts, self._records_held(), self._annual_revenue())
+        self.incidents.step(pop, par, day, counts, self._stocks[:, STOCKS.index("records_held")],
+                            self._annual_revenue())
         social.talk(pop, par, self._key("social"))
         trust.forget(pop, par)
         churn.leave(pop, lev, par, self._key("churn"), day, counts)
+        self._daily_revenue[day] = revenue.sum(axis=1)
         self._record()
         self.day += 1
         if self.day >= self.scenario.simulation.days:
             self.running = False
 
-    def _records_held(self) -> np.ndarray:
-        if self.day == 0:
-            return np.zeros(len(self.brands))
-        return self.recorder.stocks[self.day - 1, :, STOCKS.index("records_held")]
-
     def _annual_revenue(self) -> np.ndarray:
-        d = self.day
-        if d == 0:
+        """Revenue of the last 365 days (warm-up included), scaled to a year."""
+        t = self.t
+        if t == 0:
             return np.zeros(len(self.brands))
-        window = self.recorder.revenue[max(0, d - 365):d].sum(axis=(0, 2))
-        return window * 365.0 / min(d, 365)
+        return self._daily_revenue[max(0, t - 365):t].sum(axis=0) * 365.0 / min(t, 365)
 
     def _record(self) -> None:
-        tally(self.population, self.params, self.day, self._stocks, self._trust_hist, self._market)
+        tally(self.population, self.params, self.t, self._stocks, self._trust_hist, self._market)
+        for k, brand in enumerate(self.brands):
+            brand.trust = float(self._stocks[k, 0])
+            brand.records_held = int(self._stocks[k, STOCKS.index("records_held")])
+            brand.subscribers = int(self._stocks[k, STOCKS.index("subscribers")])
+        if self.day < 0:
+            return
         rec, d = self.recorder, self.day
         rec.counts[d] = self._counts
         rec.stocks[d] = self._stocks
@@ -121,9 +138,6 @@ class TrustModel(mesa.Model):
         rec.market[d] = self._market
         rec.days_recorded = d + 1
         for k, brand in enumerate(self.brands):
-            brand.trust = float(self._stocks[k, 0])
-            brand.records_held = int(self._stocks[k, STOCKS.index("records_held")])
-            brand.subscribers = int(self._stocks[k, STOCKS.index("subscribers")])
             brand.breaches += int(self._counts[k, EV["breaches"]])
         self.datacollector.collect(self)
 

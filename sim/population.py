@@ -93,6 +93,17 @@ def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: f
     return r.astype(np.float32), (evidence - r).astype(np.float32)
 
 
+def journeys_in_progress(need_rate: np.ndarray, research_days: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Research days left at day 0, drawn from the stationary state so the market does not start
+    empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
+    length L), with a geometric number of days left (mean L)."""
+    busy = need_rate * research_days
+    in_journey = rng.random(need_rate.size) < busy / (1.0 + busy)
+    left = rng.geometric(1.0 / research_days, size=need_rate.size)
+    return np.where(in_journey, np.minimum(left, 60), 0).astype(np.int8)
+
+
 def create_population(scenario: Scenario, seed: int) -> Population:
     """Draw a population for ``scenario`` from the ``init`` and ``network`` streams of ``seed``.
 
@@ -112,7 +123,8 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
     affinity = rng.beta(a, b, size=n)
     reads_terms = rng.random(n) < spec.literacy
-    need_rate = rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n)
+    need_rate = np.clip(rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n), 0, 1)
+    journey_left = journeys_in_progress(need_rate, scenario.journey.research_days, rng)
 
     t = scenario.trust
     r = np.empty((n, n_brands), np.float32)
@@ -135,8 +147,8 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         concern=concern.astype(np.float32),
         affinity=affinity.astype(np.float32),
         reads_terms=reads_terms,
-        need_rate=np.clip(need_rate, 0.0, 1.0).astype(np.float32),
-        journey_left=np.zeros(n, np.int8),
+        need_rate=need_rate.astype(np.float32),
+        journey_left=journey_left,
         journey_channels=np.zeros(n, np.uint8),
         last_research=np.full(n, -1, np.int8),
         history=np.zeros(n, np.uint8),

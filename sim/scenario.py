@@ -51,6 +51,7 @@ class Simulation(Section):
 
     days: int = P(365, "days", "One year: the horizon of the HBR 2017 channel-mix study.", ge=1, le=3650)
     consumers: int = P(20_000, "consumers", "Enough for stable brand means (s.e. of a share < 0.5 pp) in seconds.", ge=10, le=20_000_000)
+    warmup_days: int = P(180, "days", "Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that journeys, consents, records and subscriptions are under way when recording starts (standard practice for ABMs starting from an artificial state). Subscriber lists still grow after it: they take years to settle.", ge=0, le=3650)
     replications: int = P(5, "runs", "Enough for a first interval; use `compare --target-width` for more.", ge=1, le=100_000)
     seed: int = P(20161, "integer", "Any non-negative integer; 2016 is the source article's year.", ge=0, le=2**63 - 1)
 
@@ -164,9 +165,9 @@ class Incidents(Section):
     takeover_probability: float = P(0.1, "probability", "Chance an exposed social-login credential leads to account takeover (assumption).", ge=0.0, le=1.0)
     attribution_notified: float = P(0.8, "probability", "Chance a notified consumer blames the right brand for harm.", ge=0.0, le=1.0)
     attribution_unnotified: float = P(0.2, "probability", "Chance an unnotified consumer blames the right brand; otherwise the whole sector.", ge=0.0, le=1.0)
-    disclosure_evidence: float = P(0.35, "evidence units", "Negative evidence when an exposed consumer is notified (before asymmetry weight and softening). Hand-tuned (one-dimensional search, not a fit) so that about 11% of exposed customers stop dealing with the brand within a year (RAND RR-1187); see `omnitrust evidence`.", ge=0.0, le=100.0)
-    news_evidence: float = P(0.6, "evidence units", "Negative evidence for a consumer who hears of the breach but was not exposed.", ge=0.0, le=100.0)
-    harm_evidence: float = P(3.0, "evidence units", "Negative evidence from suffering fraud or takeover.", ge=0.0, le=100.0)
+    disclosure_evidence: float = P(0.2, "evidence units", "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Hand-tuned with harm_evidence (grid of a few values on 3 replications, not a fit) so that about 10-11% of exposed customers stop dealing with the brand within a year (RAND RR-1187: 11%); abnormal churn then sits at ~5%, above Ponemon's 2-4%. See `omnitrust evidence`.", ge=0.0, le=100.0)
+    news_evidence: float = P(0.15, "evidence units", "Negative evidence for a consumer who hears of the breach but was not exposed (media, or half of it through word of mouth). Set below the exposed consumer's disclosure shock (assumption).", ge=0.0, le=100.0)
+    harm_evidence: float = P(1.0, "evidence units", "Negative evidence from suffering fraud or account takeover (phishing counts 0.3 of it). Hand-tuned with disclosure_evidence (see there).", ge=0.0, le=100.0)
     media_leak_rate: float = P(0.02, "per day", "Daily chance that an undisclosed breach reaches the media before notification.", ge=0.0, le=1.0)
     late_notice_penalty: float = P(0.01, "per day of delay", "Extra shock per day between breach and notice (late notice reads as hiding).", ge=0.0, le=1.0)
     compensation_softening: float = P(0.35, "share", "Share of the disclosure shock avoided with credit monitoring (voucher: half of it).", ge=0.0, le=1.0)
