@@ -24,7 +24,8 @@ It exists for two reasons (issue 5):
 Coverage: every consumer-level rule (J1-J4, C1-C4, O1-O3, W1, T1-T2, L1-L4) and the incident
 rules I1 (hazard), I2 (severity), I3 (notification and media discovery), I5 (exposure), I6
 (disclosure shock, news, contagion), I7 (harm and attribution), scheduled breaches, third-party
-leaks and media stories. Not covered: the money of incidents (I4: detection, notification,
+leaks and media stories, and the warm-up (``simulation.warmup_days`` days before day 0 with the same
+rules, no breaches, nothing recorded; journey shares count from day 0). Not covered: the money of incidents (I4: detection, notification,
 compensation and card costs, fines, security spend) and the marketing cost of e-mail; the
 10th-percentile trust and the trust histogram of `sim.metrics.tally`.
 
@@ -194,14 +195,14 @@ class ConsumerAgent(mesa.Agent):
     """A consumer; its whole day happens in `step`."""
 
     def __init__(self, model: ReferenceModel, segment, concern, affinity, reads_terms, need_rate,
-                 r, s):
+                 journey_left, r, s):
         super().__init__(model)
         self.segment = int(segment)
         self.concern = float(concern)
         self.affinity = float(affinity)
         self.reads_terms = bool(reads_terms)
         self.need_rate = float(need_rate)
-        self.journey_left = 0
+        self.journey_left = int(journey_left)
         self.journey_channels: set[str] = set()
         self.last_research: str | None = None
         self.bought = self.webroomed = self.showroomed = False
@@ -388,10 +389,9 @@ class ConsumerAgent(mesa.Agent):
                     rel.r += tr.personalization_evidence * p_relevant
                     if self.random.random() < o.click_rate:
                         brand.counts["email_clicks"] += 1
-                        if self.journey_left == 0:
-                            self.journey_left = 1
-                            self.journey_channels = {"email"}
-                        self.last_research = "email"
+                        if self.journey_left == 0 and not self.journey_channels:
+                            self.journey_left = 1  # an idle consumer starts a one-day journey
+                        self.journey_channels.add("email")  # a research touch, nothing asked
                 else:
                     self.negative(b, tr.spam_evidence)
                     if self.random.random() < p_complaint:
@@ -539,9 +539,7 @@ class ConsumerAgent(mesa.Agent):
                 if (rel.consent or rel.subscribed) \
                         and self.random.random() < sc.consent.revoke_rate:  # L3
                     rel.consent = set()
-                    brand.counts["consent_revocations"] += 1
-                    if rel.subscribed:
-                        brand.counts["unsubscribes"] += 1
+                    brand.counts["consent_revocations"] += 1  # not an e-mail unsubscribe
                     rel.subscribed = False
             elif rel.churned and t > tr.return_threshold:  # L2
                 rel.churned = False
@@ -560,6 +558,9 @@ class ReferenceModel(mesa.Model):
         seed = scenario.simulation.seed if seed is None else int(seed)
         super().__init__(seed=seed)
         self.scenario = scenario
+        # Warm-up: W days before day 0 with the same rules, no breaches, nothing recorded. `day`
+        # counts from the start of the warm-up (the engine's internal day t); reported day = day - W.
+        self.warmup = getattr(scenario.simulation, "warmup_days", 0)
         self.day = 0
         self.n_consumers = scenario.simulation.consumers
         self.decay = 0.5 ** (1.0 / scenario.trust.half_life_days)
@@ -571,7 +572,8 @@ class ReferenceModel(mesa.Model):
         pop = create_population(scenario, seed)
         consumers = [
             ConsumerAgent(self, pop.segment[i], pop.concern[i], pop.affinity[i],
-                          pop.reads_terms[i], pop.need_rate[i], pop.r[i], pop.s[i])
+                          pop.reads_terms[i], pop.need_rate[i], pop.journey_left[i], pop.r[i],
+                          pop.s[i])
             for i in range(self.n_consumers)
         ]
         for i, agent in enumerate(consumers):
@@ -594,10 +596,17 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         """One day: brands' hazards, scheduled events, disclosures, then every consumer's day."""
         self.exposures, self.stories, self.disclosures = [], [], []
-        self.agents_by_type[ReferenceBrand].shuffle_do("step")
-        while self.events and self.events[0].day <= self.day:
+        if self.day == self.warmup:  # recording starts: counters and journey shares from zero
+            for brand in self.brands:
+                brand.counts = dict.fromkeys(COUNTERS, 0.0)
+            self.purchases_by_channel = [dict.fromkeys(CHANNELS, 0) for _ in self.brands]
+            for c in self.consumers:
+                c.bought = c.webroomed = c.showroomed = c.used_store = c.used_digital = False
+        if self.day >= self.warmup:
+            self.agents_by_type[ReferenceBrand].shuffle_do("step")
+        while self.events and self.events[0].day + self.warmup <= self.day:
             ev = self.events.pop(0)
-            if ev.day < self.day:
+            if ev.day + self.warmup < self.day:
                 continue
             if isinstance(ev, BreachEvent):
                 brand = next(b for b in self.brands if b.name == ev.brand)
@@ -612,7 +621,7 @@ class ReferenceModel(mesa.Model):
         self.tally()
         self.datacollector.collect(self)
         self.day += 1
-        if self.day >= self.scenario.simulation.days:
+        if self.day >= self.warmup + self.scenario.simulation.days:
             self.running = False
 
     def tally(self) -> None:

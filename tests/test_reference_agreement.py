@@ -42,7 +42,8 @@ from .conftest import baseline_data, brand
 
 SEEDS = range(24)
 CONSUMERS = 2000
-DAYS = 100
+DAYS = 90
+WARMUP = 30
 Z = 4.0
 REL_SLACK = 0.01
 ABS_SLACK = 0.5
@@ -53,6 +54,8 @@ ALL_TYPES = ["contact", "purchase_history", "onsite_behaviour", "cross_site_trac
 def agreement_scenario(consumers: int = CONSUMERS, days: int = DAYS) -> Scenario:
     """Baseline market with every mechanism switched on within a short horizon."""
     data = copy.deepcopy(baseline_data(consumers=consumers, days=days, replications=1))
+    if "warmup_days" in type(Scenario.model_fields["simulation"].default_factory()).model_fields:
+        data["simulation"]["warmup_days"] = WARMUP  # short, but the warm-up rules run
     data["world"]["attack_pressure"] = 4.0
     brand(data, "Aurora")["policy"].update(
         data_collection=ALL_TYPES, transparency=0.2, notify_within_days=10, compensation="voucher",
