@@ -190,6 +190,8 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
                    help="output folder (default: results/<first scenario name>)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="run replications in N local processes (default: in this process)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="send the replications to an existing Dask cluster")
     p.add_argument("--report", action="store_true", help="also write the one-page report.pdf")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
@@ -212,12 +214,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"two scenarios are named {', '.join(repeated)}; names must be unique "
                         "in one run (set `name` in the file)")
     folder = args.out if args.out is not None else default_folder(names)
-    if args.workers is None:
+    if args.workers is None and args.scheduler is None:
         result = run(scenarios, progress=args.progress)
     else:
         from .experiments.executors import make_map
 
-        with make_map(workers=args.workers) as map_tasks:
+        with make_map(workers=args.workers, scheduler=args.scheduler) as map_tasks:
             result = run(scenarios, progress=args.progress, map_tasks=map_tasks)
     written = save(result, folder, report=args.report)
     print(text_summary(result))

@@ -164,7 +164,16 @@ class DaskMap(_Windowed):
         from dask.distributed import Client
 
         self._own = client is None
-        self.client = client if client is not None else Client(scheduler)
+        if client is None:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                from ..errors import UserError
+
+                raise UserError(f"--scheduler = {scheduler}: cannot reach a Dask scheduler there "
+                                f"({exc}); start one with `dask scheduler` or check the address"
+                                ) from None
+        self.client = client
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.window = 2 * self.workers
 
