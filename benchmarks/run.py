@@ -69,6 +69,29 @@ import sim
 sim.run("scenarios/baseline.toml", replications=1)
 """
 
+STARTUP_BREAKDOWN = """
+import json, time
+t0 = time.perf_counter()
+import sim.model
+import sim.runner
+t1 = time.perf_counter()
+from sim.loading import load_scenario
+from sim.streams import replication_seed
+sc = load_scenario("scenarios/baseline.toml")
+t2 = time.perf_counter()
+m = sim.model.TrustModel(sc, seed=replication_seed(sc.simulation.seed, 0))
+t3 = time.perf_counter()
+n = 0
+while m.running:
+    m.step()
+    n += 1
+t4 = time.perf_counter()
+m.timeseries()
+t5 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "init_s": t3 - t2, "steps": n,
+                  "steps_s": t4 - t3, "timeseries_s": t5 - t4, "total_s": t5 - t0}))
+"""
+
 STARTUP_PROBE_NO_LOADING = """
 import tomllib
 import sim
@@ -107,8 +130,12 @@ def startup(repeats: int) -> dict:
     walls = [bl.run_probe(code)[0] for _ in range(repeats)]
     _, imp = bl.run_probe("import time; t = time.perf_counter(); import sim.model; "
                           "print(time.perf_counter() - t)")
-    return {"command": f"python -c '{code.strip()}'", "wall_s": walls, "median_s": median(walls),
-            "import_sim_model_s": float(imp)}
+    out = {"command": f"python -c '{code.strip()}'", "wall_s": walls, "median_s": median(walls),
+           "import_sim_model_s": float(imp)}
+    if code is STARTUP_PROBE:
+        parts = [json.loads(bl.run_probe(STARTUP_BREAKDOWN)[1]) for _ in range(repeats)]
+        out["breakdown"] = {k: median(p[k] for p in parts) for k in parts[0]}
+    return out
 
 
 def memory(consumers: int) -> dict:
@@ -171,7 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
     res["startup"] = startup(3)
 
     log("trivial-update ladder ...")
-    res["trivial"] = bl.trivial_ladder(steps=10 if quick else 20)
+    res["trivial"] = bl.trivial_ladder(steps=3 if quick else 5)
 
     res["elapsed_s"] = time.perf_counter() - t_start
     res["verdict"] = verdict(res)
@@ -259,6 +286,12 @@ def render(res: dict) -> str:
     lines.append(f"Start-up + baseline run (20k x 3 brands x 365 d, 1 replication), wall: median "
                  f"{st['median_s']:.2f} s of {', '.join(f'{w:.2f}' for w in st['wall_s'])} "
                  f"(import sim.model {st['import_sim_model_s']:.2f} s)")
+    if "breakdown" in st:
+        b = st["breakdown"]
+        lines.append(f"  breakdown: imports {b['import_s']:.2f} s, load {b['load_s']:.2f}, init "
+                     f"{b['init_s']:.2f}, {b['steps']} days (warm-up included) {b['steps_s']:.2f} s, "
+                     f"timeseries {b['timeseries_s']:.2f}; the rest of the wall time "
+                     f"{st['median_s'] - b['total_s']:.2f} s (interpreter start, runner, provenance)")
     t = res["trivial"]
     lines.append(f"Trivial update (ns per agent-step): Mesa shuffle_do {t['mesa_shuffle_do_ns']:.0f}, "
                  f"NumPy {t['numpy_ns']:.1f}, Numba fused {t['numba_fused_ns']:.2f}; floor "

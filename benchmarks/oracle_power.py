@@ -1,0 +1,90 @@
+"""How large a rule change the engine/reference agreement test detects ("oracle power").
+
+    python benchmarks/oracle_power.py [--seeds 24]
+
+Runs the agreement test's comparison (tests/test_reference_agreement.py: same scenario, seeds,
+tolerance) with one parameter changed in the reference only, as if the engine had that bug, and
+prints which metrics then fail. A mutation no metric flags is below the test's resolution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.test_reference_agreement import (  # noqa: E402
+    ABS_SLACK,
+    REL_SLACK,
+    SEEDS,
+    Z,
+    agreement_scenario,
+)
+
+# (label, section, key, new value as a function of the old)
+MUTATIONS = (
+    ("purchase_evidence x1.10", "trust", "purchase_evidence", lambda v: 1.10 * v),
+    ("negative_weight x1.05", "trust", "negative_weight", lambda v: 1.05 * v),
+    ("half_life_days x1.10", "trust", "half_life_days", lambda v: 1.10 * v),
+    ("consent intercept +0.2 log-odds", "consent", "intercept", lambda v: v + 0.2),
+    ("unsubscribe_per_email x1.25", "outreach", "unsubscribe_per_email", lambda v: 1.25 * v),
+    ("disclosure_evidence x1.25", "incidents", "disclosure_evidence", lambda v: 1.25 * v),
+    ("talk_rate x1.25", "trust", "talk_rate", lambda v: 1.25 * v),
+)
+
+
+def run_pair(args):
+    engine_data, reference_data, seed = args
+    from sim.model import TrustModel
+    from sim.reference import ReferenceModel, engine_summary
+    from sim.scenario import Scenario
+
+    engine = TrustModel(Scenario.model_validate(engine_data), seed=seed)
+    engine.run()
+    reference = ReferenceModel(Scenario.model_validate(reference_data), seed=seed)
+    reference.run()
+    return engine_summary(engine), reference.summary()
+
+
+def flagged(pairs):
+    from sim.reference import summary_array
+
+    keys, eng = summary_array([p[0] for p in pairs])
+    _, ref = summary_array([p[1] for p in pairs])
+    diff = eng - ref
+    d = diff.mean(axis=0)
+    se = diff.std(axis=0, ddof=1) / np.sqrt(len(pairs))
+    scale = np.maximum(np.abs(eng.mean(axis=0)), np.abs(ref.mean(axis=0)))
+    tol = Z * se + REL_SLACK * scale + ABS_SLACK * (scale >= 1.0) + 1e-9
+    z = np.where(se > 0, d / np.where(se > 0, se, 1.0), 0.0)
+    j = int(np.argmax(np.abs(z)))
+    return ([(k, z[i]) for i, k in enumerate(keys) if abs(d[i]) > tol[i]],
+            (keys[j], float(z[j])))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=len(SEEDS))
+    args = ap.parse_args()
+    base = agreement_scenario().model_dump(mode="json")
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        for label, section, key, change in MUTATIONS:
+            mutated = {**base, section: {**base[section], key: change(base[section][key])}}
+            pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
+            hits, zmax = flagged(pairs)
+            shown = ", ".join(f"{k} (z={z:.1f})" for k, z in sorted(hits, key=lambda h: -abs(h[1]))[:4])
+            print(f"{label:34s} {'DETECTED' if hits else 'not detected':13s} "
+                  f"{len(hits):2d} metrics{': ' + shown if hits else ''}"
+                  f"{'' if hits else f' (largest |z|: {zmax[0]} {zmax[1]:.1f})'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
