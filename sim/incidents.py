@@ -101,11 +101,19 @@ class Incidents:
         self.brand_index = {b.name: k for k, b in enumerate(scenario.brands)}
         self.breaches: list[Breach] = []
         self.last_harm_day = -1
+        self._uses: dict[tuple[str, int], int] = {}  # draws of a stream already used per day
         share = brands.presence / brands.presence.sum()
         self.security_cost_per_day = (brands.security * self.inc.security_budget_per_consumer_year
                                       * self.n * share / 365.0)
 
     # -- brand level -------------------------------------------------------------------------
+    def _key(self, stream: str, day: int) -> np.uint64:
+        """A fresh key for each use of ``stream`` on ``day``, so two breaches (or two stories) on
+        one day draw independently; the first use is the plain day key."""
+        part = self._uses.get((stream, day), 0)
+        self._uses[(stream, day)] = part + 1
+        return stream_key(self.seed, stream, day, part)
+
     def hazard(self, records_held: np.ndarray) -> np.ndarray:
         """Daily breach probability of every brand (eq. I1)."""
         b, inc = self.brands, self.inc
@@ -146,9 +154,9 @@ class Incidents:
                 self._third_party_leak(pop, par, day, ev.records_share, mask_of(ev.data_types),
                                        counts)
             elif isinstance(ev, MediaStoryEvent):
-                media_story(pop, par, stream_key(self.seed, "disclosure", day), 2.0 * ev.severity,
+                media_story(pop, par, self._key("disclosure", day), 2.0 * ev.severity,
                             par.media_amplification)
-        dkey = stream_key(self.seed, "disclosure", day)
+        leak_key = stream_key(self.seed, "breach", day)  # brand b uses index b; breach k, 2**40 + k
         for k, br in enumerate(self.breaches):
             if br.notified or br.brand < 0:
                 continue
@@ -156,7 +164,7 @@ class Incidents:
             if due:
                 self._disclose(pop, par, br, day, notified=True, counts=counts,
                                annual_revenue=annual_revenue)
-            elif br.disclosed_day < 0 and draws(dkey, k, 1)[0] < inc.media_leak_rate:
+            elif br.disclosed_day < 0 and draws(leak_key, (1 << 40) + k, 1)[0] < inc.media_leak_rate:
                 self._disclose(pop, par, br, day, notified=False, counts=counts,
                                annual_revenue=annual_revenue)
         if day <= self.last_harm_day:
@@ -165,7 +173,7 @@ class Incidents:
     def _breach(self, pop, par, b, day, share, types, scheduled, counts):
         inc = self.inc
         exposed, cards, last_harm = expose(
-            pop, self.brands, par, stream_key(self.seed, "exposure", day), b, day, share, types,
+            pop, self.brands, par, self._key("exposure", day), b, day, share, types,
             inc.fraud_probability, inc.phishing_probability, inc.takeover_probability,
             inc.harm_delay_days, False)
         self.last_harm_day = max(self.last_harm_day, last_harm)
@@ -177,13 +185,13 @@ class Incidents:
     def _third_party_leak(self, pop, par, day, share, types, counts):
         inc = self.inc
         exposed, cards, last_harm = expose(
-            pop, self.brands, par, stream_key(self.seed, "exposure", day), -1, day, share, types,
+            pop, self.brands, par, self._key("exposure", day), -1, day, share, types,
             inc.fraud_probability, inc.phishing_probability, inc.takeover_probability,
             inc.harm_delay_days, True)
         self.last_harm_day = max(self.last_harm_day, last_harm)
         self.breaches.append(Breach(-1, day, share, types, True, exposed, disclosed_day=day))
         # the leak is sector news at once: nobody knows which brand to blame
-        media_story(pop, par, stream_key(self.seed, "disclosure", day), severity_factor(types),
+        media_story(pop, par, self._key("disclosure", day), severity_factor(types),
                     par.media_amplification)
 
     def _disclose(self, pop, par, br: Breach, day, notified, counts, annual_revenue):
@@ -198,7 +206,7 @@ class Incidents:
         comp = int(self.brands.compensation[b])
         if br.disclosed_day < 0:
             soft = {0: 0.0, 1: 0.5, 2: 1.0}[comp] * inc.compensation_softening if notified else 0.0
-            disclose(pop, par, stream_key(self.seed, "disclosure", day), b, br.day,
+            disclose(pop, par, self._key("disclosure", day), b, br.day,
                      severity_factor(br.types), soft, day - br.day)
             br.disclosed_day = day
             counts[b, BREACH_COST] += self.world.fine_share_of_revenue * annual_revenue[b]

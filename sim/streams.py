@@ -50,11 +50,16 @@ STREAMS: tuple[str, ...] = (
 )
 
 
-def stream_key(seed: int, stream: str, day: int = -1) -> np.uint64:
-    """The 64-bit key of ``stream`` on ``day`` for ``seed`` (day -1 for set-up streams)."""
+def stream_key(seed: int, stream: str, day: int = -1, part: int = 0) -> np.uint64:
+    """The 64-bit key of ``stream`` on ``day`` for ``seed`` (day -1 for set-up streams).
+
+    ``part`` separates independent uses of one stream on one day (the second breach of a day, the
+    second media story); part 0 is the plain (seed, stream, day) key.
+    """
     if stream not in STREAMS:
         raise KeyError(f"unknown random stream {stream!r}; known: {', '.join(STREAMS)}")
-    digest = hashlib.blake2b(f"{seed}/{stream}/{day}".encode(), digest_size=8).digest()
+    label = f"{seed}/{stream}/{day}" if part == 0 else f"{seed}/{stream}/{day}/{part}"
+    digest = hashlib.blake2b(label.encode(), digest_size=8).digest()
     return np.uint64(int.from_bytes(digest, "little"))
 
 
