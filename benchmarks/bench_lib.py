@@ -25,8 +25,12 @@ BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
 # -- scenarios --------------------------------------------------------------------------------
-def scenario(path: Path = MARKET5, consumers: int | None = None, days: int | None = None,
-             warmup: int | None = 0):
+def scenario(
+    path: Path = MARKET5,
+    consumers: int | None = None,
+    days: int | None = None,
+    warmup: int | None = 0,
+):
     """A validated scenario from a TOML file without ``extends``, resized. The benchmarks time
     recorded days, so the warm-up (if the engine has one) is off unless ``warmup`` says."""
     from sim.scenario import Scenario
@@ -36,7 +40,10 @@ def scenario(path: Path = MARKET5, consumers: int | None = None, days: int | Non
         data["simulation"]["consumers"] = int(consumers)
     if days is not None:
         data["simulation"]["days"] = int(days)
-    if warmup is not None and "warmup_days" in Scenario.model_fields["simulation"].annotation.model_fields:
+    if (
+        warmup is not None
+        and "warmup_days" in Scenario.model_fields["simulation"].annotation.model_fields
+    ):
         data["simulation"]["warmup_days"] = int(warmup)
     return Scenario.model_validate(data)
 
@@ -74,10 +81,18 @@ def machine() -> dict:
         pass
     commit, dirty = "unknown", None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "sim"], cwd=ROOT,
-                                    capture_output=True, text=True, timeout=10).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "sim"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        )
     except (OSError, subprocess.SubprocessError):
         pass
     return {
@@ -99,13 +114,28 @@ def machine() -> dict:
 
 
 # -- the engine, phase by phase ---------------------------------------------------------------
-PHASES = ("arise_needs", "research", "outreach", "purchase", "incidents", "social", "forget",
-          "churn", "tally", "other")
+PHASES = (
+    "arise_needs",
+    "research",
+    "outreach",
+    "purchase",
+    "incidents",
+    "social",
+    "forget",
+    "churn",
+    "tally",
+    "other",
+)
 # (module name as sim.model sees it, function, phase)
-_TIMED = (("journey", "arise_needs", "arise_needs"), ("journey", "research", "research"),
-          ("outreach", "send", "outreach"), ("journey", "purchase", "purchase"),
-          ("social", "talk", "social"), ("trust", "forget", "forget"),
-          ("churn", "leave", "churn"))
+_TIMED = (
+    ("journey", "arise_needs", "arise_needs"),
+    ("journey", "research", "research"),
+    ("outreach", "send", "outreach"),
+    ("journey", "purchase", "purchase"),
+    ("social", "talk", "social"),
+    ("trust", "forget", "forget"),
+    ("churn", "leave", "churn"),
+)
 
 
 class PhaseTimer:
@@ -135,6 +165,7 @@ class PhaseTimer:
             acc[phase] += clock() - t
             calls[phase] += 1
             return out
+
         return timed
 
     def __enter__(self):
@@ -147,8 +178,9 @@ class PhaseTimer:
             if mod not in proxies:
                 real = getattr(sm, mod)
                 self._saved[mod] = real
-                proxies[mod] = types.SimpleNamespace(**{k: getattr(real, k) for k in dir(real)
-                                                       if not k.startswith("__")})
+                proxies[mod] = types.SimpleNamespace(
+                    **{k: getattr(real, k) for k in dir(real) if not k.startswith("__")}
+                )
             setattr(proxies[mod], fn, self._wrap(getattr(self._saved[mod], fn), phase))
         for mod, proxy in proxies.items():
             setattr(sm, mod, proxy)
@@ -213,8 +245,12 @@ def engine_throughput(consumers: int, days: int, repeats: int, profile: bool = T
         for name in PHASES:
             per_phase[name] = median(p[name] for p in phases) / (consumers * days) * 1e9
     return {
-        "consumers": consumers, "days": days, "brands": len(sc.brands), "repeats": repeats,
-        "step_seconds": step_times, "init_seconds": init_times,
+        "consumers": consumers,
+        "days": days,
+        "brands": len(sc.brands),
+        "repeats": repeats,
+        "step_seconds": step_times,
+        "init_seconds": init_times,
         "consumer_days_per_s": consumers * days / med,
         "ns_per_consumer_day": med / (consumers * days) * 1e9,
         "phase_ns_per_consumer_day": per_phase,
@@ -237,9 +273,15 @@ def reference_throughput(consumers: int, days: int, repeats: int = 1) -> dict:
             model.step()
         steps.append(time.perf_counter() - t)
     med = median(steps)
-    return {"consumers": consumers, "days": days, "repeats": repeats, "step_seconds": steps,
-            "init_seconds": inits, "consumer_days_per_s": consumers * days / med,
-            "ns_per_consumer_day": med / (consumers * days) * 1e9}
+    return {
+        "consumers": consumers,
+        "days": days,
+        "repeats": repeats,
+        "step_seconds": steps,
+        "init_seconds": inits,
+        "consumer_days_per_s": consumers * days / med,
+        "ns_per_consumer_day": med / (consumers * days) * 1e9,
+    }
 
 
 # -- memory bandwidth floor -------------------------------------------------------------------
@@ -275,9 +317,13 @@ def stream(nbytes: int, repeats: int = 5) -> dict:
         t = time.perf_counter()
         _triad(a, b, c, np.float32(0.5))
         triad.append(3 * a.nbytes / (time.perf_counter() - t))
-    return {"array_bytes": a.nbytes,
-            "rmw_gb_s_best": max(rmw) / 1e9, "rmw_gb_s_median": median(rmw) / 1e9,
-            "triad_gb_s_best": max(triad) / 1e9, "triad_gb_s_median": median(triad) / 1e9}
+    return {
+        "array_bytes": a.nbytes,
+        "rmw_gb_s_best": max(rmw) / 1e9,
+        "rmw_gb_s_median": median(rmw) / 1e9,
+        "triad_gb_s_best": max(triad) / 1e9,
+        "triad_gb_s_median": median(triad) / 1e9,
+    }
 
 
 def state_bytes(n_consumers: int = 1000, n_brands: int = 5) -> dict:
@@ -301,8 +347,13 @@ def state_bytes(n_consumers: int = 1000, n_brands: int = 5) -> dict:
         per[name] = arr.dtype.itemsize * cols
     network = (pop.tie_start.nbytes + pop.ties.nbytes) / n_consumers
     state = sum(per.values())
-    return {"per_array": per, "state": state, "rmw": 2 * state, "network": network,
-            "nbytes_per_consumer": pop.nbytes() / n_consumers}
+    return {
+        "per_array": per,
+        "state": state,
+        "rmw": 2 * state,
+        "network": network,
+        "nbytes_per_consumer": pop.nbytes() / n_consumers,
+    }
 
 
 # -- the trivial-update ladder (context: what one agent-step costs in each style) --------------
@@ -310,8 +361,9 @@ class _Trivial:
     pass
 
 
-def trivial_ladder(mesa_agents: int = 10_000, array_agents: int = 40_000_000,
-                   steps: int = 5) -> dict:
+def trivial_ladder(
+    mesa_agents: int = 10_000, array_agents: int = 40_000_000, steps: int = 5
+) -> dict:
     """ns per agent-step of a three-line update (v = 0.99 v + u; c += v > 1) as Mesa agents with
     shuffle_do (4 x ``steps`` steps), as NumPy array expressions, and as one fused Numba loop. The
     arrays (3 x 8 bytes x 40M = 960 MB) are far larger than the caches."""
@@ -386,8 +438,14 @@ def _fused(v, u, c):
 def run_probe(code: str, env: dict | None = None, timeout: float = 900) -> tuple[float, str]:
     """Run ``python -c code`` in a fresh interpreter; return (wall seconds, stdout)."""
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(f"probe failed ({proc.returncode}):\n{proc.stderr[-3000:]}")

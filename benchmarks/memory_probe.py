@@ -54,19 +54,23 @@ def main() -> None:
     traced, peak_traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     peak = status("VmHWM")
-    print(json.dumps({
-        "consumers": n,
-        "brands": len(model.brands),
-        "days": days,
-        "baseline_rss_mb": base_rss / 2**20,
-        "baseline_peak_rss_mb": base_peak / 2**20,
-        "peak_rss_bytes_per_consumer": (peak - base_peak) / n,
-        "rss_bytes_per_consumer": (status("VmRSS") - base_rss) / n,
-        "tracemalloc_current_bytes_per_consumer": traced / n,
-        "tracemalloc_peak_bytes_per_consumer": max(peak_traced, built_peak_traced) / n,
-        "tracemalloc_after_build_bytes_per_consumer": built_traced / n,
-        "population_nbytes_per_consumer": model.population.nbytes() / n,
-    }))
+    print(
+        json.dumps(
+            {
+                "consumers": n,
+                "brands": len(model.brands),
+                "days": days,
+                "baseline_rss_mb": base_rss / 2**20,
+                "baseline_peak_rss_mb": base_peak / 2**20,
+                "peak_rss_bytes_per_consumer": (peak - base_peak) / n,
+                "rss_bytes_per_consumer": (status("VmRSS") - base_rss) / n,
+                "tracemalloc_current_bytes_per_consumer": traced / n,
+                "tracemalloc_peak_bytes_per_consumer": max(peak_traced, built_peak_traced) / n,
+                "tracemalloc_after_build_bytes_per_consumer": built_traced / n,
+                "population_nbytes_per_consumer": model.population.nbytes() / n,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,7 @@ def flagged(pairs):
     tol = Z * se + REL_SLACK * scale + ABS_SLACK * (scale >= 1.0) + 1e-9
     z = np.where(se > 0, d / np.where(se > 0, se, 1.0), 0.0)
     j = int(np.argmax(np.abs(z)))
-    return ([(k, z[i]) for i, k in enumerate(keys) if abs(d[i]) > tol[i]],
-            (keys[j], float(z[j])))
+    return ([(k, z[i]) for i, k in enumerate(keys) if abs(d[i]) > tol[i]], (keys[j], float(z[j])))
 
 
 def main() -> None:
@@ -80,10 +79,15 @@ def main() -> None:
             mutated = {**base, section: {**base[section], key: change(base[section][key])}}
             pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
             hits, zmax = flagged(pairs)
-            shown = ", ".join(f"{k} (z={z:.1f})" for k, z in sorted(hits, key=lambda h: -abs(h[1]))[:4])
-            print(f"{label:34s} {'DETECTED' if hits else 'not detected':13s} "
-                  f"{len(hits):2d} metrics{': ' + shown if hits else ''}"
-                  f"{'' if hits else f' (largest |z|: {zmax[0]} {zmax[1]:.1f})'}", flush=True)
+            shown = ", ".join(
+                f"{k} (z={z:.1f})" for k, z in sorted(hits, key=lambda h: -abs(h[1]))[:4]
+            )
+            print(
+                f"{label:34s} {'DETECTED' if hits else 'not detected':13s} "
+                f"{len(hits):2d} metrics{': ' + shown if hits else ''}"
+                f"{'' if hits else f' (largest |z|: {zmax[0]} {zmax[1]:.1f})'}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -114,8 +114,9 @@ def compile_times() -> dict:
         for label, env in (("cold_cache", {"NUMBA_CACHE_DIR": cold_dir}), ("warm_cache", {})):
             _, stdout = bl.run_probe(COMPILE_PROBE, env)
             r = json.loads(stdout)
-            r["compile_s"] = (r["first_init_s"] + r["first_run_s"]
-                              - r["second_init_s"] - r["second_run_s"])
+            r["compile_s"] = (
+                r["first_init_s"] + r["first_run_s"] - r["second_init_s"] - r["second_run_s"]
+            )
             out[label] = r
     finally:
         shutil.rmtree(cold_dir, ignore_errors=True)
@@ -128,10 +129,15 @@ def startup(repeats: int) -> dict:
     code = STARTUP_PROBE if importlib.util.find_spec("sim.loading") else STARTUP_PROBE_NO_LOADING
     bl.run_probe(code)  # make sure the Numba cache is warm
     walls = [bl.run_probe(code)[0] for _ in range(repeats)]
-    _, imp = bl.run_probe("import time; t = time.perf_counter(); import sim.model; "
-                          "print(time.perf_counter() - t)")
-    out = {"command": f"python -c '{code.strip()}'", "wall_s": walls, "median_s": median(walls),
-           "import_sim_model_s": float(imp)}
+    _, imp = bl.run_probe(
+        "import time; t = time.perf_counter(); import sim.model; print(time.perf_counter() - t)"
+    )
+    out = {
+        "command": f"python -c '{code.strip()}'",
+        "wall_s": walls,
+        "median_s": median(walls),
+        "import_sim_model_s": float(imp),
+    }
     if code is STARTUP_PROBE:
         parts = [json.loads(bl.run_probe(STARTUP_BREAKDOWN)[1]) for _ in range(repeats)]
         out["breakdown"] = {k: median(p[k] for p in parts) for k in parts[0]}
@@ -139,21 +145,31 @@ def startup(repeats: int) -> dict:
 
 
 def memory(consumers: int) -> dict:
-    _, out = bl.run_probe(f"import runpy, sys; sys.argv = ['memory_probe', '{consumers}', '3']; "
-                          "runpy.run_path('benchmarks/memory_probe.py', run_name='__main__')")
+    _, out = bl.run_probe(
+        f"import runpy, sys; sys.argv = ['memory_probe', '{consumers}', '3']; "
+        "runpy.run_path('benchmarks/memory_probe.py', run_name='__main__')"
+    )
     return json.loads(out)
 
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    ap.add_argument("--out", type=Path, default=bl.BENCH / "results",
-                    help="folder for latest.json and the dated copy")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=bl.BENCH / "results",
+        help="folder for latest.json and the dated copy",
+    )
     args = ap.parse_args(argv)
     quick = args.quick
     t_start = time.perf_counter()
-    res: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "mode": "quick" if quick else "full", "machine": bl.machine(), "targets": TARGETS}
+    res: dict = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "machine": bl.machine(),
+        "targets": TARGETS,
+    }
 
     log("compile times (fresh interpreters) ...")
     res["compile"] = compile_times()
@@ -161,9 +177,10 @@ def main(argv: list[str] | None = None) -> dict:
     log("warm-up ...")
     bl.engine_throughput(2000, 30, 1)  # every kernel, incidents included, compiled or loaded
 
-    sizes = [(10_000, 30 if quick else 60, 3 if quick else 5),
-             (100_000, 20 if quick else 40, 3),
-             ] + ([] if quick else [(1_000_000, 30, 3)])
+    sizes = [
+        (10_000, 30 if quick else 60, 3 if quick else 5),
+        (100_000, 20 if quick else 40, 3),
+    ] + ([] if quick else [(1_000_000, 30, 3)])
     res["engine"] = []
     for n, days, repeats in sizes:
         log(f"engine {n:,} consumers x {days} days x {repeats} repeats ...")
@@ -181,15 +198,17 @@ def main(argv: list[str] | None = None) -> dict:
 
     log("memory bandwidth (STREAM-like) ...")
     big = (1 if quick else 2) * 2**30
-    res["stream"] = {"large": bl.stream(big),
-                     "population_sized": bl.stream(160 * 1_000_000)}
+    res["stream"] = {"large": bl.stream(big), "population_sized": bl.stream(160 * 1_000_000)}
     sb = bl.state_bytes()
     res["state_bytes_per_consumer_day"] = sb
     floor_ns = sb["rmw"] / res["stream"]["large"]["rmw_gb_s_best"]  # bytes / (GB/s) = ns
-    res["floor"] = {"ns_per_consumer_day": floor_ns,
-                    "consumer_days_per_s": 1e9 / floor_ns,
-                    "engine_ratio_to_floor": {str(e["consumers"]): e["ns_per_consumer_day"] / floor_ns
-                                              for e in res["engine"]}}
+    res["floor"] = {
+        "ns_per_consumer_day": floor_ns,
+        "consumer_days_per_s": 1e9 / floor_ns,
+        "engine_ratio_to_floor": {
+            str(e["consumers"]): e["ns_per_consumer_day"] / floor_ns for e in res["engine"]
+        },
+    }
 
     log("memory per consumer at 1M (fresh interpreter) ...")
     res["memory"] = memory(1_000_000)
@@ -218,35 +237,51 @@ def verdict(res: dict) -> dict:
     eng = {e["consumers"]: e for e in res["engine"]}
     big = eng.get(1_000_000) or eng[max(eng)]
     return {
-        "throughput_1m": {"measured": big["consumer_days_per_s"], "at": big["consumers"],
-                          "ok": big["consumer_days_per_s"] >= TARGETS["throughput_1m"]},
-        "ratio_vs_mesa": {"measured": res["speed_ratio"]["same_size"],
-                          "ok": res["speed_ratio"]["same_size"] >= TARGETS["ratio_vs_mesa"]},
-        "bytes_per_consumer": {"measured": res["memory"]["peak_rss_bytes_per_consumer"],
-                               "ok": res["memory"]["peak_rss_bytes_per_consumer"]
-                               <= TARGETS["bytes_per_consumer"]},
-        "baseline_run_s": {"measured": res["startup"]["median_s"],
-                           "ok": res["startup"]["median_s"] < TARGETS["baseline_run_s"]},
+        "throughput_1m": {
+            "measured": big["consumer_days_per_s"],
+            "at": big["consumers"],
+            "ok": big["consumer_days_per_s"] >= TARGETS["throughput_1m"],
+        },
+        "ratio_vs_mesa": {
+            "measured": res["speed_ratio"]["same_size"],
+            "ok": res["speed_ratio"]["same_size"] >= TARGETS["ratio_vs_mesa"],
+        },
+        "bytes_per_consumer": {
+            "measured": res["memory"]["peak_rss_bytes_per_consumer"],
+            "ok": res["memory"]["peak_rss_bytes_per_consumer"] <= TARGETS["bytes_per_consumer"],
+        },
+        "baseline_run_s": {
+            "measured": res["startup"]["median_s"],
+            "ok": res["startup"]["median_s"] < TARGETS["baseline_run_s"],
+        },
     }
 
 
 def render(res: dict) -> str:
     m = res["machine"]
-    lines = [f"omnitrust benchmarks ({res['mode']}), {res['date']}",
-             f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; python {m['python']}, "
-             f"numpy {m['numpy']}, numba {m['numba']}, mesa {m['mesa']}; "
-             f"commit {m['git_commit'][:10]}{' (sim modified)' if m['sim_dirty'] else ''}",
-             ""]
+    lines = [
+        f"omnitrust benchmarks ({res['mode']}), {res['date']}",
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; python {m['python']}, "
+        f"numpy {m['numpy']}, numba {m['numba']}, mesa {m['mesa']}; "
+        f"commit {m['git_commit'][:10]}{' (sim modified)' if m['sim_dirty'] else ''}",
+        "",
+    ]
     lines.append("Engine throughput, market5 (5 brands, incidents on), one process")
-    lines.append(f"  {'consumers':>10s} {'days':>5s} {'reps':>4s} {'Mcd/s':>8s} {'ns/cd':>7s} "
-                 f"{'init s':>7s} {'B/consumer':>10s}")
+    lines.append(
+        f"  {'consumers':>10s} {'days':>5s} {'reps':>4s} {'Mcd/s':>8s} {'ns/cd':>7s} "
+        f"{'init s':>7s} {'B/consumer':>10s}"
+    )
     for e in res["engine"]:
-        lines.append(f"  {e['consumers']:>10,d} {e['days']:>5d} {e['repeats']:>4d} "
-                     f"{e['consumer_days_per_s'] / 1e6:>8.2f} {e['ns_per_consumer_day']:>7.1f} "
-                     f"{median(e['init_seconds']):>7.2f} {e['population_bytes_per_consumer']:>10.1f}")
+        lines.append(
+            f"  {e['consumers']:>10,d} {e['days']:>5d} {e['repeats']:>4d} "
+            f"{e['consumer_days_per_s'] / 1e6:>8.2f} {e['ns_per_consumer_day']:>7.1f} "
+            f"{median(e['init_seconds']):>7.2f} {e['population_bytes_per_consumer']:>10.1f}"
+        )
     c = res["compile"]
-    lines.append(f"  compile (10k x 30 d, fresh interpreter): cold cache {c['cold_cache']['compile_s']:.1f} s, "
-                 f"warm cache {c['warm_cache']['compile_s']:.2f} s; import {c['warm_cache']['import_s']:.2f} s")
+    lines.append(
+        f"  compile (10k x 30 d, fresh interpreter): cold cache {c['cold_cache']['compile_s']:.1f} s, "
+        f"warm cache {c['warm_cache']['compile_s']:.2f} s; import {c['warm_cache']['import_s']:.2f} s"
+    )
     lines.append("")
     lines.append("Per-phase profile (ns per consumer-day and share of the step, median of repeats)")
     header = "  " + f"{'phase':12s}" + "".join(f"{e['consumers']:>12,d}" for e in res["engine"])
@@ -259,54 +294,80 @@ def render(res: dict) -> str:
         lines.append(row)
     lines.append("")
     r = res["reference"]
-    lines.append(f"Per-agent Mesa reference (sim/reference.py), {r['consumers']:,} x {r['days']} days: "
-                 f"{r['consumer_days_per_s']:,.0f} cd/s ({r['ns_per_consumer_day'] / 1000:.1f} us/cd), "
-                 f"init {median(r['init_seconds']):.1f} s")
-    lines.append(f"  engine / reference: {res['speed_ratio']['same_size']:,.0f}x at the same size, "
-                 f"{res['speed_ratio']['largest']:,.0f}x vs the engine's largest run")
+    lines.append(
+        f"Per-agent Mesa reference (sim/reference.py), {r['consumers']:,} x {r['days']} days: "
+        f"{r['consumer_days_per_s']:,.0f} cd/s ({r['ns_per_consumer_day'] / 1000:.1f} us/cd), "
+        f"init {median(r['init_seconds']):.1f} s"
+    )
+    lines.append(
+        f"  engine / reference: {res['speed_ratio']['same_size']:,.0f}x at the same size, "
+        f"{res['speed_ratio']['largest']:,.0f}x vs the engine's largest run"
+    )
     lines.append("")
     s, sb, f = res["stream"], res["state_bytes_per_consumer_day"], res["floor"]
-    lines.append(f"Memory bandwidth, one thread: RMW {s['large']['rmw_gb_s_best']:.1f} GB/s "
-                 f"(median {s['large']['rmw_gb_s_median']:.1f}), triad {s['large']['triad_gb_s_best']:.1f} GB/s "
-                 f"over {s['large']['array_bytes'] / 2**30:.0f} GiB arrays; "
-                 f"RMW {s['population_sized']['rmw_gb_s_best']:.1f} GB/s at 160 MB (a 1M population)")
-    lines.append(f"  state touched per consumer-day: {sb['state']} B (read+write {sb['rmw']} B; "
-                 f"network {sb['network']:.0f} B not counted) -> floor {f['ns_per_consumer_day']:.1f} ns/cd "
-                 f"= {f['consumer_days_per_s'] / 1e6:.0f} Mcd/s")
-    lines.append("  engine / floor: " + ", ".join(f"{k}: {v:.1f}x" for k, v in
-                                                 f["engine_ratio_to_floor"].items()))
+    lines.append(
+        f"Memory bandwidth, one thread: RMW {s['large']['rmw_gb_s_best']:.1f} GB/s "
+        f"(median {s['large']['rmw_gb_s_median']:.1f}), triad {s['large']['triad_gb_s_best']:.1f} GB/s "
+        f"over {s['large']['array_bytes'] / 2**30:.0f} GiB arrays; "
+        f"RMW {s['population_sized']['rmw_gb_s_best']:.1f} GB/s at 160 MB (a 1M population)"
+    )
+    lines.append(
+        f"  state touched per consumer-day: {sb['state']} B (read+write {sb['rmw']} B; "
+        f"network {sb['network']:.0f} B not counted) -> floor {f['ns_per_consumer_day']:.1f} ns/cd "
+        f"= {f['consumer_days_per_s'] / 1e6:.0f} Mcd/s"
+    )
+    lines.append(
+        "  engine / floor: "
+        + ", ".join(f"{k}: {v:.1f}x" for k, v in f["engine_ratio_to_floor"].items())
+    )
     lines.append("")
     mem = res["memory"]
-    lines.append(f"Memory at {mem['consumers']:,} consumers x {mem['brands']} brands (fresh interpreter): "
-                 f"peak RSS {mem['peak_rss_bytes_per_consumer']:.0f} B/consumer, "
-                 f"RSS {mem['rss_bytes_per_consumer']:.0f}, tracemalloc peak "
-                 f"{mem['tracemalloc_peak_bytes_per_consumer']:.0f}, Population.nbytes/N "
-                 f"{mem['population_nbytes_per_consumer']:.0f}")
+    lines.append(
+        f"Memory at {mem['consumers']:,} consumers x {mem['brands']} brands (fresh interpreter): "
+        f"peak RSS {mem['peak_rss_bytes_per_consumer']:.0f} B/consumer, "
+        f"RSS {mem['rss_bytes_per_consumer']:.0f}, tracemalloc peak "
+        f"{mem['tracemalloc_peak_bytes_per_consumer']:.0f}, Population.nbytes/N "
+        f"{mem['population_nbytes_per_consumer']:.0f}"
+    )
     st = res["startup"]
-    lines.append(f"Start-up + baseline run (20k x 3 brands x 365 d, 1 replication), wall: median "
-                 f"{st['median_s']:.2f} s of {', '.join(f'{w:.2f}' for w in st['wall_s'])} "
-                 f"(import sim.model {st['import_sim_model_s']:.2f} s)")
+    lines.append(
+        f"Start-up + baseline run (20k x 3 brands x 365 d, 1 replication), wall: median "
+        f"{st['median_s']:.2f} s of {', '.join(f'{w:.2f}' for w in st['wall_s'])} "
+        f"(import sim.model {st['import_sim_model_s']:.2f} s)"
+    )
     if "breakdown" in st:
         b = st["breakdown"]
-        lines.append(f"  breakdown: imports {b['import_s']:.2f} s, load {b['load_s']:.2f}, init "
-                     f"{b['init_s']:.2f}, {b['steps']} days (warm-up included) {b['steps_s']:.2f} s, "
-                     f"timeseries {b['timeseries_s']:.2f}; the rest of the wall time "
-                     f"{st['median_s'] - b['total_s']:.2f} s (interpreter start, runner, provenance)")
+        lines.append(
+            f"  breakdown: imports {b['import_s']:.2f} s, load {b['load_s']:.2f}, init "
+            f"{b['init_s']:.2f}, {b['steps']} days (warm-up included) {b['steps_s']:.2f} s, "
+            f"timeseries {b['timeseries_s']:.2f}; the rest of the wall time "
+            f"{st['median_s'] - b['total_s']:.2f} s (interpreter start, runner, provenance)"
+        )
     t = res["trivial"]
-    lines.append(f"Trivial update (ns per agent-step): Mesa shuffle_do {t['mesa_shuffle_do_ns']:.0f}, "
-                 f"NumPy {t['numpy_ns']:.1f}, Numba fused {t['numba_fused_ns']:.2f}; floor "
-                 f"{t['bytes_per_agent_step'] / s['large']['rmw_gb_s_best']:.2f}")
+    lines.append(
+        f"Trivial update (ns per agent-step): Mesa shuffle_do {t['mesa_shuffle_do_ns']:.0f}, "
+        f"NumPy {t['numpy_ns']:.1f}, Numba fused {t['numba_fused_ns']:.2f}; floor "
+        f"{t['bytes_per_agent_step'] / s['large']['rmw_gb_s_best']:.2f}"
+    )
     lines.append("")
     lines.append("Targets")
     v = res["verdict"]
-    lines.append(f"  >= 5 Mcd/s at {v['throughput_1m']['at']:,}: {v['throughput_1m']['measured'] / 1e6:.2f} "
-                 f"{'OK' if v['throughput_1m']['ok'] else 'MISSED'}")
-    lines.append(f"  >= 300x Mesa reference: {v['ratio_vs_mesa']['measured']:,.0f}x "
-                 f"{'OK' if v['ratio_vs_mesa']['ok'] else 'MISSED'}")
-    lines.append(f"  <= 200 B/consumer (peak RSS, 1M x 5 brands): {v['bytes_per_consumer']['measured']:.0f} "
-                 f"{'OK' if v['bytes_per_consumer']['ok'] else 'MISSED'}")
-    lines.append(f"  < 2 s baseline run incl. start-up: {v['baseline_run_s']['measured']:.2f} s "
-                 f"{'OK' if v['baseline_run_s']['ok'] else 'MISSED'}")
+    lines.append(
+        f"  >= 5 Mcd/s at {v['throughput_1m']['at']:,}: {v['throughput_1m']['measured'] / 1e6:.2f} "
+        f"{'OK' if v['throughput_1m']['ok'] else 'MISSED'}"
+    )
+    lines.append(
+        f"  >= 300x Mesa reference: {v['ratio_vs_mesa']['measured']:,.0f}x "
+        f"{'OK' if v['ratio_vs_mesa']['ok'] else 'MISSED'}"
+    )
+    lines.append(
+        f"  <= 200 B/consumer (peak RSS, 1M x 5 brands): {v['bytes_per_consumer']['measured']:.0f} "
+        f"{'OK' if v['bytes_per_consumer']['ok'] else 'MISSED'}"
+    )
+    lines.append(
+        f"  < 2 s baseline run incl. start-up: {v['baseline_run_s']['measured']:.2f} s "
+        f"{'OK' if v['baseline_run_s']['ok'] else 'MISSED'}"
+    )
     lines.append(f"(suite took {res['elapsed_s']:.0f} s)")
     return "\n".join(lines)
 

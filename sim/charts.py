@@ -46,8 +46,16 @@ if TYPE_CHECKING:
 Band = Literal["ci", "range"]
 
 # Okabe & Ito (2008), colour-blind safe; black last so it is used only with 8 brands.
-BRAND_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-                 "#000000")
+BRAND_PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+)
 CHANNEL_COLOURS = {
     "store": "#8c6d31",
     "web": "#3182bd",
@@ -89,8 +97,10 @@ def _scenario_names(ts: pd.DataFrame, scenarios: str | Sequence[str] | None) -> 
     wanted = [scenarios] if isinstance(scenarios, str) else list(scenarios)
     missing = [s for s in wanted if s not in present]
     if missing:
-        raise ValueError(f"no scenario named {', '.join(missing)} in this result "
-                         f"(scenarios: {', '.join(present)})")
+        raise ValueError(
+            f"no scenario named {', '.join(missing)} in this result "
+            f"(scenarios: {', '.join(present)})"
+        )
     return wanted
 
 
@@ -147,29 +157,48 @@ def band_caption(band: Band, replications: int, unit: str = "replications") -> s
     if band == "ci":
         if replications < 2:
             return f"Lines: one run ({replications} {unit[:-1]}); no band with a single run."
-        return (f"Lines: mean of {replications} {unit}; shaded: 95% confidence interval of the "
-                f"mean (t).")
+        return (
+            f"Lines: mean of {replications} {unit}; shaded: 95% confidence interval of the "
+            f"mean (t)."
+        )
     return f"Lines: mean of {replications} {unit}; shaded: 5th-95th percentile of the {unit}."
 
 
-def _line_with_band(ax, stats_: pd.DataFrame, colour: str, label: str | None,
-                    bounds: tuple[float, float] = (-np.inf, np.inf), **kw) -> None:
+def _line_with_band(
+    ax,
+    stats_: pd.DataFrame,
+    colour: str,
+    label: str | None,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    **kw,
+) -> None:
     """The mean line and its shaded band, the band clipped to the metric's possible values."""
     x = stats_.index.to_numpy()
     ax.plot(x, stats_["mean"], color=colour, label=label, **kw)
     if stats_["low"].notna().any():
-        ax.fill_between(x, stats_["low"].clip(*bounds), stats_["high"].clip(*bounds),
-                        color=colour, alpha=0.18, linewidth=0)
+        ax.fill_between(
+            x,
+            stats_["low"].clip(*bounds),
+            stats_["high"].clip(*bounds),
+            color=colour,
+            alpha=0.18,
+            linewidth=0,
+        )
 
 
-def _fit_to_lines(axes: Iterable, bounds: tuple[float, float] = UNIT_BOUNDS,
-                  floor: float = 0.05) -> None:
+def _fit_to_lines(
+    axes: Iterable, bounds: tuple[float, float] = UNIT_BOUNDS, floor: float = 0.05
+) -> None:
     """Y limits around the mean lines (not the bands: with few replications a 95% interval can
     span the whole scale and flatten every line), padded and kept within ``bounds``; the same
     limits on every axis given."""
     axes = list(axes)
-    ys = [np.asarray(line.get_ydata(), dtype=float) for ax in axes for line in ax.get_lines()
-          if len(line.get_ydata()) > 2]
+    ys = [
+        np.asarray(line.get_ydata(), dtype=float)
+        for ax in axes
+        for line in ax.get_lines()
+        if len(line.get_ydata()) > 2
+    ]
     ys = np.concatenate(ys) if ys else np.array([])
     ys = ys[np.isfinite(ys)]
     if ys.size == 0:
@@ -186,12 +215,19 @@ def _breach_events(ts: pd.DataFrame) -> pd.DataFrame:
     return b[b["value"] > 0][["scenario", "replication", "brand", "day"]].reset_index(drop=True)
 
 
-def _figure(nrows: int, ncols: int, panel: tuple[float, float], extra_height: float = 1.2,
-            sharex: bool = True, sharey: bool | str = True, fig: Figure | SubFigure | None = None
-            ) -> tuple[Figure | SubFigure, np.ndarray]:
+def _figure(
+    nrows: int,
+    ncols: int,
+    panel: tuple[float, float],
+    extra_height: float = 1.2,
+    sharex: bool = True,
+    sharey: bool | str = True,
+    fig: Figure | SubFigure | None = None,
+) -> tuple[Figure | SubFigure, np.ndarray]:
     if fig is None:
-        fig = Figure(figsize=(panel[0] * ncols + 0.6, panel[1] * nrows + extra_height),
-                     layout="constrained")
+        fig = Figure(
+            figsize=(panel[0] * ncols + 0.6, panel[1] * nrows + extra_height), layout="constrained"
+        )
     axes = fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False)
     return fig, axes
 
@@ -204,15 +240,24 @@ def _header(fig: Figure | SubFigure, title: str, handles: list) -> None:
     """Title and legend above the panels. The title is the legend's title: constrained layout
     stacks an outside legend and a suptitle on top of each other (matplotlib 3.8-3.11)."""
     per_row = max(2, int(_width_in(fig) / 1.25))
-    fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), per_row, 7),
-               frameon=False, title=title,
-               title_fontproperties={"size": mpl.rcParams["figure.titlesize"]})
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncols=min(len(handles), per_row, 7),
+        frameon=False,
+        title=title,
+        title_fontproperties={"size": mpl.rcParams["figure.titlesize"]},
+    )
 
 
 def _caption(fig: Figure | SubFigure, text: str) -> None:
     """A small grey note under the panels, wrapped to the figure's width."""
-    fig.supxlabel(textwrap.fill(text, max(40, int(_width_in(fig) * 15))), fontsize=8,
-                  color="0.35", ha="center")
+    fig.supxlabel(
+        textwrap.fill(text, max(40, int(_width_in(fig) * 15))),
+        fontsize=8,
+        color="0.35",
+        ha="center",
+    )
 
 
 def _replications(ts: pd.DataFrame, scenario: str | None = None) -> int:
@@ -233,8 +278,9 @@ def _scheduled_events(result, scenario: str) -> list[tuple[int, str]]:
     return [(ev.day, ev.kind) for ev in spec.events if ev.kind != "breach"]
 
 
-def _mark_events(ax, result, ts: pd.DataFrame, scenario: str,
-                 colours: dict[str, str]) -> tuple[bool, bool]:
+def _mark_events(
+    ax, result, ts: pd.DataFrame, scenario: str, colours: dict[str, str]
+) -> tuple[bool, bool]:
     """Breaches as triangles on the time axis (brand colour); other scheduled events as dotted
     lines. Returns whether breaches and whether scheduled events were drawn."""
     breaches = scheduled = False
@@ -243,9 +289,18 @@ def _mark_events(ax, result, ts: pd.DataFrame, scenario: str,
     if len(ev):
         trans = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
         marks = ev.groupby(["brand", "day"]).size().reset_index()
-        ax.scatter(marks["day"], np.full(len(marks), 0.02), transform=trans, marker="^", s=42,
-                   c=[colours[b] for b in marks["brand"]], edgecolors="black", linewidths=0.5,
-                   zorder=5, clip_on=False)
+        ax.scatter(
+            marks["day"],
+            np.full(len(marks), 0.02),
+            transform=trans,
+            marker="^",
+            s=42,
+            c=[colours[b] for b in marks["brand"]],
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=5,
+            clip_on=False,
+        )
         breaches = True
     for day, _kind in _scheduled_events(result, scenario):
         ax.axvline(day, color="0.3", linestyle=":", linewidth=1.2)
@@ -256,11 +311,21 @@ def _mark_events(ax, result, ts: pd.DataFrame, scenario: str,
 def _event_handles(breaches: bool = True, scheduled: bool = True) -> list:
     out = []
     if breaches:
-        out.append(Line2D([], [], marker="^", linestyle="none", markerfacecolor="white",
-                          markeredgecolor="black", label="breach (colour = brand)"))
+        out.append(
+            Line2D(
+                [],
+                [],
+                marker="^",
+                linestyle="none",
+                markerfacecolor="white",
+                markeredgecolor="black",
+                label="breach (colour = brand)",
+            )
+        )
     if scheduled:
-        out.append(Line2D([], [], color="0.3", linestyle=":",
-                          label="third-party leak / media story"))
+        out.append(
+            Line2D([], [], color="0.3", linestyle=":", label="third-party leak / media story")
+        )
     return out
 
 
@@ -286,9 +351,12 @@ def _hide_unused(axes: np.ndarray, used: int) -> None:
 # --------------------------------------------------------------------------------------------
 # Charts
 # --------------------------------------------------------------------------------------------
-def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-               band: Band = "range",
-               fig: Figure | SubFigure | None = None) -> Figure:
+def plot_trust(
+    result: RunResult | pd.DataFrame,
+    scenarios: str | Sequence[str] | None = None,
+    band: Band = "range",
+    fig: Figure | SubFigure | None = None,
+) -> Figure:
     """Mean trust per brand over time, one panel per scenario, with a band across replications.
 
     Breaches are marked on the time axis in the breached brand's colour; scheduled third-party
@@ -314,19 +382,25 @@ def plot_trust(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
             ax.set_ylabel("mean trust (0-1)")
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
             ax.tick_params(labelleft=True, labelbottom=True)
-        _fit_to_lines(axes.flat[:len(names)])
+        _fit_to_lines(axes.flat[: len(names)])
         _hide_unused(axes, len(names))
         handles = _brand_handles(_brands(trust[trust["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled)
         _header(fig, "Consumers' trust in each brand", handles)
-        _caption(fig, band_caption(band, _reps_label(ts, names)) +
-                 " Trust: share of favourable experience, 0 = none, 1 = full.")
+        _caption(
+            fig,
+            band_caption(band, _reps_label(ts, names))
+            + " Trust: share of favourable experience, 0 = none, 1 = full.",
+        )
     return fig
 
 
-def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-                 smooth: int = SMOOTH_DAYS,
-               fig: Figure | SubFigure | None = None) -> Figure:
+def plot_revenue(
+    result: RunResult | pd.DataFrame,
+    scenarios: str | Sequence[str] | None = None,
+    smooth: int = SMOOTH_DAYS,
+    fig: Figure | SubFigure | None = None,
+) -> Figure:
     """Daily revenue by channel as stacked areas, one panel per brand and one row per scenario.
 
     Values are the mean over replications of each day's revenue, smoothed by a trailing
@@ -336,12 +410,22 @@ def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
     names = _scenario_names(ts, scenarios)
     brands = _brands(ts[ts["scenario"].isin(names)])
     colours = brand_colours(_brands(ts))
-    rev = ts[(ts["metric"] == "revenue") & (ts["channel"] != "all") & (ts["brand"] != "all")
-             & ts["scenario"].isin(names)]
-    rev = rev.assign(scenario=rev["scenario"].astype(str), brand=rev["brand"].astype(str),
-                     channel=rev["channel"].astype(str))
-    mean = (rev.groupby(["scenario", "brand", "channel", "day"])["value"].mean()
-            .unstack("channel", fill_value=0.0))
+    rev = ts[
+        (ts["metric"] == "revenue")
+        & (ts["channel"] != "all")
+        & (ts["brand"] != "all")
+        & ts["scenario"].isin(names)
+    ]
+    rev = rev.assign(
+        scenario=rev["scenario"].astype(str),
+        brand=rev["brand"].astype(str),
+        channel=rev["channel"].astype(str),
+    )
+    mean = (
+        rev.groupby(["scenario", "brand", "channel", "day"])["value"]
+        .mean()
+        .unstack("channel", fill_value=0.0)
+    )
     channels = [c for c in CHANNELS if c in mean.columns and mean[c].abs().sum() > 0]
     with mpl.rc_context(_RC):
         fig, axes = _figure(len(names), len(brands), (3.4, 2.4), sharey=True, fig=fig)
@@ -350,13 +434,24 @@ def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
                 ax = axes[i, j]
                 key = (name, brand)
                 if key not in mean.index.droplevel("day"):
-                    ax.text(0.5, 0.5, f"{brand} is not in\nthis scenario", ha="center",
-                            va="center", transform=ax.transAxes, color="0.4")
+                    ax.text(
+                        0.5,
+                        0.5,
+                        f"{brand} is not in\nthis scenario",
+                        ha="center",
+                        va="center",
+                        transform=ax.transAxes,
+                        color="0.4",
+                    )
                     continue
                 daily = mean.loc[key, channels].rolling(smooth, min_periods=1).mean()
-                ax.stackplot(daily.index, daily.T.to_numpy(),
-                             colors=[CHANNEL_COLOURS.get(c, "0.5") for c in channels],
-                             labels=channels, linewidth=0)
+                ax.stackplot(
+                    daily.index,
+                    daily.T.to_numpy(),
+                    colors=[CHANNEL_COLOURS.get(c, "0.5") for c in channels],
+                    labels=channels,
+                    linewidth=0,
+                )
                 if i == 0:
                     ax.set_title(brand, color=colours[brand], fontweight="bold")
                 if j == 0:
@@ -366,20 +461,28 @@ def plot_revenue(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
                 ax.yaxis.set_major_formatter(FuncFormatter(_money))
         handles = [Patch(color=CHANNEL_COLOURS.get(c, "0.5"), label=c) for c in channels]
         _header(fig, f"Revenue by channel of purchase ({smooth}-day moving average)", handles)
-        _caption(fig, f"Stacked areas: mean daily revenue over {_reps_label(ts, names)} "
-                      "replications, by channel where the purchase was made (EUR per day).")
+        _caption(
+            fig,
+            f"Stacked areas: mean daily revenue over {_reps_label(ts, names)} "
+            "replications, by channel where the purchase was made (EUR per day).",
+        )
     return fig
 
 
-def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-                 band: Band = "range",
-               fig: Figure | SubFigure | None = None) -> Figure:
+def plot_consent(
+    result: RunResult | pd.DataFrame,
+    scenarios: str | Sequence[str] | None = None,
+    band: Band = "range",
+    fig: Figure | SubFigure | None = None,
+) -> Figure:
     """Consent rate and e-mail subscribers per brand over time, one row per scenario."""
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
     colours = brand_colours(_brands(ts))
-    panels = (("consent_rate", "consent rate (granted / asked)"),
-              ("subscribers", "e-mail subscribers (consumers)"))
+    panels = (
+        ("consent_rate", "consent rate (granted / asked)"),
+        ("subscribers", "e-mail subscribers (consumers)"),
+    )
     with mpl.rc_context(_RC):
         fig, axes = _figure(len(names), 2, (4.6, 2.6), sharey="col", fig=fig)
         breaches = scheduled = False
@@ -390,15 +493,23 @@ def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
                 rows = rows[rows["scenario"] == name]
                 for brand in pd.unique(rows["brand"]):
                     st = band_stats(_per_rep(rows[rows["brand"] == brand]), band)
-                    _line_with_band(ax, st, colours[brand], brand,
-                                    UNIT_BOUNDS if metric == "consent_rate" else (0, np.inf),
-                                    linewidth=1.6)
+                    _line_with_band(
+                        ax,
+                        st,
+                        colours[brand],
+                        brand,
+                        UNIT_BOUNDS if metric == "consent_rate" else (0, np.inf),
+                        linewidth=1.6,
+                    )
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
                 if i == 0:
                     ax.set_title(label)
-                ax.set_ylabel(name if len(names) > 1 else
-                              ("share of data types asked" if j == 0 else "consumers"))
+                ax.set_ylabel(
+                    name
+                    if len(names) > 1
+                    else ("share of data types asked" if j == 0 else "consumers")
+                )
                 ax.set_ylim(bottom=0)
                 if metric == "consent_rate":
                     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -409,8 +520,11 @@ def plot_consent(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str
         handles = _brand_handles(_brands(ts[ts["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled)
         _header(fig, "Consent and e-mail subscribers", handles)
-        _caption(fig, band_caption(band, _reps_label(ts, names)) +
-                 " Consent rate: data types consumers agreed to share / data types asked.")
+        _caption(
+            fig,
+            band_caption(band, _reps_label(ts, names))
+            + " Consent rate: data types consumers agreed to share / data types asked.",
+        )
     return fig
 
 
@@ -421,9 +535,13 @@ VALUE_LABELS = {
 }
 
 
-def plot_value(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] | None = None,
-               metric: str = "net_value", window: int = 30,
-               fig: Figure | SubFigure | None = None) -> Figure:
+def plot_value(
+    result: RunResult | pd.DataFrame,
+    scenarios: str | Sequence[str] | None = None,
+    metric: str = "net_value",
+    window: int = 30,
+    fig: Figure | SubFigure | None = None,
+) -> Figure:
     """Money per day and brand at the end of the horizon: bars grouped by scenario, with the 95%
     confidence interval over replications (the ``summary`` numbers: mean of the last ``window``
     days of each replication, then over replications)."""
@@ -438,35 +556,58 @@ def plot_value(result: RunResult | pd.DataFrame, scenarios: str | Sequence[str] 
     brands = _brands(ts[ts["scenario"].isin(names)])
     width = 0.8 / max(len(brands), 1)
     with mpl.rc_context(_RC):
-        fig, axes = _figure(1, 1, (max(4.0, 1.1 * len(names) * max(len(brands), 1) * 0.6), 3.0),
-                            fig=fig)
+        fig, axes = _figure(
+            1, 1, (max(4.0, 1.1 * len(names) * max(len(brands), 1) * 0.6), 3.0), fig=fig
+        )
         ax = axes[0, 0]
         for k, brand in enumerate(brands):
             rows = summ[summ["brand"] == brand].set_index("scenario").reindex(names)
             x = np.arange(len(names)) + (k - (len(brands) - 1) / 2) * width
             err = np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
-            ax.bar(x, rows["mean"], width * 0.92, color=colours[brand], label=brand,
-                   yerr=np.nan_to_num(err), capsize=2, error_kw={"linewidth": 0.8})
+            ax.bar(
+                x,
+                rows["mean"],
+                width * 0.92,
+                color=colours[brand],
+                label=brand,
+                yerr=np.nan_to_num(err),
+                capsize=2,
+                error_kw={"linewidth": 0.8},
+            )
         ax.axhline(0, color="black", linewidth=0.8)
         crowded = sum(len(n) + 2 for n in names) * 0.075 > _width_in(fig) * 0.8
-        ax.set_xticks(np.arange(len(names)), names, rotation=20 if crowded else 0,
-                      ha="right" if crowded else "center")
+        ax.set_xticks(
+            np.arange(len(names)),
+            names,
+            rotation=20 if crowded else 0,
+            ha="right" if crowded else "center",
+        )
         ax.set_ylabel("EUR per day")
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.grid(axis="x", visible=False)
-        _header(fig, f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)",
-                _brand_handles(brands, colours))
+        _header(
+            fig,
+            f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)",
+            _brand_handles(brands, colours),
+        )
         reps = _reps_label(ts, names)
-        note = (" Net value = gross margin - marketing, security and breach costs."
-                if metric == "net_value" else "")
-        _caption(fig, f"Mean of the last {window} days of each of {reps} replications"
-                      + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else ".")
-                      + note)
+        note = (
+            " Net value = gross margin - marketing, security and breach costs."
+            if metric == "net_value"
+            else ""
+        )
+        _caption(
+            fig,
+            f"Mean of the last {window} days of each of {reps} replications"
+            + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else ".")
+            + note,
+        )
     return fig
 
 
-def breach_windows(result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW[0],
-                   after: int = BREACH_WINDOW[1]) -> pd.DataFrame:
+def breach_windows(
+    result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW[0], after: int = BREACH_WINDOW[1]
+) -> pd.DataFrame:
     """Every brand's trust around every breach, aligned on the breach day.
 
     Returns the tidy table ``scenario, breached, event, replication, breach_day, brand,
@@ -478,23 +619,41 @@ def breach_windows(result: RunResult | pd.DataFrame, before: int = BREACH_WINDOW
     trust = _select(ts, "trust")
     parts = []
     for k, ev in enumerate(events.itertuples(index=False)):
-        rows = trust[(trust["scenario"] == ev.scenario) & (trust["replication"] == ev.replication)
-                     & (trust["day"] >= ev.day - before) & (trust["day"] <= ev.day + after)]
-        parts.append(rows.assign(breached=ev.brand, event=k, breach_day=ev.day,
-                                 days_since=rows["day"] - ev.day)
-                     .rename(columns={"value": "trust"}))
-    cols = ["scenario", "breached", "event", "replication", "breach_day", "brand", "days_since",
-            "trust"]
+        rows = trust[
+            (trust["scenario"] == ev.scenario)
+            & (trust["replication"] == ev.replication)
+            & (trust["day"] >= ev.day - before)
+            & (trust["day"] <= ev.day + after)
+        ]
+        parts.append(
+            rows.assign(
+                breached=ev.brand, event=k, breach_day=ev.day, days_since=rows["day"] - ev.day
+            ).rename(columns={"value": "trust"})
+        )
+    cols = [
+        "scenario",
+        "breached",
+        "event",
+        "replication",
+        "breach_day",
+        "brand",
+        "days_since",
+        "trust",
+    ]
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols]
 
 
-def plot_breach_window(result: RunResult | pd.DataFrame,
-                       scenarios: str | Sequence[str] | None = None, band: Band = "range",
-                       before: int = BREACH_WINDOW[0], after: int = BREACH_WINDOW[1],
-                       fig: Figure | SubFigure | None = None, max_panels: int | None = None,
-                       ) -> Figure | None:
+def plot_breach_window(
+    result: RunResult | pd.DataFrame,
+    scenarios: str | Sequence[str] | None = None,
+    band: Band = "range",
+    before: int = BREACH_WINDOW[0],
+    after: int = BREACH_WINDOW[1],
+    fig: Figure | SubFigure | None = None,
+    max_panels: int | None = None,
+) -> Figure | None:
     """Trust of the breached brand (thick) and its rivals (thin) from ``before`` days before to
     ``after`` days after each breach, aligned on the breach day; one panel per scenario and
     breached brand, band across breaches (one per replication for a scheduled breach).
@@ -513,8 +672,13 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
     groups = list(win.groupby(["scenario", "breached"], sort=False))
     if max_panels is not None and len(groups) > max_panels:
         # scheduled breaches (one day in every replication) first, then the most frequent
-        keep = sorted(range(len(groups)), key=lambda k: (groups[k][1]["breach_day"].nunique() > 1,
-                                                         -groups[k][1]["event"].nunique()))
+        keep = sorted(
+            range(len(groups)),
+            key=lambda k: (
+                groups[k][1]["breach_day"].nunique() > 1,
+                -groups[k][1]["event"].nunique(),
+            ),
+        )
         groups = [groups[k] for k in sorted(keep[:max_panels])]
         win = pd.concat([g for _, g in groups])
     nrows, ncols = _grid(len(groups))
@@ -526,21 +690,36 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
             days = sorted(rows["breach_day"].unique())
             for brand in pd.unique(rows["brand"]):
                 per_event = rows[rows["brand"] == brand].pivot_table(
-                    index="days_since", columns="event", values="trust")
+                    index="days_since", columns="event", values="trust"
+                )
                 st = band_stats(per_event, band)
                 main = brand == breached
-                _line_with_band(ax, st, colours[brand], brand, UNIT_BOUNDS,
-                                linewidth=2.4 if main else 1.2,
-                                linestyle="-" if main else "--")
+                _line_with_band(
+                    ax,
+                    st,
+                    colours[brand],
+                    brand,
+                    UNIT_BOUNDS,
+                    linewidth=2.4 if main else 1.2,
+                    linestyle="-" if main else "--",
+                )
                 if brand not in shown:
                     shown.append(brand)
             ax.axvline(0, color="black", linewidth=0.8)
-            ax.text(0, 1.0, " breach", transform=mpl.transforms.blended_transform_factory(
-                ax.transData, ax.transAxes), va="top", ha="left", fontsize=8)
-            when = (f"day {days[0]}" if len(days) == 1 else
-                    f"{len(days)} different days")
-            ax.set_title(f"{name}: {breached} breached\n"
-                         f"{when}, {n_events} breach{'es' if n_events > 1 else ''} averaged")
+            ax.text(
+                0,
+                1.0,
+                " breach",
+                transform=mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes),
+                va="top",
+                ha="left",
+                fontsize=8,
+            )
+            when = f"day {days[0]}" if len(days) == 1 else f"{len(days)} different days"
+            ax.set_title(
+                f"{name}: {breached} breached\n"
+                f"{when}, {n_events} breach{'es' if n_events > 1 else ''} averaged"
+            )
             ax.set_xlabel("days since the breach")
             ax.set_ylabel("mean trust (0-1)")
             ax.set_xlim(-before, after)
@@ -549,11 +728,18 @@ def plot_breach_window(result: RunResult | pd.DataFrame,
         _hide_unused(axes, len(groups))
         handles = _brand_handles(shown, colours) + [
             Line2D([], [], color="0.2", linewidth=2.4, label="breached brand"),
-            Line2D([], [], color="0.2", linewidth=1.2, linestyle="--", label="rivals")]
+            Line2D([], [], color="0.2", linewidth=1.2, linestyle="--", label="rivals"),
+        ]
         _header(fig, "Trust around each breach", handles)
-        _caption(fig, band_caption(band, int(win.groupby(["scenario", "breached"])["event"]
-                                             .nunique().min()), "breaches") +
-                 " Each breach is one replication's event, aligned on its day.")
+        _caption(
+            fig,
+            band_caption(
+                band,
+                int(win.groupby(["scenario", "breached"])["event"].nunique().min()),
+                "breaches",
+            )
+            + " Each breach is one replication's event, aligned on its day.",
+        )
     return fig
 
 
@@ -564,8 +750,12 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
     """Write ``fig`` to ``path`` atomically (format from the suffix: .png, .pdf, .svg)."""
     path = Path(path)
     buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lstrip(".") or "png", dpi=dpi,
-                metadata={"Software": "omnitrust"} if path.suffix == ".png" else None)
+    fig.savefig(
+        buf,
+        format=path.suffix.lstrip(".") or "png",
+        dpi=dpi,
+        metadata={"Software": "omnitrust"} if path.suffix == ".png" else None,
+    )
     return write_bytes(path, buf.getvalue())
 
 

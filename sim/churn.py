@@ -54,13 +54,17 @@ def leave(pop, brands, par, key, day, counts):
                 if (f & CUSTOMER) and not (f & CHURNED) and uniform(st, 3 * b) < par.churn_rate:
                     f |= CHURNED
                     counts[b, CHURN_EVENTS] += 1
-                    if pop.exposed_day[i, b] >= 0 and (f & ACCOUNT) \
-                            and uniform(st, 3 * b + 1) < par.account_deletion:
+                    if (
+                        pop.exposed_day[i, b] >= 0
+                        and (f & ACCOUNT)
+                        and uniform(st, 3 * b + 1) < par.account_deletion
+                    ):
                         f &= _KEEP_NO_ACCOUNT
                         pop.consent[i, b] = 0
                         counts[b, DELETED] += 1
-                if (pop.consent[i, b] != 0 or (f & SUBSCRIBED)) \
-                        and uniform(st, 3 * b + 2) < par.revoke_rate:
+                if (pop.consent[i, b] != 0 or (f & SUBSCRIBED)) and uniform(
+                    st, 3 * b + 2
+                ) < par.revoke_rate:
                     pop.consent[i, b] = 0
                     counts[b, REVOCATIONS] += 1
                     f &= _KEEP_NOT_SUBSCRIBED

@@ -75,9 +75,13 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
                 continue
             pop.asked[i, b] |= np.uint8(bit)
             counts[b, ASKS] += 1
-            logit = (par.consent_intercept + par.consent_trust * (t - par.prior)
-                     + par.consent_transparency * x - par.consent_concern * q * _SENS[d]
-                     + CONVENIENCE[d])
+            logit = (
+                par.consent_intercept
+                + par.consent_trust * (t - par.prior)
+                + par.consent_transparency * x
+                - par.consent_concern * q * _SENS[d]
+                + CONVENIENCE[d]
+            )
             if (not pop.reads_terms[i]) and (BUNDLED_MASK & bit):
                 logit += par.unread_bonus
             if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):

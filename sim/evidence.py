@@ -45,24 +45,42 @@ class Target:
 
 
 TARGETS = {
-    "multichannel_share": Target("shoppers using store and digital channels in a year", 0.73, 0.73,
-                                 "Sopadjieva, Dholakia & Benjamin, HBR 2017"),
+    "multichannel_share": Target(
+        "shoppers using store and digital channels in a year",
+        0.73,
+        0.73,
+        "Sopadjieva, Dholakia & Benjamin, HBR 2017",
+    ),
     "store_only_share": Target("store-only shoppers", 0.20, 0.20, "HBR 2017"),
     "online_only_share": Target("online-only shoppers", 0.07, 0.07, "HBR 2017"),
     "webrooming_digital": Target("digital shoppers who webroomed", 0.78, 0.78, "Accenture 2013"),
     "showrooming_digital": Target("digital shoppers who showroomed", 0.72, 0.72, "Accenture 2013"),
-    "unsubscribe_per_email": Target("unsubscribes per email", 0.0023, 0.0027,
-                                    "Mailchimp benchmarks 2018-2019"),
+    "unsubscribe_per_email": Target(
+        "unsubscribes per email", 0.0023, 0.0027, "Mailchimp benchmarks 2018-2019"
+    ),
     "complaint_per_email": Target("spam complaints per email", 0.0001, 0.0002, "Mailchimp"),
-    "plain_opt_in": Target("opt-in to tracking asked plainly, no value offered", 0.04, 0.12,
-                           "Apple ATT opt-in, Flurry 2021"),
+    "plain_opt_in": Target(
+        "opt-in to tracking asked plainly, no value offered",
+        0.04,
+        0.12,
+        "Apple ATT opt-in, Flurry 2021",
+    ),
     "social_login_use": Target("social login use where offered", 0.60, 0.60, "Gigya 2014"),
-    "breach_stopped_dealing": Target("exposed customers who stopped dealing within a year", 0.11,
-                                     0.11, "RAND RR-1187 (Ablon et al. 2016)"),
-    "breach_abnormal_churn": Target("abnormal churn of exposed customers (vs unexposed)", 0.02,
-                                    0.04, "Ponemon Cost of a Data Breach 2006-2013"),
-    "fraud_after_notice": Target("notified consumers who suffered fraud", 0.16, 0.25,
-                                 "Javelin Identity Fraud 2006-2013"),
+    "breach_stopped_dealing": Target(
+        "exposed customers who stopped dealing within a year",
+        0.11,
+        0.11,
+        "RAND RR-1187 (Ablon et al. 2016)",
+    ),
+    "breach_abnormal_churn": Target(
+        "abnormal churn of exposed customers (vs unexposed)",
+        0.02,
+        0.04,
+        "Ponemon Cost of a Data Breach 2006-2013",
+    ),
+    "fraud_after_notice": Target(
+        "notified consumers who suffered fraud", 0.16, 0.25, "Javelin Identity Fraud 2006-2013"
+    ),
 }
 
 
@@ -73,15 +91,29 @@ def _journey_and_email(scenario: Scenario, seed: int) -> dict[str, float]:
     h = pop.history
     bought = (h & H_BOUGHT) != 0
     digital = bought & ((h & H_USED_DIGITAL) != 0)
-    market = dict(zip(("webrooming_share", "showrooming_share", "multichannel_share",
-                       "store_only_share", "online_only_share"), rec.market[-1][:5], strict=True))
+    market = dict(
+        zip(
+            (
+                "webrooming_share",
+                "showrooming_share",
+                "multichannel_share",
+                "store_only_share",
+                "online_only_share",
+            ),
+            rec.market[-1][:5],
+            strict=True,
+        )
+    )
     emails = rec.counts[:, :, EV["emails_sent"]].sum()
     out = {k: float(v) for k, v in market.items() if k in TARGETS}
     out["webrooming_digital"] = float(((h & H_WEBROOMED) != 0)[digital].mean())
     out["showrooming_digital"] = float(((h & H_SHOWROOMED) != 0)[digital].mean())
-    out["unsubscribe_per_email"] = float(rec.counts[:, :, EV["unsubscribes"]].sum() / max(emails, 1))
-    out["complaint_per_email"] = float(rec.counts[:, :, EV["spam_complaints"]].sum()
-                                       / max(emails, 1))
+    out["unsubscribe_per_email"] = float(
+        rec.counts[:, :, EV["unsubscribes"]].sum() / max(emails, 1)
+    )
+    out["complaint_per_email"] = float(
+        rec.counts[:, :, EV["spam_complaints"]].sum() / max(emails, 1)
+    )
     c = scenario.consent
     sens = 0.7  # cross-site tracking, the ATT case
     logit = c.intercept - c.concern_effect * pop.concern.astype(np.float64) * sens
@@ -99,9 +131,16 @@ def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
     target = next(b for b in scenario.brands if brand in (None, b.name))
     data = scenario.model_dump(mode="python")
     data["simulation"]["days"] = BREACH_DAY + FOLLOW_UP_DAYS + 1
-    data["events"] = [*data["events"], BreachEvent(
-        day=BREACH_DAY, kind="breach", brand=target.name, records_share=BREACH_SHARE,
-        data_types=list(target.policy.data_collection)).model_dump()]
+    data["events"] = [
+        *data["events"],
+        BreachEvent(
+            day=BREACH_DAY,
+            kind="breach",
+            brand=target.name,
+            records_share=BREACH_SHARE,
+            data_types=list(target.policy.data_collection),
+        ).model_dump(),
+    ]
     return Scenario.model_validate(data)
 
 
@@ -120,12 +159,16 @@ def _breach(scenario: Scenario, seed: int, brand_index: int) -> dict[str, float]
     base = float(left[u].mean()) if u.any() else float("nan")
     notified = m.recorder.counts[:, b, EV["consumers_notified"]].sum()
     fraud = m.recorder.counts[:, b, EV["fraud_victims"]].sum()
-    return {"breach_stopped_dealing": stopped, "breach_abnormal_churn": stopped - base,
-            "fraud_after_notice": float(fraud / notified) if notified else float("nan")}
+    return {
+        "breach_stopped_dealing": stopped,
+        "breach_abnormal_churn": stopped - base,
+        "fraud_after_notice": float(fraud / notified) if notified else float("nan"),
+    }
 
 
-def measure(scenario: Scenario, replications: int = 3, seed: int | None = None,
-            brand: str | None = None) -> pd.DataFrame:
+def measure(
+    scenario: Scenario, replications: int = 3, seed: int | None = None, brand: str | None = None
+) -> pd.DataFrame:
     """Model figures next to the published ones, one row per target (see module docstring).
 
     The breach figures come from ``breach_scenario(scenario, brand)`` (first brand by default).
@@ -136,19 +179,34 @@ def measure(scenario: Scenario, replications: int = 3, seed: int | None = None,
     rows: dict[str, list[float]] = {}
     for k in range(replications):
         rs = replication_seed(seed, k)
-        for name, value in {**_journey_and_email(scenario, rs), **_breach(breached, rs, b_index)}.items():
+        for name, value in {
+            **_journey_and_email(scenario, rs),
+            **_breach(breached, rs, b_index),
+        }.items():
             rows.setdefault(name, []).append(value)
     out = []
     for name, t in TARGETS.items():
         values = np.array(rows.get(name, [np.nan]), dtype=float)
         mean = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
         n = int(np.isfinite(values).sum())
-        half = (float(stats.t.ppf(0.975, n - 1) * np.nanstd(values, ddof=1) / np.sqrt(n))
-                if n > 1 else float("nan"))
+        half = (
+            float(stats.t.ppf(0.975, n - 1) * np.nanstd(values, ddof=1) / np.sqrt(n))
+            if n > 1
+            else float("nan")
+        )
         published = f"{t.low:.4g}" if t.low == t.high else f"{t.low:.4g}-{t.high:.4g}"
         gap = 0.0 if t.low <= mean <= t.high else (mean - t.high if mean > t.high else mean - t.low)
-        out.append({"target": name, "what": t.name, "published": published, "model": mean,
-                    "ci95": half, "gap": gap, "source": t.source})
+        out.append(
+            {
+                "target": name,
+                "what": t.name,
+                "published": published,
+                "model": mean,
+                "ci95": half,
+                "gap": gap,
+                "source": t.source,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -156,8 +214,10 @@ def format_table(table: pd.DataFrame) -> str:
     """A plain-text table of `measure`'s output."""
     lines = [f"{'target':24s} {'published':>13s} {'model':>9s} {'+-95%':>8s} {'gap':>8s}  source"]
     for r in table.itertuples():
-        lines.append(f"{r.target:24s} {r.published:>13s} {r.model:9.4f} {r.ci95:8.4f} "
-                     f"{r.gap:+8.4f}  {r.source}")
+        lines.append(
+            f"{r.target:24s} {r.published:>13s} {r.model:9.4f} {r.ci95:8.4f} "
+            f"{r.gap:+8.4f}  {r.source}"
+        )
     return "\n".join(lines)
 
 
@@ -169,13 +229,20 @@ def add_evidence_parser(subparsers) -> None:
     from pathlib import Path
 
     p = subparsers.add_parser(
-        "evidence", help="the model's emergent figures next to the published ones",
+        "evidence",
+        help="the model's emergent figures next to the published ones",
         description="Run a scenario (and a copy with one breach of the first brand on day "
-                    f"{BREACH_DAY}) and print each published figure next to the model's, with a "
-                    "95%% interval across replications. Nothing is fitted: the gap column says "
-                    "how far the defaults are.")
-    p.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.toml"),
-                   help="scenario file (default: scenarios/baseline.toml)")
+        f"{BREACH_DAY}) and print each published figure next to the model's, with a "
+        "95%% interval across replications. Nothing is fitted: the gap column says "
+        "how far the defaults are.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=Path("scenarios/baseline.toml"),
+        help="scenario file (default: scenarios/baseline.toml)",
+    )
     p.add_argument("--replications", "-r", type=int, default=3, metavar="R")
     p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
     p.add_argument("--consumers", type=int, metavar="N", help="consumers (default: the scenario's)")
@@ -194,13 +261,17 @@ def cmd_evidence(args) -> int:
         raise UserError(f"--replications = {args.replications}: must be at least 1")
     scenario = load_scenario(args.scenario, consumers=args.consumers)
     if args.brand is not None and args.brand not in [b.name for b in scenario.brands]:
-        raise UserError(f"--brand = {args.brand!r}: not a brand of {args.scenario} "
-                        f"(brands: {', '.join(b.name for b in scenario.brands)})")
+        raise UserError(
+            f"--brand = {args.brand!r}: not a brand of {args.scenario} "
+            f"(brands: {', '.join(b.name for b in scenario.brands)})"
+        )
     table = measure(scenario, replications=args.replications, seed=args.seed, brand=args.brand)
-    print(f"{scenario.name}: {args.replications} replications x {scenario.simulation.days} days x "
-          f"{scenario.simulation.consumers:,} consumers; breach of "
-          f"{args.brand or scenario.brands[0].name}: {BREACH_SHARE:.0%} of records on day "
-          f"{BREACH_DAY}, followed {FOLLOW_UP_DAYS} days")
+    print(
+        f"{scenario.name}: {args.replications} replications x {scenario.simulation.days} days x "
+        f"{scenario.simulation.consumers:,} consumers; breach of "
+        f"{args.brand or scenario.brands[0].name}: {BREACH_SHARE:.0%} of records on day "
+        f"{BREACH_DAY}, followed {FOLLOW_UP_DAYS} days"
+    )
     print(format_table(table))
     if args.out is not None:
         write_csv(args.out, table)

@@ -103,8 +103,9 @@ class Incidents:
         self.last_harm_day = -1
         self._uses: dict[tuple[str, int], int] = {}  # draws of a stream already used per day
         share = brands.presence / brands.presence.sum()
-        self.security_cost_per_day = (brands.security * self.inc.security_budget_per_consumer_year
-                                      * self.n * share / 365.0)
+        self.security_cost_per_day = (
+            brands.security * self.inc.security_budget_per_consumer_year * self.n * share / 365.0
+        )
 
     # -- brand level -------------------------------------------------------------------------
     def _key(self, stream: str, day: int) -> np.uint64:
@@ -119,14 +120,27 @@ class Incidents:
         b, inc = self.brands, self.inc
         n_types = POPCOUNT[b.scope.astype(np.int64)]
         social = (b.scope & SOCIAL_BIT) != 0
-        h = (inc.base_hazard_per_year / 365.0 * self.world.attack_pressure * (n_types / 8.0)
-             * (0.5 + records_held / self.n) * (1.0 + inc.sharing_effect * b.sharing)
-             * (1.0 + inc.social_login_effect * social)
-             * np.exp(-inc.security_effect * (b.security - 0.5)))
+        h = (
+            inc.base_hazard_per_year
+            / 365.0
+            * self.world.attack_pressure
+            * (n_types / 8.0)
+            * (0.5 + records_held / self.n)
+            * (1.0 + inc.sharing_effect * b.sharing)
+            * (1.0 + inc.social_login_effect * social)
+            * np.exp(-inc.security_effect * (b.security - 0.5))
+        )
         return np.clip(h, 0.0, 1.0)
 
-    def step(self, pop, par, day: int, counts: np.ndarray, records_held: np.ndarray,
-             annual_revenue: np.ndarray) -> None:
+    def step(
+        self,
+        pop,
+        par,
+        day: int,
+        counts: np.ndarray,
+        records_held: np.ndarray,
+        annual_revenue: np.ndarray,
+    ) -> None:
         """One day (internal day ``day``) of incidents: new breaches, exposure, disclosure, harm,
         costs. During the warm-up nothing happens but security spending."""
         counts[:, SECURITY_COST] += self.security_cost_per_day
@@ -140,59 +154,103 @@ class Incidents:
             if u0 < hazard[b]:
                 share = inc.severity_scale * (1.0 - u) ** (-1.0 / inc.severity_tail)
                 share *= np.exp(-0.5 * inc.security_effect * (self.brands.security[b] - 0.5))
-                self._breach(pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False,
-                             counts)
+                self._breach(
+                    pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False, counts
+                )
         while self.events and self.events[0].day + self.warmup <= day:
             ev = self.events.pop(0)
             if ev.day + self.warmup < day:
                 continue
             if isinstance(ev, BreachEvent):
                 b = self.brand_index[ev.brand]
-                self._breach(pop, par, b, day, ev.records_share,
-                             mask_of(ev.data_types) & int(self.brands.scope[b]), True, counts)
+                self._breach(
+                    pop,
+                    par,
+                    b,
+                    day,
+                    ev.records_share,
+                    mask_of(ev.data_types) & int(self.brands.scope[b]),
+                    True,
+                    counts,
+                )
             elif isinstance(ev, ThirdPartyLeakEvent):
-                self._third_party_leak(pop, par, day, ev.records_share, mask_of(ev.data_types),
-                                       counts)
+                self._third_party_leak(
+                    pop, par, day, ev.records_share, mask_of(ev.data_types), counts
+                )
             elif isinstance(ev, MediaStoryEvent):
-                media_story(pop, par, self._key("disclosure", day), 2.0 * ev.severity,
-                            par.media_amplification)
+                media_story(
+                    pop,
+                    par,
+                    self._key("disclosure", day),
+                    2.0 * ev.severity,
+                    par.media_amplification,
+                )
         leak_key = stream_key(self.seed, "breach", day)  # brand b uses index b; breach k, 2**40 + k
         for k, br in enumerate(self.breaches):
             if br.notified or br.brand < 0:
                 continue
             due = day - br.day >= self.brands.notify_days[br.brand]
             if due:
-                self._disclose(pop, par, br, day, notified=True, counts=counts,
-                               annual_revenue=annual_revenue)
-            elif br.disclosed_day < 0 and draws(leak_key, (1 << 40) + k, 1)[0] < inc.media_leak_rate:
-                self._disclose(pop, par, br, day, notified=False, counts=counts,
-                               annual_revenue=annual_revenue)
+                self._disclose(
+                    pop, par, br, day, notified=True, counts=counts, annual_revenue=annual_revenue
+                )
+            elif (
+                br.disclosed_day < 0 and draws(leak_key, (1 << 40) + k, 1)[0] < inc.media_leak_rate
+            ):
+                self._disclose(
+                    pop, par, br, day, notified=False, counts=counts, annual_revenue=annual_revenue
+                )
         if day <= self.last_harm_day:
             land_harm(pop, par, stream_key(self.seed, "harm", day), day, counts)
 
     def _breach(self, pop, par, b, day, share, types, scheduled, counts):
         inc = self.inc
         exposed, cards, last_harm = expose(
-            pop, self.brands, par, self._key("exposure", day), b, day, share, types,
-            inc.fraud_probability, inc.phishing_probability, inc.takeover_probability,
-            inc.harm_delay_days, False)
+            pop,
+            self.brands,
+            par,
+            self._key("exposure", day),
+            b,
+            day,
+            share,
+            types,
+            inc.fraud_probability,
+            inc.phishing_probability,
+            inc.takeover_probability,
+            inc.harm_delay_days,
+            False,
+        )
         self.last_harm_day = max(self.last_harm_day, last_harm)
         counts[b, BREACHES] += 1
         counts[b, EXPOSED] += exposed
-        counts[b, BREACH_COST] += inc.detection_cost_per_record * exposed + inc.card_reissue_cost * cards
+        counts[b, BREACH_COST] += (
+            inc.detection_cost_per_record * exposed + inc.card_reissue_cost * cards
+        )
         self.breaches.append(Breach(b, day, share, types, scheduled, exposed))
 
     def _third_party_leak(self, pop, par, day, share, types, counts):
         inc = self.inc
         exposed, cards, last_harm = expose(
-            pop, self.brands, par, self._key("exposure", day), -1, day, share, types,
-            inc.fraud_probability, inc.phishing_probability, inc.takeover_probability,
-            inc.harm_delay_days, True)
+            pop,
+            self.brands,
+            par,
+            self._key("exposure", day),
+            -1,
+            day,
+            share,
+            types,
+            inc.fraud_probability,
+            inc.phishing_probability,
+            inc.takeover_probability,
+            inc.harm_delay_days,
+            True,
+        )
         self.last_harm_day = max(self.last_harm_day, last_harm)
         self.breaches.append(Breach(-1, day, share, types, True, exposed, disclosed_day=day))
         # the leak is sector news at once: nobody knows which brand to blame
-        media_story(pop, par, self._key("disclosure", day), severity_factor(types),
-                    par.media_amplification)
+        media_story(
+            pop, par, self._key("disclosure", day), severity_factor(types), par.media_amplification
+        )
 
     def _disclose(self, pop, par, br: Breach, day, notified, counts, annual_revenue):
         """Make a breach public (media) or notify the exposed (I3, I4, I6).
@@ -206,8 +264,16 @@ class Incidents:
         comp = int(self.brands.compensation[b])
         if br.disclosed_day < 0:
             soft = {0: 0.0, 1: 0.5, 2: 1.0}[comp] * inc.compensation_softening if notified else 0.0
-            disclose(pop, par, self._key("disclosure", day), b, br.day,
-                     severity_factor(br.types), soft, day - br.day)
+            disclose(
+                pop,
+                par,
+                self._key("disclosure", day),
+                b,
+                br.day,
+                severity_factor(br.types),
+                soft,
+                day - br.day,
+            )
             br.disclosed_day = day
             counts[b, BREACH_COST] += self.world.fine_share_of_revenue * annual_revenue[b]
         if not notified:
@@ -215,15 +281,31 @@ class Incidents:
         n_notified = mark_notified(pop, b, br.day)
         br.notified = True
         counts[b, NOTIFIED_N] += n_notified
-        per_person = inc.notification_cost + (inc.monitoring_cost if comp == 2 else 0.0) + (
-            inc.voucher_cost if comp == 1 else 0.0)
+        per_person = (
+            inc.notification_cost
+            + (inc.monitoring_cost if comp == 2 else 0.0)
+            + (inc.voucher_cost if comp == 1 else 0.0)
+        )
         counts[b, BREACH_COST] += per_person * n_notified
 
 
 # -- consumer level (compiled) -----------------------------------------------------------------
 @nb.njit(cache=True)
-def expose(pop, brands, par, key, brand, day, share, types, p_fraud, p_phish, p_takeover,
-           delay_mean, third_party):
+def expose(
+    pop,
+    brands,
+    par,
+    key,
+    brand,
+    day,
+    share,
+    types,
+    p_fraud,
+    p_phish,
+    p_takeover,
+    delay_mean,
+    third_party,
+):
     """Expose records of ``brand`` (or, for a third-party leak, shared and social-login records of
     every brand) with probability ``share`` (eq. I5). Returns (exposed, cards exposed, last harm
     day)."""

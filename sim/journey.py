@@ -95,7 +95,8 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
                 bw[b] = 0.0
             else:
                 bw[b] = brands.presence[b] * (
-                    0.2 + trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight))
+                    0.2 + trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+                )
             total_b += bw[b]
         pop.journey_left[i] -= 1
         pop.journey_channels[i] |= np.uint8(1 << c)
@@ -104,8 +105,19 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
         if total_b <= 0.0:
             continue
         b = _draw(bw, total_b, uniform(st, 1))
-        touch(pop, brands, par, i, b, c, day, consumer_state(consent_key, i),
-              consumer_state(personal_key, i), 0, counts)
+        touch(
+            pop,
+            brands,
+            par,
+            i,
+            b,
+            c,
+            day,
+            consumer_state(consent_key, i),
+            consumer_state(personal_key, i),
+            0,
+            counts,
+        )
 
 
 @nb.njit(cache=True)
@@ -132,8 +144,11 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
                 continue
             t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
             rho[b] = relevance(pop, brands, i, b)
-            util[b] = (brands.log_presence[b] + par.trust_weight * (t - par.prior)
-                       + par.relevance_weight * rho[b])
+            util[b] = (
+                brands.log_presence[b]
+                + par.trust_weight * (t - par.prior)
+                + par.relevance_weight * rho[b]
+            )
             top = max(top, util[b])
         total = np.exp(par.outside_utility - top)
         for b in range(nb_):
@@ -151,13 +166,15 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
             continue
         b = chosen
         # purchase channel: stay in the research channel or draw afresh (J4)
-        switching = min(1.0, par.channel_switching + par.integration_switching * brands.integration[b])
+        switching = min(
+            1.0, par.channel_switching + par.integration_switching * brands.integration[b]
+        )
         if last >= 0 and PURCHASE_WEIGHT[last] > 0.0 and uniform(st, 1) >= switching:
             c = last
         else:
             a = pop.affinity[i]
             t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
-            tw = t ** par.digital_trust_exponent
+            tw = t**par.digital_trust_exponent
             total = 0.0
             for k in range(_N_CHANNELS):
                 w = PURCHASE_WEIGHT[k]
@@ -177,10 +194,24 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         add_positive(pop, i, b, par.purchase_evidence)
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
-        touch(pop, brands, par, i, b, c, day, consumer_state(consent_key, i),
-              consumer_state(personal_key, i), 1, counts)
-        if (not (pop.flags[i, b] & SUBSCRIBED)) and (pop.consent[i, b] & CONTACT_BIT) \
-                and uniform(st, 3) < par.subscribe_probability:
+        touch(
+            pop,
+            brands,
+            par,
+            i,
+            b,
+            c,
+            day,
+            consumer_state(consent_key, i),
+            consumer_state(personal_key, i),
+            1,
+            counts,
+        )
+        if (
+            (not (pop.flags[i, b] & SUBSCRIBED))
+            and (pop.consent[i, b] & CONTACT_BIT)
+            and uniform(st, 3) < par.subscribe_probability
+        ):
             pop.flags[i, b] |= SUBSCRIBED
         h = H_BOUGHT | (H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE)
         if c == STORE and (journey & DIGITAL_BITS):

@@ -52,9 +52,28 @@ EVENT_COUNTERS = (
     "accounts_deleted",
 )
 EV = {name: k for k, name in enumerate(EVENT_COUNTERS)}
-(EMAILS, UNSUBS, COMPLAINTS, CLICKS, ASKS, GRANTS, REVOCATIONS, CREEPY, CHURN_EVENTS, MARGIN,
- MARKETING, BREACHES, EXPOSED, NOTIFIED_N, FRAUD, PHISHING, TAKEOVER, BREACH_COST, SECURITY_COST,
- DELETED) = range(len(EVENT_COUNTERS))
+(
+    EMAILS,
+    UNSUBS,
+    COMPLAINTS,
+    CLICKS,
+    ASKS,
+    GRANTS,
+    REVOCATIONS,
+    CREEPY,
+    CHURN_EVENTS,
+    MARGIN,
+    MARKETING,
+    BREACHES,
+    EXPOSED,
+    NOTIFIED_N,
+    FRAUD,
+    PHISHING,
+    TAKEOVER,
+    BREACH_COST,
+    SECURITY_COST,
+    DELETED,
+) = range(len(EVENT_COUNTERS))
 
 # Stocks tallied over the population at the end of the day (per brand).
 STOCKS = (
@@ -185,39 +204,64 @@ class Recorder:
         def block(values: np.ndarray, metrics: list[str], channel: list[str] | str, brand):
             # values: (d, brands_or_1, k) -> long rows
             nb_, k = values.shape[1], values.shape[2]
-            parts.append(pd.DataFrame({
-                "day": np.repeat(days, nb_ * k),
-                "brand": np.tile(np.repeat(np.asarray(brand, dtype=object), k), d),
-                "channel": np.tile(np.asarray(channel, dtype=object), d * nb_)
-                if not isinstance(channel, str) else channel,
-                "metric": np.tile(np.asarray(metrics, dtype=object), d * nb_),
-                "value": values[:d].reshape(-1),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "day": np.repeat(days, nb_ * k),
+                        "brand": np.tile(np.repeat(np.asarray(brand, dtype=object), k), d),
+                        "channel": np.tile(np.asarray(channel, dtype=object), d * nb_)
+                        if not isinstance(channel, str)
+                        else channel,
+                        "metric": np.tile(np.asarray(metrics, dtype=object), d * nb_),
+                        "value": values[:d].reshape(-1),
+                    }
+                )
+            )
 
         counts = self.counts.copy()
         purchases_total = self.purchases.sum(axis=2)
         revenue_total = self.revenue.sum(axis=2)
-        net = (counts[:, :, EV["margin"]] - counts[:, :, EV["marketing_cost"]]
-               - counts[:, :, EV["security_cost"]] - counts[:, :, EV["breach_cost"]])
+        net = (
+            counts[:, :, EV["margin"]]
+            - counts[:, :, EV["marketing_cost"]]
+            - counts[:, :, EV["security_cost"]]
+            - counts[:, :, EV["breach_cost"]]
+        )
         per_brand = np.concatenate(
-            [counts, self.stocks, purchases_total[..., None], revenue_total[..., None],
-             net[..., None]], axis=2)
+            [
+                counts,
+                self.stocks,
+                purchases_total[..., None],
+                revenue_total[..., None],
+                net[..., None],
+            ],
+            axis=2,
+        )
         names = [*EVENT_COUNTERS, *STOCKS, "purchases", "revenue", "net_value"]
         block(per_brand, names, "all", self.brands)
         for metric, arr in (("purchases", self.purchases), ("revenue", self.revenue)):
             nb_, c = arr.shape[1], arr.shape[2]
-            parts.append(pd.DataFrame({
-                "day": np.repeat(days, nb_ * c),
-                "brand": np.tile(np.repeat(np.asarray(self.brands, dtype=object), c), d),
-                "channel": np.tile(np.asarray(CHANNELS, dtype=object), d * nb_),
-                "metric": metric,
-                "value": arr[:d].reshape(-1),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "day": np.repeat(days, nb_ * c),
+                        "brand": np.tile(np.repeat(np.asarray(self.brands, dtype=object), c), d),
+                        "channel": np.tile(np.asarray(CHANNELS, dtype=object), d * nb_),
+                        "metric": metric,
+                        "value": arr[:d].reshape(-1),
+                    }
+                )
+            )
         # market-wide rows: brand "all"
         market_totals = np.concatenate(
-            [self.market[:, None, :],
-             purchases_total.sum(axis=1)[:, None, None], revenue_total.sum(axis=1)[:, None, None],
-             self.stocks[:, :, 0].mean(axis=1)[:, None, None]], axis=2)
+            [
+                self.market[:, None, :],
+                purchases_total.sum(axis=1)[:, None, None],
+                revenue_total.sum(axis=1)[:, None, None],
+                self.stocks[:, :, 0].mean(axis=1)[:, None, None],
+            ],
+            axis=2,
+        )
         block(market_totals, [*MARKET_SHARES, "purchases", "revenue", "trust"], "all", ["all"])
         df = pd.concat(parts, ignore_index=True)
         df.insert(0, "replication", np.int32(replication))

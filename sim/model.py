@@ -99,13 +99,30 @@ class TrustModel(mesa.Model):
         consent_key, personal_key = self._key("consent"), self._key("personalization")
 
         journey.arise_needs(pop, par, self._key("need"))
-        journey.research(pop, lev, par, self._key("research"), consent_key, personal_key, day,
-                         counts)
+        journey.research(
+            pop, lev, par, self._key("research"), consent_key, personal_key, day, counts
+        )
         outreach.send(pop, lev, par, self._key("outreach"), counts)
-        journey.purchase(pop, lev, par, self._key("purchase"), consent_key, personal_key, day,
-                         counts, purchases, revenue)
-        self.incidents.step(pop, par, day, counts, self._stocks[:, STOCKS.index("records_held")],
-                            self._annual_revenue())
+        journey.purchase(
+            pop,
+            lev,
+            par,
+            self._key("purchase"),
+            consent_key,
+            personal_key,
+            day,
+            counts,
+            purchases,
+            revenue,
+        )
+        self.incidents.step(
+            pop,
+            par,
+            day,
+            counts,
+            self._stocks[:, STOCKS.index("records_held")],
+            self._annual_revenue(),
+        )
         social.talk(pop, par, self._key("social"))
         trust.forget(pop, par)
         churn.leave(pop, lev, par, self._key("churn"), day, counts)
@@ -120,7 +137,7 @@ class TrustModel(mesa.Model):
         t = self.t
         if t == 0:
             return np.zeros(len(self.brands))
-        return self._daily_revenue[max(0, t - 365):t].sum(axis=0) * 365.0 / min(t, 365)
+        return self._daily_revenue[max(0, t - 365) : t].sum(axis=0) * 365.0 / min(t, 365)
 
     def _record(self) -> None:
         tally(self.population, self.params, self.t, self._stocks, self._trust_hist, self._market)

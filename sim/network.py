@@ -55,7 +55,7 @@ def _to_csr(n, half, dst):
     tie_start = np.zeros(n + 1, np.int64)
     write = 0
     for i in range(n):
-        row = np.sort(ties[count[i]:count[i + 1]])
+        row = np.sort(ties[count[i] : count[i + 1]])
         last = -1
         for j in row:
             if j != last:

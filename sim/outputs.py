@@ -69,22 +69,32 @@ def headline(result: RunResult, window: int | None = None) -> pd.DataFrame:
     interval (``<column>_low``, ``<column>_high``), and ``breaches_per_run``, the mean number of
     breaches of the brand over the whole horizon per replication."""
     summ = result.summary() if window is None else result.summary(window)
-    summ = summ[(summ["channel"] == "all") & (summ["brand"] != "all")
-                & summ["metric"].isin(list(HEADLINE_METRICS))]
-    summ = summ.assign(scenario=summ["scenario"].astype(str), brand=summ["brand"].astype(str),
-                       metric=summ["metric"].astype(str))
+    summ = summ[
+        (summ["channel"] == "all")
+        & (summ["brand"] != "all")
+        & summ["metric"].isin(list(HEADLINE_METRICS))
+    ]
+    summ = summ.assign(
+        scenario=summ["scenario"].astype(str),
+        brand=summ["brand"].astype(str),
+        metric=summ["metric"].astype(str),
+    )
     parts = []
     for metric, col in HEADLINE_METRICS.items():
         rows = summ[summ["metric"] == metric].set_index(["scenario", "brand"])
-        parts.append(rows[["mean", "ci_low", "ci_high"]].rename(
-            columns={"mean": col, "ci_low": f"{col}_low", "ci_high": f"{col}_high"}))
+        parts.append(
+            rows[["mean", "ci_low", "ci_high"]].rename(
+                columns={"mean": col, "ci_low": f"{col}_low", "ci_high": f"{col}_high"}
+            )
+        )
     out = pd.concat(parts, axis=1)
     ts = result.timeseries
     br = ts[(ts["metric"] == "breaches") & (ts["channel"] == "all") & (ts["brand"] != "all")]
     per_run = br.groupby(["scenario", "brand", "replication"], observed=True)["value"].sum()
     per_run = per_run.groupby(["scenario", "brand"], observed=True).mean()
     per_run.index = per_run.index.set_levels(
-        [per_run.index.levels[0].astype(str), per_run.index.levels[1].astype(str)])
+        [per_run.index.levels[0].astype(str), per_run.index.levels[1].astype(str)]
+    )
     out["breaches_per_run"] = per_run.reindex(out.index).fillna(0.0).to_numpy()
     order = [(s, b) for s in result.scenarios for b in (x.name for x in result.scenarios[s].brands)]
     out = out.reindex([k for k in order if k in out.index])
@@ -101,35 +111,55 @@ def text_summary(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The short summary printed at the end of ``omnitrust run``."""
     table = headline(result) if table is None else table
     lines = []
-    columns = [("trust", "trust (0-1)", ".3f"), ("revenue_per_day", "revenue/day (EUR)", ",.0f"),
-               ("net_value_per_day", "net value/day (EUR)", ",.0f"),
-               ("consent_rate", "consent rate", ".1%")]
+    columns = [
+        ("trust", "trust (0-1)", ".3f"),
+        ("revenue_per_day", "revenue/day (EUR)", ",.0f"),
+        ("net_value_per_day", "net value/day (EUR)", ",.0f"),
+        ("consent_rate", "consent rate", ".1%"),
+    ]
     for name, spec in result.scenarios.items():
         sim = spec.simulation
         lines.append(f"{name}: {spec.description}".rstrip(": "))
-        lines.append(f"  {sim.replications} replications x {sim.days} days x "
-                     f"{sim.consumers:,} consumers, seed {sim.seed}")
+        lines.append(
+            f"  {sim.replications} replications x {sim.days} days x "
+            f"{sim.consumers:,} consumers, seed {sim.seed}"
+        )
         rows = table[table["scenario"] == name]
         cells = [["brand", *(label for _, label, _ in columns), "breaches/run"]]
         for r in rows.itertuples(index=False):
             d = r._asdict()
-            cells.append([d["brand"], *(_interval(d[c], d[f"{c}_low"], d[f"{c}_high"], f)
-                                        for c, _, f in columns),
-                          f"{d['breaches_per_run']:.1f}"])
+            cells.append(
+                [
+                    d["brand"],
+                    *(_interval(d[c], d[f"{c}_low"], d[f"{c}_high"], f) for c, _, f in columns),
+                    f"{d['breaches_per_run']:.1f}",
+                ]
+            )
         widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
         for row in cells:
-            lines.append("  " + "  ".join(
-                cell.ljust(w) if k == 0 else cell.rjust(w)
-                for k, (cell, w) in enumerate(zip(row, widths, strict=True))))
+            lines.append(
+                "  "
+                + "  ".join(
+                    cell.ljust(w) if k == 0 else cell.rjust(w)
+                    for k, (cell, w) in enumerate(zip(row, widths, strict=True))
+                )
+            )
         lines.append("")
     window = result.summary()["window_days"].iloc[0]
-    lines.append(f"Means over the last {window} days and over replications; ± is the half-width "
-                 "of the 95% confidence interval.")
+    lines.append(
+        f"Means over the last {window} days and over replications; ± is the half-width "
+        "of the 95% confidence interval."
+    )
     return "\n".join(lines)
 
 
-def save(result: RunResult, folder: str | Path, plots: bool = True, report: bool = False,
-         band: charts.Band = "range") -> dict[str, Path]:
+def save(
+    result: RunResult,
+    folder: str | Path,
+    plots: bool = True,
+    report: bool = False,
+    band: charts.Band = "range",
+) -> dict[str, Path]:
     """Write the run's outputs folder (see the module docstring); returns file name -> path.
 
     Args:
@@ -143,8 +173,9 @@ def save(result: RunResult, folder: str | Path, plots: bool = True, report: bool
     written: dict[str, Path] = {}
     summary = result.summary()
     meta = {**result.manifest, "summary_window_days": int(summary["window_days"].iloc[0])}
-    written["timeseries.parquet"] = write_parquet(folder / "timeseries.parquet",
-                                                  result.timeseries, meta=meta)
+    written["timeseries.parquet"] = write_parquet(
+        folder / "timeseries.parquet", result.timeseries, meta=meta
+    )
     written["summary.csv"] = write_csv(folder / "summary.csv", summary)
     if plots:
         for name, plot in CHARTS.items():
@@ -162,8 +193,10 @@ def save(result: RunResult, folder: str | Path, plots: bool = True, report: bool
             stale.unlink()
     manifest: dict[str, Any] = {
         **meta,
-        "chart_band": {"ci": "95% confidence interval of the mean over replications (t)",
-                       "range": "5th-95th percentile of the replications"}[band],
+        "chart_band": {
+            "ci": "95% confidence interval of the mean over replications (t)",
+            "range": "5th-95th percentile of the replications",
+        }[band],
         "files": ["manifest.json", *written],
     }
     written["manifest.json"] = write_json(folder / "manifest.json", manifest)
@@ -176,25 +209,45 @@ def save(result: RunResult, folder: str | Path, plots: bool = True, report: bool
 def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``omnitrust run`` on the CLI's subparsers."""
     p = subparsers.add_parser(
-        "run", help="run scenarios and write data, summary and charts to a folder",
+        "run",
+        help="run scenarios and write data, summary and charts to a folder",
         description="Run one or more scenario files and write timeseries.parquet, summary.csv, "
-                    "manifest.json and PNG charts (and report.pdf with --report) to a folder.")
+        "manifest.json and PNG charts (and report.pdf with --report) to a folder.",
+    )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML file(s)")
-    p.add_argument("--replications", "-r", type=int, metavar="R",
-                   help="replications per scenario (default: the scenario's)")
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=int,
+        metavar="R",
+        help="replications per scenario (default: the scenario's)",
+    )
     p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
-    p.add_argument("--days", type=int, metavar="D", help="horizon in days (default: the scenario's)")
-    p.add_argument("--consumers", type=int, metavar="N",
-                   help="number of consumers (default: the scenario's)")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help="output folder (default: results/<first scenario name>)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="run replications in N local processes (default: in this process)")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="send the replications to an existing Dask cluster")
+    p.add_argument(
+        "--days", type=int, metavar="D", help="horizon in days (default: the scenario's)"
+    )
+    p.add_argument(
+        "--consumers", type=int, metavar="N", help="number of consumers (default: the scenario's)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: results/<first scenario name>)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run replications in N local processes (default: in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="send the replications to an existing Dask cluster",
+    )
     p.add_argument("--report", action="store_true", help="also write the one-page report.pdf")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(handler=cmd_run)
     return p
 
@@ -205,14 +258,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .loading import load_scenario
     from .runner import run
 
-    overrides = {"days": args.days, "consumers": args.consumers,
-                 "replications": args.replications, "seed": args.seed}
+    overrides = {
+        "days": args.days,
+        "consumers": args.consumers,
+        "replications": args.replications,
+        "seed": args.seed,
+    }
     scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
     names = [s.name for s in scenarios]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise UserError(f"two scenarios are named {', '.join(repeated)}; names must be unique "
-                        "in one run (set `name` in the file)")
+        raise UserError(
+            f"two scenarios are named {', '.join(repeated)}; names must be unique "
+            "in one run (set `name` in the file)"
+        )
     folder = args.out if args.out is not None else default_folder(names)
     if args.workers is None and args.scheduler is None:
         result = run(scenarios, progress=args.progress)

@@ -54,8 +54,12 @@ def send(pop, brands, par, key, counts):
             k = min(k, _MAX_EMAILS_PER_DAY)
             if k == 0:
                 continue
-            p_rel = brands.targeting[b] * brands.skill[b] * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
-            p_unsub = par.unsubscribe_per_email * (1.0 - par.targeting_unsubscribe_cut * brands.targeting[b])
+            p_rel = (
+                brands.targeting[b] * brands.skill[b] * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
+            )
+            p_unsub = par.unsubscribe_per_email * (
+                1.0 - par.targeting_unsubscribe_cut * brands.targeting[b]
+            )
             p_complaint = par.complaint_per_email * brands.fatigue[b]
             counts[b, EMAILS] += k
             counts[b, MARKETING] += k * par.email_cost

@@ -137,8 +137,14 @@ def brand_table(scenario: Scenario) -> BrandTable:
 
 def parameters(scenario: Scenario) -> Parameters:
     """Scalar parameters of ``scenario``."""
-    j, t, c, o, inc, w = (scenario.journey, scenario.trust, scenario.consent, scenario.outreach,
-                          scenario.incidents, scenario.world)
+    j, t, c, o, inc, w = (
+        scenario.journey,
+        scenario.trust,
+        scenario.consent,
+        scenario.outreach,
+        scenario.incidents,
+        scenario.world,
+    )
     presence = np.array([b.presence for b in scenario.brands], dtype=np.float64)
     # The outside option ("buy nothing in this sector now") is scaled so that a consumer whose
     # trust sits at the prior, with no relevance, buys with probability purchase_probability.

@@ -93,8 +93,9 @@ def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: f
     return r.astype(np.float32), (evidence - r).astype(np.float32)
 
 
-def journeys_in_progress(need_rate: np.ndarray, research_days: float,
-                         rng: np.random.Generator) -> np.ndarray:
+def journeys_in_progress(
+    need_rate: np.ndarray, research_days: float, rng: np.random.Generator
+) -> np.ndarray:
     """Research days left at day 0, drawn from the stationary state so the market does not start
     empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
     length L), with a geometric number of days left (mean L)."""
@@ -137,7 +138,9 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         r[:, b], s[:, b] = initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
         del t0
 
-    tie_start, ties = small_world(n, spec.social_degree, spec.social_rewiring, generator(seed, "network"))
+    tie_start, ties = small_world(
+        n, spec.social_degree, spec.social_rewiring, generator(seed, "network")
+    )
 
     def per_brand(dtype, fill):
         return np.full((n, n_brands), fill, dtype=dtype)

@@ -71,10 +71,25 @@ HARM_WEIGHT = {"fraud": 1.0, "takeover": 1.0, "phishing": 0.3}
 
 # Counters kept per brand, named as in sim.metrics.EVENT_COUNTERS where both exist.
 COUNTERS = (
-    "emails_sent", "unsubscribes", "spam_complaints", "email_clicks", "consent_requests",
-    "consents_granted", "consent_revocations", "creepy_moments", "churn_events", "margin",
-    "breaches", "consumers_exposed", "consumers_notified", "fraud_victims", "phishing_victims",
-    "takeover_victims", "accounts_deleted", "purchases", "revenue",
+    "emails_sent",
+    "unsubscribes",
+    "spam_complaints",
+    "email_clicks",
+    "consent_requests",
+    "consents_granted",
+    "consent_revocations",
+    "creepy_moments",
+    "churn_events",
+    "margin",
+    "breaches",
+    "consumers_exposed",
+    "consumers_notified",
+    "fraud_victims",
+    "phishing_victims",
+    "takeover_victims",
+    "accounts_deleted",
+    "purchases",
+    "revenue",
 )
 
 
@@ -159,11 +174,16 @@ class ReferenceBrand(mesa.Agent):
         """Breach hazard (I1) and severity (I2), from yesterday's records."""
         m = self.model
         inc, world = m.scenario.incidents, m.scenario.world
-        hazard = (inc.base_hazard_per_year / 365.0 * world.attack_pressure
-                  * (len(self.scope) / 8.0) * (0.5 + self.records_held / m.n_consumers)
-                  * (1.0 + inc.sharing_effect * self.sharing)
-                  * (1.0 + inc.social_login_effect * ("social_login" in self.scope))
-                  * math.exp(-inc.security_effect * (self.security - 0.5)))
+        hazard = (
+            inc.base_hazard_per_year
+            / 365.0
+            * world.attack_pressure
+            * (len(self.scope) / 8.0)
+            * (0.5 + self.records_held / m.n_consumers)
+            * (1.0 + inc.sharing_effect * self.sharing)
+            * (1.0 + inc.social_login_effect * ("social_login" in self.scope))
+            * math.exp(-inc.security_effect * (self.security - 0.5))
+        )
         if self.random.random() < hazard:
             u = self.random.random()
             share = inc.severity_scale * (1.0 - u) ** (-1.0 / inc.severity_tail)
@@ -194,8 +214,18 @@ class ReferenceBrand(mesa.Agent):
 class ConsumerAgent(mesa.Agent):
     """A consumer; its whole day happens in `step`."""
 
-    def __init__(self, model: ReferenceModel, segment, concern, affinity, reads_terms, need_rate,
-                 journey_left, r, s):
+    def __init__(
+        self,
+        model: ReferenceModel,
+        segment,
+        concern,
+        affinity,
+        reads_terms,
+        need_rate,
+        journey_left,
+        r,
+        s,
+    ):
         super().__init__(model)
         self.segment = int(segment)
         self.concern = float(concern)
@@ -254,8 +284,10 @@ class ConsumerAgent(mesa.Agent):
         weights = [RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a)) for c in CHANNELS]
         channel = self.random.choices(CHANNELS, weights)[0]
         brands = self.model.brands
-        bw = [0.0 if self.relations[b].churned else brand.presence * (0.2 + self.trust(b))
-              for b, brand in enumerate(brands)]
+        bw = [
+            0.0 if self.relations[b].churned else brand.presence * (0.2 + self.trust(b))
+            for b, brand in enumerate(brands)
+        ]
         self.journey_left -= 1
         self.journey_channels.add(channel)
         self.last_research = channel
@@ -284,17 +316,22 @@ class ConsumerAgent(mesa.Agent):
                 weights.append(0.0)
                 continue
             rho[b] = brand.relevance_of(self.held(b))
-            weights.append(brand.presence * math.exp(
-                sc.journey.trust_weight * (self.trust(b) - prior)
-                + sc.journey.relevance_weight * rho[b]))
+            weights.append(
+                brand.presence
+                * math.exp(
+                    sc.journey.trust_weight * (self.trust(b) - prior)
+                    + sc.journey.relevance_weight * rho[b]
+                )
+            )
         choice = self.random.choices(range(len(weights)), weights)[0]
         if choice == 0:
             return
         b = choice - 1
         brand, rel = brands[b], self.relations[b]
         # purchase channel (J4): stay in the research channel or draw afresh
-        switching = min(1.0, sc.journey.channel_switching
-                        + sc.journey.integration_switching * brand.integration)
+        switching = min(
+            1.0, sc.journey.channel_switching + sc.journey.integration_switching * brand.integration
+        )
         if last is not None and PURCHASE[last] > 0.0 and self.random.random() >= switching:
             channel = last
         else:
@@ -317,8 +354,11 @@ class ConsumerAgent(mesa.Agent):
         rel.customer = True
         rel.last_purchase = self.model.day
         self.touch(b, channel)
-        if not rel.subscribed and "contact" in rel.consent \
-                and self.random.random() < sc.outreach.subscribe_probability:
+        if (
+            not rel.subscribed
+            and "contact" in rel.consent
+            and self.random.random() < sc.outreach.subscribe_probability
+        ):
             rel.subscribed = True
         self.bought = True
         if DIGITAL[channel]:
@@ -345,9 +385,13 @@ class ConsumerAgent(mesa.Agent):
             for d in sorted(askable, key=DATA_TYPES.index):
                 rel.asked.add(d)
                 brand.counts["consent_requests"] += 1
-                logit = (c.intercept + c.trust_effect * (t - sc.trust.prior)
-                         + c.transparency_effect * x - c.concern_effect * q * SENSITIVITY[d]
-                         + CONVENIENCE[d])
+                logit = (
+                    c.intercept
+                    + c.trust_effect * (t - sc.trust.prior)
+                    + c.transparency_effect * x
+                    - c.concern_effect * q * SENSITIVITY[d]
+                    + CONVENIENCE[d]
+                )
                 if not self.reads_terms and d in BUNDLED:
                     logit += c.unread_bonus
                 if self.random.random() < 1.0 / (1.0 + math.exp(-logit)):
@@ -381,7 +425,9 @@ class ConsumerAgent(mesa.Agent):
             if k == 0:
                 continue
             p_relevant = brand.targeting * brand.skill * value_of(self.held(b))
-            p_unsub = o.unsubscribe_per_email * (1.0 - o.targeting_unsubscribe_cut * brand.targeting)
+            p_unsub = o.unsubscribe_per_email * (
+                1.0 - o.targeting_unsubscribe_cut * brand.targeting
+            )
             p_complaint = o.complaint_per_email * brand.complaint_multiplier
             brand.counts["emails_sent"] += k
             for _ in range(k):
@@ -443,8 +489,11 @@ class ConsumerAgent(mesa.Agent):
             if "social_login" in held and self.random.random() < inc.takeover_probability:
                 kind.add("takeover")
             if kind:
-                delay = self.random.expovariate(1.0 / inc.harm_delay_days) \
-                    if inc.harm_delay_days > 0 else 0.0
+                delay = (
+                    self.random.expovariate(1.0 / inc.harm_delay_days)
+                    if inc.harm_delay_days > 0
+                    else 0.0
+                )
                 rel.harm_day = min(m.day + 1 + int(delay), 32000)
                 rel.harm_kind = frozenset(kind)
                 rel.harm_unattributable = brand is None
@@ -459,10 +508,17 @@ class ConsumerAgent(mesa.Agent):
         if public:
             shock = 0.0
             if exposed:
-                soft = (COMPENSATION_SHARE[breach.brand.compensation] * inc.compensation_softening
-                        if notify else 0.0)
-                shock = (inc.disclosure_evidence * severity_of(breach.types) * (1.0 - soft)
-                         * (1.0 + inc.late_notice_penalty * (m.day - breach.day)))
+                soft = (
+                    COMPENSATION_SHARE[breach.brand.compensation] * inc.compensation_softening
+                    if notify
+                    else 0.0
+                )
+                shock = (
+                    inc.disclosure_evidence
+                    * severity_of(breach.types)
+                    * (1.0 - soft)
+                    * (1.0 + inc.late_notice_penalty * (m.day - breach.day))
+                )
             elif self.random.random() < world.media_amplification:
                 shock = inc.news_evidence * severity_of(breach.types)
             if shock > 0.0:
@@ -531,13 +587,17 @@ class ConsumerAgent(mesa.Agent):
                 if rel.customer and not rel.churned and self.random.random() < tr.churn_rate:
                     rel.churned = True  # L1
                     brand.counts["churn_events"] += 1
-                    if rel.exposed_day >= 0 and rel.account \
-                            and self.random.random() < sc.incidents.account_deletion:
+                    if (
+                        rel.exposed_day >= 0
+                        and rel.account
+                        and self.random.random() < sc.incidents.account_deletion
+                    ):
                         rel.account = False
                         rel.consent = set()
                         brand.counts["accounts_deleted"] += 1
-                if (rel.consent or rel.subscribed) \
-                        and self.random.random() < sc.consent.revoke_rate:  # L3
+                if (
+                    rel.consent or rel.subscribed
+                ) and self.random.random() < sc.consent.revoke_rate:  # L3
                     rel.consent = set()
                     brand.counts["consent_revocations"] += 1  # not an e-mail unsubscribe
                     rel.subscribed = False
@@ -571,13 +631,21 @@ class ReferenceModel(mesa.Model):
         self.outside_weight = (1.0 - p) / p * sum(b.presence for b in self.brands)
         pop = create_population(scenario, seed)
         consumers = [
-            ConsumerAgent(self, pop.segment[i], pop.concern[i], pop.affinity[i],
-                          pop.reads_terms[i], pop.need_rate[i], pop.journey_left[i], pop.r[i],
-                          pop.s[i])
+            ConsumerAgent(
+                self,
+                pop.segment[i],
+                pop.concern[i],
+                pop.affinity[i],
+                pop.reads_terms[i],
+                pop.need_rate[i],
+                pop.journey_left[i],
+                pop.r[i],
+                pop.s[i],
+            )
             for i in range(self.n_consumers)
         ]
         for i, agent in enumerate(consumers):
-            agent.ties = [consumers[j] for j in pop.ties[pop.tie_start[i]:pop.tie_start[i + 1]]]
+            agent.ties = [consumers[j] for j in pop.ties[pop.tie_start[i] : pop.tie_start[i + 1]]]
         self.consumers = consumers
         self.events = sorted(scenario.events, key=lambda e: e.day)
         self.exposures: list = []
@@ -631,14 +699,16 @@ class ReferenceModel(mesa.Model):
             rels = [c.relations[b] for c in self.consumers]
             brand.trust = sum(c.trust(b) for c in self.consumers) / n
             asked = sum(len(r.asked) for r in rels)
-            brand.consent_rate = (sum(len(r.consent & r.asked) for r in rels) / asked
-                                  if asked else 0.0)
+            brand.consent_rate = (
+                sum(len(r.consent & r.asked) for r in rels) / asked if asked else 0.0
+            )
             brand.subscribers = sum(r.subscribed for r in rels)
             brand.records_held = sum(r.account for r in rels)
             brand.churned = sum(r.churned for r in rels)
             brand.active_customers = sum(
                 r.customer and not r.churned and r.last_purchase >= self.day - ACTIVE_WINDOW_DAYS
-                for r in rels)
+                for r in rels
+            )
         buyers = [c for c in self.consumers if c.bought]
         denom = max(len(buyers), 1)
         self.market = {
@@ -656,23 +726,53 @@ class ReferenceModel(mesa.Model):
         """Totals over the run and end-of-run stocks, keyed ``metric`` or ``metric/brand``."""
         return _summary(
             {b.name: {k: b.counts[k] for k in SUMMARY_COUNTERS} for b in self.brands},
-            {b.name: {"trust": b.trust, "consent_rate": b.consent_rate,
-                      "subscribers": b.subscribers, "records_held": b.records_held,
-                      "churned": b.churned, "active_customers": b.active_customers,
-                      "store_purchases": self.purchases_by_channel[b.index]["store"]}
-             for b in self.brands},
-            self.market)
+            {
+                b.name: {
+                    "trust": b.trust,
+                    "consent_rate": b.consent_rate,
+                    "subscribers": b.subscribers,
+                    "records_held": b.records_held,
+                    "churned": b.churned,
+                    "active_customers": b.active_customers,
+                    "store_purchases": self.purchases_by_channel[b.index]["store"],
+                }
+                for b in self.brands
+            },
+            self.market,
+        )
 
 
 # -- a common summary of a run of either implementation ----------------------------------------
 SUMMARY_COUNTERS = (
-    "purchases", "revenue", "margin", "emails_sent", "unsubscribes", "spam_complaints", "email_clicks",
-    "consent_requests", "consents_granted", "consent_revocations", "creepy_moments",
-    "churn_events", "breaches", "consumers_exposed", "consumers_notified", "fraud_victims",
-    "phishing_victims", "takeover_victims", "accounts_deleted",
+    "purchases",
+    "revenue",
+    "margin",
+    "emails_sent",
+    "unsubscribes",
+    "spam_complaints",
+    "email_clicks",
+    "consent_requests",
+    "consents_granted",
+    "consent_revocations",
+    "creepy_moments",
+    "churn_events",
+    "breaches",
+    "consumers_exposed",
+    "consumers_notified",
+    "fraud_victims",
+    "phishing_victims",
+    "takeover_victims",
+    "accounts_deleted",
 )
-SUMMARY_STOCKS = ("trust", "consent_rate", "subscribers", "records_held", "churned",
-                  "active_customers", "store_purchases")
+SUMMARY_STOCKS = (
+    "trust",
+    "consent_rate",
+    "subscribers",
+    "records_held",
+    "churned",
+    "active_customers",
+    "store_purchases",
+)
 SUMMARY_MARKET = ("webrooming_share", "showrooming_share", "multichannel_share", "buyers")
 
 

@@ -40,24 +40,31 @@ def _title(result: RunResult) -> str:
     names = list(result.scenarios)
     if len(names) == 1:
         return f"Scenario report: {names[0]}"
-    return f"Scenario report: {names[0]} and {len(names) - 1} other scenario" + \
-        ("s" if len(names) > 2 else "")
+    return f"Scenario report: {names[0]} and {len(names) - 1} other scenario" + (
+        "s" if len(names) > 2 else ""
+    )
 
 
 def _header(sub, result: RunResult, left_out: list[str]) -> None:
     sub.text(0.04, 0.97, _title(result), fontsize=16, fontweight="bold", va="top")
     lines = []
     if left_out:
-        lines.append(textwrap.shorten(
-            f"This page shows {len(result.scenarios)} of the run's "
-            f"{len(result.scenarios) + len(left_out)} scenarios; not shown: "
-            f"{', '.join(left_out)} (see summary.csv, or pass scenarios=).", 150))
+        lines.append(
+            textwrap.shorten(
+                f"This page shows {len(result.scenarios)} of the run's "
+                f"{len(result.scenarios) + len(left_out)} scenarios; not shown: "
+                f"{', '.join(left_out)} (see summary.csv, or pass scenarios=).",
+                150,
+            )
+        )
     for name, spec in result.scenarios.items():
         s = spec.simulation
         desc = spec.description or "(no description)"
         lines.append(textwrap.shorten(f"{name}: {desc}", 135))
-        lines.append(f"     {s.replications} replications x {s.days} days x {s.consumers:,} "
-                     f"consumers, seed {s.seed}")
+        lines.append(
+            f"     {s.replications} replications x {s.days} days x {s.consumers:,} "
+            f"consumers, seed {s.seed}"
+        )
     shown = lines[:11] + (["..."] if len(lines) > 11 else [])
     sub.text(0.04, 0.62, "\n".join(shown), fontsize=7.5, va="top", linespacing=1.4)
 
@@ -67,24 +74,49 @@ def _table(sub, result: RunResult) -> None:
     colours = charts.brand_colours(charts._brands(result.timeseries))
     ax = sub.subplots()
     ax.axis("off")
-    cols = ["Scenario", "Brand", "Trust (0-1)", "Revenue/day (EUR)", "Net value/day (EUR)",
-            "Consent rate", "Breaches/run"]
+    cols = [
+        "Scenario",
+        "Brand",
+        "Trust (0-1)",
+        "Revenue/day (EUR)",
+        "Net value/day (EUR)",
+        "Consent rate",
+        "Breaches/run",
+    ]
     cells, brand_of_row, previous = [], [], None
     for r in table.itertuples(index=False):
         d = r._asdict()
-        cells.append([d["scenario"] if d["scenario"] != previous else "", d["brand"],
-                      _fmt(d["trust"], d["trust_low"], d["trust_high"], ".3f"),
-                      _fmt(d["revenue_per_day"], d["revenue_per_day_low"],
-                           d["revenue_per_day_high"], ",.0f"),
-                      _fmt(d["net_value_per_day"], d["net_value_per_day_low"],
-                           d["net_value_per_day_high"], ",.0f"),
-                      _fmt(d["consent_rate"], d["consent_rate_low"], d["consent_rate_high"],
-                           ".1%"),
-                      f"{d['breaches_per_run']:.1f}"])
+        cells.append(
+            [
+                d["scenario"] if d["scenario"] != previous else "",
+                d["brand"],
+                _fmt(d["trust"], d["trust_low"], d["trust_high"], ".3f"),
+                _fmt(
+                    d["revenue_per_day"],
+                    d["revenue_per_day_low"],
+                    d["revenue_per_day_high"],
+                    ",.0f",
+                ),
+                _fmt(
+                    d["net_value_per_day"],
+                    d["net_value_per_day_low"],
+                    d["net_value_per_day_high"],
+                    ",.0f",
+                ),
+                _fmt(d["consent_rate"], d["consent_rate_low"], d["consent_rate_high"], ".1%"),
+                f"{d['breaches_per_run']:.1f}",
+            ]
+        )
         brand_of_row.append(d["brand"])
         previous = d["scenario"]
-    tab = ax.table(cellText=cells, colLabels=cols, loc="upper center", cellLoc="right",
-                   colLoc="right", bbox=[0.03, 0.12, 0.94, 0.88])
+    tab = ax.table(
+        cellText=cells,
+        colLabels=cols,
+        loc="upper center",
+        cellLoc="right",
+        colLoc="right",
+        bbox=[0.03, 0.12, 0.94, 0.88],
+    )
     tab.auto_set_font_size(False)
     tab.set_fontsize(7.5 if len(cells) <= 12 else 6)
     widths = [0.2, 0.1, 0.13, 0.16, 0.17, 0.13, 0.11]
@@ -100,21 +132,33 @@ def _table(sub, result: RunResult) -> None:
         elif col == 1:
             cell.set_text_props(color=colours[brand_of_row[row - 1]], fontweight="bold")
     window = int(result.summary()["window_days"].iloc[0])
-    ax.text(0.03, 0.0, f"Means of the last {window} days of each replication, then over "
-                    "replications; ± is the half-width of the 95% confidence interval. Net value = "
-                    "gross margin - marketing, security and breach costs. Breaches/run: over the "
-                    "whole horizon.", fontsize=6.5, color="0.35", transform=ax.transAxes,
-            va="bottom", wrap=True)
+    ax.text(
+        0.03,
+        0.0,
+        f"Means of the last {window} days of each replication, then over "
+        "replications; ± is the half-width of the 95% confidence interval. Net value = "
+        "gross margin - marketing, security and breach costs. Breaches/run: over the "
+        "whole horizon.",
+        fontsize=6.5,
+        color="0.35",
+        transform=ax.transAxes,
+        va="bottom",
+        wrap=True,
+    )
 
 
 def _footer(sub, result: RunResult) -> None:
     m = result.manifest
-    parts = [f"{name} sha256 {info['hash'][:16]}..., seed {info['seed']}"
-             for name, info in m.get("scenarios", {}).items()]
+    parts = [
+        f"{name} sha256 {info['hash'][:16]}..., seed {info['seed']}"
+        for name, info in m.get("scenarios", {}).items()
+    ]
     versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
-    lines = [textwrap.fill("Provenance: " + "; ".join(parts) + ".", 160),
-             textwrap.fill(f"Versions: {versions}.", 160),
-             f"Created {m.get('created', '?')} by: " + textwrap.shorten(m.get("command", ""), 120)]
+    lines = [
+        textwrap.fill("Provenance: " + "; ".join(parts) + ".", 160),
+        textwrap.fill(f"Versions: {versions}.", 160),
+        f"Created {m.get('created', '?')} by: " + textwrap.shorten(m.get("command", ""), 120),
+    ]
     text = "\n".join(lines)
     sub.text(0.04, 0.95, text, fontsize=6, color="0.35", va="top", linespacing=1.4)
 
@@ -125,8 +169,10 @@ def _subset(result: RunResult, names: list[str]) -> RunResult:
     ts = result.timeseries
     ts = ts[ts["scenario"].isin(names)].copy()
     ts["scenario"] = ts["scenario"].cat.remove_unused_categories()
-    manifest = {**result.manifest,
-                "scenarios": {n: result.manifest.get("scenarios", {}).get(n) for n in names}}
+    manifest = {
+        **result.manifest,
+        "scenarios": {n: result.manifest.get("scenarios", {}).get(n) for n in names},
+    }
     return RunResult(ts, {n: result.scenarios[n] for n in names}, manifest)
 
 
@@ -137,8 +183,9 @@ def report_figure(result: RunResult, scenarios: list[str] | None = None) -> Figu
     chosen = list(scenarios) if scenarios is not None else names[:MAX_SCENARIOS]
     unknown = [n for n in chosen if n not in result.scenarios]
     if unknown:
-        raise ValueError(f"no scenario named {', '.join(unknown)} in this result "
-                         f"(scenarios: {', '.join(names)})")
+        raise ValueError(
+            f"no scenario named {', '.join(unknown)} in this result (scenarios: {', '.join(names)})"
+        )
     left_out = [n for n in names if n not in chosen]
     if left_out:
         result = _subset(result, chosen)
@@ -148,7 +195,8 @@ def report_figure(result: RunResult, scenarios: list[str] | None = None) -> Figu
     trust_h = 3.4 if len(chosen) <= 3 else 4.6
     fig = Figure(figsize=A4, layout="constrained")
     header, table, trust, bottom, footer = fig.subfigures(
-        5, 1, height_ratios=[header_h, table_h, trust_h, 3.0, 0.3 + 0.1 * len(chosen)])
+        5, 1, height_ratios=[header_h, table_h, trust_h, 3.0, 0.3 + 0.1 * len(chosen)]
+    )
     _header(header, result, left_out)
     _table(table, result)
     charts.plot_trust(result, fig=trust)

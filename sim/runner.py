@@ -31,8 +31,12 @@ def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
     return load_scenario(scenario, **overrides)
 
 
-def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None,
-             on_day: Callable[[int], None] | None = None) -> pd.DataFrame:
+def simulate(
+    scenario: Scenario,
+    replication: int = 0,
+    seed: int | None = None,
+    on_day: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
     """Run one replication of ``scenario`` and return its tidy daily table.
 
     The replication's own seed is ``replication_seed(seed, replication)``, where ``seed`` defaults
@@ -65,8 +69,9 @@ def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd
     g = per_rep.groupby(keys, observed=True)["value"]
     out = g.agg(mean="mean", sd="std", replications="count").reset_index()
     tcrit = stats.t.ppf(0.975, np.maximum(out["replications"] - 1, 1))
-    half = np.where(out["replications"] > 1, tcrit * out["sd"] / np.sqrt(out["replications"]),
-                    np.nan)
+    half = np.where(
+        out["replications"] > 1, tcrit * out["sd"] / np.sqrt(out["replications"]), np.nan
+    )
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     out["window_days"] = window
@@ -82,8 +87,9 @@ class RunResult:
         manifest: provenance (scenario hashes, seeds, versions, command).
     """
 
-    def __init__(self, timeseries: pd.DataFrame, scenarios: dict[str, Scenario],
-                 manifest: dict[str, Any]):
+    def __init__(
+        self, timeseries: pd.DataFrame, scenarios: dict[str, Scenario], manifest: dict[str, Any]
+    ):
         self.timeseries = timeseries
         self.scenarios = scenarios
         self.manifest = manifest
@@ -144,10 +150,15 @@ class RunResult:
         return f"RunResult(scenarios=[{names}], replications={reps}, rows={len(self.timeseries)})"
 
 
-def run(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
-        replications: int | None = None, seed: int | None = None, days: int | None = None,
-        consumers: int | None = None, progress: bool = False,
-        map_tasks: Callable[[Callable, Iterable], Iterable] | None = None) -> RunResult:
+def run(
+    scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
+    replications: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    consumers: int | None = None,
+    progress: bool = False,
+    map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
+) -> RunResult:
     """Run one or more scenarios for ``replications`` replications each.
 
     Args:
@@ -159,15 +170,20 @@ def run(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
     """
     if isinstance(scenarios, (Scenario, str, Path)):
         scenarios = [scenarios]
-    resolved = [resolve(s, days=days, consumers=consumers, replications=replications, seed=seed)
-                for s in scenarios]
+    resolved = [
+        resolve(s, days=days, consumers=consumers, replications=replications, seed=seed)
+        for s in scenarios
+    ]
     by_name: dict[str, Scenario] = {}
     for s in resolved:
         if s.name in by_name:
             raise ValueError(f"two scenarios are named {s.name!r}; names must be unique in a run")
         by_name[s.name] = s
-    tasks = [(s.model_dump(mode="json"), k, s.simulation.seed)
-             for s in resolved for k in range(s.simulation.replications)]
+    tasks = [
+        (s.model_dump(mode="json"), k, s.simulation.seed)
+        for s in resolved
+        for k in range(s.simulation.replications)
+    ]
     frames = _run_tasks(tasks, progress, map_tasks)
     ts = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "brand", "channel", "metric"):
@@ -175,12 +191,20 @@ def run(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
     from .storage import provenance
 
     manifest = provenance(
-        scenarios={s.name: {"hash": s.content_hash(), "seed": s.simulation.seed,
-                            "replications": s.simulation.replications,
-                            "replication_seeds": [replication_seed(s.simulation.seed, k)
-                                                  for k in range(s.simulation.replications)],
-                            "days": s.simulation.days, "consumers": s.simulation.consumers}
-                   for s in resolved})
+        scenarios={
+            s.name: {
+                "hash": s.content_hash(),
+                "seed": s.simulation.seed,
+                "replications": s.simulation.replications,
+                "replication_seeds": [
+                    replication_seed(s.simulation.seed, k) for k in range(s.simulation.replications)
+                ],
+                "days": s.simulation.days,
+                "consumers": s.simulation.consumers,
+            }
+            for s in resolved
+        }
+    )
     return RunResult(ts, by_name, manifest)
 
 

@@ -44,8 +44,11 @@ def provenance(**fields: Any) -> dict[str, Any]:
         "versions": versions(),
         "command": " ".join(sys.argv),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpus": os.cpu_count()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpus": os.cpu_count(),
+        },
     }
 
 
@@ -72,7 +75,9 @@ def write_bytes(path: Path, data: bytes) -> Path:
 
 def write_json(path: Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
-    return write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
+    return write_bytes(
+        path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode()
+    )
 
 
 def write_parquet(path: Path, frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> Path:
@@ -81,7 +86,8 @@ def write_parquet(path: Path, frame: pd.DataFrame, meta: dict[str, Any] | None =
     if meta is not None:
         existing = table.schema.metadata or {}
         table = table.replace_schema_metadata(
-            {**existing, b"omnitrust": json.dumps(meta, default=str).encode()})
+            {**existing, b"omnitrust": json.dumps(meta, default=str).encode()}
+        )
     return _atomic(path, lambda tmp: pq.write_table(table, tmp))
 
 

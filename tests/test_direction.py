@@ -19,26 +19,46 @@ from .conftest import baseline_data, variant
 
 def horizon_mean(result, scenario, metric, brand="Aurora", window=60):
     ts = result.timeseries
-    sel = ts[(ts["scenario"] == scenario) & (ts["metric"] == metric) & (ts["brand"] == brand)
-             & (ts["channel"] == "all")]
+    sel = ts[
+        (ts["scenario"] == scenario)
+        & (ts["metric"] == metric)
+        & (ts["brand"] == brand)
+        & (ts["channel"] == "all")
+    ]
     last = sel["day"].max()
     return sel[sel["day"] > last - window].groupby("replication", observed=True)["value"].mean()
 
 
 def horizon_total(result, scenario, metric, brand="Aurora"):
     ts = result.timeseries
-    sel = ts[(ts["scenario"] == scenario) & (ts["metric"] == metric) & (ts["brand"] == brand)
-             & (ts["channel"] == "all")]
+    sel = ts[
+        (ts["scenario"] == scenario)
+        & (ts["metric"] == metric)
+        & (ts["brand"] == brand)
+        & (ts["channel"] == "all")
+    ]
     return sel.groupby("replication", observed=True)["value"].sum()
 
 
 def test_transparent_relevant_personalization_raises_trust_and_consent():
     data = baseline_data(consumers=5000, days=365, replications=2)
     scope = ["contact", "purchase_history", "onsite_behaviour", "location", "payment_card"]
-    good = variant(data, "good", transparency=1.0, personalization_skill=0.9, email_targeting=0.9,
-                   data_collection=scope)
-    none = variant(data, "none", transparency=0.0, personalization_skill=0.0, email_targeting=0.0,
-                   data_collection=scope)
+    good = variant(
+        data,
+        "good",
+        transparency=1.0,
+        personalization_skill=0.9,
+        email_targeting=0.9,
+        data_collection=scope,
+    )
+    none = variant(
+        data,
+        "none",
+        transparency=0.0,
+        personalization_skill=0.0,
+        email_targeting=0.0,
+        data_collection=scope,
+    )
     result = run([good, none], seed=5)
     for metric in ("trust", "consent_rate"):
         diff = horizon_mean(result, "good", metric) - horizon_mean(result, "none", metric)
@@ -50,10 +70,13 @@ def test_frequent_untargeted_email_hurts_vs_rare_targeted():
     blaster = variant(data, "blaster", emails_per_week=7.0, email_targeting=0.05)
     rare = variant(data, "rare", emails_per_week=0.5, email_targeting=0.9)
     result = run([blaster, rare], seed=6)
-    assert ((horizon_mean(result, "blaster", "trust") - horizon_mean(result, "rare", "trust"))
-            < 0).all()
+    assert (
+        (horizon_mean(result, "blaster", "trust") - horizon_mean(result, "rare", "trust")) < 0
+    ).all()
     for metric in ("unsubscribes", "spam_complaints"):
-        assert (horizon_total(result, "blaster", metric) > horizon_total(result, "rare", metric)).all(), metric
+        assert (
+            horizon_total(result, "blaster", metric) > horizon_total(result, "rare", metric)
+        ).all(), metric
 
 
 def test_omnichannel_integration_raises_multichannel_share():

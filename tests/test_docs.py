@@ -19,8 +19,16 @@ def _fields(model: type[BaseModel], prefix: str):
 def test_every_parameter_is_in_parameters_md_with_its_default():
     text = (ROOT / "docs" / "PARAMETERS.md").read_text()
     missing = []
-    for section in ("simulation", "world", "population", "journey", "trust", "consent",
-                    "outreach", "incidents"):
+    for section in (
+        "simulation",
+        "world",
+        "population",
+        "journey",
+        "trust",
+        "consent",
+        "outreach",
+        "incidents",
+    ):
         model = Scenario.model_fields[section].annotation
         for key, _field in _fields(model, ""):
             if not re.search(rf"\b{re.escape(key)}\b", text):
@@ -35,19 +43,48 @@ def test_generated_parameter_tables_are_current():
     from sim.paramdoc import parameters_markdown
 
     text = (ROOT / "docs" / "PARAMETERS.md").read_text()
-    begin, end = "<!-- BEGIN GENERATED PARAMETER TABLES -->", "<!-- END GENERATED PARAMETER TABLES -->"
+    begin, end = (
+        "<!-- BEGIN GENERATED PARAMETER TABLES -->",
+        "<!-- END GENERATED PARAMETER TABLES -->",
+    )
     assert begin in text and end in text
     current = text.split(begin, 1)[1].split(end, 1)[0].strip()
     assert current == parameters_markdown().strip(), (
-        "docs/PARAMETERS.md is out of date: run `omnitrust params --update docs/PARAMETERS.md`")
+        "docs/PARAMETERS.md is out of date: run `omnitrust params --update docs/PARAMETERS.md`"
+    )
 
 
 def test_odd_describes_every_submodel_and_equation():
     text = (ROOT / "docs" / "ODD.md").read_text()
     for section in ("7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10"):
         assert section in text, section
-    for eq in ("J1", "J2", "J3", "J4", "C1", "C2", "C3", "C4", "O1", "O2", "O3", "W1", "T1", "T2",
-               "L1", "L2", "L3", "L4", "I1", "I2", "I3", "I4", "I5", "I6", "I7"):
+    for eq in (
+        "J1",
+        "J2",
+        "J3",
+        "J4",
+        "C1",
+        "C2",
+        "C3",
+        "C4",
+        "O1",
+        "O2",
+        "O3",
+        "W1",
+        "T1",
+        "T2",
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+        "I1",
+        "I2",
+        "I3",
+        "I4",
+        "I5",
+        "I6",
+        "I7",
+    ):
         assert re.search(rf"\b{eq}\b", text), f"equation {eq} not in docs/ODD.md"
 
 

@@ -13,8 +13,18 @@ from .conftest import SCENARIOS
 
 def test_evidence_command_reports_every_target(tmp_path, capsys):
     out = tmp_path / "evidence.csv"
-    code = main(["evidence", str(SCENARIOS / "baseline.toml"), "--consumers", "3000",
-                 "--replications", "2", "--out", str(out)])
+    code = main(
+        [
+            "evidence",
+            str(SCENARIOS / "baseline.toml"),
+            "--consumers",
+            "3000",
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     table = pd.read_csv(out)

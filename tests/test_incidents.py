@@ -11,22 +11,41 @@ from sim.scenario import Scenario
 
 from .conftest import baseline_data, brand, variant
 
-ALL_TYPES = ["contact", "purchase_history", "onsite_behaviour", "cross_site_tracking", "location",
-             "in_store_camera", "social_login", "payment_card"]
+ALL_TYPES = [
+    "contact",
+    "purchase_history",
+    "onsite_behaviour",
+    "cross_site_tracking",
+    "location",
+    "in_store_camera",
+    "social_login",
+    "payment_card",
+]
 BREACH_DAY = 100
 
 
 def daily(result, scenario, metric, brand_name):
     ts = result.timeseries
-    sel = ts[(ts["scenario"] == scenario) & (ts["metric"] == metric)
-             & (ts["brand"] == brand_name) & (ts["channel"] == "all")]
+    sel = ts[
+        (ts["scenario"] == scenario)
+        & (ts["metric"] == metric)
+        & (ts["brand"] == brand_name)
+        & (ts["channel"] == "all")
+    ]
     return sel.pivot_table(index="day", columns="replication", values="value", observed=True)
 
 
 def with_breach(data, name, share=0.5, types=ALL_TYPES, **policy):
     d = copy.deepcopy(data)
-    d["events"] = [{"day": BREACH_DAY, "kind": "breach", "brand": "Aurora",
-                    "records_share": share, "data_types": types}]
+    d["events"] = [
+        {
+            "day": BREACH_DAY,
+            "kind": "breach",
+            "brand": "Aurora",
+            "records_share": share,
+            "data_types": types,
+        }
+    ]
     return variant(d, name, **policy)
 
 
@@ -45,18 +64,24 @@ def test_breach_drops_breached_brand_sharply_more_than_rivals_then_recovers_in_p
     assert (drop["Aurora"] > drop["Borealis"]).all() and (drop["Aurora"] > drop["Cirrus"]).all()
     # against the same world without the breach
     gap = daily(result, "calm", "trust", "Aurora") - daily(result, "breach", "trust", "Aurora")
-    worst = gap.loc[BREACH_DAY:BREACH_DAY + 60].max()
-    late = gap.loc[BREACH_DAY + 220:].mean()
+    worst = gap.loc[BREACH_DAY : BREACH_DAY + 60].max()
+    late = gap.loc[BREACH_DAY + 220 :].mean()
     assert (late < worst).all(), (worst.tolist(), late.tolist())  # recovers part of the way
     assert (late > 0).all()  # ... but not all of it
 
 
 def test_fast_notice_with_compensation_loses_less_than_late_notice_without():
     data = baseline_data(consumers=5000, days=BREACH_DAY + 200, replications=2)
-    fast = with_breach(data, "fast", notify_within_days=2, compensation="credit_monitoring",
-                       data_collection=ALL_TYPES)
-    late = with_breach(data, "late", notify_within_days=60, compensation="none",
-                       data_collection=ALL_TYPES)
+    fast = with_breach(
+        data,
+        "fast",
+        notify_within_days=2,
+        compensation="credit_monitoring",
+        data_collection=ALL_TYPES,
+    )
+    late = with_breach(
+        data, "late", notify_within_days=60, compensation="none", data_collection=ALL_TYPES
+    )
     result = run([fast, late], seed=9)
     window = slice(BREACH_DAY + 60, BREACH_DAY + 199)
     tf = daily(result, "fast", "trust", "Aurora").loc[window].mean()
@@ -89,12 +114,19 @@ def test_fewer_data_types_shrink_the_harm_of_the_same_breach():
     result = run([rich, lean], seed=11)
     harm = {}
     for name in ("rich", "lean"):
-        harm[name] = sum(daily(result, name, m, "Aurora").sum()
-                         for m in ("fraud_victims", "takeover_victims", "phishing_victims"))
+        harm[name] = sum(
+            daily(result, name, m, "Aurora").sum()
+            for m in ("fraud_victims", "takeover_victims", "phishing_victims")
+        )
     assert (harm["rich"] > harm["lean"]).all(), harm
     window = slice(BREACH_DAY + 30, BREACH_DAY + 119)
-    drop = {n: (daily(result, n, "trust", "Aurora").loc[BREACH_DAY - 1]
-                - daily(result, n, "trust", "Aurora").loc[window].mean()) for n in ("rich", "lean")}
+    drop = {
+        n: (
+            daily(result, n, "trust", "Aurora").loc[BREACH_DAY - 1]
+            - daily(result, n, "trust", "Aurora").loc[window].mean()
+        )
+        for n in ("rich", "lean")
+    }
     assert (drop["rich"] > drop["lean"]).all(), drop
 
 
@@ -120,10 +152,18 @@ def test_third_party_leak_and_media_story_lower_sector_trust():
     calm = Scenario.model_validate({**copy.deepcopy(data), "name": "calm"})
     leak = copy.deepcopy(data)
     leak["name"] = "leak"
-    leak["events"] = [{"day": 30, "kind": "third_party_leak", "records_share": 0.9,
-                       "data_types": ["contact", "social_login"]},
-                      {"day": 60, "kind": "media_story", "severity": 1.0}]
+    leak["events"] = [
+        {
+            "day": 30,
+            "kind": "third_party_leak",
+            "records_share": 0.9,
+            "data_types": ["contact", "social_login"],
+        },
+        {"day": 60, "kind": "media_story", "severity": 1.0},
+    ]
     result = run([calm, Scenario.model_validate(leak)], seed=13)
     for b in ("Aurora", "Borealis", "Cirrus"):
-        assert daily(result, "leak", "trust", b).loc[80].iloc[0] < daily(
-            result, "calm", "trust", b).loc[80].iloc[0], b
+        assert (
+            daily(result, "leak", "trust", b).loc[80].iloc[0]
+            < daily(result, "calm", "trust", b).loc[80].iloc[0]
+        ), b

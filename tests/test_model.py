@@ -20,28 +20,80 @@ levels = st.floats(0.0, 1.0, allow_nan=False)
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    transparency=levels, skill=levels, targeting=levels, integration=levels, security=levels,
-    sharing=levels, emails=st.floats(0.0, 21.0), attack=st.floats(0.0, 20.0),
-    contagion=levels, drift=st.floats(-0.5, 0.5), seed=st.integers(0, 2**32),
-    n=st.integers(50, 600), scope=st.lists(st.sampled_from(
-        ["contact", "purchase_history", "onsite_behaviour", "cross_site_tracking", "location",
-         "in_store_camera", "social_login", "payment_card"]), unique=True),
+    transparency=levels,
+    skill=levels,
+    targeting=levels,
+    integration=levels,
+    security=levels,
+    sharing=levels,
+    emails=st.floats(0.0, 21.0),
+    attack=st.floats(0.0, 20.0),
+    contagion=levels,
+    drift=st.floats(-0.5, 0.5),
+    seed=st.integers(0, 2**32),
+    n=st.integers(50, 600),
+    scope=st.lists(
+        st.sampled_from(
+            [
+                "contact",
+                "purchase_history",
+                "onsite_behaviour",
+                "cross_site_tracking",
+                "location",
+                "in_store_camera",
+                "social_login",
+                "payment_card",
+            ]
+        ),
+        unique=True,
+    ),
 )
-def test_invariants_hold_for_any_valid_levers(transparency, skill, targeting, integration,
-                                               security, sharing, emails, attack, contagion,
-                                               drift, seed, n, scope):
+def test_invariants_hold_for_any_valid_levers(
+    transparency,
+    skill,
+    targeting,
+    integration,
+    security,
+    sharing,
+    emails,
+    attack,
+    contagion,
+    drift,
+    seed,
+    n,
+    scope,
+):
     """Trust stays in [0, 1], nothing is NaN, consumers are conserved, counts are non-negative."""
     data = baseline_data(consumers=n, days=60)
     data["world"].update(attack_pressure=attack, contagion=contagion, privacy_concern_trend=drift)
-    data["events"] = [{"day": 10, "kind": "breach", "brand": "Aurora", "records_share": 0.5,
-                       "data_types": ["contact", "payment_card", "social_login"]},
-                      {"day": 20, "kind": "third_party_leak", "records_share": 0.5,
-                       "data_types": ["contact", "social_login"]},
-                      {"day": 30, "kind": "media_story", "severity": 1.0}]
-    s = variant(data, "prop", transparency=transparency, personalization_skill=skill,
-                email_targeting=targeting, omnichannel_integration=integration,
-                security_investment=security, third_party_sharing=sharing,
-                emails_per_week=emails, data_collection=scope)
+    data["events"] = [
+        {
+            "day": 10,
+            "kind": "breach",
+            "brand": "Aurora",
+            "records_share": 0.5,
+            "data_types": ["contact", "payment_card", "social_login"],
+        },
+        {
+            "day": 20,
+            "kind": "third_party_leak",
+            "records_share": 0.5,
+            "data_types": ["contact", "social_login"],
+        },
+        {"day": 30, "kind": "media_story", "severity": 1.0},
+    ]
+    s = variant(
+        data,
+        "prop",
+        transparency=transparency,
+        personalization_skill=skill,
+        email_targeting=targeting,
+        omnichannel_integration=integration,
+        security_investment=security,
+        third_party_sharing=sharing,
+        emails_per_week=emails,
+        data_collection=scope,
+    )
     model = TrustModel(s, seed=seed)
     segments = model.population.segment.copy()
     model.run()
@@ -54,8 +106,19 @@ def test_invariants_hold_for_any_valid_levers(transparency, skill, targeting, in
     assert ((pop.concern >= 0) & (pop.concern <= 1)).all()
     ts = model.timeseries()
     assert ts["value"].notna().all()
-    flows = ts[ts["metric"].isin(["emails_sent", "purchases", "revenue", "unsubscribes",
-                                  "breach_cost", "consumers_exposed", "fraud_victims"])]
+    flows = ts[
+        ts["metric"].isin(
+            [
+                "emails_sent",
+                "purchases",
+                "revenue",
+                "unsubscribes",
+                "breach_cost",
+                "consumers_exposed",
+                "fraud_victims",
+            ]
+        )
+    ]
     assert (flows["value"] >= 0).all()
     stocks = ts[ts["metric"].isin(["subscribers", "records_held", "active_customers"])]
     assert (stocks["value"] <= n).all()

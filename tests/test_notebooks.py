@@ -19,15 +19,24 @@ def _execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
     (tmp_path / "notebooks").mkdir()
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path / "notebooks")}})
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path / "notebooks")}},
+    )
     client.execute()  # raises CellExecutionError on the first failing cell
     return nb
 
 
 def _outputs(nb: nbformat.NotebookNode, mime: str) -> list[str]:
-    return [str(out["data"][mime]) for cell in nb.cells if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if mime in out.get("data", {})]
+    return [
+        str(out["data"][mime])
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if mime in out.get("data", {})
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
@@ -35,20 +44,32 @@ def test_notebooks_are_committed_without_outputs(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, \
+            assert cell.outputs == [] and cell.execution_count is None, (
                 f"{name}: clear the outputs before committing"
+            )
 
 
 def test_what_if_notebook_runs_and_shows_tables_and_charts(tmp_path):
     nb = _execute("what_if.ipynb", tmp_path)
     html = _outputs(nb, "text/html")
-    assert any(all(b in t for b in ("Aurora", "Borealis", "Cirrus", "trust")) for t in html), \
+    assert any(all(b in t for b in ("Aurora", "Borealis", "Cirrus", "trust")) for t in html), (
         "no table of brands in the notebook's outputs"
+    )
     assert any("privacy_first" in t and "baseline" in t for t in html)
     assert len(_outputs(nb, "image/png")) >= 4
     written = {p.name for p in (tmp_path / "results" / "what_if").iterdir()}
-    assert {"timeseries.parquet", "summary.csv", "manifest.json", "trust.png",
-            "report.pdf"} <= written
-    errors = [out for cell in nb.cells if cell.cell_type == "code"
-              for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert {
+        "timeseries.parquet",
+        "summary.csv",
+        "manifest.json",
+        "trust.png",
+        "report.pdf",
+    } <= written
+    errors = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
     assert errors == []

@@ -24,9 +24,18 @@ COLUMNS = ["scenario", "replication", "day", "brand", "channel", "metric", "valu
 
 def omnitrust(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the CLI as a user would (``python -m sim.cli`` is the `omnitrust` entry point)."""
-    return subprocess.run([sys.executable, "-c", "import sys; from sim.cli import main; "
-                           "sys.exit(main())", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=600)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sim.cli import main; sys.exit(main())",
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +48,14 @@ def baseline_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 def test_run_exits_zero_and_writes_every_file(baseline_run):
     out, proc = baseline_run
     assert proc.returncode == 0, proc.stderr
-    for name in ("timeseries.parquet", "summary.csv", "manifest.json", "trust.png",
-                 "revenue.png", "consent.png"):
+    for name in (
+        "timeseries.parquet",
+        "summary.csv",
+        "manifest.json",
+        "trust.png",
+        "revenue.png",
+        "consent.png",
+    ):
         assert (out / name).is_file(), name
     assert not list(out.glob(".*.tmp")), "temporary files left behind"
     assert "Aurora" in proc.stdout and str(out) in proc.stdout
@@ -65,8 +80,17 @@ def test_parquet_has_tidy_columns_and_provenance(baseline_run):
 def test_summary_has_intervals_per_brand_and_channel(baseline_run):
     out, _ = baseline_run
     summ = pd.read_csv(out / "summary.csv")
-    assert {"scenario", "brand", "channel", "metric", "mean", "ci_low", "ci_high",
-            "replications", "window_days"} <= set(summ.columns)
+    assert {
+        "scenario",
+        "brand",
+        "channel",
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "replications",
+        "window_days",
+    } <= set(summ.columns)
     trust = summ[(summ["metric"] == "trust") & (summ["brand"] != "all")]
     assert set(trust["brand"]) == {"Aurora", "Borealis", "Cirrus"}
     assert (trust["ci_low"] <= trust["mean"]).all() and (trust["mean"] <= trust["ci_high"]).all()
@@ -96,8 +120,21 @@ def test_charts_are_valid_non_empty_pngs(baseline_run):
 
 def test_breach_scenario_adds_breach_window_and_report(tmp_path):
     out = tmp_path / "breach"
-    proc = omnitrust("run", BASELINE, BREACH, "--consumers", "2000", "--days", "150",
-                     "--replications", "2", "--out", out, "--report", "--no-progress")
+    proc = omnitrust(
+        "run",
+        BASELINE,
+        BREACH,
+        "--consumers",
+        "2000",
+        "--days",
+        "150",
+        "--replications",
+        "2",
+        "--out",
+        out,
+        "--report",
+        "--no-progress",
+    )
     assert proc.returncode == 0, proc.stderr
     assert (out / "breach_window.png").read_bytes()[:8] == PNG_MAGIC
     pdf = (out / "report.pdf").read_bytes()
@@ -115,15 +152,19 @@ def test_same_seed_gives_identical_timeseries_in_one_process_or_two_workers(tmp_
     proc = omnitrust("run", BASELINE, *SMALL, "--workers", "2", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     again = tmp_path / "results" / "baseline"
-    pd.testing.assert_frame_equal(pd.read_parquet(once / "timeseries.parquet"),
-                                  pd.read_parquet(again / "timeseries.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(once / "timeseries.parquet"), pd.read_parquet(again / "timeseries.parquet")
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ("run", "scenarios/no_such_scenario.toml", "--out", "{tmp}"),
-    ("run", "scenarios/baseline.toml", "--days", "0", "--out", "{tmp}"),
-    ("run", "scenarios/baseline.toml", "--consumers", "-5", "--out", "{tmp}"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "scenarios/no_such_scenario.toml", "--out", "{tmp}"),
+        ("run", "scenarios/baseline.toml", "--days", "0", "--out", "{tmp}"),
+        ("run", "scenarios/baseline.toml", "--consumers", "-5", "--out", "{tmp}"),
+    ],
+)
 def test_bad_input_exits_2_without_traceback(tmp_path, args):
     proc = omnitrust(*(a.format(tmp=tmp_path / "out") for a in args))
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
@@ -142,4 +183,3 @@ def test_python_api_uses_the_same_names(tmp_path):
     written = result.save(tmp_path / "api")
     assert {"timeseries.parquet", "summary.csv", "manifest.json"} <= set(written)
     assert result.report(tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
-

@@ -48,12 +48,21 @@ WARMUP = 30
 Z = 4.0
 REL_SLACK = 0.0005
 ABS_SLACK = 0.5
-ALL_TYPES = ["contact", "purchase_history", "onsite_behaviour", "cross_site_tracking", "location",
-             "in_store_camera", "social_login", "payment_card"]
+ALL_TYPES = [
+    "contact",
+    "purchase_history",
+    "onsite_behaviour",
+    "cross_site_tracking",
+    "location",
+    "in_store_camera",
+    "social_login",
+    "payment_card",
+]
 
 
-def agreement_scenario(consumers: int = CONSUMERS, days: int = DAYS,
-                       attack_pressure: float = 0.0) -> Scenario:
+def agreement_scenario(
+    consumers: int = CONSUMERS, days: int = DAYS, attack_pressure: float = 0.0
+) -> Scenario:
     """Baseline market with every mechanism switched on within a short horizon. Breaches are
     scheduled (stochastic ones are off by default: their timing varies so much between seeds that
     they would drown every other difference; `test_breach_hazard_agrees` checks them)."""
@@ -62,18 +71,37 @@ def agreement_scenario(consumers: int = CONSUMERS, days: int = DAYS,
         data["simulation"]["warmup_days"] = WARMUP  # short, but the warm-up rules run
     data["world"]["attack_pressure"] = attack_pressure
     brand(data, "Aurora")["policy"].update(
-        data_collection=ALL_TYPES, transparency=0.2, notify_within_days=10, compensation="voucher",
-        third_party_sharing=0.4, data_retention_days=40)
+        data_collection=ALL_TYPES,
+        transparency=0.2,
+        notify_within_days=10,
+        compensation="voucher",
+        third_party_sharing=0.4,
+        data_retention_days=40,
+    )
     brand(data, "Borealis")["policy"].update(emails_per_week=3.0, email_targeting=0.2)
     brand(data, "Cirrus")["policy"].update(compensation="credit_monitoring", notify_within_days=0)
     data["events"] = [
-        {"day": 15, "kind": "breach", "brand": "Aurora", "records_share": 0.5,
-         "data_types": ALL_TYPES},
-        {"day": 30, "kind": "third_party_leak", "records_share": 0.3,
-         "data_types": ["contact", "social_login", "payment_card"]},
+        {
+            "day": 15,
+            "kind": "breach",
+            "brand": "Aurora",
+            "records_share": 0.5,
+            "data_types": ALL_TYPES,
+        },
+        {
+            "day": 30,
+            "kind": "third_party_leak",
+            "records_share": 0.3,
+            "data_types": ["contact", "social_login", "payment_card"],
+        },
         {"day": 45, "kind": "media_story", "severity": 0.6},
-        {"day": 60, "kind": "breach", "brand": "Cirrus", "records_share": 0.4,
-         "data_types": ["contact", "payment_card", "purchase_history"]},
+        {
+            "day": 60,
+            "kind": "breach",
+            "brand": "Cirrus",
+            "records_share": 0.4,
+            "data_types": ["contact", "payment_card", "purchase_history"],
+        },
     ]
     return Scenario.model_validate(data)
 
@@ -105,13 +133,17 @@ def compare(scenario: Scenario, seeds, workers: int | None = None):
     se = diff.std(axis=0, ddof=1) / np.sqrt(len(pairs))
     scale = np.maximum(np.abs(eng.mean(axis=0)), np.abs(ref.mean(axis=0)))
     tol = Z * se + REL_SLACK * scale + ABS_SLACK * (scale >= 1.0) + 1e-9
-    return [(k, eng[:, j].mean(), ref[:, j].mean(), d_mean[j], se[j], tol[j])
-            for j, k in enumerate(keys)]
+    return [
+        (k, eng[:, j].mean(), ref[:, j].mean(), d_mean[j], se[j], tol[j])
+        for j, k in enumerate(keys)
+    ]
 
 
 def report(rows) -> str:
-    lines = [f"{'metric':36s} {'engine':>12s} {'reference':>12s} {'diff':>10s} {'SE':>9s} "
-             f"{'z':>6s} {'tol':>9s}"]
+    lines = [
+        f"{'metric':36s} {'engine':>12s} {'reference':>12s} {'diff':>10s} {'SE':>9s} "
+        f"{'z':>6s} {'tol':>9s}"
+    ]
     for k, e, r, d, se, tol in rows:
         z = d / se if se > 0 else 0.0
         flag = "" if abs(d) <= tol else "  <-- disagree"
@@ -128,10 +160,19 @@ def test_engine_agrees_with_per_agent_mesa_reference():
     assert not bad, "engine and reference disagree:\n" + report(bad)
     # the scenario exercises what it claims to: every mechanism fires in both implementations
     by_key = {r[0]: r for r in rows}
-    for key in ("breaches/Aurora", "consumers_exposed/Aurora", "consumers_notified/Cirrus",
-                "fraud_victims/Aurora", "phishing_victims/Aurora", "creepy_moments/Aurora",
-                "churn_events/Aurora", "email_clicks/Borealis", "consent_revocations/Aurora",
-                "accounts_deleted/Aurora", "spam_complaints/Borealis"):
+    for key in (
+        "breaches/Aurora",
+        "consumers_exposed/Aurora",
+        "consumers_notified/Cirrus",
+        "fraud_victims/Aurora",
+        "phishing_victims/Aurora",
+        "creepy_moments/Aurora",
+        "churn_events/Aurora",
+        "email_clicks/Borealis",
+        "consent_revocations/Aurora",
+        "accounts_deleted/Aurora",
+        "spam_complaints/Borealis",
+    ):
         assert by_key[key][1] > 0 and by_key[key][2] > 0, key
 
 

@@ -170,9 +170,10 @@ class DaskMap(_Windowed):
             except (OSError, TimeoutError) as exc:
                 from ..errors import UserError
 
-                raise UserError(f"--scheduler = {scheduler}: cannot reach a Dask scheduler there "
-                                f"({exc}); start one with `dask scheduler` or check the address"
-                                ) from None
+                raise UserError(
+                    f"--scheduler = {scheduler}: cannot reach a Dask scheduler there "
+                    f"({exc}); start one with `dask scheduler` or check the address"
+                ) from None
         self.client = client
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.window = 2 * self.workers
