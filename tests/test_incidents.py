@@ -131,19 +131,32 @@ def test_fewer_data_types_shrink_the_harm_of_the_same_breach():
 
 
 def test_contagion_hits_rivals_and_switching_is_measured():
-    """The trust spillover is present (rivals lose trust with contagion > 0, not with 0), and
-    rivals can still gain purchases from switchers: the net effect is measured, not assumed."""
+    """Both channels to rivals are present: the trust spillover (rivals lose trust with contagion
+    > 0, not with 0) and switching (without contagion, rivals sell more than in the same world
+    without the breach). The net effect on rivals' sales is measured, not assumed."""
     data = baseline_data(consumers=5000, days=BREACH_DAY + 90, replications=2)
     with_c = with_breach(copy.deepcopy(data), "contagion", share=0.8, notify_within_days=2)
     d0 = copy.deepcopy(data)
     d0["world"]["contagion"] = 0.0
     without = with_breach(d0, "no_contagion", share=0.8, notify_within_days=2)
-    result = run([with_c, without], seed=12)
+    calm0 = variant(d0, "calm_no_contagion", notify_within_days=2)
+    result = run([with_c, without, calm0], seed=12)
     day = BREACH_DAY + 10
-    t_with = daily(result, "contagion", "trust", "Borealis").loc[day]
-    t_without = daily(result, "no_contagion", "trust", "Borealis").loc[day]
-    assert (t_with < t_without).all()
-    assert np.isfinite(daily(result, "contagion", "purchases", "Borealis").to_numpy()).all()
+    for rival in ("Borealis", "Cirrus"):
+        t_with = daily(result, "contagion", "trust", rival).loc[day]
+        t_without = daily(result, "no_contagion", "trust", rival).loc[day]
+        assert (t_with < t_without).all(), rival
+    after = slice(BREACH_DAY, BREACH_DAY + 89)
+
+    def rival_sales(name):
+        return sum(
+            daily(result, name, "purchases", r).loc[after].to_numpy().sum()
+            for r in ("Borealis", "Cirrus")
+        )
+
+    assert rival_sales("no_contagion") > rival_sales("calm_no_contagion")  # switchers
+    net = rival_sales("contagion") - rival_sales("calm_no_contagion")
+    assert np.isfinite(net)  # the net effect is an output of the model, whatever its sign
 
 
 def test_third_party_leak_and_media_story_lower_sector_trust():
