@@ -1,6 +1,7 @@
 """Leaving: churn, consent revocation, unsubscribes and data retention (ODD 7.8).
 
-For each consumer i and brand b, with t the trust after today's update, in this order:
+For each consumer i, privacy concern first drifts by ``privacy_concern_trend`` / 365 per day
+(clipped to [0, 1]); then for each brand b, with t the trust after today's update, in this order:
 
 * retention (L4, applied first): a record untouched for more than ``data_retention_days`` is
   deleted (the brand no longer holds data on the consumer; consent is kept);
@@ -11,9 +12,8 @@ For each consumer i and brand b, with t the trust after today's update, in this 
 * revocation (L3): a consumer with t < theta_churn who still grants consent or is subscribed
   revokes all consent and unsubscribes with probability ``revoke_rate`` per day (counted as
   ``consent_revocations``, not as ``unsubscribes``, which count email-driven unsubscribes);
-* return (L2): a churned consumer whose trust is back above ``return_threshold`` (which is above
-  theta_churn) considers the brand again;
-* privacy concern drifts by ``privacy_concern_trend`` / 365 per day (clipped to [0, 1]).
+* return (L2): a churned consumer whose trust is back above ``return_threshold`` (at least
+  theta_churn: the schema checks it) considers the brand again.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Brand level (a handful of brands: plain Python each day)
 * Hazard (I1): brand b suffers a breach on a day with probability
       h_b = H/365 * pressure * (n_types_b / 8) * (0.5 + records_b / N) * (1 + k_share share_b)
             * (1 + k_social [b collects social_login]) * exp(-k_sec (security_b - 0.5))
-  H is the base rate per brand-year; a brand collecting every data type but social login, with
-  records on half the market, no sharing and investment 0.5 has exactly h_b = H/365.
+  H is the base rate per brand-year: a brand collecting all eight data types, with records on
+  half the market, no sharing and investment 0.5 has h_b = H/365 times social login's own factor
+  (1 + k_social).
 * Severity (I2): the exposed share of records is heavy tailed (Pareto, shape alpha, scale m),
   shrunk by security:  share = min(1, m U^(-1/alpha) exp(-k_sec/2 (security_b - 0.5))).
 * Scheduled shocks from [[events]]: breach, third_party_leak, media_story.
@@ -68,7 +69,7 @@ _SENS = SENSITIVITY.astype(np.float64)
 
 
 def severity_factor(types: int) -> float:
-    """S = 0.5 + the highest sensitivity among the exposed data types (0.5 if none)."""
+    """S = 0.5 + the highest sensitivity among the breach's data types (0.5 if none)."""
     sens = [float(_SENS[k]) for k in range(_SENS.size) if types & (1 << k)]
     return 0.5 + (max(sens) if sens else 0.0)
 

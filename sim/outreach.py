@@ -7,8 +7,9 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
 
 (targeting needs data: V(H) is the value of the data the brand holds on the consumer).
 * relevant: positive evidence e_pers * P(relevant); with probability ``click_rate`` it is
-  clicked: an idle consumer starts a one-day journey, and the email counts as an online research
-  touch of the consumer's current or new journey (nothing is observed or asked on it);
+  clicked: an idle consumer starts a one-day journey, and the email channel is added to the
+  channels of the consumer's current or new journey, so a store purchase after it counts as
+  webrooming (nothing is observed or asked on it, and the research channel is unchanged);
 * irrelevant (spam): negative evidence e_spam; a spam complaint with probability
       p_complaint * (mailings per month / 5) ** k                                        (O2)
   (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all).

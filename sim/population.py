@@ -96,8 +96,8 @@ def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: f
 def journeys_in_progress(
     need_rate: np.ndarray, research_days: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Research days left at day 0, drawn from the stationary state so the market does not start
-    empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
+    """Research days left when the run starts (the first warm-up day), drawn from the stationary
+    state so the market does not start empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
     length L), with a geometric number of days left (mean L)."""
     busy = need_rate * research_days
     in_journey = rng.random(need_rate.size) < busy / (1.0 + busy)
@@ -108,8 +108,9 @@ def journeys_in_progress(
 def create_population(scenario: Scenario, seed: int) -> Population:
     """Draw a population for ``scenario`` from the ``init`` and ``network`` streams of ``seed``.
 
-    The population depends only on the [population] and [trust] sections, the brand count and the
-    seed, so the same seed gives the same consumers whatever the brands' policies (CRN).
+    The population depends only on the [population] and [trust] sections, the number of consumers,
+    ``journey.research_days`` (journeys in progress), the brand count and the seed, so the same
+    seed gives the same consumers whatever the brands' policies (CRN).
     """
     spec = scenario.population
     n = scenario.simulation.consumers

@@ -362,10 +362,20 @@ class Trust(Section):
     return_threshold: float = P(
         0.45,
         "trust",
-        "A churned consumer considers the brand again once trust recovers above this.",
+        "A churned consumer considers the brand again once trust recovers above this (at least churn_threshold).",
         ge=0.0,
         le=1.0,
     )
+
+    @model_validator(mode="after")
+    def _return_above_churn(self) -> Trust:
+        if self.return_threshold < self.churn_threshold:
+            raise ValueError(
+                f"return_threshold = {self.return_threshold} must be at least churn_threshold = "
+                f"{self.churn_threshold} (a churned consumer returns only once trust is back above "
+                "the level at which it left)"
+            )
+        return self
 
 
 class Consent(Section):
@@ -459,7 +469,7 @@ class Outreach(Section):
     click_rate: float = P(
         0.03,
         "probability per relevant email",
-        "Chance that a relevant email is clicked: it starts a journey for an idle consumer and counts as an online research touch (click rate ~2-3%; Mailchimp; segmented clicks +101%).",
+        "Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey (click rate ~2-3%; Mailchimp; segmented clicks +101%).",
         ge=0.0,
         le=1.0,
     )
@@ -478,7 +488,7 @@ class Incidents(Section):
     base_hazard_per_year: float = P(
         0.15,
         "breaches per brand-year",
-        "Yearly breach chance of a brand collecting every type but social login, holding records on half the market, sharing nothing, at security_investment 0.5 (Ponemon/IBM: ~28% of firms breached within 2 years, all sizes and sectors).",
+        "Yearly breach chance of a brand collecting all eight data types (social login's own factor set aside), holding records on half the market, sharing nothing, at security_investment 0.5 (Ponemon/IBM: ~28% of firms breached within 2 years, all sizes and sectors).",
         ge=0.0,
         le=50.0,
     )
