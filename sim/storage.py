@@ -6,6 +6,8 @@ Every file is written to a temporary name in the same folder and moved into plac
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -26,9 +28,42 @@ os.umask(_UMASK)
 PACKAGES = ("omnitrust", "mesa", "numpy", "numba", "pandas", "pyarrow", "pydantic", "scipy")
 
 
+# The modules whose code decides a run's numbers (their source is hashed into the provenance).
+MODEL_MODULES = (
+    "catalogue",
+    "scenario",
+    "parameters",
+    "population",
+    "network",
+    "streams",
+    "trust",
+    "consent",
+    "journey",
+    "outreach",
+    "social",
+    "churn",
+    "incidents",
+    "metrics",
+    "model",
+    "runner",
+)
+
+
+@functools.cache
+def model_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of the source of the modules that decide the numbers, so a
+    stored run made by other model code is never mistaken for a current one."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in MODEL_MODULES:
+        digest.update(name.encode())
+        digest.update((here / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that decide the numbers."""
-    out = {"python": platform.python_version()}
+    out = {"python": platform.python_version(), "model_fingerprint": model_fingerprint()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)

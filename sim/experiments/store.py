@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from ..metrics import EVENT_COUNTERS
 from ..runner import SUMMARY_WINDOW_DAYS
 from ..scenario import Scenario
-from ..storage import read_parquet_meta, write_json, write_parquet
+from ..storage import model_fingerprint, read_parquet_meta, write_json, write_parquet
 from ..streams import replication_seed
 
 HEADLINE = ("trust", "revenue", "net_value", "consent_rate", "subscribers", "breach_cost")
@@ -66,9 +66,11 @@ def _safe(name: str) -> str:
 
 
 def run_hash(scenario: Scenario) -> str:
-    """Hash of what decides one run's numbers: the scenario less its replication count."""
+    """Hash of what decides one run's numbers: the scenario less its replication count, and the
+    model code (`sim.storage.model_fingerprint`)."""
     data = scenario.model_dump(mode="json")
     data["simulation"]["replications"] = 1
+    data["model_fingerprint"] = model_fingerprint()
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
