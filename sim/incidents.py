@@ -204,24 +204,20 @@ class Incidents:
         if day <= self.last_harm_day:
             land_harm(pop, par, stream_key(self.seed, "harm", day), day, counts)
 
-    def _breach(self, pop, par, b, day, share, types, scheduled, counts):
+    def _expose(self, pop, par, brand, day, share, types, third_party):
+        """Run the exposure kernel (I5) with today's fresh key; return (exposed, cards)."""
         inc = self.inc
         exposed, cards, last_harm = expose(
-            pop,
-            self.brands,
-            par,
-            self._key("exposure", day),
-            b,
-            day,
-            share,
-            types,
-            inc.fraud_probability,
-            inc.phishing_probability,
-            inc.takeover_probability,
-            inc.harm_delay_days,
-            False,
-        )
+            pop, self.brands, par, self._key("exposure", day), brand, day, share, types,
+            inc.fraud_probability, inc.phishing_probability, inc.takeover_probability,
+            inc.harm_delay_days, third_party,
+        )  # fmt: skip
         self.last_harm_day = max(self.last_harm_day, last_harm)
+        return exposed, cards
+
+    def _breach(self, pop, par, b, day, share, types, scheduled, counts):
+        inc = self.inc
+        exposed, cards = self._expose(pop, par, b, day, share, types, False)
         counts[b, BREACHES] += 1
         counts[b, EXPOSED] += exposed
         counts[b, BREACH_COST] += (
@@ -230,23 +226,7 @@ class Incidents:
         self.breaches.append(Breach(b, day, share, types, scheduled, exposed))
 
     def _third_party_leak(self, pop, par, day, share, types, counts):
-        inc = self.inc
-        exposed, cards, last_harm = expose(
-            pop,
-            self.brands,
-            par,
-            self._key("exposure", day),
-            -1,
-            day,
-            share,
-            types,
-            inc.fraud_probability,
-            inc.phishing_probability,
-            inc.takeover_probability,
-            inc.harm_delay_days,
-            True,
-        )
-        self.last_harm_day = max(self.last_harm_day, last_harm)
+        exposed, _ = self._expose(pop, par, -1, day, share, types, True)
         self.breaches.append(Breach(-1, day, share, types, True, exposed, disclosed_day=day))
         # the leak is sector news at once: nobody knows which brand to blame
         media_story(

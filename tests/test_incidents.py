@@ -6,21 +6,13 @@ import copy
 
 import numpy as np
 
+from sim.catalogue import DATA_TYPES
 from sim.runner import run
 from sim.scenario import Scenario
 
 from .conftest import baseline_data, brand, variant
 
-ALL_TYPES = [
-    "contact",
-    "purchase_history",
-    "onsite_behaviour",
-    "cross_site_tracking",
-    "location",
-    "in_store_camera",
-    "social_login",
-    "payment_card",
-]
+ALL_TYPES = list(DATA_TYPES)
 BREACH_DAY = 100
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.catalogue import DATA_TYPES
 from sim.model import TrustModel
 from sim.population import create_population
 from sim.runner import simulate
@@ -32,21 +33,7 @@ levels = st.floats(0.0, 1.0, allow_nan=False)
     drift=st.floats(-0.5, 0.5),
     seed=st.integers(0, 2**32),
     n=st.integers(50, 600),
-    scope=st.lists(
-        st.sampled_from(
-            [
-                "contact",
-                "purchase_history",
-                "onsite_behaviour",
-                "cross_site_tracking",
-                "location",
-                "in_store_camera",
-                "social_login",
-                "payment_card",
-            ]
-        ),
-        unique=True,
-    ),
+    scope=st.lists(st.sampled_from(DATA_TYPES), unique=True),
 )
 def test_invariants_hold_for_any_valid_levers(
     transparency,
