@@ -21,6 +21,21 @@ class UserError(Exception):
     """Bad input from the user (a file, an option, a value): message only, exit code 2."""
 
 
+def check_output_folder(path, option: str = "--out") -> None:
+    """Create the results folder ``path``, or raise a `UserError` saying why it cannot be one."""
+    from pathlib import Path
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{option} = {folder}: is a file, not a folder; choose a folder name")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"{option} = {folder}: cannot create a folder there ({exc.strerror})"
+        ) from None
+
+
 class ScenarioError(UserError):
     """One problem in a scenario file, located as precisely as we can.
 

@@ -350,7 +350,7 @@ def _scenario_error(err: Any, data: dict[str, Any], layers: list[Layer]) -> Scen
         elif kind in ("value_error", "assertion_error") and where.field is None:
             # a rule across several keys (a model validator): point at the key it is about
             where, value, has_value = _rule_target(message, where, data)
-            message = re.sub(r"^\w+\[\d+\]\.\w+ = .*? (?=is not )", "", message)
+            message = re.sub(r"^\w+\[\d+\]\.\w+ = .*? (?=is (not|after) )", "", message)
         elif kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
             message = message[0].lower() + message[1:]
     if not has_value or (isinstance(value, dict) and kind not in _TYPE_WORDS):

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts
+from .errors import check_output_folder
 from .storage import write_csv, write_json, write_parquet
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ CHARTS = {
     "breach_window.png": charts.plot_breach_window,
 }
 OPTIONAL_FILES = ("breach_window.png", "report.pdf")
+STOCK_HEADLINES = ("trust", "consent_rate")  # end-of-horizon means; the others: whole horizon
 HEADLINE_METRICS = {  # metric -> column name in `headline`
     "trust": "trust",
     "revenue": "revenue_per_day",
@@ -64,11 +66,19 @@ def default_folder(names: list[str]) -> Path:
 
 
 def headline(result: RunResult, window: int | None = None) -> pd.DataFrame:
-    """One row per scenario and brand: trust, revenue per day, net value per day (EUR) and consent
-    rate, each the mean of the last ``window`` days (default 30) over replications with its 95%
+    """One row per scenario and brand: trust and consent rate (means of the last ``window`` days,
+    default 30), revenue and net value per day (EUR, means over the whole horizon, so that breach
+    costs and lost sales count wherever they fall), each averaged over replications with its 95%
     interval (``<column>_low``, ``<column>_high``), and ``breaches_per_run``, the mean number of
     breaches of the brand over the whole horizon per replication."""
-    summ = result.summary() if window is None else result.summary(window)
+    stocks = result.summary() if window is None else result.summary(window)
+    horizon = result.summary(window=int(result.timeseries["day"].max()) + 1)
+    summ = pd.concat(
+        [
+            stocks[stocks["metric"].isin(list(STOCK_HEADLINES))],
+            horizon[~horizon["metric"].isin(list(STOCK_HEADLINES))],
+        ]
+    )
     summ = summ[
         (summ["channel"] == "all")
         & (summ["brand"] != "all")
@@ -145,10 +155,13 @@ def text_summary(result: RunResult, table: pd.DataFrame | None = None) -> str:
                 )
             )
         lines.append("")
-    window = result.summary()["window_days"].iloc[0]
+    window = min(
+        int(result.summary()["window_days"].iloc[0]), int(result.timeseries["day"].max()) + 1
+    )
     lines.append(
-        f"Means over the last {window} days and over replications; ± is the half-width "
-        "of the 95% confidence interval."
+        f"Trust and consent: means over the last {window} days; revenue and net value: daily means "
+        "over the whole horizon (breach costs included); then over replications. "
+        "± is the half-width of the 95% confidence interval."
     )
     return "\n".join(lines)
 
@@ -273,6 +286,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "in one run (set `name` in the file)"
         )
     folder = args.out if args.out is not None else default_folder(names)
+    check_output_folder(folder)
     if args.workers is None and args.scheduler is None:
         result = run(scenarios, progress=args.progress)
     else:

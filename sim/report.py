@@ -131,14 +131,16 @@ def _table(sub, result: RunResult) -> None:
             cell.set_text_props(fontweight="bold")
         elif col == 1:
             cell.set_text_props(color=colours[brand_of_row[row - 1]], fontweight="bold")
-    window = int(result.summary()["window_days"].iloc[0])
+    window = min(
+        int(result.summary()["window_days"].iloc[0]), int(result.timeseries["day"].max()) + 1
+    )
     ax.text(
         0.03,
         0.0,
-        f"Means of the last {window} days of each replication, then over "
-        "replications; ± is the half-width of the 95% confidence interval. Net value = "
-        "gross margin - marketing, security and breach costs. Breaches/run: over the "
-        "whole horizon.",
+        f"Trust, consent: means of the last {window} days; revenue, net value: daily means over "
+        "the whole horizon; then over replications; ± is the half-width of the 95% confidence "
+        "interval. Net value = gross margin - marketing, security and breach costs. "
+        "Breaches/run: over the whole horizon.",
         fontsize=6.5,
         color="0.35",
         transform=ax.transAxes,

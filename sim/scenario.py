@@ -806,7 +806,23 @@ class Scenario(Section):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"brand names must be unique; repeated: {', '.join(dup)}")
+        folded: dict[str, str] = {}
+        for n in names:
+            other = folded.setdefault(n.casefold(), n)
+            if other != n:
+                raise ValueError(
+                    f"brand names {other!r} and {n!r} differ only in letter case; in a file that "
+                    "extends another, [[brands]] entries merge by exact name, so this adds a brand "
+                    "instead of changing one"
+                )
+        days = self.simulation.days
         for k, ev in enumerate(self.events):
+            if ev.day >= days:
+                raise ValueError(
+                    f"events[{k}].day = {ev.day} is after the horizon: simulation.days = {days} "
+                    f"runs days 0-{days - 1}; the event would never happen (lengthen the run or "
+                    "drop the event)"
+                )
             if isinstance(ev, BreachEvent) and ev.brand not in names:
                 raise ValueError(
                     f"events[{k}].brand = {ev.brand!r} is not a brand of this scenario "

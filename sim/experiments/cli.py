@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import check_output_folder
 from .store import HEADLINE, OUTCOMES
 
 
@@ -164,6 +165,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .engine import Interrupted
 
     out = args.out
+    if out is not None:
+        check_output_folder(out)
     if out is None:
         out = Path("results") / ("compare-" + "-".join(Path(s).stem for s in args.scenarios))
     try:
@@ -210,7 +213,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         result = sweep(
             args.experiment,
-            out=args.out,
+            out=_checked(args.out),
             replications=args.replications,
             seed=args.seed,
             days=args.days,
@@ -225,3 +228,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(result.report())
     sys.stdout.flush()
     return 0
+
+
+def _checked(out):
+    """``out`` after `check_output_folder` (None passes through)."""
+    if out is not None:
+        check_output_folder(out)
+    return out
