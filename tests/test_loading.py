@@ -153,8 +153,8 @@ def test_bundled_scenarios_load():
 
 def test_simulation_overrides_apply_and_none_is_ignored(tmp_path):
     path = write(tmp_path, "s.toml", PARENT)
-    s = load_scenario(path, days=12, consumers=None)
-    assert (s.simulation.days, s.simulation.consumers) == (12, 500)
+    s = load_scenario(path, days=30, consumers=None)
+    assert (s.simulation.days, s.simulation.consumers) == (30, 500)
     assert load_scenario(path, seed=np.int64(3)).simulation.seed == 3  # e.g. from a design
 
 
