@@ -40,6 +40,8 @@ def scenario(
         data["simulation"]["consumers"] = int(consumers)
     if days is not None:
         data["simulation"]["days"] = int(days)
+        # events after a shortened horizon would never happen (and are a validation error)
+        data["events"] = [e for e in data.get("events", []) if e["day"] < int(days)]
     if (
         warmup is not None
         and "warmup_days" in Scenario.model_fields["simulation"].annotation.model_fields
