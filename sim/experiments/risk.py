@@ -84,11 +84,7 @@ def risk_table(
             "p_loss_high",
         ],
     )
-    if scenarios:
-        df["scenario"] = pd.Categorical(df["scenario"], scenarios, ordered=True)
-        df = df.sort_values(["scenario", "brand"], ignore_index=True)
-        df["scenario"] = df["scenario"].astype(str)
-    return df
+    return _in_scenario_order(df, scenarios)
 
 
 def threshold_table(
@@ -124,11 +120,7 @@ def threshold_table(
             "ci_high",
         ],
     )
-    if scenarios:
-        df["scenario"] = pd.Categorical(df["scenario"], scenarios, ordered=True)
-        df = df.sort_values(["scenario", "brand"], ignore_index=True)
-        df["scenario"] = df["scenario"].astype(str)
-    return df
+    return _in_scenario_order(df, scenarios)
 
 
 def exceedance_curves(losses: pd.DataFrame, brand: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -137,3 +129,12 @@ def exceedance_curves(losses: pd.DataFrame, brand: str) -> dict[str, tuple[np.nd
     return {
         s: stats.exceedance(g["loss"].to_numpy()) for s, g in sel.groupby("scenario", sort=False)
     }
+
+
+def _in_scenario_order(df: pd.DataFrame, scenarios) -> pd.DataFrame:
+    """Rows sorted by the given scenario order, then brand (unchanged if no order is given)."""
+    if not scenarios:
+        return df
+    df = df.assign(scenario=pd.Categorical(df["scenario"], scenarios, ordered=True))
+    df = df.sort_values(["scenario", "brand"], ignore_index=True)
+    return df.assign(scenario=df["scenario"].astype(str))
