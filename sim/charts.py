@@ -723,8 +723,10 @@ def plot_breach_window(
             ax.set_xlabel("days since the breach")
             ax.set_ylabel("mean trust (0-1)")
             ax.set_xlim(-before, after)
-            _fit_to_lines([ax])
             ax.tick_params(labelleft=True, labelbottom=True)
+        # the panels share their y axis: fit it once to every panel's lines (fitting panel by
+        # panel left only the last panel's range, clipping deeper drops elsewhere)
+        _fit_to_lines(axes.flat[: len(groups)])
         _hide_unused(axes, len(groups))
         handles = _brand_handles(shown, colours) + [
             Line2D([], [], color="0.2", linewidth=2.4, label="breached brand"),
