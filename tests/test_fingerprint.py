@@ -1,0 +1,63 @@
+"""Fingerprints of the model's numbers: same scenario + seed -> the same tidy table, byte for byte.
+
+Each case runs a bundled scenario at a small size with a fixed seed and hashes its tidy daily
+table (``scenario, replication, day, brand, channel, metric, value``; values written with 10
+significant digits, so the last bits of a sum that differ between CPUs do not count). The hex
+digests below were computed on the code as it stood BEFORE the architecture refactor of issue 8
+(commit eeb550c): they are the independent reference that a refactor must reproduce exactly.
+
+Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
+stream), in the same commit as that change, and say so in its message:
+
+    PYTHONPATH=. python tests/test_fingerprint.py      # prints the new table of digests
+
+A refactor, a rename or a performance change must leave every digest as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from sim.loading import load_scenario
+from sim.runner import simulate
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+# scenario file, consumers, days, seed -> SHA-256 of the tidy table
+CASES = {
+    ("baseline.toml", 1500, 120, 11): (
+        "883f9d8a6c47af35628dca94d186b753d24142a4d14b9eafdbe286c1c3f87cf1"
+    ),
+    # a scheduled breach on day 120 (brief, claim 11)
+    ("breach_data_maximalist.toml", 1500, 180, 12): (
+        "9e04e259d14643e14ed7b911ef515a090099fab5109792959c2ab4272632044f"
+    ),
+    # a third-party (social-login) leak on day 100, harm not attributable to one brand
+    ("social_login_leak.toml", 1500, 150, 13): (
+        "bf0ca6b629b1d7f031b0633521360996546a2a1ea15ab28c4f1b6c6e5b9ff8eb"
+    ),
+}
+
+
+def fingerprint(scenario: str, consumers: int, days: int, seed: int) -> str:
+    """SHA-256 of one replication's tidy table, values at 10 significant digits."""
+    sc = load_scenario(SCENARIOS / scenario, consumers=consumers, days=days, seed=seed)
+    table = simulate(sc, replication=0)
+    text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=[c[0].removesuffix(".toml") for c in CASES])
+def test_numbers_are_unchanged(case):
+    assert fingerprint(*case) == CASES[case], (
+        f"the numbers of {case[0]} changed; if the model was changed on purpose, update the digest "
+        "(see this module's docstring), otherwise this is a bug"
+    )
+
+
+if __name__ == "__main__":
+    for case in CASES:
+        print(f"    {case!r}: (\n        {fingerprint(*case)!r}\n    ),")
