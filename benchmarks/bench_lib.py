@@ -143,7 +143,7 @@ _TIMED = (
 class PhaseTimer:
     """Times each phase of the real ``TrustModel.step`` (no copy of it to go stale).
 
-    While active, the names ``sim.model`` calls its kernels through (``journey``, ``outreach``,
+    While active, the names ``sim.model.market`` calls its kernels through (``journey``, ``outreach``,
     ``social``, ``trust``, ``churn``, ``tally``) are replaced in ``sim.model``'s namespace only by
     proxies whose kernels are wrapped in a timer, and ``model.incidents.step`` is wrapped the same
     way. ``other`` is the rest of the step (stream keys, recorder, DataCollector). The kernels
@@ -173,7 +173,7 @@ class PhaseTimer:
     def __enter__(self):
         import types
 
-        import sim.model as sm
+        import sim.model.market as sm
 
         proxies: dict[str, types.SimpleNamespace] = {}
         for mod, fn, phase in _TIMED:
@@ -192,7 +192,7 @@ class PhaseTimer:
         return self
 
     def __exit__(self, *exc):
-        import sim.model as sm
+        import sim.model.market as sm
 
         for name, real in self._saved.items():
             setattr(sm, name, real)
@@ -335,7 +335,7 @@ def state_bytes(n_consumers: int = 1000, n_brands: int = 5) -> dict:
     only by the ~10% who talk each day): the least a day must read. ``rmw``: that state read and
     written once (the engine's forgetting, churn and tally passes do touch all of it).
     """
-    from sim.population import create_population
+    from sim.state.population import create_population
 
     sc = scenario(consumers=n_consumers)
     if len(sc.brands) != n_brands:

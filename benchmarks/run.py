@@ -10,7 +10,7 @@ Measures, in one process unless said otherwise (docs/PERFORMANCE.md explains eac
    the repeats; first-call compile excluded (warm-up) and reported separately from fresh
    interpreters (cold Numba cache, warm cache);
 2. a per-phase profile of the engine (ns per consumer-day per kernel);
-3. the per-agent Mesa reference (sim/reference.py) on the same market at a size it can finish,
+3. the per-agent Mesa reference (sim/reference/) on the same market at a size it can finish,
    and the speed ratio;
 4. the memory-bandwidth floor (STREAM-like read-modify-write over arrays far larger than the
    caches) and the engine's ratio to the time that floor allows for the bytes of state it must
@@ -76,7 +76,7 @@ import sim.model
 import sim.runner
 t1 = time.perf_counter()
 from sim.loading import load_scenario
-from sim.streams import replication_seed
+from sim.core.streams import replication_seed
 sc = load_scenario("scenarios/baseline.toml")
 t2 = time.perf_counter()
 m = sim.model.TrustModel(sc, seed=replication_seed(sc.simulation.seed, 0))
@@ -295,7 +295,7 @@ def render(res: dict) -> str:
     lines.append("")
     r = res["reference"]
     lines.append(
-        f"Per-agent Mesa reference (sim/reference.py), {r['consumers']:,} x {r['days']} days: "
+        f"Per-agent Mesa reference (sim/reference/), {r['consumers']:,} x {r['days']} days: "
         f"{r['consumer_days_per_s']:,.0f} cd/s ({r['ns_per_consumer_day'] / 1000:.1f} us/cd), "
         f"init {median(r['init_seconds']):.1f} s"
     )

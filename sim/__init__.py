@@ -24,8 +24,8 @@ _EXPORTS = {
     "RunResult": "sim.runner",
     "run": "sim.runner",
     "simulate": "sim.runner",
-    "summarise": "sim.runner",
-    "load_scenario": "sim.loading",
+    "summarise": "sim.analysis.summary",
+    "load_scenario": "sim.scenario.loading",
     "compare": "sim.experiments",
     "sweep": "sim.experiments",
 }

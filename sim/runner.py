@@ -12,21 +12,19 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from .analysis.summary import SUMMARY_WINDOW_DAYS, summarise
+from .core.streams import replication_seed
 from .model import TrustModel
 from .scenario import Scenario
-from .streams import replication_seed
-
-SUMMARY_WINDOW_DAYS = 30
 
 
 def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
     """A validated scenario from a `Scenario` or a file path, with simulation overrides applied."""
     if isinstance(scenario, Scenario):
         return scenario.with_overrides(**overrides)
-    from .loading import load_scenario
+    from .scenario.loading import load_scenario
 
     return load_scenario(scenario, **overrides)
 
@@ -55,27 +53,6 @@ def simulate_task(task: tuple[dict, int, int]) -> pd.DataFrame:
     """Picklable entry point for executors: ``(scenario as JSON dict, replication, seed)``."""
     data, replication, seed = task
     return simulate(Scenario.model_validate(data), replication, seed)
-
-
-def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
-    """Per scenario, brand, channel and metric: the mean over the last ``window`` days of each
-    replication, then the mean over replications with a 95% t interval (NaN width for one run)."""
-    from scipy import stats  # imported here: scipy.stats costs ~0.4 s of start-up
-
-    last_day = timeseries.groupby("scenario", observed=True)["day"].transform("max")
-    tail = timeseries[timeseries["day"] > last_day - window]
-    keys = ["scenario", "brand", "channel", "metric"]
-    per_rep = tail.groupby([*keys, "replication"], observed=True)["value"].mean().reset_index()
-    g = per_rep.groupby(keys, observed=True)["value"]
-    out = g.agg(mean="mean", sd="std", replications="count").reset_index()
-    tcrit = stats.t.ppf(0.975, np.maximum(out["replications"] - 1, 1))
-    half = np.where(
-        out["replications"] > 1, tcrit * out["sd"] / np.sqrt(out["replications"]), np.nan
-    )
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
-    out["window_days"] = window
-    return out
 
 
 class RunResult:
@@ -107,39 +84,39 @@ class RunResult:
         return ts[sel]
 
     def plot_trust(self, **kw: Any):
-        """Trust per brand over time with a band across replications (`sim.charts.plot_trust`)."""
+        """Trust per brand over time with a band across replications (`sim.analysis.charts.plot_trust`)."""
         from .charts import plot_trust
 
         return plot_trust(self, **kw)
 
     def plot_revenue(self, **kw: Any):
-        """Revenue by channel, stacked, per brand (`sim.charts.plot_revenue`)."""
+        """Revenue by channel, stacked, per brand (`sim.analysis.charts.plot_revenue`)."""
         from .charts import plot_revenue
 
         return plot_revenue(self, **kw)
 
     def plot_consent(self, **kw: Any):
-        """Consent rate and e-mail subscribers per brand (`sim.charts.plot_consent`)."""
+        """Consent rate and e-mail subscribers per brand (`sim.analysis.charts.plot_consent`)."""
         from .charts import plot_consent
 
         return plot_consent(self, **kw)
 
     def plot_breach_window(self, **kw: Any):
-        """Trust around each breach, aligned on the breach day (`sim.charts.plot_breach_window`);
+        """Trust around each breach, aligned on the breach day (`sim.analysis.charts.plot_breach_window`);
         None without breaches."""
         from .charts import plot_breach_window
 
         return plot_breach_window(self, **kw)
 
     def report(self, path: str | Path) -> Path:
-        """Write the one-page report (PDF) to ``path`` (`sim.report.write_report`)."""
+        """Write the one-page report (PDF) to ``path`` (`sim.analysis.report.write_report`)."""
         from .report import write_report
 
         return write_report(self, path)
 
     def save(self, folder: str | Path, **kw: Any) -> dict[str, Path]:
         """Write the outputs folder: parquet, summary.csv, manifest.json, charts
-        (`sim.outputs.save`)."""
+        (`sim.analysis.outputs.save`)."""
         from .outputs import save
 
         return save(self, folder, **kw)
@@ -188,7 +165,7 @@ def run(
     ts = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "brand", "channel", "metric"):
         ts[col] = ts[col].astype("category")
-    from .storage import provenance
+    from .core.storage import provenance
 
     manifest = provenance(
         scenarios={

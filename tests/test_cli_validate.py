@@ -13,7 +13,7 @@ import pytest
 
 from sim import cli
 from sim.cli import main
-from sim.errors import UserError
+from sim.core.errors import UserError
 
 from .conftest import ROOT
 
@@ -221,7 +221,7 @@ def test_schema_is_json_and_validates_scenarios(tmp_path, capsys):
 
 
 def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
-    from sim.paramdoc import BEGIN, END, parameters_markdown
+    from sim.scenario.paramdoc import BEGIN, END, parameters_markdown
 
     assert main(["params"]) == 0
     assert capsys.readouterr().out == parameters_markdown()

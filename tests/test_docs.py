@@ -40,7 +40,7 @@ def test_every_parameter_is_in_parameters_md_with_its_default():
 
 
 def test_generated_parameter_tables_are_current():
-    from sim.paramdoc import parameters_markdown
+    from sim.scenario.paramdoc import parameters_markdown
 
     text = (ROOT / "docs" / "PARAMETERS.md").read_text()
     begin, end = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.analysis.evidence import TARGETS
 from sim.cli import main
-from sim.evidence import TARGETS
 
 from .conftest import SCENARIOS
 

@@ -23,7 +23,7 @@ TOTAL_RUNS = 3 * REPS  # two scenarios + the reference again with independent se
 # The experiments' own subcommands on a bare parser: independent of the rest of the CLI.
 CLI = (
     "import argparse, sys\n"
-    "from sim.experiments.cli import add_parsers\n"
+    "from sim.cli.experiments import add_parsers\n"
     "p = argparse.ArgumentParser(); add_parsers(p.add_subparsers())\n"
     "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))\n"
 )

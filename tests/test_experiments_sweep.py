@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments import sweep
 from sim.experiments.design import load_experiment
 

@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 
-from sim.catalogue import DATA_TYPES
+from sim.core.catalogue import DATA_TYPES
 from sim.runner import run
 from sim.scenario import Scenario
 

@@ -9,7 +9,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from sim.errors import ScenarioError, ScenarioErrors
+from sim.core.errors import ScenarioError, ScenarioErrors
 from sim.loading import load_scenario, load_toml_with_extends, scenario_json_schema
 
 from .conftest import ROOT

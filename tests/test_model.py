@@ -7,12 +7,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.catalogue import DATA_TYPES
+from sim.core.catalogue import DATA_TYPES
+from sim.mechanisms.trust import trust_matrix
 from sim.model import TrustModel
-from sim.population import create_population
 from sim.runner import simulate
 from sim.scenario import Scenario
-from sim.trust import trust_matrix
+from sim.state.population import create_population
 
 from .conftest import baseline_data, variant
 

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ..core.errors import UserError
+from ..core.storage import provenance, write_csv, write_parquet
+from ..core.streams import replication_seed
 from ..runner import resolve
 from ..scenario import Scenario
-from ..storage import provenance, write_csv, write_parquet
-from ..streams import replication_seed
 from . import stats
 from .engine import execute
 from .executors import TaskMap, make_map
@@ -310,7 +310,7 @@ def compare(
     if target_width is not None:
         if target_width <= 0:
             raise UserError(f"--target-width must be positive, got {target_width}")
-        from ..metrics import EVENT_COUNTERS, MARKET_SHARES, STOCKS
+        from ..mechanisms.metrics import EVENT_COUNTERS, MARKET_SHARES, STOCKS
 
         known = {*EVENT_COUNTERS, *STOCKS, *MARKET_SHARES, "purchases", "revenue", "net_value"}
         bad = [m for m in target_metrics if m not in known]

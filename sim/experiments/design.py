@@ -41,7 +41,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import UserError
+from ..core.errors import UserError
 from ..scenario import Scenario
 from .store import HEADLINE
 
@@ -150,7 +150,7 @@ class Experiment(_Strict):
 
 def known_metrics() -> set[str]:
     """Every metric name of a run's tidy table."""
-    from ..metrics import EVENT_COUNTERS, MARKET_SHARES, STOCKS
+    from ..mechanisms.metrics import EVENT_COUNTERS, MARKET_SHARES, STOCKS
 
     return {*EVENT_COUNTERS, *STOCKS, *MARKET_SHARES, "purchases", "revenue", "net_value"}
 

@@ -168,7 +168,7 @@ class DaskMap(_Windowed):
             try:
                 client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
-                from ..errors import UserError
+                from ..core.errors import UserError
 
                 raise UserError(
                     f"--scheduler = {scheduler}: cannot reach a Dask scheduler there "
@@ -215,7 +215,7 @@ def make_map(
         return DaskMap(client=client, scheduler=scheduler)
     n = (os.cpu_count() or 1) if workers is None else int(workers)
     if n < 1:
-        from ..errors import UserError
+        from ..core.errors import UserError
 
         raise UserError(f"--workers must be at least 1, got {workers}")
     return TaskMap() if n == 1 else PoolMap(n)

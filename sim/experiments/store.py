@@ -12,7 +12,7 @@ Layout of a results folder ``DIR``::
                                            derived from the run file (rebuilt if missing)
     DIR/*.csv, DIR/*.parquet, DIR/charts/*.png     the final tables and charts
 
-Every file is written atomically (`sim.storage`). A run counts as done when its run file exists
+Every file is written atomically (`sim.core.storage`). A run counts as done when its run file exists
 and its stored ``run_hash`` and ``replication_seed`` match the run asked for, so rerunning the same
 command after a kill resumes with only the missing runs; changing a scenario changes its hash and
 its runs are redone.
@@ -31,11 +31,11 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..metrics import EVENT_COUNTERS
+from ..core.storage import model_fingerprint, read_parquet_meta, write_json, write_parquet
+from ..core.streams import replication_seed
+from ..mechanisms.metrics import EVENT_COUNTERS
 from ..runner import SUMMARY_WINDOW_DAYS
 from ..scenario import Scenario
-from ..storage import model_fingerprint, read_parquet_meta, write_json, write_parquet
-from ..streams import replication_seed
 
 HEADLINE = ("trust", "revenue", "net_value", "consent_rate", "subscribers", "breach_cost")
 """The headline metrics of tables and forest plots."""
@@ -46,7 +46,7 @@ FLOW_METRICS = frozenset((*EVENT_COUNTERS, "purchases", "revenue", "net_value"))
 OUTCOMES = ("auto", "window", "total")
 """How a run is reduced to one number per brand and metric:
 
-* ``window``: mean over the last 30 days of the run (`sim.runner.summarise`'s window);
+* ``window``: mean over the last 30 days of the run (`sim.analysis.summary.summarise`'s window);
 * ``total``: sum over all days of the horizon (meaningful for flows only);
 * ``auto`` (default): ``total`` for flows (revenue, net_value, breach_cost, ...: what was earned or
   lost over the horizon), ``window`` for stocks (trust, consent_rate, subscribers, ...: where the
@@ -67,7 +67,7 @@ def _safe(name: str) -> str:
 
 def run_hash(scenario: Scenario) -> str:
     """Hash of what decides one run's numbers: the scenario less its replication count, and the
-    model code (`sim.storage.model_fingerprint`)."""
+    model code (`sim.core.storage.model_fingerprint`)."""
     data = scenario.model_dump(mode="json")
     data["simulation"]["replications"] = 1
     data["model_fingerprint"] = model_fingerprint()

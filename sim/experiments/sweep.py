@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..loading import load_scenario
-from ..storage import provenance, write_csv, write_parquet
+from ..core.storage import provenance, write_csv, write_parquet
+from ..scenario.loading import load_scenario
 from .compare import outcome_values
 from .design import ExperimentError, build_points, load_experiment
 from .engine import execute

@@ -1,0 +1,101 @@
+"""A run's outputs folder, its text summary and the ``omnitrust run`` command.
+
+``save(result, folder)`` (``result.save(folder)``) writes, each file atomically:
+
+==========================  ==================================================================
+``timeseries.parquet``      the tidy table ``scenario, replication, day, brand, channel, metric,
+                            value``; the run's provenance is in the file's metadata (key
+                            ``omnitrust``, read it with `sim.core.storage.read_parquet_meta`)
+``summary.csv``             per scenario, brand, channel and metric: mean over the last 30 days of
+                            each replication, then over replications, with a 95% t interval
+                            (`sim.analysis.summary.summarise`)
+``manifest.json``           provenance (scenario content hashes, seeds, sizes, versions, command)
+                            and the list of files written
+``trust.png``               trust per brand over time, one panel per scenario
+``revenue.png``             revenue by channel, one row per scenario and one panel per brand
+``consent.png``             consent rate and e-mail subscribers per brand
+``breach_window.png``       trust around each breach (only when a scenario has a breach)
+``report.pdf``              the one-page report (only with ``report=True`` / ``--report``)
+==========================  ==================================================================
+
+The default folder is ``results/<name of the first scenario>`` (``results/<first>-and-<N>-more``
+for several scenarios), so running the same command again replaces the same folder instead of
+piling up copies; pass ``--out`` to keep runs apart. A file this module wrote on an earlier run and
+does not write this time (``breach_window.png``, ``report.pdf``) is removed, so the folder never
+mixes two runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.storage import write_csv, write_json, write_parquet
+from . import charts
+from .report import write_report
+
+if TYPE_CHECKING:
+    from ..runner import RunResult
+
+RESULTS_DIR = Path("results")
+CHARTS = {
+    "trust.png": charts.plot_trust,
+    "revenue.png": charts.plot_revenue,
+    "consent.png": charts.plot_consent,
+    "breach_window.png": charts.plot_breach_window,
+}
+OPTIONAL_FILES = ("breach_window.png", "report.pdf")
+
+
+def default_folder(names: list[str]) -> Path:
+    """``results/<first scenario>``, or ``results/<first>-and-<N>-more`` for several."""
+    first = names[0]
+    return RESULTS_DIR / (first if len(names) == 1 else f"{first}-and-{len(names) - 1}-more")
+
+
+def save(
+    result: RunResult,
+    folder: str | Path,
+    plots: bool = True,
+    report: bool = False,
+    band: charts.Band = "range",
+) -> dict[str, Path]:
+    """Write the run's outputs folder (see the module docstring); returns file name -> path.
+
+    Args:
+        plots: write the PNG charts.
+        report: write the one-page ``report.pdf`` too.
+        band: the charts' shaded band, ``"range"`` (5th-95th percentile of the replications) or
+            ``"ci"`` (95% confidence interval of the mean over replications).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    summary = result.summary()
+    meta = {**result.manifest, "summary_window_days": int(summary["window_days"].iloc[0])}
+    written["timeseries.parquet"] = write_parquet(
+        folder / "timeseries.parquet", result.timeseries, meta=meta
+    )
+    written["summary.csv"] = write_csv(folder / "summary.csv", summary)
+    if plots:
+        for name, plot in CHARTS.items():
+            plot_kw = {} if plot is charts.plot_revenue else {"band": band}
+            fig = plot(result, **plot_kw)
+            if fig is not None:
+                written[name] = charts.save_figure(fig, folder / name)
+    if report:
+        written["report.pdf"] = write_report(result, folder / "report.pdf")
+    for name in OPTIONAL_FILES:
+        stale = folder / name
+        if name not in written and stale.exists():
+            stale.unlink()
+    manifest: dict[str, Any] = {
+        **meta,
+        "chart_band": {
+            "ci": "95% confidence interval of the mean over replications (t)",
+            "range": "5th-95th percentile of the replications",
+        }[band],
+        "files": ["manifest.json", *written],
+    }
+    written["manifest.json"] = write_json(folder / "manifest.json", manifest)
+    return written

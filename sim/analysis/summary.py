@@ -1,0 +1,147 @@
+"""Summaries of a run's tidy table: horizon means with intervals, and the headline per brand.
+
+``summarise`` gives, per scenario, brand, channel and metric, the mean over the last 30 days of each
+replication and then over replications, with a 95% t interval; ``headline`` picks the four numbers
+an executive reads per brand (trust, revenue, net value, consent) and ``text_summary`` prints them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from ..runner import RunResult
+
+SUMMARY_WINDOW_DAYS = 30
+STOCK_HEADLINES = ("trust", "consent_rate")  # end-of-horizon means; the others: whole horizon
+HEADLINE_METRICS = {  # metric -> column name in `headline`
+    "trust": "trust",
+    "revenue": "revenue_per_day",
+    "net_value": "net_value_per_day",
+    "consent_rate": "consent_rate",
+}
+
+
+def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
+    """Per scenario, brand, channel and metric: the mean over the last ``window`` days of each
+    replication, then the mean over replications with a 95% t interval (NaN width for one run)."""
+    from scipy import stats  # imported here: scipy.stats costs ~0.4 s of start-up
+
+    last_day = timeseries.groupby("scenario", observed=True)["day"].transform("max")
+    tail = timeseries[timeseries["day"] > last_day - window]
+    keys = ["scenario", "brand", "channel", "metric"]
+    per_rep = tail.groupby([*keys, "replication"], observed=True)["value"].mean().reset_index()
+    g = per_rep.groupby(keys, observed=True)["value"]
+    out = g.agg(mean="mean", sd="std", replications="count").reset_index()
+    tcrit = stats.t.ppf(0.975, np.maximum(out["replications"] - 1, 1))
+    half = np.where(
+        out["replications"] > 1, tcrit * out["sd"] / np.sqrt(out["replications"]), np.nan
+    )
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    out["window_days"] = window
+    return out
+
+
+def headline(result: RunResult, window: int | None = None) -> pd.DataFrame:
+    """One row per scenario and brand: trust and consent rate (means of the last ``window`` days,
+    default 30), revenue and net value per day (EUR, means over the whole horizon, so that breach
+    costs and lost sales count wherever they fall), each averaged over replications with its 95%
+    interval (``<column>_low``, ``<column>_high``), and ``breaches_per_run``, the mean number of
+    breaches of the brand over the whole horizon per replication."""
+    stocks = result.summary() if window is None else result.summary(window)
+    horizon = result.summary(window=int(result.timeseries["day"].max()) + 1)
+    summ = pd.concat(
+        [
+            stocks[stocks["metric"].isin(list(STOCK_HEADLINES))],
+            horizon[~horizon["metric"].isin(list(STOCK_HEADLINES))],
+        ]
+    )
+    summ = summ[
+        (summ["channel"] == "all")
+        & (summ["brand"] != "all")
+        & summ["metric"].isin(list(HEADLINE_METRICS))
+    ]
+    summ = summ.assign(
+        scenario=summ["scenario"].astype(str),
+        brand=summ["brand"].astype(str),
+        metric=summ["metric"].astype(str),
+    )
+    parts = []
+    for metric, col in HEADLINE_METRICS.items():
+        rows = summ[summ["metric"] == metric].set_index(["scenario", "brand"])
+        parts.append(
+            rows[["mean", "ci_low", "ci_high"]].rename(
+                columns={"mean": col, "ci_low": f"{col}_low", "ci_high": f"{col}_high"}
+            )
+        )
+    out = pd.concat(parts, axis=1)
+    ts = result.timeseries
+    br = ts[(ts["metric"] == "breaches") & (ts["channel"] == "all") & (ts["brand"] != "all")]
+    per_run = br.groupby(["scenario", "brand", "replication"], observed=True)["value"].sum()
+    per_run = per_run.groupby(["scenario", "brand"], observed=True).mean()
+    per_run.index = per_run.index.set_levels(
+        [per_run.index.levels[0].astype(str), per_run.index.levels[1].astype(str)]
+    )
+    out["breaches_per_run"] = per_run.reindex(out.index).fillna(0.0).to_numpy()
+    order = [(s, b) for s in result.scenarios for b in (x.name for x in result.scenarios[s].brands)]
+    out = out.reindex([k for k in order if k in out.index])
+    return out.reset_index()
+
+
+def _interval(mean: float, low: float, high: float, fmt: str) -> str:
+    if np.isnan(low) or np.isnan(high):
+        return format(mean, fmt)
+    return f"{format(mean, fmt)} ± {format((high - low) / 2, fmt)}"
+
+
+def text_summary(result: RunResult, table: pd.DataFrame | None = None) -> str:
+    """The short summary printed at the end of ``omnitrust run``."""
+    table = headline(result) if table is None else table
+    lines = []
+    columns = [
+        ("trust", "trust (0-1)", ".3f"),
+        ("revenue_per_day", "revenue/day (EUR)", ",.0f"),
+        ("net_value_per_day", "net value/day (EUR)", ",.0f"),
+        ("consent_rate", "consent rate", ".1%"),
+    ]
+    for name, spec in result.scenarios.items():
+        sim = spec.simulation
+        lines.append(f"{name}: {spec.description}".rstrip(": "))
+        lines.append(
+            f"  {sim.replications} replications x {sim.days} days x "
+            f"{sim.consumers:,} consumers, seed {sim.seed}"
+        )
+        rows = table[table["scenario"] == name]
+        cells = [["brand", *(label for _, label, _ in columns), "breaches/run"]]
+        for r in rows.itertuples(index=False):
+            d = r._asdict()
+            cells.append(
+                [
+                    d["brand"],
+                    *(_interval(d[c], d[f"{c}_low"], d[f"{c}_high"], f) for c, _, f in columns),
+                    f"{d['breaches_per_run']:.1f}",
+                ]
+            )
+        widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
+        for row in cells:
+            lines.append(
+                "  "
+                + "  ".join(
+                    cell.ljust(w) if k == 0 else cell.rjust(w)
+                    for k, (cell, w) in enumerate(zip(row, widths, strict=True))
+                )
+            )
+        lines.append("")
+    window = min(
+        int(result.summary()["window_days"].iloc[0]), int(result.timeseries["day"].max()) + 1
+    )
+    lines.append(
+        f"Trust and consent: means over the last {window} days; revenue and net value: daily means "
+        "over the whole horizon (breach costs included); then over replications. "
+        "± is the half-width of the 95% confidence interval."
+    )
+    return "\n".join(lines)

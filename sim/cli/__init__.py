@@ -1,0 +1,245 @@
+"""The ``omnitrust`` command line (also ``python -m sim``).
+
+Subcommands are listed in `COMMANDS`. Each names the function that registers it, as
+``"module:function"``; that function receives argparse's subparsers, adds its parser(s) and sets
+``handler=`` to a function ``(args) -> int`` (the exit code). A registrar is imported only when its
+command is run, so ``omnitrust validate`` or ``--help`` do not pay for pandas or matplotlib; until
+then the command is a placeholder that only carries its one-line help. To add a command: write
+``add_<x>_parser(subparsers)`` in a module of this package (``sim/cli/<x>.py``; the code it
+drives lives in the layers below) and add a `Command` line here.
+
+Errors: any `sim.core.errors.UserError` (bad scenario or experiment file, bad option) is printed to
+stderr with exit code 2 and no traceback; Ctrl-C exits with 130. Anything else is a bug and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import ScenarioError, UserError
+
+PROG = "omnitrust"
+EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name, one-line help and the ``module:function`` that registers it."""
+
+    name: str
+    help: str
+    register: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("validate", "check scenario files and report every problem", "sim.cli:add_validate_parser"),
+    Command("run", "run scenarios and write data, summary and charts to a folder", "sim.cli.run:add_run_parser"),
+    Command("compare", "compare scenarios with common random numbers and paired intervals", "sim.cli.experiments:add_parsers"),
+    Command("sweep", "run an experiment file: a grid or Latin hypercube over levers and worlds", "sim.cli.experiments:add_parsers"),
+    Command("evidence", "print the model's emergent figures next to the published ones", "sim.cli.evidence:add_evidence_parser"),
+    Command("schema", "print the JSON Schema of scenario files (for editors)", "sim.cli:add_schema_parser"),
+    Command("params", "print the parameter tables of docs/PARAMETERS.md", "sim.cli:add_params_parser"),
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Parser
+# ---------------------------------------------------------------------------------------------
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``omnitrust`` parser, with ``command``'s real parser (others as placeholders)."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Simulate consumers' trust in brands across an omnichannel market and "
+        "compare data-use and security policies.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.set_defaults(handler=None)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    for cmd in COMMANDS:
+        if cmd.name == command:
+            _register(cmd, subparsers)
+    for cmd in COMMANDS:
+        if cmd.name not in subparsers.choices:  # (a registrar may add several commands)
+            subparsers.add_parser(cmd.name, help=cmd.help, add_help=False)
+    return parser
+
+
+def _register(cmd: Command, subparsers: argparse._SubParsersAction) -> None:
+    """Import ``cmd``'s registrar and let it add its parser; if its module is missing, a parser
+    that says so when run."""
+    module, function = cmd.register.split(":")
+    try:
+        register = getattr(importlib.import_module(module), function)
+    except ImportError as exc:
+        p = subparsers.add_parser(cmd.name, help=cmd.help)
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        p.set_defaults(handler=_unavailable(cmd.name, exc))
+        return
+    register(subparsers)
+
+
+def _unavailable(name: str, exc: ImportError):
+    def handler(args: argparse.Namespace) -> int:
+        raise UserError(f"'{name}' is not available in this installation ({exc})")
+
+    return handler
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line: the first argument that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``omnitrust`` command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(argv))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
+    if args.handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except UserError as exc:
+        sys.stdout.flush()
+        print(_error_text(exc, args.command), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("\ninterrupted; finished runs are kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _error_text(exc: UserError, command: str) -> str:
+    """A scenario error as is (each line names its file); anything else after the command."""
+    if isinstance(exc, ScenarioError):
+        return str(exc)
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    return "\n".join([f"{PROG} {command}: error: {lines[0]}", *lines[1:]])
+
+
+def _write_or_print(text: str, out: Path | None) -> None:
+    """Write ``text`` to ``out`` (creating its folder), or print it when ``out`` is None."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"wrote {out}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# omnitrust validate
+# ---------------------------------------------------------------------------------------------
+def add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``omnitrust validate``."""
+    p = subparsers.add_parser(
+        "validate",
+        help="check scenario files and report every problem",
+        description="Read each scenario file (with its `extends` chain), validate it and report "
+        "every problem: file, field, value and what is allowed. Exit code 2 if any file is bad.",
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario TOML file(s)")
+    p.set_defaults(handler=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``omnitrust validate``: one ``ok`` line per good file, the errors of each bad one."""
+    from ..scenario.loading import load_scenario
+
+    bad = 0
+    for path in args.files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            sys.stdout.flush()
+            print(exc, file=sys.stderr)
+            continue
+        print(
+            f"ok  {path}  ({scenario.name}, {scenario.content_hash()[:12]}, "
+            f"{len(scenario.brands)} brands)"
+        )
+    if bad:
+        print(f"{bad} of {len(args.files)} file(s) have problems", file=sys.stderr)
+    return EXIT_USER_ERROR if bad else EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# omnitrust schema
+# ---------------------------------------------------------------------------------------------
+def add_schema_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``omnitrust schema``."""
+    p = subparsers.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files (for editors)",
+        description="The JSON Schema (draft 2020-12) of scenario files, for editor completion "
+        "and checking (taplo, Even Better TOML: `#:schema ./scenario.schema.json`).",
+    )
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(handler=cmd_schema)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """``omnitrust schema``: print or write the scenario JSON Schema."""
+    from ..scenario.loading import scenario_json_schema
+
+    _write_or_print(json.dumps(scenario_json_schema(), indent=2) + "\n", args.out)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# omnitrust params
+# ---------------------------------------------------------------------------------------------
+def add_params_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``omnitrust params``."""
+    p = subparsers.add_parser(
+        "params",
+        help="print the parameter tables of docs/PARAMETERS.md",
+        description="Markdown tables of every scenario parameter (key, default, unit, range, "
+        "source), generated from the schema.",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    where.add_argument(
+        "--update",
+        type=Path,
+        metavar="FILE",
+        help="replace the generated part of FILE (e.g. docs/PARAMETERS.md) between its markers",
+    )
+    p.set_defaults(handler=cmd_params)
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """``omnitrust params``: print, write, or update in place the parameter tables."""
+    from ..scenario import paramdoc
+
+    if args.update is None:
+        _write_or_print(paramdoc.parameters_markdown(), args.out)
+        return EXIT_OK
+    try:
+        text = args.update.read_text()
+    except OSError as exc:
+        raise UserError(f"cannot read {args.update}: {exc.strerror}") from None
+    if paramdoc.BEGIN not in text or paramdoc.END not in text:
+        raise UserError(
+            f"{args.update}: no generated part to update; add the lines {paramdoc.BEGIN} "
+            f"and {paramdoc.END} where the tables go"
+        )
+    _write_or_print(paramdoc.replace_generated(text), args.update)
+    return EXIT_OK

@@ -1,0 +1,237 @@
+"""``omnitrust compare`` and ``omnitrust sweep``: registered on the CLI by `add_parsers`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..core.errors import check_output_folder
+from ..experiments.store import HEADLINE, OUTCOMES
+
+
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes (default: one per core; 1: in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on a dask.distributed scheduler instead of local processes",
+    )
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+
+
+def _size_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=int,
+        metavar="R",
+        help=f"replications per scenario (default: {what})",
+    )
+    p.add_argument("--seed", type=int, metavar="S", help=f"base seed (default: {what})")
+    p.add_argument("--days", type=int, metavar="D", help=f"horizon in days (default: {what})")
+    p.add_argument(
+        "--consumers", type=int, metavar="N", help=f"number of consumers (default: {what})"
+    )
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``compare`` and ``sweep`` (each with ``handler=``) on the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "compare",
+        help="compare scenarios with common random numbers (paired differences)",
+        description="Run scenarios with the same replication seeds; write and print levels and "
+        "paired differences vs a reference with 95%% intervals, the pairing gain "
+        "(width ratio vs independent seeds), risk views and charts. Rerunning the "
+        "same command into the same --out resumes.",
+    )
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="results folder (default: results/compare-<names>)"
+    )
+    p.add_argument(
+        "--reference", metavar="NAME", help="reference scenario name (default: the first)"
+    )
+    _size_args(p, "the reference scenario's")
+    p.add_argument(
+        "--focus-brand",
+        metavar="BRAND",
+        help="brand shown in printed tables and charts (default: every brand)",
+    )
+    p.add_argument(
+        "--outcome",
+        choices=OUTCOMES,
+        default="auto",
+        help="per-run outcome: auto = horizon total for flows (revenue, net_value, "
+        "breach_cost, ...), mean of the last 30 days for stocks (trust, ...); "
+        "window or total for every metric",
+    )
+    p.add_argument(
+        "--target-width",
+        type=float,
+        metavar="W",
+        help="add replications until the 95%% half-width of the --metric "
+        "difference(s) is at most W",
+    )
+    p.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME",
+        help="metric(s) of the replication rule (repeatable; default: trust)",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=int,
+        default=100,
+        metavar="M",
+        help="cap of the replication rule (default: 100)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        metavar="B",
+        help="replications added per step (default: --replications)",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=2000,
+        metavar="B",
+        help="bootstrap resamples for difference intervals (0: none; default 2000)",
+    )
+    p.add_argument(
+        "--no-independent",
+        dest="independent",
+        action="store_false",
+        help="skip the independent-seeds rerun of the reference (no width ratio)",
+    )
+    p.add_argument(
+        "--risk",
+        action="store_true",
+        help="also run no-incident counterfactuals: losses, VaR, ES, exceedance",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.4,
+        metavar="T",
+        help="trust threshold of P(trust < T by day) (default 0.4)",
+    )
+    p.add_argument(
+        "--by-day", type=int, metavar="D", help="day of P(trust < T by day) (default: last day)"
+    )
+    p.add_argument("--no-charts", dest="charts", action="store_false", help="no PNG charts")
+    _executor_args(p)
+    p.set_defaults(handler=cmd_compare)
+
+    s = subparsers.add_parser(
+        "sweep",
+        help="run an experiment file: grid or Latin hypercube over levers and worlds",
+        description="Run an experiment TOML file (base scenario, factors, policies x worlds) "
+        "and write one tidy table (one row per run, brand and metric, with the "
+        "design values) plus robustness/regret tables. Rerunning resumes.",
+    )
+    s.add_argument("experiment", metavar="EXPERIMENT", help="experiment TOML file")
+    s.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: results/<experiment name>)",
+    )
+    _size_args(s, "the experiment's")
+    s.add_argument(
+        "--outcome",
+        choices=OUTCOMES,
+        default="auto",
+        help="per-run outcome (see compare --outcome)",
+    )
+    _executor_args(s)
+    s.set_defaults(handler=cmd_sweep)
+
+
+def _interrupted(exc) -> int:
+    print(f"\n{exc}", file=sys.stderr)
+    return 130
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``omnitrust compare``: run, write tables and charts, print the report."""
+    from ..experiments.compare import compare
+    from ..experiments.engine import Interrupted
+
+    out = args.out
+    if out is not None:
+        check_output_folder(out)
+    if out is None:
+        out = Path("results") / ("compare-" + "-".join(Path(s).stem for s in args.scenarios))
+    try:
+        result = compare(
+            args.scenarios,
+            replications=args.replications,
+            seed=args.seed,
+            reference=args.reference,
+            out=out,
+            days=args.days,
+            consumers=args.consumers,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            outcome=args.outcome,
+            independent=args.independent,
+            bootstrap=args.bootstrap,
+            target_width=args.target_width,
+            target_metrics=args.metric or ["trust"],
+            max_replications=args.max_replications,
+            batch=args.batch,
+            focus_brand=args.focus_brand,
+            risk=args.risk,
+            threshold=args.threshold,
+            by_day=args.by_day,
+            charts=args.charts,
+            progress=args.progress,
+        )
+    except Interrupted as exc:
+        return _interrupted(exc)
+    print(result.report(HEADLINE))
+    print(
+        f"\nTables in {result.out}/: levels.csv, differences.csv, runs.parquet, "
+        f"trust_threshold.csv" + (", risk.csv, losses.csv" if result.risk is not None else "")
+    )
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``omnitrust sweep``: run an experiment file, write and summarise its tables."""
+    from ..experiments.engine import Interrupted
+    from ..experiments.sweep import sweep
+
+    try:
+        result = sweep(
+            args.experiment,
+            out=_checked(args.out),
+            replications=args.replications,
+            seed=args.seed,
+            days=args.days,
+            consumers=args.consumers,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            outcome=args.outcome,
+            progress=args.progress,
+        )
+    except Interrupted as exc:
+        return _interrupted(exc)
+    print(result.report())
+    sys.stdout.flush()
+    return 0
+
+
+def _checked(out):
+    """``out`` after `check_output_folder` (None passes through)."""
+    if out is not None:
+        check_output_folder(out)
+    return out

@@ -1,0 +1,93 @@
+"""``omnitrust run``: run scenarios, write the outputs folder, print the headline summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..analysis.outputs import default_folder, save
+from ..analysis.summary import text_summary
+from ..core.errors import check_output_folder
+
+
+def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``omnitrust run`` on the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "run",
+        help="run scenarios and write data, summary and charts to a folder",
+        description="Run one or more scenario files and write timeseries.parquet, summary.csv, "
+        "manifest.json and PNG charts (and report.pdf with --report) to a folder.",
+    )
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML file(s)")
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=int,
+        metavar="R",
+        help="replications per scenario (default: the scenario's)",
+    )
+    p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
+    p.add_argument(
+        "--days", type=int, metavar="D", help="horizon in days (default: the scenario's)"
+    )
+    p.add_argument(
+        "--consumers", type=int, metavar="N", help="number of consumers (default: the scenario's)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: results/<first scenario name>)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run replications in N local processes (default: in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="send the replications to an existing Dask cluster",
+    )
+    p.add_argument("--report", action="store_true", help="also write the one-page report.pdf")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.set_defaults(handler=cmd_run)
+    return p
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``omnitrust run``: run, save, print the summary and the folder."""
+    from ..core.errors import UserError
+    from ..runner import run
+    from ..scenario.loading import load_scenario
+
+    overrides = {
+        "days": args.days,
+        "consumers": args.consumers,
+        "replications": args.replications,
+        "seed": args.seed,
+    }
+    scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
+    names = [s.name for s in scenarios]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UserError(
+            f"two scenarios are named {', '.join(repeated)}; names must be unique "
+            "in one run (set `name` in the file)"
+        )
+    folder = args.out if args.out is not None else default_folder(names)
+    check_output_folder(folder)
+    if args.workers is None and args.scheduler is None:
+        result = run(scenarios, progress=args.progress)
+    else:
+        from ..experiments.executors import make_map
+
+        with make_map(workers=args.workers, scheduler=args.scheduler) as map_tasks:
+            result = run(scenarios, progress=args.progress, map_tasks=map_tasks)
+    written = save(result, folder, report=args.report)
+    print(text_summary(result))
+    print(f"\nOutputs in {folder}/: {', '.join(written)}")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,73 @@
+"""Leaving: churn, consent revocation, unsubscribes and data retention (ODD 7.8).
+
+For each consumer i, privacy concern first drifts by ``privacy_concern_trend`` / 365 per day
+(clipped to [0, 1]); then for each brand b, with t the trust after today's update, in this order:
+
+* retention (L4, applied first): a record untouched for more than ``data_retention_days`` is
+  deleted (the brand no longer holds data on the consumer; consent is kept);
+* churn (L1): a customer with t < theta_churn leaves the brand with probability ``churn_rate`` per
+  day (CHURNED: the brand leaves the consideration set). A churning consumer whose record was
+  exposed in a breach deletes the account (and its consents) with probability
+  ``account_deletion``;
+* revocation (L3): a consumer with t < theta_churn who still grants consent or is subscribed
+  revokes all consent and unsubscribes with probability ``revoke_rate`` per day (counted as
+  ``consent_revocations``, not as ``unsubscribes``, which count email-driven unsubscribes);
+* return (L2): a churned consumer whose trust is back above ``return_threshold`` (at least
+  theta_churn: the schema checks it) considers the brand again.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..core.streams import consumer_state, uniform
+from ..state.population import ACCOUNT, CHURNED, CUSTOMER, SUBSCRIBED
+from .metrics import CHURN_EVENTS, DELETED, REVOCATIONS
+from .trust import trust_of
+
+_KEEP_NOT_CHURNED = np.uint8(0xFF ^ CHURNED)
+_KEEP_NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
+_KEEP_NO_ACCOUNT = np.uint8(0xFF ^ ACCOUNT)
+
+
+@nb.njit(cache=True)
+def leave(pop, brands, par, key, day, counts):
+    """Churn, return, revocation and retention for every consumer-brand pair (L1-L4)."""
+    n, nb_ = pop.r.shape
+    drift = np.float32(par.concern_drift)
+    for i in range(n):
+        if drift != 0.0:
+            pop.concern[i] = min(np.float32(1.0), max(np.float32(0.0), pop.concern[i] + drift))
+        st = np.uint64(0)
+        drawn = False
+        for b in range(nb_):
+            f = pop.flags[i, b]
+            if (f & ACCOUNT) and day - pop.last_seen[i, b] > brands.retention[b]:
+                f &= _KEEP_NO_ACCOUNT
+                counts[b, DELETED] += 1
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+            if t < par.churn_threshold:
+                if not drawn:
+                    st = consumer_state(key, i)
+                    drawn = True
+                if (f & CUSTOMER) and not (f & CHURNED) and uniform(st, 3 * b) < par.churn_rate:
+                    f |= CHURNED
+                    counts[b, CHURN_EVENTS] += 1
+                    if (
+                        pop.exposed_day[i, b] >= 0
+                        and (f & ACCOUNT)
+                        and uniform(st, 3 * b + 1) < par.account_deletion
+                    ):
+                        f &= _KEEP_NO_ACCOUNT
+                        pop.consent[i, b] = 0
+                        counts[b, DELETED] += 1
+                if (pop.consent[i, b] != 0 or (f & SUBSCRIBED)) and uniform(
+                    st, 3 * b + 2
+                ) < par.revoke_rate:
+                    pop.consent[i, b] = 0
+                    counts[b, REVOCATIONS] += 1
+                    f &= _KEEP_NOT_SUBSCRIBED
+            elif (f & CHURNED) and t > par.return_threshold:
+                f &= _KEEP_NOT_CHURNED
+            pop.flags[i, b] = f

@@ -1,0 +1,104 @@
+"""Consent and personalization: what a brand observes on a touch, what it asks, how it personalises.
+
+On every touch between consumer i and brand b in channel c (ODD 7.3):
+
+1. Observable data: O = scope_b & observes_c. Covert types in O (on-site behaviour, cross-site
+   tracking, in-store cameras) are collected without asking; the others need consent.
+2. Consent requests, on direct channels only, once per data type d in O not yet asked:
+       logit P(grant) = beta0 + beta_t (t_ib - a) + beta_x x_b - beta_c q_i sigma_d
+                        + beta_u [i does not read terms and d is bundled in the terms]
+                        + v_d                                                               (C1)
+   with x_b the brand's transparency, q_i the consumer's privacy concern, sigma_d the data
+   type's sensitivity and v_d its convenience (one-click sign-in or checkout). Asking without
+   explaining costs trust with concerned consumers:
+       s_ib += w_neg * e_ask * q_i * sigma_d * (1 - x_b)                                     (C2)
+3. Collection: if any of O is covert or consented, the brand holds a record (ACCOUNT) touched today.
+4. Personalization relevance, from the data held H = scope_b & (consent_ib | covert):
+       rho_ib = skill_b * V(H) * (0.5 + 0.5 integration_b)                                   (C3)
+   with V(H) the summed personalization value of the held types. A relevant touch adds positive
+   evidence e_pers * rho_ib. If H contains sensitive types (sensitivity >= 0.7: cross-site
+   tracking, location, in-store cameras), the consumer may notice their use:
+       P(creepy) = p_creepy * q_i * (1 - x_b)  ->  s_ib += w_neg * e_creepy                  (C4)
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..core.catalogue import BUNDLED_MASK, CONVENIENCE, COVERT_MASK, DIRECT, OBSERVES, SENSITIVITY
+from ..core.streams import uniform
+from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
+from ..state.population import ACCOUNT
+from .metrics import ASKS, CREEPY, GRANTS
+from .trust import add_negative, add_positive, trust_of
+
+_SENS = SENSITIVITY.astype(np.float64)
+_N_TYPES = SENSITIVITY.size
+
+
+@nb.njit(inline="always", cache=True)
+def held_mask(pop, brands, i, b):
+    """Data types brand b holds on consumer i (0 when it holds no record)."""
+    if not (pop.flags[i, b] & ACCOUNT):
+        return 0
+    return brands.scope[b] & (np.int64(pop.consent[i, b]) | COVERT_MASK)
+
+
+@nb.njit(inline="always", cache=True)
+def relevance(pop, brands, i, b):
+    """Personalization relevance rho_ib in [0, 1] (eq. C3)."""
+    h = held_mask(pop, brands, i, b)
+    if h == 0:
+        return 0.0
+    return brands.skill[b] * VALUE_OF_MASK[h] * (0.5 + 0.5 * brands.integration[b])
+
+
+@nb.njit(cache=True)
+def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, counts):
+    """A touch between consumer i and brand b in channel c: ask, collect, personalise.
+
+    ``slot`` offsets the draws so that several touches of one consumer on one day use distinct
+    draws of the ``consent`` and ``personalization`` streams.
+    """
+    observable = brands.scope[b] & OBSERVES[c]
+    if observable == 0:
+        return
+    askable = observable & ~COVERT_MASK & ~np.int64(pop.asked[i, b])
+    if DIRECT[c] and askable != 0:
+        t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+        x = brands.transparency[b]
+        q = pop.concern[i]
+        for d in range(_N_TYPES):
+            bit = np.int64(1) << d
+            if not (askable & bit):
+                continue
+            pop.asked[i, b] |= np.uint8(bit)
+            counts[b, ASKS] += 1
+            logit = (
+                par.consent_intercept
+                + par.consent_trust * (t - par.prior)
+                + par.consent_transparency * x
+                - par.consent_concern * q * _SENS[d]
+                + CONVENIENCE[d]
+            )
+            if (not pop.reads_terms[i]) and (BUNDLED_MASK & bit):
+                logit += par.unread_bonus
+            if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):
+                pop.consent[i, b] |= np.uint8(bit)
+                counts[b, GRANTS] += 1
+            add_negative(pop, par, i, b, par.ask_evidence * q * _SENS[d] * (1.0 - x))
+    collected = observable & (np.int64(pop.consent[i, b]) | COVERT_MASK)
+    if collected != 0:
+        pop.flags[i, b] |= ACCOUNT
+        pop.last_seen[i, b] = day
+    h = held_mask(pop, brands, i, b)
+    if h == 0:
+        return
+    rho = brands.skill[b] * VALUE_OF_MASK[h] * (0.5 + 0.5 * brands.integration[b])
+    add_positive(pop, i, b, par.personalization_evidence * rho)
+    if h & SENSITIVE_MASK:
+        p = par.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])
+        if uniform(personal_state, slot) < p:
+            counts[b, CREEPY] += 1
+            add_negative(pop, par, i, b, par.creepy_evidence)

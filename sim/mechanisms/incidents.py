@@ -1,0 +1,432 @@
+"""Incidents: breaches, delayed harm, disclosure, sector contagion and their costs (ODD 7.10).
+
+Brand level (a handful of brands: plain Python each day)
+* Hazard (I1): brand b suffers a breach on a day with probability
+      h_b = H/365 * pressure * (n_types_b / 8) * (0.5 + records_b / N) * (1 + k_share share_b)
+            * (1 + k_social [b collects social_login]) * exp(-k_sec (security_b - 0.5))
+  H is the base rate per brand-year: a brand collecting all eight data types, with records on
+  half the market, no sharing and investment 0.5 has h_b = H/365 times social login's own factor
+  (1 + k_social).
+* Severity (I2): the exposed share of records is heavy tailed (Pareto, shape alpha, scale m),
+  shrunk by security:  share = min(1, m U^(-1/alpha) exp(-k_sec/2 (security_b - 0.5))).
+* Scheduled shocks from [[events]]: breach, third_party_leak, media_story.
+* Disclosure (I3): the brand notifies the exposed ``notify_within_days`` after the breach. Before
+  that the media may find it (probability ``media_leak_rate`` a day): it is then public at once
+  (the shock of I6 without compensation softening) and the brand still notifies on its due day,
+  which then only marks the exposed as notified and costs money.
+* Costs (I4): detection per exposed record and card reissue per exposed card on the breach day;
+  a fine (share of trailing annual revenue) when the breach becomes public; notification and
+  compensation per notified consumer; security spend every day.
+
+Consumer level (compiled kernels over the population)
+* Exposure (I5): each record the brand holds (within retention) is exposed with probability
+  ``records_share``; only the data types the brand holds on that consumer leak. Harm is drawn by
+  type: payment card -> fraud, contact -> phishing, social login -> account takeover; it lands
+  1 + floor(Exp(mean ``harm_delay_days``)) days later (never on the breach day).
+* Disclosure shock (I6): an exposed consumer takes negative evidence
+      e_disc * S * (1 - soft_comp) * (1 + late * delay_days)
+  (S = 0.5 + the highest sensitivity among the breach's data types, which for a stochastic breach
+  is the brand's whole scope; notified consumers get the
+  compensation softening, those who learn it from the media do not). A non-exposed consumer hears
+  of it with probability ``media_amplification`` and takes e_news * S. Everyone who takes a shock
+  about b takes ``contagion`` times it about every other brand (sector spillover).
+* Harm (I7): on the harm day the victim takes e_harm * (fraud 1 + takeover 1 + phishing 0.3) of
+  negative evidence. It blames the right brand with probability ``attribution_notified`` (if
+  notified) or ``attribution_unnotified``; harm from a third-party leak is never pinned on one
+  brand. Unattributed harm lowers trust in every brand by half the evidence (sector-wide).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from ..core.catalogue import COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
+from ..core.streams import consumer_state, draws, stream_key, uniform
+from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
+from ..state.parameters import POPCOUNT
+from ..state.population import (
+    ACCOUNT,
+    HARM_FRAUD,
+    HARM_PHISHING,
+    HARM_TAKEOVER,
+    HARMED,
+    HEARD,
+    NOTIFIED,
+)
+from .consent import held_mask
+from .metrics import (
+    BREACH_COST,
+    BREACHES,
+    EXPOSED,
+    FRAUD,
+    NOTIFIED_N,
+    PHISHING,
+    SECURITY_COST,
+    TAKEOVER,
+)
+from .trust import add_negative
+
+HARM_UNATTRIBUTABLE = np.uint8(8)
+CARD_BIT = DATA_BIT["payment_card"]
+CONTACT_BIT = DATA_BIT["contact"]
+SOCIAL_BIT = DATA_BIT["social_login"]
+_SENS = SENSITIVITY.astype(np.float64)
+# Share of the disclosure shock a brand's compensation takes away, times
+# incidents.compensation_softening (I6); indexed by the code of sim.state.parameters.
+COMPENSATION_SHARE = {"none": 0.0, "voucher": 0.5, "credit_monitoring": 1.0}
+_SHARE_OF_CODE = tuple(COMPENSATION_SHARE[c] for c in COMPENSATIONS)
+# Weight of each kind of harm in the harm evidence e_harm * sum of weights (I7).
+HARM_WEIGHT = {"fraud": 1.0, "takeover": 1.0, "phishing": 0.3}
+_FRAUD_WEIGHT = HARM_WEIGHT["fraud"]
+_TAKEOVER_WEIGHT = HARM_WEIGHT["takeover"]
+_PHISHING_WEIGHT = HARM_WEIGHT["phishing"]
+
+
+def severity_factor(types: int) -> float:
+    """S = 0.5 + the highest sensitivity among the breach's data types (0.5 if none)."""
+    sens = [float(_SENS[k]) for k in range(_SENS.size) if types & (1 << k)]
+    return 0.5 + (max(sens) if sens else 0.0)
+
+
+@dataclass
+class Breach:
+    """One breach (or third-party leak) and its life cycle."""
+
+    brand: int  # -1 for a third-party leak
+    day: int
+    records_share: float
+    types: int
+    scheduled: bool
+    exposed: int = 0
+    disclosed_day: int = -1
+    notified: bool = False
+
+
+class Incidents:
+    """The incident submodel of one run: hazards, scheduled shocks, disclosure and costs."""
+
+    def __init__(self, scenario: Scenario, brands, seed: int, warmup: int = 0):
+        self.seed = seed
+        self.warmup = warmup  # internal day t = reported day + warmup; no breaches before day 0
+        self.inc = scenario.incidents
+        self.world = scenario.world
+        self.n = scenario.simulation.consumers
+        self.brands = brands
+        self.events = sorted(scenario.events, key=lambda e: e.day)  # days as reported
+        self.brand_index = {b.name: k for k, b in enumerate(scenario.brands)}
+        self.breaches: list[Breach] = []
+        self.last_harm_day = -1
+        self._uses: dict[tuple[str, int], int] = {}  # draws of a stream already used per day
+        share = brands.presence / brands.presence.sum()
+        self.security_cost_per_day = (
+            brands.security * self.inc.security_budget_per_consumer_year * self.n * share / 365.0
+        )
+
+    # -- brand level -------------------------------------------------------------------------
+    def _key(self, stream: str, day: int) -> np.uint64:
+        """A fresh key for each use of ``stream`` on ``day``, so two breaches (or two stories) on
+        one day draw independently; the first use is the plain day key."""
+        part = self._uses.get((stream, day), 0)
+        self._uses[(stream, day)] = part + 1
+        return stream_key(self.seed, stream, day, part)
+
+    def hazard(self, records_held: np.ndarray) -> np.ndarray:
+        """Daily breach probability of every brand (eq. I1)."""
+        b, inc = self.brands, self.inc
+        n_types = POPCOUNT[b.scope.astype(np.int64)]
+        social = (b.scope & SOCIAL_BIT) != 0
+        h = (
+            inc.base_hazard_per_year
+            / 365.0
+            * self.world.attack_pressure
+            * (n_types / 8.0)
+            * (0.5 + records_held / self.n)
+            * (1.0 + inc.sharing_effect * b.sharing)
+            * (1.0 + inc.social_login_effect * social)
+            * np.exp(-inc.security_effect * (b.security - 0.5))
+        )
+        return np.clip(h, 0.0, 1.0)
+
+    def step(
+        self,
+        pop,
+        par,
+        day: int,
+        counts: np.ndarray,
+        records_held: np.ndarray,
+        annual_revenue: np.ndarray,
+    ) -> None:
+        """One day (internal day ``day``) of incidents: new breaches, exposure, disclosure, harm,
+        costs. During the warm-up nothing happens but security spending."""
+        counts[:, SECURITY_COST] += self.security_cost_per_day
+        if day < self.warmup:
+            return
+        key = stream_key(self.seed, "breach", day)
+        hazard = self.hazard(records_held)
+        inc = self.inc
+        for b in range(hazard.size):
+            u0, u = draws(key, b, 2)
+            if u0 < hazard[b]:
+                share = inc.severity_scale * (1.0 - u) ** (-1.0 / inc.severity_tail)
+                share *= np.exp(-0.5 * inc.security_effect * (self.brands.security[b] - 0.5))
+                self._breach(
+                    pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False, counts
+                )
+        while self.events and self.events[0].day + self.warmup <= day:
+            ev = self.events.pop(0)
+            if ev.day + self.warmup < day:
+                continue
+            if isinstance(ev, BreachEvent):
+                b = self.brand_index[ev.brand]
+                self._breach(
+                    pop,
+                    par,
+                    b,
+                    day,
+                    ev.records_share,
+                    mask_of(ev.data_types) & int(self.brands.scope[b]),
+                    True,
+                    counts,
+                )
+            elif isinstance(ev, ThirdPartyLeakEvent):
+                self._third_party_leak(
+                    pop, par, day, ev.records_share, mask_of(ev.data_types), counts
+                )
+            elif isinstance(ev, MediaStoryEvent):
+                media_story(
+                    pop,
+                    par,
+                    self._key("disclosure", day),
+                    2.0 * ev.severity,
+                    par.media_amplification,
+                )
+        leak_key = stream_key(self.seed, "breach", day)  # brand b uses index b; breach k, 2**40 + k
+        for k, br in enumerate(self.breaches):
+            if br.notified or br.brand < 0:
+                continue
+            due = day - br.day >= self.brands.notify_days[br.brand]
+            if due:
+                self._disclose(
+                    pop, par, br, day, notified=True, counts=counts, annual_revenue=annual_revenue
+                )
+            elif (
+                br.disclosed_day < 0 and draws(leak_key, (1 << 40) + k, 1)[0] < inc.media_leak_rate
+            ):
+                self._disclose(
+                    pop, par, br, day, notified=False, counts=counts, annual_revenue=annual_revenue
+                )
+        if day <= self.last_harm_day:
+            land_harm(pop, par, stream_key(self.seed, "harm", day), day, counts)
+
+    def _expose(self, pop, par, brand, day, share, types, third_party):
+        """Run the exposure kernel (I5) with today's fresh key; return (exposed, cards)."""
+        inc = self.inc
+        exposed, cards, last_harm = expose(
+            pop, self.brands, par, self._key("exposure", day), brand, day, share, types,
+            inc.fraud_probability, inc.phishing_probability, inc.takeover_probability,
+            inc.harm_delay_days, third_party,
+        )  # fmt: skip
+        self.last_harm_day = max(self.last_harm_day, last_harm)
+        return exposed, cards
+
+    def _breach(self, pop, par, b, day, share, types, scheduled, counts):
+        inc = self.inc
+        exposed, cards = self._expose(pop, par, b, day, share, types, False)
+        counts[b, BREACHES] += 1
+        counts[b, EXPOSED] += exposed
+        counts[b, BREACH_COST] += (
+            inc.detection_cost_per_record * exposed + inc.card_reissue_cost * cards
+        )
+        self.breaches.append(Breach(b, day, share, types, scheduled, exposed))
+
+    def _third_party_leak(self, pop, par, day, share, types, counts):
+        exposed, _ = self._expose(pop, par, -1, day, share, types, True)
+        self.breaches.append(Breach(-1, day, share, types, True, exposed, disclosed_day=day))
+        # the leak is sector news at once: nobody knows which brand to blame
+        media_story(
+            pop, par, self._key("disclosure", day), severity_factor(types), par.media_amplification
+        )
+
+    def _disclose(self, pop, par, br: Breach, day, notified, counts, annual_revenue):
+        """Make a breach public (media) or notify the exposed (I3, I4, I6).
+
+        A breach the media found first is public from that day (exposed consumers take the shock
+        without any softening); the brand still notifies on its due day, which then only marks
+        the exposed as notified and costs money.
+        """
+        inc = self.inc
+        b = br.brand
+        comp = int(self.brands.compensation[b])
+        if br.disclosed_day < 0:
+            soft = _SHARE_OF_CODE[comp] * inc.compensation_softening if notified else 0.0
+            disclose(
+                pop,
+                par,
+                self._key("disclosure", day),
+                b,
+                br.day,
+                severity_factor(br.types),
+                soft,
+                day - br.day,
+            )
+            br.disclosed_day = day
+            counts[b, BREACH_COST] += self.world.fine_share_of_revenue * annual_revenue[b]
+        if not notified:
+            return
+        n_notified = mark_notified(pop, b, br.day)
+        br.notified = True
+        counts[b, NOTIFIED_N] += n_notified
+        per_person = (
+            inc.notification_cost
+            + (inc.monitoring_cost if comp == 2 else 0.0)
+            + (inc.voucher_cost if comp == 1 else 0.0)
+        )
+        counts[b, BREACH_COST] += per_person * n_notified
+
+
+# -- consumer level (compiled) -----------------------------------------------------------------
+@nb.njit(cache=True)
+def expose(
+    pop,
+    brands,
+    par,
+    key,
+    brand,
+    day,
+    share,
+    types,
+    p_fraud,
+    p_phish,
+    p_takeover,
+    delay_mean,
+    third_party,
+):
+    """Expose records of ``brand`` (or, for a third-party leak, shared and social-login records of
+    every brand) with probability ``share`` (eq. I5). Returns (exposed, cards exposed, last harm
+    day)."""
+    n, nb_ = pop.flags.shape
+    exposed = 0
+    cards = 0
+    last_harm = -1
+    for i in range(n):
+        st = np.uint64(0)
+        drawn = False
+        for b in range(nb_):
+            if (not third_party) and b != brand:
+                continue
+            if not (pop.flags[i, b] & ACCOUNT):
+                continue
+            held = held_mask(pop, brands, i, b) & types
+            p = share
+            if third_party:
+                via_login = (held & SOCIAL_BIT) != 0
+                p = share if via_login else share * brands.sharing[b]
+            if held == 0 or p <= 0.0:
+                continue
+            if not drawn:
+                st = consumer_state(key, i)
+                drawn = True
+            if uniform(st, 8 * b) >= p:
+                continue
+            exposed += 1
+            pop.exposed_day[i, b] = day
+            kind = np.uint8(0)
+            if (held & CARD_BIT) and uniform(st, 8 * b + 1) < p_fraud:
+                kind |= HARM_FRAUD
+            if held & CARD_BIT:
+                cards += 1
+            if (held & CONTACT_BIT) and uniform(st, 8 * b + 2) < p_phish:
+                kind |= HARM_PHISHING
+            if (held & SOCIAL_BIT) and uniform(st, 8 * b + 3) < p_takeover:
+                kind |= HARM_TAKEOVER
+            if kind != 0:
+                if third_party:
+                    kind |= HARM_UNATTRIBUTABLE
+                when = day + 1 + int(-delay_mean * np.log(1.0 - uniform(st, 8 * b + 4)))
+                when = min(when, 32000)
+                pop.harm_day[i, b] = when
+                pop.harm_kind[i, b] = kind
+                last_harm = max(last_harm, when)
+    return exposed, cards, last_harm
+
+
+@nb.njit(cache=True)
+def disclose(pop, par, key, brand, breach_day, severity, softening, delay):
+    """A breach at ``brand`` becomes public (eq. I6): shocks for the exposed, news for others,
+    contagion to sector peers."""
+    n, nb_ = pop.flags.shape
+    late = 1.0 + par.late_notice_penalty * delay
+    for i in range(n):
+        if pop.exposed_day[i, brand] == breach_day:
+            shock = par.disclosure_evidence * severity * (1.0 - softening) * late
+        elif uniform(consumer_state(key, i), brand) < par.media_amplification:
+            shock = par.news_evidence * severity
+        else:
+            continue
+        pop.flags[i, brand] |= HEARD
+        add_negative(pop, par, i, brand, shock)
+        for b in range(nb_):
+            if b != brand:
+                add_negative(pop, par, i, b, par.contagion * shock)
+
+
+@nb.njit(cache=True)
+def mark_notified(pop, brand, breach_day):
+    """Mark the consumers exposed in the breach of ``brand`` on ``breach_day`` as notified;
+    return how many."""
+    count = 0
+    for i in range(pop.flags.shape[0]):
+        if pop.exposed_day[i, brand] == breach_day:
+            pop.flags[i, brand] |= NOTIFIED
+            count += 1
+    return count
+
+
+@nb.njit(cache=True)
+def media_story(pop, par, key, severity, reach):
+    """A sector-wide story: each consumer hears it with probability ``reach`` and takes
+    e_news * severity of negative evidence about every brand."""
+    n, nb_ = pop.flags.shape
+    for i in range(n):
+        if uniform(consumer_state(key, i), 63) < reach:
+            for b in range(nb_):
+                add_negative(pop, par, i, b, par.news_evidence * severity)
+
+
+@nb.njit(cache=True)
+def land_harm(pop, par, key, day, counts):
+    """Harm that lands today (eq. I7): fraud, phishing, account takeover, attributed or not."""
+    n, nb_ = pop.flags.shape
+    for i in range(n):
+        for b in range(nb_):
+            if pop.harm_day[i, b] != day:
+                continue
+            kind = pop.harm_kind[i, b]
+            pop.harm_day[i, b] = -1
+            pop.harm_kind[i, b] = 0
+            pop.flags[i, b] |= HARMED
+            weight = 0.0
+            if kind & HARM_FRAUD:
+                counts[b, FRAUD] += 1
+                weight += _FRAUD_WEIGHT
+            if kind & HARM_TAKEOVER:
+                counts[b, TAKEOVER] += 1
+                weight += _TAKEOVER_WEIGHT
+            if kind & HARM_PHISHING:
+                counts[b, PHISHING] += 1
+                weight += _PHISHING_WEIGHT
+            evidence = par.harm_evidence * weight
+            if kind & HARM_UNATTRIBUTABLE:
+                p = 0.0
+            elif pop.flags[i, b] & NOTIFIED:
+                p = par.attribution_notified
+            else:
+                p = par.attribution_unnotified
+            if uniform(consumer_state(key, i), b) < p:
+                add_negative(pop, par, i, b, evidence)
+            else:
+                for k in range(nb_):
+                    add_negative(pop, par, i, k, 0.5 * evidence)

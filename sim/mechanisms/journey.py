@@ -1,0 +1,236 @@
+"""Shopping journeys: needs arise, consumers research across channels, then buy (or not).
+
+A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.2, 7.5):
+
+* Need (J1): an idle consumer starts a journey with probability need_rate_i per day; its length in
+  research days is geometric with mean ``research_days``.
+* Research (J2): each research day the consumer touches one channel, drawn with weights
+      w_c = research_c * (2 a_i if c is digital else 2 (1 - a_i))
+  (a_i: digital affinity), and one brand, drawn with weights presence_b * (0.2 + t_ib), churned
+  brands excluded. The touch goes through consent.touch (ask, collect, personalise).
+* Purchase (J3): on the last research day the consumer chooses among brands and an outside option
+  (buy nothing now) by multinomial logit:
+      U_b = ln presence_b + beta_T (t_ib - a) + beta_R rho_ib,    U_0 = ln((1-p)/p sum presence)
+  The purchase channel is drawn *separately* from the research channel (J4): with probability
+      1 - min(1, kappa0 + kappa1 integration_b)
+  the consumer stays in the last research channel (if one can buy there); otherwise the channel is
+  drawn with weights purchase_c * (2 (1-a_i) for the store, 2 a_i t_ib^gamma for digital channels),
+  social selling scaled by integration_b (shoppable content needs integration).
+  Webrooming (online research, store purchase) and showrooming (store research, online purchase)
+  are *recorded*, never imposed.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..core.catalogue import (
+    CHANNEL_MARGIN,
+    DIGITAL,
+    DIGITAL_BITS,
+    PURCHASE_WEIGHT,
+    RESEARCH_WEIGHT,
+    SOCIAL,
+    STORE,
+)
+from ..core.streams import consumer_state, uniform
+from ..state.population import (
+    CHURNED,
+    CUSTOMER,
+    H_BOUGHT,
+    H_SHOWROOMED,
+    H_USED_DIGITAL,
+    H_USED_STORE,
+    H_WEBROOMED,
+    SUBSCRIBED,
+)
+from .consent import relevance, touch
+from .metrics import MARGIN
+from .trust import add_positive, trust_of
+
+CONTACT_BIT = 1
+MAX_JOURNEY_DAYS = 60
+_N_CHANNELS = RESEARCH_WEIGHT.size
+_MAX_BRANDS = 64
+
+
+@nb.njit(cache=True)
+def arise_needs(pop, par, key):
+    """J1: idle consumers start a journey with probability need_rate; length ~ geometric."""
+    p_stop = 1.0 / par.research_days
+    log_q = np.log(1.0 - p_stop) if p_stop < 1.0 else 0.0
+    for i in range(pop.need_rate.size):
+        if pop.journey_left[i] != 0:
+            continue
+        st = consumer_state(key, i)
+        if uniform(st, 0) < pop.need_rate[i]:
+            length = 1
+            if log_q < 0.0:
+                length = 1 + int(np.log(1.0 - uniform(st, 1)) / log_q)
+            pop.journey_left[i] = min(length, MAX_JOURNEY_DAYS)
+            pop.journey_channels[i] = 0
+
+
+@nb.njit(cache=True)
+def research(pop, brands, par, key, consent_key, personal_key, day, counts):
+    """J2: every consumer in a journey touches one channel and one brand today."""
+    nb_ = brands.presence.size
+    weights = np.empty(_N_CHANNELS)
+    bw = np.empty(nb_)
+    for i in range(pop.journey_left.size):
+        if pop.journey_left[i] <= 0:
+            continue
+        st = consumer_state(key, i)
+        a = pop.affinity[i]
+        total = 0.0
+        for c in range(_N_CHANNELS):
+            w = RESEARCH_WEIGHT[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a))
+            weights[c] = w
+            total += w
+        c = _draw(weights, total, uniform(st, 0))
+        total_b = 0.0
+        for b in range(nb_):
+            if pop.flags[i, b] & CHURNED:
+                bw[b] = 0.0
+            else:
+                bw[b] = brands.presence[b] * (
+                    0.2 + trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+                )
+            total_b += bw[b]
+        pop.journey_left[i] -= 1
+        pop.journey_channels[i] |= np.uint8(1 << c)
+        pop.last_research[i] = c
+        pop.history[i] |= H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE
+        if total_b <= 0.0:
+            continue
+        b = _draw(bw, total_b, uniform(st, 1))
+        touch(
+            pop,
+            brands,
+            par,
+            i,
+            b,
+            c,
+            day,
+            consumer_state(consent_key, i),
+            consumer_state(personal_key, i),
+            0,
+            counts,
+        )
+
+
+@nb.njit(cache=True)
+def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purchases, revenue):
+    """J3-J4: consumers at the end of research choose a brand (or none) and a purchase channel."""
+    nb_ = brands.presence.size
+    util = np.empty(nb_)
+    rho = np.empty(nb_)
+    weights = np.empty(_N_CHANNELS)
+    for i in range(pop.journey_left.size):
+        if pop.journey_left[i] != 0 or pop.journey_channels[i] == 0:
+            continue
+        journey = pop.journey_channels[i]
+        last = pop.last_research[i]
+        pop.journey_channels[i] = 0
+        pop.last_research[i] = -1
+        st = consumer_state(key, i)
+        # brand choice: multinomial logit with an outside option
+        top = par.outside_utility
+        for b in range(nb_):
+            if pop.flags[i, b] & CHURNED:
+                util[b] = -np.inf
+                rho[b] = 0.0
+                continue
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+            rho[b] = relevance(pop, brands, i, b)
+            util[b] = (
+                brands.log_presence[b]
+                + par.trust_weight * (t - par.prior)
+                + par.relevance_weight * rho[b]
+            )
+            top = max(top, util[b])
+        total = np.exp(par.outside_utility - top)
+        for b in range(nb_):
+            util[b] = np.exp(util[b] - top) if util[b] > -np.inf else 0.0
+            total += util[b]
+        u = uniform(st, 0) * total
+        chosen = -1
+        acc = 0.0
+        for b in range(nb_):
+            acc += util[b]
+            if u < acc and util[b] > 0.0:
+                chosen = b
+                break
+        if chosen < 0:
+            continue
+        b = chosen
+        # purchase channel: stay in the research channel or draw afresh (J4)
+        switching = min(
+            1.0, par.channel_switching + par.integration_switching * brands.integration[b]
+        )
+        if last >= 0 and PURCHASE_WEIGHT[last] > 0.0 and uniform(st, 1) >= switching:
+            c = last
+        else:
+            a = pop.affinity[i]
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+            tw = t**par.digital_trust_exponent
+            total = 0.0
+            for k in range(_N_CHANNELS):
+                w = PURCHASE_WEIGHT[k]
+                if DIGITAL[k]:
+                    w *= 2.0 * a * tw
+                    if k == SOCIAL:
+                        w *= brands.integration[b]
+                else:
+                    w *= 2.0 * (1.0 - a)
+                weights[k] = w
+                total += w
+            c = _draw(weights, total, uniform(st, 2)) if total > 0.0 else STORE
+        value = par.basket_value * (1.0 + par.relevance_uplift * rho[b])
+        purchases[b, c] += 1.0
+        revenue[b, c] += value
+        counts[b, MARGIN] += value * brands.gross_margin[b] * CHANNEL_MARGIN[c]
+        add_positive(pop, i, b, par.purchase_evidence)
+        pop.flags[i, b] |= CUSTOMER
+        pop.last_purchase[i, b] = day
+        touch(
+            pop,
+            brands,
+            par,
+            i,
+            b,
+            c,
+            day,
+            consumer_state(consent_key, i),
+            consumer_state(personal_key, i),
+            1,
+            counts,
+        )
+        if (
+            (not (pop.flags[i, b] & SUBSCRIBED))
+            and (pop.consent[i, b] & CONTACT_BIT)
+            and uniform(st, 3) < par.subscribe_probability
+        ):
+            pop.flags[i, b] |= SUBSCRIBED
+        h = H_BOUGHT | (H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE)
+        if c == STORE and (journey & DIGITAL_BITS):
+            h |= H_WEBROOMED
+        if DIGITAL[c] and (journey & (1 << STORE)):
+            h |= H_SHOWROOMED
+        pop.history[i] |= h
+
+
+@nb.njit(inline="always", cache=True)
+def _draw(weights, total, u):
+    """Index drawn with probability weights[k] / total, using uniform u."""
+    target = u * total
+    acc = 0.0
+    last = 0
+    for k in range(weights.size):
+        if weights[k] > 0.0:
+            acc += weights[k]
+            last = k
+            if target < acc:
+                return k
+    return last

@@ -1,0 +1,272 @@
+"""Daily metrics: counters filled by the phase kernels and tallies over the population.
+
+Kernels add events to ``counts[b, k]`` (one row per brand, one column per event counter below) and
+to the per-channel ``purchases[b, c]`` and ``revenue[b, c]``. At the end of the day ``tally`` reads
+the population's stocks (trust, subscribers, records held, ...) and `Recorder` stores everything in
+preallocated arrays; `Recorder.to_frame` turns them into the tidy table
+``scenario, replication, day, brand, channel, metric, value`` in one vectorised step.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pandas as pd
+
+from ..core.catalogue import CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
+from ..state.parameters import POPCOUNT
+from ..state.population import (
+    ACCOUNT,
+    CHURNED,
+    CUSTOMER,
+    H_BOUGHT,
+    H_SHOWROOMED,
+    H_USED_DIGITAL,
+    H_USED_STORE,
+    H_WEBROOMED,
+    SUBSCRIBED,
+)
+from .trust import trust_of
+
+# Event counters (columns of counts[b, :]), summed over the day.
+EVENT_COUNTERS = (
+    "emails_sent",
+    "unsubscribes",
+    "spam_complaints",
+    "email_clicks",
+    "consent_requests",
+    "consents_granted",
+    "consent_revocations",
+    "creepy_moments",
+    "churn_events",
+    "margin",
+    "marketing_cost",
+    "breaches",
+    "consumers_exposed",
+    "consumers_notified",
+    "fraud_victims",
+    "phishing_victims",
+    "takeover_victims",
+    "breach_cost",
+    "security_cost",
+    "accounts_deleted",
+)
+EV = {name: k for k, name in enumerate(EVENT_COUNTERS)}
+(
+    EMAILS,
+    UNSUBS,
+    COMPLAINTS,
+    CLICKS,
+    ASKS,
+    GRANTS,
+    REVOCATIONS,
+    CREEPY,
+    CHURN_EVENTS,
+    MARGIN,
+    MARKETING,
+    BREACHES,
+    EXPOSED,
+    NOTIFIED_N,
+    FRAUD,
+    PHISHING,
+    TAKEOVER,
+    BREACH_COST,
+    SECURITY_COST,
+    DELETED,
+) = range(len(EVENT_COUNTERS))
+
+# Stocks tallied over the population at the end of the day (per brand).
+STOCKS = (
+    "trust",
+    "trust_p10",
+    "consent_rate",
+    "subscribers",
+    "active_customers",
+    "churned",
+    "records_held",
+)
+TRUST_BINS = 50
+ACTIVE_WINDOW_DAYS = 180
+MARKET_SHARES = (
+    "webrooming_share",
+    "showrooming_share",
+    "multichannel_share",
+    "store_only_share",
+    "online_only_share",
+    "buyers",
+)
+
+
+@nb.njit(cache=True)
+def tally(pop, par, day, stocks, trust_hist, market):
+    """End-of-day stocks per brand (ODD 7.9) and cumulative market-wide journey shares.
+
+    stocks[b]: mean trust, 10th percentile of trust (from a histogram), consent rate (granted /
+    asked data types), subscribers, active customers (bought within ACTIVE_WINDOW_DAYS), churned
+    customers, records held (accounts the brand holds data on).
+    market: among consumers who bought at least once: shares that webroomed, showroomed, used both
+    physical and digital touchpoints, only the store, only digital; and the number of buyers.
+    """
+    n, nb_ = pop.r.shape
+    trust_sum = np.zeros(nb_)
+    granted = np.zeros(nb_)
+    asked = np.zeros(nb_)
+    subs = np.zeros(nb_)
+    active = np.zeros(nb_)
+    churned = np.zeros(nb_)
+    records = np.zeros(nb_)
+    trust_hist[:] = 0
+    buyers = 0
+    web = 0
+    show = 0
+    multi = 0
+    store_only = 0
+    online_only = 0
+    for i in range(n):
+        for b in range(nb_):
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+            trust_sum[b] += t
+            k = int(t * TRUST_BINS)
+            trust_hist[b, min(k, TRUST_BINS - 1)] += 1
+            f = pop.flags[i, b]
+            if pop.asked[i, b] != 0:
+                asked[b] += POPCOUNT[pop.asked[i, b]]
+                granted[b] += POPCOUNT[pop.consent[i, b] & pop.asked[i, b]]
+            if f & SUBSCRIBED:
+                subs[b] += 1
+            if f & ACCOUNT:
+                records[b] += 1
+            if f & CHURNED:
+                churned[b] += 1
+            elif (f & CUSTOMER) and pop.last_purchase[i, b] >= day - ACTIVE_WINDOW_DAYS:
+                active[b] += 1
+        h = pop.history[i]
+        if h & H_BOUGHT:
+            buyers += 1
+            if h & H_WEBROOMED:
+                web += 1
+            if h & H_SHOWROOMED:
+                show += 1
+            s_ = (h & H_USED_STORE) != 0
+            d_ = (h & H_USED_DIGITAL) != 0
+            if s_ and d_:
+                multi += 1
+            elif s_:
+                store_only += 1
+            else:
+                online_only += 1
+    for b in range(nb_):
+        stocks[b, 0] = trust_sum[b] / n
+        cum = 0.0
+        p10 = 1.0
+        for k in range(TRUST_BINS):
+            cum += trust_hist[b, k]
+            if cum >= 0.1 * n:
+                p10 = (k + 1) / TRUST_BINS
+                break
+        stocks[b, 1] = p10
+        stocks[b, 2] = granted[b] / asked[b] if asked[b] > 0 else 0.0
+        stocks[b, 3] = subs[b]
+        stocks[b, 4] = active[b]
+        stocks[b, 5] = churned[b]
+        stocks[b, 6] = records[b]
+    denom = max(buyers, 1)
+    market[0] = web / denom
+    market[1] = show / denom
+    market[2] = multi / denom
+    market[3] = store_only / denom
+    market[4] = online_only / denom
+    market[5] = buyers
+
+
+assert PHYSICAL_BITS and DIGITAL_BITS  # the catalogue has both kinds of channel
+
+
+class Recorder:
+    """Preallocated daily arrays for one run, turned into a tidy DataFrame at the end."""
+
+    def __init__(self, days: int, brands: list[str]):
+        b, c = len(brands), len(CHANNELS)
+        self.brands = list(brands)
+        self.days_recorded = 0
+        self.counts = np.zeros((days, b, len(EVENT_COUNTERS)))
+        self.stocks = np.zeros((days, b, len(STOCKS)))
+        self.purchases = np.zeros((days, b, c))
+        self.revenue = np.zeros((days, b, c))
+        self.market = np.zeros((days, len(MARKET_SHARES)))
+
+    def to_frame(self, scenario: str, replication: int) -> pd.DataFrame:
+        """The tidy table of the recorded days (see module docstring)."""
+        d = self.days_recorded
+        days = np.arange(d)
+        parts = []
+
+        def block(values: np.ndarray, metrics: list[str], channel: list[str] | str, brand):
+            # values: (d, brands_or_1, k) -> long rows
+            nb_, k = values.shape[1], values.shape[2]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "day": np.repeat(days, nb_ * k),
+                        "brand": np.tile(np.repeat(np.asarray(brand, dtype=object), k), d),
+                        "channel": np.tile(np.asarray(channel, dtype=object), d * nb_)
+                        if not isinstance(channel, str)
+                        else channel,
+                        "metric": np.tile(np.asarray(metrics, dtype=object), d * nb_),
+                        "value": values[:d].reshape(-1),
+                    }
+                )
+            )
+
+        counts = self.counts.copy()
+        purchases_total = self.purchases.sum(axis=2)
+        revenue_total = self.revenue.sum(axis=2)
+        net = (
+            counts[:, :, EV["margin"]]
+            - counts[:, :, EV["marketing_cost"]]
+            - counts[:, :, EV["security_cost"]]
+            - counts[:, :, EV["breach_cost"]]
+        )
+        per_brand = np.concatenate(
+            [
+                counts,
+                self.stocks,
+                purchases_total[..., None],
+                revenue_total[..., None],
+                net[..., None],
+            ],
+            axis=2,
+        )
+        names = [*EVENT_COUNTERS, *STOCKS, "purchases", "revenue", "net_value"]
+        block(per_brand, names, "all", self.brands)
+        for metric, arr in (("purchases", self.purchases), ("revenue", self.revenue)):
+            nb_, c = arr.shape[1], arr.shape[2]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "day": np.repeat(days, nb_ * c),
+                        "brand": np.tile(np.repeat(np.asarray(self.brands, dtype=object), c), d),
+                        "channel": np.tile(np.asarray(CHANNELS, dtype=object), d * nb_),
+                        "metric": metric,
+                        "value": arr[:d].reshape(-1),
+                    }
+                )
+            )
+        # market-wide rows: brand "all"
+        market_totals = np.concatenate(
+            [
+                self.market[:, None, :],
+                purchases_total.sum(axis=1)[:, None, None],
+                revenue_total.sum(axis=1)[:, None, None],
+                self.stocks[:, :, 0].mean(axis=1)[:, None, None],
+            ],
+            axis=2,
+        )
+        block(market_totals, [*MARKET_SHARES, "purchases", "revenue", "trust"], "all", ["all"])
+        df = pd.concat(parts, ignore_index=True)
+        df.insert(0, "replication", np.int32(replication))
+        df.insert(0, "scenario", scenario)
+        for col in ("scenario", "brand", "channel", "metric"):
+            df[col] = df[col].astype("category")
+        df["day"] = df["day"].astype(np.int32)
+        return df

@@ -1,0 +1,87 @@
+"""Outreach: newsletters that land as relevant messages or as spam (ODD 7.4).
+
+Each subscriber of brand b receives on average emails_per_week_b / 7 emails a day (the integer part
+every day, the fraction as a Bernoulli draw). An email is relevant with probability
+
+    P(relevant) = targeting_b * skill_b * V(H_ib)                                        (O1)
+
+(targeting needs data: V(H) is the value of the data the brand holds on the consumer).
+* relevant: positive evidence e_pers * P(relevant); with probability ``click_rate`` it is
+  clicked: an idle consumer starts a one-day journey, and the email channel is added to the
+  channels of the consumer's current or new journey, so a store purchase after it counts as
+  webrooming (nothing is observed or asked on it, and the research channel is unchanged);
+* irrelevant (spam): negative evidence e_spam; a spam complaint with probability
+      p_complaint * (mailings per month / 5) ** k                                        (O2)
+  (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all).
+* any email: unsubscribe with probability p_unsub * (1 - cut * targeting_b)              (O3)
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..core.catalogue import EMAIL
+from ..core.streams import consumer_state, uniform
+from ..state.parameters import VALUE_OF_MASK
+from ..state.population import SUBSCRIBED
+from .consent import held_mask
+from .metrics import CLICKS, COMPLAINTS, EMAILS, MARKETING, UNSUBS
+from .trust import add_negative, add_positive
+
+_NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
+_SLOTS_PER_EMAIL = 4
+MAX_EMAILS_PER_DAY = 16  # at most this many e-mails of one brand reach a subscriber a day
+
+
+@nb.njit(cache=True)
+def send(pop, brands, par, key, counts):
+    """Deliver today's newsletters to every subscriber (eqs. O1-O3)."""
+    n, nb_ = pop.flags.shape
+    for i in range(n):
+        st = np.uint64(0)
+        drawn = False
+        for b in range(nb_):
+            if not (pop.flags[i, b] & SUBSCRIBED):
+                continue
+            if not drawn:
+                st = consumer_state(key, i)
+                drawn = True
+            base = b * (MAX_EMAILS_PER_DAY * _SLOTS_PER_EMAIL + 1)
+            rate = brands.emails_per_day[b]
+            k = int(rate)
+            if uniform(st, base) < rate - k:
+                k += 1
+            k = min(k, MAX_EMAILS_PER_DAY)
+            if k == 0:
+                continue
+            p_rel = (
+                brands.targeting[b] * brands.skill[b] * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
+            )
+            p_unsub = par.unsubscribe_per_email * (
+                1.0 - par.targeting_unsubscribe_cut * brands.targeting[b]
+            )
+            p_complaint = par.complaint_per_email * brands.fatigue[b]
+            counts[b, EMAILS] += k
+            counts[b, MARKETING] += k * par.email_cost
+            for e in range(k):
+                slot = base + 1 + e * _SLOTS_PER_EMAIL
+                if uniform(st, slot) < p_rel:
+                    add_positive(pop, i, b, par.personalization_evidence * p_rel)
+                    if uniform(st, slot + 1) < par.click_rate:
+                        counts[b, CLICKS] += 1
+                        if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
+                            pop.journey_left[i] = 1  # idle: the click starts a journey
+                        pop.journey_channels[i] |= np.uint8(1 << EMAIL)
+                else:
+                    add_negative(pop, par, i, b, par.spam_evidence)
+                    if uniform(st, slot + 2) < p_complaint:
+                        counts[b, COMPLAINTS] += 1
+                        counts[b, UNSUBS] += 1
+                        add_negative(pop, par, i, b, 10.0 * par.spam_evidence)
+                        pop.flags[i, b] &= _NOT_SUBSCRIBED
+                        break
+                if uniform(st, slot + 3) < p_unsub:
+                    counts[b, UNSUBS] += 1
+                    pop.flags[i, b] &= _NOT_SUBSCRIBED
+                    break

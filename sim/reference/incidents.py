@@ -1,0 +1,191 @@
+"""Incidents (I1-I3, I5-I7), one brand and one consumer at a time: the twin of
+`sim.mechanisms.incidents`. Not covered: the money of incidents (I4)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..mechanisms.incidents import COMPENSATION_SHARE, HARM_WEIGHT
+from ..scenario import BreachEvent, MediaStoryEvent, ThirdPartyLeakEvent
+from .catalogue import SENSITIVITY
+
+if TYPE_CHECKING:
+    from .model import ReferenceBrand, ReferenceModel
+
+
+def severity_of(types) -> float:
+    """S = 0.5 + the highest sensitivity among the exposed data types."""
+    return 0.5 + max((SENSITIVITY[d] for d in types), default=0.0)
+
+
+@dataclass
+class Breach:
+    """A breach at one brand, waiting to be disclosed."""
+
+    brand: ReferenceBrand
+    day: int
+    types: frozenset
+    disclosed: bool = False
+    notified: bool = False
+
+
+class BrandIncidents:
+    """A brand's side: the breach hazard, its breaches, their disclosure."""
+
+    def step(self) -> None:
+        """Breach hazard (I1) and severity (I2), from yesterday's records."""
+        m = self.model
+        inc, world = m.scenario.incidents, m.scenario.world
+        hazard = (
+            inc.base_hazard_per_year
+            / 365.0
+            * world.attack_pressure
+            * (len(self.scope) / 8.0)
+            * (0.5 + self.records_held / m.n_consumers)
+            * (1.0 + inc.sharing_effect * self.sharing)
+            * (1.0 + inc.social_login_effect * ("social_login" in self.scope))
+            * math.exp(-inc.security_effect * (self.security - 0.5))
+        )
+        if self.random.random() < hazard:
+            u = self.random.random()
+            share = inc.severity_scale * (1.0 - u) ** (-1.0 / inc.severity_tail)
+            share *= math.exp(-0.5 * inc.security_effect * (self.security - 0.5))
+            self.breach(min(share, 1.0), self.scope)
+
+    def breach(self, share: float, types) -> None:
+        self.counts["breaches"] += 1
+        self.breaches.append(Breach(self, self.model.day, frozenset(types)))
+        self.model.exposures.append((self, share, frozenset(types)))
+
+    def review(self) -> None:
+        """Disclosure (I3): notify when due, or become public earlier if the media find out."""
+        m, day = self.model, self.model.day
+        inc = m.scenario.incidents
+        for br in self.breaches:
+            if br.notified:
+                continue
+            if day - br.day >= self.notify_days:
+                public = not br.disclosed
+                br.disclosed = br.notified = True
+                m.disclosures.append((br, public, True))
+            elif not br.disclosed and self.random.random() < inc.media_leak_rate:
+                br.disclosed = True
+                m.disclosures.append((br, True, False))
+
+
+def scheduled_events(model: ReferenceModel) -> None:
+    """Today's scheduled breaches, third-party leaks and media stories."""
+    while model.events and model.events[0].day + model.warmup <= model.day:
+        ev = model.events.pop(0)
+        if ev.day + model.warmup < model.day:
+            continue
+        if isinstance(ev, BreachEvent):
+            brand = next(b for b in model.brands if b.name == ev.brand)
+            brand.breach(ev.records_share, brand.scope & frozenset(ev.data_types))
+        elif isinstance(ev, ThirdPartyLeakEvent):
+            model.exposures.append((None, ev.records_share, frozenset(ev.data_types)))
+            model.stories.append(severity_of(ev.data_types))
+        elif isinstance(ev, MediaStoryEvent):
+            model.stories.append(2.0 * ev.severity)
+
+
+class IncidentRules:
+    """A consumer's side: exposure, disclosure and news, harm."""
+
+    def live_incidents(self) -> None:
+        m = self.model
+        for brand, share, types in m.exposures:
+            self.expose(brand, share, types)
+        for severity in m.stories:
+            if self.random.random() < m.scenario.world.media_amplification:
+                for b in range(len(m.brands)):
+                    self.negative(b, m.scenario.incidents.news_evidence * severity)
+        for breach, public, notify in m.disclosures:
+            self.learn(breach, public, notify)
+        for b, rel in enumerate(self.relations):
+            if rel.harm_day == m.day:
+                self.suffer_harm(b)
+
+    def expose(self, brand: ReferenceBrand | None, share: float, types) -> None:
+        """I5: the brand's (or, for a third-party leak, shared and social-login) records leak."""
+        m, inc = self.model, self.model.scenario.incidents
+        for b, rel in enumerate(self.relations):
+            if (brand is not None and b != brand.index) or not rel.account:
+                continue
+            held = self.held(b) & types
+            p = share
+            if brand is None and "social_login" not in held:
+                p = share * m.brands[b].sharing
+            if not held or p <= 0.0 or self.random.random() >= p:
+                continue
+            rel.exposed_day = m.day
+            kind = set()
+            if brand is not None:
+                brand.counts["consumers_exposed"] += 1
+            if "payment_card" in held and self.random.random() < inc.fraud_probability:
+                kind.add("fraud")
+            if "contact" in held and self.random.random() < inc.phishing_probability:
+                kind.add("phishing")
+            if "social_login" in held and self.random.random() < inc.takeover_probability:
+                kind.add("takeover")
+            if kind:
+                delay = (
+                    self.random.expovariate(1.0 / inc.harm_delay_days)
+                    if inc.harm_delay_days > 0
+                    else 0.0
+                )
+                rel.harm_day = min(m.day + 1 + int(delay), 32000)
+                rel.harm_kind = frozenset(kind)
+                rel.harm_unattributable = brand is None
+
+    def learn(self, breach: Breach, public: bool, notify: bool) -> None:
+        """I6: the exposed take the disclosure shock, others may hear the news; contagion."""
+        m = self.model
+        inc, world = m.scenario.incidents, m.scenario.world
+        b = breach.brand.index
+        rel = self.relations[b]
+        exposed = rel.exposed_day == breach.day
+        if public:
+            shock = 0.0
+            if exposed:
+                soft = (
+                    COMPENSATION_SHARE[breach.brand.compensation] * inc.compensation_softening
+                    if notify
+                    else 0.0
+                )
+                shock = (
+                    inc.disclosure_evidence
+                    * severity_of(breach.types)
+                    * (1.0 - soft)
+                    * (1.0 + inc.late_notice_penalty * (m.day - breach.day))
+                )
+            elif self.random.random() < world.media_amplification:
+                shock = inc.news_evidence * severity_of(breach.types)
+            if shock > 0.0:
+                rel.heard = True
+                for k in range(len(m.brands)):
+                    self.negative(k, shock if k == b else world.contagion * shock)
+        if notify and exposed:
+            rel.notified = True
+            breach.brand.counts["consumers_notified"] += 1
+
+    def suffer_harm(self, b: int) -> None:
+        """I7: harm lands; blamed on the brand or, unattributed, on the whole sector."""
+        inc = self.model.scenario.incidents
+        rel, brand = self.relations[b], self.model.brands[b]
+        kind = rel.harm_kind
+        rel.harm_day, rel.harm_kind, rel.harmed = -1, frozenset(), True
+        for k in kind:
+            brand.counts[f"{k}_victims"] += 1
+        evidence = inc.harm_evidence * sum(HARM_WEIGHT[k] for k in kind)
+        if rel.harm_unattributable:
+            p = 0.0
+        else:
+            p = inc.attribution_notified if rel.notified else inc.attribution_unnotified
+        if self.random.random() < p:
+            self.negative(b, evidence)
+        else:
+            for k in range(len(self.relations)):
+                self.negative(k, 0.5 * evidence)

@@ -1,0 +1,116 @@
+"""Journeys (J1-J4), one consumer at a time: the twin of `sim.mechanisms.journey`."""
+
+from __future__ import annotations
+
+import math
+
+from ..core.catalogue import CHANNELS
+from ..mechanisms.journey import MAX_JOURNEY_DAYS
+from .catalogue import DIGITAL, MARGIN, PURCHASE, RESEARCH
+
+
+class JourneyRules:
+    """Needs arise, research touches a channel and a brand, a purchase closes the journey."""
+
+    def arise_need(self) -> None:
+        if self.journey_left != 0 or self.random.random() >= self.need_rate:
+            return
+        p_stop = 1.0 / self.model.scenario.journey.research_days
+        length = 1
+        if p_stop < 1.0:  # geometric on 1, 2, ... with mean research_days
+            length = 1 + int(math.log(1.0 - self.random.random()) / math.log(1.0 - p_stop))
+        self.journey_left = min(length, MAX_JOURNEY_DAYS)
+        self.journey_channels = set()
+
+    def research(self) -> None:
+        if self.journey_left <= 0:
+            return
+        a = self.affinity
+        weights = [RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a)) for c in CHANNELS]
+        channel = self.random.choices(CHANNELS, weights)[0]
+        brands = self.model.brands
+        bw = [
+            0.0 if self.relations[b].churned else brand.presence * (0.2 + self.trust(b))
+            for b, brand in enumerate(brands)
+        ]
+        self.journey_left -= 1
+        self.journey_channels.add(channel)
+        self.last_research = channel
+        if DIGITAL[channel]:
+            self.used_digital = True
+        else:
+            self.used_store = True
+        if sum(bw) <= 0.0:
+            return
+        b = self.random.choices(range(len(brands)), bw)[0]
+        self.touch(b, channel)
+
+    def purchase(self) -> None:
+        if self.journey_left != 0 or not self.journey_channels:
+            return
+        journey, last = self.journey_channels, self.last_research
+        self.journey_channels, self.last_research = set(), None
+        sc = self.model.scenario
+        brands = self.model.brands
+        prior = sc.trust.prior
+        rho = [0.0] * len(brands)
+        # multinomial logit with an outside option (J3); option 0 is "buy nothing now"
+        weights = [self.model.outside_weight]
+        for b, brand in enumerate(brands):
+            if self.relations[b].churned:
+                weights.append(0.0)
+                continue
+            rho[b] = brand.relevance_of(self.held(b))
+            weights.append(
+                brand.presence
+                * math.exp(
+                    sc.journey.trust_weight * (self.trust(b) - prior)
+                    + sc.journey.relevance_weight * rho[b]
+                )
+            )
+        choice = self.random.choices(range(len(weights)), weights)[0]
+        if choice == 0:
+            return
+        b = choice - 1
+        brand, rel = brands[b], self.relations[b]
+        # purchase channel (J4): stay in the research channel or draw afresh
+        switching = min(
+            1.0, sc.journey.channel_switching + sc.journey.integration_switching * brand.integration
+        )
+        if last is not None and PURCHASE[last] > 0.0 and self.random.random() >= switching:
+            channel = last
+        else:
+            a = self.affinity
+            tw = self.trust(b) ** sc.journey.digital_trust_exponent
+            cw = []
+            for c in CHANNELS:
+                if DIGITAL[c]:
+                    w = PURCHASE[c] * 2.0 * a * tw * (brand.integration if c == "social" else 1.0)
+                else:
+                    w = PURCHASE[c] * 2.0 * (1.0 - a)
+                cw.append(w)
+            channel = self.random.choices(CHANNELS, cw)[0] if sum(cw) > 0.0 else "store"
+        value = sc.journey.basket_value * (1.0 + sc.journey.relevance_uplift * rho[b])
+        brand.counts["purchases"] += 1
+        brand.counts["revenue"] += value
+        brand.counts["margin"] += value * brand.gross_margin * MARGIN[channel]
+        self.model.purchases_by_channel[b][channel] += 1
+        rel.r += sc.trust.purchase_evidence
+        rel.customer = True
+        rel.last_purchase = self.model.day
+        self.touch(b, channel)
+        if (
+            not rel.subscribed
+            and "contact" in rel.consent
+            and self.random.random() < sc.outreach.subscribe_probability
+        ):
+            rel.subscribed = True
+        self.bought = True
+        if DIGITAL[channel]:
+            self.used_digital = True
+            if "store" in journey:
+                self.showroomed = True
+        else:
+            self.used_store = True
+            if any(DIGITAL[c] for c in journey):
+                self.webroomed = True

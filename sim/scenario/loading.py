@@ -1,0 +1,479 @@
+"""Reading scenario files: TOML, ``extends``, validation, and errors a user can act on.
+
+A scenario file may start from another with ``extends = "other.toml"`` (relative to the file).
+Files are merged parent first:
+
+* tables merge key by key, recursively;
+* ``[[brands]]`` merge by ``name``: a child entry naming an existing brand overrides only the keys
+  it sets (``[brands.policy]`` included); a new name is appended, in order;
+* every other list (``events``, ``data_collection``, ...) is replaced by the child's;
+* ``name`` is the child's own ``name``, or else the child's file stem (never the parent's).
+
+Validation is strict about TOML types (a quoted "0.5" is not a number; an integer is accepted
+where a number is expected). Every problem pydantic finds is reported at once as a
+`ScenarioErrors`, each naming the file that sets the value, the field path
+(``brands[1] (name="Beta").policy.transparency``), the value and what is allowed, derived from
+the schema's bounds, units and choices.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import numbers
+import os
+import re
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from ..core.errors import NO_VALUE, ScenarioError, ScenarioErrors, toml_literal
+from . import Scenario
+from .paramdoc import interval, literal_values
+
+EXTENDS = "extends"
+MERGE_BY_NAME = ("brands",)
+OVERRIDES = " (with simulation overrides)"  # how values given as overrides are attributed
+
+Layer = tuple[str, dict[str, Any]]  # (file as shown to the user, its table without `extends`)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+def load_scenario(path: str | Path, **simulation_overrides: Any) -> Scenario:
+    """Read, merge ``extends`` and validate a scenario file.
+
+    ``simulation_overrides`` replace keys of ``[simulation]`` (days, consumers, replications,
+    seed); ``None`` values are ignored, so CLI options that were not given can be passed as is.
+    Raises `ScenarioError` (one problem: missing file, TOML syntax, ``extends``) or
+    `ScenarioErrors` (every validation problem at once).
+    """
+    layers = _layers(Path(path))
+    data = _merge_layers(layers)
+    overrides = {
+        k: int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
+        for k, v in simulation_overrides.items()
+        if v is not None
+    }  # numpy integers from a design or a sweep are integers too
+    if overrides:
+        section = data.setdefault("simulation", {})
+        if isinstance(section, dict):
+            section.update(overrides)
+        layers = [(f"{path}{OVERRIDES}", {"simulation": dict(overrides)}), *layers]
+    return validate_scenario(data, layers)
+
+
+def load_toml_with_extends(path: str | Path) -> dict[str, Any]:
+    """The scenario file at ``path`` as one table, its ``extends`` chain merged and removed."""
+    return _merge_layers(_layers(Path(path)))
+
+
+def validate_scenario(data: dict[str, Any], layers: list[Layer] | str | Path) -> Scenario:
+    """Validate a merged scenario table, turning pydantic's errors into `ScenarioErrors`.
+
+    ``layers`` says where values come from: the files of an ``extends`` chain, child first, as
+    returned by the loader, or simply the one file name to report.
+    """
+    if not isinstance(layers, list):
+        layers = [(str(layers), data)]
+    try:
+        return Scenario.model_validate(data, strict=True)
+    except ValidationError as exc:
+        errors = [_scenario_error(err, data, layers) for err in exc.errors()]
+        raise ScenarioErrors(errors, file=_main_file(layers)) from None
+
+
+def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` laid over ``parent`` (neither is modified): see the module docstring."""
+    merged = copy.deepcopy(parent)
+    for key, value in child.items():
+        old = merged.get(key)
+        if key in MERGE_BY_NAME and isinstance(old, list) and isinstance(value, list):
+            merged[key] = _merge_by_name(old, value)
+        elif isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = deep_merge(old, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and merging
+# ---------------------------------------------------------------------------------------------
+def _read_toml(path: Path) -> dict[str, Any]:
+    """One TOML file as a dict; every way it can fail is a `ScenarioError` naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError("no such scenario file", file=path) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a directory, not a scenario file", file=path) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", text, flags=re.S)
+        if m:
+            raise ScenarioError(
+                f"invalid TOML: {m[1]}", file=path, line=int(m[2]), column=int(m[3])
+            ) from None
+        raise ScenarioError(f"invalid TOML: {text}", file=path) from None
+
+
+def _layers(path: Path) -> list[Layer]:
+    """The file and its ``extends`` ancestors, child first, each without its ``extends`` key."""
+    layers: list[Layer] = []
+    chain: list[Path] = []
+    current = path
+    while True:
+        chain.append(current)
+        raw = _read_toml(current)
+        parent = raw.pop(EXTENDS, None)
+        layers.append((str(current), raw))
+        if parent is None:
+            return layers
+        if not isinstance(parent, str) or not parent:
+            raise ScenarioError(
+                "must name another scenario file",
+                file=current,
+                field=EXTENDS,
+                value=parent,
+                allowed='a path relative to this file, e.g. "baseline.toml"',
+            )
+        target = Path(os.path.normpath(current.parent / parent))
+        if any(target.resolve() == seen.resolve() for seen in chain):
+            cycle = " -> ".join(str(p) for p in [*chain, target])
+            raise ScenarioError(
+                f"extends cycle: {cycle}", file=current, field=EXTENDS, value=parent
+            )
+        if not target.is_file():
+            raise ScenarioError(
+                f"no such scenario file: {target}", file=current, field=EXTENDS, value=parent
+            )
+        current = target
+
+
+def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for _, raw in reversed(layers):
+        merged = deep_merge(merged, raw)
+    child_file, child = layers[0]
+    merged["name"] = child.get("name", Path(child_file).stem)
+    return merged
+
+
+def _merge_by_name(parent: list[Any], child: list[Any]) -> list[Any]:
+    merged = copy.deepcopy(parent)
+    index = {e.get("name"): k for k, e in enumerate(merged) if isinstance(e, dict)}
+    for entry in child:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name is not None and name in index:
+            merged[index[name]] = deep_merge(merged[index[name]], entry)
+        else:
+            merged.append(copy.deepcopy(entry))
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning pydantic errors into located, explained ScenarioErrors
+# ---------------------------------------------------------------------------------------------
+_BOUND_WORDS = {
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+}
+_TYPE_WORDS = {
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "string_type": "must be a string (in double quotes)",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list [...]",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "dict_type": "must be a table",
+    "finite_number": "must be a finite number",
+}
+
+
+class _Location:
+    """Where a pydantic error points: the path shown to the user and the schema behind it."""
+
+    def __init__(self) -> None:
+        self.keys: list[str | int] = []  # the path in the file: keys and list indices
+        self.shown = ""  # the same path as shown: brands[1] (name="Beta").policy.transparency
+        self.field: FieldInfo | None = None  # the field the path ends in, if any
+        self.annotation: Any = Scenario  # the type expected at the end of the path
+        self.model: type[BaseModel] | None = Scenario  # innermost model on the path
+
+    def key(self, name: str, field: FieldInfo | None, annotation: Any) -> None:
+        self.keys.append(name)
+        self.shown += f".{name}" if self.shown else name
+        self.field, self.annotation = field, annotation
+
+    def index(self, k: int, note: str = "") -> None:
+        self.keys.append(k)
+        self.shown += f"[{k}]{note}"
+
+
+def _locate(loc: tuple[str | int, ...], data: dict[str, Any]) -> _Location:
+    """Walk pydantic's ``loc`` through the schema and the data (skipping union tags)."""
+    where = _Location()
+    node: Any = data
+    for part in loc:
+        annotation = _unwrap(where.annotation)
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            name = node.get("name") if isinstance(node, dict) else None
+            note = f" (name={toml_literal(name)})" if where.keys == ["brands"] and name else ""
+            where.index(part, note)
+            args = typing.get_args(annotation)
+            where.annotation = args[0] if typing.get_origin(annotation) is list and args else Any
+            where.field = None
+            continue
+        members = _union_members(annotation)
+        if members and part in members:  # a discriminator tag pydantic inserts: not in the file
+            where.annotation = where.model = members[part]
+            continue
+        model = annotation if _is_model(annotation) else None
+        field = model.model_fields.get(part) if model is not None else None
+        where.model = model
+        where.key(part, field, field.annotation if field is not None else Any)
+        node = node.get(part) if isinstance(node, dict) else None
+    annotation = _unwrap(where.annotation)
+    if _is_model(annotation):
+        where.model = annotation
+    return where
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``Annotated[X, ...]`` -> ``X``."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _union_members(annotation: Any) -> dict[str, type[BaseModel]]:
+    """For a union of models discriminated by ``kind``: tag -> model (else empty)."""
+    members: dict[str, type[BaseModel]] = {}
+    for member in typing.get_args(annotation):
+        if _is_model(member) and "kind" in member.model_fields:
+            for tag in literal_values(member.model_fields["kind"].annotation) or ():
+                members[tag] = member
+    return members
+
+
+def _allowed(annotation: Any, field: FieldInfo | None) -> str | None:
+    """What the schema accepts at a field, in words: type, range, unit or choices."""
+    annotation = _unwrap(annotation)
+    choices = literal_values(annotation)
+    if choices is not None:
+        many = typing.get_origin(annotation) is list
+        return ("a list of any of: " if many else "one of: ") + ", ".join(choices)
+    if _union_members(annotation):
+        return "kind one of: " + ", ".join(_union_members(annotation))
+    if _is_model(annotation):
+        return "a table with keys: " + ", ".join(annotation.model_fields)
+    item = typing.get_args(annotation)[0] if typing.get_origin(annotation) is list else None
+    if _is_model(item):
+        return "a list of tables with keys: " + ", ".join(item.model_fields)
+    words = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    kind = words.get(annotation, "a list" if typing.get_origin(annotation) is list else None)
+    if kind is None:
+        return None
+    text = f"allowed: {kind}"
+    if field is not None:
+        bounds = interval(field)
+        if bounds:
+            text += f" in {bounds}"
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("unit"):
+            text += f", unit: {extra['unit']}"
+    return text
+
+
+def _scenario_error(err: Any, data: dict[str, Any], layers: list[Layer]) -> ScenarioError:
+    kind, loc, ctx = err["type"], tuple(err["loc"]), err.get("ctx") or {}
+    value = err.get("input")
+    message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    allowed: str | None = None
+    has_value = True
+
+    if kind == "extra_forbidden":
+        where = _locate(loc[:-1], data)
+        unknown = str(loc[-1])
+        keys = list(where.model.model_fields) if where.model is not None else []
+        where.key(unknown, None, Any)
+        close = difflib.get_close_matches(unknown, keys, n=1, cutoff=0.6)
+        message = "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
+        section = where.shown.rsplit(".", 1)[0] if "." in where.shown else "the scenario"
+        allowed = f"allowed keys in {section}: {', '.join(keys)}"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        where = _locate(loc, data)
+        members = _union_members(_unwrap(where.annotation))
+        where.key("kind", None, Any)
+        allowed = "kind one of: " + ", ".join(members)
+        if kind == "union_tag_invalid":
+            value, message = ctx.get("tag"), "unknown event kind"
+        else:
+            has_value, message = False, "missing key `kind`"
+    else:
+        where = _locate(loc, data)
+        if kind == "missing":
+            has_value, message = False, "required key missing"
+            allowed = _allowed(where.annotation, where.field)
+        elif kind in _BOUND_WORDS:
+            bound, op = _BOUND_WORDS[kind]
+            message = f"must be {op} {_number(ctx.get(bound))}"
+            allowed = _allowed(where.annotation, where.field)
+        elif kind in _TYPE_WORDS:
+            message = _TYPE_WORDS[kind]
+            allowed = _allowed(where.annotation, where.field)
+        elif kind == "literal_error":
+            message = "not an allowed value"
+            allowed = _allowed(where.annotation, where.field)
+        elif kind in ("value_error", "assertion_error") and where.field is None:
+            # a rule across several keys (a model validator): point at the key it is about
+            where, value, has_value = _rule_target(message, where, data)
+            message = re.sub(r"^\w+\[\d+\]\.\w+ = .*? (?=is (not|after) )", "", message)
+        elif kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+            message = message[0].lower() + message[1:]
+    if not has_value or (isinstance(value, dict) and kind not in _TYPE_WORDS):
+        value = NO_VALUE
+    return ScenarioError(
+        message,
+        file=_origin(where.keys, data, layers),
+        field=where.shown or None,
+        value=value,
+        allowed=allowed,
+    )
+
+
+def _rule_target(
+    message: str, where: _Location, data: dict[str, Any]
+) -> tuple[_Location, Any, bool]:
+    """For a model-level rule, the key it is about when its message says (else the section).
+
+    Messages that start with a path and a value (``events[0].brand = 'Zed' is not ...``) locate
+    themselves; a repeated brand name is located at the later brand that repeats it.
+    """
+    m = re.match(r"(\w+)\[(\d+)\]\.(\w+) = ", message)
+    if m:
+        target = _locate((*where.keys, m[1], int(m[2]), m[3]), data)
+        return target, _value_at(data, target.keys), True
+    m = re.search(r"brand names must be unique; repeated: (.+)$", message)
+    brands = data.get("brands")
+    if m and isinstance(brands, list):
+        repeated = {n.strip() for n in m[1].split(",")}
+        seen: set[str] = set()
+        for k, b in enumerate(brands):
+            name = b.get("name") if isinstance(b, dict) else None
+            if name in repeated and name in seen:
+                return _locate(("brands", k, "name"), data), name, True
+            seen.add(name)
+    return where, None, False
+
+
+def _number(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _value_at(data: Any, keys: list[str | int]) -> Any:
+    for key in keys:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _origin(keys: list[str | int], data: dict[str, Any], layers: list[Layer]) -> str:
+    """The first file of the ``extends`` chain (child first) that sets the key at ``keys``.
+
+    Brands are matched by name (they merge by name); other lists by position (the child's list
+    replaces the parent's). When no file sets the key (e.g. a missing key), the child is named.
+    """
+    for depth in range(len(keys), 0, -1):
+        for file, raw in layers:
+            if _sets(raw, keys[:depth], data):
+                return file
+    return _main_file(layers)
+
+
+def _main_file(layers: list[Layer]) -> str:
+    """The file that was loaded (the child of the chain), skipping the overrides layer."""
+    return next(file for file, _ in layers if not file.endswith(OVERRIDES))
+
+
+def _sets(raw: Any, keys: list[str | int], merged: Any) -> bool:
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(raw, list) or not isinstance(merged, list) or key >= len(merged):
+                return False
+            entry = merged[key]
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if name is not None and all(isinstance(e, dict) for e in raw):
+                matches = [e for e in raw if e.get("name") == name]
+                if not matches:
+                    return False
+                raw = matches[0]
+            elif key < len(raw):
+                raw = raw[key]
+            else:
+                return False
+        else:
+            if not isinstance(raw, dict) or key not in raw:
+                return False
+            raw = raw[key]
+            merged = merged.get(key) if isinstance(merged, dict) else None
+            continue
+        merged = entry
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON Schema for editors
+# ---------------------------------------------------------------------------------------------
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a scenario file, for editors (taplo, Even Better TOML).
+
+    The pydantic schema of `Scenario`, plus the ``extends`` key; ``brands`` is required only in a
+    file that extends nothing. Each parameter's unit and source go into its description, so that
+    editors show them on hover.
+    """
+    schema = Scenario.model_json_schema(mode="validation")
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "omnitrust scenario",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+    schema["properties"][EXTENDS] = {
+        "type": "string",
+        "description": "Another scenario file to start from, relative to this one; this file's "
+        "tables merge over it ([[brands]] by name, other lists replaced).",
+    }
+    schema["required"] = [k for k in schema.get("required", []) if k != "brands"]
+    schema["if"] = {"not": {"required": [EXTENDS]}}
+    schema["then"] = {"required": ["brands"]}
+    for definition in [schema, *schema.get("$defs", {}).values()]:
+        for prop in definition.get("properties", {}).values():
+            unit, source = prop.get("unit"), prop.get("source")
+            if unit or source:
+                text = " ".join(x for x in (prop.get("description"), source) if x)
+                prop["description"] = f"{text} [{unit}]" if unit else text
+    return schema

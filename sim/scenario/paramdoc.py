@@ -1,0 +1,156 @@
+"""The parameter tables of docs/PARAMETERS.md, generated from the scenario schema.
+
+Every scenario parameter carries its default, unit, allowed range and source in its pydantic field
+(`sim.scenario.P`). `parameters_markdown` turns that metadata into one Markdown table per section,
+so the documentation cannot drift from the code: tests/test_docs.py checks that the text between the
+markers of docs/PARAMETERS.md equals this function's output, and `replace_generated` rewrites it.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from . import (
+    Brand,
+    BreachEvent,
+    MediaStoryEvent,
+    Policy,
+    Scenario,
+    ThirdPartyLeakEvent,
+)
+
+BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLES -->"
+END = "<!-- END GENERATED PARAMETER TABLES -->"
+
+SECTIONS = (
+    "simulation",
+    "world",
+    "population",
+    "journey",
+    "trust",
+    "consent",
+    "outreach",
+    "incidents",
+)
+_MAX_INT64 = 2**63 - 1
+
+
+def _number(v: Any) -> str:
+    """A default or a bound, written compactly (0.0025, 250000, 1e+09, 2^63 - 1)."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, int):
+        return "2^63 - 1" if v == _MAX_INT64 else str(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _default(field: FieldInfo) -> str:
+    if field.default_factory is not None:
+        value = field.default_factory()  # type: ignore[call-arg]
+    elif field.is_required():
+        return "required"
+    else:
+        value = field.default
+    if isinstance(value, list):
+        return ", ".join(f"`{x}`" for x in value) if value else "(none)"
+    if isinstance(value, str):
+        return f"`{value}`"
+    return _number(value)
+
+
+def literal_values(annotation: Any) -> tuple[str, ...] | None:
+    """The allowed values of a Literal (or of a list of a Literal), else None."""
+    if typing.get_origin(annotation) is list:
+        (annotation,) = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return tuple(str(a) for a in typing.get_args(annotation))
+    return None
+
+
+def interval(field: FieldInfo) -> str:
+    """The allowed range from the field's ge/gt/le constraints, in interval notation ("" if none)."""
+    low = high = None
+    low_open = False
+    for m in field.metadata:
+        if getattr(m, "ge", None) is not None:
+            low = m.ge
+        if getattr(m, "gt", None) is not None:
+            low, low_open = m.gt, True
+        if getattr(m, "le", None) is not None:
+            high = m.le
+    if low is None and high is None:
+        return ""
+    left = ("(" if low_open else "[") + (_number(low) if low is not None else "-inf")
+    right = (_number(high) if high is not None else "inf") + ("]" if high is not None else ")")
+    return f"{left}, {right}"
+
+
+def _range(field: FieldInfo) -> str:
+    """The allowed values: Literal choices, or the interval of the field's bounds."""
+    choices = literal_values(field.annotation)
+    if choices is not None:
+        prefix = "any of " if typing.get_origin(field.annotation) is list else "one of "
+        return prefix + ", ".join(f"`{c}`" for c in choices)
+    return interval(field)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("*", "\\*").replace("\n", " ").strip()
+
+
+def _table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
+    rows = ["| key | default | unit | range | source or rationale |", "|---|---|---|---|---|"]
+    for key, field in model.model_fields.items():
+        if key in skip:
+            continue
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        unit = str(extra.get("unit", ""))
+        source = str(extra.get("source", "") or field.description or "")
+        if field.description and extra.get("source") and field.description not in source:
+            source = f"{field.description} {source}"
+        rows.append(
+            f"| `{key}` | {_cell(_default(field))} | {_cell(unit)} | "
+            f"{_cell(_range(field))} | {_cell(source)} |"
+        )
+    return "\n".join(rows)
+
+
+def _doc(model: type[BaseModel]) -> str:
+    return " ".join((model.__doc__ or "").split())
+
+
+def parameters_markdown() -> str:
+    """Markdown tables of every scenario parameter: key, default, unit, range, source."""
+    parts: list[str] = []
+    for section in SECTIONS:
+        model = Scenario.model_fields[section].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        parts.append(f"### `[{section}]`\n\n{_doc(model)}\n\n{_table(model)}")
+    parts.append(
+        f"### `[[brands]]`\n\n{_doc(Brand)} One `[[brands]]` table per brand; "
+        f"the policy levers are in `[brands.policy]` below.\n\n"
+        f"{_table(Brand, skip=('policy',))}"
+    )
+    parts.append(f"### `[brands.policy]`\n\n{_doc(Policy)}\n\n{_table(Policy)}")
+    for event in (BreachEvent, ThirdPartyLeakEvent, MediaStoryEvent):
+        kind = typing.get_args(event.model_fields["kind"].annotation)[0]
+        parts.append(
+            f'### `[[events]]` with `kind = "{kind}"`\n\n{_doc(event)}\n\n'
+            f"{_table(event, skip=('kind',))}"
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+def replace_generated(text: str) -> str:
+    """``text`` (a PARAMETERS.md) with the part between the markers replaced by fresh tables."""
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"markers {BEGIN!r} and {END!r} not found")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n\n{parameters_markdown()}\n{END}{tail}"

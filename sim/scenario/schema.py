@@ -1,0 +1,844 @@
+"""The scenario schema: what a scenario file may say, with units, ranges and sources.
+
+A scenario is plain data (TOML on disk), validated once on load by these pydantic models; the model
+code trusts validated input. Every parameter carries its unit, range and source in its field
+metadata; the parameter tables of docs/PARAMETERS.md (between its GENERATED markers) are generated
+from this module by ``omnitrust params --update docs/PARAMETERS.md``, and a test checks that they
+agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..core.catalogue import COMPENSATIONS, DATA_TYPES
+
+DataType = Literal[
+    "contact",
+    "purchase_history",
+    "onsite_behaviour",
+    "cross_site_tracking",
+    "location",
+    "in_store_camera",
+    "social_login",
+    "payment_card",
+]
+Compensation = Literal["none", "voucher", "credit_monitoring"]
+assert tuple(DataType.__args__) == DATA_TYPES  # type: ignore[attr-defined]
+assert tuple(Compensation.__args__) == COMPENSATIONS  # type: ignore[attr-defined]
+
+
+def P(
+    default: Any,
+    unit: str,
+    source: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    **kw: Any,
+) -> Any:
+    """A documented parameter: default, unit, allowed range and the source or rationale."""
+    return Field(
+        default, ge=ge, le=le, gt=gt, json_schema_extra={"unit": unit, "source": source}, **kw
+    )
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------------------------------------
+class Simulation(Section):
+    """How long, how many consumers, how many replications, which seed."""
+
+    days: int = P(
+        365, "days", "One year: the horizon of the HBR 2017 channel-mix study.", ge=1, le=3650
+    )
+    consumers: int = P(
+        20_000,
+        "consumers",
+        "Enough for stable brand means (s.e. of a share < 0.5 pp) in seconds.",
+        ge=10,
+        le=20_000_000,
+    )
+    warmup_days: int = P(
+        180,
+        "days",
+        "Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that journeys, consents, records and subscriptions are under way when recording starts (standard practice for ABMs starting from an artificial state). Subscriber lists still grow after it: they take years to settle.",
+        ge=0,
+        le=3650,
+    )
+    replications: int = P(
+        5,
+        "runs",
+        "Enough for a first interval; use `compare --target-width` for more.",
+        ge=1,
+        le=100_000,
+    )
+    seed: int = P(
+        20161,
+        "integer",
+        "Any non-negative integer; 2016 is the source article's year.",
+        ge=0,
+        le=2**63 - 1,
+    )
+
+
+class World(Section):
+    """Uncertainties no brand controls."""
+
+    attack_pressure: float = P(
+        1.0,
+        "multiplier",
+        "Scales every brand's breach hazard; 1 = the calibrated base rate (see incidents.base_hazard_per_year).",
+        ge=0.0,
+        le=20.0,
+    )
+    contagion: float = P(
+        0.25,
+        "share",
+        "Share of a breached brand's trust shock felt by consumers about its sector peers. Assumption, to vary: the evidence (brief, claim 11) gives the direction only.",
+        ge=0.0,
+        le=1.0,
+    )
+    media_amplification: float = P(
+        0.3,
+        "share",
+        "Share of non-exposed consumers who hear of a breach through the media on the day it becomes public. Assumption, to vary.",
+        ge=0.0,
+        le=1.0,
+    )
+    privacy_concern_trend: float = P(
+        0.0,
+        "per year",
+        "Drift of every consumer's privacy concern per year (positive = more concerned). 0 = stationary world.",
+        ge=-0.5,
+        le=0.5,
+    )
+    fine_share_of_revenue: float = P(
+        0.01,
+        "share of annual revenue",
+        "Regulatory fine per breach. GDPR art. 83 caps fines at 4% of turnover; actual retail fines are far lower.",
+        ge=0.0,
+        le=0.04,
+    )
+
+
+class PopulationSpec(Section):
+    """Who the consumers are."""
+
+    fundamentalist: float = P(
+        0.26, "share", "Harris/Westin privacy segments: 26% fundamentalists.", ge=0.0, le=1.0
+    )
+    pragmatist: float = P(
+        0.64, "share", "Harris/Westin privacy segments: 64% pragmatists.", ge=0.0, le=1.0
+    )
+    unconcerned: float = P(
+        0.10, "share", "Harris/Westin privacy segments: 10% unconcerned.", ge=0.0, le=1.0
+    )
+    digital_affinity: float = P(
+        0.35,
+        "level",
+        "Mean propensity to use digital channels (Beta-distributed across consumers). Hand-tuned (not fitted) with affinity_concentration so that the emergent channel mix of the baseline lands near HBR 2017 (73/20/7); see `omnitrust evidence`.",
+        ge=0.0,
+        le=1.0,
+    )
+    affinity_concentration: float = P(
+        1.2,
+        "Beta concentration",
+        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Chosen so the emergent channel mix approaches HBR 2017 (see `omnitrust evidence`).",
+        gt=0.0,
+        le=100.0,
+    )
+    need_shape: float = P(
+        1.0,
+        "gamma shape",
+        "Heterogeneity of the need rate across consumers (gamma shape; 1 = exponential: many occasional shoppers, a few frequent ones). Assumption.",
+        gt=0.0,
+        le=100.0,
+    )
+    literacy: float = P(
+        0.26,
+        "share",
+        "Share who read privacy terms before consenting: 74% skip them (Obar & Oeldorf-Hirsch 2020).",
+        ge=0.0,
+        le=1.0,
+    )
+    need_rate: float = P(
+        0.033,
+        "journeys per consumer-day",
+        "About one shopping journey a month in the sector (assumption, retail apparel/electronics); gamma-distributed across consumers.",
+        ge=0.0,
+        le=1.0,
+    )
+    social_degree: int = P(
+        8,
+        "ties",
+        "Mean number of social ties in a Watts-Strogatz small world (Dunbar's inner circles are 5-15).",
+        ge=0,
+        le=100,
+    )
+    social_rewiring: float = P(
+        0.1,
+        "probability",
+        "Watts-Strogatz rewiring probability: small-world regime (Watts & Strogatz 1998).",
+        ge=0.0,
+        le=1.0,
+    )
+
+    @model_validator(mode="after")
+    def _segments_sum_to_one(self) -> PopulationSpec:
+        total = self.fundamentalist + self.pragmatist + self.unconcerned
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"privacy segment shares fundamentalist + pragmatist + unconcerned must sum to 1, "
+                f"got {self.fundamentalist} + {self.pragmatist} + {self.unconcerned} = {total:.6g}"
+            )
+        return self
+
+
+class Journey(Section):
+    """How shopping journeys unfold across channels."""
+
+    research_days: float = P(
+        2.0,
+        "days",
+        "Mean number of research touchpoints before a purchase decision (geometric). Assumption; shapes the multichannel share.",
+        ge=1.0,
+        le=30.0,
+    )
+    purchase_probability: float = P(
+        0.7,
+        "probability",
+        "Chance that a journey ends in a purchase in the sector, for a consumer who trusts the brands at the prior level.",
+        ge=0.0,
+        le=1.0,
+    )
+    channel_switching: float = P(
+        0.45,
+        "probability",
+        "Chance that the purchase channel is drawn afresh rather than staying in the last research channel, for a siloed brand. Assumption, checked against webrooming/showrooming shares.",
+        ge=0.0,
+        le=1.0,
+    )
+    integration_switching: float = P(
+        0.45,
+        "probability",
+        "Extra switching chance at full omnichannel integration (click & collect, endless aisle, one cart across channels).",
+        ge=0.0,
+        le=1.0,
+    )
+    trust_weight: float = P(
+        4.0,
+        "utility per unit trust",
+        "Weight of trust in brand choice (multinomial logit). Assumption, to calibrate.",
+        ge=0.0,
+        le=50.0,
+    )
+    relevance_weight: float = P(
+        1.5,
+        "utility per unit relevance",
+        "Weight of personalization relevance in brand choice.",
+        ge=0.0,
+        le=50.0,
+    )
+    digital_trust_exponent: float = P(
+        1.0,
+        "exponent",
+        "Digital purchase channels are weighted by trust**exponent: paying online needs more trust.",
+        ge=0.0,
+        le=10.0,
+    )
+    basket_value: float = P(
+        60.0,
+        "EUR per purchase",
+        "Mean basket of a mid-market retailer (assumption; only scales money).",
+        gt=0.0,
+        le=1e6,
+    )
+    relevance_uplift: float = P(
+        0.2,
+        "share",
+        "Basket uplift at full relevance: personalization raises revenue 5-15% (McKinsey 2021) to 20%.",
+        ge=0.0,
+        le=2.0,
+    )
+
+
+class Trust(Section):
+    """Trust as beta reputation with forgetting (Josang & Ismail 2002): t = (r + a W) / (r + s + W)."""
+
+    prior: float = P(0.5, "trust", "Base rate a: trust with no evidence.", ge=0.0, le=1.0)
+    initial: float = P(0.55, "trust", "Mean initial trust in an established brand.", ge=0.0, le=1.0)
+    initial_evidence: float = P(
+        4.0,
+        "evidence units",
+        "Weight of the evidence behind initial trust (how settled opinions are at day 0).",
+        ge=0.0,
+        le=1000.0,
+    )
+    prior_weight: float = P(
+        2.0,
+        "evidence units",
+        "W: non-informative prior weight of beta reputation (Josang & Ismail 2002).",
+        gt=0.0,
+        le=100.0,
+    )
+    half_life_days: float = P(
+        180.0,
+        "days",
+        "Evidence forgetting half-life; sets how slowly a breach is forgotten. Assumption, to calibrate.",
+        gt=0.0,
+        le=36500.0,
+    )
+    negative_weight: float = P(
+        3.0,
+        "ratio",
+        "Asymmetry: a negative experience counts this many times a positive one (Slovic 1993 gives the direction, not the ratio).",
+        ge=1.0,
+        le=50.0,
+    )
+    purchase_evidence: float = P(
+        0.25, "evidence units", "Positive evidence from a satisfactory purchase.", ge=0.0, le=10.0
+    )
+    personalization_evidence: float = P(
+        0.15,
+        "evidence units",
+        "Positive evidence from a relevant personalised touch, times relevance.",
+        ge=0.0,
+        le=10.0,
+    )
+    spam_evidence: float = P(
+        0.03,
+        "evidence units",
+        "Negative evidence from one irrelevant email (before the asymmetry weight).",
+        ge=0.0,
+        le=10.0,
+    )
+    creepy_evidence: float = P(
+        0.4,
+        "evidence units",
+        "Negative evidence when a consumer notices sensitive data (sensitivity >= 0.7) used without explanation.",
+        ge=0.0,
+        le=10.0,
+    )
+    ask_evidence: float = P(
+        0.1,
+        "evidence units",
+        "Negative evidence when a concerned consumer is asked for sensitive data without the value being explained.",
+        ge=0.0,
+        le=10.0,
+    )
+    word_of_mouth: float = P(
+        0.1,
+        "evidence units",
+        "Evidence passed in one conversation, times the friend's (trust - prior).",
+        ge=0.0,
+        le=10.0,
+    )
+    talk_rate: float = P(
+        0.1,
+        "conversations per consumer-day",
+        "Chance a consumer talks about a brand with a social tie on a given day.",
+        ge=0.0,
+        le=1.0,
+    )
+    churn_threshold: float = P(
+        0.3, "trust", "Below this trust a customer may stop dealing with the brand.", ge=0.0, le=1.0
+    )
+    churn_rate: float = P(
+        0.02,
+        "per day",
+        "Daily chance that a customer below the churn threshold leaves the brand.",
+        ge=0.0,
+        le=1.0,
+    )
+    return_threshold: float = P(
+        0.45,
+        "trust",
+        "A churned consumer considers the brand again once trust recovers above this (at least churn_threshold).",
+        ge=0.0,
+        le=1.0,
+    )
+
+    @model_validator(mode="after")
+    def _return_above_churn(self) -> Trust:
+        if self.return_threshold < self.churn_threshold:
+            raise ValueError(
+                f"return_threshold = {self.return_threshold} must be at least churn_threshold = "
+                f"{self.churn_threshold} (a churned consumer returns only once trust is back above "
+                "the level at which it left)"
+            )
+        return self
+
+
+class Consent(Section):
+    """Consent requests: logit of granting a data type."""
+
+    intercept: float = P(
+        -2.2,
+        "log-odds",
+        "Opt-in when asked plainly with no value offered: ~4-12% (Apple ATT, Flurry 2021) -> logit(0.1) = -2.2.",
+        ge=-20.0,
+        le=20.0,
+    )
+    trust_effect: float = P(
+        4.0,
+        "log-odds per unit trust",
+        "Trusting consumers grant more (brief, claim 8).",
+        ge=0.0,
+        le=50.0,
+    )
+    transparency_effect: float = P(
+        2.5,
+        "log-odds",
+        "Explaining the value exchange: with full transparency and good trust ~79% would share (Salesforce 2018).",
+        ge=0.0,
+        le=50.0,
+    )
+    concern_effect: float = P(
+        3.0,
+        "log-odds per unit concern x sensitivity",
+        "Privacy concern times data sensitivity lowers consent.",
+        ge=0.0,
+        le=50.0,
+    )
+    unread_bonus: float = P(
+        1.5,
+        "log-odds",
+        "Consumers who do not read terms accept the data types bundled in them (contact, purchase history) more easily (74% skip; Obar & Oeldorf-Hirsch).",
+        ge=0.0,
+        le=20.0,
+    )
+    revoke_rate: float = P(
+        0.02,
+        "per day",
+        "Daily chance that a consumer below the churn threshold revokes consents and unsubscribes.",
+        ge=0.0,
+        le=1.0,
+    )
+    creepy_rate: float = P(
+        0.06,
+        "per personalised touch",
+        "Chance per touch that a concerned consumer notices sensitive data (cross-site tracking, location, in-store cameras) being used when not explained; Accenture 2018: 27% felt a firm too intrusive over a year.",
+        ge=0.0,
+        le=1.0,
+    )
+
+
+class Outreach(Section):
+    """Newsletters: frequency x targeting."""
+
+    subscribe_probability: float = P(
+        0.25,
+        "probability",
+        "Chance a purchaser who consented to contact subscribes to the newsletter.",
+        ge=0.0,
+        le=1.0,
+    )
+    unsubscribe_per_email: float = P(
+        0.0025,
+        "probability per email",
+        "Mailchimp benchmarks 2018-19: 0.23-0.27% unsubscribes per campaign.",
+        ge=0.0,
+        le=1.0,
+    )
+    complaint_per_email: float = P(
+        0.0001,
+        "probability per email",
+        "Mailchimp: 0.01-0.02% spam complaints per campaign (at 5 mailings a month).",
+        ge=0.0,
+        le=1.0,
+    )
+    fatigue_exponent: float = P(
+        2.1,
+        "exponent",
+        "Complaints grow as (mailings/month / 5)^k: 0.009% -> 0.057% from 5 to 12 a month (ClickZ via Mailchimp) gives k = ln(6.3)/ln(2.4) = 2.1.",
+        ge=0.0,
+        le=5.0,
+    )
+    targeting_unsubscribe_cut: float = P(
+        0.09, "share", "Segmented campaigns: unsubscribes -9% (Mailchimp 2017).", ge=0.0, le=1.0
+    )
+    click_rate: float = P(
+        0.03,
+        "probability per relevant email",
+        "Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey (click rate ~2-3%; Mailchimp; segmented clicks +101%).",
+        ge=0.0,
+        le=1.0,
+    )
+    email_cost: float = P(
+        0.002,
+        "EUR per email",
+        "Sending cost of one email (ESP pricing, order of magnitude).",
+        ge=0.0,
+        le=10.0,
+    )
+
+
+class Incidents(Section):
+    """Breaches, harm, disclosure and their costs (issue 3)."""
+
+    base_hazard_per_year: float = P(
+        0.15,
+        "breaches per brand-year",
+        "Yearly breach chance of a brand collecting all eight data types (social login's own factor set aside), holding records on half the market, sharing nothing, at security_investment 0.5 (Ponemon/IBM: ~28% of firms breached within 2 years, all sizes and sectors).",
+        ge=0.0,
+        le=50.0,
+    )
+    security_effect: float = P(
+        3.0,
+        "per unit investment",
+        "Hazard falls as exp(-effect x (investment - 0.5)) and severity as exp(-effect/2 x (investment - 0.5)): full investment cuts the hazard 20x vs none (assumption).",
+        ge=0.0,
+        le=20.0,
+    )
+    sharing_effect: float = P(
+        1.0,
+        "per unit sharing",
+        "Third-party sharing multiplies hazard by 1 + effect x share.",
+        ge=0.0,
+        le=20.0,
+    )
+    social_login_effect: float = P(
+        0.5, "ratio", "Hazard multiplier increment when social login is collected.", ge=0.0, le=20.0
+    )
+    severity_tail: float = P(
+        1.2,
+        "Pareto shape",
+        "Breach sizes are heavy-tailed (Edwards, Hofmeyr & Forrest 2016: log-normal/power law).",
+        gt=0.0,
+        le=20.0,
+    )
+    severity_scale: float = P(
+        0.05, "share of records", "Minimum (scale) of the exposed share of records.", gt=0.0, le=1.0
+    )
+    harm_delay_days: float = P(
+        21.0, "days", "Mean delay from exposure to harm (exponential).", ge=0.0, le=365.0
+    )
+    fraud_probability: float = P(
+        0.2,
+        "probability",
+        "Javelin 2006-2013: 16-25% of notified consumers suffer fraud vs ~4% others; applies to exposed payment cards (credentials lead to takeover instead).",
+        ge=0.0,
+        le=1.0,
+    )
+    phishing_probability: float = P(
+        0.3,
+        "probability",
+        "Chance an exposed contact record brings phishing or third-party contact (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    takeover_probability: float = P(
+        0.1,
+        "probability",
+        "Chance an exposed social-login credential leads to account takeover (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    attribution_notified: float = P(
+        0.8,
+        "probability",
+        "Chance a notified consumer blames the right brand for harm.",
+        ge=0.0,
+        le=1.0,
+    )
+    attribution_unnotified: float = P(
+        0.2,
+        "probability",
+        "Chance an unnotified consumer blames the right brand; otherwise the whole sector.",
+        ge=0.0,
+        le=1.0,
+    )
+    disclosure_evidence: float = P(
+        0.2,
+        "evidence units",
+        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Hand-tuned with harm_evidence (grid of a few values on 3 replications, not a fit) so that about 10-11% of exposed customers stop dealing with the brand within a year (RAND RR-1187: 11%); abnormal churn then sits at ~5%, above Ponemon's 2-4%. See `omnitrust evidence`.",
+        ge=0.0,
+        le=100.0,
+    )
+    news_evidence: float = P(
+        0.15,
+        "evidence units",
+        "Negative evidence for a consumer who hears of the breach but was not exposed (media, or half of it through word of mouth). Set below the exposed consumer's disclosure shock (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    harm_evidence: float = P(
+        1.0,
+        "evidence units",
+        "Negative evidence from suffering fraud or account takeover (phishing counts 0.3 of it). Hand-tuned with disclosure_evidence (see there).",
+        ge=0.0,
+        le=100.0,
+    )
+    media_leak_rate: float = P(
+        0.02,
+        "per day",
+        "Daily chance that an undisclosed breach reaches the media before notification.",
+        ge=0.0,
+        le=1.0,
+    )
+    late_notice_penalty: float = P(
+        0.01,
+        "per day of delay",
+        "Extra shock per day between breach and notice (late notice reads as hiding).",
+        ge=0.0,
+        le=1.0,
+    )
+    compensation_softening: float = P(
+        0.35,
+        "share",
+        "Share of the disclosure shock avoided with credit monitoring (voucher: half of it).",
+        ge=0.0,
+        le=1.0,
+    )
+    account_deletion: float = P(
+        0.3,
+        "probability",
+        "Chance that a churning exposed customer deletes the account (records fall).",
+        ge=0.0,
+        le=1.0,
+    )
+    detection_cost_per_record: float = P(
+        30.0,
+        "EUR per exposed record",
+        "Detection, forensics and escalation. Ponemon/IBM averages are about USD 60 per record for breaches of ~25k records; halved for retail's lower per-record cost (assumption). Per record so that money scales with the simulated market.",
+        ge=0.0,
+        le=1e4,
+    )
+    notification_cost: float = P(
+        5.0,
+        "EUR per notified consumer",
+        "Ponemon: notification costs a few EUR per record.",
+        ge=0.0,
+        le=1e4,
+    )
+    monitoring_cost: float = P(
+        10.0,
+        "EUR per notified consumer",
+        "One year of credit monitoring, bulk price.",
+        ge=0.0,
+        le=1e4,
+    )
+    voucher_cost: float = P(
+        5.0, "EUR per notified consumer", "A goodwill voucher (cost to the brand).", ge=0.0, le=1e4
+    )
+    card_reissue_cost: float = P(
+        5.0, "EUR per exposed card", "Card reissue charged back to the merchant.", ge=0.0, le=1e4
+    )
+    security_budget_per_consumer_year: float = P(
+        10.0,
+        "EUR per market consumer per year at investment 1",
+        "Security spend at full investment, times the brand's presence share. At the baseline (about EUR 550 of sector revenue per consumer-year) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
+        ge=0.0,
+        le=1e4,
+    )
+
+
+class Policy(Section):
+    """What a brand chooses: its data-use and security policy (brief, 'What strategists pull')."""
+
+    data_collection: list[DataType] = Field(
+        default_factory=lambda: ["contact", "purchase_history", "onsite_behaviour"],
+        json_schema_extra={
+            "unit": "data types",
+            "source": "A typical retailer: contact, purchase history and on-site behaviour.",
+        },
+        description="Data types the brand collects.",
+    )
+    transparency: float = P(
+        0.5,
+        "level",
+        "Does the brand explain the value exchange when it asks (0 = never, 1 = always)?",
+        ge=0.0,
+        le=1.0,
+    )
+    personalization_skill: float = P(
+        0.5, "level", "How well the brand turns data into relevance.", ge=0.0, le=1.0
+    )
+    emails_per_week: float = P(
+        1.0,
+        "emails per subscriber-week",
+        "Retail median is 1-2 a week (Mailchimp).",
+        ge=0.0,
+        le=50.0,
+    )
+    email_targeting: float = P(
+        0.5, "level", "Share of outreach segmented on the consumer's profile.", ge=0.0, le=1.0
+    )
+    third_party_sharing: float = P(
+        0.0, "share", "Share of data passed to partners (widens exposure).", ge=0.0, le=1.0
+    )
+    omnichannel_integration: float = P(
+        0.5,
+        "level",
+        "0 = silos, 1 = one view of the customer across channels (brief, claim 1).",
+        ge=0.0,
+        le=1.0,
+    )
+    security_investment: float = P(
+        0.5, "level", "Lowers breach hazard and severity; costs money every day.", ge=0.0, le=1.0
+    )
+    data_retention_days: float = P(
+        730.0,
+        "days",
+        "Records untouched for longer are deleted (limits what a breach can leak).",
+        ge=0.0,
+        le=36500.0,
+    )
+    notify_within_days: float = P(
+        30.0,
+        "days",
+        "Days from breach to notifying exposed consumers (GDPR: 72 h to the authority).",
+        ge=0.0,
+        le=3650.0,
+    )
+    compensation: Compensation = Field(
+        "none",
+        json_schema_extra={
+            "unit": "choice",
+            "source": "Offered to notified consumers after a breach.",
+        },
+        description="Compensation offered to notified consumers: none, voucher or credit_monitoring.",
+    )
+
+    @field_validator("data_collection")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        dup = sorted({x for x in v if v.count(x) > 1})
+        if dup:
+            raise ValueError(f"data types listed more than once: {', '.join(dup)}")
+        return v
+
+
+class Brand(Section):
+    """A brand in the market."""
+
+    name: str = Field(..., min_length=1, max_length=64, description="Unique brand name.")
+    presence: float = P(
+        1.0,
+        "relative weight",
+        "Market presence: relative weight in consideration (store network, awareness).",
+        gt=0.0,
+        le=1000.0,
+    )
+    gross_margin: float = P(
+        0.35,
+        "share of revenue",
+        "Gross margin of a mid-market retailer (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    policy: Policy = Field(default_factory=Policy)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduled events: a typed list, discriminated by `kind`.
+# ---------------------------------------------------------------------------------------------
+class EventBase(Section):
+    day: int = Field(..., ge=0, description="Day of the run (0-based) on which the event happens.")
+
+
+class BreachEvent(EventBase):
+    """A scheduled breach at one brand."""
+
+    kind: Literal["breach"]
+    brand: str = Field(..., description="Name of the breached brand.")
+    records_share: float = Field(
+        ..., ge=0.0, le=1.0, description="Share of the brand's records exposed."
+    )
+    data_types: list[DataType] = Field(
+        ..., min_length=1, description="Data types exposed (only those the brand holds leak)."
+    )
+
+
+class ThirdPartyLeakEvent(EventBase):
+    """A partner or social-login provider leaks: consumers cannot tell which brand to blame."""
+
+    kind: Literal["third_party_leak"]
+    records_share: float = Field(
+        ..., ge=0.0, le=1.0, description="Share of shared/social-login records exposed."
+    )
+    data_types: list[DataType] = Field(..., min_length=1, description="Data types exposed.")
+
+
+class MediaStoryEvent(EventBase):
+    """A sector-wide privacy scandal without a breach."""
+
+    kind: Literal["media_story"]
+    severity: float = Field(..., ge=0.0, le=1.0, description="How damaging the story is (0-1).")
+
+
+Event = Annotated[BreachEvent | ThirdPartyLeakEvent | MediaStoryEvent, Field(discriminator="kind")]
+
+
+class Scenario(Section):
+    """A whole scenario: a market, its brands and their policies, the world, and scheduled shocks."""
+
+    name: str = Field(
+        "scenario",
+        min_length=1,
+        max_length=128,
+        description="Scenario name (defaults to the file name).",
+    )
+    description: str = Field("", description="What the scenario tells.")
+    simulation: Simulation = Field(default_factory=Simulation)
+    world: World = Field(default_factory=World)
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    journey: Journey = Field(default_factory=Journey)
+    trust: Trust = Field(default_factory=Trust)
+    consent: Consent = Field(default_factory=Consent)
+    outreach: Outreach = Field(default_factory=Outreach)
+    incidents: Incidents = Field(default_factory=Incidents)
+    brands: list[Brand] = Field(..., min_length=1, max_length=32)
+    events: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        names = [b.name for b in self.brands]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"brand names must be unique; repeated: {', '.join(dup)}")
+        folded: dict[str, str] = {}
+        for n in names:
+            other = folded.setdefault(n.casefold(), n)
+            if other != n:
+                raise ValueError(
+                    f"brand names {other!r} and {n!r} differ only in letter case; in a file that "
+                    "extends another, [[brands]] entries merge by exact name, so this adds a brand "
+                    "instead of changing one"
+                )
+        days = self.simulation.days
+        for k, ev in enumerate(self.events):
+            if ev.day >= days:
+                raise ValueError(
+                    f"events[{k}].day = {ev.day} is after the horizon: simulation.days = {days} "
+                    f"runs days 0-{days - 1}; the event would never happen (lengthen the run or "
+                    "drop the event)"
+                )
+            if isinstance(ev, BreachEvent) and ev.brand not in names:
+                raise ValueError(
+                    f"events[{k}].brand = {ev.brand!r} is not a brand of this scenario "
+                    f"(brands: {', '.join(names)})"
+                )
+        return self
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON of the validated scenario (provenance)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_overrides(self, **simulation: Any) -> Scenario:
+        """A copy with `simulation` fields replaced (None values are ignored), re-validated."""
+        data = self.model_dump(mode="python")
+        for key, value in simulation.items():
+            if value is not None:
+                data["simulation"][key] = value
+        return Scenario.model_validate(data)

@@ -1,0 +1,171 @@
+"""The consumer population: a structure of NumPy arrays, one row per consumer, a column per brand.
+
+Consumers are not Python objects. Their state lives in typed arrays so that every rule is a pass
+over the arrays (docs/ODD.md, section 2 "Entities, state variables and scales"). Compact types keep
+the memory near the floor: about 150 bytes per consumer at 5 brands (benchmarks/).
+
+Per consumer (N):    segment, concern, affinity, reads_terms, need_rate, journey_left,
+                     journey_channels, last_research, history, social ties (CSR)
+Per consumer x brand (N x B): r, s (trust evidence), consent, asked, flags, last_seen,
+                     last_purchase, exposed_day, harm_day, harm_kind
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core.streams import generator
+from ..scenario import Scenario
+from .network import small_world
+
+# Relation flags (bits of Population.flags[i, b]).
+SUBSCRIBED = np.uint8(1)
+CUSTOMER = np.uint8(2)
+CHURNED = np.uint8(4)
+ACCOUNT = np.uint8(8)
+NOTIFIED = np.uint8(16)
+HEARD = np.uint8(32)
+HARMED = np.uint8(64)
+
+# Journey history bits (Population.history[i]), cumulative over the run.
+H_BOUGHT = np.uint8(1)
+H_WEBROOMED = np.uint8(2)
+H_SHOWROOMED = np.uint8(4)
+H_USED_STORE = np.uint8(8)
+H_USED_DIGITAL = np.uint8(16)
+
+# Harm kinds (bits of Population.harm_kind[i, b]).
+HARM_PHISHING = np.uint8(1)
+HARM_FRAUD = np.uint8(2)
+HARM_TAKEOVER = np.uint8(4)
+
+NEVER = np.int16(-1)
+
+SEGMENTS = ("fundamentalist", "pragmatist", "unconcerned")
+# Mean privacy concern of each Westin segment (Beta distributed, concentration 10). Assumption:
+# fundamentalists are highly concerned, the unconcerned barely; docs/PARAMETERS.md.
+SEGMENT_CONCERN = np.array([0.8, 0.5, 0.15])
+CONCERN_CONCENTRATION = 10.0
+
+
+class Population(NamedTuple):
+    """Arrays of consumer state. Row i is consumer i; column b of 2-D arrays is brand b."""
+
+    segment: np.ndarray  # int8 (N,): 0 fundamentalist, 1 pragmatist, 2 unconcerned
+    concern: np.ndarray  # float32 (N,): privacy concern in [0, 1]
+    affinity: np.ndarray  # float32 (N,): digital affinity in [0, 1]
+    reads_terms: np.ndarray  # bool (N,): reads privacy terms before consenting
+    need_rate: np.ndarray  # float32 (N,): journeys per day
+    journey_left: np.ndarray  # int8 (N,): research days left in the current journey (0 = idle)
+    journey_channels: np.ndarray  # uint8 (N,): bit mask of channels touched in this journey
+    last_research: np.ndarray  # int8 (N,): channel of the latest research touch (-1 none)
+    history: np.ndarray  # uint8 (N,): cumulative H_* bits
+    tie_start: np.ndarray  # int64 (N+1,): CSR row pointer of the social network
+    ties: np.ndarray  # int32 (E,): CSR column indices
+    r: np.ndarray  # float32 (N, B): positive trust evidence
+    s: np.ndarray  # float32 (N, B): negative trust evidence (already weighted)
+    consent: np.ndarray  # uint8 (N, B): bit mask of data types granted
+    asked: np.ndarray  # uint8 (N, B): bit mask of data types asked for
+    flags: np.ndarray  # uint8 (N, B): relation flags (SUBSCRIBED, CUSTOMER, ...)
+    last_seen: np.ndarray  # int16 (N, B): day the brand last recorded data (-1 never)
+    last_purchase: np.ndarray  # int16 (N, B): day of the last purchase (-1 never)
+    exposed_day: np.ndarray  # int16 (N, B): day of the last breach that exposed the record
+    harm_day: np.ndarray  # int16 (N, B): day pending harm lands (-1 none)
+    harm_kind: np.ndarray  # uint8 (N, B): HARM_* bits of the pending harm
+
+    @property
+    def size(self) -> int:
+        return int(self.segment.shape[0])
+
+    def nbytes(self) -> int:
+        """Bytes held by the population's arrays."""
+        return int(sum(a.nbytes for a in self))
+
+
+def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: float):
+    """Evidence (r, s) with r + s = evidence whose beta-reputation trust equals ``trust``.
+
+    t = (r + a W) / (r + s + W)  =>  r = t (E + W) - a W,  s = E - r  (clipped at 0).
+    """
+    r = np.clip(trust * (evidence + weight) - prior * weight, 0.0, evidence)
+    return r.astype(np.float32), (evidence - r).astype(np.float32)
+
+
+def journeys_in_progress(
+    need_rate: np.ndarray, research_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Research days left when the run starts (the first warm-up day), drawn from the stationary
+    state so the market does not start empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
+    length L), with a geometric number of days left (mean L)."""
+    busy = need_rate * research_days
+    in_journey = rng.random(need_rate.size) < busy / (1.0 + busy)
+    left = rng.geometric(1.0 / research_days, size=need_rate.size)
+    return np.where(in_journey, np.minimum(left, 60), 0).astype(np.int8)
+
+
+def create_population(scenario: Scenario, seed: int) -> Population:
+    """Draw a population for ``scenario`` from the ``init`` and ``network`` streams of ``seed``.
+
+    The population depends only on the [population] and [trust] sections, the number of consumers,
+    ``journey.research_days`` (journeys in progress), the brand count and the seed, so the same
+    seed gives the same consumers whatever the brands' policies (CRN).
+    """
+    spec = scenario.population
+    n = scenario.simulation.consumers
+    n_brands = len(scenario.brands)
+    rng = generator(seed, "init")
+
+    shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
+    segment = rng.choice(3, size=n, p=shares / shares.sum()).astype(np.int8)
+    mean = SEGMENT_CONCERN[segment]
+    concern = rng.beta(mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION)
+    a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration
+    b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
+    affinity = rng.beta(a, b, size=n)
+    reads_terms = rng.random(n) < spec.literacy
+    need_rate = np.clip(rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n), 0, 1)
+    journey_left = journeys_in_progress(need_rate, scenario.journey.research_days, rng)
+
+    t = scenario.trust
+    r = np.empty((n, n_brands), np.float32)
+    s = np.empty((n, n_brands), np.float32)
+    for b in range(n_brands):  # one brand column at a time keeps the peak memory low
+        if 0.0 < t.initial < 1.0:
+            t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=n)
+        else:
+            t0 = np.full(n, t.initial)
+        r[:, b], s[:, b] = initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
+        del t0
+
+    tie_start, ties = small_world(
+        n, spec.social_degree, spec.social_rewiring, generator(seed, "network")
+    )
+
+    def per_brand(dtype, fill):
+        return np.full((n, n_brands), fill, dtype=dtype)
+
+    return Population(
+        segment=segment,
+        concern=concern.astype(np.float32),
+        affinity=affinity.astype(np.float32),
+        reads_terms=reads_terms,
+        need_rate=need_rate.astype(np.float32),
+        journey_left=journey_left,
+        journey_channels=np.zeros(n, np.uint8),
+        last_research=np.full(n, -1, np.int8),
+        history=np.zeros(n, np.uint8),
+        tie_start=tie_start,
+        ties=ties,
+        r=r,
+        s=s,
+        consent=per_brand(np.uint8, 0),
+        asked=per_brand(np.uint8, 0),
+        flags=per_brand(np.uint8, 0),
+        last_seen=per_brand(np.int16, -1),
+        last_purchase=per_brand(np.int16, -1),
+        exposed_day=per_brand(np.int16, -1),
+        harm_day=per_brand(np.int16, -1),
+        harm_kind=per_brand(np.uint8, 0),
+    )
