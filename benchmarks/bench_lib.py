@@ -116,99 +116,21 @@ def machine() -> dict:
 
 
 # -- the engine, phase by phase ---------------------------------------------------------------
+# The model's own phases (TrustModel(..., timings=True) adds up each one's wall time in
+# model.phase_times), then ``record`` (tally, recorder, DataCollector) and ``other``: the rest of
+# the step (zeroing the day's counters, the annual revenue, the loop itself).
 PHASES = (
-    "arise_needs",
+    "needs",
     "research",
     "outreach",
     "purchase",
     "incidents",
-    "social",
-    "forget",
+    "word_of_mouth",
+    "forgetting",
     "churn",
-    "tally",
+    "record",
     "other",
 )
-# (module name as sim.model sees it, function, phase)
-_TIMED = (
-    ("journey", "arise_needs", "arise_needs"),
-    ("journey", "research", "research"),
-    ("outreach", "send", "outreach"),
-    ("journey", "purchase", "purchase"),
-    ("social", "talk", "social"),
-    ("trust", "forget", "forget"),
-    ("churn", "leave", "churn"),
-)
-
-
-class PhaseTimer:
-    """Times each phase of the real ``TrustModel.step`` (no copy of it to go stale).
-
-    While active, the names ``sim.model.market`` calls its kernels through (``journey``, ``outreach``,
-    ``social``, ``trust``, ``churn``, ``tally``) are replaced in ``sim.model``'s namespace only by
-    proxies whose kernels are wrapped in a timer, and ``model.incidents.step`` is wrapped the same
-    way. ``other`` is the rest of the step (stream keys, recorder, DataCollector). The kernels
-    themselves are untouched. ``calls`` counts wrapper calls, so a phase the engine stops calling
-    this way shows up as missing.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self.acc = dict.fromkeys(PHASES, 0.0)
-        self.calls = dict.fromkeys(PHASES, 0)
-        self.total = 0.0
-        self._saved: dict = {}
-
-    def _wrap(self, fn, phase):
-        acc, calls, clock = self.acc, self.calls, time.perf_counter
-
-        def timed(*args, **kwargs):
-            t = clock()
-            out = fn(*args, **kwargs)
-            acc[phase] += clock() - t
-            calls[phase] += 1
-            return out
-
-        return timed
-
-    def __enter__(self):
-        import types
-
-        import sim.model.market as sm
-
-        proxies: dict[str, types.SimpleNamespace] = {}
-        for mod, fn, phase in _TIMED:
-            if mod not in proxies:
-                real = getattr(sm, mod)
-                self._saved[mod] = real
-                proxies[mod] = types.SimpleNamespace(
-                    **{k: getattr(real, k) for k in dir(real) if not k.startswith("__")}
-                )
-            setattr(proxies[mod], fn, self._wrap(getattr(self._saved[mod], fn), phase))
-        for mod, proxy in proxies.items():
-            setattr(sm, mod, proxy)
-        self._saved["tally"] = sm.tally
-        sm.tally = self._wrap(sm.tally, "tally")
-        self.model.incidents.step = self._wrap(self.model.incidents.step, "incidents")
-        return self
-
-    def __exit__(self, *exc):
-        import sim.model.market as sm
-
-        for name, real in self._saved.items():
-            setattr(sm, name, real)
-        del self.model.incidents.step  # back to the class's method
-        return False
-
-    def step(self):
-        t = time.perf_counter()
-        self.model.step()
-        self.total += time.perf_counter() - t
-
-    def per_phase(self) -> dict[str, float]:
-        """Seconds per phase; ``other`` = total step time minus the timed phases."""
-        out = dict(self.acc)
-        out["other"] = self.total - sum(v for k, v in self.acc.items() if k != "other")
-        return out
 
 
 # -- throughput -------------------------------------------------------------------------------
@@ -226,20 +148,18 @@ def engine_throughput(consumers: int, days: int, repeats: int, profile: bool = T
         model = TrustModel(sc)
         init_times.append(time.perf_counter() - t)
         nbytes = model.population.nbytes()
+        model.timings = profile
+        t = time.perf_counter()
+        for _ in range(days):
+            model.step()
+        step_times.append(time.perf_counter() - t)
         if profile:
-            with PhaseTimer(model) as timer:
-                for _ in range(days):
-                    timer.step()
-            step_times.append(timer.total)
-            missing = [k for k, v in timer.calls.items() if k != "other" and v < days]
+            missing = set(PHASES) - {"other"} - set(model.phase_times)
             if missing:
-                raise RuntimeError(f"phases not called once a day through sim.model: {missing}")
-            phases.append(timer.per_phase())
-        else:
-            t = time.perf_counter()
-            for _ in range(days):
-                model.step()
-            step_times.append(time.perf_counter() - t)
+                raise RuntimeError(f"phases missing from TrustModel.phase_times: {missing}")
+            times = dict(model.phase_times)
+            times["other"] = step_times[-1] - sum(times.values())
+            phases.append(times)
         del model
     med = median(step_times)
     per_phase = {}

@@ -22,8 +22,9 @@ import numba as nb
 import numpy as np
 
 from ..core.streams import consumer_state, uniform
+from ..state.day import Day
 from ..state.population import ACCOUNT, CHURNED, CUSTOMER, SUBSCRIBED
-from .metrics import CHURN_EVENTS, DELETED, REVOCATIONS
+from .metrics import Event
 from .trust import trust_of
 
 _KEEP_NOT_CHURNED = np.uint8(0xFF ^ CHURNED)
@@ -45,7 +46,7 @@ def leave(pop, brands, par, key, day, counts):
             f = pop.flags[i, b]
             if (f & ACCOUNT) and day - pop.last_seen[i, b] > brands.retention[b]:
                 f &= _KEEP_NO_ACCOUNT
-                counts[b, DELETED] += 1
+                counts[b, Event.accounts_deleted] += 1
             t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
             if t < par.churn_threshold:
                 if not drawn:
@@ -53,7 +54,7 @@ def leave(pop, brands, par, key, day, counts):
                     drawn = True
                 if (f & CUSTOMER) and not (f & CHURNED) and uniform(st, 3 * b) < par.churn_rate:
                     f |= CHURNED
-                    counts[b, CHURN_EVENTS] += 1
+                    counts[b, Event.churn_events] += 1
                     if (
                         pop.exposed_day[i, b] >= 0
                         and (f & ACCOUNT)
@@ -61,13 +62,18 @@ def leave(pop, brands, par, key, day, counts):
                     ):
                         f &= _KEEP_NO_ACCOUNT
                         pop.consent[i, b] = 0
-                        counts[b, DELETED] += 1
+                        counts[b, Event.accounts_deleted] += 1
                 if (pop.consent[i, b] != 0 or (f & SUBSCRIBED)) and uniform(
                     st, 3 * b + 2
                 ) < par.revoke_rate:
                     pop.consent[i, b] = 0
-                    counts[b, REVOCATIONS] += 1
+                    counts[b, Event.consent_revocations] += 1
                     f &= _KEEP_NOT_SUBSCRIBED
             elif (f & CHURNED) and t > par.return_threshold:
                 f &= _KEEP_NOT_CHURNED
             pop.flags[i, b] = f
+
+
+def leave_phase(day: Day) -> None:
+    """Distrust makes customers leave and consents go; records expire (L1-L4)."""
+    leave(day.population, day.levers, day.params, day.key("churn"), day.t, day.counts)

@@ -30,7 +30,7 @@ from ..core.catalogue import BUNDLED_MASK, CONVENIENCE, COVERT_MASK, DIRECT, OBS
 from ..core.streams import uniform
 from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
 from ..state.population import ACCOUNT
-from .metrics import ASKS, CREEPY, GRANTS
+from .metrics import Event
 from .trust import add_negative, add_positive, trust_of
 
 _SENS = SENSITIVITY.astype(np.float64)
@@ -74,7 +74,7 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
             if not (askable & bit):
                 continue
             pop.asked[i, b] |= np.uint8(bit)
-            counts[b, ASKS] += 1
+            counts[b, Event.consent_requests] += 1
             logit = (
                 par.consent_intercept
                 + par.consent_trust * (t - par.prior)
@@ -86,7 +86,7 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
                 logit += par.unread_bonus
             if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):
                 pop.consent[i, b] |= np.uint8(bit)
-                counts[b, GRANTS] += 1
+                counts[b, Event.consents_granted] += 1
             add_negative(pop, par, i, b, par.ask_evidence * q * _SENS[d] * (1.0 - x))
     collected = observable & (np.int64(pop.consent[i, b]) | COVERT_MASK)
     if collected != 0:
@@ -100,5 +100,5 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
     if h & SENSITIVE_MASK:
         p = par.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])
         if uniform(personal_state, slot) < p:
-            counts[b, CREEPY] += 1
+            counts[b, Event.creepy_moments] += 1
             add_negative(pop, par, i, b, par.creepy_evidence)

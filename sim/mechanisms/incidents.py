@@ -46,6 +46,7 @@ import numpy as np
 from ..core.catalogue import COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
 from ..core.streams import consumer_state, draws, stream_key, uniform
 from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
+from ..state.day import Day
 from ..state.parameters import POPCOUNT
 from ..state.population import (
     ACCOUNT,
@@ -57,16 +58,7 @@ from ..state.population import (
     NOTIFIED,
 )
 from .consent import held_mask
-from .metrics import (
-    BREACH_COST,
-    BREACHES,
-    EXPOSED,
-    FRAUD,
-    NOTIFIED_N,
-    PHISHING,
-    SECURITY_COST,
-    TAKEOVER,
-)
+from .metrics import Event
 from .trust import add_negative
 
 HARM_UNATTRIBUTABLE = np.uint8(8)
@@ -150,6 +142,17 @@ class Incidents:
         )
         return np.clip(h, 0.0, 1.0)
 
+    def phase(self, day: Day) -> None:
+        """Breaches strike, are disclosed, harm lands, incidents cost (I1-I7)."""
+        self.step(
+            day.population,
+            day.params,
+            day.t,
+            day.counts,
+            day.records_held,
+            day.annual_revenue,
+        )
+
     def step(
         self,
         pop,
@@ -161,7 +164,7 @@ class Incidents:
     ) -> None:
         """One day (internal day ``day``) of incidents: new breaches, exposure, disclosure, harm,
         costs. During the warm-up nothing happens but security spending."""
-        counts[:, SECURITY_COST] += self.security_cost_per_day
+        counts[:, Event.security_cost] += self.security_cost_per_day
         if day < self.warmup:
             return
         key = stream_key(self.seed, "breach", day)
@@ -235,9 +238,9 @@ class Incidents:
     def _breach(self, pop, par, b, day, share, types, scheduled, counts):
         inc = self.inc
         exposed, cards = self._expose(pop, par, b, day, share, types, False)
-        counts[b, BREACHES] += 1
-        counts[b, EXPOSED] += exposed
-        counts[b, BREACH_COST] += (
+        counts[b, Event.breaches] += 1
+        counts[b, Event.consumers_exposed] += exposed
+        counts[b, Event.breach_cost] += (
             inc.detection_cost_per_record * exposed + inc.card_reissue_cost * cards
         )
         self.breaches.append(Breach(b, day, share, types, scheduled, exposed))
@@ -273,18 +276,18 @@ class Incidents:
                 day - br.day,
             )
             br.disclosed_day = day
-            counts[b, BREACH_COST] += self.world.fine_share_of_revenue * annual_revenue[b]
+            counts[b, Event.breach_cost] += self.world.fine_share_of_revenue * annual_revenue[b]
         if not notified:
             return
         n_notified = mark_notified(pop, b, br.day)
         br.notified = True
-        counts[b, NOTIFIED_N] += n_notified
+        counts[b, Event.consumers_notified] += n_notified
         per_person = (
             inc.notification_cost
             + (inc.monitoring_cost if comp == 2 else 0.0)
             + (inc.voucher_cost if comp == 1 else 0.0)
         )
-        counts[b, BREACH_COST] += per_person * n_notified
+        counts[b, Event.breach_cost] += per_person * n_notified
 
 
 # -- consumer level (compiled) -----------------------------------------------------------------
@@ -410,13 +413,13 @@ def land_harm(pop, par, key, day, counts):
             pop.flags[i, b] |= HARMED
             weight = 0.0
             if kind & HARM_FRAUD:
-                counts[b, FRAUD] += 1
+                counts[b, Event.fraud_victims] += 1
                 weight += _FRAUD_WEIGHT
             if kind & HARM_TAKEOVER:
-                counts[b, TAKEOVER] += 1
+                counts[b, Event.takeover_victims] += 1
                 weight += _TAKEOVER_WEIGHT
             if kind & HARM_PHISHING:
-                counts[b, PHISHING] += 1
+                counts[b, Event.phishing_victims] += 1
                 weight += _PHISHING_WEIGHT
             evidence = par.harm_evidence * weight
             if kind & HARM_UNATTRIBUTABLE:

@@ -35,6 +35,7 @@ from ..core.catalogue import (
     STORE,
 )
 from ..core.streams import consumer_state, uniform
+from ..state.day import Day
 from ..state.population import (
     CHURNED,
     CUSTOMER,
@@ -46,7 +47,7 @@ from ..state.population import (
     SUBSCRIBED,
 )
 from .consent import relevance, touch
-from .metrics import MARGIN
+from .metrics import Event
 from .trust import add_positive, trust_of
 
 CONTACT_BIT = 1
@@ -190,7 +191,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         value = par.basket_value * (1.0 + par.relevance_uplift * rho[b])
         purchases[b, c] += 1.0
         revenue[b, c] += value
-        counts[b, MARGIN] += value * brands.gross_margin[b] * CHANNEL_MARGIN[c]
+        counts[b, Event.margin] += value * brands.gross_margin[b] * CHANNEL_MARGIN[c]
         add_positive(pop, i, b, par.purchase_evidence)
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
@@ -234,3 +235,39 @@ def _draw(weights, total, u):
             if target < acc:
                 return k
     return last
+
+
+# -- phases (`sim.state.day.Day` -> the kernels above) -------------------------------------------
+def needs_phase(day: Day) -> None:
+    """Needs arise and journeys start (J1)."""
+    arise_needs(day.population, day.params, day.key("need"))
+
+
+def research_phase(day: Day) -> None:
+    """Consumers on a journey touch a channel and a brand, which observes and asks (J2, C1-C4)."""
+    research(
+        day.population,
+        day.levers,
+        day.params,
+        day.key("research"),
+        day.key("consent"),
+        day.key("personalization"),
+        day.t,
+        day.counts,
+    )
+
+
+def purchase_phase(day: Day) -> None:
+    """Journeys that end choose a brand, then a channel, and buy (J3-J4, C1-C4)."""
+    purchase(
+        day.population,
+        day.levers,
+        day.params,
+        day.key("purchase"),
+        day.key("consent"),
+        day.key("personalization"),
+        day.t,
+        day.counts,
+        day.purchases,
+        day.revenue,
+    )

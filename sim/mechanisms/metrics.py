@@ -9,6 +9,8 @@ preallocated arrays; `Recorder.to_frame` turns them into the tidy table
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numba as nb
 import numpy as np
 import pandas as pd
@@ -28,52 +30,36 @@ from ..state.population import (
 )
 from .trust import trust_of
 
-# Event counters (columns of counts[b, :]), summed over the day.
-EVENT_COUNTERS = (
-    "emails_sent",
-    "unsubscribes",
-    "spam_complaints",
-    "email_clicks",
-    "consent_requests",
-    "consents_granted",
-    "consent_revocations",
-    "creepy_moments",
-    "churn_events",
-    "margin",
-    "marketing_cost",
-    "breaches",
-    "consumers_exposed",
-    "consumers_notified",
-    "fraud_victims",
-    "phishing_victims",
-    "takeover_victims",
-    "breach_cost",
-    "security_cost",
-    "accounts_deleted",
-)
-EV = {name: k for k, name in enumerate(EVENT_COUNTERS)}
-(
-    EMAILS,
-    UNSUBS,
-    COMPLAINTS,
-    CLICKS,
-    ASKS,
-    GRANTS,
-    REVOCATIONS,
-    CREEPY,
-    CHURN_EVENTS,
-    MARGIN,
-    MARKETING,
-    BREACHES,
-    EXPOSED,
-    NOTIFIED_N,
-    FRAUD,
-    PHISHING,
-    TAKEOVER,
-    BREACH_COST,
-    SECURITY_COST,
-    DELETED,
-) = range(len(EVENT_COUNTERS))
+
+class Event(IntEnum):
+    """Event counters: the columns of the day's ``counts[b, :]`` (one row per brand), summed over
+    the day. Each name is a metric of the tidy table; a kernel counts with
+    ``counts[b, Event.emails_sent] += 1`` (Numba reads the members as constants)."""
+
+    emails_sent = 0  # outreach (O1)
+    unsubscribes = 1  # outreach (O2-O3)
+    spam_complaints = 2  # outreach (O3)
+    email_clicks = 3  # outreach (O1)
+    consent_requests = 4  # consent (C1)
+    consents_granted = 5  # consent (C1)
+    consent_revocations = 6  # churn (L3)
+    creepy_moments = 7  # consent (C4)
+    churn_events = 8  # churn (L1)
+    margin = 9  # journey (J4), EUR
+    marketing_cost = 10  # outreach, EUR
+    breaches = 11  # incidents (I1-I2)
+    consumers_exposed = 12  # incidents (I5)
+    consumers_notified = 13  # incidents (I3)
+    fraud_victims = 14  # incidents (I7)
+    phishing_victims = 15  # incidents (I7)
+    takeover_victims = 16  # incidents (I7)
+    breach_cost = 17  # incidents (I4), EUR
+    security_cost = 18  # incidents (I4), EUR
+    accounts_deleted = 19  # churn (L4), incidents (account deletion)
+
+
+EVENT_COUNTERS = tuple(e.name for e in Event)  # the counters' names in column order
+EV = {e.name: e.value for e in Event}  # name -> column
 
 # Stocks tallied over the population at the end of the day (per brand).
 STOCKS = (

@@ -23,10 +23,11 @@ import numpy as np
 
 from ..core.catalogue import EMAIL
 from ..core.streams import consumer_state, uniform
+from ..state.day import Day
 from ..state.parameters import VALUE_OF_MASK
 from ..state.population import SUBSCRIBED
 from .consent import held_mask
-from .metrics import CLICKS, COMPLAINTS, EMAILS, MARKETING, UNSUBS
+from .metrics import Event
 from .trust import add_negative, add_positive
 
 _NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
@@ -62,26 +63,31 @@ def send(pop, brands, par, key, counts):
                 1.0 - par.targeting_unsubscribe_cut * brands.targeting[b]
             )
             p_complaint = par.complaint_per_email * brands.fatigue[b]
-            counts[b, EMAILS] += k
-            counts[b, MARKETING] += k * par.email_cost
+            counts[b, Event.emails_sent] += k
+            counts[b, Event.marketing_cost] += k * par.email_cost
             for e in range(k):
                 slot = base + 1 + e * _SLOTS_PER_EMAIL
                 if uniform(st, slot) < p_rel:
                     add_positive(pop, i, b, par.personalization_evidence * p_rel)
                     if uniform(st, slot + 1) < par.click_rate:
-                        counts[b, CLICKS] += 1
+                        counts[b, Event.email_clicks] += 1
                         if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
                             pop.journey_left[i] = 1  # idle: the click starts a journey
                         pop.journey_channels[i] |= np.uint8(1 << EMAIL)
                 else:
                     add_negative(pop, par, i, b, par.spam_evidence)
                     if uniform(st, slot + 2) < p_complaint:
-                        counts[b, COMPLAINTS] += 1
-                        counts[b, UNSUBS] += 1
+                        counts[b, Event.spam_complaints] += 1
+                        counts[b, Event.unsubscribes] += 1
                         add_negative(pop, par, i, b, 10.0 * par.spam_evidence)
                         pop.flags[i, b] &= _NOT_SUBSCRIBED
                         break
                 if uniform(st, slot + 3) < p_unsub:
-                    counts[b, UNSUBS] += 1
+                    counts[b, Event.unsubscribes] += 1
                     pop.flags[i, b] &= _NOT_SUBSCRIBED
                     break
+
+
+def send_phase(day: Day) -> None:
+    """Today's newsletters land as relevant or as spam (O1-O3)."""
+    send(day.population, day.levers, day.params, day.key("outreach"), day.counts)

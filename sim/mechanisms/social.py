@@ -15,6 +15,7 @@ from __future__ import annotations
 import numba as nb
 
 from ..core.streams import consumer_state, uniform
+from ..state.day import Day
 from ..state.population import HEARD
 from .trust import add_negative, add_positive, trust_of
 
@@ -41,3 +42,8 @@ def talk(pop, par, key):
         if (pop.flags[j, b] & HEARD) and not (pop.flags[i, b] & HEARD):
             pop.flags[i, b] |= HEARD
             add_negative(pop, par, i, b, 0.5 * par.news_evidence)
+
+
+def talk_phase(day: Day) -> None:
+    """Word of mouth: consumers tell a friend what they think of a brand (W1)."""
+    talk(day.population, day.params, day.key("social"))

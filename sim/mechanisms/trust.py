@@ -20,6 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..state.day import Day
+
 
 @nb.njit(inline="always", cache=True)
 def trust_of(r, s, prior, weight):
@@ -54,3 +56,8 @@ def trust_matrix(pop, par) -> np.ndarray:
     """Trust of every consumer in every brand, (N, B) float32 (vectorised, for analysis)."""
     w = np.float32(par.prior_weight)
     return (pop.r + np.float32(par.prior) * w) / (pop.r + pop.s + w)
+
+
+def forget_phase(day: Day) -> None:
+    """Evidence fades with the half-life of memory (T2)."""
+    forget(day.population, day.params)

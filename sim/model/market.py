@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
@@ -9,9 +13,30 @@ from ..core.streams import stream_key
 from ..mechanisms import churn, incidents, journey, outreach, social, trust
 from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, tally
 from ..scenario import Scenario
+from ..state.day import Day
 from ..state.parameters import brand_table, parameters
 from ..state.population import create_population
 from .brand import BrandAgent
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the day: a name and a function of the day's tables (`sim.state.day.Day`)."""
+
+    name: str
+    run: Callable[[Day], None]
+
+    def __repr__(self) -> str:
+        where = f"{self.run.__module__.removeprefix('sim.')}.{self.run.__qualname__}"
+        doc = (self.run.__doc__ or "").strip().split("\n")[0]
+        return f"{self.name:<14} {where:<40} {doc}"
+
+
+class DayPlan(list):
+    """The phases of a day in the order they run; ``print(model.phases)`` lists them."""
+
+    def __str__(self) -> str:
+        return "\n".join(f"{k}. {phase!r}" for k, phase in enumerate(self, 1))
 
 
 class TrustModel(mesa.Model):
@@ -23,18 +48,24 @@ class TrustModel(mesa.Model):
     (`sim.state.population.Population`) updated by compiled, vectorised phase kernels; every random
     draw comes from a named stream keyed by (seed, stream, day), see `sim.core.streams`.
 
-    One day (``step``), in order (docs/ODD.md, section 3 "Process overview and scheduling"):
+    One day (``step``) is the list of phases ``model.phases`` (docs/ODD.md, section 3 "Process
+    overview and scheduling"); ``print(model.phases)`` shows it:
 
-    1. needs arise                      journey.arise_needs
-    2. consumers touch channels;        journey.research  -> consent.touch
-       brands observe what scope and consent allow, ask for consent, personalise
-    3. outreach lands (relevant / spam) outreach.send
-    4. purchases (brand, then channel)  journey.purchase  -> consent.touch
-    5. incidents strike, are disclosed, harm lands      incidents.Incidents.step
-    6. word of mouth                    social.talk
-    7. trust update (forgetting)        trust.forget
-    8. churn, revocation, retention     churn.leave
-    9. metrics                          metrics.tally -> Recorder
+    1. needs            journey.needs_phase       needs arise, journeys start
+    2. research         journey.research_phase    consumers touch channels; brands observe what
+                                                  scope and consent allow, ask, personalise
+    3. outreach         outreach.send_phase       e-mail lands as relevant or as spam
+    4. purchase         journey.purchase_phase    brand, then channel; the brand observes again
+    5. incidents        incidents.Incidents.phase breaches strike, are disclosed, harm lands
+    6. word_of_mouth    social.talk_phase         consumers tell a friend
+    7. forgetting       trust.forget_phase        evidence fades
+    8. churn            churn.leave_phase         leaving, revoking, records expiring
+
+    then the day is recorded (`sim.mechanisms.metrics.tally` -> `Recorder`). Every phase is a
+    function of one `sim.state.day.Day` (population, levers, parameters, internal day, stream
+    keys, the day's counters). A subclass reorders, removes or adds phases by overriding
+    `build_phases`; with ``timings=True`` the seconds spent in each phase (and in ``record``)
+    add up in ``model.phase_times``.
 
     Warm-up: the model first runs ``simulation.warmup_days`` days (days -W..-1) with the same
     rules but no stochastic breaches and nothing recorded, so that journeys, consents, records and
@@ -46,9 +77,16 @@ class TrustModel(mesa.Model):
         seed: the replication's seed (see `sim.core.streams.replication_seed`); defaults to the
             scenario's ``simulation.seed``.
         replication: the replication number, recorded in the outputs.
+        timings: add up the wall time of each phase in ``phase_times`` (seconds).
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, replication: int = 0):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        replication: int = 0,
+        timings: bool = False,
+    ):
         seed = scenario.simulation.seed if seed is None else int(seed)
         super().__init__(seed=seed)
         self.scenario = scenario
@@ -70,6 +108,21 @@ class TrustModel(mesa.Model):
         self._trust_hist = np.zeros((n_brands, TRUST_BINS))
         self._market = np.zeros(self.recorder.market.shape[1])
         self._daily_revenue = np.zeros((self.warmup + scenario.simulation.days, n_brands))
+        self.today = Day(
+            population=self.population,
+            levers=self.brand_levers,
+            params=self.params,
+            seed=seed,
+            t=self.t,
+            counts=self._counts,
+            purchases=self._purchases,
+            revenue=self._revenue,
+            records_held=self._stocks[:, STOCKS.index("records_held")],  # yesterday's, a view
+            annual_revenue=np.zeros(n_brands),
+        )
+        self.phases = DayPlan(self.build_phases())
+        self.timings = timings
+        self.phase_times = dict.fromkeys([p.name for p in self.phases] + ["record"], 0.0)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "day": "day",
@@ -87,50 +140,50 @@ class TrustModel(mesa.Model):
     def _key(self, stream: str) -> np.uint64:
         return stream_key(self.seed_value, stream, self.t)
 
-    def step(self) -> None:
-        """Advance the market by one day (phases 1-9 above)."""
-        pop, par, lev, day = self.population, self.params, self.brand_levers, self.t
-        if self.day == 0:
-            pop.history[:] = 0  # journey shares are measured over the reported horizon
-        counts, purchases, revenue = self._counts, self._purchases, self._revenue
-        counts[:] = 0.0
-        purchases[:] = 0.0
-        revenue[:] = 0.0
-        consent_key, personal_key = self._key("consent"), self._key("personalization")
+    def build_phases(self) -> list[Phase]:
+        """The phases of a day, in order (docs/ODD.md, section 3). Override in a subclass to
+        reorder, remove or add phases; a phase is any function of the `Day`."""
+        return [
+            Phase("needs", journey.needs_phase),
+            Phase("research", journey.research_phase),
+            Phase("outreach", outreach.send_phase),
+            Phase("purchase", journey.purchase_phase),
+            Phase("incidents", self.incidents.phase),
+            Phase("word_of_mouth", social.talk_phase),
+            Phase("forgetting", trust.forget_phase),
+            Phase("churn", churn.leave_phase),
+        ]
 
-        journey.arise_needs(pop, par, self._key("need"))
-        journey.research(
-            pop, lev, par, self._key("research"), consent_key, personal_key, day, counts
-        )
-        outreach.send(pop, lev, par, self._key("outreach"), counts)
-        journey.purchase(
-            pop,
-            lev,
-            par,
-            self._key("purchase"),
-            consent_key,
-            personal_key,
-            day,
-            counts,
-            purchases,
-            revenue,
-        )
-        self.incidents.step(
-            pop,
-            par,
-            day,
-            counts,
-            self._stocks[:, STOCKS.index("records_held")],
-            self._annual_revenue(),
-        )
-        social.talk(pop, par, self._key("social"))
-        trust.forget(pop, par)
-        churn.leave(pop, lev, par, self._key("churn"), day, counts)
-        self._daily_revenue[day] = revenue.sum(axis=1)
-        self._record()
+    def step(self) -> None:
+        """Advance the market by one day: every phase of ``self.phases``, then the record."""
+        today = self.today
+        if self.day == 0:
+            today.population.history[:] = 0  # journey shares are measured over the horizon
+        today.t = self.t
+        today.counts[:] = 0.0
+        today.purchases[:] = 0.0
+        today.revenue[:] = 0.0
+        today.annual_revenue[:] = self._annual_revenue()
+        if self.timings:
+            clock, times = time.perf_counter, self.phase_times
+            for phase in self.phases:
+                start = clock()
+                phase.run(today)
+                times[phase.name] += clock() - start
+            start = clock()
+            self._end_day()
+            times["record"] += clock() - start
+        else:
+            for phase in self.phases:
+                phase.run(today)
+            self._end_day()
         self.day += 1
         if self.day >= self.scenario.simulation.days:
             self.running = False
+
+    def _end_day(self) -> None:
+        self._daily_revenue[self.t] = self._revenue.sum(axis=1)
+        self._record()
 
     def _annual_revenue(self) -> np.ndarray:
         """Revenue of the last 365 days (warm-up included), scaled to a year."""
