@@ -36,7 +36,7 @@ _KEEP_NO_ACCOUNT = np.uint8(0xFF ^ ACCOUNT)
 def leave(pop, brands, par, key, day, counts):
     """Churn, return, revocation and retention for every consumer-brand pair (L1-L4)."""
     n, nb_ = pop.r.shape
-    drift = np.float32(par.concern_drift)
+    drift = np.float32(par.derived.concern_drift)
     for i in range(n):
         if drift != 0.0:
             pop.concern[i] = min(np.float32(1.0), max(np.float32(0.0), pop.concern[i] + drift))
@@ -47,29 +47,33 @@ def leave(pop, brands, par, key, day, counts):
             if (f & ACCOUNT) and day - pop.last_seen[i, b] > brands.retention[b]:
                 f &= _KEEP_NO_ACCOUNT
                 counts[b, Event.accounts_deleted] += 1
-            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
-            if t < par.churn_threshold:
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
+            if t < par.trust.churn_threshold:
                 if not drawn:
                     st = consumer_state(key, i)
                     drawn = True
-                if (f & CUSTOMER) and not (f & CHURNED) and uniform(st, 3 * b) < par.churn_rate:
+                if (
+                    (f & CUSTOMER)
+                    and not (f & CHURNED)
+                    and uniform(st, 3 * b) < par.trust.churn_rate
+                ):
                     f |= CHURNED
                     counts[b, Event.churn_events] += 1
                     if (
                         pop.exposed_day[i, b] >= 0
                         and (f & ACCOUNT)
-                        and uniform(st, 3 * b + 1) < par.account_deletion
+                        and uniform(st, 3 * b + 1) < par.incidents.account_deletion
                     ):
                         f &= _KEEP_NO_ACCOUNT
                         pop.consent[i, b] = 0
                         counts[b, Event.accounts_deleted] += 1
                 if (pop.consent[i, b] != 0 or (f & SUBSCRIBED)) and uniform(
                     st, 3 * b + 2
-                ) < par.revoke_rate:
+                ) < par.consent.revoke_rate:
                     pop.consent[i, b] = 0
                     counts[b, Event.consent_revocations] += 1
                     f &= _KEEP_NOT_SUBSCRIBED
-            elif (f & CHURNED) and t > par.return_threshold:
+            elif (f & CHURNED) and t > par.trust.return_threshold:
                 f &= _KEEP_NOT_CHURNED
             pop.flags[i, b] = f
 

@@ -66,7 +66,7 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
         return
     askable = observable & ~COVERT_MASK & ~np.int64(pop.asked[i, b])
     if DIRECT[c] and askable != 0:
-        t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+        t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
         x = brands.transparency[b]
         q = pop.concern[i]
         for d in range(_N_TYPES):
@@ -76,18 +76,18 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
             pop.asked[i, b] |= np.uint8(bit)
             counts[b, Event.consent_requests] += 1
             logit = (
-                par.consent_intercept
-                + par.consent_trust * (t - par.prior)
-                + par.consent_transparency * x
-                - par.consent_concern * q * _SENS[d]
+                par.consent.intercept
+                + par.consent.trust_effect * (t - par.trust.prior)
+                + par.consent.transparency_effect * x
+                - par.consent.concern_effect * q * _SENS[d]
                 + CONVENIENCE[d]
             )
             if (not pop.reads_terms[i]) and (BUNDLED_MASK & bit):
-                logit += par.unread_bonus
+                logit += par.consent.unread_bonus
             if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):
                 pop.consent[i, b] |= np.uint8(bit)
                 counts[b, Event.consents_granted] += 1
-            add_negative(pop, par, i, b, par.ask_evidence * q * _SENS[d] * (1.0 - x))
+            add_negative(pop, par, i, b, par.trust.ask_evidence * q * _SENS[d] * (1.0 - x))
     collected = observable & (np.int64(pop.consent[i, b]) | COVERT_MASK)
     if collected != 0:
         pop.flags[i, b] |= ACCOUNT
@@ -96,9 +96,9 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
     if h == 0:
         return
     rho = brands.skill[b] * VALUE_OF_MASK[h] * (0.5 + 0.5 * brands.integration[b])
-    add_positive(pop, i, b, par.personalization_evidence * rho)
+    add_positive(pop, i, b, par.trust.personalization_evidence * rho)
     if h & SENSITIVE_MASK:
-        p = par.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])
+        p = par.consent.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])
         if uniform(personal_state, slot) < p:
             counts[b, Event.creepy_moments] += 1
-            add_negative(pop, par, i, b, par.creepy_evidence)
+            add_negative(pop, par, i, b, par.trust.creepy_evidence)

@@ -98,14 +98,18 @@ class Breach:
 
 
 class Incidents:
-    """The incident submodel of one run: hazards, scheduled shocks, disclosure and costs."""
+    """The incident submodel of one run: hazards, scheduled shocks, disclosure and costs.
 
-    def __init__(self, scenario: Scenario, brands, seed: int, warmup: int = 0):
+    Reads its parameters from the kernel tables (``par.incidents``, ``par.world``: the scenario's
+    names), and from the scenario only its events and brand names.
+    """
+
+    def __init__(self, scenario: Scenario, par, brands, seed: int, warmup: int = 0):
         self.seed = seed
         self.warmup = warmup  # internal day t = reported day + warmup; no breaches before day 0
-        self.inc = scenario.incidents
-        self.world = scenario.world
-        self.n = scenario.simulation.consumers
+        self.inc = par.incidents
+        self.world = par.world
+        self.n = par.simulation.consumers
         self.brands = brands
         self.events = sorted(scenario.events, key=lambda e: e.day)  # days as reported
         self.brand_index = {b.name: k for k, b in enumerate(scenario.brands)}
@@ -204,7 +208,7 @@ class Incidents:
                     par,
                     self._key("disclosure", day),
                     2.0 * ev.severity,
-                    par.media_amplification,
+                    par.world.media_amplification,
                 )
         leak_key = stream_key(self.seed, "breach", day)  # brand b uses index b; breach k, 2**40 + k
         for k, br in enumerate(self.breaches):
@@ -250,7 +254,11 @@ class Incidents:
         self.breaches.append(Breach(-1, day, share, types, True, exposed, disclosed_day=day))
         # the leak is sector news at once: nobody knows which brand to blame
         media_story(
-            pop, par, self._key("disclosure", day), severity_factor(types), par.media_amplification
+            pop,
+            par,
+            self._key("disclosure", day),
+            severity_factor(types),
+            par.world.media_amplification,
         )
 
     def _disclose(self, pop, par, br: Breach, day, notified, counts, annual_revenue):
@@ -361,19 +369,19 @@ def disclose(pop, par, key, brand, breach_day, severity, softening, delay):
     """A breach at ``brand`` becomes public (eq. I6): shocks for the exposed, news for others,
     contagion to sector peers."""
     n, nb_ = pop.flags.shape
-    late = 1.0 + par.late_notice_penalty * delay
+    late = 1.0 + par.incidents.late_notice_penalty * delay
     for i in range(n):
         if pop.exposed_day[i, brand] == breach_day:
-            shock = par.disclosure_evidence * severity * (1.0 - softening) * late
-        elif uniform(consumer_state(key, i), brand) < par.media_amplification:
-            shock = par.news_evidence * severity
+            shock = par.incidents.disclosure_evidence * severity * (1.0 - softening) * late
+        elif uniform(consumer_state(key, i), brand) < par.world.media_amplification:
+            shock = par.incidents.news_evidence * severity
         else:
             continue
         pop.flags[i, brand] |= HEARD
         add_negative(pop, par, i, brand, shock)
         for b in range(nb_):
             if b != brand:
-                add_negative(pop, par, i, b, par.contagion * shock)
+                add_negative(pop, par, i, b, par.world.contagion * shock)
 
 
 @nb.njit(cache=True)
@@ -396,7 +404,7 @@ def media_story(pop, par, key, severity, reach):
     for i in range(n):
         if uniform(consumer_state(key, i), 63) < reach:
             for b in range(nb_):
-                add_negative(pop, par, i, b, par.news_evidence * severity)
+                add_negative(pop, par, i, b, par.incidents.news_evidence * severity)
 
 
 @nb.njit(cache=True)
@@ -421,13 +429,13 @@ def land_harm(pop, par, key, day, counts):
             if kind & HARM_PHISHING:
                 counts[b, Event.phishing_victims] += 1
                 weight += _PHISHING_WEIGHT
-            evidence = par.harm_evidence * weight
+            evidence = par.incidents.harm_evidence * weight
             if kind & HARM_UNATTRIBUTABLE:
                 p = 0.0
             elif pop.flags[i, b] & NOTIFIED:
-                p = par.attribution_notified
+                p = par.incidents.attribution_notified
             else:
-                p = par.attribution_unnotified
+                p = par.incidents.attribution_unnotified
             if uniform(consumer_state(key, i), b) < p:
                 add_negative(pop, par, i, b, evidence)
             else:

@@ -59,7 +59,7 @@ _MAX_BRANDS = 64
 @nb.njit(cache=True)
 def arise_needs(pop, par, key):
     """J1: idle consumers start a journey with probability need_rate; length ~ geometric."""
-    p_stop = 1.0 / par.research_days
+    p_stop = 1.0 / par.journey.research_days
     log_q = np.log(1.0 - p_stop) if p_stop < 1.0 else 0.0
     for i in range(pop.need_rate.size):
         if pop.journey_left[i] != 0:
@@ -96,7 +96,8 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
                 bw[b] = 0.0
             else:
                 bw[b] = brands.presence[b] * (
-                    0.2 + trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+                    0.2
+                    + trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
                 )
             total_b += bw[b]
         pop.journey_left[i] -= 1
@@ -137,21 +138,21 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         pop.last_research[i] = -1
         st = consumer_state(key, i)
         # brand choice: multinomial logit with an outside option
-        top = par.outside_utility
+        top = par.derived.outside_utility
         for b in range(nb_):
             if pop.flags[i, b] & CHURNED:
                 util[b] = -np.inf
                 rho[b] = 0.0
                 continue
-            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
             rho[b] = relevance(pop, brands, i, b)
             util[b] = (
                 brands.log_presence[b]
-                + par.trust_weight * (t - par.prior)
-                + par.relevance_weight * rho[b]
+                + par.journey.trust_weight * (t - par.trust.prior)
+                + par.journey.relevance_weight * rho[b]
             )
             top = max(top, util[b])
-        total = np.exp(par.outside_utility - top)
+        total = np.exp(par.derived.outside_utility - top)
         for b in range(nb_):
             util[b] = np.exp(util[b] - top) if util[b] > -np.inf else 0.0
             total += util[b]
@@ -168,14 +169,16 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         b = chosen
         # purchase channel: stay in the research channel or draw afresh (J4)
         switching = min(
-            1.0, par.channel_switching + par.integration_switching * brands.integration[b]
+            1.0,
+            par.journey.channel_switching
+            + par.journey.integration_switching * brands.integration[b],
         )
         if last >= 0 and PURCHASE_WEIGHT[last] > 0.0 and uniform(st, 1) >= switching:
             c = last
         else:
             a = pop.affinity[i]
-            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
-            tw = t**par.digital_trust_exponent
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
+            tw = t**par.journey.digital_trust_exponent
             total = 0.0
             for k in range(_N_CHANNELS):
                 w = PURCHASE_WEIGHT[k]
@@ -188,11 +191,11 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
                 weights[k] = w
                 total += w
             c = _draw(weights, total, uniform(st, 2)) if total > 0.0 else STORE
-        value = par.basket_value * (1.0 + par.relevance_uplift * rho[b])
+        value = par.journey.basket_value * (1.0 + par.journey.relevance_uplift * rho[b])
         purchases[b, c] += 1.0
         revenue[b, c] += value
         counts[b, Event.margin] += value * brands.gross_margin[b] * CHANNEL_MARGIN[c]
-        add_positive(pop, i, b, par.purchase_evidence)
+        add_positive(pop, i, b, par.trust.purchase_evidence)
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
         touch(
@@ -211,7 +214,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         if (
             (not (pop.flags[i, b] & SUBSCRIBED))
             and (pop.consent[i, b] & CONTACT_BIT)
-            and uniform(st, 3) < par.subscribe_probability
+            and uniform(st, 3) < par.outreach.subscribe_probability
         ):
             pop.flags[i, b] |= SUBSCRIBED
         h = H_BOUGHT | (H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE)

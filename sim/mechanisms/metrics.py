@@ -110,7 +110,7 @@ def tally(pop, par, day, stocks, trust_hist, market):
     online_only = 0
     for i in range(n):
         for b in range(nb_):
-            t = trust_of(pop.r[i, b], pop.s[i, b], par.prior, par.prior_weight)
+            t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
             trust_sum[b] += t
             k = int(t * TRUST_BINS)
             trust_hist[b, min(k, TRUST_BINS - 1)] += 1

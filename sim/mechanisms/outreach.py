@@ -59,27 +59,27 @@ def send(pop, brands, par, key, counts):
             p_rel = (
                 brands.targeting[b] * brands.skill[b] * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
             )
-            p_unsub = par.unsubscribe_per_email * (
-                1.0 - par.targeting_unsubscribe_cut * brands.targeting[b]
+            p_unsub = par.outreach.unsubscribe_per_email * (
+                1.0 - par.outreach.targeting_unsubscribe_cut * brands.targeting[b]
             )
-            p_complaint = par.complaint_per_email * brands.fatigue[b]
+            p_complaint = par.outreach.complaint_per_email * brands.fatigue[b]
             counts[b, Event.emails_sent] += k
-            counts[b, Event.marketing_cost] += k * par.email_cost
+            counts[b, Event.marketing_cost] += k * par.outreach.email_cost
             for e in range(k):
                 slot = base + 1 + e * _SLOTS_PER_EMAIL
                 if uniform(st, slot) < p_rel:
-                    add_positive(pop, i, b, par.personalization_evidence * p_rel)
-                    if uniform(st, slot + 1) < par.click_rate:
+                    add_positive(pop, i, b, par.trust.personalization_evidence * p_rel)
+                    if uniform(st, slot + 1) < par.outreach.click_rate:
                         counts[b, Event.email_clicks] += 1
                         if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
                             pop.journey_left[i] = 1  # idle: the click starts a journey
                         pop.journey_channels[i] |= np.uint8(1 << EMAIL)
                 else:
-                    add_negative(pop, par, i, b, par.spam_evidence)
+                    add_negative(pop, par, i, b, par.trust.spam_evidence)
                     if uniform(st, slot + 2) < p_complaint:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
-                        add_negative(pop, par, i, b, 10.0 * par.spam_evidence)
+                        add_negative(pop, par, i, b, 10.0 * par.trust.spam_evidence)
                         pop.flags[i, b] &= _NOT_SUBSCRIBED
                         break
                 if uniform(st, slot + 3) < p_unsub:

@@ -26,7 +26,7 @@ def talk(pop, par, key):
     n, nb_ = pop.r.shape
     for i in range(n):
         st = consumer_state(key, i)
-        if uniform(st, 0) >= par.talk_rate:
+        if uniform(st, 0) >= par.trust.talk_rate:
             continue
         start = pop.tie_start[i]
         degree = pop.tie_start[i + 1] - start
@@ -34,14 +34,17 @@ def talk(pop, par, key):
             continue
         j = pop.ties[start + min(int(uniform(st, 1) * degree), degree - 1)]
         b = min(int(uniform(st, 2) * nb_), nb_ - 1)
-        d = trust_of(pop.r[j, b], pop.s[j, b], par.prior, par.prior_weight) - par.prior
+        d = (
+            trust_of(pop.r[j, b], pop.s[j, b], par.trust.prior, par.trust.prior_weight)
+            - par.trust.prior
+        )
         if d > 0.0:
-            add_positive(pop, i, b, par.word_of_mouth * d)
+            add_positive(pop, i, b, par.trust.word_of_mouth * d)
         else:
-            add_negative(pop, par, i, b, -par.word_of_mouth * d)
+            add_negative(pop, par, i, b, -par.trust.word_of_mouth * d)
         if (pop.flags[j, b] & HEARD) and not (pop.flags[i, b] & HEARD):
             pop.flags[i, b] |= HEARD
-            add_negative(pop, par, i, b, 0.5 * par.news_evidence)
+            add_negative(pop, par, i, b, 0.5 * par.incidents.news_evidence)
 
 
 def talk_phase(day: Day) -> None:

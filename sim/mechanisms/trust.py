@@ -38,13 +38,13 @@ def add_positive(pop, i, b, amount):
 @nb.njit(inline="always", cache=True)
 def add_negative(pop, par, i, b, amount):
     """Add negative evidence ``amount`` >= 0, weighted by the asymmetry (``negative_weight``)."""
-    pop.s[i, b] += np.float32(par.negative_weight * amount)
+    pop.s[i, b] += np.float32(par.trust.negative_weight * amount)
 
 
 @nb.njit(cache=True)
 def forget(pop, par):
     """Discount all evidence by the daily forgetting factor (eq. T2)."""
-    decay = np.float32(par.decay)
+    decay = np.float32(par.derived.decay)
     r = pop.r.ravel()
     s = pop.s.ravel()
     for k in range(r.size):
@@ -54,8 +54,8 @@ def forget(pop, par):
 
 def trust_matrix(pop, par) -> np.ndarray:
     """Trust of every consumer in every brand, (N, B) float32 (vectorised, for analysis)."""
-    w = np.float32(par.prior_weight)
-    return (pop.r + np.float32(par.prior) * w) / (pop.r + pop.s + w)
+    w = np.float32(par.trust.prior_weight)
+    return (pop.r + np.float32(par.trust.prior) * w) / (pop.r + pop.s + w)
 
 
 def forget_phase(day: Day) -> None:

@@ -98,7 +98,9 @@ class TrustModel(mesa.Model):
         self.brand_levers = brand_table(scenario)
         self.population = create_population(scenario, seed)
         self.brands = [BrandAgent(self, spec, k) for k, spec in enumerate(scenario.brands)]
-        self.incidents = incidents.Incidents(scenario, self.brand_levers, seed, self.warmup)
+        self.incidents = incidents.Incidents(
+            scenario, self.params, self.brand_levers, seed, self.warmup
+        )
         n_brands = len(self.brands)
         self.recorder = Recorder(scenario.simulation.days, [b.name for b in self.brands])
         self._counts = np.zeros((n_brands, len(EV)))

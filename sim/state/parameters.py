@@ -1,7 +1,11 @@
-"""Validated scenario -> the flat numeric tables the compiled phase kernels read.
+"""Validated scenario -> the numeric tables the compiled phase kernels read.
 
-`Parameters` holds scalars shared by all brands; `BrandTable` holds one array per policy lever,
-indexed by brand. Both are NamedTuples so Numba can pass them to kernels as typed tuples.
+`Parameters` holds the scalars shared by all brands, one NamedTuple per scenario section generated
+from the schema (a kernel reads ``par.trust.negative_weight``, the scenario's
+``trust.negative_weight``, in the schema's unit), plus ``par.derived``: the only place where units
+are converted (per year -> per day, half-life -> daily decay). `BrandTable` holds one array per
+policy lever, indexed by brand. All are NamedTuples so Numba passes them to kernels as typed
+tuples.
 """
 
 from __future__ import annotations
@@ -31,62 +35,49 @@ VALUE_OF_MASK = _mask_table(VALUE.astype(np.float64))
 POPCOUNT = _mask_table(np.ones(8))
 
 
-class Parameters(NamedTuple):
-    """Scalars of a scenario, in the units of docs/PARAMETERS.md (per day where rates)."""
+# Sections of the scenario the kernels read, each mirrored field for field by a NamedTuple of the
+# same name: `par.trust.negative_weight` is the scenario's `trust.negative_weight`, in its unit.
+SECTIONS = (
+    "simulation",
+    "world",
+    "population",
+    "journey",
+    "trust",
+    "consent",
+    "outreach",
+    "incidents",
+)
+
+
+def _table_of(section: str) -> type:
+    """A NamedTuple with the numeric fields of the scenario section ``section``, same names."""
+    model = Scenario.model_fields[section].annotation
+    fields = [(name, f.annotation) for name, f in model.model_fields.items()]
+    assert all(t in (int, float) for _, t in fields), f"non-numeric field in [{section}]"
+    table = NamedTuple(f"{model.__name__}Table", fields)
+    table.__module__ = __name__
+    table.__doc__ = f"The [{section}] section of a scenario as a Numba-readable tuple."
+    return table
+
+
+TABLES = {section: _table_of(section) for section in SECTIONS}
+globals().update({t.__name__: t for t in TABLES.values()})  # picklable by name
+
+
+class Derived(NamedTuple):
+    """The only unit conversions and derived quantities the kernels read (per day where rates)."""
 
     n_brands: int
-    days: int
-    prior: float
-    prior_weight: float
-    decay: float  # daily evidence retention factor: 0.5 ** (1 / half_life_days)
-    negative_weight: float
-    purchase_evidence: float
-    personalization_evidence: float
-    spam_evidence: float
-    creepy_evidence: float
-    ask_evidence: float
-    word_of_mouth: float
-    talk_rate: float
-    churn_threshold: float
-    churn_rate: float
-    return_threshold: float
-    research_days: float
-    outside_utility: float
-    channel_switching: float
-    integration_switching: float
-    trust_weight: float
-    relevance_weight: float
-    digital_trust_exponent: float
-    basket_value: float
-    relevance_uplift: float
-    consent_intercept: float
-    consent_trust: float
-    consent_transparency: float
-    consent_concern: float
-    unread_bonus: float
-    revoke_rate: float
-    creepy_rate: float
-    subscribe_probability: float
-    unsubscribe_per_email: float
-    complaint_per_email: float
-    targeting_unsubscribe_cut: float
-    click_rate: float
-    email_cost: float
-    concern_drift: float  # per day
-    harm_delay_days: float
-    fraud_probability: float
-    phishing_probability: float
-    takeover_probability: float
-    attribution_notified: float
-    attribution_unnotified: float
-    disclosure_evidence: float
-    news_evidence: float
-    harm_evidence: float
-    late_notice_penalty: float
-    compensation_softening: float
-    account_deletion: float
-    contagion: float
-    media_amplification: float
+    decay: float  # evidence kept per day: 0.5 ** (1 / trust.half_life_days)
+    concern_drift: float  # per day: world.privacy_concern_trend (per year) / 365
+    outside_utility: float  # log weight of "buy nothing now", see `parameters`
+
+
+Parameters = NamedTuple("Parameters", [*((s, TABLES[s]) for s in SECTIONS), ("derived", Derived)])
+Parameters.__module__ = __name__
+Parameters.__doc__ = """A scenario's scalars for the kernels: one field per scenario section
+(``par.trust.negative_weight`` is ``trust.negative_weight``), generated from the schema so that a
+new schema parameter needs no copy here, and ``par.derived`` for the per-day conversions."""
 
 
 class BrandTable(NamedTuple):
@@ -136,72 +127,19 @@ def brand_table(scenario: Scenario) -> BrandTable:
 
 
 def parameters(scenario: Scenario) -> Parameters:
-    """Scalar parameters of ``scenario``."""
-    j, t, c, o, inc, w = (
-        scenario.journey,
-        scenario.trust,
-        scenario.consent,
-        scenario.outreach,
-        scenario.incidents,
-        scenario.world,
-    )
+    """Scalar parameters of ``scenario``: its sections as tables, and the derived quantities."""
+    j = scenario.journey
     presence = np.array([b.presence for b in scenario.brands], dtype=np.float64)
     # The outside option ("buy nothing in this sector now") is scaled so that a consumer whose
     # trust sits at the prior, with no relevance, buys with probability purchase_probability.
     p = min(max(j.purchase_probability, 1e-9), 1 - 1e-9)
     outside = float(np.log((1.0 - p) / p * presence.sum()))
     return Parameters(
-        n_brands=len(scenario.brands),
-        days=scenario.simulation.days,
-        prior=t.prior,
-        prior_weight=t.prior_weight,
-        decay=0.5 ** (1.0 / t.half_life_days),
-        negative_weight=t.negative_weight,
-        purchase_evidence=t.purchase_evidence,
-        personalization_evidence=t.personalization_evidence,
-        spam_evidence=t.spam_evidence,
-        creepy_evidence=t.creepy_evidence,
-        ask_evidence=t.ask_evidence,
-        word_of_mouth=t.word_of_mouth,
-        talk_rate=t.talk_rate,
-        churn_threshold=t.churn_threshold,
-        churn_rate=t.churn_rate,
-        return_threshold=t.return_threshold,
-        research_days=j.research_days,
-        outside_utility=outside,
-        channel_switching=j.channel_switching,
-        integration_switching=j.integration_switching,
-        trust_weight=j.trust_weight,
-        relevance_weight=j.relevance_weight,
-        digital_trust_exponent=j.digital_trust_exponent,
-        basket_value=j.basket_value,
-        relevance_uplift=j.relevance_uplift,
-        consent_intercept=c.intercept,
-        consent_trust=c.trust_effect,
-        consent_transparency=c.transparency_effect,
-        consent_concern=c.concern_effect,
-        unread_bonus=c.unread_bonus,
-        revoke_rate=c.revoke_rate,
-        creepy_rate=c.creepy_rate,
-        subscribe_probability=o.subscribe_probability,
-        unsubscribe_per_email=o.unsubscribe_per_email,
-        complaint_per_email=o.complaint_per_email,
-        targeting_unsubscribe_cut=o.targeting_unsubscribe_cut,
-        click_rate=o.click_rate,
-        email_cost=o.email_cost,
-        concern_drift=w.privacy_concern_trend / 365.0,
-        harm_delay_days=inc.harm_delay_days,
-        fraud_probability=inc.fraud_probability,
-        phishing_probability=inc.phishing_probability,
-        takeover_probability=inc.takeover_probability,
-        attribution_notified=inc.attribution_notified,
-        attribution_unnotified=inc.attribution_unnotified,
-        disclosure_evidence=inc.disclosure_evidence,
-        news_evidence=inc.news_evidence,
-        harm_evidence=inc.harm_evidence,
-        late_notice_penalty=inc.late_notice_penalty,
-        compensation_softening=inc.compensation_softening,
-        account_deletion=inc.account_deletion,
-        contagion=w.contagion,
-        media_amplification=w.media_amplification,
+        **{s: TABLES[s](**getattr(scenario, s).model_dump()) for s in SECTIONS},
+        derived=Derived(
+            n_brands=len(scenario.brands),
+            decay=0.5 ** (1.0 / scenario.trust.half_life_days),
+            concern_drift=scenario.world.privacy_concern_trend / 365.0,
+            outside_utility=outside,
+        ),
     )
