@@ -44,7 +44,7 @@ def leave(pop, brands, par, key, day, counts):
         drawn = False
         for b in range(nb_):
             f = pop.flags[i, b]
-            if (f & ACCOUNT) and day - pop.last_seen[i, b] > brands.retention[b]:
+            if (f & ACCOUNT) and day - pop.last_seen[i, b] > brands.data_retention_days[b]:
                 f &= _KEEP_NO_ACCOUNT
                 counts[b, Event.accounts_deleted] += 1
             t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)

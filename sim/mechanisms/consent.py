@@ -51,7 +51,11 @@ def relevance(pop, brands, i, b):
     h = held_mask(pop, brands, i, b)
     if h == 0:
         return 0.0
-    return brands.skill[b] * VALUE_OF_MASK[h] * (0.5 + 0.5 * brands.integration[b])
+    return (
+        brands.personalization_skill[b]
+        * VALUE_OF_MASK[h]
+        * (0.5 + 0.5 * brands.omnichannel_integration[b])
+    )
 
 
 @nb.njit(cache=True)
@@ -95,7 +99,11 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
     h = held_mask(pop, brands, i, b)
     if h == 0:
         return
-    rho = brands.skill[b] * VALUE_OF_MASK[h] * (0.5 + 0.5 * brands.integration[b])
+    rho = (
+        brands.personalization_skill[b]
+        * VALUE_OF_MASK[h]
+        * (0.5 + 0.5 * brands.omnichannel_integration[b])
+    )
     add_positive(pop, i, b, par.trust.personalization_evidence * rho)
     if h & SENSITIVE_MASK:
         p = par.consent.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])

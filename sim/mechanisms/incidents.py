@@ -118,7 +118,11 @@ class Incidents:
         self._uses: dict[tuple[str, int], int] = {}  # draws of a stream already used per day
         share = brands.presence / brands.presence.sum()
         self.security_cost_per_day = (
-            brands.security * self.inc.security_budget_per_consumer_year * self.n * share / 365.0
+            brands.security_investment
+            * self.inc.security_budget_per_consumer_year
+            * self.n
+            * share
+            / 365.0
         )
 
     # -- brand level -------------------------------------------------------------------------
@@ -140,9 +144,9 @@ class Incidents:
             * self.world.attack_pressure
             * (n_types / 8.0)
             * (0.5 + records_held / self.n)
-            * (1.0 + inc.sharing_effect * b.sharing)
+            * (1.0 + inc.sharing_effect * b.third_party_sharing)
             * (1.0 + inc.social_login_effect * social)
-            * np.exp(-inc.security_effect * (b.security - 0.5))
+            * np.exp(-inc.security_effect * (b.security_investment - 0.5))
         )
         return np.clip(h, 0.0, 1.0)
 
@@ -178,7 +182,9 @@ class Incidents:
             u0, u = draws(key, b, 2)
             if u0 < hazard[b]:
                 share = inc.severity_scale * (1.0 - u) ** (-1.0 / inc.severity_tail)
-                share *= np.exp(-0.5 * inc.security_effect * (self.brands.security[b] - 0.5))
+                share *= np.exp(
+                    -0.5 * inc.security_effect * (self.brands.security_investment[b] - 0.5)
+                )
                 self._breach(
                     pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False, counts
                 )
@@ -214,7 +220,7 @@ class Incidents:
         for k, br in enumerate(self.breaches):
             if br.notified or br.brand < 0:
                 continue
-            due = day - br.day >= self.brands.notify_days[br.brand]
+            due = day - br.day >= self.brands.notify_within_days[br.brand]
             if due:
                 self._disclose(
                     pop, par, br, day, notified=True, counts=counts, annual_revenue=annual_revenue
@@ -334,7 +340,7 @@ def expose(
             p = share
             if third_party:
                 via_login = (held & SOCIAL_BIT) != 0
-                p = share if via_login else share * brands.sharing[b]
+                p = share if via_login else share * brands.third_party_sharing[b]
             if held == 0 or p <= 0.0:
                 continue
             if not drawn:

@@ -171,7 +171,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         switching = min(
             1.0,
             par.journey.channel_switching
-            + par.journey.integration_switching * brands.integration[b],
+            + par.journey.integration_switching * brands.omnichannel_integration[b],
         )
         if last >= 0 and PURCHASE_WEIGHT[last] > 0.0 and uniform(st, 1) >= switching:
             c = last
@@ -185,7 +185,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
                 if DIGITAL[k]:
                     w *= 2.0 * a * tw
                     if k == SOCIAL:
-                        w *= brands.integration[b]
+                        w *= brands.omnichannel_integration[b]
                 else:
                     w *= 2.0 * (1.0 - a)
                 weights[k] = w

@@ -57,10 +57,12 @@ def send(pop, brands, par, key, counts):
             if k == 0:
                 continue
             p_rel = (
-                brands.targeting[b] * brands.skill[b] * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
+                brands.email_targeting[b]
+                * brands.personalization_skill[b]
+                * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
             )
             p_unsub = par.outreach.unsubscribe_per_email * (
-                1.0 - par.outreach.targeting_unsubscribe_cut * brands.targeting[b]
+                1.0 - par.outreach.targeting_unsubscribe_cut * brands.email_targeting[b]
             )
             p_complaint = par.outreach.complaint_per_email * brands.fatigue[b]
             counts[b, Event.emails_sent] += k

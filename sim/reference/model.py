@@ -49,7 +49,7 @@ class ReferenceBrand(BrandIncidents, mesa.Agent):
 
     def __init__(self, model: ReferenceModel, spec, index: int):
         super().__init__(model)
-        p = spec.policy
+        p = self.policy = spec.policy  # a new lever is read as brand.policy.<lever>
         o = model.scenario.outreach
         self.index = index
         self.name = spec.name

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
-from ..scenario import Scenario
+from ..scenario import Brand, Policy, Scenario
 
 # Data whose use in personalization can feel "creepy" when not explained: sensitivity >= 0.7
 # (cross-site tracking, location, in-store cameras; Accenture 2018: location-triggered notices
@@ -80,48 +80,48 @@ Parameters.__doc__ = """A scenario's scalars for the kernels: one field per scen
 new schema parameter needs no copy here, and ``par.derived`` for the per-day conversions."""
 
 
-class BrandTable(NamedTuple):
-    """One entry per brand, in scenario order."""
+def _numeric_fields(model) -> list[tuple[str, type]]:
+    return [
+        (n, f.annotation) for n, f in model.model_fields.items() if f.annotation in (int, float)
+    ]
 
-    presence: np.ndarray  # float64
-    log_presence: np.ndarray
-    gross_margin: np.ndarray
-    scope: np.ndarray  # int64 bit mask of collected data types
-    transparency: np.ndarray
-    skill: np.ndarray
-    emails_per_day: np.ndarray
-    targeting: np.ndarray
-    fatigue: np.ndarray  # complaint multiplier (mailings per month / 5) ** fatigue_exponent
-    sharing: np.ndarray
-    integration: np.ndarray
-    security: np.ndarray
-    retention: np.ndarray  # days
-    notify_days: np.ndarray
-    compensation: np.ndarray  # int64 code, see COMPENSATION_CODE
+
+# Per brand: every numeric field of [[brands]] and of its [brands.policy], same names (a kernel
+# reads ``brands.transparency[b]``, the scenario's ``brands.<name>.policy.transparency``), then
+# the forms the kernels need of the others and the per-day conversions.
+BRAND_FIELDS = [n for n, _ in _numeric_fields(Brand)]
+POLICY_FIELDS = [n for n, _ in _numeric_fields(Policy)]
+DERIVED_BRAND_FIELDS = (
+    "log_presence",  # log(presence)
+    "scope",  # int64 bit mask of policy.data_collection
+    "emails_per_day",  # policy.emails_per_week / 7
+    "fatigue",  # complaint multiplier (mailings per month / 5) ** outreach.fatigue_exponent
+    "compensation",  # int64 code of policy.compensation, see COMPENSATION_CODE
+)
+BrandTable = NamedTuple(
+    "BrandTable",
+    [(n, np.ndarray) for n in (*BRAND_FIELDS, *POLICY_FIELDS, *DERIVED_BRAND_FIELDS)],
+)
+BrandTable.__module__ = __name__
+BrandTable.__doc__ = """One array per brand field and policy lever (scenario names), in scenario
+order, then the derived forms listed in `DERIVED_BRAND_FIELDS`."""
 
 
 def brand_table(scenario: Scenario) -> BrandTable:
     """Per-brand lever arrays of ``scenario``."""
     o = scenario.outreach
-    pol = [b.policy for b in scenario.brands]
-    presence = np.array([b.presence for b in scenario.brands], dtype=np.float64)
-    epw = np.array([p.emails_per_week for p in pol], dtype=np.float64)
+    brands = scenario.brands
+    pol = [b.policy for b in brands]
+    columns = {n: np.array([getattr(b, n) for b in brands], dtype=np.float64) for n in BRAND_FIELDS}
+    columns |= {n: np.array([getattr(p, n) for p in pol], dtype=np.float64) for n in POLICY_FIELDS}
+    epw = columns["emails_per_week"]
     per_month = epw * 30.4 / 7.0
     return BrandTable(
-        presence=presence,
-        log_presence=np.log(presence),
-        gross_margin=np.array([b.gross_margin for b in scenario.brands], dtype=np.float64),
+        **columns,
+        log_presence=np.log(columns["presence"]),
         scope=np.array([mask_of(p.data_collection) for p in pol], dtype=np.int64),
-        transparency=np.array([p.transparency for p in pol], dtype=np.float64),
-        skill=np.array([p.personalization_skill for p in pol], dtype=np.float64),
         emails_per_day=epw / 7.0,
-        targeting=np.array([p.email_targeting for p in pol], dtype=np.float64),
         fatigue=(per_month / 5.0) ** o.fatigue_exponent,
-        sharing=np.array([p.third_party_sharing for p in pol], dtype=np.float64),
-        integration=np.array([p.omnichannel_integration for p in pol], dtype=np.float64),
-        security=np.array([p.security_investment for p in pol], dtype=np.float64),
-        retention=np.array([p.data_retention_days for p in pol], dtype=np.float64),
-        notify_days=np.array([p.notify_within_days for p in pol], dtype=np.float64),
         compensation=np.array([COMPENSATION_CODE[p.compensation] for p in pol], dtype=np.int64),
     )
 
