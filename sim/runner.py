@@ -85,39 +85,39 @@ class RunResult:
 
     def plot_trust(self, **kw: Any):
         """Trust per brand over time with a band across replications (`sim.analysis.charts.plot_trust`)."""
-        from .charts import plot_trust
+        from .analysis.charts import plot_trust
 
         return plot_trust(self, **kw)
 
     def plot_revenue(self, **kw: Any):
         """Revenue by channel, stacked, per brand (`sim.analysis.charts.plot_revenue`)."""
-        from .charts import plot_revenue
+        from .analysis.charts import plot_revenue
 
         return plot_revenue(self, **kw)
 
     def plot_consent(self, **kw: Any):
         """Consent rate and e-mail subscribers per brand (`sim.analysis.charts.plot_consent`)."""
-        from .charts import plot_consent
+        from .analysis.charts import plot_consent
 
         return plot_consent(self, **kw)
 
     def plot_breach_window(self, **kw: Any):
         """Trust around each breach, aligned on the breach day (`sim.analysis.charts.plot_breach_window`);
         None without breaches."""
-        from .charts import plot_breach_window
+        from .analysis.charts import plot_breach_window
 
         return plot_breach_window(self, **kw)
 
     def report(self, path: str | Path) -> Path:
         """Write the one-page report (PDF) to ``path`` (`sim.analysis.report.write_report`)."""
-        from .report import write_report
+        from .analysis.report import write_report
 
         return write_report(self, path)
 
     def save(self, folder: str | Path, **kw: Any) -> dict[str, Path]:
         """Write the outputs folder: parquet, summary.csv, manifest.json, charts
         (`sim.analysis.outputs.save`)."""
-        from .outputs import save
+        from .analysis.outputs import save
 
         return save(self, folder, **kw)
 
