@@ -108,11 +108,12 @@ class RunResult:
 
         return plot_breach_window(self, **kw)
 
-    def report(self, path: str | Path) -> Path:
-        """Write the one-page report (PDF) to ``path`` (`sim.analysis.report.write_report`)."""
+    def report(self, path: str | Path, **kw: Any) -> Path:
+        """Write the executive report to ``path``: ``.html`` (self-contained) or ``.pdf``
+        (printed by Chromium) (`sim.analysis.report.write_report`)."""
         from .analysis.report import write_report
 
-        return write_report(self, path)
+        return write_report(self, path, **kw)
 
     def save(self, folder: str | Path, **kw: Any) -> dict[str, Path]:
         """Write the outputs folder: parquet, summary.csv, manifest.json, charts

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis import stats as xs
 from sim.experiments import compare, make_map
-from sim.experiments import stats as xs
 from sim.runner import resolve, run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,9 +136,9 @@ def test_breach_scenario_adds_breach_window_and_report(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (out / "breach_window.png").read_bytes()[:8] == PNG_MAGIC
-    pdf = (out / "report.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF")
-    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1, "the report is one page"
+    assert "<h2>Verdict</h2>" in (out / "report.html").read_text()
+    if (out / "report.pdf").exists():  # printed when Chromium is installed (tests/test_report.py)
+        assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert set(ts["scenario"]) == {"baseline", "breach_data_maximalist"}
 

@@ -21,11 +21,9 @@ Conventions, the same on every chart:
 
 from __future__ import annotations
 
-import io
 import textwrap
 import warnings
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import matplotlib as mpl
@@ -38,7 +36,8 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from scipy import stats
 
 from ..core.catalogue import CHANNELS
-from ..core.storage import write_bytes
+from . import style
+from .style import BRAND_PALETTE, CHANNEL_COLOURS  # noqa: F401 (part of this module's API)
 from .summary import summarise
 
 if TYPE_CHECKING:
@@ -46,42 +45,15 @@ if TYPE_CHECKING:
 
 Band = Literal["ci", "range"]
 
-# Okabe & Ito (2008), colour-blind safe; black last so it is used only with 8 brands.
-BRAND_PALETTE = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#F0E442",
-    "#000000",
-)
-CHANNEL_COLOURS = {
-    "store": "#8c6d31",
-    "web": "#3182bd",
-    "app": "#6baed6",
-    "marketplace": "#9e9ac8",
-    "social": "#e377c2",
-    "email": "#74c476",
-    "magazine": "#bdbdbd",
-}
 UNIT_BOUNDS = (0.0, 1.0)  # trust, consent rate and shares
 BREACH_WINDOW = (30, 180)  # days before and after a breach shown by plot_breach_window
 SMOOTH_DAYS = 7
 
-_RC = {
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "figure.titlesize": 12,
-}
+_RC = style.RC
+brand_colours = style.brand_colours
+save_figure = style.save_figure
+_money = style.money
+_count = style.count
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,16 +81,6 @@ def _brands(ts: pd.DataFrame) -> list[str]:
     """Brands in the order they first appear (scenario order, then brand order), without 'all'."""
     seen = pd.unique(ts["brand"].astype(str))
     return [b for b in seen if b != "all"]
-
-
-def brand_colours(brands: Iterable[str]) -> dict[str, str]:
-    """One colour per brand, stable for a given brand order (Okabe-Ito, then tab20)."""
-    brands = list(brands)
-    if len(brands) <= len(BRAND_PALETTE):
-        palette = list(BRAND_PALETTE)
-    else:
-        palette = [mpl.colors.to_hex(c) for c in mpl.colormaps["tab20"].colors]
-    return {b: palette[k % len(palette)] for k, b in enumerate(brands)}
 
 
 def _select(ts: pd.DataFrame, metric: str, channel: str = "all") -> pd.DataFrame:
@@ -190,24 +152,8 @@ def _line_with_band(
 def _fit_to_lines(
     axes: Iterable, bounds: tuple[float, float] = UNIT_BOUNDS, floor: float = 0.05
 ) -> None:
-    """Y limits around the mean lines (not the bands: with few replications a 95% interval can
-    span the whole scale and flatten every line), padded and kept within ``bounds``; the same
-    limits on every axis given."""
-    axes = list(axes)
-    ys = [
-        np.asarray(line.get_ydata(), dtype=float)
-        for ax in axes
-        for line in ax.get_lines()
-        if len(line.get_ydata()) > 2
-    ]
-    ys = np.concatenate(ys) if ys else np.array([])
-    ys = ys[np.isfinite(ys)]
-    if ys.size == 0:
-        return
-    lo, hi = ys.min(), ys.max()
-    pad = max((hi - lo) * 0.5, floor)
-    for ax in axes:
-        ax.set_ylim(max(bounds[0], lo - pad), min(bounds[1], hi + pad))
+    """One y range on every axis given that holds every mean line (`sim.style.fit_ylim`)."""
+    style.fit_ylim(axes, bounds, pad=0.25, floor=floor)
 
 
 def _breach_events(ts: pd.DataFrame) -> pd.DataFrame:
@@ -339,9 +285,17 @@ def _per_rep(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.pivot_table(index="day", columns="replication", values="value", aggfunc="sum")
 
 
-def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
-    ncols = min(n, max_cols)
-    return (n + ncols - 1) // ncols, ncols
+def _grid(
+    n: int,
+    panel: tuple[float, float] = (4.6, 3.0),
+    max_cols: int = 4,
+    group: int = 1,
+    screen: tuple[float, float] | None = None,
+):
+    """Rows, columns and panel size of small multiples that fit a screen (`style.panel_grid`)."""
+    return style.panel_grid(
+        n, panel, max_cols=max_cols, group=group, screen=screen or style.SCREEN_IN
+    )
 
 
 def _hide_unused(axes: np.ndarray, used: int) -> None:
@@ -357,8 +311,11 @@ def plot_trust(
     scenarios: str | Sequence[str] | None = None,
     band: Band = "range",
     fig: Figure | SubFigure | None = None,
+    title: str | None = None,
+    screen: tuple[float, float] | None = None,
 ) -> Figure:
     """Mean trust per brand over time, one panel per scenario, with a band across replications.
+    The panels wrap to fit ``screen`` (width, height in inches; default `style.SCREEN_IN`).
 
     Breaches are marked on the time axis in the breached brand's colour; scheduled third-party
     leaks and media stories as dotted lines.
@@ -367,9 +324,9 @@ def plot_trust(
     names = _scenario_names(ts, scenarios)
     colours = brand_colours(_brands(ts))
     trust = _select(ts, "trust")
-    nrows, ncols = _grid(len(names))
+    nrows, ncols, panel = _grid(len(names), screen=screen)
     with mpl.rc_context(_RC):
-        fig, axes = _figure(nrows, ncols, (4.6, 3.0), fig=fig)
+        fig, axes = _figure(nrows, ncols, panel, fig=fig)
         breaches = scheduled = False
         for ax, name in zip(axes.flat, names, strict=False):
             rows = trust[trust["scenario"] == name]
@@ -380,14 +337,15 @@ def plot_trust(
             breaches, scheduled = breaches or b, scheduled or e
             ax.set_title(name)
             ax.set_xlabel("day")
-            ax.set_ylabel("mean trust (0-1)")
+            if ax.get_subplotspec().is_first_col():
+                ax.set_ylabel("mean trust (0-1)")
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
             ax.tick_params(labelleft=True, labelbottom=True)
         _fit_to_lines(axes.flat[: len(names)])
         _hide_unused(axes, len(names))
         handles = _brand_handles(_brands(trust[trust["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled)
-        _header(fig, "Consumers' trust in each brand", handles)
+        _header(fig, title or "Consumers' trust in each brand", handles)
         _caption(
             fig,
             band_caption(band, _reps_label(ts, names))
@@ -429,10 +387,12 @@ def plot_revenue(
     )
     channels = [c for c in CHANNELS if c in mean.columns and mean[c].abs().sum() > 0]
     with mpl.rc_context(_RC):
-        fig, axes = _figure(len(names), len(brands), (3.4, 2.4), sharey=True, fig=fig)
+        nb_ = max(len(brands), 1)
+        nrows, ncols, panel = _grid(len(names), (3.4, 2.4), max_cols=3, group=nb_)
+        fig, axes = _figure(nrows, ncols, panel, sharey=True, fig=fig)
         for i, name in enumerate(names):
             for j, brand in enumerate(brands):
-                ax = axes[i, j]
+                ax = axes.flat[i * nb_ + j]
                 key = (name, brand)
                 if key not in mean.index.droplevel("day"):
                     ax.text(
@@ -453,13 +413,26 @@ def plot_revenue(
                     labels=channels,
                     linewidth=0,
                 )
-                if i == 0:
-                    ax.set_title(brand, color=colours[brand], fontweight="bold")
-                if j == 0:
-                    ax.set_ylabel(f"{name}\nEUR per day" if len(names) > 1 else "EUR per day")
-                if i == len(names) - 1:
+                ax.set_title(brand, color=colours[brand], fontweight="bold", fontsize=9)
+                if j == 0 and len(names) > 1:  # the scenario names its group of panels
+                    ax.annotate(
+                        name,
+                        (0, 1),
+                        xycoords="axes fraction",
+                        xytext=(0, 16),
+                        textcoords="offset points",
+                        ha="left",
+                        va="bottom",
+                        fontsize=9.5,
+                        fontweight="bold",
+                    )
+                if ax.get_subplotspec().is_first_col():
+                    ax.set_ylabel("EUR per day")
+                ax.tick_params(labelbottom=True)
+                if i >= len(names) - ncols // nb_:
                     ax.set_xlabel("day")
                 ax.yaxis.set_major_formatter(FuncFormatter(_money))
+        _hide_unused(axes, len(names) * nb_)
         handles = [Patch(color=CHANNEL_COLOURS.get(c, "0.5"), label=c) for c in channels]
         _header(fig, f"Revenue by channel of purchase ({smooth}-day moving average)", handles)
         _caption(
@@ -475,56 +448,53 @@ def plot_consent(
     scenarios: str | Sequence[str] | None = None,
     band: Band = "range",
     fig: Figure | SubFigure | None = None,
+    title: str | None = None,
 ) -> Figure:
-    """Consent rate and e-mail subscribers per brand over time, one row per scenario."""
+    """Consent rate and e-mail subscribers per brand over time: two panels per scenario, the
+    pairs wrapped so that many scenarios still fit a screen. Each column of panels has one y
+    range that holds every line of every scenario."""
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
     colours = brand_colours(_brands(ts))
     panels = (
-        ("consent_rate", "consent rate (granted / asked)"),
-        ("subscribers", "e-mail subscribers (consumers)"),
+        ("consent_rate", "consent rate", UNIT_BOUNDS),
+        ("subscribers", "e-mail subscribers", (0.0, np.inf)),
     )
+    nrows, ncols, panel = _grid(len(names), (4.2, 2.6), max_cols=3, group=2)
     with mpl.rc_context(_RC):
-        fig, axes = _figure(len(names), 2, (4.6, 2.6), sharey="col", fig=fig)
+        fig, axes = _figure(nrows, ncols, panel, sharey=False, fig=fig)
         breaches = scheduled = False
-        for i, name in enumerate(names):
-            for j, (metric, label) in enumerate(panels):
-                ax = axes[i, j]
+        by_metric: dict[str, list] = {m: [] for m, _, _ in panels}
+        for k, name in enumerate(names):
+            for j, (metric, label, bounds) in enumerate(panels):
+                ax = axes.flat[2 * k + j]
+                by_metric[metric].append(ax)
                 rows = _select(ts, metric)
                 rows = rows[rows["scenario"] == name]
                 for brand in pd.unique(rows["brand"]):
                     st = band_stats(_per_rep(rows[rows["brand"] == brand]), band)
-                    _line_with_band(
-                        ax,
-                        st,
-                        colours[brand],
-                        brand,
-                        UNIT_BOUNDS if metric == "consent_rate" else (0, np.inf),
-                        linewidth=1.6,
-                    )
+                    _line_with_band(ax, st, colours[brand], brand, bounds, linewidth=1.6)
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
-                if i == 0:
-                    ax.set_title(label)
-                ax.set_ylabel(
-                    name
-                    if len(names) > 1
-                    else ("share of data types asked" if j == 0 else "consumers")
-                )
-                ax.set_ylim(bottom=0)
+                ax.set_title(f"{name}: {label}", fontsize=9)
                 if metric == "consent_rate":
                     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
                 else:
                     ax.yaxis.set_major_formatter(FuncFormatter(_count))
-                if i == len(names) - 1:
+                ax.tick_params(labelbottom=True)
+                if k >= len(names) - ncols // 2:
                     ax.set_xlabel("day")
+        for metric, _, bounds in panels:
+            style.fit_ylim(by_metric[metric], bounds, zero=True)
+        _hide_unused(axes, 2 * len(names))
         handles = _brand_handles(_brands(ts[ts["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled)
-        _header(fig, "Consent and e-mail subscribers", handles)
+        _header(fig, title or "Consent and e-mail subscribers", handles)
         _caption(
             fig,
             band_caption(band, _reps_label(ts, names))
-            + " Consent rate: data types consumers agreed to share / data types asked.",
+            + " Consent rate: data types consumers agreed to share / data types asked "
+            "(percent); subscribers: consumers on the brand's e-mail list.",
         )
     return fig
 
@@ -645,6 +615,74 @@ def breach_windows(
     return pd.concat(parts, ignore_index=True)[cols]
 
 
+def _notify_delay(result, scenario: str, brand: str) -> float | None:
+    """Days from a breach of ``brand`` to notifying consumers (its policy), when known."""
+    spec = (getattr(result, "scenarios", None) or {}).get(scenario)
+    if spec is None:
+        return None
+    for b in spec.brands:
+        if b.name == brand:
+            return float(b.policy.notify_within_days)
+    return None
+
+
+def _scheduled_breaches(result, scenario: str) -> list[tuple[str, int]]:
+    """(brand, day) of the scenario's scheduled breaches, when the result carries the scenario."""
+    spec = (getattr(result, "scenarios", None) or {}).get(scenario)
+    if spec is None:
+        return []
+    return [(ev.brand, ev.day) for ev in spec.events if ev.kind == "breach"]
+
+
+def breach_panels(
+    result: RunResult | pd.DataFrame,
+    win: pd.DataFrame,
+    brand: str | None = None,
+    max_panels: int | None = 6,
+) -> tuple[list[tuple[tuple[str, str], pd.DataFrame]], int]:
+    """The (scenario, breached brand) windows worth a panel, and how many were left out.
+
+    Scheduled breaches (the scenario's story) come first and, when there are any, alone: each
+    panel then averages the breach on its scheduled day across replications, not the random
+    breaches that happen on other days. Without scheduled breaches: ``brand``'s breaches (the
+    focal brand) if it has any, otherwise every brand's, the most frequent first.
+    """
+    groups = []
+    for (name, breached), rows in win.groupby(["scenario", "breached"], sort=False):
+        sched = [d for b, d in _scheduled_breaches(result, name) if b == breached]
+        if sched:
+            rows = rows[rows["breach_day"].isin(sched)]
+        groups.append(((name, breached), rows, bool(sched)))
+    if any(g[2] for g in groups):
+        chosen = [g for g in groups if g[2]]
+    elif brand is not None and any(k[1] == brand for k, _, _ in groups):
+        chosen = [g for g in groups if g[0][1] == brand]
+    else:
+        chosen = sorted(groups, key=lambda g: -g[1]["event"].nunique())
+    left_out = len(groups) - len(chosen)
+    if max_panels is not None and len(chosen) > max_panels:
+        left_out += len(chosen) - max_panels
+        chosen = chosen[:max_panels]
+    order = {key: k for k, (key, _, _) in enumerate(groups)}
+    chosen.sort(key=lambda g: order[g[0]])
+    return [(key, rows) for key, rows, _ in chosen], left_out
+
+
+def breach_finding(rows: pd.DataFrame, breached: str) -> str:
+    """Trust of the breached brand before the breach, at its lowest after, and at the end of the
+    window, from the mean over breaches: ``"trust 0.62 -> lowest 0.41 (day +38) -> 0.47"``."""
+    own = rows[rows["brand"] == breached].groupby("days_since")["trust"].mean()
+    before = own[own.index < 0]
+    after = own[own.index >= 0]
+    if before.empty or after.empty:
+        return ""
+    low_day = int(after.idxmin())
+    return (
+        f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} (day +{low_day}) "
+        f"-> {after.iloc[-1]:.2f} (day +{int(after.index[-1])})"
+    )
+
+
 def plot_breach_window(
     result: RunResult | pd.DataFrame,
     scenarios: str | Sequence[str] | None = None,
@@ -652,15 +690,18 @@ def plot_breach_window(
     before: int = BREACH_WINDOW[0],
     after: int = BREACH_WINDOW[1],
     fig: Figure | SubFigure | None = None,
-    max_panels: int | None = None,
+    max_panels: int | None = 6,
+    brand: str | None = None,
+    title: str | None = None,
+    screen: tuple[float, float] | None = None,
 ) -> Figure | None:
-    """Trust of the breached brand (thick) and its rivals (thin) from ``before`` days before to
-    ``after`` days after each breach, aligned on the breach day; one panel per scenario and
-    breached brand, band across breaches (one per replication for a scheduled breach).
+    """Trust of the breached brand (thick) and its rivals (thin dashed) from ``before`` days
+    before to ``after`` days after a breach, aligned on the breach day, with the day consumers
+    are notified marked; one panel per scenario and breached brand (`breach_panels` chooses:
+    scheduled breaches first, else the focal ``brand``), band across breaches (one per
+    replication for a scheduled breach). The x axis spans the days the window actually has.
 
-    ``max_panels`` keeps that many panels: scheduled breaches first, then the most frequent (the
-    report shows one). Returns None
-    when the selected scenarios have no breach.
+    Returns None when the selected scenarios have no breach.
     """
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
@@ -669,111 +710,92 @@ def plot_breach_window(
     win = win[win["scenario"].isin(names)]
     if win.empty:
         return None
-    groups = list(win.groupby(["scenario", "breached"], sort=False))
-    if max_panels is not None and len(groups) > max_panels:
-        # scheduled breaches (one day in every replication) first, then the most frequent
-        keep = sorted(
-            range(len(groups)),
-            key=lambda k: (
-                groups[k][1]["breach_day"].nunique() > 1,
-                -groups[k][1]["event"].nunique(),
-            ),
-        )
-        groups = [groups[k] for k in sorted(keep[:max_panels])]
-        win = pd.concat([g for _, g in groups])
-    nrows, ncols = _grid(len(groups))
+    groups, left_out = breach_panels(result, win, brand, max_panels)
+    win = pd.concat([g for _, g in groups])
+    nrows, ncols, panel = _grid(len(groups), (4.6, 3.0), max_cols=3, screen=screen)
     with mpl.rc_context(_RC):
-        fig, axes = _figure(nrows, ncols, (4.6, 3.0), fig=fig)
+        fig, axes = _figure(nrows, ncols, panel, sharex=False, fig=fig)
         shown: list[str] = []
+        notified = False
         for ax, ((name, breached), rows) in zip(axes.flat, groups, strict=False):
             n_events = rows["event"].nunique()
             days = sorted(rows["breach_day"].unique())
-            for brand in pd.unique(rows["brand"]):
-                per_event = rows[rows["brand"] == brand].pivot_table(
+            for b in pd.unique(rows["brand"]):
+                per_event = rows[rows["brand"] == b].pivot_table(
                     index="days_since", columns="event", values="trust"
                 )
                 st = band_stats(per_event, band)
-                main = brand == breached
+                main = b == breached
                 _line_with_band(
                     ax,
                     st,
-                    colours[brand],
-                    brand,
+                    colours[b],
+                    b,
                     UNIT_BOUNDS,
                     linewidth=2.4 if main else 1.2,
                     linestyle="-" if main else "--",
                 )
-                if brand not in shown:
-                    shown.append(brand)
-            ax.axvline(0, color="black", linewidth=0.8)
-            ax.text(
-                0,
-                1.0,
-                " breach",
-                transform=mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes),
-                va="top",
-                ha="left",
-                fontsize=8,
-            )
+                if b not in shown:
+                    shown.append(b)
+            trans = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+            ax.axvline(0, color="black", linewidth=0.9)
+            ax.text(0, 1.0, " breach", transform=trans, va="top", ha="left", fontsize=8)
+            delay = _notify_delay(result, name, breached)
+            lo, hi = int(rows["days_since"].min()), int(rows["days_since"].max())
+            if delay is not None and delay <= hi:
+                ax.axvline(delay, color="0.25", linewidth=1.0, linestyle="-.")
+                ax.text(
+                    delay,
+                    0.84,
+                    f" notified (+{delay:g} d)",
+                    transform=trans,
+                    va="top",
+                    ha="left",
+                    fontsize=8,
+                )
+                notified = True
+            elif delay is not None:  # notified after the last day shown: say so
+                ax.text(
+                    1.0,
+                    0.84,
+                    f"notified +{delay:g} d, after this window ",
+                    transform=ax.transAxes,
+                    va="top",
+                    ha="right",
+                    fontsize=8,
+                )
             when = f"day {days[0]}" if len(days) == 1 else f"{len(days)} different days"
+            finding = breach_finding(rows, breached)
             ax.set_title(
-                f"{name}: {breached} breached\n"
-                f"{when}, {n_events} breach{'es' if n_events > 1 else ''} averaged"
+                f"{name}: {breached} breached {when}\n{finding or f'{n_events} breaches'}",
+                fontsize=9,
             )
             ax.set_xlabel("days since the breach")
-            ax.set_ylabel("mean trust (0-1)")
-            ax.set_xlim(-before, after)
+            if ax.get_subplotspec().is_first_col():
+                ax.set_ylabel("mean trust (0-1)")
+            ax.set_xlim(lo, hi)
             ax.tick_params(labelleft=True, labelbottom=True)
-        # the panels share their y axis: fit it once to every panel's lines (fitting panel by
-        # panel left only the last panel's range, clipping deeper drops elsewhere)
+        # the panels share their y axis: fit it once to every panel's lines
         _fit_to_lines(axes.flat[: len(groups)])
         _hide_unused(axes, len(groups))
         handles = _brand_handles(shown, colours) + [
             Line2D([], [], color="0.2", linewidth=2.4, label="breached brand"),
             Line2D([], [], color="0.2", linewidth=1.2, linestyle="--", label="rivals"),
         ]
-        _header(fig, "Trust around each breach", handles)
+        if notified:
+            handles.append(
+                Line2D([], [], color="0.25", linewidth=1.0, linestyle="-.", label="notified")
+            )
+        _header(fig, title or "Trust around each breach", handles)
+        n_min = int(win.groupby(["scenario", "breached"])["event"].nunique().min())
         _caption(
             fig,
-            band_caption(
-                band,
-                int(win.groupby(["scenario", "breached"])["event"].nunique().min()),
-                "breaches",
-            )
-            + " Each breach is one replication's event, aligned on its day.",
+            band_caption(band, n_min, "breaches")
+            + " Each breach is one replication's event, aligned on its day."
+            + (
+                f" {left_out} other breach panel(s) (random breaches of other brands) not shown."
+                if left_out
+                else ""
+            ),
         )
     return fig
-
-
-# --------------------------------------------------------------------------------------------
-# Saving
-# --------------------------------------------------------------------------------------------
-def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
-    """Write ``fig`` to ``path`` atomically (format from the suffix: .png, .pdf, .svg)."""
-    path = Path(path)
-    buf = io.BytesIO()
-    fig.savefig(
-        buf,
-        format=path.suffix.lstrip(".") or "png",
-        dpi=dpi,
-        metadata={"Software": "omnitrust"} if path.suffix == ".png" else None,
-    )
-    return write_bytes(path, buf.getvalue())
-
-
-def _money(v: float, _pos=None) -> str:
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    if abs(v) >= 1e3:
-        return f"{v / 1e3:.1f}k"
-    return f"{v:.0f}"
-
-
-def _count(v: float, _pos=None) -> str:
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    return f"{v:,.0f}"

@@ -15,14 +15,18 @@
 ``revenue.png``             revenue by channel, one row per scenario and one panel per brand
 ``consent.png``             consent rate and e-mail subscribers per brand
 ``breach_window.png``       trust around each breach (only when a scenario has a breach)
-``report.pdf``              the one-page report (only with ``report=True`` / ``--report``)
+``scenarios.json``          the validated scenarios (what the report's assumptions compare)
+``report.html``             the executive report (only with ``report=True`` / ``--report``;
+                            `sim.analysis.report`), self-contained
+``report.pdf``              the same report printed by Chromium (with ``--report``, when
+                            Chromium and Playwright are installed)
 ==========================  ==================================================================
 
 The default folder is ``results/<name of the first scenario>`` (``results/<first>-and-<N>-more``
 for several scenarios), so running the same command again replaces the same folder instead of
 piling up copies; pass ``--out`` to keep runs apart. A file this module wrote on an earlier run and
-does not write this time (``breach_window.png``, ``report.pdf``) is removed, so the folder never
-mixes two runs.
+does not write this time (``breach_window.png``, ``report.html``, ``report.pdf``) is removed, so
+the folder never mixes two runs.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.storage import write_csv, write_json, write_parquet
 from . import charts
-from .report import write_report
+from .report import write_folder_report
 
 if TYPE_CHECKING:
     from ..runner import RunResult
@@ -44,7 +48,7 @@ CHARTS = {
     "consent.png": charts.plot_consent,
     "breach_window.png": charts.plot_breach_window,
 }
-OPTIONAL_FILES = ("breach_window.png", "report.pdf")
+OPTIONAL_FILES = ("breach_window.png", "report.html", "report.pdf")
 
 
 def default_folder(names: list[str]) -> Path:
@@ -64,7 +68,7 @@ def save(
 
     Args:
         plots: write the PNG charts.
-        report: write the one-page ``report.pdf`` too.
+        report: write ``report.html`` too, and ``report.pdf`` when Chromium is installed.
         band: the charts' shaded band, ``"range"`` (5th-95th percentile of the replications) or
             ``"ci"`` (95% confidence interval of the mean over replications).
     """
@@ -83,8 +87,12 @@ def save(
             fig = plot(result, **plot_kw)
             if fig is not None:
                 written[name] = charts.save_figure(fig, folder / name)
+    written["scenarios.json"] = write_json(
+        folder / "scenarios.json",
+        {name: spec.model_dump(mode="json") for name, spec in result.scenarios.items()},
+    )
     if report:
-        written["report.pdf"] = write_report(result, folder / "report.pdf")
+        written.update(write_folder_report(result, folder))
     for name in OPTIONAL_FILES:
         stale = folder / name
         if name not in written and stale.exists():

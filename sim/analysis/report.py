@@ -1,236 +1,515 @@
-"""The one-page executive report of a run: ``result.report("report.pdf")``.
+"""The executive report of any results folder: ``omnitrust report RESULTS_DIR [-o FILE] [--pdf]``.
 
-One A4 page (PDF, vector charts): the title and what the scenarios tell; a headline table per
-scenario and brand (trust at the end of the horizon, revenue and net value per day, consent rate,
-each with its 95% interval, and breaches per run); trust over time; net value per day; trust
-around the most frequent breach (or, without breaches, the consent rate); and a provenance footer
-(scenario content hashes, seeds, sizes, package versions, command).
+One self-contained HTML file (charts as inline PNG, styles inline, no script and no network
+request) that prints well, and optionally a PDF of it rendered by headless Chromium (the Debian
+``chromium`` package, driven by Playwright for Python). In order:
+
+1. the verdict, in sentences computed from the results (`sim.findings.verdict`): which policy
+   wins on the focal brand's net value, by how much, how sure (95% interval against the
+   runner-up), at what risk (95% value at risk and expected shortfall of breach losses);
+2. a table of every scenario, ranked;
+3. charts whose titles state their finding: trust trajectories with bands, small multiples of
+   every brand's trust, a value waterfall, the risk-return frontier, loss exceedance curves,
+   P(trust below a threshold by day), channel mix with showrooming and webrooming, trust around
+   breaches;
+4. the assumptions: only the settings that differ between scenarios;
+5. provenance: scenario hashes, seeds, versions, the command (from ``manifest.json``).
+
+Any number of scenarios: the table has them all; the one-panel charts the `BEST` and `WORST` by
+net value and the reference; the small multiples up to `SMALL_MULTIPLES`.
+``omnitrust run --report`` and ``compare --report`` write the same report into their folder (``report.html``, and ``report.pdf`` when Chromium is installed).
 """
 
 from __future__ import annotations
 
-import io
-import textwrap
+import base64
+import html
+import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
+import pandas as pd
 
+from ..core.errors import UserError
 from ..core.storage import write_bytes
-from . import charts
-from .summary import headline
+from . import style
+from .findings import (
+    Results,
+    differing_settings,
+    eur,
+    focal_brand,
+    from_run_result,
+    load_results,
+    loss_source,
+    scenario_table,
+    verdict,
+)
 
-if TYPE_CHECKING:
-    from ..runner import RunResult
+BEST, WORST = 4, 2  # scenarios drawn in the one-panel charts (and the reference); the table
+# lists every scenario
+PAGE_IN = (9.0, 9.5)  # largest chart (inches) in the report: about a printed A4 page's width
+SMALL_MULTIPLES = 12  # scenarios in the small multiples of every brand's trust
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+INSTALL_HINT = (
+    "--pdf renders the report with a Chromium browser driven by Playwright for Python; "
+    "install both: `sudo apt-get install chromium` (Debian/Ubuntu; the browser must be at "
+    "/usr/bin/chromium, on PATH, or named by OMNITRUST_CHROMIUM) and "
+    "`pip install 'omnitrust[report]'` (or `pip install playwright`; no `playwright install` "
+    "is needed)"
+)
 
-A4 = (8.27, 11.69)  # inches, portrait
-MAX_SCENARIOS = 3  # what one legible page holds; choose others with ``scenarios=``
+CSS = """
+:root { --ink: #1b1b1b; --muted: #5a5a5a; --rule: #d9d9d9; --accent: #332288; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif;
+       color: var(--ink); max-width: 60rem; margin: 0 auto; padding: 1.5rem; line-height: 1.45;
+       font-size: 14px; background: #ffffff; }
+h1 { font-size: 1.7em; margin: 0 0 .3rem; }
+h2 { font-size: 1.3em; margin: 1.6rem 0 .5rem; border-bottom: 2px solid var(--accent);
+     padding-bottom: .15rem; break-after: avoid; }
+h3 { font-size: 1.05em; margin: 0 0 .4rem; }
+p.sub, p.note, figcaption { color: var(--muted); font-size: .9em; }
+section.verdict { background: #f3f1fa; border-left: 5px solid var(--accent);
+                  padding: .6rem 1rem; margin: 1rem 0; }
+section.verdict li { margin: .3rem 0; }
+figure { margin: 1.2rem 0; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; width: 100%; font-size: .85em; margin: .4rem 0;
+        break-inside: auto; }
+th, td { border-bottom: 1px solid var(--rule); padding: .2rem .4rem; text-align: right;
+         vertical-align: top; }
+th { background: #f5f5f5; }
+td.l, th.l { text-align: left; }
+td { white-space: nowrap; }
+td.l { white-space: normal; }
+table:not(.settings) td.l { white-space: nowrap; }
+tr { break-inside: avoid; }
+.swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em;
+          vertical-align: baseline; border-radius: 2px; }
+code { font-size: .9em; overflow-wrap: anywhere; }
+table.settings td, table.settings th { white-space: normal; }
+table.settings code { overflow-wrap: normal; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11px; }
+  section.verdict { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2 { break-before: auto; }
+}
+"""
 
 
-def _fmt(mean: float, low: float, high: float, fmt: str) -> str:
-    if np.isnan(low) or np.isnan(high):
-        return format(mean, fmt)
-    return f"{format(mean, fmt)} ± {format((high - low) / 2, fmt)}"
+# --------------------------------------------------------------------------------------------
+# Building the HTML
+# --------------------------------------------------------------------------------------------
+def _e(x: Any) -> str:
+    return html.escape(str(x))
 
 
-def _title(result: RunResult) -> str:
-    names = list(result.scenarios)
-    if len(names) == 1:
-        return f"Scenario report: {names[0]}"
-    return f"Scenario report: {names[0]} and {len(names) - 1} other scenario" + (
-        "s" if len(names) > 2 else ""
+def _img(fig) -> str:
+    """The figure as an inline PNG, shown at most at its natural size (never blown up)."""
+    data = base64.b64encode(style.figure_bytes(fig, "png", dpi=130)).decode()
+    width = int(fig.get_figwidth() * 96)
+    return f'<img alt="chart" style="max-width:{width}px" src="data:image/png;base64,{data}">'
+
+
+def _figure(fig, title: str, caption: str) -> str:
+    return f"<figure><h3>{_e(title)}</h3>{_img(fig)}<figcaption>{_e(caption)}</figcaption></figure>"
+
+
+def _charted(table: pd.DataFrame, names: list[str]) -> list[str]:
+    """The `BEST` and `WORST` scenarios by net value and the reference, in run order (all of
+    them when there are few)."""
+    ranked = list(table["scenario"])
+    keep = set(ranked[:BEST]) | set(ranked[len(ranked) - WORST :]) | {names[0]}
+    return [n for n in names if n in keep]
+
+
+def _fmt_half(mean: float, half: float) -> str:
+    """``113.9k ± 7.1k`` (EUR; the column says so)."""
+    if not np.isfinite(half):
+        return _k(mean)
+    return f"{_k(mean)} ± {_k(half)}"
+
+
+def _k(v: float) -> str:
+    return eur(v).removeprefix("EUR ")
+
+
+def _table_html(table: pd.DataFrame, names: list[str], shown: list[str], threshold: float) -> str:
+    colours = style.scenario_colours(shown)
+    head = (
+        "<tr><th>rank</th><th class=l>scenario</th><th>net value, EUR (± 95%)</th>"
+        f"<th>vs {_e(names[0])}, EUR (± 95%)</th><th>trust, last 30 days</th>"
+        "<th>breaches per run</th><th>mean breach loss, EUR</th><th>95% VaR, EUR</th>"
+        f"<th>expected shortfall, EUR</th><th>P(trust &lt; {threshold:g})</th></tr>"
+    )
+    rows = []
+    for r in table.itertuples():
+        diff = "reference" if r.scenario == names[0] else _fmt_half(r.diff_vs_ref, r.diff_half)
+        rows.append(
+            f"<tr><td>{r.rank}</td><td class=l><span class=swatch style='background:"
+            f"{colours.get(r.scenario, 'transparent')}'></span>{_e(r.scenario)}</td>"
+            f"<td>{_e(_fmt_half(r.net_value, r.net_value_half))}</td><td>{_e(diff)}</td>"
+            f"<td>{r.trust_end:.3f}</td><td>{r.breaches_per_run:.2f}</td>"
+            f"<td>{_e(_k(r.loss_mean))}</td><td>{_e(_k(r.var95))}</td>"
+            f"<td>{_e(_k(r.es95))}</td><td>{r.p_trust_below:.0%}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _settings_html(res: Results) -> str:
+    diff = differing_settings(res)
+    if not len(res.scenarios):
+        return (
+            "<p class=note>This folder does not store the scenarios' contents (scenarios.json, "
+            "written since version 0.1 of the report); their hashes are under Provenance.</p>"
+        )
+    if diff.empty:
+        return "<p>The scenarios differ in nothing but their name.</p>"
+    ref = diff.columns[0]
+    if len(diff.columns) <= 4:
+        head = "<tr><th class=l>setting</th>" + "".join(
+            f"<th class=l>{_e(c)}</th>" for c in diff.columns
+        )
+        body = "".join(
+            f"<tr><td class=l><code>{_e(k)}</code></td>"
+            + "".join(f"<td class=l>{_e(_short(v))}</td>" for v in row)
+            + "</tr>"
+            for k, row in diff.iterrows()
+        )
+    else:
+        # many scenarios: per scenario, only the settings in which it differs from the reference
+        head = (
+            f"<tr><th class=l>scenario</th><th class=l>setting</th><th class=l>value</th>"
+            f"<th class=l>in {_e(ref)}</th>"
+        )
+        rows = []
+        for name in diff.columns[1:]:
+            changed = [k for k in diff.index if _key(diff.at[k, name]) != _key(diff.at[k, ref])]
+            for i, k in enumerate(changed):
+                rows.append(
+                    f"<tr><td class=l>{_e(name) if i == 0 else ''}</td>"
+                    f"<td class=l><code>{_e(k)}</code></td>"
+                    f"<td class=l>{_e(_short(diff.at[k, name]))}</td>"
+                    f"<td class=l>{_e(_short(diff.at[k, ref]))}</td></tr>"
+                )
+            if not changed:
+                rows.append(
+                    f"<tr><td class=l>{_e(name)}</td><td class=l colspan=3>as {_e(ref)}</td></tr>"
+                )
+        body = "".join(rows)
+    return (
+        "<p>Only the levers and world settings that differ between the scenarios (dotted "
+        "schema paths, as in docs/PARAMETERS.md); everything else is equal.</p>"
+        f"<table class=settings>{head}</tr>{body}</table>"
     )
 
 
-def _header(sub, result: RunResult, left_out: list[str]) -> None:
-    sub.text(0.04, 0.97, _title(result), fontsize=16, fontweight="bold", va="top")
-    lines = []
-    if left_out:
-        lines.append(
-            textwrap.shorten(
-                f"This page shows {len(result.scenarios)} of the run's "
-                f"{len(result.scenarios) + len(left_out)} scenarios; not shown: "
-                f"{', '.join(left_out)} (see summary.csv, or pass scenarios=).",
-                150,
+def _key(v: Any) -> str:
+    return json.dumps(v, sort_keys=True, default=str)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    s = str(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _provenance_html(res: Results) -> str:
+    m = res.manifest
+    rows = []
+    for name, info in (m.get("scenarios") or {}).items():
+        info = info or {}
+        rows.append(
+            f"<tr><td class=l>{_e(name)}</td><td class=l><code>{_e(info.get('hash', '?'))}"
+            f"</code></td><td>{_e(info.get('seed', '?'))}</td></tr>"
+        )
+    for d in m.get("design") or []:
+        rows.append(
+            f"<tr><td class=l>{_e(d.get('scenario'))}</td><td class=l><code>"
+            f"{_e(d.get('hash', '?'))}</code></td><td>{_e(m.get('seed', '?'))}</td></tr>"
+        )
+    versions = ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())
+    return (
+        "<table><tr><th class=l>scenario</th><th class=l>content hash (SHA-256)</th>"
+        f"<th>base seed</th></tr>{''.join(rows)}</table>"
+        f"<p>Results folder kind: <b>{_e(res.kind)}</b>; created {_e(m.get('created', '?'))}."
+        f"<br>Command: <code>{_e(m.get('command', '?'))}</code><br>Versions: {_e(versions)}"
+        + (
+            f"<br>Model fingerprint: <code>{_e(m['model_fingerprint'])}</code>"
+            if m.get("model_fingerprint")
+            else ""
+        )
+        + "</p>"
+    )
+
+
+def _leads(res: Results, brand: str, names: list[str]) -> str:
+    """How often the focal brand ends with more trust than every rival (last 30 days)."""
+    ts = res.timeseries
+    tr = ts[(ts["metric"] == "trust") & (ts["channel"] == "all") & (ts["brand"] != "all")]
+    tail = tr[tr["day"] > tr["day"].max() - 30]
+    end = tail.groupby(["scenario", "brand"])["value"].mean().unstack("brand")
+    end = end.reindex(names)
+    rivals = [b for b in end.columns if b != brand]
+    if not rivals:
+        return f"{brand}'s trust, scenario by scenario"
+    ahead = [n for n in names if end.at[n, brand] > end.loc[n, rivals].max()]
+    return (
+        f"{brand} ends with more trust than every rival in {len(ahead)} of {len(names)} "
+        f"scenarios" + (f" ({', '.join(ahead)})" if 0 < len(ahead) <= 6 else "")
+    )
+
+
+def _size(res: Results) -> str:
+    ts = res.timeseries
+    reps = int(ts.groupby("scenario")["replication"].nunique().min())
+    days = int(ts["day"].max()) + 1
+    cons = {(v or {}).get("consumers") for v in (res.manifest.get("scenarios") or {}).values()}
+    cons = {c for c in cons if c}
+    if not cons and res.scenarios:
+        cons = {s.simulation.consumers for s in res.scenarios.values()}
+    size = f"{len(res.names)} scenario(s) x {reps} replication(s) x {days} days"
+    if len(cons) == 1:
+        size += f" x {next(iter(cons)):,} consumers"
+    return size
+
+
+def build_html(res: Results, brand: str | None = None, threshold: float | None = None) -> str:
+    """The report of ``res`` as one self-contained HTML document."""
+    from . import charts, report_charts
+
+    names = res.names
+    brand = brand or focal_brand(res)
+    if brand not in res.brands:
+        raise UserError(
+            f"--brand {brand!r} is not a brand of these results: {', '.join(res.brands)}"
+        )
+    threshold = res.threshold if threshold is None else float(threshold)
+    table = scenario_table(res, brand, threshold)
+    shown = _charted(table, names)
+    winner = table["scenario"].iloc[0]
+    other = table["scenario"].iloc[1] if len(table) > 1 else None
+    title = (
+        f"{names[0]}: scenario report"
+        if len(names) == 1
+        else f"Which policy for {brand}? {len(names)} scenarios compared"
+    )
+    parts = [
+        f"<header><h1>{_e(title)}</h1><p class=sub>{_e(_size(res))}; focal brand "
+        f"<b>{_e(brand)}</b> (the brand whose policy the scenarios change). Money is in EUR "
+        "over the whole horizon; intervals are 95%.</p></header>",
+        "<section class=verdict><h2>Verdict</h2><ul>"
+        + "".join(f"<li>{_e(s)}</li>" for s in verdict(res, brand, table))
+        + f"</ul><p class=note>Net value = gross margin - marketing, security and breach spend "
+        f"(what the simulation records per day). {_e(loss_source(res).capitalize())}. "
+        "Value at risk (VaR): the loss exceeded in only 5% of the runs; expected shortfall: "
+        "the mean loss of those worst 5%.</p></section>",
+        f"<section><h2>All scenarios, ranked by {_e(brand)}'s net value</h2>"
+        + _table_html(table, names, shown, threshold)
+        + (
+            f"<p class=note>The one-panel charts below show the {BEST} best and the {WORST} "
+            f"weakest scenarios and the reference ({len(shown)} of {len(names)}, marked with "
+            "their colour).</p>"
+            if len(shown) < len(names)
+            else ""
+        )
+        + "</section>",
+        "<h2>Trust</h2>",
+    ]
+    fig, t = report_charts.trust_trajectories(res, brand, shown)
+    parts.append(
+        _figure(
+            fig,
+            t,
+            f"Mean trust in {brand} per day (0 = none, 1 = full); shaded: 5th-95th percentile "
+            "of the replications. Colour = scenario.",
+        )
+    )
+    multiples = shown if len(names) > SMALL_MULTIPLES else names
+    rr = res.run_result(multiples)
+    fig = charts.plot_trust(rr, title="Every brand's trust, one panel per scenario", screen=PAGE_IN)
+    parts.append(
+        _figure(
+            fig,
+            _leads(res, brand, multiples),
+            "Small multiples: colour = brand (the same in every chart); triangles: breaches.",
+        )
+    )
+    parts.append("<h2>Money</h2>")
+    fig, t = report_charts.waterfall(res, brand, winner, other)
+    parts.append(
+        _figure(
+            fig,
+            t,
+            "Horizon totals, mean over replications. Gross margin = revenue x the brand's "
+            "margin (personalization's gain shows here as more and larger purchases; sales lost "
+            "to spam, creepy data use and distrust show as less margin: the simulation does "
+            "not record them as separate lines). Marketing spend: e-mails and consent asks; "
+            "security spend: the security lever's daily cost; breach costs: detection, "
+            "notification, compensation, card reissue, fines.",
+        )
+    )
+    fig, t = report_charts.frontier(table, brand, shown)
+    parts.append(
+        _figure(
+            fig,
+            t,
+            "Each point is a scenario (grey: not among the charted ones): expected net value "
+            "(bar: 95% interval) against the 95% "
+            f"value at risk of breach losses; {loss_source(res)}."
+            + (
+                " With many scenarios only the frontier and the top three are named; the "
+                "table above has every one."
+                if len(table) > 8
+                else ""
+            ),
+        )
+    )
+    parts.append("<h2>Risk</h2>")
+    fig, t = report_charts.loss_exceedance(res, brand, shown)
+    if fig is None:
+        parts.append(f"<p>{_e(t)}.</p>")
+    else:
+        parts.append(
+            _figure(
+                fig,
+                t,
+                f"Share of runs whose breach loss reaches at least x; {loss_source(res)}.",
             )
         )
-    for name, spec in result.scenarios.items():
-        s = spec.simulation
-        desc = spec.description or "(no description)"
-        lines.append(textwrap.shorten(f"{name}: {desc}", 135))
-        lines.append(
-            f"     {s.replications} replications x {s.days} days x {s.consumers:,} "
-            f"consumers, seed {s.seed}"
+    fig, t = report_charts.trust_below(res, brand, shown, threshold)
+    parts.append(
+        _figure(
+            fig,
+            t,
+            f"Share of replications in which {brand}'s mean daily trust has fallen below "
+            f"{threshold:g} on some day up to the day on the axis.",
         )
-    shown = lines[:11] + (["..."] if len(lines) > 11 else [])
-    sub.text(0.04, 0.62, "\n".join(shown), fontsize=7.5, va="top", linespacing=1.4)
-
-
-def _table(sub, result: RunResult) -> None:
-    table = headline(result)
-    colours = charts.brand_colours(charts._brands(result.timeseries))
-    ax = sub.subplots()
-    ax.axis("off")
-    cols = [
-        "Scenario",
-        "Brand",
-        "Trust (0-1)",
-        "Revenue/day (EUR)",
-        "Net value/day (EUR)",
-        "Consent rate",
-        "Breaches/run",
-    ]
-    cells, brand_of_row, previous = [], [], None
-    for r in table.itertuples(index=False):
-        d = r._asdict()
-        cells.append(
-            [
-                d["scenario"] if d["scenario"] != previous else "",
-                d["brand"],
-                _fmt(d["trust"], d["trust_low"], d["trust_high"], ".3f"),
-                _fmt(
-                    d["revenue_per_day"],
-                    d["revenue_per_day_low"],
-                    d["revenue_per_day_high"],
-                    ",.0f",
-                ),
-                _fmt(
-                    d["net_value_per_day"],
-                    d["net_value_per_day_low"],
-                    d["net_value_per_day_high"],
-                    ",.0f",
-                ),
-                _fmt(d["consent_rate"], d["consent_rate_low"], d["consent_rate_high"], ".1%"),
-                f"{d['breaches_per_run']:.1f}",
-            ]
+    )
+    fig = charts.plot_breach_window(rr, brand=brand, title="Trust around breaches", screen=PAGE_IN)
+    if fig is not None:
+        parts.append(
+            _figure(
+                fig,
+                "Trust before and after breaches, with the day consumers are notified",
+                "Breach day = 0; thick line: the breached brand; dashed: its rivals.",
+            )
         )
-        brand_of_row.append(d["brand"])
-        previous = d["scenario"]
-    tab = ax.table(
-        cellText=cells,
-        colLabels=cols,
-        loc="upper center",
-        cellLoc="right",
-        colLoc="right",
-        bbox=[0.03, 0.12, 0.94, 0.88],
-    )
-    tab.auto_set_font_size(False)
-    tab.set_fontsize(7.5 if len(cells) <= 12 else 6)
-    widths = [0.2, 0.1, 0.13, 0.16, 0.17, 0.13, 0.11]
-    for (row, col), cell in tab.get_celld().items():
-        cell.set_width(widths[col])
-        cell.set_edgecolor("0.85")
-        cell.visible_edges = "B"
-        if col < 2:
-            cell.set_text_props(ha="left")
-            cell._loc = "left"
-        if row == 0:
-            cell.set_text_props(fontweight="bold")
-        elif col == 1:
-            cell.set_text_props(color=colours[brand_of_row[row - 1]], fontweight="bold")
-    window = min(
-        int(result.summary()["window_days"].iloc[0]), int(result.timeseries["day"].max()) + 1
-    )
-    ax.text(
-        0.03,
-        0.0,
-        f"Trust, consent: means of the last {window} days; revenue, net value: daily means over "
-        "the whole horizon; then over replications; ± is the half-width of the 95% confidence "
-        "interval. Net value = gross margin - marketing, security and breach costs. "
-        "Breaches/run: over the whole horizon.",
-        fontsize=6.5,
-        color="0.35",
-        transform=ax.transAxes,
-        va="bottom",
-        wrap=True,
-    )
-
-
-def _footer(sub, result: RunResult) -> None:
-    m = result.manifest
-    parts = [
-        f"{name} sha256 {info['hash'][:16]}..., seed {info['seed']}"
-        for name, info in m.get("scenarios", {}).items()
-    ]
-    versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
-    lines = [
-        textwrap.fill("Provenance: " + "; ".join(parts) + ".", 160),
-        textwrap.fill(f"Versions: {versions}.", 160),
-        f"Created {m.get('created', '?')} by: " + textwrap.shorten(m.get("command", ""), 120),
-    ]
-    text = "\n".join(lines)
-    sub.text(0.04, 0.95, text, fontsize=6, color="0.35", va="top", linespacing=1.4)
-
-
-def _subset(result: RunResult, names: list[str]) -> RunResult:
-    """The same kind of result restricted to the scenarios ``names``."""
-    ts = result.timeseries
-    ts = ts[ts["scenario"].isin(names)].copy()
-    ts["scenario"] = ts["scenario"].cat.remove_unused_categories()
-    manifest = {
-        **result.manifest,
-        "scenarios": {n: result.manifest.get("scenarios", {}).get(n) for n in names},
-    }
-    return type(result)(ts, {n: result.scenarios[n] for n in names}, manifest)
-
-
-def report_figure(result: RunResult, scenarios: list[str] | None = None) -> Figure:
-    """The report page as a matplotlib figure (A4 portrait), for ``scenarios`` (default: the
-    first `MAX_SCENARIOS` of the run)."""
-    names = list(result.scenarios)
-    chosen = list(scenarios) if scenarios is not None else names[:MAX_SCENARIOS]
-    unknown = [n for n in chosen if n not in result.scenarios]
-    if unknown:
-        raise ValueError(
-            f"no scenario named {', '.join(unknown)} in this result (scenarios: {', '.join(names)})"
+    parts.append("<h2>Channels</h2>")
+    fig, t = report_charts.channel_mix(res, brand, shown)
+    parts.append(
+        _figure(
+            fig,
+            t,
+            "Left: revenue by the channel where the purchase was made, over the horizon. Right: "
+            "among buyers, shares who researched in store and bought online (showrooming) and "
+            "who researched online and bought in store (webrooming), at the end of the horizon.",
         )
-    left_out = [n for n in names if n not in chosen]
-    if left_out:
-        result = _subset(result, chosen)
-    n_rows = len(headline(result))
-    table_h = 0.55 + 0.19 * (n_rows + 1)
-    header_h = 0.55 + 0.2 * min(2 * len(chosen) + bool(left_out), 12)
-    trust_h = 3.4 if len(chosen) <= 3 else 4.6
-    fig = Figure(figsize=A4, layout="constrained")
-    header, table, trust, bottom, footer = fig.subfigures(
-        5, 1, height_ratios=[header_h, table_h, trust_h, 3.0, 0.3 + 0.1 * len(chosen)]
     )
-    _header(header, result, left_out)
-    _table(table, result)
-    charts.plot_trust(result, fig=trust)
-    left, right = bottom.subfigures(1, 2, width_ratios=[1.0, 1.25])
-    charts.plot_value(result, fig=left)
-    if charts.plot_breach_window(result, fig=right, max_panels=1) is None:
-        _consent_panel(right, result)
-    _footer(footer, result)
-    return fig
+    parts.append("<h2>Assumptions: what differs between scenarios</h2>" + _settings_html(res))
+    parts.append("<h2>Provenance</h2>" + _provenance_html(res))
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )
 
 
-def _consent_panel(sub, result: RunResult) -> None:
-    """Consent rate per brand over time, all scenarios' brands in one panel per scenario (at most
-    two scenarios, so it stays legible)."""
-    names = list(result.scenarios)[:2]
-    charts.plot_consent(result, scenarios=names, fig=sub)
-    for ax in sub.axes[1::2]:  # keep the consent rate column, drop subscribers
-        ax.set_visible(False)
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+def chromium_path() -> str | None:
+    """The Chromium browser to print with: $OMNITRUST_CHROMIUM, else chromium on PATH or
+    /usr/bin/chromium; None when there is none."""
+    env = os.environ.get("OMNITRUST_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
 
 
-def write_report(result: RunResult, path: str | Path, scenarios: list[str] | None = None) -> Path:
-    """Write the one-page report to ``path`` (PDF; ``.png`` also works), atomically.
+def can_print() -> bool:
+    """Whether a PDF can be made here (Chromium and Playwright are installed)."""
+    if chromium_path() is None:
+        return False
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    One page holds up to `MAX_SCENARIOS` scenarios: by default the first ones of the run (the
-    page says which are left out); pass ``scenarios`` to choose.
-    """
+
+def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
+    """Print the HTML file to PDF (A4) with headless Chromium, atomically."""
+    browser_path = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_path = None
+    if browser_path is None:
+        raise UserError(INSTALL_HINT)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+            pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        finally:
+            browser.close()
+    return write_bytes(Path(pdf_path), pdf)
+
+
+def write_report(
+    result,
+    path: str | Path,
+    brand: str | None = None,
+    threshold: float | None = None,
+) -> Path:
+    """Write the report of ``result`` (a `RunResult`, a `Results` or a results folder) to
+    ``path``: ``.html`` (self-contained) or ``.pdf`` (printed by Chromium)."""
+    res = _as_results(result)
     path = Path(path)
-    fig = report_figure(result, scenarios)
-    buf = io.BytesIO()
-    with mpl.rc_context({"pdf.fonttype": 42}):
-        if path.suffix.lower() == ".pdf":
-            with PdfPages(buf, metadata={"Title": _title(result), "Creator": "omnitrust"}) as pdf:
-                pdf.savefig(fig)
-        else:
-            fig.savefig(buf, format=path.suffix.lstrip(".") or "png", dpi=150)
-    return write_bytes(path, buf.getvalue())
+    text = build_html(res, brand, threshold)
+    if path.suffix.lower() == ".pdf":
+        with tempfile.TemporaryDirectory(prefix="omnitrust-report-") as tmp:
+            page = Path(tmp) / "report.html"
+            page.write_text(text, encoding="utf-8")
+            return html_to_pdf(page, path)
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_folder_report(
+    result, folder: str | Path, pdf: bool | None = None, **kw: Any
+) -> dict[str, Path]:
+    """``report.html`` in ``folder`` and, when ``pdf`` (default: when Chromium is installed),
+    ``report.pdf`` printed from it. Returns the files written by name."""
+    folder = Path(folder)
+    out = {"report.html": write_report(result, folder / "report.html", **kw)}
+    if pdf or (pdf is None and can_print()):
+        out["report.pdf"] = html_to_pdf(out["report.html"], folder / "report.pdf")
+    return out
+
+
+def _as_results(result) -> Results:
+    if isinstance(result, Results):
+        return result
+    if isinstance(result, (str, Path)):
+        return load_results(result)
+    return from_run_result(result)

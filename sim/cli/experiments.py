@@ -126,6 +126,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "--by-day", type=int, metavar="D", help="day of P(trust < T by day) (default: last day)"
     )
     p.add_argument("--no-charts", dest="charts", action="store_false", help="no PNG charts")
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html (and report.pdf when Chromium is installed)",
+    )
     _executor_args(p)
     p.set_defaults(handler=cmd_compare)
 
@@ -201,6 +206,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"\nTables in {result.out}/: levels.csv, differences.csv, runs.parquet, "
         f"trust_threshold.csv" + (", risk.csv, losses.csv" if result.risk is not None else "")
     )
+    if args.report:
+        from ..analysis.report import write_folder_report
+
+        written = write_folder_report(result.out, result.out, brand=args.focus_brand)
+        print(f"Report in {result.out}/: {', '.join(written)}")
     sys.stdout.flush()
     return 0
 

@@ -17,7 +17,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         "run",
         help="run scenarios and write data, summary and charts to a folder",
         description="Run one or more scenario files and write timeseries.parquet, summary.csv, "
-        "manifest.json and PNG charts (and report.pdf with --report) to a folder.",
+        "manifest.json and PNG charts (and the report, HTML and PDF, with --report) to a folder.",
     )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML file(s)")
     p.add_argument(
@@ -51,7 +51,11 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         metavar="tcp://HOST:PORT",
         help="send the replications to an existing Dask cluster",
     )
-    p.add_argument("--report", action="store_true", help="also write the one-page report.pdf")
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html (and report.pdf when Chromium is installed)",
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(handler=cmd_run)
     return p

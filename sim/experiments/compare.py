@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis import stats
 from ..core.errors import UserError
-from ..core.storage import provenance, write_csv, write_parquet
+from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
 from ..runner import resolve
 from ..scenario import Scenario
-from . import stats
 from .engine import execute
 from .executors import TaskMap, make_map
 from .store import HEADLINE, OUTCOMES, ResultStore, RunSpec, statistic_of
@@ -433,6 +433,7 @@ def compare(
         ["scenario", "brand", "metric", "replication"], kind="stable", ignore_index=True
     )
     root = store.root
+    write_json(root / "scenarios.json", {s.name: s.model_dump(mode="json") for s in resolved})
     write_csv(root / "levels.csv", levels)
     write_csv(root / "differences.csv", diffs)
     write_parquet(root / "runs.parquet", runs_out)

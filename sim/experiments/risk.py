@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats
+from ..analysis import stats
 
 
 def losses_table(runs: pd.DataFrame, counterfactual: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core.storage import provenance, write_csv, write_parquet
+from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..scenario.loading import load_scenario
 from .compare import outcome_values
 from .design import ExperimentError, build_points, load_experiment
@@ -154,6 +154,10 @@ def sweep(
         [*design_cols, "scenario", "replication", "seed", "brand", "metric", "statistic", "value"]
     ].sort_values(["point", "replication", "brand", "metric"], kind="stable", ignore_index=True)
     root = store.root
+    write_json(
+        root / "scenarios.json",
+        {p.scenario.name: p.scenario.model_dump(mode="json") for p in points},
+    )
     write_parquet(root / "results.parquet", table)
     write_csv(root / "results.csv", table)
     robustness = max_regret = None

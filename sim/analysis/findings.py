@@ -1,0 +1,484 @@
+"""What a results folder says, computed: the numbers behind the report's verdict and titles.
+
+`Results` is any results folder (``omnitrust run``, ``compare``, ``sweep``) or an in-memory
+`sim.runner.RunResult` (`from_run_result`), reduced to what the report needs: the daily tidy table of the main runs
+(``scenario, replication, day, brand, channel, metric, value``), the manifest, the validated
+scenarios when the folder stores them (``scenarios.json``) and the losses of a ``compare --risk``.
+`load_results` reads a folder; a new kind of folder (``calibrate``, say) plugs in by adding a
+reader to `READERS`.
+
+Per-run outcomes of the focal brand (`outcomes`) are horizon totals: net value, gross margin,
+marketing, security and breach spend (EUR), and the mean trust of the last 30 days. Breach
+losses are the breach cost of the run (detection, notification, compensation, card reissue,
+fines), or, when the folder has a ``compare --risk`` losses table, that table's loss (breach cost
+plus margin lost against the same run without incidents).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import UserError
+from . import stats
+from .summary import SUMMARY_WINDOW_DAYS
+
+REPORT_METRICS = (
+    "trust",
+    "net_value",
+    "margin",
+    "marketing_cost",
+    "security_cost",
+    "breach_cost",
+    "breaches",
+    "consent_rate",
+    "subscribers",
+    "revenue",
+    "webrooming_share",
+    "showrooming_share",
+    "multichannel_share",
+)
+DEFAULT_THRESHOLD = 0.4  # trust threshold of P(trust < T by day), as `compare --threshold`
+LEVEL = 0.95
+
+
+@dataclass
+class Results:
+    """A results folder reduced to what a report needs (see the module docstring)."""
+
+    kind: str
+    timeseries: pd.DataFrame
+    manifest: dict[str, Any]
+    scenarios: dict[str, Any] = field(default_factory=dict)  # name -> Scenario (when stored)
+    losses: pd.DataFrame | None = None
+    threshold: float = DEFAULT_THRESHOLD
+    folder: Path | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names in the run's order."""
+        return [str(s) for s in pd.unique(self.timeseries["scenario"].astype(str))]
+
+    @property
+    def brands(self) -> list[str]:
+        return [b for b in pd.unique(self.timeseries["brand"].astype(str)) if b != "all"]
+
+    def run_result(self, names: list[str] | None = None) -> Results:
+        """(Some of) the scenarios, in the shape the run charts (`sim.analysis.charts`) read:
+        ``.timeseries`` and ``.scenarios``."""
+        ts = self.timeseries
+        if names is not None:
+            ts = ts[ts["scenario"].isin(names)].copy()
+            ts["scenario"] = ts["scenario"].astype(str)
+        specs = {n: s for n, s in self.scenarios.items() if names is None or n in names}
+        return Results(
+            self.kind, ts, self.manifest, specs, self.losses, self.threshold, self.folder
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading folders
+# --------------------------------------------------------------------------------------------
+def _read_table(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, filters=[("metric", "in", list(REPORT_METRICS))])
+    df = table.to_pandas()
+    for col in ("scenario", "brand", "channel", "metric"):
+        if col in df:
+            df[col] = df[col].astype(str)
+    return df
+
+
+def _scenarios(folder: Path) -> dict[str, Any]:
+    path = folder / "scenarios.json"
+    if not path.exists():
+        return {}
+    from ..scenario import Scenario
+
+    data = json.loads(path.read_text())
+    return {name: Scenario.model_validate(spec) for name, spec in data.items()}
+
+
+def _read_run(folder: Path, manifest: dict[str, Any]) -> Results:
+    ts = _read_table(folder / "timeseries.parquet")
+    return Results("run", ts, manifest, _scenarios(folder), folder=folder)
+
+
+def _read_runs(folder: Path, manifest: dict[str, Any]) -> pd.DataFrame:
+    """The main runs of an experiment folder (``runs/<scenario>/*.parquet``, role ``main``)."""
+    from ..core.storage import read_parquet_meta
+
+    wanted = manifest.get("runs") if isinstance(manifest.get("runs"), list) else None
+    frames = []
+    for path in sorted((folder / "runs").glob("*/*.parquet")):
+        run_id = f"{path.parent.name}/{path.stem}"
+        if wanted is not None and run_id not in wanted:
+            continue
+        meta = read_parquet_meta(path)
+        if meta.get("role", "main") != "main":
+            continue
+        frames.append(_read_table(path))
+    if not frames:
+        raise UserError(f"{folder}/runs: no finished runs to report on")
+    ts = pd.concat(frames, ignore_index=True)
+    order = list(manifest.get("scenarios") or {}) or list(
+        d["scenario"] for d in manifest.get("design") or []
+    )
+    if order:
+        ts["scenario"] = pd.Categorical(ts["scenario"], [n for n in order if n in set(ts.scenario)])
+        ts = ts.sort_values(["scenario", "replication", "day"], kind="stable", ignore_index=True)
+        ts["scenario"] = ts["scenario"].astype(str)
+    return ts
+
+
+def _read_compare(folder: Path, manifest: dict[str, Any]) -> Results:
+    ts = _read_runs(folder, manifest)
+    losses = None
+    if (folder / "losses.csv").exists():
+        losses = pd.read_csv(folder / "losses.csv")
+    threshold = DEFAULT_THRESHOLD
+    if (folder / "trust_threshold.csv").exists():
+        thr = pd.read_csv(folder / "trust_threshold.csv")
+        if len(thr):
+            threshold = float(thr["threshold"].iloc[0])
+    return Results("compare", ts, manifest, _scenarios(folder), losses, threshold, folder)
+
+
+def _read_sweep(folder: Path, manifest: dict[str, Any]) -> Results:
+    return Results(
+        "sweep", _read_runs(folder, manifest), manifest, _scenarios(folder), folder=folder
+    )
+
+
+READERS = {"run": _read_run, "compare": _read_compare, "sweep": _read_sweep}
+"""Folder kind (``manifest.json``'s ``kind``; ``run`` when absent) -> reader."""
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read a results folder written by ``omnitrust run``, ``compare`` or ``sweep``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such results folder")
+    mpath = folder / "manifest.json"
+    if not mpath.exists():
+        raise UserError(
+            f"{folder}: not an omnitrust results folder (no manifest.json); give the folder "
+            "that `omnitrust run`, `compare` or `sweep` wrote (their --out)"
+        )
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{mpath}: cannot read the manifest ({exc})") from None
+    kind = manifest.get("kind", "run")
+    if kind not in READERS:
+        raise UserError(
+            f"{mpath}: kind = {kind!r}: no report for this kind of folder yet "
+            f"(allowed: {', '.join(READERS)})"
+        )
+    if kind == "run" and not (folder / "timeseries.parquet").exists():
+        raise UserError(f"{folder}: timeseries.parquet is missing; rerun `omnitrust run`")
+    return READERS[kind](folder, manifest)
+
+
+def from_run_result(result) -> Results:
+    """`Results` of an in-memory `sim.runner.RunResult`."""
+    ts = result.timeseries
+    ts = ts[ts["metric"].isin(REPORT_METRICS)].copy()
+    for col in ("scenario", "brand", "channel", "metric"):
+        ts[col] = ts[col].astype(str)
+    return Results("run", ts, dict(result.manifest), dict(result.scenarios))
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------
+def focal_brand(res: Results) -> str:
+    """The brand the scenarios are about: the one whose policy differs between scenarios (the
+    bundled variants all change Aurora), else the sweep's robustness brand, else the first."""
+    robust = (res.manifest.get("robustness") or {}).get("brand")
+    if res.scenarios and len(res.scenarios) > 1:
+        changed = []
+        for b in res.brands:
+            policies = {
+                json.dumps(
+                    next((x.policy.model_dump(mode="json") for x in s.brands if x.name == b), None),
+                    sort_keys=True,
+                )
+                for s in res.scenarios.values()
+            }
+            if len(policies) > 1:
+                changed.append(b)
+        if len(changed) == 1:
+            return changed[0]
+    if robust in res.brands:
+        return robust
+    return res.brands[0]
+
+
+def outcomes(res: Results, brand: str) -> pd.DataFrame:
+    """Per scenario and replication: horizon totals (EUR) of net value, margin, marketing,
+    security and breach spend, breaches, the end trust (mean of the last 30 days) and the breach
+    loss (see the module docstring)."""
+    ts = res.timeseries
+    sel = ts[(ts["brand"] == brand) & (ts["channel"] == "all")]
+    flows = ["net_value", "margin", "marketing_cost", "security_cost", "breach_cost", "breaches"]
+    tot = (
+        sel[sel["metric"].isin(flows)]
+        .groupby(["scenario", "replication", "metric"])["value"]
+        .sum()
+        .unstack("metric")
+        .reindex(columns=flows)
+        .fillna(0.0)
+    )
+    trust = sel[sel["metric"] == "trust"]
+    last = trust.groupby("scenario")["day"].transform("max")
+    tail = trust[trust["day"] > last - SUMMARY_WINDOW_DAYS]
+    tot["trust_end"] = tail.groupby(["scenario", "replication"])["value"].mean()
+    tot["loss"] = tot["breach_cost"]
+    if res.losses is not None:
+        lo = res.losses[res.losses["brand"] == brand].set_index(["scenario", "replication"])
+        tot["loss"] = lo["loss"].reindex(tot.index).fillna(tot["breach_cost"])
+    out = tot.reset_index()
+    out["scenario"] = pd.Categorical(out["scenario"], res.names, ordered=True)
+    return out.sort_values(["scenario", "replication"], ignore_index=True).assign(
+        scenario=lambda d: d["scenario"].astype(str)
+    )
+
+
+def loss_source(res: Results) -> str:
+    if res.losses is not None:
+        return (
+            "breach losses = breach cost + gross margin lost against the same run without "
+            "incidents (compare --risk)"
+        )
+    return (
+        "breach losses = breach costs over the horizon (detection, notification, compensation, "
+        "card reissue, fines); margin lost to the breach's damage to trust is not included"
+    )
+
+
+def paired(res: Results) -> bool:
+    """Whether replication k of every scenario used the same seed (common random numbers)."""
+    seeds = {json.dumps(v.get("seed")) for v in (res.manifest.get("scenarios") or {}).values()}
+    if res.kind in ("compare", "sweep"):
+        return True
+    return len(seeds) == 1
+
+
+def scenario_table(res: Results, brand: str, threshold: float | None = None) -> pd.DataFrame:
+    """One row per scenario: the focal brand's net value (mean, 95% interval), difference vs the
+    reference (first scenario; paired when the seeds are shared), end trust, 95% VaR and expected
+    shortfall of the breach losses, P(trust < threshold by the last day), ranked by net value."""
+    threshold = res.threshold if threshold is None else threshold
+    oc = outcomes(res, brand)
+    ref = res.names[0]
+    ref_rows = oc[oc["scenario"] == ref].set_index("replication")
+    p_low = trust_below(res, brand, threshold)
+    rows = []
+    for name in res.names:
+        g = oc[oc["scenario"] == name]
+        mean, _, n, half = stats.t_interval(g["net_value"].to_numpy())
+        if name == ref:
+            diff = dhalf = 0.0
+        elif paired(res):
+            d = g.set_index("replication")["net_value"] - ref_rows["net_value"]
+            diff, _, _, dhalf = stats.t_interval(d.dropna().to_numpy())
+        else:
+            diff, dhalf = stats.welch_interval(
+                g["net_value"].to_numpy(), ref_rows["net_value"].to_numpy()
+            )
+        var, es = stats.var_es(g["loss"].to_numpy(), LEVEL)
+        pl = p_low.get(name, (math.nan, 0))
+        rows.append(
+            {
+                "scenario": name,
+                "replications": n,
+                "net_value": mean,
+                "net_value_half": half,
+                "diff_vs_ref": diff,
+                "diff_half": dhalf,
+                "trust_end": float(g["trust_end"].mean()),
+                "breaches_per_run": float(g["breaches"].mean()),
+                "loss_mean": float(g["loss"].mean()),
+                "var95": var,
+                "es95": es,
+                "p_trust_below": pl[0],
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["rank"] = table["net_value"].rank(ascending=False, method="first").astype(int)
+    return table.sort_values("rank", ignore_index=True)
+
+
+def trust_below(res: Results, brand: str, threshold: float) -> dict[str, tuple[float, int]]:
+    """Per scenario: share of replications whose daily trust in ``brand`` fell below
+    ``threshold`` on some day of the horizon, and the number of replications."""
+    curves = trust_below_curves(res, brand, threshold)
+    return {s: (float(c.iloc[-1]), int(c.attrs["n"])) for s, c in curves.items()}
+
+
+def trust_below_curves(res: Results, brand: str, threshold: float) -> dict[str, pd.Series]:
+    """Per scenario: P(trust in ``brand`` < threshold on some day <= d) for every day d, the
+    share of replications (a step curve rising from 0)."""
+    ts = res.timeseries
+    tr = ts[(ts["brand"] == brand) & (ts["metric"] == "trust") & (ts["channel"] == "all")]
+    out = {}
+    for name in res.names:
+        t = tr[tr["scenario"] == name].pivot_table(
+            index="day", columns="replication", values="value"
+        )
+        if t.empty:
+            continue
+        below = (t < threshold).cummax()
+        curve = below.mean(axis=1)
+        curve.attrs["n"] = t.shape[1]
+        out[name] = curve
+    return out
+
+
+def pairwise(res: Results, brand: str, a: str, b: str) -> tuple[float, float, int]:
+    """Net value of ``a`` minus ``b`` for ``brand``: mean, 95% half-width, replications (paired
+    by replication when the seeds are shared, Welch otherwise)."""
+    oc = outcomes(res, brand)
+    x = oc[oc["scenario"] == a].set_index("replication")["net_value"]
+    y = oc[oc["scenario"] == b].set_index("replication")["net_value"]
+    if paired(res):
+        d = (x - y).dropna().to_numpy()
+        mean, _, n, half = stats.t_interval(d)
+        return mean, half, n
+    mean, half = stats.welch_interval(x.to_numpy(), y.to_numpy())
+    return mean, half, min(len(x), len(y))
+
+
+def eur(v: float) -> str:
+    """EUR in words-friendly form: EUR 1.23M, EUR 45.6k, EUR 820."""
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    sign = "-" if v < 0 else ""
+    a = abs(v)
+    if a >= 1e6:
+        return f"EUR {sign}{a / 1e6:.2f}M"
+    if a >= 1e3:
+        return f"EUR {sign}{a / 1e3:.1f}k"
+    return f"EUR {sign}{a:.0f}"
+
+
+def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list[str]:
+    """The verdict in sentences, computed from the results: which policy wins on the focal
+    brand's net value, by how much and how sure (interval vs the runner-up), at what risk
+    (95% VaR and expected shortfall of the breach losses)."""
+    table = scenario_table(res, brand) if table is None else table
+    days = int(res.timeseries["day"].max()) + 1
+    best = table.iloc[0]
+    n = int(best["replications"])
+    out = []
+    if len(table) == 1:
+        out.append(
+            f"{best['scenario']}: {brand} earns a net value of {eur(best['net_value'])} over "
+            f"{days} days (95% interval ± {eur(best['net_value_half'])}, {n} replications)."
+        )
+    else:
+        second = table.iloc[1]
+        diff, half, n_pairs = pairwise(res, brand, best["scenario"], second["scenario"])
+        how = "paired by replication (common random numbers)" if paired(res) else "Welch"
+        lo, hi = diff - half, diff + half
+        if np.isfinite(half) and lo > 0:
+            sure = (
+                f"the 95% interval, {eur(lo)} to {eur(hi)} ({how}, {n_pairs} replications), "
+                "excludes zero: the ranking is clear at this sample size"
+            )
+        elif np.isfinite(half):
+            sure = (
+                f"but the 95% interval, {eur(lo)} to {eur(hi)} ({how}, {n_pairs} replications), "
+                "includes zero: the two cannot be told apart yet; run more replications"
+            )
+        else:
+            sure = "with a single replication there is no interval: run more replications"
+        out.append(
+            f"{best['scenario']} wins on {brand}'s net value: {eur(best['net_value'])} over "
+            f"{days} days, {eur(diff)} more than the runner-up {second['scenario']}; {sure}."
+        )
+        ref = res.names[0]
+        if best["scenario"] != ref:
+            r = table[table["scenario"] == ref].iloc[0]
+            d, h = best["diff_vs_ref"], best["diff_half"]
+            out.append(
+                f"Against the reference {ref} ({eur(r['net_value'])}) it earns {eur(d)} more"
+                + (f" (95% interval {eur(d - h)} to {eur(d + h)})." if np.isfinite(h) else ".")
+            )
+        worst = table.iloc[-1]
+        out.append(
+            f"The weakest policy is {worst['scenario']} ({eur(worst['net_value'])}, "
+            f"{eur(worst['net_value'] - best['net_value'])} against the winner)."
+        )
+    risky = table.sort_values("var95", ascending=False).iloc[0]
+    if best["var95"] > 0 or best["es95"] > 0:
+        risk = (
+            f"At what risk: for {best['scenario']}, the 95% value at risk of {brand}'s breach "
+            f"losses is {eur(best['var95'])} and the expected shortfall (mean of the worst 5%) "
+            f"{eur(best['es95'])}"
+        )
+    else:
+        risk = f"At what risk: {brand} had no breach losses in any run of {best['scenario']}"
+    if risky["scenario"] != best["scenario"] and risky["var95"] > 0:
+        risk += (
+            f"; the riskiest policy is {risky['scenario']} (VaR {eur(risky['var95'])}, "
+            f"expected shortfall {eur(risky['es95'])})"
+        )
+    out.append(risk + ".")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Assumptions: what differs between scenarios
+# --------------------------------------------------------------------------------------------
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(obj, list) and obj and all(isinstance(x, dict) and "name" in x for x in obj):
+        for x in obj:
+            rest = {k: v for k, v in x.items() if k != "name"}
+            out.update(_flatten(rest, f"{prefix}.{x['name']}"))
+    elif isinstance(obj, list):
+        out[prefix] = (
+            ", ".join(
+                json.dumps(x, separators=(",", ":")) if isinstance(x, dict) else str(x) for x in obj
+            )
+            or "(none)"
+        )
+    else:
+        out[prefix] = obj
+    return out
+
+
+SKIP_KEYS = ("name", "description", "simulation.replications")
+
+
+def differing_settings(res: Results) -> pd.DataFrame:
+    """The levers and world settings that differ between the scenarios: one row per setting
+    (dotted schema path), one column per scenario. Empty without stored scenarios."""
+    if len(res.scenarios) < 2:
+        return pd.DataFrame()
+    flat = {
+        n: _flatten(s.model_dump(mode="json"))
+        for n, s in res.scenarios.items()
+        if n in set(res.names)
+    }
+    keys = sorted({k for f in flat.values() for k in f})
+    rows = {}
+    for k in keys:
+        if k in SKIP_KEYS:
+            continue
+        values = [flat[n].get(k, "(absent)") for n in flat]
+        if len({json.dumps(v, sort_keys=True, default=str) for v in values}) > 1:
+            rows[k] = values
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(flat))

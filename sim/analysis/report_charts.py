@@ -1,0 +1,329 @@
+"""The report's charts. Each function returns ``(figure, title)`` where the title states the
+finding in words computed from the data; the figure is drawn in the package's chart style
+(`sim.style`: the charted scenarios, in the run's order, take the colour-blind-safe scenario
+palette, so a scenario has one colour in every chart of a report; channels in theirs; axes hold
+every line).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from ..core.catalogue import CHANNELS
+from . import stats, style
+from .charts import band_stats
+from .findings import Results, eur, outcomes, trust_below_curves
+
+WIDE = (9.0, 3.6)
+
+
+def _fig(size=WIDE, **kw):
+    return Figure(figsize=size, layout="constrained", **kw)
+
+
+def _legend(ax, colours: dict[str, str], **kw) -> None:
+    handles = [mpl.lines.Line2D([], [], color=c, linewidth=2, label=n) for n, c in colours.items()]
+    ax.legend(handles=handles, fontsize=7, frameon=False, **kw)
+
+
+def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figure, str]:
+    """Mean trust in ``brand`` per day, one line per scenario, band 5th-95th percentile of the
+    replications."""
+    ts = res.timeseries
+    tr = ts[(ts["brand"] == brand) & (ts["metric"] == "trust") & (ts["channel"] == "all")]
+    colours = style.scenario_colours(names)
+    ends = {}
+    with mpl.rc_context(style.RC):
+        fig = _fig((9.0, 3.8))
+        ax = fig.subplots()
+        for name in names:
+            t = tr[tr["scenario"] == name].pivot_table(
+                index="day", columns="replication", values="value"
+            )
+            st = band_stats(t, "range")
+            ax.plot(st.index, st["mean"], color=colours[name], label=name, linewidth=1.6)
+            ax.fill_between(
+                st.index,
+                st["low"].clip(0, 1),
+                st["high"].clip(0, 1),
+                color=colours[name],
+                alpha=0.15,
+                linewidth=0,
+            )
+            ends[name] = float(st["mean"].iloc[-30:].mean())
+        style.fit_ylim([ax], (0.0, 1.0), pad=0.1, floor=0.02)
+        ax.set_xlabel("day")
+        ax.set_ylabel(f"{brand}: {style.metric_label('trust')}")
+        ax.set_xlim(tr["day"].min(), tr["day"].max())
+        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    hi = max(ends, key=ends.get)
+    lo = min(ends, key=ends.get)
+    title = (
+        f"{brand}'s trust ends highest under {hi} ({ends[hi]:.2f}) and lowest under {lo} "
+        f"({ends[lo]:.2f})"
+        if len(ends) > 1
+        else f"{brand}'s trust ends at {ends[hi]:.2f}"
+    )
+    return fig, title
+
+
+WATERFALL_TERMS = (
+    ("margin", "gross margin", +1),
+    ("marketing_cost", "marketing spend", -1),
+    ("security_cost", "security spend", -1),
+    ("breach_cost", "breach costs", -1),
+)
+
+
+def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple[Figure, str]:
+    """Where the winner's net value comes from: bars from gross margin down through marketing,
+    security and breach spend to net value (horizon totals, mean over replications); with
+    ``other``, a second waterfall of the winner's difference against it, term by term."""
+    oc = outcomes(res, brand)
+    mean = oc.groupby("scenario")[[t for t, _, _ in WATERFALL_TERMS] + ["net_value"]].mean()
+    with mpl.rc_context(style.RC):
+        fig = _fig((9.0, 3.6))
+        axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
+
+        def draw(ax, values: dict[str, float], total_label: str, heading: str):
+            x, run = 0, 0.0
+            labels = []
+            for key, label, sign in WATERFALL_TERMS:
+                v = sign * values[key]
+                colour = "#117733" if v >= 0 else "#CC6677"
+                ax.bar(x, v, bottom=run, color=colour, width=0.7)
+                ax.text(
+                    x,
+                    run + v,
+                    style.money(v),
+                    ha="center",
+                    va="bottom" if v >= 0 else "top",
+                    fontsize=7,
+                )
+                run += v
+                labels.append(label)
+                x += 1
+            ax.bar(x, run, color="#332288", width=0.7)
+            ax.text(
+                x,
+                run,
+                style.money(run),
+                ha="center",
+                va="bottom" if run >= 0 else "top",
+                fontsize=7,
+                fontweight="bold",
+            )
+            labels.append(total_label)
+            ax.axhline(0, color="black", linewidth=0.8)
+            ax.margins(y=0.12)  # room for the value labels above and below the bars
+            ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
+            ax.yaxis.set_major_formatter(FuncFormatter(style.money))
+            ax.set_ylabel("EUR over the horizon")
+            ax.set_title(heading, fontsize=9)
+            ax.grid(axis="x", visible=False)
+            return run
+
+        w = mean.loc[winner]
+        draw(axes[0], w.to_dict(), "net value", f"{winner}: {brand}'s money")
+        if other:
+            d = (mean.loc[winner] - mean.loc[other]).to_dict()
+            draw(axes[1], d, "net value gap", f"{winner} minus {other}")
+    if other:
+        d = mean.loc[winner] - mean.loc[other]
+        parts = {
+            "margin": d["margin"],
+            "marketing": -d["marketing_cost"],
+            "security": -d["security_cost"],
+            "breach costs": -d["breach_cost"],
+        }
+        top = max(parts, key=lambda k: abs(parts[k]))
+        title = (
+            f"{winner} earns {eur(d['net_value'])} more than {other}; the largest part comes "
+            f"from {top} ({eur(parts[top])})"
+        )
+    else:
+        title = f"{winner}: {brand}'s net value is {eur(w['net_value'])} over the horizon"
+    return fig, title
+
+
+def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) -> tuple[Figure, str]:
+    """Expected net value (with 95% interval) against the 95% VaR of breach losses, one point
+    per scenario; the efficient frontier (no other scenario earns more at lower VaR) joined."""
+    # the charted scenarios in their colours (as in every chart of the report), others grey
+    shown = list(table["scenario"]) if shown is None else shown
+    colours = {n: style.scenario_colours(shown).get(n, "#9a9a9a") for n in table["scenario"]}
+    t = table.sort_values(["var95", "net_value"], ascending=[True, False])
+    eff, best = [], -np.inf
+    for r in t.itertuples():
+        if r.net_value > best:
+            eff.append(r.scenario)
+            best = r.net_value
+    with mpl.rc_context(style.RC):
+        fig = _fig((9.0, 3.8))
+        ax = fig.subplots()
+        e = t[t["scenario"].isin(eff)]
+        ax.plot(e["var95"], e["net_value"], color="0.6", linewidth=1, linestyle="--", zorder=1)
+        labelled = set(eff) | set(shown) if len(table) > 8 else None
+        for k, r in enumerate(table.itertuples()):
+            ax.errorbar(
+                r.var95,
+                r.net_value,
+                yerr=np.nan_to_num(r.net_value_half),
+                fmt="o",
+                color=colours[r.scenario],
+                markersize=7,
+                capsize=3,
+                zorder=2,
+            )
+            if labelled is not None and r.scenario not in labelled:
+                continue
+            ax.annotate(
+                r.scenario,
+                (r.var95, r.net_value),
+                xytext=(6, 10 - 10 * (k % 3)),
+                textcoords="offset points",
+                fontsize=7,
+            )
+        ax.xaxis.set_major_formatter(FuncFormatter(style.money))
+        ax.yaxis.set_major_formatter(FuncFormatter(style.money))
+        ax.set_xlabel(f"{brand}: 95% value at risk of breach losses (EUR over the horizon)")
+        ax.set_ylabel(f"{brand}: expected net value (EUR)")
+        ax.margins(x=0.15, y=0.15)
+    title = (
+        f"On the risk-return frontier: {', '.join(eff)} (no other policy earns more at a lower "
+        "value at risk)"
+    )
+    return fig, title
+
+
+def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure | None, str]:
+    """P(breach loss >= x) per scenario (empirical, over replications)."""
+    oc = outcomes(res, brand)
+    colours = style.scenario_colours(names)
+    if not (oc[oc["scenario"].isin(names)]["loss"] > 0).any():
+        return None, f"No run of these scenarios had a breach loss for {brand}"
+    p_any = {}
+    with mpl.rc_context(style.RC):
+        fig = _fig((9.0, 3.6))
+        ax = fig.subplots()
+        for name in names:
+            x = oc[oc["scenario"] == name]["loss"].to_numpy()
+            xs, p = stats.exceedance(x)
+            xs = np.concatenate([[0.0], xs])
+            p = np.concatenate([[1.0], p])
+            ax.step(xs, p, where="post", color=colours[name], label=name, linewidth=1.6)
+            p_any[name] = float((x > 0).mean())
+        ax.set_ylim(0, 1.05)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(FuncFormatter(style.money))
+        ax.set_xlabel(f"{brand}: breach loss over the horizon (EUR)")
+        ax.set_ylabel("P(loss >= x), share of runs")
+        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    worst = max(p_any, key=p_any.get)
+    return fig, (
+        f"{brand} has a breach loss in {p_any[worst]:.0%} of the runs of {worst}, the most "
+        "exposed policy"
+    )
+
+
+def trust_below(res: Results, brand: str, names: list[str], threshold: float) -> tuple[Figure, str]:
+    """P(trust in ``brand`` has fallen below ``threshold`` by day d) per scenario."""
+    curves = trust_below_curves(res, brand, threshold)
+    colours = style.scenario_colours(names)
+    with mpl.rc_context(style.RC):
+        fig = _fig((9.0, 3.4))
+        ax = fig.subplots()
+        for name in names:
+            c = curves[name]
+            ax.step(
+                c.index, c.to_numpy(), where="post", color=colours[name], label=name, linewidth=1.6
+            )
+        ax.set_ylim(-0.03, 1.03)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("day")
+        ax.set_ylabel(f"P({brand}'s trust < {threshold:g} by day)")
+        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    final = {n: float(curves[n].iloc[-1]) for n in names}
+    worst = max(final, key=final.get)
+    if final[worst] == 0:
+        title = f"In no run did {brand}'s trust fall below {threshold:g}"
+    else:
+        title = (
+            f"{brand}'s trust falls below {threshold:g} in {final[worst]:.0%} of the runs of "
+            f"{worst} by the last day"
+        )
+    return fig, title
+
+
+def channel_mix(res: Results, brand: str, names: list[str]) -> tuple[Figure, str]:
+    """Left: share of ``brand``'s revenue by channel of purchase per scenario. Right: the
+    market's showrooming and webrooming shares of buyers (end of horizon)."""
+    ts = res.timeseries
+    rev = ts[(ts["brand"] == brand) & (ts["metric"] == "revenue") & (ts["channel"] != "all")]
+    by = rev.groupby(["scenario", "channel"])["value"].sum().unstack("channel", fill_value=0.0)
+    channels = [c for c in CHANNELS if c in by.columns and by[c].sum() > 0]
+    share = by[channels].div(by[channels].sum(axis=1), axis=0).reindex(names)
+    mk = ts[(ts["brand"] == "all") & ts["metric"].isin(["showrooming_share", "webrooming_share"])]
+    last = mk[mk["day"] == mk["day"].max()]
+    rooming = last.groupby(["scenario", "metric"])["value"].mean().unstack("metric").reindex(names)
+    h = max(2.6, 0.32 * len(names) + 1.4)
+    with mpl.rc_context(style.RC):
+        fig = _fig((9.0, h))
+        ax, ax2 = fig.subplots(1, 2, width_ratios=[1.6, 1.0], sharey=True)
+        y = np.arange(len(names))[::-1]
+        left = np.zeros(len(names))
+        for c in channels:
+            v = share[c].to_numpy()
+            ax.barh(y, v, left=left, color=style.CHANNEL_COLOURS.get(c, "0.5"), label=c)
+            left += v
+        ax.set_yticks(y, names, fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(f"share of {brand}'s revenue by channel of purchase")
+        ax.grid(axis="y", visible=False)
+        ax.legend(
+            handles=[Patch(color=style.CHANNEL_COLOURS.get(c, "0.5"), label=c) for c in channels],
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=min(len(channels), 7),
+            fontsize=7,
+            frameon=False,
+        )
+        for k, (metric, colour) in enumerate(
+            (("showrooming_share", "#555555"), ("webrooming_share", "#AAAAAA"))
+        ):
+            if metric in rooming:
+                ax2.barh(
+                    y + (0.2 - 0.4 * k),
+                    rooming[metric].to_numpy(),
+                    height=0.38,
+                    color=colour,
+                    label=style.METRICS[metric][0],
+                )
+        ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax2.set_xlabel("share of buyers (whole market)")
+        ax2.legend(
+            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=7, frameon=False
+        )
+        ax2.grid(axis="y", visible=False)
+    store = share.get("store")
+    if store is not None and len(names) > 1:
+        title = (
+            f"The store's share of {brand}'s revenue runs from {store.min():.0%} "
+            f"({store.idxmin()}) to {store.max():.0%} ({store.idxmax()})"
+        )
+    elif store is not None:
+        title = f"The store brings {store.iloc[0]:.0%} of {brand}'s revenue"
+    else:
+        title = f"{brand}'s revenue by channel"
+    if "showrooming_share" in rooming and rooming["showrooming_share"].notna().any():
+        title += (
+            f"; {rooming['showrooming_share'].mean():.0%} of buyers showroom and "
+            f"{rooming['webrooming_share'].mean():.0%} webroom"
+        )
+    return fig, title

@@ -1,0 +1,244 @@
+"""One chart style for every picture the package draws (run charts, experiment charts, reports).
+
+* Brands keep one colour everywhere (`brand_colours`: the colour-blind-safe Okabe & Ito 2008
+  palette, in the order brands first appear); scenarios get a separate palette
+  (`scenario_colours`: Paul Tol's colour-blind-safe "muted" scheme, none of whose colours is a
+  brand colour), so a colour never means a brand on one chart and a scenario on the next.
+  Channels have fixed colours (`CHANNEL_COLOURS`).
+* Metrics are labelled in words with their unit (`metric_label`), never by their column name.
+* Axes fit every plotted line (`fit_ylim`): a line is never cut off by the frame.
+* Small multiples are sized to fit a screen (`panel_grid`): many panels shrink and wrap instead
+  of growing a picture taller than a page.
+* One way to write a picture: `save_figure` (atomic; format from the suffix) and `figure_bytes`
+  (in memory, for reports).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..core.storage import write_bytes
+
+# Okabe & Ito (2008), colour-blind safe; black last so it is used only with 8 brands.
+BRAND_PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+)
+# Paul Tol's "muted" scheme (https://personal.sron.nl/~pault/), colour-blind safe and disjoint
+# from the brand palette; used for scenarios (a scenario is never drawn in a brand's colour).
+SCENARIO_PALETTE = (
+    "#332288",
+    "#CC6677",
+    "#117733",
+    "#DDCC77",
+    "#882255",
+    "#88CCEE",
+    "#999933",
+    "#44AA99",
+    "#AA4499",
+    "#6F6F6F",
+)
+CHANNEL_COLOURS = {
+    "store": "#8c6d31",
+    "web": "#3182bd",
+    "app": "#6baed6",
+    "marketplace": "#9e9ac8",
+    "social": "#e377c2",
+    "email": "#74c476",
+    "magazine": "#bdbdbd",
+}
+
+RC = {
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "figure.titlesize": 12,
+}
+SCREEN_IN = (15.0, 8.5)
+"""Largest figure (width, height in inches) a chart of small multiples grows to: at 100 dpi it
+fits a 1600 x 900 screen."""
+
+# metric -> (words, unit). Unit "" means a plain count of events per day.
+METRICS: dict[str, tuple[str, str]] = {
+    "trust": ("mean trust", "0-1"),
+    "trust_p10": ("trust of the least trusting 10%", "0-1"),
+    "consent_rate": ("consent rate", "share of data types asked"),
+    "subscribers": ("e-mail subscribers", "consumers"),
+    "active_customers": ("active customers", "consumers"),
+    "churned": ("churned customers", "consumers"),
+    "records_held": ("records held", "accounts"),
+    "revenue": ("revenue", "EUR"),
+    "net_value": ("net value", "EUR"),
+    "margin": ("gross margin", "EUR"),
+    "marketing_cost": ("marketing spend", "EUR"),
+    "security_cost": ("security spend", "EUR"),
+    "breach_cost": ("breach cost", "EUR"),
+    "purchases": ("purchases", "purchases"),
+    "breaches": ("breaches", "breaches"),
+    "emails_sent": ("e-mails sent", "e-mails"),
+    "unsubscribes": ("unsubscribes", "consumers"),
+    "spam_complaints": ("spam complaints", "complaints"),
+    "churn_events": ("customers lost", "consumers"),
+    "webrooming_share": ("webrooming", "share of buyers"),
+    "showrooming_share": ("showrooming", "share of buyers"),
+    "multichannel_share": ("multichannel shoppers", "share of buyers"),
+}
+STATISTICS = {"total": "total over the horizon", "window": "mean of the last 30 days"}
+
+
+def metric_label(metric: str, statistic: str | None = None, unit: bool = True) -> str:
+    """``"net value (EUR, total over the horizon)"``: a metric in words with its unit."""
+    words, u = METRICS.get(metric, (metric.replace("_", " "), ""))
+    parts = [p for p in (u if unit else "", STATISTICS.get(statistic or "", "")) if p]
+    return f"{words} ({', '.join(parts)})" if parts else words
+
+
+def _palette_for(names: list[str], palette: tuple[str, ...], fallback: str) -> dict[str, str]:
+    if len(names) <= len(palette):
+        colours = list(palette)
+    else:
+        colours = [mpl.colors.to_hex(c) for c in mpl.colormaps[fallback].colors]
+    return {n: colours[k % len(colours)] for k, n in enumerate(names)}
+
+
+def brand_colours(brands: Iterable[str]) -> dict[str, str]:
+    """One colour per brand, stable for a given brand order (Okabe-Ito, then tab20)."""
+    return _palette_for(list(dict.fromkeys(brands)), BRAND_PALETTE, "tab20")
+
+
+def scenario_colours(scenarios: Iterable[str]) -> dict[str, str]:
+    """One colour per scenario, in the given order (Tol muted, then tab20b); never a brand's."""
+    return _palette_for(list(dict.fromkeys(scenarios)), SCENARIO_PALETTE, "tab20b")
+
+
+def line_extent(axes: Iterable) -> tuple[float, float] | None:
+    """Smallest and largest finite y (in data units) of every line drawn on ``axes``, None if
+    there is none."""
+    ys = [
+        np.asarray(line.get_ydata(), dtype=float).ravel()
+        for ax in axes
+        for line in ax.get_lines()
+        if np.size(line.get_ydata()) > 1
+        # y in data units (not a vertical marker line, whose y spans the axes 0-1)
+        and line.get_transform().contains_branch_seperately(ax.transData)[1]
+    ]
+    y = np.concatenate(ys) if ys else np.array([])
+    y = y[np.isfinite(y)]
+    return (float(y.min()), float(y.max())) if y.size else None
+
+
+def fit_ylim(
+    axes: Iterable,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    pad: float = 0.08,
+    floor: float = 0.0,
+    zero: bool = False,
+) -> tuple[float, float] | None:
+    """Give ``axes`` one y range that holds every line drawn on any of them.
+
+    The range is the lines' extent padded by ``pad`` of its span (at least ``floor``), kept
+    within ``bounds`` (the metric's possible values) and, with ``zero``, stretched to include 0.
+    Bands are not considered: with few replications a 95% band can span the whole scale and
+    flatten every line; they are clipped instead. Returns the limits set.
+    """
+    axes = list(axes)
+    ext = line_extent(axes)
+    if ext is None:
+        return None
+    lo, hi = ext
+    if zero:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    span = max(hi - lo, floor, abs(hi) * 1e-6, 1e-12)
+    margin = max(span * pad, floor / 2)
+    limits = (max(bounds[0], lo - margin), min(bounds[1], hi + margin))
+    if zero and lo >= 0:
+        limits = (max(bounds[0], 0.0), limits[1])
+    for ax in axes:
+        ax.set_ylim(*limits)
+    return limits
+
+
+def panel_grid(
+    n: int,
+    panel: tuple[float, float] = (4.6, 3.0),
+    max_cols: int = 4,
+    group: int = 1,
+    screen: tuple[float, float] = SCREEN_IN,
+    min_panel: tuple[float, float] = (2.2, 1.5),
+) -> tuple[int, int, tuple[float, float]]:
+    """Rows, columns and panel size (inches) for ``n`` groups of ``group`` panels side by side,
+    so that the picture fits ``screen``: panels shrink (down to ``min_panel``) and groups wrap
+    into more columns before the picture grows taller than a screen."""
+    best = None
+    for groups_per_row in range(1, max(1, min(n, max_cols)) + 1):
+        ncols = groups_per_row * group
+        nrows = math.ceil(n / groups_per_row)
+        w = min(panel[0], screen[0] / ncols)
+        h = min(panel[1], (screen[1] - 1.2) / nrows)
+        w, h = max(w, min_panel[0]), max(h, min_panel[1])
+        fits = ncols * w <= screen[0] + 1e-9 and nrows * h + 1.2 <= screen[1] + 1e-9
+        # prefer pictures that fit, then bigger panels, then fewer rows (a screen is wide)
+        key = (fits, round(min(w / panel[0], h / panel[1]), 3), groups_per_row)
+        if best is None or key > best[0]:
+            best = (key, nrows, ncols, (w, h))
+    _, nrows, ncols, size = best
+    return nrows, ncols, size
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 150) -> bytes:
+    """The picture in ``fmt`` (png, svg, pdf) as bytes."""
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format=fmt,
+        dpi=dpi,
+        metadata={"Software": "omnitrust"} if fmt == "png" else None,
+    )
+    return buf.getvalue()
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``path`` atomically (format from the suffix: .png, .pdf, .svg)."""
+    path = Path(path)
+    return write_bytes(path, figure_bytes(fig, path.suffix.lstrip(".") or "png", dpi))
+
+
+def money(v: float, _pos=None) -> str:
+    """EUR amounts in short form: 1.2M, 35k, 4.1k, 950."""
+    if abs(v) >= 1e9:
+        return f"{v / 1e9:.1f}bn"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.0f}k"
+    if abs(v) >= 1e3:
+        return f"{v / 1e3:.1f}k"
+    return f"{v:.0f}"
+
+
+def count(v: float, _pos=None) -> str:
+    """Counts in short form: 1.2M, 35k, 4,100."""
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.0f}k"
+    return f"{v:,.0f}"

@@ -1,0 +1,270 @@
+"""The executive report, checked as a reader would: open the HTML in a real browser (headless
+Debian Chromium via Playwright), look at it (no console error, no request beyond the file itself,
+not a blank page), print it (pdftoppm: pages that are not blank), and check that what it says
+(the winner, the settings that differ) and what its charts show (axes that hold every line)
+agree with numbers computed here from the raw tables.
+
+One small `omnitrust run --report` folder and one small `compare --report` folder are shared by
+the module's tests. Without Chromium the browser tests skip, except in CI (`.ci/run` installs
+chromium and sets OMNITRUST_REQUIRE_BROWSER=1, so there they fail instead).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.loading import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+PRIVACY = ROOT / "scenarios" / "privacy_first.toml"
+BREACH = ROOT / "scenarios" / "breach_data_maximalist.toml"
+DAYS = 165  # the scheduled breach (day 120) and its notification (30 days later) fit
+SMALL = ("--consumers", "1500", "--days", str(DAYS), "--replications", "3", "--no-progress")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_BROWSER = Path(CHROMIUM).is_file() and shutil.which("pdftoppm") is not None
+needs_browser = pytest.mark.skipif(
+    not HAVE_BROWSER and not os.environ.get("OMNITRUST_REQUIRE_BROWSER"),
+    reason="needs Debian's chromium and poppler-utils (apt-get install chromium poppler-utils)",
+)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def omnitrust(*args, env=None, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "MPLBACKEND": "Agg", **(env or {})},
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    """``omnitrust run baseline privacy_first breach_data_maximalist --report``, small."""
+    out = tmp_path_factory.mktemp("report") / "run"
+    proc = omnitrust("run", BASELINE, PRIVACY, BREACH, *SMALL, "--out", out, "--report")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def compare_folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "cmp"
+    proc = omnitrust(
+        "compare", BASELINE, PRIVACY, *SMALL, "--workers", "1", "--no-independent",
+        "--bootstrap", "0", "--out", out, "--report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def eur(v: float) -> str:
+    """Money as the report writes it (EUR 43.7k, EUR 1.25M, EUR 820)."""
+    a, sign = abs(v), "-" if v < 0 else ""
+    if a >= 1e6:
+        return f"EUR {sign}{a / 1e6:.2f}M"
+    return f"EUR {sign}{a / 1e3:.1f}k" if a >= 1e3 else f"EUR {sign}{a:.0f}"
+
+
+def net_values(ts: pd.DataFrame, brand: str) -> pd.Series:
+    """Mean over replications of the brand's net value summed over the horizon, per scenario."""
+    rows = ts[(ts["metric"] == "net_value") & (ts["brand"] == brand) & (ts["channel"] == "all")]
+    per_run = rows.groupby(["scenario", "replication"], observed=True)["value"].sum()
+    return per_run.groupby(level="scenario", observed=True).mean()
+
+
+# --------------------------------------------------------------------------------------------
+# What the report says
+# --------------------------------------------------------------------------------------------
+def test_verdict_names_the_winner_computed_from_the_raw_table(run_folder):
+    html = (run_folder / "report.html").read_text()
+    ts = pd.read_parquet(run_folder / "timeseries.parquet")
+    nv = net_values(ts, "Aurora")
+    winner = nv.idxmax()
+    verdict = html[html.index("<h2>Verdict</h2>") : html.index("</section>")]
+    assert f"{winner} wins on Aurora&#x27;s net value" in verdict
+    assert eur(nv.max()) in verdict, verdict
+    # at what risk: the 95% quantile (linear) of the winner's per-run breach costs
+    bc = ts[(ts["metric"] == "breach_cost") & (ts["brand"] == "Aurora") & (ts["channel"] == "all")]
+    bc = bc[bc["scenario"] == winner].groupby("replication")["value"].sum().to_numpy()
+    if (bc == 0).all():
+        assert f"Aurora had no breach losses in any run of {winner}" in verdict
+    else:
+        assert f"breach losses is {eur(np.quantile(bc, 0.95))}" in verdict
+    riskiest = (
+        ts[(ts["metric"] == "breach_cost") & (ts["brand"] == "Aurora") & (ts["channel"] == "all")]
+        .groupby(["scenario", "replication"], observed=True)["value"]
+        .sum()
+        .groupby(level="scenario", observed=True)
+        .quantile(0.95)
+    )
+    if riskiest.idxmax() != winner and riskiest.max() > 0:
+        assert f"the riskiest policy is {riskiest.idxmax()} (VaR {eur(riskiest.max())}" in verdict
+    # the verdict comes first: before any chart
+    assert html.index("Verdict") < html.index("<img")
+
+
+def test_compare_report_lists_exactly_the_levers_that_differ(compare_folder):
+    html = (compare_folder / "report.html").read_text()  # written by compare --report
+    section = html[html.index("Assumptions: what differs") : html.index("<h2>Provenance")]
+    shown = set(re.findall(r"<code>([^<]+)</code>", section))
+    base = load_scenario(BASELINE)
+    other = load_scenario(PRIVACY)
+    a = next(b for b in base.brands if b.name == "Aurora").policy.model_dump(mode="json")
+    b = next(b for b in other.brands if b.name == "Aurora").policy.model_dump(mode="json")
+    expected = {f"brands.Aurora.policy.{k}" for k in a if a[k] != b[k]}
+    assert expected and shown == expected
+    # provenance: each scenario's content hash, as the loader computes it
+    for scenario in (base, other):
+        assert (
+            f"<code>{scenario.with_overrides(days=DAYS, consumers=1500).content_hash()}</code>"
+            in html
+        )
+
+
+def test_report_of_a_folder_that_is_not_one_exits_2(tmp_path):
+    proc = omnitrust("report", tmp_path)
+    assert proc.returncode == 2
+    assert "manifest.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pdf_without_chromium_exits_2_and_says_what_to_install(compare_folder, tmp_path):
+    out = tmp_path / "r.html"
+    proc = omnitrust(
+        "report", compare_folder, "-o", out, "--pdf", env={"OMNITRUST_CHROMIUM": "/nonexistent"}
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "apt-get install chromium" in proc.stderr and "playwright" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert out.is_file() and not out.with_suffix(".pdf").exists()  # the HTML is kept
+
+
+# --------------------------------------------------------------------------------------------
+# Charts never hide a line
+# --------------------------------------------------------------------------------------------
+def test_consent_and_trust_axes_hold_every_plotted_line(run_folder):
+    from sim.analysis import charts
+    from sim.analysis.findings import load_results
+
+    ts = pd.read_parquet(run_folder / "timeseries.parquet")
+    ts = ts[ts["channel"] == "all"]
+    result = load_results(run_folder).run_result()
+    checked = 0
+    for fig, metric_of in (
+        (charts.plot_consent(result), lambda t: t.split(": ")[1]),
+        (charts.plot_trust(result), lambda t: "mean trust"),
+    ):
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.get_title():
+                continue
+            name = ax.get_title().split(": ")[0]
+            metric = {
+                "consent rate": "consent_rate",
+                "e-mail subscribers": "subscribers",
+                "mean trust": "trust",
+            }[metric_of(ax.get_title())]
+            rows = ts[(ts["scenario"] == name) & (ts["metric"] == metric) & (ts["brand"] != "all")]
+            means = rows.groupby(["brand", "day"], observed=True)["value"].mean()
+            lo, hi = ax.get_ylim()
+            assert lo <= means.min() and means.max() <= hi, (name, metric, lo, hi, means.max())
+            checked += 1
+    assert checked == 3 * 2 + 3
+
+
+# --------------------------------------------------------------------------------------------
+# As a reader sees it: browser and printer
+# --------------------------------------------------------------------------------------------
+@needs_browser
+def test_html_report_renders_offline_without_errors_and_is_not_blank(run_folder, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    page_file = run_folder / "report.html"
+    url = page_file.resolve().as_uri()
+    requests, errors = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="networkidle")
+        shot = page.screenshot(full_page=True)
+        images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+        browser.close()
+    assert errors == []
+    assert [r for r in requests if not r.startswith("data:")] == [url]
+    assert len(images) >= 6 and all(w > 0 for w in images), images  # every chart decoded
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=float)
+    assert pixels.std() > 20, "the page looks blank"
+    assert (pixels < 200).mean() > 0.02, "almost nothing is drawn"
+
+
+@needs_browser
+def test_run_report_pdf_has_pages_that_are_not_blank(run_folder, tmp_path):
+    from PIL import Image
+
+    pdf = run_folder / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 2
+    for png in pages:
+        pixels = np.asarray(Image.open(png).convert("L"), dtype=float)
+        assert pixels.std() > 10, f"{png.name} is blank"
+
+
+@needs_browser
+def test_report_command_pdf_option_prints_the_compare_report(compare_folder, tmp_path):
+    out = tmp_path / "cmp.html"
+    proc = omnitrust("report", compare_folder, "-o", out, "--pdf")
+    assert proc.returncode == 0, proc.stderr
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-png", str(out.with_suffix(".pdf")), str(tmp_path / "p")],
+        check=True,
+    )
+    assert len(list(tmp_path.glob("p-*.png"))) >= 2
+
+
+def test_breach_window_shows_the_scheduled_breach_and_its_notification_day(run_folder):
+    from sim.analysis import charts
+    from sim.analysis.findings import load_results
+
+    result = load_results(run_folder).run_result()
+    fig = charts.plot_breach_window(result)
+    scenario = load_scenario(BREACH)
+    (event,) = [e for e in scenario.events if e.kind == "breach"]
+    notify = next(b for b in scenario.brands if b.name == event.brand).policy.notify_within_days
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    # only the story's breach: random breaches of other brands get no panel
+    assert [ax.get_title().split("\n")[0] for ax in panels] == [
+        f"breach_data_maximalist: {event.brand} breached day {event.day}"
+    ]
+    ax = panels[0]
+    vertical = {
+        float(line.get_xdata()[0]) for line in ax.get_lines() if len(set(line.get_xdata())) == 1
+    }
+    assert {0.0, float(notify)} <= vertical
+    # the x axis spans the days the window has: 30 before the breach to the end of the run
+    assert ax.get_xlim() == (-30, DAYS - 1 - event.day)
