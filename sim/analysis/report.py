@@ -1,10 +1,10 @@
-"""The executive report of any results folder: ``omnitrust report RESULTS_DIR [-o FILE] [--pdf]``.
+"""The executive report of any results folder (``omnitrust report RESULTS_DIR [-o FILE] [--pdf]``).
 
 One self-contained HTML file (charts as inline PNG, styles inline, no script and no network
 request) that prints well, and optionally a PDF of it rendered by headless Chromium (the Debian
 ``chromium`` package, driven by Playwright for Python). In order:
 
-1. the verdict, in sentences computed from the results (`sim.findings.verdict`): which policy
+1. the verdict, in sentences computed from the results (`sim.analysis.findings.verdict`): which policy
    wins on the focal brand's net value, by how much, how sure (95% interval against the
    runner-up), at what risk (95% value at risk and expected shortfall of breach losses);
 2. a table of every scenario, ranked;
@@ -17,7 +17,9 @@ request) that prints well, and optionally a PDF of it rendered by headless Chrom
 
 Any number of scenarios: the table has them all; the one-panel charts the `BEST` and `WORST` by
 net value and the reference; the small multiples up to `SMALL_MULTIPLES`.
-``omnitrust run --report`` and ``compare --report`` write the same report into their folder (``report.html``, and ``report.pdf`` when Chromium is installed).
+``omnitrust run --report`` and ``compare --report`` write the same report into their folder
+(``report.html``, and ``report.pdf`` when Chromium is installed); ``omnitrust report`` is in
+`sim.cli.report`.
 """
 
 from __future__ import annotations
