@@ -459,7 +459,10 @@ def can_print() -> bool:
 
 
 def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
-    """Print the HTML file to PDF (A4) with headless Chromium, atomically."""
+    """Print the HTML file to PDF (A4) with headless Chromium, atomically.
+
+    Playwright's sync API refuses to run inside an event loop (a Jupyter cell has one), so the
+    browser is driven from a worker thread, which has none."""
     browser_path = chromium_path()
     try:
         from playwright.sync_api import sync_playwright
@@ -467,14 +470,22 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
         browser_path = None
     if browser_path is None:
         raise UserError(INSTALL_HINT)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-            pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
-        finally:
-            browser.close()
+    url = Path(html_path).resolve().as_uri()
+
+    def render() -> bytes:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(url, wait_until="load")
+                return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+            finally:
+                browser.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pdf = pool.submit(render).result()
     return write_bytes(Path(pdf_path), pdf)
 
 

@@ -92,7 +92,7 @@ def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple
 
         def draw(ax, values: dict[str, float], total_label: str, heading: str):
             x, run = 0, 0.0
-            labels = []
+            labels, heights = [], []
             for key, label, sign in WATERFALL_TERMS:
                 v = sign * values[key]
                 colour = "#117733" if v >= 0 else "#CC6677"
@@ -105,6 +105,7 @@ def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple
                     va="bottom" if v >= 0 else "top",
                     fontsize=7,
                 )
+                heights += [run, run + v]
                 run += v
                 labels.append(label)
                 x += 1
@@ -120,7 +121,11 @@ def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple
             )
             labels.append(total_label)
             ax.axhline(0, color="black", linewidth=0.8)
-            ax.margins(y=0.12)  # room for the value labels above and below the bars
+            # room for the value labels above and below the bars (bars stick to their ends)
+            ends = [0.0, *heights]
+            lo, hi = min(ends), max(ends)
+            pad = 0.14 * max(hi - lo, 1.0)
+            ax.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
             ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
             ax.yaxis.set_major_formatter(FuncFormatter(style.money))
             ax.set_ylabel("EUR over the horizon")

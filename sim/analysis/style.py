@@ -224,6 +224,8 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
 
 def money(v: float, _pos=None) -> str:
     """EUR amounts in short form: 1.2M, 35k, 4.1k, 950."""
+    if abs(v) < 0.5:
+        return "0"  # not "-0"
     if abs(v) >= 1e9:
         return f"{v / 1e9:.1f}bn"
     if abs(v) >= 1e6:
