@@ -374,7 +374,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             "(bar: 95% interval) against the 95% "
             f"value at risk of breach losses; {loss_source(res)}."
             + (
-                " With many scenarios only the frontier and the top three are named; the "
+                " With many scenarios only the frontier and the charted scenarios are named; the "
                 "table above has every one."
                 if len(table) > 8
                 else ""
