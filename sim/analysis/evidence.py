@@ -87,6 +87,16 @@ TARGETS = {
 def _journey_and_email(scenario: Scenario, seed: int) -> dict[str, float]:
     m = TrustModel(scenario, seed=seed)
     m.run()
+    return journey_figures(m)
+
+
+BREACH_FIGURES = ("breach_stopped_dealing", "breach_abnormal_churn", "fraud_after_notice")
+"""Figures measured on `breach_scenario`; every other figure comes from `journey_figures`."""
+
+
+def journey_figures(m: TrustModel) -> dict[str, float]:
+    """The journey, e-mail, consent and social-login figures of a finished run ``m``."""
+    scenario = m.scenario
     pop, rec = m.population, m.recorder
     h = pop.history
     bought = (h & H_BOUGHT) != 0

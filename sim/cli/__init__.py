@@ -44,6 +44,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("compare", "compare scenarios with common random numbers and paired intervals", "sim.cli.experiments:add_parsers"),
     Command("sweep", "run an experiment file: a grid or Latin hypercube over levers and worlds", "sim.cli.experiments:add_parsers"),
     Command("report", "write the executive report (HTML, optionally PDF) of a results folder", "sim.cli.report:add_report_parser"),
+    Command("calibrate", "fit parameters to published figures, with a posterior", "sim.cli.calibration:add_parsers"),
+    Command("sensitivity", "Sobol or Morris sensitivity of outputs to uncertain parameters", "sim.cli.calibration:add_parsers"),
     Command("evidence", "print the model's emergent figures next to the published ones", "sim.cli.evidence:add_evidence_parser"),
     Command("schema", "print the JSON Schema of scenario files (for editors)", "sim.cli:add_schema_parser"),
     Command("params", "print the parameter tables of docs/PARAMETERS.md", "sim.cli:add_params_parser"),

@@ -23,6 +23,13 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
         help="run on a dask.distributed scheduler instead of local processes",
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DIR/posterior.parquet",
+        help="draw each replication's parameters from a calibration's posterior, so intervals "
+        "include parameter uncertainty (see omnitrust calibrate)",
+    )
 
 
 def _size_args(p: argparse.ArgumentParser, what: str) -> None:
@@ -198,6 +205,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             by_day=args.by_day,
             charts=args.charts,
             progress=args.progress,
+            posterior=args.posterior,
         )
     except Interrupted as exc:
         return _interrupted(exc)
@@ -232,6 +240,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             outcome=args.outcome,
             progress=args.progress,
+            posterior=args.posterior,
         )
     except Interrupted as exc:
         return _interrupted(exc)

@@ -218,6 +218,8 @@ class Comparison:
         self.out: Path = fields["out"]
         self.charts: list[Path] = fields.get("charts", [])
         self.manifest: dict[str, Any] = fields["manifest"]
+        self.verdicts: pd.DataFrame | None = fields.get("verdicts")
+        self.posterior: Path | None = fields.get("posterior")
 
     def report(self, metrics: Sequence[str] = HEADLINE) -> str:
         """A plain-text report of the headline levels, differences and pairing gains."""
@@ -255,6 +257,7 @@ def compare(
     by_day: int | None = None,
     charts: bool = True,
     progress: bool = True,
+    posterior: str | Path | None = None,
 ) -> Comparison:
     """Run scenarios with common random numbers and compare them (see the module docstring).
 
@@ -279,7 +282,14 @@ def compare(
         threshold, by_day: report P(trust < threshold on some day <= by_day) per brand.
         charts: write charts into ``out/charts``.
         progress: show a progress bar.
+        posterior: a posterior.parquet of `omnitrust calibrate`: replication k of every
+            scenario draws its parameters from it (`sim.experiments.posterior`), so intervals
+            include parameter uncertainty and ``verdicts`` says whether each difference holds
+            across plausible parameters.
     """
+    from .posterior import Posterior
+
+    draws = Posterior(posterior) if posterior is not None else None
     if not scenarios:
         raise UserError("compare needs at least one scenario")
     resolved = [resolve(s, days=days, consumers=consumers) for s in scenarios]
@@ -329,18 +339,26 @@ def compare(
         out = tempfile.mkdtemp(prefix="omnitrust-compare-")
     store = ResultStore(out)
 
+    def drawn(s: Scenario, base: int, k: int) -> Scenario:
+        return s if draws is None else draws.apply(s, base, k)
+
     def specs_for(n: int) -> tuple[list[RunSpec], list[RunSpec], list[RunSpec]]:
-        main = [RunSpec(s, k, seed) for s in resolved for k in range(n)]
+        main = [RunSpec(drawn(s, seed, k), k, seed) for s in resolved for k in range(n)]
         ind_seed = independent_seed(seed)
+        ind_scn = ref_scn.with_overrides(seed=ind_seed)
         ind = (
             [
-                RunSpec(ref_scn.with_overrides(seed=ind_seed), k, ind_seed, role="independent")
+                RunSpec(drawn(ind_scn, ind_seed, k), k, ind_seed, role="independent")
                 for k in range(n)
             ]
             if independent
             else []
         )
-        cf = [RunSpec(s, k, seed, role="no_incidents") for s in counterfactuals for k in range(n)]
+        cf = [  # the draw first, so a drawn attack pressure cannot undo the counterfactual
+            RunSpec(no_incidents(drawn(s, seed, k)), k, seed, role="no_incidents")
+            for s in (resolved if risk else [])
+            for k in range(n)
+        ]
         return main, ind, cf
 
     base_manifest = dict(
@@ -351,6 +369,7 @@ def compare(
         independent_seed=independent_seed(seed) if independent else None,
         scenarios={s.name: {"hash": s.content_hash(), "seed": seed} for s in resolved},
         counterfactuals={s.name: s.content_hash() for s in counterfactuals},
+        posterior=draws.describe() if draws is not None else None,
         target={
             "width": target_width,
             "kind": "95% half-width",
@@ -414,6 +433,11 @@ def compare(
         losses = riskmod.losses_table(store.summaries(main), cf_runs)
         risk_table = riskmod.risk_table(losses, names)
 
+    verdict_table = None
+    if draws is not None and len(names) > 1:
+        from .posterior import verdicts
+
+        verdict_table = verdicts(runs, reference, names, HEADLINE, focus)
     runs_out = runs[
         [
             "scenario",
@@ -441,6 +465,8 @@ def compare(
     if risk_table is not None:
         write_csv(root / "risk.csv", risk_table)
         write_csv(root / "losses.csv", losses)
+    if verdict_table is not None:
+        write_csv(root / "verdicts.csv", verdict_table)
     chart_paths: list[Path] = []
     if charts:
         from . import plots
@@ -460,7 +486,8 @@ def compare(
         target_result=target,
         runs=[s.run_id for s in main + ind + cf],
         tables=["levels.csv", "differences.csv", "runs.parquet", "trust_threshold.csv"]
-        + (["risk.csv", "losses.csv"] if risk_table is not None else []),
+        + (["risk.csv", "losses.csv"] if risk_table is not None else [])
+        + (["verdicts.csv"] if verdict_table is not None else []),
         charts=[str(p.relative_to(root)) for p in chart_paths],
     )
     store.write_manifest(manifest)
@@ -479,6 +506,8 @@ def compare(
         out=root,
         charts=chart_paths,
         manifest=manifest,
+        verdicts=verdict_table,
+        posterior=draws.path if draws is not None else None,
     )
 
 
@@ -558,6 +587,11 @@ def _report(c: Comparison, metrics: Sequence[str]) -> str:
             "Losses vs no-incident counterfactual (breach cost + lost margin, horizon total):",
             _fmt(r),
         ]
+    if c.verdicts is not None and c.posterior is not None:
+        from .posterior import verdict_lines
+
+        v = c.verdicts[c.verdicts["metric"].isin(metrics)]
+        parts += ["", *verdict_lines(v, c.reference, c.posterior)]
     th = c.threshold[c.threshold["brand"].isin(c.focus_brands)]
     parts += ["", "P(trust below threshold by day), Wilson 95%:", _fmt(th)]
     if c.charts:

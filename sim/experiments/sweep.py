@@ -65,6 +65,15 @@ class SweepResult:
                 "per policy (max over worlds):",
                 self.max_regret.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
             ]
+            if m.get("verdict"):
+                parts += ["", verdict_line(m["verdict"])]
+        elif m.get("posterior"):
+            parts += [
+                "",
+                f"Each replication drew its parameters from {m['posterior']['path']} "
+                f"({m['posterior']['draws']} draws): the spread of the results includes "
+                "parameter uncertainty.",
+            ]
         return "\n".join(parts)
 
     def __repr__(self) -> str:
@@ -84,6 +93,7 @@ def sweep(
     client: Any = None,
     outcome: str = "auto",
     progress: bool = True,
+    posterior: str | Path | None = None,
 ) -> SweepResult:
     """Run the experiment file ``experiment`` (see the module docstring).
 
@@ -94,7 +104,13 @@ def sweep(
         workers, scheduler, client: executor (see `make_map`); results do not depend on it.
         outcome: per-run outcome ``auto`` | ``window`` | ``total``.
         progress: show a progress bar.
+        posterior: a posterior.parquet of `omnitrust calibrate`: replication k of every point
+            draws its parameters from it (`sim.experiments.posterior`); with policies,
+            ``verdict`` says how often the minimax-regret choice is the same across draws.
     """
+    from .posterior import HOLDS_SHARE, Posterior
+
+    draws = Posterior(posterior) if posterior is not None else None
     exp, folder = load_experiment(experiment)
     base_path = (folder / exp.base).resolve()
     base = load_scenario(base_path)
@@ -114,7 +130,23 @@ def sweep(
             f"{experiment}: robustness.brand = {rob_brand!r}: not a brand of "
             f"the base scenario; allowed: {', '.join(brands)}"
         )
-    specs = [RunSpec(p.scenario, k, seed_, design=p.columns()) for p in points for k in range(reps)]
+    if draws is not None:
+        clash = sorted(set(draws.paths) & set(exp.design.factors))
+        if clash:
+            raise ExperimentError(
+                f"{experiment}: --posterior {draws.path} sets {', '.join(clash)}, which the "
+                "design varies; drop the factor or the posterior column"
+            )
+    specs = [
+        RunSpec(
+            p.scenario if draws is None else draws.apply(p.scenario, seed_, k),
+            k,
+            seed_,
+            design=p.columns(),
+        )
+        for p in points
+        for k in range(reps)
+    ]
     store = ResultStore(out if out is not None else Path("results") / exp.name)
     taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
     manifest_fields = dict(
@@ -132,6 +164,7 @@ def sweep(
             for p in points
         ],
         executor=taskmap.describe(),
+        posterior=draws.describe() if draws is not None else None,
         robustness={
             "metric": exp.robustness.metric,
             "brand": rob_brand,
@@ -160,7 +193,7 @@ def sweep(
     )
     write_parquet(root / "results.parquet", table)
     write_csv(root / "results.csv", table)
-    robustness = max_regret = None
+    robustness = max_regret = verdict = None
     if exp.policies:
         rob_runs = outcome_values(store.summaries(specs), outcome)
         robustness, max_regret = regret_tables(
@@ -168,14 +201,42 @@ def sweep(
         )
         write_csv(root / "robustness.csv", robustness)
         write_csv(root / "max_regret.csv", max_regret)
+        if draws is not None:
+            chosen = max_regret["policy"].iloc[0]
+            per_draw = [
+                regret_tables(
+                    g, exp.robustness.metric, rob_brand, exp.robustness.direction, design_cols
+                )[1]["policy"].iloc[0]
+                for _, g in rob_runs.groupby("replication", sort=True)
+            ]
+            share = sum(c == chosen for c in per_draw) / len(per_draw)
+            verdict = {
+                "policy": chosen,
+                "draws": len(per_draw),
+                "share_same_choice": share,
+                "holds": share >= HOLDS_SHARE,
+                "posterior": str(draws.path),
+            }
     manifest = provenance(
         **manifest_fields,
         status="complete",
+        verdict=verdict,
         tables=["results.parquet", "results.csv"]
         + (["robustness.csv", "max_regret.csv"] if exp.policies else []),
     )
     store.write_manifest(manifest)
     return SweepResult(table, robustness, max_regret, root, manifest)
+
+
+def verdict_line(v: dict[str, Any]) -> str:
+    """The printed verdict of a sweep under parameter uncertainty."""
+    holds = "holds" if v["holds"] else "does NOT hold"
+    return (
+        f"Verdict under parameter uncertainty (each replication draws its parameters from "
+        f"{v['posterior']}): {v['policy']} is the minimax-regret choice in "
+        f"{v['share_same_choice']:.0%} of {v['draws']} draws; the choice {holds} across "
+        "plausible parameters."
+    )
 
 
 def regret_tables(

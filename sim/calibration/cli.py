@@ -1,0 +1,101 @@
+"""``omnitrust calibrate`` and ``omnitrust sensitivity``: registered on the CLI by `add_parsers`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import check_output_folder
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="results folder")
+    p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the file's)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes (default: one per core; 1: in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on a dask.distributed scheduler instead of local processes",
+    )
+    p.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``calibrate`` and ``sensitivity`` (each with ``handler=``)."""
+    c = subparsers.add_parser(
+        "calibrate",
+        help="fit parameters to published figures (Optuna) with a posterior (pyabc ABC-SMC)",
+        description="Fit the [[parameters]] of a calibration file to its [[targets]]: Optuna "
+        "trials (SQLite storage in DIR is the checkpoint: rerun the same command to resume), "
+        "then an ABC-SMC posterior. Writes parameters.csv, fit.csv, validation.csv, "
+        "posterior.parquet, calibrated.toml, charts and manifest.json into DIR.",
+    )
+    c.add_argument("file", type=Path, metavar="CALIBRATION.toml")
+    c.add_argument("--trials", type=int, metavar="N", help="Optuna trials (default: the file's)")
+    c.add_argument(
+        "--recover",
+        action="store_true",
+        help="calibrate against pseudo-data made at known parameter values and report whether "
+        "the 95%% intervals cover them",
+    )
+    _common(c)
+    c.set_defaults(handler=cmd_calibrate)
+
+    s = subparsers.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices of outputs to uncertain parameters (SALib)",
+        description="Sample the [[parameters]] of a sensitivity file with SALib, run every "
+        "point with common random numbers, and write indices.csv (with 95%% bootstrap "
+        "intervals), swings.csv, samples.parquet, tornado and index charts into DIR.",
+    )
+    s.add_argument("file", type=Path, metavar="SENSITIVITY.toml")
+    _common(s)
+    s.set_defaults(handler=cmd_sensitivity)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``omnitrust calibrate``: fit, write the folder, print the report."""
+    from .fit import calibrate
+    from .spec import load_calibration
+
+    load_calibration(args.file)  # bad input fails before a folder is made
+    check_output_folder(args.out)
+    result = calibrate(
+        args.file,
+        args.out,
+        trials=args.trials,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        seed=args.seed,
+        recover=args.recover,
+        progress=args.progress,
+    )
+    print(result.report())
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``omnitrust sensitivity``: sample, run, analyse, write, print the indices."""
+    from .sensitivity import sensitivity
+    from .spec import load_sensitivity
+
+    load_sensitivity(args.file)
+    check_output_folder(args.out)
+    result = sensitivity(
+        args.file,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        seed=args.seed,
+        progress=args.progress,
+    )
+    print(result.report())
+    sys.stdout.flush()
+    return 0

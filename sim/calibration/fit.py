@@ -1,0 +1,553 @@
+"""Calibrate parameters to published figures: Optuna finds the fit, pyabc gives the posterior.
+
+``calibrate("calibration/baseline.toml", out="results/cal")`` does, in the results folder:
+
+1. **Fit** (Optuna, TPE sampler, SQLite storage ``optuna.db``): each trial proposes parameter
+   values, the model is run for the file's replications with common random numbers and scored by
+   the distance ``sqrt(sum_i w_i ((m_i - v_i) / h_i)^2 / sum_i w_i)``, where ``m_i`` is the
+   model's mean of target i, ``v_i`` its published value and ``h_i`` half its band (so 1 means
+   "on the edge of the bands"). Trials are asked in batches of ``batch`` (independent of the worker
+   count) and the sampler of trial n is seeded from (seed, n), so the proposals are a function of
+   what is stored: killed at any moment and run again, it evaluates the trials left running and
+   carries on, with the same numbers as an uninterrupted run.
+2. **Posterior** (pyabc ABC-SMC, SQLite history ``abc.db``, prior = the file's priors, the same
+   distance, median epsilon schedule): ``population`` particles per generation for at most
+   ``generations`` generations, stopping early when the tolerance reaches 1 (every target within
+   its band on average). One generation per pyabc call with NumPy's global seed set from
+   (seed, generation), so a rerun resumes at the last finished generation.
+3. **Outputs**: ``parameters.csv`` (estimate = the best trial; 95% interval = weighted 2.5% and
+   97.5% quantiles of the last ABC population), ``fit.csv`` (per target: model at the estimate,
+   posterior-predictive 95% range of the last population, within the band or not),
+   ``validation.csv`` (figures kept out of the fit, at the estimate, 95% t interval over
+   replications), ``posterior.parquet`` (``draws`` equally weighted draws resampled from the last
+   population), ``calibrated.toml`` (a scenario that ``extends`` the base with the estimates),
+   ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json``.
+
+With ``recover=True`` the targets' values are first replaced by pseudo-data: the model's outputs
+at a parameter set drawn from the prior (``truth.json``), run with independent seeds, each band
+keeping its width; ``recovery.csv`` then says whether each 95% interval covers the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from ..storage import provenance, write_bytes, write_csv, write_json, write_parquet
+from ..streams import replication_seed
+from .measure import integer_paths, measure, points_to_jobs
+from .spec import CalibrationSpec, Loaded, Target, load_calibration
+
+STUDY = "calibration"
+LOG = logging.getLogger(__name__)
+
+
+def distance(model: np.ndarray, targets: list[Target]) -> float:
+    """Weighted root-mean-square of (model - value) / half-band; inf if any output is NaN."""
+    v = np.array([t.value for t in targets])
+    h = np.array([t.scale for t in targets])
+    w = np.array([t.weight for t in targets])
+    z = (np.asarray(model, dtype=float) - v) / h
+    if not np.isfinite(z).all():
+        return math.inf
+    return float(np.sqrt(np.sum(w * z**2) / np.sum(w)))
+
+
+class Calibration:
+    """The outcome of `calibrate`: tables (DataFrames), paths and the manifest.
+
+    Attributes:
+        parameters: parameter, estimate, low, high (95% posterior interval), prior bounds.
+        fit: target, value, low, high, model, model_low, model_high, within.
+        validation: the same columns for the figures kept out of the fit (may be empty).
+        posterior: equally weighted posterior draws, one column per parameter path.
+        trials: every Optuna trial: number, distance and the parameter values.
+        recovery: with ``recover``: parameter, truth, low, high, covered (else None).
+        out: the results folder; manifest: provenance.
+    """
+
+    def __init__(self, **fields: Any):
+        self.__dict__.update(fields)
+
+    def report(self) -> str:
+        """A plain-text report: parameters, fit, validation and (if any) recovery."""
+
+        def fmt(df: pd.DataFrame) -> str:
+            return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+        m = self.manifest
+        parts = [
+            f"Calibration of {m['scenario']['name']}: {m['trials']} trials x "
+            f"{m['replications']} replications; ABC-SMC {m['abc']['generations']} generations "
+            f"of {m['abc']['population']} particles, final tolerance "
+            f"{m['abc']['final_epsilon']:.3g}; results in {self.out}",
+            "",
+            "Parameters (estimate = best trial; 95% interval from the ABC posterior):",
+            fmt(self.parameters),
+            "",
+            f"Fit ({int(self.fit['within'].sum())} of {len(self.fit)} targets within their band):",
+            fmt(self.fit),
+        ]
+        if len(self.validation):
+            parts += [
+                "",
+                f"Validation, not fitted ({int(self.validation['within'].sum())} of "
+                f"{len(self.validation)} within their band):",
+                fmt(self.validation),
+            ]
+        if self.recovery is not None:
+            covered = int(self.recovery["covered"].sum())
+            parts += [
+                "",
+                f"Recovery: {covered} of {len(self.recovery)} 95% intervals cover the true value",
+                fmt(self.recovery),
+            ]
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"Calibration(parameters={list(self.parameters['parameter'])}, out={str(self.out)!r})"
+        )
+
+
+def _seed(seed: int, *key: int) -> int:
+    """A 32-bit seed derived from ``seed`` and ``key`` (NumPy's global seed takes 32 bits)."""
+    s = seed
+    for k in key:
+        s = replication_seed(s, k)
+    return s % (2**32)
+
+
+def _prior_draw(spec: CalibrationSpec, seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(_seed(seed, 7))
+    out = {}
+    for p in spec.parameters:
+        u = rng.random()
+        if p.prior == "loguniform":
+            out[p.path] = float(
+                math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low)))
+            )
+        else:
+            out[p.path] = float(p.low + u * (p.high - p.low))
+    return out
+
+
+def calibrate(
+    file: str | Path,
+    out: str | Path,
+    *,
+    trials: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    seed: int | None = None,
+    recover: bool = False,
+    progress: bool = True,
+) -> Calibration:
+    """Calibrate the parameters of a calibration file (see the module docstring).
+
+    Args:
+        file: the calibration TOML file.
+        out: results folder; running again with the same folder resumes.
+        trials: Optuna trials (default: the file's).
+        workers, scheduler, client: executor of the replications (see `make_map`); the numbers
+            do not depend on it.
+        seed: base seed (default: the file's, else the scenario's).
+        recover: calibrate against pseudo-data made at known values (see the module docstring).
+        progress: print progress lines.
+    """
+    import optuna
+
+    from ..experiments.executors import make_map
+
+    started = time.perf_counter()
+    loaded = load_calibration(file)
+    spec: CalibrationSpec = loaded.spec
+    n_trials = spec.trials if trials is None else int(trials)
+    if n_trials < 1:
+        raise UserError(f"--trials must be at least 1, got {n_trials}")
+    scenario = loaded.scenario if seed is None else loaded.scenario.with_overrides(seed=seed)
+    seed_ = scenario.simulation.seed
+    reps = spec.replications
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    paths = [p.path for p in spec.parameters]
+    ints = integer_paths(paths)
+    targets = list(spec.targets)
+    taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
+    say = print if progress else (lambda *a, **k: None)
+    manifest_base = dict(
+        kind="calibration",
+        file=str(file),
+        spec=spec.model_dump(mode="json"),
+        scenario={
+            "path": str((loaded.path.parent / spec.scenario).resolve()),
+            "name": scenario.name,
+            "hash": scenario.content_hash(),
+        },
+        seed=seed_,
+        replications=reps,
+        trials=n_trials,
+        recover=recover,
+        executor=taskmap.describe(),
+    )
+    write_json(root / "manifest.json", provenance(**manifest_base, status="running"))
+    try:
+        truth = None
+        if recover:
+            truth, targets = _pseudo_data(spec, scenario, root, seed_, reps, taskmap, ints)
+            say(f"recover: pseudo-data made at {truth}")
+
+        def evaluate(points: list[dict[str, float]]) -> list[np.ndarray]:
+            jobs = points_to_jobs(scenario, points, targets, ints)
+            return [r.mean(axis=0) for r in measure(jobs, reps, seed_, taskmap)]
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = _optimise(root, spec, paths, targets, evaluate, n_trials, seed_, say)
+        best = study.best_trial
+        estimate = {p: float(best.params[p]) for p in paths}
+        abc = _posterior(root, spec, paths, targets, evaluate, seed_, say)
+        validation_rows = _validation(spec, scenario, estimate, reps, seed_, taskmap, ints)
+    finally:
+        taskmap.close()
+
+    particles, weights, stats_, epsilons = abc
+    low, high = _weighted_quantiles(particles, weights, (0.025, 0.975))
+    parameters = pd.DataFrame(
+        {
+            "parameter": paths,
+            "estimate": [estimate[p] for p in paths],
+            "low": low,
+            "high": high,
+            "prior": [p.prior for p in spec.parameters],
+            "prior_low": [p.low for p in spec.parameters],
+            "prior_high": [p.high for p in spec.parameters],
+        }
+    )
+    model_at = np.array(best.user_attrs["model"], dtype=float)
+    plo, phi = _weighted_quantiles(stats_, weights, (0.025, 0.975))
+    fit = _fit_table(targets, model_at, plo, phi)
+    rng = np.random.default_rng(_seed(seed_, 11))
+    idx = rng.choice(len(weights), size=spec.posterior.draws, p=weights / weights.sum())
+    posterior = pd.DataFrame(particles[idx], columns=paths)
+    posterior.insert(0, "draw", np.arange(len(posterior)))
+    trials_df = _trials_table(study, paths)
+    recovery = None
+    if truth is not None:
+        recovery = parameters[["parameter", "estimate", "low", "high"]].copy()
+        recovery.insert(1, "truth", [truth[p] for p in paths])
+        recovery["covered"] = (recovery["low"] <= recovery["truth"]) & (
+            recovery["truth"] <= recovery["high"]
+        )
+
+    manifest = provenance(
+        **manifest_base,
+        status="complete",
+        estimate=estimate,
+        best_distance=float(best.value),
+        abc={
+            "method": "pyabc ABC-SMC, median epsilon, SingleCoreSampler",
+            "population": spec.posterior.population,
+            "generations": len(epsilons),
+            "epsilons": epsilons,
+            "final_epsilon": epsilons[-1],
+        },
+        posterior_draws=spec.posterior.draws,
+        truth=truth,
+        seconds=round(time.perf_counter() - started, 1),
+        tables=["parameters.csv", "fit.csv", "validation.csv", "trials.csv", "posterior.parquet"]
+        + (["recovery.csv"] if recovery is not None else []),
+    )
+    write_csv(root / "parameters.csv", parameters)
+    write_csv(root / "fit.csv", fit)
+    write_csv(root / "validation.csv", validation_rows)
+    write_csv(root / "trials.csv", trials_df)
+    write_parquet(root / "posterior.parquet", posterior, {"posterior": manifest})
+    if recovery is not None:
+        write_csv(root / "recovery.csv", recovery)
+    calibrated = write_calibrated(root, loaded, scenario.name, estimate, ints)
+    from . import plots
+
+    charts = [
+        plots.convergence(trials_df, epsilons, root / "charts" / "convergence.png"),
+        plots.pairs(posterior[paths], estimate, truth, root / "charts" / "pairs.png"),
+    ]
+    manifest["charts"] = [str(c.relative_to(root)) for c in charts]
+    manifest["calibrated"] = calibrated.name
+    write_json(root / "manifest.json", manifest)
+    return Calibration(
+        parameters=parameters,
+        fit=fit,
+        validation=validation_rows,
+        posterior=posterior,
+        trials=trials_df,
+        recovery=recovery,
+        out=root,
+        manifest=manifest,
+        charts=charts,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
+    """Run (or resume) the Optuna study until it holds ``n_trials`` finished trials."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{(root / 'optuna.db').resolve()}")
+    study = optuna.create_study(
+        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
+    )
+    dists = {
+        p.path: FloatDistribution(p.low, p.high, log=p.prior == "loguniform")
+        for p in spec.parameters
+    }
+    while True:
+        trials = study.get_trials(deepcopy=False)
+        finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
+        running = [t for t in trials if t.state == TrialState.RUNNING]
+        if finished >= n_trials and not running:
+            return study
+        # ask the rest of the batch (a kill may have left part of one asked), then evaluate it
+        want = min(spec.batch, n_trials - finished) - len(running)
+        for _ in range(max(want, 0)):
+            number = len(study.get_trials(deepcopy=False))
+            study.sampler = optuna.samplers.TPESampler(
+                seed=_seed(seed, 3, number), multivariate=True, constant_liar=True
+            )
+            running.append(study.ask(dists))
+        running.sort(key=lambda t: t.number)
+        points = [{p: float(t.params[p]) for p in paths} for t in running]
+        results = evaluate(points)
+        for t, model in zip(running, results, strict=True):
+            d = distance(model, targets)
+            storage.set_trial_user_attr(t._trial_id, "model", [float(x) for x in model])
+            study.tell(t.number, d if math.isfinite(d) else 1e9)
+        best = study.best_trial
+        say(
+            f"trials {finished + len(running)}/{n_trials}: best distance {best.value:.4g} at "
+            + ", ".join(f"{p}={best.params[p]:.4g}" for p in paths)
+        )
+
+
+def _posterior(root, spec, paths, targets, evaluate, seed, say):
+    """Run (or resume) ABC-SMC; return particles, weights, their outputs and the epsilons."""
+    import pyabc
+
+    for name in ("ABC", "pyabc", "History", "Epsilon", "Distance", "Sampler", "Acceptor"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
+    keys = [f"p{i}" for i in range(len(paths))]
+    prior = pyabc.Distribution(
+        **{
+            k: (
+                pyabc.RV("loguniform", p.low, p.high)
+                if p.prior == "loguniform"
+                else pyabc.RV("uniform", p.low, p.high - p.low)
+            )
+            for k, p in zip(keys, spec.parameters, strict=True)
+        }
+    )
+    names = [f"y{i}" for i in range(len(targets))]
+
+    def model(par) -> dict[str, float]:
+        (values,) = evaluate([{p: float(par[k]) for p, k in zip(paths, keys, strict=True)}])
+        return dict(zip(names, values.tolist(), strict=True))
+
+    def dist(x, x0) -> float:
+        return distance(np.array([x[n] for n in names]), targets)
+
+    observed = {n: float(t.value) for n, t in zip(names, targets, strict=True)}
+    db = f"sqlite:///{(root / 'abc.db').resolve()}"
+    abc = pyabc.ABCSMC(
+        model,
+        prior,
+        dist,
+        population_size=spec.posterior.population,
+        sampler=pyabc.sampler.SingleCoreSampler(),
+        eps=pyabc.MedianEpsilon(),
+    )
+    abc.sampler.show_progress = False
+    history = None
+    if (root / "abc.db").exists():
+        try:
+            history = abc.load(db, 1)
+        except Exception:  # noqa: BLE001 - a kill before the first generation: start afresh
+            history = None
+            (root / "abc.db").unlink()
+    if history is None:
+        history = abc.new(db, observed)
+    while True:
+        pops = history.get_all_populations()
+        done = pops[pops["t"] >= 0]
+        eps = [float(e) for e in done.sort_values("t")["epsilon"]]
+        if len(eps) >= spec.posterior.generations or (eps and eps[-1] <= 1.0):
+            break
+        np.random.seed(_seed(seed, 5, len(eps)))  # noqa: NPY002 - pyabc draws from the global one
+        history = abc.run(max_nr_populations=1)
+        say(
+            f"ABC generation {len(eps) + 1}: tolerance {history.get_all_populations()['epsilon'].iloc[-1]:.4g}"
+        )
+    frame, w = history.get_distribution(m=0, t=history.max_t)
+    particles = frame[keys].to_numpy(dtype=float)
+    sw, ss = history.get_weighted_sum_stats(t=history.max_t)
+    # get_weighted_sum_stats and get_distribution list the same particles in the same order
+    stats_ = np.array([[s[n] for n in names] for s in ss], dtype=float)
+    weights = np.asarray(w, dtype=float)
+    if not np.allclose(np.sort(weights), np.sort(np.asarray(sw, dtype=float))):
+        raise RuntimeError("pyabc returned particles and summary statistics of different sizes")
+    return particles, weights, stats_, eps
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> list[np.ndarray]:
+    """Per column of ``values``, the weighted quantiles ``qs`` (inverse of the weighted CDF)."""
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    out = []
+    for q in qs:
+        col = []
+        for j in range(values.shape[1]):
+            order = np.argsort(values[:, j], kind="stable")
+            cdf = np.cumsum(w[order])
+            k = min(int(np.searchsorted(cdf, q, side="left")), len(cdf) - 1)
+            col.append(values[order[k], j])
+        out.append(np.array(col))
+    return out
+
+
+def _fit_table(targets, model, lo, hi) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "target": [t.name for t in targets],
+            "value": [t.value for t in targets],
+            "low": [t.low for t in targets],
+            "high": [t.high for t in targets],
+            "model": model,
+            "model_low": lo,
+            "model_high": hi,
+            "within": [t.low <= m <= t.high for t, m in zip(targets, model, strict=True)],
+        }
+    )
+
+
+def _validation(spec, scenario, estimate, reps, seed, taskmap, ints) -> pd.DataFrame:
+    """Figures kept out of the fit, measured at the estimate (95% t interval over replications)."""
+    from scipy import stats
+
+    if not spec.validation:
+        return _fit_table([], np.array([]), np.array([]), np.array([]))
+    (values,) = measure(
+        points_to_jobs(scenario, [estimate], spec.validation, ints), reps, seed, taskmap
+    )
+    mean = np.nanmean(values, axis=0)
+    n = np.isfinite(values).sum(axis=0)
+    sd = np.nanstd(values, axis=0, ddof=1) if reps > 1 else np.full(len(mean), np.nan)
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
+    return _fit_table(spec.validation, mean, mean - half, mean + half)
+
+
+def _trials_table(study, paths) -> pd.DataFrame:
+    rows = [
+        {"trial": t.number, "distance": t.value, **{p: t.params.get(p) for p in paths}}
+        for t in study.get_trials(deepcopy=False)
+        if t.value is not None
+    ]
+    df = pd.DataFrame(rows).sort_values("trial", ignore_index=True)
+    df["best_so_far"] = df["distance"].cummin()
+    return df
+
+
+def _pseudo_data(spec, scenario, root, seed, reps, taskmap, ints):
+    """The truth (drawn from the prior) and targets whose values are the model's at the truth,
+    made with independent seeds; kept in truth.json so a resumed run uses the same data."""
+    path = root / "truth.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        truth, values = saved["truth"], saved["values"]
+    else:
+        truth = _prior_draw(spec, seed)
+        other = replication_seed(seed, -2)
+        (runs,) = measure(
+            points_to_jobs(scenario, [truth], spec.targets, ints), reps, other, taskmap
+        )
+        values = [float(v) for v in runs.mean(axis=0)]
+        write_json(path, {"truth": truth, "values": values, "seed": other})
+    targets = []
+    for t, v in zip(spec.targets, values, strict=True):
+        h = t.scale
+        targets.append(t.model_copy(update={"value": v, "low": v - h, "high": v + h}))
+    return truth, targets
+
+
+# ---------------------------------------------------------------------------------------------
+def _nest(estimate: dict[str, float], ints) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    brands: dict[str, dict[str, Any]] = {}
+    for path, value in estimate.items():
+        parts = path.split(".")
+        v = round(value) if path in ints else float(value)
+        if parts[0] == "brands":
+            node = brands.setdefault(parts[1], {})
+            parts = parts[2:]
+        else:
+            node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = v
+    if brands:
+        tree["brands"] = [{"name": n, **b} for n, b in brands.items()]
+    return tree
+
+
+def _toml(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    from ..errors import toml_literal
+
+    lines = [
+        f"{k} = {toml_literal(v, 10_000)}"
+        for k, v in tree.items()
+        if not isinstance(v, dict | list)
+    ]
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{prefix}{k}]", *_toml(v, f"{prefix}{k}.")]
+        elif isinstance(v, list):
+            for entry in v:
+                flat = {a: b for a, b in entry.items() if not isinstance(b, dict)}
+                lines += [
+                    "",
+                    f"[[{prefix}{k}]]",
+                    *(f"{a} = {toml_literal(b)}" for a, b in flat.items()),
+                ]
+                for a, b in entry.items():
+                    if isinstance(b, dict):
+                        lines += _toml({a: b}, f"{prefix}{k}.")
+    return lines
+
+
+def write_calibrated(root: Path, loaded: Loaded, name: str, estimate, ints) -> Path:
+    """``root/calibrated.toml``: the base scenario (``extends``) with the estimates; checked to
+    load before it is kept."""
+    from ..loading import load_scenario
+
+    base = (loaded.path.parent / loaded.spec.scenario).resolve()
+    rel = os.path.relpath(base, root.resolve())
+    lines = [
+        f"# Written by omnitrust calibrate from {loaded.path}: the base scenario with the fitted",
+        "# estimates (see parameters.csv for their 95% intervals).",
+        f"extends = {json.dumps(rel)}",
+        f"name = {json.dumps(name + '_calibrated')}",
+        *_toml(_nest(estimate, ints)),
+    ]
+    path = root / "calibrated.toml"
+    write_bytes(path, ("\n".join(lines) + "\n").encode())
+    load_scenario(path)  # raises if the written file is not a valid scenario
+    return path

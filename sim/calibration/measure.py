@@ -1,0 +1,110 @@
+"""Measuring outputs of the model at given parameter values, with common random numbers.
+
+A *point* is one set of parameter values (dotted path -> value). Measuring a list of points runs,
+for every point and every scenario it needs, replications k = 0..R-1 with the seeds
+``replication_seed(seed, k)`` (the same for every point: common random numbers, so two points
+differ only by their parameters), and averages each output over the replications. Every
+replication is one picklable task (`measure_task`), so the numbers do not depend on the executor
+or the worker count.
+
+An output (`sim.calibration.spec.Output`) is either a named figure of `sim.evidence` (the breach
+figures run `sim.evidence.breach_scenario` of the point's scenario as well) or a metric of the
+run's tidy table for one brand and channel, reduced over a window of days by mean, sum, last or
+max.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from ..experiments.posterior import with_parameters
+from ..scenario import Scenario
+from ..streams import replication_seed
+from .spec import Output
+
+Point = dict[str, float]
+
+
+def _reduce(ts: pd.DataFrame, o: dict[str, Any]) -> float:
+    sel = ts[(ts["metric"] == o["metric"]) & (ts["brand"] == o["brand"])]
+    sel = sel[sel["channel"] == o["channel"]]
+    if o["days"] is not None:
+        sel = sel[(sel["day"] >= o["days"][0]) & (sel["day"] < o["days"][1])]
+    values = sel.sort_values("day")["value"].to_numpy(dtype=float)
+    if len(values) == 0:
+        raise UserError(
+            f"output {o['name']!r}: the model records no {o['metric']!r} for brand "
+            f"{o['brand']!r}, channel {o['channel']!r} in days {o['days'] or 'all'}; "
+            "choose a brand or channel the metric is recorded for"
+        )
+    return float(
+        {"mean": np.mean, "sum": np.sum, "last": lambda v: v[-1], "max": np.max}[o["statistic"]](
+            values
+        )
+    )
+
+
+def measure_task(task: tuple[dict, int, int, list[dict]]) -> np.ndarray:
+    """One replication: ``(scenario as JSON dict, replication, base seed, outputs as dicts)`` ->
+    the outputs' values (NaN where a figure is undefined, e.g. no breach notice was sent)."""
+    from .. import evidence
+    from ..model import TrustModel
+
+    data, replication, seed, outputs = task
+    scenario = Scenario.model_validate(data)
+    rs = replication_seed(seed, replication)
+    model = TrustModel(scenario, seed=rs, replication=replication)
+    model.run()
+    figures: dict[str, float] = {}
+    wanted = {o["evidence"] for o in outputs if o["evidence"]}
+    if wanted - set(evidence.BREACH_FIGURES):
+        figures.update(evidence.journey_figures(model))
+    if wanted & set(evidence.BREACH_FIGURES):
+        figures.update(evidence._breach(evidence.breach_scenario(scenario), rs, 0))
+    ts = model.timeseries() if any(o["metric"] for o in outputs) else None
+    return np.array(
+        [figures.get(o["evidence"], np.nan) if o["evidence"] else _reduce(ts, o) for o in outputs],
+        dtype=float,
+    )
+
+
+class Job:
+    """One scenario measured at one point for some outputs: the unit `measure` runs."""
+
+    def __init__(self, scenario: Scenario, outputs: Sequence[Output]):
+        self.scenario = scenario
+        self.outputs = [o.model_dump(include=set(Output.model_fields)) for o in outputs]
+
+
+def measure(
+    jobs: Sequence[Job], replications: int, seed: int, taskmap, integers: Sequence[str] = ()
+) -> list[np.ndarray]:
+    """Per job, a ``(replications, outputs)`` array of per-replication values.
+
+    All replications of all jobs go to ``taskmap`` at once (an ordered map: `make_map`)."""
+    tasks = [
+        (job.scenario.model_dump(mode="json"), k, seed, job.outputs)
+        for job in jobs
+        for k in range(replications)
+    ]
+    flat = list(taskmap(measure_task, tasks))
+    return [np.vstack(flat[j * replications : (j + 1) * replications]) for j in range(len(jobs))]
+
+
+def points_to_jobs(
+    scenario: Scenario, points: Sequence[Point], outputs: Sequence[Output], integers=()
+) -> list[Job]:
+    """One job per point: ``scenario`` with the point's values, measuring ``outputs``."""
+    return [Job(with_parameters(scenario, p, integers), outputs) for p in points]
+
+
+def integer_paths(paths: Sequence[str]) -> list[str]:
+    """The paths among ``paths`` whose schema field is an integer (values are rounded)."""
+    from .spec import schema_field
+
+    return [p for p in paths if schema_field(p).annotation is int]

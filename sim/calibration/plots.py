@@ -1,0 +1,140 @@
+"""Charts of a calibration (convergence, posterior pairs) and of a sensitivity analysis (index
+bars, tornado), in the package's chart style (`sim.charts`), built without pyplot and written
+atomically with `sim.charts.save_figure`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..charts import _RC, BRAND_PALETTE, _caption, save_figure
+
+FIT, TRUTH, BAND = BRAND_PALETTE[0], BRAND_PALETTE[1], "0.6"
+
+
+def _short(path: str) -> str:
+    return path if len(path) <= 28 else "..." + path[-25:]
+
+
+def convergence(trials: pd.DataFrame, epsilons: list[float], path: Path) -> Path:
+    """Left: each Optuna trial's distance and the best so far; right: the ABC tolerance per
+    generation. A distance of 1 puts the targets on the edges of their bands."""
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(8.4, 3.6), layout="constrained")
+        a, b = fig.subplots(1, 2)
+        d = trials["distance"].clip(upper=np.nanmax(trials["distance"][trials["distance"] < 1e8]))
+        a.scatter(trials["trial"], d, s=10, color=BAND, label="trial")
+        a.step(trials["trial"], trials["best_so_far"], where="post", color=FIT, label="best so far")
+        a.axhline(1.0, color=TRUTH, lw=0.8, ls="--", label="edge of the bands")
+        a.set_yscale("log")
+        a.set_xlabel("Optuna trial")
+        a.set_ylabel("distance to the targets")
+        a.legend(frameon=False)
+        a.set_title("Fit (Optuna, TPE)")
+        b.plot(range(1, len(epsilons) + 1), epsilons, marker="o", color=FIT)
+        b.axhline(1.0, color=TRUTH, lw=0.8, ls="--")
+        b.set_xlabel("ABC-SMC generation")
+        b.set_ylabel("tolerance")
+        b.set_xticks(range(1, len(epsilons) + 1))
+        b.set_title("Posterior (pyabc ABC-SMC)")
+        _caption(fig, "distance: weighted RMS of (model - target) / half-band over the targets")
+        return save_figure(fig, path)
+
+
+def pairs(
+    draws: pd.DataFrame, estimate: dict[str, float], truth: dict[str, float] | None, path: Path
+) -> Path:
+    """Posterior draws: histograms on the diagonal, scatter below; the estimate (and the truth of
+    a recovery run) marked."""
+    cols = list(draws.columns)
+    n = len(cols)
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(2.3 * n + 0.6, 2.3 * n + 0.8), layout="constrained")
+        axes = fig.subplots(n, n, squeeze=False)
+        for i, yi in enumerate(cols):
+            for j, xj in enumerate(cols):
+                ax = axes[i, j]
+                if j > i:
+                    ax.set_visible(False)
+                    continue
+                if i == j:
+                    ax.hist(draws[xj], bins=20, color=BAND)
+                    ax.axvline(estimate[xj], color=FIT, lw=1.5)
+                    if truth:
+                        ax.axvline(truth[xj], color=TRUTH, lw=1.5, ls="--")
+                else:
+                    ax.scatter(draws[xj], draws[yi], s=4, alpha=0.4, color=BAND)
+                    ax.scatter([estimate[xj]], [estimate[yi]], color=FIT, s=30, zorder=3)
+                    if truth:
+                        ax.scatter([truth[xj]], [truth[yi]], color=TRUTH, marker="x", s=40)
+                if i == n - 1:
+                    ax.set_xlabel(_short(xj), fontsize=8)
+                if j == 0 and i != j:
+                    ax.set_ylabel(_short(yi), fontsize=8)
+        note = "grey: posterior draws; blue: estimate (best trial)"
+        _caption(fig, note + ("; orange dashed: true value" if truth else ""))
+        return save_figure(fig, path)
+
+
+def indices(table: pd.DataFrame, method: str, path: Path) -> Path:
+    """One panel per output: the indices per parameter with their 95% bootstrap intervals
+    (Sobol: S1 and ST; Morris: mu*)."""
+    outputs = list(dict.fromkeys(table["output"]))
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(4.2 * len(outputs) + 0.6, 3.8), layout="constrained")
+        axes = fig.subplots(1, len(outputs), squeeze=False)[0]
+        for ax, name in zip(axes, outputs, strict=True):
+            t = table[table["output"] == name]
+            y = np.arange(len(t))
+            cols = (
+                [("S1", "S1_conf"), ("ST", "ST_conf")]
+                if method == "sobol"
+                else [("mu_star", "mu_star_conf")]
+            )
+            for k, (c, e) in enumerate(cols):
+                ax.barh(
+                    y + (k - (len(cols) - 1) / 2) * 0.38,
+                    t[c],
+                    height=0.36,
+                    xerr=t[e],
+                    color=BRAND_PALETTE[k],
+                    label=c,
+                    capsize=2,
+                )
+            ax.set_yticks(y, [_short(p) for p in t["parameter"]])
+            ax.invert_yaxis()
+            ax.set_title(name)
+            ax.legend(frameon=False)
+        _caption(fig, "bars: index; whiskers: 95% bootstrap interval (SALib)")
+        return save_figure(fig, path)
+
+
+def tornado(swings: pd.DataFrame, path: Path) -> Path:
+    """One panel per output: the output's mean at each parameter's low and high end of the
+    sample (other parameters varying), sorted by the size of the swing."""
+    outputs = list(dict.fromkeys(swings["output"]))
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(4.4 * len(outputs) + 0.6, 3.8), layout="constrained")
+        axes = fig.subplots(1, len(outputs), squeeze=False)[0]
+        for ax, name in zip(axes, outputs, strict=True):
+            t = swings[swings["output"] == name].copy()
+            t["swing"] = (t["at_high"] - t["at_low"]).abs()
+            t = t.sort_values("swing", ascending=True)
+            centre = float(t["mean"].iloc[0])
+            y = np.arange(len(t))
+            ax.barh(y, t["at_low"] - centre, left=centre, color=BRAND_PALETTE[0], label="low end")
+            ax.barh(y, t["at_high"] - centre, left=centre, color=BRAND_PALETTE[1], label="high end")
+            ax.axvline(centre, color="0.3", lw=0.8)
+            ax.set_yticks(y, [_short(p) for p in t["parameter"]])
+            ax.set_title(name)
+            ax.legend(frameon=False, fontsize=7)
+        _caption(
+            fig,
+            "mean output over samples in the lowest and highest fifth of each parameter's range, "
+            "around the overall mean",
+        )
+        return save_figure(fig, path)

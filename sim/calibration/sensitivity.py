@@ -1,0 +1,243 @@
+"""Which uncertain parameters move an output (or could flip a verdict): Sobol or Morris via SALib.
+
+``sensitivity("sensitivity/baseline.toml", out="results/sens")`` samples the file's parameters
+with SALib (Saltelli's scheme of the Sobol' sequence for ``method = "sobol"``, without second-order
+terms: N (D + 2) points; Morris trajectories for ``"morris"``: N (D + 1) points), runs every point
+for the file's replications with common random numbers (the same seeds at every point), averages
+each output over the replications and analyses the averages with SALib, whose bootstrap gives the
+95% confidence intervals. A log-uniform parameter is sampled and analysed on the log scale.
+
+An output with ``reference`` is the difference scenario - reference at the same point and seeds,
+so its indices say which parameters could change a policy verdict.
+
+Writes ``indices.csv`` (Sobol: output, parameter, S1, S1_conf, ST, ST_conf; Morris: output,
+parameter, mu_star, mu_star_conf, sigma), ``swings.csv`` (each output's mean in the lowest and
+highest fifth of each parameter's range: the tornado), ``samples.parquet`` (every point and its
+outputs), ``charts/indices.png``, ``charts/tornado.png`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..experiments.posterior import with_parameters
+from ..storage import provenance, write_csv, write_json, write_parquet
+from .measure import Job, integer_paths, measure
+from .spec import SensitivitySpec, load_sensitivity
+
+
+class Sensitivity:
+    """The outcome of `sensitivity`: ``indices``, ``swings``, ``samples`` (DataFrames), ``out``,
+    ``charts`` and ``manifest``."""
+
+    def __init__(self, **fields: Any):
+        self.__dict__.update(fields)
+
+    def report(self) -> str:
+        m = self.manifest
+        return "\n".join(
+            [
+                f"Sensitivity ({m['method']}) of {m['scenario']['name']}: {m['points']} points x "
+                f"{m['replications']} replications; results in {self.out}",
+                "",
+                self.indices.to_string(index=False, float_format=lambda v: f"{v:.3g}"),
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return f"Sensitivity(method={self.manifest['method']!r}, out={str(self.out)!r})"
+
+
+def problem(spec: SensitivitySpec) -> dict[str, Any]:
+    """The SALib problem: one variable per parameter, on the log scale if log-uniform."""
+    return {
+        "num_vars": len(spec.parameters),
+        "names": [p.path for p in spec.parameters],
+        "bounds": [
+            [math.log(p.low), math.log(p.high)] if p.prior == "loguniform" else [p.low, p.high]
+            for p in spec.parameters
+        ],
+    }
+
+
+def to_values(spec: SensitivitySpec, x: np.ndarray) -> np.ndarray:
+    """Sampled rows (SALib scale) -> parameter values (undo the log of log-uniform ones)."""
+    x = np.array(x, dtype=float, copy=True)
+    for j, p in enumerate(spec.parameters):
+        if p.prior == "loguniform":
+            x[:, j] = np.exp(x[:, j])
+    return x
+
+
+def sample(spec: SensitivitySpec, prob: dict[str, Any], seed: int) -> np.ndarray:
+    """SALib's sample for the method (rows on the SALib scale)."""
+    if spec.method == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(prob, spec.samples, calc_second_order=False, seed=seed)
+    from SALib.sample import morris
+
+    return morris.sample(prob, spec.samples, num_levels=spec.levels, seed=seed)
+
+
+def analyse(
+    spec: SensitivitySpec, prob: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int
+) -> pd.DataFrame:
+    """SALib's indices of one output ``y`` (one value per row of ``x``), one row per parameter."""
+    if spec.method == "sobol":
+        from SALib.analyze import sobol
+
+        r = sobol.analyze(prob, y, calc_second_order=False, num_resamples=spec.bootstrap, seed=seed)
+        cols = ("S1", "S1_conf", "ST", "ST_conf")
+    else:
+        from SALib.analyze import morris
+
+        r = morris.analyze(
+            prob, x, y, num_resamples=spec.bootstrap, num_levels=spec.levels, seed=seed
+        )
+        cols = ("mu_star", "mu_star_conf", "sigma")
+    return pd.DataFrame({"parameter": prob["names"], **{c: np.asarray(r[c]) for c in cols}})
+
+
+def swings(spec: SensitivitySpec, values: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """Per parameter: the mean output over points in the lowest and highest fifth of its range."""
+    rows = []
+    for j, p in enumerate(spec.parameters):
+        q = values[:, j]
+        lo, hi = np.quantile(q, [0.2, 0.8])
+        rows.append(
+            {
+                "parameter": p.path,
+                "mean": float(np.mean(y)),
+                "at_low": float(np.mean(y[q <= lo])),
+                "at_high": float(np.mean(y[q >= hi])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _column(results, point: int, keys: list[str], uses, key: str, name) -> np.ndarray:
+    """Per replication, output ``name`` of scenario ``key`` at sample point ``point``."""
+    per = results[point * len(keys) + keys.index(key)]
+    return per[:, [u.name for u in uses[key]].index(name)]
+
+
+def sensitivity(
+    file: str | Path,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    seed: int | None = None,
+    progress: bool = True,
+) -> Sensitivity:
+    """Run a sensitivity file (see the module docstring) into the folder ``out``."""
+    from ..experiments.executors import make_map
+
+    started = time.perf_counter()
+    loaded = load_sensitivity(file)
+    spec: SensitivitySpec = loaded.spec
+    base = loaded.scenario if seed is None else loaded.scenario.with_overrides(seed=seed)
+    seed_ = base.simulation.seed
+    scenarios = {"": base, **loaded.references}
+    paths = [p.path for p in spec.parameters]
+    ints = integer_paths(paths)
+    prob = problem(spec)
+    x = sample(spec, prob, seed_ % (2**32))
+    values = to_values(spec, x)
+    for j, path in enumerate(paths):
+        if path in ints:
+            values[:, j] = np.round(values[:, j])
+    # which outputs each scenario must measure
+    uses: dict[str, list] = {}
+    for o in spec.outputs:
+        for key in {o.scenario or "", *([o.reference] if o.reference else [])}:
+            if all(u.name != o.name for u in uses.setdefault(key, [])):
+                uses[key].append(o)
+    keys = list(uses)
+    jobs = [
+        Job(with_parameters(scenarios[k], dict(zip(paths, row, strict=True)), ints), uses[k])
+        for row in values
+        for k in keys
+    ]
+    root = Path(out)
+    taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
+    manifest_base = dict(
+        kind="sensitivity",
+        file=str(file),
+        spec=spec.model_dump(mode="json"),
+        scenario={"name": base.name, "hash": base.content_hash()},
+        references={k: v.content_hash() for k, v in loaded.references.items()},
+        method=spec.method,
+        seed=seed_,
+        replications=spec.replications,
+        points=len(values),
+        executor=taskmap.describe(),
+    )
+    write_json(root / "manifest.json", provenance(**manifest_base, status="running"))
+    if progress:
+        print(
+            f"sensitivity ({spec.method}): {len(values)} points x {len(keys)} scenario(s) x "
+            f"{spec.replications} replications = {len(jobs) * spec.replications} runs"
+        )
+    try:
+        results = measure(jobs, spec.replications, seed_, taskmap)
+    finally:
+        taskmap.close()
+    # per point and scenario key: mean over replications of each output it measures
+    ys: dict[str, np.ndarray] = {}
+    for o in spec.outputs:
+        col = []
+        for i in range(len(values)):
+            d = _column(results, i, keys, uses, o.scenario or "", o.name)
+            if o.reference:
+                d = d - _column(results, i, keys, uses, o.reference, o.name)
+            col.append(float(np.mean(d)))
+        ys[str(o.name)] = np.array(col)
+    tables, swing_tables = [], []
+    for name, y in ys.items():
+        if not np.isfinite(y).all():
+            from ..errors import UserError
+
+            raise UserError(
+                f"output {name!r} is undefined (NaN) at some sampled points; choose an output "
+                "the model always produces at these sizes"
+            )
+        t = analyse(spec, prob, x, y, seed_ % (2**32))
+        t.insert(0, "output", name)
+        tables.append(t)
+        s = swings(spec, values, y)
+        s.insert(0, "output", name)
+        swing_tables.append(s)
+    indices = pd.concat(tables, ignore_index=True)
+    swing = pd.concat(swing_tables, ignore_index=True)
+    samples = pd.DataFrame(values, columns=paths)
+    for name, y in ys.items():
+        samples[f"output:{name}"] = y
+    write_csv(root / "indices.csv", indices)
+    write_csv(root / "swings.csv", swing)
+    write_parquet(root / "samples.parquet", samples)
+    from . import plots
+
+    charts = [
+        plots.indices(indices, spec.method, root / "charts" / "indices.png"),
+        plots.tornado(swing, root / "charts" / "tornado.png"),
+    ]
+    manifest = provenance(
+        **manifest_base,
+        status="complete",
+        seconds=round(time.perf_counter() - started, 1),
+        tables=["indices.csv", "swings.csv", "samples.parquet"],
+        charts=[str(c.relative_to(root)) for c in charts],
+    )
+    write_json(root / "manifest.json", manifest)
+    return Sensitivity(
+        indices=indices, swings=swing, samples=samples, out=root, charts=charts, manifest=manifest
+    )
