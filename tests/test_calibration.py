@@ -1,0 +1,361 @@
+"""Calibration, sensitivity and verdicts under parameter uncertainty (tiny sizes).
+
+Expected values come from outside the code under test: Ishigami's analytic Sobol indices and a
+linear function's elementary effects (SALib wiring), the model's own structure (a brand's gross
+margin cannot move trust, so its indices on trust are zero), plain `simulate` runs of the drawn
+parameter sets (posterior draws in compare), and an uninterrupted run (kill -9 and resume).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration.sensitivity import analyse, problem, sample
+from sim.calibration.spec import SensitivitySpec
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+TP = ROOT / "scenarios" / "transparent_personalization.toml"
+
+TINY = f"""
+scenario = "{BASELINE}"
+replications = 2
+days = 60
+consumers = 1000
+"""
+
+CALIBRATION = (
+    TINY
+    + """
+trials = 6
+batch = 2
+[posterior]
+population = 5
+generations = 2
+draws = 40
+[[parameters]]
+path = "trust.negative_weight"
+low = 1.0
+high = 6.0
+[[parameters]]
+path = "consent.intercept"
+low = -4.0
+high = 0.0
+[[targets]]
+name = "aurora_trust"
+metric = "trust"
+brand = "Aurora"
+days = [30, 60]
+value = 0.52
+low = 0.50
+high = 0.54
+[[targets]]
+name = "consent"
+metric = "consent_rate"
+brand = "Aurora"
+days = [30, 60]
+value = 0.3
+low = 0.2
+high = 0.4
+[[validation]]
+evidence = "unsubscribe_per_email"
+"""
+)
+
+
+def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'path = "trust.negative_weight"',
+            'path = "trust.negative_wieght"',
+            ['parameters[0].path = "trust.negative_wieght"', "negative_weight", "allowed"],
+        ),
+        ("low = 1.0", "low = 0.5", ["parameters[0].low = 0.5", "[1, 50]"]),
+        ('metric = "trust"', 'metric = "trusst"', ["targets.0", "trusst", "allowed", "trust"]),
+        ('brand = "Aurora"', 'brand = "Auora"', ['targets[0].brand = "Auora"', "Aurora"]),
+        ("high = 0.54", "high = 0.49", ["targets.0", "empty band", "0.49"]),
+        (
+            'evidence = "unsubscribe_per_email"',
+            'evidence = "unsubscribes"',
+            ["validation.0", "unsubscribes", "unsubscribe_per_email"],
+        ),
+        ("trials = 6", "trials = 0", ["trials = 0", "greater than"]),
+    ],
+)
+def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(
+    tmp_path, capsys, old, new, expected
+):
+    assert old in CALIBRATION
+    path = _write(tmp_path, CALIBRATION.replace(old, new, 1))
+    code = main(["calibrate", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(path) in err
+    for text in expected:
+        assert text in err, (text, err)
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing made before the input is known good
+
+
+def test_bad_sensitivity_reference_is_named(tmp_path, capsys):
+    path = _write(
+        tmp_path,
+        TINY
+        + """
+[[parameters]]
+path = "trust.negative_weight"
+low = 1.0
+high = 2.0
+[[outputs]]
+metric = "trust"
+reference = "nowhere.toml"
+""",
+        "sens.toml",
+    )
+    assert main(["sensitivity", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert "nowhere.toml" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- SALib wiring
+def _spec(paths, bounds, method="sobol", samples=1024) -> SensitivitySpec:
+    return SensitivitySpec(
+        scenario="unused.toml",
+        method=method,
+        samples=samples,
+        bootstrap=200,
+        parameters=[
+            {"path": p, "low": lo, "high": hi} for p, (lo, hi) in zip(paths, bounds, strict=True)
+        ],
+        outputs=[{"metric": "trust"}],
+    )
+
+
+def test_sobol_wiring_recovers_ishigami_indices():
+    """Ishigami (a=7, b=0.1) on [-pi, pi]^3: S1 = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424,
+    0.2437) (Ishigami & Homma 1990; Sobol' & Levitan 1999)."""
+    spec = _spec(["x1", "x2", "x3"], [(-math.pi, math.pi)] * 3)
+    prob = problem(spec)
+    x = sample(spec, prob, seed=3)
+    y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+    t = analyse(spec, prob, x, y, seed=3)
+    np.testing.assert_allclose(t["S1"], [0.3139, 0.4424, 0.0], atol=0.05)
+    np.testing.assert_allclose(t["ST"], [0.5576, 0.4424, 0.2437], atol=0.05)
+    assert (t["S1_conf"] > 0).all() and (t["ST_conf"] > 0).all()
+
+
+def test_morris_wiring_gives_a_linear_functions_coefficients():
+    """y = 3 x1 - x2 on [0, 1]^3: every elementary effect is the coefficient (mu* = |coef|,
+    sigma = 0), and x3 has none."""
+    spec = _spec(["x1", "x2", "x3"], [(0.0, 1.0)] * 3, method="morris", samples=20)
+    prob = problem(spec)
+    x = sample(spec, prob, seed=1)
+    y = 3 * x[:, 0] - x[:, 1]
+    t = analyse(spec, prob, x, y, seed=1)
+    np.testing.assert_allclose(t["mu_star"], [3.0, 1.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(t["sigma"], [0.0, 0.0, 0.0], atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- real model
+def test_sensitivity_on_the_model_gives_zero_to_a_parameter_trust_never_reads(tmp_path, capsys):
+    """Gross margin only converts revenue into value: its Sobol indices on trust are exactly
+    zero, while trust's asymmetry weight moves trust."""
+    path = _write(
+        tmp_path,
+        TINY
+        + f"""
+method = "sobol"
+samples = 4
+bootstrap = 50
+[[parameters]]
+path = "trust.negative_weight"
+low = 1.0
+high = 8.0
+[[parameters]]
+path = "brands.Aurora.gross_margin"
+low = 0.1
+high = 0.6
+[[outputs]]
+name = "trust"
+metric = "trust"
+brand = "Aurora"
+[[outputs]]
+name = "tp_gain"
+metric = "trust"
+brand = "Aurora"
+scenario = "{TP}"
+reference = "{BASELINE}"
+""",
+        "sens.toml",
+    )
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    t = pd.read_csv(out / "indices.csv")
+    assert list(t.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    margin = t[t["parameter"] == "brands.Aurora.gross_margin"]
+    assert (margin[["S1", "ST"]].abs() < 1e-12).all().all()
+    weight = t[(t["parameter"] == "trust.negative_weight") & (t["output"] == "trust")]
+    assert float(weight["ST"].iloc[0]) > 0.5
+    s = pd.read_parquet(out / "samples.parquet")
+    assert len(s) == 4 * (2 + 2)  # Saltelli without second order: N (D + 2)
+    assert (out / "charts" / "tornado.png").stat().st_size > 0
+    assert (out / "charts" / "indices.png").stat().st_size > 0
+
+
+def _run_cli(args, **kw):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _complete_trials(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as con:
+            return con.execute("select count(*) from trials where state = 'COMPLETE'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_workers(tmp_path):
+    path = _write(tmp_path, CALIBRATION)
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    p = _run_cli(["calibrate", str(path), "--out", str(whole), "--workers", "1"])
+    out, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err
+
+    p = _run_cli(["calibrate", str(path), "--out", str(resumed), "--workers", "2"])
+    deadline = time.time() + 300
+    while _complete_trials(resumed / "optuna.db") < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    assert p.poll() is None, "finished before it could be killed"
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert not (resumed / "parameters.csv").exists()
+    p = _run_cli(["calibrate", str(path), "--out", str(resumed), "--workers", "2"])
+    out2, err2 = p.communicate(timeout=600)
+    assert p.returncode == 0, err2
+
+    for name in ("parameters.csv", "fit.csv", "validation.csv", "trials.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(whole / name), pd.read_csv(resumed / name))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(whole / "posterior.parquet"), pd.read_parquet(resumed / "posterior.parquet")
+    )
+    trials = pd.read_csv(whole / "trials.csv")
+    assert len(trials) == 6
+    params = pd.read_csv(whole / "parameters.csv")
+    assert (params["low"] <= params["high"]).all()
+    assert (params["low"] >= params["prior_low"]).all()
+    assert (params["high"] <= params["prior_high"]).all()
+    best = trials.loc[trials["distance"].idxmin()]
+    assert params.set_index("parameter")["estimate"]["trust.negative_weight"] == pytest.approx(
+        best["trust.negative_weight"]
+    )
+    fit = pd.read_csv(whole / "fit.csv")
+    assert list(fit.columns) == [
+        "target", "value", "low", "high", "model", "model_low", "model_high", "within"
+    ]  # fmt: skip
+    assert list(fit["within"]) == [
+        lo <= m <= hi for lo, m, hi in zip(fit["low"], fit["model"], fit["high"], strict=True)
+    ]
+    # the calibrated scenario loads and carries the estimates
+    from sim.loading import load_scenario
+
+    scn = load_scenario(whole / "calibrated.toml")
+    est = params.set_index("parameter")["estimate"]
+    assert scn.trust.negative_weight == pytest.approx(est["trust.negative_weight"])
+    assert scn.consent.intercept == pytest.approx(est["consent.intercept"])
+    for chart in ("convergence.png", "pairs.png"):
+        assert (whole / "charts" / chart).stat().st_size > 0
+    assert "Parameters (estimate = best trial" in out
+
+
+@pytest.mark.slow
+def test_recover_reports_coverage_of_the_truth(tmp_path, capsys):
+    path = _write(tmp_path, CALIBRATION)
+    out = tmp_path / "rec"
+    assert main(["calibrate", str(path), "--out", str(out), "--recover", "--workers", "1"]) == 0
+    import json
+
+    truth = json.loads((out / "truth.json").read_text())["truth"]
+    rec = pd.read_csv(out / "recovery.csv").set_index("parameter")
+    for p, (lo, hi) in {"trust.negative_weight": (1, 6), "consent.intercept": (-4, 0)}.items():
+        assert lo <= truth[p] <= hi
+        assert rec.loc[p, "truth"] == pytest.approx(truth[p])
+        assert rec.loc[p, "covered"] == (rec.loc[p, "low"] <= truth[p] <= rec.loc[p, "high"])
+    assert "Recovery:" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- posterior draws
+def test_compare_with_a_posterior_draws_paired_parameters_per_replication(tmp_path, capsys):
+    from sim.experiments.posterior import Posterior, with_parameters
+    from sim.loading import load_scenario
+    from sim.runner import simulate
+
+    post = tmp_path / "posterior.parquet"
+    pd.DataFrame({"draw": [0, 1], "trust.negative_weight": [1.0, 12.0]}).to_parquet(post)
+    copy = _write(tmp_path, f'extends = "{BASELINE}"\nname = "copy"\n', "copy.toml")
+    out = tmp_path / "cmp"
+    args = [str(BASELINE), str(copy), "-r", "4", "--days", "40", "--consumers", "500"]
+    args += ["--workers", "1", "--out", str(out), "--posterior", str(post), "--no-progress"]
+    args += ["--no-charts", "--bootstrap", "0", "--focus-brand", "Aurora"]
+    assert main(["compare", *args]) == 0
+    printed = capsys.readouterr().out
+    assert "Verdicts under parameter uncertainty" in printed
+    runs = pd.read_parquet(out / "runs.parquet")
+    trust = runs[(runs["metric"] == "trust") & (runs["brand"] == "Aurora")]
+    wide = trust.pivot(index="replication", columns="scenario", values="value")
+    # paired: the same scenario under two names gets the same draw in every replication
+    np.testing.assert_array_equal(wide["baseline"], wide["copy"])
+    # each replication equals a plain run of the scenario with its drawn parameters
+    posterior = Posterior(post)
+    scn = load_scenario(BASELINE, days=40, consumers=500)
+    seed = scn.simulation.seed
+    indices = {posterior.draw_index(seed, k) for k in range(4)}
+    for k in range(4):
+        drawn = with_parameters(scn, posterior.draw(seed, k))
+        ts = simulate(drawn, k, seed)
+        sel = ts[(ts["metric"] == "trust") & (ts["brand"] == "Aurora") & (ts["channel"] == "all")]
+        expected = sel[sel["day"] > sel["day"].max() - 30]["value"].mean()
+        assert wide["baseline"][k] == pytest.approx(expected, rel=1e-12)
+    assert indices == {0, 1}, "four replications should use both draws (seeded, fixed)"
+    v = pd.read_csv(out / "verdicts.csv")
+    assert (v["diff"] == 0).all() and v["holds"].all()
+
+
+def test_posterior_that_does_not_fit_the_scenario_is_a_user_error(tmp_path, capsys):
+    post = tmp_path / "posterior.parquet"
+    pd.DataFrame({"trust.no_such_thing": [1.0]}).to_parquet(post)
+    code = main(
+        ["compare", str(BASELINE), "-r", "1", "--days", "10", "--consumers", "100", "--workers",
+         "1", "--posterior", str(post), "--out", str(tmp_path / "c"), "--no-progress"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "no_such_thing" in err and str(post) in err
