@@ -7,6 +7,8 @@ Public API (everything else may change):
     simulate(scenario, replication=, seed=) -> DataFrame   one replication's tidy table
     compare([scenarios], replications=, seed=, ...)     paired differences with intervals
     sweep(experiment_file, ...)                         grids / Latin hypercubes over levers
+    calibrate(file, out=DIR, ...)                       fit to published figures, with a posterior
+    sensitivity(file, out=DIR, ...)                     Sobol / Morris indices (SALib)
     TrustModel                                          the mesa.Model itself
     Scenario                                            the validated scenario schema
 """
@@ -28,6 +30,8 @@ _EXPORTS = {
     "load_scenario": "sim.scenario.loading",
     "compare": "sim.experiments",
     "sweep": "sim.experiments",
+    "calibrate": "sim.calibration",
+    "sensitivity": "sim.calibration",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

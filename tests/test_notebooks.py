@@ -73,3 +73,23 @@ def test_what_if_notebook_runs_and_shows_tables_and_charts(tmp_path):
         if out.get("output_type") == "error"
     ]
     assert errors == []
+
+
+def test_calibration_notebook_answers_its_question_from_computed_results(tmp_path):
+    """notebooks/04: calibration, Sobol indices and a verdict under parameter uncertainty; the
+    answer is computed from the results, whose files the notebook wrote."""
+    import pandas as pd
+
+    nb = _execute("04_calibrate_and_test_sensitivity.ipynb", tmp_path)
+    tags = [c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code"]
+    assert any("parameters" in t for t in tags)
+    results = tmp_path / "results" / "notebook04"
+    params = pd.read_csv(results / "calibration" / "parameters.csv")
+    assert set(params["parameter"]) == {"journey.channel_switching", "journey.research_days"}
+    assert (params["low"] <= params["high"]).all()
+    indices = pd.read_csv(results / "sensitivity" / "indices.csv")
+    assert set(indices["output"]) == {"aurora_trust", "transparency_trust_gain"}
+    answer = _outputs(nb, "text/markdown")[-1]
+    assert answer.startswith("**Answer.**")
+    assert "across plausible parameters" in answer
+    assert any(p in answer for p in indices["parameter"])

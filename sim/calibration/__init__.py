@@ -10,5 +10,6 @@ SALib computes Sobol or Morris indices. See docs/CALIBRATION.md.
 from __future__ import annotations
 
 from .fit import Calibration, calibrate
+from .sensitivity import Sensitivity, sensitivity
 
-__all__ = ["Calibration", "calibrate"]
+__all__ = ["Calibration", "Sensitivity", "calibrate", "sensitivity"]

@@ -38,6 +38,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     )
     c.add_argument("file", type=Path, metavar="CALIBRATION.toml")
     c.add_argument("--trials", type=int, metavar="N", help="Optuna trials (default: the file's)")
+    c.add_argument("--consumers", type=int, metavar="N", help="consumers (default: the file's)")
+    c.add_argument("--replications", "-r", type=int, metavar="R", help="replications per candidate")
     c.add_argument(
         "--recover",
         action="store_true",
@@ -55,6 +57,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "intervals), swings.csv, samples.parquet, tornado and index charts into DIR.",
     )
     s.add_argument("file", type=Path, metavar="SENSITIVITY.toml")
+    s.add_argument(
+        "--samples", type=int, metavar="N", help="base sample size (default: the file's)"
+    )
+    s.add_argument("--consumers", type=int, metavar="N", help="consumers (default: the file's)")
+    s.add_argument("--replications", "-r", type=int, metavar="R", help="replications per point")
     _common(s)
     s.set_defaults(handler=cmd_sensitivity)
 
@@ -73,6 +80,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         seed=args.seed,
+        consumers=args.consumers,
+        replications=args.replications,
         recover=args.recover,
         progress=args.progress,
     )
@@ -94,6 +103,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         seed=args.seed,
+        samples=args.samples,
+        consumers=args.consumers,
+        replications=args.replications,
         progress=args.progress,
     )
     print(result.report())

@@ -150,6 +150,8 @@ def calibrate(
     scheduler: str | None = None,
     client: Any = None,
     seed: int | None = None,
+    consumers: int | None = None,
+    replications: int | None = None,
     recover: bool = False,
     progress: bool = True,
 ) -> Calibration:
@@ -162,6 +164,7 @@ def calibrate(
         workers, scheduler, client: executor of the replications (see `make_map`); the numbers
             do not depend on it.
         seed: base seed (default: the file's, else the scenario's).
+        consumers, replications: override the file's sizes (e.g. a quick demonstration).
         recover: calibrate against pseudo-data made at known values (see the module docstring).
         progress: print progress lines.
     """
@@ -175,9 +178,11 @@ def calibrate(
     n_trials = spec.trials if trials is None else int(trials)
     if n_trials < 1:
         raise UserError(f"--trials must be at least 1, got {n_trials}")
-    scenario = loaded.scenario if seed is None else loaded.scenario.with_overrides(seed=seed)
+    scenario = loaded.scenario.with_overrides(seed=seed, consumers=consumers)
     seed_ = scenario.simulation.seed
-    reps = spec.replications
+    reps = spec.replications if replications is None else int(replications)
+    if reps < 1:
+        raise UserError(f"--replications must be at least 1, got {reps}")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     paths = [p.path for p in spec.parameters]
@@ -196,6 +201,8 @@ def calibrate(
         },
         seed=seed_,
         replications=reps,
+        consumers=scenario.simulation.consumers,
+        days=scenario.simulation.days,
         trials=n_trials,
         recover=recover,
         executor=taskmap.describe(),

@@ -136,17 +136,33 @@ def sensitivity(
     scheduler: str | None = None,
     client: Any = None,
     seed: int | None = None,
+    samples: int | None = None,
+    consumers: int | None = None,
+    replications: int | None = None,
     progress: bool = True,
 ) -> Sensitivity:
-    """Run a sensitivity file (see the module docstring) into the folder ``out``."""
+    """Run a sensitivity file (see the module docstring) into the folder ``out``.
+
+    ``samples``, ``consumers`` and ``replications`` override the file's (a quick look first);
+    ``workers``, ``scheduler``, ``client`` choose the executor (the numbers do not depend on it).
+    """
     from ..experiments.executors import make_map
 
     started = time.perf_counter()
     loaded = load_sensitivity(file)
     spec: SensitivitySpec = loaded.spec
-    base = loaded.scenario if seed is None else loaded.scenario.with_overrides(seed=seed)
+    update = {"samples": samples, "replications": replications}
+    spec = spec.model_copy(update={k: int(v) for k, v in update.items() if v is not None})
+    if spec.samples < 2 or spec.replications < 1:
+        from ..errors import UserError
+
+        raise UserError("--samples must be at least 2 and --replications at least 1")
+    scenarios = {
+        k: s.with_overrides(seed=seed, consumers=consumers)
+        for k, s in {"": loaded.scenario, **loaded.references}.items()
+    }
+    base = scenarios[""]
     seed_ = base.simulation.seed
-    scenarios = {"": base, **loaded.references}
     paths = [p.path for p in spec.parameters]
     ints = integer_paths(paths)
     prob = problem(spec)
@@ -174,7 +190,7 @@ def sensitivity(
         file=str(file),
         spec=spec.model_dump(mode="json"),
         scenario={"name": base.name, "hash": base.content_hash()},
-        references={k: v.content_hash() for k, v in loaded.references.items()},
+        references={k: v.content_hash() for k, v in scenarios.items() if k},
         method=spec.method,
         seed=seed_,
         replications=spec.replications,
