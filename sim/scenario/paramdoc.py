@@ -8,7 +8,10 @@ markers of docs/PARAMETERS.md equals this function's output, and `replace_genera
 
 from __future__ import annotations
 
+import re
+import tomllib
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,6 +40,42 @@ SECTIONS = (
     "incidents",
 )
 _MAX_INT64 = 2**63 - 1
+
+CALIBRATION_FILE = "calibration/baseline.toml"
+"""The bundled calibration: the parameters it fits are marked *to fit* in the tables (their
+defaults become the fit once it is adopted, see docs/CALIBRATION.md)."""
+
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_ASSUMED = re.compile(r"assum|hand-tuned|rationale|to calibrate", re.IGNORECASE)
+
+
+def fitted_paths(root: Path | None = None) -> set[str]:
+    """The dotted paths fitted by the bundled calibration (brand names replaced by ``*``)."""
+    path = (root or Path(__file__).resolve().parents[1]) / CALIBRATION_FILE
+    if not path.is_file():
+        return set()
+    paths = set()
+    for p in tomllib.loads(path.read_text()).get("parameters", []):
+        parts = str(p.get("path", "")).split(".")
+        if parts[0] == "brands" and len(parts) > 2:
+            parts[1] = "*"
+        paths.add(".".join(parts))
+    return paths
+
+
+def basis(path: str, field: FieldInfo, fitted: set[str]) -> str:
+    """How a default was set: *to fit* (by the bundled calibration), *sourced* (its source
+    cites a publication or regulation, by year) or *assumed* (a stated assumption or rationale).
+    A field may say so itself with ``basis`` in its metadata."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if path in fitted:
+        return f"to fit (`{CALIBRATION_FILE}`)"
+    if extra.get("basis"):
+        return str(extra["basis"])
+    text = f"{extra.get('source', '')} {field.description or ''}"
+    if _ASSUMED.search(text) or not _YEAR.search(text):
+        return "assumed"
+    return "sourced"
 
 
 def _number(v: Any) -> str:
@@ -104,8 +143,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("*", "\\*").replace("\n", " ").strip()
 
 
-def _table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
-    rows = ["| key | default | unit | range | source or rationale |", "|---|---|---|---|---|"]
+def _table(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str | None = None) -> str:
+    fitted = fitted_paths()
+    rows = [
+        "| key | default | unit | range | basis | source or rationale |",
+        "|---|---|---|---|---|---|",
+    ]
     for key, field in model.model_fields.items():
         if key in skip:
             continue
@@ -114,9 +157,10 @@ def _table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
         source = str(extra.get("source", "") or field.description or "")
         if field.description and extra.get("source") and field.description not in source:
             source = f"{field.description} {source}"
+        how = basis(f"{prefix}{key}", field, fitted) if prefix is not None else ""
         rows.append(
             f"| `{key}` | {_cell(_default(field))} | {_cell(unit)} | "
-            f"{_cell(_range(field))} | {_cell(source)} |"
+            f"{_cell(_range(field))} | {how} | {_cell(source)} |"
         )
     return "\n".join(rows)
 
@@ -131,13 +175,15 @@ def parameters_markdown() -> str:
     for section in SECTIONS:
         model = Scenario.model_fields[section].annotation
         assert isinstance(model, type) and issubclass(model, BaseModel)
-        parts.append(f"### `[{section}]`\n\n{_doc(model)}\n\n{_table(model)}")
+        parts.append(f"### `[{section}]`\n\n{_doc(model)}\n\n{_table(model, prefix=section + '.')}")
     parts.append(
         f"### `[[brands]]`\n\n{_doc(Brand)} One `[[brands]]` table per brand; "
         f"the policy levers are in `[brands.policy]` below.\n\n"
-        f"{_table(Brand, skip=('policy',))}"
+        f"{_table(Brand, skip=('policy',), prefix='brands.*.')}"
     )
-    parts.append(f"### `[brands.policy]`\n\n{_doc(Policy)}\n\n{_table(Policy)}")
+    parts.append(
+        f"### `[brands.policy]`\n\n{_doc(Policy)}\n\n{_table(Policy, prefix='brands.*.policy.')}"
+    )
     for event in (BreachEvent, ThirdPartyLeakEvent, MediaStoryEvent):
         kind = typing.get_args(event.model_fields["kind"].annotation)[0]
         parts.append(
