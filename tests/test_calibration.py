@@ -359,3 +359,43 @@ def test_posterior_that_does_not_fit_the_scenario_is_a_user_error(tmp_path, caps
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "no_such_thing" in err and str(post) in err
+
+
+def test_sweep_with_a_posterior_reports_how_often_the_choice_survives(tmp_path, capsys):
+    post = tmp_path / "posterior.parquet"
+    pd.DataFrame({"trust.negative_weight": [1.0, 3.0, 12.0]}).to_parquet(post)
+    exp = _write(
+        tmp_path,
+        f"""name = "t"
+base = "{BASELINE}"
+replications = 5
+metrics = ["trust"]
+[policies.opaque]
+"brands.Aurora.policy.transparency" = 0.0
+[policies.transparent]
+"brands.Aurora.policy.transparency" = 1.0
+[robustness]
+metric = "trust"
+brand = "Aurora"
+""",
+        "exp.toml",
+    )
+    out = tmp_path / "sw"
+    args = ["sweep", str(exp), "--days", "40", "--consumers", "500", "--workers", "1"]
+    assert main([*args, "--out", str(out), "--posterior", str(post), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_parquet(out / "results.parquet")
+    aurora = table[(table["brand"] == "Aurora") & (table["metric"] == "trust")]
+    wide = aurora.pivot(index="replication", columns="policy", values="value")
+    # single world: the minimax-regret choice of a draw is the policy with the higher trust
+    per_draw = wide.idxmax(axis=1)
+    overall = wide.mean().idxmax()
+    import json
+
+    verdict = json.loads((out / "manifest.json").read_text())["verdict"]
+    assert verdict["policy"] == overall
+    assert verdict["share_same_choice"] == pytest.approx((per_draw == overall).mean())
+    assert verdict["holds"] == ((per_draw == overall).mean() >= 0.95)
+    assert "Verdict under parameter uncertainty" in printed
+    # the draws differ between replications, so the levels do too
+    assert wide["opaque"].nunique() > 1
