@@ -399,3 +399,43 @@ brand = "Aurora"
     assert "Verdict under parameter uncertainty" in printed
     # the draws differ between replications, so the levels do too
     assert wide["opaque"].nunique() > 1
+
+
+def test_sensitivity_on_a_dask_cluster_gives_the_numbers_of_a_local_run(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    from sim.calibration import sensitivity
+
+    path = _write(
+        tmp_path,
+        TINY.replace("replications = 2", "replications = 1")
+        + """
+method = "morris"
+samples = 3
+bootstrap = 20
+[[parameters]]
+path = "trust.negative_weight"
+low = 1.0
+high = 8.0
+[[parameters]]
+path = "world.contagion"
+low = 0.0
+high = 0.6
+[[outputs]]
+metric = "trust"
+brand = "Aurora"
+""",
+        "sens.toml",
+    )
+    local = sensitivity(path, tmp_path / "a", workers=1, progress=False)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = sensitivity(path, tmp_path / "b", client=client, progress=False)
+    pd.testing.assert_frame_equal(local.samples, remote.samples)
+    pd.testing.assert_frame_equal(local.indices, remote.indices)
+    assert list(local.indices.columns) == [
+        "output", "parameter", "mu_star", "mu_star_conf", "sigma"
+    ]  # fmt: skip
