@@ -174,7 +174,8 @@ def sensitivity(
     # which outputs each scenario must measure
     uses: dict[str, list] = {}
     for o in spec.outputs:
-        for key in {o.scenario or "", *([o.reference] if o.reference else [])}:
+        wanted = [loaded.key(o.scenario), *([loaded.key(o.reference)] if o.reference else [])]
+        for key in dict.fromkeys(wanted):
             if all(u.name != o.name for u in uses.setdefault(key, [])):
                 uses[key].append(o)
     keys = list(uses)
@@ -212,9 +213,9 @@ def sensitivity(
     for o in spec.outputs:
         col = []
         for i in range(len(values)):
-            d = _column(results, i, keys, uses, o.scenario or "", o.name)
+            d = _column(results, i, keys, uses, loaded.key(o.scenario), o.name)
             if o.reference:
-                d = d - _column(results, i, keys, uses, o.reference, o.name)
+                d = d - _column(results, i, keys, uses, loaded.key(o.reference), o.name)
             col.append(float(np.mean(d)))
         ys[str(o.name)] = np.array(col)
     tables, swing_tables = [], []

@@ -209,6 +209,11 @@ class Loaded:
     path: Path
     scenario: Scenario
     references: dict[str, Scenario]
+    aliases: dict[str, str] | None = None  # scenario path in the file -> key ("" = the main one)
+
+    def key(self, rel: str | None) -> str:
+        """The key of the scenario file ``rel`` (None or the main file's path: ``""``)."""
+        return "" if rel is None else (self.aliases or {}).get(rel, rel)
 
 
 def schema_field(path: str) -> FieldInfo:
@@ -307,7 +312,7 @@ def _check_outputs(outputs: list, key: str, scenarios: dict[str, Scenario], sour
     for i, o in enumerate(outputs):
         where = f"{key}[{i}]"
         for name in (getattr(o, "scenario", None), getattr(o, "reference", None)):
-            scn = scenarios[name or ""]
+            scn = scenarios.get(name or "", scenarios[""])
             if o.metric is None:
                 continue
             brands = [b.name for b in scn.brands]
@@ -373,9 +378,16 @@ def load_sensitivity(path: str | Path) -> Loaded:
     assert isinstance(spec, SensitivitySpec)
     scenario = _scenario(path.parent, spec.scenario, spec)
     scenarios = {"": scenario}
+    aliases = {spec.scenario: ""}
+    main_file = (path.parent / spec.scenario).resolve()
     for o in spec.outputs:
         for rel in (o.scenario, o.reference):
-            if rel is not None and rel not in scenarios:
+            if rel is None or rel in aliases:
+                continue
+            if (path.parent / rel).resolve() == main_file:
+                aliases[rel] = ""  # the main scenario again: measured once
+            else:
+                aliases[rel] = rel
                 scenarios[rel] = _scenario(path.parent, rel, spec)
     for rel, scn in scenarios.items():
         _check_parameters(spec, scn, f"{path} (scenario {rel or spec.scenario})")
@@ -386,4 +398,4 @@ def load_sensitivity(path: str | Path) -> Loaded:
         raise CalibrationError(
             f"{path}: output names must be unique; repeated: {', '.join(dup)} (set `name = ...`)"
         )
-    return Loaded(spec, path, scenario, {k: v for k, v in scenarios.items() if k})
+    return Loaded(spec, path, scenario, {k: v for k, v in scenarios.items() if k}, aliases)
