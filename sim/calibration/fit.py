@@ -375,36 +375,46 @@ def _posterior(root, spec, paths, targets, evaluate, seed, say):
         return distance(np.array([x[n] for n in names]), targets)
 
     observed = {n: float(t.value) for n, t in zip(names, targets, strict=True)}
-    db = f"sqlite:///{(root / 'abc.db').resolve()}"
-    abc = pyabc.ABCSMC(
-        model,
-        prior,
-        dist,
-        population_size=spec.posterior.population,
-        sampler=pyabc.sampler.SingleCoreSampler(),
-        eps=pyabc.MedianEpsilon(),
-    )
-    abc.sampler.show_progress = False
+    path = root / "abc.db"
+    db = f"sqlite:///{path.resolve()}"
+
+    def smc():
+        # a fresh object per generation: pyabc caches the population it calibrates the next
+        # tolerance from, so a reused object would keep the first tolerance for ever
+        abc = pyabc.ABCSMC(
+            model,
+            prior,
+            dist,
+            population_size=spec.posterior.population,
+            sampler=pyabc.sampler.SingleCoreSampler(),
+            eps=pyabc.MedianEpsilon(),
+        )
+        abc.sampler.show_progress = False
+        return abc
+
     history = None
-    if (root / "abc.db").exists():
+    if path.exists():
         try:
-            history = abc.load(db, 1)
-        except Exception:  # noqa: BLE001 - a kill before the first generation: start afresh
+            history = pyabc.History(db)
+            history.id = 1
+            history.get_all_populations()
+        except Exception:  # noqa: BLE001 - a kill before the history was set up: start afresh
             history = None
-            (root / "abc.db").unlink()
+            path.unlink()
     if history is None:
-        history = abc.new(db, observed)
+        history = smc().new(db, observed)  # stores the observed values and the run's settings
     while True:
         pops = history.get_all_populations()
         done = pops[pops["t"] >= 0]
         eps = [float(e) for e in done.sort_values("t")["epsilon"]]
         if len(eps) >= spec.posterior.generations or (eps and eps[-1] <= 1.0):
             break
+        abc = smc()
+        abc.load(db, 1)
         np.random.seed(_seed(seed, 5, len(eps)))  # noqa: NPY002 - pyabc draws from the global one
         history = abc.run(max_nr_populations=1)
-        say(
-            f"ABC generation {len(eps) + 1}: tolerance {history.get_all_populations()['epsilon'].iloc[-1]:.4g}"
-        )
+        last = history.get_all_populations()["epsilon"].iloc[-1]
+        say(f"ABC generation {len(eps) + 1}: tolerance {last:.4g}")
     frame, w = history.get_distribution(m=0, t=history.max_t)
     particles = frame[keys].to_numpy(dtype=float)
     sw, ss = history.get_weighted_sum_stats(t=history.max_t)
