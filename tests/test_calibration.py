@@ -299,7 +299,10 @@ def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_wor
 
 @pytest.mark.slow
 def test_recover_reports_coverage_of_the_truth(tmp_path, capsys):
-    path = _write(tmp_path, CALIBRATION)
+    small = CALIBRATION.replace("trials = 6", "trials = 2").replace(
+        "generations = 2", "generations = 1"
+    )
+    path = _write(tmp_path, small)
     out = tmp_path / "rec"
     assert main(["calibrate", str(path), "--out", str(out), "--recover", "--workers", "1"]) == 0
     import json
