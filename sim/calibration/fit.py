@@ -113,6 +113,23 @@ class Calibration:
             ]
         return "\n".join(parts)
 
+    def _repr_html_(self) -> str:
+        """The notebook view: parameters with intervals, the fit and the validation."""
+        within = int(self.fit["within"].sum())
+        parts = [
+            f"<b>Calibration</b> of {self.manifest['scenario']['name']} ({self.out})",
+            "<p>Parameters: estimate = best trial, 95% interval from the ABC posterior</p>",
+            self.parameters.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+            f"<p>Fit: {within} of {len(self.fit)} targets within their band</p>",
+            self.fit.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+        ]
+        if len(self.validation):
+            parts += [
+                "<p>Validation (not fitted)</p>",
+                self.validation.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+            ]
+        return "\n".join(parts)
+
     def __repr__(self) -> str:
         return (
             f"Calibration(parameters={list(self.parameters['parameter'])}, out={str(self.out)!r})"

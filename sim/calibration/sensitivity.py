@@ -50,6 +50,15 @@ class Sensitivity:
             ]
         )
 
+    def _repr_html_(self) -> str:
+        """The notebook view: the indices table with its 95% bootstrap intervals."""
+        m = self.manifest
+        return (
+            f"<b>Sensitivity</b> ({m['method']}) of {m['scenario']['name']}: {m['points']} "
+            f"points x {m['replications']} replications ({self.out})"
+            + self.indices.to_html(index=False, float_format=lambda v: f"{v:.3g}")
+        )
+
     def __repr__(self) -> str:
         return f"Sensitivity(method={self.manifest['method']!r}, out={str(self.out)!r})"
 
