@@ -41,9 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
-from ..storage import provenance, write_bytes, write_csv, write_json, write_parquet
-from ..streams import replication_seed
+from ..core.errors import UserError
+from ..core.storage import provenance, write_bytes, write_csv, write_json, write_parquet
+from ..core.streams import replication_seed
 from .measure import integer_paths, measure, points_to_jobs
 from .spec import CalibrationSpec, Loaded, Target, load_calibration
 
@@ -543,7 +543,7 @@ def _nest(estimate: dict[str, float], ints) -> dict[str, Any]:
 
 
 def _toml(tree: dict[str, Any], prefix: str = "") -> list[str]:
-    from ..errors import toml_literal
+    from ..core.errors import toml_literal
 
     lines = [
         f"{k} = {toml_literal(v, 10_000)}"
@@ -570,7 +570,7 @@ def _toml(tree: dict[str, Any], prefix: str = "") -> list[str]:
 def write_calibrated(root: Path, loaded: Loaded, name: str, estimate, ints) -> Path:
     """``root/calibrated.toml``: the base scenario (``extends``) with the estimates; checked to
     load before it is kept."""
-    from ..loading import load_scenario
+    from ..scenario.loading import load_scenario
 
     base = (loaded.path.parent / loaded.spec.scenario).resolve()
     rel = os.path.relpath(base, root.resolve())

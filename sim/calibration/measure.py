@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ..core.errors import UserError
+from ..core.streams import replication_seed
 from ..experiments.posterior import with_parameters
 from ..scenario import Scenario
-from ..streams import replication_seed
 from .spec import Output
 
 Point = dict[str, float]
@@ -52,7 +52,7 @@ def _reduce(ts: pd.DataFrame, o: dict[str, Any]) -> float:
 def measure_task(task: tuple[dict, int, int, list[dict]]) -> np.ndarray:
     """One replication: ``(scenario as JSON dict, replication, base seed, outputs as dicts)`` ->
     the outputs' values (NaN where a figure is undefined, e.g. no breach notice was sent)."""
-    from .. import evidence
+    from ..analysis import evidence
     from ..model import TrustModel
 
     data, replication, seed, outputs = task

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..charts import _RC, BRAND_PALETTE, _caption, save_figure
+from ..analysis.charts import _RC, BRAND_PALETTE, _caption, save_figure
 
 FIT, TRUTH, BAND = BRAND_PALETTE[0], BRAND_PALETTE[1], "0.6"
 

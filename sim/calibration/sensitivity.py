@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..experiments.posterior import with_parameters
-from ..storage import provenance, write_csv, write_json, write_parquet
 from .measure import Job, integer_paths, measure
 from .spec import SensitivitySpec, load_sensitivity
 
@@ -163,7 +163,7 @@ def sensitivity(
     update = {"samples": samples, "replications": replications}
     spec = spec.model_copy(update={k: int(v) for k, v in update.items() if v is not None})
     if spec.samples < 2 or spec.replications < 1:
-        from ..errors import UserError
+        from ..core.errors import UserError
 
         raise UserError("--samples must be at least 2 and --replications at least 1")
     scenarios = {
@@ -230,7 +230,7 @@ def sensitivity(
     tables, swing_tables = [], []
     for name, y in ys.items():
         if not np.isfinite(y).all():
-            from ..errors import UserError
+            from ..core.errors import UserError
 
             raise UserError(
                 f"output {name!r} is undefined (NaN) at some sampled points; choose an output "

@@ -46,11 +46,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from ..errors import ScenarioError, UserError
-from ..evidence import TARGETS as EVIDENCE
+from ..analysis.evidence import TARGETS as EVIDENCE
+from ..core.errors import ScenarioError, UserError
 from ..experiments.design import format_validation_error, known_metrics, set_path
-from ..loading import load_scenario
 from ..scenario import Scenario
+from ..scenario.loading import load_scenario
 
 POINT_BAND = 0.05
 """A published figure given as one number is met within +-5% of it (override with low/high)."""
@@ -307,7 +307,7 @@ def getattr_path(data: dict[str, Any], path: str) -> Any:
 
 
 def _check_outputs(outputs: list, key: str, scenarios: dict[str, Scenario], source: str) -> None:
-    from ..catalogue import CHANNELS
+    from ..core.catalogue import CHANNELS
 
     for i, o in enumerate(outputs):
         where = f"{key}[{i}]"

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ..core.errors import UserError
+from ..core.streams import replication_seed
 from ..scenario import Scenario
-from ..streams import replication_seed
 from .design import set_path
 
 HOLDS_SHARE = 0.95

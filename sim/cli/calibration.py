@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import check_output_folder
+from ..core.errors import check_output_folder
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -68,8 +68,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``omnitrust calibrate``: fit, write the folder, print the report."""
-    from .fit import calibrate
-    from .spec import load_calibration
+    from ..calibration.fit import calibrate
+    from ..calibration.spec import load_calibration
 
     load_calibration(args.file)  # bad input fails before a folder is made
     check_output_folder(args.out)
@@ -92,8 +92,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``omnitrust sensitivity``: sample, run, analyse, write, print the indices."""
-    from .sensitivity import sensitivity
-    from .spec import load_sensitivity
+    from ..calibration.sensitivity import sensitivity
+    from ..calibration.spec import load_sensitivity
 
     load_sensitivity(args.file)
     check_output_folder(args.out)
