@@ -2,10 +2,17 @@
 `sim.scenario.loading`, which code inside the package imports (tests/test_architecture.py)."""
 
 from .scenario.loading import (
+    apply_overrides,
     load_scenario,
     load_toml_with_extends,
     scenario_json_schema,
     validate_scenario,
 )
 
-__all__ = ["load_scenario", "load_toml_with_extends", "scenario_json_schema", "validate_scenario"]
+__all__ = [
+    "apply_overrides",
+    "load_scenario",
+    "load_toml_with_extends",
+    "scenario_json_schema",
+    "validate_scenario",
+]

@@ -147,7 +147,9 @@ def test_model_is_a_mesa_model(small_baseline):
     assert isinstance(model, mesa.Model)
     assert len(model.agents) == len(s.brands)
     model.run()
-    frame = model.datacollector.get_model_vars_dataframe()
-    assert len(frame) == 5 and frame["mean_trust"].between(0, 1).all()
+    frame = model.datacollector.get_model_vars_dataframe()  # step 0 (end of warm-up) + 5 days
+    assert (
+        len(frame) == 6 and frame[[f"{b.name} trust" for b in s.brands]].stack().between(0, 1).all()
+    )
     agents = model.datacollector.get_agent_vars_dataframe()
-    assert len(agents) == 5 * len(s.brands)
+    assert len(agents) == 6 * len(s.brands)

@@ -17,6 +17,8 @@ the idea of Salmon et al. (2011, "Parallel random numbers: as easy as 1, 2, 3").
 from __future__ import annotations
 
 import hashlib
+import re
+from importlib.metadata import version as _installed_version
 
 import numba as nb
 import numpy as np
@@ -122,3 +124,12 @@ def draws(key, i, n_slots):
     for k in range(n_slots):
         out[k] = uniform(st, k)
     return out
+
+
+def mesa_seed(seed: int, mesa_version: str | None = None) -> dict[str, int]:
+    """The keyword that seeds a ``mesa.Model`` on the installed Mesa: ``rng=`` from Mesa 3.4 on
+    (which deprecates ``seed=``), ``seed=`` before. For an integer both give the same
+    ``model.random`` and ``model.rng`` (Mesa 3.3 builds each from the integer either way)."""
+    release = mesa_version or _installed_version("mesa")
+    major, minor = (int(p) for p in re.findall(r"\d+", release)[:2])
+    return {"rng": int(seed)} if (major, minor) >= (3, 4) else {"seed": int(seed)}

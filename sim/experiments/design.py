@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..core.errors import UserError
 from ..scenario import Scenario
+from ..scenario.loading import set_path  # noqa: F401  (the one dotted-path setter; re-exported)
 from .store import HEADLINE
 
 Value = float | int | bool | str
@@ -214,41 +215,6 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
 
 
 # ---------------------------------------------------------------------------------------------
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``value`` at the dotted ``path`` of a scenario dict (brands addressed by name).
-
-    Raises ``KeyError`` with a message naming the allowed keys when the path does not exist.
-    """
-    parts = path.split(".")
-    cur: Any = data
-    walked: list[str] = []
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(cur, list):
-            names = [b.get("name") for b in cur if isinstance(b, dict)]
-            if part not in names:
-                raise KeyError(
-                    f"no {'.'.join(walked)} entry named {part!r}; "
-                    f"allowed: {', '.join(map(str, names))}"
-                )
-            if last:
-                raise KeyError(f"{path!r} names a whole {walked[-1]} entry; name a field in it")
-            cur = cur[names.index(part)]
-        elif isinstance(cur, dict):
-            if part not in cur:
-                where = ".".join(walked) or "the scenario"
-                raise KeyError(
-                    f"{part!r} is not a field of {where}; allowed: {', '.join(sorted(cur))}"
-                )
-            if last:
-                cur[part] = value
-                return
-            cur = cur[part]
-        else:
-            raise KeyError(f"{'.'.join(walked)} is a value, not a section")
-        walked.append(part)
-
-
 def factor_samples(design: Design) -> list[dict[str, Value]]:
     """The factor values of each sample of the design (grid: full product; lhs: seeded LHS)."""
     if not design.factors:

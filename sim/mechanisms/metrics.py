@@ -83,6 +83,17 @@ MARKET_SHARES = (
 )
 
 
+def net_value(counts: np.ndarray) -> np.ndarray:
+    """Net value (EUR) of event counters ``counts[..., k]``: margin - marketing - security -
+    breach costs."""
+    return (
+        counts[..., MARGIN]
+        - counts[..., MARKETING]
+        - counts[..., SECURITY_COST]
+        - counts[..., BREACH_COST]
+    )
+
+
 @nb.njit(cache=True)
 def tally(pop, par, day, stocks, trust_hist, market):
     """End-of-day stocks per brand (ODD 7.9) and cumulative market-wide journey shares.
@@ -207,12 +218,7 @@ class Recorder:
         counts = self.counts.copy()
         purchases_total = self.purchases.sum(axis=2)
         revenue_total = self.revenue.sum(axis=2)
-        net = (
-            counts[:, :, EV["margin"]]
-            - counts[:, :, EV["marketing_cost"]]
-            - counts[:, :, EV["security_cost"]]
-            - counts[:, :, EV["breach_cost"]]
-        )
+        net = net_value(counts)
         per_brand = np.concatenate(
             [
                 counts,

@@ -14,9 +14,12 @@ class BrandAgent(mesa.Agent):
         name: the brand's name from the scenario.
         index: its column in the population's per-brand arrays.
         spec: the validated scenario entry (presence, margin and ``policy`` levers).
-        records_held, subscribers, trust: today's holdings and mean trust, refreshed by the
-            model after each day's tally (what a Mesa reporter or a dashboard reads).
-        breaches: breaches suffered so far.
+        records_held, subscribers, trust, consent_rate: today's holdings, mean trust and consent
+            rate (granted / asked data types), refreshed by the model after each day's tally
+            (what a Mesa reporter or a dashboard reads).
+        revenue, net_value: today's revenue and net value (margin - marketing, security and
+            breach costs), EUR.
+        breaches: breaches suffered since day 0.
     """
 
     def __init__(self, model: mesa.Model, spec: BrandSpec, index: int):
@@ -28,6 +31,9 @@ class BrandAgent(mesa.Agent):
         self.records_held = 0
         self.subscribers = 0
         self.trust = float("nan")
+        self.consent_rate = float("nan")
+        self.revenue = 0.0
+        self.net_value = 0.0
         self.breaches = 0
 
     def __repr__(self) -> str:

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
 
-from ..core.streams import stream_key
+from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, incidents, journey, outreach, social, trust
-from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, tally
+from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, net_value, tally
 from ..scenario import Scenario
+from ..scenario.loading import apply_overrides, load_scenario
 from ..state.day import Day
 from ..state.parameters import brand_table, parameters
 from ..state.population import create_population
 from .brand import BrandAgent
+
+# What the DataCollector reports per brand: BrandAgent attribute -> readable column suffix
+# (model reporters are named "<brand> <label>", e.g. "Aurora consent rate").
+HEADLINE_REPORTERS = {
+    "trust": "trust",
+    "consent_rate": "consent rate",
+    "subscribers": "subscribers",
+    "revenue": "revenue/day",
+    "net_value": "net value/day",
+    "breaches": "breaches",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +56,8 @@ class DayPlan(list):
 class TrustModel(mesa.Model):
     """One run of one scenario.
 
-    The model is a real ``mesa.Model``: it is seeded through Mesa's ``seed`` (``self.rng`` is the
-    Mesa generator), brands are ``mesa.Agent``s (``self.agents``), ``step()`` advances one day and
+    The model is a real ``mesa.Model``: it is seeded through Mesa (``self.rng`` is the Mesa
+    generator), brands are ``mesa.Agent``s (``self.agents``), ``step()`` advances one day and
     a ``mesa.DataCollector`` records market-level reporters. Consumers are a structure of arrays
     (`sim.state.population.Population`) updated by compiled, vectorised phase kernels; every random
     draw comes from a named stream keyed by (seed, stream, day), see `sim.core.streams`.
@@ -67,28 +81,50 @@ class TrustModel(mesa.Model):
     `build_phases`; with ``timings=True`` the seconds spent in each phase (and in ``record``)
     add up in ``model.phase_times``.
 
-    Warm-up: the model first runs ``simulation.warmup_days`` days (days -W..-1) with the same
+    Warm-up: building the model runs ``simulation.warmup_days`` days (days -W..-1) with the same
     rules but no stochastic breaches and nothing recorded, so that journeys, consents, records and
     subscriptions are under way at day 0; cumulative journey shares count from day 0. Random
-    streams are keyed by the internal day t = day + W.
+    streams are keyed by the internal day t = day + W. Warm-up days are not Mesa steps: step 1
+    is day 0, and ``model.steps`` counts recorded days.
+
+    Mesa: ``datacollector`` collects at step 0 (the end of the warm-up, reporter ``day`` = -1)
+    and after every step, so ``get_model_vars_dataframe()`` row s is the market after day s-1
+    and ``mesa.batch_run`` reads consistent rows. Per brand it reports ``"<brand> trust"``,
+    ``consent rate``, ``subscribers``, ``revenue/day``, ``net value/day`` and ``breaches``
+    (since day 0); agent rows carry the same per brand. The `Recorder` (``timeseries()``) holds
+    the full tidy table.
 
     Args:
-        scenario: a validated `Scenario`.
+        scenario: a validated `Scenario`, or the path of a scenario file.
         seed: the replication's seed (see `sim.core.streams.replication_seed`); defaults to the
-            scenario's ``simulation.seed``.
+            scenario's ``simulation.seed``. ``rng=`` (an integer) is the same, for Mesa >= 3.4
+            habits; Mesa itself is seeded with the keyword the installed version expects.
         replication: the replication number, recorded in the outputs.
         timings: add up the wall time of each phase in ``phase_times`` (seconds).
+        overrides: values set at dotted scenario paths before the run, e.g.
+            ``{"brands.Aurora.policy.transparency": 0.9, "simulation.consumers": 2000}`` (the
+            paths of experiment files; see `sim.scenario.loading.apply_overrides`).
     """
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str | Path,
         seed: int | None = None,
         replication: int = 0,
         timings: bool = False,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        rng: int | None = None,
     ):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if overrides:
+            scenario = apply_overrides(scenario, dict(overrides))
+        if seed is not None and rng is not None:
+            raise ValueError("give the seed as `seed` or as `rng`, not both")
+        seed = rng if seed is None else seed
         seed = scenario.simulation.seed if seed is None else int(seed)
-        super().__init__(seed=seed)
+        super().__init__(**mesa_seed(seed))
         self.scenario = scenario
         self.seed_value = seed
         self.replication = replication
@@ -127,12 +163,19 @@ class TrustModel(mesa.Model):
         self.phase_times = dict.fromkeys([p.name for p in self.phases] + ["record"], 0.0)
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "day": "day",
-                "mean_trust": lambda m: float(np.mean([b.trust for b in m.brands])),
-                "records_held": lambda m: int(sum(b.records_held for b in m.brands)),
+                "day": lambda m: m.steps - 1,
+                **{
+                    f"{b.name} {label}": (lambda m, b=b, attr=attr: getattr(b, attr))
+                    for b in self.brands
+                    for attr, label in HEADLINE_REPORTERS.items()
+                },
             },
-            agent_reporters={"trust": "trust", "records_held": "records_held"},
+            agent_reporters={"brand": "name", **{attr: attr for attr in HEADLINE_REPORTERS}},
         )
+        step = type(self).step  # the day itself, not Mesa's wrapper: warm-up days are not steps
+        while self.day < 0:
+            step(self)
+        self.datacollector.collect(self)  # step 0: the market as recording starts
 
     @property
     def t(self) -> int:
@@ -200,6 +243,9 @@ class TrustModel(mesa.Model):
             brand.trust = float(self._stocks[k, 0])
             brand.records_held = int(self._stocks[k, STOCKS.index("records_held")])
             brand.subscribers = int(self._stocks[k, STOCKS.index("subscribers")])
+            brand.consent_rate = float(self._stocks[k, STOCKS.index("consent_rate")])
+            brand.revenue = float(self._revenue[k].sum())
+            brand.net_value = float(net_value(self._counts[k]))
         if self.day < 0:
             return
         rec, d = self.recorder, self.day

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import mesa
 
 from ..core.catalogue import CHANNELS
+from ..core.streams import mesa_seed
 from ..scenario import Scenario
 from ..state.population import create_population
 from .churn import ChurnRules
@@ -133,12 +134,17 @@ class ReferenceModel(mesa.Model):
     Args:
         scenario: a validated `Scenario`.
         seed: seeds Mesa's ``random`` (every draw of the run) and the initial population (the
-            same consumers as ``TrustModel(scenario, seed)``).
+            same consumers as ``TrustModel(scenario, seed)``); ``rng=`` (an integer) is the same.
+            Mesa is seeded with the keyword the installed version expects
+            (`sim.core.streams.mesa_seed`).
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None):
+    def __init__(self, scenario: Scenario, seed: int | None = None, *, rng: int | None = None):
+        if seed is not None and rng is not None:
+            raise ValueError("give the seed as `seed` or as `rng`, not both")
+        seed = rng if seed is None else seed
         seed = scenario.simulation.seed if seed is None else int(seed)
-        super().__init__(seed=seed)
+        super().__init__(**mesa_seed(seed))
         self.scenario = scenario
         # Warm-up: W days before day 0 with the same rules, no breaches, nothing recorded. `day`
         # counts from the start of the warm-up (the engine's internal day t); reported day = day - W.

@@ -68,6 +68,65 @@ def load_scenario(path: str | Path, **simulation_overrides: Any) -> Scenario:
     return validate_scenario(data, layers)
 
 
+def apply_overrides(
+    scenario: Scenario, overrides: dict[str, Any], source: str = "overrides"
+) -> Scenario:
+    """A copy of ``scenario`` with values set at dotted paths, re-validated.
+
+    Paths are those of experiment files (`set_path`): ``"brands.Aurora.policy.transparency"``,
+    ``"world.attack_pressure"``, ``"simulation.consumers"``. A path that does not exist raises
+    `ScenarioError`; a value out of range raises `ScenarioErrors` naming ``source``.
+    """
+    if not overrides:
+        return scenario
+    data = scenario.model_dump(mode="python")
+    for path, value in overrides.items():
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = int(value)  # numpy integers from a grid are integers too
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = float(value)
+        try:
+            set_path(data, path, value)
+        except KeyError as exc:
+            raise ScenarioError(f"{source}: path {path!r}: {exc.args[0]}") from None
+    return validate_scenario(data, source)
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at the dotted ``path`` of a scenario dict (brands addressed by name).
+
+    Raises ``KeyError`` with a message naming the allowed keys when the path does not exist.
+    """
+    parts = path.split(".")
+    cur: Any = data
+    walked: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(cur, list):
+            names = [b.get("name") for b in cur if isinstance(b, dict)]
+            if part not in names:
+                raise KeyError(
+                    f"no {'.'.join(walked)} entry named {part!r}; "
+                    f"allowed: {', '.join(map(str, names))}"
+                )
+            if last:
+                raise KeyError(f"{path!r} names a whole {walked[-1]} entry; name a field in it")
+            cur = cur[names.index(part)]
+        elif isinstance(cur, dict):
+            if part not in cur:
+                where = ".".join(walked) or "the scenario"
+                raise KeyError(
+                    f"{part!r} is not a field of {where}; allowed: {', '.join(sorted(cur))}"
+                )
+            if last:
+                cur[part] = value
+                return
+            cur = cur[part]
+        else:
+            raise KeyError(f"{'.'.join(walked)} is a value, not a section")
+        walked.append(part)
+
+
 def load_toml_with_extends(path: str | Path) -> dict[str, Any]:
     """The scenario file at ``path`` as one table, its ``extends`` chain merged and removed."""
     return _merge_layers(_layers(Path(path)))
