@@ -49,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("evidence", "print the model's emergent figures next to the published ones", "sim.cli.evidence:add_evidence_parser"),
     Command("schema", "print the JSON Schema of scenario files (for editors)", "sim.cli:add_schema_parser"),
     Command("params", "print the parameter tables of docs/PARAMETERS.md", "sim.cli:add_params_parser"),
+    Command("dashboard", "an interactive dashboard: move a lever, see the market answer", "sim.cli.dashboard:add_dashboard_parser"),
 )  # fmt: skip
 
 

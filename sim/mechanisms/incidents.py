@@ -125,6 +125,12 @@ class Incidents:
             / 365.0
         )
 
+    def schedule(self, event: BreachEvent | ThirdPartyLeakEvent | MediaStoryEvent) -> None:
+        """Add a scheduled event during a run (e.g. "breach now" from the dashboard); it happens
+        on ``event.day`` (a reported day not yet simulated), after events already set for it."""
+        later = [k for k, ev in enumerate(self.events) if ev.day > event.day]
+        self.events.insert(later[0] if later else len(self.events), event)
+
     # -- brand level -------------------------------------------------------------------------
     def _key(self, stream: str, day: int) -> np.uint64:
         """A fresh key for each use of ``stream`` on ``day``, so two breaches (or two stories) on

@@ -1,0 +1,91 @@
+"""``omnitrust dashboard``: move a lever, see the market answer (Mesa's SolaraViz in a browser).
+
+This module registers the command and serves `sim.dashboard.app` with solara; it imports
+neither solara nor the page, so the command can say what to install when the extra is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from ..core.errors import UserError
+
+INSTALL_HINT = (
+    'the dashboard needs the optional "dashboard" dependencies; install them with\n'
+    '    pip install -e ".[dashboard]"        (from a clone of omnitrust)\n'
+    "or  pip install solara altair networkx"
+)
+
+
+def add_dashboard_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``omnitrust dashboard``."""
+    p = subparsers.add_parser(
+        "dashboard",
+        help="an interactive dashboard: move a lever, see the market answer",
+        description="Serve a Mesa SolaraViz dashboard: one brand's policy levers and the world's "
+        "uncertainties as controls, live charts of trust, consent, revenue and net value for "
+        "every brand next to the unchanged scenario (same seed). Open the printed address in "
+        "a browser; Ctrl-C stops it.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=Path("scenarios/baseline.toml"),
+        help="scenario file (default: scenarios/baseline.toml)",
+    )
+    p.add_argument("--brand", help="the brand whose levers are moved (default: the first)")
+    p.add_argument("--port", type=int, default=8765, metavar="N", help="port (default: 8765)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="H",
+        help="address to bind (default: 127.0.0.1, this machine only); the dashboard has no "
+        "authentication",
+    )
+    p.set_defaults(handler=cmd_dashboard)
+
+
+def missing_dependency() -> str | None:
+    """The first dashboard dependency that cannot be imported, or None."""
+    for module in ("solara", "altair", "networkx", "mesa.visualization"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return module
+    return None
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from ..scenario.loading import load_scenario
+
+    missing = missing_dependency()
+    if missing is not None:
+        raise UserError(f"cannot import {missing}: {INSTALL_HINT}")
+    scenario = load_scenario(args.scenario)  # bad file: one clear message, exit 2
+    names = [b.name for b in scenario.brands]
+    if args.brand is not None and args.brand not in names:
+        raise UserError(
+            f"--brand {args.brand!r}: not a brand of {args.scenario}; allowed: {', '.join(names)}"
+        )
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port {args.port}: allowed: 1-65535")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: the dashboard listens on {args.host}: anyone who can reach this address "
+            "can use it; it has no authentication",
+            file=sys.stderr,
+        )
+    os.environ["OMNITRUST_DASHBOARD_SCENARIO"] = str(args.scenario)
+    if args.brand:
+        os.environ["OMNITRUST_DASHBOARD_BRAND"] = args.brand
+    from solara.__main__ import cli
+
+    argv = ["run", "sim.dashboard.app", "--host", args.host, "--port", str(args.port)]
+    argv += ["--production", "--no-open", "--no-check-version"]
+    print(f"omnitrust dashboard: http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    return cli.main(args=argv, prog_name="omnitrust dashboard", standalone_mode=False) or 0

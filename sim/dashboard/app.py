@@ -1,0 +1,262 @@
+"""The dashboard page: Mesa's SolaraViz on a `LeverMarket` (served by ``omnitrust dashboard``).
+
+Sidebar (Mesa's own): Reset / play / Step, and one control per keyword of `LeverMarket`: the
+size of the run, the chosen brand's policy levers and the world's uncertainties. Moving a
+control and pressing Reset rebuilds both markets (the warm-up included); play or "Run to the end"
+advances them. The page shows the day, the step rate, the chosen brand's headline numbers next to
+the unchanged scenario's, a "breach now" control, and four live charts (trust, consent rate,
+revenue, net value) for every brand: solid with the levers, dashed unchanged.
+
+The scenario and brand come from the environment (set by ``omnitrust dashboard``):
+``OMNITRUST_DASHBOARD_SCENARIO`` and ``OMNITRUST_DASHBOARD_BRAND``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from ..core.catalogue import DATA_TYPES
+from ..mechanisms.metrics import STOCKS, net_value
+from ..scenario.loading import load_scenario
+from .market import DATA_COLLECTION_CHOICES, DEFAULT_SCENARIO, DEFAULT_SIZE, LeverMarket
+
+SCENARIO_ENV, BRAND_ENV = "OMNITRUST_DASHBOARD_SCENARIO", "OMNITRUST_DASHBOARD_BRAND"
+SMOOTH_DAYS = 7  # revenue and net value are shown as 7-day means (daily values are noisy)
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+# (lever, label, control, min, max, step) for the brand's policy and for the world.
+POLICY_CONTROLS = (
+    ("transparency", "transparency", "SliderFloat", 0.0, 1.0, 0.05),
+    ("personalization_skill", "personalization skill", "SliderFloat", 0.0, 1.0, 0.05),
+    ("emails_per_week", "e-mails per week", "SliderFloat", 0.0, 21.0, 0.5),
+    ("email_targeting", "e-mail targeting", "SliderFloat", 0.0, 1.0, 0.05),
+    ("third_party_sharing", "third-party sharing", "SliderFloat", 0.0, 1.0, 0.05),
+    ("omnichannel_integration", "omnichannel integration", "SliderFloat", 0.0, 1.0, 0.05),
+    ("security_investment", "security investment", "SliderFloat", 0.0, 1.0, 0.05),
+    ("data_retention_days", "data retention (days)", "SliderInt", 0, 3650, 30),
+    ("notify_within_days", "breach notice within (days)", "SliderInt", 0, 180, 1),
+)
+WORLD_CONTROLS = (
+    ("attack_pressure", "world: attack pressure", "SliderFloat", 0.0, 10.0, 0.25),
+    ("contagion", "world: contagion", "SliderFloat", 0.0, 1.0, 0.05),
+    ("media_amplification", "world: media amplification", "SliderFloat", 0.0, 1.0, 0.05),
+)
+
+
+def model_params(scenario_path: str, brand: str | None = None) -> dict:
+    """SolaraViz controls for `LeverMarket`, each starting at the scenario's own value."""
+    sc = load_scenario(scenario_path)
+    spec = next((b for b in sc.brands if b.name == brand), sc.brands[0])
+    params: dict = {
+        "scenario": scenario_path,
+        "brand": spec.name,
+        "seed": sc.simulation.seed,
+        "consumers": _slider("consumers", "SliderInt", DEFAULT_SIZE["consumers"], 500, 20000, 500),
+        "days": _slider("days", "SliderInt", DEFAULT_SIZE["days"], 30, 730, 10),
+        "warmup_days": _slider(
+            "warm-up days", "SliderInt", DEFAULT_SIZE["warmup_days"], 0, 365, 10
+        ),
+    }
+    for name, label, kind, lo, hi, step in POLICY_CONTROLS:
+        value = getattr(spec.policy, name)
+        value = int(round(value)) if kind == "SliderInt" else float(value)
+        params[name] = _slider(f"{spec.name}: {label}", kind, value, lo, max(hi, value), step)
+    params["data_collection"] = {
+        "type": "Select",
+        "label": f"{spec.name}: data collected",
+        "value": "as in the scenario",
+        "values": list(DATA_COLLECTION_CHOICES),
+    }
+    params["compensation"] = {
+        "type": "Select",
+        "label": f"{spec.name}: compensation after a breach",
+        "value": spec.policy.compensation,
+        "values": ["none", "voucher", "credit_monitoring"],
+    }
+    for name, label, kind, lo, hi, step in WORLD_CONTROLS:
+        value = float(getattr(sc.world, name))
+        params[name] = _slider(label, kind, value, lo, max(hi, value), step)
+    return params
+
+
+def _slider(label: str, kind: str, value, lo, hi, step) -> dict:
+    """A slider whose grid passes through ``value`` (else the slider would snap the scenario's
+    own value to a neighbour and report a lever as moved)."""
+    lo = value - step * math.floor((value - lo) / step + 1e-9)
+    if kind == "SliderFloat":
+        lo = round(lo, 10) + 0.0  # (no -0.0)
+    return {"type": kind, "label": label, "value": value, "min": lo, "max": hi, "step": step}
+
+
+# ---------------------------------------------------------------------------------------------
+def _smooth(x: np.ndarray) -> np.ndarray:
+    """Trailing mean over SMOOTH_DAYS days (fewer at the start), along axis 0."""
+    c = np.cumsum(x, axis=0)
+    out = c.copy()
+    out[SMOOTH_DAYS:] = c[SMOOTH_DAYS:] - c[:-SMOOTH_DAYS]
+    n = np.minimum(np.arange(1, len(x) + 1), SMOOTH_DAYS)
+    return out / n[:, None]
+
+
+def _series(market) -> dict[str, np.ndarray]:
+    """Per-day, per-brand series of a TrustModel's recorder (days recorded so far)."""
+    rec = market.recorder
+    d = rec.days_recorded
+    return {
+        "trust": rec.stocks[:d, :, STOCKS.index("trust")],
+        "consent rate": rec.stocks[:d, :, STOCKS.index("consent_rate")],
+        f"revenue/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(rec.revenue[:d].sum(axis=2)),
+        f"net value/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(net_value(rec.counts[:d])),
+    }
+
+
+@solara.component
+def Charts(model: LeverMarket):
+    """Trust, consent rate, revenue and net value per brand: solid with the levers, dashed the
+    unchanged scenario (same seed)."""
+    update_counter.get()
+    changed, unchanged = _series(model.changed), _series(model.unchanged)
+    fig = Figure(figsize=(6.4, 7.0), dpi=110, layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    for ax, (title, values) in zip(axes, changed.items(), strict=True):
+        days = np.arange(len(values))
+        for k, name in enumerate(model.brand_names):
+            color = COLORS[k % len(COLORS)]
+            ax.plot(days, unchanged[title][:, k], color=color, ls="--", lw=1.2, alpha=0.8)
+            ax.plot(days, values[:, k], color=color, lw=2.0 if name == model.brand else 1.4,
+                    label=name)  # fmt: skip
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        for ev in model.breaches_scheduled:
+            ax.axvline(ev.day, color="black", lw=0.8, ls=":")
+    for ax in axes[2:]:
+        ax.set_xlabel("day", fontsize=8)
+    axes[0].set_xlim(0, max(model.changed.scenario.simulation.days - 1, 1))
+    axes[0].legend(title="solid: levers moved\ndashed: unchanged", fontsize=7, title_fontsize=7)
+    solara.FigureMatplotlib(fig, format="png")
+
+
+def _value_at(scenario, path: str):
+    """The value at a dotted path of a validated scenario (brands by name)."""
+    cur = scenario
+    for part in path.split("."):
+        if isinstance(cur, list):
+            cur = next(b for b in cur if b.name == part)
+        else:
+            cur = getattr(cur, part)
+    return cur
+
+
+def _mean_so_far(series: np.ndarray, k: int) -> float:
+    return float(series[:, k].mean()) if len(series) else float("nan")
+
+
+@solara.component
+def Status(model: LeverMarket):
+    """Day, step rate, the brand's headline numbers next to the unchanged market, run to the end,
+    and a breach now."""
+    update_counter.get()
+    share, set_share = solara.use_state(0.3)
+    types, set_types = solara.use_state(
+        list(
+            model.changed.scenario.brands[
+                model.brand_names.index(model.brand)
+            ].policy.data_collection
+        )
+    )
+    note, set_note = solara.use_state("")
+    k = model.brand_names.index(model.brand)
+    days = model.changed.scenario.simulation.days
+
+    def run_to_end():
+        start, first = time.perf_counter(), model.day
+        while model.running:
+            model.step()
+        elapsed = time.perf_counter() - start
+        if model.day > first:
+            model.days_per_second = (model.day - first) / max(elapsed, 1e-9)
+        force_update()
+
+    def breach():
+        ev = model.breach_now(share, types)
+        set_note(f"Breach of {ev.brand} scheduled for day {ev.day}: {ev.records_share:.0%} of "
+                 f"records, {', '.join(ev.data_types)}.")  # fmt: skip
+        force_update()
+
+    with solara.Column():
+        solara.Markdown(
+            f"**Day {model.day} of {days}** · {model.days_per_second:,.0f} days/s "
+            f"(step rate, both markets) · {model.changed.scenario.simulation.consumers:,} consumers"
+        )
+        moved = [
+            f"{path.rsplit('.', 1)[1]} = {value}"
+            for path, value in model.overrides.items()
+            if _value_at(model.unchanged.scenario, path) != _value_at(model.changed.scenario, path)
+        ]
+        solara.Markdown(
+            "Levers moved from the scenario: "
+            + (", ".join(moved) if moved else "none")
+            + " (set them in the sidebar, then Reset)"
+        )
+        rec_c, rec_u = _series(model.changed), _series(model.unchanged)
+        rows = [
+            "| " + model.brand + " | levers moved | unchanged | difference |",
+            "|---|---|---|---|",
+        ]
+        for title, label, fmt in (
+            ("trust", "trust (today)", ".3f"),
+            ("consent rate", "consent rate (today)", ".1%"),
+        ):
+            a = rec_c[title][-1, k] if len(rec_c[title]) else float("nan")
+            b = rec_u[title][-1, k] if len(rec_u[title]) else float("nan")
+            rows.append(f"| {label} | {a:{fmt}} | {b:{fmt}} | {a - b:+{fmt}} |")
+        for title, label in (
+            ("revenue", "revenue/day so far (EUR)"),
+            ("net", "net value/day so far (EUR)"),
+        ):
+            key = next(t for t in rec_c if t.startswith(title))
+            a, b = _mean_so_far(rec_c[key], k), _mean_so_far(rec_u[key], k)
+            rows.append(f"| {label} | {a:,.0f} | {b:,.0f} | {a - b:+,.0f} |")
+        solara.Markdown("\n".join(rows))
+        solara.Button("Run to the end", on_click=run_to_end, disabled=not model.running,
+                      color="primary")  # fmt: skip
+        solara.Markdown(f"**Breach {model.brand} now** (this market only; the unchanged one "
+                        "keeps its own course)")  # fmt: skip
+        solara.SliderFloat("share of records exposed", value=share, on_value=set_share,
+                           min=0.01, max=1.0, step=0.01)  # fmt: skip
+        solara.SelectMultiple("data types exposed", values=types, all_values=list(DATA_TYPES),
+                              on_value=set_types)  # fmt: skip
+        solara.Button(f"Breach {model.brand} now", on_click=breach,
+                      disabled=not model.running or not types, color="error")  # fmt: skip
+        if note:
+            solara.Info(note)
+
+
+def make_page(scenario_path: str | None = None, brand: str | None = None):
+    """The SolaraViz element for ``scenario_path`` (default: the environment, else the
+    bundled baseline)."""
+    scenario_path = scenario_path or os.environ.get(SCENARIO_ENV, DEFAULT_SCENARIO)
+    brand = brand or os.environ.get(BRAND_ENV) or None
+    params = model_params(scenario_path, brand)
+    initial = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+    model = LeverMarket(**initial)
+    return SolaraViz(
+        model,
+        components=[(Status, 0), (Charts, 0)],
+        model_params=params,
+        name=f"omnitrust: {model.brand}'s levers vs the unchanged market",
+        play_interval=1,
+        render_interval=5,
+    )
+
+
+page = make_page()
