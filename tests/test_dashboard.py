@@ -15,6 +15,7 @@ import pytest
 
 from sim.cli import main
 from sim.dashboard.market import LeverMarket
+from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
 
 from .conftest import ROOT, SCENARIOS
@@ -80,9 +81,9 @@ def test_breach_now_hits_only_the_changed_market():
     assert event.day == 5
     run(market)
     k = market.brand_names.index(market.brand)
-    breaches = market.changed.recorder.counts[:, k, 11]  # EV["breaches"]
+    breaches = market.changed.recorder.counts[:, k, EV["breaches"]]
     assert breaches[5] >= 1
-    assert market.unchanged.recorder.counts[5, k, 11] == 0
+    assert market.unchanged.recorder.counts[5, k, EV["breaches"]] == 0
     with pytest.raises(ValueError, match="run is over"):
         market.breach_now(0.5, ["contact"])
 

@@ -87,10 +87,10 @@ def net_value(counts: np.ndarray) -> np.ndarray:
     """Net value (EUR) of event counters ``counts[..., k]``: margin - marketing - security -
     breach costs."""
     return (
-        counts[..., MARGIN]
-        - counts[..., MARKETING]
-        - counts[..., SECURITY_COST]
-        - counts[..., BREACH_COST]
+        counts[..., EV["margin"]]
+        - counts[..., EV["marketing_cost"]]
+        - counts[..., EV["security_cost"]]
+        - counts[..., EV["breach_cost"]]
     )
 
 
