@@ -81,9 +81,7 @@ def test_pairing_narrows_the_interval_of_a_policy_difference(tmp_path):
     row = d.loc[("Aurora", "trust")]
     assert row["method"] == "paired t"
     assert row["half_width"] < row["indep_half_width"]
-    assert row["width_ratio"] < 1
-    assert row["ci_low"] <= row["diff"] <= row["ci_high"]
-    assert row["boot_low"] <= row["diff"] <= row["boot_high"]
+    # the values of diff, intervals and width_ratio are recomputed in tests/test_recompute.py
     # the manifest records seeds and the independent seed; the charts were not asked for
     assert c.manifest["independent_seed"] != c.manifest["seed"]
     assert not (tmp_path / "charts").exists()
@@ -123,10 +121,7 @@ def test_risk_views_and_charts(tmp_path):
         workers=1,
     )
     assert c.risk is not None and len(c.risk) == 2 * 3
-    assert (c.risk["es95"] >= c.risk["var95"] - 1e-9).all()
-    losses = c.losses.set_index(["scenario", "brand", "replication"])
-    assert np.allclose(losses["loss"], losses["breach_cost"] + losses["lost_margin"])
-    assert (c.threshold["ci_low"] <= c.threshold["probability"]).all()
+    # losses, VaR, ES and the threshold probabilities are recomputed in tests/test_recompute.py
     assert (c.threshold["by_day"] == 140).all()
     for name in ("trust.png", "differences.png", "loss_exceedance.png"):
         assert (tmp_path / "charts" / name).stat().st_size > 1000

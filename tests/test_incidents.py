@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
-
 from sim.core.catalogue import DATA_TYPES
 from sim.runner import run
 from sim.scenario import Scenario
@@ -147,8 +145,9 @@ def test_contagion_hits_rivals_and_switching_is_measured():
         )
 
     assert rival_sales("no_contagion") > rival_sales("calm_no_contagion")  # switchers
-    net = rival_sales("contagion") - rival_sales("calm_no_contagion")
-    assert np.isfinite(net)  # the net effect is an output of the model, whatever its sign
+    # the spillover costs rivals sales: the same breach with contagion leaves them fewer sales
+    # than without it (the net effect against the calm world is an output, whatever its sign)
+    assert rival_sales("contagion") < rival_sales("no_contagion")
 
 
 def test_third_party_leak_and_media_story_lower_sector_trust():
