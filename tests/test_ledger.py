@@ -1,0 +1,163 @@
+"""The money ledger, day by day, against the equations of docs/ODD.md (7.9 Metrics, 7.10 I4).
+
+One scheduled breach at zero attack pressure (so no stochastic breach), no media leak (so the
+breach becomes public on its notification day) and no warm-up (so the trailing revenue behind the
+fine is all in the reported table). Every cost term is recomputed in the test from the scenario's
+parameters and the run's own counters:
+
+* breach day:         detection_cost_per_record * exposed + card_reissue_cost * exposed cards
+* notification day:   fine_share_of_revenue * trailing annual revenue
+                      + (notification_cost + monitoring_cost | voucher_cost) * notified
+* every day:          security_b * security_budget_per_consumer_year * N * presence_b / sum(presence) / 365
+                      marketing_cost = emails_sent * email_cost
+                      margin = gross_margin_b * sum_c revenue_bc * margin_c
+                      net_value = margin - marketing_cost - security_cost - breach_cost
+
+Exposed cards are not a counter; a breach of the payment card alone exposes only records holding a
+card (every exposed record has one), a breach of the contact alone exposes none.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.catalogue import CHANNEL_PROPS
+from sim.runner import run
+from sim.scenario import Scenario
+
+from .conftest import baseline_data, brand
+
+BREACH_DAY, NOTICE = 40, 6
+DAYS = 70
+
+
+def scenario(name: str, types: list[str], compensation: str) -> Scenario:
+    d = baseline_data(consumers=3000, days=DAYS, replications=1)
+    d = copy.deepcopy(d)
+    d["name"] = name
+    d["simulation"]["warmup_days"] = 0
+    d["world"]["attack_pressure"] = 0.0
+    d["incidents"] = {"media_leak_rate": 0.0}
+    aurora = brand(d, "Aurora")["policy"]
+    aurora.update(notify_within_days=NOTICE, compensation=compensation)
+    d["events"] = [
+        {
+            "day": BREACH_DAY,
+            "kind": "breach",
+            "brand": "Aurora",
+            "records_share": 0.5,
+            "data_types": types,
+        }
+    ]
+    return Scenario.model_validate(d)
+
+
+CASES = {
+    "cards": (["payment_card"], "credit_monitoring"),
+    "contacts": (["contact"], "voucher"),
+    "plain": (["contact", "payment_card"], "none"),
+}
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    scenarios = [scenario(name, *case) for name, case in CASES.items()]
+    result = run(scenarios, seed=17)
+    return {s.name: s for s in scenarios}, result.timeseries
+
+
+def table(ts: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Per brand (not 'all') and day: every metric of channel 'all', as columns."""
+    sel = ts[(ts["scenario"] == name) & (ts["channel"] == "all") & (ts["brand"] != "all")]
+    return sel.pivot_table(
+        index=["brand", "day"], columns="metric", values="value", observed=True
+    ).sort_index()
+
+
+def close(a, b):
+    return np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_cost_term_matches_its_odd_equation_day_by_day(ledger, name):
+    scenarios, ts = ledger
+    s = scenarios[name]
+    t = table(ts, name)
+    inc, n = s.incidents, s.simulation.consumers
+    presence = {b.name: b.presence for b in s.brands}
+    total_presence = sum(presence.values())
+    for b in s.brands:
+        rows = t.loc[b.name]
+        # security spend, every day
+        daily = (
+            b.policy.security_investment
+            * inc.security_budget_per_consumer_year
+            * n
+            * presence[b.name]
+            / total_presence
+            / 365
+        )
+        assert close(rows["security_cost"], daily), b.name
+        # marketing: emails times the cost of one
+        assert close(rows["marketing_cost"], rows["emails_sent"] * s.outreach.email_cost)
+        assert rows["emails_sent"].sum() > 0
+        # gross margin from revenue by channel
+        rev = ts[
+            (ts["scenario"] == name)
+            & (ts["brand"] == b.name)
+            & (ts["metric"] == "revenue")
+            & (ts["channel"] != "all")
+        ]
+        per_day = (
+            rev.assign(
+                m=rev["value"]
+                * rev["channel"].astype(str).map(lambda c: CHANNEL_PROPS[c].margin).astype(float)
+            )
+            .groupby("day", observed=True)["m"]
+            .sum()
+            * b.gross_margin
+        )
+        assert close(rows["margin"], per_day.reindex(rows.index).to_numpy()), b.name
+        # net value
+        net = rows["margin"] - rows["marketing_cost"] - rows["security_cost"] - rows["breach_cost"]
+        assert close(rows["net_value"], net), b.name
+        if b.name != "Aurora":  # no breach, no breach cost, ever
+            assert (rows["breach_cost"] == 0).all() and (rows["breaches"] == 0).all()
+
+    a = t.loc["Aurora"]
+    assert list(a.index[a["breaches"] > 0]) == [BREACH_DAY] and a["breaches"].sum() == 1
+    exposed = a.loc[BREACH_DAY, "consumers_exposed"]
+    assert exposed > 100 and a["consumers_exposed"].sum() == exposed
+    types, compensation = CASES[name]
+    if name == "cards":  # every exposed record holds a card
+        expected = (inc.detection_cost_per_record + inc.card_reissue_cost) * exposed
+        assert close(a.loc[BREACH_DAY, "breach_cost"], expected)
+    elif name == "contacts":  # no card exposed
+        assert close(a.loc[BREACH_DAY, "breach_cost"], inc.detection_cost_per_record * exposed)
+    else:  # between the two: some exposed records hold a card, not all
+        cost = a.loc[BREACH_DAY, "breach_cost"]
+        assert inc.detection_cost_per_record * exposed < cost
+        assert cost < (inc.detection_cost_per_record + inc.card_reissue_cost) * exposed
+    # notification day: every exposed consumer is notified; fine + per-person costs
+    notice = BREACH_DAY + NOTICE
+    notified = a.loc[notice, "consumers_notified"]
+    assert notified == exposed and a["consumers_notified"].sum() == notified
+    d = notice  # internal day = reported day (no warm-up)
+    trailing = a.loc[max(0, d - 365) : d - 1, "revenue"].sum() * 365 / min(d, 365)
+    per_person = (
+        inc.notification_cost
+        + {
+            "none": 0.0,
+            "voucher": inc.voucher_cost,
+            "credit_monitoring": inc.monitoring_cost,
+        }[compensation]
+    )
+    expected = s.world.fine_share_of_revenue * trailing + per_person * notified
+    assert s.world.fine_share_of_revenue * trailing > 0  # the fine term is in play
+    assert close(a.loc[notice, "breach_cost"], expected)
+    others = a.drop(index=[BREACH_DAY, notice])
+    assert (others["breach_cost"] == 0).all()
