@@ -176,7 +176,10 @@ class ResultStore:
         path = self.summary_path(spec)
         ok = path.exists()
         if ok:
-            meta = read_parquet_meta(path)
+            try:
+                meta = read_parquet_meta(path)
+            except Exception:  # noqa: BLE001 - unreadable summary: rebuild it from the run file
+                meta = {}
             ok = (
                 meta.get("run_hash") == spec.hash
                 and meta.get("replication_seed") == spec.replication_seed
