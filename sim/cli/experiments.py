@@ -47,6 +47,15 @@ def _size_args(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _one_line_errors(p: argparse.ArgumentParser) -> None:
+    """Usage errors as one line (option, value, what is allowed), exit 2, no usage dump."""
+
+    def error(message: str):
+        p.exit(2, f"{p.prog}: error: {message} (see --help)\n")
+
+    p.error = error  # type: ignore[method-assign]
+
+
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Register ``compare`` and ``sweep`` (each with ``handler=``) on the CLI's subparsers."""
     p = subparsers.add_parser(
@@ -139,6 +148,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         help="also write report.html (and report.pdf when Chromium is installed)",
     )
     _executor_args(p)
+    _one_line_errors(p)
     p.set_defaults(handler=cmd_compare)
 
     s = subparsers.add_parser(
@@ -163,6 +173,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         help="per-run outcome (see compare --outcome)",
     )
     _executor_args(s)
+    _one_line_errors(s)
     s.set_defaults(handler=cmd_sweep)
 
 

@@ -317,6 +317,11 @@ def compare(
         raise UserError(f"--outcome {outcome!r} is not one of: {', '.join(OUTCOMES)}")
     if reps < 1:
         raise UserError(f"--replications must be at least 1, got {reps}")
+    _check_options(seed, bootstrap, threshold, by_day, ref_scn.simulation.days)
+    if target_width is not None and int(max_replications) < 1:
+        raise UserError(f"--max-replications must be at least 1, got {max_replications}")
+    if target_width is not None and batch is not None and int(batch) < 1:
+        raise UserError(f"--batch must be at least 1, got {batch}")
     if target_width is not None:
         if target_width <= 0:
             raise UserError(f"--target-width must be positive, got {target_width}")
@@ -509,6 +514,18 @@ def compare(
         verdicts=verdict_table,
         posterior=draws.path if draws is not None else None,
     )
+
+
+def _check_options(seed: int, bootstrap: int, threshold: float, by_day: int | None, days: int):
+    """Reject option values that would crash or mislead, naming the option, value and range."""
+    if not 0 <= seed <= 2**63 - 1:
+        raise UserError(f"--seed must be an integer in [0, 2**63 - 1], got {seed}")
+    if bootstrap < 0:
+        raise UserError(f"--bootstrap must be at least 0 (0: no bootstrap), got {bootstrap}")
+    if not 0.0 <= threshold <= 1.0:
+        raise UserError(f"--threshold must be a trust level in [0, 1], got {threshold}")
+    if by_day is not None and not 0 <= by_day <= days - 1:
+        raise UserError(f"--by-day must be a day in [0, {days - 1}], got {by_day}")
 
 
 def _criterion(

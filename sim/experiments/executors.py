@@ -167,12 +167,13 @@ class DaskMap(_Windowed):
         if client is None:
             try:
                 client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 from ..core.errors import UserError
 
                 raise UserError(
                     f"--scheduler = {scheduler}: cannot reach a Dask scheduler there "
-                    f"({exc}); start one with `dask scheduler` or check the address"
+                    f"({exc}); allowed: the address of a running scheduler, tcp://HOST:PORT "
+                    "(start one with `dask scheduler`)"
                 ) from None
         self.client = client
         self.workers = max(1, sum(self.client.nthreads().values()))
