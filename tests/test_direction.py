@@ -1,4 +1,4 @@
-"""Direction of effect: one lever changed, the same seeds, the expected sign (issue 2).
+"""Direction of effect: exactly one lever changed, the same seeds, the expected sign (issues 2, 16).
 
 Each test runs two scenarios that differ in one lever with the same replication seeds (common
 random numbers) and checks the sign of the difference on every replication-average, so a test
@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 
 from sim.runner import run
 from sim.scenario import Scenario
@@ -40,46 +41,55 @@ def horizon_total(result, scenario, metric, brand="Aurora"):
     return sel.groupby("replication", observed=True)["value"].sum()
 
 
-def test_transparent_relevant_personalization_raises_trust_and_consent():
+@pytest.fixture(scope="module")
+def one_lever():
+    """Aurora's levers one at a time against the baseline's (the same data and seeds)."""
     data = baseline_data(consumers=5000, days=365, replications=2)
-    scope = ["contact", "purchase_history", "onsite_behaviour", "location", "payment_card"]
-    good = variant(
-        data,
-        "good",
-        transparency=1.0,
-        personalization_skill=0.9,
-        email_targeting=0.9,
-        data_collection=scope,
-    )
-    none = variant(
-        data,
-        "none",
-        transparency=0.0,
-        personalization_skill=0.0,
-        email_targeting=0.0,
-        data_collection=scope,
-    )
-    result = run([good, none], seed=5)
-    for metric in ("trust", "consent_rate"):
-        diff = horizon_mean(result, "good", metric) - horizon_mean(result, "none", metric)
-        assert (diff > 0).all(), (metric, diff.tolist())
+    scenarios = [
+        variant(data, "opaque", transparency=0.0),
+        variant(data, "transparent", transparency=1.0),
+        variant(data, "clumsy", personalization_skill=0.0),
+        variant(data, "skilful", personalization_skill=0.9),
+        variant(data, "untargeted", email_targeting=0.05),
+        variant(data, "targeted", email_targeting=0.9),
+        variant(data, "rare", emails_per_week=0.5),
+        variant(data, "blaster", emails_per_week=7.0),
+    ]
+    return run(scenarios, seed=5)
 
 
-def test_frequent_untargeted_email_hurts_vs_rare_targeted():
-    data = baseline_data(consumers=5000, days=365, replications=2)
-    blaster = variant(data, "blaster", emails_per_week=7.0, email_targeting=0.05)
-    rare = variant(data, "rare", emails_per_week=0.5, email_targeting=0.9)
-    result = run([blaster, rare], seed=6)
-    assert (
-        (horizon_mean(result, "blaster", "trust") - horizon_mean(result, "rare", "trust")) < 0
-    ).all()
+def diff(result, hi, lo, metric, stat=horizon_mean):
+    return stat(result, hi, metric) - stat(result, lo, metric)
+
+
+def test_transparency_alone_raises_consent(one_lever):
+    d = diff(one_lever, "transparent", "opaque", "consent_rate")
+    assert (d > 0.1).all(), d.tolist()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9: transparency must act on trust")
+def test_transparency_alone_raises_trust(one_lever):
+    d = diff(one_lever, "transparent", "opaque", "trust")
+    assert (d > 0).all(), d.tolist()
+
+
+def test_personalization_skill_alone_raises_trust_and_revenue(one_lever):
+    assert (diff(one_lever, "skilful", "clumsy", "trust") > 0).all()
+    assert (diff(one_lever, "skilful", "clumsy", "revenue", horizon_total) > 0).all()
+
+
+def test_email_targeting_alone_raises_trust(one_lever):
+    assert (diff(one_lever, "targeted", "untargeted", "trust") > 0).all()
+
+
+def test_email_frequency_alone_lowers_trust_and_raises_unsubscribes_and_complaints(one_lever):
+    assert (diff(one_lever, "blaster", "rare", "trust") < 0).all()
     for metric in ("unsubscribes", "spam_complaints"):
-        assert (
-            horizon_total(result, "blaster", metric) > horizon_total(result, "rare", metric)
-        ).all(), metric
+        assert (diff(one_lever, "blaster", "rare", metric, horizon_total) > 0).all(), metric
 
 
 def test_omnichannel_integration_raises_multichannel_share():
+    """One lever, set the same at every brand (the share is market-wide)."""
     data = baseline_data(consumers=5000, days=365, replications=2)
 
     def market(name, level):
