@@ -86,10 +86,3 @@ def test_odd_describes_every_submodel_and_equation():
         "I7",
     ):
         assert re.search(rf"\b{eq}\b", text), f"equation {eq} not in docs/ODD.md"
-
-
-def test_readme_test_command_is_what_ci_runs():
-    readme = (ROOT / "README.md").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
-    command = ci.split("# README test command:\n", 1)[1].strip().splitlines()[0]
-    assert command in readme

@@ -1,0 +1,151 @@
+"""The README and the docs tell the truth: CI runs the README's test command, and the outputs they
+quote are what the commands print (where the output is deterministic: error messages and table
+headers; the numbers of full-size runs are quoted with their command and commit instead)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+
+from sim.cli import main
+
+from .conftest import ROOT, SCENARIOS
+
+README = (ROOT / "README.md").read_text()
+EXPERIMENTS_MD = (ROOT / "docs" / "EXPERIMENTS.md").read_text()
+
+
+def quoted_block(text: str, command: str) -> list[str]:
+    """The lines of the ```text block that quotes ``$ <command>``, after the command line(s)."""
+    for block in re.findall(r"```text\n(.*?)```", text, flags=re.S):
+        if f"$ {command}" in block:
+            lines = block.splitlines()
+            start = next(i for i, line in enumerate(lines) if line.startswith(f"$ {command}"))
+            while lines[start].endswith("\\"):
+                start += 1
+            return lines[start + 1 :]
+    raise AssertionError(f"no quoted output of `{command}`")
+
+
+def matches(quoted: str, printed: str) -> bool:
+    """A quoted line matches a printed one; ``...`` in the quote stands for any text."""
+    pattern = ".*".join(re.escape(part) for part in quoted.split("..."))
+    return re.fullmatch(pattern, printed) is not None
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = ci.split("# README test command:\n", 1)[1].strip().splitlines()[0]
+    assert command in README
+    # .ci/run names only test files that exist
+    for name in re.findall(r"tests/\w+\.py", ci):
+        assert (ROOT / name).is_file(), name
+
+
+def test_test_dependencies_are_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {
+        re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0].lower()
+        for d in project["dependencies"] + project["optional-dependencies"]["test"]
+    }
+    imported = set()
+    for path in (ROOT / "tests").glob("*.py"):
+        for module in re.findall(r"^\s*(?:import|from) (\w+)", path.read_text(), flags=re.M):
+            imported.add(module.lower())
+    third_party = imported - {"sim", "tests", "__future__"} - set(_stdlib())
+    aliases = {"yaml": "pyyaml", "dask": "dask"}
+    missing = {m for m in third_party if aliases.get(m, m) not in declared}
+    assert not missing, f"imported by tests but not declared in pyproject.toml: {missing}"
+
+
+def _stdlib():
+    import sys
+
+    return sys.stdlib_module_names
+
+
+def test_readme_validation_error_example(tmp_path, capsys, monkeypatch):
+    (tmp_path / "bad.toml").write_text(
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+        '[[brands]]\nname = "Aurora"\n[brands.policy]\n'
+        "emails_per_week = -1\ntransparncy = 0.5\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["validate", "bad.toml"])
+    captured = capsys.readouterr()
+    printed = (captured.out + captured.err).strip().splitlines()
+    quoted = quoted_block(README, "omnitrust validate bad.toml")
+    assert code == 2
+    assert len(printed) == len(quoted), printed
+    for q, p in zip(quoted, printed, strict=True):
+        assert matches(q, p), (q, p)
+
+
+BAD_EXPERIMENTS = {
+    "design.method = 'random'": '[design]\nmethod = "random"\n',
+    "unknown key 'colour'": 'colour = "red"\n',
+    "no brands entry named 'Zed'": '[design.factors]\n"brands.Zed.policy.transparency" = [0.1]\n',
+    "design point 1": '[design.factors]\n"brands.Aurora.policy.security_investment" = [0.5, 1.5]\n',
+}
+
+
+@pytest.mark.parametrize("key", list(BAD_EXPERIMENTS))
+def test_experiments_md_quoted_error_lines(tmp_path, capsys, monkeypatch, key):
+    quoted = [
+        line
+        for line in re.findall(
+            r"^omnitrust sweep: error: exp\.toml: .*$", EXPERIMENTS_MD, flags=re.M
+        )
+        if key in line
+    ]
+    assert len(quoted) == 1, key
+    (tmp_path / "exp.toml").write_text(
+        f'name = "t"\nbase = "{(SCENARIOS / "baseline.toml").as_posix()}"\n' + BAD_EXPERIMENTS[key]
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["sweep", "exp.toml", "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert quoted[0] in err, (quoted[0], err)
+
+
+def test_readme_compare_output_headers(tmp_path, capsys):
+    quoted = quoted_block(README, "omnitrust compare scenarios/baseline.toml")
+    header = next(line for line in quoted if line.startswith("Differences vs baseline"))
+    columns = quoted[quoted.index(header) + 1].split()
+    pairing = next(line for line in quoted if line.startswith("Pairing:"))
+    code = main(
+        [
+            "compare",
+            str(SCENARIOS / "baseline.toml"),
+            str(SCENARIOS / "transparent_personalization.toml"),
+            "--replications",
+            "3",
+            "--days",
+            "30",
+            "--consumers",
+            "500",
+            "--focus-brand",
+            "Aurora",
+            "--workers",
+            "1",
+            "--no-progress",
+            "--no-charts",
+            "--bootstrap",
+            "100",
+            "--out",
+            str(tmp_path / "tp"),
+        ]
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert header in out
+    assert out[out.index(header) + 1].split() == columns
+    rows = out[out.index(header) + 2 : out.index(header) + 8]
+    assert [r.split()[2] for r in rows] == [
+        q.split()[2] for q in quoted[quoted.index(header) + 2 :][:6]
+    ]
+    prefix = pairing.split(" 0.")[0]
+    assert any(line.startswith(prefix) for line in out), prefix
