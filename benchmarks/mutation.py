@@ -52,6 +52,7 @@ MODULES = (
     "model",
 )
 FAST_TESTS = (
+    "tests/test_equations.py",
     "tests/test_ledger.py",
     "tests/test_crn.py",
     "tests/test_model.py",

@@ -1,0 +1,162 @@
+"""Kernels against their ODD equations, recomputed in the test from the population's own arrays.
+
+* 7.9 stocks: recorded trust (T1 mean), trust_p10 (50-bin histogram rule), consent rate,
+  subscribers, churned, records held, active customers, from the end-of-run arrays;
+* 7.7 T2: forgetting multiplies every evidence by 0.5 ** (1 / half_life_days);
+* 7.3 C1-C3: one touch in the store for every consumer: which types are asked, who grants (the
+  same counter-based draw against the logistic of C1 computed here), the trust cost of asking (C2)
+  and the personalization evidence (C3).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from sim import consent, streams, trust
+from sim.catalogue import (
+    BUNDLED_MASK,
+    CHANNELS,
+    CONVENIENCE,
+    COVERT_MASK,
+    DATA_TYPES,
+    OBSERVES,
+    SENSITIVITY,
+    VALUE,
+)
+from sim.model import TrustModel
+from sim.population import ACCOUNT, CHURNED, CUSTOMER, SUBSCRIBED
+from sim.scenario import Scenario
+
+from .conftest import baseline_data
+
+DAYS, WARMUP = 40, 30
+
+
+@pytest.fixture(scope="module")
+def model():
+    d = baseline_data(consumers=3000, days=DAYS, replications=1)
+    d["simulation"]["warmup_days"] = WARMUP
+    s = Scenario.model_validate(d)
+    m = TrustModel(s, seed=41)
+    m.run()
+    return m
+
+
+def t1(pop, s: Scenario) -> np.ndarray:
+    a, w = s.trust.prior, s.trust.prior_weight
+    r, neg = pop.r.astype(np.float64), pop.s.astype(np.float64)
+    return (r + a * w) / (r + neg + w)
+
+
+def test_recorded_stocks_follow_their_definitions(model):
+    s, pop = model.scenario, model.population
+    ts = model.timeseries()
+    last = ts[(ts["day"] == DAYS - 1) & (ts["channel"] == "all")]
+    n = s.simulation.consumers
+    trust_now = t1(pop, s)
+    tau = DAYS - 1 + WARMUP
+    for b, spec in enumerate(s.brands):
+        got = last[last["brand"] == spec.name].set_index("metric")["value"].astype(float)
+        flags = pop.flags[:, b]
+        assert math.isclose(got["trust"], trust_now[:, b].mean(), rel_tol=1e-5)
+        counts, _ = np.histogram(trust_now[:, b], bins=50, range=(0.0, 1.0))
+        k = int(np.argmax(np.cumsum(counts) >= 0.1 * n))
+        assert abs(got["trust_p10"] - (k + 1) / 50) <= 1 / 50 + 1e-12  # float32 bin edges
+        assert got["subscribers"] == int(((flags & SUBSCRIBED) != 0).sum())
+        assert got["churned"] == int(((flags & CHURNED) != 0).sum())
+        assert got["records_held"] == int(((flags & ACCOUNT) != 0).sum())
+        active = (
+            ((flags & CUSTOMER) != 0)
+            & ((flags & CHURNED) == 0)
+            & (pop.last_purchase[:, b] >= tau - 180)
+        )
+        assert got["active_customers"] == int(active.sum())
+        asked = np.unpackbits(pop.asked[:, b][:, None], axis=1).sum()
+        granted = np.unpackbits((pop.consent[:, b] & pop.asked[:, b])[:, None], axis=1).sum()
+        assert math.isclose(got["consent_rate"], granted / asked, rel_tol=1e-12)
+        assert got["subscribers"] > 0 and got["records_held"] > 0
+
+
+def test_forgetting_discounts_all_evidence_by_the_half_life(model):
+    m = copy.deepcopy(model)
+    pop = m.population
+    r0, s0 = pop.r.copy(), pop.s.copy()
+    trust.forget(pop, m.params)
+    lam = np.float32(0.5 ** (1.0 / m.scenario.trust.half_life_days))
+    assert np.allclose(pop.r, r0 * lam, rtol=1e-6) and np.allclose(pop.s, s0 * lam, rtol=1e-6)
+    assert (r0 > 0).any() and (s0 > 0).any()
+
+
+def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
+    m = copy.deepcopy(model)
+    s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
+    b, c = 0, CHANNELS.index("store")
+    aurora = s.brands[b]
+    pop.asked[:, b] = 0
+    pop.consent[:, b] = 0
+    pop.flags[:, b] &= np.uint8(0xFF ^ ACCOUNT)
+    r0, s0 = pop.r[:, b].astype(np.float64), pop.s[:, b].astype(np.float64)
+    t0 = t1(pop, s)[:, b]
+    day = WARMUP + DAYS
+    key_c = streams.stream_key(99, "consent", day)
+    key_p = streams.stream_key(99, "personalization", day)
+    counts = np.zeros_like(m._counts)
+    n = s.simulation.consumers
+    for i in range(n):
+        consent.touch(
+            pop,
+            lev,
+            par,
+            i,
+            b,
+            c,
+            day,
+            np.uint64(streams.consumer_state(key_c, i)),
+            np.uint64(streams.consumer_state(key_p, i)),
+            0,
+            counts,
+        )
+    scope = sum(1 << DATA_TYPES.index(d) for d in aurora.policy.data_collection)
+    askable = scope & int(OBSERVES[c]) & ~COVERT_MASK
+    assert askable and (pop.asked[:, b] == askable).all()
+    x, q = aurora.policy.transparency, pop.concern.astype(np.float64)
+    cs, ts_ = s.consent, s.trust
+    cost = np.zeros(n)
+    for d in range(len(DATA_TYPES)):
+        bit = 1 << d
+        if not askable & bit:
+            continue
+        sens = float(SENSITIVITY[d])
+        logit = (
+            cs.intercept
+            + cs.trust_effect * (t0 - ts_.prior)
+            + cs.transparency_effect * x
+            - cs.concern_effect * q * sens
+            + CONVENIENCE[d]
+            + cs.unread_bonus * ((~pop.reads_terms.astype(bool)) & bool(BUNDLED_MASK & bit))
+        )
+        u = np.array(
+            [streams.uniform(np.uint64(streams.consumer_state(key_c, i)), d) for i in range(n)]
+        )
+        expected = u < 1 / (1 + np.exp(-logit))  # C1, with the same counter-based draw
+        got = (pop.consent[:, b] & bit) != 0
+        assert (got == expected).mean() > 0.999, DATA_TYPES[d]
+        assert 0.02 < expected.mean() < 0.98
+        cost += ts_.negative_weight * ts_.ask_evidence * q * sens * (1 - x)  # C2
+    # C3: personalization evidence from the data held after the touch
+    held = np.where(
+        (pop.flags[:, b] & ACCOUNT) != 0, scope & (pop.consent[:, b].astype(int) | COVERT_MASK), 0
+    )
+    value = np.array([sum(float(VALUE[d]) for d in range(8) if h & (1 << d)) for h in held])
+    rho = (
+        aurora.policy.personalization_skill
+        * value
+        * (0.5 + 0.5 * aurora.policy.omnichannel_integration)
+    )
+    assert np.allclose(pop.r[:, b] - r0, ts_.personalization_evidence * rho, rtol=1e-4, atol=1e-6)
+    assert np.allclose(pop.s[:, b] - s0, cost, rtol=1e-4, atol=1e-6)
+    assert (rho > 0).mean() > 0.5
