@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from sim import consent, streams, trust
+from sim import consent, incidents, streams, trust
 from sim.catalogue import (
     BUNDLED_MASK,
     CHANNELS,
@@ -160,3 +160,36 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
     assert np.allclose(pop.r[:, b] - r0, ts_.personalization_evidence * rho, rtol=1e-4, atol=1e-6)
     assert np.allclose(pop.s[:, b] - s0, cost, rtol=1e-4, atol=1e-6)
     assert (rho > 0).mean() > 0.5
+
+
+@pytest.mark.parametrize(("softening", "delay"), [(0.0, 0), (0.35, 12)])
+def test_disclosure_shock_news_and_contagion_follow_i6(model, softening, delay):
+    m = copy.deepcopy(model)
+    s, pop, par = m.scenario, m.population, m.params
+    inc, world, t = s.incidents, s.world, s.trust
+    b, n = 0, s.simulation.consumers
+    breach_day = WARMUP + DAYS - delay
+    exposed = np.arange(n) % 3 == 0
+    pop.exposed_day[:, b] = np.where(exposed, breach_day, -1)
+    types = sum(1 << DATA_TYPES.index(d) for d in ("contact", "payment_card"))
+    severity = 0.5 + max(
+        float(SENSITIVITY[DATA_TYPES.index(d)]) for d in ("contact", "payment_card")
+    )
+    assert math.isclose(incidents.severity_factor(types), severity, rel_tol=1e-6)
+    s0 = pop.s.astype(np.float64).copy()
+    key = streams.stream_key(5, "disclosure", breach_day + delay)
+    incidents.disclose(pop, par, key, b, breach_day, severity, softening, delay)
+    u = np.array([streams.uniform(np.uint64(streams.consumer_state(key, i)), b) for i in range(n)])
+    late = 1 + inc.late_notice_penalty * delay
+    shock = np.where(
+        exposed,
+        inc.disclosure_evidence * severity * (1 - softening) * late,
+        np.where(u < world.media_amplification, inc.news_evidence * severity, 0.0),
+    )
+    got = pop.s.astype(np.float64) - s0
+    assert np.allclose(got[:, b], t.negative_weight * shock, rtol=1e-4, atol=1e-6)
+    for k in range(1, len(s.brands)):
+        expected = t.negative_weight * world.contagion * shock
+        assert np.allclose(got[:, k], expected, rtol=1e-4, atol=1e-6)
+    heard = (shock > 0) & ~exposed
+    assert 0.1 < heard.mean() / (~exposed).mean() < 0.6  # media reach, not everyone
