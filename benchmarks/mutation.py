@@ -4,7 +4,7 @@
                                   [--oracle] [--timeout 600] [--out benchmarks/results/mutation.json]
 
 Each mutant changes one site of the model's source, in every mechanism module (journey, consent,
-outreach, social, trust, churn, incidents, population, network, parameters, metrics, model):
+outreach, social, trust, churn, incidents, population, network, parameters, metrics, market):
 
 * ``const x1.25`` / ``const x0.8``: a float constant scaled;
 * ``flip``: ``a + b`` <-> ``a - b`` in an expression that reads a parameter or a float;
@@ -49,7 +49,7 @@ MODULES = (
     "network",
     "parameters",
     "metrics",
-    "model",
+    "market",
 )
 FAST_TESTS = (
     "tests/test_equations.py",
@@ -77,7 +77,11 @@ class Mutant:
 
 def module_path(stem: str) -> Path | None:
     """The module's file wherever it lives under sim/ (flat or in a subpackage)."""
-    hits = sorted(p for p in (ROOT / "sim").rglob(f"{stem}.py") if "__pycache__" not in p.parts)
+    hits = sorted(
+        p
+        for p in (ROOT / "sim").rglob(f"{stem}.py")
+        if "__pycache__" not in p.parts and "reference" not in p.parts  # the Mesa oracle
+    )
     return hits[0] if hits else None
 
 

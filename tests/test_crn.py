@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import streams
+from sim.core import streams
 from sim.runner import run
 from sim.scenario import Scenario
 

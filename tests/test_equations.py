@@ -16,8 +16,8 @@ import math
 import numpy as np
 import pytest
 
-from sim import consent, incidents, streams, trust
-from sim.catalogue import (
+from sim.core import streams
+from sim.core.catalogue import (
     BUNDLED_MASK,
     CHANNELS,
     CONVENIENCE,
@@ -27,9 +27,10 @@ from sim.catalogue import (
     SENSITIVITY,
     VALUE,
 )
+from sim.mechanisms import consent, incidents, journey, social, trust
 from sim.model import TrustModel
-from sim.population import ACCOUNT, CHURNED, CUSTOMER, SUBSCRIBED
 from sim.scenario import Scenario
+from sim.state.population import ACCOUNT, CHURNED, CUSTOMER, HEARD, SUBSCRIBED
 
 from .conftest import baseline_data
 
@@ -193,3 +194,59 @@ def test_disclosure_shock_news_and_contagion_follow_i6(model, softening, delay):
         assert np.allclose(got[:, k], expected, rtol=1e-4, atol=1e-6)
     heard = (shock > 0) & ~exposed
     assert 0.1 < heard.mean() / (~exposed).mean() < 0.6  # media reach, not everyone
+
+
+def test_needs_start_geometric_journeys_by_j1(model):
+    m = copy.deepcopy(model)
+    s, pop, par = m.scenario, m.population, m.params
+    n = s.simulation.consumers
+    pop.journey_left[:] = 0
+    key = streams.stream_key(7, "need", 3)
+    journey.arise_needs(pop, par, key)
+    states = [np.uint64(streams.consumer_state(key, i)) for i in range(n)]
+    u0 = np.array([streams.uniform(st, 0) for st in states])
+    u1 = np.array([streams.uniform(st, 1) for st in states])
+    p = 1 / s.journey.research_days
+    length = np.minimum(1 + np.floor(np.log(1 - u1) / np.log(1 - p)), 60)
+    expected = np.where(u0 < pop.need_rate.astype(np.float64), length, 0)
+    assert (pop.journey_left == expected).mean() > 0.999
+    started = expected > 0
+    assert started.sum() > 50
+    assert abs(expected[started].mean() - s.journey.research_days) < 0.5
+
+
+def test_word_of_mouth_follows_w1_in_consumer_order(model):
+    m = copy.deepcopy(model)
+    s, pop, par = m.scenario, m.population, m.params
+    t = s.trust
+    n, nb_ = pop.r.shape
+    rng = np.random.default_rng(3)
+    heard = rng.random((n, nb_)) < 0.2
+    pop.flags[:] = np.where(heard, pop.flags | HEARD, pop.flags & np.uint8(0xFF ^ HEARD))
+    r, neg, flags = pop.r.copy(), pop.s.copy(), pop.flags.copy()
+    key = streams.stream_key(11, "social", 5)
+    social.talk(pop, par, key)
+    a, w, wneg = t.prior, t.prior_weight, t.negative_weight
+    talked = 0
+    for i in range(n):  # W1, sequentially: a friend's trust may already include today's talk
+        st = np.uint64(streams.consumer_state(key, i))
+        if streams.uniform(st, 0) >= t.talk_rate:
+            continue
+        ties = pop.ties[pop.tie_start[i] : pop.tie_start[i + 1]]
+        if ties.size == 0:
+            continue
+        j = ties[min(int(streams.uniform(st, 1) * ties.size), ties.size - 1)]
+        b = min(int(streams.uniform(st, 2) * nb_), nb_ - 1)
+        delta = (float(r[j, b]) + a * w) / (float(r[j, b]) + float(neg[j, b]) + w) - a
+        if delta > 0:
+            r[i, b] += np.float32(t.word_of_mouth * delta)
+        else:
+            neg[i, b] += np.float32(wneg * t.word_of_mouth * -delta)
+        if flags[j, b] & HEARD and not flags[i, b] & HEARD:
+            flags[i, b] |= HEARD
+            neg[i, b] += np.float32(wneg * 0.5 * s.incidents.news_evidence)
+        talked += 1
+    assert talked > 0.5 * t.talk_rate * n
+    assert np.allclose(pop.r, r, rtol=1e-5, atol=1e-7)
+    assert np.allclose(pop.s, neg, rtol=1e-5, atol=1e-7)
+    assert (pop.flags == flags).all()

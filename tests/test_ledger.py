@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.catalogue import CHANNEL_PROPS
+from sim.core.catalogue import CHANNEL_PROPS
 from sim.runner import run
 from sim.scenario import Scenario
 
