@@ -27,7 +27,8 @@ from sim.core.catalogue import (
     SENSITIVITY,
     VALUE,
 )
-from sim.mechanisms import consent, incidents, journey, social, trust
+from sim.mechanisms import consent, incidents, journey, outreach, social, trust
+from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
 from sim.scenario import Scenario
 from sim.state.population import ACCOUNT, CHURNED, CUSTOMER, HEARD, SUBSCRIBED
@@ -250,3 +251,26 @@ def test_word_of_mouth_follows_w1_in_consumer_order(model):
     assert np.allclose(pop.r, r, rtol=1e-5, atol=1e-7)
     assert np.allclose(pop.s, neg, rtol=1e-5, atol=1e-7)
     assert (pop.flags == flags).all()
+
+
+def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
+    """Skill 0 (every email is spam) and half an email a day (at most one): the brand's negative
+    evidence grows by w- e_spam per email and 10 w- e_spam more per complaint (O2)."""
+    m = copy.deepcopy(model)
+    s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
+    lev.skill[:] = 0.0
+    lev.emails_per_day[:] = 0.5
+    subscribed = (pop.flags & SUBSCRIBED) != 0
+    s0 = pop.s.astype(np.float64).copy()
+    counts = np.zeros_like(m._counts)
+    outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts)
+    t = s.trust
+    for b in range(len(s.brands)):
+        sent, complaints = counts[b, EV["emails_sent"]], counts[b, EV["spam_complaints"]]
+        assert 0.4 * subscribed[:, b].sum() < sent < 0.6 * subscribed[:, b].sum()
+        gained = (pop.s[:, b].astype(np.float64) - s0[:, b]).sum()
+        expected = t.negative_weight * t.spam_evidence * (sent + 10 * complaints)
+        assert math.isclose(gained, expected, rel_tol=1e-4), b
+        left = subscribed[:, b] & ((pop.flags[:, b] & SUBSCRIBED) == 0)
+        assert left.sum() == counts[b, EV["unsubscribes"]]
+        assert math.isclose(counts[b, EV["marketing_cost"]], sent * s.outreach.email_cost)
