@@ -258,8 +258,9 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     evidence grows by w- e_spam per email and 10 w- e_spam more per complaint (O2)."""
     m = copy.deepcopy(model)
     s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
-    lev.skill[:] = 0.0
+    lev.personalization_skill[:] = 0.0
     lev.emails_per_day[:] = 0.5
+    lev.fatigue[:] = 1000.0  # p_complaint = 1000 complaint_per_email = 0.1: complaints to count
     subscribed = (pop.flags & SUBSCRIBED) != 0
     s0 = pop.s.astype(np.float64).copy()
     counts = np.zeros_like(m._counts)
@@ -268,6 +269,7 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     for b in range(len(s.brands)):
         sent, complaints = counts[b, EV["emails_sent"]], counts[b, EV["spam_complaints"]]
         assert 0.4 * subscribed[:, b].sum() < sent < 0.6 * subscribed[:, b].sum()
+        assert complaints >= 3
         gained = (pop.s[:, b].astype(np.float64) - s0[:, b]).sum()
         expected = t.negative_weight * t.spam_evidence * (sent + 10 * complaints)
         assert math.isclose(gained, expected, rel_tol=1e-4), b
