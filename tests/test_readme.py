@@ -55,7 +55,7 @@ def test_test_dependencies_are_declared():
         for module in re.findall(r"^\s*(?:import|from) (\w+)", path.read_text(), flags=re.M):
             imported.add(module.lower())
     third_party = imported - {"sim", "tests", "__future__"} - set(_stdlib())
-    aliases = {"yaml": "pyyaml", "dask": "dask"}
+    aliases = {"yaml": "pyyaml", "importlinter": "import-linter"}
     missing = {m for m in third_party if aliases.get(m, m) not in declared}
     assert not missing, f"imported by tests but not declared in pyproject.toml: {missing}"
 
