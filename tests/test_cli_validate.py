@@ -67,6 +67,14 @@ BAD_FILES: dict[str, tuple[dict[str, str], str, list[str]]] = {
         "s.toml",
         ['events[0].brand = "Zed"', "is not a brand", "brands: Alpha"],
     ),
+    "event_channel": (
+        {
+            "s.toml": BRAND + '[[events]]\nkind = "breach"\nday = 1\nbrand = "Alpha"\n'
+            'records_share = 0.1\ndata_types = ["contact"]\nchannel = "kiosk"\n'
+        },
+        "s.toml",
+        ['events[0].channel = "kiosk"', "store", "web", "app"],
+    ),
     "event_kind": (
         {"s.toml": BRAND + '[[events]]\nkind = "flood"\nday = 1\n'},
         "s.toml",

@@ -29,15 +29,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "883f9d8a6c47af35628dca94d186b753d24142a4d14b9eafdbe286c1c3f87cf1"
+        "dad16231bfaac0ad24c766fa0766819537f2a2df8156bf950cde27735073d66b"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "9e04e259d14643e14ed7b911ef515a090099fab5109792959c2ab4272632044f"
+        "bcf059730a22e0aa6e08bf4509143346a2c3039b49ef4c356e33db124c5be95c"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "bf0ca6b629b1d7f031b0633521360996546a2a1ea15ab28c4f1b6c6e5b9ff8eb"
+        "34517b6c5187082e8b5b415c8d84cc7139490455d719307a22ef67b0d07772d8"
     ),
 }
 

@@ -75,6 +75,7 @@ def agreement_scenario(
         transparency=0.2,
         notify_within_days=10,
         compensation="voucher",
+        breach_candour=0.6,
         third_party_sharing=0.4,
         data_retention_days=40,
     )
@@ -87,6 +88,7 @@ def agreement_scenario(
             "brand": "Aurora",
             "records_share": 0.5,
             "data_types": ALL_TYPES,
+            "channel": "store",
         },
         {
             "day": 30,
@@ -101,6 +103,7 @@ def agreement_scenario(
             "brand": "Cirrus",
             "records_share": 0.4,
             "data_types": ["contact", "payment_card", "purchase_history"],
+            "channel": "web",
         },
     ]
     return Scenario.model_validate(data)

@@ -49,6 +49,7 @@ STREAMS: tuple[str, ...] = (
     "exposure",
     "harm",
     "disclosure",
+    "fraud",
 )
 
 

@@ -23,17 +23,32 @@ Consumer level (compiled kernels over the population)
   ``records_share``; only the data types the brand holds on that consumer leak. Harm is drawn by
   type: payment card -> fraud, contact -> phishing, social login -> account takeover; it lands
   1 + floor(Exp(mean ``harm_delay_days``)) days later (never on the breach day).
-* Disclosure shock (I6): an exposed consumer takes negative evidence
-      e_disc * S * (1 - soft_comp) * (1 + late * delay_days)
-  (S = 0.5 + the highest sensitivity among the breach's data types, which for a stochastic breach
-  is the brand's whole scope; notified consumers get the
-  compensation softening, those who learn it from the media do not). A non-exposed consumer hears
-  of it with probability ``media_amplification`` and takes e_news * S. Everyone who takes a shock
-  about b takes ``contagion`` times it about every other brand (sector spillover).
+* Disclosure shock (I6): a breach becomes public with a loudness and a reach that grow with its
+  size x (records exposed, i.e. records_share x records held, over the market's consumers) and
+  its severity S (0.5 + the highest sensitivity among the breach's data types, which for a
+  stochastic breach is the brand's whole scope):
+      L = S (x / x_ref)^eta,    reach = 1 - (1 - media_amplification)^L
+  An exposed consumer takes negative evidence e_disc * S * (1 - soft_comp) * (1 - soft_cand)
+  * (1 + late * delay_days); a non-exposed consumer hears of it with probability ``reach`` and
+  takes e_news * L * (1 - soft_cand). Compensation and candour soften only a story the brand
+  tells itself (notification); those who learn it from the media get no softening.
+  Everyone who takes a shock about b takes spill_k times it about every other brand k:
+      spill_k = contagion * overlap(types, scope_k) * (1 + media_framing [the media broke it])
+  where overlap is the share of the breach's sensitivity (sum over its types) that k also
+  collects: a rival holding the same kind of data looks as unsafe (contagion), one that does not
+  does not (and gains the switchers: competition).
+* Channel (I8): a breach event may name the channel where it happened (store, web, app); who
+  takes a shock about b becomes wary of b's channel c: comfort_ibc = 1 - aversion decay^(age)
+  weighs channel c of brand b in brand choice for research and in the purchase channel choice
+  (`channel_comfort`, used by `sim.journey`). A consumer remembers the latest such breach only.
 * Harm (I7): on the harm day the victim takes e_harm * (fraud 1 + takeover 1 + phishing 0.3) of
   negative evidence. It blames the right brand with probability ``attribution_notified`` (if
   notified) or ``attribution_unnotified``; harm from a third-party leak is never pinned on one
   brand. Unattributed harm lowers trust in every brand by half the evidence (sector-wide).
+* Background fraud (I9): every consumer, exposed or not, is defrauded with probability
+  ``background_fraud_per_year`` / 365 a day (warm-up included: it is part of the steady state);
+  it is unattributable (half the fraud evidence about every brand). ``fraud_day`` records the
+  latest fraud of any cause, for the evidence's "fraud among the notified" figure.
 """
 
 from __future__ import annotations
@@ -43,7 +58,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from ..core.catalogue import COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
+from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
 from ..core.streams import consumer_state, draws, stream_key, uniform
 from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
 from ..state.day import Day
@@ -62,6 +77,7 @@ from .metrics import Event
 from .trust import add_negative
 
 HARM_UNATTRIBUTABLE = np.uint8(8)
+assert CHANNELS[:3] == ("store", "web", "app")  # the channels a breach event may name: 0, 1, 2
 CARD_BIT = DATA_BIT["payment_card"]
 CONTACT_BIT = DATA_BIT["contact"]
 SOCIAL_BIT = DATA_BIT["social_login"]
@@ -83,6 +99,25 @@ def severity_factor(types: int) -> float:
     return 0.5 + (max(sens) if sens else 0.0)
 
 
+def loudness(severity: float, size: float, par) -> float:
+    """L = S (x / x_ref)^eta: how loud a breach of severity S exposing a share x of the market's
+    consumers is (I6); L = S for the reference size."""
+    return severity * (size / par.incidents.reach_reference_share) ** par.incidents.reach_elasticity
+
+
+def reach(loud: float, par) -> float:
+    """Share of non-exposed consumers who hear of a breach of loudness L: 1 - (1 - m)^L (I6)."""
+    return 1.0 - (1.0 - par.world.media_amplification) ** loud
+
+
+def overlap(types: int, scope: int) -> float:
+    """Share of a breach's sensitivity (summed over its data types) that ``scope`` also collects:
+    how much a peer looks exposed to the same failure (I6)."""
+    total = sum(float(_SENS[k]) for k in range(_SENS.size) if types & (1 << k))
+    shared = sum(float(_SENS[k]) for k in range(_SENS.size) if types & scope & (1 << k))
+    return shared / total if total > 0.0 else 0.0
+
+
 @dataclass
 class Breach:
     """One breach (or third-party leak) and its life cycle."""
@@ -93,6 +128,8 @@ class Breach:
     types: int
     scheduled: bool
     exposed: int = 0
+    size: float = 0.0  # records_share x records held / consumers: the size the story reports
+    channel: int = -1  # index in CHANNELS, -1 = not tied to a channel
     disclosed_day: int = -1
     notified: bool = False
 
@@ -179,6 +216,8 @@ class Incidents:
         """One day (internal day ``day``) of incidents: new breaches, exposure, disclosure, harm,
         costs. During the warm-up nothing happens but security spending."""
         counts[:, Event.security_cost] += self.security_cost_per_day
+        if par.derived.background_fraud > 0.0:
+            background_fraud(pop, par, stream_key(self.seed, "fraud", day), day)
         if day < self.warmup:
             return
         key = stream_key(self.seed, "breach", day)
@@ -192,8 +231,9 @@ class Incidents:
                     -0.5 * inc.security_effect * (self.brands.security_investment[b] - 0.5)
                 )
                 self._breach(
-                    pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False, counts
-                )
+                    pop, par, b, day, min(share, 1.0), int(self.brands.scope[b]), False, counts,
+                    records_held,
+                )  # fmt: skip
         while self.events and self.events[0].day + self.warmup <= day:
             ev = self.events.pop(0)
             if ev.day + self.warmup < day:
@@ -209,6 +249,8 @@ class Incidents:
                     mask_of(ev.data_types) & int(self.brands.scope[b]),
                     True,
                     counts,
+                    records_held,
+                    CHANNELS.index(ev.channel) if ev.channel is not None else -1,
                 )
             elif isinstance(ev, ThirdPartyLeakEvent):
                 self._third_party_leak(
@@ -251,7 +293,7 @@ class Incidents:
         self.last_harm_day = max(self.last_harm_day, last_harm)
         return exposed, cards
 
-    def _breach(self, pop, par, b, day, share, types, scheduled, counts):
+    def _breach(self, pop, par, b, day, share, types, scheduled, counts, records_held, channel=-1):
         inc = self.inc
         exposed, cards = self._expose(pop, par, b, day, share, types, False)
         counts[b, Event.breaches] += 1
@@ -259,7 +301,8 @@ class Incidents:
         counts[b, Event.breach_cost] += (
             inc.detection_cost_per_record * exposed + inc.card_reissue_cost * cards
         )
-        self.breaches.append(Breach(b, day, share, types, scheduled, exposed))
+        size = share * float(records_held[b]) / self.n
+        self.breaches.append(Breach(b, day, share, types, scheduled, exposed, size, channel))
 
     def _third_party_leak(self, pop, par, day, share, types, counts):
         exposed, _ = self._expose(pop, par, -1, day, share, types, True)
@@ -283,17 +326,36 @@ class Incidents:
         inc = self.inc
         b = br.brand
         comp = int(self.brands.compensation[b])
+        candour = float(self.brands.breach_candour[b])
         if br.disclosed_day < 0:
-            soft = _SHARE_OF_CODE[comp] * inc.compensation_softening if notified else 0.0
+            sev = severity_factor(br.types)
+            loud = loudness(sev, br.size, par)
+            comp_soft = _SHARE_OF_CODE[comp] * inc.compensation_softening
+            told = 1.0 - par.incidents.candour_softening * candour if notified else 1.0
+            late = 1.0 + par.incidents.late_notice_penalty * (day - br.day)
+            frame = 1.0 if notified else 1.0 + par.incidents.media_framing
+            spill = np.array(
+                [
+                    0.0 if k == b else par.world.contagion * overlap(br.types, int(scope)) * frame
+                    for k, scope in enumerate(self.brands.scope)
+                ]
+            )
             disclose(
                 pop,
                 par,
                 self._key("disclosure", day),
                 b,
                 br.day,
-                severity_factor(br.types),
-                soft,
-                day - br.day,
+                par.incidents.disclosure_evidence
+                * sev
+                * (1.0 - (comp_soft if notified else 0.0))
+                * told
+                * late,
+                par.incidents.news_evidence * loud * told,
+                reach(loud, par),
+                spill,
+                br.channel,
+                day,
             )
             br.disclosed_day = day
             counts[b, Event.breach_cost] += self.world.fine_share_of_revenue * annual_revenue[b]
@@ -306,6 +368,7 @@ class Incidents:
             inc.notification_cost
             + (inc.monitoring_cost if comp == 2 else 0.0)
             + (inc.voucher_cost if comp == 1 else 0.0)
+            + inc.candour_cost * candour
         )
         counts[b, Event.breach_cost] += per_person * n_notified
 
@@ -377,23 +440,68 @@ def expose(
 
 
 @nb.njit(cache=True)
-def disclose(pop, par, key, brand, breach_day, severity, softening, delay):
-    """A breach at ``brand`` becomes public (eq. I6): shocks for the exposed, news for others,
-    contagion to sector peers."""
+def disclose(
+    pop, par, key, brand, breach_day, exposed_shock, news_shock, reach, spill, channel, day
+):
+    """A breach at ``brand`` becomes public (eq. I6): shocks for the exposed, news for those the
+    story reaches, spillover ``spill[k]`` to every peer k; who learns of it becomes wary of the
+    breached channel (I8)."""
     n, nb_ = pop.flags.shape
-    late = 1.0 + par.incidents.late_notice_penalty * delay
     for i in range(n):
         if pop.exposed_day[i, brand] == breach_day:
-            shock = par.incidents.disclosure_evidence * severity * (1.0 - softening) * late
-        elif uniform(consumer_state(key, i), brand) < par.world.media_amplification:
-            shock = par.incidents.news_evidence * severity
+            shock = exposed_shock
+        elif uniform(consumer_state(key, i), brand) < reach:
+            shock = news_shock
         else:
             continue
         pop.flags[i, brand] |= HEARD
+        if channel >= 0:
+            pop.wary[i] = 3 * brand + channel
+            pop.wary_day[i] = day
         add_negative(pop, par, i, brand, shock)
         for b in range(nb_):
             if b != brand:
-                add_negative(pop, par, i, b, par.world.contagion * shock)
+                add_negative(pop, par, i, b, spill[b] * shock)
+
+
+@nb.njit(inline="always", cache=True)
+def channel_comfort(pop, par, i, b, c, day):
+    """Comfort of consumer i with channel c of brand b (I8): 1 - aversion * decay^(day - d0) if
+    the latest channel-tied breach the consumer learnt of (on day d0) was in channel c of b,
+    else 1."""
+    if c >= 3 or pop.wary[i] != 3 * b + c:
+        return 1.0
+    return 1.0 - par.incidents.channel_aversion * par.derived.decay ** (day - pop.wary_day[i])
+
+
+@nb.njit(cache=True)
+def background_fraud(pop, par, key, day):
+    """Fraud unrelated to any modelled breach (I9): each consumer with probability p a day.
+
+    The victims are drawn by geometric skips (gap ~ Geometric(p)), which is the same as one
+    Bernoulli(p) per consumer but costs a draw per victim, not per consumer. Unattributable: the
+    victim takes half the fraud evidence about every brand. Returns the number of victims."""
+    n, nb_ = pop.flags.shape
+    p = par.derived.background_fraud
+    if p <= 0.0:
+        return 0
+    st = consumer_state(key, 0)
+    log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
+    evidence = 0.5 * par.incidents.harm_evidence
+    i = -1
+    k = 0
+    victims = 0
+    while True:
+        gap = 0 if log_q == -np.inf else int(np.log(1.0 - uniform(st, k)) / log_q)
+        k += 1
+        i += gap + 1
+        if i >= n:
+            break
+        pop.fraud_day[i] = day
+        victims += 1
+        for b in range(nb_):
+            add_negative(pop, par, i, b, evidence)
+    return victims
 
 
 @nb.njit(cache=True)
@@ -434,6 +542,7 @@ def land_harm(pop, par, key, day, counts):
             weight = 0.0
             if kind & HARM_FRAUD:
                 counts[b, Event.fraud_victims] += 1
+                pop.fraud_day[i] = day
                 weight += _FRAUD_WEIGHT
             if kind & HARM_TAKEOVER:
                 counts[b, Event.takeover_victims] += 1

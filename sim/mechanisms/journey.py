@@ -15,7 +15,10 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
       1 - min(1, kappa0 + kappa1 integration_b)
   the consumer stays in the last research channel (if one can buy there); otherwise the channel is
   drawn with weights purchase_c * (2 (1-a_i) for the store, 2 a_i t_ib^gamma for digital channels),
-  social selling scaled by integration_b (shoppable content needs integration).
+  social selling scaled by integration_b (shoppable content needs integration). A consumer wary
+  of a channel of b after a breach there (ODD 7.10, I8) weighs it by its comfort: in the brand
+  draw of a research touch in that channel, in staying there (kept with probability comfort) and
+  in the purchase channel draw.
   Webrooming (online research, store purchase) and showrooming (store research, online purchase)
   are *recorded*, never imposed.
 """
@@ -47,6 +50,7 @@ from ..state.population import (
     SUBSCRIBED,
 )
 from .consent import relevance, touch
+from .incidents import channel_comfort
 from .metrics import Event
 from .trust import add_positive, trust_of
 
@@ -95,9 +99,15 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
             if pop.flags[i, b] & CHURNED:
                 bw[b] = 0.0
             else:
-                bw[b] = brands.presence[b] * (
-                    0.2
-                    + trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
+                bw[b] = (
+                    brands.presence[b]
+                    * (
+                        0.2
+                        + trust_of(
+                            pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight
+                        )
+                    )
+                    * channel_comfort(pop, par, i, b, c, day)
                 )
             total_b += bw[b]
         pop.journey_left[i] -= 1
@@ -173,7 +183,12 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
             par.journey.channel_switching
             + par.journey.integration_switching * brands.omnichannel_integration[b],
         )
-        if last >= 0 and PURCHASE_WEIGHT[last] > 0.0 and uniform(st, 1) >= switching:
+        if (
+            last >= 0
+            and PURCHASE_WEIGHT[last] > 0.0
+            and uniform(st, 1) >= switching
+            and uniform(st, 4) < channel_comfort(pop, par, i, b, last, day)
+        ):
             c = last
         else:
             a = pop.affinity[i]
@@ -188,8 +203,8 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
                         w *= brands.omnichannel_integration[b]
                 else:
                     w *= 2.0 * (1.0 - a)
-                weights[k] = w
-                total += w
+                weights[k] = w * channel_comfort(pop, par, i, b, k, day)
+                total += weights[k]
             c = _draw(weights, total, uniform(st, 2)) if total > 0.0 else STORE
         value = par.journey.basket_value * (1.0 + par.journey.relevance_uplift * rho[b])
         purchases[b, c] += 1.0

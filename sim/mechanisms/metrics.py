@@ -26,6 +26,8 @@ from ..state.population import (
     H_USED_DIGITAL,
     H_USED_STORE,
     H_WEBROOMED,
+    HARMED,
+    HEARD,
     SUBSCRIBED,
 )
 from .trust import trust_of
@@ -70,6 +72,9 @@ STOCKS = (
     "active_customers",
     "churned",
     "records_held",
+    "breach_aware",
+    "stated_intent_to_leave",
+    "breach_aware_churned",
 )
 TRUST_BINS = 50
 ACTIVE_WINDOW_DAYS = 180
@@ -80,6 +85,7 @@ MARKET_SHARES = (
     "store_only_share",
     "online_only_share",
     "buyers",
+    "fraud_victims_any",
 )
 
 
@@ -102,7 +108,15 @@ def tally(pop, par, day, stocks, trust_hist, market):
     asked data types), subscribers, active customers (bought within ACTIVE_WINDOW_DAYS), churned
     customers, records held (accounts the brand holds data on).
     market: among consumers who bought at least once: shares that webroomed, showroomed, used both
-    physical and digital touchpoints, only the store, only digital; and the number of buyers.
+    physical and digital touchpoints, only the store, only digital; and the number of buyers;
+    then the consumers defrauded today (breach harm or background fraud).
+
+    Say and do (ODD 7.9, 7.10): among the brand's breach-aware customers (CUSTOMER with HEARD or
+    HARMED at b: they heard of, were notified of or were hit by a breach of b),
+    stated_intent_to_leave is the share who would say they will stop buying, i.e. whose trust in b
+    is below their trust in the best rival (below the prior a when there is no rival): a survey
+    answer compares brands and costs nothing. breach_aware_churned is the share who actually left
+    (CHURNED), which takes trust below the churn threshold and time (L1).
     """
     n, nb_ = pop.r.shape
     trust_sum = np.zeros(nb_)
@@ -112,6 +126,11 @@ def tally(pop, par, day, stocks, trust_hist, market):
     active = np.zeros(nb_)
     churned = np.zeros(nb_)
     records = np.zeros(nb_)
+    aware = np.zeros(nb_)
+    stated = np.zeros(nb_)
+    aware_churned = np.zeros(nb_)
+    ti = np.empty(nb_)
+    defrauded = 0
     trust_hist[:] = 0
     buyers = 0
     web = 0
@@ -120,8 +139,11 @@ def tally(pop, par, day, stocks, trust_hist, market):
     store_only = 0
     online_only = 0
     for i in range(n):
+        if pop.fraud_day[i] == day:
+            defrauded += 1
         for b in range(nb_):
             t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
+            ti[b] = t
             trust_sum[b] += t
             k = int(t * TRUST_BINS)
             trust_hist[b, min(k, TRUST_BINS - 1)] += 1
@@ -137,6 +159,23 @@ def tally(pop, par, day, stocks, trust_hist, market):
                 churned[b] += 1
             elif (f & CUSTOMER) and pop.last_purchase[i, b] >= day - ACTIVE_WINDOW_DAYS:
                 active[b] += 1
+        # the best and second-best trust of consumer i: the best rival of b is the best brand
+        # unless b is it, then the second best (the prior a when there is no rival)
+        top, second, top_b = -1.0, -1.0, -1
+        for b in range(nb_):
+            if ti[b] > top:
+                second, top, top_b = top, ti[b], b
+            elif ti[b] > second:
+                second = ti[b]
+        for b in range(nb_):
+            f = pop.flags[i, b]
+            if (f & CUSTOMER) and (f & (HEARD | HARMED)):
+                aware[b] += 1
+                best = (second if b == top_b else top) if nb_ > 1 else par.trust.prior
+                if ti[b] < best:
+                    stated[b] += 1
+                if f & CHURNED:
+                    aware_churned[b] += 1
         h = pop.history[i]
         if h & H_BOUGHT:
             buyers += 1
@@ -167,6 +206,9 @@ def tally(pop, par, day, stocks, trust_hist, market):
         stocks[b, 4] = active[b]
         stocks[b, 5] = churned[b]
         stocks[b, 6] = records[b]
+        stocks[b, 7] = aware[b]
+        stocks[b, 8] = stated[b] / aware[b] if aware[b] > 0 else 0.0
+        stocks[b, 9] = aware_churned[b] / aware[b] if aware[b] > 0 else 0.0
     denom = max(buyers, 1)
     market[0] = web / denom
     market[1] = show / denom
@@ -174,6 +216,7 @@ def tally(pop, par, day, stocks, trust_hist, market):
     market[3] = store_only / denom
     market[4] = online_only / denom
     market[5] = buyers
+    market[6] = defrauded
 
 
 assert PHYSICAL_BITS and DIGITAL_BITS  # the catalogue has both kinds of channel

@@ -28,8 +28,10 @@ It exists for two reasons (issue 5):
 
 Coverage: every consumer-level rule (J1-J4, C1-C4, O1-O3, W1, T1-T2, L1-L4) and the incident
 rules I1 (hazard), I2 (severity), I3 (notification and media discovery), I5 (exposure), I6
-(disclosure shock, news, contagion), I7 (harm and attribution), scheduled breaches, third-party
-leaks and media stories, and the warm-up (``simulation.warmup_days`` days before day 0 with the
+(disclosure shock scaled by candour, news whose reach and weight grow with the breach's size and
+severity, contagion by data overlap and story framing), I7 (harm and attribution), I8 (wariness
+of a breached channel), I9 (background fraud), the say/do outputs of the tally, scheduled
+breaches, third-party leaks and media stories, and the warm-up (``simulation.warmup_days`` days before day 0 with the
 same rules, no breaches, nothing recorded; journey shares count from day 0). Not covered: the
 money of incidents (I4: detection, notification, compensation and card costs, fines, security
 spend) and the marketing cost of e-mail; the

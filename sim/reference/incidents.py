@@ -1,4 +1,4 @@
-"""Incidents (I1-I3, I5-I7), one brand and one consumer at a time: the twin of
+"""Incidents (I1-I3, I5-I9), one brand and one consumer at a time: the twin of
 `sim.mechanisms.incidents`. Not covered: the money of incidents (I4)."""
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ def severity_of(types) -> float:
     return 0.5 + max((SENSITIVITY[d] for d in types), default=0.0)
 
 
+def sensitivity_overlap(types, scope) -> float:
+    """Share of the breach's summed sensitivity that a peer collecting ``scope`` also holds."""
+    total = sum(SENSITIVITY[d] for d in types)
+    return sum(SENSITIVITY[d] for d in types if d in scope) / total if total > 0 else 0.0
+
+
 @dataclass
 class Breach:
     """A breach at one brand, waiting to be disclosed."""
@@ -27,6 +33,8 @@ class Breach:
     brand: ReferenceBrand
     day: int
     types: frozenset
+    size: float = 0.0  # records_share x records held / consumers
+    channel: str | None = None
     disclosed: bool = False
     notified: bool = False
 
@@ -54,9 +62,10 @@ class BrandIncidents:
             share *= math.exp(-0.5 * inc.security_effect * (self.security - 0.5))
             self.breach(min(share, 1.0), self.scope)
 
-    def breach(self, share: float, types) -> None:
+    def breach(self, share: float, types, channel: str | None = None) -> None:
         self.counts["breaches"] += 1
-        self.breaches.append(Breach(self, self.model.day, frozenset(types)))
+        size = share * self.records_held / self.model.n_consumers
+        self.breaches.append(Breach(self, self.model.day, frozenset(types), size, channel))
         self.model.exposures.append((self, share, frozenset(types)))
 
     def review(self) -> None:
@@ -83,7 +92,7 @@ def scheduled_events(model: ReferenceModel) -> None:
             continue
         if isinstance(ev, BreachEvent):
             brand = next(b for b in model.brands if b.name == ev.brand)
-            brand.breach(ev.records_share, brand.scope & frozenset(ev.data_types))
+            brand.breach(ev.records_share, brand.scope & frozenset(ev.data_types), ev.channel)
         elif isinstance(ev, ThirdPartyLeakEvent):
             model.exposures.append((None, ev.records_share, frozenset(ev.data_types)))
             model.stories.append(severity_of(ev.data_types))
@@ -92,7 +101,15 @@ def scheduled_events(model: ReferenceModel) -> None:
 
 
 class IncidentRules:
-    """A consumer's side: exposure, disclosure and news, harm."""
+    """A consumer's side: exposure, disclosure and news, harm, channel wariness, background
+    fraud."""
+
+    def comfort(self, b: int, channel: str) -> float:
+        """I8: 1 - aversion * decay^(days since learning) for the channel of a breach at b."""
+        if self.wary != (b, channel):
+            return 1.0
+        aversion = self.model.scenario.incidents.channel_aversion
+        return 1.0 - aversion * self.model.decay ** (self.model.day - self.wary_day)
 
     def live_incidents(self) -> None:
         m = self.model
@@ -107,6 +124,11 @@ class IncidentRules:
         for b, rel in enumerate(self.relations):
             if rel.harm_day == m.day:
                 self.suffer_harm(b)
+        inc = m.scenario.incidents
+        if self.random.random() < inc.background_fraud_per_year / 365.0:  # I9
+            self.fraud_day = m.day
+            for b in range(len(self.relations)):
+                self.negative(b, 0.5 * inc.harm_evidence)
 
     def expose(self, brand: ReferenceBrand | None, share: float, types) -> None:
         """I5: the brand's (or, for a third-party leak, shared and social-login) records leak."""
@@ -148,6 +170,12 @@ class IncidentRules:
         rel = self.relations[b]
         exposed = rel.exposed_day == breach.day
         if public:
+            severity = severity_of(breach.types)
+            loud = severity * (breach.size / inc.reach_reference_share) ** inc.reach_elasticity
+            # candour and compensation soften only a story the brand tells (notification)
+            told = (
+                1.0 - inc.candour_softening * breach.brand.policy.breach_candour if notify else 1.0
+            )
             shock = 0.0
             if exposed:
                 soft = (
@@ -157,16 +185,24 @@ class IncidentRules:
                 )
                 shock = (
                     inc.disclosure_evidence
-                    * severity_of(breach.types)
+                    * severity
                     * (1.0 - soft)
+                    * told
                     * (1.0 + inc.late_notice_penalty * (m.day - breach.day))
                 )
-            elif self.random.random() < world.media_amplification:
-                shock = inc.news_evidence * severity_of(breach.types)
+            elif self.random.random() < 1.0 - (1.0 - world.media_amplification) ** loud:
+                shock = inc.news_evidence * loud * told
             if shock > 0.0:
                 rel.heard = True
-                for k in range(len(m.brands)):
-                    self.negative(k, shock if k == b else world.contagion * shock)
+                if breach.channel is not None:
+                    self.wary, self.wary_day = (b, breach.channel), m.day
+                frame = 1.0 if notify else 1.0 + inc.media_framing
+                for k, peer in enumerate(m.brands):
+                    if k == b:
+                        self.negative(k, shock)
+                    else:
+                        spill = world.contagion * sensitivity_overlap(breach.types, peer.scope)
+                        self.negative(k, spill * frame * shock)
         if notify and exposed:
             rel.notified = True
             breach.brand.counts["consumers_notified"] += 1
@@ -179,6 +215,8 @@ class IncidentRules:
         rel.harm_day, rel.harm_kind, rel.harmed = -1, frozenset(), True
         for k in kind:
             brand.counts[f"{k}_victims"] += 1
+        if "fraud" in kind:
+            self.fraud_day = self.model.day
         evidence = inc.harm_evidence * sum(HARM_WEIGHT[k] for k in kind)
         if rel.harm_unattributable:
             p = 0.0

@@ -30,7 +30,9 @@ class JourneyRules:
         channel = self.random.choices(CHANNELS, weights)[0]
         brands = self.model.brands
         bw = [
-            0.0 if self.relations[b].churned else brand.presence * (0.2 + self.trust(b))
+            0.0
+            if self.relations[b].churned
+            else brand.presence * (0.2 + self.trust(b)) * self.comfort(b, channel)
             for b, brand in enumerate(brands)
         ]
         self.journey_left -= 1
@@ -77,7 +79,12 @@ class JourneyRules:
         switching = min(
             1.0, sc.journey.channel_switching + sc.journey.integration_switching * brand.integration
         )
-        if last is not None and PURCHASE[last] > 0.0 and self.random.random() >= switching:
+        if (
+            last is not None
+            and PURCHASE[last] > 0.0
+            and self.random.random() >= switching
+            and self.random.random() < self.comfort(b, last)
+        ):
             channel = last
         else:
             a = self.affinity
@@ -88,7 +95,7 @@ class JourneyRules:
                     w = PURCHASE[c] * 2.0 * a * tw * (brand.integration if c == "social" else 1.0)
                 else:
                     w = PURCHASE[c] * 2.0 * (1.0 - a)
-                cw.append(w)
+                cw.append(w * self.comfort(b, c))
             channel = self.random.choices(CHANNELS, cw)[0] if sum(cw) > 0.0 else "store"
         value = sc.journey.basket_value * (1.0 + sc.journey.relevance_uplift * rho[b])
         brand.counts["purchases"] += 1

@@ -52,6 +52,23 @@ def tally(model: ReferenceModel) -> None:
             r.customer and not r.churned and r.last_purchase >= model.day - ACTIVE_WINDOW_DAYS
             for r in rels
         )
+        # say and do: breach-aware customers (heard of or hit by a breach of b); who would say
+        # they leave (a rival is trusted more; the prior with no rival) and who did leave
+        aware = [c for c in model.consumers if c.relations[b].customer and c.relations[b].heard]
+        aware += [
+            c
+            for c in model.consumers
+            if c.relations[b].customer and c.relations[b].harmed and not c.relations[b].heard
+        ]
+        said = 0
+        for c in aware:
+            rivals = [c.trust(k) for k in range(len(model.brands)) if k != b]
+            said += c.trust(b) < (max(rivals) if rivals else model.scenario.trust.prior)
+        brand.breach_aware = len(aware)
+        brand.stated_intent_to_leave = said / len(aware) if aware else 0.0
+        brand.breach_aware_churned = (
+            sum(c.relations[b].churned for c in aware) / len(aware) if aware else 0.0
+        )
     buyers = [c for c in model.consumers if c.bought]
     denom = max(len(buyers), 1)
     model.market = {
@@ -92,6 +109,9 @@ SUMMARY_STOCKS = (
     "churned",
     "active_customers",
     "store_purchases",
+    "breach_aware",
+    "stated_intent_to_leave",
+    "breach_aware_churned",
 )
 SUMMARY_MARKET = ("webrooming_share", "showrooming_share", "multichannel_share", "buyers")
 

@@ -115,6 +115,9 @@ class ConsumerAgent(
         self.bought = self.webroomed = self.showroomed = False
         self.used_store = self.used_digital = False
         self.relations = [Relation(float(a), float(b)) for a, b in zip(r, s, strict=True)]
+        self.fraud_day = -1
+        self.wary: tuple[int, str] | None = None  # (brand, channel) of the latest channel breach
+        self.wary_day = -1
         self.ties: list[ConsumerAgent] = []
 
     def step(self) -> None:
@@ -226,6 +229,9 @@ class ReferenceModel(mesa.Model):
                     "churned": b.churned,
                     "active_customers": b.active_customers,
                     "store_purchases": self.purchases_by_channel[b.index]["store"],
+                    "breach_aware": b.breach_aware,
+                    "stated_intent_to_leave": b.stated_intent_to_leave,
+                    "breach_aware_churned": b.breach_aware_churned,
                 }
                 for b in self.brands
             },

@@ -340,6 +340,10 @@ def _union_members(annotation: Any) -> dict[str, type[BaseModel]]:
 def _allowed(annotation: Any, field: FieldInfo | None) -> str | None:
     """What the schema accepts at a field, in words: type, range, unit or choices."""
     annotation = _unwrap(annotation)
+    members = typing.get_args(annotation)
+    if len(members) == 2 and type(None) in members:  # an optional field: X | None
+        inner = _allowed(next(m for m in members if m is not type(None)), field)
+        return f"{inner}; or leave it out" if inner else None
     choices = literal_values(annotation)
     if choices is not None:
         many = typing.get_origin(annotation) is list

@@ -28,6 +28,7 @@ DataType = Literal[
     "payment_card",
 ]
 Compensation = Literal["none", "voucher", "credit_monitoring"]
+BreachChannel = Literal["store", "web", "app"]
 assert tuple(DataType.__args__) == DATA_TYPES  # type: ignore[attr-defined]
 assert tuple(Compensation.__args__) == COMPENSATIONS  # type: ignore[attr-defined]
 
@@ -103,14 +104,14 @@ class World(Section):
     contagion: float = P(
         0.25,
         "share",
-        "Share of a breached brand's trust shock felt by consumers about its sector peers. Assumption, to vary: the evidence (brief, claim 11) gives the direction only.",
+        "Share of a breached brand's trust shock felt about a sector peer that holds the same kinds of data, when the brand tells the story itself (scaled by the peer's sensitivity overlap and by incidents.media_framing when the media break it; ODD 7.10, I6). Assumption, to vary: the evidence (brief, claim 11) gives the direction only.",
         ge=0.0,
         le=1.0,
     )
     media_amplification: float = P(
         0.3,
         "share",
-        "Share of non-exposed consumers who hear of a breach through the media on the day it becomes public. Assumption, to vary.",
+        "Reach of a reference breach: share of non-exposed consumers who hear of a breach exposing incidents.reach_reference_share of the market with loudness 1 on the day it becomes public (a breach of loudness L reaches 1 - (1 - m)^L; ODD 7.10, I6); also the reach of a media story. Assumption, to vary.",
         ge=0.0,
         le=1.0,
     )
@@ -599,6 +600,55 @@ class Incidents(Section):
         ge=0.0,
         le=1.0,
     )
+    reach_reference_share: float = P(
+        0.1,
+        "share of the market's consumers",
+        "Size of the reference breach whose loudness is its severity S: records exposed (records_share x records held) / consumers. A breach exposing a tenth of a sector's customers is national news (Target 2013: ~40 M cards, ~a third of US households; assumption).",
+        gt=0.0,
+        le=1.0,
+    )
+    reach_elasticity: float = P(
+        0.5,
+        "exponent",
+        "Loudness grows as (size / reference)^k: media attention grows with breach size but less than in proportion (square root; the reported size of the largest breaches spans 5 orders of magnitude while coverage saturates; assumption, to vary).",
+        ge=0.0,
+        le=3.0,
+    )
+    media_framing: float = P(
+        1.0,
+        "ratio",
+        "Extra contagion when the media break the story before the brand notifies: told as 'retailers cannot keep your data', the spillover to peers is (1 + framing) times that of a story the brand tells itself (assumption, to vary).",
+        ge=0.0,
+        le=10.0,
+    )
+    channel_aversion: float = P(
+        0.6,
+        "share",
+        "Drop in a consumer's comfort with the breached brand's channel right after learning of a breach there (POS skimming -> store); comfort recovers with the trust half-life. A weight on that channel in channel and brand choice (assumption; surveys after the Target 2013 breach report a large share avoiding the breached retailer's stores for months).",
+        ge=0.0,
+        le=1.0,
+    )
+    background_fraud_per_year: float = P(
+        0.04,
+        "probability per consumer-year",
+        "Identity/card fraud that has nothing to do with a modelled breach: Javelin 2006-2013, about 4% of consumers not notified of a breach are victims in a year. Unattributable: the victim suspects the whole sector (I7).",
+        ge=0.0,
+        le=1.0,
+    )
+    candour_softening: float = P(
+        0.3,
+        "share",
+        "Share of the disclosure and news shock avoided by a fully candid notice with an apology (policy.breach_candour = 1) when the brand tells the story before the media (an apology repairs trust after a competence-based violation, such as a security failure, better than denial: Kim, Ferrin, Cooper & Dirks 2004; the size is an assumption).",
+        ge=0.0,
+        le=1.0,
+    )
+    candour_cost: float = P(
+        3.0,
+        "EUR per notified consumer at candour 1",
+        "Plain-language letters, a staffed call centre and the legal exposure of admitting fault (assumption, order of magnitude of the notification cost).",
+        ge=0.0,
+        le=1e4,
+    )
     account_deletion: float = P(
         0.3,
         "probability",
@@ -708,6 +758,13 @@ class Policy(Section):
         },
         description="Compensation offered to notified consumers: none, voucher or credit_monitoring.",
     )
+    breach_candour: float = P(
+        0.0,
+        "level",
+        "Breach communication: 0 = a minimal legal notice, 1 = a candid account with an apology and what was done (softens the shock by incidents.candour_softening, costs incidents.candour_cost per notified consumer). 0 keeps the behaviour of a brand that has not chosen.",
+        ge=0.0,
+        le=1.0,
+    )
 
     @field_validator("data_collection")
     @classmethod
@@ -756,6 +813,10 @@ class BreachEvent(EventBase):
     )
     data_types: list[DataType] = Field(
         ..., min_length=1, description="Data types exposed (only those the brand holds leak)."
+    )
+    channel: BreachChannel | None = Field(
+        None,
+        description="Channel where the breach happened (store: point-of-sale card skimming; web; app); consumers who learn of it shy away from that channel of the brand. None: not tied to a channel.",
     )
 
 

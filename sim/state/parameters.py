@@ -70,6 +70,7 @@ class Derived(NamedTuple):
     n_brands: int
     decay: float  # evidence kept per day: 0.5 ** (1 / trust.half_life_days)
     concern_drift: float  # per day: world.privacy_concern_trend (per year) / 365
+    background_fraud: float  # per consumer-day: incidents.background_fraud_per_year / 365
     outside_utility: float  # log weight of "buy nothing now", see `parameters`
 
 
@@ -140,6 +141,7 @@ def parameters(scenario: Scenario) -> Parameters:
             n_brands=len(scenario.brands),
             decay=0.5 ** (1.0 / scenario.trust.half_life_days),
             concern_drift=scenario.world.privacy_concern_trend / 365.0,
+            background_fraud=scenario.incidents.background_fraud_per_year / 365.0,
             outside_utility=outside,
         ),
     )

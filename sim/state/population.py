@@ -8,6 +8,7 @@ Per consumer (N):    segment, concern, affinity, reads_terms, need_rate, journey
                      journey_channels, last_research, history, social ties (CSR)
 Per consumer x brand (N x B): r, s (trust evidence), consent, asked, flags, last_seen,
                      last_purchase, exposed_day, harm_day, harm_kind
+Per consumer (N), incidents: wary, wary_day, fraud_day
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class Population(NamedTuple):
     exposed_day: np.ndarray  # int16 (N, B): day of the last breach that exposed the record
     harm_day: np.ndarray  # int16 (N, B): day pending harm lands (-1 none)
     harm_kind: np.ndarray  # uint8 (N, B): HARM_* bits of the pending harm
+    wary: np.ndarray  # int8 (N,): 3 b + c for the latest breach in channel c (< 3) of brand b
+    #                    the consumer learnt of (-1 none; one per consumer keeps memory low)
+    wary_day: np.ndarray  # int16 (N,): day the consumer learnt of it
+    fraud_day: np.ndarray  # int16 (N,): day of the latest fraud suffered, any cause (-1 never)
 
     @property
     def size(self) -> int:
@@ -168,4 +173,7 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         exposed_day=per_brand(np.int16, -1),
         harm_day=per_brand(np.int16, -1),
         harm_kind=per_brand(np.uint8, 0),
+        wary=np.full(n, -1, np.int8),
+        wary_day=np.full(n, -1, np.int16),
+        fraud_day=np.full(n, -1, np.int16),
     )
