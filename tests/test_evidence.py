@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.evidence import TARGETS
+from sim.analysis.evidence import FOLLOW_UP_DAYS, TARGETS
 from sim.cli import main
 from sim.runner import run
 
@@ -53,6 +53,20 @@ def test_evidence_command_reports_every_target(tmp_path, capsys):
         assert np.isclose(values[target], expected, rtol=1e-9, atol=1e-12), target
     assert 0 < values["breach_stopped_dealing"] < 1
     assert values["breach_abnormal_churn"] > 0  # exposed customers leave more than others
+    # each figure names who it counts, in the CSV and in the printed table
+    assert list(table["denominator"]) == [t.denominator for t in TARGETS.values()]
+    assert all(t.denominator for t in TARGETS.values())
+    assert "counts, in the source and in the model, among" in printed
+    # say and do: far more aware customers say they would leave than notified customers leave
+    assert values["breach_stated_intent"] > values["breach_stopped_dealing"] + 0.2
+    # the unexposed are defrauded only by background fraud: 1 - (1 - p/365)^days over the
+    # follow-up (days BREACH_DAY..BREACH_DAY + FOLLOW_UP_DAYS), p = 4% a year; the notified
+    # carry the breach's harm on top of it
+    days = FOLLOW_UP_DAYS + 1
+    expected = 1 - (1 - 0.04 / 365) ** days
+    se = np.sqrt(expected * (1 - expected) / 3000 / 2)  # two replications of ~3000 consumers
+    assert abs(values["fraud_unexposed"] - expected) < 4 * se, values["fraud_unexposed"]
+    assert values["fraud_after_notice"] > values["fraud_unexposed"]
 
 
 def test_evidence_rejects_unknown_brand(capsys):

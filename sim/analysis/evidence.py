@@ -4,6 +4,11 @@
 one scheduled breach, and prints each published figure of docs/PARAMETERS.md ("Evidence") next to
 what the model produces, with a 95% interval across replications. Nothing here is fitted: it
 reports how far the hand-set defaults are from the evidence, for a researcher to calibrate.
+
+Every figure is measured on the source's own population: `Target.denominator` says who the
+source counted (and so who the model counts), and the command prints it. The breach figures are
+measured over the FOLLOW_UP_DAYS after the breach: the notified are the consumers exposed in that
+breach whom the brand notified; "customers" are those who had bought from the brand before it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from scipy import stats
 
 from ..core.catalogue import DATA_BIT, DATA_TYPES
 from ..core.streams import replication_seed
-from ..mechanisms.metrics import EV
+from ..mechanisms.metrics import EV, STOCKS
 from ..model.market import TrustModel
 from ..scenario import BreachEvent, Scenario
 from ..state.population import (
@@ -27,6 +32,7 @@ from ..state.population import (
     H_SHOWROOMED,
     H_USED_DIGITAL,
     H_WEBROOMED,
+    NOTIFIED,
 )
 
 BREACH_DAY = 120
@@ -42,6 +48,7 @@ class Target:
     low: float
     high: float
     source: str
+    denominator: str = ""
 
 
 TARGETS = {
@@ -50,36 +57,90 @@ TARGETS = {
         0.73,
         0.73,
         "Sopadjieva, Dholakia & Benjamin, HBR 2017",
+        "consumers who bought in the sector during the year",
     ),
-    "store_only_share": Target("store-only shoppers", 0.20, 0.20, "HBR 2017"),
-    "online_only_share": Target("online-only shoppers", 0.07, 0.07, "HBR 2017"),
-    "webrooming_digital": Target("digital shoppers who webroomed", 0.78, 0.78, "Accenture 2013"),
-    "showrooming_digital": Target("digital shoppers who showroomed", 0.72, 0.72, "Accenture 2013"),
+    "store_only_share": Target(
+        "store-only shoppers", 0.20, 0.20, "HBR 2017", "consumers who bought during the year"
+    ),
+    "online_only_share": Target(
+        "online-only shoppers", 0.07, 0.07, "HBR 2017", "consumers who bought during the year"
+    ),
+    "webrooming_digital": Target(
+        "digital shoppers who webroomed",
+        0.78,
+        0.78,
+        "Accenture 2013",
+        "buyers who used a digital channel during the year",
+    ),
+    "showrooming_digital": Target(
+        "digital shoppers who showroomed",
+        0.72,
+        0.72,
+        "Accenture 2013",
+        "buyers who used a digital channel during the year",
+    ),
     "unsubscribe_per_email": Target(
-        "unsubscribes per email", 0.0023, 0.0027, "Mailchimp benchmarks 2018-2019"
+        "unsubscribes per email",
+        0.0023,
+        0.0027,
+        "Mailchimp benchmarks 2018-2019",
+        "emails delivered (unsubscribes / emails sent)",
     ),
-    "complaint_per_email": Target("spam complaints per email", 0.0001, 0.0002, "Mailchimp"),
+    "complaint_per_email": Target(
+        "spam complaints per email",
+        0.0001,
+        0.0002,
+        "Mailchimp",
+        "emails delivered (complaints / emails sent)",
+    ),
     "plain_opt_in": Target(
         "opt-in to tracking asked plainly, no value offered",
         0.04,
         0.12,
         "Apple ATT opt-in, Flurry 2021",
+        "every consumer asked plainly (transparency 0, trust at the prior)",
     ),
-    "social_login_use": Target("social login use where offered", 0.60, 0.60, "Gigya 2014"),
+    "social_login_use": Target(
+        "social login use where offered",
+        0.60,
+        0.60,
+        "Gigya 2014",
+        "consumers offered social login (asked for it)",
+    ),
     "breach_stopped_dealing": Target(
-        "exposed customers who stopped dealing within a year",
+        "notified customers who stopped dealing within a year",
         0.11,
         0.11,
         "RAND RR-1187 (Ablon et al. 2016)",
+        "customers notified of the breach",
     ),
     "breach_abnormal_churn": Target(
-        "abnormal churn of exposed customers (vs unexposed)",
+        "abnormal churn of notified customers (minus that of unexposed customers)",
         0.02,
         0.04,
         "Ponemon Cost of a Data Breach 2006-2013",
+        "customers notified of the breach; baseline: customers not exposed",
+    ),
+    "breach_stated_intent": Target(
+        "breach-aware customers who say they would stop buying",
+        0.70,
+        0.91,
+        "consumer surveys quoted in the brief (70-91% 'would stop buying')",
+        "customers who heard of or were hit by the breach (daily mean over the year)",
     ),
     "fraud_after_notice": Target(
-        "notified consumers who suffered fraud", 0.16, 0.25, "Javelin Identity Fraud 2006-2013"
+        "notified consumers who suffered fraud within a year",
+        0.16,
+        0.25,
+        "Javelin Identity Fraud 2006-2013",
+        "consumers notified of the breach (victims of any fraud / notified)",
+    ),
+    "fraud_unexposed": Target(
+        "consumers not exposed who suffered fraud within a year",
+        0.04,
+        0.04,
+        "Javelin Identity Fraud 2006-2013",
+        "consumers not exposed in any breach (set by incidents.background_fraud_per_year)",
     ),
 }
 
@@ -155,6 +216,7 @@ def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
 
 
 def _breach(scenario: Scenario, seed: int, brand_index: int) -> dict[str, float]:
+    """The breach figures, each on its source's population (see `TARGETS` denominators)."""
     m = TrustModel(scenario, seed=seed)
     while m.day < BREACH_DAY:
         m.step()
@@ -162,17 +224,23 @@ def _breach(scenario: Scenario, seed: int, brand_index: int) -> dict[str, float]
     b = brand_index
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
     m.run()
-    exposed = pop.exposed_day[:, b] == BREACH_DAY + m.warmup  # arrays hold internal days
-    left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & exposed)
-    e, u = customers & exposed, customers & ~exposed
-    stopped = float(left[e].mean()) if e.any() else float("nan")
-    base = float(left[u].mean()) if u.any() else float("nan")
-    notified = m.recorder.counts[:, b, EV["consumers_notified"]].sum()
-    fraud = m.recorder.counts[:, b, EV["fraud_victims"]].sum()
+    t0 = BREACH_DAY + m.warmup  # arrays hold internal days
+    exposed_any = (pop.exposed_day >= t0).any(axis=1)
+    notified = ((pop.flags[:, b] & NOTIFIED) != 0) & (pop.exposed_day[:, b] >= t0)
+    left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
+    n_cust, u_cust = customers & notified, customers & ~exposed_any
+    stopped = float(left[n_cust].mean()) if n_cust.any() else float("nan")
+    base = float(left[u_cust].mean()) if u_cust.any() else float("nan")
+    defrauded = pop.fraud_day >= t0
+    stocks = m.recorder.stocks[BREACH_DAY:, b]
+    aware = stocks[:, STOCKS.index("breach_aware")] > 0
+    stated = stocks[aware, STOCKS.index("stated_intent_to_leave")]
     return {
         "breach_stopped_dealing": stopped,
         "breach_abnormal_churn": stopped - base,
-        "fraud_after_notice": float(fraud / notified) if notified else float("nan"),
+        "breach_stated_intent": float(stated.mean()) if stated.size else float("nan"),
+        "fraud_after_notice": float(defrauded[notified].mean()) if notified.any() else float("nan"),
+        "fraud_unexposed": float(defrauded[~exposed_any].mean()),
     }
 
 
@@ -215,19 +283,22 @@ def measure(
                 "ci95": half,
                 "gap": gap,
                 "source": t.source,
+                "denominator": t.denominator,
             }
         )
     return pd.DataFrame(out)
 
 
 def format_table(table: pd.DataFrame) -> str:
-    """A plain-text table of `measure`'s output."""
+    """A plain-text table of `measure`'s output, then who each figure counts."""
     lines = [f"{'target':24s} {'published':>13s} {'model':>9s} {'+-95%':>8s} {'gap':>8s}  source"]
     for r in table.itertuples():
         lines.append(
             f"{r.target:24s} {r.published:>13s} {r.model:9.4f} {r.ci95:8.4f} "
             f"{r.gap:+8.4f}  {r.source}"
         )
+    lines += ["", "Each figure counts, in the source and in the model, among:"]
+    lines += [f"  {r.target:24s} {r.denominator}" for r in table.itertuples()]
     return "\n".join(lines)
 
 

@@ -17,8 +17,9 @@ def add_evidence_parser(subparsers) -> None:
         help="the model's emergent figures next to the published ones",
         description="Run a scenario (and a copy with one breach of the first brand on day "
         f"{BREACH_DAY}) and print each published figure next to the model's, with a "
-        "95%% interval across replications. Nothing is fitted: the gap column says "
-        "how far the defaults are.",
+        "95%% interval across replications, then who each figure counts: the model "
+        "measures every figure on its source's own population (the denominator). Nothing is "
+        "fitted: the gap column says how far the defaults are.",
     )
     p.add_argument(
         "scenario",
