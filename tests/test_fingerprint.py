@@ -3,8 +3,9 @@
 Each case runs a bundled scenario at a small size with a fixed seed and hashes its tidy daily
 table (``scenario, replication, day, brand, channel, metric, value``; values written with 10
 significant digits, so the last bits of a sum that differ between CPUs do not count). The hex
-digests below were computed on the code as it stood BEFORE the architecture refactor of issue 8
-(commit eeb550c): they are the independent reference that a refactor must reproduce exactly.
+digests were first computed on the code as it stood BEFORE the architecture refactor of issue 8
+(commit eeb550c), then updated only by deliberate model changes (`git log -p` of this file says
+which and why): they are the independent reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
 stream), in the same commit as that change, and say so in its message:
