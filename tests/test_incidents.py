@@ -302,7 +302,7 @@ def test_media_framed_story_spills_more_onto_peers_than_one_the_brand_tells():
         s_before = m.population.s.astype(np.float64).sum(axis=0)
         m.step()
         # today's evidence is forgotten once tonight (T2) like yesterday's stock
-        gained = m.population.s.astype(np.float64).sum(axis=0) / m.params.decay - s_before
+        gained = m.population.s.astype(np.float64).sum(axis=0) / m.params.derived.decay - s_before
         ratios[name] = gained[1] / gained[0]
     contagion = 0.25  # world.contagion of the baseline
     framing = 1.0  # incidents.media_framing default
