@@ -164,8 +164,9 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
     assert (rho > 0).mean() > 0.5
 
 
-@pytest.mark.parametrize(("softening", "delay"), [(0.0, 0), (0.35, 12)])
-def test_disclosure_shock_news_and_contagion_follow_i6(model, softening, delay):
+@pytest.mark.parametrize(("softening", "delay", "size"), [(0.0, 0, 0.1), (0.35, 12, 0.4)])
+def test_disclosure_shock_news_and_contagion_follow_i6(model, softening, delay, size):
+    """I6 from docs/ODD.md, computed here: severity, loudness, reach, overlap and the shocks."""
     m = copy.deepcopy(model)
     s, pop, par = m.scenario, m.population, m.params
     inc, world, t = s.incidents, s.world, s.trust
@@ -173,28 +174,50 @@ def test_disclosure_shock_news_and_contagion_follow_i6(model, softening, delay):
     breach_day = WARMUP + DAYS - delay
     exposed = np.arange(n) % 3 == 0
     pop.exposed_day[:, b] = np.where(exposed, breach_day, -1)
-    types = sum(1 << DATA_TYPES.index(d) for d in ("contact", "payment_card"))
-    severity = 0.5 + max(
-        float(SENSITIVITY[DATA_TYPES.index(d)]) for d in ("contact", "payment_card")
-    )
+    kinds = ("contact", "payment_card")
+    types = sum(1 << DATA_TYPES.index(d) for d in kinds)
+    sens = {d: float(SENSITIVITY[DATA_TYPES.index(d)]) for d in kinds}
+    severity = 0.5 + max(sens.values())
     assert math.isclose(incidents.severity_factor(types), severity, rel_tol=1e-6)
+    loud = severity * (size / inc.reach_reference_share) ** inc.reach_elasticity
+    assert math.isclose(incidents.loudness(severity, size, par), loud, rel_tol=1e-9)
+    reach = 1 - (1 - world.media_amplification) ** loud
+    assert math.isclose(incidents.reach(loud, par), reach, rel_tol=1e-9)
+    contact_only = 1 << DATA_TYPES.index("contact")
+    assert math.isclose(
+        incidents.overlap(types, contact_only), sens["contact"] / sum(sens.values()), rel_tol=1e-6
+    )
+    assert math.isclose(incidents.overlap(types, types), 1.0, rel_tol=1e-9)
+    late = 1 + inc.late_notice_penalty * delay
+    exposed_shock = inc.disclosure_evidence * severity * (1 - softening) * late
+    news_shock = inc.news_evidence * loud
+    spill = np.array([0.0] + [world.contagion * (0.5 + 0.25 * k) for k in range(1, len(s.brands))])
     s0 = pop.s.astype(np.float64).copy()
     key = streams.stream_key(5, "disclosure", breach_day + delay)
-    incidents.disclose(pop, par, key, b, breach_day, severity, softening, delay)
-    u = np.array([streams.uniform(np.uint64(streams.consumer_state(key, i)), b) for i in range(n)])
-    late = 1 + inc.late_notice_penalty * delay
-    shock = np.where(
-        exposed,
-        inc.disclosure_evidence * severity * (1 - softening) * late,
-        np.where(u < world.media_amplification, inc.news_evidence * severity, 0.0),
+    incidents.disclose(
+        pop,
+        par,
+        key,
+        b,
+        breach_day,
+        exposed_shock,
+        news_shock,
+        reach,
+        spill,
+        -1,
+        breach_day + delay,
     )
+    u = np.array([streams.uniform(np.uint64(streams.consumer_state(key, i)), b) for i in range(n)])
+    shock = np.where(exposed, exposed_shock, np.where(u < reach, news_shock, 0.0))
     got = pop.s.astype(np.float64) - s0
     assert np.allclose(got[:, b], t.negative_weight * shock, rtol=1e-4, atol=1e-6)
     for k in range(1, len(s.brands)):
-        expected = t.negative_weight * world.contagion * shock
+        expected = t.negative_weight * spill[k] * shock
         assert np.allclose(got[:, k], expected, rtol=1e-4, atol=1e-6)
     heard = (shock > 0) & ~exposed
-    assert 0.1 < heard.mean() / (~exposed).mean() < 0.6  # media reach, not everyone
+    share = heard.sum() / (~exposed).sum()
+    se = math.sqrt(reach * (1 - reach) / (~exposed).sum())
+    assert abs(share - reach) < 4 * se + 1e-9  # media reach, not everyone
 
 
 def test_needs_start_geometric_journeys_by_j1(model):
