@@ -88,6 +88,21 @@ def test_breach_now_hits_only_the_changed_market():
         market.breach_now(0.5, ["contact"])
 
 
+def test_a_breach_at_the_tills_makes_consumers_wary_of_the_store_in_the_changed_market_only():
+    from sim.core.catalogue import CHANNELS
+
+    market = LeverMarket(**{**SMALL, "days": 60})
+    market.step()
+    event = market.breach_now(0.5, ["contact", "payment_card"], channel="store")
+    assert event.channel == "store"
+    while market.running:  # past the notice (at most the scenario's notice delay)
+        market.step()
+    k = market.brand_names.index(market.brand)
+    store_of_k = 3 * k + CHANNELS.index("store")  # I8: wary_i = (brand, channel)
+    assert (market.changed.population.wary == store_of_k).sum() > 0
+    assert (market.unchanged.population.wary == store_of_k).sum() == 0
+
+
 # --- command line -------------------------------------------------------------------------------
 def test_without_the_extra_the_command_says_what_to_install():
     code = (

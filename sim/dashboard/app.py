@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import get_args
 
 import numpy as np
 import solara
@@ -26,9 +27,12 @@ from mesa.visualization.utils import force_update, update_counter
 from ..core.catalogue import DATA_TYPES
 from ..mechanisms.metrics import STOCKS, net_value
 from ..scenario.loading import load_scenario
+from ..scenario.schema import BreachChannel
 from .market import DATA_COLLECTION_CHOICES, DEFAULT_SCENARIO, DEFAULT_SIZE, LeverMarket
 
 SCENARIO_ENV, BRAND_ENV = "OMNITRUST_DASHBOARD_SCENARIO", "OMNITRUST_DASHBOARD_BRAND"
+BREACH_CHANNELS = list(get_args(BreachChannel))  # where a breach can happen (I8)
+NO_CHANNEL = "not tied to a channel"
 SMOOTH_DAYS = 7  # revenue and net value are shown as 7-day means (daily values are noisy)
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -173,6 +177,7 @@ def Status(model: LeverMarket):
             ].policy.data_collection
         )
     )
+    channel, set_channel = solara.use_state(NO_CHANNEL)
     note, set_note = solara.use_state("")
     k = model.brand_names.index(model.brand)
     days = model.changed.scenario.simulation.days
@@ -187,9 +192,10 @@ def Status(model: LeverMarket):
         force_update()
 
     def breach():
-        ev = model.breach_now(share, types)
-        set_note(f"Breach of {ev.brand} scheduled for day {ev.day}: {ev.records_share:.0%} of "
-                 f"records, {', '.join(ev.data_types)}.")  # fmt: skip
+        ev = model.breach_now(share, types, None if channel == NO_CHANNEL else channel)
+        where = f" in the {ev.channel} channel" if ev.channel else ""
+        set_note(f"Breach of {ev.brand} scheduled for day {ev.day}{where}: "
+                 f"{ev.records_share:.0%} of records, {', '.join(ev.data_types)}.")  # fmt: skip
         force_update()
 
     with solara.Column():
@@ -235,6 +241,8 @@ def Status(model: LeverMarket):
                            min=0.01, max=1.0, step=0.01)  # fmt: skip
         solara.SelectMultiple("data types exposed", values=types, all_values=list(DATA_TYPES),
                               on_value=set_types)  # fmt: skip
+        solara.Select("where it happened", value=channel, values=[NO_CHANNEL, *BREACH_CHANNELS],
+                      on_value=set_channel)  # fmt: skip
         solara.Button(f"Breach {model.brand} now", on_click=breach,
                       disabled=not model.running or not types, color="error")  # fmt: skip
         if note:

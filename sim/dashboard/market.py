@@ -149,9 +149,12 @@ class LeverMarket(mesa.Model):
         self.days_per_second = 1.0 / max(time.perf_counter() - start, 1e-9)
         self.running = self.changed.running
 
-    def breach_now(self, records_share: float, data_types: list[str]) -> BreachEvent:
+    def breach_now(
+        self, records_share: float, data_types: list[str], channel: str | None = None
+    ) -> BreachEvent:
         """Schedule a breach of the lever brand today (the next simulated day), in the changed
-        market only; data types the brand does not hold do not leak."""
+        market only; data types the brand does not hold do not leak. ``channel`` ("store",
+        "web", "app" or None) is where it happened (docs/ODD.md, I8)."""
         if not self.changed.running:
             raise ValueError("the run is over: reset it to schedule a breach")
         event = BreachEvent(
@@ -160,6 +163,7 @@ class LeverMarket(mesa.Model):
             brand=self.brand,
             records_share=float(records_share),
             data_types=list(data_types),
+            channel=channel,
         )
         self.changed.incidents.schedule(event)
         self.breaches_scheduled.append(event)
