@@ -3,6 +3,7 @@
 
 from .scenario.loading import (
     apply_overrides,
+    bundled_scenarios,
     load_scenario,
     load_toml_with_extends,
     scenario_json_schema,
@@ -11,6 +12,7 @@ from .scenario.loading import (
 
 __all__ = [
     "apply_overrides",
+    "bundled_scenarios",
     "load_scenario",
     "load_toml_with_extends",
     "scenario_json_schema",

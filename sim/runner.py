@@ -101,6 +101,13 @@ class RunResult:
 
         return plot_consent(self, **kw)
 
+    def plot_value(self, **kw: Any):
+        """Net value (or another money metric) per day and brand, bars by scenario
+        (`sim.analysis.charts.plot_value`)."""
+        from .analysis.charts import plot_value
+
+        return plot_value(self, **kw)
+
     def plot_breach_window(self, **kw: Any):
         """Trust around each breach, aligned on the breach day (`sim.analysis.charts.plot_breach_window`);
         None without breaches."""
@@ -122,10 +129,90 @@ class RunResult:
 
         return save(self, folder, **kw)
 
+    def differences(
+        self,
+        reference: str | None = None,
+        metrics: Sequence[str] | None = None,
+        outcome: str = "auto",
+        bootstrap: int = 2000,
+    ) -> pd.DataFrame:
+        """Paired differences ``scenario - reference`` per brand and metric with 95% intervals.
+
+        Replication k of every scenario of a run has the same seed (common random numbers), so
+        the per-replication outcomes pair up exactly as in `sim.compare` (same table, without
+        the independent-seeds columns). The per-run outcome is the mean of the last 30 days for
+        stocks and the total over the horizon for flows (``outcome``, see `sim.compare`).
+
+        Args:
+            reference: name of the reference scenario (default: the first).
+            metrics: keep these metrics (default: all).
+            bootstrap: percentile-bootstrap resamples (0: none).
+        """
+        from .analysis.outcomes import differences_table, outcome_values, summarise_run
+
+        names = list(self.scenarios)
+        reference = names[0] if reference is None else reference
+        if reference not in names:
+            raise ValueError(f"reference {reference!r} is not one of: {', '.join(names)}")
+        info = self.manifest.get("scenarios", {})
+        seeds = {n: tuple(info.get(n, {}).get("replication_seeds", ())) for n in names}
+        unpaired = [n for n in names if seeds[n] != seeds[reference]]
+        if unpaired:
+            raise ValueError(
+                f"{', '.join(unpaired)} did not run with {reference!r}'s replication seeds, so "
+                "the replications do not pair; run them together (one `run` with one seed)"
+            )
+        ts = self.timeseries
+        if metrics is not None:
+            ts = ts[ts["metric"].isin(list(metrics))]
+        rows = []
+        for (scenario, replication), g in ts.groupby(
+            ["scenario", "replication"], observed=True, sort=True
+        ):
+            one = summarise_run(g)
+            one.insert(0, "replication", replication)
+            one.insert(0, "scenario", str(scenario))
+            rows.append(one)
+        runs = outcome_values(pd.concat(rows, ignore_index=True), outcome)
+        table = differences_table(runs, reference, names, None, bootstrap)
+        return table.drop(
+            columns=["indep_low", "indep_high", "indep_half_width", "width_ratio"]
+        ).reset_index(drop=True)
+
     def __repr__(self) -> str:
-        names = ", ".join(self.scenarios)
         reps = self.timeseries["replication"].nunique()
-        return f"RunResult(scenarios=[{names}], replications={reps}, rows={len(self.timeseries)})"
+        days = int(self.timeseries["day"].max()) + 1
+        return f"<RunResult {', '.join(self.scenarios)}: {reps} replications x {days} days>"
+
+    def _repr_html_(self) -> str:
+        from .analysis.display import card, with_interval
+        from .analysis.summary import headline
+
+        table = headline(self)
+        for col in ("trust", "consent_rate", "revenue_per_day", "net_value_per_day"):
+            table = with_interval(table, col, f"{col}_low", f"{col}_high")
+        ts = self.timeseries
+        first = next(iter(self.scenarios.values()))
+        facts = [
+            f"{ts['replication'].nunique()} replications",
+            f"{int(ts['day'].max()) + 1} days",
+            f"{first.simulation.consumers:,} consumers",
+            f"seed {first.simulation.seed}",
+        ]
+        return card(
+            f"Run of {', '.join(self.scenarios)}",
+            facts,
+            [
+                (
+                    "Per scenario and brand, mean over replications [95% t interval]: trust and "
+                    "consent rate over the last 30 days; revenue and net value per day (EUR) "
+                    "over the whole horizon",
+                    table,
+                )
+            ],
+            ".summary(), .differences(reference=...), .plot_trust(), .plot_revenue(), "
+            ".save(folder)",
+        )
 
 
 def run(
@@ -134,17 +221,22 @@ def run(
     seed: int | None = None,
     days: int | None = None,
     consumers: int | None = None,
-    progress: bool = False,
+    *,
+    progress: bool = True,
     map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
 ) -> RunResult:
     """Run one or more scenarios for ``replications`` replications each.
 
+    `sim.run` is `sim.experiments.run`: this function on the executor ``workers=`` chooses.
+
     Args:
-        scenarios: a `Scenario`, a path to a TOML file, or a list of them.
+        scenarios: a `Scenario`, a path to a TOML file, a bundled scenario's name
+            (``"baseline"``), or a list of them.
         replications, seed, days, consumers: override the scenario's [simulation] values.
-        progress: show a progress bar.
+        progress: show a progress bar (the same as `compare` and `sweep`).
         map_tasks: an ordered ``map(fn, tasks)`` to run the replications elsewhere (a process pool
-            or a Dask client); the default runs them here, one after another.
+            or a Dask client, see `sim.experiments.make_map`); by default they run here, one
+            after another.
     """
     if isinstance(scenarios, (Scenario, str, Path)):
         scenarios = [scenarios]
@@ -162,13 +254,23 @@ def run(
         for s in resolved
         for k in range(s.simulation.replications)
     ]
-    frames = _run_tasks(tasks, progress, map_tasks)
+    bar = progress_bar(len(tasks), "run") if progress else None
+    frames = []
+    try:
+        for frame in (map_tasks or map)(simulate_task, tasks):
+            frames.append(frame)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     ts = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "brand", "channel", "metric"):
         ts[col] = ts[col].astype("category")
     from .core.storage import provenance
 
     manifest = provenance(
+        kind="run",
         scenarios={
             s.name: {
                 "hash": s.content_hash(),
@@ -179,19 +281,18 @@ def run(
                 ],
                 "days": s.simulation.days,
                 "consumers": s.simulation.consumers,
+                "definition": s.model_dump(mode="json"),
             }
             for s in resolved
-        }
+        },
     )
     return RunResult(ts, by_name, manifest)
 
 
-def _run_tasks(tasks, progress, map_tasks):
-    if map_tasks is None:
-        map_tasks = map
-    results = map_tasks(simulate_task, tasks)
-    if progress:
-        from tqdm.auto import tqdm
+def progress_bar(total: int, desc: str, initial: int = 0):
+    """The progress bar of everything that runs replications (`run`, `sim.compare`,
+    `sim.sweep`, their commands): tqdm, a widget in Jupyter and text in a terminal; one tick per
+    finished run."""
+    from tqdm.auto import tqdm
 
-        results = tqdm(results, total=len(tasks), unit="run", desc="replications")
-    return list(results)
+    return tqdm(total=total, initial=initial, unit="run", desc=desc, dynamic_ncols=True)

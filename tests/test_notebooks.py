@@ -1,24 +1,38 @@
-"""The notebooks run top to bottom in a real Jupyter kernel and show what they promise."""
+"""The notebooks run top to bottom in a real Jupyter kernel, at a small size injected after their
+`parameters` cell, and their answers agree with an independent recomputation of the results."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
+from scipy import stats
+
+import sim
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-def _execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
+def _execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     """Run notebooks/<name> in a copy of the repository layout under tmp_path (so whatever the
-    notebook writes lands there), with the venv's ``python3`` kernel."""
+    notebook writes lands there), with ``parameters`` injected after its `parameters` cell (as
+    papermill does) and the venv's ``python3`` kernel."""
     (tmp_path / "notebooks").mkdir()
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    for folder in ("scenarios", "experiments"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    injected = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(at + 1, injected)
     client = NotebookClient(
         nb,
         timeout=600,
@@ -39,7 +53,21 @@ def _outputs(nb: nbformat.NotebookNode, mime: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def _answer(nb: nbformat.NotebookNode) -> str:
+    """The Markdown the last cell displays (the notebook's answer)."""
+    last = nb.cells[-1]
+    texts = [
+        o["data"]["text/markdown"] for o in last.outputs if "text/markdown" in o.get("data", {})
+    ]
+    assert len(texts) == 1, "the last cell must display the answer as Markdown"
+    return texts[0]
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(x.replace(",", "")) for x in re.findall(r"[+-]?\d[\d,]*\.?\d*", text)]
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_notebooks_are_committed_without_outputs(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     for cell in nb.cells:
@@ -49,30 +77,115 @@ def test_notebooks_are_committed_without_outputs(name):
             )
 
 
-def test_what_if_notebook_runs_and_shows_tables_and_charts(tmp_path):
-    nb = _execute("what_if.ipynb", tmp_path)
-    html = _outputs(nb, "text/html")
-    assert any(all(b in t for b in ("Aurora", "Borealis", "Cirrus", "trust")) for t in html), (
-        "no table of brands in the notebook's outputs"
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_open_with_a_question_have_parameters_and_type_no_number(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and "**Question.**" in nb.cells[0].source
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code"
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":  # numbers in prose come from results (Markdown output)
+            assert not re.search(r"\d", cell.source), f"{name}: a number typed in: {cell.source}"
+        assert "95% confidence interval" not in cell.source
+
+
+def test_quickstart_answer_matches_a_paired_recomputation(tmp_path):
+    small = dict(REPLICATIONS=3, DAYS=60, CONSUMERS=1000)
+    nb = _execute("01_quickstart.ipynb", tmp_path, **small)
+    assert sum(c.cell_type == "code" for c in nb.cells) == 5 + 1  # five cells + the injected one
+    answer = _answer(nb)
+    assert "5th-95th percentile" in answer  # the band is what the chart draws
+    assert any("Aurora" in t and "Borealis" in t for t in _outputs(nb, "text/html"))
+    assert len(_outputs(nb, "image/png")) == 1
+
+    # Independently: the same two scenarios, per-replication last-30-day trust, paired t.
+    base = sim.load_scenario(
+        ROOT / "scenarios" / "baseline.toml",
+        days=small["DAYS"],
+        consumers=small["CONSUMERS"],
+        replications=small["REPLICATIONS"],
     )
-    assert any("privacy_first" in t and "baseline" in t for t in html)
-    assert len(_outputs(nb, "image/png")) >= 4
-    written = {p.name for p in (tmp_path / "results" / "what_if").iterdir()}
-    assert {
-        "timeseries.parquet",
-        "summary.csv",
-        "manifest.json",
-        "trust.png",
-        "report.pdf",
-    } <= written
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
-    assert errors == []
+    data = base.model_dump()
+    data["name"] = "transparent"
+    next(b for b in data["brands"] if b["name"] == "Aurora")["policy"]["transparency"] = 1.0
+    r = sim.run([base, sim.Scenario.model_validate(data)], progress=False, workers=1)
+    ts = r.timeseries
+    sel = ts[(ts["brand"] == "Aurora") & (ts["metric"] == "trust") & (ts["channel"] == "all")]
+    sel = sel[sel["day"] > sel["day"].max() - 30]
+    per = sel.groupby(["scenario", "replication"], observed=True)["value"].mean().unstack(0)
+    d = (per["transparent"] - per["baseline"]).to_numpy()
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    for value in (d.mean(), d.mean() - half, d.mean() + half):
+        assert f"{value:+.4f}" in answer
+
+
+def test_policy_choice_recommendation_matches_the_regret_of_the_runs(tmp_path):
+    nb = _execute(
+        "02_client_policy_choice.ipynb",
+        tmp_path,
+        REPLICATIONS=2,
+        DAYS=150,
+        CONSUMERS=800,
+        OUT="results/pc",
+    )
+    answer = _answer(nb)
+    # Independently from the stored table of every run: mean net value per policy and world,
+    # regret = best in that world minus the policy's, then the largest regret per policy.
+    t = pd.read_parquet(tmp_path / "results" / "pc" / "results.parquet")
+    t = t[(t["brand"] == "Aurora") & (t["metric"] == "net_value")]
+    mean = t.groupby(["world", "policy"])["value"].mean().unstack("policy")
+    max_regret = mean.rsub(mean.max(axis=1), axis=0).max().sort_values()
+    assert set(max_regret.index) == {
+        "data_maximalist",
+        "transparent_personalization",
+        "privacy_first",
+    }
+    best, second = max_regret.index[:2]
+    assert answer.startswith(f"**Recommendation: {best.replace('_', ' ')}.**")
+    eur = re.findall(r"EUR ([\d,]+)", answer)
+    assert eur[0] == f"{max_regret[best]:,.0f}" and eur[1] == f"{max_regret[second]:,.0f}"
+    assert len(_outputs(nb, "image/png")) == 1
+
+
+def test_breach_war_game_answer_matches_the_paired_runs(tmp_path):
+    nb = _execute(
+        "03_breach_war_game.ipynb",
+        tmp_path,
+        REPLICATIONS=3,
+        DAYS=140,  # the scheduled breach is on day 120
+        CONSUMERS=600,
+        OUT="results/war",
+    )
+    answer = _answer(nb)
+    folder = tmp_path / "results" / "war"
+    runs = pd.read_parquet(folder / "runs.parquet")
+    trust = runs[(runs["brand"] == "Aurora") & (runs["metric"] == "trust")]
+    per = trust.pivot(index="replication", columns="scenario", values="window")
+    diffs = per.sub(per["as_planned"], axis=0).drop(columns="as_planned")
+    best = diffs.mean().idxmax()
+    assert f"**{best.replace('_', ' ')}** keeps the most trust in Aurora" in answer
+    d = diffs[best].to_numpy()
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    for value in (d.mean(), d.mean() - half, d.mean() + half):
+        assert f"{value:+.4f}" in answer
+    assert {"levels.csv", "differences.csv", "losses.csv", "risk.csv"} <= {
+        p.name for p in folder.iterdir()
+    }
+    assert len(_outputs(nb, "image/png")) == 2  # trust, loss exceedance
+
+
+def test_the_policy_choice_experiment_uses_the_levers_of_the_bundled_scenarios():
+    """experiments/client_policy_choice.toml names three policies after scenario files; each
+    must set exactly the Aurora levers in which that file differs from the baseline."""
+    import tomllib
+
+    spec = tomllib.loads((ROOT / "experiments" / "client_policy_choice.toml").read_text())
+    base = sim.load_scenario(ROOT / "scenarios" / "baseline.toml").brands[0].policy.model_dump()
+    for name, levers in spec["policies"].items():
+        scenario = sim.load_scenario(ROOT / "scenarios" / f"{name}.toml")
+        aurora = next(b for b in scenario.brands if b.name == "Aurora").policy.model_dump()
+        changed = {f"brands.Aurora.policy.{k}": v for k, v in aurora.items() if v != base[k]}
+        assert levers == changed, name
 
 
 def test_calibration_notebook_answers_its_question_from_computed_results(tmp_path):

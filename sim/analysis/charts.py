@@ -179,6 +179,20 @@ def _figure(
     return fig, axes
 
 
+def _on_axes(ax, panels: int) -> tuple[Figure | SubFigure, np.ndarray]:
+    """The caller's single ``ax`` as a 1x1 grid (for charts that draw one panel there)."""
+    if panels != 1:
+        raise ValueError(f"ax= draws one panel, but this chart has {panels}; pass one scenario")
+    return ax.figure, np.array([[ax]])
+
+
+def _label_axes(ax, title: str, handles: list, caption: str) -> None:
+    """On a caller's ``ax``: the title, legend and caption that a whole figure puts around it."""
+    ax.set_title(f"{ax.get_title()}: {title}" if ax.get_title() else title, fontsize=9)
+    ax.legend(handles=handles, fontsize=7, loc="best")
+    ax.set_xlabel(f"{ax.get_xlabel()}\n{textwrap.fill(caption, 70)}", fontsize=7)
+
+
 def _width_in(fig: Figure | SubFigure) -> float:
     return fig.bbox.width / fig.dpi
 
@@ -313,20 +327,26 @@ def plot_trust(
     fig: Figure | SubFigure | None = None,
     title: str | None = None,
     screen: tuple[float, float] | None = None,
+    ax=None,
 ) -> Figure:
     """Mean trust per brand over time, one panel per scenario, with a band across replications.
     The panels wrap to fit ``screen`` (width, height in inches; default `style.SCREEN_IN`).
 
     Breaches are marked on the time axis in the breached brand's colour; scheduled third-party
-    leaks and media stories as dotted lines.
+    leaks and media stories as dotted lines. ``ax``: draw the one scenario's panel there
+    (returns that axes' figure).
     """
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
     colours = brand_colours(_brands(ts))
     trust = _select(ts, "trust")
     nrows, ncols, panel = _grid(len(names), screen=screen)
+    given = ax is not None
     with mpl.rc_context(_RC):
-        fig, axes = _figure(nrows, ncols, panel, fig=fig)
+        if given:
+            fig, axes = _on_axes(ax, len(names))
+        else:
+            fig, axes = _figure(nrows, ncols, panel, fig=fig)
         breaches = scheduled = False
         for ax, name in zip(axes.flat, names, strict=False):
             rows = trust[trust["scenario"] == name]
@@ -345,12 +365,15 @@ def plot_trust(
         _hide_unused(axes, len(names))
         handles = _brand_handles(_brands(trust[trust["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled)
-        _header(fig, title or "Consumers' trust in each brand", handles)
-        _caption(
-            fig,
+        caption = (
             band_caption(band, _reps_label(ts, names))
-            + " Trust: share of favourable experience, 0 = none, 1 = full.",
+            + " Trust: share of favourable experience, 0 = none, 1 = full."
         )
+        if given:
+            _label_axes(axes[0, 0], "consumers' trust in each brand", handles, caption)
+        else:
+            _header(fig, title or "Consumers' trust in each brand", handles)
+            _caption(fig, caption)
     return fig
 
 
@@ -512,10 +535,11 @@ def plot_value(
     metric: str = "net_value",
     window: int = 30,
     fig: Figure | SubFigure | None = None,
+    ax=None,
 ) -> Figure:
     """Money per day and brand at the end of the horizon: bars grouped by scenario, with the 95%
     confidence interval over replications (the ``summary`` numbers: mean of the last ``window``
-    days of each replication, then over replications)."""
+    days of each replication, then over replications). ``ax``: draw there (one panel)."""
 
     ts = _timeseries(result)
     names = _scenario_names(ts, scenarios)
@@ -525,10 +549,14 @@ def plot_value(
     summ = summ.assign(scenario=summ["scenario"].astype(str), brand=summ["brand"].astype(str))
     brands = _brands(ts[ts["scenario"].isin(names)])
     width = 0.8 / max(len(brands), 1)
+    given = ax is not None
     with mpl.rc_context(_RC):
-        fig, axes = _figure(
-            1, 1, (max(4.0, 1.1 * len(names) * max(len(brands), 1) * 0.6), 3.0), fig=fig
-        )
+        if given:
+            fig, axes = _on_axes(ax, 1)
+        else:
+            fig, axes = _figure(
+                1, 1, (max(4.0, 1.1 * len(names) * max(len(brands), 1) * 0.6), 3.0), fig=fig
+            )
         ax = axes[0, 0]
         for k, brand in enumerate(brands):
             rows = summ[summ["brand"] == brand].set_index("scenario").reindex(names)
@@ -555,23 +583,24 @@ def plot_value(
         ax.set_ylabel("EUR per day")
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.grid(axis="x", visible=False)
-        _header(
-            fig,
-            f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)",
-            _brand_handles(brands, colours),
-        )
+        title = f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)"
+        handles = _brand_handles(brands, colours)
         reps = _reps_label(ts, names)
         note = (
             " Net value = gross margin - marketing, security and breach costs."
             if metric == "net_value"
             else ""
         )
-        _caption(
-            fig,
+        caption = (
             f"Mean of the last {window} days of each of {reps} replications"
             + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else ".")
-            + note,
+            + note
         )
+        if given:
+            _label_axes(ax, title, handles, caption)
+        else:
+            _header(fig, title, handles)
+            _caption(fig, caption)
     return fig
 
 

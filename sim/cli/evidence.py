@@ -17,7 +17,7 @@ def add_evidence_parser(subparsers) -> None:
         help="the model's emergent figures next to the published ones",
         description="Run a scenario (and a copy with one breach of the first brand on day "
         f"{BREACH_DAY}) and print each published figure next to the model's, with a "
-        "95%% interval across replications, then who each figure counts: the model "
+        "95% interval across replications, then who each figure counts: the model "
         "measures every figure on its source's own population (the denominator). Nothing is "
         "fitted: the gap column says how far the defaults are.",
     )
@@ -25,8 +25,8 @@ def add_evidence_parser(subparsers) -> None:
         "scenario",
         nargs="?",
         type=Path,
-        default=Path("scenarios/baseline.toml"),
-        help="scenario file (default: scenarios/baseline.toml)",
+        default=Path("baseline"),
+        help="scenario file or bundled scenario name (default: the bundled baseline)",
     )
     p.add_argument("--replications", "-r", type=int, default=3, metavar="R")
     p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")

@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..analysis.outcomes import OUTCOMES
 from ..core.errors import check_output_folder
-from ..experiments.store import HEADLINE, OUTCOMES
+from ..experiments.executors import DEFAULT_WORKERS_DOC
+from ..experiments.store import HEADLINE
 
 
 def _executor_args(p: argparse.ArgumentParser) -> None:
@@ -15,7 +17,7 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="local worker processes (default: one per core; 1: in this process)",
+        help=f"local worker processes (default: {DEFAULT_WORKERS_DOC})",
     )
     p.add_argument(
         "--scheduler",
@@ -62,7 +64,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "compare",
         help="compare scenarios with common random numbers (paired differences)",
         description="Run scenarios with the same replication seeds; write and print levels and "
-        "paired differences vs a reference with 95%% intervals, the pairing gain "
+        "paired differences vs a reference with 95% intervals, the pairing gain "
         "(width ratio vs independent seeds), risk views and charts. Rerunning the "
         "same command into the same --out resumes.",
     )

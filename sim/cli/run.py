@@ -9,6 +9,7 @@ from pathlib import Path
 from ..analysis.outputs import default_folder, save
 from ..analysis.summary import text_summary
 from ..core.errors import check_output_folder
+from ..experiments.executors import DEFAULT_WORKERS_DOC
 
 
 def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,7 +20,12 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         description="Run one or more scenario files and write timeseries.parquet, summary.csv, "
         "manifest.json and PNG charts (and the report, HTML and PDF, with --report) to a folder.",
     )
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML file(s)")
+    p.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario TOML file(s) or bundled scenario name(s), e.g. baseline",
+    )
     p.add_argument(
         "--replications",
         "-r",
@@ -44,7 +50,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         "--workers",
         type=int,
         metavar="N",
-        help="run replications in N local processes (default: in this process)",
+        help=f"local worker processes (default: {DEFAULT_WORKERS_DOC})",
     )
     p.add_argument(
         "--scheduler",
@@ -64,7 +70,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
 def cmd_run(args: argparse.Namespace) -> int:
     """``omnitrust run``: run, save, print the summary and the folder."""
     from ..core.errors import UserError
-    from ..runner import run
+    from ..experiments import run
     from ..scenario.loading import load_scenario
 
     overrides = {
@@ -83,13 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     folder = args.out if args.out is not None else default_folder(names)
     check_output_folder(folder)
-    if args.workers is None and args.scheduler is None:
-        result = run(scenarios, progress=args.progress)
-    else:
-        from ..experiments.executors import make_map
-
-        with make_map(workers=args.workers, scheduler=args.scheduler) as map_tasks:
-            result = run(scenarios, progress=args.progress, map_tasks=map_tasks)
+    result = run(scenarios, workers=args.workers, scheduler=args.scheduler, progress=args.progress)
     written = save(result, folder, report=args.report)
     print(text_summary(result))
     print(f"\nOutputs in {folder}/: {', '.join(written)}")

@@ -12,7 +12,7 @@ touch). Per scenario, brand and metric it reports
   had been run with independent seeds; ``width_ratio`` = paired width / independent width
   (below 1: pairing narrows the interval; its square is the variance reduction).
 
-The per-run outcome (see `sim.experiments.store.OUTCOMES`) is, by default, the mean over the last
+The per-run outcome (see `sim.analysis.outcomes.OUTCOMES`) is, by default, the mean over the last
 30 days of each run for stocks (trust, consent_rate, subscribers, ...) and the total over the
 horizon for flows (revenue, net_value, breach_cost, ...).
 
@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..analysis import stats
+from ..analysis.outcomes import OUTCOMES, _order, differences_table, outcome_values
 from ..core.errors import UserError
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
@@ -39,7 +39,7 @@ from ..runner import resolve
 from ..scenario import Scenario
 from .engine import execute
 from .executors import TaskMap, make_map
-from .store import HEADLINE, OUTCOMES, ResultStore, RunSpec, statistic_of
+from .store import HEADLINE, ResultStore, RunSpec
 
 
 def independent_seed(seed: int) -> int:
@@ -55,23 +55,6 @@ def no_incidents(scenario: Scenario) -> Scenario:
     data["world"]["attack_pressure"] = 0.0
     data["events"] = [e for e in data["events"] if e["kind"] not in ("breach", "third_party_leak")]
     return Scenario.model_validate(data)
-
-
-def outcome_values(runs: pd.DataFrame, outcome: str = "auto") -> pd.DataFrame:
-    """Per-run summary rows with ``statistic`` and ``value`` (the outcome) columns added."""
-    if outcome not in OUTCOMES:
-        raise UserError(f"outcome {outcome!r} is not one of: {', '.join(OUTCOMES)}")
-    stat = runs["metric"].map(lambda m: statistic_of(m, outcome))
-    value = np.where(stat == "total", runs["total"], runs["window"])
-    return runs.assign(statistic=stat.to_numpy(), value=value)
-
-
-def _order(df: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
-    df = df.copy()
-    df["scenario"] = pd.Categorical(df["scenario"], categories=scenarios, ordered=True)
-    df = df.sort_values(["scenario", "brand", "metric"], kind="stable", ignore_index=True)
-    df["scenario"] = df["scenario"].astype(str)
-    return df
 
 
 def levels_table(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
@@ -99,94 +82,6 @@ def levels_table(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
     return _order(pd.DataFrame(rows, columns=cols), scenarios)
 
 
-def differences_table(
-    runs: pd.DataFrame,
-    reference: str,
-    scenarios: list[str],
-    independent: pd.DataFrame | None = None,
-    bootstrap: int = 2000,
-) -> pd.DataFrame:
-    """Paired differences ``scenario - reference`` per brand and metric, 95% intervals.
-
-    ``ci_low/ci_high``: paired t interval; ``boot_low/boot_high``: percentile bootstrap of the
-    paired differences (seeded); ``indep_*``: Welch interval of the scenario against the
-    reference's independent-seeds runs; ``width_ratio`` = paired / independent width.
-    """
-    keys = ["brand", "metric", "statistic", "replication"]
-    ref = runs[runs["scenario"] == reference][[*keys, "value"]]
-    ind = None
-    if independent is not None and len(independent):
-        ind = {
-            k: g["value"].to_numpy()
-            for k, g in independent.groupby(["brand", "metric", "statistic"], sort=True)
-        }
-    rows = []
-    for scenario in scenarios:
-        if scenario == reference:
-            continue
-        cur = runs[runs["scenario"] == scenario][[*keys, "value"]]
-        m = cur.merge(ref, on=keys, suffixes=("", "_ref"), how="inner")
-        m = m.sort_values(keys, kind="stable")
-        for (brand, metric, statistic), g in m.groupby(["brand", "metric", "statistic"], sort=True):
-            d = g["value"].to_numpy() - g["value_ref"].to_numpy()
-            mean, sd, n, half = stats.t_interval(d)
-            ref_mean = float(g["value_ref"].mean())
-            blo, bhi = stats.bootstrap_interval(d, bootstrap) if bootstrap else (math.nan,) * 2
-            ilo = ihi = ihalf = math.nan
-            if ind is not None and (brand, metric, statistic) in ind:
-                idiff, ihalf = stats.welch_interval(
-                    g["value"].to_numpy(), ind[(brand, metric, statistic)]
-                )
-                ilo, ihi = idiff - ihalf, idiff + ihalf
-            ratio = half / ihalf if ihalf and not math.isnan(ihalf) and ihalf > 0 else math.nan
-            rel = mean / abs(ref_mean) if ref_mean else math.nan
-            rows.append(
-                (
-                    scenario,
-                    reference,
-                    brand,
-                    metric,
-                    statistic,
-                    n,
-                    mean,
-                    sd,
-                    mean - half,
-                    mean + half,
-                    half,
-                    rel,
-                    blo,
-                    bhi,
-                    ilo,
-                    ihi,
-                    ihalf,
-                    ratio,
-                )
-            )
-    cols = [
-        "scenario",
-        "reference",
-        "brand",
-        "metric",
-        "statistic",
-        "replications",
-        "diff",
-        "sd",
-        "ci_low",
-        "ci_high",
-        "half_width",
-        "rel_diff",
-        "boot_low",
-        "boot_high",
-        "indep_low",
-        "indep_high",
-        "indep_half_width",
-        "width_ratio",
-    ]
-    df = pd.DataFrame(rows, columns=cols)
-    df.insert(5, "method", "paired t")
-    return _order(df, scenarios)
-
-
 class Comparison:
     """The outcome of `compare`.
 
@@ -200,7 +95,11 @@ class Comparison:
             only), ``losses``: the per-run losses; ``threshold``: probability that trust falls
             below the threshold by the given day, with Wilson interval.
         replications: replications used; ``target``: the replication rule's record (or None).
-        out: the results folder; ``charts``: paths of the charts written.
+        trust: daily trust per scenario, replication and brand (what `plot_trust` draws);
+            ``trust_no_incidents``: the same for each scenario's no-incident counterfactual
+            (``risk`` only, else None), to measure how far trust is below where it would be.
+        out: the results folder (None when `compare` ran without ``out``: nothing was kept on
+            disk); ``charts``: paths of the charts written.
     """
 
     def __init__(self, **fields: Any):
@@ -215,7 +114,9 @@ class Comparison:
         self.reference: str = fields["reference"]
         self.scenarios: list[str] = fields["scenarios"]
         self.focus_brands: list[str] = fields["focus_brands"]
-        self.out: Path = fields["out"]
+        self.trust: pd.DataFrame = fields["trust"]
+        self.trust_no_incidents: pd.DataFrame | None = fields.get("trust_no_incidents")
+        self.out: Path | None = fields["out"]
         self.charts: list[Path] = fields.get("charts", [])
         self.manifest: dict[str, Any] = fields["manifest"]
         self.verdicts: pd.DataFrame | None = fields.get("verdicts")
@@ -225,10 +126,70 @@ class Comparison:
         """A plain-text report of the headline levels, differences and pairing gains."""
         return _report(self, metrics)
 
+    def plot_trust(self, brand: str | None = None, ax=None):
+        """Mean trust per day per scenario with the 95% t interval of the mean, one panel per
+        focus brand (``brand``: that one; ``ax``: draw its panel there). Returns the Figure."""
+        from .plots import trust_bands_figure
+
+        brands = [brand] if brand else self.focus_brands
+        return trust_bands_figure(self.trust, self.scenarios, brands, ax=ax)
+
+    def plot_differences(self, metrics: Sequence[str] = HEADLINE, ax=None):
+        """Forest plot of the paired differences vs the reference with 95% intervals, one panel
+        per metric (one metric with ``ax``). Returns the Figure."""
+        from .plots import forest_figure
+
+        metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+        return forest_figure(self.differences, self.focus_brands, metrics, ax=ax)
+
+    def plot_loss_exceedance(self, brand: str | None = None, ax=None):
+        """Loss exceedance curves per scenario (needs ``risk=True``). Returns the Figure."""
+        from .plots import loss_exceedance_figure
+
+        if self.losses is None:
+            raise ValueError("no losses: run compare(..., risk=True) for a loss exceedance chart")
+        brands = [brand] if brand else self.focus_brands
+        return loss_exceedance_figure(self.losses, brands, ax=ax)
+
     def __repr__(self) -> str:
+        where = f", out={str(self.out)!r}" if self.out is not None else ""
         return (
-            f"Comparison(scenarios={self.scenarios}, reference={self.reference!r}, "
-            f"replications={self.replications}, out={str(self.out)!r})"
+            f"<Comparison of {len(self.scenarios)} scenarios vs {self.reference!r}, "
+            f"{self.replications} replications{where}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from ..analysis.display import card, with_interval
+
+        d = self.differences
+        d = d[d["metric"].isin(HEADLINE) & d["brand"].isin(self.focus_brands)]
+        cells = with_interval(d, "diff", "ci_low", "ci_high")
+        table = (
+            cells.pivot(index=["scenario", "brand"], columns="metric", values="diff")
+            .reindex(columns=[m for m in HEADLINE if m in set(d["metric"])])
+            .reindex(pd.MultiIndex.from_frame(d[["scenario", "brand"]].drop_duplicates()))
+            .reset_index()
+            .rename_axis(columns=None)
+        )
+        facts = [
+            f"reference {self.reference}",
+            f"{self.replications} replications with common random numbers",
+            f"results in {self.out}" if self.out is not None else "nothing kept on disk",
+        ]
+        return card(
+            f"Comparison of {', '.join(self.scenarios)}",
+            facts,
+            [
+                (
+                    f"Paired differences, scenario minus {self.reference}, with the 95% paired t "
+                    "interval: trust, consent rate and subscribers as means of the last 30 days, "
+                    "money as totals over the horizon (EUR)",
+                    table,
+                )
+            ]
+            if len(table)
+            else [],
+            ".levels, .differences, .runs, .report(), .plot_trust(), .plot_differences()",
         )
 
 
@@ -267,11 +228,12 @@ def compare(
             ``target_width``, the first batch.
         seed: base seed shared by all scenarios (default: the reference's file).
         reference: name of the reference scenario (default: the first).
-        out: results folder (default: a new temporary folder); rerunning into the same folder
-            resumes.
+        out: results folder; rerunning into the same folder resumes. Without it the runs go
+            to a temporary folder that is deleted before returning (nothing is left on disk;
+            the result keeps its tables and can still draw its charts).
         days, consumers: override every scenario's [simulation] values.
         workers, scheduler, client: executor (see `make_map`); results do not depend on it.
-        outcome: per-run outcome, ``auto`` | ``window`` | ``total`` (see `store.OUTCOMES`).
+        outcome: per-run outcome, ``auto`` | ``window`` | ``total`` (see `sim.analysis.outcomes.OUTCOMES`).
         independent: also run the reference with independent seeds to measure the pairing gain.
         bootstrap: bootstrap resamples for the difference intervals (0: none).
         target_width: 95% half-width to reach on ``target_metrics`` (differences when comparing),
@@ -287,6 +249,14 @@ def compare(
             include parameter uncertainty and ``verdicts`` says whether each difference holds
             across plausible parameters.
     """
+    if out is None:  # work in a temporary folder that is gone when the result is returned
+        kw = {k: v for k, v in locals().items() if k not in ("scenarios", "out", "charts")}
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="omnitrust-compare-") as tmp:
+            result = compare(scenarios, out=tmp, charts=False, **kw)
+        result.out = None
+        return result
     from .posterior import Posterior
 
     draws = Posterior(posterior) if posterior is not None else None
@@ -338,10 +308,6 @@ def compare(
     resolved = [s.with_overrides(seed=seed) for s in resolved]
     counterfactuals = [no_incidents(s) for s in resolved] if risk else []
 
-    if out is None:
-        import tempfile
-
-        out = tempfile.mkdtemp(prefix="omnitrust-compare-")
     store = ResultStore(out)
 
     def drawn(s: Scenario, base: int, k: int) -> Scenario:
@@ -369,6 +335,7 @@ def compare(
     base_manifest = dict(
         kind="compare",
         reference=reference,
+        focus_brands=focus,
         seed=seed,
         outcome=outcome,
         independent_seed=independent_seed(seed) if independent else None,
@@ -385,7 +352,9 @@ def compare(
         if target_width
         else None,
     )
-    taskmap: TaskMap = make_map(workers=workers, scheduler=scheduler, client=client)
+    taskmap: TaskMap = make_map(
+        workers=workers, scheduler=scheduler, client=client, tasks=sum(map(len, specs_for(reps)))
+    )
     executor = taskmap.describe()
     history: list[dict[str, Any]] = []
     try:
@@ -432,8 +401,10 @@ def compare(
 
     trust = store.series(main, "trust")
     thr = riskmod.threshold_table(trust, threshold, by_day, names)
-    risk_table = losses = None
+    risk_table = losses = cf_trust = None
     if risk:
+        cf_trust = store.series(cf, "trust")
+        cf_trust["scenario"] = cf_trust["scenario"].str.removesuffix("__no_incidents")
         cf_runs = store.summaries(cf)
         losses = riskmod.losses_table(store.summaries(main), cf_runs)
         risk_table = riskmod.risk_table(losses, names)
@@ -508,6 +479,8 @@ def compare(
         reference=reference,
         scenarios=names,
         focus_brands=focus,
+        trust=trust,
+        trust_no_incidents=cf_trust,
         out=root,
         charts=chart_paths,
         manifest=manifest,
@@ -550,7 +523,8 @@ def _report(c: Comparison, metrics: Sequence[str]) -> str:
     lv = c.levels[c.levels["metric"].isin(metrics) & c.levels["brand"].isin(c.focus_brands)]
     parts = [
         f"Comparison of {', '.join(c.scenarios)} - reference {c.reference!r}, "
-        f"{c.replications} replications (common random numbers), results in {c.out}",
+        f"{c.replications} replications (common random numbers), "
+        + (f"results in {c.out}" if c.out is not None else "results in memory only"),
         "Outcome per run: mean of the last 30 days for stocks, total over the horizon for "
         "flows (statistic column).",
         "",

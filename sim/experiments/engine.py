@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runner import simulate_task
+from ..runner import progress_bar, simulate_task
 from .executors import TaskMap
 from .store import ResultStore, RunSpec
 
@@ -40,15 +40,7 @@ def execute(
     todo = [s for s in unique if not store.is_done(s)]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(unique),
-            initial=len(unique) - len(todo),
-            unit="run",
-            desc=desc,
-            dynamic_ncols=True,
-        )
+        bar = progress_bar(len(unique), desc, initial=len(unique) - len(todo))
     try:
         for i, ts in taskmap.as_completed(simulate_task, (s.task for s in todo)):
             store.write_run(todo[i], ts)

@@ -202,21 +202,64 @@ class DaskMap(_Windowed):
             self.client.close()
 
 
+DEFAULT_WORKERS_DOC = "one process per core, at most one per run; 1 runs in this process"
+"""What ``workers=None`` means for `sim.run`, `sim.compare` and `sim.sweep` (and the CLI)."""
+
+
 def make_map(
-    workers: int | None = None, scheduler: str | None = None, client: Any = None
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    tasks: int | None = None,
 ) -> TaskMap:
     """The executor for ``workers`` local processes, a Dask ``scheduler`` address or ``client``.
 
-    ``workers=None`` means one process per core; ``workers=1`` runs in this process (no pool).
-    A Dask ``client`` or ``scheduler`` takes precedence over ``workers``. The result is an ordered
-    ``map(fn, tasks)`` for `sim.runner.run` (``map_tasks=``) and has ``as_completed``; close it
-    (or use it as a context manager) to release the workers.
+    ``workers=None`` (the default of `sim.run`, `sim.compare` and `sim.sweep`) means one process
+    per core, but no more than ``tasks`` (the number of runs, when known); one process means
+    this process (no pool). A Dask ``client`` or ``scheduler`` takes precedence over ``workers``.
+    The result is an ordered ``map(fn, tasks)`` for `sim.runner.run` (``map_tasks=``) and has
+    ``as_completed``; close it (or use it as a context manager) to release the workers.
     """
     if client is not None or scheduler is not None:
         return DaskMap(client=client, scheduler=scheduler)
-    n = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers is None:
+        n = os.cpu_count() or 1
+        if tasks is not None:
+            n = max(1, min(n, int(tasks)))
+    else:
+        n = int(workers)
     if n < 1:
         from ..core.errors import UserError
 
         raise UserError(f"--workers must be at least 1, got {workers}")
     return TaskMap() if n == 1 else PoolMap(n)
+
+
+def run(
+    scenarios: Any,
+    replications: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    consumers: int | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    progress: bool = True,
+    map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
+):
+    """`sim.run`: `sim.runner.run` on the executor that ``workers``, ``scheduler`` or
+    ``client`` choose, with the same default as `sim.compare` and `sim.sweep` (one process per
+    core, at most one per run; 1: this process). The numbers do not depend on it. ``map_tasks``
+    (an ordered map) overrides the choice. Returns a `sim.runner.RunResult`."""
+    from ..runner import run as run_here
+
+    kw = dict(replications=replications, seed=seed, days=days, consumers=consumers)
+    if map_tasks is not None:
+        return run_here(scenarios, **kw, progress=progress, map_tasks=map_tasks)
+    from ..runner import resolve
+
+    listed = [scenarios] if not isinstance(scenarios, (list, tuple)) else list(scenarios)
+    tasks = sum(resolve(s, replications=replications).simulation.replications for s in listed)
+    with make_map(workers=workers, scheduler=scheduler, client=client, tasks=tasks) as taskmap:
+        return run_here(scenarios, **kw, progress=progress, map_tasks=taskmap)

@@ -41,64 +41,90 @@ def _legend_above(fig: Figure, colours: dict[str, str], title: str) -> None:
     )
 
 
-def trust_bands(trust: pd.DataFrame, scenarios: list[str], brands: list[str], path: Path) -> Path:
+def _panels(n: int, size: tuple[float, float], ax, extra: tuple[float, float], sharey=False):
+    """A new figure holding ``n`` panels of ``size`` inches in the package's grid (``extra``:
+    inches added for titles and legends), or the caller's single ``ax``. Returns the figure, the
+    panels and whether the figure is ours (so its title and legend may be set)."""
+    if ax is not None:
+        if n != 1:
+            raise ValueError(f"ax= draws one panel, but this chart has {n}; choose one")
+        return ax.figure, np.array([ax]), False
+    nrows, ncols, panel = style.panel_grid(n, size, max_cols=4)
+    fig = Figure(
+        figsize=(panel[0] * ncols + extra[0], panel[1] * nrows + extra[1]), layout="constrained"
+    )
+    return fig, fig.subplots(nrows, ncols, squeeze=False, sharey=sharey).ravel(), True
+
+
+def trust_bands_figure(
+    trust: pd.DataFrame, scenarios: list[str], brands: list[str], ax=None
+) -> Figure:
     """Mean trust per day, one line per scenario (scenario palette), one panel per brand; band:
-    95% t interval of the mean over replications. One y range holds every line."""
+    95% t interval of the mean over replications. One y range holds every line. ``ax``: draw the
+    one brand's panel there."""
     brands = [b for b in brands if b in set(trust["brand"])]
-    nrows, ncols, panel = style.panel_grid(len(brands), (4.4, 3.2), max_cols=4)
     colours = _colours(scenarios)
     with mpl.rc_context(style.RC):
-        fig = Figure(figsize=(panel[0] * ncols + 0.4, panel[1] * nrows + 1.6), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
-        for ax, brand in zip(axes, brands, strict=False):
+        fig, axes, own = _panels(len(brands), (4.4, 3.2), ax, (0.4, 1.6), sharey=True)
+        for ax_, brand in zip(axes, brands, strict=False):
             sel = trust[trust["brand"] == brand]
             for scenario in scenarios:
                 g = sel[sel["scenario"] == scenario].groupby("day")["value"]
                 mean, sd, n = g.mean(), g.std(), g.count()
                 half = st.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-                ax.plot(mean.index, mean.values, color=colours[scenario], label=scenario, lw=1.4)
-                ax.fill_between(
+                ax_.plot(mean.index, mean.values, color=colours[scenario], label=scenario, lw=1.4)
+                ax_.fill_between(
                     mean.index, mean - half, mean + half, color=colours[scenario], alpha=0.2, lw=0
                 )
-            ax.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
-            ax.set_xlabel("day")
-            ax.set_ylabel(style.metric_label("trust"))
-        for ax in axes[len(brands) :]:
-            ax.set_visible(False)
+            ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
+            ax_.set_xlabel("day")
+            ax_.set_ylabel(style.metric_label("trust"))
+        for ax_ in axes[len(brands) :]:
+            ax_.set_visible(False)
         style.fit_ylim(axes[: len(brands)], (0.0, 1.0), pad=0.15, floor=0.02)
         reps = int(trust.groupby("scenario")["replication"].nunique().min())
-        _legend_above(fig, colours, "Trust per scenario (colour = scenario)")
-        fig.supxlabel(
-            f"Lines: mean of {reps} replications; band: 95% t interval of the mean.",
-            fontsize=8,
-            color="0.35",
-        )
-    return _save(fig, path)
+        note = f"Lines: mean of {reps} replications; band: 95% t interval of the mean."
+        if own:
+            _legend_above(fig, colours, "Trust per scenario (colour = scenario)")
+            fig.supxlabel(note, fontsize=8, color="0.35")
+        else:
+            axes[0].legend(fontsize=8, loc="best")
+            axes[0].set_xlabel(f"day. {note}", fontsize=8)
+    return fig
 
 
-def forest(
-    differences: pd.DataFrame, brands: list[str], path: Path, metrics: tuple[str, ...] = HEADLINE
-) -> Path:
+def trust_bands(trust: pd.DataFrame, scenarios: list[str], brands: list[str], path: Path) -> Path:
+    """`trust_bands_figure`, written to ``path`` as PNG."""
+    return _save(trust_bands_figure(trust, scenarios, brands), path)
+
+
+def forest_figure(
+    differences: pd.DataFrame, brands: list[str], metrics: tuple[str, ...] = HEADLINE, ax=None
+) -> Figure:
     """Forest plot: paired differences vs the reference with 95% intervals, one panel per
     headline metric (in words, with its unit and statistic), one row per scenario and brand,
-    each scenario in its scenario colour."""
+    each scenario in its scenario colour. ``ax``: draw the one metric's panel there."""
     d = differences[differences["metric"].isin(metrics) & differences["brand"].isin(brands)]
     metrics = tuple(m for m in metrics if m in set(d["metric"]))
     rows = d[["scenario", "brand"]].drop_duplicates().reset_index(drop=True)
     labels = [f"{s} | {b}" if len(brands) > 1 else s for s, b in rows.itertuples(index=False)]
     colours = _colours(list(dict.fromkeys(rows["scenario"])))
-    ncols = min(3, max(1, len(metrics)))
-    nrows = int(np.ceil(len(metrics) / ncols))
-    height = min(style.SCREEN_IN[1], (0.3 * len(rows) + 1.3) * nrows + 1.0)
     with mpl.rc_context(style.RC):
-        fig = Figure(figsize=(4.4 * ncols + 1.0, height), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+        if ax is not None:
+            fig, axes, own = _panels(len(metrics), (4.4, 3.0), ax, (0.0, 0.0))
+        else:
+            own = True
+            ncols = min(3, max(1, len(metrics)))
+            nrows = int(np.ceil(len(metrics) / ncols))
+            height = min(style.SCREEN_IN[1], (0.3 * len(rows) + 1.3) * nrows + 1.0)
+            fig = Figure(figsize=(4.4 * ncols + 1.0, height), layout="constrained")
+            axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
         y = np.arange(len(rows))[::-1]
-        for ax, metric in zip(axes, metrics, strict=False):
+        for ax_, metric in zip(axes, metrics, strict=False):
             m = rows.merge(d[d["metric"] == metric], on=["scenario", "brand"], how="left")
             err = np.nan_to_num(np.vstack([m["diff"] - m["ci_low"], m["ci_high"] - m["diff"]]))
             for k in range(len(m)):
-                ax.errorbar(
+                ax_.errorbar(
                     m["diff"].iloc[k],
                     y[k],
                     xerr=err[:, k : k + 1],
@@ -106,46 +132,63 @@ def forest(
                     color=colours[m["scenario"].iloc[k]],
                     capsize=3,
                 )
-            ax.axvline(0, color="0.4", lw=0.8, ls="--")
+            ax_.axvline(0, color="0.4", lw=0.8, ls="--")
             stat = m["statistic"].dropna().iloc[0] if m["statistic"].notna().any() else None
-            ax.set_title(style.metric_label(metric, stat), fontsize=9)
+            ax_.set_title(style.metric_label(metric, stat), fontsize=9)
             if style.METRICS.get(metric, ("", ""))[1] == "EUR":
-                ax.xaxis.set_major_formatter(FuncFormatter(style.money))
-            ax.set_yticks(y, labels, fontsize=8)
-            ax.grid(axis="y", visible=False)
-        for ax in axes[len(metrics) :]:
-            ax.set_visible(False)
+                ax_.xaxis.set_major_formatter(FuncFormatter(style.money))
+            ax_.set_yticks(y, labels, fontsize=8)
+            ax_.grid(axis="y", visible=False)
+        for ax_ in axes[len(metrics) :]:
+            ax_.set_visible(False)
         ref = differences["reference"].iloc[0] if len(differences) else ""
         brand_note = f" for {brands[0]}" if len(brands) == 1 else ""
-        fig.suptitle(
+        title = (
             f"Difference vs {ref}{brand_note} (paired, common random numbers; "
-            "dot: mean difference, bar: 95% paired t interval)",
-            fontsize=10,
+            "dot: mean difference, bar: 95% paired t interval)"
         )
-    return _save(fig, path)
+        if own:
+            fig.suptitle(title, fontsize=10)
+        else:
+            axes[0].set_xlabel(title, fontsize=8)
+    return fig
 
 
-def loss_exceedance(losses: pd.DataFrame, brands: list[str], path: Path) -> Path:
-    """Loss exceedance curves P(L >= x) per scenario (scenario palette), one panel per brand."""
+def forest(
+    differences: pd.DataFrame, brands: list[str], path: Path, metrics: tuple[str, ...] = HEADLINE
+) -> Path:
+    """`forest_figure`, written to ``path`` as PNG."""
+    return _save(forest_figure(differences, brands, metrics), path)
+
+
+def loss_exceedance_figure(losses: pd.DataFrame, brands: list[str], ax=None) -> Figure:
+    """Loss exceedance curves P(L >= x) per scenario (scenario palette), one panel per brand
+    (``ax``: the one brand's panel there)."""
     from .risk import exceedance_curves
 
     scenarios = list(dict.fromkeys(losses["scenario"]))
     colours = _colours(scenarios)
-    nrows, ncols, panel = style.panel_grid(len(brands), (4.4, 3.2), max_cols=4)
     with mpl.rc_context(style.RC):
-        fig = Figure(figsize=(panel[0] * ncols + 0.4, panel[1] * nrows + 1.6), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax, brand in zip(axes, brands, strict=False):
+        fig, axes, own = _panels(len(brands), (4.4, 3.2), ax, (0.4, 1.6))
+        for ax_, brand in zip(axes, brands, strict=False):
             for scenario, (x, p) in exceedance_curves(losses, brand).items():
-                ax.step(x, p, where="post", color=colours[scenario], label=scenario)
-            ax.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
-            ax.set_xlabel("loss over the horizon (EUR)")
-            ax.xaxis.set_major_formatter(FuncFormatter(style.money))
-            ax.set_ylabel("P(loss >= x)")
-            ax.set_ylim(0, 1.05)
-        for ax in axes[len(brands) :]:
-            ax.set_visible(False)
-        _legend_above(
-            fig, colours, "Loss exceedance (breach cost + margin lost vs no-incident run)"
-        )
-    return _save(fig, path)
+                ax_.step(x, p, where="post", color=colours[scenario], label=scenario)
+            ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
+            ax_.set_xlabel("loss over the horizon (EUR)")
+            ax_.xaxis.set_major_formatter(FuncFormatter(style.money))
+            ax_.set_ylabel("P(loss >= x)")
+            ax_.set_ylim(0, 1.05)
+        for ax_ in axes[len(brands) :]:
+            ax_.set_visible(False)
+        title = "Loss exceedance (breach cost + margin lost vs no-incident run)"
+        if own:
+            _legend_above(fig, colours, title)
+        else:
+            axes[0].legend(fontsize=8)
+            axes[0].set_title(f"{brands[0]}: {title[0].lower()}{title[1:]}", fontsize=9)
+    return fig
+
+
+def loss_exceedance(losses: pd.DataFrame, brands: list[str], path: Path) -> Path:
+    """`loss_exceedance_figure`, written to ``path`` as PNG."""
+    return _save(loss_exceedance_figure(losses, brands), path)

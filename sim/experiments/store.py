@@ -31,34 +31,13 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from ..analysis.outcomes import summarise_run
 from ..core.storage import model_fingerprint, read_parquet_meta, write_json, write_parquet
 from ..core.streams import replication_seed
-from ..mechanisms.metrics import EVENT_COUNTERS
-from ..runner import SUMMARY_WINDOW_DAYS
 from ..scenario import Scenario
 
 HEADLINE = ("trust", "revenue", "net_value", "consent_rate", "subscribers", "breach_cost")
 """The headline metrics of tables and forest plots."""
-
-FLOW_METRICS = frozenset((*EVENT_COUNTERS, "purchases", "revenue", "net_value"))
-"""Daily flows (counts and money per day); every other metric is a stock (a level on a day)."""
-
-OUTCOMES = ("auto", "window", "total")
-"""How a run is reduced to one number per brand and metric:
-
-* ``window``: mean over the last 30 days of the run (`sim.analysis.summary.summarise`'s window);
-* ``total``: sum over all days of the horizon (meaningful for flows only);
-* ``auto`` (default): ``total`` for flows (revenue, net_value, breach_cost, ...: what was earned or
-  lost over the horizon), ``window`` for stocks (trust, consent_rate, subscribers, ...: where the
-  market ends up).
-"""
-
-
-def statistic_of(metric: str, outcome: str = "auto") -> str:
-    """The per-run statistic (``window`` or ``total``) used for ``metric`` under ``outcome``."""
-    if outcome == "auto":
-        return "total" if metric in FLOW_METRICS else "window"
-    return outcome
 
 
 def _safe(name: str) -> str:
@@ -123,20 +102,33 @@ class RunSpec:
         }
 
 
-def summarise_run(ts: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
-    """Per brand and metric (channel ``all``) of one run: mean over the last ``window`` days,
-    total over the horizon, value on the last day and minimum over the days."""
-    ts = ts[ts["channel"] == "all"]
-    last = int(ts["day"].max())
-    ts = ts.assign(
-        tail=ts["day"] > last - window,
-        brand=ts["brand"].astype(str),
-        metric=ts["metric"].astype(str),
+def _series(path: Path, metric: str, scenario: str, replication: int) -> pd.DataFrame:
+    table = pq.read_table(
+        path,
+        columns=["day", "brand", "value"],
+        filters=[("metric", "==", metric), ("channel", "==", "all")],
     )
-    g = ts.groupby(["brand", "metric"], sort=True)["value"]
-    out = pd.DataFrame({"total": g.sum(), "final": g.last(), "minimum": g.min()})
-    out["window"] = ts[ts["tail"]].groupby(["brand", "metric"], sort=True)["value"].mean()
-    return out.reset_index()[["brand", "metric", "window", "total", "final", "minimum"]]
+    df = table.to_pandas()
+    df["brand"] = df["brand"].astype(str)
+    df.insert(0, "replication", replication)
+    df.insert(0, "scenario", scenario)
+    return df
+
+
+def read_series(
+    root: str | Path, scenarios: list[str], seed: int, replications: int, metric: str
+) -> pd.DataFrame:
+    """Daily values of one metric of replications ``0..replications-1`` of each scenario with
+    base ``seed``, read back from a results folder (as `ResultStore.series`)."""
+    root = Path(root)
+    return pd.concat(
+        [
+            _series(root / "runs" / _safe(name) / f"s{seed}-r{k:05d}.parquet", metric, name, k)
+            for name in scenarios
+            for k in range(replications)
+        ],
+        ignore_index=True,
+    )
 
 
 class ResultStore:
@@ -205,19 +197,10 @@ class ResultStore:
 
     def series(self, specs: list[RunSpec], metric: str) -> pd.DataFrame:
         """Daily values of one metric (channel ``all``) of the given runs, read column-wise."""
-        frames = []
-        for spec in specs:
-            table = pq.read_table(
-                self.run_path(spec),
-                columns=["day", "brand", "value"],
-                filters=[("metric", "==", metric), ("channel", "==", "all")],
-            )
-            df = table.to_pandas()
-            df["brand"] = df["brand"].astype(str)
-            df.insert(0, "replication", spec.replication)
-            df.insert(0, "scenario", spec.name)
-            frames.append(df)
-        return pd.concat(frames, ignore_index=True)
+        return pd.concat(
+            [_series(self.run_path(s), metric, s.name, s.replication) for s in specs],
+            ignore_index=True,
+        )
 
     def count_done(self, specs: list[RunSpec]) -> int:
         return sum(self.is_done(s) for s in specs)

@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.outcomes import outcome_values
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..scenario.loading import load_scenario
-from .compare import outcome_values
 from .design import ExperimentError, build_points, load_experiment
 from .engine import execute
 from .executors import make_map
@@ -77,7 +77,34 @@ class SweepResult:
         return "\n".join(parts)
 
     def __repr__(self) -> str:
-        return f"SweepResult(rows={len(self.table)}, out={str(self.out)!r})"
+        m = self.manifest
+        return (
+            f"<SweepResult {m['experiment']}: {m['points']} points x {m['replications']} "
+            f"replications, out={str(self.out)!r}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from ..analysis.display import card
+
+        m = self.manifest
+        facts = [
+            f"{m['points']} design points x {m['replications']} replications = {m['runs']} runs",
+            f"{len(self.table):,} rows",
+            f"results in {self.out}",
+        ]
+        tables = []
+        if self.max_regret is not None:
+            r = m["robustness"]
+            tables.append(
+                (
+                    f"Regret on {r['metric']} of {r['brand']} ({r['direction']} is better): "
+                    "per policy, its largest shortfall against the best policy of a world",
+                    self.max_regret,
+                )
+            )
+        return card(
+            f"Sweep {m['experiment']}", facts, tables, ".table, .robustness, .max_regret, .report()"
+        )
 
 
 def sweep(
@@ -148,7 +175,7 @@ def sweep(
         for k in range(reps)
     ]
     store = ResultStore(out if out is not None else Path("results") / exp.name)
-    taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
+    taskmap = make_map(workers=workers, scheduler=scheduler, client=client, tasks=len(specs))
     manifest_fields = dict(
         kind="sweep",
         experiment=str(experiment),

@@ -51,9 +51,11 @@ def load_scenario(path: str | Path, **simulation_overrides: Any) -> Scenario:
     ``simulation_overrides`` replace keys of ``[simulation]`` (days, consumers, replications,
     seed); ``None`` values are ignored, so CLI options that were not given can be passed as is.
     Raises `ScenarioError` (one problem: missing file, TOML syntax, ``extends``) or
-    `ScenarioErrors` (every validation problem at once).
+    `ScenarioErrors` (every validation problem at once). A bare name such as ``"baseline"`` that
+    is not a file here is a bundled scenario (`bundled_scenarios`).
     """
-    layers = _layers(Path(path))
+    path = scenario_path(path)
+    layers = _layers(path)
     data = _merge_layers(layers)
     overrides = {
         k: int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
@@ -127,9 +129,27 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
         walked.append(part)
 
 
+def bundled_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with the package (the repository's ``scenarios/`` folder, linked as
+    ``sim/scenarios`` and packaged as data), by name."""
+    from importlib.resources import files
+
+    folder = Path(str(files("sim") / "scenarios"))
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+
+
+def scenario_path(path: str | Path) -> Path:
+    """``path`` itself, or the bundled scenario it names when it is a bare name (``baseline`` or
+    ``baseline.toml``, no folder) and no such file exists here."""
+    path = Path(path)
+    if path.exists() or path.parent != Path("."):
+        return path
+    return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, path)
+
+
 def load_toml_with_extends(path: str | Path) -> dict[str, Any]:
     """The scenario file at ``path`` as one table, its ``extends`` chain merged and removed."""
-    return _merge_layers(_layers(Path(path)))
+    return _merge_layers(_layers(scenario_path(path)))
 
 
 def validate_scenario(data: dict[str, Any], layers: list[Layer] | str | Path) -> Scenario:
@@ -170,7 +190,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ScenarioError("no such scenario file", file=path) from None
+        names = ", ".join(bundled_scenarios())
+        raise ScenarioError(
+            "no such scenario file" + (f" (bundled names: {names})" if names else ""), file=path
+        ) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, not a scenario file", file=path) from None
     except UnicodeDecodeError as exc:
