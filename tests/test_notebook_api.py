@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import sim
+from sim.core.errors import UserError
 from sim.experiments import compare, run, sweep
 from sim.experiments.executors import PoolMap, TaskMap, make_map
 
@@ -163,7 +164,7 @@ def test_a_sweep_folder_reopens_as_a_sweep_result(tmp_path):
 
 
 def test_opening_a_folder_that_is_not_results_says_so(tmp_path):
-    with pytest.raises(sim.errors.UserError, match="not a results folder"):
+    with pytest.raises(UserError, match="not a results folder"):
         sim.open(tmp_path)
 
 
