@@ -108,6 +108,13 @@ class RunResult:
 
         return plot_value(self, **kw)
 
+    def band_caption(self, band: str = "range") -> str:
+        """The sentence the run charts print under a chart with ``band`` (default ``range``):
+        what the lines and the shaded band are (`sim.analysis.charts.band_caption`)."""
+        from .analysis.charts import band_caption
+
+        return band_caption(band, int(self.timeseries["replication"].nunique()))
+
     def plot_breach_window(self, **kw: Any):
         """Trust around each breach, aligned on the breach day (`sim.analysis.charts.plot_breach_window`);
         None without breaches."""

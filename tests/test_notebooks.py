@@ -87,6 +87,8 @@ def test_notebooks_open_with_a_question_have_parameters_and_type_no_number(name)
         if cell.cell_type == "markdown":  # numbers in prose come from results (Markdown output)
             assert not re.search(r"\d", cell.source), f"{name}: a number typed in: {cell.source}"
         assert "95% confidence interval" not in cell.source
+        if cell.cell_type == "code":  # the public API only: internals move (issue 8)
+            assert "from sim." not in cell.source and "import sim." not in cell.source, name
 
 
 def test_quickstart_answer_matches_a_paired_recomputation(tmp_path):
