@@ -73,7 +73,9 @@ def test_evidence_works_outside_a_checkout(tmp_path):
     assert "multichannel_share" in r.stdout
 
 
-@pytest.mark.parametrize("command", ["compare", "evidence", "run", "sweep"])
+@pytest.mark.parametrize(
+    "command", ["calibrate", "compare", "evidence", "report", "run", "sensitivity", "sweep"]
+)
 def test_help_prints_single_percent_signs(command, tmp_path):
     r = _omnitrust(command, "--help", cwd=tmp_path)
     assert r.returncode == 0

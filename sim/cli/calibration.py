@@ -53,7 +53,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "sensitivity",
         help="Sobol or Morris sensitivity indices of outputs to uncertain parameters (SALib)",
         description="Sample the [[parameters]] of a sensitivity file with SALib, run every "
-        "point with common random numbers, and write indices.csv (with 95%% bootstrap "
+        "point with common random numbers, and write indices.csv (with 95% bootstrap "
         "intervals), swings.csv, samples.parquet, tornado and index charts into DIR.",
     )
     s.add_argument("file", type=Path, metavar="SENSITIVITY.toml")
