@@ -20,6 +20,7 @@ ODD_ORDER = [
     "word_of_mouth",
     "forgetting",
     "churn",
+    "turnover",
 ]
 
 

@@ -92,6 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run(scenarios, workers=args.workers, scheduler=args.scheduler, progress=args.progress)
     written = save(result, folder, report=args.report)
     print(text_summary(result))
+    from ..analysis.stationarity import trend_warnings
+
+    for line in trend_warnings(result.timeseries, result.scenarios.values()):
+        print(line, file=sys.stderr)
     print(f"\nOutputs in {folder}/: {', '.join(written)}")
     sys.stdout.flush()
     return 0

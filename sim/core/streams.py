@@ -50,6 +50,7 @@ STREAMS: tuple[str, ...] = (
     "harm",
     "disclosure",
     "fraud",
+    "turnover",
 )
 
 

@@ -13,7 +13,13 @@ For each consumer i, privacy concern first drifts by ``privacy_concern_trend`` /
   revokes all consent and unsubscribes with probability ``revoke_rate`` per day (counted as
   ``consent_revocations``, not as ``unsubscribes``, which count email-driven unsubscribes);
 * return (L2): a churned consumer whose trust is back above ``return_threshold`` (at least
-  theta_churn: the schema checks it) considers the brand again.
+  theta_churn: the schema checks it) considers the brand again;
+* consent lapse (L5): a consumer whom the brand has asked for consent sees the whole consent round
+  lapse with probability 1 / ``consent_refresh_days`` per day (a brand policy): nothing is asked
+  any more, so the brand asks again at the next touch on a direct channel and the new answer
+  replaces the old (consent.py, C1). The data granted stay usable until then. With it a refusal
+  or a revocation is not forever (``consent_lapses``). What the consumer knew of the brand's
+  collection (AWARE, consent.py C5) lapses with the round: the next ask explains it again.
 """
 
 from __future__ import annotations
@@ -23,18 +29,21 @@ import numpy as np
 
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
-from ..state.population import ACCOUNT, CHURNED, CUSTOMER, SUBSCRIBED
+from ..state.population import ACCOUNT, AWARE, CHURNED, CUSTOMER, SUBSCRIBED
 from .metrics import Event
 from .trust import trust_of
 
 _KEEP_NOT_CHURNED = np.uint8(0xFF ^ CHURNED)
 _KEEP_NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
 _KEEP_NO_ACCOUNT = np.uint8(0xFF ^ ACCOUNT)
+_KEEP_NOT_AWARE = np.uint8(0xFF ^ AWARE)
+_LAPSE_SLOT = 3 * 64  # after the churn slots 3 b .. 3 b + 2 of up to 64 brands
 
 
 @nb.njit(cache=True)
 def leave(pop, brands, par, key, day, counts):
-    """Churn, return, revocation and retention for every consumer-brand pair (L1-L4)."""
+    """Churn, return, revocation, retention and consent lapse for every consumer-brand pair
+    (L1-L5)."""
     n, nb_ = pop.r.shape
     drift = np.float32(par.derived.concern_drift)
     for i in range(n):
@@ -76,8 +85,17 @@ def leave(pop, brands, par, key, day, counts):
             elif (f & CHURNED) and t > par.trust.return_threshold:
                 f &= _KEEP_NOT_CHURNED
             pop.flags[i, b] = f
+            if pop.asked[i, b] != 0:
+                if not drawn:
+                    st = consumer_state(key, i)
+                    drawn = True
+                if uniform(st, _LAPSE_SLOT + b) < brands.consent_lapse[b]:
+                    pop.asked[i, b] = 0
+                    pop.flags[i, b] &= _KEEP_NOT_AWARE  # what it was told belongs to the round
+                    counts[b, Event.consent_lapses] += 1
 
 
 def leave_phase(day: Day) -> None:
-    """Distrust makes customers leave and consents go; records expire (L1-L4)."""
+    """Distrust makes customers leave and consents go; records expire; consent rounds lapse
+    (L1-L5)."""
     leave(day.population, day.levers, day.params, day.key("churn"), day.t, day.counts)

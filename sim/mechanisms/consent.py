@@ -4,7 +4,8 @@ On every touch between consumer i and brand b in channel c (ODD 7.3):
 
 1. Observable data: O = scope_b & observes_c. Covert types in O (on-site behaviour, cross-site
    tracking, in-store cameras) are collected without asking; the others need consent.
-2. Consent requests, on direct channels only, once per data type d in O not yet asked:
+2. Consent requests, on direct channels only, once per data type d in O not yet asked (or asked
+   again after the consent round lapsed, churn.py L5; the answer replaces the old one):
        logit P(grant) = beta0 + beta_t (t_ib - a) + beta_x x_b - beta_c q_i sigma_d
                         + beta_u [i does not read terms and d is bundled in the terms]
                         + v_d                                                               (C1)
@@ -16,9 +17,19 @@ On every touch between consumer i and brand b in channel c (ODD 7.3):
 4. Personalization relevance, from the data held H = scope_b & (consent_ib | covert):
        rho_ib = skill_b * V(H) * (0.5 + 0.5 integration_b)                                   (C3)
    with V(H) the summed personalization value of the held types. A relevant touch adds positive
-   evidence e_pers * rho_ib. If H contains sensitive types (sensitivity >= 0.7: cross-site
-   tracking, location, in-store cameras), the consumer may notice their use:
+   evidence e_pers * rho_ib. If H contains sensitive types the consumer granted (sensitivity >=
+   0.7 and not covert: location), the consumer may notice their use:
        P(creepy) = p_creepy * q_i * (1 - x_b)  ->  s_ib += w_neg * e_creepy                  (C4)
+5. Transparency (C5, C6). When the brand asks (step 2), it explains what it collects, covert types
+   included, and why with probability x_b: the consumer then knows what they share (AWARE) and
+   is not surprised by its use. A consumer who is not AWARE and whose held data H includes covert
+   types may notice their use on a personalised touch:
+       P(notice) = p_covert * q_i * sigma_max(H & COVERT)
+       ->  s_ib += w_neg * e_covert * sigma_max(H & COVERT),  AWARE                          (C5)
+   so covert data does not improve relevance for free. A breach that exposes covert data of a
+   consumer who is not AWARE reveals it the same way when it is disclosed (`reveal`, C6).
+   Irrelevant email to an AWARE subscriber costs (1 - informed_relief) of its spam evidence
+   (outreach.py, O1).
 """
 
 from __future__ import annotations
@@ -29,12 +40,20 @@ import numpy as np
 from ..core.catalogue import BUNDLED_MASK, CONVENIENCE, COVERT_MASK, DIRECT, OBSERVES, SENSITIVITY
 from ..core.streams import uniform
 from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
-from ..state.population import ACCOUNT
+from ..state.population import ACCOUNT, AWARE
 from .metrics import Event
 from .trust import add_negative, add_positive, trust_of
 
 _SENS = SENSITIVITY.astype(np.float64)
 _N_TYPES = SENSITIVITY.size
+# Highest sensitivity among the set bits of every 8-bit data-type mask (0 for the empty mask).
+MAX_SENSITIVITY_OF_MASK = np.array(
+    [
+        max([float(_SENS[d]) for d in range(_N_TYPES) if m & (1 << d)], default=0.0)
+        for m in range(256)
+    ]
+)
+_GRANTED_SENSITIVE = SENSITIVE_MASK & ~COVERT_MASK
 
 
 @nb.njit(inline="always", cache=True)
@@ -73,6 +92,8 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
         t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
         x = brands.transparency[b]
         q = pop.concern[i]
+        if uniform(personal_state, 2 + slot) < x:  # C5: the brand explains what it collects
+            pop.flags[i, b] |= AWARE
         for d in range(_N_TYPES):
             bit = np.int64(1) << d
             if not (askable & bit):
@@ -91,6 +112,8 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
             if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):
                 pop.consent[i, b] |= np.uint8(bit)
                 counts[b, Event.consents_granted] += 1
+            else:  # asked again after a lapse (churn.py, L5): a refusal withdraws the old grant
+                pop.consent[i, b] &= np.uint8(0xFF ^ bit)
             add_negative(pop, par, i, b, par.trust.ask_evidence * q * _SENS[d] * (1.0 - x))
     collected = observable & (np.int64(pop.consent[i, b]) | COVERT_MASK)
     if collected != 0:
@@ -105,8 +128,32 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
         * (0.5 + 0.5 * brands.omnichannel_integration[b])
     )
     add_positive(pop, i, b, par.trust.personalization_evidence * rho)
-    if h & SENSITIVE_MASK:
+    if h & _GRANTED_SENSITIVE:
         p = par.consent.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])
         if uniform(personal_state, slot) < p:
             counts[b, Event.creepy_moments] += 1
             add_negative(pop, par, i, b, par.trust.creepy_evidence)
+    covert = h & COVERT_MASK
+    if covert != 0 and not (pop.flags[i, b] & AWARE):
+        sigma = MAX_SENSITIVITY_OF_MASK[covert]
+        p = par.consent.covert_notice_rate * pop.concern[i] * sigma
+        if uniform(personal_state, 4 + slot) < p:
+            pop.flags[i, b] |= AWARE
+            counts[b, Event.covert_discoveries] += 1
+            add_negative(pop, par, i, b, par.trust.covert_evidence * sigma)
+
+
+@nb.njit(cache=True)
+def reveal(pop, brands, par, brand, breach_day, types, counts):
+    """C6: a disclosed breach exposes covert data of consumers who did not know the brand held it
+    (exposed on ``breach_day``, not AWARE): they take w_neg * e_covert * sigma_max and know now."""
+    for i in range(pop.flags.shape[0]):
+        if pop.exposed_day[i, brand] != breach_day or (pop.flags[i, brand] & AWARE):
+            continue
+        covert = held_mask(pop, brands, i, brand) & types & COVERT_MASK
+        if covert == 0:
+            continue
+        pop.flags[i, brand] |= AWARE
+        counts[brand, Event.covert_discoveries] += 1
+        sigma = MAX_SENSITIVITY_OF_MASK[covert]
+        add_negative(pop, par, i, brand, par.trust.covert_evidence * sigma)

@@ -41,6 +41,8 @@ Consumer level (compiled kernels over the population)
   takes a shock about b becomes wary of b's channel c: comfort_ibc = 1 - aversion decay^(age)
   weighs channel c of brand b in brand choice for research and in the purchase channel choice
   (`channel_comfort`, used by `sim.journey`). A consumer remembers the latest such breach only.
+  An exposed consumer whose exposed data includes covert types they did not know the brand
+  held takes the covert-data shock of consent.py (C6, ``consent.reveal``).
 * Harm (I7): on the harm day the victim takes e_harm * (fraud 1 + takeover 1 + phishing 0.3) of
   negative evidence. It blames the right brand with probability ``attribution_notified`` (if
   notified) or ``attribution_unnotified``; harm from a third-party leak is never pinned on one
@@ -72,7 +74,7 @@ from ..state.population import (
     HEARD,
     NOTIFIED,
 )
-from .consent import held_mask
+from .consent import held_mask, reveal
 from .metrics import Event
 from .trust import add_negative
 
@@ -357,6 +359,7 @@ class Incidents:
                 br.channel,
                 day,
             )
+            reveal(pop, self.brands, par, b, br.day, br.types, counts)  # covert data (C6)
             br.disclosed_day = day
             counts[b, Event.breach_cost] += self.world.fine_share_of_revenue * annual_revenue[b]
         if not notified:

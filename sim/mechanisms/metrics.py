@@ -58,6 +58,10 @@ class Event(IntEnum):
     breach_cost = 17  # incidents (I4), EUR
     security_cost = 18  # incidents (I4), EUR
     accounts_deleted = 19  # churn (L4), incidents (account deletion)
+    consent_lapses = 20  # churn (L5)
+    departed_customers = 21  # turnover (N1)
+    covert_discoveries = 22  # consent (C5-C6)
+    stale_addresses = 23  # outreach (O4)
 
 
 EVENT_COUNTERS = tuple(e.name for e in Event)  # the counters' names in column order

@@ -6,14 +6,22 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
     P(relevant) = targeting_b * skill_b * V(H_ib)                                        (O1)
 
 (targeting needs data: V(H) is the value of the data the brand holds on the consumer).
-* relevant: positive evidence e_pers * P(relevant); with probability ``click_rate`` it is
-  clicked: an idle consumer starts a one-day journey, and the email channel is added to the
+* relevant: positive evidence e_pers * P(relevant); clicked with probability c_rel
+  (``click_rate``);
+* irrelevant (spam): negative evidence e_spam, times (1 - informed_relief) for a subscriber who
+  knowingly shared their data (AWARE, consent.py C5); a spam complaint with probability
+      p_complaint * (mailings per month / 5) ** k                                        (O2)
+  (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all); clicked with
+  probability c_rel * ``irrelevant_click_ratio``;
+* a click: an idle consumer starts a one-day journey, and the email channel is added to the
   channels of the consumer's current or new journey, so a store purchase after it counts as
   webrooming (nothing is observed or asked on it, and the research channel is unchanged);
-* irrelevant (spam): negative evidence e_spam; a spam complaint with probability
-      p_complaint * (mailings per month / 5) ** k                                        (O2)
-  (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all).
-* any email: unsubscribe with probability p_unsub * (1 - cut * targeting_b)              (O3)
+* any email: unsubscribe with probability
+      p_unsub * (relevant ? ratio_rel : 1) * (mailings per month / 5) ** k_u             (O3)
+  so segmented (relevant) mail loses fewer subscribers and more mail loses more.
+* before any mail, a subscriber's address goes stale with probability
+      1 - (1 - D) ** (1 / 365)    (D = ``list_decay_per_year``)                          (O4)
+  and the consumer drops off the list (``stale_addresses``; a later purchase may subscribe again).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from ..core.catalogue import EMAIL
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.parameters import VALUE_OF_MASK
-from ..state.population import SUBSCRIBED
+from ..state.population import AWARE, SUBSCRIBED
 from .consent import held_mask
 from .metrics import Event
 from .trust import add_negative, add_positive
@@ -33,11 +41,13 @@ from .trust import add_negative, add_positive
 _NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
 _SLOTS_PER_EMAIL = 4
 MAX_EMAILS_PER_DAY = 16  # at most this many e-mails of one brand reach a subscriber a day
+# after the e-mail slots of up to 64 brands
+_DECAY_SLOT = 64 * (MAX_EMAILS_PER_DAY * _SLOTS_PER_EMAIL + 1)
 
 
 @nb.njit(cache=True)
 def send(pop, brands, par, key, counts):
-    """Deliver today's newsletters to every subscriber (eqs. O1-O3)."""
+    """Deliver today's newsletters to every subscriber (eqs. O1-O4)."""
     n, nb_ = pop.flags.shape
     for i in range(n):
         st = np.uint64(0)
@@ -48,6 +58,10 @@ def send(pop, brands, par, key, counts):
             if not drawn:
                 st = consumer_state(key, i)
                 drawn = True
+            if uniform(st, _DECAY_SLOT + b) < par.derived.list_decay:  # O4: the address went stale
+                pop.flags[i, b] &= _NOT_SUBSCRIBED
+                counts[b, Event.stale_addresses] += 1
+                continue
             base = b * (MAX_EMAILS_PER_DAY * _SLOTS_PER_EMAIL + 1)
             rate = brands.emails_per_day[b]
             k = int(rate)
@@ -61,30 +75,37 @@ def send(pop, brands, par, key, counts):
                 * brands.personalization_skill[b]
                 * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
             )
-            p_unsub = par.outreach.unsubscribe_per_email * (
-                1.0 - par.outreach.targeting_unsubscribe_cut * brands.email_targeting[b]
-            )
+            p_unsub = par.outreach.unsubscribe_per_email * brands.unsubscribe_fatigue[b]
+            click_irrelevant = par.outreach.click_rate * par.outreach.irrelevant_click_ratio
             p_complaint = par.outreach.complaint_per_email * brands.fatigue[b]
+            spam = par.trust.spam_evidence
+            if pop.flags[i, b] & AWARE:  # knowingly shared: not surprised (consent.py, C5)
+                spam *= 1.0 - par.trust.informed_relief
             counts[b, Event.emails_sent] += k
             counts[b, Event.marketing_cost] += k * par.outreach.email_cost
             for e in range(k):
                 slot = base + 1 + e * _SLOTS_PER_EMAIL
-                if uniform(st, slot) < p_rel:
+                relevant = uniform(st, slot) < p_rel
+                if relevant:
                     add_positive(pop, i, b, par.trust.personalization_evidence * p_rel)
-                    if uniform(st, slot + 1) < par.outreach.click_rate:
-                        counts[b, Event.email_clicks] += 1
-                        if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
-                            pop.journey_left[i] = 1  # idle: the click starts a journey
-                        pop.journey_channels[i] |= np.uint8(1 << EMAIL)
                 else:
-                    add_negative(pop, par, i, b, par.trust.spam_evidence)
+                    add_negative(pop, par, i, b, spam)
                     if uniform(st, slot + 2) < p_complaint:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
                         add_negative(pop, par, i, b, 10.0 * par.trust.spam_evidence)
                         pop.flags[i, b] &= _NOT_SUBSCRIBED
                         break
-                if uniform(st, slot + 3) < p_unsub:
+                if uniform(st, slot + 1) < (
+                    par.outreach.click_rate if relevant else click_irrelevant
+                ):
+                    counts[b, Event.email_clicks] += 1
+                    if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
+                        pop.journey_left[i] = 1  # idle: the click starts a journey
+                    pop.journey_channels[i] |= np.uint8(1 << EMAIL)
+                if uniform(st, slot + 3) < p_unsub * (
+                    par.outreach.relevant_unsubscribe_ratio if relevant else 1.0
+                ):
                     counts[b, Event.unsubscribes] += 1
                     pop.flags[i, b] &= _NOT_SUBSCRIBED
                     break

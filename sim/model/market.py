@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 
 from ..core.streams import mesa_seed, stream_key
-from ..mechanisms import churn, incidents, journey, outreach, social, trust
+from ..mechanisms import churn, incidents, journey, outreach, social, trust, turnover
 from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, net_value, tally
 from ..scenario import Scenario
 from ..scenario.loading import apply_overrides, load_scenario
@@ -73,7 +73,9 @@ class TrustModel(mesa.Model):
     5. incidents        incidents.Incidents.phase breaches strike, are disclosed, harm lands
     6. word_of_mouth    social.talk_phase         consumers tell a friend
     7. forgetting       trust.forget_phase        evidence fades
-    8. churn            churn.leave_phase         leaving, revoking, records expiring
+    8. churn            churn.leave_phase         leaving, revoking, records expiring,
+                                                  consent rounds lapsing
+    9. turnover         turnover.renew_phase      consumers leave the market, newcomers come
 
     then the day is recorded (`sim.mechanisms.metrics.tally` -> `Recorder`). Every phase is a
     function of one `sim.state.day.Day` (population, levers, parameters, internal day, stream
@@ -197,6 +199,7 @@ class TrustModel(mesa.Model):
             Phase("word_of_mouth", social.talk_phase),
             Phase("forgetting", trust.forget_phase),
             Phase("churn", churn.leave_phase),
+            Phase("turnover", turnover.renew_phase),
         ]
 
     def step(self) -> None:

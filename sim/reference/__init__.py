@@ -15,7 +15,7 @@ It exists for two reasons (issue 5):
   ``self.random`` draws (not the counter-based streams of `sim.core.streams`, not the Numba
   kernels, not the bit-mask lookup tables of `sim.state.parameters`: data types here are sets of
   names). The package mirrors `sim.mechanisms` file by file: `journey`, `consent`, `outreach`,
-  `incidents`, `social`, `trust`, `churn` and `metrics` each hold the twin of the engine module
+  `incidents`, `social`, `trust`, `churn`, `turnover` and `metrics` each hold the twin of the engine module
   of the same name (a class of rules that `ConsumerAgent` or `ReferenceBrand` inherits), and
   `model` assembles them. Shared with the engine: the initial population
   (`sim.state.population.create_population`), so that engine and reference start from the same
@@ -26,7 +26,7 @@ It exists for two reasons (issue 5):
 * the **peer** of the speed benchmark (`benchmarks/run.py`): what the model costs written as one
   Python object per consumer.
 
-Coverage: every consumer-level rule (J1-J4, C1-C4, O1-O3, W1, T1-T2, L1-L4) and the incident
+Coverage: every consumer-level rule (J1-J4, C1-C6, O1-O4, W1, T1-T2, L1-L5, N1-N2) and the incident
 rules I1 (hazard), I2 (severity), I3 (notification and media discovery), I5 (exposure), I6
 (disclosure shock scaled by candour, news whose reach and weight grow with the breach's size and
 severity, contagion by data overlap and story framing), I7 (harm and attribution), I8 (wariness

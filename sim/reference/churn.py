@@ -1,4 +1,4 @@
-"""Leaving, revoking, deleting (L1-L4), one consumer at a time: the twin of
+"""Leaving, revoking, deleting, consent rounds lapsing (L1-L5), one consumer at a time: the twin of
 `sim.mechanisms.churn`."""
 
 from __future__ import annotations
@@ -39,3 +39,7 @@ class ChurnRules:
                     rel.subscribed = False
             elif rel.churned and t > tr.return_threshold:  # L2
                 rel.churned = False
+            if rel.asked and self.random.random() < 1.0 / brand.consent_refresh_days:  # L5
+                rel.asked = set()  # the consent round lapses: the brand will ask again
+                rel.aware = False  # what the consumer was told belongs to the round (C5)
+                brand.counts["consent_lapses"] += 1

@@ -1,4 +1,4 @@
-"""Consent and personalization (C1-C4), one consumer at a time: the twin of
+"""Consent and personalization (C1-C6), one consumer at a time: the twin of
 `sim.mechanisms.consent`."""
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ class ConsentRules:
             t = self.trust(b)
             x, q = brand.transparency, self.concern
             c = sc.consent
+            if self.random.random() < x:  # C5: the brand explains what it collects and why
+                rel.aware = True
             for d in sorted(askable, key=DATA_TYPES.index):
                 rel.asked.add(d)
                 brand.counts["consent_requests"] += 1
@@ -50,6 +52,8 @@ class ConsentRules:
                 if self.random.random() < 1.0 / (1.0 + math.exp(-logit)):
                     rel.consent.add(d)
                     brand.counts["consents_granted"] += 1
+                else:  # asked again after a lapse (L5): the new answer replaces the old
+                    rel.consent.discard(d)
                 self.negative(b, sc.trust.ask_evidence * q * SENSITIVITY[d] * (1.0 - x))  # C2
         if observable & (rel.consent | COVERT):
             rel.account = True
@@ -58,8 +62,15 @@ class ConsentRules:
         if not held:
             return
         rel.r += sc.trust.personalization_evidence * brand.relevance_of(held)
-        if held & SENSITIVE:
+        if held & (SENSITIVE - COVERT):  # C4: granted sensitive data used without explanation
             p = sc.consent.creepy_rate * self.concern * (1.0 - brand.transparency)
             if self.random.random() < p:
                 brand.counts["creepy_moments"] += 1
                 self.negative(b, sc.trust.creepy_evidence)
+        covert = held & COVERT
+        if covert and not rel.aware:  # C5: covert data the consumer did not know of
+            sigma = max(SENSITIVITY[d] for d in covert)
+            if self.random.random() < sc.consent.covert_notice_rate * self.concern * sigma:
+                rel.aware = True
+                brand.counts["covert_discoveries"] += 1
+                self.negative(b, sc.trust.covert_evidence * sigma)

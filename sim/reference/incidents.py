@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..mechanisms.incidents import COMPENSATION_SHARE, HARM_WEIGHT
 from ..scenario import BreachEvent, MediaStoryEvent, ThirdPartyLeakEvent
-from .catalogue import SENSITIVITY
+from .catalogue import COVERT, SENSITIVITY
 
 if TYPE_CHECKING:
     from .model import ReferenceBrand, ReferenceModel
@@ -203,6 +203,12 @@ class IncidentRules:
                     else:
                         spill = world.contagion * sensitivity_overlap(breach.types, peer.scope)
                         self.negative(k, spill * frame * shock)
+            covert = self.held(b) & breach.types & COVERT
+            if exposed and covert and not rel.aware:  # C6: the breach reveals covert data
+                rel.aware = True
+                breach.brand.counts["covert_discoveries"] += 1
+                sigma = max(SENSITIVITY[d] for d in covert)
+                self.negative(b, m.scenario.trust.covert_evidence * sigma)
         if notify and exposed:
             rel.notified = True
             breach.brand.counts["consumers_notified"] += 1

@@ -32,6 +32,10 @@ COUNTERS = (
     "phishing_victims",
     "takeover_victims",
     "accounts_deleted",
+    "consent_lapses",
+    "departed_customers",
+    "covert_discoveries",
+    "stale_addresses",
     "purchases",
     "revenue",
 )
@@ -100,6 +104,10 @@ SUMMARY_COUNTERS = (
     "phishing_victims",
     "takeover_victims",
     "accounts_deleted",
+    "consent_lapses",
+    "departed_customers",
+    "covert_discoveries",
+    "stale_addresses",
 )
 SUMMARY_STOCKS = (
     "trust",

@@ -20,6 +20,7 @@ from .metrics import COUNTERS, SUMMARY_COUNTERS, _summary, tally
 from .outreach import OutreachRules
 from .social import SocialRules
 from .trust import TrustRules
+from .turnover import TurnoverRules
 
 
 @dataclass(slots=True)
@@ -43,6 +44,7 @@ class Relation:
     harm_day: int = -1
     harm_kind: frozenset = frozenset()
     harm_unattributable: bool = False
+    aware: bool = False  # knows what the brand collects, covert types included (C5)
 
 
 class ReferenceBrand(BrandIncidents, mesa.Agent):
@@ -63,10 +65,12 @@ class ReferenceBrand(BrandIncidents, mesa.Agent):
         self.targeting = p.email_targeting
         mailings_per_month = p.emails_per_week * 30.4 / 7.0
         self.complaint_multiplier = (mailings_per_month / 5.0) ** o.fatigue_exponent
+        self.unsubscribe_fatigue = (mailings_per_month / 5.0) ** o.unsubscribe_fatigue_exponent
         self.sharing = p.third_party_sharing
         self.integration = p.omnichannel_integration
         self.security = p.security_investment
         self.retention = p.data_retention_days
+        self.consent_refresh_days = p.consent_refresh_days
         self.notify_days = p.notify_within_days
         self.compensation = p.compensation
         self.breaches: list[Breach] = []
@@ -87,6 +91,7 @@ class ConsumerAgent(
     SocialRules,
     TrustRules,
     ChurnRules,
+    TurnoverRules,
     mesa.Agent,
 ):
     """A consumer; its whole day happens in `step`."""
@@ -129,6 +134,7 @@ class ConsumerAgent(
         self.talk()
         self.forget()
         self.leave()
+        self.move()
 
 
 class ReferenceModel(mesa.Model):

@@ -1,4 +1,4 @@
-"""E-mail outreach (O1-O3), one consumer at a time: the twin of `sim.mechanisms.outreach`."""
+"""E-mail outreach (O1-O4), one consumer at a time: the twin of `sim.mechanisms.outreach`."""
 
 from __future__ import annotations
 
@@ -16,34 +16,39 @@ class OutreachRules:
             rel = self.relations[b]
             if not rel.subscribed:
                 continue
+            if self.random.random() < 1.0 - (1.0 - o.list_decay_per_year) ** (1.0 / 365.0):  # O4
+                rel.subscribed = False
+                brand.counts["stale_addresses"] += 1
+                continue
             rate = brand.emails_per_day
             k = int(rate) + (self.random.random() < rate - int(rate))
             k = min(k, MAX_EMAILS_PER_DAY)
             if k == 0:
                 continue
             p_relevant = brand.targeting * brand.skill * value_of(self.held(b))
-            p_unsub = o.unsubscribe_per_email * (
-                1.0 - o.targeting_unsubscribe_cut * brand.targeting
-            )
+            p_unsub = o.unsubscribe_per_email * brand.unsubscribe_fatigue  # O3
             p_complaint = o.complaint_per_email * brand.complaint_multiplier
             brand.counts["emails_sent"] += k
             for _ in range(k):
-                if self.random.random() < p_relevant:
+                relevant = self.random.random() < p_relevant
+                if relevant:
                     rel.r += tr.personalization_evidence * p_relevant
-                    if self.random.random() < o.click_rate:
-                        brand.counts["email_clicks"] += 1
-                        if self.journey_left == 0 and not self.journey_channels:
-                            self.journey_left = 1  # an idle consumer starts a one-day journey
-                        self.journey_channels.add("email")  # a research touch, nothing asked
-                else:
-                    self.negative(b, tr.spam_evidence)
+                else:  # spam; a consumer who knowingly shared is less surprised (O1)
+                    self.negative(b, tr.spam_evidence * (1.0 - tr.informed_relief * rel.aware))
                     if self.random.random() < p_complaint:
                         brand.counts["spam_complaints"] += 1
                         brand.counts["unsubscribes"] += 1
                         self.negative(b, 10.0 * tr.spam_evidence)
                         rel.subscribed = False
                         break
-                if self.random.random() < p_unsub:
+                click = o.click_rate * (1.0 if relevant else o.irrelevant_click_ratio)
+                if self.random.random() < click:
+                    brand.counts["email_clicks"] += 1
+                    if self.journey_left == 0 and not self.journey_channels:
+                        self.journey_left = 1  # an idle consumer starts a one-day journey
+                    self.journey_channels.add("email")  # a research touch, nothing asked
+                unsub = p_unsub * (o.relevant_unsubscribe_ratio if relevant else 1.0)
+                if self.random.random() < unsub:
                     brand.counts["unsubscribes"] += 1
                     rel.subscribed = False
                     break

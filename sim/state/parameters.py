@@ -72,6 +72,8 @@ class Derived(NamedTuple):
     concern_drift: float  # per day: world.privacy_concern_trend (per year) / 365
     background_fraud: float  # per consumer-day: incidents.background_fraud_per_year / 365
     outside_utility: float  # log weight of "buy nothing now", see `parameters`
+    turnover: float  # per day: 1 - (1 - population.turnover_per_year) ** (1 / 365)
+    list_decay: float  # per day: 1 - (1 - outreach.list_decay_per_year) ** (1 / 365)
 
 
 Parameters = NamedTuple("Parameters", [*((s, TABLES[s]) for s in SECTIONS), ("derived", Derived)])
@@ -97,6 +99,8 @@ DERIVED_BRAND_FIELDS = (
     "scope",  # int64 bit mask of policy.data_collection
     "emails_per_day",  # policy.emails_per_week / 7
     "fatigue",  # complaint multiplier (mailings per month / 5) ** outreach.fatigue_exponent
+    "unsubscribe_fatigue",  # (mailings per month / 5) ** outreach.unsubscribe_fatigue_exponent
+    "consent_lapse",  # per day: 1 / policy.consent_refresh_days
     "compensation",  # int64 code of policy.compensation, see COMPENSATION_CODE
 )
 BrandTable = NamedTuple(
@@ -123,6 +127,8 @@ def brand_table(scenario: Scenario) -> BrandTable:
         scope=np.array([mask_of(p.data_collection) for p in pol], dtype=np.int64),
         emails_per_day=epw / 7.0,
         fatigue=(per_month / 5.0) ** o.fatigue_exponent,
+        unsubscribe_fatigue=(per_month / 5.0) ** o.unsubscribe_fatigue_exponent,
+        consent_lapse=1.0 / columns["consent_refresh_days"],
         compensation=np.array([COMPENSATION_CODE[p.compensation] for p in pol], dtype=np.int64),
     )
 
@@ -143,5 +149,7 @@ def parameters(scenario: Scenario) -> Parameters:
             concern_drift=scenario.world.privacy_concern_trend / 365.0,
             background_fraud=scenario.incidents.background_fraud_per_year / 365.0,
             outside_utility=outside,
+            turnover=1.0 - (1.0 - scenario.population.turnover_per_year) ** (1.0 / 365.0),
+            list_decay=1.0 - (1.0 - scenario.outreach.list_decay_per_year) ** (1.0 / 365.0),
         ),
     )

@@ -29,6 +29,7 @@ ACCOUNT = np.uint8(8)
 NOTIFIED = np.uint8(16)
 HEARD = np.uint8(32)
 HARMED = np.uint8(64)
+AWARE = np.uint8(128)  # knows what the brand collects, covert types included (consent.py)
 
 # Journey history bits (Population.history[i]), cumulative over the run.
 H_BOUGHT = np.uint8(1)
@@ -110,6 +111,38 @@ def journeys_in_progress(
     return np.where(in_journey, np.minimum(left, 60), 0).astype(np.int8)
 
 
+def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Traits (float64) of ``n`` consumers drawn from the [population] section ``spec``: privacy segment and
+    concern, digital affinity, whether they read terms, need rate (ODD 2, "Consumers"). Used for
+    the initial population and for newcomers (`sim.turnover`)."""
+    shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
+    segment = rng.choice(3, size=n, p=shares / shares.sum()).astype(np.int8)
+    mean = SEGMENT_CONCERN[segment]
+    concern = rng.beta(mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION)
+    a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration
+    b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
+    affinity = rng.beta(a, b, size=n)
+    reads_terms = rng.random(n) < spec.literacy
+    need_rate = np.clip(rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n), 0, 1)
+    return {
+        "segment": segment,
+        "concern": concern,
+        "affinity": affinity,
+        "reads_terms": reads_terms,
+        "need_rate": need_rate,
+    }
+
+
+def draw_initial_trust(t, n: int, rng: np.random.Generator):
+    """Evidence (r, s) of ``n`` consumers about one brand they know by reputation: trust drawn from
+    Beta(8 m, 8 (1 - m)) with m = ``trust.initial``, behind ``trust.initial_evidence`` units."""
+    if 0.0 < t.initial < 1.0:
+        t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=n)
+    else:
+        t0 = np.full(n, t.initial)
+    return initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
+
+
 def create_population(scenario: Scenario, seed: int) -> Population:
     """Draw a population for ``scenario`` from the ``init`` and ``network`` streams of ``seed``.
 
@@ -122,27 +155,13 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     n_brands = len(scenario.brands)
     rng = generator(seed, "init")
 
-    shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
-    segment = rng.choice(3, size=n, p=shares / shares.sum()).astype(np.int8)
-    mean = SEGMENT_CONCERN[segment]
-    concern = rng.beta(mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION)
-    a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration
-    b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
-    affinity = rng.beta(a, b, size=n)
-    reads_terms = rng.random(n) < spec.literacy
-    need_rate = np.clip(rng.gamma(spec.need_shape, spec.need_rate / spec.need_shape, size=n), 0, 1)
-    journey_left = journeys_in_progress(need_rate, scenario.journey.research_days, rng)
+    traits = draw_traits(spec, n, rng)
+    journey_left = journeys_in_progress(traits["need_rate"], scenario.journey.research_days, rng)
 
-    t = scenario.trust
     r = np.empty((n, n_brands), np.float32)
     s = np.empty((n, n_brands), np.float32)
     for b in range(n_brands):  # one brand column at a time keeps the peak memory low
-        if 0.0 < t.initial < 1.0:
-            t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=n)
-        else:
-            t0 = np.full(n, t.initial)
-        r[:, b], s[:, b] = initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
-        del t0
+        r[:, b], s[:, b] = draw_initial_trust(scenario.trust, n, rng)
 
     tie_start, ties = small_world(
         n, spec.social_degree, spec.social_rewiring, generator(seed, "network")
@@ -152,11 +171,11 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         return np.full((n, n_brands), fill, dtype=dtype)
 
     return Population(
-        segment=segment,
-        concern=concern.astype(np.float32),
-        affinity=affinity.astype(np.float32),
-        reads_terms=reads_terms,
-        need_rate=need_rate.astype(np.float32),
+        segment=traits["segment"],
+        concern=traits["concern"].astype(np.float32),
+        affinity=traits["affinity"].astype(np.float32),
+        reads_terms=traits["reads_terms"],
+        need_rate=traits["need_rate"].astype(np.float32),
         journey_left=journey_left,
         journey_channels=np.zeros(n, np.uint8),
         last_research=np.full(n, -1, np.int8),

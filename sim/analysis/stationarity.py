@@ -1,0 +1,111 @@
+"""Does a market stand still? Warm-up diagnostics and a trend check on the key outputs.
+
+* `mser5`: the MSER-5 truncation point of a series (White 1997; White, Cobb & Spratt 2000): the
+  series is cut into batches of 5 observations; for each candidate number d of batches to delete
+  the statistic
+      MSER(d) = 1 / (m - d)^2 * sum_{j > d} (Z_j - mean_{j > d} Z)^2
+  (Z_j the batch means, m their number) is the squared standard error of the mean of what is
+  kept; the truncation point is 5 d* with d* the minimiser over d <= m / 2 (a truncation must
+  keep at least half the run; a minimiser at that bound means the series still moves at its
+  middle).
+* `second_year_change`: the relative change of a stock between two 30-day windows, the quiet
+  market's measure (docs/ODD.md, "A quiet market stands still").
+* `trend_warnings`: the check behind the warning of ``omnitrust run``: in a scenario with no events
+  and no world trend, a key output of some brand whose mean over the last 30 days differs from the
+  mean over the first 30 by more than the quiet-market tolerance is reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEY_STOCKS = ("trust", "consent_rate", "subscribers", "active_customers")
+# Quiet-market tolerance on the relative change over a year (issue 9): trust and consent rate 3%,
+# subscribers and active customers 5%.
+TOLERANCE = {"trust": 0.03, "consent_rate": 0.03, "subscribers": 0.05, "active_customers": 0.05}
+WINDOW_DAYS = 30
+BATCH = 5
+
+
+def mser5(series) -> int:
+    """MSER-5 truncation point of ``series``: how many observations to delete (a multiple of 5).
+
+    The search runs over d = 0..floor(m / 2) batches (a truncation must keep at least half the
+    run); a trailing partial batch is ignored. A result equal to ``mser5_bound(len(series))``
+    means the series is still moving at its middle: run longer before trusting it.
+    """
+    y = np.asarray(series, dtype=np.float64)
+    m = y.size // BATCH
+    if m < 2:
+        raise ValueError(f"MSER-5 needs at least {2 * BATCH} observations, got {y.size}")
+    z = y[: m * BATCH].reshape(m, BATCH).mean(axis=1)
+    best_d, best = 0, np.inf
+    for d in range(m // 2 + 1):
+        rest = z[d:]
+        stat = ((rest - rest.mean()) ** 2).sum() / (m - d) ** 2
+        if stat < best:
+            best_d, best = d, stat
+    return BATCH * best_d
+
+
+def mser5_bound(n: int) -> int:
+    """The largest truncation point `mser5` can return for a series of ``n`` observations."""
+    return BATCH * ((n // BATCH) // 2)
+
+
+def window_mean(values: np.ndarray, start: int, length: int = WINDOW_DAYS) -> np.ndarray:
+    """Mean of ``values[start : start + length]`` along axis 0."""
+    return values[start : start + length].mean(axis=0)
+
+
+def relative_change(early: np.ndarray, late: np.ndarray) -> np.ndarray:
+    """(late - early) / |early| (0 where both are 0, inf where only early is)."""
+    early, late = np.asarray(early, float), np.asarray(late, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (late - early) / np.abs(early)
+    return np.where((early == 0) & (late == 0), 0.0, out)
+
+
+def is_quiet(scenario) -> bool:
+    """A scenario with no scheduled event and no world trend: nothing should move its market."""
+    return not scenario.events and scenario.world.privacy_concern_trend == 0.0
+
+
+def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Per scenario, brand and key stock: mean of the first and last ``window`` days (over
+    replications), their relative change and whether it exceeds the quiet-market tolerance."""
+    ts = timeseries[
+        timeseries["metric"].isin(KEY_STOCKS)
+        & (timeseries["channel"] == "all")
+        & (timeseries["brand"] != "all")
+    ]
+    if ts.empty:
+        return pd.DataFrame(columns=["scenario", "brand", "metric", "first", "last", "change"])
+    last_day = int(ts["day"].max())
+    first = ts[ts["day"] < window].groupby(["scenario", "brand", "metric"], observed=True)
+    last = ts[ts["day"] > last_day - window].groupby(["scenario", "brand", "metric"], observed=True)
+    table = pd.DataFrame({"first": first["value"].mean(), "last": last["value"].mean()})
+    table["change"] = relative_change(table["first"].to_numpy(), table["last"].to_numpy())
+    table = table.reset_index()
+    table["tolerance"] = table["metric"].map(TOLERANCE).astype(float)
+    table["trends"] = table["change"].abs() > table["tolerance"]
+    return table
+
+
+def trend_warnings(timeseries: pd.DataFrame, scenarios) -> list[str]:
+    """Warnings for the quiet scenarios (no events, no trend) whose key outputs still trend
+    between their first and last 30 days (at least 2 windows apart)."""
+    quiet = {s.name for s in scenarios if is_quiet(s) and s.simulation.days >= 3 * WINDOW_DAYS}
+    if not quiet:
+        return []
+    table = trend_table(timeseries[timeseries["scenario"].isin(quiet)])
+    out = []
+    for row in table[table["trends"]].itertuples():
+        out.append(
+            f"warning: scenario {row.scenario!r} has no events and no trend, yet {row.brand}'s "
+            f"{row.metric} moves {row.change:+.1%} between its first and last {WINDOW_DAYS} days "
+            f"(tolerance {row.tolerance:.0%}); lengthen simulation.warmup_days or check the "
+            "parameters (docs/ODD.md, 'A quiet market stands still')"
+        )
+    return out

@@ -1,0 +1,78 @@
+"""Turnover: consumers leave the market and newcomers arrive (ODD 7.11).
+
+A market is open: people move away or change life stage, others arrive. Each day every consumer
+leaves the market with probability
+
+    p = 1 - (1 - T) ** (1 / 365)                                                        (N1)
+
+(T = ``population.turnover_per_year``: a share T leaves in a year). A leaving consumer's row is
+re-born as a newcomer, so the arrays keep their size and the market its number of consumers (N2):
+new traits (segment, concern, affinity, reading, need rate) drawn as for the initial population,
+trust in every brand drawn as for the initial population (newcomers know the brands by
+reputation), and no relation with any brand: no consent asked or given, no subscription, no
+record, no purchase, no breach exposure or pending harm; no journey under way and an empty
+journey history. The newcomer takes the leaver's place in the social network (its ties).
+
+Brands count the leavers who were their (not churned) customers as ``departed_customers``. The
+records a brand held on a leaver leave the population with the row (the brand's holdings are the
+records of consumers in the market).
+
+Who leaves depends only on (seed, day, consumer) through the ``turnover`` stream, and the
+newcomers' traits on (seed, day) and the number of leavers, so turnover is the same whatever the
+brands' policies (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.streams import stream_key, uniforms
+from ..state.day import Day
+from ..state.population import CHURNED, CUSTOMER, draw_initial_trust, draw_traits
+from .metrics import Event
+
+
+def leavers(seed: int, day: int, n: int, p: float) -> np.ndarray:
+    """Indices of the consumers who leave the market on internal day ``day`` (eq. N1)."""
+    if p <= 0.0:
+        return np.empty(0, np.int64)
+    return np.flatnonzero(uniforms(stream_key(seed, "turnover", day), n, 0) < p)
+
+
+def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
+    """Replace today's leavers by newcomers (eqs. N1-N2); return how many were replaced. The
+    newcomers' traits follow ``par.population`` and their trust ``par.trust``."""
+    idx = leavers(seed, day, pop.size, par.derived.turnover)
+    if idx.size == 0:
+        return 0
+    f = pop.flags[idx]
+    counts[:, Event.departed_customers] += (((f & CUSTOMER) != 0) & ((f & CHURNED) == 0)).sum(
+        axis=0
+    )
+    rng = np.random.Generator(np.random.PCG64(int(stream_key(seed, "turnover", day, 1))))
+    traits = draw_traits(par.population, idx.size, rng)
+    for name, values in traits.items():
+        getattr(pop, name)[idx] = values
+    for b in range(pop.r.shape[1]):
+        pop.r[idx, b], pop.s[idx, b] = draw_initial_trust(par.trust, idx.size, rng)
+    pop.journey_left[idx] = 0
+    pop.journey_channels[idx] = 0
+    pop.last_research[idx] = -1
+    pop.history[idx] = 0
+    for arr, fill in (
+        (pop.consent, 0),
+        (pop.asked, 0),
+        (pop.flags, 0),
+        (pop.last_seen, -1),
+        (pop.last_purchase, -1),
+        (pop.exposed_day, -1),
+        (pop.harm_day, -1),
+        (pop.harm_kind, 0),
+    ):
+        arr[idx] = fill
+    return int(idx.size)
+
+
+def renew_phase(day: Day) -> None:
+    """Consumers leave the market and newcomers take their rows (N1-N2)."""
+    renew(day.population, day.params, day.seed, day.t, day.counts)

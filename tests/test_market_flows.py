@@ -1,0 +1,99 @@
+"""The flows that let a quiet market stand still (issue 9, part 1; docs/ODD.md 5.1, 7.8, 7.11):
+consumers leave and arrive, consent rounds lapse and are asked again, records are deleted under
+the retention policy."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from sim.mechanisms.metrics import EV, STOCKS
+from sim.mechanisms.turnover import leavers
+from sim.model import TrustModel
+from sim.scenario import Scenario
+
+from .conftest import baseline_data, brand
+
+
+def quiet(consumers=3000, days=120, warmup=0, **policy) -> dict:
+    data = copy.deepcopy(baseline_data(consumers=consumers, days=days, replications=1))
+    data["simulation"]["warmup_days"] = warmup
+    data["world"]["attack_pressure"] = 0.0
+    brand(data, "Aurora")["policy"].update(policy)
+    return data
+
+
+def test_leavers_follow_the_yearly_turnover():
+    # a share T leaves in a year: daily p = 1 - (1 - T)^(1/365); over 365 days N * 365 * p leave,
+    # Binomial, so the count is within 4 standard deviations of it
+    n, t_year = 20_000, 0.1
+    p = 1.0 - (1.0 - t_year) ** (1.0 / 365.0)
+    total = sum(leavers(7, day, n, p).size for day in range(365))
+    expected, sd = n * 365 * p, np.sqrt(n * 365 * p * (1 - p))
+    assert abs(total - expected) < 4 * sd
+    assert abs(expected / n - t_year) < 0.006  # ~ 10% of the market a year (compounding aside)
+    assert leavers(7, 3, n, 0.0).size == 0
+
+
+def test_newcomers_arrive_with_no_relation_and_reputation_trust():
+    data = quiet(consumers=1000, days=5)
+    data["population"]["turnover_per_year"] = 1.0  # everyone leaves every day (p = 1)
+    scenario = Scenario.model_validate(data)
+    model = TrustModel(scenario, seed=3)
+    model.run()
+    pop = model.population
+    assert pop.size == 1000  # arrays keep their size
+    for name in ("consent", "asked", "flags", "harm_kind", "journey_left", "history"):
+        assert not getattr(pop, name).any(), name
+    for name in ("last_seen", "last_purchase", "exposed_day", "harm_day", "last_research"):
+        assert (getattr(pop, name) == -1).all(), name
+    # trust by reputation: r + s is the initial evidence E (section 5, step 7)
+    assert np.allclose(pop.r + pop.s, scenario.trust.initial_evidence, atol=1e-5)
+    # yesterday's customers departed: every brand counts them
+    assert (model.recorder.counts[:, :, EV["departed_customers"]].sum(axis=0) > 0).all()
+
+
+def _refused_everything(refresh_days: float) -> TrustModel:
+    """A market in which every consumer has been asked everything and granted nothing (as after a
+    refusal or a revocation), with trusting consumers and no turnover."""
+    data = quiet(consumers=3000, days=150, consent_refresh_days=refresh_days)
+    data["population"]["turnover_per_year"] = 0.0
+    model = TrustModel(Scenario.model_validate(data), seed=5)
+    model.population.asked[:] = 0xFF
+    model.population.consent[:] = 0
+    model.run()
+    return model
+
+
+def test_a_refusal_or_revocation_is_not_forever():
+    # Aurora asks again every ~30 days on average; the others keep their (365-day) default. With a
+    # 36,500-day refresh, a lapse within 150 days has probability ~0.4%: almost nobody is asked.
+    short, long_ = _refused_everything(30.0), _refused_everything(36_500.0)
+    a = 0  # Aurora
+    grants_short = short.recorder.counts[:, a, EV["consents_granted"]].sum()
+    grants_long = long_.recorder.counts[:, a, EV["consents_granted"]].sum()
+    lapses_short = short.recorder.counts[:, a, EV["consent_lapses"]].sum()
+    assert lapses_short > 0.5 * 3000  # 1 - exp(-150/30) = 99% of the rounds lapse at least once
+    assert grants_short > 10 * max(grants_long, 1.0)
+    consent = STOCKS.index("consent_rate")
+    assert short.recorder.stocks[-1, a, consent] > 0.1
+
+
+def test_retention_deletes_records_so_holdings_reach_a_balance():
+    data_short = quiet(consumers=3000, days=300, data_retention_days=60)
+    data_long = quiet(consumers=3000, days=300, data_retention_days=3650)
+    records = STOCKS.index("records_held")
+    short = TrustModel(Scenario.model_validate(data_short), seed=9)
+    long_ = TrustModel(Scenario.model_validate(data_long), seed=9)
+    short.run()
+    long_.run()
+    held_short = short.recorder.stocks[:, 0, records]
+    held_long = long_.recorder.stocks[:, 0, records]
+    assert held_short[-1] < held_long[-1]
+    assert short.recorder.counts[:, 0, EV["accounts_deleted"]].sum() > 0
+    # with 60-day retention the holdings have levelled off: the last two months are within 5%
+    # of each other, while without deletion they still grow
+    early, late = held_short[-120:-60].mean(), held_short[-60:].mean()
+    assert abs(late / early - 1.0) < 0.05
+    assert held_long[-60:].mean() > held_long[-120:-60].mean()

@@ -1,0 +1,91 @@
+"""Warm-up diagnostic (MSER-5) and the trend check behind `omnitrust run`'s warning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.stationarity import mser5, mser5_bound, trend_table, trend_warnings
+from sim.cli import main
+
+from .conftest import SCENARIOS
+
+
+def test_mser5_matches_a_hand_computed_case():
+    # Batch means z = 6, 3, 1, 2, 1, 2 (m = 6; d runs over 0..3). By hand:
+    #   d=0: mean 2.5, SS 17.5, / 36 = 0.486;  d=1: mean 1.8, SS 2.8, / 25 = 0.112
+    #   d=2: mean 1.5, SS 1.0, / 16 = 0.0625;  d=3: mean 5/3, SS 2/3, / 9 = 0.074
+    # -> d* = 2 batches = 10 observations. Spread inside each batch sums to 0, and a trailing
+    # partial batch is ignored.
+    z = [6.0, 3.0, 1.0, 2.0, 1.0, 2.0]
+    spread = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    series = np.concatenate([m + spread for m in z] + [np.array([100.0, -50.0])])
+    assert mser5(series) == 10
+
+
+def test_mser5_of_a_steady_trend_sits_at_the_bound():
+    # A linear trend never settles: every deletion lowers the statistic, so the minimiser is the
+    # largest allowed truncation (half the batches), 5 * floor(20 / 2) = 50 for 100 observations.
+    assert mser5(np.arange(100.0)) == mser5_bound(100) == 50
+    # and a series that is flat from the start needs no truncation
+    assert mser5(np.ones(100)) == 0
+
+
+def _frame(values: dict[tuple[str, str], np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for (brand, metric), v in values.items():
+        for day, x in enumerate(v):
+            rows.append(("s", 0, day, brand, "all", metric, float(x)))
+    return pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+
+
+def test_trend_check_flags_what_moves_more_than_the_tolerance():
+    days = np.arange(120)
+    trust = 0.50 + 0.0004 * days  # first 30 days mean 0.5058, last 30 days mean 0.5418: +7.1%
+    flat = np.full(120, 0.4)
+    subs = 1000.0 + 0.3 * days  # 1004.35 -> 1031.35: +2.7% < 5%
+    table = trend_table(
+        _frame({("A", "trust"): trust, ("A", "consent_rate"): flat, ("A", "subscribers"): subs})
+    ).set_index("metric")
+    expected = (0.50 + 0.0004 * 104.5) / (0.50 + 0.0004 * 14.5) - 1.0
+    assert np.isclose(table.loc["trust", "change"], expected)
+    assert table.loc["trust", "trends"]
+    assert not table.loc["consent_rate", "trends"]
+    assert not table.loc["subscribers", "trends"]
+
+
+def _write(tmp_path, name: str, warmup: int, trend: float = 0.0):
+    """The bundled baseline, small, without attacks (no events), no warm-up."""
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\nname = "{name}"\n'
+        f"[simulation]\nconsumers = 1500\ndays = 120\nreplications = 1\nwarmup_days = {warmup}\n"
+        f"[world]\nattack_pressure = 0.0\nprivacy_concern_trend = {trend}\n"
+    )
+    return path
+
+
+def test_run_warns_when_a_quiet_market_trends(tmp_path, capsys):
+    # No warm-up: consents and subscriber lists start empty, so the market trends by construction.
+    cold = _write(tmp_path, "cold", warmup=0)
+    assert main(["run", str(cold), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: scenario 'cold' has no events and no trend" in err
+    assert "subscribers moves +" in err
+
+
+def test_a_declared_trend_is_no_warning_though_the_check_sees_the_market_move(tmp_path, capsys):
+    # The same cold market with a privacy-concern trend: it moves (the check sees it), but the
+    # scenario declares a trend, so `run` does not warn.
+    from sim.loading import load_scenario
+    from sim.runner import run
+
+    path = _write(tmp_path, "worried", warmup=0, trend=0.5)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    scenario = load_scenario(path)
+    result = run([scenario], progress=False)
+    assert trend_warnings(result.timeseries, [scenario]) == []
+    assert trend_table(result.timeseries)["trends"].any()
