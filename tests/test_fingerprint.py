@@ -3,9 +3,10 @@
 Each case runs a bundled scenario at a small size with a fixed seed and hashes its tidy daily
 table (``scenario, replication, day, brand, channel, metric, value``; values written with 10
 significant digits, so the last bits of a sum that differ between CPUs do not count). The hex
-digests were first computed on the code as it stood BEFORE the architecture refactor of issue 8
-(commit eeb550c), then updated only by deliberate model changes (`git log -p` of this file says
-which and why): they are the independent reference that a refactor must reproduce exactly.
+digests below were first computed on the code as it stood BEFORE the architecture refactor of
+issue 8 (commit eeb550c), then updated once for the deliberate model changes of issue 9 (turnover,
+consent lapse, transparency, e-mail, list decay, the 1,095-day warm-up): they are the independent
+reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
 stream), in the same commit as that change, and say so in its message:
@@ -30,15 +31,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "dad16231bfaac0ad24c766fa0766819537f2a2df8156bf950cde27735073d66b"
+        "b53b383017688757aef88877ddaddc57d193968849d01f0a8845262689f42afc"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "bcf059730a22e0aa6e08bf4509143346a2c3039b49ef4c356e33db124c5be95c"
+        "78d7e176693824ad7232b4a8e36b21fb484b421b4de3c43fddd5c7ed87ee1ef6"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "34517b6c5187082e8b5b415c8d84cc7139490455d719307a22ef67b0d07772d8"
+        "6d009b19060128e98497d9be0620b2c728dddc7ef9410ca517e8ee552a0014b3"
     ),
 }
 
