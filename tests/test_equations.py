@@ -31,7 +31,7 @@ from sim.mechanisms import consent, incidents, journey, outreach, social, trust
 from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
 from sim.scenario import Scenario
-from sim.state.population import ACCOUNT, CHURNED, CUSTOMER, HEARD, SUBSCRIBED
+from sim.state.population import ACCOUNT, AWARE, CHURNED, CUSTOMER, HEARD, SUBSCRIBED
 
 from .conftest import baseline_data
 
@@ -102,6 +102,7 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
     pop.consent[:, b] = 0
     pop.flags[:, b] &= np.uint8(0xFF ^ ACCOUNT)
     r0, s0 = pop.r[:, b].astype(np.float64), pop.s[:, b].astype(np.float64)
+    aware0 = pop.flags[:, b] & AWARE
     t0 = t1(pop, s)[:, b]
     day = WARMUP + DAYS
     key_c = streams.stream_key(99, "consent", day)
@@ -160,6 +161,22 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
         * (0.5 + 0.5 * aurora.policy.omnichannel_integration)
     )
     assert np.allclose(pop.r[:, b] - r0, ts_.personalization_evidence * rho, rtol=1e-4, atol=1e-6)
+    # C5: asked, the brand explains with probability x (AWARE); covert data held by a consumer who
+    # is not AWARE may be noticed with probability p_covert * q * sigma_max(covert types held)
+    u_p = [np.uint64(streams.consumer_state(key_p, i)) for i in range(n)]
+    aware = (aware0 != 0) | (np.array([streams.uniform(st, 2) for st in u_p]) < x)
+    covert = held & COVERT_MASK
+    sigma = np.array(
+        [
+            max((float(SENSITIVITY[d]) for d in range(8) if h & (1 << d)), default=0.0)
+            for h in covert
+        ]
+    )
+    p_notice = cs.covert_notice_rate * q * sigma
+    noticed = (covert != 0) & ~aware & (np.array([streams.uniform(st, 4) for st in u_p]) < p_notice)
+    assert noticed.any()
+    cost += np.where(noticed, ts_.negative_weight * ts_.covert_evidence * sigma, 0.0)
+    assert ((pop.flags[:, b] & AWARE) != 0).tolist() == (aware | noticed).tolist()
     assert np.allclose(pop.s[:, b] - s0, cost, rtol=1e-4, atol=1e-6)
     assert (rho > 0).mean() > 0.5
 

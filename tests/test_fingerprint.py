@@ -5,7 +5,8 @@ table (``scenario, replication, day, brand, channel, metric, value``; values wri
 significant digits, so the last bits of a sum that differ between CPUs do not count). The hex
 digests below were first computed on the code as it stood BEFORE the architecture refactor of
 issue 8 (commit eeb550c), then updated once for the deliberate model changes of issue 9 (turnover,
-consent lapse, transparency, e-mail, list decay, the 1,095-day warm-up): they are the independent
+consent lapse, transparency, e-mail, list decay, the 1,095-day warm-up; breach loudness, reach,
+contagion by overlap, channel wariness, background fraud, candour): they are the independent
 reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
@@ -31,15 +32,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "b53b383017688757aef88877ddaddc57d193968849d01f0a8845262689f42afc"
+        "459003e5ef459d56263bdfdebeb28fd69ca0e583d532101dc5e9c7810e1337ba"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "78d7e176693824ad7232b4a8e36b21fb484b421b4de3c43fddd5c7ed87ee1ef6"
+        "d20415ae541feec2ef48e6f268b078b15cae66ca148f5291dcb8d080cdd82e5e"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "6d009b19060128e98497d9be0620b2c728dddc7ef9410ca517e8ee552a0014b3"
+        "3804b69f2983a6c3c92c49fbe58d8f7055c6f7fc014e0e3d4daa583703f30857"
     ),
 }
 
