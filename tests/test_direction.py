@@ -67,7 +67,6 @@ def test_transparency_alone_raises_consent(one_lever):
     assert (d > 0.1).all(), d.tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: transparency must act on trust")
 def test_transparency_alone_raises_trust(one_lever):
     d = diff(one_lever, "transparent", "opaque", "trust")
     assert (d > 0).all(), d.tolist()

@@ -294,25 +294,42 @@ def test_word_of_mouth_follows_w1_in_consumer_order(model):
 
 
 def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
-    """Skill 0 (every email is spam) and half an email a day (at most one): the brand's negative
-    evidence grows by w- e_spam per email and 10 w- e_spam more per complaint (O2)."""
+    """Skill 0 (every email is spam, O1) and half an email a day (at most one). Per subscriber,
+    the negative evidence grows by w- e_spam per email, times (1 - informed_relief) if the relation
+    is AWARE (7.3 C5, 7.4), and by 10 w- e_spam more per complaint (O2, never relieved); a stale
+    address (O4) drops off the list and gets nothing."""
     m = copy.deepcopy(model)
     s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
     lev.personalization_skill[:] = 0.0
     lev.emails_per_day[:] = 0.5
     lev.fatigue[:] = 1000.0  # p_complaint = 1000 complaint_per_email = 0.1: complaints to count
     subscribed = (pop.flags & SUBSCRIBED) != 0
+    aware = (pop.flags & AWARE) != 0
     s0 = pop.s.astype(np.float64).copy()
     counts = np.zeros_like(m._counts)
     outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts)
     t = s.trust
+    unit = t.negative_weight * t.spam_evidence
     for b in range(len(s.brands)):
         sent, complaints = counts[b, EV["emails_sent"]], counts[b, EV["spam_complaints"]]
         assert 0.4 * subscribed[:, b].sum() < sent < 0.6 * subscribed[:, b].sum()
         assert complaints >= 3
+        assert (aware[:, b] & subscribed[:, b]).sum() >= 10  # the relief is in play
+        # each subscriber: no email (0), one spam email (f) or one with a complaint (f + 10)
+        f = np.where(aware[:, b], 1.0 - t.informed_relief, 1.0)
+        units = (pop.s[:, b].astype(np.float64) - s0[:, b]) / unit
+        nothing = np.isclose(units, 0.0, atol=1e-4)
+        spam = np.isclose(units, f, atol=1e-4)
+        complained = np.isclose(units, f + 10.0, atol=1e-4)
+        assert (nothing | spam | complained).all(), b
+        assert nothing[~subscribed[:, b]].all(), b  # no mail to a non-subscriber
+        assert (spam | complained).sum() == sent and complained.sum() == complaints, b
+        assert (f > 1.0 - 1e-9)[spam | complained].any(), b  # unaware ones mailed too
         gained = (pop.s[:, b].astype(np.float64) - s0[:, b]).sum()
-        expected = t.negative_weight * t.spam_evidence * (sent + 10 * complaints)
+        expected = unit * (f[spam | complained].sum() + 10 * complaints)
         assert math.isclose(gained, expected, rel_tol=1e-4), b
+        # off the list: by a complaint or an unsubscribe (O2, O3) or a stale address (O4, no mail)
         left = subscribed[:, b] & ((pop.flags[:, b] & SUBSCRIBED) == 0)
-        assert left.sum() == counts[b, EV["unsubscribes"]]
+        assert left.sum() == counts[b, EV["unsubscribes"]] + counts[b, EV["stale_addresses"]]
+        assert (left & nothing).sum() == counts[b, EV["stale_addresses"]], b
         assert math.isclose(counts[b, EV["marketing_cost"]], sent * s.outreach.email_cost)

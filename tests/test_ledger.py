@@ -1,8 +1,10 @@
 """The money ledger, day by day, against the equations of docs/ODD.md (7.9 Metrics, 7.10 I4).
 
 One scheduled breach at zero attack pressure (so no stochastic breach), no media leak (so the
-breach becomes public on its notification day) and no warm-up (so the trailing revenue behind the
-fine is all in the reported table). Every cost term is recomputed in the test from the scenario's
+breach becomes public on its notification day), no warm-up (so the trailing revenue behind the
+fine is all in the reported table) and no turnover (so every exposed consumer is still in the
+market on the notification day: a leaver's row is re-born without its exposure, 7.11, and is not
+notified). Every cost term is recomputed in the test from the scenario's
 parameters and the run's own counters:
 
 * breach day:         detection_cost_per_record * exposed + card_reissue_cost * exposed cards
@@ -41,6 +43,7 @@ def scenario(name: str, types: list[str], compensation: str) -> Scenario:
     d["name"] = name
     d["simulation"]["warmup_days"] = 0
     d["world"]["attack_pressure"] = 0.0
+    d["population"]["turnover_per_year"] = 0.0
     d["incidents"] = {"media_leak_rate": 0.0}
     aurora = brand(d, "Aurora")["policy"]
     aurora.update(notify_within_days=NOTICE, compensation=compensation)
