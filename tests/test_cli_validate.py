@@ -234,10 +234,10 @@ def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
     assert main(["params"]) == 0
     assert capsys.readouterr().out == parameters_markdown()
     doc = tmp_path / "PARAMETERS.md"
-    doc.write_text(f"# Parameters\n\n{BEGIN}\nstale\n{END}\n\nHand-written tail.\n")
+    doc.write_text(f"# Parameters\n\n{BEGIN}\nOUTDATED-GENERATED-PART\n{END}\n\nHand-written tail.\n")
     assert main(["params", "--update", str(doc)]) == 0
     text = doc.read_text()
-    assert "stale" not in text and "Hand-written tail." in text
+    assert "OUTDATED-GENERATED-PART" not in text and "Hand-written tail." in text
     assert "| `transparency` | 0.5 | level | [0, 1] |" in text
     doc.write_text("no markers here\n")
     assert main(["params", "--update", str(doc)]) == 2
