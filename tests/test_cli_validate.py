@@ -234,7 +234,9 @@ def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
     assert main(["params"]) == 0
     assert capsys.readouterr().out == parameters_markdown()
     doc = tmp_path / "PARAMETERS.md"
-    doc.write_text(f"# Parameters\n\n{BEGIN}\nOUTDATED-GENERATED-PART\n{END}\n\nHand-written tail.\n")
+    doc.write_text(
+        f"# Parameters\n\n{BEGIN}\nOUTDATED-GENERATED-PART\n{END}\n\nHand-written tail.\n"
+    )
     assert main(["params", "--update", str(doc)]) == 0
     text = doc.read_text()
     assert "OUTDATED-GENERATED-PART" not in text and "Hand-written tail." in text
