@@ -55,7 +55,6 @@ from .metrics import Event
 from .trust import add_positive, trust_of
 
 CONTACT_BIT = 1
-MAX_JOURNEY_DAYS = 60
 _N_CHANNELS = RESEARCH_WEIGHT.size
 _MAX_BRANDS = 64
 
@@ -73,7 +72,7 @@ def arise_needs(pop, par, key):
             length = 1
             if log_q < 0.0:
                 length = 1 + int(np.log(1.0 - uniform(st, 1)) / log_q)
-            pop.journey_left[i] = min(length, MAX_JOURNEY_DAYS)
+            pop.journey_left[i] = min(length, par.journey.max_days)
             pop.journey_channels[i] = 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from ..core.catalogue import CHANNELS
-from ..mechanisms.journey import MAX_JOURNEY_DAYS
 from .catalogue import DIGITAL, MARGIN, PURCHASE, RESEARCH
 
 
@@ -15,11 +14,12 @@ class JourneyRules:
     def arise_need(self) -> None:
         if self.journey_left != 0 or self.random.random() >= self.need_rate:
             return
-        p_stop = 1.0 / self.model.scenario.journey.research_days
+        jr = self.model.scenario.journey
+        p_stop = 1.0 / jr.research_days
         length = 1
         if p_stop < 1.0:  # geometric on 1, 2, ... with mean research_days
             length = 1 + int(math.log(1.0 - self.random.random()) / math.log(1.0 - p_stop))
-        self.journey_left = min(length, MAX_JOURNEY_DAYS)
+        self.journey_left = min(length, jr.max_days)
         self.journey_channels = set()
 
     def research(self) -> None:

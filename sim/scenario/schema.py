@@ -277,6 +277,13 @@ class Journey(Section):
         ge=0.0,
         le=2.0,
     )
+    max_days: int = P(
+        60,
+        "days",
+        "Cap on a journey's research days (J1), and on the days left of journeys in progress at the start. A safety cap (assumption): at the default mean of 2 days a geometric length exceeds it with probability 0.5**60. At most 127, the int8 storage of days left.",
+        ge=1,
+        le=127,
+    )
 
 
 class Trust(Section):
@@ -533,6 +540,20 @@ class Outreach(Section):
         "Sending cost of one email (ESP pricing, order of magnitude).",
         ge=0.0,
         le=10.0,
+    )
+    max_emails_per_day: int = P(
+        16,
+        "emails per subscriber-day per brand",
+        "Cap on the e-mails of one brand that reach a subscriber on one day (O1); above it a send is dropped. A safety cap (assumption) that no allowed emails_per_week reaches (50 a week is about 7 a day). At most 16, the random-number slots reserved per brand and day (sim/core/constants.py), so that changing the cap leaves every other draw as it was.",
+        ge=1,
+        le=16,
+    )
+    complaint_penalty: float = P(
+        10.0,
+        "multiples of trust.spam_evidence",
+        "Extra negative evidence of a spam complaint (O2), on top of the spam evidence of the e-mail itself: a consumer who complains is annoyed enough to act (assumption).",
+        ge=0.0,
+        le=1000.0,
     )
 
 

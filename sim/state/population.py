@@ -100,15 +100,15 @@ def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: f
 
 
 def journeys_in_progress(
-    need_rate: np.ndarray, research_days: float, rng: np.random.Generator
+    need_rate: np.ndarray, research_days: float, max_days: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Research days left when the run starts (the first warm-up day), drawn from the stationary
     state so the market does not start empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
-    length L), with a geometric number of days left (mean L)."""
+    length L), with a geometric number of days left (mean L), at most ``max_days``."""
     busy = need_rate * research_days
     in_journey = rng.random(need_rate.size) < busy / (1.0 + busy)
     left = rng.geometric(1.0 / research_days, size=need_rate.size)
-    return np.where(in_journey, np.minimum(left, 60), 0).astype(np.int8)
+    return np.where(in_journey, np.minimum(left, max_days), 0).astype(np.int8)
 
 
 def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -156,7 +156,9 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     rng = generator(seed, "init")
 
     traits = draw_traits(spec, n, rng)
-    journey_left = journeys_in_progress(traits["need_rate"], scenario.journey.research_days, rng)
+    journey_left = journeys_in_progress(
+        traits["need_rate"], scenario.journey.research_days, scenario.journey.max_days, rng
+    )
 
     r = np.empty((n, n_brands), np.float32)
     s = np.empty((n, n_brands), np.float32)
