@@ -646,6 +646,13 @@ class Incidents(Section):
         ge=0.0,
         le=100.0,
     )
+    word_of_mouth_news_share: float = P(
+        0.5,
+        "share of news_evidence",
+        "Shock of a consumer who hears of a breach from a friend (W1), as a share of the news shock from the media: second-hand news weighs less (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
     harm_evidence: float = P(
         1.0,
         "evidence units",
@@ -653,12 +660,47 @@ class Incidents(Section):
         ge=0.0,
         le=100.0,
     )
+    fraud_weight: float = P(
+        1.0,
+        "multiples of harm_evidence",
+        "Weight of payment-card fraud in the harm evidence (I7). The reference harm: harm_evidence is tuned at this weight.",
+        ge=0.0,
+        le=100.0,
+    )
+    takeover_weight: float = P(
+        1.0,
+        "multiples of harm_evidence",
+        "Weight of an account takeover in the harm evidence (I7): as bad as fraud (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    phishing_weight: float = P(
+        0.3,
+        "multiples of harm_evidence",
+        "Weight of phishing or unwanted third-party contact in the harm evidence (I7): a nuisance, not a loss (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    unattributed_harm_share: float = P(
+        0.5,
+        "share of the harm evidence",
+        "A victim who cannot tell which brand leaked the data blames every brand of the sector with this share of the harm evidence (I7; assumption).",
+        ge=0.0,
+        le=1.0,
+    )
     media_leak_rate: float = P(
         0.02,
         "per day",
         "Daily chance that an undisclosed breach reaches the media before notification.",
         ge=0.0,
         le=1.0,
+    )
+    media_story_scale: float = P(
+        2.0,
+        "disclosure severity per unit story severity",
+        "A `media_story` event of severity v shocks the consumers who hear of it like a breach of disclosure severity S = scale x v; at 2 a story of severity 0.5-0.7 is as bad as a breach of the catalogue's severities 1.0-1.4 (assumption).",
+        ge=0.0,
+        le=10.0,
     )
     late_notice_penalty: float = P(
         0.01,
@@ -670,7 +712,14 @@ class Incidents(Section):
     compensation_softening: float = P(
         0.35,
         "share",
-        "Share of the disclosure shock avoided with credit monitoring (voucher: half of it).",
+        "Share of the disclosure shock avoided with credit monitoring (a voucher avoids voucher_share of it).",
+        ge=0.0,
+        le=1.0,
+    )
+    voucher_share: float = P(
+        0.5,
+        "share of compensation_softening",
+        "A goodwill voucher softens the disclosure shock by this share of what credit monitoring does: it costs the consumer's trouble less directly (assumption).",
         ge=0.0,
         le=1.0,
     )
