@@ -6,7 +6,7 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
   research days is geometric with mean ``research_days``.
 * Research (J2): each research day the consumer touches one channel, drawn with weights
       w_c = research_c * (2 a_i if c is digital else 2 (1 - a_i))
-  (a_i: digital affinity), and one brand, drawn with weights presence_b * (0.2 + t_ib), churned
+  (a_i: digital affinity), and one brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned
   brands excluded. The touch goes through consent.touch (ask, collect, personalise).
 * Purchase (J3): on the last research day the consumer chooses among brands and an outside option
   (buy nothing now) by multinomial logit:
@@ -101,7 +101,7 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
                 bw[b] = (
                     brands.presence[b]
                     * (
-                        0.2
+                        par.journey.research_brand_floor
                         + trust_of(
                             pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight
                         )

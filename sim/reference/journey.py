@@ -29,10 +29,11 @@ class JourneyRules:
         weights = [RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a)) for c in CHANNELS]
         channel = self.random.choices(CHANNELS, weights)[0]
         brands = self.model.brands
+        floor = self.model.scenario.journey.research_brand_floor
         bw = [
             0.0
             if self.relations[b].churned
-            else brand.presence * (0.2 + self.trust(b)) * self.comfort(b, channel)
+            else brand.presence * (floor + self.trust(b)) * self.comfort(b, channel)
             for b, brand in enumerate(brands)
         ]
         self.journey_left -= 1

@@ -89,6 +89,13 @@ class Simulation(Section):
         ge=0,
         le=2**63 - 1,
     )
+    active_window_days: int = P(
+        180,
+        "days",
+        "A customer counts in `active_customers` if it bought from the brand within this many days (a common retail definition of an active customer is a purchase in the last 6-12 months; assumption).",
+        ge=1,
+        le=3650,
+    )
 
 
 class World(Section):
@@ -156,6 +163,13 @@ class PopulationSpec(Section):
         "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Chosen so the emergent channel mix approaches HBR 2017 (see `omnitrust evidence`).",
         gt=0.0,
         le=100.0,
+    )
+    concern_concentration: float = P(
+        10.0,
+        "Beta concentration",
+        "Spread of privacy concern within a Westin segment: Beta(m k, (1-m) k) around the segment's mean m (sd 0.12 / 0.15 / 0.11 for the three segments at 10). Assumption: the segments stay distinct.",
+        gt=0.0,
+        le=1000.0,
     )
     need_shape: float = P(
         1.0,
@@ -277,6 +291,13 @@ class Journey(Section):
         ge=0.0,
         le=2.0,
     )
+    research_brand_floor: float = P(
+        0.2,
+        "trust",
+        "The brand researched is drawn with weight presence x (floor + trust) (J2): the floor keeps a distrusted but present brand in view, so consumers can still come across it (assumption).",
+        ge=0.0,
+        le=10.0,
+    )
     max_days: int = P(
         60,
         "days",
@@ -296,6 +317,13 @@ class Trust(Section):
         "evidence units",
         "Weight of the evidence behind initial trust (how settled opinions are at day 0).",
         ge=0.0,
+        le=1000.0,
+    )
+    initial_concentration: float = P(
+        8.0,
+        "Beta concentration",
+        "Spread of initial trust across consumers: t0 ~ Beta(k initial, k (1 - initial)), sd about 0.17 at 8 (assumption: opinions of an established brand differ, but not wildly).",
+        gt=0.0,
         le=1000.0,
     )
     prior_weight: float = P(

@@ -46,10 +46,10 @@ HARM_TAKEOVER = np.uint8(4)
 NEVER = np.int16(-1)
 
 SEGMENTS = ("fundamentalist", "pragmatist", "unconcerned")
-# Mean privacy concern of each Westin segment (Beta distributed, concentration 10). Assumption:
-# fundamentalists are highly concerned, the unconcerned barely; docs/PARAMETERS.md.
+# Mean privacy concern of each Westin segment (Beta distributed, concentration
+# population.concern_concentration). Assumption: fundamentalists are highly concerned, the
+# unconcerned barely; docs/PARAMETERS.md.
 SEGMENT_CONCERN = np.array([0.8, 0.5, 0.15])
-CONCERN_CONCENTRATION = 10.0
 
 
 class Population(NamedTuple):
@@ -118,7 +118,8 @@ def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]
     shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
     segment = rng.choice(3, size=n, p=shares / shares.sum()).astype(np.int8)
     mean = SEGMENT_CONCERN[segment]
-    concern = rng.beta(mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION)
+    k = spec.concern_concentration
+    concern = rng.beta(mean * k, (1 - mean) * k)
     a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration
     b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
     affinity = rng.beta(a, b, size=n)
@@ -135,9 +136,11 @@ def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]
 
 def draw_initial_trust(t, n: int, rng: np.random.Generator):
     """Evidence (r, s) of ``n`` consumers about one brand they know by reputation: trust drawn from
-    Beta(8 m, 8 (1 - m)) with m = ``trust.initial``, behind ``trust.initial_evidence`` units."""
+    Beta(k m, k (1 - m)) with m = ``trust.initial`` and k = ``trust.initial_concentration`` (8),
+    behind ``trust.initial_evidence`` units."""
     if 0.0 < t.initial < 1.0:
-        t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=n)
+        k0 = t.initial_concentration
+        t0 = rng.beta(t.initial * k0, (1.0 - t.initial) * k0, size=n)
     else:
         t0 = np.full(n, t.initial)
     return initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
