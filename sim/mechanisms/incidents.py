@@ -63,6 +63,7 @@ import numba as nb
 import numpy as np
 
 from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
+from ..core.constants import HARM_UNATTRIBUTABLE
 from ..core.streams import consumer_state, draws, stream_key, uniform
 from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
 from ..state.day import Day
@@ -80,7 +81,6 @@ from .consent import held_mask, reveal
 from .metrics import Event
 from .trust import add_negative
 
-HARM_UNATTRIBUTABLE = np.uint8(8)
 assert CHANNELS[:3] == ("store", "web", "app")  # the channels a breach event may name: 0, 1, 2
 CARD_BIT = DATA_BIT["payment_card"]
 CONTACT_BIT = DATA_BIT["contact"]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.catalogue import CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
+from ..core.constants import TRUST_BINS
 from ..state.parameters import POPCOUNT
 from ..state.population import (
     ACCOUNT,
@@ -80,7 +81,6 @@ STOCKS = (
     "stated_intent_to_leave",
     "breach_aware_churned",
 )
-TRUST_BINS = 50
 MARKET_SHARES = (
     "webrooming_share",
     "showrooming_share",

@@ -17,33 +17,29 @@ from typing import NamedTuple
 
 import numpy as np
 
+# The bit vocabularies of the state arrays live with the other true constants; re-exported here.
+from ..core.constants import (  # noqa: F401
+    ACCOUNT,
+    AWARE,
+    CHURNED,
+    CUSTOMER,
+    H_BOUGHT,
+    H_SHOWROOMED,
+    H_USED_DIGITAL,
+    H_USED_STORE,
+    H_WEBROOMED,
+    HARM_FRAUD,
+    HARM_PHISHING,
+    HARM_TAKEOVER,
+    HARMED,
+    HEARD,
+    NEVER,
+    NOTIFIED,
+    SUBSCRIBED,
+)
 from ..core.streams import generator
 from ..scenario import Scenario
 from .network import small_world
-
-# Relation flags (bits of Population.flags[i, b]).
-SUBSCRIBED = np.uint8(1)
-CUSTOMER = np.uint8(2)
-CHURNED = np.uint8(4)
-ACCOUNT = np.uint8(8)
-NOTIFIED = np.uint8(16)
-HEARD = np.uint8(32)
-HARMED = np.uint8(64)
-AWARE = np.uint8(128)  # knows what the brand collects, covert types included (consent.py)
-
-# Journey history bits (Population.history[i]), cumulative over the run.
-H_BOUGHT = np.uint8(1)
-H_WEBROOMED = np.uint8(2)
-H_SHOWROOMED = np.uint8(4)
-H_USED_STORE = np.uint8(8)
-H_USED_DIGITAL = np.uint8(16)
-
-# Harm kinds (bits of Population.harm_kind[i, b]).
-HARM_PHISHING = np.uint8(1)
-HARM_FRAUD = np.uint8(2)
-HARM_TAKEOVER = np.uint8(4)
-
-NEVER = np.int16(-1)
 
 SEGMENTS = ("fundamentalist", "pragmatist", "unconcerned")
 # Mean privacy concern of each Westin segment (Beta distributed, concentration
