@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .constants import DATA_MASK_BITS
+
 # ---------------------------------------------------------------------------------------------
 # Data types (brief, claim 6). Order fixes the bit of each type in the consent and holding masks.
 # ---------------------------------------------------------------------------------------------
@@ -25,6 +27,8 @@ DATA_TYPES: tuple[str, ...] = (
     "payment_card",
 )
 DATA_BIT = {name: 1 << k for k, name in enumerate(DATA_TYPES)}
+# A ninth type needs wider masks (uint16) for consent, asked and scope: see sim/core/constants.py.
+assert len(DATA_TYPES) <= DATA_MASK_BITS, "the uint8 data-type masks hold 8 types"
 
 
 @dataclass(frozen=True)

@@ -43,13 +43,15 @@ Consumer level (compiled kernels over the population)
   (`channel_comfort`, used by `sim.journey`). A consumer remembers the latest such breach only.
   An exposed consumer whose exposed data includes covert types they did not know the brand
   held takes the covert-data shock of consent.py (C6, ``consent.reveal``).
-* Harm (I7): on the harm day the victim takes e_harm * (fraud 1 + takeover 1 + phishing 0.3) of
+* Harm (I7): on the harm day the victim takes e_harm * (fraud_weight + takeover_weight + phishing_weight,
+  those of its kinds; 1, 1, 0.3 by default) of
   negative evidence. It blames the right brand with probability ``attribution_notified`` (if
   notified) or ``attribution_unnotified``; harm from a third-party leak is never pinned on one
-  brand. Unattributed harm lowers trust in every brand by half the evidence (sector-wide).
+  brand. Unattributed harm lowers trust in every brand by unattributed_harm_share (0.5) of the
+  evidence (sector-wide).
 * Background fraud (I9): every consumer, exposed or not, is defrauded with probability
   ``background_fraud_per_year`` / 365 a day (warm-up included: it is part of the steady state);
-  it is unattributable (half the fraud evidence about every brand). ``fraud_day`` records the
+  it is unattributable (unattributed_harm_share of the fraud evidence about every brand). ``fraud_day`` records the
   latest fraud of any cause, for the evidence's "fraud among the notified" figure.
 """
 
@@ -61,6 +63,7 @@ import numba as nb
 import numpy as np
 
 from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
+from ..core.constants import HARM_UNATTRIBUTABLE
 from ..core.streams import consumer_state, draws, stream_key, uniform
 from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
 from ..state.day import Day
@@ -78,21 +81,19 @@ from .consent import held_mask, reveal
 from .metrics import Event
 from .trust import add_negative
 
-HARM_UNATTRIBUTABLE = np.uint8(8)
 assert CHANNELS[:3] == ("store", "web", "app")  # the channels a breach event may name: 0, 1, 2
 CARD_BIT = DATA_BIT["payment_card"]
 CONTACT_BIT = DATA_BIT["contact"]
 SOCIAL_BIT = DATA_BIT["social_login"]
 _SENS = SENSITIVITY.astype(np.float64)
-# Share of the disclosure shock a brand's compensation takes away, times
-# incidents.compensation_softening (I6); indexed by the code of sim.state.parameters.
-COMPENSATION_SHARE = {"none": 0.0, "voucher": 0.5, "credit_monitoring": 1.0}
-_SHARE_OF_CODE = tuple(COMPENSATION_SHARE[c] for c in COMPENSATIONS)
-# Weight of each kind of harm in the harm evidence e_harm * sum of weights (I7).
-HARM_WEIGHT = {"fraud": 1.0, "takeover": 1.0, "phishing": 0.3}
-_FRAUD_WEIGHT = HARM_WEIGHT["fraud"]
-_TAKEOVER_WEIGHT = HARM_WEIGHT["takeover"]
-_PHISHING_WEIGHT = HARM_WEIGHT["phishing"]
+
+
+def compensation_share(code: int, inc) -> float:
+    """Share of the disclosure shock the compensation of ``code`` (sim.state.parameters) takes
+    away, before compensation_softening (I6): none 0, voucher incidents.voucher_share, credit
+    monitoring 1."""
+    shares = {"none": 0.0, "voucher": inc.voucher_share, "credit_monitoring": 1.0}
+    return shares[COMPENSATIONS[code]]
 
 
 def severity_factor(types: int) -> float:
@@ -263,7 +264,7 @@ class Incidents:
                     pop,
                     par,
                     self._key("disclosure", day),
-                    2.0 * ev.severity,
+                    par.incidents.media_story_scale * ev.severity,
                     par.world.media_amplification,
                 )
         leak_key = stream_key(self.seed, "breach", day)  # brand b uses index b; breach k, 2**40 + k
@@ -332,7 +333,7 @@ class Incidents:
         if br.disclosed_day < 0:
             sev = severity_factor(br.types)
             loud = loudness(sev, br.size, par)
-            comp_soft = _SHARE_OF_CODE[comp] * inc.compensation_softening
+            comp_soft = compensation_share(comp, inc) * inc.compensation_softening
             told = 1.0 - par.incidents.candour_softening * candour if notified else 1.0
             late = 1.0 + par.incidents.late_notice_penalty * (day - br.day)
             frame = 1.0 if notified else 1.0 + par.incidents.media_framing
@@ -490,7 +491,8 @@ def background_fraud(pop, par, key, day):
         return 0
     st = consumer_state(key, 0)
     log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
-    evidence = 0.5 * par.incidents.harm_evidence
+    inc = par.incidents
+    evidence = inc.unattributed_harm_share * (inc.fraud_weight * inc.harm_evidence)
     i = -1
     k = 0
     victims = 0
@@ -546,13 +548,13 @@ def land_harm(pop, par, key, day, counts):
             if kind & HARM_FRAUD:
                 counts[b, Event.fraud_victims] += 1
                 pop.fraud_day[i] = day
-                weight += _FRAUD_WEIGHT
+                weight += par.incidents.fraud_weight
             if kind & HARM_TAKEOVER:
                 counts[b, Event.takeover_victims] += 1
-                weight += _TAKEOVER_WEIGHT
+                weight += par.incidents.takeover_weight
             if kind & HARM_PHISHING:
                 counts[b, Event.phishing_victims] += 1
-                weight += _PHISHING_WEIGHT
+                weight += par.incidents.phishing_weight
             evidence = par.incidents.harm_evidence * weight
             if kind & HARM_UNATTRIBUTABLE:
                 p = 0.0
@@ -564,4 +566,4 @@ def land_harm(pop, par, key, day, counts):
                 add_negative(pop, par, i, b, evidence)
             else:
                 for k in range(nb_):
-                    add_negative(pop, par, i, k, 0.5 * evidence)
+                    add_negative(pop, par, i, k, par.incidents.unattributed_harm_share * evidence)

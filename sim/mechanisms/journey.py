@@ -6,7 +6,7 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
   research days is geometric with mean ``research_days``.
 * Research (J2): each research day the consumer touches one channel, drawn with weights
       w_c = research_c * (2 a_i if c is digital else 2 (1 - a_i))
-  (a_i: digital affinity), and one brand, drawn with weights presence_b * (0.2 + t_ib), churned
+  (a_i: digital affinity), and one brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned
   brands excluded. The touch goes through consent.touch (ask, collect, personalise).
 * Purchase (J3): on the last research day the consumer chooses among brands and an outside option
   (buy nothing now) by multinomial logit:
@@ -55,7 +55,6 @@ from .metrics import Event
 from .trust import add_positive, trust_of
 
 CONTACT_BIT = 1
-MAX_JOURNEY_DAYS = 60
 _N_CHANNELS = RESEARCH_WEIGHT.size
 _MAX_BRANDS = 64
 
@@ -73,7 +72,7 @@ def arise_needs(pop, par, key):
             length = 1
             if log_q < 0.0:
                 length = 1 + int(np.log(1.0 - uniform(st, 1)) / log_q)
-            pop.journey_left[i] = min(length, MAX_JOURNEY_DAYS)
+            pop.journey_left[i] = min(length, par.journey.max_days)
             pop.journey_channels[i] = 0
 
 
@@ -102,7 +101,7 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
                 bw[b] = (
                     brands.presence[b]
                     * (
-                        0.2
+                        par.journey.research_brand_floor
                         + trust_of(
                             pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight
                         )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.catalogue import CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
+from ..core.constants import TRUST_BINS
 from ..state.parameters import POPCOUNT
 from ..state.population import (
     ACCOUNT,
@@ -80,8 +81,6 @@ STOCKS = (
     "stated_intent_to_leave",
     "breach_aware_churned",
 )
-TRUST_BINS = 50
-ACTIVE_WINDOW_DAYS = 180
 MARKET_SHARES = (
     "webrooming_share",
     "showrooming_share",
@@ -109,7 +108,7 @@ def tally(pop, par, day, stocks, trust_hist, market):
     """End-of-day stocks per brand (ODD 7.9) and cumulative market-wide journey shares.
 
     stocks[b]: mean trust, 10th percentile of trust (from a histogram), consent rate (granted /
-    asked data types), subscribers, active customers (bought within ACTIVE_WINDOW_DAYS), churned
+    asked data types), subscribers, active customers (bought within simulation.active_window_days), churned
     customers, records held (accounts the brand holds data on).
     market: among consumers who bought at least once: shares that webroomed, showroomed, used both
     physical and digital touchpoints, only the store, only digital; and the number of buyers;
@@ -161,7 +160,9 @@ def tally(pop, par, day, stocks, trust_hist, market):
                 records[b] += 1
             if f & CHURNED:
                 churned[b] += 1
-            elif (f & CUSTOMER) and pop.last_purchase[i, b] >= day - ACTIVE_WINDOW_DAYS:
+            elif (f & CUSTOMER) and pop.last_purchase[
+                i, b
+            ] >= day - par.simulation.active_window_days:
                 active[b] += 1
         # the best and second-best trust of consumer i: the best rival of b is the best brand
         # unless b is it, then the second best (the prior a when there is no rival)

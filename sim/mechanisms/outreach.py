@@ -30,6 +30,7 @@ import numba as nb
 import numpy as np
 
 from ..core.catalogue import EMAIL
+from ..core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.parameters import VALUE_OF_MASK
@@ -39,10 +40,8 @@ from .metrics import Event
 from .trust import add_negative, add_positive
 
 _NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
-_SLOTS_PER_EMAIL = 4
-MAX_EMAILS_PER_DAY = 16  # at most this many e-mails of one brand reach a subscriber a day
 # after the e-mail slots of up to 64 brands
-_DECAY_SLOT = 64 * (MAX_EMAILS_PER_DAY * _SLOTS_PER_EMAIL + 1)
+_DECAY_SLOT = 64 * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
 
 
 @nb.njit(cache=True)
@@ -62,12 +61,12 @@ def send(pop, brands, par, key, counts):
                 pop.flags[i, b] &= _NOT_SUBSCRIBED
                 counts[b, Event.stale_addresses] += 1
                 continue
-            base = b * (MAX_EMAILS_PER_DAY * _SLOTS_PER_EMAIL + 1)
+            base = b * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
             rate = brands.emails_per_day[b]
             k = int(rate)
             if uniform(st, base) < rate - k:
                 k += 1
-            k = min(k, MAX_EMAILS_PER_DAY)
+            k = min(k, par.outreach.max_emails_per_day)
             if k == 0:
                 continue
             p_rel = (
@@ -84,7 +83,7 @@ def send(pop, brands, par, key, counts):
             counts[b, Event.emails_sent] += k
             counts[b, Event.marketing_cost] += k * par.outreach.email_cost
             for e in range(k):
-                slot = base + 1 + e * _SLOTS_PER_EMAIL
+                slot = base + 1 + e * SLOTS_PER_EMAIL
                 relevant = uniform(st, slot) < p_rel
                 if relevant:
                     add_positive(pop, i, b, par.trust.personalization_evidence * p_rel)
@@ -93,7 +92,9 @@ def send(pop, brands, par, key, counts):
                     if uniform(st, slot + 2) < p_complaint:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
-                        add_negative(pop, par, i, b, 10.0 * par.trust.spam_evidence)
+                        add_negative(
+                            pop, par, i, b, par.outreach.complaint_penalty * par.trust.spam_evidence
+                        )
                         pop.flags[i, b] &= _NOT_SUBSCRIBED
                         break
                 if uniform(st, slot + 1) < (

@@ -44,7 +44,9 @@ def talk(pop, par, key):
             add_negative(pop, par, i, b, -par.trust.word_of_mouth * d)
         if (pop.flags[j, b] & HEARD) and not (pop.flags[i, b] & HEARD):
             pop.flags[i, b] |= HEARD
-            add_negative(pop, par, i, b, 0.5 * par.incidents.news_evidence)
+            add_negative(
+                pop, par, i, b, par.incidents.word_of_mouth_news_share * par.incidents.news_evidence
+            )
 
 
 def talk_phase(day: Day) -> None:

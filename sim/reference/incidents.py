@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..mechanisms.incidents import COMPENSATION_SHARE, HARM_WEIGHT
 from ..scenario import BreachEvent, MediaStoryEvent, ThirdPartyLeakEvent
 from .catalogue import COVERT, SENSITIVITY
 
@@ -97,7 +96,7 @@ def scheduled_events(model: ReferenceModel) -> None:
             model.exposures.append((None, ev.records_share, frozenset(ev.data_types)))
             model.stories.append(severity_of(ev.data_types))
         elif isinstance(ev, MediaStoryEvent):
-            model.stories.append(2.0 * ev.severity)
+            model.stories.append(model.scenario.incidents.media_story_scale * ev.severity)
 
 
 class IncidentRules:
@@ -128,7 +127,9 @@ class IncidentRules:
         if self.random.random() < inc.background_fraud_per_year / 365.0:  # I9
             self.fraud_day = m.day
             for b in range(len(self.relations)):
-                self.negative(b, 0.5 * inc.harm_evidence)
+                self.negative(
+                    b, inc.unattributed_harm_share * (inc.fraud_weight * inc.harm_evidence)
+                )
 
     def expose(self, brand: ReferenceBrand | None, share: float, types) -> None:
         """I5: the brand's (or, for a third-party leak, shared and social-login) records leak."""
@@ -179,7 +180,10 @@ class IncidentRules:
             shock = 0.0
             if exposed:
                 soft = (
-                    COMPENSATION_SHARE[breach.brand.compensation] * inc.compensation_softening
+                    {"none": 0.0, "voucher": inc.voucher_share, "credit_monitoring": 1.0}[
+                        breach.brand.compensation
+                    ]
+                    * inc.compensation_softening
                     if notify
                     else 0.0
                 )
@@ -223,7 +227,9 @@ class IncidentRules:
             brand.counts[f"{k}_victims"] += 1
         if "fraud" in kind:
             self.fraud_day = self.model.day
-        evidence = inc.harm_evidence * sum(HARM_WEIGHT[k] for k in kind)
+        weights = {"fraud": inc.fraud_weight, "takeover": inc.takeover_weight}
+        weights["phishing"] = inc.phishing_weight
+        evidence = inc.harm_evidence * sum(weights[k] for k in weights if k in kind)
         if rel.harm_unattributable:
             p = 0.0
         else:
@@ -232,4 +238,4 @@ class IncidentRules:
             self.negative(b, evidence)
         else:
             for k in range(len(self.relations)):
-                self.negative(k, 0.5 * evidence)
+                self.negative(k, inc.unattributed_harm_share * evidence)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from ..core.catalogue import CHANNELS
-from ..mechanisms.journey import MAX_JOURNEY_DAYS
 from .catalogue import DIGITAL, MARGIN, PURCHASE, RESEARCH
 
 
@@ -15,11 +14,12 @@ class JourneyRules:
     def arise_need(self) -> None:
         if self.journey_left != 0 or self.random.random() >= self.need_rate:
             return
-        p_stop = 1.0 / self.model.scenario.journey.research_days
+        jr = self.model.scenario.journey
+        p_stop = 1.0 / jr.research_days
         length = 1
         if p_stop < 1.0:  # geometric on 1, 2, ... with mean research_days
             length = 1 + int(math.log(1.0 - self.random.random()) / math.log(1.0 - p_stop))
-        self.journey_left = min(length, MAX_JOURNEY_DAYS)
+        self.journey_left = min(length, jr.max_days)
         self.journey_channels = set()
 
     def research(self) -> None:
@@ -29,10 +29,11 @@ class JourneyRules:
         weights = [RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a)) for c in CHANNELS]
         channel = self.random.choices(CHANNELS, weights)[0]
         brands = self.model.brands
+        floor = self.model.scenario.journey.research_brand_floor
         bw = [
             0.0
             if self.relations[b].churned
-            else brand.presence * (0.2 + self.trust(b)) * self.comfort(b, channel)
+            else brand.presence * (floor + self.trust(b)) * self.comfort(b, channel)
             for b, brand in enumerate(brands)
         ]
         self.journey_left -= 1

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.catalogue import STORE
-from ..mechanisms.metrics import ACTIVE_WINDOW_DAYS, EV, MARKET_SHARES, STOCKS
+from ..mechanisms.metrics import EV, MARKET_SHARES, STOCKS
 
 if TYPE_CHECKING:
     from .model import ReferenceModel
@@ -53,7 +53,9 @@ def tally(model: ReferenceModel) -> None:
         brand.records_held = sum(r.account for r in rels)
         brand.churned = sum(r.churned for r in rels)
         brand.active_customers = sum(
-            r.customer and not r.churned and r.last_purchase >= model.day - ACTIVE_WINDOW_DAYS
+            r.customer
+            and not r.churned
+            and r.last_purchase >= model.day - model.scenario.simulation.active_window_days
             for r in rels
         )
         # say and do: breach-aware customers (heard of or hit by a breach of b); who would say

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import mesa
 
 from ..core.catalogue import CHANNELS
+from ..core.constants import DAYS_PER_MONTH
 from ..core.streams import mesa_seed
 from ..scenario import Scenario
 from ..state.population import create_population
@@ -63,7 +64,7 @@ class ReferenceBrand(BrandIncidents, mesa.Agent):
         self.skill = p.personalization_skill
         self.emails_per_day = p.emails_per_week / 7.0
         self.targeting = p.email_targeting
-        mailings_per_month = p.emails_per_week * 30.4 / 7.0
+        mailings_per_month = p.emails_per_week * DAYS_PER_MONTH / 7.0
         self.complaint_multiplier = (mailings_per_month / 5.0) ** o.fatigue_exponent
         self.unsubscribe_fatigue = (mailings_per_month / 5.0) ** o.unsubscribe_fatigue_exponent
         self.sharing = p.third_party_sharing

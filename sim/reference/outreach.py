@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..mechanisms.outreach import MAX_EMAILS_PER_DAY
 from .consent import value_of
 
 
@@ -22,7 +21,7 @@ class OutreachRules:
                 continue
             rate = brand.emails_per_day
             k = int(rate) + (self.random.random() < rate - int(rate))
-            k = min(k, MAX_EMAILS_PER_DAY)
+            k = min(k, o.max_emails_per_day)
             if k == 0:
                 continue
             p_relevant = brand.targeting * brand.skill * value_of(self.held(b))
@@ -38,7 +37,7 @@ class OutreachRules:
                     if self.random.random() < p_complaint:
                         brand.counts["spam_complaints"] += 1
                         brand.counts["unsubscribes"] += 1
-                        self.negative(b, 10.0 * tr.spam_evidence)
+                        self.negative(b, o.complaint_penalty * tr.spam_evidence)
                         rel.subscribed = False
                         break
                 click = o.click_rate * (1.0 if relevant else o.irrelevant_click_ratio)

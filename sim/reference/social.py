@@ -20,4 +20,5 @@ class SocialRules:
         rel = self.relations[b]
         if friend.relations[b].heard and not rel.heard:
             rel.heard = True
-            self.negative(b, 0.5 * self.model.scenario.incidents.news_evidence)
+            inc = self.model.scenario.incidents
+            self.negative(b, inc.word_of_mouth_news_share * inc.news_evidence)

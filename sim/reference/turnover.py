@@ -3,7 +3,7 @@ the twin of `sim.mechanisms.turnover`."""
 
 from __future__ import annotations
 
-from ..state.population import CONCERN_CONCENTRATION, SEGMENT_CONCERN
+from ..state.population import SEGMENT_CONCERN
 
 
 class TurnoverRules:
@@ -24,9 +24,8 @@ class TurnoverRules:
             range(3), [spec.fundamentalist, spec.pragmatist, spec.unconcerned]
         )[0]
         mean = SEGMENT_CONCERN[self.segment]
-        self.concern = rnd.betavariate(
-            mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION
-        )
+        kc = spec.concern_concentration
+        self.concern = rnd.betavariate(mean * kc, (1 - mean) * kc)
         k = spec.affinity_concentration
         self.affinity = rnd.betavariate(
             max(spec.digital_affinity, 1e-3) * k, max(1.0 - spec.digital_affinity, 1e-3) * k
@@ -42,7 +41,8 @@ class TurnoverRules:
         fresh = []
         for _ in self.relations:
             if 0.0 < tr.initial < 1.0:
-                t0 = rnd.betavariate(tr.initial * 8.0, (1.0 - tr.initial) * 8.0)
+                k0 = tr.initial_concentration
+                t0 = rnd.betavariate(tr.initial * k0, (1.0 - tr.initial) * k0)
             else:
                 t0 = tr.initial
             e, w = tr.initial_evidence, tr.prior_weight

@@ -89,6 +89,13 @@ class Simulation(Section):
         ge=0,
         le=2**63 - 1,
     )
+    active_window_days: int = P(
+        180,
+        "days",
+        "A customer counts in `active_customers` if it bought from the brand within this many days (a common retail definition of an active customer is a purchase in the last 6-12 months; assumption).",
+        ge=1,
+        le=3650,
+    )
 
 
 class World(Section):
@@ -156,6 +163,13 @@ class PopulationSpec(Section):
         "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Chosen so the emergent channel mix approaches HBR 2017 (see `omnitrust evidence`).",
         gt=0.0,
         le=100.0,
+    )
+    concern_concentration: float = P(
+        10.0,
+        "Beta concentration",
+        "Spread of privacy concern within a Westin segment: Beta(m k, (1-m) k) around the segment's mean m (sd 0.12 / 0.15 / 0.11 for the three segments at 10). Assumption: the segments stay distinct.",
+        gt=0.0,
+        le=1000.0,
     )
     need_shape: float = P(
         1.0,
@@ -277,6 +291,20 @@ class Journey(Section):
         ge=0.0,
         le=2.0,
     )
+    research_brand_floor: float = P(
+        0.2,
+        "trust",
+        "The brand researched is drawn with weight presence x (floor + trust) (J2): the floor keeps a distrusted but present brand in view, so consumers can still come across it (assumption).",
+        ge=0.0,
+        le=10.0,
+    )
+    max_days: int = P(
+        60,
+        "days",
+        "Cap on a journey's research days (J1), and on the days left of journeys in progress at the start. A safety cap (assumption): at the default mean of 2 days a geometric length exceeds it with probability 0.5**60. At most 127, the int8 storage of days left.",
+        ge=1,
+        le=127,
+    )
 
 
 class Trust(Section):
@@ -289,6 +317,13 @@ class Trust(Section):
         "evidence units",
         "Weight of the evidence behind initial trust (how settled opinions are at day 0).",
         ge=0.0,
+        le=1000.0,
+    )
+    initial_concentration: float = P(
+        8.0,
+        "Beta concentration",
+        "Spread of initial trust across consumers: t0 ~ Beta(k initial, k (1 - initial)), sd about 0.17 at 8 (assumption: opinions of an established brand differ, but not wildly).",
+        gt=0.0,
         le=1000.0,
     )
     prior_weight: float = P(
@@ -534,6 +569,20 @@ class Outreach(Section):
         ge=0.0,
         le=10.0,
     )
+    max_emails_per_day: int = P(
+        16,
+        "emails per subscriber-day per brand",
+        "Cap on the e-mails of one brand that reach a subscriber on one day (O1); above it a send is dropped. A safety cap (assumption) that no allowed emails_per_week reaches (50 a week is about 7 a day). At most 16, the random-number slots reserved per brand and day (sim/core/constants.py), so that changing the cap leaves every other draw as it was.",
+        ge=1,
+        le=16,
+    )
+    complaint_penalty: float = P(
+        10.0,
+        "multiples of trust.spam_evidence",
+        "Extra negative evidence of a spam complaint (O2), on top of the spam evidence of the e-mail itself: a consumer who complains is annoyed enough to act (assumption).",
+        ge=0.0,
+        le=1000.0,
+    )
 
 
 class Incidents(Section):
@@ -625,6 +674,13 @@ class Incidents(Section):
         ge=0.0,
         le=100.0,
     )
+    word_of_mouth_news_share: float = P(
+        0.5,
+        "share of news_evidence",
+        "Shock of a consumer who hears of a breach from a friend (W1), as a share of the news shock from the media: second-hand news weighs less (assumption).",
+        ge=0.0,
+        le=1.0,
+    )
     harm_evidence: float = P(
         1.0,
         "evidence units",
@@ -632,12 +688,47 @@ class Incidents(Section):
         ge=0.0,
         le=100.0,
     )
+    fraud_weight: float = P(
+        1.0,
+        "multiples of harm_evidence",
+        "Weight of payment-card fraud in the harm evidence (I7). The reference harm: harm_evidence is tuned at this weight.",
+        ge=0.0,
+        le=100.0,
+    )
+    takeover_weight: float = P(
+        1.0,
+        "multiples of harm_evidence",
+        "Weight of an account takeover in the harm evidence (I7): as bad as fraud (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    phishing_weight: float = P(
+        0.3,
+        "multiples of harm_evidence",
+        "Weight of phishing or unwanted third-party contact in the harm evidence (I7): a nuisance, not a loss (assumption).",
+        ge=0.0,
+        le=100.0,
+    )
+    unattributed_harm_share: float = P(
+        0.5,
+        "share of the harm evidence",
+        "A victim who cannot tell which brand leaked the data blames every brand of the sector with this share of the harm evidence (I7; assumption).",
+        ge=0.0,
+        le=1.0,
+    )
     media_leak_rate: float = P(
         0.02,
         "per day",
         "Daily chance that an undisclosed breach reaches the media before notification.",
         ge=0.0,
         le=1.0,
+    )
+    media_story_scale: float = P(
+        2.0,
+        "disclosure severity per unit story severity",
+        "A `media_story` event of severity v shocks the consumers who hear of it like a breach of disclosure severity S = scale x v; at 2 a story of severity 0.5-0.7 is as bad as a breach of the catalogue's severities 1.0-1.4 (assumption).",
+        ge=0.0,
+        le=10.0,
     )
     late_notice_penalty: float = P(
         0.01,
@@ -649,7 +740,14 @@ class Incidents(Section):
     compensation_softening: float = P(
         0.35,
         "share",
-        "Share of the disclosure shock avoided with credit monitoring (voucher: half of it).",
+        "Share of the disclosure shock avoided with credit monitoring (a voucher avoids voucher_share of it).",
+        ge=0.0,
+        le=1.0,
+    )
+    voucher_share: float = P(
+        0.5,
+        "share of compensation_softening",
+        "A goodwill voucher softens the disclosure shock by this share of what credit monitoring does: it costs the consumer's trouble less directly (assumption).",
         ge=0.0,
         le=1.0,
     )

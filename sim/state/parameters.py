@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
+from ..core.constants import DAYS_PER_MONTH
 from ..scenario import Brand, Policy, Scenario
 
 # Data whose use in personalization can feel "creepy" when not explained: sensitivity >= 0.7
@@ -120,7 +121,7 @@ def brand_table(scenario: Scenario) -> BrandTable:
     columns = {n: np.array([getattr(b, n) for b in brands], dtype=np.float64) for n in BRAND_FIELDS}
     columns |= {n: np.array([getattr(p, n) for p in pol], dtype=np.float64) for n in POLICY_FIELDS}
     epw = columns["emails_per_week"]
-    per_month = epw * 30.4 / 7.0
+    per_month = epw * DAYS_PER_MONTH / 7.0
     return BrandTable(
         **columns,
         log_presence=np.log(columns["presence"]),

@@ -17,39 +17,35 @@ from typing import NamedTuple
 
 import numpy as np
 
+# The bit vocabularies of the state arrays live with the other true constants; re-exported here.
+from ..core.constants import (  # noqa: F401
+    ACCOUNT,
+    AWARE,
+    CHURNED,
+    CUSTOMER,
+    H_BOUGHT,
+    H_SHOWROOMED,
+    H_USED_DIGITAL,
+    H_USED_STORE,
+    H_WEBROOMED,
+    HARM_FRAUD,
+    HARM_PHISHING,
+    HARM_TAKEOVER,
+    HARMED,
+    HEARD,
+    NEVER,
+    NOTIFIED,
+    SUBSCRIBED,
+)
 from ..core.streams import generator
 from ..scenario import Scenario
 from .network import small_world
 
-# Relation flags (bits of Population.flags[i, b]).
-SUBSCRIBED = np.uint8(1)
-CUSTOMER = np.uint8(2)
-CHURNED = np.uint8(4)
-ACCOUNT = np.uint8(8)
-NOTIFIED = np.uint8(16)
-HEARD = np.uint8(32)
-HARMED = np.uint8(64)
-AWARE = np.uint8(128)  # knows what the brand collects, covert types included (consent.py)
-
-# Journey history bits (Population.history[i]), cumulative over the run.
-H_BOUGHT = np.uint8(1)
-H_WEBROOMED = np.uint8(2)
-H_SHOWROOMED = np.uint8(4)
-H_USED_STORE = np.uint8(8)
-H_USED_DIGITAL = np.uint8(16)
-
-# Harm kinds (bits of Population.harm_kind[i, b]).
-HARM_PHISHING = np.uint8(1)
-HARM_FRAUD = np.uint8(2)
-HARM_TAKEOVER = np.uint8(4)
-
-NEVER = np.int16(-1)
-
 SEGMENTS = ("fundamentalist", "pragmatist", "unconcerned")
-# Mean privacy concern of each Westin segment (Beta distributed, concentration 10). Assumption:
-# fundamentalists are highly concerned, the unconcerned barely; docs/PARAMETERS.md.
+# Mean privacy concern of each Westin segment (Beta distributed, concentration
+# population.concern_concentration). Assumption: fundamentalists are highly concerned, the
+# unconcerned barely; docs/PARAMETERS.md.
 SEGMENT_CONCERN = np.array([0.8, 0.5, 0.15])
-CONCERN_CONCENTRATION = 10.0
 
 
 class Population(NamedTuple):
@@ -100,15 +96,15 @@ def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: f
 
 
 def journeys_in_progress(
-    need_rate: np.ndarray, research_days: float, rng: np.random.Generator
+    need_rate: np.ndarray, research_days: float, max_days: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Research days left when the run starts (the first warm-up day), drawn from the stationary
     state so the market does not start empty: a consumer is mid-journey with probability p = n L / (1 + n L) (need rate n, mean
-    length L), with a geometric number of days left (mean L)."""
+    length L), with a geometric number of days left (mean L), at most ``max_days``."""
     busy = need_rate * research_days
     in_journey = rng.random(need_rate.size) < busy / (1.0 + busy)
     left = rng.geometric(1.0 / research_days, size=need_rate.size)
-    return np.where(in_journey, np.minimum(left, 60), 0).astype(np.int8)
+    return np.where(in_journey, np.minimum(left, max_days), 0).astype(np.int8)
 
 
 def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -118,7 +114,8 @@ def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]
     shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
     segment = rng.choice(3, size=n, p=shares / shares.sum()).astype(np.int8)
     mean = SEGMENT_CONCERN[segment]
-    concern = rng.beta(mean * CONCERN_CONCENTRATION, (1 - mean) * CONCERN_CONCENTRATION)
+    k = spec.concern_concentration
+    concern = rng.beta(mean * k, (1 - mean) * k)
     a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration
     b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration
     affinity = rng.beta(a, b, size=n)
@@ -135,9 +132,11 @@ def draw_traits(spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]
 
 def draw_initial_trust(t, n: int, rng: np.random.Generator):
     """Evidence (r, s) of ``n`` consumers about one brand they know by reputation: trust drawn from
-    Beta(8 m, 8 (1 - m)) with m = ``trust.initial``, behind ``trust.initial_evidence`` units."""
+    Beta(k m, k (1 - m)) with m = ``trust.initial`` and k = ``trust.initial_concentration`` (8),
+    behind ``trust.initial_evidence`` units."""
     if 0.0 < t.initial < 1.0:
-        t0 = rng.beta(t.initial * 8.0, (1.0 - t.initial) * 8.0, size=n)
+        k0 = t.initial_concentration
+        t0 = rng.beta(t.initial * k0, (1.0 - t.initial) * k0, size=n)
     else:
         t0 = np.full(n, t.initial)
     return initial_evidence(t0, t.initial_evidence, t.prior, t.prior_weight)
@@ -156,7 +155,9 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     rng = generator(seed, "init")
 
     traits = draw_traits(spec, n, rng)
-    journey_left = journeys_in_progress(traits["need_rate"], scenario.journey.research_days, rng)
+    journey_left = journeys_in_progress(
+        traits["need_rate"], scenario.journey.research_days, scenario.journey.max_days, rng
+    )
 
     r = np.empty((n, n_brands), np.float32)
     s = np.empty((n, n_brands), np.float32)
