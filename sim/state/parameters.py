@@ -17,6 +17,7 @@ import numpy as np
 from ..core.catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
 from ..core.constants import DAYS_PER_MONTH
 from ..scenario import Brand, Policy, Scenario
+from ..scenario.paramdoc import SECTIONS
 
 # Data whose use in personalization can feel "creepy" when not explained: sensitivity >= 0.7
 # (cross-site tracking, location, in-store cameras; Accenture 2018: location-triggered notices
@@ -36,18 +37,8 @@ VALUE_OF_MASK = _mask_table(VALUE.astype(np.float64))
 POPCOUNT = _mask_table(np.ones(8))
 
 
-# Sections of the scenario the kernels read, each mirrored field for field by a NamedTuple of the
+# SECTIONS (one list, shared with the parameter docs): the scenario sections the kernels read, each mirrored field for field by a NamedTuple of the
 # same name: `par.trust.negative_weight` is the scenario's `trust.negative_weight`, in its unit.
-SECTIONS = (
-    "simulation",
-    "world",
-    "population",
-    "journey",
-    "trust",
-    "consent",
-    "outreach",
-    "incidents",
-)
 
 
 def _table_of(section: str) -> type:
