@@ -28,6 +28,7 @@ def test_every_parameter_is_in_parameters_md_with_its_default():
         "consent",
         "outreach",
         "incidents",
+        "costs",
     ):
         model = Scenario.model_fields[section].annotation
         for key, _field in _fields(model, ""):

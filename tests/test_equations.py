@@ -307,7 +307,18 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     aware = (pop.flags & AWARE) != 0
     s0 = pop.s.astype(np.float64).copy()
     counts = np.zeros_like(m._counts)
-    outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts)
+    day = m.t
+    # the spam part of s (7.9), faded to today: what the send adds to s, it adds to it too
+    faded = np.where(
+        pop.spam_day >= 0, pop.spam * par.derived.decay ** (day - pop.spam_day.astype(float)), 0.0
+    )
+    outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts, day)
+    mailed = pop.spam_day == day
+    assert mailed.sum() > 10
+    assert np.allclose(
+        pop.spam[mailed], faded[mailed] + (pop.s.astype(np.float64) - s0)[mailed], rtol=1e-5
+    )
+    assert (pop.spam[~mailed] == model.population.spam[~mailed]).all()
     t = s.trust
     unit = t.negative_weight * t.spam_evidence
     for b in range(len(s.brands)):

@@ -6,8 +6,11 @@ significant digits, so the last bits of a sum that differ between CPUs do not co
 digests below were first computed on the code as it stood BEFORE the architecture refactor of
 issue 8 (commit eeb550c), then updated once for the deliberate model changes of issue 9 (turnover,
 consent lapse, transparency, e-mail, list decay, the 1,095-day warm-up; breach loudness, reach,
-contagion by overlap, channel wariness, background fraud, candour): they are the independent
-reference that a refactor must reproduce exactly.
+contagion by overlap, channel wariness, background fraud, candour), and once for the lever
+costs and the margin attributions (new columns personalization/integration/transparency_cost,
+personalization_margin, spam_losses; net_value lower by the lever costs; every other number
+identical, checked against the previous code): they are the independent reference that a
+refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
 stream), in the same commit as that change, and say so in its message:
@@ -32,15 +35,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "459003e5ef459d56263bdfdebeb28fd69ca0e583d532101dc5e9c7810e1337ba"
+        "447353e1ed57a7d448c049c539d4a3bdd7a12a5c0c166ec12a521455e5016bc4"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "d20415ae541feec2ef48e6f268b078b15cae66ca148f5291dcb8d080cdd82e5e"
+        "9aec424bd59c7a7e3302aeb79dab58409bf182859c4f52296c5adc0a0e058f67"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "3804b69f2983a6c3c92c49fbe58d8f7055c6f7fc014e0e3d4daa583703f30857"
+        "bf400ffd7f28075ed3cd014a194e08b3ead0cd35bdd90574c52baa9009365919"
     ),
 }
 

@@ -21,6 +21,7 @@ ODD_ORDER = [
     "forgetting",
     "churn",
     "turnover",
+    "costs",
 ]
 
 

@@ -7,7 +7,7 @@ outcomes is evidence that the kernels implement the documented equations.
 
 Design: a small scenario that exercises every mechanism (journeys, consent with covert and
 sensitive data, e-mail, word of mouth, churn, retention, a 30-day warm-up, scheduled breaches with
-notification and compensation, a third-party leak, a media story), run with K = 24 seeds by both
+notification and compensation, a third-party leak, a media story that reveals Aurora's covert data), run with K = 24 seeds by both
 implementations; stochastic breach hazards get their own test (many seeds, small market), because
 their timing varies so much between seeds that it would drown every other difference. Seed k gives
 both the same consumers, so the comparison is paired: for each summary metric (totals over the run
@@ -96,7 +96,13 @@ def agreement_scenario(
             "records_share": 0.3,
             "data_types": ["contact", "social_login", "payment_card"],
         },
-        {"day": 45, "kind": "media_story", "severity": 0.6},
+        {
+            "day": 45,
+            "kind": "media_story",
+            "severity": 0.6,
+            "reveals_covert": True,
+            "brand": "Aurora",
+        },
         {
             "day": 60,
             "kind": "breach",
@@ -175,6 +181,9 @@ def test_engine_agrees_with_per_agent_mesa_reference():
         "consent_revocations/Aurora",
         "accounts_deleted/Aurora",
         "spam_complaints/Borealis",
+        "covert_discoveries/Aurora",
+        "personalization_margin/Aurora",
+        "spam_losses/Borealis",
     ):
         assert by_key[key][1] > 0 and by_key[key][2] > 0, key
 

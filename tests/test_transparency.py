@@ -84,3 +84,76 @@ def test_a_breach_reveals_covert_data_to_those_who_did_not_know():
     assert found[0.0] > 100
     assert found[1.0] < 0.5 * found[0.0]
     assert np.isfinite(found[1.0])
+
+
+def _story(data: dict, day: int, reveals: bool) -> dict:
+    d = copy.deepcopy(data)
+    d["events"] = [
+        {"day": day, "kind": "media_story", "severity": 0.5, "reveals_covert": reveals,
+         "brand": "Aurora"}
+    ]  # fmt: skip
+    return d
+
+
+def test_a_media_story_reveals_covert_data_and_the_opaque_brand_loses_more_trust():
+    # A story on day 5 about Aurora's data practices reaches everyone (media_amplification 1).
+    # Against the same story without the revelation (same seed, so every earlier draw is the same),
+    # the opaque brand (transparency 0) loses more trust than the transparent one (1): its
+    # consumers did not know it tracked them on site; the transparent brand's had been told (C7).
+    data = baseline_data(consumers=2000, days=7, warmup=60)
+    data["world"].update(attack_pressure=0.0, media_amplification=1.0)
+    loss, found = {}, {}
+    for x in (0.0, 1.0):
+        d = _with(data, transparency=x)
+        (plain,) = _runs(_story(d, 5, False), reps=1)
+        (told,) = _runs(_story(d, 5, True), reps=1)
+        # nothing differs before the story
+        assert np.array_equal(plain.recorder.stocks[:5], told.recorder.stocks[:5])
+        loss[x] = plain.recorder.stocks[5, 0, TRUST] - told.recorder.stocks[5, 0, TRUST]
+        found[x] = (
+            told.recorder.counts[5, 0, EV["covert_discoveries"]]
+            - (plain.recorder.counts[5, 0, EV["covert_discoveries"]])
+        )
+        # only Aurora's covert data is revealed: the rivals' trust moves only through
+        # feedback of the same day (none: the story is the last consumer rule before talk)
+        assert told.recorder.counts[5, 1:, EV["covert_discoveries"]].sum() == (
+            plain.recorder.counts[5, 1:, EV["covert_discoveries"]].sum()
+        )
+    assert found[0.0] > 200 and found[0.0] > 3 * found[1.0]
+    assert loss[0.0] > 0.0 and loss[0.0] > 2 * max(loss[1.0], 0.0)
+
+
+def test_the_covert_surprise_of_a_story_matches_its_equation():
+    # The kernel alone on a live population: each consumer reached (reach 1 here) whose relation
+    # with Aurora holds covert types and is not AWARE takes w_neg * e_covert * sigma_max of the
+    # covert types held, and becomes AWARE; nobody else and no other brand changes (ODD 7.3, C7).
+    from sim.core.catalogue import COVERT_MASK, DATA_TYPES, SENSITIVITY
+    from sim.mechanisms.incidents import media_story
+    from sim.state.population import ACCOUNT, AWARE
+
+    data = baseline_data(consumers=1500, days=3, warmup=40)
+    data["world"]["attack_pressure"] = 0.0
+    scenario = Scenario.model_validate(
+        _with(data, transparency=0.3, data_collection=[
+            "contact", "onsite_behaviour", "cross_site_tracking", "in_store_camera"])
+    )  # fmt: skip
+    m = TrustModel(scenario, seed=3)
+    m.run()
+    pop, levers, par = m.population, m.brand_levers, m.params
+    s0, flags0 = pop.s.copy(), pop.flags.copy()
+    counts = np.zeros_like(m._counts)
+    media_story(pop, levers, par, np.uint64(12345), 0.0, 1.0, 0, counts)  # severity 0: no news
+    scope = [d for d in DATA_TYPES if d in scenario.brands[0].policy.data_collection]
+    covert = [d for k, d in enumerate(DATA_TYPES) if COVERT_MASK >> k & 1 and d in scope]
+    sigma = max(SENSITIVITY[DATA_TYPES.index(d)] for d in covert)
+    # every Aurora record holds all its covert types (covert data needs no consent)
+    surprised = ((flags0[:, 0] & ACCOUNT) != 0) & ((flags0[:, 0] & AWARE) == 0)
+    expected = s0.copy()
+    expected[surprised, 0] += np.float32(
+        scenario.trust.negative_weight * scenario.trust.covert_evidence * sigma
+    )
+    assert surprised.sum() > 100
+    assert np.allclose(pop.s, expected, rtol=1e-6, atol=1e-6)
+    assert ((pop.flags[surprised, 0] & AWARE) != 0).all()
+    assert counts[0, EV["covert_discoveries"]] == surprised.sum()
+    assert counts[1:, EV["covert_discoveries"]].sum() == 0

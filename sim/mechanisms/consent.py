@@ -27,7 +27,9 @@ On every touch between consumer i and brand b in channel c (ODD 7.3):
        P(notice) = p_covert * q_i * sigma_max(H & COVERT)
        ->  s_ib += w_neg * e_covert * sigma_max(H & COVERT),  AWARE                          (C5)
    so covert data does not improve relevance for free. A breach that exposes covert data of a
-   consumer who is not AWARE reveals it the same way when it is disclosed (`reveal`, C6).
+   consumer who is not AWARE reveals it the same way when it is disclosed (`reveal`, C6), and so
+   does a media story about the brand's data practices (``reveals_covert``) for every consumer it
+   reaches (`covert_surprise`, C7, called by incidents.py).
    Irrelevant email to an AWARE subscriber costs (1 - informed_relief) of its spam evidence
    (outreach.py, O1).
 """
@@ -141,6 +143,20 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
             pop.flags[i, b] |= AWARE
             counts[b, Event.covert_discoveries] += 1
             add_negative(pop, par, i, b, par.trust.covert_evidence * sigma)
+
+
+@nb.njit(inline="always", cache=True)
+def covert_surprise(pop, brands, par, i, b, counts):
+    """C7: a media story about b's data practices reaches consumer i; if the relation holds
+    covert types and is not AWARE, i takes w_neg * e_covert * sigma_max and knows now."""
+    if pop.flags[i, b] & AWARE:
+        return
+    covert = held_mask(pop, brands, i, b) & COVERT_MASK
+    if covert == 0:
+        return
+    pop.flags[i, b] |= AWARE
+    counts[b, Event.covert_discoveries] += 1
+    add_negative(pop, par, i, b, par.trust.covert_evidence * MAX_SENSITIVITY_OF_MASK[covert])
 
 
 @nb.njit(cache=True)

@@ -9,7 +9,10 @@ Brand level (a handful of brands: plain Python each day)
   (1 + k_social).
 * Severity (I2): the exposed share of records is heavy tailed (Pareto, shape alpha, scale m),
   shrunk by security:  share = min(1, m U^(-1/alpha) exp(-k_sec/2 (security_b - 0.5))).
-* Scheduled shocks from [[events]]: breach, third_party_leak, media_story.
+* Scheduled shocks from [[events]]: breach, third_party_leak, media_story. A media story that
+  ``reveals_covert`` data of a brand (or of every brand) surprises the consumers it reaches whose
+  relation holds covert types and who did not knowingly share: the covert-data shock of consent.py
+  (C7, ``consent.covert_surprise``).
 * Disclosure (I3): the brand notifies the exposed ``notify_within_days`` after the breach. Before
   that the media may find it (probability ``media_leak_rate`` a day): it is then public at once
   (the shock of I6 without compensation softening) and the brand still notifies on its due day,
@@ -77,7 +80,7 @@ from ..state.population import (
     HEARD,
     NOTIFIED,
 )
-from .consent import held_mask, reveal
+from .consent import covert_surprise, held_mask, reveal
 from .metrics import Event
 from .trust import add_negative
 
@@ -262,10 +265,15 @@ class Incidents:
             elif isinstance(ev, MediaStoryEvent):
                 media_story(
                     pop,
+                    self.brands,
                     par,
                     self._key("disclosure", day),
                     par.incidents.media_story_scale * ev.severity,
                     par.world.media_amplification,
+                    (self.brand_index[ev.brand] if ev.brand is not None else -1)
+                    if ev.reveals_covert
+                    else -2,
+                    counts,
                 )
         leak_key = stream_key(self.seed, "breach", day)  # brand b uses index b; breach k, 2**40 + k
         for k, br in enumerate(self.breaches):
@@ -313,10 +321,13 @@ class Incidents:
         # the leak is sector news at once: nobody knows which brand to blame
         media_story(
             pop,
+            self.brands,
             par,
             self._key("disclosure", day),
             severity_factor(types),
             par.world.media_amplification,
+            -2,
+            counts,
         )
 
     def _disclose(self, pop, par, br: Breach, day, notified, counts, annual_revenue):
@@ -522,14 +533,19 @@ def mark_notified(pop, brand, breach_day):
 
 
 @nb.njit(cache=True)
-def media_story(pop, par, key, severity, reach):
+def media_story(pop, brands, par, key, severity, reach, reveals, counts):
     """A sector-wide story: each consumer hears it with probability ``reach`` and takes
-    e_news * severity of negative evidence about every brand."""
+    e_news * severity of negative evidence about every brand. A story that reveals covert data
+    (C7: ``reveals`` = a brand index, or -1 for every brand; -2 for none) also surprises each
+    reached consumer who did not knowingly share (not AWARE) and whose relation holds covert types:
+    s += w_neg * e_covert * sigma_max, AWARE, ``covert_discoveries`` += 1."""
     n, nb_ = pop.flags.shape
     for i in range(n):
         if uniform(consumer_state(key, i), 63) < reach:
             for b in range(nb_):
                 add_negative(pop, par, i, b, par.incidents.news_evidence * severity)
+                if reveals == b or reveals == -1:
+                    covert_surprise(pop, brands, par, i, b, counts)
 
 
 @nb.njit(cache=True)

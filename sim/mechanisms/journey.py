@@ -52,7 +52,7 @@ from ..state.population import (
 from .consent import relevance, touch
 from .incidents import channel_comfort
 from .metrics import Event
-from .trust import add_positive, trust_of
+from .trust import add_positive, spam_now, trust_of
 
 CONTACT_BIT = 1
 _N_CHANNELS = RESEARCH_WEIGHT.size
@@ -137,6 +137,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
     nb_ = brands.presence.size
     util = np.empty(nb_)
     rho = np.empty(nb_)
+    tb = np.empty(nb_)
     weights = np.empty(_N_CHANNELS)
     for i in range(pop.journey_left.size):
         if pop.journey_left[i] != 0 or pop.journey_channels[i] == 0:
@@ -154,6 +155,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
                 rho[b] = 0.0
                 continue
             t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
+            tb[b] = t
             rho[b] = relevance(pop, brands, i, b)
             util[b] = (
                 brands.log_presence[b]
@@ -165,6 +167,8 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         for b in range(nb_):
             util[b] = np.exp(util[b] - top) if util[b] > -np.inf else 0.0
             total += util[b]
+        choice_total = total
+        _attribute(pop, brands, par, i, day, util, rho, tb, total, counts)
         u = uniform(st, 0) * total
         chosen = -1
         acc = 0.0
@@ -208,7 +212,15 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         value = par.journey.basket_value * (1.0 + par.journey.relevance_uplift * rho[b])
         purchases[b, c] += 1.0
         revenue[b, c] += value
-        counts[b, Event.margin] += value * brands.gross_margin[b] * CHANNEL_MARGIN[c]
+        margin = value * brands.gross_margin[b] * CHANNEL_MARGIN[c]
+        counts[b, Event.margin] += margin
+        # the part of this margin personalization made (7.9): 1 - P0 V0 / (P V), P0 and V0
+        # the choice probability and basket without b's relevance
+        if rho[b] > 0.0:
+            e0 = util[b] * np.exp(-par.journey.relevance_weight * rho[b])
+            p0_over_p = e0 / (choice_total - util[b] + e0) * choice_total / util[b]
+            uplift = 1.0 + par.journey.relevance_uplift * rho[b]
+            counts[b, Event.personalization_margin] += margin * (1.0 - p0_over_p / uplift)
         add_positive(pop, i, b, par.trust.purchase_evidence)
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
@@ -237,6 +249,27 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
         if DIGITAL[c] and (journey & (1 << STORE)):
             h |= H_SHOWROOMED
         pop.history[i] |= h
+
+
+@nb.njit(inline="always", cache=True)
+def _attribute(pop, brands, par, i, day, util, rho, tb, total, counts):
+    """Losses to spam at a purchase decision (7.9): for every brand b the consumer could choose,
+    the expected margin b loses because of the spam part of s_ib (`trust.spam_now`):
+    (P'_b - P_b) V_b gross_margin_b, P'_b the choice probability with trust read without it (b's
+    utility alone changes), V_b the basket, at full channel margin."""
+    for b in range(util.size):
+        if util[b] <= 0.0:
+            continue
+        spam = spam_now(pop, par, i, b, day)
+        if spam <= 0.0:
+            continue
+        clean = trust_of(
+            pop.r[i, b], max(pop.s[i, b] - spam, 0.0), par.trust.prior, par.trust.prior_weight
+        )
+        e1 = util[b] * np.exp(par.journey.trust_weight * (clean - tb[b]))
+        lost = e1 / (total - util[b] + e1) - util[b] / total
+        value = par.journey.basket_value * (1.0 + par.journey.relevance_uplift * rho[b])
+        counts[b, Event.spam_losses] += lost * value * brands.gross_margin[b]
 
 
 @nb.njit(inline="always", cache=True)

@@ -63,6 +63,11 @@ class Event(IntEnum):
     departed_customers = 21  # turnover (N1)
     covert_discoveries = 22  # consent (C5-C6)
     stale_addresses = 23  # outreach (O4)
+    personalization_cost = 24  # costs (K1), EUR
+    integration_cost = 25  # costs (K1), EUR
+    transparency_cost = 26  # costs (K1), EUR
+    personalization_margin = 27  # journey (J3-J4): the part of margin relevance made, EUR
+    spam_losses = 28  # journey (J3): expected margin lost to the spam part of trust, EUR
 
 
 EVENT_COUNTERS = tuple(e.name for e in Event)  # the counters' names in column order
@@ -94,13 +99,22 @@ MARKET_SHARES = (
 
 def net_value(counts: np.ndarray) -> np.ndarray:
     """Net value (EUR) of event counters ``counts[..., k]``: margin - marketing - security -
-    breach costs."""
+    lever costs (personalization, integration, transparency) - breach costs."""
     return (
         counts[..., EV["margin"]]
         - counts[..., EV["marketing_cost"]]
         - counts[..., EV["security_cost"]]
+        - lever_costs(counts)
         - counts[..., EV["breach_cost"]]
     )
+
+
+LEVER_COSTS = ("personalization_cost", "integration_cost", "transparency_cost")
+
+
+def lever_costs(counts: np.ndarray) -> np.ndarray:
+    """The costs of the personalization, integration and transparency levers (K1), EUR."""
+    return sum(counts[..., EV[k]] for k in LEVER_COSTS)
 
 
 @nb.njit(cache=True)

@@ -37,7 +37,7 @@ from ..state.parameters import VALUE_OF_MASK
 from ..state.population import AWARE, SUBSCRIBED
 from .consent import held_mask
 from .metrics import Event
-from .trust import add_negative, add_positive
+from .trust import add_positive, add_spam
 
 _NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
 # after the e-mail slots of up to 64 brands
@@ -45,7 +45,7 @@ _DECAY_SLOT = 64 * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
 
 
 @nb.njit(cache=True)
-def send(pop, brands, par, key, counts):
+def send(pop, brands, par, key, counts, day):
     """Deliver today's newsletters to every subscriber (eqs. O1-O4)."""
     n, nb_ = pop.flags.shape
     for i in range(n):
@@ -88,12 +88,17 @@ def send(pop, brands, par, key, counts):
                 if relevant:
                     add_positive(pop, i, b, par.trust.personalization_evidence * p_rel)
                 else:
-                    add_negative(pop, par, i, b, spam)
+                    add_spam(pop, par, i, b, spam, day)
                     if uniform(st, slot + 2) < p_complaint:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
-                        add_negative(
-                            pop, par, i, b, par.outreach.complaint_penalty * par.trust.spam_evidence
+                        add_spam(
+                            pop,
+                            par,
+                            i,
+                            b,
+                            par.outreach.complaint_penalty * par.trust.spam_evidence,
+                            day,
                         )
                         pop.flags[i, b] &= _NOT_SUBSCRIBED
                         break
@@ -114,4 +119,4 @@ def send(pop, brands, par, key, counts):
 
 def send_phase(day: Day) -> None:
     """Today's newsletters land as relevant or as spam (O1-O3)."""
-    send(day.population, day.levers, day.params, day.key("outreach"), day.counts)
+    send(day.population, day.levers, day.params, day.key("outreach"), day.counts, day.t)

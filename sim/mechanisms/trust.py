@@ -41,6 +41,25 @@ def add_negative(pop, par, i, b, amount):
     pop.s[i, b] += np.float32(par.trust.negative_weight * amount)
 
 
+@nb.njit(inline="always", cache=True)
+def spam_now(pop, par, i, b, day):
+    """The part of s_ib that came from brand b's irrelevant mail, faded to ``day`` (7.9): kept
+    lazily as (amount, day added), so that forgetting (T2) needs no second array pass."""
+    d = pop.spam_day[i, b]
+    if d < 0:
+        return 0.0
+    return pop.spam[i, b] * par.derived.decay ** (day - d)
+
+
+@nb.njit(inline="always", cache=True)
+def add_spam(pop, par, i, b, amount, day):
+    """Add negative evidence ``amount`` from an irrelevant e-mail (O1-O2): to s as any negative
+    evidence, and to the spam part of s that the spam-loss metric reads (7.9)."""
+    add_negative(pop, par, i, b, amount)
+    pop.spam[i, b] = np.float32(spam_now(pop, par, i, b, day) + par.trust.negative_weight * amount)
+    pop.spam_day[i, b] = day
+
+
 @nb.njit(cache=True)
 def forget(pop, par):
     """Discount all evidence by the daily forgetting factor (eq. T2)."""

@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 
 from ..core.streams import mesa_seed, stream_key
-from ..mechanisms import churn, incidents, journey, outreach, social, trust, turnover
+from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
 from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, net_value, tally
 from ..scenario import Scenario
 from ..scenario.loading import apply_overrides, load_scenario
@@ -200,6 +200,7 @@ class TrustModel(mesa.Model):
             Phase("forgetting", trust.forget_phase),
             Phase("churn", churn.leave_phase),
             Phase("turnover", turnover.renew_phase),
+            Phase("costs", costs.charge_phase),
         ]
 
     def step(self) -> None:

@@ -94,9 +94,17 @@ def scheduled_events(model: ReferenceModel) -> None:
             brand.breach(ev.records_share, brand.scope & frozenset(ev.data_types), ev.channel)
         elif isinstance(ev, ThirdPartyLeakEvent):
             model.exposures.append((None, ev.records_share, frozenset(ev.data_types)))
-            model.stories.append(severity_of(ev.data_types))
+            model.stories.append((severity_of(ev.data_types), ()))
         elif isinstance(ev, MediaStoryEvent):
-            model.stories.append(model.scenario.incidents.media_story_scale * ev.severity)
+            # C7: a story about data practices names the brands whose covert data it reveals
+            revealed = (
+                tuple(b for b in model.brands if ev.brand in (None, b.name))
+                if ev.reveals_covert
+                else ()
+            )
+            model.stories.append(
+                (model.scenario.incidents.media_story_scale * ev.severity, revealed)
+            )
 
 
 class IncidentRules:
@@ -114,10 +122,20 @@ class IncidentRules:
         m = self.model
         for brand, share, types in m.exposures:
             self.expose(brand, share, types)
-        for severity in m.stories:
+        for severity, revealed in m.stories:
             if self.random.random() < m.scenario.world.media_amplification:
                 for b in range(len(m.brands)):
                     self.negative(b, m.scenario.incidents.news_evidence * severity)
+                for (
+                    brand
+                ) in revealed:  # C7: the story reveals covert data the consumer did not know of
+                    rel = self.relations[brand.index]
+                    covert = self.held(brand.index) & COVERT
+                    if covert and not rel.aware:
+                        rel.aware = True
+                        brand.counts["covert_discoveries"] += 1
+                        sigma = max(SENSITIVITY[d] for d in covert)
+                        self.negative(brand.index, m.scenario.trust.covert_evidence * sigma)
         for breach, public, notify in m.disclosures:
             self.learn(breach, public, notify)
         for b, rel in enumerate(self.relations):

@@ -71,6 +71,21 @@ class JourneyRules:
                     + sc.journey.relevance_weight * rho[b]
                 )
             )
+        # losses to spam (7.9): what each brand's choice probability would be with trust read
+        # without the spam part of its negative evidence, times its basket and gross margin
+        total = sum(weights)
+        for k, brand in enumerate(brands):
+            rel = self.relations[k]
+            if weights[k + 1] <= 0.0 or rel.spam <= 0.0:
+                continue
+            tr = sc.trust
+            clean = (rel.r + tr.prior * tr.prior_weight) / (
+                rel.r + max(rel.s - rel.spam, 0.0) + tr.prior_weight
+            )
+            w1 = weights[k + 1] * math.exp(sc.journey.trust_weight * (clean - self.trust(k)))
+            lost = w1 / (total - weights[k + 1] + w1) - weights[k + 1] / total
+            value = sc.journey.basket_value * (1.0 + sc.journey.relevance_uplift * rho[k])
+            brand.counts["spam_losses"] += lost * value * brand.gross_margin
         choice = self.random.choices(range(len(weights)), weights)[0]
         if choice == 0:
             return
@@ -101,7 +116,16 @@ class JourneyRules:
         value = sc.journey.basket_value * (1.0 + sc.journey.relevance_uplift * rho[b])
         brand.counts["purchases"] += 1
         brand.counts["revenue"] += value
-        brand.counts["margin"] += value * brand.gross_margin * MARGIN[channel]
+        margin = value * brand.gross_margin * MARGIN[channel]
+        brand.counts["margin"] += margin
+        # margin from personalization (7.9): 1 - P0 V0 / (P V), without b's relevance
+        if rho[b] > 0.0:
+            w = weights[b + 1]
+            w0 = w * math.exp(-sc.journey.relevance_weight * rho[b])
+            p_ratio = (w0 / (total - w + w0)) / (w / total)
+            brand.counts["personalization_margin"] += margin * (
+                1.0 - p_ratio / (1.0 + sc.journey.relevance_uplift * rho[b])
+            )
         self.model.purchases_by_channel[b][channel] += 1
         rel.r += sc.trust.purchase_evidence
         rel.customer = True

@@ -36,6 +36,11 @@ COUNTERS = (
     "departed_customers",
     "covert_discoveries",
     "stale_addresses",
+    "personalization_cost",
+    "integration_cost",
+    "transparency_cost",
+    "personalization_margin",
+    "spam_losses",
     "purchases",
     "revenue",
 )
@@ -110,6 +115,11 @@ SUMMARY_COUNTERS = (
     "departed_customers",
     "covert_discoveries",
     "stale_addresses",
+    "personalization_cost",
+    "integration_cost",
+    "transparency_cost",
+    "personalization_margin",
+    "spam_losses",
 )
 SUMMARY_STOCKS = (
     "trust",

@@ -15,6 +15,7 @@ from ..scenario import Scenario
 from ..state.population import create_population
 from .churn import ChurnRules
 from .consent import ConsentRules, value_of
+from .costs import BrandCosts
 from .incidents import BrandIncidents, Breach, IncidentRules, scheduled_events
 from .journey import JourneyRules
 from .metrics import COUNTERS, SUMMARY_COUNTERS, _summary, tally
@@ -46,9 +47,10 @@ class Relation:
     harm_kind: frozenset = frozenset()
     harm_unattributable: bool = False
     aware: bool = False  # knows what the brand collects, covert types included (C5)
+    spam: float = 0.0  # the part of s from the brand's irrelevant mail (7.9, spam losses)
 
 
-class ReferenceBrand(BrandIncidents, mesa.Agent):
+class ReferenceBrand(BrandIncidents, BrandCosts, mesa.Agent):
     """A brand: its policy as plain attributes, its counters, its breaches (`BrandIncidents`)."""
 
     def __init__(self, model: ReferenceModel, spec, index: int):
@@ -187,7 +189,7 @@ class ReferenceModel(mesa.Model):
         self.consumers = consumers
         self.events = sorted(scenario.events, key=lambda e: e.day)
         self.exposures: list = []
-        self.stories: list[float] = []
+        self.stories: list[tuple] = []  # (severity, brands whose covert data it reveals)
         self.disclosures: list = []
         self.purchases_by_channel = [dict.fromkeys(CHANNELS, 0) for _ in self.brands]
         self.market: dict[str, float] = {}
@@ -213,6 +215,7 @@ class ReferenceModel(mesa.Model):
         scheduled_events(self)
         self.agents_by_type[ReferenceBrand].shuffle_do("review")
         self.agents_by_type[ConsumerAgent].shuffle_do("step")
+        self.agents_by_type[ReferenceBrand].do("pay_levers")  # K1
         tally(self)
         self.datacollector.collect(self)
         self.day += 1

@@ -33,11 +33,14 @@ class OutreachRules:
                 if relevant:
                     rel.r += tr.personalization_evidence * p_relevant
                 else:  # spam; a consumer who knowingly shared is less surprised (O1)
-                    self.negative(b, tr.spam_evidence * (1.0 - tr.informed_relief * rel.aware))
+                    spam = tr.spam_evidence * (1.0 - tr.informed_relief * rel.aware)
+                    self.negative(b, spam)
+                    rel.spam += tr.negative_weight * spam  # the spam part of s (7.9)
                     if self.random.random() < p_complaint:
                         brand.counts["spam_complaints"] += 1
                         brand.counts["unsubscribes"] += 1
                         self.negative(b, o.complaint_penalty * tr.spam_evidence)
+                        rel.spam += tr.negative_weight * o.complaint_penalty * tr.spam_evidence
                         rel.subscribed = False
                         break
                 click = o.click_rate * (1.0 if relevant else o.irrelevant_click_ratio)

@@ -19,3 +19,4 @@ class TrustRules:
         for rel in self.relations:
             rel.r *= decay
             rel.s *= decay
+            rel.spam *= decay

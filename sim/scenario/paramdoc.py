@@ -38,6 +38,7 @@ SECTIONS = (
     "consent",
     "outreach",
     "incidents",
+    "costs",
 )
 _MAX_INT64 = 2**63 - 1
 

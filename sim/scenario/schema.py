@@ -843,6 +843,63 @@ class Incidents(Section):
     )
 
 
+class Costs(Section):
+    """What the other policy levers cost (issue 9): personalization skill, omnichannel integration
+    and transparency each have a cost curve of the same form as security's spend (I4),
+
+        cost_b per day = c * x_b ** g * N * presence_b / sum(presence) / 365,
+
+    with x_b the brand's lever in [0, 1], c the cost per market consumer-year at lever 1 and g >= 1
+    the curvature (increasing and convex: each step of the lever costs more than the last). Scaled
+    to the market like security's budget, so money scales with the simulated consumers. The
+    baseline market turns over about EUR 550 of sector revenue per consumer-year (`omnitrust run
+    baseline`, revenue summed over brands), so EUR 8 at lever 1 is about 1.5% of a brand's revenue.
+    """
+
+    personalization_cost_per_consumer_year: float = P(
+        8.0,
+        "EUR per market consumer per year at personalization_skill 1",
+        "Data, tools and people that turn data into relevance (customer data platform, recommendation engine, analytics). Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption).",
+        ge=0.0,
+        le=1e4,
+    )
+    personalization_cost_exponent: float = P(
+        2.0,
+        "exponent (1 = linear)",
+        "Curvature of the personalization cost: the last steps (real-time decisioning, in-house data science) cost most. 2 makes skill 0.5 cost a quarter of skill 1 (assumption).",
+        ge=1.0,
+        le=4.0,
+    )
+    integration_cost_per_consumer_year: float = P(
+        8.0,
+        "EUR per market consumer per year at omnichannel_integration 1",
+        "Unified commerce: order management, inventory visibility across stores and web, point of sale tied to the customer record. Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption).",
+        ge=0.0,
+        le=1e4,
+    )
+    integration_cost_exponent: float = P(
+        2.0,
+        "exponent (1 = linear)",
+        "Curvature of the integration cost: connecting the first channels reuses existing systems, a single real-time view of every channel does not (assumption).",
+        ge=1.0,
+        le=4.0,
+    )
+    transparency_cost_per_consumer_year: float = P(
+        1.0,
+        "EUR per market consumer per year at transparency 1",
+        "Clearer consent flows: a consent management platform, a preference centre, plain-language notices and their user research. Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption).",
+        ge=0.0,
+        le=1e4,
+    )
+    transparency_cost_exponent: float = P(
+        2.0,
+        "exponent (1 = linear)",
+        "Curvature of the transparency cost: explaining every use in every channel costs more per step than a basic notice (assumption).",
+        ge=1.0,
+        le=4.0,
+    )
+
+
 class Policy(Section):
     """What a brand chooses: its data-use and security policy (brief, 'What strategists pull')."""
 
@@ -993,6 +1050,14 @@ class MediaStoryEvent(EventBase):
 
     kind: Literal["media_story"]
     severity: float = Field(..., ge=0.0, le=1.0, description="How damaging the story is (0-1).")
+    reveals_covert: bool = Field(
+        False,
+        description="The story reveals data that brands collect without asking (covert types: on-site behaviour, cross-site tracking, in-store cameras): a consumer it reaches whose relation with the brand holds covert data and who did not knowingly share (not AWARE) takes the covert-data shock of a creepy discovery (ODD 7.3, C7). False: a plain scandal (news shock only).",
+    )
+    brand: str | None = Field(
+        None,
+        description="With reveals_covert: the brand whose data practices the story exposes (None: every brand's). The news shock reaches every brand either way.",
+    )
 
 
 Event = Annotated[BreachEvent | ThirdPartyLeakEvent | MediaStoryEvent, Field(discriminator="kind")]
@@ -1016,6 +1081,7 @@ class Scenario(Section):
     consent: Consent = Field(default_factory=Consent)
     outreach: Outreach = Field(default_factory=Outreach)
     incidents: Incidents = Field(default_factory=Incidents)
+    costs: Costs = Field(default_factory=Costs)
     brands: list[Brand] = Field(..., min_length=1, max_length=32)
     events: list[Event] = Field(default_factory=list)
 
@@ -1042,7 +1108,10 @@ class Scenario(Section):
                     f"runs days 0-{days - 1}; the event would never happen (lengthen the run or "
                     "drop the event)"
                 )
-            if isinstance(ev, BreachEvent) and ev.brand not in names:
+            if isinstance(ev, BreachEvent | MediaStoryEvent) and ev.brand not in (
+                *names,
+                *((None,) if isinstance(ev, MediaStoryEvent) else ()),
+            ):
                 raise ValueError(
                     f"events[{k}].brand = {ev.brand!r} is not a brand of this scenario "
                     f"(brands: {', '.join(names)})"

@@ -76,6 +76,10 @@ class Population(NamedTuple):
     #                    the consumer learnt of (-1 none; one per consumer keeps memory low)
     wary_day: np.ndarray  # int16 (N,): day the consumer learnt of it
     fraud_day: np.ndarray  # int16 (N,): day of the latest fraud suffered, any cause (-1 never)
+    spam: (
+        np.ndarray
+    )  # float32 (N, B): the part of s from the brand's irrelevant mail, as of spam_day
+    spam_day: np.ndarray  # int16 (N, B): day spam was last added (-1 never); it fades like s
 
     @property
     def size(self) -> int:
@@ -196,4 +200,6 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         wary=np.full(n, -1, np.int8),
         wary_day=np.full(n, -1, np.int16),
         fraud_day=np.full(n, -1, np.int16),
+        spam=per_brand(np.float32, 0.0),
+        spam_day=per_brand(np.int16, -1),
     )
