@@ -35,7 +35,12 @@ REPORT_METRICS = (
     "margin",
     "marketing_cost",
     "security_cost",
+    "personalization_cost",
+    "integration_cost",
+    "transparency_cost",
     "breach_cost",
+    "personalization_margin",
+    "spam_losses",
     "breaches",
     "consent_rate",
     "subscribers",
@@ -222,13 +227,27 @@ def focal_brand(res: Results) -> str:
     return res.brands[0]
 
 
+# The money flows of the value waterfall (docs/ODD.md 7.9), besides margin and net value. A
+# folder written before a flow was recorded has none of it: it counts as 0.
+WATERFALL_FLOWS = (
+    "personalization_margin",
+    "spam_losses",
+    "marketing_cost",
+    "security_cost",
+    "personalization_cost",
+    "integration_cost",
+    "transparency_cost",
+    "breach_cost",
+)
+
+
 def outcomes(res: Results, brand: str) -> pd.DataFrame:
-    """Per scenario and replication: horizon totals (EUR) of net value, margin, marketing,
-    security and breach spend, breaches, the end trust (mean of the last 30 days) and the breach
-    loss (see the module docstring)."""
+    """Per scenario and replication: horizon totals (EUR) of net value, margin, the margin from
+    personalization, the losses to spam, marketing, security, lever and breach spend, breaches,
+    the end trust (mean of the last 30 days) and the breach loss (see the module docstring)."""
     ts = res.timeseries
     sel = ts[(ts["brand"] == brand) & (ts["channel"] == "all")]
-    flows = ["net_value", "margin", "marketing_cost", "security_cost", "breach_cost", "breaches"]
+    flows = ["net_value", "margin", *WATERFALL_FLOWS, "breaches"]
     tot = (
         sel[sel["metric"].isin(flows)]
         .groupby(["scenario", "replication", "metric"])["value"]
@@ -434,6 +453,91 @@ def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list
         )
     out.append(risk + ".")
     return out
+
+
+# (key, label, sign): the bars of the value waterfall, from the margin the brand would have made
+# without personalization and without spam, to net value (`waterfall_values`)
+WATERFALL_TERMS = (
+    ("base_margin", "margin without personalization or spam", +1),
+    ("personalization_margin", "margin from personalization", +1),
+    ("spam_losses", "losses to spam", -1),
+    ("marketing_cost", "marketing spend", -1),
+    ("security_cost", "security spend", -1),
+    ("personalization_cost", "personalization spend", -1),
+    ("integration_cost", "integration spend", -1),
+    ("transparency_cost", "transparency spend", -1),
+    ("breach_cost", "breach costs", -1),
+)
+
+
+def waterfall_values(res: Results, brand: str) -> pd.DataFrame:
+    """Per scenario (rows, run order): the signed bars of the value waterfall (columns: the keys of
+    `WATERFALL_TERMS`, then ``net_value``), horizon totals averaged over replications (EUR).
+
+    The first bar is the gross margin the brand would have made had it neither personalised nor
+    spammed: margin - margin from personalization + losses to spam (docs/ODD.md 7.9). Margin from
+    personalization adds back, losses to spam and every spend subtract, and the bars sum to net
+    value (margin - marketing - security - lever - breach costs): the attributions move margin
+    between bars, they are not cash.
+    """
+    oc = outcomes(res, brand)
+    mean = oc.groupby("scenario", sort=False)[["margin", *WATERFALL_FLOWS, "net_value"]].mean()
+    out = pd.DataFrame(index=mean.index)
+    out["base_margin"] = mean["margin"] - mean["personalization_margin"] + mean["spam_losses"]
+    for key, _, sign in WATERFALL_TERMS[1:]:
+        out[key] = sign * mean[key]
+    out["net_value"] = mean["net_value"]
+    return out.reindex([n for n in res.names if n in out.index])
+
+
+def sweep_regret(res: Results, brand: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Regret of each policy of a sweep with named policies, on ``brand``'s net value over the
+    horizon (mean over replications), computed from the stored runs: ``(regret, summary)``.
+
+    ``regret``: one row per policy and world (a world is every design column but the point and
+    the policy: the named world, the factor sample and the factors' values) with the policy's
+    mean net value, the best policy's in that world and the regret (best minus this, >= 0).
+    ``summary``: per policy its mean net value over worlds, its largest regret and the world where
+    it occurs, sorted so that the first row is the minimax-regret policy (ties: by name). None for
+    a folder that is not a sweep with policies.
+    """
+    design = res.manifest.get("design") or []
+    if res.kind != "sweep" or not design or "policy" not in design[0]:
+        return None
+    table = pd.DataFrame(design)
+    world_cols = [
+        c
+        for c in table.columns
+        if c not in ("point", "policy", "scenario", "hash")
+        and table[c].astype(str).nunique() > 1  # a column constant over the design names no world
+    ]
+    points = table[["scenario", "policy", *world_cols]].copy()
+    if not world_cols:
+        points["world"] = "(one world)"
+        world_cols = ["world"]
+    for c in world_cols:
+        points[c] = points[c].map(lambda v: "(none)" if v is None else v).astype(str)
+    oc = outcomes(res, brand)[["scenario", "replication", "net_value"]]
+    runs = oc.merge(points, on="scenario", how="inner")
+    keys = ["policy", *world_cols]
+    mean = runs.groupby(keys, sort=True)["net_value"].mean().rename("net_value").reset_index()
+    mean["best"] = mean.groupby(world_cols, sort=False)["net_value"].transform("max")
+    mean["regret"] = mean["best"] - mean["net_value"]
+    mean["world"] = mean[world_cols].astype(str).agg(", ".join, axis=1)
+    rows = []
+    for policy, g in mean.groupby("policy", sort=True):
+        worst = g.loc[g["regret"].idxmax()]
+        rows.append(
+            {
+                "policy": policy,
+                "mean_net_value": float(g["net_value"].mean()),
+                "max_regret": float(g["regret"].max()),
+                "world_of_max_regret": worst["world"],
+            }
+        )
+    summary = pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
+    regret = mean[["policy", "world", "net_value", "best", "regret"]]
+    return regret, summary
 
 
 # --------------------------------------------------------------------------------------------

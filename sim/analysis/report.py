@@ -48,6 +48,7 @@ from .findings import (
     load_results,
     loss_source,
     scenario_table,
+    sweep_regret,
     verdict,
 )
 
@@ -276,6 +277,48 @@ def _leads(res: Results, brand: str, names: list[str]) -> str:
     )
 
 
+def _regret_html(res: Results, brand: str) -> str:
+    """A sweep with named policies: each policy's regret in each world (how much net value it
+    loses against the best policy there) and the minimax-regret policy; empty otherwise."""
+    out = sweep_regret(res, brand)
+    if out is None:
+        return ""
+    regret, summary = out
+    best = summary.iloc[0]
+    worlds = list(dict.fromkeys(regret["world"]))
+    grid = regret.pivot(index="policy", columns="world", values="regret").reindex(columns=worlds)
+    head = (
+        "<tr><th class=l>policy</th>"
+        + "".join(f"<th>{_e(w)}</th>" for w in worlds)
+        + "<th>mean net value, EUR</th><th>max regret, EUR</th></tr>"
+    )
+    rows = []
+    for r in summary.itertuples():
+        cells = "".join(f"<td>{_e(_k(grid.loc[r.policy, w]))}</td>" for w in worlds)
+        rows.append(
+            f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(_k(r.mean_net_value))}</td>"
+            f"<td><b>{_e(_k(r.max_regret))}</b></td></tr>"
+        )
+    sentence = (
+        f"{best['policy']} is the minimax-regret policy: in no world does it lose more than "
+        f"{eur(best['max_regret'])} of {brand}'s net value against the best policy there "
+        f"(its worst world: {best['world_of_max_regret']})."
+    )
+    if len(summary) > 1:
+        runner = summary.iloc[1]
+        sentence += (
+            f" The next, {runner['policy']}, can lose up to {eur(runner['max_regret'])} "
+            f"({runner['world_of_max_regret']})."
+        )
+    return (
+        f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
+        f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = the "
+        f"best policy's mean net value in that world minus this policy's ({brand}, EUR over the "
+        "horizon, mean over replications; 0 for the best). A world is every design setting "
+        "but the policy. Computed from the stored runs.</p></section>"
+    )
+
+
 def _size(res: Results) -> str:
     ts = res.timeseries
     reps = int(ts.groupby("scenario")["replication"].nunique().min())
@@ -316,7 +359,8 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         "over the whole horizon; intervals are 95%.</p></header>",
         "<section class=verdict><h2>Verdict</h2><ul>"
         + "".join(f"<li>{_e(s)}</li>" for s in verdict(res, brand, table))
-        + f"</ul><p class=note>Net value = gross margin - marketing, security and breach spend "
+        + f"</ul><p class=note>Net value = gross margin - marketing, security, "
+        "personalization, integration, transparency and breach spend "
         f"(what the simulation records per day). {_e(loss_source(res).capitalize())}. "
         "Value at risk (VaR): the loss exceeded in only 5% of the runs; expected shortfall: "
         "the mean loss of those worst 5%.</p></section>",
@@ -330,6 +374,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             else ""
         )
         + "</section>",
+        _regret_html(res, brand),
         "<h2>Trust</h2>",
     ]
     fig, t = report_charts.trust_trajectories(res, brand, shown)
@@ -357,12 +402,16 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         _figure(
             fig,
             t,
-            "Horizon totals, mean over replications. Gross margin = revenue x the brand's "
-            "margin (personalization's gain shows here as more and larger purchases; sales lost "
-            "to spam, creepy data use and distrust show as less margin: the simulation does "
-            "not record them as separate lines). Marketing spend: e-mails and consent asks; "
-            "security spend: the security lever's daily cost; breach costs: detection, "
-            "notification, compensation, card reissue, fines.",
+            "Horizon totals, mean over replications. Margin from personalization: the part of "
+            "each purchase's margin that the brand's relevance made (the purchase's margin times "
+            "1 - P0 V0 / (P V), P0 and V0 the choice probability and basket without the brand's "
+            "relevance). Losses to spam: the expected margin lost at each purchase decision "
+            "because the brand's irrelevant e-mail lowered the consumer's trust. The first bar "
+            "is the gross margin without either (margin - personalization + spam losses), so "
+            "the bars add up to net value; both are direct, first-order effects (docs/ODD.md "
+            "7.9). Marketing spend: e-mails; security, personalization, integration and "
+            "transparency spend: each lever's daily cost (its cost curve, ODD 7.12); breach "
+            "costs: detection, notification, compensation, card reissue, fines.",
         )
     )
     fig, t = report_charts.frontier(table, brand, shown)

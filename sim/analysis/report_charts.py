@@ -17,7 +17,14 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from ..core.catalogue import CHANNELS
 from . import stats, style
 from .charts import band_stats
-from .findings import Results, eur, outcomes, trust_below_curves
+from .findings import (
+    WATERFALL_TERMS,
+    Results,
+    eur,
+    outcomes,
+    trust_below_curves,
+    waterfall_values,
+)
 
 WIDE = (9.0, 3.6)
 
@@ -72,44 +79,38 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
     return fig, title
 
 
-WATERFALL_TERMS = (
-    ("margin", "gross margin", +1),
-    ("marketing_cost", "marketing spend", -1),
-    ("security_cost", "security spend", -1),
-    ("breach_cost", "breach costs", -1),
-)
-
-
 def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple[Figure, str]:
-    """Where the winner's net value comes from: bars from gross margin down through marketing,
-    security and breach spend to net value (horizon totals, mean over replications); with
-    ``other``, a second waterfall of the winner's difference against it, term by term."""
-    oc = outcomes(res, brand)
-    mean = oc.groupby("scenario")[[t for t, _, _ in WATERFALL_TERMS] + ["net_value"]].mean()
+    """Where the winner's net value comes from: bars from the margin the brand would have made
+    without personalization or spam, up by the margin from personalization, down by the losses
+    to spam and every spend (marketing, security, personalization, integration, transparency,
+    breaches) to net value (`sim.analysis.findings.waterfall_values`: horizon totals, mean over
+    replications); with ``other``, a second waterfall of the winner's difference against it,
+    term by term."""
+    values = waterfall_values(res, brand)
     with mpl.rc_context(style.RC):
-        fig = _fig((9.0, 3.6))
+        fig = _fig((9.0, 4.2))
         axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
 
         def draw(ax, values: dict[str, float], total_label: str, heading: str):
             x, run = 0, 0.0
             labels, heights = [], []
-            for key, label, sign in WATERFALL_TERMS:
-                v = sign * values[key]
+            for key, label, _ in WATERFALL_TERMS:
+                v = values[key]
                 colour = "#117733" if v >= 0 else "#CC6677"
-                ax.bar(x, v, bottom=run, color=colour, width=0.7)
+                ax.bar(x, v, bottom=run, color=colour, width=0.7, label=key)
                 ax.text(
                     x,
                     run + v,
                     style.money(v),
                     ha="center",
                     va="bottom" if v >= 0 else "top",
-                    fontsize=7,
+                    fontsize=6,
                 )
                 heights += [run, run + v]
                 run += v
                 labels.append(label)
                 x += 1
-            ax.bar(x, run, color="#332288", width=0.7)
+            ax.bar(x, run, color="#332288", width=0.7, label="net_value")
             ax.text(
                 x,
                 run,
@@ -122,37 +123,39 @@ def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple
             labels.append(total_label)
             ax.axhline(0, color="black", linewidth=0.8)
             # room for the value labels above and below the bars (bars stick to their ends)
-            ends = [0.0, *heights]
+            ends = [0.0, *heights, run]
             lo, hi = min(ends), max(ends)
             pad = 0.14 * max(hi - lo, 1.0)
             ax.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
-            ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
+            ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=6.5)
             ax.yaxis.set_major_formatter(FuncFormatter(style.money))
             ax.set_ylabel("EUR over the horizon")
             ax.set_title(heading, fontsize=9)
             ax.grid(axis="x", visible=False)
             return run
 
-        w = mean.loc[winner]
+        w = values.loc[winner]
         draw(axes[0], w.to_dict(), "net value", f"{winner}: {brand}'s money")
         if other:
-            d = (mean.loc[winner] - mean.loc[other]).to_dict()
+            d = (values.loc[winner] - values.loc[other]).to_dict()
             draw(axes[1], d, "net value gap", f"{winner} minus {other}")
     if other:
-        d = mean.loc[winner] - mean.loc[other]
-        parts = {
-            "margin": d["margin"],
-            "marketing": -d["marketing_cost"],
-            "security": -d["security_cost"],
-            "breach costs": -d["breach_cost"],
-        }
-        top = max(parts, key=lambda k: abs(parts[k]))
+        d = values.loc[winner] - values.loc[other]
+        labels = {key: label for key, label, _ in WATERFALL_TERMS}
+        top = max(labels, key=lambda k: abs(d[k]))
         title = (
             f"{winner} earns {eur(d['net_value'])} more than {other}; the largest part comes "
-            f"from {top} ({eur(parts[top])})"
+            f"from {labels[top]} ({eur(d[top])})"
         )
     else:
-        title = f"{winner}: {brand}'s net value is {eur(w['net_value'])} over the horizon"
+        margin = w["base_margin"] + w["personalization_margin"] + w["spam_losses"]  # signed bars
+        share = w["personalization_margin"] / margin if margin > 0 else np.nan
+        title = (
+            f"{winner}: {brand}'s net value is {eur(w['net_value'])} over the horizon; "
+            f"personalization makes {share:.0%} of its gross margin"
+            if np.isfinite(share)
+            else f"{winner}: {brand}'s net value is {eur(w['net_value'])} over the horizon"
+        )
     return fig, title
 
 

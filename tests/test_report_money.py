@@ -1,0 +1,182 @@
+"""The report's money, checked against numbers recomputed here from the stored tables (issue 11):
+the value waterfall (margin from personalization, losses to spam, every spend, net value) and,
+for a sweep folder, each policy's regret in each world and the minimax-regret policy.
+
+No browser: these tests read the numbers behind the charts and the HTML text.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis import findings, report, report_charts
+from sim.experiments import sweep
+from sim.runner import run
+from sim.scenario import Scenario
+
+from .conftest import baseline_data, brand
+
+ROOT = Path(__file__).resolve().parents[1]
+# the waterfall's bars in order, as (metric, sign); the first bar is computed
+BARS = (
+    ("personalization_margin", +1),
+    ("spam_losses", -1),
+    ("marketing_cost", -1),
+    ("security_cost", -1),
+    ("personalization_cost", -1),
+    ("integration_cost", -1),
+    ("transparency_cost", -1),
+    ("breach_cost", -1),
+)
+
+
+def totals(ts: pd.DataFrame, brand_: str) -> pd.DataFrame:
+    """Per scenario: horizon totals of every metric of ``brand_`` (channel all), mean over
+    replications."""
+    sel = ts[(ts["brand"] == brand_) & (ts["channel"] == "all")]
+    per_run = sel.groupby(["scenario", "replication", "metric"], observed=True)["value"].sum()
+    return per_run.groupby(level=["scenario", "metric"], observed=True).mean().unstack("metric")
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    d = baseline_data(consumers=1500, days=40, replications=2, warmup=60)
+    scenarios = []
+    for name, policy in (
+        ("plain", {}),
+        ("personal", {"personalization_skill": 0.9, "emails_per_week": 3.0}),
+    ):
+        x = copy.deepcopy(d)
+        x["name"] = name
+        brand(x, "Aurora")["policy"].update(policy)
+        x["events"] = [
+            {"day": 10, "kind": "breach", "brand": "Aurora", "records_share": 0.3,
+             "data_types": ["contact", "payment_card"]}
+        ]  # fmt: skip
+        scenarios.append(Scenario.model_validate(x))
+    out = tmp_path_factory.mktemp("money") / "run"
+    run(scenarios, seed=3, progress=False).save(out, plots=False)
+    return out
+
+
+def test_waterfall_bars_match_an_independent_recomputation_from_the_stored_table(run_folder):
+    ts = pd.read_parquet(run_folder / "timeseries.parquet")
+    tot = totals(ts, "Aurora")
+    res = findings.load_results(run_folder)
+    fig, title = report_charts.waterfall(res, "Aurora", "personal", "plain")
+    left, right = fig.axes[0], fig.axes[1]
+    for ax, expected in (
+        (left, tot.loc["personal"]),
+        (right, tot.loc["personal"] - tot.loc["plain"]),
+    ):
+        bars = list(ax.patches)
+        heights = [p.get_height() for p in bars]
+        bottoms = [p.get_y() for p in bars]
+        want = [expected["margin"] - expected["personalization_margin"] + expected["spam_losses"]]
+        want += [sign * expected[m] for m, sign in BARS]
+        want += [expected["net_value"]]
+        assert len(bars) == len(want) == 10
+        assert np.allclose(heights, want, rtol=1e-9, atol=1e-6)
+        # each bar starts where the previous ended; the total starts at 0 and is the net value
+        run_ = np.cumsum([0.0, *want[:-1]])
+        assert np.allclose(bottoms[:-1], run_[:-1], rtol=1e-9, atol=1e-6)
+        assert bottoms[-1] == 0.0
+        assert np.isclose(run_[-1], expected["net_value"], rtol=1e-9, atol=1e-6)
+    # the things the waterfall exists to show are there and not trivially zero
+    p = tot.loc["personal"]
+    assert p["personalization_margin"] > 0 and p["spam_losses"] > 0 and p["breach_cost"] > 0
+    assert min(p["personalization_cost"], p["integration_cost"], p["transparency_cost"]) > 0
+    # the title's largest part is the largest bar of the difference
+    d = tot.loc["personal"] - tot.loc["plain"]
+    parts = {"margin without personalization or spam": want_first(d)}
+    parts.update({findings_label(m): s * d[m] for m, s in BARS})
+    top = max(parts, key=lambda k: abs(parts[k]))
+    assert f"the largest part comes from {top}" in title
+
+
+def want_first(t: pd.Series) -> float:
+    return t["margin"] - t["personalization_margin"] + t["spam_losses"]
+
+
+def findings_label(metric: str) -> str:
+    return {k: label for k, label, _ in findings.WATERFALL_TERMS}[metric]
+
+
+SWEEP = """
+    replications = 2
+    days = 30
+    consumers = 800
+    metrics = ["net_value", "trust"]
+    [policies.quiet]
+    "brands.Aurora.policy.emails_per_week" = 0.5
+    "brands.Aurora.policy.security_investment" = 0.9
+    [policies.loud]
+    "brands.Aurora.policy.emails_per_week" = 4.0
+    "brands.Aurora.policy.personalization_skill" = 0.9
+    [policies.middle]
+    "brands.Aurora.policy.emails_per_week" = 1.5
+    [worlds.calm]
+    "world.attack_pressure" = 0.0
+    [worlds.hostile]
+    "world.attack_pressure" = 20.0
+    [robustness]
+    metric = "net_value"
+    brand = "Aurora"
+    """
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("regret")
+    base = tmp / "base.toml"
+    base.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
+        "[simulation]\nwarmup_days = 30\n"
+    )
+    exp = tmp / "exp.toml"
+    exp.write_text(f'name = "regret"\nbase = "{base.as_posix()}"\n' + textwrap.dedent(SWEEP))
+    out = tmp / "out"
+    sweep(exp, out=out, progress=False, workers=1)
+    return out
+
+
+def test_sweep_report_shows_regret_recomputed_from_the_stored_runs(sweep_folder):
+    manifest = json.loads((sweep_folder / "manifest.json").read_text())
+    design = {d["scenario"]: (d["policy"], d["world"]) for d in manifest["design"]}
+    per_run = {}
+    for path in sorted((sweep_folder / "runs").glob("*/*.parquet")):
+        t = pd.read_parquet(path)
+        t = t[(t["metric"] == "net_value") & (t["brand"] == "Aurora") & (t["channel"] == "all")]
+        for (scen, rep), v in t.groupby(["scenario", "replication"], observed=True)["value"]:
+            per_run[(str(scen), int(rep))] = v.sum()
+    assert len(per_run) == 3 * 2 * 2
+    mean: dict[tuple[str, str], list[float]] = {}
+    for (scen, _), v in per_run.items():
+        mean.setdefault(design[scen], []).append(v)
+    mean_ = {k: float(np.mean(v)) for k, v in mean.items()}
+    worlds = {w for _, w in mean_}
+    policies = {p for p, _ in mean_}
+    best = {w: max(mean_[(p, w)] for p in policies) for w in worlds}
+    regret = {(p, w): best[w] - mean_[(p, w)] for p in policies for w in worlds}
+    max_regret = {p: max(regret[(p, w)] for w in worlds) for p in policies}
+    choice = min(sorted(policies), key=lambda p: max_regret[p])
+
+    res = findings.load_results(sweep_folder)
+    table, summary = findings.sweep_regret(res, "Aurora")
+    for r in table.itertuples():
+        assert np.isclose(r.regret, regret[(r.policy, r.world)], rtol=1e-9, atol=1e-6)
+    assert summary["policy"].iloc[0] == choice
+    for r in summary.itertuples():
+        assert np.isclose(r.max_regret, max_regret[r.policy], rtol=1e-9, atol=1e-6)
+    assert max(max_regret.values()) > 0  # the policies differ
+    html = report.build_html(res)
+    section = html[html.index("<h2>Regret") :]
+    assert f"{choice} is the minimax-regret policy" in section
+    assert findings.eur(max_regret[choice]) in section
