@@ -7,9 +7,12 @@ request) that prints well, and optionally a PDF of it rendered by headless Chrom
 1. the verdict, in sentences computed from the results (`sim.analysis.findings.verdict`): which policy
    wins on the focal brand's net value, by how much, how sure (95% interval against the
    runner-up), at what risk (95% value at risk and expected shortfall of breach losses);
-2. a table of every scenario, ranked;
+2. a table of every scenario, ranked; for a sweep with named policies, each policy's regret in
+   each world and the minimax-regret policy (`sim.analysis.findings.sweep_regret`);
 3. charts whose titles state their finding: trust trajectories with bands, small multiples of
-   every brand's trust, a value waterfall, the risk-return frontier, loss exceedance curves,
+   every brand's trust, a value waterfall (margin without personalization or spam, margin from
+   personalization, losses to spam, every spend, net value:
+   `sim.analysis.findings.waterfall_values`), the risk-return frontier, loss exceedance curves,
    P(trust below a threshold by day), channel mix with showrooming and webrooming, trust around
    breaches;
 4. the assumptions: only the settings that differ between scenarios;
