@@ -76,6 +76,7 @@ class TrustModel(mesa.Model):
     8. churn            churn.leave_phase         leaving, revoking, records expiring,
                                                   consent rounds lapsing
     9. turnover         turnover.renew_phase      consumers leave the market, newcomers come
+    10. costs           costs.charge_phase        the levers' daily cost (K1)
 
     then the day is recorded (`sim.mechanisms.metrics.tally` -> `Recorder`). Every phase is a
     function of one `sim.state.day.Day` (population, levers, parameters, internal day, stream
