@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .analysis.summary import SUMMARY_WINDOW_DAYS, summarise
+from .core import timing
 from .core.streams import replication_seed
 from .model import TrustModel
 from .scenario import Scenario
@@ -42,11 +43,15 @@ def simulate(
     """
     base = scenario.simulation.seed if seed is None else int(seed)
     model = TrustModel(scenario, seed=replication_seed(base, replication), replication=replication)
+    timing.mark("warm-up")  # building the model: population, kernels loaded, warm-up days
     while model.running:
         model.step()
         if on_day is not None:
             on_day(model.day)
-    return model.timeseries()
+    timing.mark("simulation")
+    table = model.timeseries()
+    timing.mark("tidy table")
+    return table
 
 
 def simulate_task(task: tuple[dict, int, int]) -> pd.DataFrame:
@@ -293,6 +298,7 @@ def run(
             for s in resolved
         },
     )
+    timing.mark("collect")
     return RunResult(ts, by_name, manifest)
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core import timing
 from ..core.storage import write_csv, write_json, write_parquet
 from . import charts
 from .report import write_folder_report
@@ -81,12 +82,14 @@ def save(
         folder / "timeseries.parquet", result.timeseries, meta=meta
     )
     written["summary.csv"] = write_csv(folder / "summary.csv", summary)
+    timing.mark("write data")
     if plots:
         for name, plot in CHARTS.items():
             plot_kw = {} if plot is charts.plot_revenue else {"band": band}
             fig = plot(result, **plot_kw)
             if fig is not None:
                 written[name] = charts.save_figure(fig, folder / name)
+            timing.mark(f"chart {name}")
     written["scenarios.json"] = write_json(
         folder / "scenarios.json",
         {name: spec.model_dump(mode="json") for name, spec in result.scenarios.items()},
@@ -106,4 +109,5 @@ def save(
         "files": ["manifest.json", *written],
     }
     written["manifest.json"] = write_json(folder / "manifest.json", manifest)
+    timing.mark("write manifest")
     return written

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core import timing
 from ..core.errors import ScenarioError, UserError
 
 PROG = "omnitrust"
@@ -107,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``omnitrust`` command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_in(argv))
+    timing.mark("imports")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)

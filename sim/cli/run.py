@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..analysis.outputs import default_folder, save
 from ..analysis.summary import text_summary
+from ..core import timing
 from ..core.errors import check_output_folder
 from ..experiments.executors import DEFAULT_WORKERS_DOC
 
@@ -80,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "seed": args.seed,
     }
     scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
+    timing.mark("scenario load")
     names = [s.name for s in scenarios]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -98,4 +100,5 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(f"\nOutputs in {folder}/: {', '.join(written)}")
     sys.stdout.flush()
+    timing.mark("summary")
     return 0

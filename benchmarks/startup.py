@@ -1,0 +1,228 @@
+"""Wall time of one quick ``omnitrust run`` at the command line, and where it goes (issue 14).
+
+    python benchmarks/startup.py                 # median of 5 fresh runs of the command below
+    python benchmarks/startup.py --repeats 3 --consumers 5000
+
+runs, each time in a fresh process and into a fresh folder,
+
+    omnitrust run scenarios/baseline.toml --replications 1 --consumers 20000 --workers 1
+
+(as ``python -m sim run ...``, the same entry point) with ``OMNITRUST_TIMINGS=<file>``, which makes
+the command write the time of each of its steps (`sim.core.timing`). It prints the median wall
+time and the median of each step, wall and CPU (CPU time is the process's own: on a loaded machine
+it moves less than wall time), and writes everything with the load average and the machine to
+``benchmarks/results/startup-<date>.json`` and ``startup-latest.json``.
+
+Steps, in order (the names of the marks in the code in brackets):
+
+* imports: interpreter start, ``import sim``, the command's modules (until ``imports``);
+* scenario load: TOML, ``extends``, validation (``scenario load``);
+* warm-up: building the model: population and network, loading the cached Numba kernels, the
+  ``simulation.warmup_days`` warm-up days (``warm-up``);
+* simulation: the recorded days (``simulation``);
+* tables: the tidy table, the run's provenance (``tidy table``, ``collect``);
+* data files: summary table, timeseries.parquet, summary.csv (``write data``);
+* charts: the PNG charts (``chart <name>``);
+* manifest: scenarios.json, manifest.json (``write manifest``);
+* summary: the headline summary and trend warnings printed (``summary``);
+* exit: from the last mark until the process has ended (atexit handlers, interpreter shutdown).
+
+A second probe (``--kernels``, on by default) measures how much of the warm-up is Numba: in a fresh
+process it builds a 200-consumer model without warm-up and steps it twice, then does it again;
+the difference is loading the cached kernels, including Numba's one-off set-up of its compiler
+target on the first load (which imports numba's implementation registries and scipy.linalg).
+
+Nothing here is a test: speed is reported, never asserted (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+STEPS = {  # reported step -> the marks (sim.core.timing) whose durations it adds up
+    "imports": ("start", "imports"),
+    "scenario load": ("scenario load",),
+    "warm-up": ("warm-up",),
+    "simulation": ("simulation",),
+    "tables": ("tidy table", "collect"),
+    "data files": ("write data",),
+    "charts": ("chart ",),  # every mark that starts with "chart "
+    "manifest": ("write manifest",),
+    "summary": ("summary",),
+}
+
+KERNEL_PROBE = r"""
+import json, sys, time
+from sim.model import TrustModel
+from sim.scenario.loading import load_scenario
+import sim.analysis.outcomes  # every module the run command imports before its first model
+
+scenario = load_scenario(sys.argv[1], consumers=200, days=2)
+scenario = scenario.model_copy(
+    update={"simulation": scenario.simulation.model_copy(update={"warmup_days": 0})}
+)
+out = []
+for _ in range(2):
+    wall, cpu = time.perf_counter(), time.process_time()
+    model = TrustModel(scenario)
+    model.step()
+    model.step()
+    out.append((time.perf_counter() - wall, time.process_time() - cpu))
+print(json.dumps(out))
+"""
+
+
+def command(scenario: str, consumers: int, out: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "sim", "run", scenario, "--replications", "1",
+        "--consumers", str(consumers), "--workers", "1", "--out", str(out),
+    ]  # fmt: skip
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
+    e.setdefault("MPLBACKEND", "Agg")
+    return e
+
+
+def one_run(scenario: str, consumers: int) -> dict:
+    """One fresh run of the command: its wall time and the duration of each step."""
+    with tempfile.TemporaryDirectory(prefix="omnitrust-startup-") as tmp:
+        marks_file = Path(tmp) / "marks.json"
+        e = env()
+        e["OMNITRUST_TIMINGS"] = str(marks_file)
+        cmd = command(scenario, consumers, Path(tmp) / "out")
+        spawned = time.time()
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=e, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        ended = time.time()
+        if proc.returncode != 0:
+            raise SystemExit(f"the command failed ({proc.returncode}):\n{proc.stderr}")
+        data = json.loads(marks_file.read_text())
+    marks = data["marks"]
+    steps = {name: [0.0, 0.0] for name in STEPS}
+    prev_wall, prev_cpu = spawned, 0.0
+    for name, at_wall, at_cpu in marks:
+        for step, names in STEPS.items():
+            if name in names or (names == ("chart ",) and name.startswith("chart ")):
+                steps[step][0] += at_wall - prev_wall
+                steps[step][1] += at_cpu - prev_cpu
+                break
+        else:
+            raise SystemExit(f"unknown timing mark {name!r}: add it to STEPS")
+        prev_wall, prev_cpu = at_wall, at_cpu
+    # from the last mark until the process ended; CPU only up to the atexit handler
+    steps["exit"] = [ended - prev_wall, data["exit"][1] - prev_cpu]
+    return {"wall_s": wall, "steps": steps}
+
+
+def kernel_probe(scenario: str) -> dict:
+    """First and second build+2 days of a tiny model in a fresh process (see module doc)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", KERNEL_PROBE, scenario],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (w1, c1), (w2, c2) = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"first_wall_s": w1, "first_cpu_s": c1, "second_wall_s": w2, "second_cpu_s": c2}
+
+
+def interpreter_start() -> float:
+    """Wall time of ``python -c pass`` (the part of 'imports' no package can save)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - t0
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--consumers", type=int, default=20000)
+    ap.add_argument("--scenario", default="scenarios/baseline.toml")
+    ap.add_argument("--no-kernels", dest="kernels", action="store_false")
+    ap.add_argument("--no-save", dest="save", action="store_false", help="print only")
+    args = ap.parse_args(argv)
+
+    load_before = os.getloadavg()
+    one_run(args.scenario, args.consumers)  # untimed: Numba's cache and the OS file cache warm
+    runs = [one_run(args.scenario, args.consumers) for _ in range(args.repeats)]
+    load_after = os.getloadavg()
+    kernels = kernel_probe(args.scenario) if args.kernels else None
+    start = median(interpreter_start() for _ in range(5))
+
+    walls = [r["wall_s"] for r in runs]
+    names = [*STEPS, "exit"]
+    med = {n: (median(r["steps"][n][0] for r in runs), median(r["steps"][n][1] for r in runs))
+           for n in names}  # fmt: skip
+    shown = " ".join(command(args.scenario, args.consumers, Path("DIR"))[2:])
+    lines = [
+        f"python {shown}",
+        f"{args.repeats} fresh runs, load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after; commit {git_commit()}",
+        f"wall: median {median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f})",
+        f"{'step':<16}{'wall s':>8}{'cpu s':>8}",
+    ]
+    lines += [f"{n:<16}{w:>8.3f}{c:>8.3f}" for n, (w, c) in med.items()]
+    lines.append(f"(interpreter start, python -c pass: {start:.3f} s, part of imports)")
+    if kernels:
+        load = kernels["first_wall_s"] - kernels["second_wall_s"]
+        load_cpu = kernels["first_cpu_s"] - kernels["second_cpu_s"]
+        lines.append(
+            f"Numba kernel loading (part of warm-up): {load:.3f} s wall, {load_cpu:.3f} s cpu "
+            f"(tiny model, first build + 2 days {kernels['first_wall_s']:.3f} s, "
+            f"second {kernels['second_wall_s']:.3f} s)"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if args.save:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%S")
+        record = {
+            "command": f"omnitrust {' '.join(command(args.scenario, args.consumers, Path('DIR'))[3:])}",
+            "created": stamp,
+            "commit": git_commit(),
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+            "wall_s": walls,
+            "median_wall_s": median(walls),
+            "median_steps_s": {n: {"wall": w, "cpu": c} for n, (w, c) in med.items()},
+            "runs": runs,
+            "kernel_probe": kernels,
+            "interpreter_start_s": start,
+            "text": text,
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        for name in (f"startup-{stamp}.json", "startup-latest.json"):
+            (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
