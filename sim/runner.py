@@ -8,6 +8,7 @@ returns a `RunResult` whose ``.timeseries`` is the tidy table
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -306,6 +307,9 @@ def progress_bar(total: int, desc: str, initial: int = 0):
     """The progress bar of everything that runs replications (`run`, `sim.compare`,
     `sim.sweep`, their commands): tqdm, a widget in Jupyter and text in a terminal; one tick per
     finished run."""
-    from tqdm.auto import tqdm
+    if "IPython" in sys.modules:  # maybe a notebook: let tqdm choose the widget
+        from tqdm.auto import tqdm
+    else:  # a terminal: the plain bar, without tqdm.auto's asyncio import (~0.1 s)
+        from tqdm.std import tqdm
 
     return tqdm(total=total, initial=initial, unit="run", desc=desc, dynamic_ncols=True)

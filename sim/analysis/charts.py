@@ -33,7 +33,6 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
-from scipy import stats
 
 from ..core.catalogue import CHANNELS
 from . import style
@@ -79,7 +78,7 @@ def _scenario_names(ts: pd.DataFrame, scenarios: str | Sequence[str] | None) -> 
 
 def _brands(ts: pd.DataFrame) -> list[str]:
     """Brands in the order they first appear (scenario order, then brand order), without 'all'."""
-    seen = pd.unique(ts["brand"].astype(str))
+    seen = [str(b) for b in pd.unique(ts["brand"])]  # (categories: no per-row string copies)
     return [b for b in seen if b != "all"]
 
 
@@ -105,14 +104,29 @@ def band_stats(values: pd.DataFrame, band: Band = "range") -> pd.DataFrame:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows and single values
         mean = np.nanmean(arr, axis=1)
         if band == "ci":
+            from scipy import stats  # only for this band: scipy.stats costs ~0.5 s to import
+
             sd = np.nanstd(arr, axis=1, ddof=1)
             half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
             half = np.where(n > 1, half, np.nan)
             low, high = mean - half, mean + half
         else:
-            low = np.nanpercentile(arr, 5, axis=1)
-            high = np.nanpercentile(arr, 95, axis=1)
+            low = _row_percentile(arr, 5)
+            high = _row_percentile(arr, 95)
     return pd.DataFrame({"mean": mean, "low": low, "high": high, "n": n}, index=values.index)
+
+
+def _row_percentile(arr: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(arr, q, axis=1)``, fast: rows without NaN go through one vectorised
+    ``np.percentile`` (the same linear interpolation, so the same numbers); only rows with a NaN
+    take NumPy's row-by-row NaN path (which, called on the whole table, costs ~0.1 s per chart)."""
+    out = np.empty(arr.shape[0])
+    has_nan = np.isnan(arr).any(axis=1) if arr.shape[1] else np.ones(arr.shape[0], bool)
+    if not has_nan.all():
+        out[~has_nan] = np.percentile(arr[~has_nan], q, axis=1)
+    if has_nan.any():
+        out[has_nan] = np.nanpercentile(arr[has_nan], q, axis=1)
+    return out
 
 
 def band_caption(band: Band, replications: int, unit: str = "replications") -> str:

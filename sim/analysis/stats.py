@@ -20,9 +20,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as st
 
 LEVEL = 0.95
+
+
+def _t_ppf(q: float, df: float) -> float:
+    """Student t quantile (scipy.stats, imported on first use: it costs ~0.4-0.7 s of start-up,
+    and a single run never needs it)."""
+    from scipy import stats as st
+
+    return float(st.t.ppf(q, df))
 
 
 def t_interval(x: np.ndarray, level: float = LEVEL) -> tuple[float, float, int, float]:
@@ -35,7 +42,7 @@ def t_interval(x: np.ndarray, level: float = LEVEL) -> tuple[float, float, int, 
     if n < 2:
         return mean, math.nan, n, math.nan
     sd = float(x.std(ddof=1))
-    half = float(st.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+    half = _t_ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return mean, sd, n, half
 
 
@@ -52,7 +59,7 @@ def welch_interval(x: np.ndarray, y: np.ndarray, level: float = LEVEL) -> tuple[
     if se2 == 0:
         return diff, 0.0
     df = se2**2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
-    return diff, float(st.t.ppf(0.5 + level / 2, df) * math.sqrt(se2))
+    return diff, _t_ppf(0.5 + level / 2, df) * math.sqrt(se2)
 
 
 def bootstrap_interval(
@@ -73,6 +80,8 @@ def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float, float]:
     """``(p, low, high)``: share ``k/n`` with its Wilson score interval."""
     if n == 0:
         return math.nan, math.nan, math.nan
+    from scipy import stats as st
+
     z = float(st.norm.ppf(0.5 + level / 2))
     p = k / n
     denom = 1 + z * z / n

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import mesa
-
+from ..core.mesa_core import mesa
 from ..scenario import Brand as BrandSpec
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 
+from ..core.mesa_core import mesa
 from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
 from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, net_value, tally
