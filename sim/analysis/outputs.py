@@ -36,19 +36,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import timing
 from ..core.storage import write_csv, write_json, write_parquet
-from . import charts
-from .report import write_folder_report
 
 if TYPE_CHECKING:
     from ..runner import RunResult
+    from .charts import Band
+    from .painters import ChartPainters
 
 RESULTS_DIR = Path("results")
-CHARTS = {
-    "trust.png": charts.plot_trust,
-    "revenue.png": charts.plot_revenue,
-    "consent.png": charts.plot_consent,
-    "breach_window.png": charts.plot_breach_window,
-}
+CHARTS = ("trust.png", "revenue.png", "consent.png", "breach_window.png")
 OPTIONAL_FILES = ("breach_window.png", "report.html", "report.pdf")
 
 
@@ -63,7 +58,8 @@ def save(
     folder: str | Path,
     plots: bool = True,
     report: bool = False,
-    band: charts.Band = "range",
+    band: Band = "range",
+    painters: ChartPainters | None = None,
 ) -> dict[str, Path]:
     """Write the run's outputs folder (see the module docstring); returns file name -> path.
 
@@ -72,10 +68,15 @@ def save(
         report: write ``report.html`` too, and ``report.pdf`` when Chromium is installed.
         band: the charts' shaded band, ``"range"`` (5th-95th percentile of the replications) or
             ``"ci"`` (95% confidence interval of the mean over replications).
+        painters: helper processes that draw the charts while the data files are written
+            (`sim.analysis.painters`, as ``omnitrust run`` does); charts they could not draw
+            are drawn here. Without them (the default) the charts are drawn in this process.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    if plots and painters is not None:
+        painters.paint(result, folder, band)
     summary = result.summary()
     meta = {**result.manifest, "summary_window_days": int(summary["window_days"].iloc[0])}
     written["timeseries.parquet"] = write_parquet(
@@ -84,17 +85,23 @@ def save(
     written["summary.csv"] = write_csv(folder / "summary.csv", summary)
     timing.mark("write data")
     if plots:
-        for name, plot in CHARTS.items():
-            plot_kw = {} if plot is charts.plot_revenue else {"band": band}
-            fig = plot(result, **plot_kw)
-            if fig is not None:
-                written[name] = charts.save_figure(fig, folder / name)
-            timing.mark(f"chart {name}")
+        drawn = painters.collect() if painters is not None else {}
+        timing.mark("chart painters")
+        for name in CHARTS:
+            if name not in drawn:
+                from .painters import draw
+
+                drawn[name] = draw(name, result, folder, band)
+                timing.mark(f"chart {name}")
+            if drawn[name] is not None:
+                written[name] = drawn[name]
     written["scenarios.json"] = write_json(
         folder / "scenarios.json",
         {name: spec.model_dump(mode="json") for name, spec in result.scenarios.items()},
     )
     if report:
+        from .report import write_folder_report
+
         written.update(write_folder_report(result, folder))
     for name in OPTIONAL_FILES:
         stale = folder / name

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..analysis.outputs import default_folder, save
+from ..analysis.painters import ChartPainters
 from ..analysis.summary import text_summary
 from ..core import timing
 from ..core.errors import check_output_folder
@@ -91,8 +92,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     folder = args.out if args.out is not None else default_folder(names)
     check_output_folder(folder)
-    result = run(scenarios, workers=args.workers, scheduler=args.scheduler, progress=args.progress)
-    written = save(result, folder, report=args.report)
+    painters = ChartPainters.start()  # they load matplotlib while the model runs
+    try:
+        result = run(
+            scenarios, workers=args.workers, scheduler=args.scheduler, progress=args.progress
+        )
+        written = save(result, folder, report=args.report, painters=painters)
+    finally:
+        if painters is not None:
+            painters.close()
     print(text_summary(result))
     from ..analysis.stationarity import trend_warnings
 

@@ -1,0 +1,144 @@
+"""Draw a run's charts in helper processes, in parallel with the model and with each other.
+
+Drawing the three charts of ``omnitrust run`` costs about as much CPU as importing matplotlib plus
+a year of a 20,000-consumer market's bookkeeping (issue 14: ~0.35 s to import matplotlib, ~0.3-0.5 s
+per chart, mostly constrained layout, text and PNG encoding). Everything in this process is
+single-threaded, so on a machine with two or more cores `ChartPainters` forks one process per
+group of charts (`GROUPS`) *before* the run starts: each imports matplotlib and the chart code while
+the model warms up and runs here, then waits. `ChartPainters.paint` sends them the finished
+`RunResult`; they draw and write their charts (atomically, the same functions and arguments as
+`sim.analysis.outputs.save` uses in this process, so the files are the same bytes) while this
+process writes the data files; `ChartPainters.collect` waits for them and returns the files
+written.
+
+Only where ``fork`` exists (Linux, macOS) and more than one core is available; otherwise
+`start` returns None and ``save`` draws the charts itself, as it does for any chart a painter
+could not draw (a painter that fails reports nothing, and its charts are drawn again here, so an
+error surfaces here with its usual message). Painters ignore Ctrl-C (this process handles it) and
+are daemons: they end with this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..runner import RunResult
+
+# Charts per painter process: about equal work each (trust and breach_window share one, as the
+# breach window is drawn only when a scenario has a breach).
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("trust.png", "breach_window.png"),
+    ("revenue.png",),
+    ("consent.png",),
+)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not Linux)
+        return os.cpu_count() or 1
+
+
+def draw(name: str, result: RunResult, folder: Path, band: str) -> Path | None:
+    """Draw chart ``name`` of ``result`` and write it to ``folder`` (None: nothing to draw)."""
+    from . import charts
+
+    plot = {
+        "trust.png": charts.plot_trust,
+        "revenue.png": charts.plot_revenue,
+        "consent.png": charts.plot_consent,
+        "breach_window.png": charts.plot_breach_window,
+    }[name]
+    fig = plot(result) if name == "revenue.png" else plot(result, band=band)
+    return None if fig is None else charts.save_figure(fig, folder / name)
+
+
+def _paint(conn, names: tuple[str, ...], parent: int) -> None:
+    """A painter process: import the chart code now, then draw what it is sent. It gives up
+    when its parent is gone (killed before sending anything)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        from . import charts  # noqa: F401  (the point: matplotlib loads while the model runs)
+
+        while not conn.poll(1.0):
+            if os.getppid() != parent:
+                return
+        job = conn.recv()
+        if job is None:
+            return
+        result, folder, band = job
+        conn.send({name: draw(name, result, folder, band) for name in names})
+    except BaseException:  # report nothing: the parent draws these charts itself
+        pass
+    finally:
+        conn.close()
+
+
+class ChartPainters:
+    """Processes started before a run that draw its charts after it (see the module doc)."""
+
+    def __init__(self, groups: Sequence[tuple[str, ...]] = GROUPS):
+        ctx = multiprocessing.get_context("fork")
+        self._painters: list[tuple[Any, Any, tuple[str, ...]]] = []
+        for names in groups:
+            here, there = ctx.Pipe()
+            proc = ctx.Process(target=_paint, args=(there, names, os.getpid()), daemon=True)
+            proc.start()
+            there.close()
+            self._painters.append((proc, here, names))
+
+    @classmethod
+    def start(cls) -> ChartPainters | None:
+        """Painters, when this machine has the cores and ``fork`` for them; else None."""
+        if available_cores() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        if sys.platform == "darwin":  # fork after macOS frameworks loaded is unsafe there
+            return None
+        try:
+            return cls()
+        except OSError:
+            return None
+
+    @property
+    def names(self) -> list[str]:
+        return [name for _, _, names in self._painters for name in names]
+
+    def paint(self, result: RunResult, folder: Path, band: str) -> None:
+        """Send every painter the run to draw (returns at once)."""
+        for _, conn, _ in self._painters:
+            with contextlib.suppress(OSError):  # (a dead painter: the caller draws its charts)
+                conn.send((result, Path(folder), band))
+
+    def collect(self) -> dict[str, Path | None]:
+        """Wait for the painters; chart name -> file written (None: no chart), for the charts
+        they drew. Charts missing from the answer were not drawn."""
+        done: dict[str, Path | None] = {}
+        for proc, conn, _ in self._painters:
+            with contextlib.suppress(EOFError, OSError):
+                done.update(conn.recv())
+            conn.close()
+            proc.join()
+        self._painters = []
+        return done
+
+    def close(self) -> None:
+        """Stop painters that are still waiting (a run that failed or was interrupted)."""
+        for proc, conn, _ in self._painters:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        self._painters = []

@@ -1,0 +1,128 @@
+"""Start-up of ``omnitrust run`` (issue 14): what it imports, and that its fast paths give the same
+files as the plain ones. Speed itself is measured in benchmarks/startup.py, never asserted here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.analysis import charts, outputs
+from sim.analysis.painters import ChartPainters, available_cores
+from sim.scenario.loading import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+BREACH = ROOT / "scenarios" / "breach_data_maximalist.toml"
+
+
+def fresh(code: str) -> str:
+    """stdout of ``code`` run in a fresh interpreter (sys.modules as a user's process has it)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+HEAVY = ("scipy.stats", "scipy.spatial", "networkx", "matplotlib", "mesa.batchrunner", "asyncio")
+
+
+def test_the_run_command_and_a_model_do_not_import_what_a_single_run_does_not_use():
+    code = (
+        "import sys\n"
+        "from sim.cli import build_parser\n"
+        "build_parser('run')\n"
+        "from sim.model import TrustModel\n"
+        "from sim.experiments import run\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    assert fresh(code) == "[]"
+
+
+def test_mesa_core_gives_mesas_own_classes_and_the_rest_of_mesa_on_demand():
+    code = (
+        "import sys\n"
+        "from importlib import metadata\n"
+        "from sim.core.mesa_core import mesa\n"
+        "import mesa.model, mesa.agent, mesa.datacollection\n"
+        "assert mesa.Model is mesa.model.Model and mesa.Agent is mesa.agent.Agent\n"
+        "assert mesa.DataCollector is mesa.datacollection.DataCollector\n"
+        "assert 'mesa.batchrunner' not in sys.modules and 'mesa.space' not in sys.modules\n"
+        "from mesa import batch_run\n"  # anything else: Mesa's own __init__ runs
+        "import mesa.batchrunner\n"
+        "assert batch_run is mesa.batchrunner.batch_run\n"
+        "assert mesa.__version__ == metadata.version('mesa'), mesa.__version__\n"
+        "assert mesa.space.MultiGrid is not None and 'batch_run' in mesa.__all__\n"
+        "print('ok')\n"
+    )
+    assert fresh(code) == "ok"
+
+
+def test_mesa_imported_first_is_left_as_it_is():
+    code = (
+        "import mesa\n"
+        "from sim.core import mesa_core\n"
+        "assert mesa_core.load() is mesa and mesa_core.mesa is mesa\n"
+        "print('ok')\n"
+    )
+    assert fresh(code) == "ok"
+
+
+@pytest.mark.parametrize("shape", [(365, 1), (200, 7), (40, 2), (5, 0), (0, 3)])
+def test_row_percentiles_equal_numpys_nanpercentile(shape):
+    rng = np.random.default_rng(sum(shape))
+    arr = rng.normal(size=shape) * 1e3
+    if arr.size:
+        arr[rng.random(shape) < 0.2] = np.nan  # rows with and without NaN
+        arr[min(3, shape[0] - 1), :] = np.nan  # an all-NaN row
+    for q in (5, 95):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanpercentile(arr, q, axis=1)
+            got = charts._row_percentile(arr, q)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_painted_charts_are_the_bytes_drawn_in_process(tmp_path):
+    """The painters draw with the same functions: every file, byte for byte, as without them."""
+    if available_cores() < 2:
+        pytest.skip("painters need two cores; this machine has one (charts drawn in-process)")
+    from sim import run
+
+    scenario = load_scenario(BREACH, consumers=1500, days=150, replications=2)
+    painters = ChartPainters.start()
+    assert painters is not None
+    result = run(scenario, progress=False)
+    try:
+        with_painters = outputs.save(result, tmp_path / "painted", painters=painters)
+    finally:
+        painters.close()
+    plain = outputs.save(result, tmp_path / "plain")
+    assert list(with_painters) == list(plain)  # same files, same order (manifest's list)
+    assert "breach_window.png" in plain
+    for name in plain:
+        if name.endswith(".png"):
+            assert (tmp_path / "painted" / name).read_bytes() == (
+                tmp_path / "plain" / name
+            ).read_bytes(), name
+
+
+def test_a_painter_that_cannot_draw_leaves_its_charts_to_the_caller(tmp_path):
+    """A painter sent something it cannot draw answers nothing; save draws those charts."""
+    if available_cores() < 2:
+        pytest.skip("painters need two cores")
+    from sim import run
+
+    result = run(load_scenario(BASELINE, consumers=800, days=20, replications=1), progress=False)
+    painters = ChartPainters.start()
+    assert painters is not None
+    painters.paint("not a run result", tmp_path, "range")  # every painter fails
+    assert painters.collect() == {}
+    painters.close()
+    written = outputs.save(result, tmp_path / "out")
+    assert {"trust.png", "revenue.png", "consent.png"} <= set(written)
