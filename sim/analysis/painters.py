@@ -68,8 +68,7 @@ def _paint(conn, names: tuple[str, ...], parent: int) -> None:
     when its parent is gone (killed before sending anything)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        from . import charts  # noqa: F401  (the point: matplotlib loads while the model runs)
-
+        _warm_up()
         while not conn.poll(1.0):
             if os.getppid() != parent:
                 return
@@ -82,6 +81,29 @@ def _paint(conn, names: tuple[str, ...], parent: int) -> None:
         pass
     finally:
         conn.close()
+
+
+def _warm_up() -> None:
+    """Import the chart code and draw one small throw-away PNG with the run charts' features
+    (constrained layout, outside legend, band, caption), so fonts, the Agg renderer and the PNG
+    encoder are loaded while the model still runs (~0.1 s less per painter afterwards). Nothing
+    of it is kept but matplotlib's caches, which do not change what a later figure looks like."""
+    import io
+
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    from . import charts
+
+    with mpl.rc_context(charts._RC):
+        fig = Figure(figsize=(3, 2), layout="constrained")
+        ax = fig.subplots()
+        ax.plot([0, 1], [0.2, 0.8], label="a")
+        ax.fill_between([0, 1], [0.1, 0.7], [0.3, 0.9], alpha=0.18, linewidth=0)
+        ax.set_title("warm-up")
+        fig.legend(loc="outside upper center", title="warm-up", frameon=False)
+        fig.supxlabel("warm-up", fontsize=8)
+        fig.savefig(io.BytesIO(), format="png", dpi=150, metadata={"Software": "omnitrust"})
 
 
 class ChartPainters:
