@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 from collections.abc import Sequence
@@ -72,10 +73,10 @@ def _paint(conn, names: tuple[str, ...], parent: int) -> None:
         while not conn.poll(1.0):
             if os.getppid() != parent:
                 return
-        job = conn.recv()
-        if job is None:
+        job = conn.recv_bytes()
+        if not job:
             return
-        result, folder, band = job
+        result, folder, band = pickle.loads(job)
         conn.send({name: draw(name, result, folder, band) for name in names})
     except BaseException:  # report nothing: the parent draws these charts itself
         pass
@@ -137,9 +138,10 @@ class ChartPainters:
 
     def paint(self, result: RunResult, folder: Path, band: str) -> None:
         """Send every painter the run to draw (returns at once)."""
+        job = pickle.dumps((result, Path(folder), band), protocol=pickle.HIGHEST_PROTOCOL)
         for _, conn, _ in self._painters:
             with contextlib.suppress(OSError):  # (a dead painter: the caller draws its charts)
-                conn.send((result, Path(folder), band))
+                conn.send_bytes(job)
 
     def collect(self) -> dict[str, Path | None]:
         """Wait for the painters; chart name -> file written (None: no chart), for the charts
@@ -157,7 +159,7 @@ class ChartPainters:
         """Stop painters that are still waiting (a run that failed or was interrupted)."""
         for proc, conn, _ in self._painters:
             with contextlib.suppress(OSError):
-                conn.send(None)
+                conn.send_bytes(b"")  # (nothing to draw: stop)
             conn.close()
             proc.join(timeout=5)
             if proc.is_alive():
