@@ -1,5 +1,5 @@
 """``python -m sim``: the omnitrust command line."""
 
-from .cli import main
+from .cli import console
 
-raise SystemExit(main())
+console()

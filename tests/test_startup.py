@@ -126,3 +126,31 @@ def test_a_painter_that_cannot_draw_leaves_its_charts_to_the_caller(tmp_path):
     painters.close()
     written = outputs.save(result, tmp_path / "out")
     assert {"trust.png", "revenue.png", "consent.png"} <= set(written)
+
+
+def python_m_sim(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def test_the_program_exits_with_mains_code_and_all_its_output(tmp_path):
+    """`python -m sim` (and the `omnitrust` script) end with os._exit after main: the exit code
+    is main's, and nothing printed or written is lost."""
+    ok = python_m_sim("validate", BASELINE)
+    assert ok.returncode == 0 and ok.stdout.startswith("ok  "), ok.stderr
+    bad = python_m_sim("validate", tmp_path / "missing.toml")
+    assert bad.returncode == 2 and "missing.toml" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "out"
+    run = python_m_sim(
+        "run", BASELINE, "--consumers", "800", "--days", "20", "--replications", "1",
+        "--workers", "1", "--no-progress", "--out", out,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.rstrip().endswith("manifest.json"), run.stdout[-300:]
+    manifest = (out / "manifest.json").read_text()
+    assert manifest.endswith("}\n") and '"trust.png"' in manifest
