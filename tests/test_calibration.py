@@ -442,3 +442,62 @@ brand = "Aurora"
     assert list(local.indices.columns) == [
         "output", "parameter", "mu_star", "mu_star_conf", "sigma"
     ]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- recovery coverage
+def _recovery_coverage_module():
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "recovery_coverage.py"
+    spec = importlib.util.spec_from_file_location("recovery_coverage", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recovery_coverage_counts_the_intervals_that_cover_the_truth():
+    rc = _recovery_coverage_module()
+    # two seeds, two parameters; prior ranges 0-10 and 0-1 (hand-counted below)
+    tables = {
+        1: pd.DataFrame(
+            {
+                "parameter": ["a", "b"],
+                "truth": [5.0, 0.5],
+                "low": [4.0, 0.6],
+                "high": [6.0, 0.9],
+                "covered": [True, False],
+            }
+        ),
+        2: pd.DataFrame(
+            {
+                "parameter": ["a", "b"],
+                "truth": [1.0, 0.2],
+                "low": [0.0, 0.1],
+                "high": [8.0, 0.3],
+                "covered": [True, True],
+            }
+        ),
+    }
+    priors = pd.DataFrame(
+        {"parameter": ["a", "b"], "prior_low": [0.0, 0.0], "prior_high": [10.0, 1.0]}
+    )
+    table = rc.coverage(tables, priors).set_index("parameter")
+    assert table.loc["a", "covered"] == 2 and table.loc["a", "coverage"] == 1.0
+    assert table.loc["b", "covered"] == 1 and table.loc["b", "coverage"] == 0.5
+    assert table.loc["all", "intervals"] == 4 and table.loc["all", "coverage"] == 0.75
+    # widths over the prior range: a (0.2 + 0.8) / 2, b (0.3 + 0.2) / 2, all of them / 4
+    assert table.loc["a", "mean_width_of_prior"] == pytest.approx(0.5)
+    assert table.loc["b", "mean_width_of_prior"] == pytest.approx(0.25)
+    assert table.loc["all", "mean_width_of_prior"] == pytest.approx(0.375)
+
+
+def test_recovery_coverage_copies_the_file_with_a_smaller_posterior(tmp_path):
+    rc = _recovery_coverage_module()
+    copy = rc.small_file(ROOT / "calibration" / "baseline.toml", 7, 1, tmp_path)
+    from sim.calibration.spec import load_calibration
+
+    loaded = load_calibration(copy)
+    original = load_calibration(ROOT / "calibration" / "baseline.toml")
+    assert (loaded.spec.posterior.population, loaded.spec.posterior.generations) == (7, 1)
+    assert loaded.spec.parameters == original.spec.parameters
+    assert loaded.scenario.content_hash() == original.scenario.content_hash()
