@@ -55,6 +55,26 @@ def test_generated_parameter_tables_are_current():
     )
 
 
+def test_fitted_defaults_are_the_bundled_calibrations_parameters_and_say_so():
+    import tomllib
+
+    from sim.scenario.paramdoc import fitted_paths
+
+    calibration = tomllib.loads((ROOT / "calibration" / "baseline.toml").read_text())
+    paths = {p["path"] for p in calibration["parameters"]}
+    assert paths and fitted_paths() == paths
+    text = (ROOT / "docs" / "PARAMETERS.md").read_text()
+    for path in paths:
+        section, key = path.split(".")
+        field = Scenario.model_fields[section].annotation.model_fields[key]
+        source = field.json_schema_extra["source"]
+        # the rationale names the command and an interval; the table says "fitted"
+        assert "omnitrust calibrate calibration/baseline.toml" in source, path
+        assert "95% interval" in source, path
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{key}` |"))
+        assert "| fitted (`omnitrust calibrate calibration/baseline.toml`) |" in row, path
+
+
 def test_odd_describes_every_submodel_and_equation():
     text = (ROOT / "docs" / "ODD.md").read_text()
     for section in ("7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10"):

@@ -43,8 +43,8 @@ SECTIONS = (
 _MAX_INT64 = 2**63 - 1
 
 CALIBRATION_FILE = "calibration/baseline.toml"
-"""The bundled calibration: the parameters it fits are marked *to fit* in the tables (their
-defaults become the fit once it is adopted, see docs/CALIBRATION.md)."""
+"""The bundled calibration: the parameters it fits are marked *fitted* in the tables (their
+defaults are its estimates, see docs/CALIBRATION.md)."""
 
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 _ASSUMED = re.compile(r"assum|hand-tuned|rationale|to calibrate", re.IGNORECASE)
@@ -52,7 +52,7 @@ _ASSUMED = re.compile(r"assum|hand-tuned|rationale|to calibrate", re.IGNORECASE)
 
 def fitted_paths(root: Path | None = None) -> set[str]:
     """The dotted paths fitted by the bundled calibration (brand names replaced by ``*``)."""
-    path = (root or Path(__file__).resolve().parents[1]) / CALIBRATION_FILE
+    path = (root or Path(__file__).resolve().parents[2]) / CALIBRATION_FILE
     if not path.is_file():
         return set()
     paths = set()
@@ -65,12 +65,12 @@ def fitted_paths(root: Path | None = None) -> set[str]:
 
 
 def basis(path: str, field: FieldInfo, fitted: set[str]) -> str:
-    """How a default was set: *to fit* (by the bundled calibration), *sourced* (its source
+    """How a default was set: *fitted* (by the bundled calibration), *sourced* (its source
     cites a publication or regulation, by year) or *assumed* (a stated assumption or rationale).
     A field may say so itself with ``basis`` in its metadata."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     if path in fitted:
-        return f"to fit (`{CALIBRATION_FILE}`)"
+        return f"fitted (`omnitrust calibrate {CALIBRATION_FILE}`)"
     if extra.get("basis"):
         return str(extra["basis"])
     text = f"{extra.get('source', '')} {field.description or ''}"
