@@ -9,8 +9,9 @@ consent lapse, transparency, e-mail, list decay, the 1,095-day warm-up; breach l
 contagion by overlap, channel wariness, background fraud, candour), and once for the lever
 costs and the margin attributions (new columns personalization/integration/transparency_cost,
 personalization_margin, spam_losses; net_value lower by the lever costs; every other number
-identical, checked against the previous code): they are the independent reference that a
-refactor must reproduce exactly.
+identical, checked against the previous code), and once for the fitted defaults of issue 10
+(`omnitrust calibrate calibration/baseline.toml`, docs/CALIBRATION.md): they are the independent
+reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
 stream), in the same commit as that change, and say so in its message:
@@ -35,15 +36,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "447353e1ed57a7d448c049c539d4a3bdd7a12a5c0c166ec12a521455e5016bc4"
+        "e1607eff3d427bcb06e33ee045d3a3f8eb5b74c15f0674ed024ab62f31430e4f"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "9aec424bd59c7a7e3302aeb79dab58409bf182859c4f52296c5adc0a0e058f67"
+        "594129238161e267307b3f2db2662b0a3e569b664358c0756034a6b62144c8bf"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "bf400ffd7f28075ed3cd014a194e08b3ead0cd35bdd90574c52baa9009365919"
+        "5763cfc3a605cff10fd9313c637a0c33be6dba5e500b63725402889196fe16bc"
     ),
 }
 

@@ -3,7 +3,8 @@
 ``omnitrust evidence [SCENARIO]`` runs the scenario (the baseline by default) and a copy of it with
 one scheduled breach, and prints each published figure of docs/PARAMETERS.md ("Evidence") next to
 what the model produces, with a 95% interval across replications. Nothing here is fitted: it
-reports how far the hand-set defaults are from the evidence, for a researcher to calibrate.
+reports how far the defaults are from the evidence (six of them are fitted by `omnitrust
+calibrate calibration/baseline.toml`, which measures these same figures; docs/CALIBRATION.md).
 
 Every figure is measured on the source's own population: `Target.denominator` says who the
 source counted (and so who the model counts), and the command prints it. The breach figures are
