@@ -27,6 +27,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.population import ACCOUNT, AWARE, CHURNED, CUSTOMER, SUBSCRIBED
@@ -40,13 +41,29 @@ _KEEP_NOT_AWARE = np.uint8(0xFF ^ AWARE)
 _LAPSE_SLOT = 3 * 64  # after the churn slots 3 b .. 3 b + 2 of up to 64 brands
 
 
-@nb.njit(cache=True)
 def leave(pop, brands, par, key, day, counts):
     """Churn, return, revocation, retention and consent lapse for every consumer-brand pair
     (L1-L5)."""
-    n, nb_ = pop.r.shape
+    n = pop.r.shape[0]
+    part = np.zeros((n_blocks(n),) + counts.shape)
+    over_blocks(_leave_blocks, n, pop, brands, par, key, day, part)
+    reduce_blocks(counts, part)
+
+
+@nb.njit(cache=True, nogil=True)
+def _leave_blocks(k0, k1, pop, brands, par, key, day, part):
+    """`leave` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
+    n = pop.r.shape[0]
+    for k in range(k0, k1):
+        _leave_block(pop, brands, par, key, day, part[k], k * BLOCK, block_end(k, n))
+
+
+@nb.njit(cache=True, nogil=True)
+def _leave_block(pop, brands, par, key, day, counts, lo, hi):
+    """`leave` for consumers lo..hi-1, counting into ``counts``."""
+    nb_ = pop.r.shape[1]
     drift = np.float32(par.derived.concern_drift)
-    for i in range(n):
+    for i in range(lo, hi):
         if drift != 0.0:
             pop.concern[i] = min(np.float32(1.0), max(np.float32(0.0), pop.concern[i] + drift))
         st = np.uint64(0)

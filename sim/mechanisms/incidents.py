@@ -65,6 +65,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
 from ..core.constants import HARM_UNATTRIBUTABLE
 from ..core.streams import consumer_state, draws, stream_key, uniform
@@ -548,11 +549,27 @@ def media_story(pop, brands, par, key, severity, reach, reveals, counts):
                     covert_surprise(pop, brands, par, i, b, counts)
 
 
-@nb.njit(cache=True)
 def land_harm(pop, par, key, day, counts):
     """Harm that lands today (eq. I7): fraud, phishing, account takeover, attributed or not."""
-    n, nb_ = pop.flags.shape
-    for i in range(n):
+    n = pop.flags.shape[0]
+    part = np.zeros((n_blocks(n),) + counts.shape)
+    over_blocks(_land_harm_blocks, n, pop, par, key, day, part)
+    reduce_blocks(counts, part)
+
+
+@nb.njit(cache=True, nogil=True)
+def _land_harm_blocks(k0, k1, pop, par, key, day, part):
+    """`land_harm` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
+    n = pop.flags.shape[0]
+    for k in range(k0, k1):
+        _land_harm_block(pop, par, key, day, part[k], k * BLOCK, block_end(k, n))
+
+
+@nb.njit(cache=True, nogil=True)
+def _land_harm_block(pop, par, key, day, counts, lo, hi):
+    """`land_harm` for consumers lo..hi-1, counting into ``counts``."""
+    nb_ = pop.flags.shape[1]
+    for i in range(lo, hi):
         for b in range(nb_):
             if pop.harm_day[i, b] != day:
                 continue

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import (
     CHANNEL_MARGIN,
     DIGITAL,
@@ -59,12 +60,25 @@ _N_CHANNELS = RESEARCH_WEIGHT.size
 _MAX_BRANDS = 64
 
 
-@nb.njit(cache=True)
 def arise_needs(pop, par, key):
     """J1: idle consumers start a journey with probability need_rate; length ~ geometric."""
+    over_blocks(_needs_blocks, pop.need_rate.size, pop, par, key)
+
+
+@nb.njit(cache=True, nogil=True)
+def _needs_blocks(k0, k1, pop, par, key):
+    """`arise_needs` for the consumers of blocks k0..k1-1 (`sim.core.blocks`)."""
+    n = pop.need_rate.size
+    for k in range(k0, k1):
+        _needs_block(pop, par, key, k * BLOCK, block_end(k, n))
+
+
+@nb.njit(cache=True, nogil=True)
+def _needs_block(pop, par, key, lo, hi):
+    """`arise_needs` for consumers lo..hi-1."""
     p_stop = 1.0 / par.journey.research_days
     log_q = np.log(1.0 - p_stop) if p_stop < 1.0 else 0.0
-    for i in range(pop.need_rate.size):
+    for i in range(lo, hi):
         if pop.journey_left[i] != 0:
             continue
         st = consumer_state(key, i)
@@ -76,13 +90,32 @@ def arise_needs(pop, par, key):
             pop.journey_channels[i] = 0
 
 
-@nb.njit(cache=True)
 def research(pop, brands, par, key, consent_key, personal_key, day, counts):
     """J2: every consumer in a journey touches one channel and one brand today."""
+    n = pop.journey_left.size
+    part = np.zeros((n_blocks(n),) + counts.shape)
+    over_blocks(_research_blocks, n, pop, brands, par, key, consent_key, personal_key, day, part)
+    reduce_blocks(counts, part)
+
+
+@nb.njit(cache=True, nogil=True)
+def _research_blocks(k0, k1, pop, brands, par, key, consent_key, personal_key, day, part):
+    """`research` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
+    n = pop.journey_left.size
+    for k in range(k0, k1):
+        _research_block(
+            pop, brands, par, key, consent_key, personal_key, day, part[k], k * BLOCK,
+            block_end(k, n),
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True)
+def _research_block(pop, brands, par, key, consent_key, personal_key, day, counts, lo, hi):
+    """`research` for consumers lo..hi-1, counting into ``counts``."""
     nb_ = brands.presence.size
     weights = np.empty(_N_CHANNELS)
     bw = np.empty(nb_)
-    for i in range(pop.journey_left.size):
+    for i in range(lo, hi):
         if pop.journey_left[i] <= 0:
             continue
         st = consumer_state(key, i)
@@ -131,15 +164,47 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts):
         )
 
 
-@nb.njit(cache=True)
 def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purchases, revenue):
     """J3-J4: consumers at the end of research choose a brand (or none) and a purchase channel."""
+    n = pop.journey_left.size
+    nk = n_blocks(n)
+    part = np.zeros((nk,) + counts.shape)
+    part_p = np.zeros((nk,) + purchases.shape)
+    part_r = np.zeros((nk,) + revenue.shape)
+    over_blocks(
+        _purchase_blocks, n, pop, brands, par, key, consent_key, personal_key, day, part,
+        part_p, part_r,
+    )  # fmt: skip
+    reduce_blocks(counts, part)
+    reduce_blocks(purchases, part_p)
+    reduce_blocks(revenue, part_r)
+
+
+@nb.njit(cache=True, nogil=True)
+def _purchase_blocks(
+    k0, k1, pop, brands, par, key, consent_key, personal_key, day, part, part_p, part_r
+):
+    """`purchase` for the consumers of blocks k0..k1-1, block k counting into row k of the
+    partial tables."""
+    n = pop.journey_left.size
+    for k in range(k0, k1):
+        _purchase_block(
+            pop, brands, par, key, consent_key, personal_key, day, part[k], part_p[k], part_r[k],
+            k * BLOCK, block_end(k, n),
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True)
+def _purchase_block(
+    pop, brands, par, key, consent_key, personal_key, day, counts, purchases, revenue, lo, hi
+):
+    """`purchase` for consumers lo..hi-1, counting into ``counts``, ``purchases``, ``revenue``."""
     nb_ = brands.presence.size
     util = np.empty(nb_)
     rho = np.empty(nb_)
     tb = np.empty(nb_)
     weights = np.empty(_N_CHANNELS)
-    for i in range(pop.journey_left.size):
+    for i in range(lo, hi):
         if pop.journey_left[i] != 0 or pop.journey_channels[i] == 0:
             continue
         journey = pop.journey_channels[i]

@@ -15,6 +15,7 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
+from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
 from ..core.constants import TRUST_BINS
 from ..state.parameters import POPCOUNT
@@ -117,7 +118,6 @@ def lever_costs(counts: np.ndarray) -> np.ndarray:
     return sum(counts[..., EV[k]] for k in LEVER_COSTS)
 
 
-@nb.njit(cache=True)
 def tally(pop, par, day, stocks, trust_hist, market):
     """End-of-day stocks per brand (ODD 7.9) and cumulative market-wide journey shares.
 
@@ -134,28 +134,101 @@ def tally(pop, par, day, stocks, trust_hist, market):
     is below their trust in the best rival (below the prior a when there is no rival): a survey
     answer compares brands and costs nothing. breach_aware_churned is the share who actually left
     (CHURNED), which takes trust below the churn threshold and time (L1).
+
+    Consumers are tallied in blocks (`sim.core.blocks`), each into its own partial sums, added up
+    in block order: the same numbers on any number of threads.
     """
     n, nb_ = pop.r.shape
-    trust_sum = np.zeros(nb_)
-    granted = np.zeros(nb_)
-    asked = np.zeros(nb_)
-    subs = np.zeros(nb_)
-    active = np.zeros(nb_)
-    churned = np.zeros(nb_)
-    records = np.zeros(nb_)
-    aware = np.zeros(nb_)
-    stated = np.zeros(nb_)
-    aware_churned = np.zeros(nb_)
+    nk = n_blocks(n)
+    part = np.zeros((nk, _N_SUMS, nb_))
+    part_hist = np.zeros((nk, nb_, TRUST_BINS))
+    part_market = np.zeros((nk, _N_MARKET))
+    over_blocks(_tally_blocks, n, pop, par, day, part, part_hist, part_market)
+    _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market)
+
+
+@nb.njit(cache=True)
+def _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market):
+    """Add up `tally`'s per-block partial sums in block order and turn them into stocks."""
+    nb_ = stocks.shape[0]
+    sums = np.zeros((_N_SUMS, nb_))
+    trust_hist[:] = 0
+    counts = np.zeros(_N_MARKET)
+    reduce_blocks(sums, part)
+    reduce_blocks(trust_hist, part_hist)
+    reduce_blocks(counts, part_market)
+    trust_sum, granted, asked, subs, active = sums[0], sums[1], sums[2], sums[3], sums[4]
+    churned, records, aware, stated, aware_churned = sums[5], sums[6], sums[7], sums[8], sums[9]
+    defrauded, buyers, web, show = counts[0], counts[1], counts[2], counts[3]
+    multi, store_only, online_only = counts[4], counts[5], counts[6]
+    for b in range(nb_):
+        stocks[b, 0] = trust_sum[b] / n
+        cum = 0.0
+        p10 = 1.0
+        for k in range(TRUST_BINS):
+            cum += trust_hist[b, k]
+            if cum >= 0.1 * n:
+                p10 = (k + 1) / TRUST_BINS
+                break
+        stocks[b, 1] = p10
+        stocks[b, 2] = granted[b] / asked[b] if asked[b] > 0 else 0.0
+        stocks[b, 3] = subs[b]
+        stocks[b, 4] = active[b]
+        stocks[b, 5] = churned[b]
+        stocks[b, 6] = records[b]
+        stocks[b, 7] = aware[b]
+        stocks[b, 8] = stated[b] / aware[b] if aware[b] > 0 else 0.0
+        stocks[b, 9] = aware_churned[b] / aware[b] if aware[b] > 0 else 0.0
+    denom = max(buyers, 1)
+    market[0] = web / denom
+    market[1] = show / denom
+    market[2] = multi / denom
+    market[3] = store_only / denom
+    market[4] = online_only / denom
+    market[5] = buyers
+    market[6] = defrauded
+
+
+_N_SUMS = 10  # per-brand sums of `tally`: trust, granted, asked, subscribers, ... (see below)
+_N_MARKET = 7  # market counts of `tally`: defrauded, buyers, web, show, multi, store, online
+
+
+@nb.njit(cache=True, nogil=True)
+def _tally_blocks(k0, k1, pop, par, day, part, part_hist, part_market):
+    """`tally` of the consumers of blocks k0..k1-1 into row k of the partial tables."""
+    n = pop.r.shape[0]
+    for k in range(k0, k1):
+        _tally_block(
+            pop, par, day, part[k], part_hist[k], part_market[k], k * BLOCK, block_end(k, n)
+        )
+
+
+@nb.njit(cache=True, nogil=True)
+def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
+    """`tally` of consumers lo..hi-1 into partial sums: ``sums[0..9, b]`` = trust, data types
+    granted, asked, subscribers, active, churned, records, breach-aware, stated intent,
+    aware-churned; ``trust_hist[b]``; ``market`` = defrauded, buyers, webroomed, showroomed,
+    multichannel, store only, online only."""
+    nb_ = pop.r.shape[1]
+    trust_sum = sums[0]
+    granted = sums[1]
+    asked = sums[2]
+    subs = sums[3]
+    active = sums[4]
+    churned = sums[5]
+    records = sums[6]
+    aware = sums[7]
+    stated = sums[8]
+    aware_churned = sums[9]
     ti = np.empty(nb_)
     defrauded = 0
-    trust_hist[:] = 0
     buyers = 0
     web = 0
     show = 0
     multi = 0
     store_only = 0
     online_only = 0
-    for i in range(n):
+    for i in range(lo, hi):
         if pop.fraud_day[i] == day:
             defrauded += 1
         for b in range(nb_):
@@ -210,32 +283,13 @@ def tally(pop, par, day, stocks, trust_hist, market):
                 store_only += 1
             else:
                 online_only += 1
-    for b in range(nb_):
-        stocks[b, 0] = trust_sum[b] / n
-        cum = 0.0
-        p10 = 1.0
-        for k in range(TRUST_BINS):
-            cum += trust_hist[b, k]
-            if cum >= 0.1 * n:
-                p10 = (k + 1) / TRUST_BINS
-                break
-        stocks[b, 1] = p10
-        stocks[b, 2] = granted[b] / asked[b] if asked[b] > 0 else 0.0
-        stocks[b, 3] = subs[b]
-        stocks[b, 4] = active[b]
-        stocks[b, 5] = churned[b]
-        stocks[b, 6] = records[b]
-        stocks[b, 7] = aware[b]
-        stocks[b, 8] = stated[b] / aware[b] if aware[b] > 0 else 0.0
-        stocks[b, 9] = aware_churned[b] / aware[b] if aware[b] > 0 else 0.0
-    denom = max(buyers, 1)
-    market[0] = web / denom
-    market[1] = show / denom
-    market[2] = multi / denom
-    market[3] = store_only / denom
-    market[4] = online_only / denom
-    market[5] = buyers
-    market[6] = defrauded
+    market[0] = defrauded
+    market[1] = buyers
+    market[2] = web
+    market[3] = show
+    market[4] = multi
+    market[5] = store_only
+    market[6] = online_only
 
 
 assert PHYSICAL_BITS and DIGITAL_BITS  # the catalogue has both kinds of channel

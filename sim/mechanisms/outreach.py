@@ -29,6 +29,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import EMAIL
 from ..core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL
 from ..core.streams import consumer_state, uniform
@@ -44,11 +45,27 @@ _NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
 _DECAY_SLOT = 64 * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
 
 
-@nb.njit(cache=True)
 def send(pop, brands, par, key, counts, day):
     """Deliver today's newsletters to every subscriber (eqs. O1-O4)."""
-    n, nb_ = pop.flags.shape
-    for i in range(n):
+    n = pop.flags.shape[0]
+    part = np.zeros((n_blocks(n),) + counts.shape)
+    over_blocks(_send_blocks, n, pop, brands, par, key, part, day)
+    reduce_blocks(counts, part)
+
+
+@nb.njit(cache=True, nogil=True)
+def _send_blocks(k0, k1, pop, brands, par, key, part, day):
+    """`send` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
+    n = pop.flags.shape[0]
+    for k in range(k0, k1):
+        _send_block(pop, brands, par, key, part[k], k * BLOCK, block_end(k, n), day)
+
+
+@nb.njit(cache=True, nogil=True)
+def _send_block(pop, brands, par, key, counts, lo, hi, day):
+    """`send` for consumers lo..hi-1, counting into ``counts``."""
+    nb_ = pop.flags.shape[1]
+    for i in range(lo, hi):
         st = np.uint64(0)
         drawn = False
         for b in range(nb_):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..core.blocks import BLOCK, block_end, over_blocks
 from ..state.day import Day
 
 
@@ -60,15 +61,21 @@ def add_spam(pop, par, i, b, amount, day):
     pop.spam_day[i, b] = day
 
 
-@nb.njit(cache=True)
 def forget(pop, par):
     """Discount all evidence by the daily forgetting factor (eq. T2)."""
-    decay = np.float32(par.derived.decay)
-    r = pop.r.ravel()
-    s = pop.s.ravel()
-    for k in range(r.size):
-        r[k] *= decay
-        s[k] *= decay
+    over_blocks(_forget_blocks, pop.r.shape[0], pop.r, pop.s, np.float32(par.derived.decay))
+
+
+@nb.njit(cache=True, nogil=True)
+def _forget_blocks(k0, k1, r, s, decay):
+    """`forget` for the consumers of blocks k0..k1-1."""
+    n = r.shape[0]
+    r = r.reshape(-1)
+    s = s.reshape(-1)
+    width = r.size // max(n, 1)
+    for j in range(k0 * BLOCK * width, block_end(k1 - 1, n) * width):
+        r[j] *= decay
+        s[j] *= decay
 
 
 def trust_matrix(pop, par) -> np.ndarray:

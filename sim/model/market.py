@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.blocks import resolve_threads, set_threads
 from ..core.mesa_core import mesa
 from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
@@ -104,6 +105,11 @@ class TrustModel(mesa.Model):
             habits; Mesa itself is seeded with the keyword the installed version expects.
         replication: the replication number, recorded in the outputs.
         timings: add up the wall time of each phase in ``phase_times`` (seconds).
+        threads: threads a day's passes over the consumers use (1, the default; 0 or None: every
+            core). Consumers are split into fixed blocks whose tallies add up in block order
+            (`sim.core.blocks`), so the numbers are the same for any thread count. Word of mouth
+            stays on one thread (a consumer reads a friend's row that the friend's own talk may
+            have changed earlier the same day).
         overrides: values set at dotted scenario paths before the run, e.g.
             ``{"brands.Aurora.policy.transparency": 0.9, "simulation.consumers": 2000}`` (the
             paths of experiment files; see `sim.scenario.loading.apply_overrides`).
@@ -118,6 +124,7 @@ class TrustModel(mesa.Model):
         *,
         overrides: Mapping[str, Any] | None = None,
         rng: int | None = None,
+        threads: int | None = 1,
     ):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
@@ -127,6 +134,7 @@ class TrustModel(mesa.Model):
             raise ValueError("give the seed as `seed` or as `rng`, not both")
         seed = rng if seed is None else seed
         seed = scenario.simulation.seed if seed is None else int(seed)
+        self.threads = resolve_threads(threads)
         super().__init__(**mesa_seed(seed))
         self.scenario = scenario
         self.seed_value = seed
@@ -207,6 +215,7 @@ class TrustModel(mesa.Model):
     def step(self) -> None:
         """Advance the market by one day: every phase of ``self.phases``, then the record."""
         today = self.today
+        set_threads(self.threads)
         if self.day == 0:
             today.population.history[:] = 0  # journey shares are measured over the horizon
         today.t = self.t

@@ -1,0 +1,92 @@
+"""Engine throughput on the baseline market at 200,000 consumers (issue 14's target).
+
+    python benchmarks/engine200k.py                  # 1 thread, 3 repeats
+    python benchmarks/engine200k.py --threads 2      # every core of this machine
+    python benchmarks/engine200k.py --repeats 5 --days 30 --warmup 60
+
+Builds ``scenarios/baseline.toml`` (3 brands) at 200,000 consumers with a short warm-up (so
+journeys, consents and subscriptions are under way; construction is timed apart), then times
+``days`` calls of ``TrustModel.step()`` with the per-phase timer on. Prints one JSON object:
+consumer-days/s, consumer-brand-days/s and ns per consumer-brand-day (medians of the repeats),
+ns per consumer-day of each phase, and the load average before and after (the machine is shared:
+quote it with the figure). A first small model compiles or loads every kernel before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_lib import BASELINE, PHASES, scenario  # noqa: E402
+
+
+def measure(consumers: int, days: int, warmup: int, repeats: int, threads: int) -> dict:
+    from sim.model import TrustModel
+
+    kw = {} if threads == 1 else {"threads": threads}
+    TrustModel(scenario(BASELINE, consumers=2000, days=3, warmup=2), **kw).run()
+    sc = scenario(BASELINE, consumers=consumers, days=days, warmup=warmup)
+    brands = len(sc.brands)
+    load_before = os.getloadavg()
+    steps, inits, phases = [], [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model = TrustModel(sc, **kw)
+        inits.append(time.perf_counter() - t)
+        model.timings = True
+        model.phase_times = dict.fromkeys(model.phase_times, 0.0)
+        t = time.perf_counter()
+        for _ in range(days):
+            model.step()
+        steps.append(time.perf_counter() - t)
+        times = dict(model.phase_times)
+        times["other"] = steps[-1] - sum(times.values())
+        phases.append(times)
+        del model
+    med = median(steps)
+    cd = consumers * days
+    names = [p for p in phases[0] if p != "other"] + ["other"]
+    return {
+        "scenario": "scenarios/baseline.toml",
+        "consumers": consumers,
+        "brands": brands,
+        "days": days,
+        "warmup_days": warmup,
+        "threads": threads,
+        "repeats": repeats,
+        "step_seconds": steps,
+        "init_seconds": inits,
+        "consumer_days_per_s": cd / med,
+        "consumer_brand_days_per_s": cd * brands / med,
+        "ns_per_consumer_brand_day": med / (cd * brands) * 1e9,
+        "phase_ns_per_consumer_day": {
+            p: round(median(x[p] for x in phases) / cd * 1e9, 1) for p in names
+        },
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "known_phases": list(PHASES),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--consumers", type=int, default=200_000)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=60)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    res = measure(a.consumers, a.days, a.warmup, a.repeats, a.threads)
+    print(json.dumps(res, indent=1))
+    return res
+
+
+if __name__ == "__main__":
+    main()

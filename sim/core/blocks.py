@@ -1,0 +1,103 @@
+"""Consumer blocks: how a day's pass over the population is split across threads.
+
+A kernel that only reads and writes the acting consumer's row runs over blocks of ``BLOCK``
+consecutive consumers. Each block adds its events to its own row of a partial table, and the rows
+are added to the day's counters in block order (`reduce_blocks`). The block size is a constant,
+not the thread count, so every sum is the same sequence of additions on 1 thread or on 16: the
+results are identical for any thread count (the random draws are counter-based already,
+`sim.core.streams`). Within a block consumers go in index order, as in a serial pass.
+
+The threads are Python threads running compiled block functions that release the GIL
+(``nogil=True``); `over_blocks` hands each a contiguous run of blocks. `set_threads` sets how many
+the kernels started from the calling thread use; ``threads=None`` or 0 means every core Numba may
+use (``NUMBA_NUM_THREADS``, by default the number of cores).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba as nb
+
+BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
+_CHUNKS_PER_THREAD = 4  # runs of blocks handed out per thread, to even out uneven blocks
+
+_local = threading.local()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def max_threads() -> int:
+    """The most threads a kernel can use in this process (``NUMBA_NUM_THREADS``, by default the
+    number of cores)."""
+    return int(nb.config.NUMBA_NUM_THREADS)
+
+
+def resolve_threads(threads: int | None) -> int:
+    """The thread count ``threads`` asks for: None or 0 = every core, else at most
+    `max_threads`; negative is an error (ValueError naming the value)."""
+    if threads is None or int(threads) == 0:
+        return max_threads()
+    if int(threads) < 0:
+        raise ValueError(f"threads must be 0 (every core) or a positive number, got {threads}")
+    return min(int(threads), max_threads())
+
+
+def set_threads(threads: int) -> None:
+    """Use ``threads`` threads for the kernels started from the calling thread."""
+    _local.threads = max(1, int(threads))
+
+
+def get_threads() -> int:
+    """Threads the kernels started from the calling thread use (1 unless `set_threads` said)."""
+    return getattr(_local, "threads", 1)
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_threads(), thread_name_prefix="omnitrust-block")
+        return _pool
+
+
+def over_blocks(block_fn, n: int, *args) -> None:
+    """Run ``block_fn(k0, k1, *args)`` over the blocks 0..n_blocks(n)-1 of ``n`` consumers: in this
+    thread when one thread is asked for, else in runs of blocks spread over the threads. The
+    compiled ``block_fn`` must touch only the rows of its blocks and its own rows of partial
+    tables, and release the GIL (``nogil=True``)."""
+    nk = n_blocks(n)
+    threads = min(get_threads(), nk)
+    if threads <= 1:
+        block_fn(0, nk, *args)
+        return
+    runs = min(nk, threads * _CHUNKS_PER_THREAD)
+    bounds = [nk * j // runs for j in range(runs + 1)]
+    pool = _executor()
+    futures = [pool.submit(block_fn, bounds[j], bounds[j + 1], *args) for j in range(1, runs)]
+    block_fn(bounds[0], bounds[1], *args)
+    for f in futures:
+        f.result()
+
+
+@nb.njit(cache=True)
+def n_blocks(n):
+    """Number of blocks of ``n`` consumers (at least 1)."""
+    return max(1, (n + BLOCK - 1) // BLOCK)
+
+
+@nb.njit(inline="always", cache=True)
+def block_end(k, n):
+    """One past the last consumer of block ``k``."""
+    return min(n, (k + 1) * BLOCK)
+
+
+@nb.njit(cache=True)
+def reduce_blocks(total, part):
+    """Add the per-block partial tables ``part[k]`` to ``total`` in block order (deterministic)."""
+    flat = total.reshape(-1)
+    for k in range(part.shape[0]):
+        p = part[k].reshape(-1)
+        for j in range(flat.size):
+            flat[j] += p[j]
