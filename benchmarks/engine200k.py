@@ -8,7 +8,8 @@ Builds ``scenarios/baseline.toml`` (3 brands) at 200,000 consumers with a short 
 journeys, consents and subscriptions are under way; construction is timed apart), then times
 ``days`` calls of ``TrustModel.step()`` with the per-phase timer on. Prints one JSON object:
 consumer-days/s, consumer-brand-days/s and ns per consumer-brand-day (medians of the repeats),
-ns per consumer-day of each phase, and the load average before and after (the machine is shared:
+the process CPU time per consumer-brand-day (less sensitive to other processes on the machine
+than wall time, for one thread), ns per consumer-day of each phase, and the load average before and after (the machine is shared:
 quote it with the figure). A first small model compiles or loads every kernel before timing.
 """
 
@@ -24,28 +25,29 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lib import BASELINE, PHASES, scenario  # noqa: E402
+from bench_lib import BASELINE, scenario  # noqa: E402
 
 
 def measure(consumers: int, days: int, warmup: int, repeats: int, threads: int) -> dict:
     from sim.model import TrustModel
 
-    kw = {} if threads == 1 else {"threads": threads}
+    kw = {"threads": threads}
     TrustModel(scenario(BASELINE, consumers=2000, days=3, warmup=2), **kw).run()
     sc = scenario(BASELINE, consumers=consumers, days=days, warmup=warmup)
     brands = len(sc.brands)
     load_before = os.getloadavg()
-    steps, inits, phases = [], [], []
+    steps, cpus, inits, phases = [], [], [], []
     for _ in range(repeats):
         t = time.perf_counter()
         model = TrustModel(sc, **kw)
         inits.append(time.perf_counter() - t)
         model.timings = True
         model.phase_times = dict.fromkeys(model.phase_times, 0.0)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(days):
             model.step()
         steps.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
         times = dict(model.phase_times)
         times["other"] = steps[-1] - sum(times.values())
         phases.append(times)
@@ -62,16 +64,17 @@ def measure(consumers: int, days: int, warmup: int, repeats: int, threads: int) 
         "threads": threads,
         "repeats": repeats,
         "step_seconds": steps,
+        "cpu_seconds": cpus,
         "init_seconds": inits,
         "consumer_days_per_s": cd / med,
         "consumer_brand_days_per_s": cd * brands / med,
         "ns_per_consumer_brand_day": med / (cd * brands) * 1e9,
+        "cpu_ns_per_consumer_brand_day": median(cpus) / (cd * brands) * 1e9,
         "phase_ns_per_consumer_day": {
             p: round(median(x[p] for x in phases) / cd * 1e9, 1) for p in names
         },
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
-        "known_phases": list(PHASES),
     }
 
 

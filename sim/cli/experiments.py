@@ -10,6 +10,7 @@ from ..analysis.outcomes import OUTCOMES
 from ..core.errors import check_output_folder
 from ..experiments.executors import DEFAULT_WORKERS_DOC
 from ..experiments.store import HEADLINE
+from .run import add_threads_arg, apply_threads
 
 
 def _executor_args(p: argparse.ArgumentParser) -> None:
@@ -19,6 +20,7 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"local worker processes (default: {DEFAULT_WORKERS_DOC})",
     )
+    add_threads_arg(p)
     p.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
@@ -189,6 +191,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..experiments.compare import compare
     from ..experiments.engine import Interrupted
 
+    apply_threads(args.threads)
     out = args.out
     if out is not None:
         check_output_folder(out)
@@ -241,6 +244,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..experiments.engine import Interrupted
     from ..experiments.sweep import sweep
 
+    apply_threads(args.threads)
     try:
         result = sweep(
             args.experiment,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         metavar="N",
         help=f"local worker processes (default: {DEFAULT_WORKERS_DOC})",
     )
+    add_threads_arg(p)
     p.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
@@ -69,6 +71,31 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
     return p
 
 
+def add_threads_arg(p: argparse.ArgumentParser) -> None:
+    """``--threads N``: threads each replication uses (shared by run, compare and sweep)."""
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="threads each replication uses, 0 = every core (default 1; the numbers do not "
+        "depend on it)",
+    )
+
+
+def apply_threads(threads: int | None) -> None:
+    """Make ``--threads`` the thread count of every model of this command, in this process and
+    in the local worker processes it starts (through ``OMNITRUST_THREADS``)."""
+    if threads is None:
+        return
+    from ..core.errors import UserError
+
+    if threads < 0:
+        raise UserError(f"--threads must be 0 (every core) or a positive number, got {threads}")
+    from ..core.blocks import THREADS_ENV
+
+    os.environ[THREADS_ENV] = str(threads)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``omnitrust run``: run, save, print the summary and the folder."""
     from ..core.errors import UserError
@@ -81,6 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "replications": args.replications,
         "seed": args.seed,
     }
+    apply_threads(args.threads)
     scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
     timing.mark("scenario load")
     names = [s.name for s in scenarios]

@@ -9,12 +9,15 @@ results are identical for any thread count (the random draws are counter-based a
 
 The threads are Python threads running compiled block functions that release the GIL
 (``nogil=True``); `over_blocks` hands each a contiguous run of blocks. `set_threads` sets how many
-the kernels started from the calling thread use; ``threads=None`` or 0 means every core Numba may
-use (``NUMBA_NUM_THREADS``, by default the number of cores).
+the kernels started from the calling thread use; ``threads=0`` means every core Numba may use
+(``NUMBA_NUM_THREADS``, by default the number of cores). A model that is not told reads the
+environment variable ``OMNITRUST_THREADS`` (set by ``omnitrust run/compare/sweep --threads N``, so
+worker processes inherit it), else uses 1 thread.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +25,8 @@ import numba as nb
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
 _CHUNKS_PER_THREAD = 4  # runs of blocks handed out per thread, to even out uneven blocks
+
+THREADS_ENV = "OMNITRUST_THREADS"  # the default thread count of a model (CLI --threads)
 
 _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
@@ -35,12 +40,23 @@ def max_threads() -> int:
 
 
 def resolve_threads(threads: int | None) -> int:
-    """The thread count ``threads`` asks for: None or 0 = every core, else at most
-    `max_threads`; negative is an error (ValueError naming the value)."""
-    if threads is None or int(threads) == 0:
-        return max_threads()
+    """The thread count ``threads`` asks for: None = ``OMNITRUST_THREADS`` if set, else 1;
+    0 = every core; else at most `max_threads`. Negative is an error (ValueError naming the
+    value and where it came from)."""
+    where = "threads"
+    if threads is None:
+        text = os.environ.get(THREADS_ENV, "").strip()
+        if not text:
+            return 1
+        where = f"environment variable {THREADS_ENV}"
+        try:
+            threads = int(text)
+        except ValueError:
+            raise ValueError(f"{where} must be a whole number of threads, got {text!r}") from None
     if int(threads) < 0:
-        raise ValueError(f"threads must be 0 (every core) or a positive number, got {threads}")
+        raise ValueError(f"{where} must be 0 (every core) or a positive number, got {threads}")
+    if int(threads) == 0:
+        return max_threads()
     return min(int(threads), max_threads())
 
 

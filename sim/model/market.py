@@ -105,8 +105,8 @@ class TrustModel(mesa.Model):
             habits; Mesa itself is seeded with the keyword the installed version expects.
         replication: the replication number, recorded in the outputs.
         timings: add up the wall time of each phase in ``phase_times`` (seconds).
-        threads: threads a day's passes over the consumers use (1, the default; 0 or None: every
-            core). Consumers are split into fixed blocks whose tallies add up in block order
+        threads: threads a day's passes over the consumers use: 0 = every core; by default the
+            environment variable ``OMNITRUST_THREADS`` (what ``--threads`` of the CLI sets), else 1. Consumers are split into fixed blocks whose tallies add up in block order
             (`sim.core.blocks`), so the numbers are the same for any thread count. Word of mouth
             stays on one thread (a consumer reads a friend's row that the friend's own talk may
             have changed earlier the same day).
@@ -124,7 +124,7 @@ class TrustModel(mesa.Model):
         *,
         overrides: Mapping[str, Any] | None = None,
         rng: int | None = None,
-        threads: int | None = 1,
+        threads: int | None = None,
     ):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
