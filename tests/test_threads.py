@@ -62,7 +62,7 @@ def test_runs_of_blocks_cover_every_block_once(monkeypatch):
         seen: list[tuple[int, int]] = []
         blocks.set_threads(threads)
         try:
-            blocks.over_blocks(lambda k0, k1: seen.append((k0, k1)), n)
+            blocks.over_blocks(lambda k0, k1, out=seen: out.append((k0, k1)), n)
         finally:
             blocks.set_threads(1)
         covered = sorted(k for k0, k1 in seen for k in range(k0, k1))
