@@ -44,7 +44,7 @@ from ..core.streams import uniform
 from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
 from ..state.population import ACCOUNT, AWARE
 from .metrics import Event
-from .trust import add_negative, add_positive, trust_of
+from .trust import add_negative, trust_of
 
 _SENS = SENSITIVITY.astype(np.float64)
 _N_TYPES = SENSITIVITY.size
@@ -84,65 +84,79 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
     """A touch between consumer i and brand b in channel c: ask, collect, personalise.
 
     ``slot`` offsets the draws so that several touches of one consumer on one day use distinct
-    draws of the ``consent`` and ``personalization`` streams.
+    draws of the ``consent`` and ``personalization`` streams. (The kernels call `touch_row`
+    with only the arrays and numbers it reads: a call that passes the whole population and brand
+    tables costs more than the touch itself.)
     """
-    observable = brands.scope[b] & OBSERVES[c]
+    touch_row(
+        pop.r, pop.s, pop.consent, pop.asked, pop.flags, pop.last_seen, pop.concern[i],
+        pop.reads_terms[i], brands.scope[b], brands.transparency[b],
+        brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
+        par.consent, i, b, c, day, consent_state, personal_state, slot, counts,
+    )  # fmt: skip
+
+
+@nb.njit(cache=True)
+def touch_row(
+    r, s, consent, asked, flags, last_seen, q, reads_terms, scope, x, skill, integration, tp, cp,
+    i, b, c, day, consent_state, personal_state, slot, counts,
+):  # fmt: skip
+    """`touch` on the arrays it writes and the numbers it reads: consumer i's privacy concern
+    ``q`` and ``reads_terms``; brand b's ``scope``, transparency ``x``, personalization ``skill``
+    and omnichannel ``integration``; the [trust] and [consent] tables ``tp``, ``cp``."""
+    observable = scope & OBSERVES[c]
     if observable == 0:
         return
-    askable = observable & ~COVERT_MASK & ~np.int64(pop.asked[i, b])
+    askable = observable & ~COVERT_MASK & ~np.int64(asked[i, b])
     if DIRECT[c] and askable != 0:
-        t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
-        x = brands.transparency[b]
-        q = pop.concern[i]
+        t = trust_of(r[i, b], s[i, b], tp.prior, tp.prior_weight)
         if uniform(personal_state, 2 + slot) < x:  # C5: the brand explains what it collects
-            pop.flags[i, b] |= AWARE
+            flags[i, b] |= AWARE
         for d in range(_N_TYPES):
             bit = np.int64(1) << d
             if not (askable & bit):
                 continue
-            pop.asked[i, b] |= np.uint8(bit)
+            asked[i, b] |= np.uint8(bit)
             counts[b, Event.consent_requests] += 1
             logit = (
-                par.consent.intercept
-                + par.consent.trust_effect * (t - par.trust.prior)
-                + par.consent.transparency_effect * x
-                - par.consent.concern_effect * q * _SENS[d]
+                cp.intercept
+                + cp.trust_effect * (t - tp.prior)
+                + cp.transparency_effect * x
+                - cp.concern_effect * q * _SENS[d]
                 + CONVENIENCE[d]
             )
-            if (not pop.reads_terms[i]) and (BUNDLED_MASK & bit):
-                logit += par.consent.unread_bonus
+            if (not reads_terms) and (BUNDLED_MASK & bit):
+                logit += cp.unread_bonus
             if uniform(consent_state, slot * 8 + d) < 1.0 / (1.0 + np.exp(-logit)):
-                pop.consent[i, b] |= np.uint8(bit)
+                consent[i, b] |= np.uint8(bit)
                 counts[b, Event.consents_granted] += 1
             else:  # asked again after a lapse (churn.py, L5): a refusal withdraws the old grant
-                pop.consent[i, b] &= np.uint8(0xFF ^ bit)
-            add_negative(pop, par, i, b, par.trust.ask_evidence * q * _SENS[d] * (1.0 - x))
-    collected = observable & (np.int64(pop.consent[i, b]) | COVERT_MASK)
+                consent[i, b] &= np.uint8(0xFF ^ bit)
+            s[i, b] += np.float32(tp.negative_weight * (tp.ask_evidence * q * _SENS[d] * (1.0 - x)))
+    collected = observable & (np.int64(consent[i, b]) | COVERT_MASK)
     if collected != 0:
-        pop.flags[i, b] |= ACCOUNT
-        pop.last_seen[i, b] = day
-    h = held_mask(pop, brands, i, b)
+        flags[i, b] |= ACCOUNT
+        last_seen[i, b] = day
+    if not (flags[i, b] & ACCOUNT):
+        return
+    h = scope & (np.int64(consent[i, b]) | COVERT_MASK)  # held_mask
     if h == 0:
         return
-    rho = (
-        brands.personalization_skill[b]
-        * VALUE_OF_MASK[h]
-        * (0.5 + 0.5 * brands.omnichannel_integration[b])
-    )
-    add_positive(pop, i, b, par.trust.personalization_evidence * rho)
+    rho = skill * VALUE_OF_MASK[h] * (0.5 + 0.5 * integration)
+    r[i, b] += np.float32(tp.personalization_evidence * rho)
     if h & _GRANTED_SENSITIVE:
-        p = par.consent.creepy_rate * pop.concern[i] * (1.0 - brands.transparency[b])
+        p = cp.creepy_rate * q * (1.0 - x)
         if uniform(personal_state, slot) < p:
             counts[b, Event.creepy_moments] += 1
-            add_negative(pop, par, i, b, par.trust.creepy_evidence)
+            s[i, b] += np.float32(tp.negative_weight * tp.creepy_evidence)
     covert = h & COVERT_MASK
-    if covert != 0 and not (pop.flags[i, b] & AWARE):
+    if covert != 0 and not (flags[i, b] & AWARE):
         sigma = MAX_SENSITIVITY_OF_MASK[covert]
-        p = par.consent.covert_notice_rate * pop.concern[i] * sigma
+        p = cp.covert_notice_rate * q * sigma
         if uniform(personal_state, 4 + slot) < p:
-            pop.flags[i, b] |= AWARE
+            flags[i, b] |= AWARE
             counts[b, Event.covert_discoveries] += 1
-            add_negative(pop, par, i, b, par.trust.covert_evidence * sigma)
+            s[i, b] += np.float32(tp.negative_weight * (tp.covert_evidence * sigma))
 
 
 @nb.njit(inline="always", cache=True)

@@ -50,7 +50,7 @@ from ..state.population import (
     H_WEBROOMED,
     SUBSCRIBED,
 )
-from .consent import relevance, touch
+from .consent import relevance, touch_row
 from .incidents import channel_comfort
 from .metrics import Event
 from .trust import add_positive, spam_now, trust_of
@@ -149,19 +149,13 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
         if total_b <= 0.0:
             continue
         b = _draw(bw, total_b, uniform(st, 1))
-        touch(
-            pop,
-            brands,
-            par,
-            i,
-            b,
-            c,
-            day,
-            consumer_state(consent_key, i),
-            consumer_state(personal_key, i),
-            0,
-            counts,
-        )
+        touch_row(
+            pop.r, pop.s, pop.consent, pop.asked, pop.flags, pop.last_seen, pop.concern[i],
+            pop.reads_terms[i], brands.scope[b], brands.transparency[b],
+            brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
+            par.consent, i, b, c, day, consumer_state(consent_key, i),
+            consumer_state(personal_key, i), 0, counts,
+        )  # fmt: skip
 
 
 def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purchases, revenue):
@@ -289,19 +283,13 @@ def _purchase_block(
         add_positive(pop, i, b, par.trust.purchase_evidence)
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
-        touch(
-            pop,
-            brands,
-            par,
-            i,
-            b,
-            c,
-            day,
-            consumer_state(consent_key, i),
-            consumer_state(personal_key, i),
-            1,
-            counts,
-        )
+        touch_row(
+            pop.r, pop.s, pop.consent, pop.asked, pop.flags, pop.last_seen, pop.concern[i],
+            pop.reads_terms[i], brands.scope[b], brands.transparency[b],
+            brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
+            par.consent, i, b, c, day, consumer_state(consent_key, i),
+            consumer_state(personal_key, i), 1, counts,
+        )  # fmt: skip
         if (
             (not (pop.flags[i, b] & SUBSCRIBED))
             and (pop.consent[i, b] & CONTACT_BIT)
