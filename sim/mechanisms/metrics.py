@@ -208,88 +208,66 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     """`tally` of consumers lo..hi-1 into partial sums: ``sums[0..9, b]`` = trust, data types
     granted, asked, subscribers, active, churned, records, breach-aware, stated intent,
     aware-churned; ``trust_hist[b]``; ``market`` = defrauded, buyers, webroomed, showroomed,
-    multichannel, store only, online only."""
+    multichannel, store only, online only. Counts add up as integers (exact, and faster than
+    floats), trust as floats in consumer order."""
     nb_ = pop.r.shape[1]
+    r, s, flags, asked_, consent = pop.r, pop.s, pop.flags, pop.asked, pop.consent
+    last_purchase, history, fraud_day = pop.last_purchase, pop.history, pop.fraud_day
+    prior, weight = par.trust.prior, par.trust.prior_weight
+    since = day - par.simulation.active_window_days
     trust_sum = sums[0]
-    granted = sums[1]
-    asked = sums[2]
-    subs = sums[3]
-    active = sums[4]
-    churned = sums[5]
-    records = sums[6]
-    aware = sums[7]
-    stated = sums[8]
-    aware_churned = sums[9]
+    # granted, asked, subscribers, active, churned, records, aware, stated, aware-churned
+    cnt = np.zeros((9, nb_), np.int64)
+    hist = np.zeros((nb_, TRUST_BINS), np.int64)
     ti = np.empty(nb_)
-    defrauded = 0
-    buyers = 0
-    web = 0
-    show = 0
-    multi = 0
-    store_only = 0
-    online_only = 0
+    mk = np.zeros(_N_MARKET, np.int64)
+    # Counts add booleans (0/1) instead of branching: the flags of consecutive consumers are
+    # unpredictable, and a mispredicted branch costs more than the addition.
     for i in range(lo, hi):
-        if pop.fraud_day[i] == day:
-            defrauded += 1
+        mk[0] += fraud_day[i] == day
         for b in range(nb_):
-            t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
+            t = trust_of(r[i, b], s[i, b], prior, weight)
             ti[b] = t
             trust_sum[b] += t
-            k = int(t * TRUST_BINS)
-            trust_hist[b, min(k, TRUST_BINS - 1)] += 1
-            f = pop.flags[i, b]
-            if pop.asked[i, b] != 0:
-                asked[b] += POPCOUNT[pop.asked[i, b]]
-                granted[b] += POPCOUNT[pop.consent[i, b] & pop.asked[i, b]]
-            if f & SUBSCRIBED:
-                subs[b] += 1
-            if f & ACCOUNT:
-                records[b] += 1
-            if f & CHURNED:
-                churned[b] += 1
-            elif (f & CUSTOMER) and pop.last_purchase[
-                i, b
-            ] >= day - par.simulation.active_window_days:
-                active[b] += 1
-        # the best and second-best trust of consumer i: the best rival of b is the best brand
-        # unless b is it, then the second best (the prior a when there is no rival)
-        top, second, top_b = -1.0, -1.0, -1
+            hist[b, min(int(t * TRUST_BINS), TRUST_BINS - 1)] += 1
+            f = flags[i, b]
+            a = asked_[i, b]
+            cnt[1, b] += POPCOUNT[a]
+            cnt[0, b] += POPCOUNT[consent[i, b] & a]
+            cnt[2, b] += (f & SUBSCRIBED) != 0
+            cnt[5, b] += (f & ACCOUNT) != 0
+            gone = (f & CHURNED) != 0
+            cnt[4, b] += gone
+            cnt[3, b] += (not gone) & ((f & CUSTOMER) != 0) & (last_purchase[i, b] >= since)
+        # say and do: the best rival of b is the most trusted other brand (the prior a when
+        # there is no rival); a max over the others, not a top-two search with branches
         for b in range(nb_):
-            if ti[b] > top:
-                second, top, top_b = top, ti[b], b
-            elif ti[b] > second:
-                second = ti[b]
-        for b in range(nb_):
-            f = pop.flags[i, b]
-            if (f & CUSTOMER) and (f & (HEARD | HARMED)):
-                aware[b] += 1
-                best = (second if b == top_b else top) if nb_ > 1 else par.trust.prior
-                if ti[b] < best:
-                    stated[b] += 1
-                if f & CHURNED:
-                    aware_churned[b] += 1
-        h = pop.history[i]
-        if h & H_BOUGHT:
-            buyers += 1
-            if h & H_WEBROOMED:
-                web += 1
-            if h & H_SHOWROOMED:
-                show += 1
-            s_ = (h & H_USED_STORE) != 0
-            d_ = (h & H_USED_DIGITAL) != 0
-            if s_ and d_:
-                multi += 1
-            elif s_:
-                store_only += 1
-            else:
-                online_only += 1
-    market[0] = defrauded
-    market[1] = buyers
-    market[2] = web
-    market[3] = show
-    market[4] = multi
-    market[5] = store_only
-    market[6] = online_only
+            f = flags[i, b]
+            best = prior if nb_ == 1 else -1.0
+            for k in range(nb_):
+                if k != b:
+                    best = max(best, ti[k])
+            aware = ((f & CUSTOMER) != 0) & ((f & (HEARD | HARMED)) != 0)
+            cnt[6, b] += aware
+            cnt[7, b] += aware & (ti[b] < best)
+            cnt[8, b] += aware & ((f & CHURNED) != 0)
+        h = history[i]
+        bought = (h & H_BOUGHT) != 0
+        s_ = (h & H_USED_STORE) != 0
+        d_ = (h & H_USED_DIGITAL) != 0
+        mk[1] += bought
+        mk[2] += bought & ((h & H_WEBROOMED) != 0)
+        mk[3] += bought & ((h & H_SHOWROOMED) != 0)
+        mk[4] += bought & s_ & d_
+        mk[5] += bought & s_ & (not d_)
+        mk[6] += bought & (not s_)
+    for b in range(nb_):
+        for k in range(9):
+            sums[1 + k, b] = cnt[k, b]
+        for k in range(TRUST_BINS):
+            trust_hist[b, k] = hist[b, k]
+    for k in range(_N_MARKET):
+        market[k] = mk[k]
 
 
 assert PHYSICAL_BITS and DIGITAL_BITS  # the catalogue has both kinds of channel
