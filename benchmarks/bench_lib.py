@@ -134,25 +134,29 @@ PHASES = (
 
 
 # -- throughput -------------------------------------------------------------------------------
-def engine_throughput(consumers: int, days: int, repeats: int, profile: bool = True) -> dict:
+def engine_throughput(
+    consumers: int, days: int, repeats: int, profile: bool = True, threads: int = 1
+) -> dict:
     """Consumer-days per second of the full engine on market5: a fresh model per repeat, the
-    step loop timed after construction (first-call compile excluded by a warm-up before)."""
+    step loop timed after construction (first-call compile excluded by a warm-up before), on
+    ``threads`` threads; the process CPU time of the loop is recorded too."""
     from sim.model import TrustModel
 
     sc = scenario(consumers=consumers, days=days)
-    step_times, init_times = [], []
+    step_times, cpu_times, init_times = [], [], []
     phases: list[dict[str, float]] = []
     nbytes = 0
     for _ in range(repeats):
         t = time.perf_counter()
-        model = TrustModel(sc)
+        model = TrustModel(sc, threads=threads)
         init_times.append(time.perf_counter() - t)
         nbytes = model.population.nbytes()
         model.timings = profile
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(days):
             model.step()
         step_times.append(time.perf_counter() - t)
+        cpu_times.append(time.process_time() - c)
         if profile:
             missing = set(PHASES) - {"other"} - set(model.phase_times)
             if missing:
@@ -171,7 +175,10 @@ def engine_throughput(consumers: int, days: int, repeats: int, profile: bool = T
         "days": days,
         "brands": len(sc.brands),
         "repeats": repeats,
+        "threads": threads,
         "step_seconds": step_times,
+        "cpu_seconds": cpu_times,
+        "cpu_ns_per_consumer_day": median(cpu_times) / (consumers * days) * 1e9,
         "init_seconds": init_times,
         "consumer_days_per_s": consumers * days / med,
         "ns_per_consumer_day": med / (consumers * days) * 1e9,

@@ -30,13 +30,22 @@ from bench_lib import BASELINE, scenario  # noqa: E402
 
 
 def measure(consumers: int, days: int, warmup: int, repeats: int, threads: int) -> dict:
+    """Time the baseline at ``consumers`` (see the module docstring); returns the figures."""
     import types
 
     import sim.model.market as market
-    from sim.model import TrustModel
 
+    clock = market.time
     if threads == 1:  # phases in process CPU time: robust to other processes on a shared machine
         market.time = types.SimpleNamespace(perf_counter=time.process_time)
+    try:
+        return _measure(consumers, days, warmup, repeats, threads)
+    finally:
+        market.time = clock
+
+
+def _measure(consumers: int, days: int, warmup: int, repeats: int, threads: int) -> dict:
+    from sim.model import TrustModel
 
     kw = {"threads": threads}
     TrustModel(scenario(BASELINE, consumers=2000, days=3, warmup=2), **kw).run()

@@ -43,6 +43,7 @@ TARGETS = {
     "ratio_vs_mesa": 300.0,
     "bytes_per_consumer": 200.0,
     "baseline_run_s": 2.0,
+    "baseline_200k_cbd_s": 20e6,  # consumer-brand-days/s, baseline, 200k consumers, one core
 }
 
 COMPILE_PROBE = """
@@ -156,6 +157,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per model for the engine throughput runs (default 1: one core)",
+    )
+    ap.add_argument(
         "--out",
         type=Path,
         default=bl.BENCH / "results",
@@ -169,13 +176,14 @@ def main(argv: list[str] | None = None) -> dict:
         "mode": "quick" if quick else "full",
         "machine": bl.machine(),
         "targets": TARGETS,
+        "threads": args.threads,
     }
 
     log("compile times (fresh interpreters) ...")
     res["compile"] = compile_times()
 
     log("warm-up ...")
-    bl.engine_throughput(2000, 30, 1)  # every kernel, incidents included, compiled or loaded
+    bl.engine_throughput(2000, 30, 1, threads=args.threads)  # every kernel compiled or loaded
 
     sizes = [
         (10_000, 30 if quick else 60, 3 if quick else 5),
@@ -184,7 +192,14 @@ def main(argv: list[str] | None = None) -> dict:
     res["engine"] = []
     for n, days, repeats in sizes:
         log(f"engine {n:,} consumers x {days} days x {repeats} repeats ...")
-        res["engine"].append(bl.engine_throughput(n, days, repeats))
+        res["engine"].append(bl.engine_throughput(n, days, repeats, threads=args.threads))
+
+    log("baseline, 200,000 consumers (benchmarks/engine200k.py) ...")
+    import engine200k
+
+    res["baseline_200k"] = engine200k.measure(
+        200_000, 20 if quick else 30, 40 if quick else 60, 3, args.threads
+    )
 
     ref_n, ref_days = (10_000, 10) if quick else (10_000, 30)
     log(f"per-agent Mesa reference {ref_n:,} x {ref_days} days ...")
@@ -254,6 +269,12 @@ def verdict(res: dict) -> dict:
             "measured": res["startup"]["median_s"],
             "ok": res["startup"]["median_s"] < TARGETS["baseline_run_s"],
         },
+        "baseline_200k_cbd_s": {
+            "measured": res["baseline_200k"]["consumer_brand_days_per_s"],
+            "cpu": 1e9 / res["baseline_200k"]["cpu_ns_per_consumer_brand_day"],
+            "ok": res["threads"] == 1
+            and res["baseline_200k"]["consumer_brand_days_per_s"] >= TARGETS["baseline_200k_cbd_s"],
+        },
     }
 
 
@@ -266,17 +287,29 @@ def render(res: dict) -> str:
         f"commit {m['git_commit'][:10]}{' (sim modified)' if m['sim_dirty'] else ''}",
         "",
     ]
-    lines.append("Engine throughput, market5 (5 brands, incidents on), one process")
+    lines.append(
+        f"Engine throughput, market5 (5 brands, incidents on), one process, "
+        f"{res['threads']} thread(s); load average at start "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}"
+    )
     lines.append(
         f"  {'consumers':>10s} {'days':>5s} {'reps':>4s} {'Mcd/s':>8s} {'ns/cd':>7s} "
-        f"{'init s':>7s} {'B/consumer':>10s}"
+        f"{'cpu ns/cd':>9s} {'init s':>7s} {'B/consumer':>10s}"
     )
     for e in res["engine"]:
         lines.append(
             f"  {e['consumers']:>10,d} {e['days']:>5d} {e['repeats']:>4d} "
             f"{e['consumer_days_per_s'] / 1e6:>8.2f} {e['ns_per_consumer_day']:>7.1f} "
+            f"{e['cpu_ns_per_consumer_day']:>9.1f} "
             f"{median(e['init_seconds']):>7.2f} {e['population_bytes_per_consumer']:>10.1f}"
         )
+    b2 = res["baseline_200k"]
+    lines.append(
+        f"  baseline (3 brands), 200,000 consumers, {b2['days']} days after {b2['warmup_days']} "
+        f"of warm-up: {b2['consumer_brand_days_per_s'] / 1e6:.2f} M consumer-brand-days/s "
+        f"({b2['ns_per_consumer_brand_day']:.1f} ns wall, "
+        f"{b2['cpu_ns_per_consumer_brand_day']:.1f} ns CPU per consumer-brand-day)"
+    )
     c = res["compile"]
     lines.append(
         f"  compile (10k x 30 d, fresh interpreter): cold cache {c['cold_cache']['compile_s']:.1f} s, "
@@ -355,6 +388,12 @@ def render(res: dict) -> str:
     lines.append(
         f"  >= 5 Mcd/s at {v['throughput_1m']['at']:,}: {v['throughput_1m']['measured'] / 1e6:.2f} "
         f"{'OK' if v['throughput_1m']['ok'] else 'MISSED'}"
+    )
+    b2v = v["baseline_200k_cbd_s"]
+    lines.append(
+        f"  >= 20 M consumer-brand-days/s, baseline 200k, one core: "
+        f"{b2v['measured'] / 1e6:.2f} (CPU time: {b2v['cpu'] / 1e6:.2f}) "
+        f"{'OK' if b2v['ok'] else 'MISSED'}"
     )
     lines.append(
         f"  >= 300x Mesa reference: {v['ratio_vs_mesa']['measured']:,.0f}x "
