@@ -22,6 +22,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
 _CHUNKS_PER_THREAD = 4  # runs of blocks handed out per thread, to even out uneven blocks
@@ -117,3 +120,30 @@ def reduce_blocks(total, part):
         p = part[k].reshape(-1)
         for j in range(flat.size):
             flat[j] += p[j]
+
+
+def _prefetch_codegen(context, builder, sig, args):
+    aryty = sig.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, list(args[1:]))
+    i8p = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch")
+    # read, high temporal locality, data cache
+    builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+    return context.get_dummy_value()
+
+
+@intrinsic
+def prefetch(typingctx, arr, i, j):
+    """Ask the CPU to bring element ``arr[i, j]`` of a 2-D array into the cache (LLVM's
+    ``llvm.prefetch``: a hint, no effect on results). For passes that know ahead which rows they
+    will read: a friend's row in word of mouth, the next shopper's row in research."""
+    return types.void(arr, types.intp, types.intp), _prefetch_codegen
+
+
+@intrinsic
+def prefetch1(typingctx, arr, i):
+    """`prefetch` of element ``arr[i]`` of a 1-D array."""
+    return types.void(arr, types.intp), _prefetch_codegen

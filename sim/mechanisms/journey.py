@@ -28,7 +28,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
+from ..core.blocks import (
+    BLOCK,
+    block_end,
+    n_blocks,
+    over_blocks,
+    prefetch,
+    prefetch1,
+    reduce_blocks,
+)
 from ..core.catalogue import (
     CHANNEL_MARGIN,
     DIGITAL,
@@ -116,6 +124,11 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
     weights = np.empty(_N_CHANNELS)
     bw = np.empty(nb_)
     for i in range(lo, hi):
+        k = (
+            i + _AHEAD
+        )  # a shopper _AHEAD rows on: bring its rows into the cache (no effect on results)
+        if k < hi and pop.journey_left[k] > 0:
+            _prefetch_rows(pop, k)
         if pop.journey_left[i] <= 0:
             continue
         st = consumer_state(key, i)
@@ -199,6 +212,11 @@ def _purchase_block(
     tb = np.empty(nb_)
     weights = np.empty(_N_CHANNELS)
     for i in range(lo, hi):
+        k = (
+            i + _AHEAD
+        )  # a buyer _AHEAD rows on: bring its rows into the cache (no effect on results)
+        if k < hi and pop.journey_left[k] == 0 and pop.journey_channels[k] != 0:
+            _prefetch_rows(pop, k)
         if pop.journey_left[i] != 0 or pop.journey_channels[i] == 0:
             continue
         journey = pop.journey_channels[i]
@@ -302,6 +320,24 @@ def _purchase_block(
         if DIGITAL[c] and (journey & (1 << STORE)):
             h |= H_SHOWROOMED
         pop.history[i] |= h
+
+
+_AHEAD = 64  # rows between the shopper whose rows are prefetched and the one served
+
+
+@nb.njit(inline="always", cache=True)
+def _prefetch_rows(pop, k):
+    """Prefetch the rows of consumer k that a research or purchase touch reads."""
+    prefetch(pop.r, k, 0)
+    prefetch(pop.s, k, 0)
+    prefetch(pop.flags, k, 0)
+    prefetch(pop.asked, k, 0)
+    prefetch(pop.consent, k, 0)
+    prefetch(pop.last_seen, k, 0)
+    prefetch(pop.last_purchase, k, 0)
+    prefetch1(pop.affinity, k)
+    prefetch1(pop.concern, k)
+    prefetch1(pop.wary, k)
 
 
 @nb.njit(inline="always", cache=True)

@@ -13,20 +13,35 @@ it (HEARD) and takes in half the news evidence.
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
+from ..core.blocks import prefetch
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.population import HEARD
-from .trust import add_negative, add_positive, trust_of
+from .trust import trust_of
 
 
 @nb.njit(cache=True)
 def talk(pop, par, key):
-    """One day of conversations (eq. W1), in consumer order (deterministic)."""
+    """One day of conversations (eq. W1), in consumer order (deterministic).
+
+    Who talks, to which friend j and about which brand b depend only on the draws, so the pass
+    finds each talker ``_AHEAD`` talkers before it applies the conversation and prefetches the
+    friend's row meanwhile (a friend is a random row: a cache miss at scale). Conversations are
+    applied in consumer order, each reading the friend's trust as it is at that moment, as a plain
+    loop would.
+    """
     n, nb_ = pop.r.shape
+    r, s, flags = pop.r, pop.s, pop.flags
+    tp = par.trust
+    news = par.incidents.word_of_mouth_news_share * par.incidents.news_evidence
+    queue = np.empty((_AHEAD, 3), np.int64)  # (i, j, b) of the talkers found, not yet applied
+    head = 0
+    queued = 0
     for i in range(n):
         st = consumer_state(key, i)
-        if uniform(st, 0) >= par.trust.talk_rate:
+        if uniform(st, 0) >= tp.talk_rate:
             continue
         start = pop.tie_start[i]
         degree = pop.tie_start[i + 1] - start
@@ -34,19 +49,35 @@ def talk(pop, par, key):
             continue
         j = pop.ties[start + min(int(uniform(st, 1) * degree), degree - 1)]
         b = min(int(uniform(st, 2) * nb_), nb_ - 1)
-        d = (
-            trust_of(pop.r[j, b], pop.s[j, b], par.trust.prior, par.trust.prior_weight)
-            - par.trust.prior
-        )
-        if d > 0.0:
-            add_positive(pop, i, b, par.trust.word_of_mouth * d)
+        prefetch(r, j, b)
+        prefetch(s, j, b)
+        prefetch(flags, j, b)
+        if queued == _AHEAD:
+            _converse(r, s, flags, tp, news, queue[head, 0], queue[head, 1], queue[head, 2])
         else:
-            add_negative(pop, par, i, b, -par.trust.word_of_mouth * d)
-        if (pop.flags[j, b] & HEARD) and not (pop.flags[i, b] & HEARD):
-            pop.flags[i, b] |= HEARD
-            add_negative(
-                pop, par, i, b, par.incidents.word_of_mouth_news_share * par.incidents.news_evidence
-            )
+            queued += 1
+        queue[head, 0], queue[head, 1], queue[head, 2] = i, j, b
+        head = (head + 1) % _AHEAD
+    first = (head - queued) % _AHEAD
+    for k in range(queued):
+        q = (first + k) % _AHEAD
+        _converse(r, s, flags, tp, news, queue[q, 0], queue[q, 1], queue[q, 2])
+
+
+_AHEAD = 16  # talkers found before the first of them is applied
+
+
+@nb.njit(inline="always", cache=True)
+def _converse(r, s, flags, tp, news, i, j, b):
+    """Consumer i takes in friend j's view of brand b (W1) and j's news of a breach at b."""
+    d = trust_of(r[j, b], s[j, b], tp.prior, tp.prior_weight) - tp.prior
+    if d > 0.0:
+        r[i, b] += np.float32(tp.word_of_mouth * d)  # add_positive
+    else:
+        s[i, b] += np.float32(tp.negative_weight * (-tp.word_of_mouth * d))  # add_negative
+    if (flags[j, b] & HEARD) and not (flags[i, b] & HEARD):
+        flags[i, b] |= HEARD
+        s[i, b] += np.float32(tp.negative_weight * news)
 
 
 def talk_phase(day: Day) -> None:
