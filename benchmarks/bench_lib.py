@@ -192,21 +192,24 @@ def reference_throughput(consumers: int, days: int, repeats: int = 1) -> dict:
     from sim.reference import ReferenceModel
 
     sc = scenario(consumers=consumers, days=days)
-    steps, inits = [], []
+    steps, cpus, inits = [], [], []
     for _ in range(repeats):
         t = time.perf_counter()
         model = ReferenceModel(sc)
         inits.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(days):
             model.step()
         steps.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
     med = median(steps)
     return {
         "consumers": consumers,
         "days": days,
         "repeats": repeats,
         "step_seconds": steps,
+        "cpu_seconds": cpus,
+        "cpu_ns_per_consumer_day": median(cpus) / (consumers * days) * 1e9,
         "init_seconds": inits,
         "consumer_days_per_s": consumers * days / med,
         "ns_per_consumer_day": med / (consumers * days) * 1e9,
