@@ -19,6 +19,14 @@ from .analysis.summary import SUMMARY_WINDOW_DAYS, summarise
 from .core import timing
 from .core.streams import replication_seed
 from .model import TrustModel
+from .model.warmup import (
+    CACHE,
+    WarmState,
+    branching_enabled,
+    capture,
+    user_cache_dir,
+    warmup_key,
+)
 from .scenario import Scenario
 
 
@@ -36,14 +44,18 @@ def simulate(
     replication: int = 0,
     seed: int | None = None,
     on_day: Callable[[int], None] | None = None,
+    warm: WarmState | None = None,
 ) -> pd.DataFrame:
     """Run one replication of ``scenario`` and return its tidy daily table.
 
     The replication's own seed is ``replication_seed(seed, replication)``, where ``seed`` defaults
-    to ``scenario.simulation.seed``.
+    to ``scenario.simulation.seed``. ``warm``: the saved end of a warm-up this run shares
+    (`sim.model.warmup`), continued instead of spinning the warm-up up again (same numbers).
     """
     base = scenario.simulation.seed if seed is None else int(seed)
-    model = TrustModel(scenario, seed=replication_seed(base, replication), replication=replication)
+    model = TrustModel(
+        scenario, seed=replication_seed(base, replication), replication=replication, warm_start=warm
+    )
     timing.mark("warm-up")  # building the model: population, kernels loaded, warm-up days
     while model.running:
         model.step()
@@ -55,10 +67,56 @@ def simulate(
     return table
 
 
-def simulate_task(task: tuple[dict, int, int]) -> pd.DataFrame:
-    """Picklable entry point for executors: ``(scenario as JSON dict, replication, seed)``."""
-    data, replication, seed = task
-    return simulate(Scenario.model_validate(data), replication, seed)
+def simulate_task(task: tuple) -> pd.DataFrame:
+    """Picklable entry point for executors: ``(scenario as JSON dict, replication, seed)``,
+    optionally followed by the `WarmState` to branch from (`with_warm_starts`)."""
+    data, replication, seed, *warm = task
+    return simulate(Scenario.model_validate(data), replication, seed, warm=warm[0] if warm else None)
+
+
+def warmup_task(task: tuple[dict, int, str]) -> WarmState:
+    """Picklable entry point for executors: spin up the warm-up of ``(scenario as JSON dict,
+    replication seed, warm-up key)`` and return its end state."""
+    data, seed, key = task
+    return capture(TrustModel(Scenario.model_validate(data), seed=seed), key)
+
+
+def with_warm_starts(
+    tasks: Sequence[tuple[dict, int, int]],
+    map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
+    folder: str | Path | None = None,
+) -> list[tuple]:
+    """``tasks`` (``(scenario dict, replication, seed)``) with the `WarmState` each branches from.
+
+    Tasks whose warm-up is the same (`sim.model.warmup.warmup_key`: same world, pre-change
+    policies, consumers, warm-up length and replication seed) share one state. States come from
+    the cache (memory, then ``folder/`` and the user cache on disk); the missing ones are spun up
+    once each with ``map_tasks`` (an ordered map, e.g. a process pool) and kept in the cache,
+    written to ``folder`` (else the user cache). With branching off (``OMNITRUST_BRANCH=off``)
+    the tasks are returned unchanged.
+    """
+    if not branching_enabled():
+        return list(tasks)
+    keys = [
+        warmup_key(Scenario.model_validate(data), replication_seed(seed, k))
+        for data, k, seed in tasks
+    ]
+    write_to = Path(folder) if folder is not None else user_cache_dir()
+    folders = [write_to] if folder is None else [write_to, user_cache_dir()]
+    states: dict[str, WarmState] = {}
+    missing: dict[str, tuple[dict, int, str]] = {}
+    for key, (data, k, seed) in zip(keys, tasks, strict=True):
+        if key in states or key in missing:
+            continue
+        state = CACHE.get(key, folders)
+        if state is None:
+            missing[key] = (data, replication_seed(seed, k), key)
+        else:
+            states[key] = state
+    for state in (map_tasks or map)(warmup_task, list(missing.values())):
+        CACHE.put(state, write_to)
+        states[state.key] = state
+    return [(*task, states[key]) for task, key in zip(tasks, keys, strict=True)]
 
 
 class RunResult:
@@ -237,6 +295,7 @@ def run(
     *,
     progress: bool = True,
     map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
+    warmups: str | Path | None = None,
 ) -> RunResult:
     """Run one or more scenarios for ``replications`` replications each.
 
@@ -250,6 +309,9 @@ def run(
         map_tasks: an ordered ``map(fn, tasks)`` to run the replications elsewhere (a process pool
             or a Dask client, see `sim.experiments.make_map`); by default they run here, one
             after another.
+        warmups: folder of saved warm-up states (the results folder's ``warmups/``); default:
+            the user cache. Scenarios that share their warm-up branch from one spun-up state
+            (`with_warm_starts`; the numbers are the same as without).
     """
     if isinstance(scenarios, (Scenario, str, Path)):
         scenarios = [scenarios]
@@ -267,6 +329,7 @@ def run(
         for s in resolved
         for k in range(s.simulation.replications)
     ]
+    tasks = with_warm_starts(tasks, map_tasks, warmups)
     bar = progress_bar(len(tasks), "run") if progress else None
     frames = []
     try:

@@ -123,7 +123,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     painters = ChartPainters.start()  # they load matplotlib while the model runs
     try:
         result = run(
-            scenarios, workers=args.workers, scheduler=args.scheduler, progress=args.progress
+            scenarios,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=args.progress,
+            warmups=folder / "warmups",
         )
         written = save(result, folder, report=args.report, painters=painters)
     finally:

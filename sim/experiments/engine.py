@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runner import progress_bar, simulate_task
+from ..runner import progress_bar, simulate_task, with_warm_starts
 from .executors import TaskMap
 from .store import ResultStore, RunSpec
 
@@ -30,9 +30,10 @@ def execute(
     """Run every spec whose run file is missing or stale; return how many were run.
 
     Results are written as they complete (any order); the tables built afterwards from the files
-    do not depend on that order. On Ctrl-C pending runs are cancelled and `Interrupted` is raised.
+    do not depend on that order. Runs that share their warm-up branch from one spun-up state,
+    kept in ``<results folder>/warmups/`` for a rerun (`sim.runner.with_warm_starts`). On Ctrl-C pending runs are cancelled and `Interrupted` is raised.
     """
-    for sub in ("runs", "summaries"):  # temp files of writes cut short by a kill
+    for sub in ("runs", "summaries", "warmups"):  # temp files of writes cut short by a kill
         for tmp in (store.root / sub).rglob(".*.tmp") if (store.root / sub).exists() else ():
             tmp.unlink(missing_ok=True)
     seen: set[str] = set()
@@ -41,12 +42,20 @@ def execute(
     bar = None
     if progress:
         bar = progress_bar(len(unique), desc, initial=len(unique) - len(todo))
+    # Runs that share a warm-up (same replication seed) sit next to each other, so that each
+    # chunk spins its warm-ups up once and branches its runs from them (`with_warm_starts`).
+    todo.sort(key=lambda s: (s.seed, s.replication))
+    chunk = max(16, 4 * taskmap.workers)
     try:
-        for i, ts in taskmap.as_completed(simulate_task, (s.task for s in todo)):
-            store.write_run(todo[i], ts)
-            del ts
-            if bar is not None:
-                bar.update(1)
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            tasks = with_warm_starts([s.task for s in part], taskmap, store.root / "warmups")
+            for i, ts in taskmap.as_completed(simulate_task, tasks):
+                store.write_run(part[i], ts)
+                del ts
+                if bar is not None:
+                    bar.update(1)
+            del tasks
     except KeyboardInterrupt:
         taskmap.close(cancel=True)
         if bar is not None:

@@ -160,6 +160,12 @@ class Incidents:
         self.breaches: list[Breach] = []
         self.last_harm_day = -1
         self._uses: dict[tuple[str, int], int] = {}  # draws of a stream already used per day
+        self.refresh_levers()
+
+    def refresh_levers(self) -> None:
+        """Recompute what is derived from the brands' levers (after a policy change, which
+        updates the lever table in place)."""
+        brands = self.brands
         share = brands.presence / brands.presence.sum()
         self.security_cost_per_day = (
             brands.security_investment

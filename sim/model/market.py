@@ -19,8 +19,9 @@ from ..scenario import Scenario
 from ..scenario.loading import apply_overrides, load_scenario
 from ..state.day import Day
 from ..state.parameters import brand_table, parameters
-from ..state.population import create_population
+from ..state.population import Population, create_population
 from .brand import BrandAgent
+from .warmup import WarmState, restore
 
 # What the DataCollector reports per brand: BrandAgent attribute -> readable column suffix
 # (model reporters are named "<brand> <label>", e.g. "Aurora consent rate").
@@ -89,7 +90,14 @@ class TrustModel(mesa.Model):
     rules but no stochastic breaches and nothing recorded, so that journeys, consents, records and
     subscriptions are under way at day 0; cumulative journey shares count from day 0. Random
     streams are keyed by the internal day t = day + W. Warm-up days are not Mesa steps: step 1
-    is day 0, and ``model.steps`` counts recorded days.
+    is day 0, and ``model.steps`` counts recorded days. ``warm_start`` (a `sim.model.warmup.WarmState`
+    of a model whose warm-up this scenario shares) replaces the warm-up by a copy of its end state,
+    with the same numbers (`sim.model.warmup`).
+
+    Policy change: with ``policy_from_day = d`` the brands follow ``policy_before`` (by default
+    the policies of the scenario the file extends) through the warm-up and days 0..d-1, and this
+    scenario's own policies from day d on (`change_policy`; docs/ODD.md, "Policy changes at a
+    known moment").
 
     Mesa: ``datacollector`` collects at step 0 (the end of the warm-up, reporter ``day`` = -1)
     and after every step, so ``get_model_vars_dataframe()`` row s is the market after day s-1
@@ -125,6 +133,7 @@ class TrustModel(mesa.Model):
         overrides: Mapping[str, Any] | None = None,
         rng: int | None = None,
         threads: int | None = None,
+        warm_start: WarmState | None = None,
     ):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
@@ -142,9 +151,17 @@ class TrustModel(mesa.Model):
         self.warmup = scenario.simulation.warmup_days
         self.day = -self.warmup
         self.params = parameters(scenario)
-        self.brand_levers = brand_table(scenario)
-        self.population = create_population(scenario, seed)
+        self.policy_from_day = scenario.policy_from_day
+        before = scenario.before_change()
+        self.brand_levers = brand_table(before)  # changed in place on policy_from_day
+        self.population = (
+            create_population(scenario, seed)
+            if warm_start is None
+            else Population(**{k: v.copy() for k, v in warm_start.population.items()})
+        )
         self.brands = [BrandAgent(self, spec, k) for k, spec in enumerate(scenario.brands)]
+        for brand, spec in zip(self.brands, before.brands, strict=True):
+            brand.policy = spec.policy
         self.incidents = incidents.Incidents(
             scenario, self.params, self.brand_levers, seed, self.warmup
         )
@@ -183,9 +200,12 @@ class TrustModel(mesa.Model):
             },
             agent_reporters={"brand": "name", **{attr: attr for attr in HEADLINE_REPORTERS}},
         )
-        step = type(self).step  # the day itself, not Mesa's wrapper: warm-up days are not steps
-        while self.day < 0:
-            step(self)
+        if warm_start is None:
+            step = type(self).step  # the day itself, not Mesa's wrapper: warm-up days are not steps
+            while self.day < 0:
+                step(self)
+        else:
+            restore(self, warm_start)
         self.datacollector.collect(self)  # step 0: the market as recording starts
 
     @property
@@ -218,6 +238,8 @@ class TrustModel(mesa.Model):
         set_threads(self.threads)
         if self.day == 0:
             today.population.history[:] = 0  # journey shares are measured over the horizon
+        if self.day == self.policy_from_day:
+            self.change_policy()
         today.t = self.t
         today.counts[:] = 0.0
         today.purchases[:] = 0.0
@@ -239,6 +261,16 @@ class TrustModel(mesa.Model):
         self.day += 1
         if self.day >= self.scenario.simulation.days:
             self.running = False
+
+    def change_policy(self) -> None:
+        """The brands switch to this scenario's own policies (on ``policy_from_day``, before the
+        day's phases): the lever table is updated in place, so every phase sees the change."""
+        after = brand_table(self.scenario)
+        for name, values in after._asdict().items():
+            np.copyto(getattr(self.brand_levers, name), values)
+        self.incidents.refresh_levers()
+        for brand, spec in zip(self.brands, self.scenario.brands, strict=True):
+            brand.policy = spec.policy
 
     def _end_day(self) -> None:
         self._daily_revenue[self.t] = self._revenue.sum(axis=1)

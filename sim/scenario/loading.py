@@ -7,7 +7,10 @@ Files are merged parent first:
 * ``[[brands]]`` merge by ``name``: a child entry naming an existing brand overrides only the keys
   it sets (``[brands.policy]`` included); a new name is appended, in order;
 * every other list (``events``, ``data_collection``, ...) is replaced by the child's;
-* ``name`` is the child's own ``name``, or else the child's file stem (never the parent's).
+* ``name`` is the child's own ``name``, or else the child's file stem (never the parent's);
+* a child that sets ``policy_from_day`` (and no ``policy_before``) gets ``policy_before``: the
+  parent's brand policies, in force until that day (docs/ODD.md, "Policy changes at a known
+  moment").
 
 Validation is strict about TOML types (a quoted "0.5" is not a number; an integer is accepted
 where a number is expected). Every problem pydantic finds is reported at once as a
@@ -37,6 +40,7 @@ from .paramdoc import interval, literal_values
 
 EXTENDS = "extends"
 MERGE_BY_NAME = ("brands",)
+POLICY_FROM_DAY, POLICY_BEFORE = "policy_from_day", "policy_before"
 OVERRIDES = " (with simulation overrides)"  # how values given as overrides are attributed
 
 Layer = tuple[str, dict[str, Any]]  # (file as shown to the user, its table without `extends`)
@@ -57,6 +61,7 @@ def load_scenario(path: str | Path, **simulation_overrides: Any) -> Scenario:
     path = scenario_path(path)
     layers = _layers(path)
     data = _merge_layers(layers)
+    _fill_policy_before(data, layers)
     overrides = {
         k: int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
         for k, v in simulation_overrides.items()
@@ -252,6 +257,21 @@ def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
     return merged
 
 
+def _fill_policy_before(data: dict[str, Any], layers: list[Layer]) -> None:
+    """A file that sets ``policy_from_day`` (and no ``policy_before``) over a parent: before the
+    change its brands follow the parent's policies, as the parent runs them."""
+    child = layers[0][1]
+    if POLICY_FROM_DAY not in child or POLICY_BEFORE in child or len(layers) < 2:
+        return
+    parent = _merge_layers(layers[1:])
+    brands = parent.get("brands")
+    data[POLICY_BEFORE] = {
+        b["name"]: copy.deepcopy(b.get("policy", {}))
+        for b in (brands if isinstance(brands, list) else [])
+        if isinstance(b, dict) and isinstance(b.get("name"), str)
+    }
+
+
 def _merge_by_name(parent: list[Any], child: list[Any]) -> list[Any]:
     merged = copy.deepcopy(parent)
     index = {e.get("name"): k for k, e in enumerate(merged) if isinstance(e, dict)}
@@ -436,7 +456,7 @@ def _scenario_error(err: Any, data: dict[str, Any], layers: list[Layer]) -> Scen
         elif kind in ("value_error", "assertion_error") and where.field is None:
             # a rule across several keys (a model validator): point at the key it is about
             where, value, has_value = _rule_target(message, where, data)
-            message = re.sub(r"^\w+\[\d+\]\.\w+ = .*? (?=is (not|after) )", "", message)
+            message = re.sub(r"^\w+(\[\d+\]\.\w+)? = .*? (?=is (not|after) )", "", message)
         elif kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
             message = message[0].lower() + message[1:]
     if not has_value or (isinstance(value, dict) and kind not in _TYPE_WORDS):
@@ -461,6 +481,12 @@ def _rule_target(
     m = re.match(r"(\w+)\[(\d+)\]\.(\w+) = ", message)
     if m:
         target = _locate((*where.keys, m[1], int(m[2]), m[3]), data)
+        return target, _value_at(data, target.keys), True
+    m = re.match(r"(\w+) = ('([^']*)')?", message)
+    if m and not where.keys and m[1] in Scenario.model_fields:  # a top-level key
+        table = data.get(m[1])
+        keys = (m[1], m[3]) if isinstance(table, dict) and m[3] in table else (m[1],)
+        target = _locate(keys, data)
         return target, _value_at(data, target.keys), True
     m = re.search(r"brand names must be unique; repeated: (.+)$", message)
     brands = data.get("brands")

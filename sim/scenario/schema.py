@@ -1084,6 +1084,24 @@ class Scenario(Section):
     costs: Costs = Field(default_factory=Costs)
     brands: list[Brand] = Field(..., min_length=1, max_length=32)
     events: list[Event] = Field(default_factory=list)
+    policy_from_day: int | None = Field(
+        None,
+        ge=0,
+        le=3650,
+        json_schema_extra={
+            "unit": "day (reported, 0-based)",
+            "source": "The reported day from which the brands follow the policies of this scenario; before it (the whole warm-up, and reported days before it) they follow `policy_before`, by default the policies of the scenario this file `extends`. 0 = the change happens as recording starts: the warm-up runs under the old policy, so this scenario and its parent share their history up to day 0 and differ only by what the change does (docs/ODD.md, 'Policy changes at a known moment'). Must be before the horizon (< simulation.days). Not set (the default): the policies are in force from the first warm-up day, so the market grew up under them (the behaviour of a file without the key, whose numbers do not change).",
+        },
+        description="Day the brands' policies of this scenario take effect.",
+    )
+    policy_before: dict[str, Policy] = Field(
+        default_factory=dict,
+        json_schema_extra={
+            "unit": "policy tables by brand name",
+            "source": "The policies brands follow before `policy_from_day`. Filled in when the scenario is loaded: a file that sets `policy_from_day` and `extends` another gets its parent's brand policies (as the parent runs them). May be written by hand (`[policy_before.Aurora]` tables; a key not given takes the schema default). A brand not listed keeps its own policy throughout.",
+        },
+        description="Policies in force before the change, by brand.",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -1116,7 +1134,46 @@ class Scenario(Section):
                     f"events[{k}].brand = {ev.brand!r} is not a brand of this scenario "
                     f"(brands: {', '.join(names)})"
                 )
+        if self.policy_from_day is not None:
+            if self.policy_from_day >= days:
+                raise ValueError(
+                    f"policy_from_day = {self.policy_from_day} is after the horizon: "
+                    f"simulation.days = {days} runs days 0-{days - 1}; the change would never "
+                    "happen (choose a day in 0-{0}, or lengthen the run)".format(days - 1)
+                )
+            if not self.policy_before:
+                raise ValueError(
+                    f"policy_from_day = {self.policy_from_day} is not allowed here: there is no "
+                    "earlier policy to switch from (set it in a file that `extends` another "
+                    "scenario, whose brands' policies then apply before the change, or give "
+                    "[policy_before.<brand>] tables)"
+                )
+        for name in self.policy_before:
+            if name not in names:
+                raise ValueError(
+                    f"policy_before = {name!r} is not a brand of this scenario "
+                    f"(brands: {', '.join(names)})"
+                )
+        if self.policy_before and self.policy_from_day is None:
+            raise ValueError(
+                "policy_before = (set) is not allowed without policy_from_day: say from which "
+                "reported day the brands' own policies apply"
+            )
         return self
+
+    def before_change(self) -> Scenario:
+        """The scenario as its brands ran it before ``policy_from_day``: each brand listed in
+        ``policy_before`` with that policy, no change scheduled. Without a change, the scenario
+        itself."""
+        if self.policy_from_day is None:
+            return self
+        data = self.model_dump(mode="python")
+        for brand in data["brands"]:
+            if brand["name"] in self.policy_before:
+                brand["policy"] = self.policy_before[brand["name"]].model_dump(mode="python")
+        data["policy_from_day"] = None
+        data["policy_before"] = {}
+        return Scenario.model_validate(data)
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON of the validated scenario (provenance)."""
