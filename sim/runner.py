@@ -71,7 +71,9 @@ def simulate_task(task: tuple) -> pd.DataFrame:
     """Picklable entry point for executors: ``(scenario as JSON dict, replication, seed)``,
     optionally followed by the `WarmState` to branch from (`with_warm_starts`)."""
     data, replication, seed, *warm = task
-    return simulate(Scenario.model_validate(data), replication, seed, warm=warm[0] if warm else None)
+    return simulate(
+        Scenario.model_validate(data), replication, seed, warm=warm[0] if warm else None
+    )
 
 
 def warmup_task(task: tuple[dict, int, str]) -> WarmState:

@@ -40,6 +40,21 @@ def variant(data: dict, name: str, **policy) -> Scenario:
     return Scenario.model_validate(d)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_warmup_cache(tmp_path_factory):
+    """Saved warm-ups of runs without a results folder go to a folder of this test session, not
+    the user's cache (`sim.model.warmup`); subprocesses inherit it."""
+    import os
+
+    old = os.environ.get("OMNITRUST_CACHE_DIR")
+    os.environ["OMNITRUST_CACHE_DIR"] = str(tmp_path_factory.mktemp("omnitrust-cache"))
+    yield
+    if old is None:
+        os.environ.pop("OMNITRUST_CACHE_DIR", None)
+    else:
+        os.environ["OMNITRUST_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def small_baseline() -> dict:
     return baseline_data()

@@ -283,8 +283,26 @@ def _mark_events(
     return breaches, scheduled
 
 
-def _event_handles(breaches: bool = True, scheduled: bool = True) -> list:
+def policy_change_day(result, scenario: str) -> int | None:
+    """The reported day the brands' policies of ``scenario`` take effect (``policy_from_day``),
+    when the result carries the scenario and it sets one."""
+    spec = (getattr(result, "scenarios", None) or {}).get(scenario)
+    return getattr(spec, "policy_from_day", None)
+
+
+def _mark_policy_change(ax, result, scenario: str) -> bool:
+    """A dash-dot line on the day the scenario's policies take effect; whether one was drawn."""
+    day = policy_change_day(result, scenario)
+    if day is None:
+        return False
+    ax.axvline(day, color="0.1", linestyle="-.", linewidth=1.1)
+    return True
+
+
+def _event_handles(breaches: bool = True, scheduled: bool = True, policy: bool = False) -> list:
     out = []
+    if policy:
+        out.append(Line2D([], [], color="0.1", linestyle="-.", label="policy change"))
     if breaches:
         out.append(
             Line2D(
@@ -361,7 +379,7 @@ def plot_trust(
             fig, axes = _on_axes(ax, len(names))
         else:
             fig, axes = _figure(nrows, ncols, panel, fig=fig)
-        breaches = scheduled = False
+        breaches = scheduled = changed = False
         for ax, name in zip(axes.flat, names, strict=False):
             rows = trust[trust["scenario"] == name]
             for brand in pd.unique(rows["brand"]):
@@ -369,6 +387,7 @@ def plot_trust(
                 _line_with_band(ax, st, colours[brand], brand, UNIT_BOUNDS, linewidth=1.6)
             b, e = _mark_events(ax, result, ts, name, colours)
             breaches, scheduled = breaches or b, scheduled or e
+            changed = _mark_policy_change(ax, result, name) or changed
             ax.set_title(name)
             ax.set_xlabel("day")
             if ax.get_subplotspec().is_first_col():
@@ -378,7 +397,7 @@ def plot_trust(
         _fit_to_lines(axes.flat[: len(names)])
         _hide_unused(axes, len(names))
         handles = _brand_handles(_brands(trust[trust["scenario"].isin(names)]), colours)
-        handles += _event_handles(breaches, scheduled)
+        handles += _event_handles(breaches, scheduled, changed)
         caption = (
             band_caption(band, _reps_label(ts, names))
             + " Trust: share of favourable experience, 0 = none, 1 = full."
@@ -500,7 +519,7 @@ def plot_consent(
     nrows, ncols, panel = _grid(len(names), (4.2, 2.6), max_cols=3, group=2)
     with mpl.rc_context(_RC):
         fig, axes = _figure(nrows, ncols, panel, sharey=False, fig=fig)
-        breaches = scheduled = False
+        breaches = scheduled = changed = False
         by_metric: dict[str, list] = {m: [] for m, _, _ in panels}
         for k, name in enumerate(names):
             for j, (metric, label, bounds) in enumerate(panels):
@@ -513,6 +532,7 @@ def plot_consent(
                     _line_with_band(ax, st, colours[brand], brand, bounds, linewidth=1.6)
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
+                changed = _mark_policy_change(ax, result, name) or changed
                 ax.set_title(f"{name}: {label}", fontsize=9)
                 if metric == "consent_rate":
                     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -525,7 +545,7 @@ def plot_consent(
             style.fit_ylim(by_metric[metric], bounds, zero=True)
         _hide_unused(axes, 2 * len(names))
         handles = _brand_handles(_brands(ts[ts["scenario"].isin(names)]), colours)
-        handles += _event_handles(breaches, scheduled)
+        handles += _event_handles(breaches, scheduled, changed)
         _header(fig, title or "Consent and e-mail subscribers", handles)
         _caption(
             fig,

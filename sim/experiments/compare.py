@@ -100,6 +100,8 @@ class Comparison:
             (``risk`` only, else None), to measure how far trust is below where it would be.
         out: the results folder (None when `compare` ran without ``out``: nothing was kept on
             disk); ``charts``: paths of the charts written.
+        policy_days: the day each scenario's policies take effect, for the scenarios that set
+            ``policy_from_day`` (the trust chart marks it).
     """
 
     def __init__(self, **fields: Any):
@@ -121,6 +123,7 @@ class Comparison:
         self.manifest: dict[str, Any] = fields["manifest"]
         self.verdicts: pd.DataFrame | None = fields.get("verdicts")
         self.posterior: Path | None = fields.get("posterior")
+        self.policy_days: dict[str, int] = fields.get("policy_days") or {}
 
     def report(self, metrics: Sequence[str] = HEADLINE) -> str:
         """A plain-text report of the headline levels, differences and pairing gains."""
@@ -132,7 +135,9 @@ class Comparison:
         from .plots import trust_bands_figure
 
         brands = [brand] if brand else self.focus_brands
-        return trust_bands_figure(self.trust, self.scenarios, brands, ax=ax)
+        return trust_bands_figure(
+            self.trust, self.scenarios, brands, ax=ax, changes=self.policy_days
+        )
 
     def plot_differences(self, metrics: Sequence[str] = HEADLINE, ax=None):
         """Forest plot of the paired differences vs the reference with 95% intervals, one panel
@@ -443,11 +448,14 @@ def compare(
         write_csv(root / "losses.csv", losses)
     if verdict_table is not None:
         write_csv(root / "verdicts.csv", verdict_table)
+    changes = {s.name: s.policy_from_day for s in resolved if s.policy_from_day is not None}
     chart_paths: list[Path] = []
     if charts:
         from . import plots
 
-        chart_paths.append(plots.trust_bands(trust, names, focus, root / "charts" / "trust.png"))
+        chart_paths.append(
+            plots.trust_bands(trust, names, focus, root / "charts" / "trust.png", changes)
+        )
         if len(names) > 1:
             chart_paths.append(plots.forest(diffs, focus, root / "charts" / "differences.png"))
         if losses is not None:
@@ -486,6 +494,7 @@ def compare(
         manifest=manifest,
         verdicts=verdict_table,
         posterior=draws.path if draws is not None else None,
+        policy_days=changes,
     )
 
 

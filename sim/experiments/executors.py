@@ -256,9 +256,7 @@ def run(
     (default: the user cache, `sim.model.warmup`). Returns a `sim.runner.RunResult`."""
     from ..runner import run as run_here
 
-    kw = dict(
-        replications=replications, seed=seed, days=days, consumers=consumers, warmups=warmups
-    )
+    kw = dict(replications=replications, seed=seed, days=days, consumers=consumers, warmups=warmups)
     if map_tasks is not None:
         return run_here(scenarios, **kw, progress=progress, map_tasks=map_tasks)
     from ..runner import resolve

@@ -57,11 +57,16 @@ def _panels(n: int, size: tuple[float, float], ax, extra: tuple[float, float], s
 
 
 def trust_bands_figure(
-    trust: pd.DataFrame, scenarios: list[str], brands: list[str], ax=None
+    trust: pd.DataFrame,
+    scenarios: list[str],
+    brands: list[str],
+    ax=None,
+    changes: dict[str, int] | None = None,
 ) -> Figure:
     """Mean trust per day, one line per scenario (scenario palette), one panel per brand; band:
     95% t interval of the mean over replications. One y range holds every line. ``ax``: draw the
-    one brand's panel there."""
+    one brand's panel there. ``changes``: scenario -> the day its policies take effect, marked
+    by a dash-dot line in the scenario's colour."""
     brands = [b for b in brands if b in set(trust["brand"])]
     colours = _colours(scenarios)
     with mpl.rc_context(style.RC):
@@ -76,6 +81,9 @@ def trust_bands_figure(
                 ax_.fill_between(
                     mean.index, mean - half, mean + half, color=colours[scenario], alpha=0.2, lw=0
                 )
+            for scenario, day in (changes or {}).items():
+                if scenario in colours:
+                    ax_.axvline(day, color=colours[scenario], linestyle="-.", lw=1.1)
             ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
             ax_.set_xlabel("day")
             ax_.set_ylabel(style.metric_label("trust"))
@@ -84,6 +92,8 @@ def trust_bands_figure(
         style.fit_ylim(axes[: len(brands)], (0.0, 1.0), pad=0.15, floor=0.02)
         reps = int(trust.groupby("scenario")["replication"].nunique().min())
         note = f"Lines: mean of {reps} replications; band: 95% t interval of the mean."
+        if changes:
+            note += " Dash-dot: the day a scenario's policies take effect."
         if own:
             _legend_above(fig, colours, "Trust per scenario (colour = scenario)")
             fig.supxlabel(note, fontsize=8, color="0.35")
@@ -93,9 +103,15 @@ def trust_bands_figure(
     return fig
 
 
-def trust_bands(trust: pd.DataFrame, scenarios: list[str], brands: list[str], path: Path) -> Path:
+def trust_bands(
+    trust: pd.DataFrame,
+    scenarios: list[str],
+    brands: list[str],
+    path: Path,
+    changes: dict[str, int] | None = None,
+) -> Path:
     """`trust_bands_figure`, written to ``path`` as PNG."""
-    return _save(trust_bands_figure(trust, scenarios, brands), path)
+    return _save(trust_bands_figure(trust, scenarios, brands, changes=changes), path)
 
 
 def forest_figure(

@@ -49,7 +49,17 @@ FORMAT = 1
 # it is state and travels with the warm-up. `events` is the one input a shared warm-up may differ
 # in, so the branch keeps its own.
 INCIDENTS_CONFIG = frozenset(
-    {"seed", "warmup", "inc", "world", "n", "brands", "events", "brand_index", "security_cost_per_day"}
+    {
+        "seed",
+        "warmup",
+        "inc",
+        "world",
+        "n",
+        "brands",
+        "events",
+        "brand_index",
+        "security_cost_per_day",
+    }
 )
 MODEL_ARRAYS = ("_counts", "_purchases", "_revenue", "_stocks", "_trust_hist", "_market")
 BRAND_STATE = ("records_held", "subscribers", "trust", "consent_rate", "revenue", "net_value")

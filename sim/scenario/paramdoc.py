@@ -97,6 +97,8 @@ def _default(field: FieldInfo) -> str:
         return "required"
     else:
         value = field.default
+    if value == {}:
+        return "(none)"
     if isinstance(value, list):
         return ", ".join(f"`{x}`" for x in value) if value else "(none)"
     if isinstance(value, str):
@@ -144,14 +146,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("*", "\\*").replace("\n", " ").strip()
 
 
-def _table(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str | None = None) -> str:
+def _table(
+    model: type[BaseModel],
+    skip: tuple[str, ...] = (),
+    prefix: str | None = None,
+    only: tuple[str, ...] | None = None,
+) -> str:
     fitted = fitted_paths()
     rows = [
         "| key | default | unit | range | basis | source or rationale |",
         "|---|---|---|---|---|---|",
     ]
     for key, field in model.model_fields.items():
-        if key in skip:
+        if key in skip or (only is not None and key not in only):
             continue
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         unit = str(extra.get("unit", ""))
@@ -184,6 +191,12 @@ def parameters_markdown() -> str:
     )
     parts.append(
         f"### `[brands.policy]`\n\n{_doc(Policy)}\n\n{_table(Policy, prefix='brands.*.policy.')}"
+    )
+    parts.append(
+        "### Policy change (top-level keys)\n\nWhen the brands' policies of a scenario take "
+        "effect, and what they follow before (docs/ODD.md, 'Policy changes at a known moment'). "
+        "Written at the top of the file, next to `extends`.\n\n"
+        f"{_table(Scenario, only=('policy_from_day', 'policy_before'), prefix='')}"
     )
     for event in (BreachEvent, ThirdPartyLeakEvent, MediaStoryEvent):
         kind = typing.get_args(event.model_fields["kind"].annotation)[0]

@@ -1089,6 +1089,7 @@ class Scenario(Section):
         ge=0,
         le=3650,
         json_schema_extra={
+            "basis": "user choice",
             "unit": "day (reported, 0-based)",
             "source": "The reported day from which the brands follow the policies of this scenario; before it (the whole warm-up, and reported days before it) they follow `policy_before`, by default the policies of the scenario this file `extends`. 0 = the change happens as recording starts: the warm-up runs under the old policy, so this scenario and its parent share their history up to day 0 and differ only by what the change does (docs/ODD.md, 'Policy changes at a known moment'). Must be before the horizon (< simulation.days). Not set (the default): the policies are in force from the first warm-up day, so the market grew up under them (the behaviour of a file without the key, whose numbers do not change).",
         },
@@ -1097,6 +1098,7 @@ class Scenario(Section):
     policy_before: dict[str, Policy] = Field(
         default_factory=dict,
         json_schema_extra={
+            "basis": "user choice",
             "unit": "policy tables by brand name",
             "source": "The policies brands follow before `policy_from_day`. Filled in when the scenario is loaded: a file that sets `policy_from_day` and `extends` another gets its parent's brand policies (as the parent runs them). May be written by hand (`[policy_before.Aurora]` tables; a key not given takes the schema default). A brand not listed keeps its own policy throughout.",
         },

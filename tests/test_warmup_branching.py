@@ -1,0 +1,233 @@
+"""Policy changes at a known moment, and warm-ups spun up once and branched (docs/ODD.md,
+"Policy changes at a known moment"; `sim.model.warmup`).
+
+The expected values are independent runs: a scenario that spins its own warm-up up (branching
+off), and the parent scenario run on its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.experiments import compare
+from sim.model import TrustModel
+from sim.model.warmup import CACHE, capture, warmup_key
+from sim.runner import simulate
+from sim.scenario import Scenario
+from sim.scenario.loading import load_scenario
+from sim.state.parameters import brand_table
+
+from .conftest import SCENARIOS, baseline_data, brand
+
+SMALL = dict(consumers=800, days=40, replications=2, warmup=60)
+SWITCHED = {"transparency": 1.0, "personalization_skill": 0.9, "emails_per_week": 3.0}
+
+
+def _parent() -> dict:
+    return baseline_data(**SMALL)
+
+
+def _switch(day: int | None, name: str = "switch", policy: dict | None = None) -> Scenario:
+    """The small baseline with Aurora's policy changed on ``day`` (the baseline's before it)."""
+    data = _parent()
+    before = {b["name"]: copy.deepcopy(b.get("policy", {})) for b in data["brands"]}
+    data["name"] = name
+    brand(data, "Aurora").setdefault("policy", {}).update(SWITCHED if policy is None else policy)
+    if day is not None:
+        data["policy_from_day"] = day
+        data["policy_before"] = before
+    return Scenario.model_validate(data)
+
+
+def _event_variant() -> Scenario:
+    data = _parent()
+    data["name"] = "breach"
+    data["simulation"]["days"] = 30  # another horizon and a breach: the warm-up is the same
+    data["events"] = [
+        {
+            "kind": "breach",
+            "brand": "Borealis",
+            "day": 5,
+            "records_share": 0.5,
+            "data_types": ["contact", "payment_card"],
+        }
+    ]
+    return Scenario.model_validate(data)
+
+
+def _runs(folder: Path) -> dict[str, pd.DataFrame]:
+    return {
+        p.relative_to(folder).as_posix(): pd.read_parquet(p)
+        for p in sorted((folder / "runs").rglob("*.parquet"))
+    }
+
+
+def test_the_loader_gives_a_switch_the_parents_policies_before_the_change(tmp_path):
+    f = tmp_path / "switch.toml"
+    f.write_text(
+        f'extends = "{(SCENARIOS / "privacy_first.toml").as_posix()}"\n'
+        "policy_from_day = 0\n"
+        '[[brands]]\nname = "Aurora"\n[brands.policy]\ntransparency = 0.2\n'
+    )
+    s = load_scenario(f)
+    parent = load_scenario(SCENARIOS / "privacy_first.toml")
+    assert s.policy_from_day == 0
+    assert {n: p for n, p in s.policy_before.items()} == {b.name: b.policy for b in parent.brands}
+    assert s.brands[0].policy.transparency == 0.2
+    assert s.before_change().brands == parent.brands
+    # the bundled example switches from the baseline's policy to privacy_first's on day 90
+    example = load_scenario("privacy_first_switch")
+    assert example.policy_from_day == 90
+    assert example.before_change().brands == load_scenario("baseline").brands
+    assert example.brands == load_scenario("privacy_first").brands
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("policy_from_day = 40\n", ["policy_from_day = 40", "after the horizon", "0-39"]),
+        ("policy_from_day = -1\n", ["policy_from_day = -1", "must be >= 0"]),
+    ],
+)
+def test_a_change_day_outside_the_run_is_an_error(tmp_path, capsys, text, words):
+    f = tmp_path / "bad.toml"
+    f.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n{text}')
+    assert main(["run", str(f), "--days", "40", "--consumers", "100", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert all(w in err for w in words) and str(f) in err and "Traceback" not in err
+
+
+def test_a_change_with_nothing_to_switch_from_is_an_error(tmp_path, capsys):
+    f = tmp_path / "alone.toml"  # the baseline itself extends nothing
+    text = (SCENARIOS / "baseline.toml").read_text()
+    f.write_text(text.replace('name = "baseline"', 'name = "alone"\npolicy_from_day = 3', 1))
+    assert main(["validate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "policy_from_day = 3" in err and "no earlier policy" in err and str(f) in err
+
+
+def test_a_change_at_day_0_shares_the_parents_warm_up_and_differs_after(monkeypatch):
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    parent = Scenario.model_validate(_parent())
+    switch = _switch(0)
+    a, b = TrustModel(parent, seed=11), TrustModel(switch, seed=11)
+    # the same state at the branch point: every consumer array, and the warm-up's revenue
+    sa, sb = capture(a), capture(b)
+    assert sa.population.keys() == sb.population.keys()
+    for name in sa.population:
+        np.testing.assert_array_equal(sa.population[name], sb.population[name], err_msg=name)
+    np.testing.assert_array_equal(sa.daily_revenue, sb.daily_revenue)
+    assert warmup_key(parent, 11) == warmup_key(switch, 11)
+    # the change happens on day 0: the levers become the scenario's own
+    a.run()
+    b.run()
+    for name, values in brand_table(switch)._asdict().items():
+        np.testing.assert_array_equal(getattr(b.brand_levers, name), values, err_msg=name)
+    ta, tb = a.timeseries(), b.timeseries()
+    aurora = (ta["brand"] == "Aurora") & (ta["metric"] == "trust") & (ta["channel"] == "all")
+    assert not np.array_equal(ta.loc[aurora, "value"], tb.loc[aurora, "value"])
+    # the same levers from the first warm-up day are another market: it was born different
+    born = TrustModel(_switch(None), seed=11)
+    assert not np.array_equal(capture(born).population["r"], sb.population["r"])
+
+
+def test_a_change_inside_the_horizon_leaves_the_days_before_it_untouched(monkeypatch):
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    parent = simulate(Scenario.model_validate(_parent()), 0, seed=5)
+    switch = simulate(_switch(15), 0, seed=5)
+    key = ["day", "brand", "channel", "metric"]
+    merged = parent.merge(switch, on=key, suffixes=("_parent", "_switch"))
+    before = merged[merged["day"] < 15]
+    after = merged[(merged["day"] >= 15) & (merged["brand"] == "Aurora")]
+    np.testing.assert_array_equal(before["value_parent"], before["value_switch"])
+    assert (after["value_parent"] != after["value_switch"]).any()
+
+
+def test_a_change_to_the_same_policy_is_the_parent_exactly(monkeypatch):
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    parent = simulate(Scenario.model_validate(_parent()), 1, seed=5)
+    same = simulate(_switch(10, name="baseline", policy={}), 1, seed=5)
+    pd.testing.assert_frame_equal(parent, same, check_exact=True)
+
+
+def _compare(out: Path, workers: int) -> None:
+    compare(
+        [Scenario.model_validate(_parent()), _switch(0), _switch(12, "later"), _event_variant()],
+        out=out,
+        workers=workers,
+        independent=False,
+        charts=False,
+        progress=False,
+        bootstrap=0,
+    )
+
+
+def test_branched_runs_store_the_same_daily_tables_as_unbranched_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    _compare(tmp_path / "plain", workers=1)
+    expected = _runs(tmp_path / "plain")
+    assert len(expected) == 8
+    monkeypatch.setenv("OMNITRUST_BRANCH", "on")
+    for workers in (1, 2):
+        CACHE.clear()
+        _compare(tmp_path / f"branched{workers}", workers=workers)
+        got = _runs(tmp_path / f"branched{workers}")
+        assert got.keys() == expected.keys()
+        for name, table in expected.items():
+            pd.testing.assert_frame_equal(got[name], table, check_exact=True, obj=name)
+        # four scenarios, two replications, one shared warm-up per replication seed
+        assert len(list((tmp_path / f"branched{workers}" / "warmups").glob("*.pkl"))) == 2
+    # a rerun into a fresh folder with the states on disk spins nothing up again
+    CACHE.clear()
+    folder = tmp_path / "again"
+    (folder / "warmups").mkdir(parents=True)
+    for p in (tmp_path / "branched1" / "warmups").glob("*.pkl"):
+        (folder / "warmups" / p.name).write_bytes(p.read_bytes())
+    before = CACHE.hits["disk"]
+    _compare(folder, workers=1)
+    assert CACHE.hits["disk"] - before == 2
+    got = _runs(folder)
+    for name, table in expected.items():
+        pd.testing.assert_frame_equal(got[name], table, check_exact=True, obj=name)
+
+
+def test_branched_runs_on_a_dask_cluster_match(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    _compare(tmp_path / "plain", workers=1)
+    monkeypatch.setenv("OMNITRUST_BRANCH", "on")
+    CACHE.clear()
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        compare(
+            [
+                Scenario.model_validate(_parent()),
+                _switch(0),
+                _switch(12, "later"),
+                _event_variant(),
+            ],
+            out=tmp_path / "dask",
+            client=client,
+            independent=False,
+            charts=False,
+            progress=False,
+            bootstrap=0,
+        )
+    expected, got = _runs(tmp_path / "plain"), _runs(tmp_path / "dask")
+    assert got.keys() == expected.keys()
+    for name, table in expected.items():
+        pd.testing.assert_frame_equal(got[name], table, check_exact=True, obj=name)
