@@ -168,10 +168,21 @@ def _compare(out: Path, workers: int) -> None:
     )
 
 
-def test_branched_runs_store_the_same_daily_tables_as_unbranched_ones(tmp_path, monkeypatch):
-    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
-    _compare(tmp_path / "plain", workers=1)
-    expected = _runs(tmp_path / "plain")
+@pytest.fixture(scope="module")
+def unbranched(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The daily tables of the four scenarios, each run spinning its own warm-up up."""
+    folder = tmp_path_factory.mktemp("plain")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OMNITRUST_BRANCH", "off")
+        _compare(folder, workers=1)
+    assert not (folder / "warmups").exists()
+    return _runs(folder)
+
+
+def test_branched_runs_store_the_same_daily_tables_as_unbranched_ones(
+    tmp_path, monkeypatch, unbranched
+):
+    expected = unbranched
     assert len(expected) == 8
     monkeypatch.setenv("OMNITRUST_BRANCH", "on")
     for workers in (1, 2):
@@ -197,10 +208,8 @@ def test_branched_runs_store_the_same_daily_tables_as_unbranched_ones(tmp_path, 
         pd.testing.assert_frame_equal(got[name], table, check_exact=True, obj=name)
 
 
-def test_branched_runs_on_a_dask_cluster_match(tmp_path, monkeypatch):
+def test_branched_runs_on_a_dask_cluster_match(tmp_path, monkeypatch, unbranched):
     distributed = pytest.importorskip("dask.distributed")
-    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
-    _compare(tmp_path / "plain", workers=1)
     monkeypatch.setenv("OMNITRUST_BRANCH", "on")
     CACHE.clear()
     with (
@@ -227,7 +236,26 @@ def test_branched_runs_on_a_dask_cluster_match(tmp_path, monkeypatch):
             progress=False,
             bootstrap=0,
         )
-    expected, got = _runs(tmp_path / "plain"), _runs(tmp_path / "dask")
+    expected, got = unbranched, _runs(tmp_path / "dask")
     assert got.keys() == expected.keys()
     for name, table in expected.items():
         pd.testing.assert_frame_equal(got[name], table, check_exact=True, obj=name)
+
+
+def test_the_reference_model_switches_policy_on_the_same_day():
+    from sim.reference import ReferenceModel
+
+    data = baseline_data(consumers=60, days=4, replications=1, warmup=3)
+    parent = Scenario.model_validate(data)
+    switch = _switch(2)
+    switch = Scenario.model_validate(
+        {**switch.model_dump(mode="python"), "simulation": parent.simulation.model_dump()}
+    )
+    m = ReferenceModel(switch, seed=3)
+    aurora = m.brands[0]
+    seen = []
+    while m.running:
+        m.step()
+        seen.append(aurora.transparency)
+    # days -3..1 (internal 0..4) under the baseline's policy, days 2 and 3 under the new one
+    assert seen == [parent.brands[0].policy.transparency] * 5 + [SWITCHED["transparency"]] * 2

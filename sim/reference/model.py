@@ -53,14 +53,22 @@ class Relation:
 class ReferenceBrand(BrandIncidents, BrandCosts, mesa.Agent):
     """A brand: its policy as plain attributes, its counters, its breaches (`BrandIncidents`)."""
 
-    def __init__(self, model: ReferenceModel, spec, index: int):
+    def __init__(self, model: ReferenceModel, spec, index: int, policy=None):
         super().__init__(model)
-        p = self.policy = spec.policy  # a new lever is read as brand.policy.<lever>
-        o = model.scenario.outreach
         self.index = index
         self.name = spec.name
         self.presence = spec.presence
         self.gross_margin = spec.gross_margin
+        self.use_policy(spec.policy if policy is None else policy)
+        self.breaches: list[Breach] = []
+        self.counts = dict.fromkeys(COUNTERS, 0.0)
+        self.records_held = 0
+        self.trust = float("nan")
+
+    def use_policy(self, policy) -> None:
+        """Follow ``policy`` from now on (at creation, and on the scenario's policy_from_day)."""
+        p = self.policy = policy  # a new lever is read as brand.policy.<lever>
+        o = self.model.scenario.outreach
         self.scope = frozenset(p.data_collection)
         self.transparency = p.transparency
         self.skill = p.personalization_skill
@@ -76,10 +84,6 @@ class ReferenceBrand(BrandIncidents, BrandCosts, mesa.Agent):
         self.consent_refresh_days = p.consent_refresh_days
         self.notify_days = p.notify_within_days
         self.compensation = p.compensation
-        self.breaches: list[Breach] = []
-        self.counts = dict.fromkeys(COUNTERS, 0.0)
-        self.records_held = 0
-        self.trust = float("nan")
 
     def relevance_of(self, held) -> float:
         """rho = skill * V(H) * (0.5 + 0.5 integration)   (C3)."""
@@ -165,7 +169,12 @@ class ReferenceModel(mesa.Model):
         self.n_consumers = scenario.simulation.consumers
         self.decay = 0.5 ** (1.0 / scenario.trust.half_life_days)
         self.concern_drift = scenario.world.privacy_concern_trend / 365.0
-        self.brands = [ReferenceBrand(self, spec, k) for k, spec in enumerate(scenario.brands)]
+        self.policy_from_day = scenario.policy_from_day  # before it: scenario.policy_before
+        before = scenario.before_change().brands
+        self.brands = [
+            ReferenceBrand(self, spec, k, before[k].policy)
+            for k, spec in enumerate(scenario.brands)
+        ]
         # outside option: a consumer at the prior with no relevance buys with probability p
         p = min(max(scenario.journey.purchase_probability, 1e-9), 1 - 1e-9)
         self.outside_weight = (1.0 - p) / p * sum(b.presence for b in self.brands)
@@ -204,6 +213,9 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         """One day: brands' hazards, scheduled events, disclosures, then every consumer's day."""
         self.exposures, self.stories, self.disclosures = [], [], []
+        if self.policy_from_day is not None and self.day == self.warmup + self.policy_from_day:
+            for brand, spec in zip(self.brands, self.scenario.brands, strict=True):
+                brand.use_policy(spec.policy)
         if self.day == self.warmup:  # recording starts: counters and journey shares from zero
             for brand in self.brands:
                 brand.counts = dict.fromkeys(COUNTERS, 0.0)
