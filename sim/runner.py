@@ -87,6 +87,7 @@ def with_warm_starts(
     tasks: Sequence[tuple[dict, int, int]],
     map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
     folder: str | Path | None = None,
+    unique: bool = True,
 ) -> list[tuple]:
     """``tasks`` (``(scenario dict, replication, seed)``) with the `WarmState` each branches from.
 
@@ -94,8 +95,10 @@ def with_warm_starts(
     policies, consumers, warm-up length and replication seed) share one state. States come from
     the cache (memory, then ``folder/`` and the user cache on disk); the missing ones are spun up
     once each with ``map_tasks`` (an ordered map, e.g. a process pool) and kept in the cache,
-    written to ``folder`` (else the user cache). With branching off (``OMNITRUST_BRANCH=off``)
-    the tasks are returned unchanged.
+    written to ``folder`` (else the user cache). ``unique=False``: a warm-up that no other task
+    shares and no cache holds is left to its run (a sweep of many distinct markets saves nothing
+    by keeping them). With branching off (``OMNITRUST_BRANCH=off``) the tasks are returned
+    unchanged.
     """
     if not branching_enabled():
         return list(tasks)
@@ -105,20 +108,24 @@ def with_warm_starts(
     ]
     write_to = Path(folder) if folder is not None else user_cache_dir()
     folders = [write_to] if folder is None else [write_to, user_cache_dir()]
+    shared = {key for key in keys if keys.count(key) > 1}
     states: dict[str, WarmState] = {}
     missing: dict[str, tuple[dict, int, str]] = {}
     for key, (data, k, seed) in zip(keys, tasks, strict=True):
         if key in states or key in missing:
             continue
         state = CACHE.get(key, folders)
-        if state is None:
-            missing[key] = (data, replication_seed(seed, k), key)
-        else:
+        if state is not None:
             states[key] = state
+        elif unique or key in shared:
+            missing[key] = (data, replication_seed(seed, k), key)
     for state in (map_tasks or map)(warmup_task, list(missing.values())):
         CACHE.put(state, write_to)
         states[state.key] = state
-    return [(*task, states[key]) for task, key in zip(tasks, keys, strict=True)]
+    return [
+        (*task, states[key]) if key in states else tuple(task)
+        for task, key in zip(tasks, keys, strict=True)
+    ]
 
 
 class RunResult:

@@ -49,7 +49,9 @@ def execute(
     try:
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
-            tasks = with_warm_starts([s.task for s in part], taskmap, store.root / "warmups")
+            tasks = with_warm_starts(
+                [s.task for s in part], taskmap, store.root / "warmups", unique=False
+            )
             for i, ts in taskmap.as_completed(simulate_task, tasks):
                 store.write_run(part[i], ts)
                 del ts

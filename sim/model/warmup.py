@@ -15,8 +15,9 @@ copy of it, giving the numbers of a model that ran its own warm-up, to the last 
 `WarmupCache` keeps states in memory (this process: repeated `sim.compare` calls in a notebook
 reuse them) and on disk: ``<results folder>/warmups/<key>.pkl`` for `omnitrust run`, `compare`
 and `sweep` (a resumed or repeated command skips its warm-ups), else the user cache
-(``$OMNITRUST_CACHE_DIR``, else ``$XDG_CACHE_HOME/omnitrust``, else ``~/.cache/omnitrust``; at
-most ``OMNITRUST_CACHE_MAX_MB``, default 2048, the oldest files go first). Files are pickles
+(``$OMNITRUST_CACHE_DIR``, else ``$XDG_CACHE_HOME/omnitrust``, else ``~/.cache/omnitrust``).
+Each folder holds at most ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes of states, the
+oldest files go first. Files are pickles
 written atomically by this code; ``OMNITRUST_WARMUP_CACHE=off`` turns the disk caches off and
 ``OMNITRUST_BRANCH=off`` turns branching off altogether (each run spins its own warm-up up).
 """
@@ -224,8 +225,7 @@ class WarmupCache:
                 write_bytes(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:  # a read-only or full cache folder only costs time
                 return
-            if Path(folder) == user_cache_dir():
-                prune(Path(folder))
+            prune(Path(folder))
 
     def clear(self) -> None:
         self._memory.clear()
