@@ -259,3 +259,39 @@ def test_the_reference_model_switches_policy_on_the_same_day():
         seen.append(aurora.transparency)
     # days -3..1 (internal 0..4) under the baseline's policy, days 2 and 3 under the new one
     assert seen == [parent.brands[0].policy.transparency] * 5 + [SWITCHED["transparency"]] * 2
+
+
+def test_only_shared_warm_ups_are_spun_up_apart_in_experiments(tmp_path):
+    from sim.runner import with_warm_starts
+
+    tiny = dict(consumers=50, days=3, replications=1, warmup=4)
+    a = Scenario.model_validate(baseline_data(**tiny))
+    data = baseline_data(**tiny)
+    data["name"] = "other_world"
+    data["world"]["contagion"] = 0.5  # another market: its warm-up is its own
+    b = Scenario.model_validate(data)
+    # a with replications 0 and 1 (other seeds), b in another world: no warm-up is shared
+    tasks = [(a.model_dump(mode="json"), 0, 3), (b.model_dump(mode="json"), 0, 3)]
+    tasks.append((a.model_dump(mode="json"), 1, 3))
+    CACHE.clear()
+    out = with_warm_starts(tasks, folder=tmp_path, unique=False)
+    assert [len(t) for t in out] == [3, 3, 3]  # nothing shared, nothing kept
+    assert not list(tmp_path.glob("*.pkl"))
+    twin = (Scenario.model_validate({**a.model_dump(), "name": "twin"}).model_dump(mode="json"),)
+    out = with_warm_starts([tasks[0], (*twin, 0, 3)], folder=tmp_path, unique=False)
+    assert [len(t) for t in out] == [4, 4] and out[0][3] is out[1][3]
+    assert len(list(tmp_path.glob("*.pkl"))) == 1
+
+
+def test_a_warm_up_folder_is_pruned_oldest_first(tmp_path, monkeypatch):
+    import os
+
+    from sim.model.warmup import prune
+
+    for k in range(4):
+        path = tmp_path / f"{k}.pkl"
+        path.write_bytes(b"x" * 400_000)
+        os.utime(path, (1_000_000 + k, 1_000_000 + k))
+    monkeypatch.setenv("OMNITRUST_CACHE_MAX_MB", "1")  # 1 MiB holds two of the four
+    prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["2.pkl", "3.pkl"]

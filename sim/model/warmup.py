@@ -187,6 +187,7 @@ class WarmupCache:
         self.max_bytes = int(max_bytes)
         self._memory: OrderedDict[str, WarmState] = OrderedDict()
         self.hits = {"memory": 0, "disk": 0}
+        self._writes: dict[str, int] = {}
 
     def get(self, key: str, folders: list[Path] = ()) -> WarmState | None:
         state = self._memory.get(key)
@@ -225,7 +226,9 @@ class WarmupCache:
                 write_bytes(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:  # a read-only or full cache folder only costs time
                 return
-            prune(Path(folder))
+            self._writes[str(folder)] = n = self._writes.get(str(folder), 0) + 1
+            if n % 16 == 1:  # listing the folder costs; every 16th write is often enough
+                prune(Path(folder))
 
     def clear(self) -> None:
         self._memory.clear()
