@@ -295,3 +295,34 @@ def test_a_warm_up_folder_is_pruned_oldest_first(tmp_path, monkeypatch):
     monkeypatch.setenv("OMNITRUST_CACHE_MAX_MB", "1")  # 1 MiB holds two of the four
     prune(tmp_path)
     assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["2.pkl", "3.pkl"]
+
+
+def test_the_charts_mark_the_day_the_policies_change():
+    import matplotlib.pyplot as plt
+
+    from sim.experiments import run
+    from sim.experiments.plots import trust_bands_figure
+
+    tiny = dict(consumers=200, days=30, replications=1, warmup=10)
+    data = baseline_data(**tiny)
+    before = {b["name"]: copy.deepcopy(b.get("policy", {})) for b in data["brands"]}
+    data.update(name="switch", policy_from_day=12, policy_before=before)
+    brand(data, "Aurora")["policy"].update(SWITCHED)
+    result = run([Scenario.model_validate(baseline_data(**tiny)), Scenario.model_validate(data)])
+
+    def marked(fig) -> set[float]:
+        return {
+            float(line.get_xdata()[0])
+            for ax in fig.axes
+            for line in ax.get_lines()
+            if line.get_linestyle() == "-." and len(set(line.get_xdata())) == 1
+        }
+
+    for fig in (result.plot_trust(), result.plot_consent()):
+        assert marked(fig) == {12.0}
+        assert "policy change" in [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+        plt.close(fig)
+    trust = result.metric("trust").assign(scenario=lambda d: d["scenario"].astype(str))
+    fig = trust_bands_figure(trust, ["baseline", "switch"], ["Aurora"], changes={"switch": 12})
+    assert marked(fig) == {12.0}
+    plt.close(fig)
