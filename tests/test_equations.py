@@ -293,6 +293,24 @@ def test_word_of_mouth_follows_w1_in_consumer_order(model):
     assert (pop.flags == flags).all()
 
 
+def test_spam_share_follows_its_rule():
+    """The spam part of s as a uint8 share (7.9): q' = round(255 (q/255 s + e_spam) / (s + e)),
+    worked by hand on one cell; forgetting (T2) scales s and leaves the share, so the spam part
+    q/255 s fades exactly as s does."""
+    s = np.array([[3.0]], np.float32)
+    q = np.array([[85]], np.uint8)  # 1/3 of s = 1.0 is spam
+    trust.add_against(s, q, 0, 0, 2.0, 2.0)  # spam: (1 + 2) / 5 = 0.6 -> 153
+    assert s[0, 0] == 5.0 and q[0, 0] == 153
+    trust.add_against(s, q, 0, 0, 7.0, 0.0)  # other negative evidence: 3 / 12 = 0.25 -> 63.75 -> 64
+    assert s[0, 0] == 12.0 and q[0, 0] == 64
+    trust.add_against(s, q, 0, 0, 0.01, 0.0)  # too little to move the share by half a step
+    assert q[0, 0] == 64
+    z = np.array([[0.0]], np.float32)
+    nothing = np.array([[0]], np.uint8)
+    trust.add_against(z, nothing, 0, 0, 0.0, 0.0)
+    assert nothing[0, 0] == 0  # no evidence: no share, no division
+
+
 def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     """Skill 0 (every email is spam, O1) and half an email a day (at most one). Per subscriber,
     the negative evidence grows by w- e_spam per email, times (1 - informed_relief) if the relation
@@ -308,17 +326,16 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     s0 = pop.s.astype(np.float64).copy()
     counts = np.zeros_like(m._counts)
     day = m.t
-    # the spam part of s (7.9), faded to today: what the send adds to s, it adds to it too
-    faded = np.where(
-        pop.spam_day >= 0, pop.spam * par.derived.decay ** (day - pop.spam_day.astype(float)), 0.0
-    )
+    # the spam part of s (7.9), a share of s in steps of 1/255: what the send adds to s is spam,
+    # so the share becomes (q0/255 s0 + added) / s, within one step per addition (at most two)
+    q0 = pop.spam_share.astype(np.float64).copy()
     outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts, day)
-    mailed = pop.spam_day == day
+    s1 = pop.s.astype(np.float64)
+    mailed = s1 > s0
     assert mailed.sum() > 10
-    assert np.allclose(
-        pop.spam[mailed], faded[mailed] + (pop.s.astype(np.float64) - s0)[mailed], rtol=1e-5
-    )
-    assert (pop.spam[~mailed] == model.population.spam[~mailed]).all()
+    want = 255.0 * (q0 / 255.0 * s0 + (s1 - s0)) / np.where(mailed, s1, 1.0)
+    assert (np.abs(pop.spam_share[mailed] - want[mailed]) <= 1.0 + 1e-6).all()
+    assert (pop.spam_share[~mailed] == model.population.spam_share[~mailed]).all()
     t = s.trust
     unit = t.negative_weight * t.spam_evidence
     for b in range(len(s.brands)):

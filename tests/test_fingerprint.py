@@ -10,7 +10,9 @@ contagion by overlap, channel wariness, background fraud, candour), and once for
 costs and the margin attributions (new columns personalization/integration/transparency_cost,
 personalization_margin, spam_losses; net_value lower by the lever costs; every other number
 identical, checked against the previous code), and once for the fitted defaults of issue 10
-(`omnitrust calibrate calibration/baseline.toml`, docs/CALIBRATION.md): they are the independent
+(`omnitrust calibrate calibration/baseline.toml`, docs/CALIBRATION.md), and once for the spam
+ledger kept as a uint8 share of s (issue 14, docs/ODD.md 7.9: spam_losses only, every other value
+identical, checked against the previous code): they are the independent
 reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
@@ -36,15 +38,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "e1607eff3d427bcb06e33ee045d3a3f8eb5b74c15f0674ed024ab62f31430e4f"
+        "bcc37df10c2216cc1a88cb1a6ee2217153b56b6488dd6f3b0d5bc8926c009404"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "594129238161e267307b3f2db2662b0a3e569b664358c0756034a6b62144c8bf"
+        "1501f187534ffcd73486a49d3aaed4023a5cc6c5823de18549dff52aaf556f3b"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "5763cfc3a605cff10fd9313c637a0c33be6dba5e500b63725402889196fe16bc"
+        "032b67334994cbe7f8b98a640171087b0b31eeacc04d2c50197609a824242b5d"
     ),
 }
 

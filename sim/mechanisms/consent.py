@@ -44,7 +44,7 @@ from ..core.streams import uniform
 from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
 from ..state.population import ACCOUNT, AWARE
 from .metrics import Event
-from .trust import add_negative, trust_of
+from .trust import add_against, add_negative, trust_of
 
 _SENS = SENSITIVITY.astype(np.float64)
 _N_TYPES = SENSITIVITY.size
@@ -89,8 +89,8 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
     tables costs more than the touch itself.)
     """
     touch_row(
-        pop.r, pop.s, pop.consent, pop.asked, pop.flags, pop.last_seen, pop.concern[i],
-        pop.reads_terms[i], brands.scope[b], brands.transparency[b],
+        pop.r, pop.s, pop.spam_share, pop.consent, pop.asked, pop.flags, pop.last_seen,
+        pop.concern[i], pop.reads_terms[i], brands.scope[b], brands.transparency[b],
         brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
         par.consent, i, b, c, day, consent_state, personal_state, slot, counts,
     )  # fmt: skip
@@ -98,10 +98,11 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
 
 @nb.njit(cache=True)
 def touch_row(
-    r, s, consent, asked, flags, last_seen, q, reads_terms, scope, x, skill, integration, tp, cp,
-    i, b, c, day, consent_state, personal_state, slot, counts,
+    r, s, spam_share, consent, asked, flags, last_seen, q, reads_terms, scope, x, skill,
+    integration, tp, cp, i, b, c, day, consent_state, personal_state, slot, counts,
 ):  # fmt: skip
-    """`touch` on the arrays it writes and the numbers it reads: consumer i's privacy concern
+    """`touch` on the arrays it writes (``spam_share``: the spam share of s, 7.9, diluted by the
+    negative evidence added here) and the numbers it reads: consumer i's privacy concern
     ``q`` and ``reads_terms``; brand b's ``scope``, transparency ``x``, personalization ``skill``
     and omnichannel ``integration``; the [trust] and [consent] tables ``tp``, ``cp``."""
     observable = scope & OBSERVES[c]
@@ -132,7 +133,14 @@ def touch_row(
                 counts[b, Event.consents_granted] += 1
             else:  # asked again after a lapse (churn.py, L5): a refusal withdraws the old grant
                 consent[i, b] &= np.uint8(0xFF ^ bit)
-            s[i, b] += np.float32(tp.negative_weight * (tp.ask_evidence * q * _SENS[d] * (1.0 - x)))
+            add_against(
+                s,
+                spam_share,
+                i,
+                b,
+                tp.negative_weight * (tp.ask_evidence * q * _SENS[d] * (1.0 - x)),
+                0.0,
+            )
     collected = observable & (np.int64(consent[i, b]) | COVERT_MASK)
     if collected != 0:
         flags[i, b] |= ACCOUNT
@@ -148,7 +156,7 @@ def touch_row(
         p = cp.creepy_rate * q * (1.0 - x)
         if uniform(personal_state, slot) < p:
             counts[b, Event.creepy_moments] += 1
-            s[i, b] += np.float32(tp.negative_weight * tp.creepy_evidence)
+            add_against(s, spam_share, i, b, tp.negative_weight * tp.creepy_evidence, 0.0)
     covert = h & COVERT_MASK
     if covert != 0 and not (flags[i, b] & AWARE):
         sigma = MAX_SENSITIVITY_OF_MASK[covert]
@@ -156,7 +164,7 @@ def touch_row(
         if uniform(personal_state, 4 + slot) < p:
             flags[i, b] |= AWARE
             counts[b, Event.covert_discoveries] += 1
-            s[i, b] += np.float32(tp.negative_weight * (tp.covert_evidence * sigma))
+            add_against(s, spam_share, i, b, tp.negative_weight * (tp.covert_evidence * sigma), 0.0)
 
 
 @nb.njit(inline="always", cache=True)

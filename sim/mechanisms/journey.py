@@ -61,7 +61,7 @@ from ..state.population import (
 from .consent import relevance, touch_row
 from .incidents import channel_comfort
 from .metrics import Event
-from .trust import add_positive, spam_now, trust_of
+from .trust import add_positive, spam_part, trust_of
 
 CONTACT_BIT = 1
 _N_CHANNELS = RESEARCH_WEIGHT.size
@@ -163,8 +163,8 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
             continue
         b = _draw(bw, total_b, uniform(st, 1))
         touch_row(
-            pop.r, pop.s, pop.consent, pop.asked, pop.flags, pop.last_seen, pop.concern[i],
-            pop.reads_terms[i], brands.scope[b], brands.transparency[b],
+            pop.r, pop.s, pop.spam_share, pop.consent, pop.asked, pop.flags, pop.last_seen,
+            pop.concern[i], pop.reads_terms[i], brands.scope[b], brands.transparency[b],
             brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
             par.consent, i, b, c, day, consumer_state(consent_key, i),
             consumer_state(personal_key, i), 0, counts,
@@ -302,8 +302,8 @@ def _purchase_block(
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
         touch_row(
-            pop.r, pop.s, pop.consent, pop.asked, pop.flags, pop.last_seen, pop.concern[i],
-            pop.reads_terms[i], brands.scope[b], brands.transparency[b],
+            pop.r, pop.s, pop.spam_share, pop.consent, pop.asked, pop.flags, pop.last_seen,
+            pop.concern[i], pop.reads_terms[i], brands.scope[b], brands.transparency[b],
             brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
             par.consent, i, b, c, day, consumer_state(consent_key, i),
             consumer_state(personal_key, i), 1, counts,
@@ -343,13 +343,13 @@ def _prefetch_rows(pop, k):
 @nb.njit(inline="always", cache=True)
 def _attribute(pop, brands, par, i, day, util, rho, tb, total, counts):
     """Losses to spam at a purchase decision (7.9): for every brand b the consumer could choose,
-    the expected margin b loses because of the spam part of s_ib (`trust.spam_now`):
+    the expected margin b loses because of the spam part of s_ib (`trust.spam_part`):
     (P'_b - P_b) V_b gross_margin_b, P'_b the choice probability with trust read without it (b's
     utility alone changes), V_b the basket, at full channel margin."""
     for b in range(util.size):
         if util[b] <= 0.0:
             continue
-        spam = spam_now(pop, par, i, b, day)
+        spam = spam_part(pop, i, b)
         if spam <= 0.0:
             continue
         clean = trust_of(

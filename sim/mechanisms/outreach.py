@@ -105,7 +105,7 @@ def _send_block(pop, brands, par, key, counts, lo, hi, day):
                 if relevant:
                     add_positive(pop, i, b, par.trust.personalization_evidence * p_rel)
                 else:
-                    add_spam(pop, par, i, b, spam, day)
+                    add_spam(pop, par, i, b, spam)
                     if uniform(st, slot + 2) < p_complaint:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
@@ -115,7 +115,6 @@ def _send_block(pop, brands, par, key, counts, lo, hi, day):
                             i,
                             b,
                             par.outreach.complaint_penalty * par.trust.spam_evidence,
-                            day,
                         )
                         pop.flags[i, b] &= _NOT_SUBSCRIBED
                         break

@@ -19,7 +19,7 @@ from ..core.blocks import prefetch
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.population import HEARD
-from .trust import trust_of
+from .trust import add_against, trust_of
 
 
 @nb.njit(cache=True)
@@ -33,7 +33,7 @@ def talk(pop, par, key):
     loop would.
     """
     n, nb_ = pop.r.shape
-    r, s, flags = pop.r, pop.s, pop.flags
+    r, s, share, flags = pop.r, pop.s, pop.spam_share, pop.flags
     tp = par.trust
     news = par.incidents.word_of_mouth_news_share * par.incidents.news_evidence
     queue = np.empty((_AHEAD, 3), np.int64)  # (i, j, b) of the talkers found, not yet applied
@@ -53,7 +53,7 @@ def talk(pop, par, key):
         prefetch(s, j, b)
         prefetch(flags, j, b)
         if queued == _AHEAD:
-            _converse(r, s, flags, tp, news, queue[head, 0], queue[head, 1], queue[head, 2])
+            _converse(r, s, share, flags, tp, news, queue[head, 0], queue[head, 1], queue[head, 2])
         else:
             queued += 1
         queue[head, 0], queue[head, 1], queue[head, 2] = i, j, b
@@ -61,23 +61,23 @@ def talk(pop, par, key):
     first = (head - queued) % _AHEAD
     for k in range(queued):
         q = (first + k) % _AHEAD
-        _converse(r, s, flags, tp, news, queue[q, 0], queue[q, 1], queue[q, 2])
+        _converse(r, s, share, flags, tp, news, queue[q, 0], queue[q, 1], queue[q, 2])
 
 
 _AHEAD = 16  # talkers found before the first of them is applied
 
 
 @nb.njit(inline="always", cache=True)
-def _converse(r, s, flags, tp, news, i, j, b):
+def _converse(r, s, share, flags, tp, news, i, j, b):
     """Consumer i takes in friend j's view of brand b (W1) and j's news of a breach at b."""
     d = trust_of(r[j, b], s[j, b], tp.prior, tp.prior_weight) - tp.prior
     if d > 0.0:
         r[i, b] += np.float32(tp.word_of_mouth * d)  # add_positive
     else:
-        s[i, b] += np.float32(tp.negative_weight * (-tp.word_of_mouth * d))  # add_negative
+        add_against(s, share, i, b, tp.negative_weight * (-tp.word_of_mouth * d), 0.0)
     if (flags[j, b] & HEARD) and not (flags[i, b] & HEARD):
         flags[i, b] |= HEARD
-        s[i, b] += np.float32(tp.negative_weight * news)
+        add_against(s, share, i, b, tp.negative_weight * news, 0.0)
 
 
 def talk_phase(day: Day) -> None:

@@ -36,29 +36,46 @@ def add_positive(pop, i, b, amount):
     pop.r[i, b] += np.float32(amount)
 
 
+SHARE_STEPS = 255  # the spam share of s is kept in uint8 steps of 1/255 (7.9)
+
+
+@nb.njit(inline="always", cache=True)
+def add_against(s, spam_share, i, b, e, e_spam):
+    """Add weighted negative evidence ``e`` >= 0 to s[i, b], ``e_spam`` of it (``e`` or 0) from
+    brand b's irrelevant mail, and keep spam_share[i, b], the spam part of s as a share of s in
+    steps of 1/255 (7.9): q' = round(255 (q/255 s + e_spam) / (s + e)). Forgetting (T2) fades the
+    spam part and s alike, so the share needs no update there."""
+    q = spam_share[i, b]
+    old = np.float64(s[i, b])
+    s[i, b] += np.float32(e)
+    if q == 0 and e_spam <= 0.0:
+        return
+    total = old + e
+    if total <= 0.0:
+        spam_share[i, b] = 0
+        return
+    x = SHARE_STEPS * (q / SHARE_STEPS * old + e_spam) / total
+    spam_share[i, b] = np.uint8(min(int(x + 0.5), SHARE_STEPS))
+
+
 @nb.njit(inline="always", cache=True)
 def add_negative(pop, par, i, b, amount):
     """Add negative evidence ``amount`` >= 0, weighted by the asymmetry (``negative_weight``)."""
-    pop.s[i, b] += np.float32(par.trust.negative_weight * amount)
+    add_against(pop.s, pop.spam_share, i, b, par.trust.negative_weight * amount, 0.0)
 
 
 @nb.njit(inline="always", cache=True)
-def spam_now(pop, par, i, b, day):
-    """The part of s_ib that came from brand b's irrelevant mail, faded to ``day`` (7.9): kept
-    lazily as (amount, day added), so that forgetting (T2) needs no second array pass."""
-    d = pop.spam_day[i, b]
-    if d < 0:
-        return 0.0
-    return pop.spam[i, b] * par.derived.decay ** (day - d)
+def spam_part(pop, i, b):
+    """The part of s_ib that came from brand b's irrelevant mail (7.9): its share times s."""
+    return pop.spam_share[i, b] / SHARE_STEPS * np.float64(pop.s[i, b])
 
 
 @nb.njit(inline="always", cache=True)
-def add_spam(pop, par, i, b, amount, day):
+def add_spam(pop, par, i, b, amount):
     """Add negative evidence ``amount`` from an irrelevant e-mail (O1-O2): to s as any negative
     evidence, and to the spam part of s that the spam-loss metric reads (7.9)."""
-    add_negative(pop, par, i, b, amount)
-    pop.spam[i, b] = np.float32(spam_now(pop, par, i, b, day) + par.trust.negative_weight * amount)
-    pop.spam_day[i, b] = day
+    e = par.trust.negative_weight * amount
+    add_against(pop.s, pop.spam_share, i, b, e, e)
 
 
 def forget(pop, par):

@@ -68,8 +68,7 @@ def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
         (pop.exposed_day, -1),
         (pop.harm_day, -1),
         (pop.harm_kind, 0),
-        (pop.spam, 0.0),
-        (pop.spam_day, -1),
+        (pop.spam_share, 0),
     ):
         arr[idx] = fill
     return int(idx.size)

@@ -2,12 +2,13 @@
 
 Consumers are not Python objects. Their state lives in typed arrays so that every rule is a pass
 over the arrays (docs/ODD.md, section 2 "Entities, state variables and scales"). Compact types keep
-the memory near the floor: about 150 bytes per consumer at 5 brands (benchmarks/).
+the memory near the floor: 168 bytes per consumer at 5 brands (`Population.nbytes()`, network
+included; `python benchmarks/memory_probe.py 1000000 3`).
 
 Per consumer (N):    segment, concern, affinity, reads_terms, need_rate, journey_left,
                      journey_channels, last_research, history, social ties (CSR)
 Per consumer x brand (N x B): r, s (trust evidence), consent, asked, flags, last_seen,
-                     last_purchase, exposed_day, harm_day, harm_kind
+                     last_purchase, exposed_day, harm_day, harm_kind, spam_share
 Per consumer (N), incidents: wary, wary_day, fraud_day
 """
 
@@ -76,10 +77,8 @@ class Population(NamedTuple):
     #                    the consumer learnt of (-1 none; one per consumer keeps memory low)
     wary_day: np.ndarray  # int16 (N,): day the consumer learnt of it
     fraud_day: np.ndarray  # int16 (N,): day of the latest fraud suffered, any cause (-1 never)
-    spam: (
-        np.ndarray
-    )  # float32 (N, B): the part of s from the brand's irrelevant mail, as of spam_day
-    spam_day: np.ndarray  # int16 (N, B): day spam was last added (-1 never); it fades like s
+    spam_share: np.ndarray  # uint8 (N, B): the part of s from the brand's irrelevant mail, as a
+    #                         share of s in steps of 1/255; it fades with s, so it keeps no day
 
     @property
     def size(self) -> int:
@@ -200,6 +199,5 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         wary=np.full(n, -1, np.int8),
         wary_day=np.full(n, -1, np.int16),
         fraud_day=np.full(n, -1, np.int16),
-        spam=per_brand(np.float32, 0.0),
-        spam_day=per_brand(np.int16, -1),
+        spam_share=per_brand(np.uint8, 0),
     )
