@@ -1,66 +1,115 @@
 """Mutation score: the share of seeded model mutations the test suite kills (issue 16).
 
-    python benchmarks/mutation.py [--mutants 24] [--seed 16] [--tests tests/test_x.py ...]
-                                  [--oracle] [--timeout 600] [--out benchmarks/results/mutation.json]
+    python benchmarks/mutation.py [--mutants 39] [--seed 16] [--workers 2] [--oracle]
+                                  [--tests tests/test_x.py ...] [--timeout S] [--list]
+                                  [--out benchmarks/results/mutation.json]
 
-Each mutant changes one site of the model's source, in every mechanism module (journey, consent,
-outreach, social, trust, churn, incidents, population, network, parameters, metrics, market):
+Each mutant changes one site of the model's source, in every mechanism module (MODULES below:
+journey, consent, outreach, social, trust, churn, incidents, turnover, population, network,
+parameters, metrics, market):
 
-* ``const x1.25`` / ``const x0.8``: a float constant scaled;
-* ``flip``: ``a + b`` <-> ``a - b`` in an expression that reads a parameter or a float;
+* ``const x1.25`` / ``const x0.8``: a float constant scaled (constants below 1e-6 in magnitude
+  are numerical guards against division by zero, not model constants, and are not mutated);
+* ``param x1.25`` / ``param x0.8``: one read of a scenario parameter (``par.section.field``)
+  scaled, as if the code used a wrong constant at that place (the model's constants live in the
+  scenario schema since issue 8);
+* ``flip``: ``a + b`` <-> ``a - b``, or ``-a`` -> ``a``;
 * ``drop``: ``a + b``, ``a - b`` or ``a * b`` -> ``a`` (a term or a factor dropped).
 
+Pure index or random-stream-slot arithmetic (``3 * b + 1``) is not mutated outside
+sim/state/network.py (there the index arithmetic builds the ring lattice): a wrong slot only
+relabels draws.
+
 Sites are drawn with a seeded generator, round-robin over the modules, so the same command gives
-the same mutants. Every mutant runs in a temporary copy of the tree (nothing in the working tree
-changes), with the Numba caches of the copy cleared, as ``python -m pytest -x -q`` on the chosen
-tests (default: the fast model-checking tests below; ``--oracle`` adds the engine/reference
-agreement test, tests/test_reference_agreement.py, whose power against parameter changes
-``benchmarks/oracle_power.py`` measures). A mutant is *killed* if a test fails or errors (or it
-times out), *survives* if every test passes. The script prints each mutant and the score, and
-writes the record to ``--out``. Survivors are either gaps in the suite or equivalent mutants (no
-observable effect); the report lists them for a reader to judge.
+the same mutants. A mutant is *killed* if a test fails or errors (or the run exceeds the timeout),
+*survives* if every test passes, and is *invalid* if Numba refuses to compile it (a typing
+error: such a model cannot run at all, and it is left out of the score). Survivors that are documented equivalent mutants (EQUIVALENT
+below: the change has no observable effect, with the reason) are left out of the score's
+denominator; the record lists them with the reason.
+
+The tests (``--tests``; default MODEL_TESTS, the suite's model-checking files; ``--oracle`` adds
+the engine/reference agreement test tests/test_reference_agreement.py, whose power against
+parameter changes ``benchmarks/oracle_power.py`` measures) exclude tests/test_fingerprint.py and
+the README's quoted outputs: a digest fails on any change of any number and says nothing about
+which rule is wrong, so it would make the figure meaningless.
+
+What makes a mutant cheap (about a minute instead of several on the 2-core machine):
+
+* the unmutated tree is copied once to a temporary folder and run once: that compiles every
+  Numba kernel into the copy's ``__pycache__`` and times every test file;
+* each worker (``--workers``, default 2) gets its own copy of that warm tree; for a mutant it
+  deletes the Numba caches of the mutated module and of every module that imports it
+  (transitively, from the import statements: a kernel freezes the globals and the compiled
+  callees it reads at compile time), so only those kernels recompile; afterwards it restores the
+  source and those caches from the warm tree (with their time stamps, which Numba checks);
+* test files run fastest first with ``-x``, the files that killed earlier mutants of the same
+  module first of all; the agreement test, the slowest, always last.
+
+The script prints each mutant and the score and writes the record to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import datetime as dt
 import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = (
-    "journey",
-    "consent",
-    "outreach",
-    "social",
-    "trust",
-    "churn",
-    "incidents",
-    "population",
-    "network",
-    "parameters",
-    "metrics",
-    "market",
+    "sim/mechanisms/journey.py",
+    "sim/mechanisms/consent.py",
+    "sim/mechanisms/outreach.py",
+    "sim/mechanisms/social.py",
+    "sim/mechanisms/trust.py",
+    "sim/mechanisms/churn.py",
+    "sim/mechanisms/incidents.py",
+    "sim/mechanisms/turnover.py",
+    "sim/state/population.py",
+    "sim/state/network.py",
+    "sim/state/parameters.py",
+    "sim/mechanisms/metrics.py",
+    "sim/model/market.py",
 )
-FAST_TESTS = (
+MODEL_TESTS = (
     "tests/test_equations.py",
     "tests/test_ledger.py",
     "tests/test_crn.py",
     "tests/test_model.py",
     "tests/test_bands.py",
+    "tests/test_mutants.py",
+    "tests/test_direction.py",
+    "tests/test_incidents.py",
+    "tests/test_email.py",
+    "tests/test_transparency.py",
+    "tests/test_market_flows.py",
+    "tests/test_moved_constants.py",
+    "tests/test_parameters.py",
 )
 ORACLE_TESTS = ("tests/test_reference_agreement.py",)
-PARAM_NAMES = {"par", "inc", "brands", "lev", "self", "c", "o", "w", "j", "t"}
+INDEX_NAMES = {"i", "j", "k", "b", "c", "d", "e", "n", "nb_", "slot", "base", "part", "gap"}
+INDEX_NAMES |= {"brand", "channel", "start", "degree", "half", "m", "clock"}
+INDEX_MODULES = ("sim/state/network.py",)  # the ring lattice's index arithmetic is the model
 COPY = ("sim", "tests", "scenarios", "experiments", "docs", "README.md", "pyproject.toml")
+GUARD = 1e-6  # constants smaller than this are numerical guards (x / max(y, 1e-9)), not model
+
+# Survivors with no observable effect: (module, the stripped source line, original, replacement)
+# -> why. Matched on the line's text so that line numbers may move.
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {}
 
 
 @dataclass
@@ -70,19 +119,15 @@ class Mutant:
     op: str
     original: str
     replacement: str
+    source: str = ""  # the stripped source line before the mutation
     outcome: str = ""
     detail: str = ""
     seconds: float = 0.0
+    equivalent: str = ""
 
-
-def module_path(stem: str) -> Path | None:
-    """The module's file wherever it lives under sim/ (flat or in a subpackage)."""
-    hits = sorted(
-        p
-        for p in (ROOT / "sim").rglob(f"{stem}.py")
-        if "__pycache__" not in p.parts and "reference" not in p.parts  # the Mesa oracle
-    )
-    return hits[0] if hits else None
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.module, self.source, self.original, self.replacement)
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
@@ -95,17 +140,37 @@ def _docstring_nodes(tree: ast.AST) -> set[int]:
     return ids
 
 
-def _reads_parameter(node: ast.AST) -> bool:
+def _is_index_arithmetic(node: ast.AST) -> bool:
+    """Pure index or stream-slot arithmetic (``3 * b + 1``, ``i + 1``, ``SLOTS * e``): an array
+    position or a random-stream slot, not a model equation (a wrong slot only relabels draws)."""
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, float):
-            return True
-        if (
-            isinstance(sub, ast.Attribute)
-            and isinstance(sub.value, ast.Name)
-            and sub.value.id in PARAM_NAMES
+        if isinstance(sub, ast.Constant) and not isinstance(sub.value, int):
+            return False
+        if isinstance(sub, ast.Name) and not (
+            sub.id in INDEX_NAMES or sub.id.lstrip("_").isupper()
         ):
-            return True
-    return False
+            return False
+        if isinstance(sub, ast.Attribute | ast.Subscript | ast.Call):
+            return False
+    return True
+
+
+def _not_a_number(node: ast.AST) -> bool:
+    """Lists, tuples and strings: ``+`` joins them, no arithmetic to mutate."""
+    return isinstance(node, ast.List | ast.ListComp | ast.Tuple | ast.JoinedStr) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
+
+
+def _parameter_read(node: ast.AST) -> bool:
+    """``par.section.field`` (a scenario parameter as the kernels read it), read as a value."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id == "par"
+    )
 
 
 def _segment(lines: list[str], node: ast.AST) -> str | None:
@@ -114,53 +179,70 @@ def _segment(lines: list[str], node: ast.AST) -> str | None:
     return lines[node.lineno - 1][node.col_offset : node.end_col_offset]
 
 
-def sites(path: Path) -> list[Mutant]:
-    """Every mutation site of one module."""
-    text = path.read_text()
+def sites(rel: str) -> list[Mutant]:
+    """Every mutation site of one module, in source order."""
+    text = (ROOT / rel).read_text()
     lines = text.splitlines()
     tree = ast.parse(text)
     skip = _docstring_nodes(tree)
-    rel = str(path.relative_to(ROOT))
     out: list[Mutant] = []
     for node in ast.walk(tree):
         if id(node) in skip:
             continue
-        if (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, float)
-            and node.value not in (0.0,)
-        ):
+        src = lines[node.lineno - 1].strip() if hasattr(node, "lineno") else ""
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            if abs(node.value) < GUARD:
+                continue
             seg = _segment(lines, node)
             if seg is None:
                 continue
             for factor in (1.25, 0.8):
                 out.append(
-                    Mutant(rel, node.lineno, f"const x{factor}", seg, repr(node.value * factor))
+                    Mutant(
+                        rel, node.lineno, f"const x{factor}", seg, repr(node.value * factor), src
+                    )
                 )
-        elif isinstance(node, ast.BinOp) and _reads_parameter(node):
+        elif _parameter_read(node):
+            seg = _segment(lines, node)
+            if seg is None:
+                continue
+            for factor in (1.25, 0.8):
+                out.append(
+                    Mutant(rel, node.lineno, f"param x{factor}", seg, f"({seg} * {factor})", src)
+                )
+        elif (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and not isinstance(node.operand, ast.Constant)
+        ):
+            seg, inner = _segment(lines, node), _segment(lines, node.operand)
+            if seg is not None and inner is not None:
+                out.append(Mutant(rel, node.lineno, "flip", seg, f"({inner})", src))
+        elif isinstance(node, ast.BinOp) and (
+            rel in INDEX_MODULES or not _is_index_arithmetic(node)
+        ):
             seg = _segment(lines, node)
             left, right = _segment(lines, node.left), _segment(lines, node.right)
             if seg is None or left is None or right is None:
                 continue
             opsym = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(node.op))
-            if opsym is None:
+            if opsym is None or any(_not_a_number(x) for x in (node.left, node.right)):
                 continue
             if opsym in "+-":
                 flipped = "-" if opsym == "+" else "+"
-                out.append(Mutant(rel, node.lineno, "flip", seg, f"{left} {flipped} ({right})"))
-            out.append(Mutant(rel, node.lineno, "drop", seg, f"({left})"))
-    return out
+                out.append(
+                    Mutant(rel, node.lineno, "flip", seg, f"{left} {flipped} ({right})", src)
+                )
+            out.append(Mutant(rel, node.lineno, "drop", seg, f"({left})", src))
+    return sorted(out, key=lambda m: (m.line, m.op, m.original, m.replacement))
 
 
 def choose(n: int, seed: int) -> list[Mutant]:
     """``n`` mutants, drawn with ``seed``, round-robin over the mechanism modules."""
     rng = random.Random(seed)
     pools = []
-    for stem in MODULES:
-        path = module_path(stem)
-        if path is None:
-            continue
-        pool = sites(path)
+    for rel in MODULES:
+        pool = sites(rel)
         rng.shuffle(pool)
         if pool:
             pools.append(pool)
@@ -172,102 +254,257 @@ def choose(n: int, seed: int) -> list[Mutant]:
     return chosen
 
 
-def apply(root: Path, m: Mutant) -> str:
-    """Write the mutant into the copy at ``root``; return the original text to restore."""
-    path = root / m.module
-    original = path.read_text()
-    lines = original.splitlines(keepends=True)
-    line = lines[m.line - 1]
-    assert m.original in line, (m, line)
-    lines[m.line - 1] = line.replace(m.original, m.replacement, 1)
-    path.write_text("".join(lines))
-    return original
+# -- which compiled caches a mutant invalidates -------------------------------------------------
 
 
-def clear_caches(root: Path) -> None:
-    for pattern in ("*.nbi", "*.nbc"):
-        for p in (root / "sim").rglob(pattern):
-            p.unlink()
+def _module_name(rel: str) -> str:
+    return rel[: -len(".py")].replace("/", ".").removesuffix(".__init__")
 
 
-def run_tests(root: Path, tests: list[str], timeout: float) -> tuple[str, str, float]:
+def _imports(path: Path, name: str) -> set[str]:
+    """The sim modules ``path`` (module ``name``) imports, as dotted names."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("sim")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("sim"):
+                out.add(mod)
+                out |= {f"{mod}.{a.name}" for a in node.names}  # `from . import x`
+    return out
+
+
+def dependents(root: Path) -> dict[str, set[str]]:
+    """For each module file (relative path), itself and every file importing it, transitively."""
+    files = {
+        _module_name(str(p.relative_to(root))): str(p.relative_to(root))
+        for p in (root / "sim").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    importers: dict[str, set[str]] = defaultdict(set)
+    for name, rel in files.items():
+        for mod in _imports(root / rel, name):
+            while mod:  # importing a.b.c runs a/__init__ and a/b/__init__ too
+                if mod in files:
+                    importers[mod].add(name)
+                mod = mod.rpartition(".")[0]
+    out = {}
+    for name, rel in files.items():
+        seen, todo = {name}, [name]
+        while todo:
+            for up in importers[todo.pop()]:
+                if up not in seen:
+                    seen.add(up)
+                    todo.append(up)
+        out[rel] = {files[s] for s in seen}
+    return out
+
+
+def _caches(root: Path, rel: str) -> list[Path]:
+    src = root / rel
+    stem = src.stem
+    folder = src.parent / "__pycache__"
+    if not folder.is_dir():
+        return []
+    return [
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(stem + ".") and p.suffix in (".nbi", ".nbc", ".pyc")
+    ]
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def run_tests(
+    root: Path, tests: list[str], timeout: float, junit: Path | None = None
+) -> tuple[str, str, float]:
     env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    env.pop("NUMBA_CACHE_DIR", None)  # caches next to the sources of this copy
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    if junit is not None:
+        cmd.append(f"--junitxml={junit}")
     start = time.monotonic()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # the agreement test's worker processes die with it
+    )
     try:
-        proc = subprocess.run(
-            cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
-        )
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return "killed", "timeout", time.monotonic() - start
     seconds = time.monotonic() - start
-    tail = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    tail = [line for line in out.splitlines() if line.startswith(("FAILED", "ERROR"))]
     if proc.returncode == 0:
         return "survived", "", seconds
-    return "killed", (tail[0] if tail else f"exit {proc.returncode}")[:160], seconds
+    if "TypingError" in out or "LoweringError" in out:  # Numba refused to compile the mutant
+        return "invalid", (tail[0] if tail else "does not compile")[:200], seconds
+    return "killed", (tail[0] if tail else f"exit {proc.returncode}")[:200], seconds
+
+
+def file_seconds(junit: Path) -> dict[str, float]:
+    """Seconds per test file from a JUnit XML report."""
+    out: dict[str, float] = defaultdict(float)
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        module = case.get("classname", "").split(".")
+        if len(module) >= 2:
+            out[f"{module[0]}/{module[1]}.py"] += float(case.get("time", 0.0))
+    return dict(out)
+
+
+def copy_tree(src: Path, dst: Path, with_caches: bool) -> None:
+    ignore = None if with_caches else shutil.ignore_patterns("__pycache__")
+    for name in COPY:
+        s = src / name
+        if s.is_dir():
+            shutil.copytree(s, dst / name, ignore=ignore)  # copy2: time stamps kept
+        elif s.exists():
+            shutil.copy2(s, dst / name)
+
+
+class Worker:
+    """One copy of the warm tree that runs mutants one at a time."""
+
+    def __init__(self, warm: Path, root: Path, deps: dict[str, set[str]]):
+        self.warm, self.root, self.deps = warm, root, deps
+        copy_tree(warm, root, with_caches=True)
+
+    def run(self, m: Mutant, tests: list[str], timeout: float) -> None:
+        touched = self.deps.get(m.module, {m.module})
+        for rel in touched:
+            for p in _caches(self.root, rel):
+                p.unlink()
+        path = self.root / m.module
+        lines = path.read_text().splitlines(keepends=True)
+        assert m.original in lines[m.line - 1], (m, lines[m.line - 1])
+        lines[m.line - 1] = lines[m.line - 1].replace(m.original, m.replacement, 1)
+        path.write_text("".join(lines))
+        try:
+            m.outcome, m.detail, m.seconds = run_tests(self.root, tests, timeout)
+        finally:
+            shutil.copy2(self.warm / m.module, path)
+            for rel in touched:
+                for p in _caches(self.root, rel):
+                    p.unlink()
+                for p in _caches(self.warm, rel):
+                    shutil.copy2(p, self.root / p.relative_to(self.warm))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mutants", type=int, default=24)
+    ap.add_argument("--mutants", type=int, default=39)
     ap.add_argument("--seed", type=int, default=16)
-    ap.add_argument("--tests", nargs="+", default=list(FAST_TESTS))
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--tests", nargs="+", default=list(MODEL_TESTS))
     ap.add_argument("--oracle", action="store_true", help="add the reference agreement test")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant")
+    ap.add_argument(
+        "--timeout", type=float, help="seconds per mutant (default: 3 x the unmutated run + 5 min)"
+    )
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutation.json")
     args = ap.parse_args()
-    tests = list(args.tests) + (list(ORACLE_TESTS) if args.oracle else [])
+    tests = [t for t in args.tests if (ROOT / t.split("::")[0]).exists()]
+    oracle = list(ORACLE_TESTS) if args.oracle else []
     mutants = choose(args.mutants, args.seed)
     if args.list:
         for m in mutants:
             print(f"{m.module}:{m.line} {m.op:10s} {m.original!r} -> {m.replacement!r}")
         return 0
+    started = dt.datetime.now().astimezone()
+    t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="omnitrust-mutation-") as tmp:
-        root = Path(tmp)
-        for name in COPY:
-            src = ROOT / name
-            if src.is_dir():
-                shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-            elif src.exists():
-                shutil.copy2(src, root / name)
-        outcome, detail, seconds = run_tests(root, tests, args.timeout)
-        print(f"unmutated tree: {outcome} ({seconds:.0f} s)", flush=True)
+        warm = Path(tmp) / "warm"
+        copy_tree(ROOT, warm, with_caches=False)
+        junit = Path(tmp) / "unmutated.xml"
+        outcome, detail, seconds = run_tests(warm, tests + oracle, 3600.0, junit)
+        print(f"unmutated tree: {outcome} ({seconds:.0f} s, kernels compiled)", flush=True)
         if outcome != "survived":
             print(f"the suite fails without mutation: {detail}", file=sys.stderr)
             return 1
-        for k, m in enumerate(mutants, 1):
-            original = apply(root, m)
-            clear_caches(root)
+        per_file = file_seconds(junit)
+        timeout = args.timeout or 3 * sum(per_file.values()) + 300.0
+        deps = dependents(warm)
+        workers = [Worker(warm, Path(tmp) / f"w{k}", deps) for k in range(max(1, args.workers))]
+        free = list(workers)
+        lock = threading.Lock()
+        killers: dict[str, Counter] = defaultdict(Counter)  # module -> file -> kills
+        done = [0]
+
+        def order(m: Mutant) -> list[str]:
+            with lock:
+                hits = killers[m.module]
+            return sorted(tests, key=lambda f: (-hits[f], per_file.get(f, 0.0))) + oracle
+
+        def one(m: Mutant) -> None:
+            with lock:
+                w = free.pop()
             try:
-                m.outcome, m.detail, m.seconds = run_tests(root, tests, args.timeout)
+                w.run(m, order(m), timeout)
             finally:
-                (root / m.module).write_text(original)
+                with lock:
+                    free.append(w)
+                    done[0] += 1
+                    k = done[0]
+                    if m.outcome == "killed" and "::" in m.detail:
+                        killers[m.module][m.detail.split()[1].split("::")[0]] += 1
+            if m.outcome == "survived":
+                m.equivalent = EQUIVALENT.get(m.key, "")
             print(
                 f"[{k:2d}/{len(mutants)}] {m.outcome:8s} {m.seconds:5.0f} s  {m.module}:{m.line} "
-                f"{m.op:10s} {m.original!r} -> {m.replacement!r}  {m.detail}",
+                f"{m.op:10s} {m.original!r} -> {m.replacement!r}  {m.detail}"
+                f"{'  (equivalent)' if m.equivalent else ''}",
                 flush=True,
             )
-        clear_caches(root)
+
+        with ThreadPoolExecutor(len(workers)) as pool:
+            list(pool.map(one, mutants))
     killed = sum(m.outcome == "killed" for m in mutants)
-    score = killed / len(mutants) if mutants else float("nan")
-    print(f"\nmutation score: {killed}/{len(mutants)} = {score:.0%} killed (seed {args.seed})")
-    survivors = [m for m in mutants if m.outcome == "survived"]
+    equivalent = [m for m in mutants if m.equivalent]
+    invalid = [m for m in mutants if m.outcome == "invalid"]
+    scored = len(mutants) - len(equivalent) - len(invalid)
+    score = killed / scored if scored else float("nan")
+    print(
+        f"\nmutation score: {killed} of {scored} mutants killed ({score:.0%}; seed {args.seed}; "
+        f"{len(equivalent)} documented equivalent and {len(invalid)} that do not compile left "
+        f"out; "
+        f"{(time.monotonic() - t0) / 60:.0f} min)"
+    )
+    survivors = [m for m in mutants if m.outcome == "survived" and not m.equivalent]
     if survivors:
         print("survivors:")
         for m in survivors:
             print(f"  {m.module}:{m.line} {m.op} {m.original!r} -> {m.replacement!r}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     record = {
-        "command": " ".join(sys.argv),
+        "command": "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]]),
+        "date": started.isoformat(timespec="seconds"),
+        "minutes": round((time.monotonic() - t0) / 60, 1),
         "seed": args.seed,
-        "tests": tests,
-        "killed": killed,
+        "tests": tests + oracle,
         "mutants": len(mutants),
+        "equivalent": len(equivalent),
+        "invalid": len(invalid),
+        "killed": killed,
         "score": score,
         "results": [asdict(m) for m in mutants],
     }
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    tmp_out = args.out.with_suffix(".tmp")
+    tmp_out.write_text(json.dumps(record, indent=2) + "\n")
+    tmp_out.replace(args.out)
     return 0
 
 
