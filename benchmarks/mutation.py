@@ -91,7 +91,7 @@ MODEL_TESTS = (
     "tests/test_crn.py",
     "tests/test_model.py",
     "tests/test_bands.py",
-    "tests/test_mutants.py",
+    "tests/test_rules.py",
     "tests/test_direction.py",
     "tests/test_incidents.py",
     "tests/test_email.py",
@@ -237,11 +237,11 @@ def sites(rel: str) -> list[Mutant]:
     return sorted(out, key=lambda m: (m.line, m.op, m.original, m.replacement))
 
 
-def choose(n: int, seed: int) -> list[Mutant]:
+def choose(n: int, seed: int, modules=MODULES) -> list[Mutant]:
     """``n`` mutants, drawn with ``seed``, round-robin over the mechanism modules."""
     rng = random.Random(seed)
     pools = []
-    for rel in MODULES:
+    for rel in modules:
         pool = sites(rel)
         rng.shuffle(pool)
         if pool:
@@ -415,11 +415,15 @@ def main() -> int:
         "--timeout", type=float, help="seconds per mutant (default: 3 x the unmutated run + 5 min)"
     )
     ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument(
+        "--modules", nargs="+", help="only these modules' sites (names: churn, network, ...)"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutation.json")
     args = ap.parse_args()
     tests = [t for t in args.tests if (ROOT / t.split("::")[0]).exists()]
     oracle = list(ORACLE_TESTS) if args.oracle else []
-    mutants = choose(args.mutants, args.seed)
+    modules = [m for m in MODULES if not args.modules or Path(m).stem in args.modules]
+    mutants = choose(args.mutants, args.seed, modules)
     if args.list:
         for m in mutants:
             print(f"{m.module}:{m.line} {m.op:10s} {m.original!r} -> {m.replacement!r}")

@@ -1,0 +1,303 @@
+"""Leaving, turnover, initialisation, the network and the derived parameters, against docs/ODD.md.
+
+The expected values are computed here from the ODD's equations (5 Initialisation, 7.8 L1-L5,
+7.11 N1-N2 and the derived quantities of `sim.state.parameters`), with the same counter-based
+draws where a rule draws (as tests/test_equations.py does): a wrong constant, sign or dropped term
+in these rules changes which consumers churn, revoke, return, lapse or leave, and the comparison
+is exact. The initial draws are checked against the moments of their documented distributions
+(bands of 5 standard errors at 100,000 consumers). No model run: the kernels are called on a
+freshly drawn population, so each test takes a second or two.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from sim.core import streams
+from sim.mechanisms import churn, turnover
+from sim.mechanisms.metrics import EV
+from sim.scenario import Scenario
+from sim.state.network import small_world
+from sim.state.parameters import brand_table, parameters
+from sim.state.population import (
+    ACCOUNT,
+    AWARE,
+    CHURNED,
+    CUSTOMER,
+    SUBSCRIBED,
+    create_population,
+    draw_initial_trust,
+    draw_traits,
+)
+
+from .conftest import baseline_data
+
+N_EVENTS = len(EV)
+
+
+def scenario(consumers: int = 3000, **sections) -> Scenario:
+    d = baseline_data(consumers=consumers, days=30, replications=1)
+    for section, values in sections.items():
+        d.setdefault(section, {}).update(values)
+    return Scenario.model_validate(d)
+
+
+def t1(r, s, prior, weight):
+    return (r + prior * weight) / (r + s + weight)
+
+
+# -- 7.8 Leaving, L1-L5 ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("drift_per_year", [0.5, -0.5])
+def test_leaving_follows_l1_to_l5_consumer_by_consumer(drift_per_year):
+    """Random relations around the thresholds, high rates so that every branch is taken many
+    times; then the kernel against the ODD's steps, in their order, with the same draws."""
+    s = scenario(
+        world={"privacy_concern_trend": drift_per_year},
+        trust={"churn_threshold": 0.45, "return_threshold": 0.55, "churn_rate": 0.4},
+        consent={"revoke_rate": 0.3},
+        incidents={"account_deletion": 0.5},
+    )
+    pop = create_population(s, seed=3)
+    par = parameters(s)
+    lev = brand_table(s)
+    n, nb_ = pop.r.shape
+    rng = np.random.default_rng(17)
+    lev = lev._replace(
+        data_retention_days=np.array([20.0, 40.0, 60.0][:nb_]),
+        consent_lapse=np.array([0.1, 0.25, 0.5][:nb_]),
+    )
+    day = 100
+    # trust spread over [0.2, 0.8] with the same evidence total, so both thresholds bite
+    target = rng.uniform(0.2, 0.8, size=(n, nb_))
+    e, w, a = 4.0, s.trust.prior_weight, s.trust.prior
+    pop.r[:] = np.clip(target * (e + w) - a * w, 0, e)
+    pop.s[:] = e - pop.r
+    pop.flags[:] = rng.integers(0, 256, size=(n, nb_), dtype=np.uint8)
+    pop.consent[:] = np.where(rng.random((n, nb_)) < 0.5, rng.integers(1, 256, (n, nb_)), 0)
+    pop.asked[:] = np.where(rng.random((n, nb_)) < 0.6, rng.integers(1, 256, (n, nb_)), 0)
+    pop.last_seen[:] = rng.integers(day - 80, day, size=(n, nb_))
+    pop.exposed_day[:] = np.where(rng.random((n, nb_)) < 0.5, 50, -1)
+    pop.concern[: n // 10] = 0.9995  # the drift clips at 1 (or 0 below)
+    pop.concern[n // 10 : n // 5] = 0.0005
+    before = copy.deepcopy(pop)
+    counts = np.zeros((nb_, N_EVENTS), dtype=np.float64)
+    key = streams.stream_key(8, "churn", day)
+    churn.leave(pop, lev, par, key, day, counts)
+
+    drift = np.float32(drift_per_year / 365.0)
+    q = np.clip(before.concern + drift, np.float32(0.0), np.float32(1.0))
+    assert np.allclose(pop.concern, q, atol=1e-7)
+    assert (pop.concern == 1.0).sum() >= n // 20 or (pop.concern == 0.0).sum() >= n // 20
+
+    flags, consent, asked = before.flags.copy(), before.consent.copy(), before.asked.copy()
+    expected = np.zeros_like(counts)
+    ev = {k: EV[k] for k in ("churn_events", "accounts_deleted", "consent_revocations")}
+    ev["consent_lapses"] = EV["consent_lapses"]
+    tr = s.trust
+    trust = t1(before.r.astype(np.float64), before.s.astype(np.float64), a, w)
+    for i in range(n):
+        st = np.uint64(streams.consumer_state(key, i))
+        for b in range(nb_):
+            f = int(flags[i, b])
+            if f & ACCOUNT and day - int(before.last_seen[i, b]) > lev.data_retention_days[b]:
+                f &= ~ACCOUNT  # L4
+                expected[b, ev["accounts_deleted"]] += 1
+            t = trust[i, b]
+            if t < tr.churn_threshold:
+                if f & CUSTOMER and not f & CHURNED and streams.uniform(st, 3 * b) < tr.churn_rate:
+                    f |= CHURNED  # L1
+                    expected[b, ev["churn_events"]] += 1
+                    if (
+                        before.exposed_day[i, b] >= 0
+                        and f & ACCOUNT
+                        and streams.uniform(st, 3 * b + 1) < s.incidents.account_deletion
+                    ):
+                        f &= ~ACCOUNT
+                        consent[i, b] = 0
+                        expected[b, ev["accounts_deleted"]] += 1
+                if (consent[i, b] or f & SUBSCRIBED) and streams.uniform(
+                    st, 3 * b + 2
+                ) < s.consent.revoke_rate:
+                    consent[i, b] = 0  # L3
+                    f &= ~SUBSCRIBED
+                    expected[b, ev["consent_revocations"]] += 1
+            elif f & CHURNED and t > tr.return_threshold:
+                f &= ~CHURNED  # L2
+            if asked[i, b] and streams.uniform(st, 192 + b) < lev.consent_lapse[b]:
+                asked[i, b] = 0  # L5
+                f &= ~AWARE
+                expected[b, ev["consent_lapses"]] += 1
+            flags[i, b] = f
+    near = np.isclose(trust, tr.churn_threshold, atol=1e-6) | np.isclose(
+        trust, tr.return_threshold, atol=1e-6
+    )
+    assert (pop.flags == flags)[~near].all()
+    assert (pop.consent == consent)[~near].all() and (pop.asked == asked).all()
+    assert not near.any() or near.sum() < 3
+    for k in ev.values():
+        assert np.allclose(counts[:, k], expected[:, k], atol=near.sum()), k
+        assert (expected[:, k] >= 20).all(), k  # every step taken many times
+    returned = (before.flags & CHURNED != 0) & (pop.flags & CHURNED == 0)
+    assert returned.sum() >= 20
+
+
+# -- 7.11 Turnover, N1-N2 ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("per_year", [0.1, 0.9])
+def test_turnover_replaces_the_n1_share_by_newcomers(per_year):
+    s = scenario(consumers=20000, population={"turnover_per_year": per_year})
+    pop = create_population(s, seed=5)
+    par = parameters(s)
+    n, nb_ = pop.r.shape
+    pop.flags[:] = CUSTOMER | ACCOUNT | SUBSCRIBED
+    pop.flags[::4] |= CHURNED
+    pop.consent[:] = 7
+    pop.exposed_day[:] = 3
+    p = 1.0 - (1.0 - per_year) ** (1.0 / 365.0)  # N1
+    total = 0
+    for day in range(40, 45):
+        u = streams.uniforms(streams.stream_key(5, "turnover", day), n, 0)
+        leaving = u < p
+        was_customer = ((pop.flags & CUSTOMER) != 0) & ((pop.flags & CHURNED) == 0)
+        counts = np.zeros((nb_, N_EVENTS))
+        assert turnover.renew(pop, par, 5, day, counts) == leaving.sum()
+        assert (counts[:, EV["departed_customers"]] == was_customer[leaving].sum(axis=0)).all()
+        # N2: the newcomers have no relation with any brand
+        assert (pop.flags[leaving] == 0).all() and (pop.consent[leaving] == 0).all()
+        assert (pop.exposed_day[leaving] == -1).all() and (pop.last_seen[leaving] == -1).all()
+        total += int(leaving.sum())
+    mean = 5 * n * p
+    assert abs(total - mean) < 5 * math.sqrt(mean) + 1
+    assert total > 0
+
+
+# -- 5 Initialisation and the network ----------------------------------------------------------
+
+
+def test_initial_traits_and_trust_follow_their_distributions():
+    """ODD 5, steps 1-5 and 7: each draw's mean and variance within 5 standard errors."""
+    s = scenario()
+    spec, t = s.population, s.trust
+    n = 100_000
+    rng = np.random.default_rng(23)
+    tr = draw_traits(spec, n, rng)
+
+    def close(x, mean, var, what):
+        se = math.sqrt(var / x.size)
+        assert abs(x.mean() - mean) < 5 * se, (what, x.mean(), mean)
+        if var > 0:  # the sample variance of a bounded variable: 5 rough SEs of 20% each way
+            assert 0.8 * var < x.var() < 1.25 * var, (what, x.var(), var)
+
+    shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
+    shares = shares / shares.sum()
+    for g, (share, m) in enumerate(zip(shares, (0.8, 0.5, 0.15), strict=True)):
+        close((tr["segment"] == g).astype(float), share, share * (1 - share), f"segment {g}")
+        k = spec.concern_concentration
+        close(tr["concern"][tr["segment"] == g], m, m * (1 - m) / (k + 1), f"concern {g}")
+    m, k = spec.digital_affinity, spec.affinity_concentration
+    close(tr["affinity"], m, m * (1 - m) / (k + 1), "affinity")
+    close(tr["reads_terms"].astype(float), spec.literacy, spec.literacy * (1 - spec.literacy), "")
+    nu, shape = spec.need_rate, spec.need_shape
+    assert nu * (1 + 10 / math.sqrt(shape)) < 1  # the clip at 1 is negligible
+    close(tr["need_rate"], nu, nu * nu / shape, "need_rate")
+
+    # 7: t0 ~ Beta(k t, k (1 - t)) behind E units of evidence: r + s = E, trust = clip(t0)
+    r, neg = draw_initial_trust(t, n, rng)
+    e, w, a = t.initial_evidence, t.prior_weight, t.prior
+    assert np.allclose(r + neg, e, atol=1e-5)
+    trust = t1(r.astype(np.float64), neg.astype(np.float64), a, w)
+    lo, hi = a * w / (e + w), (e + a * w) / (e + w)  # r = 0 and r = E
+    inside = (trust > lo + 1e-6) & (trust < hi - 1e-6)
+    assert inside.mean() > 0.5
+    m, k = t.initial, t.initial_concentration
+    draws = np.random.default_rng(1).beta(m * k, (1 - m) * k, size=400_000)
+    for q in (0.25, 0.5, 0.75):  # quantiles inside the clip equal the Beta's
+        if lo < np.quantile(draws, q) < hi:
+            assert abs(np.quantile(trust, q) - np.quantile(draws, q)) < 0.01, q
+    assert abs(lo - trust.min()) < 1e-5 or trust.min() > lo
+
+
+def test_journeys_in_progress_follow_the_stationary_state():
+    """ODD 5, step 6: mid-journey with probability nL / (1 + nL), Geometric(1/L) days left."""
+    s = scenario(consumers=100_000)
+    pop = create_population(s, seed=9)
+    n_i = pop.need_rate.astype(np.float64)
+    big_l = s.journey.research_days
+    p = n_i * big_l / (1 + n_i * big_l)
+    busy = pop.journey_left > 0
+    assert abs(busy.sum() - p.sum()) < 5 * math.sqrt((p * (1 - p)).sum())
+    left = pop.journey_left[busy].astype(np.float64)
+    capped = np.minimum(np.arange(1, 400), s.journey.max_days)
+    g = 1 / big_l
+    pmf = g * (1 - g) ** np.arange(0, 399)
+    mean = (capped * pmf).sum() / pmf.sum()
+    var = ((capped - mean) ** 2 * pmf).sum() / pmf.sum()
+    assert abs(left.mean() - mean) < 5 * math.sqrt(var / left.size)
+
+
+@pytest.mark.parametrize("rewiring", [0.0, 0.3])
+def test_network_is_the_documented_small_world(rewiring):
+    """ODD 5: a ring lattice to the next degree/2 consumers, far ends rewired with probability
+    ``rewiring`` to a uniform consumer (drawn in this order), no self-loops, no duplicates, both
+    directions."""
+    n, degree, seed = 500, 8, 12
+    tie_start, ties = small_world(n, degree, rewiring, np.random.default_rng(seed))
+    half = degree // 2
+    rng = np.random.default_rng(seed)
+    far = np.array([(i + k) % n for i in range(n) for k in range(1, half + 1)])
+    rewire = np.flatnonzero(rng.random(n * half, dtype=np.float32) < rewiring)
+    far[rewire] = rng.integers(0, n, size=rewire.size, dtype=np.int32)
+    expected = {i: set() for i in range(n)}
+    for e, j in enumerate(far):
+        i = e // half
+        if i != j:
+            expected[i].add(int(j))
+            expected[int(j)].add(i)
+    assert tie_start.shape == (n + 1,) and tie_start[0] == 0 and tie_start[-1] == ties.size
+    for i in range(n):
+        row = ties[tie_start[i] : tie_start[i + 1]].tolist()
+        assert len(row) == len(set(row)) and set(row) == expected[i], i
+    assert abs(ties.size / n - degree) < (0.5 if rewiring else 1e-12)
+
+
+# -- derived parameters ------------------------------------------------------------------------
+
+
+def test_derived_parameters_follow_their_definitions():
+    """The unit conversions the kernels read (docs/ODD.md 7.4, 7.7, 7.8, 7.10, 7.11, 7.2)."""
+    s = scenario(
+        world={"privacy_concern_trend": 0.02},
+        population={"turnover_per_year": 0.15},
+        outreach={"list_decay_per_year": 0.2},
+    )
+    d = parameters(s).derived
+    assert d.n_brands == len(s.brands)
+    assert math.isclose(d.decay, 0.5 ** (1 / s.trust.half_life_days), rel_tol=1e-12)
+    assert math.isclose(d.concern_drift, 0.02 / 365, rel_tol=1e-12)
+    fraud = s.incidents.background_fraud_per_year / 365
+    assert math.isclose(d.background_fraud, fraud, rel_tol=1e-12)
+    assert math.isclose(d.turnover, 1 - 0.85 ** (1 / 365), rel_tol=1e-12)
+    assert math.isclose(d.list_decay, 1 - 0.8 ** (1 / 365), rel_tol=1e-12)
+    # 7.2: at prior trust and no relevance a consumer buys with purchase_probability: the
+    # outside option's weight exp(u0) against the brands' presences sum P gives P / (P + e^u0)
+    presence = sum(b.presence for b in s.brands)
+    p_buy = presence / (presence + math.exp(d.outside_utility))
+    assert math.isclose(p_buy, s.journey.purchase_probability, rel_tol=1e-9)
+    lev = brand_table(s)
+    for b, spec in enumerate(s.brands):
+        pol = spec.policy
+        per_month = pol.emails_per_week * 30.4 / 7
+        assert math.isclose(lev.emails_per_day[b], pol.emails_per_week / 7, rel_tol=1e-12)
+        k = s.outreach.fatigue_exponent
+        assert math.isclose(lev.fatigue[b], (per_month / 5) ** k, rel_tol=1e-12)
+        k = s.outreach.unsubscribe_fatigue_exponent
+        assert math.isclose(lev.unsubscribe_fatigue[b], (per_month / 5) ** k, rel_tol=1e-12)
+        assert math.isclose(lev.consent_lapse[b], 1 / pol.consent_refresh_days, rel_tol=1e-12)
+        assert math.isclose(lev.log_presence[b], math.log(spec.presence), rel_tol=1e-12)
