@@ -1,7 +1,7 @@
-"""Leaving, turnover, initialisation, the network and the derived parameters, against docs/ODD.md.
+"""Leaving, turnover, initialisation, the network, the tally and derived parameters, against the ODD.
 
 The expected values are computed here from the ODD's equations (5 Initialisation, 7.8 L1-L5,
-7.11 N1-N2 and the derived quantities of `sim.state.parameters`), with the same counter-based
+7.9 metrics, 7.11 N1-N2 and the derived quantities of `sim.state.parameters`), with the same counter-based
 draws where a rule draws (as tests/test_equations.py does): a wrong constant, sign or dropped term
 in these rules changes which consumers churn, revoke, return, lapse or leave, and the comparison
 is exact. The initial draws are checked against the moments of their documented distributions
@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from sim.core import streams
+from sim.core.constants import TRUST_BINS
 from sim.mechanisms import churn, turnover
-from sim.mechanisms.metrics import EV
+from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
 from sim.state.parameters import brand_table, parameters
@@ -28,6 +29,13 @@ from sim.state.population import (
     AWARE,
     CHURNED,
     CUSTOMER,
+    H_BOUGHT,
+    H_SHOWROOMED,
+    H_USED_DIGITAL,
+    H_USED_STORE,
+    H_WEBROOMED,
+    HARMED,
+    HEARD,
     SUBSCRIBED,
     create_population,
     draw_initial_trust,
@@ -301,3 +309,80 @@ def test_derived_parameters_follow_their_definitions():
         assert math.isclose(lev.unsubscribe_fatigue[b], (per_month / 5) ** k, rel_tol=1e-12)
         assert math.isclose(lev.consent_lapse[b], 1 / pol.consent_refresh_days, rel_tol=1e-12)
         assert math.isclose(lev.log_presence[b], math.log(spec.presence), rel_tol=1e-12)
+
+
+# -- 7.9 Metrics: the end-of-day tally -------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_brands", [3, 1])
+def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
+    """Random relations, histories and trust; every stock and market share of docs/ODD.md 7.9
+    (and stated intent, 7.10: below the best rival, below the prior a with no rival) counted
+    here with NumPy from its definition."""
+    d = baseline_data(consumers=3000, days=30, replications=1)
+    d["brands"] = d["brands"][:n_brands]
+    s = Scenario.model_validate(d)
+    pop = create_population(s, seed=4)
+    par = parameters(s)
+    n, nb_ = pop.r.shape
+    rng = np.random.default_rng(29)
+    day, window = 400, s.simulation.active_window_days
+    target = rng.uniform(0.05, 0.95, size=(n, nb_))
+    e, w, a = 4.0, s.trust.prior_weight, s.trust.prior
+    pop.r[:] = np.clip(target * (e + w) - a * w, 0, e)
+    pop.s[:] = e - pop.r
+    pop.flags[:] = rng.integers(0, 256, size=(n, nb_), dtype=np.uint8)
+    pop.asked[:] = np.where(rng.random((n, nb_)) < 0.6, rng.integers(1, 256, (n, nb_)), 0)
+    pop.consent[:] = rng.integers(0, 256, (n, nb_))
+    pop.last_purchase[:] = rng.integers(day - 2 * window, day + 1, size=(n, nb_))
+    used = rng.choice([H_USED_STORE, H_USED_DIGITAL, H_USED_STORE | H_USED_DIGITAL], size=n)
+    extra = rng.integers(0, 256, size=n) & (H_WEBROOMED | H_SHOWROOMED | H_BOUGHT)
+    pop.history[:] = used | extra  # every buyer has touched a channel
+    pop.fraud_day[:] = np.where(rng.random(n) < 0.1, day, np.where(rng.random(n) < 0.5, 3, -1))
+    stocks = np.zeros((nb_, len(STOCKS)))
+    hist = np.zeros((nb_, TRUST_BINS))
+    market = np.zeros(7)
+    tally(pop, par, day, stocks, hist, market)
+
+    trust = t1(pop.r.astype(np.float64), pop.s.astype(np.float64), a, w)
+    f = pop.flags
+    has = lambda bit: (f & bit) != 0  # noqa: E731
+    got = {name: stocks[:, k] for k, name in enumerate(STOCKS)}
+    assert np.allclose(got["trust"], trust.mean(axis=0), rtol=1e-9)
+    for b in range(nb_):
+        counts, _ = np.histogram(trust[:, b], bins=50, range=(0.0, 1.0))
+        k = int(np.argmax(np.cumsum(counts) >= 0.1 * n))
+        assert abs(got["trust_p10"][b] - (k + 1) / 50) <= 1e-12
+        asked = np.unpackbits(pop.asked[:, b][:, None], axis=1).sum()
+        granted = np.unpackbits((pop.consent[:, b] & pop.asked[:, b])[:, None], axis=1).sum()
+        assert math.isclose(got["consent_rate"][b], granted / asked, rel_tol=1e-12)
+    assert (got["subscribers"] == has(SUBSCRIBED).sum(axis=0)).all()
+    assert (got["records_held"] == has(ACCOUNT).sum(axis=0)).all()
+    assert (got["churned"] == has(CHURNED).sum(axis=0)).all()
+    active = has(CUSTOMER) & ~has(CHURNED) & (pop.last_purchase >= day - window)
+    assert (got["active_customers"] == active.sum(axis=0)).all()
+    assert 0 < active.sum() < (has(CUSTOMER) & ~has(CHURNED)).sum()  # the window bites
+    aware = has(CUSTOMER) & (has(HEARD) | has(HARMED))
+    assert (got["breach_aware"] == aware.sum(axis=0)).all()
+    if nb_ > 1:
+        rival = np.array([np.delete(trust, b, axis=1).max(axis=1) for b in range(nb_)]).T
+    else:
+        rival = np.full((n, 1), a)
+    stated = (aware & (trust < rival)).sum(axis=0) / aware.sum(axis=0)
+    assert np.allclose(got["stated_intent_to_leave"], stated, rtol=1e-12)
+    assert (stated > 0.1).all() and (stated < 0.9).all()
+    left = (aware & has(CHURNED)).sum(axis=0) / aware.sum(axis=0)
+    assert np.allclose(got["breach_aware_churned"], left, rtol=1e-12)
+    h = pop.history
+    buyers = (h & H_BOUGHT) != 0
+    hb = h[buyers]
+    store, digital = (hb & H_USED_STORE) != 0, (hb & H_USED_DIGITAL) != 0
+    shares = [
+        ((hb & H_WEBROOMED) != 0).mean(),
+        ((hb & H_SHOWROOMED) != 0).mean(),
+        (store & digital).mean(),
+        (store & ~digital).mean(),
+        (digital & ~store).mean(),
+    ]
+    assert np.allclose(market[:5], shares, rtol=1e-12)
+    assert market[5] == buyers.sum() and market[6] == (pop.fraud_day == day).sum()
