@@ -99,6 +99,7 @@ MODEL_TESTS = (
     "tests/test_market_flows.py",
     "tests/test_moved_constants.py",
     "tests/test_parameters.py",
+    "tests/test_mesa_tools.py",
 )
 ORACLE_TESTS = ("tests/test_reference_agreement.py",)
 INDEX_NAMES = {"i", "j", "k", "b", "c", "d", "e", "n", "nb_", "slot", "base", "part", "gap"}
@@ -390,6 +391,12 @@ class Worker:
                 p.unlink()
         path = self.root / m.module
         lines = path.read_text().splitlines(keepends=True)
+        if lines[m.line - 1].strip() != m.source:  # the module changed since: find the line
+            hits = [k for k, line in enumerate(lines, 1) if line.strip() == m.source]
+            if len(hits) != 1:
+                m.outcome, m.detail = "stale", "the mutated line is no longer in the module"
+                return
+            m.line = hits[0]
         assert m.original in lines[m.line - 1], (m, lines[m.line - 1])
         lines[m.line - 1] = lines[m.line - 1].replace(m.original, m.replacement, 1)
         path.write_text("".join(lines))
@@ -416,6 +423,15 @@ def main() -> int:
     )
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument(
+        "--again", type=Path, help="run the mutants of an earlier record instead of drawing them"
+    )
+    ap.add_argument(
+        "--survivors",
+        action="store_true",
+        help="with --again: only its survivors (tests added since can only kill more); the "
+        "record keeps the earlier kills",
+    )
+    ap.add_argument(
         "--modules", nargs="+", help="only these modules' sites (names: churn, network, ...)"
     )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutation.json")
@@ -424,6 +440,19 @@ def main() -> int:
     oracle = list(ORACLE_TESTS) if args.oracle else []
     modules = [m for m in MODULES if not args.modules or Path(m).stem in args.modules]
     mutants = choose(args.mutants, args.seed, modules)
+    kept: list[Mutant] = []  # --again --survivors: earlier kills, kept as they were
+    if args.again:
+        previous = json.loads(args.again.read_text())
+        fields = Mutant.__dataclass_fields__
+        mutants = [
+            Mutant(**{k: v for k, v in r.items() if k in fields}) for r in previous["results"]
+        ]
+        if args.survivors:
+            kept = [m for m in mutants if m.outcome != "survived"]
+            mutants = [m for m in mutants if m.outcome == "survived"]
+        for m in mutants:
+            m.outcome = m.detail = m.equivalent = ""
+            m.seconds = 0.0
     if args.list:
         for m in mutants:
             print(f"{m.module}:{m.line} {m.op:10s} {m.original!r} -> {m.replacement!r}")
@@ -476,10 +505,13 @@ def main() -> int:
 
         with ThreadPoolExecutor(len(workers)) as pool:
             list(pool.map(one, mutants))
+    rerun = len(mutants)
+    mutants = sorted(kept + mutants, key=lambda m: (MODULES.index(m.module), m.line, m.op))
     killed = sum(m.outcome == "killed" for m in mutants)
     equivalent = [m for m in mutants if m.equivalent]
     invalid = [m for m in mutants if m.outcome == "invalid"]
-    scored = len(mutants) - len(equivalent) - len(invalid)
+    stale = [m for m in mutants if m.outcome == "stale"]  # --again after the module changed
+    scored = len(mutants) - len(equivalent) - len(invalid) - len(stale)
     score = killed / scored if scored else float("nan")
     print(
         f"\nmutation score: {killed} of {scored} mutants killed ({score:.0%}; seed {args.seed}; "
@@ -498,10 +530,13 @@ def main() -> int:
         "date": started.isoformat(timespec="seconds"),
         "minutes": round((time.monotonic() - t0) / 60, 1),
         "seed": args.seed,
+        "again": str(args.again) if args.again else None,
+        "rerun": rerun,
         "tests": tests + oracle,
         "mutants": len(mutants),
         "equivalent": len(equivalent),
         "invalid": len(invalid),
+        "stale": len(stale),
         "killed": killed,
         "score": score,
         "results": [asdict(m) for m in mutants],

@@ -19,7 +19,7 @@ import pytest
 
 from sim.core import streams
 from sim.core.constants import TRUST_BINS
-from sim.mechanisms import churn, turnover
+from sim.mechanisms import churn, trust, turnover
 from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
@@ -386,3 +386,20 @@ def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
     ]
     assert np.allclose(market[:5], shares, rtol=1e-12)
     assert market[5] == buyers.sum() and market[6] == (pop.fraud_day == day).sum()
+
+
+def test_trust_of_and_trust_matrix_are_t1():
+    """T1 (docs/ODD.md 7.7): t = (r + a W) / (r + s + W), in the kernels' scalar form and in the
+    vectorised form the analysis uses."""
+    s = scenario(consumers=500)
+    pop = create_population(s, seed=2)
+    par = parameters(s)
+    rng = np.random.default_rng(5)
+    pop.r[:] = rng.exponential(3.0, size=pop.r.shape)
+    pop.s[:] = rng.exponential(3.0, size=pop.s.shape)
+    a, w = s.trust.prior, s.trust.prior_weight
+    expected = t1(pop.r.astype(np.float64), pop.s.astype(np.float64), a, w)
+    assert np.allclose(trust.trust_matrix(pop, par), expected, rtol=1e-6)
+    for i, b in ((0, 0), (7, 1), (123, 2)):
+        got = trust.trust_of(pop.r[i, b], pop.s[i, b], a, w)
+        assert math.isclose(got, expected[i, b], rel_tol=1e-6)
