@@ -18,8 +18,18 @@ import numpy as np
 import pytest
 
 from sim.core import streams
+from sim.core.catalogue import (
+    CHANNEL_MARGIN,
+    CHANNELS,
+    COVERT_MASK,
+    DIGITAL,
+    DIGITAL_BITS,
+    PURCHASE_WEIGHT,
+    VALUE,
+    mask_of,
+)
 from sim.core.constants import TRUST_BINS
-from sim.mechanisms import churn, trust, turnover
+from sim.mechanisms import churn, journey, trust, turnover
 from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
@@ -403,3 +413,150 @@ def test_trust_of_and_trust_matrix_are_t1():
     for i, b in ((0, 0), (7, 1), (123, 2)):
         got = trust.trust_of(pop.r[i, b], pop.s[i, b], a, w)
         assert math.isclose(got, expected[i, b], rel_tol=1e-6)
+
+
+# -- 7.5 Purchase, J3-J4 -----------------------------------------------------------------------
+
+
+def comfort(pop_wary, pop_wary_day, par_s: Scenario, i, b, c, day):
+    """I8 (docs/ODD.md 7.10): 1 - aversion * lambda^(day - d0) for the channel of b the consumer
+    is wary of (store, web, app: c < 3), else 1."""
+    if c >= 3 or pop_wary[i] != 3 * b + c:
+        return 1.0
+    lam = 0.5 ** (1 / par_s.trust.half_life_days)
+    return 1.0 - par_s.incidents.channel_aversion * lam ** (day - pop_wary_day[i])
+
+
+def test_purchase_chooses_brand_and_channel_by_j3_j4():
+    """Every consumer ends a journey today: the brand by the multinomial logit with the outside
+    option (J3), the channel by staying or drawing afresh with the affinity, trust and comfort
+    weights (J4), the basket, revenue, margin, flags and history (7.5, 7.9), recomputed here with
+    the same draws. Relevance (C3) as in tests/test_equations.py, from the data held."""
+    s = scenario(
+        consumers=4000,
+        journey={"channel_switching": 0.3, "integration_switching": 0.4},
+        incidents={"channel_aversion": 0.6},
+    )
+    pop = create_population(s, seed=6)
+    par = parameters(s)
+    lev = brand_table(s)
+    n, nb_ = pop.r.shape
+    rng = np.random.default_rng(31)
+    day = 300
+    pop.r[:] = rng.exponential(4.0, size=(n, nb_))
+    pop.s[:] = rng.exponential(4.0, size=(n, nb_))
+    pop.flags[:] = rng.integers(0, 256, size=(n, nb_), dtype=np.uint8) & (
+        CHURNED | ACCOUNT | SUBSCRIBED
+    )
+    pop.flags[rng.random((n, nb_)) < 0.7] &= np.uint8(0xFF ^ CHURNED)
+    pop.consent[:] = rng.integers(0, 256, size=(n, nb_))
+    pop.journey_left[:] = 0
+    pop.journey_channels[:] = rng.integers(1, 1 << len(CHANNELS), size=n) & 0x7F
+    pop.journey_channels[pop.journey_channels == 0] = 1
+    pop.last_research[:] = rng.integers(-1, len(CHANNELS), size=n)
+    pop.history[:] = 0
+    wary_b, wary_c = rng.integers(0, nb_, size=n), rng.integers(0, 3, size=n)
+    pop.wary[:] = np.where(rng.random(n) < 0.5, 3 * wary_b + wary_c, -1)
+    pop.wary_day[:] = day - rng.integers(0, 60, size=n)
+    before = copy.deepcopy(pop)
+    counts = np.zeros((nb_, N_EVENTS))
+    purchases = np.zeros((nb_, len(CHANNELS)))
+    revenue = np.zeros_like(purchases)
+    key = streams.stream_key(4, "purchase", day)
+    journey.purchase(
+        pop,
+        lev,
+        par,
+        key,
+        streams.stream_key(4, "consent", day),
+        streams.stream_key(4, "personalization", day),
+        day,
+        counts,
+        purchases,
+        revenue,
+    )
+
+    j, a_, w_ = s.journey, s.trust.prior, s.trust.prior_weight
+    presence = np.array([b.presence for b in s.brands])
+    p0 = j.purchase_probability
+    u_out = math.log((1 - p0) / p0 * presence.sum())  # J3: U_0
+    skill = np.array([b.policy.personalization_skill for b in s.brands])
+    integ = np.array([b.policy.omnichannel_integration for b in s.brands])
+    margin = np.array([b.gross_margin for b in s.brands])
+    scope = np.array([mask_of(b.policy.data_collection) for b in s.brands])
+    trust_all = t1(before.r.astype(np.float64), before.s.astype(np.float64), a_, w_)
+    store, social = CHANNELS.index("store"), CHANNELS.index("social")
+    exp_purchases = np.zeros_like(purchases)
+    exp_revenue = np.zeros_like(revenue)
+    exp_margin = np.zeros(nb_)
+    exp_history = np.zeros(n, dtype=np.int64)
+    buyer_of = np.full(n, -1)
+    for i in range(n):
+        st = np.uint64(streams.consumer_state(key, i))
+        util = np.zeros(nb_)
+        rho = np.zeros(nb_)
+        for b in range(nb_):
+            if before.flags[i, b] & CHURNED:
+                continue
+            held = scope[b] & (int(before.consent[i, b]) | COVERT_MASK)
+            if before.flags[i, b] & ACCOUNT and held:
+                value = sum(float(VALUE[d]) for d in range(8) if held & (1 << d))
+                rho[b] = skill[b] * value * (0.5 + 0.5 * integ[b])
+            u_b = (
+                math.log(presence[b])
+                + j.trust_weight * (trust_all[i, b] - a_)
+                + j.relevance_weight * rho[b]
+            )
+            util[b] = math.exp(u_b - u_out)
+        target = streams.uniform(st, 0) * (1.0 + util.sum())
+        cum = np.cumsum(util)
+        chosen = [b for b in range(nb_) if util[b] > 0 and target < cum[b]]
+        if not chosen:
+            continue
+        b = chosen[0]
+        buyer_of[i] = b
+        last = int(before.last_research[i])
+        switching = min(1.0, j.channel_switching + j.integration_switching * integ[b])
+        if (
+            last >= 0
+            and PURCHASE_WEIGHT[last] > 0
+            and streams.uniform(st, 1) >= switching
+            and streams.uniform(st, 4) < comfort(before.wary, before.wary_day, s, i, b, last, day)
+        ):
+            c = last
+        else:
+            aff, tb = float(before.affinity[i]), trust_all[i, b]
+            w = np.zeros(len(CHANNELS))
+            for k in range(len(CHANNELS)):
+                if DIGITAL[k]:
+                    w[k] = PURCHASE_WEIGHT[k] * 2 * aff * tb**j.digital_trust_exponent
+                    w[k] *= integ[b] if k == social else 1.0
+                else:
+                    w[k] = PURCHASE_WEIGHT[k] * 2 * (1 - aff)
+                w[k] *= comfort(before.wary, before.wary_day, s, i, b, k, day)
+            target = streams.uniform(st, 2) * w.sum()
+            cum = np.cumsum(w)
+            c = next(k for k in range(len(CHANNELS)) if w[k] > 0 and target < cum[k])
+        value = j.basket_value * (1 + j.relevance_uplift * rho[b])
+        exp_purchases[b, c] += 1
+        exp_revenue[b, c] += value
+        exp_margin[b] += value * margin[b] * CHANNEL_MARGIN[c]
+        h = H_BOUGHT | (H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE)
+        if c == store and before.journey_channels[i] & DIGITAL_BITS:
+            h |= H_WEBROOMED
+        if DIGITAL[c] and before.journey_channels[i] & (1 << store):
+            h |= H_SHOWROOMED
+        exp_history[i] = h
+    assert (purchases == exp_purchases).all()
+    assert np.allclose(revenue, exp_revenue, rtol=1e-9)
+    assert np.allclose(counts[:, EV["margin"]], exp_margin, rtol=1e-9)
+    assert (pop.history == exp_history).all()
+    bought = np.zeros((n, nb_), bool)
+    bought[buyer_of >= 0, buyer_of[buyer_of >= 0]] = True
+    assert ((pop.flags & CUSTOMER) != 0)[bought].all()
+    assert (pop.last_purchase[bought] == day).all()
+    assert (pop.last_purchase[~bought] == before.last_purchase[~bought]).all()
+    assert (pop.journey_channels == 0).all() and (pop.last_research == -1).all()
+    # enough of every branch: some buy nothing, stay, switch, buy online and in the store
+    assert 0.1 * n < (buyer_of >= 0).sum() < 0.9 * n
+    assert exp_purchases[:, store].sum() > 100 and exp_purchases.sum(0)[DIGITAL].sum() > 100
