@@ -24,12 +24,13 @@ from sim.core.catalogue import (
     COVERT_MASK,
     DIGITAL,
     DIGITAL_BITS,
+    EMAIL,
     PURCHASE_WEIGHT,
     VALUE,
     mask_of,
 )
-from sim.core.constants import TRUST_BINS
-from sim.mechanisms import churn, journey, trust, turnover
+from sim.core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL, TRUST_BINS
+from sim.mechanisms import churn, journey, outreach, trust, turnover
 from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
@@ -560,3 +561,116 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4():
     # enough of every branch: some buy nothing, stay, switch, buy online and in the store
     assert 0.1 * n < (buyer_of >= 0).sum() < 0.9 * n
     assert exp_purchases[:, store].sum() > 100 and exp_purchases.sum(0)[DIGITAL].sum() > 100
+
+
+# -- 7.4 Outreach, O1-O4 -----------------------------------------------------------------------
+
+
+def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
+    """Targeted mail from skilled brands, more than one e-mail a day: who gets how many e-mails,
+    which are relevant (O1), the evidence, complaints (O2), clicks, unsubscribes (O3) and stale
+    addresses (O4), recomputed here with the same draws (slot layout: docs/ODD.md, Streams)."""
+    s = scenario(
+        consumers=3000,
+        outreach={"list_decay_per_year": 0.9, "unsubscribe_per_email": 0.02},
+    )
+    pop = create_population(s, seed=8)
+    par = parameters(s)
+    n, nb_ = pop.r.shape
+    epw = np.array([10.0, 3.5, 20.0])[:nb_]
+    targeting = np.array([0.8, 0.3, 1.0])[:nb_]
+    skill = np.array([0.9, 0.6, 0.5])[:nb_]
+    lev = brand_table(s)
+    o = s.outreach
+    per_month = epw * 30.4 / 7
+    lev = lev._replace(
+        emails_per_day=epw / 7,
+        email_targeting=targeting,
+        personalization_skill=skill,
+        fatigue=(per_month / 5) ** o.fatigue_exponent,
+        unsubscribe_fatigue=(per_month / 5) ** o.unsubscribe_fatigue_exponent,
+    )
+    rng = np.random.default_rng(37)
+    pop.flags[:] = rng.integers(0, 256, size=(n, nb_), dtype=np.uint8) & (
+        SUBSCRIBED | ACCOUNT | AWARE
+    )
+    pop.flags[rng.random((n, nb_)) < 0.5] |= SUBSCRIBED
+    pop.consent[:] = rng.integers(0, 256, size=(n, nb_))
+    pop.journey_left[:] = np.where(rng.random(n) < 0.5, 0, 3)
+    pop.journey_channels[:] = np.where(pop.journey_left > 0, 1, 0)
+    before = copy.deepcopy(pop)
+    counts = np.zeros((nb_, N_EVENTS))
+    key = streams.stream_key(9, "outreach", 20)
+    outreach.send(pop, lev, par, key, counts)
+
+    t = s.trust
+    scope = np.array([mask_of(b.policy.data_collection) for b in s.brands])
+    stale_p = 1 - (1 - o.list_decay_per_year) ** (1 / 365)  # O4
+    per_email = EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1
+    decay_slot = 64 * per_email
+    r = before.r.astype(np.float64)
+    neg = before.s.astype(np.float64)
+    flags, left, chans = (
+        before.flags.copy(),
+        before.journey_left.copy(),
+        before.journey_channels.copy(),
+    )
+    exp = np.zeros_like(counts)
+    relevant_seen = 0
+    for i in range(n):
+        st = np.uint64(streams.consumer_state(key, i))
+        for b in range(nb_):
+            if not flags[i, b] & SUBSCRIBED:
+                continue
+            if streams.uniform(st, decay_slot + b) < stale_p:
+                flags[i, b] &= ~SUBSCRIBED & 0xFF
+                exp[b, EV["stale_addresses"]] += 1
+                continue
+            base = b * per_email
+            k = int(lev.emails_per_day[b]) + (streams.uniform(st, base) < lev.emails_per_day[b] % 1)
+            k = min(k, o.max_emails_per_day)
+            held = scope[b] & (int(before.consent[i, b]) | COVERT_MASK)
+            if not flags[i, b] & ACCOUNT:
+                held = 0
+            value = sum(float(VALUE[d]) for d in range(8) if held & (1 << d))
+            p_rel = targeting[b] * skill[b] * value  # O1
+            spam = t.spam_evidence * ((1 - t.informed_relief) if flags[i, b] & AWARE else 1.0)
+            p_complaint = o.complaint_per_email * (per_month[b] / 5) ** o.fatigue_exponent  # O2
+            p_unsub = o.unsubscribe_per_email * (per_month[b] / 5) ** o.unsubscribe_fatigue_exponent
+            exp[b, EV["emails_sent"]] += k
+            exp[b, EV["marketing_cost"]] += k * o.email_cost
+            for e in range(k):
+                slot = base + 1 + e * SLOTS_PER_EMAIL
+                relevant = streams.uniform(st, slot) < p_rel
+                relevant_seen += relevant
+                if relevant:
+                    r[i, b] += t.personalization_evidence * p_rel
+                else:
+                    neg[i, b] += t.negative_weight * spam
+                    if streams.uniform(st, slot + 2) < p_complaint:
+                        exp[b, EV["spam_complaints"]] += 1
+                        exp[b, EV["unsubscribes"]] += 1
+                        neg[i, b] += t.negative_weight * o.complaint_penalty * t.spam_evidence
+                        flags[i, b] &= ~SUBSCRIBED & 0xFF
+                        break
+                p_click = o.click_rate * (1.0 if relevant else o.irrelevant_click_ratio)
+                if streams.uniform(st, slot + 1) < p_click:
+                    exp[b, EV["email_clicks"]] += 1
+                    if left[i] == 0 and chans[i] == 0:
+                        left[i] = 1
+                    chans[i] |= 1 << EMAIL
+                ratio = o.relevant_unsubscribe_ratio if relevant else 1.0
+                if streams.uniform(st, slot + 3) < p_unsub * ratio:  # O3
+                    exp[b, EV["unsubscribes"]] += 1
+                    flags[i, b] &= ~SUBSCRIBED & 0xFF
+                    break
+    for name in ("emails_sent", "marketing_cost", "spam_complaints", "unsubscribes"):
+        assert np.allclose(counts[:, EV[name]], exp[:, EV[name]], rtol=1e-9), name
+    for name in ("email_clicks", "stale_addresses"):
+        assert np.allclose(counts[:, EV[name]], exp[:, EV[name]], rtol=1e-9), name
+        assert (exp[:, EV[name]] >= 3).all(), name
+    assert (pop.flags == flags).all()
+    assert (pop.journey_left == left).all() and (pop.journey_channels == chans).all()
+    assert np.allclose(pop.r, r, rtol=1e-5, atol=1e-6)
+    assert np.allclose(pop.s, neg, rtol=1e-5, atol=1e-6)
+    assert relevant_seen > 100 and exp[:, EV["spam_complaints"]].sum() > 10
