@@ -22,15 +22,18 @@ from sim.core.catalogue import (
     CHANNEL_MARGIN,
     CHANNELS,
     COVERT_MASK,
+    DATA_TYPES,
     DIGITAL,
     DIGITAL_BITS,
     EMAIL,
     PURCHASE_WEIGHT,
+    SENSITIVITY,
     VALUE,
     mask_of,
 )
 from sim.core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL, TRUST_BINS
 from sim.mechanisms import churn, journey, outreach, trust, turnover
+from sim.mechanisms.incidents import Breach, Incidents
 from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
@@ -674,3 +677,110 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
     assert np.allclose(pop.r, r, rtol=1e-5, atol=1e-6)
     assert np.allclose(pop.s, neg, rtol=1e-5, atol=1e-6)
     assert relevant_seen > 100 and exp[:, EV["spam_complaints"]].sum() > 10
+
+
+# -- 7.10 Incidents: a breach becomes public (I3, I4, I6) --------------------------------------
+
+
+@pytest.mark.parametrize("notified", [True, False])
+def test_a_breach_becomes_public_by_i6_and_costs_by_i4(notified):
+    """The shocks of I6 composed here from the ODD (severity, loudness, reach, compensation,
+    candour, late notice, media framing, spill by overlap) and the fine and notification costs
+    of I4, against `Incidents._disclose` on a population with a third of it exposed."""
+    s = scenario(
+        consumers=6000,
+        incidents={"late_notice_penalty": 0.05, "candour_softening": 0.4},
+        world={"contagion": 0.3, "media_amplification": 0.3},
+    )
+    pop = create_population(s, seed=10)
+    par = parameters(s)
+    lev = brand_table(s)
+    n, nb_ = pop.r.shape
+    comp, candour = 1, 0.6  # a voucher, a fairly candid notice
+    lev = lev._replace(
+        compensation=np.full(nb_, comp, dtype=np.int64), breach_candour=np.full(nb_, candour)
+    )
+    scopes = [mask_of(["contact", "payment_card"]), mask_of(["contact"]), mask_of(["location"])]
+    lev = lev._replace(scope=np.array(scopes[:nb_], dtype=np.int64))
+    inc = Incidents(s, par, lev, seed=3)
+    b, breach_day, day, size = 0, 200, 212, 0.3
+    types = mask_of(["contact", "payment_card"])
+    br = Breach(brand=b, day=breach_day, records_share=0.5, types=types, scheduled=True)
+    br.size, br.channel = size, 1
+    exposed = np.arange(n) % 3 == 0
+    pop.exposed_day[:, b] = np.where(exposed, breach_day, -1)
+    s0 = pop.s.astype(np.float64).copy()
+    counts = np.zeros((nb_, N_EVENTS))
+    revenue = np.array([1e6, 2e6, 3e6])[:nb_]
+    inc._disclose(pop, par, br, day, notified, counts, revenue)
+
+    i_, w_ = s.incidents, s.world
+    sens = {d: float(SENSITIVITY[DATA_TYPES.index(d)]) for d in ("contact", "payment_card")}
+    sev = 0.5 + max(sens.values())
+    loud = sev * (size / i_.reach_reference_share) ** i_.reach_elasticity
+    reach_ = 1 - (1 - w_.media_amplification) ** loud
+    late = 1 + i_.late_notice_penalty * (day - breach_day)
+    soft = i_.compensation_softening * i_.voucher_share if notified else 0.0
+    told = 1 - i_.candour_softening * candour if notified else 1.0
+    frame = 1.0 if notified else 1.0 + i_.media_framing
+    own = i_.disclosure_evidence * sev * (1 - soft) * told * late
+    news = i_.news_evidence * loud * told
+    wneg = s.trust.negative_weight
+    got = pop.s.astype(np.float64) - s0
+    assert np.allclose(got[exposed, b], wneg * own, rtol=1e-4)
+    heard = ~exposed & (got[:, b] > 0)
+    assert np.allclose(got[heard, b], wneg * news, rtol=1e-4)
+    m = (~exposed).sum()
+    assert abs(heard.sum() / m - reach_) < 5 * math.sqrt(reach_ * (1 - reach_) / m)
+    shock = np.where(exposed, own, np.where(heard, news, 0.0))
+    for k in range(1, nb_):
+        held = [d for d in sens if scopes[k] & mask_of([d])]
+        spill = w_.contagion * sum(sens[d] for d in held) / sum(sens.values()) * frame
+        assert np.allclose(got[:, k], wneg * spill * shock, rtol=1e-4, atol=1e-7), k
+    assert (pop.wary[heard | exposed] == 3 * b + 1).all()
+    fine = w_.fine_share_of_revenue * revenue[b]
+    if notified:
+        per_person = i_.notification_cost + i_.voucher_cost + i_.candour_cost * candour
+        assert counts[b, EV["consumers_notified"]] == exposed.sum()
+        assert math.isclose(
+            counts[b, EV["breach_cost"]], fine + per_person * exposed.sum(), rel_tol=1e-9
+        )
+    else:
+        assert counts[b, EV["consumers_notified"]] == 0
+        assert math.isclose(counts[b, EV["breach_cost"]], fine, rel_tol=1e-9)
+
+
+def test_breach_hazard_is_i1():
+    """I1 (docs/ODD.md 7.10), with brands that differ in every factor."""
+    s = scenario(consumers=1000, world={"attack_pressure": 2.0})
+    par = parameters(s)
+    lev = brand_table(s)
+    nb_ = len(s.brands)
+    scopes = [
+        mask_of(["contact", "social_login", "payment_card"]),
+        mask_of(["contact"]),
+        mask_of(DATA_TYPES),
+    ][:nb_]
+    lev = lev._replace(
+        scope=np.array(scopes, dtype=np.int64),
+        third_party_sharing=np.array([0.0, 0.5, 1.0][:nb_]),
+        security_investment=np.array([0.1, 0.5, 0.9][:nb_]),
+    )
+    held = np.array([100.0, 400.0, 900.0][:nb_])
+    got = Incidents(s, par, lev, seed=1).hazard(held)
+    i_ = s.incidents
+    for b in range(nb_):
+        types = bin(scopes[b]).count("1")
+        social = bool(scopes[b] & mask_of(["social_login"]))
+        h = (
+            i_.base_hazard_per_year
+            / 365
+            * 2.0
+            * types
+            / 8
+            * (0.5 + held[b] / 1000)
+            * (1 + i_.sharing_effect * lev.third_party_sharing[b])
+            * (1 + i_.social_login_effect * social)
+            * math.exp(-i_.security_effect * (lev.security_investment[b] - 0.5))
+        )
+        assert math.isclose(got[b], min(h, 1.0), rel_tol=1e-12), b
