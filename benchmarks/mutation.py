@@ -412,6 +412,19 @@ class Worker:
                     shutil.copy2(p, self.root / p.relative_to(self.warm))
 
 
+def drawing_command(argv: list[str]) -> str:
+    """The command line that draws the mutants of a run, without where it wrote or re-ran."""
+    out, skip = [], 0
+    for a in argv:
+        if skip:
+            skip -= 1
+        elif a in ("--out", "--again"):
+            skip = 1
+        elif a != "--survivors":
+            out.append(a)
+    return " ".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mutants", type=int, default=39)
@@ -539,14 +552,30 @@ def main() -> int:
         for m in survivors:
             print(f"  {m.module}:{m.line} {m.op} {m.original!r} -> {m.replacement!r}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "command": "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]]),
+    run = {
+        "command": drawing_command(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "date": started.isoformat(timespec="seconds"),
         "minutes": round((time.monotonic() - t0) / 60, 1),
-        "seed": args.seed,
-        "again": str(args.again) if args.again else None,
-        "rerun": rerun,
+        "mutants_run": rerun,
         "tests": tests + oracle,
+    }
+    runs = [run]
+    if args.again and args.survivors:  # the earlier kills stand: list both runs
+        earlier = previous.get("runs") or [
+            {
+                "command": drawing_command(previous["command"].split()),
+                "date": previous["date"],
+                "minutes": previous.get("minutes"),
+                "mutants_run": previous["mutants"],
+                "tests": previous["tests"],
+            }
+        ]
+        runs = [*earlier, run]
+    record = {
+        "command": runs[0]["command"],
+        "date": run["date"],
+        "seed": previous["seed"] if args.again else args.seed,
+        "runs": runs,
         "mutants": len(mutants),
         "equivalent": len(equivalent),
         "invalid": len(invalid),

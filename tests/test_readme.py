@@ -4,6 +4,7 @@ headers; the numbers of full-size runs are quoted with their command and commit 
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
@@ -159,3 +160,22 @@ def test_readme_compare_output_headers(tmp_path, capsys):
     ]
     prefix = pairing.split(" 0.")[0]
     assert any(line.startswith(prefix) for line in out), prefix
+
+
+def test_readme_quotes_the_recorded_mutation_score():
+    """The mutation score in the README is the one benchmarks/mutation.py recorded, with its
+    count, and the record adds up (every mutant has an outcome; equivalents carry a reason)."""
+    rec = json.loads((ROOT / "benchmarks" / "results" / "mutation.json").read_text())
+    results = rec["results"]
+    assert len(results) == rec["mutants"]
+    outcomes = [r["outcome"] for r in results]
+    assert set(outcomes) <= {"killed", "survived", "invalid", "stale"}
+    assert outcomes.count("killed") == rec["killed"]
+    equivalent = [r for r in results if r["equivalent"]]
+    assert all(r["outcome"] == "survived" for r in equivalent)
+    assert len(equivalent) == rec["equivalent"]
+    scored = rec["mutants"] - rec["equivalent"] - rec["invalid"] - rec["stale"]
+    figure = f"{rec['killed']} of {scored} mutants killed ({rec['killed'] / scored:.0%})"
+    assert figure in " ".join(README.split()), figure
+    assert rec["command"].split()[1] == "benchmarks/mutation.py"
+    assert rec["command"] in README
