@@ -27,6 +27,7 @@ from sim.core.catalogue import (
     DIGITAL_BITS,
     EMAIL,
     PURCHASE_WEIGHT,
+    RESEARCH_WEIGHT,
     SENSITIVITY,
     VALUE,
     mask_of,
@@ -784,3 +785,83 @@ def test_breach_hazard_is_i1():
             * math.exp(-i_.security_effect * (lev.security_investment[b] - 0.5))
         )
         assert math.isclose(got[b], min(h, 1.0), rel_tol=1e-12), b
+
+
+def test_research_touches_channel_and_brand_by_j2():
+    """J2 (docs/ODD.md 7.1): the research channel with weights research_c (2 a_i or 2 (1 - a_i)),
+    the brand with weights presence_b (floor + t_ib) times the comfort of I8, churned brands
+    left out; recomputed here with the same draws. Every type is granted and asked, so the touched
+    brand (and only it) records the consumer today."""
+    s = scenario(consumers=4000, incidents={"channel_aversion": 0.7})
+    pop = create_population(s, seed=12)
+    par = parameters(s)
+    lev = brand_table(s)
+    n, nb_ = pop.r.shape
+    lev = lev._replace(scope=np.full(nb_, mask_of(DATA_TYPES), dtype=np.int64))
+    rng = np.random.default_rng(41)
+    day = 250
+    pop.r[:] = rng.exponential(4.0, size=(n, nb_))
+    pop.s[:] = rng.exponential(4.0, size=(n, nb_))
+    pop.flags[:] = np.where(rng.random((n, nb_)) < 0.3, CHURNED, 0)
+    pop.flags[: n // 50] = CHURNED  # a few have no brand left to touch
+    pop.consent[:] = 0xFF
+    pop.asked[:] = 0xFF
+    pop.journey_left[:] = np.where(rng.random(n) < 0.8, rng.integers(1, 5, size=n), 0)
+    pop.journey_channels[:] = 0
+    pop.history[:] = 0
+    wary_b, wary_c = rng.integers(0, nb_, size=n), rng.integers(0, 3, size=n)
+    pop.wary[:] = np.where(rng.random(n) < 0.5, 3 * wary_b + wary_c, -1)
+    pop.wary_day[:] = day - rng.integers(0, 60, size=n)
+    before = copy.deepcopy(pop)
+    key = streams.stream_key(5, "research", day)
+    counts = np.zeros((nb_, N_EVENTS))
+    journey.research(
+        pop,
+        lev,
+        par,
+        key,
+        streams.stream_key(5, "consent", day),
+        streams.stream_key(5, "personalization", day),
+        day,
+        counts,
+    )
+    a_, w_ = s.trust.prior, s.trust.prior_weight
+    trust_all = t1(before.r.astype(np.float64), before.s.astype(np.float64), a_, w_)
+    presence = np.array([b.presence for b in s.brands])
+    floor = s.journey.research_brand_floor
+    touched = np.full(n, -1)
+    channel = np.full(n, -1)
+    for i in range(n):
+        if before.journey_left[i] <= 0:
+            continue
+        st = np.uint64(streams.consumer_state(key, i))
+        aff = float(before.affinity[i])
+        w = RESEARCH_WEIGHT * np.where(DIGITAL, 2 * aff, 2 * (1 - aff))
+        target = streams.uniform(st, 0) * w.sum()
+        c = next(k for k in range(len(w)) if w[k] > 0 and target < np.cumsum(w)[k])
+        channel[i] = c
+        bw = np.array(
+            [
+                0.0
+                if before.flags[i, b] & CHURNED
+                else presence[b]
+                * (floor + trust_all[i, b])
+                * comfort(before.wary, before.wary_day, s, i, b, c, day)
+                for b in range(nb_)
+            ]
+        )
+        if bw.sum() <= 0:
+            continue
+        target = streams.uniform(st, 1) * bw.sum()
+        touched[i] = next(b for b in range(nb_) if bw[b] > 0 and target < np.cumsum(bw)[b])
+    busy = before.journey_left > 0
+    assert (pop.journey_left == np.where(busy, before.journey_left - 1, 0)).all()
+    assert (pop.last_research[busy] == channel[busy]).all()
+    assert (pop.journey_channels[busy] == (1 << channel[busy])).all()
+    used = np.where(DIGITAL[channel[busy]], H_USED_DIGITAL, H_USED_STORE)
+    assert (pop.history[busy] == used).all() and (pop.history[~busy] == 0).all()
+    seen = pop.last_seen == day
+    expected = np.zeros((n, nb_), bool)
+    expected[touched >= 0, touched[touched >= 0]] = True
+    assert (seen == expected).all()
+    assert (touched >= 0).sum() > 0.7 * busy.sum() and ((touched < 0) & busy).sum() > 10
