@@ -330,7 +330,10 @@ def run_tests(
 ) -> tuple[str, str, float]:
     env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
     env.pop("NUMBA_CACHE_DIR", None)  # caches next to the sources of this copy
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    # no per-test time limits (pytest-timeout): on a loaded machine they would kill mutants
+    # for being slow; the whole run has --timeout
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:timeout"]
+    cmd += tests
     if junit is not None:
         cmd.append(f"--junitxml={junit}")
     start = time.monotonic()
@@ -471,6 +474,61 @@ def main() -> int:
         for m in mutants:
             print(f"{m.module}:{m.line} {m.op:10s} {m.original!r} -> {m.replacement!r}")
         return 0
+    rerun = len(mutants)
+
+    def everything() -> list[Mutant]:
+        return sorted(kept + mutants, key=lambda m: (MODULES.index(m.module), m.line, m.op))
+
+    def summary() -> tuple[int, int, int]:
+        ms = everything()
+        equivalent = sum(bool(m.equivalent) for m in ms)
+        invalid = sum(m.outcome == "invalid" for m in ms)
+        stale = sum(m.outcome == "stale" for m in ms)  # --again after the module changed
+        return len(ms) - equivalent - invalid - stale, equivalent, invalid
+
+    def write_record(complete: bool) -> None:
+        """The record so far (after every mutant, so a long run that is stopped keeps it)."""
+        ms = everything()
+        killed = sum(m.outcome == "killed" for m in ms)
+        scored, equivalent, invalid = summary()
+        run = {
+            "command": drawing_command(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+            "date": started.isoformat(timespec="seconds"),
+            "minutes": round((time.monotonic() - t0) / 60, 1),
+            "mutants_run": rerun,
+            "tests": tests + oracle,
+        }
+        runs = [run]
+        if args.again and args.survivors:  # the earlier kills stand: list both runs
+            earlier = previous.get("runs") or [
+                {
+                    "command": drawing_command(previous["command"].split()),
+                    "date": previous["date"],
+                    "minutes": previous.get("minutes"),
+                    "mutants_run": previous["mutants"],
+                    "tests": previous["tests"],
+                }
+            ]
+            runs = [*earlier, run]
+        record = {
+            "command": runs[0]["command"],
+            "date": run["date"],
+            "complete": complete,
+            "seed": previous["seed"] if args.again else args.seed,
+            "runs": runs,
+            "mutants": len(ms),
+            "equivalent": equivalent,
+            "invalid": invalid,
+            "stale": sum(m.outcome == "stale" for m in ms),
+            "killed": killed,
+            "score": killed / scored if scored else float("nan"),
+            "results": [asdict(m) for m in ms],
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = args.out.with_suffix(".tmp")
+        tmp_out.write_text(json.dumps(record, indent=2) + "\n")
+        tmp_out.replace(args.out)
+
     started = dt.datetime.now().astimezone()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="omnitrust-mutation-") as tmp:
@@ -523,6 +581,8 @@ def main() -> int:
                         killers[m.module][m.detail.split()[1].split("::")[0]] += 1
             if m.outcome == "survived":
                 m.equivalent = EQUIVALENT.get(m.key, "")
+            with lock:
+                write_record(False)
             print(
                 f"[{k:2d}/{len(mutants)}] {m.outcome:8s} {m.seconds:5.0f} s  {m.module}:{m.line} "
                 f"{m.op:10s} {m.original!r} -> {m.replacement!r}  {m.detail}"
@@ -532,61 +592,19 @@ def main() -> int:
 
         with ThreadPoolExecutor(len(workers)) as pool:
             list(pool.map(one, mutants))
-    rerun = len(mutants)
-    mutants = sorted(kept + mutants, key=lambda m: (MODULES.index(m.module), m.line, m.op))
-    killed = sum(m.outcome == "killed" for m in mutants)
-    equivalent = [m for m in mutants if m.equivalent]
-    invalid = [m for m in mutants if m.outcome == "invalid"]
-    stale = [m for m in mutants if m.outcome == "stale"]  # --again after the module changed
-    scored = len(mutants) - len(equivalent) - len(invalid) - len(stale)
-    score = killed / scored if scored else float("nan")
+    write_record(True)
+    killed = sum(m.outcome == "killed" for m in everything())
+    scored, equivalent, invalid = summary()
     print(
-        f"\nmutation score: {killed} of {scored} mutants killed ({score:.0%}; seed {args.seed}; "
-        f"{len(equivalent)} documented equivalent and {len(invalid)} that do not compile left "
-        f"out; "
-        f"{(time.monotonic() - t0) / 60:.0f} min)"
+        f"\nmutation score: {killed} of {scored} mutants killed ({killed / max(scored, 1):.0%}; "
+        f"seed {args.seed}; {equivalent} documented equivalent and {invalid} that do not compile "
+        f"left out; {(time.monotonic() - t0) / 60:.0f} min)"
     )
-    survivors = [m for m in mutants if m.outcome == "survived" and not m.equivalent]
+    survivors = [m for m in everything() if m.outcome == "survived" and not m.equivalent]
     if survivors:
         print("survivors:")
         for m in survivors:
             print(f"  {m.module}:{m.line} {m.op} {m.original!r} -> {m.replacement!r}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    run = {
-        "command": drawing_command(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "date": started.isoformat(timespec="seconds"),
-        "minutes": round((time.monotonic() - t0) / 60, 1),
-        "mutants_run": rerun,
-        "tests": tests + oracle,
-    }
-    runs = [run]
-    if args.again and args.survivors:  # the earlier kills stand: list both runs
-        earlier = previous.get("runs") or [
-            {
-                "command": drawing_command(previous["command"].split()),
-                "date": previous["date"],
-                "minutes": previous.get("minutes"),
-                "mutants_run": previous["mutants"],
-                "tests": previous["tests"],
-            }
-        ]
-        runs = [*earlier, run]
-    record = {
-        "command": runs[0]["command"],
-        "date": run["date"],
-        "seed": previous["seed"] if args.again else args.seed,
-        "runs": runs,
-        "mutants": len(mutants),
-        "equivalent": len(equivalent),
-        "invalid": len(invalid),
-        "stale": len(stale),
-        "killed": killed,
-        "score": score,
-        "results": [asdict(m) for m in mutants],
-    }
-    tmp_out = args.out.with_suffix(".tmp")
-    tmp_out.write_text(json.dumps(record, indent=2) + "\n")
-    tmp_out.replace(args.out)
     return 0
 
 

@@ -166,6 +166,7 @@ def test_readme_quotes_the_recorded_mutation_score():
     """The mutation score in the README is the one benchmarks/mutation.py recorded, with its
     count, and the record adds up (every mutant has an outcome; equivalents carry a reason)."""
     rec = json.loads((ROOT / "benchmarks" / "results" / "mutation.json").read_text())
+    assert rec["complete"], "a run that was stopped part-way"
     results = rec["results"]
     assert len(results) == rec["mutants"]
     outcomes = [r["outcome"] for r in results]
