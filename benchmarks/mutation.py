@@ -111,7 +111,13 @@ GUARD = 1e-6  # constants smaller than this are numerical guards (x / max(y, 1e-
 
 # Survivors with no observable effect: (module, the stripped source line, original, replacement)
 # -> why. Matched on the line's text so that line numbers may move.
-EQUIVALENT: dict[tuple[str, str, str, str], str] = {}
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    ("sim/mechanisms/journey.py", "1.0,", "1.0", "1.25"): (
+        "journey.purchase caps the channel-switching probability with min(1.0, kappa0 + kappa1 "
+        "integration) and stays if U >= switching with U in [0, 1): a cap of 1.25 changes the "
+        "probability only where it is >= 1, and there U >= 1 and U >= 1.25 are both impossible"
+    ),
+}
 
 
 @dataclass
@@ -465,8 +471,11 @@ def main() -> int:
             Mutant(**{k: v for k, v in r.items() if k in fields}) for r in previous["results"]
         ]
         if args.survivors:
-            kept = [m for m in mutants if m.outcome != "survived"]
-            mutants = [m for m in mutants if m.outcome == "survived"]
+            for m in mutants:  # a documented equivalent survives any test: no need to re-run
+                if m.outcome == "survived":
+                    m.equivalent = EQUIVALENT.get(m.key, "")
+            kept = [m for m in mutants if m.outcome != "survived" or m.equivalent]
+            mutants = [m for m in mutants if m.outcome == "survived" and not m.equivalent]
         for m in mutants:
             m.outcome = m.detail = m.equivalent = ""
             m.seconds = 0.0

@@ -432,14 +432,16 @@ def comfort(pop_wary, pop_wary_day, par_s: Scenario, i, b, c, day):
     return 1.0 - par_s.incidents.channel_aversion * lam ** (day - pop_wary_day[i])
 
 
-def test_purchase_chooses_brand_and_channel_by_j3_j4():
+@pytest.mark.parametrize(("switching", "integration"), [(0.3, 0.4), (0.85, 0.3)])
+def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     """Every consumer ends a journey today: the brand by the multinomial logit with the outside
     option (J3), the channel by staying or drawing afresh with the affinity, trust and comfort
     weights (J4), the basket, revenue, margin, flags and history (7.5, 7.9), recomputed here with
-    the same draws. Relevance (C3) as in tests/test_equations.py, from the data held."""
+    the same draws. Relevance (C3) as in tests/test_equations.py, from the data held. The second
+    case switches channels with probability above 0.8, up to the cap of 1."""
     s = scenario(
         consumers=4000,
-        journey={"channel_switching": 0.3, "integration_switching": 0.4},
+        journey={"channel_switching": switching, "integration_switching": integration},
         incidents={"channel_aversion": 0.6},
     )
     pop = create_population(s, seed=6)
