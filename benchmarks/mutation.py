@@ -117,6 +117,16 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "integration) and stays if U >= switching with U in [0, 1): a cap of 1.25 changes the "
         "probability only where it is >= 1, and there U >= 1 and U >= 1.25 are both impossible"
     ),
+    (
+        "sim/mechanisms/journey.py",
+        "top = par.derived.outside_utility",
+        "par.derived.outside_utility",
+        "(par.derived.outside_utility * 1.25)",
+    ): (
+        "top is only the start of the running maximum that shifts the logit utilities before "
+        "exp() (J3 computes exp(U - top) / sum exp(U - top)); any shift cancels, so the choice "
+        "probabilities are unchanged (up to rounding, far from overflow at these utilities)"
+    ),
 }
 
 
