@@ -288,6 +288,8 @@ def test_network_is_the_documented_small_world(rewiring):
         row = ties[tie_start[i] : tie_start[i + 1]].tolist()
         assert len(row) == len(set(row)) and set(row) == expected[i], i
     assert abs(ties.size / n - degree) < (0.5 if rewiring else 1e-12)
+    one_start, one_ties = small_world(1, degree, rewiring, np.random.default_rng(seed))
+    assert one_start.tolist() == [0, 0] and one_ties.size == 0  # a market of one: no ties
 
 
 # -- derived parameters ------------------------------------------------------------------------
