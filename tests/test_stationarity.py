@@ -89,3 +89,37 @@ def test_a_declared_trend_is_no_warning_though_the_check_sees_the_market_move(tm
     result = run([scenario], progress=False)
     assert trend_warnings(result.timeseries, [scenario]) == []
     assert trend_table(result.timeseries)["trends"].any()
+
+
+def _synthetic(breach_day: int | None) -> pd.DataFrame:
+    """A 120-day table whose trust falls 10% (first vs last 30 days), with one breach or none."""
+    days = np.arange(120)
+    rows = [
+        {"scenario": "s", "brand": "Aurora", "metric": "trust", "channel": "all", "day": d,
+         "value": 0.5 - 0.05 * d / 119}
+        for d in days
+    ]  # fmt: skip
+    rows += [
+        {"scenario": "s", "brand": "Aurora", "metric": "breaches", "channel": "all", "day": d,
+         "value": float(d == breach_day)}
+        for d in days
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_market_that_met_a_breach_is_no_drift_warning():
+    from sim.loading import load_scenario
+
+    scenario = load_scenario(SCENARIOS / "baseline.toml")
+    quiet = scenario.model_copy(update={"name": "s"})
+    # 0.5 -> ~0.4625 mean over the windows: about -7.5%, beyond the 3% tolerance.
+    assert len(trend_warnings(_synthetic(None), [quiet])) == 1
+    assert trend_warnings(_synthetic(60), [quiet]) == []
+
+
+def test_a_policy_change_is_an_intervention_not_a_quiet_market():
+    from sim.analysis.stationarity import is_quiet
+    from sim.loading import load_scenario
+
+    assert is_quiet(load_scenario(SCENARIOS / "baseline.toml"))
+    assert not is_quiet(load_scenario(SCENARIOS / "privacy_first_switch.toml"))

@@ -10,8 +10,8 @@
   middle).
 * `second_year_change`: the relative change of a stock between two 30-day windows, the quiet
   market's measure (docs/ODD.md, "A quiet market stands still").
-* `trend_warnings`: the check behind the warning of ``omnitrust run``: in a scenario with no events
-  and no world trend, a key output of some brand whose mean over the last 30 days differs from the
+* `trend_warnings`: the check behind the warning of ``omnitrust run``: in a scenario with no events,
+  no world trend, no policy change in the reported days and no breach met by any of its runs, a key output of some brand whose mean over the last 30 days differs from the
   mean over the first 30 by more than the quiet-market tolerance is reported.
 """
 
@@ -68,8 +68,24 @@ def relative_change(early: np.ndarray, late: np.ndarray) -> np.ndarray:
 
 
 def is_quiet(scenario) -> bool:
-    """A scenario with no scheduled event and no world trend: nothing should move its market."""
-    return not scenario.events and scenario.world.privacy_concern_trend == 0.0
+    """A scenario with no scheduled event, no world trend and no policy change during the reported
+    days: nothing it declares should move its market."""
+    return (
+        not scenario.events
+        and scenario.world.privacy_concern_trend == 0.0
+        and getattr(scenario, "policy_from_day", None) is None
+    )
+
+
+def breached_scenarios(timeseries: pd.DataFrame) -> set[str]:
+    """Scenarios in which some run met a (stochastic) breach during the reported days: the market
+    moved because something happened, which the trend check must not call drift."""
+    hits = timeseries[
+        (timeseries["metric"] == "breaches")
+        & (timeseries["channel"] == "all")
+        & (timeseries["value"] > 0)
+    ]
+    return {str(name) for name in hits["scenario"].unique()}
 
 
 def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
@@ -94,9 +110,11 @@ def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataF
 
 
 def trend_warnings(timeseries: pd.DataFrame, scenarios) -> list[str]:
-    """Warnings for the quiet scenarios (no events, no trend) whose key outputs still trend
-    between their first and last 30 days (at least 2 windows apart)."""
+    """Warnings for the quiet scenarios (no events, no trend, no policy change, and no breach met
+    by any run) whose key outputs still trend between their first and last 30 days (at least 2
+    windows apart)."""
     quiet = {s.name for s in scenarios if is_quiet(s) and s.simulation.days >= 3 * WINDOW_DAYS}
+    quiet -= breached_scenarios(timeseries)
     if not quiet:
         return []
     table = trend_table(timeseries[timeseries["scenario"].isin(quiet)])
