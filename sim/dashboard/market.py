@@ -59,12 +59,17 @@ DATA_COLLECTION_CHOICES: dict[str, list[str] | None] = {
 
 
 def base_scenario(scenario: Scenario | str | Path, consumers: int, days: int, warmup_days: int):
-    """The scenario resized for the dashboard; scheduled events past the shortened horizon are
-    dropped (they would never happen)."""
+    """The scenario resized for the dashboard; scheduled events and a policy change past the
+    shortened horizon are dropped (they would never happen)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     data = sc.model_dump(mode="python")
     data["simulation"].update(consumers=consumers, days=days, warmup_days=warmup_days)
     data["events"] = [e for e in data["events"] if e["day"] < days]
+    if data.get("policy_from_day") is not None and data["policy_from_day"] >= days:
+        # A policy change past the shortened horizon would never happen: the brands run the
+        # scenario's own (after-change) policies, which the lever controls start from.
+        data["policy_from_day"] = None
+        data["policy_before"] = {}
     return Scenario.model_validate(data)
 
 
