@@ -322,6 +322,9 @@ def calibrate(
 
 
 # ---------------------------------------------------------------------------------------------
+ABANDONED = "abandoned"  # user attribute of a trial whose ask a kill interrupted
+
+
 def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
     """Run (or resume) the Optuna study until it holds ``n_trials`` finished trials."""
     import optuna
@@ -338,6 +341,14 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
     }
     while True:
         trials = study.get_trials(deepcopy=False)
+        # A kill in the middle of `ask` leaves a trial whose parameters were only partly drawn:
+        # it is abandoned (failed, marked, left out of every count and table) and asked again
+        # with the same sampler seed from the same finished trials, so it draws the same values.
+        for t in trials:
+            if t.state == TrialState.RUNNING and any(p not in t.params for p in paths):
+                storage.set_trial_user_attr(t._trial_id, ABANDONED, True)
+                study.tell(t.number, state=TrialState.FAIL)
+        trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)]
         finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
         running = [t for t in trials if t.state == TrialState.RUNNING]
         if finished >= n_trials and not running:
@@ -345,7 +356,7 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
         # ask the rest of the batch (a kill may have left part of one asked), then evaluate it
         want = min(spec.batch, n_trials - finished) - len(running)
         for _ in range(max(want, 0)):
-            number = len(study.get_trials(deepcopy=False))
+            number = sum(not t.user_attrs.get(ABANDONED) for t in study.get_trials(deepcopy=False))
             study.sampler = optuna.samplers.TPESampler(
                 seed=_seed(seed, 3, number), multivariate=True, constant_liar=True
             )
@@ -490,9 +501,13 @@ def _validation(spec, scenario, estimate, reps, seed, taskmap, ints) -> pd.DataF
 
 
 def _trials_table(study, paths) -> pd.DataFrame:
+    kept = sorted(
+        (t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)),
+        key=lambda t: t.number,
+    )  # numbered as an uninterrupted run numbers them (abandoned asks left out)
     rows = [
-        {"trial": t.number, "distance": t.value, **{p: t.params.get(p) for p in paths}}
-        for t in study.get_trials(deepcopy=False)
+        {"trial": k, "distance": t.value, **{p: t.params.get(p) for p in paths}}
+        for k, t in enumerate(kept)
         if t.value is not None
     ]
     df = pd.DataFrame(rows).sort_values("trial", ignore_index=True)
