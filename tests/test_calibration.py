@@ -501,3 +501,52 @@ def test_recovery_coverage_copies_the_file_with_a_smaller_posterior(tmp_path):
     assert (loaded.spec.posterior.population, loaded.spec.posterior.generations) == (7, 1)
     assert loaded.spec.parameters == original.spec.parameters
     assert loaded.scenario.content_hash() == original.scenario.content_hash()
+
+
+def test_a_trial_left_half_asked_by_a_kill_is_asked_again_as_an_uninterrupted_run_would(tmp_path):
+    # A kill -9 inside Optuna's `ask` leaves a RUNNING trial with only some parameters drawn.
+    # The resume must not crash on it and must end with the trials an uninterrupted run makes.
+    # The model is replaced by a cheap deterministic function of the parameters: this checks the
+    # study's bookkeeping, not the simulation.
+    import optuna
+
+    from sim.calibration import fit
+    from sim.calibration.spec import load_calibration
+
+    spec = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    paths = [p.path for p in spec.parameters]
+    targets = list(spec.targets)
+    values = np.array([t.value for t in targets])
+
+    def evaluate(points):
+        return [
+            values * (1 + 0.1 * np.sin(np.arange(1, len(p) + 1) @ list(p.values()))) for p in points
+        ]
+
+    class Killed(Exception):
+        pass
+
+    calls = []
+
+    def dies_on_the_second_batch(points):
+        calls.append(len(points))
+        if len(calls) == 2:
+            raise Killed
+        return evaluate(points)
+
+    n = 3 * spec.batch
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    whole = fit._optimise(tmp_path / "a", spec, paths, targets, evaluate, n, 7, lambda s: None)
+    with pytest.raises(Killed):
+        fit._optimise(tmp_path / "b", spec, paths, targets, dies_on_the_second_batch, n, 7, print)
+    study = optuna.load_study(
+        study_name=fit.STUDY, storage=f"sqlite:///{tmp_path / 'b' / 'optuna.db'}"
+    )
+    half = study.ask()
+    half.suggest_float(paths[0], spec.parameters[0].low, spec.parameters[0].high)
+    resumed = fit._optimise(tmp_path / "b", spec, paths, targets, evaluate, n, 7, lambda s: None)
+    pd.testing.assert_frame_equal(
+        fit._trials_table(whole, paths), fit._trials_table(resumed, paths)
+    )
+    assert len(fit._trials_table(resumed, paths)) == n
