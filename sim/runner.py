@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .analysis.summary import SUMMARY_WINDOW_DAYS, summarise
@@ -74,6 +75,23 @@ def simulate_task(task: tuple) -> pd.DataFrame:
     return simulate(
         Scenario.model_validate(data), replication, seed, warm=warm[0] if warm else None
     )
+
+
+def daily_stocks(
+    scenario: Scenario, replications: int, seed: int | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The daily stocks (replications, days, brands, stocks) of replications 0..R-1 of
+    ``scenario`` (each spins its own warm-up up) and the stocks' names
+    (`sim.mechanisms.metrics.STOCKS`): what the warm-up diagnostics read."""
+    from .mechanisms.metrics import STOCKS
+
+    base = scenario.simulation.seed if seed is None else int(seed)
+    out = []
+    for k in range(replications):
+        model = TrustModel(scenario, seed=replication_seed(base, k), replication=k)
+        model.run()
+        out.append(model.recorder.stocks[: model.recorder.days_recorded].copy())
+    return np.array(out), STOCKS
 
 
 def warmup_task(task: tuple[dict, int, str]) -> WarmState:

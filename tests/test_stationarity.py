@@ -123,3 +123,96 @@ def test_a_policy_change_is_an_intervention_not_a_quiet_market():
 
     assert is_quiet(load_scenario(SCENARIOS / "baseline.toml"))
     assert not is_quiet(load_scenario(SCENARIOS / "privacy_first_switch.toml"))
+
+
+# --- the warm-up check (`omnitrust warmup`) and the steady span of a scenario ---------------------
+
+STOCK_NAMES = ("trust", "consent_rate", "subscribers", "active_customers", "churned")
+
+
+def _stepped_stocks(days: int = 200, step_day: int = 40) -> np.ndarray:
+    """(days, 2 brands, 5 stocks): every series flat with a +-1 zig-zag, except brand B's
+    subscribers, 100 before ``step_day`` and 50 from it on (the same zig-zag)."""
+    zigzag = np.where(np.arange(days) % 2 == 0, 1.0, -1.0)
+    stocks = np.tile((10.0 + zigzag)[:, None, None], (1, 2, len(STOCK_NAMES)))
+    stocks[:, 1, 2] = np.where(np.arange(days) < step_day, 100.0, 50.0) + zigzag
+    return stocks
+
+
+def test_mser_table_truncates_a_step_where_it_is_and_a_flat_series_nowhere():
+    # By construction: batches of 5 days have means +-0.2 around the level (an odd number of
+    # +-1 days each), so once the 8 batches before the step (day 40) are deleted what is left has
+    # a spread of 0.04 per batch, and MSER(d) = 0.04 / (m - d) grows with every further batch
+    # deleted; with any batch at 100 kept the spread is thousands of times larger. A flat series
+    # has MSER(d) = 0.04 / (m - d), smallest at d = 0.
+    from sim.analysis.stationarity import mser_table, warmup_verdict
+
+    table = mser_table(_stepped_stocks(), ["A", "B"], STOCK_NAMES).set_index(["brand", "metric"])
+    assert table.loc[("B", "subscribers"), "truncation"] == 40
+    others = table.drop(index=("B", "subscribers"))
+    assert (others["truncation"] == 0).all() and not table["at_bound"].any()
+    assert list(table.index.get_level_values("metric").unique()) == [
+        "trust", "consent_rate", "subscribers", "active_customers",
+    ]  # fmt: skip
+    table = table.reset_index()
+    assert "shorter than the largest MSER-5 truncation point, 40 days (B's subscribers)" in (
+        warmup_verdict(table, 35)
+    )
+    assert "covers the largest MSER-5 truncation point, 40 days" in warmup_verdict(table, 40)
+
+
+def test_a_series_still_moving_at_half_the_run_is_reported_at_the_bound():
+    from sim.analysis.stationarity import mser_table, warmup_verdict
+
+    stocks = _stepped_stocks()
+    stocks[:, 0, 0] = np.arange(200.0)  # a steady trend never settles: the bound, 100 days
+    table = mser_table(stocks, ["A", "B"], STOCK_NAMES)
+    assert table["at_bound"].sum() == 1 and table["truncation"].max() == 100
+    assert "is at the bound" in warmup_verdict(table, 5000)
+
+
+def test_the_steady_span_ends_at_the_first_event_or_the_policy_change():
+    from sim.analysis.stationarity import quiet_before, steady_days
+    from sim.loading import load_scenario
+
+    # scenarios/*.toml: no event (365-day horizon), a breach on day 120, a media story on day 90,
+    # and a switch to privacy-first on day 90 after the baseline's policy
+    assert steady_days(load_scenario(SCENARIOS / "baseline.toml")) == 365
+    assert steady_days(load_scenario(SCENARIOS / "store_card_skimming.toml")) == 120
+    assert steady_days(load_scenario(SCENARIOS / "sector_scandal.toml")) == 90
+    switch = load_scenario(SCENARIOS / "privacy_first_switch.toml")
+    assert steady_days(switch) == 90
+    quiet = quiet_before(switch)
+    aurora = next(b for b in quiet.brands if b.name == "Aurora")
+    assert aurora.policy.emails_per_week == 1.0 and aurora.policy.transparency == 0.5  # baseline
+    assert quiet.policy_from_day is None and quiet.events == []
+    assert quiet.world.attack_pressure == 0.0 and quiet.simulation.days == 90
+    cold = quiet_before(load_scenario(SCENARIOS / "breach_data_maximalist.toml"), 200, warmup=0)
+    assert cold.events == [] and cold.simulation.days == 200 and cold.simulation.warmup_days == 0
+
+
+def test_omnitrust_warmup_reports_the_mser5_points_of_the_cold_market(tmp_path, capsys):
+    # The command's table against MSER-5 applied here to the tidy table of `sim.run` of the same
+    # cold, quiet market (another path to the same daily stocks).
+    from sim.analysis.stationarity import quiet_before
+    from sim.loading import load_scenario
+    from sim.runner import run
+
+    path = _write(tmp_path, "small", warmup=1095)
+    assert main(["warmup", str(path), "--days", "80", "--consumers", "600", "-r", "2"]) == 0
+    out = capsys.readouterr().out
+    cold = quiet_before(load_scenario(path, days=80, consumers=600, replications=2), warmup=0)
+    ts = run([cold], progress=False).timeseries
+    ts = ts[(ts["channel"] == "all") & (ts["brand"] != "all")]
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line[:1] in "ABC"}
+    for brand in ("Aurora", "Borealis", "Cirrus"):
+        for k, metric in enumerate(("trust", "consent_rate", "subscribers", "active_customers")):
+            s = ts[(ts["brand"] == brand) & (ts["metric"] == metric)]
+            expected = mser5(s.groupby("day")["value"].mean().to_numpy())
+            assert rows[brand][1 + k].rstrip("*") == str(expected), (brand, metric)
+    assert "simulation.warmup_days = 1095 covers" in out or "at the bound" in out
+
+
+def test_omnitrust_warmup_refuses_a_run_too_short_for_mser5(capsys):
+    assert main(["warmup", "baseline", "--days", "5"]) == 2
+    assert "--days must be at least 10" in capsys.readouterr().err

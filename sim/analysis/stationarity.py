@@ -13,12 +13,23 @@
 * `trend_warnings`: the check behind the warning of ``omnitrust run``: in a scenario with no events,
   no world trend, no policy change in the reported days and no breach met by any of its runs, a key output of some brand whose mean over the last 30 days differs from the
   mean over the first 30 by more than the quiet-market tolerance is reported.
+* `steady_days` and `quiet_before`: a scenario's market as it runs until something is scheduled
+  to happen (its first event, its policy change), without stochastic breaches: what must stand
+  still in its reported days (docs/ODD.md 5.1; ``benchmarks/steady_scenarios.py``).
+* `mser_table`: the MSER-5 truncation point of every brand's key stocks in a run from the
+  artificial initial state (no warm-up) and `warmup_verdict`, whether ``simulation.warmup_days``
+  covers the largest (``omnitrust warmup``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 KEY_STOCKS = ("trust", "consent_rate", "subscribers", "active_customers")
 # Quiet-market tolerance on the relative change over a year (issue 9): trust and consent rate 3%,
@@ -127,3 +138,67 @@ def trend_warnings(timeseries: pd.DataFrame, scenarios) -> list[str]:
             "parameters (docs/ODD.md, 'A quiet market stands still')"
         )
     return out
+
+
+def steady_days(scenario: Scenario) -> int:
+    """How many reported days of ``scenario`` nothing is scheduled to happen in: the day of its
+    first event or of its policy change (``policy_from_day``), else its horizon."""
+    days = [scenario.simulation.days, *(ev.day for ev in scenario.events)]
+    if scenario.policy_from_day is not None:
+        days.append(scenario.policy_from_day)
+    return min(days)
+
+
+def quiet_before(
+    scenario: Scenario, days: int | None = None, warmup: int | None = None
+) -> Scenario:
+    """The market of ``scenario`` as it runs until something is scheduled to happen: the brands'
+    policies before any change (`Scenario.before_change`), no scheduled events, no stochastic
+    breaches (``world.attack_pressure`` = 0; the warm-up has none either, so it is the scenario's
+    own warm-up), over ``days`` reported days (default `steady_days`) after ``warmup`` warm-up
+    days (default the scenario's). Nothing in it should move."""
+    data = scenario.before_change().model_dump(mode="python")
+    data["world"]["attack_pressure"] = 0.0
+    data["events"] = []
+    data["simulation"]["days"] = steady_days(scenario) if days is None else int(days)
+    if warmup is not None:
+        data["simulation"]["warmup_days"] = int(warmup)
+    return type(scenario).model_validate(data)
+
+
+def mser_table(stocks: np.ndarray, brands: list[str], stock_names) -> pd.DataFrame:
+    """MSER-5 truncation point of every brand's key stocks.
+
+    ``stocks``: daily stocks (days, brands, stocks) of a run from the initial state (means over
+    replications), columns named by ``stock_names`` (`sim.mechanisms.metrics.STOCKS`). Returns
+    ``brand, metric, truncation, at_bound`` (``at_bound``: the minimiser is the largest allowed
+    truncation, half the run, so the series still moves at its middle: run longer)."""
+    bound = mser5_bound(stocks.shape[0])
+    rows = []
+    for b, brand in enumerate(brands):
+        for metric in KEY_STOCKS:
+            d = mser5(stocks[:, b, list(stock_names).index(metric)])
+            rows.append((brand, metric, d, d == bound))
+    return pd.DataFrame(rows, columns=["brand", "metric", "truncation", "at_bound"])
+
+
+def warmup_verdict(table: pd.DataFrame, warmup_days: int) -> str:
+    """One line: does ``warmup_days`` cover the largest truncation point of `mser_table`?"""
+    worst = table.loc[table["truncation"].idxmax()]
+    where = f"{worst['brand']}'s {worst['metric']}"
+    if bool(table["at_bound"].any()):
+        return (
+            f"the largest MSER-5 truncation point, {worst['truncation']} days ({where}), is at the "
+            "bound (half the run): some output still moves at the middle of the run; run it longer "
+            f"(--days) before choosing simulation.warmup_days (now {warmup_days})"
+        )
+    if warmup_days >= worst["truncation"]:
+        return (
+            f"simulation.warmup_days = {warmup_days} covers the largest MSER-5 truncation point, "
+            f"{worst['truncation']} days ({where})"
+        )
+    return (
+        f"simulation.warmup_days = {warmup_days} is shorter than the largest MSER-5 truncation "
+        f"point, {worst['truncation']} days ({where}): the reported days may still drift; "
+        f"consider simulation.warmup_days >= {worst['truncation']}"
+    )

@@ -52,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "write the executive report (HTML, optionally PDF) of a results folder", "sim.cli.report:add_report_parser"),
     Command("calibrate", "fit parameters to published figures, with a posterior", "sim.cli.calibration:add_parsers"),
     Command("sensitivity", "Sobol or Morris sensitivity of outputs to uncertain parameters", "sim.cli.calibration:add_parsers"),
+    Command("warmup", "check a scenario's warm-up length with the MSER-5 diagnostic", "sim.cli.warmup:add_warmup_parser"),
     Command("evidence", "print the model's emergent figures next to the published ones", "sim.cli.evidence:add_evidence_parser"),
     Command("schema", "print the JSON Schema of scenario files (for editors)", "sim.cli:add_schema_parser"),
     Command("params", "print the parameter tables of docs/PARAMETERS.md", "sim.cli:add_params_parser"),
