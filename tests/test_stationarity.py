@@ -211,8 +211,27 @@ def test_omnitrust_warmup_reports_the_mser5_points_of_the_cold_market(tmp_path, 
             expected = mser5(s.groupby("day")["value"].mean().to_numpy())
             assert rows[brand][1 + k].rstrip("*") == str(expected), (brand, metric)
     assert "simulation.warmup_days = 1095 covers" in out or "at the bound" in out
+    assert "tolerances: " in out and "its 120 steady days" in out
 
 
 def test_omnitrust_warmup_refuses_a_run_too_short_for_mser5(capsys):
     assert main(["warmup", "baseline", "--days", "5"]) == 2
-    assert "--days must be at least 10" in capsys.readouterr().err
+    assert "--days must be 10 (two MSER-5 batches) to 3650" in capsys.readouterr().err
+    assert main(["warmup", "baseline", "--days", "4000"]) == 2
+
+
+def test_the_tolerance_warm_up_starts_where_a_step_has_passed():
+    # Every series flat except brand B's subscribers, 100 until day 300 and 50 from it on. A
+    # 120-day span started at W compares days W..W+29 with W+90..W+119. Spans that end before the
+    # step (W <= 180) are steady, those from W = 210 to 299 set a first window at (or partly at)
+    # 100 against a last one at 50 (-50%, or about -45% for W = 275), and from W = 300 on nothing
+    # moves. The warm-up must keep every later span steady too: 300.
+    from sim.analysis.stationarity import tolerance_warmup
+
+    stocks = _stepped_stocks(days=800, step_day=300)
+    assert tolerance_warmup(stocks, STOCK_NAMES, span=120) == 300
+    assert tolerance_warmup(stocks, STOCK_NAMES, span=120, step=25) == 300
+    assert tolerance_warmup(_stepped_stocks(days=800, step_day=0), STOCK_NAMES, span=120) == 0
+    # a step within the last span that fits: no warm-up in this run is long enough
+    assert tolerance_warmup(_stepped_stocks(days=400, step_day=350), STOCK_NAMES, 120) is None
+    assert tolerance_warmup(stocks, STOCK_NAMES, span=900) is None  # longer than the run

@@ -4,8 +4,10 @@ For each scenario, its market as it runs until something is scheduled to happen 
 before any change, no events, no stochastic breaches: `sim.analysis.stationarity.quiet_before`)
 is run from the artificial initial state with no warm-up for ``--days`` days; for every brand's
 trust, consent rate, subscribers and active customers (means over the replications) the MSER-5
-truncation point is printed, and whether ``simulation.warmup_days`` covers the largest
-(docs/ODD.md 5.1, "A quiet market stands still: the warm-up length").
+truncation point is printed, and whether ``simulation.warmup_days`` covers the largest; then the
+shortest warm-up from which the scenario's steady days (up to its first event or policy change)
+stay within the quiet-market tolerances (`sim.analysis.stationarity.tolerance_warmup`; docs/ODD.md
+5.1, "A quiet market stands still: the warm-up length").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-DEFAULT_DAYS = 3650
+DEFAULT_DAYS = MAX_DAYS = 3650
 
 
 def add_warmup_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -24,7 +26,8 @@ def add_warmup_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         description="Run each scenario's market from its initial state (no warm-up, no events, no "
         "stochastic breaches, the policies before any change) and print the MSER-5 truncation "
         "point of every brand's trust, consent rate, subscribers and active customers, and "
-        "whether simulation.warmup_days covers the largest.",
+        "whether simulation.warmup_days covers the largest, and the shortest warm-up that keeps "
+        "the scenario's steady days within the quiet-market tolerances.",
     )
     p.add_argument(
         "scenarios",
@@ -57,15 +60,24 @@ def add_warmup_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
 
 def cmd_warmup(args: argparse.Namespace) -> int:
     """``omnitrust warmup``: print the MSER-5 table and the verdict of each scenario."""
-    from ..analysis.stationarity import mser_table, quiet_before, warmup_verdict
+    from ..analysis.stationarity import (
+        mser_table,
+        quiet_before,
+        steady_days,
+        tolerance_warmup,
+        warmup_verdict,
+    )
     from ..core.errors import UserError
     from ..runner import daily_stocks
     from ..scenario.loading import load_scenario
 
-    if args.days < 10:
-        raise UserError(f"--days must be at least 10 (two MSER-5 batches), got {args.days}")
+    if not 10 <= args.days <= MAX_DAYS:
+        raise UserError(
+            f"--days must be 10 (two MSER-5 batches) to {MAX_DAYS} (simulation.days), "
+            f"got {args.days}"
+        )
     overrides = {"consumers": args.consumers, "replications": args.replications, "seed": args.seed}
-    scenarios = [load_scenario(path, days=args.days, **overrides) for path in args.scenarios]
+    scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
     for k, scenario in enumerate(scenarios):
         cold = quiet_before(scenario, days=args.days, warmup=0)
         reps = scenario.simulation.replications
@@ -86,4 +98,17 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             cells = (f"{v}{'*' if mark[(brand, m)] else ''}" for m, v in row.items())
             print(f"{brand:12s}" + "".join(f"{c:>18s}" for c in cells))
         print(warmup_verdict(table, scenario.simulation.warmup_days))
+        span = steady_days(scenario)
+        w = tolerance_warmup(stocks.mean(axis=0), names, span)
+        if w is None:
+            print(
+                f"tolerances: no warm-up within this run keeps its {span} steady days within the "
+                "quiet-market tolerances (trust, consent 3%; subscribers, active 5%); run longer"
+            )
+        else:
+            print(
+                f"tolerances: from a warm-up of {w} days on, its {span} steady days stay within "
+                "the quiet-market tolerances (trust, consent 3%; subscribers, active 5%; "
+                f"simulation.warmup_days = {scenario.simulation.warmup_days})"
+            )
     return 0

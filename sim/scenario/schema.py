@@ -71,7 +71,7 @@ class Simulation(Section):
     warmup_days: int = P(
         1095,
         "days",
-        "Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that the market starts recording from its steady state rather than from the artificial initial one (no consents, no subscribers). Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for six years: truncation points 690-1095 days (`python benchmarks/quiet_market.py --mser`; docs/ODD.md, section 5). With it the quiet baseline changes by under 3% (trust, consent rate) and 5% (subscribers, active customers) over its second year.",
+        "Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that the market starts recording from its steady state rather than from the artificial initial one (no consents, no subscribers). Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for six years: truncation points 690-1095 days (`python benchmarks/quiet_market.py --mser`; docs/ODD.md, section 5), the bound of that run; a ten-year run puts them at up to 1825 days (`omnitrust warmup baseline`). With it the quiet baseline changes by under 3% (trust, consent rate) and 5% (subscribers, active customers) over its second year; the variants with extreme policies still move 5.5-7% in subscribers over their reported year (`python benchmarks/steady_scenarios.py`). One value for every scenario keeps comparisons paired (common random numbers).",
         ge=0,
         le=3650,
     )
