@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.report import CHROMIUM_ARGS as ARGS  # the flags the report prints with
 from sim.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,15 +38,6 @@ needs_browser = pytest.mark.skipif(
     not HAVE_BROWSER and not os.environ.get("OMNITRUST_REQUIRE_BROWSER"),
     reason="needs Debian's chromium and poppler-utils (apt-get install chromium poppler-utils)",
 )
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def omnitrust(*args, env=None, cwd=ROOT):

@@ -102,3 +102,45 @@ def test_frontier_labels_are_the_point_names_and_point_at_their_points():
     got = {t.get_text(): t.xy for t in ax.texts}
     for r in table.itertuples():
         assert got[r.scenario] == pytest.approx((r.var95, r.net_value))
+
+
+def test_any_number_of_scenarios_keeps_colour_blind_safe_colours_told_apart_by_line_style():
+    """Beyond the 10 colours of the scenario palette (Tol's muted scheme), a chart of 25
+    scenarios still uses only those colours, never a brand's, and no two scenarios share
+    both colour and line style; the drawn lines and the legend of a real chart carry them."""
+    from sim.analysis import style
+    from sim.experiments.plots import trust_bands_figure
+
+    names = [f"s{k:02d}" for k in range(25)]
+    styles = style.scenario_styles(names)
+    assert {st["color"] for st in styles.values()} <= set(style.SCENARIO_PALETTE)
+    assert not {st["color"] for st in styles.values()} & set(style.BRAND_PALETTE)
+    assert len({(st["color"], st["linestyle"]) for st in styles.values()}) == 25
+    assert style.scenario_colours(names[:10]) == dict(
+        zip(names[:10], style.SCENARIO_PALETTE, strict=True)
+    )
+
+    rows = [
+        {"scenario": n, "brand": "Aurora", "day": d, "replication": r, "value": 0.5 + 0.001 * k}
+        for k, n in enumerate(names[:12])
+        for d in range(3)
+        for r in range(2)
+    ]
+    fig = trust_bands_figure(pd.DataFrame(rows), names[:12], ["Aurora"])
+    drawn = {
+        line.get_label(): (mpl_colour(line.get_color()), line.get_linestyle())
+        for line in fig.axes[0].get_lines()
+    }
+    assert drawn["s00"][0] == drawn["s10"][0] and drawn["s00"][1] != drawn["s10"][1]
+    assert len(set(drawn.values())) == 12
+    keys = {
+        t.get_text(): h
+        for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles, strict=True)
+    }
+    assert keys["s10"].get_linestyle() == drawn["s10"][1]
+
+
+def mpl_colour(c) -> str:
+    from matplotlib.colors import to_hex
+
+    return to_hex(c).upper()

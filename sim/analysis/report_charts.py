@@ -36,25 +36,25 @@ def _fig(size=WIDE, **kw):
 
 def _legend(
     ax,
-    colours: dict[str, str],
+    styles: dict[str, dict[str, str]],
     labels: dict[str, str] | None = None,
     dashed: list[str] = (),
     **kw,
 ) -> None:
-    """A legend of ``colours`` (name -> colour), each entry labelled ``labels[name]`` (or the
-    name); the names in ``dashed`` get a dotted thin key (a line not drawn, or drawn under
-    others, so its entry says what it shows)."""
+    """A key of the scenarios' ``styles`` (`style.scenario_styles`), each entry labelled
+    ``labels[name]`` (or the name); the names in ``dashed`` get a thin dotted key (a line not
+    drawn, so its entry says why)."""
     labels = labels or {}
     handles = [
         mpl.lines.Line2D(
             [],
             [],
-            color=c,
+            color=st["color"],
             linewidth=1.0 if n in dashed else 2,
-            linestyle=":" if n in dashed else "-",
+            linestyle=":" if n in dashed else st["linestyle"],
             label=labels.get(n, n),
         )
-        for n, c in colours.items()
+        for n, st in styles.items()
     ]
     ax.legend(handles=handles, fontsize=7, frameon=False, **kw)
 
@@ -64,7 +64,7 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
     replications."""
     ts = res.timeseries
     tr = ts[(ts["brand"] == brand) & (ts["metric"] == "trust") & (ts["channel"] == "all")]
-    colours = style.scenario_colours(names)
+    styles = style.scenario_styles(names)
     ends = {}
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 3.8))
@@ -74,12 +74,12 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
                 index="day", columns="replication", values="value"
             )
             st = band_stats(t, "range")
-            ax.plot(st.index, st["mean"], color=colours[name], label=name, linewidth=1.6)
+            ax.plot(st.index, st["mean"], label=name, linewidth=1.6, **styles[name])
             ax.fill_between(
                 st.index,
                 st["low"].clip(0, 1),
                 st["high"].clip(0, 1),
-                color=colours[name],
+                color=styles[name]["color"],
                 alpha=0.15,
                 linewidth=0,
             )
@@ -88,7 +88,7 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
         ax.set_xlabel("day")
         ax.set_ylabel(f"{brand}: {style.metric_label('trust')}")
         ax.set_xlim(tr["day"].min(), tr["day"].max())
-        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        _legend(ax, styles, loc="center left", bbox_to_anchor=(1.0, 0.5))
     hi = max(ends, key=ends.get)
     lo = min(ends, key=ends.get)
     title = (
@@ -236,7 +236,7 @@ def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) ->
 def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure | None, str]:
     """P(breach loss >= x) per scenario (empirical, over replications)."""
     oc = outcomes(res, brand)
-    colours = style.scenario_colours(names)
+    styles = style.scenario_styles(names)
     if not (oc[oc["scenario"].isin(names)]["loss"] > 0).any():
         return None, f"No run of these scenarios had a breach loss for {brand}"
     p_any, labels = {}, {}
@@ -254,7 +254,7 @@ def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure 
             # from P = 1 at 0 down the steps, and to 0 past the largest loss
             xs = np.concatenate([[0.0], xs, [xs[-1]]])
             p = np.concatenate([[1.0], p, [0.0]])
-            ax.step(xs, p, where="post", color=colours[name], label=name, linewidth=1.6)
+            ax.step(xs, p, where="post", label=name, linewidth=1.6, **styles[name])
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.xaxis.set_major_formatter(FuncFormatter(style.money))
@@ -262,7 +262,7 @@ def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure 
         ax.set_ylabel("P(loss >= x), share of runs")
         _legend(
             ax,
-            colours,
+            styles,
             labels=labels,
             dashed=[n for n in names if p_any[n] == 0],
             loc="center left",
@@ -278,16 +278,14 @@ def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure 
 def trust_below(res: Results, brand: str, names: list[str], threshold: float) -> tuple[Figure, str]:
     """P(trust in ``brand`` has fallen below ``threshold`` by day d) per scenario."""
     curves = trust_below_curves(res, brand, threshold)
-    colours = style.scenario_colours(names)
+    styles = style.scenario_styles(names)
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 3.4))
         ax = fig.subplots()
         final = {n: float(curves[n].iloc[-1]) for n in names}
         for name in names:
             c = curves[name]
-            ax.step(
-                c.index, c.to_numpy(), where="post", color=colours[name], label=name, linewidth=1.6
-            )
+            ax.step(c.index, c.to_numpy(), where="post", label=name, linewidth=1.6, **styles[name])
         ax.set_ylim(-0.03, 1.03)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel("day")
@@ -295,7 +293,7 @@ def trust_below(res: Results, brand: str, names: list[str], threshold: float) ->
         # curves at one level are drawn over each other: the legend says where each one ends
         _legend(
             ax,
-            colours,
+            styles,
             labels={n: f"{n}: {final[n]:.0%} by the last day" for n in names},
             loc="center left",
             bbox_to_anchor=(1.0, 0.5),
