@@ -164,13 +164,13 @@ def test_consent_and_trust_axes_hold_every_plotted_line(run_folder):
     result = load_results(run_folder).run_result()
     checked = 0
     for fig, metric_of in (
-        (charts.plot_consent(result), lambda t: t.split(": ")[1]),
+        (charts.plot_consent(result), lambda t: t.split("\n")[1]),
         (charts.plot_trust(result), lambda t: "mean trust"),
     ):
         for ax in fig.axes:
             if not ax.get_visible() or not ax.get_title():
                 continue
-            name = ax.get_title().split(": ")[0]
+            name = ax.get_title().split("\n")[0]
             metric = {
                 "consent rate": "consent_rate",
                 "e-mail subscribers": "subscribers",

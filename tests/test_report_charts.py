@@ -144,3 +144,43 @@ def mpl_colour(c) -> str:
     from matplotlib.colors import to_hex
 
     return to_hex(c).upper()
+
+
+def test_run_charts_of_every_bundled_scenario_have_titles_that_neither_overlap_nor_leave_the_picture():
+    """`omnitrust run scenarios/*.toml` draws the consent and trust charts with one or two
+    panels per scenario; the panel titles (scenario and metric) must each stay readable:
+    no title box overlaps another one, and none is cut off by the picture's edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.analysis import charts
+
+    from .conftest import SCENARIOS
+
+    names = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    assert len(names) >= 12
+    rows = [
+        {"scenario": n, "brand": b, "metric": m, "channel": "all", "day": d, "replication": 0,
+         "value": v}
+        for n in names
+        for b, v in (("Aurora", 0.5), ("Borealis", 0.45))
+        for m in ("consent_rate", "subscribers", "trust")
+        for d in range(0, 60, 5)
+    ]  # fmt: skip
+    ts = pd.DataFrame(rows)
+    for plot in (charts.plot_consent, charts.plot_trust):
+        fig = plot(ts)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        picture = fig.bbox
+        titles = [
+            (ax.title.get_text(), ax.title.get_window_extent(renderer))
+            for ax in fig.axes
+            if ax.get_visible() and ax.title.get_text()
+        ]
+        assert len(titles) >= len(names)
+        for (a, ba), (b, bb) in itertools.combinations(titles, 2):
+            assert not ba.overlaps(bb), f"{plot.__name__}: titles {a!r} and {b!r} overlap"
+        for text, box in titles:
+            inside = picture.x0 <= box.x0 and box.x1 <= picture.x1
+            assert inside, f"{plot.__name__}: title {text!r} leaves the picture"

@@ -535,7 +535,8 @@ def plot_consent(
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
                 changed = _mark_policy_change(ax, result, name) or changed
-                ax.set_title(f"{name}: {label}", fontsize=9)
+                # two lines: "scenario: metric" on one runs into the next panel's title
+                ax.set_title(f"{name}\n{label}", fontsize=9)
                 if metric == "consent_rate":
                     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
                 else:
