@@ -260,3 +260,14 @@ def test_breach_window_shows_the_scheduled_breach_and_its_notification_day(run_f
     assert {0.0, float(notify)} <= vertical
     # the x axis spans the days the window has: 30 before the breach to the end of the run
     assert ax.get_xlim() == (-30, DAYS - 1 - event.day)
+
+
+def test_provenance_records_the_command_as_a_user_types_it():
+    """``python -m sim run ...`` has the path of sim/__main__.py as argv[0], a detail of one
+    checkout that the report's provenance printed; it is recorded as ``omnitrust run ...``."""
+    from sim.core.storage import command_line
+
+    main = str(ROOT / "sim" / "__main__.py")
+    assert command_line([main, "run", "baseline", "--out", "x"]) == "omnitrust run baseline --out x"
+    assert command_line(["/usr/bin/omnitrust", "report", "x"]) == "omnitrust report x"
+    assert command_line(["benchmarks/mutation.py", "--oracle"]) == "benchmarks/mutation.py --oracle"
