@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.analysis.report import CHROMIUM_ARGS  # the flags the report prints with
 from sim.cli import main
 from sim.dashboard.market import LeverMarket
 from sim.mechanisms.metrics import EV
@@ -22,15 +23,6 @@ from .conftest import ROOT, SCENARIOS
 
 SMALL = {"consumers": 600, "days": 20, "warmup_days": 10}
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.report import CHROMIUM_ARGS as ARGS  # the flags the report prints with
 from sim.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,15 +38,6 @@ needs_browser = pytest.mark.skipif(
     not HAVE_BROWSER and not os.environ.get("OMNITRUST_REQUIRE_BROWSER"),
     reason="needs Debian's chromium and poppler-utils (apt-get install chromium poppler-utils)",
 )
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def omnitrust(*args, env=None, cwd=ROOT):
@@ -172,13 +164,13 @@ def test_consent_and_trust_axes_hold_every_plotted_line(run_folder):
     result = load_results(run_folder).run_result()
     checked = 0
     for fig, metric_of in (
-        (charts.plot_consent(result), lambda t: t.split(": ")[1]),
+        (charts.plot_consent(result), lambda t: t.split("\n")[1]),
         (charts.plot_trust(result), lambda t: "mean trust"),
     ):
         for ax in fig.axes:
             if not ax.get_visible() or not ax.get_title():
                 continue
-            name = ax.get_title().split(": ")[0]
+            name = ax.get_title().split("\n")[0]
             metric = {
                 "consent rate": "consent_rate",
                 "e-mail subscribers": "subscribers",
@@ -268,3 +260,14 @@ def test_breach_window_shows_the_scheduled_breach_and_its_notification_day(run_f
     assert {0.0, float(notify)} <= vertical
     # the x axis spans the days the window has: 30 before the breach to the end of the run
     assert ax.get_xlim() == (-30, DAYS - 1 - event.day)
+
+
+def test_provenance_records_the_command_as_a_user_types_it():
+    """``python -m sim run ...`` has the path of sim/__main__.py as argv[0], a detail of one
+    checkout that the report's provenance printed; it is recorded as ``omnitrust run ...``."""
+    from sim.core.storage import command_line
+
+    main = str(ROOT / "sim" / "__main__.py")
+    assert command_line([main, "run", "baseline", "--out", "x"]) == "omnitrust run baseline --out x"
+    assert command_line(["/usr/bin/omnitrust", "report", "x"]) == "omnitrust report x"
+    assert command_line(["benchmarks/mutation.py", "--oracle"]) == "benchmarks/mutation.py --oracle"

@@ -49,6 +49,8 @@ BREACH_WINDOW = (30, 180)  # days before and after a breach shown by plot_breach
 SMOOTH_DAYS = 7
 
 _RC = style.RC
+_TEXT_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.6}
+"""Behind a label drawn over lines and bands, so it stays readable."""
 brand_colours = style.brand_colours
 save_figure = style.save_figure
 _money = style.money
@@ -533,7 +535,8 @@ def plot_consent(
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
                 changed = _mark_policy_change(ax, result, name) or changed
-                ax.set_title(f"{name}: {label}", fontsize=9)
+                # two lines: "scenario: metric" on one runs into the next panel's title
+                ax.set_title(f"{name}\n{label}", fontsize=9)
                 if metric == "consent_rate":
                     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
                 else:
@@ -802,9 +805,21 @@ def plot_breach_window(
                     shown.append(b)
             trans = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
             ax.axvline(0, color="black", linewidth=0.9)
-            ax.text(0, 1.0, " breach", transform=trans, va="top", ha="left", fontsize=8)
             delay = _notify_delay(result, name, breached)
             lo, hi = int(rows["days_since"].min()), int(rows["days_since"].max())
+            # "breach" left of its line where the days before leave room, so that a
+            # notification a few days later does not run its line through the word
+            room = -lo >= 0.12 * max(hi - lo, 1)
+            ax.text(
+                0,
+                1.0,
+                "breach " if room else " breach",
+                transform=trans,
+                va="top",
+                ha="right" if room else "left",
+                fontsize=8,
+                bbox=_TEXT_BOX,
+            )
             if delay is not None and delay <= hi:
                 ax.axvline(delay, color="0.25", linewidth=1.0, linestyle="-.")
                 ax.text(
@@ -815,6 +830,7 @@ def plot_breach_window(
                     va="top",
                     ha="left",
                     fontsize=8,
+                    bbox=_TEXT_BOX,
                 )
                 notified = True
             elif delay is not None:  # notified after the last day shown: say so

@@ -28,6 +28,7 @@ net value and the reference; the small multiples up to `SMALL_MULTIPLES`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import os
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import UserError
-from ..core.storage import write_bytes
+from ..core.storage import command_line, write_bytes
 from . import style
 from .findings import (
     Results,
@@ -228,10 +229,29 @@ def _key(v: Any) -> str:
 
 
 def _short(v: Any) -> str:
+    """A setting's value as a reader wants it: numbers to 4 digits, lists and events in full
+    (they are what differs; an event's JSON as ``day 90; kind media_story; ...``), anything
+    else cut at 400 characters."""
     if isinstance(v, float):
         return f"{v:.4g}"
     s = str(v)
-    return s if len(s) <= 60 else s[:57] + "..."
+    if s[:1] in "{[":
+        with contextlib.suppress(ValueError):
+            s = _readable(json.loads(s))
+    return s if len(s) <= 400 else s[:397] + "..."
+
+
+def _readable(v: Any) -> str:
+    """JSON as words: an event ``day 120; kind breach; data_types contact, payment_card``,
+    events one after another separated by `` / ``; booleans as in TOML."""
+    if isinstance(v, dict):
+        return "; ".join(f"{k} {_readable(x)}" for k, x in v.items() if x is not None)
+    if isinstance(v, list):
+        sep = " / " if any(isinstance(x, dict) for x in v) else ", "
+        return sep.join(_readable(x) for x in v)
+    if isinstance(v, bool):
+        return str(v).lower()
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _provenance_html(res: Results) -> str:
@@ -253,7 +273,7 @@ def _provenance_html(res: Results) -> str:
         "<table><tr><th class=l>scenario</th><th class=l>content hash (SHA-256)</th>"
         f"<th>base seed</th></tr>{''.join(rows)}</table>"
         f"<p>Results folder kind: <b>{_e(res.kind)}</b>; created {_e(m.get('created', '?'))}."
-        f"<br>Command: <code>{_e(m.get('command', '?'))}</code><br>Versions: {_e(versions)}"
+        f"<br>Command: <code>{_e(command_line(m.get('command', '?').split(' ')))}</code><br>Versions: {_e(versions)}"
         + (
             f"<br>Model fingerprint: <code>{_e(m['model_fingerprint'])}</code>"
             if m.get("model_fingerprint")
@@ -442,7 +462,8 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             _figure(
                 fig,
                 t,
-                f"Share of runs whose breach loss reaches at least x; {loss_source(res)}.",
+                f"Share of runs whose breach loss reaches at least x; {loss_source(res)}. A "
+                "policy with no loss in any run has no curve (dotted key in the legend).",
             )
         )
     fig, t = report_charts.trust_below(res, brand, shown, threshold)
@@ -451,7 +472,8 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             fig,
             t,
             f"Share of replications in which {brand}'s mean daily trust has fallen below "
-            f"{threshold:g} on some day up to the day on the axis.",
+            f"{threshold:g} on some day up to the day on the axis. Curves at the same level are "
+            "drawn over each other; the legend gives where each one ends.",
         )
     )
     fig = charts.plot_breach_window(rr, brand=brand, title="Trust around breaches", screen=PAGE_IN)

@@ -25,6 +25,7 @@ from .findings import (
     trust_below_curves,
     waterfall_values,
 )
+from .labels import place_labels
 
 WIDE = (9.0, 3.6)
 
@@ -33,8 +34,28 @@ def _fig(size=WIDE, **kw):
     return Figure(figsize=size, layout="constrained", **kw)
 
 
-def _legend(ax, colours: dict[str, str], **kw) -> None:
-    handles = [mpl.lines.Line2D([], [], color=c, linewidth=2, label=n) for n, c in colours.items()]
+def _legend(
+    ax,
+    styles: dict[str, dict[str, str]],
+    labels: dict[str, str] | None = None,
+    dashed: list[str] = (),
+    **kw,
+) -> None:
+    """A key of the scenarios' ``styles`` (`style.scenario_styles`), each entry labelled
+    ``labels[name]`` (or the name); the names in ``dashed`` get a thin dotted key (a line not
+    drawn, so its entry says why)."""
+    labels = labels or {}
+    handles = [
+        mpl.lines.Line2D(
+            [],
+            [],
+            color=st["color"],
+            linewidth=1.0 if n in dashed else 2,
+            linestyle=":" if n in dashed else st["linestyle"],
+            label=labels.get(n, n),
+        )
+        for n, st in styles.items()
+    ]
     ax.legend(handles=handles, fontsize=7, frameon=False, **kw)
 
 
@@ -43,7 +64,7 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
     replications."""
     ts = res.timeseries
     tr = ts[(ts["brand"] == brand) & (ts["metric"] == "trust") & (ts["channel"] == "all")]
-    colours = style.scenario_colours(names)
+    styles = style.scenario_styles(names)
     ends = {}
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 3.8))
@@ -53,12 +74,12 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
                 index="day", columns="replication", values="value"
             )
             st = band_stats(t, "range")
-            ax.plot(st.index, st["mean"], color=colours[name], label=name, linewidth=1.6)
+            ax.plot(st.index, st["mean"], label=name, linewidth=1.6, **styles[name])
             ax.fill_between(
                 st.index,
                 st["low"].clip(0, 1),
                 st["high"].clip(0, 1),
-                color=colours[name],
+                color=styles[name]["color"],
                 alpha=0.15,
                 linewidth=0,
             )
@@ -67,7 +88,7 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
         ax.set_xlabel("day")
         ax.set_ylabel(f"{brand}: {style.metric_label('trust')}")
         ax.set_xlim(tr["day"].min(), tr["day"].max())
-        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        _legend(ax, styles, loc="center left", bbox_to_anchor=(1.0, 0.5))
     hi = max(ends, key=ends.get)
     lo = min(ends, key=ends.get)
     title = (
@@ -176,8 +197,7 @@ def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) ->
         ax = fig.subplots()
         e = t[t["scenario"].isin(eff)]
         ax.plot(e["var95"], e["net_value"], color="0.6", linewidth=1, linestyle="--", zorder=1)
-        labelled = set(eff) | set(shown) if len(table) > 8 else None
-        for k, r in enumerate(table.itertuples()):
+        for r in table.itertuples():
             ax.errorbar(
                 r.var95,
                 r.net_value,
@@ -186,22 +206,26 @@ def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) ->
                 color=colours[r.scenario],
                 markersize=7,
                 capsize=3,
-                zorder=2,
-            )
-            if labelled is not None and r.scenario not in labelled:
-                continue
-            ax.annotate(
-                r.scenario,
-                (r.var95, r.net_value),
-                xytext=(6, 10 - 10 * (k % 3)),
-                textcoords="offset points",
-                fontsize=7,
+                zorder=3 if r.scenario in shown else 2,  # a grey point never hides a coloured one
             )
         ax.xaxis.set_major_formatter(FuncFormatter(style.money))
         ax.yaxis.set_major_formatter(FuncFormatter(style.money))
         ax.set_xlabel(f"{brand}: 95% value at risk of breach losses (EUR over the horizon)")
         ax.set_ylabel(f"{brand}: expected net value (EUR)")
         ax.margins(x=0.15, y=0.15)
+        # with many scenarios only the frontier and the charted ones are named; the frontier
+        # gets the nearest places, then the best earners; unnamed points are kept clear too
+        named = set(eff) | set(shown) if len(table) > 8 else set(table["scenario"])
+        rows = table.assign(on=table["scenario"].isin(eff), named=table["scenario"].isin(named))
+        rows = rows.sort_values(["named", "on", "net_value"], ascending=False, kind="stable")
+        place_labels(
+            ax,
+            rows["var95"],
+            rows["net_value"],
+            [n if k else None for n, k in zip(rows["scenario"], rows["named"], strict=True)],
+            yerr=rows["net_value_half"],
+            marker_pt=7,
+        )
     title = (
         f"On the risk-return frontier: {', '.join(eff)} (no other policy earns more at a lower "
         "value at risk)"
@@ -212,26 +236,38 @@ def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) ->
 def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure | None, str]:
     """P(breach loss >= x) per scenario (empirical, over replications)."""
     oc = outcomes(res, brand)
-    colours = style.scenario_colours(names)
+    styles = style.scenario_styles(names)
     if not (oc[oc["scenario"].isin(names)]["loss"] > 0).any():
         return None, f"No run of these scenarios had a breach loss for {brand}"
-    p_any = {}
+    p_any, labels = {}, {}
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 3.6))
         ax = fig.subplots()
         for name in names:
             x = oc[oc["scenario"] == name]["loss"].to_numpy()
-            xs, p = stats.exceedance(x)
-            xs = np.concatenate([[0.0], xs])
-            p = np.concatenate([[1.0], p])
-            ax.step(xs, p, where="post", color=colours[name], label=name, linewidth=1.6)
             p_any[name] = float((x > 0).mean())
+            if p_any[name] == 0:  # no curve to draw: a vertical stroke at 0 would mean nothing
+                labels[name] = f"{name}: no loss in any run"
+                continue
+            labels[name] = f"{name}: a loss in {p_any[name]:.0%} of runs"
+            xs, p = stats.exceedance(x)
+            # from P = 1 at 0 down the steps, and to 0 past the largest loss
+            xs = np.concatenate([[0.0], xs, [xs[-1]]])
+            p = np.concatenate([[1.0], p, [0.0]])
+            ax.step(xs, p, where="post", label=name, linewidth=1.6, **styles[name])
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.xaxis.set_major_formatter(FuncFormatter(style.money))
         ax.set_xlabel(f"{brand}: breach loss over the horizon (EUR)")
         ax.set_ylabel("P(loss >= x), share of runs")
-        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        _legend(
+            ax,
+            styles,
+            labels=labels,
+            dashed=[n for n in names if p_any[n] == 0],
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+        )
     worst = max(p_any, key=p_any.get)
     return fig, (
         f"{brand} has a breach loss in {p_any[worst]:.0%} of the runs of {worst}, the most "
@@ -242,21 +278,26 @@ def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure 
 def trust_below(res: Results, brand: str, names: list[str], threshold: float) -> tuple[Figure, str]:
     """P(trust in ``brand`` has fallen below ``threshold`` by day d) per scenario."""
     curves = trust_below_curves(res, brand, threshold)
-    colours = style.scenario_colours(names)
+    styles = style.scenario_styles(names)
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 3.4))
         ax = fig.subplots()
+        final = {n: float(curves[n].iloc[-1]) for n in names}
         for name in names:
             c = curves[name]
-            ax.step(
-                c.index, c.to_numpy(), where="post", color=colours[name], label=name, linewidth=1.6
-            )
+            ax.step(c.index, c.to_numpy(), where="post", label=name, linewidth=1.6, **styles[name])
         ax.set_ylim(-0.03, 1.03)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel("day")
         ax.set_ylabel(f"P({brand}'s trust < {threshold:g} by day)")
-        _legend(ax, colours, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    final = {n: float(curves[n].iloc[-1]) for n in names}
+        # curves at one level are drawn over each other: the legend says where each one ends
+        _legend(
+            ax,
+            styles,
+            labels={n: f"{n}: {final[n]:.0%} by the last day" for n in names},
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+        )
     worst = max(final, key=final.get)
     if final[worst] == 0:
         title = f"In no run did {brand}'s trust fall below {threshold:g}"

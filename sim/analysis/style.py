@@ -3,7 +3,8 @@
 * Brands keep one colour everywhere (`brand_colours`: the colour-blind-safe Okabe & Ito 2008
   palette, in the order brands first appear); scenarios get a separate palette
   (`scenario_colours`: Paul Tol's colour-blind-safe "muted" scheme, none of whose colours is a
-  brand colour), so a colour never means a brand on one chart and a scenario on the next.
+  brand colour), so a colour never means a brand on one chart and a scenario on the next;
+  beyond its 10 colours, scenarios repeat them with another line style (`scenario_styles`).
   Channels have fixed colours (`CHANNEL_COLOURS`).
 * Metrics are labelled in words with their unit (`metric_label`), never by their column name.
 * Axes fit every plotted line (`fit_ylim`): a line is never cut off by the frame.
@@ -117,22 +118,44 @@ def metric_label(metric: str, statistic: str | None = None, unit: bool = True) -
     return f"{words} ({', '.join(parts)})" if parts else words
 
 
-def _palette_for(names: list[str], palette: tuple[str, ...], fallback: str) -> dict[str, str]:
-    if len(names) <= len(palette):
-        colours = list(palette)
-    else:
-        colours = [mpl.colors.to_hex(c) for c in mpl.colormaps[fallback].colors]
-    return {n: colours[k % len(colours)] for k, n in enumerate(names)}
+SCENARIO_DASHES = ("-", "--", ":", "-.")
+"""Line styles for scenarios beyond the palette: the 11th to 20th scenario repeat the palette's
+colours dashed, the 21st to 30th dotted, and so on."""
 
 
 def brand_colours(brands: Iterable[str]) -> dict[str, str]:
-    """One colour per brand, stable for a given brand order (Okabe-Ito, then tab20)."""
-    return _palette_for(list(dict.fromkeys(brands)), BRAND_PALETTE, "tab20")
+    """One colour per brand, stable for a given brand order (Okabe-Ito; beyond 8 brands tab20,
+    which is not colour-blind safe: a chart's line styles already mean other things for
+    brands, e.g. rivals dashed)."""
+    names = list(dict.fromkeys(brands))
+    palette = (
+        BRAND_PALETTE
+        if len(names) <= len(BRAND_PALETTE)
+        else tuple(mpl.colors.to_hex(c) for c in mpl.colormaps["tab20"].colors)
+    )
+    return {n: palette[k % len(palette)] for k, n in enumerate(names)}
+
+
+def scenario_styles(scenarios: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Colour and line style per scenario, in the given order: the colour-blind-safe scenario
+    palette (Tol muted, never a brand's colour) with solid lines, then the same colours again
+    with the next line style of `SCENARIO_DASHES`, so any number of scenarios stays
+    colour-blind safe and a repeated colour always comes with another line style."""
+    names = list(dict.fromkeys(scenarios))
+    n = len(SCENARIO_PALETTE)
+    return {
+        name: {
+            "color": SCENARIO_PALETTE[k % n],
+            "linestyle": SCENARIO_DASHES[(k // n) % len(SCENARIO_DASHES)],
+        }
+        for k, name in enumerate(names)
+    }
 
 
 def scenario_colours(scenarios: Iterable[str]) -> dict[str, str]:
-    """One colour per scenario, in the given order (Tol muted, then tab20b); never a brand's."""
-    return _palette_for(list(dict.fromkeys(scenarios)), SCENARIO_PALETTE, "tab20b")
+    """One colour per scenario (`scenario_styles`' colours; beyond 10 scenarios they repeat,
+    and charts of lines tell the repeats apart by line style)."""
+    return {n: st["color"] for n, st in scenario_styles(scenarios).items()}
 
 
 def line_extent(axes: Iterable) -> tuple[float, float] | None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import check_output_folder
+from .options import scheduler_arg
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -18,11 +19,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="local worker processes (default: one per core; 1: in this process)",
     )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run on a dask.distributed scheduler instead of local processes",
-    )
+    scheduler_arg(p)
     p.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
 
 

@@ -8,56 +8,8 @@ from pathlib import Path
 
 from ..analysis.outcomes import OUTCOMES
 from ..core.errors import check_output_folder
-from ..experiments.executors import DEFAULT_WORKERS_DOC
 from ..experiments.store import HEADLINE
-from .run import add_threads_arg, apply_threads
-
-
-def _executor_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help=f"local worker processes (default: {DEFAULT_WORKERS_DOC})",
-    )
-    add_threads_arg(p)
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run on a dask.distributed scheduler instead of local processes",
-    )
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    p.add_argument(
-        "--posterior",
-        type=Path,
-        metavar="DIR/posterior.parquet",
-        help="draw each replication's parameters from a calibration's posterior, so intervals "
-        "include parameter uncertainty (see omnitrust calibrate)",
-    )
-
-
-def _size_args(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument(
-        "--replications",
-        "-r",
-        type=int,
-        metavar="R",
-        help=f"replications per scenario (default: {what})",
-    )
-    p.add_argument("--seed", type=int, metavar="S", help=f"base seed (default: {what})")
-    p.add_argument("--days", type=int, metavar="D", help=f"horizon in days (default: {what})")
-    p.add_argument(
-        "--consumers", type=int, metavar="N", help=f"number of consumers (default: {what})"
-    )
-
-
-def _one_line_errors(p: argparse.ArgumentParser) -> None:
-    """Usage errors as one line (option, value, what is allowed), exit 2, no usage dump."""
-
-    def error(message: str):
-        p.exit(2, f"{p.prog}: error: {message} (see --help)\n")
-
-    p.error = error  # type: ignore[method-assign]
+from .options import apply_threads, executor_args, one_line_errors, report_arg, size_args
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -77,7 +29,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", metavar="NAME", help="reference scenario name (default: the first)"
     )
-    _size_args(p, "the reference scenario's")
+    size_args(p, "the reference scenario's")
     p.add_argument(
         "--focus-brand",
         metavar="BRAND",
@@ -146,13 +98,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "--by-day", type=int, metavar="D", help="day of P(trust < T by day) (default: last day)"
     )
     p.add_argument("--no-charts", dest="charts", action="store_false", help="no PNG charts")
-    p.add_argument(
-        "--report",
-        action="store_true",
-        help="also write report.html (and report.pdf when Chromium is installed)",
-    )
-    _executor_args(p)
-    _one_line_errors(p)
+    report_arg(p)
+    executor_args(p, posterior=True)
+    one_line_errors(p)
     p.set_defaults(handler=cmd_compare)
 
     s = subparsers.add_parser(
@@ -169,15 +117,15 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="results folder (default: results/<experiment name>)",
     )
-    _size_args(s, "the experiment's")
+    size_args(s, "the experiment's")
     s.add_argument(
         "--outcome",
         choices=OUTCOMES,
         default="auto",
         help="per-run outcome (see compare --outcome)",
     )
-    _executor_args(s)
-    _one_line_errors(s)
+    executor_args(s, posterior=True)
+    one_line_errors(s)
     s.set_defaults(handler=cmd_sweep)
 
 

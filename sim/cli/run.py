@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from ..analysis.painters import ChartPainters
 from ..analysis.summary import text_summary
 from ..core import timing
 from ..core.errors import check_output_folder
-from ..experiments.executors import DEFAULT_WORKERS_DOC
+from .options import apply_threads, executor_args, report_arg, size_args
 
 
 def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -29,71 +28,17 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         metavar="SCENARIO",
         help="scenario TOML file(s) or bundled scenario name(s), e.g. baseline",
     )
-    p.add_argument(
-        "--replications",
-        "-r",
-        type=int,
-        metavar="R",
-        help="replications per scenario (default: the scenario's)",
-    )
-    p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
-    p.add_argument(
-        "--days", type=int, metavar="D", help="horizon in days (default: the scenario's)"
-    )
-    p.add_argument(
-        "--consumers", type=int, metavar="N", help="number of consumers (default: the scenario's)"
-    )
+    size_args(p, "the scenario's")
     p.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
         help="output folder (default: results/<first scenario name>)",
     )
-    p.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help=f"local worker processes (default: {DEFAULT_WORKERS_DOC})",
-    )
-    add_threads_arg(p)
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="send the replications to an existing Dask cluster",
-    )
-    p.add_argument(
-        "--report",
-        action="store_true",
-        help="also write report.html (and report.pdf when Chromium is installed)",
-    )
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    executor_args(p)
+    report_arg(p)
     p.set_defaults(handler=cmd_run)
     return p
-
-
-def add_threads_arg(p: argparse.ArgumentParser) -> None:
-    """``--threads N``: threads each replication uses (shared by run, compare and sweep)."""
-    p.add_argument(
-        "--threads",
-        type=int,
-        metavar="N",
-        help="threads each replication uses, 0 = every core (default 1; the numbers do not "
-        "depend on it)",
-    )
-
-
-def apply_threads(threads: int | None) -> None:
-    """Make ``--threads`` the thread count of every model of this command, in this process and
-    in the local worker processes it starts (through ``OMNITRUST_THREADS``)."""
-    if threads is None:
-        return
-    from ..core.errors import UserError
-
-    if threads < 0:
-        raise UserError(f"--threads must be 0 (every core) or a positive number, got {threads}")
-    from ..core.blocks import THREADS_ENV
-
-    os.environ[THREADS_ENV] = str(threads)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -66,12 +66,26 @@ def versions() -> dict[str, str]:
     return out
 
 
+def command_line(argv: list[str] | None = None) -> str:
+    """The command as a user types it: ``omnitrust run ...`` whether it was started as the
+    ``omnitrust`` script or as ``python -m sim`` (whose argv[0] is the path of
+    ``sim/__main__.py``, a detail of one machine's checkout); other programs keep argv[0]."""
+    argv = list(sys.argv if argv is None else argv)
+    if argv:
+        first = Path(argv[0])
+        if first.name == "omnitrust" or (
+            first.name == "__main__.py" and first.parent.name == "sim"
+        ):
+            argv[0] = "omnitrust"
+    return " ".join(argv)
+
+
 def provenance(**fields: Any) -> dict[str, Any]:
     """A provenance record: the given fields plus versions, command line and time."""
     return {
         **fields,
         "versions": versions(),
-        "command": " ".join(sys.argv),
+        "command": command_line(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "platform": platform.platform(),

@@ -18,12 +18,15 @@ import os
 import time
 from typing import get_args
 
+import matplotlib as mpl
 import numpy as np
 import solara
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
+from ..analysis import style
 from ..core.catalogue import DATA_TYPES
 from ..mechanisms.metrics import STOCKS, net_value
 from ..scenario.loading import load_scenario
@@ -34,7 +37,6 @@ SCENARIO_ENV, BRAND_ENV = "OMNITRUST_DASHBOARD_SCENARIO", "OMNITRUST_DASHBOARD_B
 BREACH_CHANNELS = list(get_args(BreachChannel))  # where a breach can happen (I8)
 NO_CHANNEL = "not tied to a channel"
 SMOOTH_DAYS = 7  # revenue and net value are shown as 7-day means (daily values are noisy)
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 # (lever, label, control, min, max, step) for the brand's policy and for the world.
 POLICY_CONTROLS = (
@@ -128,24 +130,36 @@ def Charts(model: LeverMarket):
     unchanged scenario (same seed)."""
     update_counter.get()
     changed, unchanged = _series(model.changed), _series(model.unchanged)
-    fig = Figure(figsize=(6.4, 7.0), dpi=110, layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True).ravel()
-    for ax, (title, values) in zip(axes, changed.items(), strict=True):
-        days = np.arange(len(values))
-        for k, name in enumerate(model.brand_names):
-            color = COLORS[k % len(COLORS)]
-            ax.plot(days, unchanged[title][:, k], color=color, ls="--", lw=1.2, alpha=0.8)
-            ax.plot(days, values[:, k], color=color, lw=2.0 if name == model.brand else 1.4,
-                    label=name)  # fmt: skip
-        ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-        for ev in model.breaches_scheduled:
-            ax.axvline(ev.day, color="black", lw=0.8, ls=":")
-    for ax in axes[2:]:
-        ax.set_xlabel("day", fontsize=8)
-    axes[0].set_xlim(0, max(model.changed.scenario.simulation.days - 1, 1))
-    axes[0].legend(title="solid: levers moved\ndashed: unchanged", fontsize=7, title_fontsize=7)
+    colours = style.brand_colours(model.brand_names)  # a brand's colour in every chart
+    with mpl.rc_context(style.RC):
+        fig = Figure(figsize=(6.4, 7.0), dpi=110, layout="constrained")
+        axes = fig.subplots(2, 2, sharex=True).ravel()
+        for ax, (title, values) in zip(axes, changed.items(), strict=True):
+            days = np.arange(len(values))
+            for k, name in enumerate(model.brand_names):
+                colour = colours[name]
+                ax.plot(days, unchanged[title][:, k], color=colour, ls="--", lw=1.2, alpha=0.8)
+                ax.plot(days, values[:, k], color=colour, lw=2.0 if name == model.brand else 1.4,
+                        label=name)  # fmt: skip
+            ax.set_title(title, fontsize=9)
+            ax.tick_params(labelsize=7)
+            for ev in model.breaches_scheduled:
+                ax.axvline(ev.day, color="black", lw=0.8, ls=":")
+        for ax in axes[2:]:
+            ax.set_xlabel("day", fontsize=8)
+        axes[0].set_xlim(0, max(model.changed.scenario.simulation.days - 1, 1))
+        # the key above the panels, never over a line
+        handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in model.brand_names]
+        handles += [
+            Line2D([], [], color="0.3", lw=1.4, label="levers moved"),
+            Line2D([], [], color="0.3", lw=1.2, ls="--", label="unchanged"),
+        ]
+        if model.breaches_scheduled:
+            handles.append(Line2D([], [], color="black", lw=0.8, ls=":", label="breach now"))
+        fig.legend(
+            handles=handles, loc="outside upper center", ncols=len(handles), fontsize=7,
+            frameon=False,
+        )  # fmt: skip
     solara.FigureMatplotlib(fig, format="png")
 
 

@@ -22,14 +22,10 @@ def _save(fig: Figure, path: Path) -> Path:
     return style.save_figure(fig, path, dpi=130)
 
 
-def _colours(names: list[str]) -> dict[str, str]:
-    return style.scenario_colours(names)
-
-
-def _legend_above(fig: Figure, colours: dict[str, str], title: str) -> None:
+def _legend_above(fig: Figure, styles: dict[str, dict[str, str]], title: str) -> None:
+    """The scenarios' key above the panels (``styles``: `style.scenario_styles`)."""
     handles = [
-        mpl.lines.Line2D([], [], color=c, marker="o", linewidth=2, label=n)
-        for n, c in colours.items()
+        mpl.lines.Line2D([], [], marker="o", linewidth=2, label=n, **st) for n, st in styles.items()
     ]
     fig.legend(
         handles=handles,
@@ -68,7 +64,8 @@ def trust_bands_figure(
     one brand's panel there. ``changes``: scenario -> the day its policies take effect, marked
     by a dash-dot line in the scenario's colour."""
     brands = [b for b in brands if b in set(trust["brand"])]
-    colours = _colours(scenarios)
+    styles = style.scenario_styles(scenarios)
+    colours = {n: st["color"] for n, st in styles.items()}
     with mpl.rc_context(style.RC):
         fig, axes, own = _panels(len(brands), (4.4, 3.2), ax, (0.4, 1.6), sharey=True)
         for ax_, brand in zip(axes, brands, strict=False):
@@ -77,7 +74,7 @@ def trust_bands_figure(
                 g = sel[sel["scenario"] == scenario].groupby("day")["value"]
                 mean, sd, n = g.mean(), g.std(), g.count()
                 half = st.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-                ax_.plot(mean.index, mean.values, color=colours[scenario], label=scenario, lw=1.4)
+                ax_.plot(mean.index, mean.values, label=scenario, lw=1.4, **styles[scenario])
                 ax_.fill_between(
                     mean.index, mean - half, mean + half, color=colours[scenario], alpha=0.2, lw=0
                 )
@@ -95,7 +92,7 @@ def trust_bands_figure(
         if changes:
             note += " Dash-dot: the day a scenario's policies take effect."
         if own:
-            _legend_above(fig, colours, "Trust per scenario (colour = scenario)")
+            _legend_above(fig, styles, "Trust per scenario (colour = scenario)")
             fig.supxlabel(note, fontsize=8, color="0.35")
         else:
             axes[0].legend(fontsize=8, loc="best")
@@ -124,7 +121,7 @@ def forest_figure(
     metrics = tuple(m for m in metrics if m in set(d["metric"]))
     rows = d[["scenario", "brand"]].drop_duplicates().reset_index(drop=True)
     labels = [f"{s} | {b}" if len(brands) > 1 else s for s, b in rows.itertuples(index=False)]
-    colours = _colours(list(dict.fromkeys(rows["scenario"])))
+    colours = style.scenario_colours(rows["scenario"])
     with mpl.rc_context(style.RC):
         if ax is not None:
             fig, axes, own = _panels(len(metrics), (4.4, 3.0), ax, (0.0, 0.0))
@@ -183,12 +180,12 @@ def loss_exceedance_figure(losses: pd.DataFrame, brands: list[str], ax=None) -> 
     from .risk import exceedance_curves
 
     scenarios = list(dict.fromkeys(losses["scenario"]))
-    colours = _colours(scenarios)
+    styles = style.scenario_styles(scenarios)
     with mpl.rc_context(style.RC):
         fig, axes, own = _panels(len(brands), (4.4, 3.2), ax, (0.4, 1.6))
         for ax_, brand in zip(axes, brands, strict=False):
             for scenario, (x, p) in exceedance_curves(losses, brand).items():
-                ax_.step(x, p, where="post", color=colours[scenario], label=scenario)
+                ax_.step(x, p, where="post", label=scenario, **styles[scenario])
             ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
             ax_.set_xlabel("loss over the horizon (EUR)")
             ax_.xaxis.set_major_formatter(FuncFormatter(style.money))
@@ -198,7 +195,7 @@ def loss_exceedance_figure(losses: pd.DataFrame, brands: list[str], ax=None) -> 
             ax_.set_visible(False)
         title = "Loss exceedance (breach cost + margin lost vs no-incident run)"
         if own:
-            _legend_above(fig, colours, title)
+            _legend_above(fig, styles, title)
         else:
             axes[0].legend(fontsize=8)
             axes[0].set_title(f"{brands[0]}: {title[0].lower()}{title[1:]}", fontsize=9)

@@ -79,14 +79,14 @@ def relevance(pop, brands, i, b):
     )
 
 
-@nb.njit(cache=True)
+@nb.njit(inline="always", cache=True)
 def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, counts):
     """A touch between consumer i and brand b in channel c: ask, collect, personalise.
 
     ``slot`` offsets the draws so that several touches of one consumer on one day use distinct
-    draws of the ``consent`` and ``personalization`` streams. (The kernels call `touch_row`
-    with only the arrays and numbers it reads: a call that passes the whole population and brand
-    tables costs more than the touch itself.)
+    draws of the ``consent`` and ``personalization`` streams. Inlined into its caller, so the
+    compiled call is `touch_row` with only the arrays and numbers it reads (a call that passed
+    the whole population and brand tables cost more than the touch itself).
     """
     touch_row(
         pop.r, pop.s, pop.spam_share, pop.consent, pop.asked, pop.flags, pop.last_seen,

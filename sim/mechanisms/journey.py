@@ -58,7 +58,7 @@ from ..state.population import (
     H_WEBROOMED,
     SUBSCRIBED,
 )
-from .consent import relevance, touch_row
+from .consent import relevance, touch
 from .incidents import channel_comfort
 from .metrics import Event
 from .trust import add_positive, spam_part, trust_of
@@ -162,11 +162,8 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
         if total_b <= 0.0:
             continue
         b = _draw(bw, total_b, uniform(st, 1))
-        touch_row(
-            pop.r, pop.s, pop.spam_share, pop.consent, pop.asked, pop.flags, pop.last_seen,
-            pop.concern[i], pop.reads_terms[i], brands.scope[b], brands.transparency[b],
-            brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
-            par.consent, i, b, c, day, consumer_state(consent_key, i),
+        touch(
+            pop, brands, par, i, b, c, day, consumer_state(consent_key, i),
             consumer_state(personal_key, i), 0, counts,
         )  # fmt: skip
 
@@ -301,11 +298,8 @@ def _purchase_block(
         add_positive(pop, i, b, par.trust.purchase_evidence)
         pop.flags[i, b] |= CUSTOMER
         pop.last_purchase[i, b] = day
-        touch_row(
-            pop.r, pop.s, pop.spam_share, pop.consent, pop.asked, pop.flags, pop.last_seen,
-            pop.concern[i], pop.reads_terms[i], brands.scope[b], brands.transparency[b],
-            brands.personalization_skill[b], brands.omnichannel_integration[b], par.trust,
-            par.consent, i, b, c, day, consumer_state(consent_key, i),
+        touch(
+            pop, brands, par, i, b, c, day, consumer_state(consent_key, i),
             consumer_state(personal_key, i), 1, counts,
         )  # fmt: skip
         if (

@@ -1,0 +1,186 @@
+"""The report's charts as a reader sees them: text that can be read.
+
+The risk-return chart names its points; in a crowded case (many policies with no breach loss,
+so the same value at risk of 0, and net values a few thousand euros apart, as the bundled
+comparison has) the names must not overlap each other, cover a marker, or leave the axes. The
+boxes are measured on the rendered figure (matplotlib's own text extents after drawing it, the
+markers and error bars read back from what it drew), not taken from the placement code.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def crowded_table(n: int = 14) -> pd.DataFrame:
+    """``n`` scenarios: most at VaR 0 with close net values, two identical, a few breached."""
+    rng = np.random.default_rng(7)
+    names = [f"policy_number_{k:02d}" for k in range(n)]
+    var95 = np.zeros(n)
+    var95[-4:] = [52_000, 192_000, 238_000, 283_000]
+    net = 330_000 + rng.normal(0, 40_000, n)
+    net[:3] = [422_000, 418_000, 400_000]  # three names within a font height of each other
+    net[4] = net[5]  # two points on top of each other
+    var95[4] = var95[5]
+    net[0] = 735_000
+    half = np.full(n, 6_000.0)
+    half[-4:] = 80_000
+    return pd.DataFrame(
+        {"scenario": names, "var95": var95, "net_value": net, "net_value_half": half}
+    )
+
+
+def rendered_boxes(fig, dpi=150):
+    """Text boxes of the point labels and the axes frame, in pixels of the picture written
+    at ``dpi`` (the figure is drawn first, as saving it does)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    fig.savefig(io.BytesIO(), format="png", dpi=dpi)  # lay out as the report does
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (ax,) = fig.axes
+    # the text's own box (an Annotation's extent would include its leader line)
+    labels = {t.get_text(): Text.get_window_extent(t, renderer) for t in ax.texts}
+    return ax, labels, ax.get_window_extent(renderer), renderer
+
+
+@pytest.mark.parametrize("shown", [None, "some"])
+def test_frontier_labels_never_overlap_in_a_crowded_chart(shown):
+    from sim.analysis import report_charts
+
+    table = crowded_table()
+    names = list(table["scenario"])
+    shown = names[:5] + names[-2:] if shown else None
+    fig, _ = report_charts.frontier(table, "Aurora", shown)
+    ax, labels, frame, _ = rendered_boxes(fig)
+    named = set(names) if shown is None or len(table) <= 8 else None
+    if named is not None:
+        assert set(labels) == named
+    assert len(labels) >= 7
+    for (a, ba), (b, bb) in itertools.combinations(labels.items(), 2):
+        assert not ba.overlaps(bb), f"labels {a} and {b} overlap: {ba} {bb}"
+    for name, box in labels.items():
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (name, box, frame)
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (name, box, frame)
+    # no label covers a marker (7 pt markers)
+    centres = ax.transData.transform(table[["var95", "net_value"]].to_numpy())
+    r = 3.5 * fig.dpi / 72
+    for name, box in labels.items():
+        for cx, cy in centres:
+            inside = box.x0 < cx + r and cx - r < box.x1 and box.y0 < cy + r and cy - r < box.y1
+            assert not inside, f"label {name} covers the marker at {cx:.0f},{cy:.0f}"
+    # nor an error bar (the vertical lines matplotlib drew, read back from the figure)
+    bars = [
+        ax.transData.transform(seg)
+        for coll in ax.collections
+        for seg in coll.get_segments()
+        if len(seg) == 2 and seg[0][0] == seg[1][0]
+    ]
+    assert len(bars) == (table["net_value_half"] > 0).sum()
+    for name, box in labels.items():
+        for (bx, y0), (_, y1) in bars:
+            crossed = box.x0 < bx < box.x1 and box.y0 < max(y0, y1) and min(y0, y1) < box.y1
+            assert not crossed, f"label {name} covers the error bar at x={bx:.0f}"
+
+
+def test_frontier_labels_are_the_point_names_and_point_at_their_points():
+    """Each label's annotated point is its scenario's point (a label moved far away keeps a
+    leader line to the right point)."""
+    from sim.analysis import report_charts
+
+    table = crowded_table(6)
+    fig, _ = report_charts.frontier(table, "Aurora")
+    (ax,) = fig.axes
+    got = {t.get_text(): t.xy for t in ax.texts}
+    for r in table.itertuples():
+        assert got[r.scenario] == pytest.approx((r.var95, r.net_value))
+
+
+def test_any_number_of_scenarios_keeps_colour_blind_safe_colours_told_apart_by_line_style():
+    """Beyond the 10 colours of the scenario palette (Tol's muted scheme), a chart of 25
+    scenarios still uses only those colours, never a brand's, and no two scenarios share
+    both colour and line style; the drawn lines and the legend of a real chart carry them."""
+    from sim.analysis import style
+    from sim.experiments.plots import trust_bands_figure
+
+    names = [f"s{k:02d}" for k in range(25)]
+    styles = style.scenario_styles(names)
+    assert {st["color"] for st in styles.values()} <= set(style.SCENARIO_PALETTE)
+    assert not {st["color"] for st in styles.values()} & set(style.BRAND_PALETTE)
+    assert len({(st["color"], st["linestyle"]) for st in styles.values()}) == 25
+    assert style.scenario_colours(names[:10]) == dict(
+        zip(names[:10], style.SCENARIO_PALETTE, strict=True)
+    )
+
+    rows = [
+        {"scenario": n, "brand": "Aurora", "day": d, "replication": r, "value": 0.5 + 0.001 * k}
+        for k, n in enumerate(names[:12])
+        for d in range(3)
+        for r in range(2)
+    ]
+    fig = trust_bands_figure(pd.DataFrame(rows), names[:12], ["Aurora"])
+    drawn = {
+        line.get_label(): (mpl_colour(line.get_color()), line.get_linestyle())
+        for line in fig.axes[0].get_lines()
+    }
+    assert drawn["s00"][0] == drawn["s10"][0] and drawn["s00"][1] != drawn["s10"][1]
+    assert len(set(drawn.values())) == 12
+    keys = {
+        t.get_text(): h
+        for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles, strict=True)
+    }
+    assert keys["s10"].get_linestyle() == drawn["s10"][1]
+
+
+def mpl_colour(c) -> str:
+    from matplotlib.colors import to_hex
+
+    return to_hex(c).upper()
+
+
+def test_run_charts_of_every_bundled_scenario_have_titles_that_neither_overlap_nor_leave_the_picture():
+    """`omnitrust run scenarios/*.toml` draws the consent and trust charts with one or two
+    panels per scenario; the panel titles (scenario and metric) must each stay readable:
+    no title box overlaps another one, and none is cut off by the picture's edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.analysis import charts
+
+    from .conftest import SCENARIOS
+
+    names = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    assert len(names) >= 12
+    rows = [
+        {"scenario": n, "brand": b, "metric": m, "channel": "all", "day": d, "replication": 0,
+         "value": v}
+        for n in names
+        for b, v in (("Aurora", 0.5), ("Borealis", 0.45))
+        for m in ("consent_rate", "subscribers", "trust")
+        for d in range(0, 60, 5)
+    ]  # fmt: skip
+    ts = pd.DataFrame(rows)
+    for plot in (charts.plot_consent, charts.plot_trust):
+        fig = plot(ts)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        picture = fig.bbox
+        titles = [
+            (ax.title.get_text(), ax.title.get_window_extent(renderer))
+            for ax in fig.axes
+            if ax.get_visible() and ax.title.get_text()
+        ]
+        assert len(titles) >= len(names)
+        for (a, ba), (b, bb) in itertools.combinations(titles, 2):
+            assert not ba.overlaps(bb), f"{plot.__name__}: titles {a!r} and {b!r} overlap"
+        for text, box in titles:
+            inside = picture.x0 <= box.x0 and box.x1 <= picture.x1
+            assert inside, f"{plot.__name__}: title {text!r} leaves the picture"
