@@ -18,7 +18,7 @@ def baseline_data(
     consumers: int = 4000, days: int = 365, replications: int = 2, warmup: int = 180
 ) -> dict:
     """The bundled baseline scenario as a dict, resized. Tests run a 180-day warm-up instead of
-    the default 1,095 days (the steady state, docs/ODD.md 5.1) to stay fast: a size, like the
+    the default 1,825 days (the steady state, docs/ODD.md 5.1) to stay fast: a size, like the
     number of consumers, not a change of rules."""
     data = tomllib.loads((SCENARIOS / "baseline.toml").read_text())
     data["simulation"].update(

@@ -5,14 +5,15 @@ table (``scenario, replication, day, brand, channel, metric, value``; values wri
 significant digits, so the last bits of a sum that differ between CPUs do not count). The hex
 digests below were first computed on the code as it stood BEFORE the architecture refactor of
 issue 8 (commit eeb550c), then updated once for the deliberate model changes of issue 9 (turnover,
-consent lapse, transparency, e-mail, list decay, the 1,095-day warm-up; breach loudness, reach,
+consent lapse, transparency, e-mail, list decay, the 1,825-day warm-up; breach loudness, reach,
 contagion by overlap, channel wariness, background fraud, candour), and once for the lever
 costs and the margin attributions (new columns personalization/integration/transparency_cost,
 personalization_margin, spam_losses; net_value lower by the lever costs; every other number
 identical, checked against the previous code), and once for the fitted defaults of issue 10
 (`omnitrust calibrate calibration/baseline.toml`, docs/CALIBRATION.md), and once for the spam
 ledger kept as a uint8 share of s (issue 14, docs/ODD.md 7.9: spam_losses only, every other value
-identical, checked against the previous code): they are the independent
+identical, checked against the previous code), and once for the second fit of issue 10 with
+the 1,825-day warm-up of issue 9 (docs/ODD.md 5.1): they are the independent
 reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
@@ -38,15 +39,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "bcc37df10c2216cc1a88cb1a6ee2217153b56b6488dd6f3b0d5bc8926c009404"
+        "d41cdf2fd95aabb68f7812ff5e8a1bd03b4ddbd4f0e9621313fd9da9b3c7a407"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "1501f187534ffcd73486a49d3aaed4023a5cc6c5823de18549dff52aaf556f3b"
+        "7cdb37124495445bc602172847453ba2d1ae25df54f108826d86ba34dd1c9827"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "032b67334994cbe7f8b98a640171087b0b31eeacc04d2c50197609a824242b5d"
+        "7df9bb60e4cb2bbd4c6860bd2aef8ca55ec56df0b0104ca479970c22d0d570e3"
     ),
 }
 
