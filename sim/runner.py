@@ -9,6 +9,7 @@ returns a `RunResult` whose ``.timeseries`` is the tidy table
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,11 +102,28 @@ def warmup_task(task: tuple[dict, int, str]) -> WarmState:
     return capture(TrustModel(Scenario.model_validate(data), seed=seed), key)
 
 
+def warmup_keys(tasks: Sequence[tuple[dict, int, int]]) -> list[str]:
+    """The `warmup_key` of each task ``(scenario dict, replication, seed)``."""
+    return [
+        warmup_key(Scenario.model_validate(data), replication_seed(seed, k))
+        for data, k, seed in tasks
+    ]
+
+
+def shared_keys(keys: Iterable[str]) -> set[str]:
+    """The warm-up keys that more than one task has."""
+    return {key for key, n in Counter(keys).items() if n > 1}
+
+
 def with_warm_starts(
     tasks: Sequence[tuple[dict, int, int]],
     map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
     folder: str | Path | None = None,
     unique: bool = True,
+    *,
+    keys: Sequence[str] | None = None,
+    shared: set[str] | None = None,
+    bar: Any = None,
 ) -> list[tuple]:
     """``tasks`` (``(scenario dict, replication, seed)``) with the `WarmState` each branches from.
 
@@ -117,16 +135,18 @@ def with_warm_starts(
     shares and no cache holds is left to its run (a sweep of many distinct markets saves nothing
     by keeping them). With branching off (``OMNITRUST_BRANCH=off``) the tasks are returned
     unchanged.
+
+    When ``tasks`` is one chunk of a longer list, ``keys`` are the chunk's `warmup_keys` and
+    ``shared`` the `shared_keys` of the whole list, so a warm-up shared across chunks is spun
+    up (and saved) once, by the first chunk that needs it. ``bar``: a progress bar whose total
+    grows by the warm-ups to spin up and that ticks as each one is done.
     """
     if not branching_enabled():
         return list(tasks)
-    keys = [
-        warmup_key(Scenario.model_validate(data), replication_seed(seed, k))
-        for data, k, seed in tasks
-    ]
+    keys = warmup_keys(tasks) if keys is None else list(keys)
+    shared = shared_keys(keys) if shared is None else shared
     write_to = Path(folder) if folder is not None else user_cache_dir()
     folders = [write_to] if folder is None else [write_to, user_cache_dir()]
-    shared = {key for key in keys if keys.count(key) > 1}
     states: dict[str, WarmState] = {}
     missing: dict[str, tuple[dict, int, str]] = {}
     for key, (data, k, seed) in zip(keys, tasks, strict=True):
@@ -137,9 +157,14 @@ def with_warm_starts(
             states[key] = state
         elif unique or key in shared:
             missing[key] = (data, replication_seed(seed, k), key)
+    if bar is not None and missing:
+        bar.total += len(missing)
+        bar.refresh()
     for state in (map_tasks or map)(warmup_task, list(missing.values())):
         CACHE.put(state, write_to)
         states[state.key] = state
+        if bar is not None:
+            bar.update(1)
     return [
         (*task, states[key]) if key in states else tuple(task)
         for task, key in zip(tasks, keys, strict=True)

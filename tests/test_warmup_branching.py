@@ -326,3 +326,43 @@ def test_the_charts_mark_the_day_the_policies_change():
     fig = trust_bands_figure(trust, ["baseline", "switch"], ["Aurora"], changes={"switch": 12})
     assert marked(fig) == {12.0}
     plt.close(fig)
+
+
+def test_a_warm_up_shared_across_chunks_is_spun_up_once(tmp_path, monkeypatch):
+    # three markets with one warm-up (they differ only in a breach from day 1) and two
+    # replications: sorted by replication, chunks of four split replication 1's runs 1 | 2
+    from sim.experiments import engine
+    from sim.experiments.executors import TaskMap
+    from sim.experiments.store import ResultStore, RunSpec
+    from sim.model import market
+
+    tiny = dict(consumers=60, days=3, replications=2, warmup=4)
+    variants = []
+    for k, name in enumerate(["a", "b", "c"]):
+        data = baseline_data(**tiny)
+        data["name"] = name
+        if k:
+            data["events"] = [
+                {
+                    "kind": "breach",
+                    "brand": "Borealis",
+                    "day": 1,
+                    "records_share": 0.1 * k,
+                    "data_types": ["contact"],
+                }
+            ]
+        variants.append(Scenario.model_validate(data))
+    specs = [RunSpec(s, r, 7) for r in range(2) for s in variants]
+    spun: list[int] = []
+    real = market.create_population
+
+    def counted(scenario, seed):
+        spun.append(seed)
+        return real(scenario, seed)
+
+    monkeypatch.setattr(market, "create_population", counted)
+    monkeypatch.setattr(engine, "MIN_CHUNK", 4)
+    CACHE.clear()
+    assert engine.execute(specs, ResultStore(tmp_path), TaskMap(), progress=False) == 6
+    assert sorted(spun) == sorted({s.replication_seed for s in specs})  # each warm-up once
+    assert len(list((tmp_path / "warmups").glob("*.pkl"))) == 2  # and both saved
