@@ -31,6 +31,9 @@ from .model.warmup import (
 )
 from .scenario import Scenario
 
+RUN_CHUNK = 4
+"""Runs of `run` whose warm-up states are held at once, at least (twice the workers if more)."""
+
 
 def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
     """A validated scenario from a `Scenario` or a file path, with simulation overrides applied."""
@@ -381,14 +384,31 @@ def run(
         for s in resolved
         for k in range(s.simulation.replications)
     ]
-    tasks = with_warm_starts(tasks, map_tasks, warmups)
+    # Chunks of runs, those that share a warm-up next to each other: a chunk's warm-up states
+    # are spun up (or read), its runs branch from them, and the states are let go before the
+    # next chunk, so at most a chunk's states (and the cache's) are held at once.
+    order = sorted(range(len(tasks)), key=lambda i: replication_seed(tasks[i][2], tasks[i][1]))
+    keys = warmup_keys(tasks) if branching_enabled() else None
+    shared = shared_keys(keys) if keys is not None else None
+    chunk = max(RUN_CHUNK, 2 * int(getattr(map_tasks, "workers", 1)))
     bar = progress_bar(len(tasks), "run") if progress else None
-    frames = []
+    frames: list[pd.DataFrame | None] = [None] * len(tasks)
     try:
-        for frame in (map_tasks or map)(simulate_task, tasks):
-            frames.append(frame)
-            if bar is not None:
-                bar.update(1)
+        for start in range(0, len(order), chunk):
+            part = order[start : start + chunk]
+            branched = with_warm_starts(
+                [tasks[i] for i in part],
+                map_tasks,
+                warmups,
+                keys=None if keys is None else [keys[i] for i in part],
+                shared=shared,
+                bar=bar,
+            )
+            for i, frame in zip(part, (map_tasks or map)(simulate_task, branched), strict=True):
+                frames[i] = frame
+                if bar is not None:
+                    bar.update(1)
+            del branched
     finally:
         if bar is not None:
             bar.close()

@@ -366,3 +366,41 @@ def test_a_warm_up_shared_across_chunks_is_spun_up_once(tmp_path, monkeypatch):
     assert engine.execute(specs, ResultStore(tmp_path), TaskMap(), progress=False) == 6
     assert sorted(spun) == sorted({s.replication_seed for s in specs})  # each warm-up once
     assert len(list((tmp_path / "warmups").glob("*.pkl"))) == 2  # and both saved
+
+
+def test_run_holds_the_warm_ups_of_one_chunk_at_a_time(monkeypatch):
+    # ten replications of one market: ten warm-ups, of which run holds at most a chunk's (plus
+    # the one the memory cache keeps at max_bytes 0), and the tables are those of runs that
+    # spin their own warm-ups up, in replication order
+    import gc
+    import weakref
+
+    from sim import runner
+
+    tiny = dict(consumers=50, days=3, replications=10, warmup=4)
+    s = Scenario.model_validate(baseline_data(**tiny))
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    alone = runner.run(s, progress=False).timeseries
+    monkeypatch.setenv("OMNITRUST_BRANCH", "on")
+    monkeypatch.setenv("OMNITRUST_WARMUP_CACHE", "off")
+    monkeypatch.setattr(CACHE, "max_bytes", 0)
+    CACHE.clear()
+    made: list[weakref.ref] = []
+    live: list[int] = []
+    spin, simulate_task = runner.warmup_task, runner.simulate_task
+
+    def tracked_spin(task):
+        state = spin(task)
+        made.append(weakref.ref(state))
+        return state
+
+    def counted_run(task):
+        gc.collect()
+        live.append(sum(ref() is not None for ref in made))
+        return simulate_task(task)
+
+    monkeypatch.setattr(runner, "warmup_task", tracked_spin)
+    monkeypatch.setattr(runner, "simulate_task", counted_run)
+    branched = runner.run(s, progress=False).timeseries
+    assert len(live) == 10 and max(live) <= runner.RUN_CHUNK + 1
+    pd.testing.assert_frame_equal(branched, alone)
