@@ -404,3 +404,45 @@ def test_run_holds_the_warm_ups_of_one_chunk_at_a_time(monkeypatch):
     branched = runner.run(s, progress=False).timeseries
     assert len(live) == 10 and max(live) <= runner.RUN_CHUNK + 1
     pd.testing.assert_frame_equal(branched, alone)
+
+
+def test_a_file_pruned_by_another_process_meanwhile_is_no_error(tmp_path, monkeypatch):
+    # another process prunes the shared cache between this one's listing and its stat/unlink:
+    # the write that triggered the prune (after a finished warm-up) must still succeed
+    import os
+
+    from sim.model.warmup import WarmState, WarmupCache
+
+    for k in range(3):
+        path = tmp_path / f"old{k}.pkl"
+        path.write_bytes(b"x" * 400_000)
+        os.utime(path, (1_000_000 + k, 1_000_000 + k))
+    victim = tmp_path / "old0.pkl"
+    real_glob, real_scandir = Path.glob, os.scandir
+
+    def glob_then_race(self, pattern):
+        found = list(real_glob(self, pattern))
+        victim.unlink(missing_ok=True)
+        return iter(found)
+
+    def scandir_then_race(path):
+        entries = list(real_scandir(path))
+        victim.unlink(missing_ok=True)
+
+        class Listing(list):
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+        return Listing(entries)
+
+    monkeypatch.setattr(Path, "glob", glob_then_race)
+    monkeypatch.setattr(os, "scandir", scandir_then_race)
+    monkeypatch.setenv("OMNITRUST_CACHE_MAX_MB", "0.5")  # room for one old file at most
+    monkeypatch.delenv("OMNITRUST_WARMUP_CACHE", raising=False)
+    state = WarmState("new", {}, {}, np.zeros(0), [], {}, None, None)
+    WarmupCache().put(state, tmp_path)  # the first write prunes
+    assert (tmp_path / "new.pkl").is_file() and not victim.exists()
+    assert sorted(p.name for p in real_glob(tmp_path, "old*.pkl")) == ["old2.pkl"]
