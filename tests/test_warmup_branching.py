@@ -446,3 +446,16 @@ def test_a_file_pruned_by_another_process_meanwhile_is_no_error(tmp_path, monkey
     WarmupCache().put(state, tmp_path)  # the first write prunes
     assert (tmp_path / "new.pkl").is_file() and not victim.exists()
     assert sorted(p.name for p in real_glob(tmp_path, "old*.pkl")) == ["old2.pkl"]
+
+
+def test_a_warm_start_of_another_market_or_seed_is_refused():
+    tiny = dict(consumers=50, days=3, replications=1, warmup=4)
+    a = Scenario.model_validate(baseline_data(**tiny))
+    data = baseline_data(**tiny)
+    data["world"]["contagion"] = 0.5
+    other = Scenario.model_validate(data)
+    state = capture(TrustModel(a, seed=11))
+    TrustModel(a, seed=11, warm_start=state)  # its own: fine
+    for scenario, seed in ((a, 12), (other, 11)):
+        with pytest.raises(ValueError, match="not the warm-up of"):
+            TrustModel(scenario, seed=seed, warm_start=state)
