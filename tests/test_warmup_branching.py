@@ -459,3 +459,30 @@ def test_a_warm_start_of_another_market_or_seed_is_refused():
     for scenario, seed in ((a, 12), (other, 11)):
         with pytest.raises(ValueError, match="not the warm-up of"):
             TrustModel(scenario, seed=seed, warm_start=state)
+
+
+def test_a_comparison_reopened_from_its_folder_marks_the_policy_change(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sim.experiments.folders import open_results
+
+    tiny = dict(consumers=60, days=6, replications=1, warmup=4)
+    data = baseline_data(**tiny)
+    before = {b["name"]: copy.deepcopy(b.get("policy", {})) for b in data["brands"]}
+    data.update(name="switch", policy_from_day=3, policy_before=before)
+    brand(data, "Aurora")["policy"].update(SWITCHED)
+    scenarios = [Scenario.model_validate(baseline_data(**tiny)), Scenario.model_validate(data)]
+    fresh = compare(
+        scenarios, out=tmp_path, charts=False, progress=False, independent=False, bootstrap=50
+    )
+    loaded = open_results(tmp_path)
+    assert fresh.policy_days == {"switch": 3} and loaded.policy_days == fresh.policy_days
+    fig = loaded.plot_trust()
+    lines = {
+        float(line.get_xdata()[0])
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if line.get_linestyle() == "-." and len(set(line.get_xdata())) == 1
+    }
+    plt.close(fig)
+    assert lines == {3.0}
