@@ -9,7 +9,6 @@ from ..runner import progress_bar, shared_keys, simulate_task, warmup_keys, with
 from .executors import TaskMap
 from .store import ResultStore, RunSpec
 
-
 MIN_CHUNK = 16
 """Runs handed to the executor at a time, at least (their warm-up states are held meanwhile)."""
 
