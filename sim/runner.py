@@ -9,6 +9,7 @@ returns a `RunResult` whose ``.timeseries`` is the tidy table
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from .model.warmup import (
     warmup_key,
 )
 from .scenario import Scenario
+
+RUN_CHUNK = 4
+"""Runs of `run` whose warm-up states are held at once, at least (twice the workers if more)."""
 
 
 def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
@@ -101,11 +105,28 @@ def warmup_task(task: tuple[dict, int, str]) -> WarmState:
     return capture(TrustModel(Scenario.model_validate(data), seed=seed), key)
 
 
+def warmup_keys(tasks: Sequence[tuple[dict, int, int]]) -> list[str]:
+    """The `warmup_key` of each task ``(scenario dict, replication, seed)``."""
+    return [
+        warmup_key(Scenario.model_validate(data), replication_seed(seed, k))
+        for data, k, seed in tasks
+    ]
+
+
+def shared_keys(keys: Iterable[str]) -> set[str]:
+    """The warm-up keys that more than one task has."""
+    return {key for key, n in Counter(keys).items() if n > 1}
+
+
 def with_warm_starts(
     tasks: Sequence[tuple[dict, int, int]],
     map_tasks: Callable[[Callable, Iterable], Iterable] | None = None,
     folder: str | Path | None = None,
     unique: bool = True,
+    *,
+    keys: Sequence[str] | None = None,
+    shared: set[str] | None = None,
+    bar: Any = None,
 ) -> list[tuple]:
     """``tasks`` (``(scenario dict, replication, seed)``) with the `WarmState` each branches from.
 
@@ -117,16 +138,18 @@ def with_warm_starts(
     shares and no cache holds is left to its run (a sweep of many distinct markets saves nothing
     by keeping them). With branching off (``OMNITRUST_BRANCH=off``) the tasks are returned
     unchanged.
+
+    When ``tasks`` is one chunk of a longer list, ``keys`` are the chunk's `warmup_keys` and
+    ``shared`` the `shared_keys` of the whole list, so a warm-up shared across chunks is spun
+    up (and saved) once, by the first chunk that needs it. ``bar``: a progress bar whose total
+    grows by the warm-ups to spin up and that ticks as each one is done.
     """
     if not branching_enabled():
         return list(tasks)
-    keys = [
-        warmup_key(Scenario.model_validate(data), replication_seed(seed, k))
-        for data, k, seed in tasks
-    ]
+    keys = warmup_keys(tasks) if keys is None else list(keys)
+    shared = shared_keys(keys) if shared is None else shared
     write_to = Path(folder) if folder is not None else user_cache_dir()
     folders = [write_to] if folder is None else [write_to, user_cache_dir()]
-    shared = {key for key in keys if keys.count(key) > 1}
     states: dict[str, WarmState] = {}
     missing: dict[str, tuple[dict, int, str]] = {}
     for key, (data, k, seed) in zip(keys, tasks, strict=True):
@@ -137,9 +160,14 @@ def with_warm_starts(
             states[key] = state
         elif unique or key in shared:
             missing[key] = (data, replication_seed(seed, k), key)
+    if bar is not None and missing:
+        bar.total += len(missing)
+        bar.refresh()
     for state in (map_tasks or map)(warmup_task, list(missing.values())):
         CACHE.put(state, write_to)
         states[state.key] = state
+        if bar is not None:
+            bar.update(1)
     return [
         (*task, states[key]) if key in states else tuple(task)
         for task, key in zip(tasks, keys, strict=True)
@@ -356,14 +384,31 @@ def run(
         for s in resolved
         for k in range(s.simulation.replications)
     ]
-    tasks = with_warm_starts(tasks, map_tasks, warmups)
+    # Chunks of runs, those that share a warm-up next to each other: a chunk's warm-up states
+    # are spun up (or read), its runs branch from them, and the states are let go before the
+    # next chunk, so at most a chunk's states (and the cache's) are held at once.
+    order = sorted(range(len(tasks)), key=lambda i: replication_seed(tasks[i][2], tasks[i][1]))
+    keys = warmup_keys(tasks) if branching_enabled() else None
+    shared = shared_keys(keys) if keys is not None else None
+    chunk = max(RUN_CHUNK, 2 * int(getattr(map_tasks, "workers", 1)))
     bar = progress_bar(len(tasks), "run") if progress else None
-    frames = []
+    frames: list[pd.DataFrame | None] = [None] * len(tasks)
     try:
-        for frame in (map_tasks or map)(simulate_task, tasks):
-            frames.append(frame)
-            if bar is not None:
-                bar.update(1)
+        for start in range(0, len(order), chunk):
+            part = order[start : start + chunk]
+            branched = with_warm_starts(
+                [tasks[i] for i in part],
+                map_tasks,
+                warmups,
+                keys=None if keys is None else [keys[i] for i in part],
+                shared=shared,
+                bar=bar,
+            )
+            for i, frame in zip(part, (map_tasks or map)(simulate_task, branched), strict=True):
+                frames[i] = frame
+                if bar is not None:
+                    bar.update(1)
+            del branched
     finally:
         if bar is not None:
             bar.close()

@@ -67,6 +67,14 @@ BAD_FILES: dict[str, tuple[dict[str, str], str, list[str]]] = {
         "s.toml",
         ['events[0].brand = "Zed"', "is not a brand", "brands: Alpha"],
     ),
+    "media_story_brand_without_covert": (
+        {
+            "s.toml": BRAND + '[[events]]\nkind = "media_story"\nday = 1\nseverity = 0.5\n'
+            'brand = "Alpha"\n'
+        },
+        "s.toml",
+        ['events[0].brand = "Alpha"', "not allowed without reveals_covert = true", "allowed:"],
+    ),
     "event_channel": (
         {
             "s.toml": BRAND + '[[events]]\nkind = "breach"\nday = 1\nbrand = "Alpha"\n'

@@ -18,6 +18,7 @@ from sim.cli import main
 from sim.dashboard.market import LeverMarket
 from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
+from sim.scenario.loading import load_scenario
 
 from .conftest import ROOT, SCENARIOS
 
@@ -45,6 +46,20 @@ def test_unchanged_market_is_the_scenario_run_with_the_same_seed():
     assert market.changed.scenario.brands[0].policy.transparency == 0.95
     assert not np.array_equal(market.changed.recorder.stocks, plain.recorder.stocks)
     assert market.steps == SMALL["days"] and np.isfinite(market.days_per_second)
+
+
+def test_a_policy_change_past_the_horizon_leaves_the_market_before_it():
+    # privacy_first_switch changes Aurora's policy on day 90; over a 20-day horizon its days
+    # 0..19 run the baseline's policies, so the unchanged market is the baseline, same seed
+    market = run(LeverMarket(str(SCENARIOS / "privacy_first_switch.toml"), seed=4, **SMALL))
+    plain = TrustModel(
+        str(SCENARIOS / "baseline.toml"),
+        seed=4,
+        overrides={f"simulation.{k}": v for k, v in SMALL.items()},
+    )
+    plain.run()
+    assert market.unchanged.scenario.brands == load_scenario("baseline").brands
+    assert np.array_equal(market.unchanged.recorder.stocks, plain.recorder.stocks)
 
 
 def test_levers_reach_the_chosen_brand_and_the_world():
@@ -239,7 +254,8 @@ def test_controls_start_at_the_scenarios_own_values(path):
             k = (c["value"] - c["min"]) / c["step"]
             assert abs(k - round(k)) < 1e-6 and c["min"] <= c["value"] <= c["max"], name
     initial = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
-    initial.update(consumers=100, days=5, warmup_days=0)
+    change = load_scenario(path).policy_from_day  # the controls start after it (default horizon)
+    initial.update(consumers=100, days=5 if change is None else change + 1, warmup_days=0)
     market = LeverMarket(**initial)
     assert market.changed.scenario == market.unchanged.scenario
 

@@ -325,11 +325,10 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     aware = (pop.flags & AWARE) != 0
     s0 = pop.s.astype(np.float64).copy()
     counts = np.zeros_like(m._counts)
-    day = m.t
     # the spam part of s (7.9), a share of s in steps of 1/255: what the send adds to s is spam,
     # so the share becomes (q0/255 s0 + added) / s, within one step per addition (at most two)
     q0 = pop.spam_share.astype(np.float64).copy()
-    outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts, day)
+    outreach.send(pop, lev, par, streams.stream_key(13, "outreach", 2), counts)
     s1 = pop.s.astype(np.float64)
     mailed = s1 > s0
     assert mailed.sum() > 10

@@ -346,3 +346,27 @@ def test_json_schema_accepts_good_files_and_rejects_bad_ones(tmp_path):
     for bad in (bad_range, bad_key, no_brands, bad_kind):
         assert not validator.is_valid(bad), bad
     assert validator.is_valid({"extends": "baseline.toml"})  # a child need not repeat brands
+
+
+def test_a_file_that_extends_a_policy_change_keeps_the_change_and_its_earlier_policy(tmp_path):
+    # a grandchild of the baseline: privacy_first_switch's change, a [world] key of its own, and
+    # a further policy after the change; before day 90 the brands run the baseline's policies
+    switch = (ROOT / "scenarios" / "privacy_first_switch.toml").as_posix()
+    child = write(
+        tmp_path,
+        "later.toml",
+        f'extends = "{switch}"\n[world]\nattack_pressure = 1.5\n'
+        '[[brands]]\nname = "Aurora"\n[brands.policy]\nemails_per_week = 1.5\n',
+    )
+    s = load_scenario(child)
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    assert s.policy_from_day == 90 and s.world.attack_pressure == 1.5
+    assert s.brands[0].policy.emails_per_week == 1.5
+    assert s.before_change().brands == baseline.brands
+    # a policy_before the grandchild sets itself wins over the filled one
+    own = write(
+        tmp_path,
+        "own.toml",
+        f'extends = "{switch}"\n[policy_before.Aurora]\ntransparency = 0.3\n',
+    )
+    assert load_scenario(own).policy_before["Aurora"].transparency == 0.3

@@ -609,7 +609,7 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
     before = copy.deepcopy(pop)
     counts = np.zeros((nb_, N_EVENTS))
     key = streams.stream_key(9, "outreach", 20)
-    outreach.send(pop, lev, par, key, counts, 20)
+    outreach.send(pop, lev, par, key, counts)
 
     t = s.trust
     scope = np.array([mask_of(b.policy.data_collection) for b in s.brands])

@@ -128,6 +128,76 @@ def test_a_painter_that_cannot_draw_leaves_its_charts_to_the_caller(tmp_path):
     assert {"trust.png", "revenue.png", "consent.png"} <= set(written)
 
 
+def _hang_in_painters(monkeypatch, chart: str) -> None:
+    """Make the painter of ``chart`` (a forked process) start writing it and hang forever; the
+    same function draws normally in this process."""
+    import os
+    import time
+
+    from sim.analysis import painters as module
+
+    parent, real = os.getpid(), module.draw
+
+    def draw(name, result, folder, band):
+        if os.getpid() != parent and name == chart:
+            (folder / f".{chart}.cut-short.tmp").write_bytes(b"half a chart")
+            time.sleep(3600)
+        return real(name, result, folder, band)
+
+    monkeypatch.setattr(module, "draw", draw)
+
+
+def _within(seconds: int):
+    """Raise TimeoutError in this process after ``seconds`` (a hang fails instead of hanging)."""
+    import signal
+
+    def expire(*_):
+        raise TimeoutError(f"still waiting after {seconds} s")
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+
+
+def test_a_hung_painter_is_stopped_and_its_chart_drawn_here(tmp_path, monkeypatch):
+    """A painter that never answers costs at most PAINT_TIMEOUT: it is stopped, the file it was
+    writing is removed, and the chart is drawn in this process."""
+    import signal
+    import time
+
+    from sim import run
+    from sim.analysis import painters as module
+
+    if available_cores() < 2:
+        pytest.skip("painters need two cores")
+    result = run(load_scenario(BASELINE, consumers=800, days=20, replications=1), progress=False)
+    _hang_in_painters(monkeypatch, "trust.png")
+    monkeypatch.setattr(module, "PAINT_TIMEOUT", 5.0, raising=False)
+    out = tmp_path / "out"
+    painters = ChartPainters.start()
+    assert painters is not None
+    _within(60)
+    try:
+        written = outputs.save(result, out, painters=painters)
+    finally:
+        signal.alarm(0)
+        painters.close()
+    assert {"trust.png", "revenue.png", "consent.png"} <= set(written)
+    assert (out / "trust.png").read_bytes().startswith(b"\x89PNG")
+    assert not list(out.glob(".*.tmp"))
+    # a run that fails after the charts were sent: close stops the painter and cleans up too
+    (tmp_path / "failed").mkdir()
+    painters = ChartPainters.start()
+    painters.paint(result, tmp_path / "failed", "range")
+    _within(60)
+    try:
+        while not list((tmp_path / "failed").glob(".trust.png.*.tmp")):
+            time.sleep(0.05)  # the painter is writing trust.png (and hangs)
+        painters.close()
+    finally:
+        signal.alarm(0)
+    assert not list((tmp_path / "failed").glob(".*.tmp"))
+
+
 def python_m_sim(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "sim", *map(str, args)],

@@ -326,3 +326,163 @@ def test_the_charts_mark_the_day_the_policies_change():
     fig = trust_bands_figure(trust, ["baseline", "switch"], ["Aurora"], changes={"switch": 12})
     assert marked(fig) == {12.0}
     plt.close(fig)
+
+
+def test_a_warm_up_shared_across_chunks_is_spun_up_once(tmp_path, monkeypatch):
+    # three markets with one warm-up (they differ only in a breach from day 1) and two
+    # replications: sorted by replication, chunks of four split replication 1's runs 1 | 2
+    from sim.experiments import engine
+    from sim.experiments.executors import TaskMap
+    from sim.experiments.store import ResultStore, RunSpec
+    from sim.model import market
+
+    tiny = dict(consumers=60, days=3, replications=2, warmup=4)
+    variants = []
+    for k, name in enumerate(["a", "b", "c"]):
+        data = baseline_data(**tiny)
+        data["name"] = name
+        if k:
+            data["events"] = [
+                {
+                    "kind": "breach",
+                    "brand": "Borealis",
+                    "day": 1,
+                    "records_share": 0.1 * k,
+                    "data_types": ["contact"],
+                }
+            ]
+        variants.append(Scenario.model_validate(data))
+    specs = [RunSpec(s, r, 7) for r in range(2) for s in variants]
+    spun: list[int] = []
+    real = market.create_population
+
+    def counted(scenario, seed):
+        spun.append(seed)
+        return real(scenario, seed)
+
+    monkeypatch.setattr(market, "create_population", counted)
+    monkeypatch.setattr(engine, "MIN_CHUNK", 4)
+    CACHE.clear()
+    assert engine.execute(specs, ResultStore(tmp_path), TaskMap(), progress=False) == 6
+    assert sorted(spun) == sorted({s.replication_seed for s in specs})  # each warm-up once
+    assert len(list((tmp_path / "warmups").glob("*.pkl"))) == 2  # and both saved
+
+
+def test_run_holds_the_warm_ups_of_one_chunk_at_a_time(monkeypatch):
+    # ten replications of one market: ten warm-ups, of which run holds at most a chunk's (plus
+    # the one the memory cache keeps at max_bytes 0), and the tables are those of runs that
+    # spin their own warm-ups up, in replication order
+    import gc
+    import weakref
+
+    from sim import runner
+
+    tiny = dict(consumers=50, days=3, replications=10, warmup=4)
+    s = Scenario.model_validate(baseline_data(**tiny))
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")
+    alone = runner.run(s, progress=False).timeseries
+    monkeypatch.setenv("OMNITRUST_BRANCH", "on")
+    monkeypatch.setenv("OMNITRUST_WARMUP_CACHE", "off")
+    monkeypatch.setattr(CACHE, "max_bytes", 0)
+    CACHE.clear()
+    made: list[weakref.ref] = []
+    live: list[int] = []
+    spin, simulate_task = runner.warmup_task, runner.simulate_task
+
+    def tracked_spin(task):
+        state = spin(task)
+        made.append(weakref.ref(state))
+        return state
+
+    def counted_run(task):
+        gc.collect()
+        live.append(sum(ref() is not None for ref in made))
+        return simulate_task(task)
+
+    monkeypatch.setattr(runner, "warmup_task", tracked_spin)
+    monkeypatch.setattr(runner, "simulate_task", counted_run)
+    branched = runner.run(s, progress=False).timeseries
+    assert len(live) == 10 and max(live) <= runner.RUN_CHUNK + 1
+    pd.testing.assert_frame_equal(branched, alone)
+
+
+def test_a_file_pruned_by_another_process_meanwhile_is_no_error(tmp_path, monkeypatch):
+    # another process prunes the shared cache between this one's listing and its stat/unlink:
+    # the write that triggered the prune (after a finished warm-up) must still succeed
+    import os
+
+    from sim.model.warmup import WarmState, WarmupCache
+
+    for k in range(3):
+        path = tmp_path / f"old{k}.pkl"
+        path.write_bytes(b"x" * 400_000)
+        os.utime(path, (1_000_000 + k, 1_000_000 + k))
+    victim = tmp_path / "old0.pkl"
+    real_glob, real_scandir = Path.glob, os.scandir
+
+    def glob_then_race(self, pattern):
+        found = list(real_glob(self, pattern))
+        victim.unlink(missing_ok=True)
+        return iter(found)
+
+    def scandir_then_race(path):
+        entries = list(real_scandir(path))
+        victim.unlink(missing_ok=True)
+
+        class Listing(list):
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+        return Listing(entries)
+
+    monkeypatch.setattr(Path, "glob", glob_then_race)
+    monkeypatch.setattr(os, "scandir", scandir_then_race)
+    monkeypatch.setenv("OMNITRUST_CACHE_MAX_MB", "0.5")  # room for one old file at most
+    monkeypatch.delenv("OMNITRUST_WARMUP_CACHE", raising=False)
+    state = WarmState("new", {}, {}, np.zeros(0), [], {}, None, None)
+    WarmupCache().put(state, tmp_path)  # the first write prunes
+    assert (tmp_path / "new.pkl").is_file() and not victim.exists()
+    assert sorted(p.name for p in real_glob(tmp_path, "old*.pkl")) == ["old2.pkl"]
+
+
+def test_a_warm_start_of_another_market_or_seed_is_refused():
+    tiny = dict(consumers=50, days=3, replications=1, warmup=4)
+    a = Scenario.model_validate(baseline_data(**tiny))
+    data = baseline_data(**tiny)
+    data["world"]["contagion"] = 0.5
+    other = Scenario.model_validate(data)
+    state = capture(TrustModel(a, seed=11))
+    TrustModel(a, seed=11, warm_start=state)  # its own: fine
+    for scenario, seed in ((a, 12), (other, 11)):
+        with pytest.raises(ValueError, match="not the warm-up of"):
+            TrustModel(scenario, seed=seed, warm_start=state)
+
+
+def test_a_comparison_reopened_from_its_folder_marks_the_policy_change(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sim.experiments.folders import open_results
+
+    tiny = dict(consumers=60, days=6, replications=1, warmup=4)
+    data = baseline_data(**tiny)
+    before = {b["name"]: copy.deepcopy(b.get("policy", {})) for b in data["brands"]}
+    data.update(name="switch", policy_from_day=3, policy_before=before)
+    brand(data, "Aurora")["policy"].update(SWITCHED)
+    scenarios = [Scenario.model_validate(baseline_data(**tiny)), Scenario.model_validate(data)]
+    fresh = compare(
+        scenarios, out=tmp_path, charts=False, progress=False, independent=False, bootstrap=50
+    )
+    loaded = open_results(tmp_path)
+    assert fresh.policy_days == {"switch": 3} and loaded.policy_days == fresh.policy_days
+    fig = loaded.plot_trust()
+    lines = {
+        float(line.get_xdata()[0])
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if line.get_linestyle() == "-." and len(set(line.get_xdata())) == 1
+    }
+    plt.close(fig)
+    assert lines == {3.0}

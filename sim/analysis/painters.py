@@ -8,8 +8,8 @@ group of charts (`GROUPS`) *before* the run starts: each imports matplotlib and 
 the model warms up and runs here, then waits. `ChartPainters.paint` sends them the finished
 `RunResult`; they draw and write their charts (atomically, the same functions and arguments as
 `sim.analysis.outputs.save` uses in this process, so the files are the same bytes) while this
-process writes the data files; `ChartPainters.collect` waits for them and returns the files
-written.
+process writes the data files; `ChartPainters.collect` waits for them (at most `PAINT_TIMEOUT`)
+and returns the files written.
 
 Only where ``fork`` exists (Linux, macOS) and more than one core is available; otherwise
 `start` returns None and ``save`` draws the charts itself, as it does for any chart a painter
@@ -26,6 +26,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,11 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("revenue.png",),
     ("consent.png",),
 )
+
+
+PAINT_TIMEOUT = 120.0
+"""Seconds `ChartPainters.collect` waits for the painters (drawing takes ~0.5 s a chart): a
+painter that has not answered by then is stopped and its charts are drawn in this process."""
 
 
 def available_cores() -> int:
@@ -113,6 +119,7 @@ class ChartPainters:
     def __init__(self, groups: Sequence[tuple[str, ...]] = GROUPS):
         ctx = multiprocessing.get_context("fork")
         self._painters: list[tuple[Any, Any, tuple[str, ...]]] = []
+        self._folder: Path | None = None  # where the charts go (set by `paint`)
         for names in groups:
             here, there = ctx.Pipe()
             proc = ctx.Process(target=_paint, args=(there, names, os.getpid()), daemon=True)
@@ -138,31 +145,49 @@ class ChartPainters:
 
     def paint(self, result: RunResult, folder: Path, band: str) -> None:
         """Send every painter the run to draw (returns at once)."""
+        self._folder = Path(folder)
         job = pickle.dumps((result, Path(folder), band), protocol=pickle.HIGHEST_PROTOCOL)
         for _, conn, _ in self._painters:
             with contextlib.suppress(OSError):  # (a dead painter: the caller draws its charts)
                 conn.send_bytes(job)
 
-    def collect(self) -> dict[str, Path | None]:
-        """Wait for the painters; chart name -> file written (None: no chart), for the charts
-        they drew. Charts missing from the answer were not drawn."""
+    def collect(self, timeout: float | None = None) -> dict[str, Path | None]:
+        """Wait for the painters, at most ``timeout`` seconds in all (default `PAINT_TIMEOUT`);
+        chart name -> file written (None: no chart), for the charts they drew. Charts missing
+        from the answer were not drawn: a painter that has not answered in time is stopped, its
+        half-written files removed, and the caller draws its charts."""
+        deadline = time.monotonic() + (PAINT_TIMEOUT if timeout is None else timeout)
         done: dict[str, Path | None] = {}
-        for proc, conn, _ in self._painters:
+        for proc, conn, names in self._painters:
+            answered = False
             with contextlib.suppress(EOFError, OSError):
-                done.update(conn.recv())
+                if conn.poll(max(0.0, deadline - time.monotonic())):
+                    done.update(conn.recv())
+                    answered = True
             conn.close()
-            proc.join()
+            self._stop(proc, names, wait=5.0 if answered else 0.0)
         self._painters = []
         return done
 
     def close(self) -> None:
-        """Stop painters that are still waiting (a run that failed or was interrupted)."""
-        for proc, conn, _ in self._painters:
+        """Stop painters that are still waiting or drawing (a run that failed or was
+        interrupted), removing any chart file they were writing."""
+        for proc, conn, names in self._painters:
             with contextlib.suppress(OSError):
                 conn.send_bytes(b"")  # (nothing to draw: stop)
             conn.close()
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join()
+            self._stop(proc, names, wait=5.0)
         self._painters = []
+
+    def _stop(self, proc: Any, names: tuple[str, ...], wait: float) -> None:
+        """Let ``proc`` end within ``wait`` seconds, else terminate it and delete the temporary
+        files of its charts (an atomic write cut short leaves ``.<name>.*.tmp``)."""
+        proc.join(timeout=wait)
+        if not proc.is_alive():
+            return
+        proc.terminate()
+        proc.join()
+        if self._folder is not None:
+            for name in names:
+                for tmp in self._folder.glob(f".{name}.*.tmp"):
+                    tmp.unlink(missing_ok=True)

@@ -28,10 +28,14 @@ os.umask(_UMASK)
 PACKAGES = ("omnitrust", "mesa", "numpy", "numba", "pandas", "pyarrow", "pydantic", "scipy")
 
 
-# The code that decides a run's numbers (its source is hashed into the provenance): these modules
-# and every module of these packages, as paths relative to the `sim` package.
-MODEL_MODULES = ("core/catalogue.py", "core/streams.py", "scenario/schema.py", "runner.py")
-MODEL_PACKAGES = ("state", "mechanisms", "model")
+# The code that decides a run's numbers (its source is hashed into the provenance and keys the
+# saved warm-ups): these modules and every module of these packages, as paths relative to the
+# `sim` package. Whole packages, so that a module the kernels import (block order of the float
+# sums in core/blocks.py, the constants, the parameter tables of scenario/paramdoc.py, the
+# loader that fills policy_before) cannot be left out; tests/test_store_invalidation.py checks
+# that everything `sim.model` imports is here.
+MODEL_MODULES = ("runner.py",)
+MODEL_PACKAGES = ("core", "scenario", "state", "mechanisms", "model")
 
 
 def model_sources() -> list[Path]:

@@ -62,14 +62,14 @@ def base_scenario(scenario: Scenario | str | Path, consumers: int, days: int, wa
     """The scenario resized for the dashboard; scheduled events and a policy change past the
     shortened horizon are dropped (they would never happen)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if sc.policy_from_day is not None and sc.policy_from_day >= days:
+        # A policy change past the shortened horizon never happens: the brands run, from the
+        # first warm-up day on, the policies they run before the change, as the scenario's own
+        # days 0..days-1 do (and the levers move those).
+        sc = sc.before_change()
     data = sc.model_dump(mode="python")
     data["simulation"].update(consumers=consumers, days=days, warmup_days=warmup_days)
     data["events"] = [e for e in data["events"] if e["day"] < days]
-    if data.get("policy_from_day") is not None and data["policy_from_day"] >= days:
-        # A policy change past the shortened horizon would never happen: the brands run the
-        # scenario's own (after-change) policies, which the lever controls start from.
-        data["policy_from_day"] = None
-        data["policy_before"] = {}
     return Scenario.model_validate(data)
 
 

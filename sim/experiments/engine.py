@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runner import progress_bar, simulate_task, with_warm_starts
+from ..model.warmup import branching_enabled
+from ..runner import progress_bar, shared_keys, simulate_task, warmup_keys, with_warm_starts
 from .executors import TaskMap
 from .store import ResultStore, RunSpec
+
+MIN_CHUNK = 16
+"""Runs handed to the executor at a time, at least (their warm-up states are held meanwhile)."""
 
 
 class Interrupted(Exception):  # noqa: N818 - it is a stop, not an error
@@ -42,15 +46,25 @@ def execute(
     bar = None
     if progress:
         bar = progress_bar(len(unique), desc, initial=len(unique) - len(todo))
-    # Runs that share a warm-up (same replication seed) sit next to each other, so that each
-    # chunk spins its warm-ups up once and branches its runs from them (`with_warm_starts`).
+    # Runs that share a warm-up (same replication seed) sit next to each other, so that a chunk
+    # spins their warm-up up once and branches its runs from it (`with_warm_starts`). Which
+    # warm-ups are shared is decided over all of `todo`: one shared across two chunks is spun up
+    # by the first, saved, and found by the second.
     todo.sort(key=lambda s: (s.seed, s.replication))
-    chunk = max(16, 4 * taskmap.workers)
+    keys = warmup_keys([s.task for s in todo]) if branching_enabled() else None
+    shared = shared_keys(keys) if keys is not None else None
+    chunk = max(MIN_CHUNK, 4 * taskmap.workers)
     try:
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
             tasks = with_warm_starts(
-                [s.task for s in part], taskmap, store.root / "warmups", unique=False
+                [s.task for s in part],
+                taskmap,
+                store.root / "warmups",
+                unique=False,
+                keys=None if keys is None else keys[start : start + chunk],
+                shared=shared,
+                bar=bar,
             )
             for i, ts in taskmap.as_completed(simulate_task, tasks):
                 store.write_run(part[i], ts)

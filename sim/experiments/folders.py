@@ -79,6 +79,15 @@ def _open_comparison(folder: Path, manifest: dict[str, Any]):
         cf_trust = read_series(folder, list(manifest["counterfactuals"]), seed, reps, "trust")
         cf_trust["scenario"] = cf_trust["scenario"].str.removesuffix("__no_incidents")
     target = manifest.get("target_result")
+    # the day each scenario's policies change (the line a fresh compare draws on the trust
+    # chart), from the definitions the comparison wrote
+    definitions = folder / "scenarios.json"
+    specs = json.loads(definitions.read_text()) if definitions.exists() else {}
+    changes = {
+        name: int(spec["policy_from_day"])
+        for name, spec in specs.items()
+        if name in names and isinstance(spec, dict) and spec.get("policy_from_day") is not None
+    }
     return Comparison(
         levels=table("levels.csv"),
         differences=table("differences.csv"),
@@ -96,6 +105,7 @@ def _open_comparison(folder: Path, manifest: dict[str, Any]):
         out=folder,
         charts=[folder / c for c in manifest.get("charts", [])],
         manifest=manifest,
+        policy_days=changes,
     )
 
 

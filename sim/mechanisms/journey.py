@@ -242,7 +242,7 @@ def _purchase_block(
             util[b] = np.exp(util[b] - top) if util[b] > -np.inf else 0.0
             total += util[b]
         choice_total = total
-        _attribute(pop, brands, par, i, day, util, rho, tb, total, counts)
+        _attribute(pop, brands, par, i, util, rho, tb, total, counts)
         u = uniform(st, 0) * total
         chosen = -1
         acc = 0.0
@@ -335,7 +335,7 @@ def _prefetch_rows(pop, k):
 
 
 @nb.njit(inline="always", cache=True)
-def _attribute(pop, brands, par, i, day, util, rho, tb, total, counts):
+def _attribute(pop, brands, par, i, util, rho, tb, total, counts):
     """Losses to spam at a purchase decision (7.9): for every brand b the consumer could choose,
     the expected margin b loses because of the spam part of s_ib (`trust.spam_part`):
     (P'_b - P_b) V_b gross_margin_b, P'_b the choice probability with trust read without it (b's

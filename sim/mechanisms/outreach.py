@@ -45,24 +45,24 @@ _NOT_SUBSCRIBED = np.uint8(0xFF ^ SUBSCRIBED)
 _DECAY_SLOT = 64 * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
 
 
-def send(pop, brands, par, key, counts, day):
+def send(pop, brands, par, key, counts):
     """Deliver today's newsletters to every subscriber (eqs. O1-O4)."""
     n = pop.flags.shape[0]
     part = np.zeros((n_blocks(n),) + counts.shape)
-    over_blocks(_send_blocks, n, pop, brands, par, key, part, day)
+    over_blocks(_send_blocks, n, pop, brands, par, key, part)
     reduce_blocks(counts, part)
 
 
 @nb.njit(cache=True, nogil=True)
-def _send_blocks(k0, k1, pop, brands, par, key, part, day):
+def _send_blocks(k0, k1, pop, brands, par, key, part):
     """`send` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
     n = pop.flags.shape[0]
     for k in range(k0, k1):
-        _send_block(pop, brands, par, key, part[k], k * BLOCK, block_end(k, n), day)
+        _send_block(pop, brands, par, key, part[k], k * BLOCK, block_end(k, n))
 
 
 @nb.njit(cache=True, nogil=True)
-def _send_block(pop, brands, par, key, counts, lo, hi, day):
+def _send_block(pop, brands, par, key, counts, lo, hi):
     """`send` for consumers lo..hi-1, counting into ``counts``."""
     nb_ = pop.flags.shape[1]
     for i in range(lo, hi):
@@ -135,4 +135,4 @@ def _send_block(pop, brands, par, key, counts, lo, hi, day):
 
 def send_phase(day: Day) -> None:
     """Today's newsletters land as relevant or as spam (O1-O3)."""
-    send(day.population, day.levers, day.params, day.key("outreach"), day.counts, day.t)
+    send(day.population, day.levers, day.params, day.key("outreach"), day.counts)

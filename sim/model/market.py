@@ -21,7 +21,7 @@ from ..state.day import Day
 from ..state.parameters import brand_table, parameters
 from ..state.population import Population, create_population
 from .brand import BrandAgent
-from .warmup import WarmState, restore
+from .warmup import WarmState, restore, warmup_key
 
 # What the DataCollector reports per brand: BrandAgent attribute -> readable column suffix
 # (model reporters are named "<brand> <label>", e.g. "Aurora consent rate").
@@ -92,7 +92,8 @@ class TrustModel(mesa.Model):
     streams are keyed by the internal day t = day + W. Warm-up days are not Mesa steps: step 1
     is day 0, and ``model.steps`` counts recorded days. ``warm_start`` (a `sim.model.warmup.WarmState`
     of a model whose warm-up this scenario shares) replaces the warm-up by a copy of its end state,
-    with the same numbers (`sim.model.warmup`).
+    with the same numbers (`sim.model.warmup`); a state whose key is not this scenario's and
+    seed's (`sim.model.warmup.warmup_key`) is a ValueError.
 
     Policy change: with ``policy_from_day = d`` the brands follow ``policy_before`` (by default
     the policies of the scenario the file extends) through the warm-up and days 0..d-1, and this
@@ -143,6 +144,12 @@ class TrustModel(mesa.Model):
             raise ValueError("give the seed as `seed` or as `rng`, not both")
         seed = rng if seed is None else seed
         seed = scenario.simulation.seed if seed is None else int(seed)
+        if warm_start is not None and warm_start.key != warmup_key(scenario, seed):
+            raise ValueError(
+                f"warm_start is the warm-up state {warm_start.key[:12]}..., not the warm-up of "
+                f"scenario {scenario.name!r} with seed {seed} "
+                f"({warmup_key(scenario, seed)[:12]}...): it would continue another market"
+            )
         self.threads = resolve_threads(threads)
         super().__init__(**mesa_seed(seed))
         self.scenario = scenario

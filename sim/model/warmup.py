@@ -236,18 +236,37 @@ class WarmupCache:
 
 def prune(folder: Path) -> None:
     """Delete the oldest state files of ``folder`` until it holds at most
-    ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes."""
+    ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes.
+
+    Another process may prune the same folder (the user cache) at the same time: a file that
+    is gone or cannot be removed is skipped, never an error (a finished run must not fail here).
+    """
     try:
         limit = float(os.environ.get("OMNITRUST_CACHE_MAX_MB", "2048")) * 2**20
     except ValueError:
         limit = 2048 * 2**20
-    files = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime)
-    total = sum(p.stat().st_size for p in files)
-    for path in files:
+    files: list[tuple[float, int, str]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.endswith(".pkl"):
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:  # deleted since the listing
+                    continue
+                files.append((info.st_mtime, info.st_size, entry.path))
+    except OSError:
+        return
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files):
         if total <= limit:
             break
-        total -= path.stat().st_size
-        path.unlink(missing_ok=True)
+        total -= size
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
 
 
 CACHE = WarmupCache()

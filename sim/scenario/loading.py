@@ -259,11 +259,15 @@ def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
 
 def _fill_policy_before(data: dict[str, Any], layers: list[Layer]) -> None:
     """A file that sets ``policy_from_day`` (and no ``policy_before``) over a parent: before the
-    change its brands follow the parent's policies, as the parent runs them."""
-    child = layers[0][1]
-    if POLICY_FROM_DAY not in child or POLICY_BEFORE in child or len(layers) < 2:
+    change its brands follow the parent's policies, as the parent runs them.
+
+    The file is the child-most layer ``k`` that sets the day, so a file that extends a policy
+    change (and sets neither key) inherits it; a ``policy_before`` set at or above ``k`` wins.
+    """
+    k = next((i for i, (_, raw) in enumerate(layers) if POLICY_FROM_DAY in raw), None)
+    if k is None or k + 1 >= len(layers) or any(POLICY_BEFORE in raw for _, raw in layers[: k + 1]):
         return
-    parent = _merge_layers(layers[1:])
+    parent = _merge_layers(layers[k + 1 :])
     brands = parent.get("brands")
     data[POLICY_BEFORE] = {
         b["name"]: copy.deepcopy(b.get("policy", {}))

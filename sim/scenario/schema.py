@@ -1128,6 +1128,12 @@ class Scenario(Section):
                     f"runs days 0-{days - 1}; the event would never happen (lengthen the run or "
                     "drop the event)"
                 )
+            if isinstance(ev, MediaStoryEvent) and ev.brand is not None and not ev.reveals_covert:
+                raise ValueError(
+                    f"events[{k}].brand = {ev.brand!r} is not allowed without reveals_covert = "
+                    "true: a plain story reaches every brand alike and names none (allowed: no "
+                    "brand, or reveals_covert = true to expose that brand's covert data)"
+                )
             if isinstance(ev, BreachEvent | MediaStoryEvent) and ev.brand not in (
                 *names,
                 *((None,) if isinstance(ev, MediaStoryEvent) else ()),
