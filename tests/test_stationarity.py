@@ -91,30 +91,39 @@ def test_a_declared_trend_is_no_warning_though_the_check_sees_the_market_move(tm
     assert trend_table(result.timeseries)["trends"].any()
 
 
-def _synthetic(breach_day: int | None) -> pd.DataFrame:
-    """A 120-day table whose trust falls 10% (first vs last 30 days), with one breach or none."""
+def _synthetic(*runs: tuple[float, int | None]) -> pd.DataFrame:
+    """A 120-day table with one replication per (fall, breach day) pair: its trust falls by
+    ``fall`` (0.05: about 7.5% between the first and last 30-day means, beyond the 3% tolerance),
+    with one breach on that day or none."""
     days = np.arange(120)
-    rows = [
-        {"scenario": "s", "brand": "Aurora", "metric": "trust", "channel": "all", "day": d,
-         "value": 0.5 - 0.05 * d / 119}
-        for d in days
-    ]  # fmt: skip
-    rows += [
-        {"scenario": "s", "brand": "Aurora", "metric": "breaches", "channel": "all", "day": d,
-         "value": float(d == breach_day)}
-        for d in days
-    ]  # fmt: skip
+    rows = []
+    for rep, (fall, breach_day) in enumerate(runs):
+        rows += [
+            {"scenario": "s", "replication": rep, "brand": "Aurora", "metric": "trust",
+             "channel": "all", "day": d, "value": 0.5 - fall * d / 119}
+            for d in days
+        ]  # fmt: skip
+        rows += [
+            {"scenario": "s", "replication": rep, "brand": "Aurora", "metric": "breaches",
+             "channel": "all", "day": d, "value": float(d == breach_day)}
+            for d in days
+        ]  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def test_a_market_that_met_a_breach_is_no_drift_warning():
+def test_a_run_that_met_a_breach_is_no_drift_warning():
     from sim.loading import load_scenario
 
     scenario = load_scenario(SCENARIOS / "baseline.toml")
     quiet = scenario.model_copy(update={"name": "s"})
     # 0.5 -> ~0.4625 mean over the windows: about -7.5%, beyond the 3% tolerance.
-    assert len(trend_warnings(_synthetic(None), [quiet])) == 1
-    assert trend_warnings(_synthetic(60), [quiet]) == []
+    assert len(trend_warnings(_synthetic((0.05, None)), [quiet])) == 1
+    assert trend_warnings(_synthetic((0.05, 60)), [quiet]) == []
+    # Only the breached run is left out, not the scenario: a flat run without a breach next to a
+    # falling one with a breach is quiet (the mean over both would fall ~3.8%) ...
+    assert trend_warnings(_synthetic((0.0, None), (0.05, 60)), [quiet]) == []
+    # ... and a drifting run without a breach is still warned about when another run met one.
+    assert len(trend_warnings(_synthetic((0.05, None), (0.0, 60)), [quiet])) == 1
 
 
 def test_a_policy_change_is_an_intervention_not_a_quiet_market():

@@ -89,15 +89,27 @@ def is_quiet(scenario) -> bool:
     )
 
 
-def breached_scenarios(timeseries: pd.DataFrame) -> set[str]:
-    """Scenarios in which some run met a (stochastic) breach during the reported days: the market
-    moved because something happened, which the trend check must not call drift."""
+def breached_runs(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """The runs (scenario, replication) that met a (stochastic) breach during the reported days:
+    their market moved because something happened, which the trend check must not call drift."""
     hits = timeseries[
         (timeseries["metric"] == "breaches")
         & (timeseries["channel"] == "all")
         & (timeseries["value"] > 0)
     ]
-    return {str(name) for name in hits["scenario"].unique()}
+    return hits[["scenario", "replication"]].drop_duplicates()
+
+
+def without_breached_runs(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """The table without the runs that met a breach (the other replications of the same scenario
+    stay: with several brands most multi-replication runs meet one somewhere, and dropping the
+    whole scenario would silence the check)."""
+    hit = breached_runs(timeseries)
+    if hit.empty:
+        return timeseries
+    keys = pd.MultiIndex.from_frame(timeseries[["scenario", "replication"]].astype(str))
+    drop = pd.MultiIndex.from_frame(hit.astype(str))
+    return timeseries[~keys.isin(drop)]
 
 
 def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
@@ -109,7 +121,8 @@ def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataF
         & (timeseries["brand"] != "all")
     ]
     if ts.empty:
-        return pd.DataFrame(columns=["scenario", "brand", "metric", "first", "last", "change"])
+        columns = ["scenario", "brand", "metric", "first", "last", "change", "tolerance", "trends"]
+        return pd.DataFrame(columns=columns).astype({"trends": bool})
     last_day = int(ts["day"].max())
     first = ts[ts["day"] < window].groupby(["scenario", "brand", "metric"], observed=True)
     last = ts[ts["day"] > last_day - window].groupby(["scenario", "brand", "metric"], observed=True)
@@ -122,14 +135,13 @@ def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataF
 
 
 def trend_warnings(timeseries: pd.DataFrame, scenarios) -> list[str]:
-    """Warnings for the quiet scenarios (no events, no trend, no policy change, and no breach met
-    by any run) whose key outputs still trend between their first and last 30 days (at least 2
-    windows apart)."""
+    """Warnings for the quiet scenarios (no events, no trend, no policy change) whose key outputs
+    still trend between their first and last 30 days (at least 2 windows apart), over the runs
+    that met no breach."""
     quiet = {s.name for s in scenarios if is_quiet(s) and s.simulation.days >= 3 * WINDOW_DAYS}
-    quiet -= breached_scenarios(timeseries)
     if not quiet:
         return []
-    table = trend_table(timeseries[timeseries["scenario"].isin(quiet)])
+    table = trend_table(without_breached_runs(timeseries[timeseries["scenario"].isin(quiet)]))
     out = []
     for row in table[table["trends"]].itertuples():
         out.append(
