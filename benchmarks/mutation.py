@@ -1,12 +1,14 @@
 """Mutation score: the share of seeded model mutations the test suite kills (issue 16).
 
-    python benchmarks/mutation.py [--mutants 39] [--seed 16] [--workers 2] [--oracle]
-                                  [--tests tests/test_x.py ...] [--timeout S] [--list]
+    python benchmarks/mutation.py [--mutants 42] [--seed 16] [--workers 2] [--oracle]
+                                  [--no-focus] [--tests tests/test_x.py ...] [--timeout S]
+                                  [--list] [--modules churn ...]
+                                  [--again RECORD [--survivors]]
                                   [--out benchmarks/results/mutation.json]
 
 Each mutant changes one site of the model's source, in every mechanism module (MODULES below:
 journey, consent, outreach, social, trust, churn, incidents, turnover, population, network,
-parameters, metrics, market):
+parameters, metrics, market, costs):
 
 * ``const x1.25`` / ``const x0.8``: a float constant scaled (constants below 1e-6 in magnitude
   are numerical guards against division by zero, not model constants, and are not mutated);
@@ -20,8 +22,13 @@ Pure index or random-stream-slot arithmetic (``3 * b + 1``) is not mutated outsi
 sim/state/network.py (there the index arithmetic builds the ring lattice): a wrong slot only
 relabels draws.
 
-Sites are drawn with a seeded generator, round-robin over the modules, so the same command gives
-the same mutants. A mutant is *killed* if a test fails or errors (or the run exceeds the timeout),
+Sites are drawn with a seeded generator, round-robin over the modules (``--mutants``, three per
+module by default), so the same command gives the same mutants. Then each mechanism added after
+the first measurement (FOCUS below: the personalization share of margin, the losses to spam and
+the spam share of s, subscribing after a purchase, forgetting in consumer blocks, the tally, the
+digital-affinity guard, the covert-data reveal of a media story, the lever costs) gets
+FOCUS_DRAWS more mutants, drawn with the same seed from the sites of its own lines
+(``--no-focus``: without them). A mutant is *killed* if a test fails or errors (or the run exceeds the timeout),
 *survives* if every test passes, and is *invalid* if Numba refuses to compile it (a typing
 error: such a model cannot run at all, and it is left out of the score). Survivors that are documented equivalent mutants (EQUIVALENT
 below: the change has no observable effect, with the reason) are left out of the score's
@@ -85,6 +92,7 @@ MODULES = (
     "sim/state/parameters.py",
     "sim/mechanisms/metrics.py",
     "sim/model/market.py",
+    "sim/mechanisms/costs.py",
 )
 MODEL_TESTS = (
     "tests/test_equations.py",
@@ -101,6 +109,7 @@ MODEL_TESTS = (
     "tests/test_moved_constants.py",
     "tests/test_parameters.py",
     "tests/test_mesa_tools.py",
+    "tests/test_phases.py",
 )
 ORACLE_TESTS = ("tests/test_reference_agreement.py",)
 INDEX_NAMES = {"i", "j", "k", "b", "c", "d", "e", "n", "nb_", "slot", "base", "part", "gap"}
@@ -108,6 +117,73 @@ INDEX_NAMES |= {"brand", "channel", "start", "degree", "half", "m", "clock"}
 INDEX_MODULES = ("sim/state/network.py",)  # the ring lattice's index arithmetic is the model
 COPY = ("sim", "tests", "scenarios", "experiments", "docs", "README.md", "pyproject.toml")
 GUARD = 1e-6  # constants smaller than this are numerical guards (x / max(y, 1e-9)), not model
+
+# Mechanisms added after the first measurement (the spam ledger, the lever costs, the block
+# kernels, the covert-data reveal by a media story, ...): a round-robin draw of three sites per
+# module can miss a mechanism of a few lines, so each also gets FOCUS_DRAWS mutants of its own,
+# drawn with the same seed from the sites of its lines: (what, module, the first line's text, the
+# last line's text), lines matched on their stripped text (first match) so that they may move.
+# Mechanisms with no mutation site: the policy switch on ``policy_from_day`` (a comparison and a
+# copy of the lever table; tests/test_model.py checks it) and the block bounds of
+# sim/core/blocks.py (index arithmetic; a wrong bound is caught through the kernels that use it,
+# as for ``forget`` below; its other sites only split blocks over threads, with no effect).
+FOCUS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "personalization share of margin (7.9)",
+        "sim/mechanisms/journey.py",
+        "e0 = util[b] * np.exp(-par.journey.relevance_weight * rho[b])",
+        "counts[b, Event.personalization_margin] += margin * (1.0 - p0_over_p / uplift)",
+    ),
+    (
+        "margin lost to spam (7.9)",
+        "sim/mechanisms/journey.py",
+        "def _attribute(pop, brands, par, i, day, util, rho, tb, total, counts):",
+        "counts[b, Event.spam_losses] += lost * value * brands.gross_margin[b]",
+    ),
+    (
+        "subscribing after a purchase (J4)",
+        "sim/mechanisms/journey.py",
+        "(not (pop.flags[i, b] & SUBSCRIBED))",
+        "pop.flags[i, b] |= SUBSCRIBED",
+    ),
+    (
+        "the spam share of s (7.9)",
+        "sim/mechanisms/trust.py",
+        "def add_against(s, spam_share, i, b, e, e_spam):",
+        "add_against(pop.s, pop.spam_share, i, b, e, e)",
+    ),
+    (
+        "forgetting in consumer blocks (T2)",
+        "sim/mechanisms/trust.py",
+        "def _forget_blocks(k0, k1, r, s, decay):",
+        "s[j] *= decay",
+    ),
+    (
+        "the tally's constants (7.9, 7.10)",
+        "sim/mechanisms/metrics.py",
+        "p10 = 1.0",
+        "best = prior if nb_ == 1 else -1.0",
+    ),
+    (
+        "the digital-affinity guard (initial draws)",
+        "sim/state/population.py",
+        "a = max(spec.digital_affinity, 1e-3) * spec.affinity_concentration",
+        "b = max(1.0 - spec.digital_affinity, 1e-3) * spec.affinity_concentration",
+    ),
+    (
+        "covert data revealed by a media story (C7)",
+        "sim/mechanisms/consent.py",
+        "def covert_surprise(pop, brands, par, i, b, counts):",
+        "add_negative(pop, par, i, b, par.trust.covert_evidence * MAX_SENSITIVITY_OF_MASK[covert])",
+    ),
+    (
+        "the lever costs (K1)",
+        "sim/mechanisms/costs.py",
+        "def lever_costs_per_day(brands, par) -> np.ndarray:",
+        "out[:, k] = c * getattr(brands, lever) ** g * n * share / 365.0",
+    ),
+)
+FOCUS_DRAWS = 2
 
 # Survivors with no observable effect: (module, the stripped source line, original, replacement)
 # -> why. Matched on the line's text so that line numbers may move.
@@ -127,6 +203,22 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "exp() (J3 computes exp(U - top) / sum exp(U - top)); any shift cancels, so the choice "
         "probabilities are unchanged (up to rounding, far from overflow at these utilities)"
     ),
+}
+_P10 = (
+    "trust_p10 starts at 1.0 before the scan of the histogram for the first bin where the "
+    "cumulative count reaches 0.1 n; every consumer is in a bin, so the count reaches n >= 0.1 n "
+    "at the last bin at the latest and the start value is always overwritten"
+)
+_BEST = (
+    "the best rival's trust starts at -1.0 before max() over the other brands (there is at least "
+    "one: the branch is for nb_ > 1); trust (T1) is in [0, 1], so any start below 0 gives the "
+    "same maximum"
+)
+EQUIVALENT |= {
+    ("sim/mechanisms/metrics.py", "p10 = 1.0", "1.0", "1.25"): _P10,
+    ("sim/mechanisms/metrics.py", "p10 = 1.0", "1.0", "0.8"): _P10,
+    ("sim/mechanisms/metrics.py", "best = prior if nb_ == 1 else -1.0", "1.0", "1.25"): _BEST,
+    ("sim/mechanisms/metrics.py", "best = prior if nb_ == 1 else -1.0", "1.0", "0.8"): _BEST,
 }
 
 
@@ -270,6 +362,36 @@ def choose(n: int, seed: int, modules=MODULES) -> list[Mutant]:
             if pool and len(chosen) < n:
                 chosen.append(pool.pop())
     return chosen
+
+
+def focus_sites(rel: str, first: str, last: str) -> list[Mutant]:
+    """The sites of ``rel`` on the lines from the one reading ``first`` to the next reading
+    ``last`` (stripped text)."""
+    lines = [line.strip() for line in (ROOT / rel).read_text().splitlines()]
+    if first not in lines:
+        raise SystemExit(f"mutation.py: FOCUS: {rel} has no line {first!r} (update FOCUS)")
+    lo = lines.index(first) + 1
+    if last not in lines[lo - 1 :]:
+        raise SystemExit(f"mutation.py: FOCUS: {rel} has no line {last!r} after {first!r}")
+    hi = lines.index(last, lo - 1) + 1
+    return [m for m in sites(rel) if lo <= m.line <= hi]
+
+
+def choose_focus(seed: int, chosen: list[Mutant], modules=MODULES) -> list[Mutant]:
+    """FOCUS_DRAWS mutants for each FOCUS mechanism (of ``modules``), drawn with ``seed`` from its
+    sites that ``chosen`` does not hold already."""
+    rng = random.Random(f"focus-{seed}")
+    taken = {m.key for m in chosen}
+    out: list[Mutant] = []
+    for _, rel, first, last in FOCUS:
+        if rel not in modules:
+            continue
+        pool = [m for m in focus_sites(rel, first, last) if m.key not in taken]
+        rng.shuffle(pool)
+        for m in pool[:FOCUS_DRAWS]:
+            taken.add(m.key)
+            out.append(m)
+    return out
 
 
 # -- which compiled caches a mutant invalidates -------------------------------------------------
@@ -446,7 +568,14 @@ def drawing_command(argv: list[str]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mutants", type=int, default=39)
+    ap.add_argument(
+        "--mutants", type=int, default=42, help="mutants drawn round-robin over the modules"
+    )
+    ap.add_argument(
+        "--no-focus",
+        action="store_true",
+        help=f"without the {FOCUS_DRAWS} extra mutants of each FOCUS mechanism",
+    )
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--tests", nargs="+", default=list(MODEL_TESTS))
@@ -473,6 +602,8 @@ def main() -> int:
     oracle = list(ORACLE_TESTS) if args.oracle else []
     modules = [m for m in MODULES if not args.modules or Path(m).stem in args.modules]
     mutants = choose(args.mutants, args.seed, modules)
+    if not args.no_focus:
+        mutants += choose_focus(args.seed, mutants, modules)
     kept: list[Mutant] = []  # --again --survivors: earlier kills, kept as they were
     if args.again:
         previous = json.loads(args.again.read_text())
