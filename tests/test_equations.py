@@ -2,7 +2,8 @@
 
 * 7.9 stocks: recorded trust (T1 mean), trust_p10 (50-bin histogram rule), consent rate,
   subscribers, churned, records held, active customers, from the end-of-run arrays;
-* 7.7 T2: forgetting multiplies every evidence by 0.5 ** (1 / half_life_days);
+* 7.7 T2: forgetting multiplies every evidence by 0.5 ** (1 / half_life_days), once, over
+  several consumer blocks on 1 to 3 threads;
 * 7.3 C1-C3: one touch in the store for every consumer: which types are asked, who grants (the
   same counter-based draw against the logistic of C1 computed here), the trust cost of asking (C2)
   and the personalization evidence (C3).
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from sim.core import streams
+from sim.core.blocks import BLOCK, set_threads
 from sim.core.catalogue import (
     BUNDLED_MASK,
     CHANNELS,
@@ -31,7 +33,16 @@ from sim.mechanisms import consent, incidents, journey, outreach, social, trust
 from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
 from sim.scenario import Scenario
-from sim.state.population import ACCOUNT, AWARE, CHURNED, CUSTOMER, HEARD, SUBSCRIBED
+from sim.state.parameters import parameters
+from sim.state.population import (
+    ACCOUNT,
+    AWARE,
+    CHURNED,
+    CUSTOMER,
+    HEARD,
+    SUBSCRIBED,
+    create_population,
+)
 
 from .conftest import baseline_data
 
@@ -91,6 +102,27 @@ def test_forgetting_discounts_all_evidence_by_the_half_life(model):
     lam = np.float32(0.5 ** (1.0 / m.scenario.trust.half_life_days))
     assert np.allclose(pop.r, r0 * lam, rtol=1e-6) and np.allclose(pop.s, s0 * lam, rtol=1e-6)
     assert (r0 > 0).any() and (s0 > 0).any()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_forgetting_reaches_every_consumer_once_whatever_the_blocks(threads):
+    """T2 over several consumer blocks (sim.core.blocks: 2,048 consumers each) and split across
+    threads: every r and s of every consumer is multiplied by lambda = 0.5 ** (1 / half_life_days)
+    exactly once (in float32, as the arrays), none twice or never at a block edge."""
+    d = baseline_data(consumers=2 * BLOCK + 700, days=DAYS, replications=1)
+    s = Scenario.model_validate(d)
+    pop = create_population(s, seed=3)
+    rng = np.random.default_rng(8)
+    pop.r[:] = rng.exponential(3.0, size=pop.r.shape)
+    pop.s[:] = rng.exponential(3.0, size=pop.s.shape)
+    r0, s0 = pop.r.copy(), pop.s.copy()
+    lam = np.float32(0.5 ** (1.0 / s.trust.half_life_days))
+    set_threads(threads)
+    try:
+        trust.forget(pop, parameters(s))
+    finally:
+        set_threads(1)
+    assert np.array_equal(pop.r, r0 * lam) and np.array_equal(pop.s, s0 * lam)
 
 
 def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
 from sim.model import TrustModel
@@ -51,10 +53,14 @@ def test_timings_add_up_every_phase_and_change_no_number():
     sc = _scenario()
     plain = _run(TrustModel(sc, seed=5))
     timed_model = TrustModel(sc, seed=5, timings=True)
+    start = time.perf_counter()
     timed = _run(timed_model)
+    wall = time.perf_counter() - start
     pd.testing.assert_frame_equal(plain, timed)
     assert set(timed_model.phase_times) == {*ODD_ORDER, "record"}
     assert all(v > 0.0 for v in timed_model.phase_times.values()), timed_model.phase_times
+    # the phases run one after the other inside run(): their times cannot add up to more
+    assert sum(timed_model.phase_times.values()) <= wall, (timed_model.phase_times, wall)
     assert sum(TrustModel(sc, seed=5).phase_times.values()) == 0.0  # off unless asked
 
 

@@ -247,6 +247,24 @@ def test_initial_traits_and_trust_follow_their_distributions():
     assert abs(lo - trust.min()) < 1e-5 or trust.min() > lo
 
 
+@pytest.mark.parametrize("mean", [0.0, 0.322, 1.0])
+def test_digital_affinity_is_beta_with_shapes_at_least_a_thousandth(mean):
+    """ODD 5, step 3: affinity ~ Beta(m k, (1 - m) k), each shape at least 0.001 k so that the
+    ends m = 0 and m = 1 are allowed; the same draws replayed here (segment, concern, then
+    affinity from one generator) must give the same numbers."""
+    s = scenario(population={"digital_affinity": mean})
+    spec, n = s.population, 20_000
+    tr = draw_traits(spec, n, np.random.default_rng(12))
+    rng = np.random.default_rng(12)
+    shares = np.array([spec.fundamentalist, spec.pragmatist, spec.unconcerned])
+    segment = rng.choice(3, size=n, p=shares / shares.sum())
+    m_seg, k_c = np.array([0.8, 0.5, 0.15])[segment], spec.concern_concentration
+    rng.beta(m_seg * k_c, (1 - m_seg) * k_c)  # concern
+    k = spec.affinity_concentration
+    want = rng.beta(max(mean, 0.001) * k, max(1 - mean, 0.001) * k, size=n)
+    assert np.array_equal(tr["affinity"], want)
+
+
 def test_journeys_in_progress_follow_the_stationary_state():
     """ODD 5, step 6: mid-journey with probability nL / (1 + nL), Geometric(1/L) days left."""
     s = scenario(consumers=100_000)
@@ -315,6 +333,10 @@ def test_derived_parameters_follow_their_definitions():
     presence = sum(b.presence for b in s.brands)
     p_buy = presence / (presence + math.exp(d.outside_utility))
     assert math.isclose(p_buy, s.journey.purchase_probability, rel_tol=1e-9)
+    for p, odds in ((0.0, (1 - 1e-9) / 1e-9), (1.0, 1e-9 / (1 - 1e-9))):  # J3: p in [1e-9, 1-1e-9]
+        u0 = parameters(scenario(journey={"purchase_probability": p})).derived.outside_utility
+        # 1 - (1 - 1e-9) is 1e-9 to about 1e-7 in floats
+        assert math.isclose(u0, math.log(odds * presence), rel_tol=0, abs_tol=1e-6), (p, u0)
     lev = brand_table(s)
     for b, spec in enumerate(s.brands):
         pol = spec.policy
@@ -440,7 +462,9 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     option (J3), the channel by staying or drawing afresh with the affinity, trust and comfort
     weights (J4), the basket, revenue, margin, flags and history (7.5, 7.9), recomputed here with
     the same draws. Relevance (C3) as in tests/test_equations.py, from the data held. The second
-    case switches channels with probability above 0.8, up to the cap of 1."""
+    case switches channels with probability above 0.8, up to the cap of 1. Also from 7.5 and
+    7.9: subscribing after a purchase, the margin from personalization m (1 - P0 V0 / (P V)) and
+    the losses to spam (P' - P) V gross_margin at every decision, with random spam shares."""
     s = scenario(
         consumers=4000,
         journey={"channel_switching": switching, "integration_switching": integration},
@@ -467,6 +491,7 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     wary_b, wary_c = rng.integers(0, nb_, size=n), rng.integers(0, 3, size=n)
     pop.wary[:] = np.where(rng.random(n) < 0.5, 3 * wary_b + wary_c, -1)
     pop.wary_day[:] = day - rng.integers(0, 60, size=n)
+    pop.spam_share[:] = np.where(rng.random((n, nb_)) < 0.5, rng.integers(1, 256, (n, nb_)), 0)
     before = copy.deepcopy(pop)
     counts = np.zeros((nb_, N_EVENTS))
     purchases = np.zeros((nb_, len(CHANNELS)))
@@ -499,6 +524,10 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     exp_revenue = np.zeros_like(revenue)
     exp_margin = np.zeros(nb_)
     exp_history = np.zeros(n, dtype=np.int64)
+    exp_personal = np.zeros(nb_)  # 7.9: margin from personalization
+    exp_spam = np.zeros(nb_)  # 7.9: losses to spam
+    contact = 1 << DATA_TYPES.index("contact")
+    exp_subscribed = (before.flags & SUBSCRIBED) != 0
     buyer_of = np.full(n, -1)
     for i in range(n):
         st = np.uint64(streams.consumer_state(key, i))
@@ -517,7 +546,16 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
                 + j.relevance_weight * rho[b]
             )
             util[b] = math.exp(u_b - u_out)
-        target = streams.uniform(st, 0) * (1.0 + util.sum())
+        total = 1.0 + util.sum()  # the outside option's weight is exp(U_0 - U_0) = 1
+        for b in range(nb_):  # 7.9 losses to spam: b's utility with trust read without spam
+            spam = before.spam_share[i, b] / 255 * float(before.s[i, b])
+            if util[b] == 0 or spam == 0:
+                continue
+            clean = t1(float(before.r[i, b]), max(float(before.s[i, b]) - spam, 0.0), a_, w_)
+            e1 = util[b] * math.exp(j.trust_weight * (clean - trust_all[i, b]))
+            lost = e1 / (total - util[b] + e1) - util[b] / total
+            exp_spam[b] += lost * j.basket_value * (1 + j.relevance_uplift * rho[b]) * margin[b]
+        target = streams.uniform(st, 0) * total
         cum = np.cumsum(util)
         chosen = [b for b in range(nb_) if util[b] > 0 and target < cum[b]]
         if not chosen:
@@ -550,6 +588,21 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
         exp_purchases[b, c] += 1
         exp_revenue[b, c] += value
         exp_margin[b] += value * margin[b] * CHANNEL_MARGIN[c]
+        if rho[b] > 0:  # 7.9: P0, V0 without b's relevance term and basket uplift
+            e0 = util[b] * math.exp(-j.relevance_weight * rho[b])
+            p_over_p0 = (util[b] / total) / (e0 / (total - util[b] + e0))
+            v_over_v0 = 1 + j.relevance_uplift * rho[b]
+            exp_personal[b] += (
+                value * margin[b] * CHANNEL_MARGIN[c] * (1 - 1 / (p_over_p0 * v_over_v0))
+            )
+        # 7.5: subscribe with U(purchase, 3) if not subscribed and contact granted (the
+        # consent after the purchase touch, which comes first)
+        if (
+            not exp_subscribed[i, b]
+            and pop.consent[i, b] & contact
+            and streams.uniform(st, 3) < s.outreach.subscribe_probability
+        ):
+            exp_subscribed[i, b] = True
         h = H_BOUGHT | (H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE)
         if c == store and before.journey_channels[i] & DIGITAL_BITS:
             h |= H_WEBROOMED
@@ -559,6 +612,13 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     assert (purchases == exp_purchases).all()
     assert np.allclose(revenue, exp_revenue, rtol=1e-9)
     assert np.allclose(counts[:, EV["margin"]], exp_margin, rtol=1e-9)
+    # the kernel scales the utilities by their running maximum, this test by exp(U_0): rounding
+    # differs by ~1e-12, which the differences 1 - P0 V0 / (P V) and P' - P magnify
+    assert np.allclose(counts[:, EV["personalization_margin"]], exp_personal, rtol=1e-7)
+    assert np.allclose(counts[:, EV["spam_losses"]], exp_spam, rtol=1e-7)
+    assert (exp_personal > 0.02 * exp_margin).all() and (exp_spam > 0).all()
+    assert (((pop.flags & SUBSCRIBED) != 0) == exp_subscribed).all()
+    assert (exp_subscribed & ((before.flags & SUBSCRIBED) == 0)).sum() > 100
     assert (pop.history == exp_history).all()
     bought = np.zeros((n, nb_), bool)
     bought[buyer_of >= 0, buyer_of[buyer_of >= 0]] = True
