@@ -337,6 +337,11 @@ def test_spam_share_follows_its_rule():
     assert s[0, 0] == 12.0 and q[0, 0] == 64
     trust.add_against(s, q, 0, 0, 0.01, 0.0)  # too little to move the share by half a step
     assert q[0, 0] == 64
+    for s0, q0, e, want in ((11.0, 1, 9.0, 1), (12.0, 4, 8.0, 2)):  # to the nearest step:
+        s = np.array([[s0]], np.float32)  # 11 / 20 = 0.55 -> 1, 4 * 12 / 20 = 2.4 -> 2
+        q = np.array([[q0]], np.uint8)
+        trust.add_against(s, q, 0, 0, e, 0.0)
+        assert q[0, 0] == want, (s0, q0, e, q[0, 0])
     z = np.array([[0.0]], np.float32)
     nothing = np.array([[0]], np.uint8)
     trust.add_against(z, nothing, 0, 0, 0.0, 0.0)
