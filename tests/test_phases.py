@@ -52,14 +52,15 @@ def test_the_day_is_the_documented_list_of_phases_and_prints_numbered():
 def test_timings_add_up_every_phase_and_change_no_number():
     sc = _scenario()
     plain = _run(TrustModel(sc, seed=5))
-    timed_model = TrustModel(sc, seed=5, timings=True)
     start = time.perf_counter()
+    timed_model = TrustModel(sc, seed=5, timings=True)  # builds: the warm-up days, timed too
     timed = _run(timed_model)
     wall = time.perf_counter() - start
     pd.testing.assert_frame_equal(plain, timed)
     assert set(timed_model.phase_times) == {*ODD_ORDER, "record"}
     assert all(v > 0.0 for v in timed_model.phase_times.values()), timed_model.phase_times
-    # the phases run one after the other inside run(): their times cannot add up to more
+    # the phases run one after the other (warm-up days in the constructor, then run()): their
+    # times cannot add up to more than the wall time around both
     assert sum(timed_model.phase_times.values()) <= wall, (timed_model.phase_times, wall)
     assert sum(TrustModel(sc, seed=5).phase_times.values()) == 0.0  # off unless asked
 
