@@ -367,8 +367,11 @@ def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
     rng = np.random.default_rng(29)
     day, window = 400, s.simulation.active_window_days
     target = rng.uniform(0.05, 0.95, size=(n, nb_))
-    e, w, a = 4.0, s.trust.prior_weight, s.trust.prior
+    # enough evidence that no trust is clipped at r = 0: trust spreads evenly over its 50 bins,
+    # so the 8th, 10th and 12.5th percentiles fall in different bins (trust_p10's 0.1 bites)
+    e, w, a = 40.0, s.trust.prior_weight, s.trust.prior
     pop.r[:] = np.clip(target * (e + w) - a * w, 0, e)
+    assert (pop.r > 0).all() and (pop.r < e).all()
     pop.s[:] = e - pop.r
     pop.flags[:] = rng.integers(0, 256, size=(n, nb_), dtype=np.uint8)
     pop.asked[:] = np.where(rng.random((n, nb_)) < 0.6, rng.integers(1, 256, (n, nb_)), 0)
@@ -392,6 +395,7 @@ def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
         counts, _ = np.histogram(trust[:, b], bins=50, range=(0.0, 1.0))
         k = int(np.argmax(np.cumsum(counts) >= 0.1 * n))
         assert abs(got["trust_p10"][b] - (k + 1) / 50) <= 1e-12
+        assert np.cumsum(counts)[k - 1] >= 0.08 * n and np.cumsum(counts)[k] < 0.125 * n
         asked = np.unpackbits(pop.asked[:, b][:, None], axis=1).sum()
         granted = np.unpackbits((pop.consent[:, b] & pop.asked[:, b])[:, None], axis=1).sum()
         assert math.isclose(got["consent_rate"][b], granted / asked, rel_tol=1e-12)
