@@ -137,7 +137,7 @@ FOCUS: tuple[tuple[str, str, str, str], ...] = (
     (
         "margin lost to spam (7.9)",
         "sim/mechanisms/journey.py",
-        "def _attribute(pop, brands, par, i, day, util, rho, tb, total, counts):",
+        "def _attribute(pop, brands, par, i, util, rho, tb, total, counts):",
         "counts[b, Event.spam_losses] += lost * value * brands.gross_margin[b]",
     ),
     (
