@@ -153,14 +153,14 @@ class PopulationSpec(Section):
     digital_affinity: float = P(
         0.416,
         "level",
-        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.322, 95% interval 0.266-0.358.",
+        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.416, 95% interval 0.250-0.472.",
         ge=0.0,
         le=1.0,
     )
     affinity_concentration: float = P(
         0.672,
         "Beta concentration",
-        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.949, 95% interval 0.728-1.79.",
+        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.672, 95% interval 0.524-1.28.",
         gt=0.0,
         le=100.0,
     )
@@ -231,7 +231,7 @@ class Journey(Section):
     research_days: float = P(
         3.78,
         "days",
-        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.82, 95% interval 1.34-4.91.",
+        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.78, 95% interval 1.88-5.05.",
         ge=1.0,
         le=30.0,
     )
@@ -374,7 +374,7 @@ class Trust(Section):
     covert_evidence: float = P(
         0.299,
         "evidence units per unit sensitivity",
-        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.318, 95% interval 0.108-0.773.",
+        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.299, 95% interval 0.106-0.510.",
         ge=0.0,
         le=100.0,
     )
@@ -628,7 +628,7 @@ class Incidents(Section):
     fraud_probability: float = P(
         0.418,
         "probability",
-        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers (Javelin 2006-2013: 16-25% vs ~4% others): estimate 0.258, 95% interval 0.357-0.771 (the best trial lies outside the interval of the small two-generation posterior, which favours more fraud: docs/CALIBRATION.md).",
+        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers (Javelin 2006-2013: 16-25% vs ~4% others): estimate 0.418, 95% interval 0.111-0.635.",
         ge=0.0,
         le=1.0,
     )
@@ -663,7 +663,7 @@ class Incidents(Section):
     disclosure_evidence: float = P(
         0.0752,
         "evidence units",
-        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0689, 95% interval 0.0414-0.0978. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0752, 95% interval 0.0139-0.0822. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
