@@ -126,6 +126,22 @@ def test_a_run_that_met_a_breach_is_no_drift_warning():
     assert len(trend_warnings(_synthetic((0.05, None), (0.0, 60)), [quiet])) == 1
 
 
+def test_run_to_run_noise_is_no_drift_warning():
+    from sim.loading import load_scenario
+
+    quiet = load_scenario(SCENARIOS / "baseline.toml").model_copy(update={"name": "s"})
+    # Two runs falling by about 7.5% and 0.5% (fall 0.05 and 0.0033): their mean change, about
+    # -4%, is beyond the 3% tolerance, but the standard error of the two changes is
+    # |(-7.5%) - (-0.5%)| / 2 = 3.5%, so -4% is within 3% + 2 x 3.5% of no drift.
+    assert trend_warnings(_synthetic((0.05, None), (0.0033, None)), [quiet]) == []
+    # Two runs that both fall 7.5%: no noise, the drift is reported with its run count.
+    (warning,) = trend_warnings(_synthetic((0.05, None), (0.05, None)), [quiet])
+    assert "over 2 runs" in warning
+    # One run only: reported, marked as possibly noise.
+    (warning,) = trend_warnings(_synthetic((0.05, None)), [quiet])
+    assert "could be noise" in warning
+
+
 def test_a_policy_change_is_an_intervention_not_a_quiet_market():
     from sim.analysis.stationarity import is_quiet
     from sim.loading import load_scenario

@@ -134,20 +134,54 @@ def trend_table(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataF
     return table
 
 
+def run_change_noise(timeseries: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Per scenario, brand and key stock: how many runs there are (``runs``) and the standard
+    error of the mean of their relative changes between the first and last ``window`` days
+    (``se``; NaN for a single run): the Monte Carlo noise of ``trend_table``'s change."""
+    ts = timeseries[
+        timeseries["metric"].isin(KEY_STOCKS)
+        & (timeseries["channel"] == "all")
+        & (timeseries["brand"] != "all")
+    ]
+    keys = ["scenario", "brand", "metric", "replication"]
+    last_day = int(ts["day"].max())
+    first = ts[ts["day"] < window].groupby(keys, observed=True)["value"].mean()
+    last = ts[ts["day"] > last_day - window].groupby(keys, observed=True)["value"].mean()
+    first, last = first.align(last, join="inner")
+    change = pd.Series(relative_change(first.to_numpy(), last.to_numpy()), index=first.index)
+    by = change.groupby(level=["scenario", "brand", "metric"], observed=True)
+    return pd.DataFrame({"runs": by.size(), "se": by.std(ddof=1) / np.sqrt(by.size())})
+
+
 def trend_warnings(timeseries: pd.DataFrame, scenarios) -> list[str]:
     """Warnings for the quiet scenarios (no events, no trend, no policy change) whose key outputs
     still trend between their first and last 30 days (at least 2 windows apart), over the runs
-    that met no breach."""
+    that met no breach. With two runs or more, a change is reported only when it exceeds the
+    tolerance by more than twice its standard error over runs (so that Monte Carlo noise of a
+    small run is not called drift); a change seen in one run only is reported as possibly noise."""
     quiet = {s.name for s in scenarios if is_quiet(s) and s.simulation.days >= 3 * WINDOW_DAYS}
     if not quiet:
         return []
-    table = trend_table(without_breached_runs(timeseries[timeseries["scenario"].isin(quiet)]))
+    ts = without_breached_runs(timeseries[timeseries["scenario"].isin(quiet)])
+    table = trend_table(ts)
+    table = table[table["trends"]]
+    if table.empty:
+        return []
+    noise = run_change_noise(ts)
     out = []
-    for row in table[table["trends"]].itertuples():
+    for row in table.itertuples():
+        runs, se = noise.loc[(row.scenario, row.brand, row.metric)]
+        if runs >= 2 and abs(row.change) - 2 * se <= row.tolerance:
+            continue
+        caveat = (
+            f"over {int(runs)} runs, standard error {se:.1%}"
+            if runs >= 2
+            else "in the only run without a breach: could be noise, more replications tell"
+        )
         out.append(
             f"warning: scenario {row.scenario!r} has no events and no trend, yet {row.brand}'s "
             f"{row.metric} moves {row.change:+.1%} between its first and last {WINDOW_DAYS} days "
-            f"(tolerance {row.tolerance:.0%}); lengthen simulation.warmup_days (of every "
+            f"({caveat}; tolerance {row.tolerance:.0%}); lengthen simulation.warmup_days (of every "
             "scenario compared with it, to keep them paired; `omnitrust warmup` checks it) or "
             "check the parameters (docs/ODD.md, 'A quiet market stands still')"
         )
