@@ -88,10 +88,12 @@ def test_a_breach_reveals_covert_data_to_those_who_did_not_know():
 
 def _story(data: dict, day: int, reveals: bool) -> dict:
     d = copy.deepcopy(data)
-    d["events"] = [
-        {"day": day, "kind": "media_story", "severity": 0.5, "reveals_covert": reveals,
-         "brand": "Aurora"}
-    ]  # fmt: skip
+    # A plain story names no brand (validation refuses a brand without reveals_covert, which
+    # would be ignored); the revealing one names Aurora, whose covert data it exposes.
+    story = {"day": day, "kind": "media_story", "severity": 0.5, "reveals_covert": reveals}
+    if reveals:
+        story["brand"] = "Aurora"
+    d["events"] = [story]
     return d
 
 
