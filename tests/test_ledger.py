@@ -213,6 +213,19 @@ def test_every_cost_term_matches_its_odd_equation_day_by_day(ledger, name):
     assert (others["breach_cost"] == 0).all()
 
 
+def test_credit_monitoring_is_charged_at_what_an_offer_costs_per_notified_consumer():
+    # I4 charges monitoring_cost to every notified consumer, but a brand that offers a year of
+    # credit monitoring pays only for those who enrol. Published: enrolment 2-3% after private
+    # breaches, 11% after OPM's (Cobert, 2016), under 10% (Experian, 2015); USD 6 per enrolee
+    # (Texas Comptroller 2011: USD 600,480 for 100,000) up to the EUR 10 a year this parameter
+    # used to charge every notified consumer; USD 0.25-2.00 per affected consumer for a year of
+    # services (Mondaq 2017). The default must sit in both bands (USD taken as EUR: the bands are
+    # far wider than the exchange rate).
+    inc = Scenario.model_validate(baseline_data(consumers=100, days=10)).incidents
+    assert 0.02 * 6.0 <= inc.monitoring_cost <= 0.11 * 10.0
+    assert 0.25 <= inc.monitoring_cost <= 2.0
+
+
 def test_lever_cost_curves_are_zero_at_zero_increasing_and_convex():
     # K1 on a grid of lever values: 0 at 0, increasing, convex (second differences >= 0) at the
     # defaults and at the ends of the exponents' range; security (I4) is linear in investment.

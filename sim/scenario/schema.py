@@ -822,9 +822,9 @@ class Incidents(Section):
         le=1e4,
     )
     monitoring_cost: float = P(
-        10.0,
+        1.0,
         "EUR per notified consumer",
-        "One year of credit monitoring, bulk price.",
+        "Offering one year of credit monitoring, per consumer notified (not per enrolee): the brand pays for those who enrol, a small share. Enrolment runs at 2-3% after private-company breaches and 11% after the OPM breach (OPM acting director B. Cobert, House hearing, 2016), under 10% in Experian's data (2015), under 3% at USD 6 per enrolee for the Texas Comptroller's 2011 breach (USD 600,480 for 100,000 enrolees); a year of services costs USD 0.25-2.00 per affected consumer depending on scale (Mondaq, 'Credit Monitoring Services: A How-To Guide', 2017). 1 EUR = about 10% enrolment at EUR 10 per enrolee-year, the upper half of that band. The trust effect (compensation_softening) comes from the offer, so it reaches every notified consumer.",
         ge=0.0,
         le=1e4,
     )
