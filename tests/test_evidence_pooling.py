@@ -19,6 +19,7 @@ from sim.core.streams import replication_seed
 from sim.mechanisms.metrics import STOCKS
 from sim.model import TrustModel
 from sim.scenario import Scenario
+from sim.scenario.loading import load_scenario
 from sim.state.population import ACCOUNT, CHURNED, CUSTOMER, NOTIFIED
 
 from .conftest import SCENARIOS, baseline_data
@@ -169,3 +170,16 @@ def test_evidence_brand_option_names_the_allowed_brands(capsys):
     err = capsys.readouterr().err
     assert "--brand" in err and "Nobody" in err and "Traceback" not in err
     assert all(b in err for b in ("Aurora", "Borealis", "Cirrus"))
+
+
+def test_a_brand_that_collects_nothing_is_not_breached(tmp_path, capsys):
+    f = tmp_path / "nothing.toml"
+    f.write_text(
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+        '[[brands]]\nname = "Cirrus"\n[brands.policy]\ndata_collection = []\n'
+    )
+    assert evidence.breached_brands(load_scenario(f)) == ["Aurora", "Borealis"]
+    assert main(["evidence", str(f), "--brand", "Cirrus", "--consumers", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "--brand = 'Cirrus'" in err and "collects no data" in err and str(f) in err
+    assert "Aurora, Borealis" in err and "Traceback" not in err

@@ -18,8 +18,9 @@ each run branches from it (`start`, `sim.model.warmup`), with the numbers of sep
 models to the last bit (tests/test_evidence_pooling.py).
 
 Pooled over the market's brands: each replication runs one breach of BREACH_SHARE of each brand's
-records (all data types it holds) on BREACH_DAY, each a branch of the same warm-up, and every
-breach figure pools the counts over these branches (`pool`): stopped dealing is the notified
+records (all data types it holds; a brand that collects nothing is left out) on BREACH_DAY, each
+a branch of the same warm-up, and every breach figure pools the counts over these branches
+(`pool`): stopped dealing is the notified
 customers who left, summed over the brands, over the notified customers, summed; the base churn of
 the customers exposed in no breach, fraud after notice and fraud among the unexposed likewise;
 abnormal churn is pooled stopped dealing minus pooled base churn; stated intent is the mean daily
@@ -328,6 +329,12 @@ def start(
     return m, (capture(m) if branching_enabled() else None)
 
 
+def breached_brands(scenario: Scenario) -> list[str]:
+    """The brands whose breaches the pooled breach figures count: every brand that holds some data
+    type (a brand that collects nothing has no records to lose)."""
+    return [b.name for b in scenario.brands if b.policy.data_collection]
+
+
 def breach_figures(
     scenario: Scenario,
     seed: int,
@@ -335,10 +342,10 @@ def breach_figures(
     warm_start: WarmState | None = None,
 ) -> dict[str, float]:
     """The breach figures of one replication (seed ``seed``), pooled over one branch per brand of
-    ``brands`` (default: every brand of ``scenario``, in order): ``breach_scenario(scenario,
+    ``brands`` (default: `breached_brands`, in order): ``breach_scenario(scenario,
     brand)`` continued from ``warm_start`` (the warm-up of ``scenario`` with this seed, `start`),
     or spinning its own warm-up up when it is None."""
-    names = [b.name for b in scenario.brands] if brands is None else list(brands)
+    names = breached_brands(scenario) if brands is None else list(brands)
     index = {b.name: k for k, b in enumerate(scenario.brands)}
     counts = [
         breach_counts(
@@ -347,7 +354,7 @@ def breach_figures(
         )
         for name in names
     ]
-    return pool(counts)
+    return pool(counts) if counts else dict.fromkeys(BREACH_FIGURES, float("nan"))
 
 
 def measure(

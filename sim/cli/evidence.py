@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.evidence import BREACH_DAY, BREACH_SHARE, FOLLOW_UP_DAYS, format_table, measure
+from ..analysis.evidence import (
+    BREACH_DAY,
+    BREACH_SHARE,
+    FOLLOW_UP_DAYS,
+    breached_brands,
+    format_table,
+    measure,
+)
 from ..core.errors import UserError
 from ..core.storage import write_csv
 from ..scenario.loading import load_scenario
@@ -53,7 +60,13 @@ def cmd_evidence(args) -> int:
             f"--brand = {args.brand!r}: not a brand of {args.scenario} "
             f"(brands: {', '.join(b.name for b in scenario.brands)})"
         )
-    breached = ", ".join(b.name for b in scenario.brands)
+    if args.brand is not None and args.brand not in breached_brands(scenario):
+        raise UserError(
+            f"--brand = {args.brand!r}: brand {args.brand!r} of {args.scenario} collects no data "
+            "(policy.data_collection is empty), so a breach of it exposes nothing; choose one of: "
+            f"{', '.join(breached_brands(scenario))}"
+        )
+    breached = ", ".join(breached_brands(scenario))
     table = measure(scenario, replications=args.replications, seed=args.seed, brand=args.brand)
     print(
         f"{scenario.name}: {args.replications} replications x {scenario.simulation.days} days x "
