@@ -15,6 +15,7 @@ from sim.analysis import evidence
 from sim.analysis.evidence import BREACH_DAY, BREACH_FIGURES, breach_scenario
 from sim.calibration.measure import measure_task
 from sim.cli import main
+from sim.core.catalogue import DATA_BIT
 from sim.core.streams import replication_seed
 from sim.mechanisms.metrics import STOCKS
 from sim.model import TrustModel
@@ -42,6 +43,11 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
         m.step()
     f = m.population.flags[:, b]
     customers = ((f & CUSTOMER) > 0) & ((f & CHURNED) == 0)
+    # a card record: the brand collects cards (its policy) and the consumer has an account and
+    # consented to give it (cards are not covert data)
+    collects_cards = "payment_card" in scenario.brands[b].policy.data_collection
+    gave_card = (m.population.consent[:, b] & DATA_BIT["payment_card"]) > 0
+    card = collects_cards & ((f & ACCOUNT) > 0) & gave_card
     m.run()
     pop, t0 = m.population, BREACH_DAY + m.warmup
     f = pop.flags[:, b]
@@ -58,6 +64,8 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
         "uc_left": np.count_nonzero(customers & unexposed & left),
         "n": np.count_nonzero(notified),
         "n_fraud": np.count_nonzero(notified & fraud),
+        "n_card": np.count_nonzero(notified & card),
+        "n_card_fraud": np.count_nonzero(notified & card & fraud),
         "u": np.count_nonzero(unexposed),
         "u_fraud": np.count_nonzero(unexposed & fraud),
         "stated": list(daily[aware_days, STOCKS.index("stated_intent_to_leave")]),
@@ -72,7 +80,7 @@ def _pooled_by_hand(branches: list[dict]) -> dict[str, float]:
         "breach_stopped_dealing": stopped,
         "breach_abnormal_churn": stopped - s["uc_left"] / s["uc"],
         "breach_stated_intent": sum(stated) / len(stated),
-        "fraud_after_notice": s["n_fraud"] / s["n"],
+        "fraud_after_notice": s["n_card_fraud"] / s["n_card"] if s["n_card"] else float("nan"),
         "fraud_unexposed": s["u_fraud"] / s["u"],
     }
 
@@ -102,12 +110,21 @@ def test_the_breach_figures_pool_every_brands_breach_as_counted_by_hand(scenario
     per_brand = [_pooled_by_hand([br]) for br in branches]
     assert len({br["n"] for br in branches}) > 1
     for name in ("fraud_after_notice", "breach_stopped_dealing"):
-        assert min(p[name] for p in per_brand) <= got[name] <= max(p[name] for p in per_brand)
+        shares = [p[name] for p in per_brand if not np.isnan(p[name])]
+        assert min(shares) <= got[name] <= max(shares)
+    # fraud after notice counts only the notified whose card was held: a brand without cards adds
+    # nothing to it (NaN alone), the brands with cards all of it
+    cards = [b.name for b in scenario.brands if "payment_card" in b.policy.data_collection]
+    assert 0 < len(cards) < len(scenario.brands)
+    for p, b in zip(per_brand, scenario.brands, strict=True):
+        assert np.isnan(p["fraud_after_notice"]) == (b.name not in cards)
     # one brand only (`omnitrust evidence --brand`): that brand's own shares
     for b, brand in enumerate(scenario.brands):
         one = evidence.breach_figures(scenario, rs, [brand.name], warm)
         for name in BREACH_FIGURES:
-            assert np.isclose(one[name], per_brand[b][name], rtol=1e-12, atol=1e-15), name
+            assert np.isclose(
+                one[name], per_brand[b][name], rtol=1e-12, atol=1e-15, equal_nan=True
+            ), name
 
 
 def test_a_calibration_replication_branches_one_warm_up_with_the_numbers_of_separate_models(
@@ -161,7 +178,7 @@ def test_evidence_measure_pools_by_default_and_takes_one_brand(scenario, indepen
     one = one.set_index("target")["model"]
     alone = _pooled_by_hand([branches[1]])
     for fig in BREACH_FIGURES:
-        assert np.isclose(one[fig], alone[fig], rtol=1e-12, atol=1e-15), fig
+        assert np.isclose(one[fig], alone[fig], rtol=1e-12, atol=1e-15, equal_nan=True), fig
 
 
 def test_evidence_brand_option_names_the_allowed_brands(capsys):

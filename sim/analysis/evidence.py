@@ -23,7 +23,12 @@ a branch of the same warm-up, and every breach figure pools the counts over thes
 (`pool`): stopped dealing is the notified
 customers who left, summed over the brands, over the notified customers, summed; the base churn of
 the customers exposed in no breach, fraud after notice and fraud among the unexposed likewise;
-abnormal churn is pooled stopped dealing minus pooled base churn; stated intent is the mean daily
+abnormal churn is pooled stopped dealing minus pooled base churn. Fraud after notice counts the
+notified whose payment card the breached brand held: US breach-notification laws, under which
+Javelin's respondents received their notices, are triggered by exposed financial identifiers
+(card and account numbers, SSNs), and in the model only an exposed card leads to fraud, so a
+notice about contact or browsing data (brands without cards) would dilute the figure with
+consumers Javelin's notified did not include. Stated intent is the mean daily
 share over every brand-day with breach-aware customers. Why pool: the published figures (RAND,
 Ponemon, Javelin) average over many breached companies, not one, and pooling the brands multiplies
 the notified customers counted per replication by the number of brands, so the Monte Carlo noise
@@ -43,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..core.catalogue import DATA_BIT, DATA_TYPES
+from ..core.catalogue import COVERT_MASK, DATA_BIT, DATA_TYPES
 from ..core.streams import replication_seed
 from ..mechanisms.metrics import EV, STOCKS
 from ..model.market import TrustModel
@@ -160,8 +165,8 @@ TARGETS = {
         0.16,
         0.25,
         "Javelin Identity Fraud 2006-2013",
-        "consumers notified of the breach (victims of any fraud / notified), pooled over one "
-        "breach of each brand",
+        "consumers notified of a breach that exposed their payment card (victims of any fraud / "
+        "those notified), pooled over one breach of each brand that holds cards",
     ),
     "fraud_unexposed": Target(
         "consumers not exposed who suffered fraud within a year",
@@ -256,6 +261,8 @@ BREACH_COUNTS = (
     "unexposed_customers_left",
     "notified",
     "notified_defrauded",
+    "notified_card",
+    "notified_card_defrauded",
     "unexposed",
     "unexposed_defrauded",
     "aware_days",
@@ -274,6 +281,10 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     pop = m.population
     b = brand_index
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
+    # whose payment card the brand holds as the breach day starts (eq. C1's held mask): the
+    # records a breach notice is about in Javelin's surveys (`TARGETS["fraud_after_notice"]`)
+    held = np.int64(m.brand_levers.scope[b]) & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
+    card = ((pop.flags[:, b] & ACCOUNT) != 0) & ((held & DATA_BIT["payment_card"]) != 0)
     m.run()
     t0 = BREACH_DAY + m.warmup  # arrays hold internal days
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
@@ -291,6 +302,8 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
         "unexposed_customers_left": int(left[u_cust].sum()),
         "notified": int(notified.sum()),
         "notified_defrauded": int(defrauded[notified].sum()),
+        "notified_card": int((notified & card).sum()),
+        "notified_card_defrauded": int(defrauded[notified & card].sum()),
         "unexposed": int((~exposed_any).sum()),
         "unexposed_defrauded": int(defrauded[~exposed_any].sum()),
         "aware_days": int(stated.size),
@@ -314,7 +327,7 @@ def pool(counts: Sequence[dict[str, float]]) -> dict[str, float]:
         "breach_stopped_dealing": stopped,
         "breach_abnormal_churn": stopped - base,
         "breach_stated_intent": share("stated_intent_sum", "aware_days"),
-        "fraud_after_notice": share("notified_defrauded", "notified"),
+        "fraud_after_notice": share("notified_card_defrauded", "notified_card"),
         "fraud_unexposed": share("unexposed_defrauded", "unexposed"),
     }
 
