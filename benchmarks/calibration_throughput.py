@@ -2,11 +2,14 @@
 
     python benchmarks/calibration_throughput.py                       # 5,000 and 20,000 consumers
     python benchmarks/calibration_throughput.py --consumers 5000 --repeats 3 --threads 2
+    python benchmarks/calibration_throughput.py --consumers 3000 --replications 4  # the fit's size
 
 A candidate evaluation is what `omnitrust calibrate calibration/baseline.toml` does for one Optuna
 trial or one ABC particle: the file's scenario at the candidate's parameter values, its
-``replications`` replications (4) of ``days`` days (365) after the scenario's warm-up (1,095
-days), each with the breach scenario the breach targets need, then the targets. The candidate
+``replications`` replications (4; ``--replications`` overrides) of ``days`` days (365) after the
+scenario's warm-up (``simulation.warmup_days``, 1,825 days), each with the breach runs the breach
+targets need (one breach of each brand, 486 days each, branched from the replication's one
+warm-up: `sim.calibration.measure.measure_task`), then the targets. The candidate
 here is the middle of every parameter's prior range. Evaluations run one after another in this
 process (``workers=1``, the ``--threads`` given), timed with the wall clock and the process CPU
 time; a first small evaluation loads the kernels. Prints one JSON object with seconds per
@@ -59,13 +62,18 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--consumers", type=int, nargs="+", default=[5000, 20000])
     ap.add_argument("--repeats", type=int, default=1, help="candidates timed per size")
     ap.add_argument("--threads", type=int, default=1, help="threads per replication")
+    ap.add_argument(
+        "--replications", type=int, help="replications per candidate (default: the file's)"
+    )
     a = ap.parse_args(argv)
     os.environ["OMNITRUST_THREADS"] = str(a.threads)
     sys.path.insert(0, str(ROOT))
     from sim.calibration.spec import load_calibration
 
     loaded = load_calibration(SPEC)
-    reps = loaded.spec.replications
+    reps = loaded.spec.replications if a.replications is None else a.replications
+    if reps < 1:
+        ap.error(f"--replications = {reps}: must be at least 1")
     sc = loaded.scenario
     evaluate_once(
         type(loaded)(

@@ -1,29 +1,58 @@
 """The model next to the published evidence: emergent figures vs the brief's calibration targets.
 
-``omnitrust evidence [SCENARIO]`` runs the scenario (the baseline by default) and a copy of it with
-one scheduled breach, and prints each published figure of docs/PARAMETERS.md ("Evidence") next to
-what the model produces, with a 95% interval across replications. Nothing here is fitted: it
-reports how far the defaults are from the evidence (six of them are fitted by `omnitrust
-calibrate calibration/baseline.toml`, which measures these same figures; docs/CALIBRATION.md).
+``omnitrust evidence [SCENARIO]`` runs the scenario (the baseline by default) and, for each brand
+in turn, a copy of it with one scheduled breach of that brand, and prints each published figure of
+docs/PARAMETERS.md ("Evidence") next to what the model produces, with a 95% interval across
+replications. Nothing here is fitted: it reports how far the defaults are from the evidence (six
+of them are fitted by `omnitrust calibrate calibration/baseline.toml`, which measures these same
+figures; docs/CALIBRATION.md).
 
 Every figure is measured on the source's own population: `Target.denominator` says who the
 source counted (and so who the model counts), and the command prints it. The breach figures are
 measured over the FOLLOW_UP_DAYS after the breach: the notified are the consumers exposed in that
 breach whom the brand notified; "customers" are those who had bought from the brand before it.
+
+One warm-up per replication: the journey run and every breach run share it (`breach_scenario`
+changes only events and horizon, which the warm-up does not depend on), so it is spun up once and
+each run branches from it (`start`, `sim.model.warmup`), with the numbers of separately built
+models to the last bit (tests/test_evidence_pooling.py).
+
+Pooled over the market's brands: each replication runs one breach of BREACH_SHARE of each brand's
+records (all data types it holds; a brand that collects nothing is left out) on BREACH_DAY, each
+a branch of the same warm-up, and every breach figure pools the counts over these branches
+(`pool`): stopped dealing is the notified
+customers who left, summed over the brands, over the notified customers, summed; the base churn of
+the customers exposed in no breach, fraud after notice and fraud among the unexposed likewise;
+abnormal churn is pooled stopped dealing minus pooled base churn. Fraud after notice counts the
+notified whose payment card the breached brand held: US breach-notification laws, under which
+Javelin's respondents received their notices, are triggered by exposed financial identifiers
+(card and account numbers, SSNs), and in the model only an exposed card leads to fraud, so a
+notice about contact or browsing data (brands without cards) would dilute the figure with
+consumers Javelin's notified did not include. Stated intent is the mean daily
+share over every brand-day with breach-aware customers. Why pool: the published figures (RAND,
+Ponemon, Javelin) average over many breached companies, not one, and pooling the brands multiplies
+the notified customers counted per replication by the number of brands, so the Monte Carlo noise
+of the breach figures shrinks by about the square root of that number (at 3,000 consumers one
+breach notifies only a few hundred customers, and the noise of abnormal churn was as wide as
+Ponemon's 2-4% band; docs/CALIBRATION.md). The extra 486-day branches cost less than the second
+1,825-day warm-up that branching saves. ``brand=`` (``omnitrust evidence --brand NAME``) measures
+the breach of that brand alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..core.catalogue import DATA_BIT, DATA_TYPES
+from ..core.catalogue import COVERT_MASK, DATA_BIT, DATA_TYPES
 from ..core.streams import replication_seed
 from ..mechanisms.metrics import EV, STOCKS
 from ..model.market import TrustModel
+from ..model.warmup import WarmState, branching_enabled, capture
 from ..scenario import BreachEvent, Scenario
 from ..state.population import (
     ACCOUNT,
@@ -113,47 +142,52 @@ TARGETS = {
         0.11,
         0.11,
         "RAND RR-1187 (Ablon et al. 2016)",
-        "customers notified of the breach",
+        "customers notified of the breach, pooled over one breach of each brand",
     ),
     "breach_abnormal_churn": Target(
         "abnormal churn of notified customers (minus that of unexposed customers)",
         0.02,
         0.04,
         "Ponemon Cost of a Data Breach 2006-2013",
-        "customers notified of the breach; baseline: customers not exposed",
+        "customers notified of the breach; baseline: customers not exposed; both pooled over one "
+        "breach of each brand",
     ),
     "breach_stated_intent": Target(
         "breach-aware customers who say they would stop buying",
         0.70,
         0.91,
         "consumer surveys quoted in the brief (70-91% 'would stop buying')",
-        "customers who heard of or were hit by the breach (daily mean over the year)",
+        "customers who heard of or were hit by the breach (daily mean over the year and over one "
+        "breach of each brand)",
     ),
     "fraud_after_notice": Target(
         "notified consumers who suffered fraud within a year",
         0.16,
         0.25,
         "Javelin Identity Fraud 2006-2013",
-        "consumers notified of the breach (victims of any fraud / notified)",
+        "consumers notified of a breach that exposed their payment card (victims of any fraud / "
+        "those notified), pooled over one breach of each brand that holds cards",
     ),
     "fraud_unexposed": Target(
         "consumers not exposed who suffered fraud within a year",
         0.04,
         0.04,
         "Javelin Identity Fraud 2006-2013",
-        "consumers not exposed in any breach (set by incidents.background_fraud_per_year)",
+        "consumers not exposed in any breach, pooled over one breach of each brand (set by "
+        "incidents.background_fraud_per_year)",
     ),
 }
 
 
-def _journey_and_email(scenario: Scenario, seed: int) -> dict[str, float]:
-    m = TrustModel(scenario, seed=seed)
-    m.run()
-    return journey_figures(m)
-
-
-BREACH_FIGURES = ("breach_stopped_dealing", "breach_abnormal_churn", "fraud_after_notice")
-"""Figures measured on `breach_scenario`; every other figure comes from `journey_figures`."""
+BREACH_FIGURES = (
+    "breach_stopped_dealing",
+    "breach_abnormal_churn",
+    "breach_stated_intent",
+    "fraud_after_notice",
+    "fraud_unexposed",
+)
+"""Figures measured on the breach branches (`breach_figures`); every other figure comes from
+`journey_figures`."""
 
 
 def journey_figures(m: TrustModel) -> dict[str, float]:
@@ -198,8 +232,12 @@ def journey_figures(m: TrustModel) -> dict[str, float]:
 
 
 def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
-    """``scenario`` plus one breach of BREACH_SHARE of ``brand``'s records (every type it holds) on
-    day BREACH_DAY, run for FOLLOW_UP_DAYS after it."""
+    """``scenario`` plus one breach of BREACH_SHARE of ``brand``'s records (every type it holds;
+    the first brand when None) on day BREACH_DAY, run for FOLLOW_UP_DAYS after it.
+
+    It shares the warm-up of ``scenario`` (events and horizon are not part of it:
+    `sim.model.warmup`), so `breach_figures` branches it from the journey run's warm-up. The
+    breach figures pool one such scenario per brand of the market (module docstring)."""
     target = next(b for b in scenario.brands if brand in (None, b.name))
     data = scenario.model_dump(mode="python")
     data["simulation"]["days"] = BREACH_DAY + FOLLOW_UP_DAYS + 1
@@ -216,33 +254,120 @@ def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _breach(scenario: Scenario, seed: int, brand_index: int) -> dict[str, float]:
-    """The breach figures, each on its source's population (see `TARGETS` denominators)."""
-    m = TrustModel(scenario, seed=seed)
+BREACH_COUNTS = (
+    "notified_customers",
+    "notified_customers_left",
+    "unexposed_customers",
+    "unexposed_customers_left",
+    "notified",
+    "notified_defrauded",
+    "notified_card",
+    "notified_card_defrauded",
+    "unexposed",
+    "unexposed_defrauded",
+    "aware_days",
+    "stated_intent_sum",
+)
+"""What one breach branch counts (`breach_counts`); `pool` turns the sums over branches into the
+breach figures."""
+
+
+def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
+    """Run ``m`` (a model of ``breach_scenario`` for brand ``brand_index``, at day 0) to its end and
+    count, on each source's population (see `TARGETS` denominators), what the breach figures are
+    shares of: the numerators and denominators of `BREACH_COUNTS`."""
     while m.day < BREACH_DAY:
         m.step()
     pop = m.population
     b = brand_index
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
+    # whose payment card the brand holds as the breach day starts (eq. C1's held mask): the
+    # records a breach notice is about in Javelin's surveys (`TARGETS["fraud_after_notice"]`)
+    held = np.int64(m.brand_levers.scope[b]) & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
+    card = ((pop.flags[:, b] & ACCOUNT) != 0) & ((held & DATA_BIT["payment_card"]) != 0)
     m.run()
     t0 = BREACH_DAY + m.warmup  # arrays hold internal days
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
     notified = ((pop.flags[:, b] & NOTIFIED) != 0) & (pop.exposed_day[:, b] >= t0)
     left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
     n_cust, u_cust = customers & notified, customers & ~exposed_any
-    stopped = float(left[n_cust].mean()) if n_cust.any() else float("nan")
-    base = float(left[u_cust].mean()) if u_cust.any() else float("nan")
     defrauded = pop.fraud_day >= t0
     stocks = m.recorder.stocks[BREACH_DAY:, b]
     aware = stocks[:, STOCKS.index("breach_aware")] > 0
     stated = stocks[aware, STOCKS.index("stated_intent_to_leave")]
     return {
+        "notified_customers": int(n_cust.sum()),
+        "notified_customers_left": int(left[n_cust].sum()),
+        "unexposed_customers": int(u_cust.sum()),
+        "unexposed_customers_left": int(left[u_cust].sum()),
+        "notified": int(notified.sum()),
+        "notified_defrauded": int(defrauded[notified].sum()),
+        "notified_card": int((notified & card).sum()),
+        "notified_card_defrauded": int(defrauded[notified & card].sum()),
+        "unexposed": int((~exposed_any).sum()),
+        "unexposed_defrauded": int(defrauded[~exposed_any].sum()),
+        "aware_days": int(stated.size),
+        "stated_intent_sum": float(stated.sum()),
+    }
+
+
+def pool(counts: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The breach figures of one or more branches' `breach_counts`, pooled: every share is the
+    sum of its numerators over the branches divided by the sum of its denominators (NaN when that
+    is 0). Stated intent is the mean of the daily share over every brand-day with breach-aware
+    customers. With one branch these are that branch's own shares."""
+    tot = {k: sum(c[k] for c in counts) for k in BREACH_COUNTS}
+
+    def share(num: str, den: str) -> float:
+        return float(tot[num] / tot[den]) if tot[den] else float("nan")
+
+    stopped = share("notified_customers_left", "notified_customers")
+    base = share("unexposed_customers_left", "unexposed_customers")
+    return {
         "breach_stopped_dealing": stopped,
         "breach_abnormal_churn": stopped - base,
-        "breach_stated_intent": float(stated.mean()) if stated.size else float("nan"),
-        "fraud_after_notice": float(defrauded[notified].mean()) if notified.any() else float("nan"),
-        "fraud_unexposed": float(defrauded[~exposed_any].mean()),
+        "breach_stated_intent": share("stated_intent_sum", "aware_days"),
+        "fraud_after_notice": share("notified_card_defrauded", "notified_card"),
+        "fraud_unexposed": share("unexposed_defrauded", "unexposed"),
     }
+
+
+def start(
+    scenario: Scenario, seed: int, replication: int = 0
+) -> tuple[TrustModel, WarmState | None]:
+    """The journey model of one replication at day 0 (its warm-up spun up), and that warm-up's
+    state for the breach branches (`sim.model.warmup`; None when ``OMNITRUST_BRANCH`` is off, then
+    every branch spins its own, with the same numbers)."""
+    m = TrustModel(scenario, seed=seed, replication=replication)
+    return m, (capture(m) if branching_enabled() else None)
+
+
+def breached_brands(scenario: Scenario) -> list[str]:
+    """The brands whose breaches the pooled breach figures count: every brand that holds some data
+    type (a brand that collects nothing has no records to lose)."""
+    return [b.name for b in scenario.brands if b.policy.data_collection]
+
+
+def breach_figures(
+    scenario: Scenario,
+    seed: int,
+    brands: Sequence[str] | None = None,
+    warm_start: WarmState | None = None,
+) -> dict[str, float]:
+    """The breach figures of one replication (seed ``seed``), pooled over one branch per brand of
+    ``brands`` (default: `breached_brands`, in order): ``breach_scenario(scenario,
+    brand)`` continued from ``warm_start`` (the warm-up of ``scenario`` with this seed, `start`),
+    or spinning its own warm-up up when it is None."""
+    names = breached_brands(scenario) if brands is None else list(brands)
+    index = {b.name: k for k, b in enumerate(scenario.brands)}
+    counts = [
+        breach_counts(
+            TrustModel(breach_scenario(scenario, name), seed=seed, warm_start=warm_start),
+            index[name],
+        )
+        for name in names
+    ]
+    return pool(counts) if counts else dict.fromkeys(BREACH_FIGURES, float("nan"))
 
 
 def measure(
@@ -250,17 +375,20 @@ def measure(
 ) -> pd.DataFrame:
     """Model figures next to the published ones, one row per target (see module docstring).
 
-    The breach figures come from ``breach_scenario(scenario, brand)`` (first brand by default).
+    Each replication spins its warm-up up once (`start`) and branches the journey run and the
+    breach runs from it. The breach figures are pooled over one breach of each brand in turn
+    (`breach_figures`); ``brand`` measures them on that brand's breach only.
     """
     seed = scenario.simulation.seed if seed is None else seed
-    breached = breach_scenario(scenario, brand)
-    b_index = next(k for k, b in enumerate(breached.brands) if brand in (None, b.name))
+    brands = None if brand is None else [brand]
     rows: dict[str, list[float]] = {}
     for k in range(replications):
         rs = replication_seed(seed, k)
+        m, warm = start(scenario, rs)
+        m.run()
         for name, value in {
-            **_journey_and_email(scenario, rs),
-            **_breach(breached, rs, b_index),
+            **journey_figures(m),
+            **breach_figures(scenario, rs, brands, warm),
         }.items():
             rows.setdefault(name, []).append(value)
     out = []

@@ -7,10 +7,12 @@ differ only by their parameters), and averages each output over the replications
 replication is one picklable task (`measure_task`), so the numbers do not depend on the executor
 or the worker count.
 
-An output (`sim.calibration.spec.Output`) is either a named figure of `sim.evidence` (the breach
-figures run `sim.evidence.breach_scenario` of the point's scenario as well) or a metric of the
-run's tidy table for one brand and channel, reduced over a window of days by mean, sum, last or
-max.
+An output (`sim.calibration.spec.Output`) is either a named figure of `sim.analysis.evidence` or a
+metric of the run's tidy table for one brand and channel, reduced over a window of days by mean,
+sum, last or max. The breach figures are those of `omnitrust evidence`: pooled over one breach of
+each brand in turn (`sim.analysis.evidence.breach_figures`). A replication spins its warm-up up
+once and branches the journey run and every breach run from it (`sim.model.warmup`: the numbers
+of separately built models, to the last bit).
 """
 
 from __future__ import annotations
@@ -53,20 +55,22 @@ def measure_task(task: tuple[dict, int, int, list[dict]]) -> np.ndarray:
     """One replication: ``(scenario as JSON dict, replication, base seed, outputs as dicts)`` ->
     the outputs' values (NaN where a figure is undefined, e.g. no breach notice was sent)."""
     from ..analysis import evidence
-    from ..model import TrustModel
 
     data, replication, seed, outputs = task
     scenario = Scenario.model_validate(data)
     rs = replication_seed(seed, replication)
-    model = TrustModel(scenario, seed=rs, replication=replication)
-    model.run()
+    # one warm-up: the journey run and every breach branch continue from it (`evidence.start`)
+    model, warm = evidence.start(scenario, rs, replication)
     figures: dict[str, float] = {}
     wanted = {o["evidence"] for o in outputs if o["evidence"]}
+    metrics = any(o["metric"] for o in outputs)
+    if wanted - set(evidence.BREACH_FIGURES) or metrics:
+        model.run()
     if wanted - set(evidence.BREACH_FIGURES):
         figures.update(evidence.journey_figures(model))
     if wanted & set(evidence.BREACH_FIGURES):
-        figures.update(evidence._breach(evidence.breach_scenario(scenario), rs, 0))
-    ts = model.timeseries() if any(o["metric"] for o in outputs) else None
+        figures.update(evidence.breach_figures(scenario, rs, warm_start=warm))
+    ts = model.timeseries() if metrics else None
     return np.array(
         [figures.get(o["evidence"], np.nan) if o["evidence"] else _reduce(ts, o) for o in outputs],
         dtype=float,

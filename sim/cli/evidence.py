@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.evidence import BREACH_DAY, BREACH_SHARE, FOLLOW_UP_DAYS, format_table, measure
+from ..analysis.evidence import (
+    BREACH_DAY,
+    BREACH_SHARE,
+    FOLLOW_UP_DAYS,
+    breached_brands,
+    format_table,
+    measure,
+)
 from ..core.errors import UserError
 from ..core.storage import write_csv
 from ..scenario.loading import load_scenario
@@ -15,11 +22,13 @@ def add_evidence_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "evidence",
         help="the model's emergent figures next to the published ones",
-        description="Run a scenario (and a copy with one breach of the first brand on day "
-        f"{BREACH_DAY}) and print each published figure next to the model's, with a "
-        "95% interval across replications, then who each figure counts: the model "
-        "measures every figure on its source's own population (the denominator). Nothing is "
-        "fitted: the gap column says how far the defaults are.",
+        description="Run a scenario (and, for each brand in turn, a copy with one breach of "
+        f"{BREACH_SHARE:.0%} of that brand's records on day {BREACH_DAY}, every run branching "
+        "from the replication's one warm-up) and print each published figure next to the "
+        "model's, with a 95% interval across replications, then who each figure counts: the "
+        "model measures every figure on its source's own population (the denominator). The "
+        "breach figures pool the counts of the brands' breaches (--brand: one brand's only). "
+        "Nothing is fitted: the gap column says how far the defaults are.",
     )
     p.add_argument(
         "scenario",
@@ -31,7 +40,12 @@ def add_evidence_parser(subparsers) -> None:
     p.add_argument("--replications", "-r", type=int, default=3, metavar="R")
     p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
     p.add_argument("--consumers", type=int, metavar="N", help="consumers (default: the scenario's)")
-    p.add_argument("--brand", help="brand to breach (default: the first)")
+    p.add_argument(
+        "--brand",
+        metavar="NAME",
+        help="measure the breach figures on this brand's breach only (default: pooled over one "
+        "breach of each brand in turn)",
+    )
     p.add_argument("--out", type=Path, metavar="CSV", help="also write the table as CSV")
     p.set_defaults(handler=cmd_evidence)
 
@@ -46,12 +60,19 @@ def cmd_evidence(args) -> int:
             f"--brand = {args.brand!r}: not a brand of {args.scenario} "
             f"(brands: {', '.join(b.name for b in scenario.brands)})"
         )
+    if args.brand is not None and args.brand not in breached_brands(scenario):
+        raise UserError(
+            f"--brand = {args.brand!r}: brand {args.brand!r} of {args.scenario} collects no data "
+            "(policy.data_collection is empty), so a breach of it exposes nothing; choose one of: "
+            f"{', '.join(breached_brands(scenario))}"
+        )
+    breached = ", ".join(breached_brands(scenario))
     table = measure(scenario, replications=args.replications, seed=args.seed, brand=args.brand)
     print(
         f"{scenario.name}: {args.replications} replications x {scenario.simulation.days} days x "
         f"{scenario.simulation.consumers:,} consumers; breach of "
-        f"{args.brand or scenario.brands[0].name}: {BREACH_SHARE:.0%} of records on day "
-        f"{BREACH_DAY}, followed {FOLLOW_UP_DAYS} days"
+        f"{args.brand or 'each brand in turn, pooled (' + breached + ')'}: "
+        f"{BREACH_SHARE:.0%} of records on day {BREACH_DAY}, followed {FOLLOW_UP_DAYS} days"
     )
     print(format_table(table))
     if args.out is not None:

@@ -1,0 +1,202 @@
+"""Evidence figures of a replication: one warm-up branched into the journey run and one breach run
+per brand, and the breach figures pooled over the brands (`sim.analysis.evidence`).
+
+The expected values are independent computations: every model built on its own (each spinning its
+own warm-up up, no ``warm_start``), and the pooled shares counted by hand from the populations of
+those models (numerators and denominators summed over the brands, then divided).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.analysis import evidence
+from sim.analysis.evidence import BREACH_DAY, BREACH_FIGURES, breach_scenario
+from sim.calibration.measure import measure_task
+from sim.cli import main
+from sim.core.catalogue import DATA_BIT
+from sim.core.streams import replication_seed
+from sim.mechanisms.metrics import STOCKS
+from sim.model import TrustModel
+from sim.scenario import Scenario
+from sim.scenario.loading import load_scenario
+from sim.state.population import ACCOUNT, CHURNED, CUSTOMER, NOTIFIED
+
+from .conftest import SCENARIOS, baseline_data
+
+SEED = 7
+REPLICATION = 0  # `evidence.measure`'s first replication uses this seed too
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return Scenario.model_validate(baseline_data(consumers=600, days=30, warmup=40))
+
+
+def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, float]:
+    """Brand b's breach run built on its own (its own warm-up), counted by hand."""
+    name = scenario.brands[b].name
+    m = TrustModel(breach_scenario(scenario, name), seed=seed)
+    assert m.scenario.events[-1].brand == name
+    while m.day < BREACH_DAY:
+        m.step()
+    f = m.population.flags[:, b]
+    customers = ((f & CUSTOMER) > 0) & ((f & CHURNED) == 0)
+    # a card record: the brand collects cards (its policy) and the consumer has an account and
+    # consented to give it (cards are not covert data)
+    collects_cards = "payment_card" in scenario.brands[b].policy.data_collection
+    gave_card = (m.population.consent[:, b] & DATA_BIT["payment_card"]) > 0
+    card = collects_cards & ((f & ACCOUNT) > 0) & gave_card
+    m.run()
+    pop, t0 = m.population, BREACH_DAY + m.warmup
+    f = pop.flags[:, b]
+    unexposed = ~(pop.exposed_day >= t0).any(axis=1)
+    notified = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0)
+    left = ((f & CHURNED) > 0) | (notified & ((f & ACCOUNT) == 0))
+    fraud = pop.fraud_day >= t0
+    daily = m.recorder.stocks[BREACH_DAY:, b]
+    aware_days = daily[:, STOCKS.index("breach_aware")] > 0
+    return {
+        "nc": np.count_nonzero(customers & notified),
+        "nc_left": np.count_nonzero(customers & notified & left),
+        "uc": np.count_nonzero(customers & unexposed),
+        "uc_left": np.count_nonzero(customers & unexposed & left),
+        "n": np.count_nonzero(notified),
+        "n_fraud": np.count_nonzero(notified & fraud),
+        "n_card": np.count_nonzero(notified & card),
+        "n_card_fraud": np.count_nonzero(notified & card & fraud),
+        "u": np.count_nonzero(unexposed),
+        "u_fraud": np.count_nonzero(unexposed & fraud),
+        "stated": list(daily[aware_days, STOCKS.index("stated_intent_to_leave")]),
+    }
+
+
+def _pooled_by_hand(branches: list[dict]) -> dict[str, float]:
+    s = {k: sum(br[k] for br in branches) for k in branches[0] if k != "stated"}
+    stated = [v for br in branches for v in br["stated"]]
+    stopped = s["nc_left"] / s["nc"]
+    return {
+        "breach_stopped_dealing": stopped,
+        "breach_abnormal_churn": stopped - s["uc_left"] / s["uc"],
+        "breach_stated_intent": sum(stated) / len(stated),
+        "fraud_after_notice": s["n_card_fraud"] / s["n_card"] if s["n_card"] else float("nan"),
+        "fraud_unexposed": s["u_fraud"] / s["u"],
+    }
+
+
+@pytest.fixture(scope="module")
+def independent(scenario) -> dict:
+    """Journey model and every brand's breach run, each built and warmed up on its own."""
+    rs = replication_seed(SEED, REPLICATION)
+    journey = TrustModel(scenario, seed=rs, replication=REPLICATION)
+    journey.run()
+    branches = [_independent_branch(scenario, rs, b) for b in range(len(scenario.brands))]
+    return {"journey": evidence.journey_figures(journey), "branches": branches}
+
+
+def test_the_breach_figures_pool_every_brands_breach_as_counted_by_hand(scenario, independent):
+    assert len(scenario.brands) >= 3
+    branches = independent["branches"]
+    # every brand's breach notified customers and left unexposed ones
+    assert all(br["nc"] > 0 and br["uc"] > 0 for br in branches)
+    expected = _pooled_by_hand(branches)
+    rs = replication_seed(SEED, REPLICATION)
+    m, warm = evidence.start(scenario, rs, REPLICATION)
+    got = evidence.breach_figures(scenario, rs, warm_start=warm)
+    for name in BREACH_FIGURES:
+        assert np.isclose(got[name], expected[name], rtol=1e-12, atol=1e-15), name
+    # pooling is not the mean of the brands' shares: the brands notify different numbers
+    per_brand = [_pooled_by_hand([br]) for br in branches]
+    assert len({br["n"] for br in branches}) > 1
+    for name in ("fraud_after_notice", "breach_stopped_dealing"):
+        shares = [p[name] for p in per_brand if not np.isnan(p[name])]
+        assert min(shares) <= got[name] <= max(shares)
+    # fraud after notice counts only the notified whose card was held: a brand without cards adds
+    # nothing to it (NaN alone), the brands with cards all of it
+    cards = [b.name for b in scenario.brands if "payment_card" in b.policy.data_collection]
+    assert 0 < len(cards) < len(scenario.brands)
+    for p, b in zip(per_brand, scenario.brands, strict=True):
+        assert np.isnan(p["fraud_after_notice"]) == (b.name not in cards)
+    # one brand only (`omnitrust evidence --brand`): that brand's own shares
+    for b, brand in enumerate(scenario.brands):
+        one = evidence.breach_figures(scenario, rs, [brand.name], warm)
+        for name in BREACH_FIGURES:
+            assert np.isclose(
+                one[name], per_brand[b][name], rtol=1e-12, atol=1e-15, equal_nan=True
+            ), name
+
+
+def test_a_calibration_replication_branches_one_warm_up_with_the_numbers_of_separate_models(
+    scenario, independent
+):
+    outputs = [
+        {"evidence": name, "metric": None}
+        for name in ("multichannel_share", "webrooming_digital", *BREACH_FIGURES)
+    ]
+    data = scenario.model_dump(mode="json")
+    got = measure_task((data, REPLICATION, SEED, outputs))
+    expected = [
+        independent["journey"][o["evidence"]]
+        if o["evidence"] in independent["journey"]
+        else _pooled_by_hand(independent["branches"])[o["evidence"]]
+        for o in outputs
+    ]
+    # journey figures to the last bit; breach figures as shares of the same integer counts
+    assert got[0] == expected[0] and got[1] == expected[1]
+    np.testing.assert_allclose(got[2:], expected[2:], rtol=1e-12, atol=1e-15)
+
+
+def test_branched_breach_runs_equal_separately_built_ones_to_the_last_bit(scenario, monkeypatch):
+    rs = replication_seed(SEED, 0)
+    _, warm = evidence.start(scenario, rs)
+    assert warm is not None
+    branched = evidence.breach_figures(scenario, rs, warm_start=warm)
+    monkeypatch.setenv("OMNITRUST_BRANCH", "off")  # every branch spins its own warm-up up
+    _, none = evidence.start(scenario, rs)
+    assert none is None
+    separate = evidence.breach_figures(scenario, rs)
+    assert list(branched) == list(separate)
+    for name in branched:
+        assert branched[name] == separate[name] or (
+            np.isnan(branched[name]) and np.isnan(separate[name])
+        ), name
+
+
+def test_evidence_measure_pools_by_default_and_takes_one_brand(scenario, independent):
+    """`evidence.measure` (what `omnitrust evidence` prints) on one replication: the journey
+    figures of the journey model and the pooled (or one brand's) breach figures."""
+    table = evidence.measure(scenario, replications=1, seed=SEED).set_index("target")["model"]
+    branches = independent["branches"]
+    pooled = _pooled_by_hand(branches)
+    for name in BREACH_FIGURES:
+        assert np.isclose(table[name], pooled[name], rtol=1e-12, atol=1e-15), name
+    for name, value in independent["journey"].items():
+        assert table[name] == value, name
+    name = scenario.brands[1].name
+    one = evidence.measure(scenario, replications=1, seed=SEED, brand=name)
+    one = one.set_index("target")["model"]
+    alone = _pooled_by_hand([branches[1]])
+    for fig in BREACH_FIGURES:
+        assert np.isclose(one[fig], alone[fig], rtol=1e-12, atol=1e-15, equal_nan=True), fig
+
+
+def test_evidence_brand_option_names_the_allowed_brands(capsys):
+    code = main(["evidence", str(SCENARIOS / "baseline.toml"), "--brand", "Nobody"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--brand" in err and "Nobody" in err and "Traceback" not in err
+    assert all(b in err for b in ("Aurora", "Borealis", "Cirrus"))
+
+
+def test_a_brand_that_collects_nothing_is_not_breached(tmp_path, capsys):
+    f = tmp_path / "nothing.toml"
+    f.write_text(
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+        '[[brands]]\nname = "Cirrus"\n[brands.policy]\ndata_collection = []\n'
+    )
+    assert evidence.breached_brands(load_scenario(f)) == ["Aurora", "Borealis"]
+    assert main(["evidence", str(f), "--brand", "Cirrus", "--consumers", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "--brand = 'Cirrus'" in err and "collects no data" in err and str(f) in err
+    assert "Aurora, Borealis" in err and "Traceback" not in err
