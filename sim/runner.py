@@ -368,8 +368,8 @@ def run(
         map_tasks: an ordered ``map(fn, tasks)`` to run the replications elsewhere (a process pool
             or a Dask client, see `sim.experiments.make_map`); by default they run here, one
             after another.
-        warmups: folder of saved warm-up states (the results folder's ``warmups/``); default:
-            the user cache. Scenarios that share their warm-up branch from one spun-up state
+        warmups: folder of saved warm-up states (the results folder's ``warmups/``), read
+            before the user cache and written with it; default: the user cache alone. Scenarios that share their warm-up branch from one spun-up state
             (`with_warm_starts`; the numbers are the same as without).
     """
     if isinstance(scenarios, (Scenario, str, Path)):
