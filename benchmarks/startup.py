@@ -2,6 +2,7 @@
 
     python benchmarks/startup.py                 # median of 5 fresh runs of the command below
     python benchmarks/startup.py --repeats 3 --consumers 5000
+    python benchmarks/startup.py --warm-cache    # the second invocation: warm-up in the user cache
 
 runs, each time in a fresh process and into a fresh folder,
 
@@ -12,6 +13,16 @@ the command write the time of each of its steps (`sim.core.timing`). It prints t
 time and the median of each step, wall and CPU (CPU time is the process's own: on a loaded machine
 it moves less than wall time), and writes everything with the load average and the machine to
 ``benchmarks/results/startup-<date>.json`` and ``startup-latest.json``.
+
+Modes (the untimed first run warms Numba's cache and the OS file cache in both):
+
+* cold (default): every run, the untimed one included, gets its own empty user cache
+  (``OMNITRUST_CACHE_DIR``) and a fresh ``--out``: each spins the 1,825-day warm-up up, as the
+  first invocation on a machine does;
+* ``--warm-cache``: the untimed run and the timed ones share one user cache in a temporary folder;
+  the untimed run spins the warm-up up and saves it there, the timed ones, each into a fresh
+  ``--out``, read it (what a consultant's second invocation of the command sees; results in
+  ``startup-warm-<date>.json`` and ``startup-warm-latest.json``).
 
 Steps, in order (the names of the marks in the code in brackets):
 
@@ -99,12 +110,15 @@ def env() -> dict[str, str]:
     return e
 
 
-def one_run(scenario: str, consumers: int) -> dict:
-    """One fresh run of the command: its wall time and the duration of each step."""
+def one_run(scenario: str, consumers: int, cache: Path | None = None) -> dict:
+    """One fresh run of the command: its wall time and the duration of each step. ``cache``:
+    the user cache of saved warm-ups (default: an empty one of this run's own)."""
     with tempfile.TemporaryDirectory(prefix="omnitrust-startup-") as tmp:
         marks_file = Path(tmp) / "marks.json"
         e = env()
         e["OMNITRUST_TIMINGS"] = str(marks_file)
+        e["OMNITRUST_CACHE_DIR"] = str(cache if cache is not None else Path(tmp) / "cache")
+        e.pop("OMNITRUST_WARMUP_CACHE", None)
         cmd = command(scenario, consumers, Path(tmp) / "out")
         spawned = time.time()
         t0 = time.perf_counter()
@@ -168,12 +182,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario", default="scenarios/baseline.toml")
     ap.add_argument("--no-kernels", dest="kernels", action="store_false")
     ap.add_argument("--no-save", dest="save", action="store_false", help="print only")
+    ap.add_argument(
+        "--warm-cache",
+        action="store_true",
+        help="time the second invocation: the warm-up saved in the user cache by an untimed run",
+    )
     args = ap.parse_args(argv)
 
-    load_before = os.getloadavg()
-    one_run(args.scenario, args.consumers)  # untimed: Numba's cache and the OS file cache warm
-    runs = [one_run(args.scenario, args.consumers) for _ in range(args.repeats)]
-    load_after = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="omnitrust-startup-cache-") as shared:
+        cache = Path(shared) if args.warm_cache else None
+        load_before = os.getloadavg()
+        one_run(args.scenario, args.consumers, cache)  # untimed: Numba's cache, OS file cache
+        runs = [one_run(args.scenario, args.consumers, cache) for _ in range(args.repeats)]
+        load_after = os.getloadavg()
+        saved = sorted(p.name for p in Path(shared).rglob("*.npz")) if cache else []
+    if args.warm_cache and not saved:
+        raise SystemExit("--warm-cache: the untimed run saved no warm-up state")
+    mode = "warm-cache" if args.warm_cache else "cold"
     kernels = kernel_probe(args.scenario) if args.kernels else None
     start = median(interpreter_start() for _ in range(5))
 
@@ -184,7 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     shown = " ".join(command(args.scenario, args.consumers, Path("DIR"))[2:])
     lines = [
         f"python {shown}",
-        f"{args.repeats} fresh runs, load average {load_before[0]:.2f} before, "
+        f"{args.repeats} fresh runs ({mode}: "
+        + (
+            "warm-up read from the user cache an untimed run filled"
+            if args.warm_cache
+            else "each with an empty user cache, spinning the warm-up up"
+        )
+        + f"), load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; commit {git_commit()}",
         f"wall: median {median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f})",
         f"{'step':<16}{'wall s':>8}{'cpu s':>8}",
@@ -206,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         record = {
             "command": f"omnitrust {' '.join(command(args.scenario, args.consumers, Path('DIR'))[3:])}",
             "created": stamp,
+            "mode": mode,
             "commit": git_commit(),
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
             "load_average_before": load_before,
@@ -219,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             "text": text,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
-        for name in (f"startup-{stamp}.json", "startup-latest.json"):
+        prefix = "startup-warm" if args.warm_cache else "startup"
+        for name in (f"{prefix}-{stamp}.json", f"{prefix}-latest.json"):
             (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     return 0
 

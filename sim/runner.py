@@ -132,9 +132,12 @@ def with_warm_starts(
 
     Tasks whose warm-up is the same (`sim.model.warmup.warmup_key`: same world, pre-change
     policies, consumers, warm-up length and replication seed) share one state. States come from
-    the cache (memory, then ``folder/`` and the user cache on disk); the missing ones are spun up
-    once each with ``map_tasks`` (an ordered map, e.g. a process pool) and kept in the cache,
-    written to ``folder`` (else the user cache). ``unique=False``: a warm-up that no other task
+    the cache (memory, then ``folder/``, then the user cache on disk); the missing ones are spun
+    up once each with ``map_tasks`` (an ordered map, e.g. a process pool) and kept in the cache,
+    written to ``folder`` and to the user cache (so that a command into another folder finds
+    them). A state used from memory or the user cache is copied into ``folder`` if it is not there
+    yet: the results folder holds every warm-up its runs branched from, and a resume does not
+    depend on the user cache (which is pruned). ``unique=False``: a warm-up that no other task
     shares and no cache holds is left to its run (a sweep of many distinct markets saves nothing
     by keeping them). With branching off (``OMNITRUST_BRANCH=off``) the tasks are returned
     unchanged.
@@ -148,8 +151,7 @@ def with_warm_starts(
         return list(tasks)
     keys = warmup_keys(tasks) if keys is None else list(keys)
     shared = shared_keys(keys) if shared is None else shared
-    write_to = Path(folder) if folder is not None else user_cache_dir()
-    folders = [write_to] if folder is None else [write_to, user_cache_dir()]
+    folders = [user_cache_dir()] if folder is None else [Path(folder), user_cache_dir()]
     states: dict[str, WarmState] = {}
     missing: dict[str, tuple[dict, int, str]] = {}
     for key, (data, k, seed) in zip(keys, tasks, strict=True):
@@ -158,13 +160,15 @@ def with_warm_starts(
         state = CACHE.get(key, folders)
         if state is not None:
             states[key] = state
+            if folder is not None:  # from the user cache or memory: the folder gets its copy
+                CACHE.put(state, folders[0], missing_only=True)
         elif unique or key in shared:
             missing[key] = (data, replication_seed(seed, k), key)
     if bar is not None and missing:
         bar.total += len(missing)
         bar.refresh()
     for state in (map_tasks or map)(warmup_task, list(missing.values())):
-        CACHE.put(state, write_to)
+        CACHE.put(state, folders)
         states[state.key] = state
         if bar is not None:
             bar.update(1)
@@ -364,8 +368,8 @@ def run(
         map_tasks: an ordered ``map(fn, tasks)`` to run the replications elsewhere (a process pool
             or a Dask client, see `sim.experiments.make_map`); by default they run here, one
             after another.
-        warmups: folder of saved warm-up states (the results folder's ``warmups/``); default:
-            the user cache. Scenarios that share their warm-up branch from one spun-up state
+        warmups: folder of saved warm-up states (the results folder's ``warmups/``), read
+            before the user cache and written with it; default: the user cache alone. Scenarios that share their warm-up branch from one spun-up state
             (`with_warm_starts`; the numbers are the same as without).
     """
     if isinstance(scenarios, (Scenario, str, Path)):

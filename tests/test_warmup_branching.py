@@ -193,12 +193,12 @@ def test_branched_runs_store_the_same_daily_tables_as_unbranched_ones(
         for name, table in expected.items():
             pd.testing.assert_frame_equal(got[name], table, check_exact=True, obj=name)
         # four scenarios, two replications, one shared warm-up per replication seed
-        assert len(list((tmp_path / f"branched{workers}" / "warmups").glob("*.pkl"))) == 2
+        assert len(list((tmp_path / f"branched{workers}" / "warmups").glob("*.npz"))) == 2
     # a rerun into a fresh folder with the states on disk spins nothing up again
     CACHE.clear()
     folder = tmp_path / "again"
     (folder / "warmups").mkdir(parents=True)
-    for p in (tmp_path / "branched1" / "warmups").glob("*.pkl"):
+    for p in (tmp_path / "branched1" / "warmups").glob("*.npz"):
         (folder / "warmups" / p.name).write_bytes(p.read_bytes())
     before = CACHE.hits["disk"]
     _compare(folder, workers=1)
@@ -276,11 +276,11 @@ def test_only_shared_warm_ups_are_spun_up_apart_in_experiments(tmp_path):
     CACHE.clear()
     out = with_warm_starts(tasks, folder=tmp_path, unique=False)
     assert [len(t) for t in out] == [3, 3, 3]  # nothing shared, nothing kept
-    assert not list(tmp_path.glob("*.pkl"))
+    assert not list(tmp_path.glob("*.npz"))
     twin = (Scenario.model_validate({**a.model_dump(), "name": "twin"}).model_dump(mode="json"),)
     out = with_warm_starts([tasks[0], (*twin, 0, 3)], folder=tmp_path, unique=False)
     assert [len(t) for t in out] == [4, 4] and out[0][3] is out[1][3]
-    assert len(list(tmp_path.glob("*.pkl"))) == 1
+    assert len(list(tmp_path.glob("*.npz"))) == 1
 
 
 def test_a_warm_up_folder_is_pruned_oldest_first(tmp_path, monkeypatch):
@@ -288,13 +288,14 @@ def test_a_warm_up_folder_is_pruned_oldest_first(tmp_path, monkeypatch):
 
     from sim.model.warmup import prune
 
-    for k in range(4):
-        path = tmp_path / f"{k}.pkl"
+    for k in range(4):  # the oldest a pickle of the first format: it counts, and goes first
+        path = tmp_path / f"{k}.{'pkl' if k == 0 else 'npz'}"
         path.write_bytes(b"x" * 400_000)
         os.utime(path, (1_000_000 + k, 1_000_000 + k))
+    (tmp_path / "notes.txt").write_bytes(b"x" * 400_000)  # not a state: never counted nor removed
     monkeypatch.setenv("OMNITRUST_CACHE_MAX_MB", "1")  # 1 MiB holds two of the four
     prune(tmp_path)
-    assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["2.pkl", "3.pkl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2.npz", "3.npz", "notes.txt"]
 
 
 def test_the_charts_mark_the_day_the_policies_change():
@@ -365,7 +366,7 @@ def test_a_warm_up_shared_across_chunks_is_spun_up_once(tmp_path, monkeypatch):
     CACHE.clear()
     assert engine.execute(specs, ResultStore(tmp_path), TaskMap(), progress=False) == 6
     assert sorted(spun) == sorted({s.replication_seed for s in specs})  # each warm-up once
-    assert len(list((tmp_path / "warmups").glob("*.pkl"))) == 2  # and both saved
+    assert len(list((tmp_path / "warmups").glob("*.npz"))) == 2  # and both saved
 
 
 def test_run_holds_the_warm_ups_of_one_chunk_at_a_time(monkeypatch):
@@ -414,10 +415,10 @@ def test_a_file_pruned_by_another_process_meanwhile_is_no_error(tmp_path, monkey
     from sim.model.warmup import WarmState, WarmupCache
 
     for k in range(3):
-        path = tmp_path / f"old{k}.pkl"
+        path = tmp_path / f"old{k}.npz"
         path.write_bytes(b"x" * 400_000)
         os.utime(path, (1_000_000 + k, 1_000_000 + k))
-    victim = tmp_path / "old0.pkl"
+    victim = tmp_path / "old0.npz"
     real_glob, real_scandir = Path.glob, os.scandir
 
     def glob_then_race(self, pattern):
@@ -444,8 +445,8 @@ def test_a_file_pruned_by_another_process_meanwhile_is_no_error(tmp_path, monkey
     monkeypatch.delenv("OMNITRUST_WARMUP_CACHE", raising=False)
     state = WarmState("new", {}, {}, np.zeros(0), [], {}, None, None)
     WarmupCache().put(state, tmp_path)  # the first write prunes
-    assert (tmp_path / "new.pkl").is_file() and not victim.exists()
-    assert sorted(p.name for p in real_glob(tmp_path, "old*.pkl")) == ["old2.pkl"]
+    assert (tmp_path / "new.npz").is_file() and not victim.exists()
+    assert sorted(p.name for p in real_glob(tmp_path, "old*.npz")) == ["old2.npz"]
 
 
 def test_a_warm_start_of_another_market_or_seed_is_refused():

@@ -252,8 +252,8 @@ def run(
     """`sim.run`: `sim.runner.run` on the executor that ``workers``, ``scheduler`` or
     ``client`` choose, with the same default as `sim.compare` and `sim.sweep` (one process per
     core, at most one per run; 1: this process). The numbers do not depend on it. ``map_tasks``
-    (an ordered map) overrides the choice; ``warmups`` is the folder of saved warm-up states
-    (default: the user cache, `sim.model.warmup`). Returns a `sim.runner.RunResult`."""
+    (an ordered map) overrides the choice; ``warmups`` is a folder of saved warm-up states, used
+    with the user cache (default: the user cache alone; `sim.model.warmup`). Returns a `sim.runner.RunResult`."""
     from ..runner import run as run_here
 
     kw = dict(replications=replications, seed=seed, days=days, consumers=consumers, warmups=warmups)

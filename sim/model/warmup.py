@@ -13,24 +13,36 @@ copy of it, giving the numbers of a model that ran its own warm-up, to the last 
 (tests/test_warmup_branching.py).
 
 `WarmupCache` keeps states in memory (this process: repeated `sim.compare` calls in a notebook
-reuse them) and on disk: ``<results folder>/warmups/<key>.pkl`` for `omnitrust run`, `compare`
-and `sweep` (a resumed or repeated command skips its warm-ups), else the user cache
-(``$OMNITRUST_CACHE_DIR``, else ``$XDG_CACHE_HOME/omnitrust``, else ``~/.cache/omnitrust``).
-Each folder holds at most ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes of states, the
-oldest files go first. Files are pickles
-written atomically by this code; ``OMNITRUST_WARMUP_CACHE=off`` turns the disk caches off and
-``OMNITRUST_BRANCH=off`` turns branching off altogether (each run spins its own warm-up up).
+reuse them) and on disk, as ``<key>.npz`` (`state_path`): `omnitrust run`, `compare` and `sweep`
+look in the results folder (``<results folder>/warmups/``) first, then in the user cache
+(``$OMNITRUST_CACHE_DIR/warmups``, else ``$XDG_CACHE_HOME/omnitrust/warmups``, else
+``~/.cache/omnitrust/warmups``), and write a state they spin up to both: a resumed or repeated
+command, or the same command into a fresh folder, skips its warm-ups. A state taken from the user
+cache (or memory) is also written to the results folder, so the folder holds every warm-up its
+runs branched from and resumes without the user cache. `sim.run` without a folder uses the user
+cache alone. Each folder holds at most ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes of
+states, the oldest files go first.
+
+A file is a NumPy ``.npz`` archive (`dump_state`): the arrays, plus the brands' and incidents'
+state and the Mesa random generators' states as tagged JSON (member ``__meta__``; floats as hex,
+Python's 128-bit PCG64 state as a JSON integer) with a SHA-256 digest of everything. It is read
+with ``allow_pickle=False`` and checked (`load_state`): a file from elsewhere cannot run code, and
+a damaged, truncated or edited one is ignored and the warm-up spun up again. Files are written
+atomically. Pickles of FORMAT 1 (``<key>.pkl``) are never opened; `prune` counts them as the
+oldest. ``OMNITRUST_WARMUP_CACHE=off`` turns the disk caches off and ``OMNITRUST_BRANCH=off``
+turns branching off altogether (each run spins its own warm-up up).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import os
-import pickle
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,12 +50,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core.storage import model_fingerprint, write_bytes
+from ..mechanisms.incidents import Breach
 from ..scenario import Scenario
+from ..state.population import Population
 
 if TYPE_CHECKING:
     from .market import TrustModel
 
-FORMAT = 1
+FORMAT = 2
 """Version of the saved state's layout (part of the key: a new layout never reads an old file)."""
 
 # What an `Incidents` object was built from (the scenario and the lever table); everything else in
@@ -176,11 +190,161 @@ def restore(model: TrustModel, state: WarmState) -> None:
     model.day = 0
 
 
+SUFFIX = ".npz"
+"""Saved states are ``<key>.npz``; files of other names (``.pkl`` of FORMAT 1) are never opened."""
+
+_META = "__meta__"  # the archive member holding the JSON metadata (as uint8 bytes)
+_DATACLASSES = {"Breach": Breach}  # the only objects a state file may name
+
+
+def state_path(folder: str | Path, key: str) -> Path:
+    """The file of the state ``key`` in ``folder``."""
+    return Path(folder) / f"{key}{SUFFIX}"
+
+
+def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` as JSON data; NumPy arrays go to ``arrays`` (the archive) by name.
+
+    Every container is tagged so that decoding gives back the same types: a tuple stays a
+    tuple, a dict keeps non-string keys, a NumPy scalar keeps its dtype and bits.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if type(value) is int:
+        return value  # JSON integers have no size limit (the PCG64 state is 128 bits)
+    if type(value) is float:
+        return {"float": value.hex()}  # exact, and NaN/inf are no JSON numbers
+    if isinstance(value, np.ndarray):
+        name = f"meta.{len(arrays)}"
+        arrays[name] = value
+        return {"array": name}
+    if isinstance(value, np.generic):
+        return {"scalar": value.dtype.str, "hex": value.tobytes().hex()}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, arrays) for v in value]}
+    if isinstance(value, list):
+        return {"list": [_encode(v, arrays) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
+    name = type(value).__name__
+    if _DATACLASSES.get(name) is type(value):
+        return {
+            "dataclass": name,
+            "fields": {f.name: _encode(getattr(value, f.name), arrays) for f in fields(value)},
+        }
+    raise TypeError(f"a warm-up state cannot hold a {type(value).__qualname__}")
+
+
+def _decode(data: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+    """The inverse of `_encode`; anything it would not have written is a `ValueError`."""
+    if data is None or isinstance(data, (bool, str)) or type(data) is int:
+        return data
+    if not isinstance(data, dict) or len(data) not in (1, 2):
+        raise ValueError(f"unexpected value in a warm-up state: {data!r:.80}")
+    if "float" in data and len(data) == 1:
+        return float.fromhex(data["float"])
+    if "array" in data and len(data) == 1:
+        return arrays[data["array"]].copy()
+    if "scalar" in data and "hex" in data:
+        dtype = np.dtype(data["scalar"])
+        if dtype.kind not in "biufc":
+            raise ValueError(f"unexpected scalar type {dtype} in a warm-up state")
+        return np.frombuffer(bytes.fromhex(data["hex"]), dtype=dtype)[0]
+    if "tuple" in data and len(data) == 1:
+        return tuple(_decode(v, arrays) for v in data["tuple"])
+    if "list" in data and len(data) == 1:
+        return [_decode(v, arrays) for v in data["list"]]
+    if "dict" in data and len(data) == 1:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in data["dict"]}
+    if "dataclass" in data and "fields" in data:
+        cls = _DATACLASSES[data["dataclass"]]
+        return cls(**{k: _decode(v, arrays) for k, v in data["fields"].items()})
+    raise ValueError(f"unexpected value in a warm-up state: {data!r:.80}")
+
+
+def _digest(meta: bytes, arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of the metadata and of every array (name, dtype, shape, bytes)."""
+    h = hashlib.sha256(meta)
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def dump_state(state: WarmState) -> bytes:
+    """``state`` as the bytes of a NumPy ``.npz`` archive: its arrays, and the rest as JSON
+    (member ``__meta__``) with a SHA-256 digest of everything. No pickles (`load_state`)."""
+    arrays: dict[str, np.ndarray] = {}
+    for name, a in state.population.items():
+        arrays[f"population.{name}"] = a
+    for name, a in state.arrays.items():
+        arrays[f"arrays.{name}"] = a
+    arrays["daily_revenue"] = state.daily_revenue
+    body = {
+        "format": FORMAT,
+        "key": state.key,
+        "population": list(state.population),
+        "arrays": list(state.arrays),
+        "brands": _encode(state.brands, arrays),
+        "incidents": _encode(state.incidents, arrays),
+        "mesa_rng": _encode(state.mesa_rng, arrays),
+        "mesa_random": _encode(state.mesa_random, arrays),
+    }
+    for name, a in arrays.items():
+        if a.dtype.hasobject:
+            raise TypeError(f"a warm-up state cannot hold the object array {name}")
+    meta = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    envelope = json.dumps({"body": body, "digest": _digest(meta, arrays)}).encode()
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **{_META: np.frombuffer(envelope, dtype=np.uint8)})
+    return buffer.getvalue()
+
+
+def load_state(path: str | Path, key: str) -> WarmState:
+    """The state saved in ``path`` by `dump_state`, read with ``allow_pickle=False`` (a file
+    from elsewhere cannot run code). Raises if the file is damaged, was edited (the digest
+    differs), is of another format or holds another key."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    envelope = json.loads(arrays.pop(_META).tobytes())
+    body = envelope["body"]
+    meta = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    if envelope["digest"] != _digest(meta, arrays):
+        raise ValueError(f"{path}: the digest does not match (damaged or edited)")
+    if body["format"] != FORMAT or body["key"] != key:
+        raise ValueError(f"{path}: not the state {key} of format {FORMAT}")
+    for name, a in arrays.items():
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"{path}: array {name} has dtype {a.dtype}")
+    # what `restore` sets must be what `capture` takes: nothing else of the model is touched
+    if body["population"] != list(Population._fields) or body["arrays"] != list(MODEL_ARRAYS):
+        raise ValueError(f"{path}: not the arrays of a model's state")
+    brands = _decode(body["brands"], arrays)
+    incidents = _decode(body["incidents"], arrays)
+    if not all(isinstance(b, dict) and set(b) <= set(BRAND_STATE_ALL) for b in brands) or not all(
+        isinstance(k, str) and not k.startswith("__") and k not in INCIDENTS_CONFIG
+        for k in incidents
+    ):
+        raise ValueError(f"{path}: not the brands' and incidents' state")
+    return WarmState(
+        key=key,
+        population={name: arrays[f"population.{name}"] for name in body["population"]},
+        arrays={name: arrays[f"arrays.{name}"] for name in body["arrays"]},
+        daily_revenue=arrays["daily_revenue"],
+        brands=brands,
+        incidents=incidents,
+        mesa_rng=_decode(body["mesa_rng"], arrays),
+        mesa_random=_decode(body["mesa_random"], arrays),
+    )
+
+
 class WarmupCache:
     """Warm-up states by key: in memory (LRU, at most ``max_bytes``) and in disk folders.
 
-    ``folder`` is where new states are written (``None``: memory only); ``also`` are folders that
-    are only read. Disk writes are atomic; a file that cannot be read is ignored (and redone).
+    `get` reads the first folder that holds the key (after memory); `put` writes to the folders it
+    is given. Disk writes are atomic; a file that cannot be read, or that does not check out
+    (`load_state`), is ignored (and the warm-up is spun up again).
     """
 
     def __init__(self, max_bytes: int = 512 * 2**20):
@@ -189,7 +353,7 @@ class WarmupCache:
         self.hits = {"memory": 0, "disk": 0}
         self._writes: dict[str, int] = {}
 
-    def get(self, key: str, folders: list[Path] = ()) -> WarmState | None:
+    def get(self, key: str, folders: Iterable[Path] = ()) -> WarmState | None:
         state = self._memory.get(key)
         if state is not None:
             self._memory.move_to_end(key)
@@ -198,37 +362,46 @@ class WarmupCache:
         if not disk_cache_enabled():
             return None
         for folder in folders:
-            path = Path(folder) / f"{key}.pkl"
+            path = state_path(folder, key)
             if not path.is_file():
                 continue
             try:
-                with path.open("rb") as fh:
-                    state = pickle.load(fh)
+                state = load_state(path, key)
             except Exception:  # noqa: BLE001 - a damaged cache file: spin the warm-up up again
                 continue
-            if isinstance(state, WarmState) and state.key == key:
-                self.hits["disk"] += 1
-                self.put(state)
-                return state
+            self.hits["disk"] += 1
+            self.put(state)
+            return state
         return None
 
-    def put(self, state: WarmState, folder: Path | None = None) -> None:
-        """Keep ``state`` in memory and, when ``folder`` is given, write it there."""
+    def put(
+        self, state: WarmState, folder: Path | Iterable[Path] | None = None, *, missing_only=False
+    ) -> None:
+        """Keep ``state`` in memory and, when ``folder`` (one or several) is given, write it
+        there; ``missing_only``: only into the folders that do not hold it yet."""
         self._memory[state.key] = state
         self._memory.move_to_end(state.key)
         while len(self._memory) > 1 and sum(s.nbytes() for s in self._memory.values()) > (
             self.max_bytes
         ):
             self._memory.popitem(last=False)
-        if folder is not None and disk_cache_enabled():
-            path = Path(folder) / f"{state.key}.pkl"
+        if folder is None or not disk_cache_enabled():
+            return
+        folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
+        data = None
+        for target in dict.fromkeys(Path(f) for f in folders):
+            path = state_path(target, state.key)
+            if missing_only and path.is_file():
+                continue
+            if data is None:
+                data = dump_state(state)
             try:
-                write_bytes(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+                write_bytes(path, data)
             except OSError:  # a read-only or full cache folder only costs time
-                return
-            self._writes[str(folder)] = n = self._writes.get(str(folder), 0) + 1
+                continue
+            self._writes[str(target)] = n = self._writes.get(str(target), 0) + 1
             if n % 16 == 1:  # listing the folder costs; every 16th write is often enough
-                prune(Path(folder))
+                prune(target)
 
     def clear(self) -> None:
         self._memory.clear()
@@ -249,7 +422,7 @@ def prune(folder: Path) -> None:
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if not entry.name.endswith(".pkl"):
+                if not entry.name.endswith((SUFFIX, ".pkl")):  # .pkl: FORMAT 1, never read
                     continue
                 try:
                     info = entry.stat()
