@@ -268,6 +268,14 @@ def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_wor
     pd.testing.assert_frame_equal(
         pd.read_parquet(whole / "posterior.parquet"), pd.read_parquet(resumed / "posterior.parquet")
     )
+    import json
+
+    scales = [
+        json.loads((d / "manifest.json").read_text())["noise_scales"] for d in (whole, resumed)
+    ]
+    assert scales[0] == scales[1]  # fixed by the first batch, read back by the resumed run
+    assert all(row["sigma"] > 0 and row["scale"] > row["half_band"] for row in scales[0])
+    assert "Distance scales" in out
     trials = pd.read_csv(whole / "trials.csv")
     assert len(trials) == 6
     params = pd.read_csv(whole / "parameters.csv")
