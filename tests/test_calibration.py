@@ -268,6 +268,14 @@ def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_wor
     pd.testing.assert_frame_equal(
         pd.read_parquet(whole / "posterior.parquet"), pd.read_parquet(resumed / "posterior.parquet")
     )
+    import json
+
+    scales = [
+        json.loads((d / "manifest.json").read_text())["noise_scales"] for d in (whole, resumed)
+    ]
+    assert scales[0] == scales[1]  # fixed by the first batch, read back by the resumed run
+    assert all(row["sigma"] > 0 and row["scale"] > row["half_band"] for row in scales[0])
+    assert "Distance scales" in out
     trials = pd.read_csv(whole / "trials.csv")
     assert len(trials) == 6
     params = pd.read_csv(whole / "parameters.csv")
@@ -518,9 +526,11 @@ def test_a_trial_left_half_asked_by_a_kill_is_asked_again_as_an_uninterrupted_ru
     targets = list(spec.targets)
     values = np.array([t.value for t in targets])
 
-    def evaluate(points):
+    def evaluate(points):  # per point, (replications = 2, targets), as `measure` gives
         return [
-            values * (1 + 0.1 * np.sin(np.arange(1, len(p) + 1) @ list(p.values()))) for p in points
+            np.vstack([values, values])
+            * (1 + 0.1 * np.sin(np.arange(1, len(p) + 1) @ list(p.values())))
+            for p in points
         ]
 
     class Killed(Exception):
@@ -550,3 +560,199 @@ def test_a_trial_left_half_asked_by_a_kill_is_asked_again_as_an_uninterrupted_ru
         fit._trials_table(whole, paths), fit._trials_table(resumed, paths)
     )
     assert len(fit._trials_table(resumed, paths)) == n
+
+
+# ----------------------------------------------------------------------------- noise scales
+def _target(value, low, high, weight=1.0, name="t"):
+    from sim.calibration.spec import Target
+
+    return Target(name=name, metric="trust", value=value, low=low, high=high, weight=weight)
+
+
+def test_distance_with_noise_scales_matches_a_hand_computation():
+    """Two targets, R = 2 replications, three candidates. Target a: band [0.4, 0.6] (h = 0.1);
+    the candidates' two replications differ by 0.1, 0.3 and 0.2, and with two values SD = |x1 -
+    x2| / sqrt(2), so sigma = median = 0.2 / sqrt(2), sigma^2 / R = 0.01 and s = sqrt(0.01 +
+    0.01) = 0.1414214. Target b: band [8, 12] (h = 2), differences 4, 2, 8: sigma^2 / R = 16 /
+    4 = 4, s = sqrt(4 + 4) = 2.828427. A model at (0.7, 13) with weights (1, 3): z^2 = (0.2 /
+    0.1414214)^2 = 2 and (3 / 2.828427)^2 = 1.125; distance = sqrt((2 + 3 x 1.125) / 4) =
+    sqrt(1.34375) = 1.159202. With the half bands alone: z^2 = 4 and 2.25, distance =
+    sqrt((4 + 6.75) / 4) = 1.639360."""
+    from sim.calibration.fit import distance, noise_scales
+
+    targets = [_target(0.5, 0.4, 0.6, 1.0, "a"), _target(10.0, 8.0, 12.0, 3.0, "b")]
+    runs = [
+        np.array([[0.50, 10.0], [0.60, 14.0]]),
+        np.array([[0.45, 9.0], [0.75, 11.0]]),
+        np.array([[0.30, 7.0], [0.50, 15.0]]),
+    ]
+    info = noise_scales(targets, runs)
+    assert info["half_band"] == pytest.approx([0.1, 2.0])
+    assert info["sigma"] == pytest.approx([0.2 / math.sqrt(2), 4 / math.sqrt(2)])
+    assert info["scale"] == pytest.approx([0.1414214, 2.828427], rel=1e-6)
+    assert distance(np.array([0.7, 13.0]), targets, np.array(info["scale"])) == pytest.approx(
+        1.159202, rel=1e-6
+    )
+    assert distance(np.array([0.7, 13.0]), targets) == pytest.approx(1.639360, rel=1e-6)
+    # one replication: no SD, the scale is the half band
+    one = noise_scales(targets, [r[:1] for r in runs])
+    assert one["sigma"] == [0.0, 0.0] and one["scale"] == pytest.approx([0.1, 2.0])
+    # switched off: sigma is still measured, the scale is the half band
+    off = noise_scales(targets, runs, noise_scaled=False)
+    assert off["scale"] == pytest.approx([0.1, 2.0]) and off["sigma"] == info["sigma"]
+
+
+def test_noise_scales_are_fixed_by_the_first_batch_and_survive_kills(tmp_path, monkeypatch):
+    """The model is a cheap deterministic function of the parameters whose replications spread
+    by an amount that depends on the candidate, so scales taken from any other set of
+    candidates than the first batch would differ. Killed while the first batch runs, while it
+    is being told, and in the second batch, each resume ends with the uninterrupted run's
+    scales and trials."""
+    import optuna
+
+    from sim.calibration import fit
+    from sim.calibration.spec import load_calibration
+
+    spec = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    paths = [p.path for p in spec.parameters]
+    targets = list(spec.targets)
+    values = np.array([t.value for t in targets])
+    half = np.array([(t.high - t.low) / 2 for t in targets])
+    reps = 4
+    offsets = np.arange(reps) - (reps - 1) / 2  # -1.5 .. 1.5: SD (ddof 1) sqrt(5/3)
+
+    def spread(p):  # 0.05 to 0.1 of each value, by the first parameter's place in its range
+        q = spec.parameters[0]
+        return 0.05 * (1 + (p[q.path] - q.low) / (q.high - q.low))
+
+    def evaluate(points):
+        out = []
+        for p in points:
+            centre = values * (1 + 0.1 * np.sin(np.arange(1, len(p) + 1) @ list(p.values())))
+            out.append(centre + np.outer(offsets, spread(p) * values))
+        return out
+
+    class Killed(Exception):
+        pass
+
+    def dies_on_call(n):
+        calls = []
+
+        def ev(points):
+            calls.append(1)
+            if len(calls) == n:
+                raise Killed
+            return evaluate(points)
+
+        return ev
+
+    n = 2 * spec.batch
+    quiet = lambda s: None  # noqa: E731
+    root = {name: tmp_path / name for name in ("whole", "first", "telling", "second")}
+    for r in root.values():
+        r.mkdir()
+    whole = fit._optimise(root["whole"], spec, paths, targets, evaluate, n, 7, quiet)
+    info = whole.user_attrs[fit.SCALES]
+    # by hand: sigma_i = median over the first batch of spread x value_i x sqrt(5/3)
+    first = sorted(whole.get_trials(deepcopy=False), key=lambda t: t.number)[: spec.batch]
+    sigma = np.median([spread(t.params) for t in first]) * np.abs(values) * math.sqrt(5 / 3)
+    np.testing.assert_allclose(info["sigma"], sigma, rtol=1e-9)
+    np.testing.assert_allclose(info["scale"], np.sqrt(half**2 + sigma**2 / reps), rtol=1e-9)
+    assert info["candidates"] == spec.batch and info["replications"] == reps
+    # every trial is scored with these scales (weights of the bundled file: all 1)
+    for t in whole.get_trials(deepcopy=False):
+        z = (np.array(t.user_attrs["model"]) - values) / np.array(info["scale"])
+        assert t.value == pytest.approx(math.sqrt(np.mean(z**2)), rel=1e-12)
+
+    with pytest.raises(Killed):  # in the first batch, before the scales exist
+        fit._optimise(root["first"], spec, paths, targets, dies_on_call(1), n, 7, quiet)
+    tell = optuna.Study.tell
+    told = []
+
+    def dies_on_third_tell(self, *a, **k):
+        told.append(1)
+        if len(told) == 3:
+            raise Killed
+        return tell(self, *a, **k)
+
+    with monkeypatch.context() as m, pytest.raises(Killed):  # scales stored, 2 trials told
+        m.setattr(optuna.Study, "tell", dies_on_third_tell)
+        fit._optimise(root["telling"], spec, paths, targets, evaluate, n, 7, quiet)
+    with pytest.raises(Killed):  # in the second batch
+        fit._optimise(root["second"], spec, paths, targets, dies_on_call(2), n, 7, quiet)
+    for name in ("first", "telling", "second"):
+        resumed = fit._optimise(root[name], spec, paths, targets, evaluate, n, 7, quiet)
+        assert resumed.user_attrs[fit.SCALES] == info, name
+        pd.testing.assert_frame_equal(
+            fit._trials_table(whole, paths), fit._trials_table(resumed, paths)
+        )
+
+
+def test_settings_a_resume_may_change_and_those_it_may_not(tmp_path):
+    from sim.calibration import fit
+    from sim.calibration.spec import load_calibration
+    from sim.core.errors import ScenarioError
+
+    def settings(text, reps=2, seed=None):
+        path = _write(tmp_path, text)
+        loaded = load_calibration(path)
+        scn = loaded.scenario
+        return fit.study_settings(loaded.spec, scn, seed or scn.simulation.seed, reps, False)
+
+    root = tmp_path / "out"
+    root.mkdir()
+    fit.bind_settings(root, settings(CALIBRATION), "cal.toml")
+    safe = (
+        CALIBRATION.replace("trials = 6", "trials = 60")
+        .replace("draws = 40", "draws = 400")
+        .replace("generations = 2", "generations = 3")
+        .replace('evidence = "unsubscribe_per_email"', 'evidence = "social_login_use"')
+    )
+    fit.bind_settings(root, settings(safe), "cal.toml")  # no error
+    for text, reps, field in [
+        (CALIBRATION.replace("population = 5", "population = 6"), 2, "posterior.population"),
+        (CALIBRATION.replace("high = 6.0", "high = 5.0"), 2, "parameters[0].high"),
+        (CALIBRATION.replace("batch = 2", "batch = 3"), 2, "batch"),
+        ("noise_scaled = false\n" + CALIBRATION, 2, "noise_scaled"),
+        (CALIBRATION, 3, "replications"),
+        (CALIBRATION.replace("consumers = 1000", "consumers = 900"), 2, "consumers"),
+    ]:
+        with pytest.raises(ScenarioError) as err:
+            fit.bind_settings(root, settings(text, reps), "cal.toml")
+        assert err.value.field == field, (field, str(err.value))
+        assert "new --out" in str(err.value)
+
+
+def _study_settings_stored(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(db) as con:
+            row = con.execute(
+                "select count(*) from study_user_attributes where key = 'settings'"
+            ).fetchone()
+            return bool(row and row[0])
+    except sqlite3.Error:
+        return False
+
+
+def test_resume_with_a_changed_calibration_file_exits_2_naming_the_field(tmp_path):
+    path = _write(tmp_path, CALIBRATION)
+    out = tmp_path / "out"
+    p = _run_cli(["calibrate", str(path), "--out", str(out), "--workers", "1"])
+    deadline = time.time() + 120
+    while not _study_settings_stored(out / "optuna.db") and time.time() < deadline:
+        time.sleep(0.1)
+    assert p.poll() is None, p.communicate()
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert _study_settings_stored(out / "optuna.db")
+    path.write_text(CALIBRATION.replace("high = 0.4", "high = 0.45"))
+    p = _run_cli(["calibrate", str(path), "--out", str(out), "--workers", "1"])
+    stdout, err = p.communicate(timeout=120)
+    assert p.returncode == 2, err
+    assert "Traceback" not in err
+    line = err.strip()
+    assert "\n" not in line
+    for text in (str(path), "targets[1].high = 0.45", "0.4", str(out), "new --out"):
+        assert text in line, (text, line)

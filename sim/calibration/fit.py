@@ -3,25 +3,43 @@
 ``calibrate("calibration/baseline.toml", out="results/cal")`` does, in the results folder:
 
 1. **Fit** (Optuna, TPE sampler, SQLite storage ``optuna.db``): each trial proposes parameter
-   values, the model is run for the file's replications with common random numbers and scored by
-   the distance ``sqrt(sum_i w_i ((m_i - v_i) / h_i)^2 / sum_i w_i)``, where ``m_i`` is the
-   model's mean of target i, ``v_i`` its published value and ``h_i`` half its band (so 1 means
-   "on the edge of the bands"). Trials are asked in batches of ``batch`` (independent of the worker
-   count) and the sampler of trial n is seeded from (seed, n), so the proposals are a function of
-   what is stored: killed at any moment and run again, it evaluates the trials left running and
-   carries on, with the same numbers as an uninterrupted run.
+   values, the model is run for the file's R replications with common random numbers and scored
+   by the distance ``sqrt(sum_i w_i ((m_i - v_i) / s_i)^2 / sum_i w_i)``, where ``m_i`` is the
+   model's mean of target i over the replications, ``v_i`` its published value and ``s_i`` its
+   scale. The scale accounts for Monte Carlo error as history matching's implausibility does
+   (Vernon, Goldstein & Bower 2010; Andrianakis et al. 2015): ``s_i = sqrt(h_i^2 + sigma_i^2 /
+   R)``, with ``h_i`` half the band (the observation's uncertainty) and ``sigma_i`` the median,
+   over the candidates of the first batch, of the standard deviation of target i across a
+   candidate's replications (so ``sigma_i^2 / R`` is the variance of ``m_i``). A target whose
+   mean is noisier than its band then no longer dominates the distance with its noise. The
+   scales are computed once, when the first batch has been evaluated (before any trial is
+   scored), stored in the study (``optuna.db``, study attribute ``noise_scales``) and used
+   unchanged for every trial, the posterior and the recovery: a scale per candidate would reward
+   noisy candidates. With R = 1 there is no standard deviation and ``sigma_i = 0``; with
+   ``noise_scaled = false`` in the file ``s_i = h_i`` (sigma is still measured and recorded). 1
+   means "on the edge of the bands widened by the noise". Trials are asked in batches of
+   ``batch`` (independent of the worker count) and the sampler of trial n is seeded from (seed,
+   n), so the proposals are a function of what is stored: killed at any moment and run again, it
+   evaluates the trials left running and carries on, with the same numbers as an uninterrupted
+   run.
 2. **Posterior** (pyabc ABC-SMC, SQLite history ``abc.db``, prior = the file's priors, the same
-   distance, median epsilon schedule): ``population`` particles per generation for at most
-   ``generations`` generations, stopping early when the tolerance reaches 1 (every target within
-   its band on average). One generation per pyabc call with NumPy's global seed set from
-   (seed, generation), so a rerun resumes at the last finished generation.
+   distance and scales, median epsilon schedule): ``population`` particles per generation for at
+   most ``generations`` generations, stopping early when the tolerance reaches 1 (every target
+   within its widened band on average). One generation per pyabc call with NumPy's global seed
+   set from (seed, generation), so a rerun resumes at the last finished generation.
 3. **Outputs**: ``parameters.csv`` (estimate = the best trial; 95% interval = weighted 2.5% and
    97.5% quantiles of the last ABC population), ``fit.csv`` (per target: model at the estimate,
    posterior-predictive 95% range of the last population, within the band or not),
    ``validation.csv`` (figures kept out of the fit, at the estimate, 95% t interval over
    replications), ``posterior.parquet`` (``draws`` equally weighted draws resampled from the last
    population), ``calibrated.toml`` (a scenario that ``extends`` the base with the estimates),
-   ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json``.
+   ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json`` (with the scales).
+
+A study is bound to the settings it began with: the file's fields (except those a resume may
+change: `RESUMABLE`), the effective seed, consumers, days and replications, ``--recover`` and
+the base scenario's content are stored in the study (attribute ``settings``); run again on the
+same folder with any of them changed, it stops (exit code 2) naming the field, the old and the
+new value, instead of mixing two studies.
 
 With ``recover=True`` the targets' values are first replaced by pseudo-data: the model's outputs
 at a parameter set drawn from the prior (``truth.json``), run with independent seeds, each band
@@ -41,25 +59,81 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import UserError
+from ..core.errors import ScenarioError, UserError
 from ..core.storage import provenance, write_bytes, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
 from .measure import integer_paths, measure, points_to_jobs
 from .spec import CalibrationSpec, Loaded, Target, load_calibration
 
 STUDY = "calibration"
+SCALES = "noise_scales"  # study attribute: the distance's scales, fixed after the first batch
+SETTINGS = "settings"  # study attribute: what the study was made with (checked on resume)
+RESUMABLE = ("name", "trials", "validation", "posterior.draws", "posterior.generations")
+"""Fields of a calibration file that may change between a run and its resume: ``name`` is not
+used by the fit; ``trials`` and ``posterior.generations`` only say where the study stops (a
+higher value carries on as an uninterrupted run would); ``validation`` is measured afresh at the
+estimate at the end and ``posterior.draws`` resampled afresh from the last population. Every
+other field changes the numbers the stored trials and particles were made with."""
 LOG = logging.getLogger(__name__)
 
 
-def distance(model: np.ndarray, targets: list[Target]) -> float:
-    """Weighted root-mean-square of (model - value) / half-band; inf if any output is NaN."""
+def distance(model: np.ndarray, targets: list[Target], scales: np.ndarray | None = None) -> float:
+    """Weighted root-mean-square of (model - value) / scale; inf if any output is NaN.
+
+    ``scales`` defaults to the half bands (`Target.scale`); `calibrate` passes the noise scales
+    of `noise_scales`."""
     v = np.array([t.value for t in targets])
-    h = np.array([t.scale for t in targets])
+    s = np.array([t.scale for t in targets]) if scales is None else np.asarray(scales, float)
     w = np.array([t.weight for t in targets])
-    z = (np.asarray(model, dtype=float) - v) / h
+    z = (np.asarray(model, dtype=float) - v) / s
     if not np.isfinite(z).all():
         return math.inf
     return float(np.sqrt(np.sum(w * z**2) / np.sum(w)))
+
+
+def _sd(runs: np.ndarray) -> np.ndarray:
+    """Per column of a (replications, outputs) array, the sample SD (ddof 1) of its finite
+    values; NaN where fewer than two are finite."""
+    out = np.full(runs.shape[1], np.nan)
+    for j in range(runs.shape[1]):
+        x = runs[:, j][np.isfinite(runs[:, j])]
+        if len(x) >= 2:
+            out[j] = float(np.std(x, ddof=1))
+    return out
+
+
+def noise_scales(
+    targets: list[Target], runs: list[np.ndarray], noise_scaled: bool = True
+) -> dict[str, Any]:
+    """The distance's scales from a batch of candidates' per-replication outputs.
+
+    ``runs``: per candidate a (R, targets) array. ``sigma_i`` = median over the candidates of
+    the SD of target i across the candidate's replications (0 with R = 1, or where no candidate
+    has two finite values); ``scale_i = sqrt(h_i^2 + sigma_i^2 / R)`` (``h_i`` if not
+    ``noise_scaled``). Returned as a JSON-ready dict (stored in the study and the manifest)."""
+    h = np.array([t.scale for t in targets], dtype=float)
+    reps = int(runs[0].shape[0])
+    sigma = np.zeros(len(targets))
+    if reps > 1:
+        sds = np.vstack([_sd(np.asarray(r, dtype=float)) for r in runs])
+        for j in range(len(targets)):
+            col = sds[:, j][np.isfinite(sds[:, j])]
+            sigma[j] = float(np.median(col)) if len(col) else 0.0
+    scale = np.sqrt(h**2 + sigma**2 / reps) if noise_scaled else h
+    return {
+        "noise_scaled": bool(noise_scaled),
+        "replications": reps,
+        "candidates": len(runs),
+        "target": [str(t.name) for t in targets],
+        "half_band": [float(x) for x in h],
+        "sigma": [float(x) for x in sigma],
+        "scale": [float(x) for x in scale],
+    }
+
+
+def scales_table(info: dict[str, Any]) -> pd.DataFrame:
+    """The scales of `noise_scales` as a table: target, half_band, sigma, scale."""
+    return pd.DataFrame({k: info[k] for k in ("target", "half_band", "sigma", "scale")})
 
 
 class Calibration:
@@ -70,6 +144,8 @@ class Calibration:
         fit: target, value, low, high, model, model_low, model_high, within.
         validation: the same columns for the figures kept out of the fit (may be empty).
         posterior: equally weighted posterior draws, one column per parameter path.
+        scales: per target: half_band, sigma (Monte Carlo SD of one replication) and the
+            distance's scale, fixed after the first batch.
         trials: every Optuna trial: number, distance and the parameter values.
         recovery: with ``recover``: parameter, truth, low, high, covered (else None).
         out: the results folder; manifest: provenance.
@@ -94,6 +170,9 @@ class Calibration:
             "Parameters (estimate = best trial; 95% interval from the ABC posterior):",
             fmt(self.parameters),
             "",
+            self.scales_caption(),
+            fmt(self.scales),
+            "",
             f"Fit ({int(self.fit['within'].sum())} of {len(self.fit)} targets within their band):",
             fmt(self.fit),
         ]
@@ -113,6 +192,19 @@ class Calibration:
             ]
         return "\n".join(parts)
 
+    def scales_caption(self) -> str:
+        """What the scales table is."""
+        m = self.manifest
+        how = (
+            "scale = sqrt(half_band^2 + sigma^2 / R)"
+            if m["noise_scaled"]
+            else "scale = half_band (noise_scaled = false)"
+        )
+        return (
+            f"Distance scales ({how}; sigma = median SD over replications of the first "
+            f"{m['noise_candidates']} candidates, R = {m['replications']}):"
+        )
+
     def _repr_html_(self) -> str:
         """The notebook view: parameters with intervals, the fit and the validation."""
         within = int(self.fit["within"].sum())
@@ -120,6 +212,8 @@ class Calibration:
             f"<b>Calibration</b> of {self.manifest['scenario']['name']} ({self.out})",
             "<p>Parameters: estimate = best trial, 95% interval from the ABC posterior</p>",
             self.parameters.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+            f"<p>{self.scales_caption()}</p>",
+            self.scales.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
             f"<p>Fit: {within} of {len(self.fit)} targets within their band</p>",
             self.fit.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
         ]
@@ -205,6 +299,10 @@ def calibrate(
     paths = [p.path for p in spec.parameters]
     ints = integer_paths(paths)
     targets = list(spec.targets)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # before anything else is written: a changed file must not be mixed into the stored study
+    settings = study_settings(spec, scenario, seed_, reps, recover)
+    bind_settings(root, settings, file, spec.scenario)
     taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
     say = print if progress else (lambda *a, **k: None)
     manifest_base = dict(
@@ -232,14 +330,16 @@ def calibrate(
             say(f"recover: pseudo-data made at {truth}")
 
         def evaluate(points: list[dict[str, float]]) -> list[np.ndarray]:
+            """Per point, the (replications, targets) array of per-replication values."""
             jobs = points_to_jobs(scenario, points, targets, ints)
-            return [r.mean(axis=0) for r in measure(jobs, reps, seed_, taskmap)]
+            return measure(jobs, reps, seed_, taskmap)
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = _optimise(root, spec, paths, targets, evaluate, n_trials, seed_, say)
         best = study.best_trial
         estimate = {p: float(best.params[p]) for p in paths}
-        abc = _posterior(root, spec, paths, targets, evaluate, seed_, say)
+        noise = study.user_attrs[SCALES]
+        scales = np.array(noise["scale"], dtype=float)
+        abc = _posterior(root, spec, paths, targets, evaluate, seed_, say, scales)
         validation_rows = _validation(spec, scenario, estimate, reps, seed_, taskmap, ints)
     finally:
         taskmap.close()
@@ -278,6 +378,9 @@ def calibrate(
         status="complete",
         estimate=estimate,
         best_distance=float(best.value),
+        noise_scales=scales_table(noise).to_dict(orient="records"),
+        noise_scaled=noise["noise_scaled"],
+        noise_candidates=noise["candidates"],
         abc={
             "method": "pyabc ABC-SMC, median epsilon, SingleCoreSampler",
             "population": spec.posterior.population,
@@ -302,7 +405,9 @@ def calibrate(
     from . import plots
 
     charts = [
-        plots.convergence(trials_df, epsilons, root / "charts" / "convergence.png"),
+        plots.convergence(
+            trials_df, epsilons, root / "charts" / "convergence.png", noise["noise_scaled"]
+        ),
         plots.pairs(posterior[paths], estimate, truth, root / "charts" / "pairs.png"),
     ]
     manifest["charts"] = [str(c.relative_to(root)) for c in charts]
@@ -310,6 +415,7 @@ def calibrate(
     write_json(root / "manifest.json", manifest)
     return Calibration(
         parameters=parameters,
+        scales=scales_table(noise),
         fit=fit,
         validation=validation_rows,
         posterior=posterior,
@@ -322,6 +428,122 @@ def calibrate(
 
 
 # ---------------------------------------------------------------------------------------------
+def _open_study(root: Path):
+    """The study in ``root/optuna.db`` (created if absent) and its storage."""
+    import optuna
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{(root / 'optuna.db').resolve()}")
+    study = optuna.create_study(
+        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
+    )
+    return storage, study
+
+
+_RUN = ("seed", "consumers", "days", "replications")  # compared as effective values
+
+
+def study_settings(spec: CalibrationSpec, scenario, seed: int, reps: int, recover: bool) -> dict:
+    """What a study is bound to (JSON): the file's fields except `RESUMABLE` ones and those
+    compared as effective values (seed, sizes: a command-line option may set them; the scenario
+    path: its content is compared), the effective values, and the base scenario's content."""
+    data = spec.model_dump(mode="json")
+    for field in (*RESUMABLE, *_RUN, "scenario"):
+        *parents, last = field.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node.pop(last, None)
+    run = {
+        "seed": int(seed),
+        "consumers": int(scenario.simulation.consumers),
+        "days": int(scenario.simulation.days),
+        "replications": int(reps),
+        "recover": bool(recover),
+    }
+    return {"file": data, "run": run, "scenario": scenario.content_hash()}
+
+
+_ABSENT: Any = "(absent)"
+
+
+def _first_change(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any] | None:
+    """The first (dotted, indexed path, old, new) where two JSON values differ, else None."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in [*old, *(k for k in new if k not in old)]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                return sub, old.get(key, _ABSENT), new.get(key, _ABSENT)
+            found = _first_change(old[key], new[key], sub)
+            if found:
+                return found
+        return None
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return path, f"{len(old)} entries", f"{len(new)} entries"
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = _first_change(a, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if old == new else (path, old, new)
+
+
+def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: str = "") -> None:
+    """Store ``settings`` in a new study of ``root``, or check them against the stored ones.
+
+    Raises a `UserError` (exit code 2) naming the file, the first field that differs, its old
+    and new value and what to do, so a resumed run never mixes two studies."""
+    from ..core.errors import toml_literal
+
+    _, study = _open_study(root)
+    stored = study.user_attrs.get(SETTINGS)
+    if stored is None:
+        if study.get_trials(deepcopy=False):
+            raise UserError(
+                f"{root / 'optuna.db'}: a study that did not record its settings (made by an "
+                "earlier version of omnitrust), so a resume cannot be checked; use a new --out"
+            )
+        study.set_user_attr(SETTINGS, settings)
+        return
+    where = f"the study in {root} began with"
+    change = _first_change(stored["file"], settings["file"])
+    if change:
+        field, old, new = change
+        raise ScenarioError(
+            f"{where} {toml_literal(old)}",
+            file=file,
+            field=field,
+            value=new,
+            allowed=f"to resume, restore {field} = {toml_literal(old)}, or use a new --out",
+        )
+    change = _first_change(stored["run"], settings["run"])
+    if change:
+        field, old, new = change
+        source = {
+            "seed": "the file's `seed`, --seed or the scenario's [simulation]",
+            "consumers": "the file's `consumers`, --consumers or the scenario's [simulation]",
+            "days": "the file's `days` or the scenario's [simulation]",
+            "replications": "the file's `replications` or --replications",
+            "recover": "--recover",
+        }[field]
+        raise ScenarioError(
+            f"{where} {toml_literal(old)}",
+            file=file,
+            field=field,
+            value=new,
+            allowed=f"to resume, give {toml_literal(old)} again ({source}), or use a new --out",
+        )
+    if stored["scenario"] != settings["scenario"]:
+        raise ScenarioError(
+            f"{where} another scenario (content hash {stored['scenario'][:12]}, now "
+            f"{settings['scenario'][:12]}: the scenario file or the model's defaults changed)",
+            file=file,
+            field="scenario",
+            value=scenario_path,
+            allowed="to resume, restore the scenario, or use a new --out",
+        )
+
+
 ABANDONED = "abandoned"  # user attribute of a trial whose ask a kill interrupted
 
 
@@ -331,10 +553,10 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
     from optuna.distributions import FloatDistribution
     from optuna.trial import TrialState
 
-    storage = optuna.storages.RDBStorage(f"sqlite:///{(root / 'optuna.db').resolve()}")
-    study = optuna.create_study(
-        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
-    )
+    storage, study = _open_study(root)
+    info = study.user_attrs.get(SCALES)
+    if info is not None:
+        say("distance scales read back from optuna.db (fixed after the first batch)")
     dists = {
         p.path: FloatDistribution(p.low, p.high, log=p.prior == "loguniform")
         for p in spec.parameters
@@ -353,8 +575,13 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
         running = [t for t in trials if t.state == TrialState.RUNNING]
         if finished >= n_trials and not running:
             return study
-        # ask the rest of the batch (a kill may have left part of one asked), then evaluate it
-        want = min(spec.batch, n_trials - finished) - len(running)
+        # ask the rest of the batch, then evaluate it. Batches are trials [k batch, (k + 1)
+        # batch): a kill may have left part of one asked (none of it told) or part of one told
+        # (all of it asked), and either way the batch is completed as it began.
+        if running:
+            want = min(-len(trials) % spec.batch, max(n_trials - len(trials), 0))
+        else:
+            want = min(spec.batch, n_trials - finished)
         for _ in range(max(want, 0)):
             number = sum(not t.user_attrs.get(ABANDONED) for t in study.get_trials(deepcopy=False))
             study.sampler = optuna.samplers.TPESampler(
@@ -363,9 +590,25 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
             running.append(study.ask(dists))
         running.sort(key=lambda t: t.number)
         points = [{p: float(t.params[p]) for p in paths} for t in running]
-        results = evaluate(points)
-        for t, model in zip(running, results, strict=True):
-            d = distance(model, targets)
+        results = [np.asarray(r, dtype=float) for r in evaluate(points)]
+        if info is None:
+            # the first batch: fix the scales from it before any trial is scored
+            if finished:
+                raise UserError(
+                    f"{root / 'optuna.db'}: a study without distance scales (made by an "
+                    "earlier version of omnitrust); use a new --out"
+                )
+            info = noise_scales(targets, results, spec.noise_scaled)
+            study.set_user_attr(SCALES, info)
+            say(
+                f"distance scales fixed from the first {len(results)} candidates "
+                f"(R = {info['replications']}):\n"
+                + scales_table(info).to_string(index=False, float_format=lambda v: f"{v:.4g}")
+            )
+        scales = np.array(info["scale"], dtype=float)
+        for t, runs in zip(running, results, strict=True):
+            model = runs.mean(axis=0)
+            d = distance(model, targets, scales)
             storage.set_trial_user_attr(t._trial_id, "model", [float(x) for x in model])
             study.tell(t.number, d if math.isfinite(d) else 1e9)
         best = study.best_trial
@@ -375,7 +618,7 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
         )
 
 
-def _posterior(root, spec, paths, targets, evaluate, seed, say):
+def _posterior(root, spec, paths, targets, evaluate, seed, say, scales):
     """Run (or resume) ABC-SMC; return particles, weights, their outputs and the epsilons."""
     import pyabc
 
@@ -396,11 +639,11 @@ def _posterior(root, spec, paths, targets, evaluate, seed, say):
     names = [f"y{i}" for i in range(len(targets))]
 
     def model(par) -> dict[str, float]:
-        (values,) = evaluate([{p: float(par[k]) for p, k in zip(paths, keys, strict=True)}])
-        return dict(zip(names, values.tolist(), strict=True))
+        (runs,) = evaluate([{p: float(par[k]) for p, k in zip(paths, keys, strict=True)}])
+        return dict(zip(names, np.asarray(runs, dtype=float).mean(axis=0).tolist(), strict=True))
 
     def dist(x, x0) -> float:
-        return distance(np.array([x[n] for n in names]), targets)
+        return distance(np.array([x[n] for n in names]), targets, scales)
 
     observed = {n: float(t.value) for n, t in zip(names, targets, strict=True)}
     path = root / "abc.db"

@@ -20,9 +20,12 @@ def _short(path: str) -> str:
     return path if len(path) <= 28 else "..." + path[-25:]
 
 
-def convergence(trials: pd.DataFrame, epsilons: list[float], path: Path) -> Path:
+def convergence(
+    trials: pd.DataFrame, epsilons: list[float], path: Path, noise_scaled: bool = True
+) -> Path:
     """Left: each Optuna trial's distance and the best so far; right: the ABC tolerance per
-    generation. A distance of 1 puts the targets on the edges of their bands."""
+    generation. A distance of 1 puts the targets on the edges of their bands (widened by the
+    Monte Carlo noise of the model's mean if ``noise_scaled``)."""
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(8.4, 3.6), layout="constrained")
         a, b = fig.subplots(1, 2)
@@ -41,7 +44,8 @@ def convergence(trials: pd.DataFrame, epsilons: list[float], path: Path) -> Path
         b.set_ylabel("tolerance")
         b.set_xticks(range(1, len(epsilons) + 1))
         b.set_title("Posterior (pyabc ABC-SMC)")
-        _caption(fig, "distance: weighted RMS of (model - target) / half-band over the targets")
+        scale = "sqrt(half-band^2 + sigma^2 / R)" if noise_scaled else "half-band"
+        _caption(fig, f"distance: weighted RMS of (model - target) / {scale} over the targets")
         return save_figure(fig, path)
 
 

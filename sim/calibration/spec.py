@@ -8,6 +8,8 @@ file, the field, the value and what is allowed (exit code 2). A calibration file
     days = 365                                 # optional overrides of the scenario's [simulation]
     consumers = 10000
     trials = 200                               # Optuna trials
+    noise_scaled = true                        # optional: widen each target's scale by its
+                                               # Monte Carlo noise (sim.calibration.fit)
     [[parameters]]
     path = "trust.negative_weight"             # any dotted scenario path, as in sweeps
     low = 1.0
@@ -143,7 +145,8 @@ class Target(Output):
 
     @property
     def scale(self) -> float:
-        """Half the band: a model value this far from ``value`` scores 1."""
+        """Half the band, h: with ``noise_scaled = false`` a model value this far from ``value``
+        scores 1; otherwise the distance's scale is sqrt(h^2 + sigma^2 / R) (`fit.noise_scales`)."""
         return (self.high - self.low) / 2
 
 
@@ -188,6 +191,7 @@ class CalibrationSpec(_Common):
     targets: list[Target] = Field(..., min_length=1)
     validation: list[Target] = Field(default_factory=list)
     posterior: Posterior = Field(default_factory=Posterior)
+    noise_scaled: bool = True
 
 
 class SensitivitySpec(_Common):

@@ -29,7 +29,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "calibrate",
         help="fit parameters to published figures (Optuna) with a posterior (pyabc ABC-SMC)",
         description="Fit the [[parameters]] of a calibration file to its [[targets]]: Optuna "
-        "trials (SQLite storage in DIR is the checkpoint: rerun the same command to resume), "
+        "trials (SQLite storage in DIR is the checkpoint: rerun the same command to resume; "
+        "a changed file is refused), "
         "then an ABC-SMC posterior. Writes parameters.csv, fit.csv, validation.csv, "
         "posterior.parquet, calibrated.toml, charts and manifest.json into DIR.",
     )
