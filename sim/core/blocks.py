@@ -20,10 +20,13 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.core.dispatcher import Dispatcher
 from numba.extending import intrinsic
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
@@ -81,13 +84,101 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+class Bound:
+    """The argument tuples a model passes to every kernel every day (its population, lever table
+    and parameters), with the compiled entry points of the kernels called with them.
+
+    Numba's dispatcher works out the type of every argument on every call; for the parameters
+    (ten named tuples of ~125 numbers) that costs ~12 us, for the population ~3 us, far more
+    than a day's work of a kernel at a few thousand consumers. A model's tuples are built once
+    and only their arrays' contents change (in place), so their types are fixed for the model's
+    life: while a model's day runs (`bound`), `call` looks a kernel's compiled entry point up by
+    the identity of these tuples and the cheap type key of the other arguments (`_arg_key`), and
+    calls it directly. The entry point is the one the dispatcher itself would call (it is
+    resolved through `Dispatcher.compile` on the arguments' Numba types), so the numbers are
+    the same to the last bit; anything else (an argument of another kind, a kernel that is not
+    a Numba dispatcher) goes through the dispatcher as before.
+    """
+
+    __slots__ = ("objects", "entries")
+
+    def __init__(self, *objects):
+        self.objects = objects
+        self.entries: dict = {}
+
+
+def _arg_key(a, objects):
+    """A key that fixes the Numba type of argument ``a``, or None for a kind not handled here.
+    The model's own tuples are keyed by their position in ``objects`` (identity)."""
+    for j, o in enumerate(objects):
+        if a is o:
+            return j
+    tp = type(a)
+    if tp is np.ndarray:
+        f = a.flags
+        return (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+    if tp in _SCALARS:
+        return tp
+    return None
+
+
+_SCALARS = frozenset(
+    {int, float, bool, np.uint64, np.int64, np.int32, np.int8, np.float64, np.float32}
+)
+
+
+def _entry(fn, args):
+    """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
+    ``fn`` itself (the dispatcher) outside one or for arguments `_arg_key` does not handle."""
+    b = getattr(_local, "bound", None)
+    if b is None:
+        return fn
+    objects = b.objects
+    key = [fn]
+    for a in args:
+        k = _arg_key(a, objects)
+        if k is None:
+            return fn
+        key.append(k)
+    key = tuple(key)
+    entry = b.entries.get(key)
+    if entry is None:
+        entry = fn
+        if isinstance(fn, Dispatcher):
+            try:
+                entry = fn.compile(tuple(fn.typeof_pyval(a) for a in args))
+            except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
+                entry = fn
+        b.entries[key] = entry
+    return entry
+
+
+def call(fn, *args):
+    """``fn(*args)`` for a compiled kernel ``fn``, through its cached entry point while a model's
+    day runs (see `Bound`): the same result without the dispatcher's per-call typing."""
+    return _entry(fn, args)(*args)
+
+
+@contextmanager
+def bound(b: Bound):
+    """Within the block, kernels started from this thread with ``b``'s tuples use its entry
+    points (see `Bound`)."""
+    previous = getattr(_local, "bound", None)
+    _local.bound = b
+    try:
+        yield
+    finally:
+        _local.bound = previous
+
+
 def over_blocks(block_fn, n: int, *args) -> None:
     """Run ``block_fn(k0, k1, *args)`` over the blocks 0..n_blocks(n)-1 of ``n`` consumers: in this
     thread when one thread is asked for, else in runs of blocks spread over the threads. The
     compiled ``block_fn`` must touch only the rows of its blocks and its own rows of partial
     tables, and release the GIL (``nogil=True``)."""
-    nk = n_blocks(n)
+    nk = max(1, (n + BLOCK - 1) // BLOCK)  # n_blocks(n), without a dispatch
     threads = min(get_threads(), nk)
+    block_fn = _entry(block_fn, (0, nk, *args))
     if threads <= 1:
         block_fn(0, nk, *args)
         return

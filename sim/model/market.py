@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.blocks import resolve_threads, set_threads
+from ..core.blocks import Bound, bound, resolve_threads, set_threads
 from ..core.mesa_core import mesa
 from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
@@ -193,6 +193,7 @@ class TrustModel(mesa.Model):
             records_held=self._stocks[:, STOCKS.index("records_held")],  # yesterday's, a view
             annual_revenue=np.zeros(n_brands),
         )
+        self._bound = Bound(self.population, self.brand_levers, self.params)
         self.phases = DayPlan(self.build_phases())
         self.timings = timings
         self.phase_times = dict.fromkeys([p.name for p in self.phases] + ["record"], 0.0)
@@ -241,8 +242,12 @@ class TrustModel(mesa.Model):
 
     def step(self) -> None:
         """Advance the market by one day: every phase of ``self.phases``, then the record."""
-        today = self.today
         set_threads(self.threads)
+        with bound(self._bound):  # kernels called with this model's tuples skip Numba's typing
+            self._day()
+
+    def _day(self) -> None:
+        today = self.today
         if self.day == 0:
             today.population.history[:] = 0  # journey shares are measured over the horizon
         if self.day == self.policy_from_day:
