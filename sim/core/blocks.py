@@ -107,21 +107,6 @@ class Bound:
         self.entries: dict = {}
 
 
-def _arg_key(a, objects):
-    """A key that fixes the Numba type of argument ``a``, or None for a kind not handled here.
-    The model's own tuples are keyed by their position in ``objects`` (identity)."""
-    for j, o in enumerate(objects):
-        if a is o:
-            return j
-    tp = type(a)
-    if tp is np.ndarray:
-        f = a.flags
-        return (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
-    if tp in _SCALARS:
-        return tp
-    return None
-
-
 _SCALARS = frozenset(
     {int, float, bool, np.uint64, np.int64, np.int32, np.int8, np.float64, np.float32}
 )
@@ -129,24 +114,38 @@ _SCALARS = frozenset(
 
 def _entry(fn, args):
     """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
-    ``fn`` itself (the dispatcher) outside one or for arguments `_arg_key` does not handle."""
+    ``fn`` itself (the dispatcher) outside one or for arguments of a kind not handled here.
+
+    The cache key fixes every argument's Numba type: the model's own tuples by their position
+    in `Bound.objects` (identity), an array by dtype, dimensions and flags, a scalar by type."""
     b = getattr(_local, "bound", None)
     if b is None:
         return fn
     objects = b.objects
     key = [fn]
     for a in args:
-        k = _arg_key(a, objects)
-        if k is None:
-            return fn
-        key.append(k)
+        tp = type(a)
+        if tp is np.ndarray:
+            f = a.flags
+            key.append((a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned))
+        elif tp in _SCALARS:
+            key.append(tp)
+        else:
+            for j, o in enumerate(objects):
+                if a is o:
+                    key.append(j)
+                    break
+            else:
+                return fn
     key = tuple(key)
     entry = b.entries.get(key)
     if entry is None:
         entry = fn
         if isinstance(fn, Dispatcher):
             try:
-                entry = fn.compile(tuple(fn.typeof_pyval(a) for a in args))
+                # as the dispatcher types them: a Python int is an int64 (its C fast path)
+                sig = tuple(types.int64 if type(a) is int else fn.typeof_pyval(a) for a in args)
+                entry = fn.compile(sig)
             except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
                 entry = fn
         b.entries[key] = entry

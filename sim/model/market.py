@@ -14,7 +14,15 @@ from ..core.blocks import Bound, bound, resolve_threads, set_threads
 from ..core.mesa_core import mesa
 from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
-from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, net_value, tally
+from ..mechanisms.metrics import (
+    EV,
+    STOCKS,
+    TRUST_BINS,
+    Recorder,
+    net_value,
+    records_held,
+    tally,
+)
 from ..scenario import Scenario
 from ..scenario.loading import apply_overrides, load_scenario
 from ..state.day import Day
@@ -33,6 +41,9 @@ HEADLINE_REPORTERS = {
     "net_value": "net value/day",
     "breaches": "breaches",
 }
+_RECORDS = STOCKS.index("records_held")
+_SUBSCRIBERS = STOCKS.index("subscribers")
+_CONSENT_RATE = STOCKS.index("consent_rate")
 
 
 @dataclass(frozen=True)
@@ -296,14 +307,22 @@ class TrustModel(mesa.Model):
         return self._daily_revenue[max(0, t - 365) : t].sum(axis=0) * 365.0 / min(t, 365)
 
     def _record(self) -> None:
+        if self.day < -1:
+            # A warm-up day before the last: its stocks are neither recorded nor read (the day's
+            # state at day 0 is that of the last warm-up day), except yesterday's records held,
+            # which `Day.records_held` promises every phase; the tally's pass is skipped.
+            records_held(self.population, self._stocks[:, _RECORDS])
+            return
         tally(self.population, self.params, self.t, self._stocks, self._trust_hist, self._market)
+        stocks, revenue = self._stocks, self._daily_revenue[self.t]
+        net = net_value(self._counts)
         for k, brand in enumerate(self.brands):
-            brand.trust = float(self._stocks[k, 0])
-            brand.records_held = int(self._stocks[k, STOCKS.index("records_held")])
-            brand.subscribers = int(self._stocks[k, STOCKS.index("subscribers")])
-            brand.consent_rate = float(self._stocks[k, STOCKS.index("consent_rate")])
-            brand.revenue = float(self._revenue[k].sum())
-            brand.net_value = float(net_value(self._counts[k]))
+            brand.trust = float(stocks[k, 0])
+            brand.records_held = int(stocks[k, _RECORDS])
+            brand.subscribers = int(stocks[k, _SUBSCRIBERS])
+            brand.consent_rate = float(stocks[k, _CONSENT_RATE])
+            brand.revenue = float(revenue[k])  # the day's revenue over channels (`_end_day`)
+            brand.net_value = float(net[k])
         if self.day < 0:
             return
         rec, d = self.recorder, self.day
