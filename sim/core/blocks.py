@@ -27,6 +27,7 @@ import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.dispatcher import Dispatcher
+from numba.core.typing.typeof import Purpose, typeof
 from numba.extending import intrinsic
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
@@ -100,16 +101,24 @@ class Bound:
     a Numba dispatcher) goes through the dispatcher as before.
     """
 
-    __slots__ = ("objects", "entries")
+    __slots__ = ("objects", "entries", "_types")
 
     def __init__(self, *objects):
         self.objects = objects
-        self.entries: dict = {}
+        self.entries: dict = {}  # cheap key of a call (`_entry`) -> entry point
+        self._types: list | None = None
+
+    def numba_type(self, j: int):
+        """Numba's type of ``objects[j]`` as an argument (worked out once per model)."""
+        if self._types is None:
+            self._types = [typeof(o, Purpose.argument) for o in self.objects]
+        return self._types[j]
 
 
 _SCALARS = frozenset(
     {int, float, bool, np.uint64, np.int64, np.int32, np.int8, np.float64, np.float32}
 )
+_ENTRIES: dict = {}  # (kernel, Numba argument types) -> entry point, for every model of the process
 
 
 def _entry(fn, args):
@@ -140,15 +149,30 @@ def _entry(fn, args):
     key = tuple(key)
     entry = b.entries.get(key)
     if entry is None:
-        entry = fn
-        if isinstance(fn, Dispatcher):
-            try:
-                # as the dispatcher types them: a Python int is an int64 (its C fast path)
-                sig = tuple(types.int64 if type(a) is int else fn.typeof_pyval(a) for a in args)
-                entry = fn.compile(sig)
-            except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
-                entry = fn
-        b.entries[key] = entry
+        entry = b.entries[key] = _resolve(fn, args, b, key)
+    return entry
+
+
+def _resolve(fn, args, b: Bound, key: tuple):
+    """The entry point Numba's dispatcher would call for ``fn(*args)``: the overload compiled
+    (or loaded from the cache) for the arguments' Numba types, as `Dispatcher.compile` gives it."""
+    if not isinstance(fn, Dispatcher):
+        return fn
+    try:
+        sig = []
+        for a, k in zip(args, key[1:], strict=True):
+            if type(k) is int:  # one of the model's tuples
+                sig.append(b.numba_type(k))
+            elif type(a) is int:  # as the dispatcher's C fast path types it
+                sig.append(types.int64)
+            else:
+                sig.append(fn.typeof_pyval(a))
+        sig = tuple(sig)
+        entry = _ENTRIES.get((fn, sig))
+        if entry is None:
+            entry = _ENTRIES[(fn, sig)] = fn.compile(sig)
+    except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
+        return fn
     return entry
 
 
