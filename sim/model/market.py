@@ -44,6 +44,7 @@ HEADLINE_REPORTERS = {
 _RECORDS = STOCKS.index("records_held")
 _SUBSCRIBERS = STOCKS.index("subscribers")
 _CONSENT_RATE = STOCKS.index("consent_rate")
+_BREACHES = EV["breaches"]
 
 
 @dataclass(frozen=True)
@@ -314,15 +315,17 @@ class TrustModel(mesa.Model):
             records_held(self.population, self._stocks[:, _RECORDS])
             return
         tally(self.population, self.params, self.t, self._stocks, self._trust_hist, self._market)
-        stocks, revenue = self._stocks, self._daily_revenue[self.t]
-        net = net_value(self._counts)
-        for k, brand in enumerate(self.brands):
-            brand.trust = float(stocks[k, 0])
-            brand.records_held = int(stocks[k, _RECORDS])
-            brand.subscribers = int(stocks[k, _SUBSCRIBERS])
-            brand.consent_rate = float(stocks[k, _CONSENT_RATE])
-            brand.revenue = float(revenue[k])  # the day's revenue over channels (`_end_day`)
-            brand.net_value = float(net[k])
+        # as Python numbers (tolist converts each float64 exactly, as float() would)
+        stocks = self._stocks.tolist()
+        revenue = self._daily_revenue[self.t].tolist()  # the day's revenue over channels
+        net = net_value(self._counts).tolist()
+        for brand, row, rev, value in zip(self.brands, stocks, revenue, net, strict=True):
+            brand.trust = row[0]
+            brand.records_held = int(row[_RECORDS])
+            brand.subscribers = int(row[_SUBSCRIBERS])
+            brand.consent_rate = row[_CONSENT_RATE]
+            brand.revenue = rev
+            brand.net_value = value
         if self.day < 0:
             return
         rec, d = self.recorder, self.day
@@ -332,8 +335,8 @@ class TrustModel(mesa.Model):
         rec.revenue[d] = self._revenue
         rec.market[d] = self._market
         rec.days_recorded = d + 1
-        for k, brand in enumerate(self.brands):
-            brand.breaches += int(self._counts[k, EV["breaches"]])
+        for brand, n in zip(self.brands, self._counts[:, _BREACHES].tolist(), strict=True):
+            brand.breaches += int(n)
         self.datacollector.collect(self)
 
     def run(self) -> None:
