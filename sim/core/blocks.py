@@ -93,9 +93,9 @@ class Bound:
     (ten named tuples of ~125 numbers) that costs ~12 us, for the population ~3 us, far more
     than a day's work of a kernel at a few thousand consumers. A model's tuples are built once
     and only their arrays' contents change (in place), so their types are fixed for the model's
-    life: while a model's day runs (`bound`), `call` looks a kernel's compiled entry point up by
-    the identity of these tuples and the cheap type key of the other arguments (`_arg_key`), and
-    calls it directly. The entry point is the one the dispatcher itself would call (it is
+    life: while a model's day runs (`bound`), `call` and `over_blocks` look a kernel's compiled
+    entry point up by the identity of these tuples and a cheap type key of the other arguments
+    (`_entry`), and call it directly. The entry point is the one the dispatcher itself would call (it is
     resolved through `Dispatcher.compile` on the arguments' Numba types), so the numbers are
     the same to the last bit; anything else (an argument of another kind, a kernel that is not
     a Numba dispatcher) goes through the dispatcher as before.
