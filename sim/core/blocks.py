@@ -20,10 +20,14 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.core.dispatcher import Dispatcher
+from numba.core.typing.typeof import Purpose, typeof
 from numba.extending import intrinsic
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
@@ -81,13 +85,123 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+class Bound:
+    """The argument tuples a model passes to every kernel every day (its population, lever table
+    and parameters), with the compiled entry points of the kernels called with them.
+
+    Numba's dispatcher works out the type of every argument on every call; for the parameters
+    (ten named tuples of ~125 numbers) that costs ~12 us, for the population ~3 us, far more
+    than a day's work of a kernel at a few thousand consumers. A model's tuples are built once
+    and only their arrays' contents change (in place), so their types are fixed for the model's
+    life: while a model's day runs (`bound`), `call` and `over_blocks` look a kernel's compiled
+    entry point up by the identity of these tuples and a cheap type key of the other arguments
+    (`_entry`), and call it directly. The entry point is the one the dispatcher itself would call (it is
+    resolved through `Dispatcher.compile` on the arguments' Numba types), so the numbers are
+    the same to the last bit; anything else (an argument of another kind, a kernel that is not
+    a Numba dispatcher) goes through the dispatcher as before.
+    """
+
+    __slots__ = ("objects", "entries", "_types")
+
+    def __init__(self, *objects):
+        self.objects = objects
+        self.entries: dict = {}  # cheap key of a call (`_entry`) -> entry point
+        self._types: list | None = None
+
+    def numba_type(self, j: int):
+        """Numba's type of ``objects[j]`` as an argument (worked out once per model)."""
+        if self._types is None:
+            self._types = [typeof(o, Purpose.argument) for o in self.objects]
+        return self._types[j]
+
+
+_SCALARS = frozenset(
+    {int, float, bool, np.uint64, np.int64, np.int32, np.int8, np.float64, np.float32}
+)
+_ENTRIES: dict = {}  # (kernel, Numba argument types) -> entry point, for every model of the process
+
+
+def _entry(fn, args):
+    """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
+    ``fn`` itself (the dispatcher) outside one or for arguments of a kind not handled here.
+
+    The cache key fixes every argument's Numba type: the model's own tuples by their position
+    in `Bound.objects` (identity), an array by dtype, dimensions and flags, a scalar by type."""
+    b = getattr(_local, "bound", None)
+    if b is None:
+        return fn
+    objects = b.objects
+    key = [fn]
+    for a in args:
+        tp = type(a)
+        if tp is np.ndarray:
+            f = a.flags
+            key.append((a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned))
+        elif tp in _SCALARS:
+            key.append(tp)
+        else:
+            for j, o in enumerate(objects):
+                if a is o:
+                    key.append(j)
+                    break
+            else:
+                return fn
+    key = tuple(key)
+    entry = b.entries.get(key)
+    if entry is None:
+        entry = b.entries[key] = _resolve(fn, args, b, key)
+    return entry
+
+
+def _resolve(fn, args, b: Bound, key: tuple):
+    """The entry point Numba's dispatcher would call for ``fn(*args)``: the overload compiled
+    (or loaded from the cache) for the arguments' Numba types, as `Dispatcher.compile` gives it."""
+    if not isinstance(fn, Dispatcher):
+        return fn
+    try:
+        sig = []
+        for a, k in zip(args, key[1:], strict=True):
+            if type(k) is int:  # one of the model's tuples
+                sig.append(b.numba_type(k))
+            elif type(a) is int:  # as the dispatcher's C fast path types it
+                sig.append(types.int64)
+            else:
+                sig.append(fn.typeof_pyval(a))
+        sig = tuple(sig)
+        entry = _ENTRIES.get((fn, sig))
+        if entry is None:
+            entry = _ENTRIES[(fn, sig)] = fn.compile(sig)
+    except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
+        return fn
+    return entry
+
+
+def call(fn, *args):
+    """``fn(*args)`` for a compiled kernel ``fn``, through its cached entry point while a model's
+    day runs (see `Bound`): the same result without the dispatcher's per-call typing."""
+    return _entry(fn, args)(*args)
+
+
+@contextmanager
+def bound(b: Bound):
+    """Within the block, kernels started from this thread with ``b``'s tuples use its entry
+    points (see `Bound`)."""
+    previous = getattr(_local, "bound", None)
+    _local.bound = b
+    try:
+        yield
+    finally:
+        _local.bound = previous
+
+
 def over_blocks(block_fn, n: int, *args) -> None:
     """Run ``block_fn(k0, k1, *args)`` over the blocks 0..n_blocks(n)-1 of ``n`` consumers: in this
     thread when one thread is asked for, else in runs of blocks spread over the threads. The
     compiled ``block_fn`` must touch only the rows of its blocks and its own rows of partial
     tables, and release the GIL (``nogil=True``)."""
-    nk = n_blocks(n)
+    nk = max(1, (n + BLOCK - 1) // BLOCK)  # n_blocks(n), without a dispatch
     threads = min(get_threads(), nk)
+    block_fn = _entry(block_fn, (0, nk, *args))
     if threads <= 1:
         block_fn(0, nk, *args)
         return

@@ -53,6 +53,8 @@ STREAMS: tuple[str, ...] = (
     "turnover",
 )
 
+_KNOWN = frozenset(STREAMS)
+
 
 def stream_key(seed: int, stream: str, day: int = -1, part: int = 0) -> np.uint64:
     """The 64-bit key of ``stream`` on ``day`` for ``seed`` (day -1 for set-up streams).
@@ -60,11 +62,11 @@ def stream_key(seed: int, stream: str, day: int = -1, part: int = 0) -> np.uint6
     ``part`` separates independent uses of one stream on one day (the second breach of a day, the
     second media story); part 0 is the plain (seed, stream, day) key.
     """
-    if stream not in STREAMS:
+    if stream not in _KNOWN:
         raise KeyError(f"unknown random stream {stream!r}; known: {', '.join(STREAMS)}")
     label = f"{seed}/{stream}/{day}" if part == 0 else f"{seed}/{stream}/{day}/{part}"
     digest = hashlib.blake2b(label.encode(), digest_size=8).digest()
-    return np.uint64(int.from_bytes(digest, "little"))
+    return np.frombuffer(digest, "<u8")[0]  # the digest as a little-endian uint64
 
 
 def replication_seed(seed: int, replication: int) -> int:

@@ -43,8 +43,28 @@ def lever_costs_per_day(brands, par) -> np.ndarray:
     return out
 
 
+# The counters of LEVERS are adjacent columns: one slice of the day's counts takes all three.
+_FIRST = LEVERS[0][0]
+assert [e for e, _, _ in LEVERS] == list(range(_FIRST, _FIRST + len(LEVERS)))
+_COLUMNS = slice(_FIRST, _FIRST + len(LEVERS))
+
+
 def charge_phase(day: Day) -> None:
     """The levers' daily cost (K1)."""
-    per_day = lever_costs_per_day(day.levers, day.params)
-    for k, (event, _, _) in enumerate(LEVERS):
-        day.counts[:, event] += per_day[:, k]
+    day.counts[:, _COLUMNS] += _per_day(day)
+
+
+def _per_day(day: Day) -> np.ndarray:
+    """`lever_costs_per_day` of the day's levers and parameters, computed again only when they
+    change (a policy change writes new levers into the same arrays, so their values are part of
+    the check; the parameters are an immutable tuple)."""
+    lv, par = day.levers, day.params
+    values = tuple(getattr(lv, name).tobytes() for name in _INPUTS)
+    memo = day.memo.get("lever_costs")
+    if memo is None or memo[0] is not lv or memo[1] is not par or memo[2] != values:
+        memo = (lv, par, values, lever_costs_per_day(lv, par))
+        day.memo["lever_costs"] = memo
+    return memo[3]
+
+
+_INPUTS = ("presence", *(lever for _, lever, _ in LEVERS))  # the lever-table columns K1 reads

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
+from ..core.blocks import BLOCK, block_end, call, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
 from ..core.constants import HARM_UNATTRIBUTABLE
 from ..core.streams import consumer_state, draws, stream_key, uniform
@@ -230,7 +230,7 @@ class Incidents:
         costs. During the warm-up nothing happens but security spending."""
         counts[:, Event.security_cost] += self.security_cost_per_day
         if par.derived.background_fraud > 0.0:
-            background_fraud(pop, par, stream_key(self.seed, "fraud", day), day)
+            call(background_fraud, pop, par, stream_key(self.seed, "fraud", day), day)
         if day < self.warmup:
             return
         key = stream_key(self.seed, "breach", day)

@@ -147,6 +147,23 @@ def tally(pop, par, day, stocks, trust_hist, market):
     _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market)
 
 
+def records_held(pop, out: np.ndarray) -> None:
+    """``out[b]`` = records brand b holds (consumers with an account at b): the stock
+    ``records_held`` of `tally` alone, for days whose other stocks nobody reads."""
+    _records_held(pop.flags, out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _records_held(flags, out):
+    n, nb_ = flags.shape
+    cnt = np.zeros(nb_, np.int64)
+    for i in range(n):
+        for b in range(nb_):
+            cnt[b] += (flags[i, b] & ACCOUNT) != 0
+    for b in range(nb_):
+        out[b] = cnt[b]
+
+
 @nb.njit(cache=True)
 def _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market):
     """Add up `tally`'s per-block partial sums in block order and turn them into stocks."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..core.blocks import prefetch
+from ..core.blocks import call, prefetch
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.population import HEARD
@@ -82,4 +82,4 @@ def _converse(r, s, share, flags, tp, news, i, j, b):
 
 def talk_phase(day: Day) -> None:
     """Word of mouth: consumers tell a friend what they think of a brand (W1)."""
-    talk(day.population, day.params, day.key("social"))
+    call(talk, day.population, day.params, day.key("social"))

@@ -24,8 +24,10 @@ brands' policies (common random numbers).
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
+from ..core.blocks import call
 from ..core.streams import stream_key, uniforms
 from ..state.day import Day
 from ..state.population import CHURNED, CUSTOMER, draw_initial_trust, draw_traits
@@ -45,33 +47,47 @@ def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
     idx = leavers(seed, day, pop.size, par.derived.turnover)
     if idx.size == 0:
         return 0
-    f = pop.flags[idx]
-    counts[:, Event.departed_customers] += (((f & CUSTOMER) != 0) & ((f & CHURNED) == 0)).sum(
-        axis=0
-    )
     rng = np.random.Generator(np.random.PCG64(int(stream_key(seed, "turnover", day, 1))))
     traits = draw_traits(par.population, idx.size, rng)
     for name, values in traits.items():
         getattr(pop, name)[idx] = values
-    for b in range(pop.r.shape[1]):
-        pop.r[idx, b], pop.s[idx, b] = draw_initial_trust(par.trust, idx.size, rng)
-    pop.journey_left[idx] = 0
-    pop.journey_channels[idx] = 0
-    pop.last_research[idx] = -1
-    pop.history[idx] = 0
-    for arr, fill in (
-        (pop.consent, 0),
-        (pop.asked, 0),
-        (pop.flags, 0),
-        (pop.last_seen, -1),
-        (pop.last_purchase, -1),
-        (pop.exposed_day, -1),
-        (pop.harm_day, -1),
-        (pop.harm_kind, 0),
-        (pop.spam_share, 0),
-    ):
-        arr[idx] = fill
+    # Trust in every brand, brand after brand: one draw of brands x leavers values takes the
+    # same numbers from the generator as one draw per brand.
+    n_brands = pop.r.shape[1]
+    r, s = draw_initial_trust(par.trust, idx.size * n_brands, rng)
+    call(_reborn, pop, idx, r.reshape(n_brands, idx.size), s.reshape(n_brands, idx.size), counts)
     return int(idx.size)
+
+
+@nb.njit(cache=True)
+def _reborn(pop, idx, r, s, counts):
+    """The rows ``idx`` become newcomers (N2): brands count their departed customers, then
+    trust evidence ``r[b, j], s[b, j]`` for consumer ``idx[j]`` and brand b, and no relation
+    with any brand, no journey, no history."""
+    nb_ = pop.r.shape[1]
+    departed = np.zeros(nb_, np.int64)
+    for j in range(idx.size):
+        i = idx[j]
+        for b in range(nb_):
+            f = pop.flags[i, b]
+            departed[b] += ((f & CUSTOMER) != 0) & ((f & CHURNED) == 0)
+            pop.r[i, b] = r[b, j]
+            pop.s[i, b] = s[b, j]
+            pop.consent[i, b] = 0
+            pop.asked[i, b] = 0
+            pop.flags[i, b] = 0
+            pop.last_seen[i, b] = -1
+            pop.last_purchase[i, b] = -1
+            pop.exposed_day[i, b] = -1
+            pop.harm_day[i, b] = -1
+            pop.harm_kind[i, b] = 0
+            pop.spam_share[i, b] = 0
+        pop.journey_left[i] = 0
+        pop.journey_channels[i] = 0
+        pop.last_research[i] = -1
+        pop.history[i] = 0
+    for b in range(nb_):
+        counts[b, Event.departed_customers] += departed[b]
 
 
 def renew_phase(day: Day) -> None:

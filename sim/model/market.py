@@ -10,11 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from ..core.blocks import resolve_threads, set_threads
+from ..core.blocks import Bound, bound, resolve_threads, set_threads
 from ..core.mesa_core import mesa
 from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
-from ..mechanisms.metrics import EV, STOCKS, TRUST_BINS, Recorder, net_value, tally
+from ..mechanisms.metrics import (
+    EV,
+    STOCKS,
+    TRUST_BINS,
+    Recorder,
+    net_value,
+    records_held,
+    tally,
+)
 from ..scenario import Scenario
 from ..scenario.loading import apply_overrides, load_scenario
 from ..state.day import Day
@@ -33,6 +41,10 @@ HEADLINE_REPORTERS = {
     "net_value": "net value/day",
     "breaches": "breaches",
 }
+_RECORDS = STOCKS.index("records_held")
+_SUBSCRIBERS = STOCKS.index("subscribers")
+_CONSENT_RATE = STOCKS.index("consent_rate")
+_BREACHES = EV["breaches"]
 
 
 @dataclass(frozen=True)
@@ -193,6 +205,7 @@ class TrustModel(mesa.Model):
             records_held=self._stocks[:, STOCKS.index("records_held")],  # yesterday's, a view
             annual_revenue=np.zeros(n_brands),
         )
+        self._bound = Bound(self.population, self.brand_levers, self.params)
         self.phases = DayPlan(self.build_phases())
         self.timings = timings
         self.phase_times = dict.fromkeys([p.name for p in self.phases] + ["record"], 0.0)
@@ -241,8 +254,12 @@ class TrustModel(mesa.Model):
 
     def step(self) -> None:
         """Advance the market by one day: every phase of ``self.phases``, then the record."""
-        today = self.today
         set_threads(self.threads)
+        with bound(self._bound):  # kernels called with this model's tuples skip Numba's typing
+            self._day()
+
+    def _day(self) -> None:
+        today = self.today
         if self.day == 0:
             today.population.history[:] = 0  # journey shares are measured over the horizon
         if self.day == self.policy_from_day:
@@ -291,14 +308,24 @@ class TrustModel(mesa.Model):
         return self._daily_revenue[max(0, t - 365) : t].sum(axis=0) * 365.0 / min(t, 365)
 
     def _record(self) -> None:
+        if self.day < -1:
+            # A warm-up day before the last: its stocks are neither recorded nor read (the day's
+            # state at day 0 is that of the last warm-up day), except yesterday's records held,
+            # which `Day.records_held` promises every phase; the tally's pass is skipped.
+            records_held(self.population, self._stocks[:, _RECORDS])
+            return
         tally(self.population, self.params, self.t, self._stocks, self._trust_hist, self._market)
-        for k, brand in enumerate(self.brands):
-            brand.trust = float(self._stocks[k, 0])
-            brand.records_held = int(self._stocks[k, STOCKS.index("records_held")])
-            brand.subscribers = int(self._stocks[k, STOCKS.index("subscribers")])
-            brand.consent_rate = float(self._stocks[k, STOCKS.index("consent_rate")])
-            brand.revenue = float(self._revenue[k].sum())
-            brand.net_value = float(net_value(self._counts[k]))
+        # as Python numbers (tolist converts each float64 exactly, as float() would)
+        stocks = self._stocks.tolist()
+        revenue = self._daily_revenue[self.t].tolist()  # the day's revenue over channels
+        net = net_value(self._counts).tolist()
+        for brand, row, rev, value in zip(self.brands, stocks, revenue, net, strict=True):
+            brand.trust = row[0]
+            brand.records_held = int(row[_RECORDS])
+            brand.subscribers = int(row[_SUBSCRIBERS])
+            brand.consent_rate = row[_CONSENT_RATE]
+            brand.revenue = rev
+            brand.net_value = value
         if self.day < 0:
             return
         rec, d = self.recorder, self.day
@@ -308,8 +335,8 @@ class TrustModel(mesa.Model):
         rec.revenue[d] = self._revenue
         rec.market[d] = self._market
         rec.days_recorded = d + 1
-        for k, brand in enumerate(self.brands):
-            brand.breaches += int(self._counts[k, EV["breaches"]])
+        for brand, n in zip(self.brands, self._counts[:, _BREACHES].tolist(), strict=True):
+            brand.breaches += int(n)
         self.datacollector.collect(self)
 
     def run(self) -> None:

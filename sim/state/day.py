@@ -6,7 +6,7 @@ mechanism module turns it into the positional call of its compiled kernel, next 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,9 @@ class Day:
         purchases, revenue: ``(brands, channels)`` purchases and revenue of the day.
         records_held: records each brand held at the end of yesterday.
         annual_revenue: each brand's revenue of the last 365 days, scaled to a year.
+        memo: what a phase keeps from one day to the next because it is costly to recompute
+            and rarely changes (e.g. the levers' daily cost, `sim.mechanisms.costs`); a phase
+            checks that the inputs are unchanged before it reuses a value.
     """
 
     population: Population
@@ -41,6 +44,7 @@ class Day:
     revenue: np.ndarray
     records_held: np.ndarray
     annual_revenue: np.ndarray
+    memo: dict = field(default_factory=dict, repr=False)
 
     def key(self, stream: str) -> np.uint64:
         """The key of today's draws of the named random stream (`sim.core.streams`)."""
