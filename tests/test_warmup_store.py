@@ -238,3 +238,83 @@ def test_disk_caches_off_writes_no_state_anywhere(tmp_path, monkeypatch, setting
     CACHE.clear()
     with_warm_starts([(scenario.model_dump(mode="json"), 0, SEED)], folder=tmp_path / "out")
     assert not list(tmp_path.rglob("*.npz"))
+
+
+def _misfits(state):
+    """Copies of ``state`` that a file with a recomputed digest could hold: each does not fit
+    the scenario (the freshly built model's arrays: (n,), (n, brands), (warmup, brands)...)."""
+    n = state.population["flags"].shape[0]
+
+    def edit(change):
+        bad = copy.deepcopy(state)
+        change(bad)
+        return bad
+
+    def rows(s):
+        s.population["flags"] = s.population["flags"][:5].copy()
+
+    def dtype(s):
+        s.population["r"] = s.population["r"].astype(np.float64)
+
+    def tie(s):
+        s.population["ties"][0] = n + 1000  # a friend beyond the last consumer
+
+    def pointer(s):
+        s.population["tie_start"][-1] += 7
+
+    def tally(s):
+        s.arrays["_counts"] = s.arrays["_counts"][:, :5].copy()
+
+    def days(s):
+        s.daily_revenue = s.daily_revenue[:3].copy()
+
+    def brands(s):
+        s.brands = s.brands[:2]
+
+    def harm_day(s):
+        s.incidents["last_harm_day"] = 3.0
+
+    def breach(s):
+        s.incidents["breaches"] = [Breach(7, 30, 0.25, 5, True)]
+
+    cases = (rows, dtype, tie, pointer, tally, days, brands, harm_day, breach)
+    return {f.__name__: edit(f) for f in cases}
+
+
+def test_a_state_that_does_not_fit_the_scenario_is_refused_and_spun_up_again(tmp_path, monkeypatch):
+    """The kernels do not check bounds: a file whose arrays do not have the dtypes and shapes of
+    the scenario (with a recomputed, valid digest) must never reach them."""
+    scenario = _scenario()
+    seed = replication_seed(SEED, 0)
+    state = capture(TrustModel(scenario, seed=seed))
+    task = (scenario.model_dump(mode="json"), 0, SEED)
+    want = simulate(scenario, 0, seed=SEED)
+    for name, bad in _misfits(state).items():
+        with pytest.raises(ValueError, match="does not fit"):
+            TrustModel(scenario, seed=seed, warm_start=bad)
+        folder = tmp_path / name
+        folder.mkdir()
+        state_path(folder, bad.key).write_bytes(dump_state(bad))  # its own digest is valid
+        load_state(state_path(folder, bad.key), bad.key)  # the file itself checks out
+        monkeypatch.setenv("OMNITRUST_CACHE_DIR", str(tmp_path / f"cache-{name}"))
+        CACHE.clear()
+        hits = dict(CACHE.hits)
+        [(*_, got)] = with_warm_starts([task], folder=folder)
+        assert CACHE.hits == hits, name  # spun up, not read
+        _assert_same_state(got, state)
+        pd.testing.assert_frame_equal(simulate(scenario, 0, seed=SEED, warm=got), want,
+                                      check_exact=True)  # fmt: skip
+
+
+def test_the_population_layout_is_what_a_population_is_drawn_with():
+    from sim.state.population import LAYOUT, Population, create_population
+
+    scenario = _scenario()
+    population = create_population(scenario, 3)
+    assert list(LAYOUT) == list(Population._fields)
+    n, b = scenario.simulation.consumers, len(scenario.brands)
+    for name, (dtype, kind) in LAYOUT.items():
+        a = getattr(population, name)
+        assert a.dtype == np.dtype(dtype), name
+        if kind != "E":
+            assert a.shape == {"N": (n,), "NB": (n, b), "N+1": (n + 1,)}[kind], name

@@ -41,7 +41,7 @@ import io
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
@@ -177,9 +177,15 @@ def capture(model: TrustModel, key: str | None = None) -> WarmState:
 def restore(model: TrustModel, state: WarmState) -> None:
     """Put a copy of ``state`` into a freshly built ``model`` (warm-up not run) at day 0; the
     model has already built its population from a copy of ``state.population``."""
+    targets = {name: getattr(model, name) for name in state.arrays}
+    targets["daily_revenue"] = model._daily_revenue[: model.warmup]
+    for name, value in {**state.arrays, "daily_revenue": state.daily_revenue}.items():
+        # no broadcasting: the model's checks (`check_warm_state`) ran, this is the last guard
+        if value.dtype != targets[name].dtype or value.shape != targets[name].shape:
+            raise ValueError(f"warm-up state array {name} does not fit the model")
     for name, value in state.arrays.items():
-        np.copyto(getattr(model, name), value)
-    model._daily_revenue[: model.warmup] = state.daily_revenue
+        targets[name][...] = value
+    targets["daily_revenue"][...] = state.daily_revenue
     for brand, saved in zip(model.brands, state.brands, strict=True):
         for attr, value in saved.items():
             setattr(brand, attr, value)
@@ -353,7 +359,15 @@ class WarmupCache:
         self.hits = {"memory": 0, "disk": 0}
         self._writes: dict[str, int] = {}
 
-    def get(self, key: str, folders: Iterable[Path] = ()) -> WarmState | None:
+    def get(
+        self,
+        key: str,
+        folders: Iterable[Path] = (),
+        check: Callable[[WarmState], None] | None = None,
+    ) -> WarmState | None:
+        """The state ``key`` from memory or the first folder that holds a usable file of it;
+        ``check`` (e.g. `sim.model.market.check_warm_state` of the scenario) raises for a state
+        read from disk that does not fit: that file is ignored like a damaged one."""
         state = self._memory.get(key)
         if state is not None:
             self._memory.move_to_end(key)
@@ -367,6 +381,8 @@ class WarmupCache:
                 continue
             try:
                 state = load_state(path, key)
+                if check is not None:
+                    check(state)
             except Exception:  # noqa: BLE001 - a damaged cache file: spin the warm-up up again
                 continue
             self.hits["disk"] += 1
