@@ -11,6 +11,7 @@ import copy
 import io
 import math
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -318,3 +319,63 @@ def test_the_population_layout_is_what_a_population_is_drawn_with():
         assert a.dtype == np.dtype(dtype), name
         if kind != "E":
             assert a.shape == {"N": (n,), "NB": (n, b), "N+1": (n + 1,)}[kind], name
+
+
+def _no_member_read(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a member was read")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
+
+
+def test_a_compressed_or_oversized_archive_is_refused_before_any_member_is_read(
+    tmp_path, monkeypatch
+):
+    state = capture(TrustModel(_scenario(), seed=2))
+    good = dump_state(state)
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:  # np.savez stores, never deflates
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
+    with np.load(io.BytesIO(good), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    # a deflated member of an expected name: 16 MB of zeros in a few kilobytes
+    bomb = tmp_path / "bomb.npz"
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("daily_revenue.npy", "w", force_zip64=True) as f,
+    ):
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f8", "fortran_order": False, "shape": (2_000_000,)}
+        )
+        f.write(bytes(16_000_000))
+    assert bomb.stat().st_size < 100_000
+    # the same state, deflated by NumPy: valid digest, but not what dump_state writes
+    deflated = tmp_path / "deflated.npz"
+    np.savez_compressed(deflated, **arrays)
+    # a stored member whose entry claims more bytes than the file holds
+    claims = tmp_path / "claims.npz"
+    data = bytearray(good)
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        first = archive.infolist()[0]
+    central = data.rindex(first.filename.encode()) - 26  # its central directory entry's sizes
+    data[central : central + 8] = (2**31).to_bytes(4, "little") * 2
+    claims.write_bytes(bytes(data))
+    _no_member_read(monkeypatch)
+    for path, why in ((bomb, "compressed"), (deflated, "compressed"), (claims, "more bytes")):
+        with pytest.raises(ValueError, match=why):
+            load_state(path, state.key)
+
+
+def test_an_array_header_announcing_more_than_its_member_holds_is_refused(tmp_path):
+    state = capture(TrustModel(_scenario(), seed=2))
+    with np.load(io.BytesIO(dump_state(state)), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    path = tmp_path / "header.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for name, a in arrays.items():
+            with archive.open(f"{name}.npy", "w") as f:
+                shape = (10**12,) if name == "daily_revenue" else a.shape
+                header = {"descr": a.dtype.str, "fortran_order": False, "shape": shape}
+                np.lib.format.write_array_header_1_0(f, header)
+                f.write(a.tobytes())
+    with pytest.raises(ValueError, match="header"):
+        load_state(path, state.key)

@@ -39,7 +39,10 @@ import copy
 import hashlib
 import io
 import json
+import math
 import os
+import re
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -307,12 +310,57 @@ def dump_state(state: WarmState) -> bytes:
     return buffer.getvalue()
 
 
+_MEMBER = re.compile(r"(population\.\w+|arrays\.\w+|daily_revenue|__meta__|meta\.\d+)\.npy")
+
+
+def _read_archive(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` archive ``path``, read without pickle and without inflating
+    anything: the member list is checked before any data is read (only the names `dump_state`
+    writes, only stored members, as `np.savez` writes them, together no larger than the file),
+    and each array's header must announce exactly the bytes its member holds. A compressed
+    member (a few hundred kilobytes may inflate to gigabytes) is refused unread."""
+    size = os.path.getsize(path)
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        names = [m.filename for m in members]
+        if len(set(names)) != len(names) or not all(_MEMBER.fullmatch(n) for n in names):
+            raise ValueError(f"{path}: not the members of a warm-up state")
+        if any(m.compress_type != zipfile.ZIP_STORED or m.compress_size != m.file_size
+               for m in members):  # fmt: skip
+            raise ValueError(f"{path}: a compressed member (a state is stored uncompressed)")
+        if sum(m.file_size for m in members) > size:
+            raise ValueError(f"{path}: the members claim more bytes than the file holds")
+        arrays = {}
+        for member in members:
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"{path}: {member.filename} is of .npy version {version}")
+                if dtype.hasobject:
+                    raise ValueError(f"{path}: {member.filename} holds objects")
+                data = f.read(member.file_size)
+            if len(data) != math.prod(shape) * dtype.itemsize:
+                raise ValueError(
+                    f"{path}: {member.filename} does not hold the bytes its header says"
+                )
+            array = np.frombuffer(bytearray(data), dtype=dtype)
+            array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+            arrays[member.filename.removesuffix(".npy")] = array
+    return arrays
+
+
 def load_state(path: str | Path, key: str) -> WarmState:
-    """The state saved in ``path`` by `dump_state`, read with ``allow_pickle=False`` (a file
-    from elsewhere cannot run code). Raises if the file is damaged, was edited (the digest
-    differs), is of another format or holds another key."""
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
+    """The state saved in ``path`` by `dump_state`, read without pickle and without inflating
+    anything (`_read_archive`: a file from elsewhere cannot run code or exhaust memory). Raises
+    if the file is damaged (the digest differs), is of another format or holds another key.
+    The digest is not keyed: it detects damage, not an edit whose author recomputed it. Whether
+    the arrays fit the scenario (dtypes, shapes, index ranges) is checked before they reach a
+    model (`sim.model.market.check_warm_state`)."""
+    arrays = _read_archive(path)
     envelope = json.loads(arrays.pop(_META).tobytes())
     body = envelope["body"]
     meta = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
