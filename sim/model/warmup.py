@@ -35,6 +35,7 @@ turns branching off altogether (each run spins its own warm-up up).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
@@ -42,6 +43,7 @@ import json
 import math
 import os
 import re
+import time
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -471,31 +473,49 @@ class WarmupCache:
         self._memory.clear()
 
 
+STALE_TMP_SECONDS = 3600.0
+"""A temporary file of a state being written that is older than this (an hour: writing a state
+takes seconds) was left by a killed writer; `prune` deletes it."""
+
+
 def prune(folder: Path) -> None:
     """Delete the oldest state files of ``folder`` until it holds at most
     ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes.
 
     Another process may prune the same folder (the user cache) at the same time: a file that
     is gone or cannot be removed is skipped, never an error (a finished run must not fail here).
+    The temporary files of writes in progress (``.<key>.npz.*.tmp``, `write_bytes`) count
+    towards the limit; those older than `STALE_TMP_SECONDS` were left by a writer that was
+    killed and are deleted (a younger one may belong to a writer still at work).
     """
     try:
         limit = float(os.environ.get("OMNITRUST_CACHE_MAX_MB", "2048")) * 2**20
     except ValueError:
         limit = 2048 * 2**20
     files: list[tuple[float, int, str]] = []
+    pending = 0  # bytes of writes in progress: counted, never deleted here
+    now = time.time()
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if not entry.name.endswith((SUFFIX, ".pkl")):  # .pkl: FORMAT 1, never read
+                name = entry.name
+                temporary = name.startswith(".") and name.endswith(".tmp") and SUFFIX + "." in name
+                if not (temporary or name.endswith((SUFFIX, ".pkl"))):  # .pkl: FORMAT 1
                     continue
                 try:
                     info = entry.stat()
                 except OSError:  # deleted since the listing
                     continue
-                files.append((info.st_mtime, info.st_size, entry.path))
+                if not temporary:
+                    files.append((info.st_mtime, info.st_size, entry.path))
+                elif now - info.st_mtime > STALE_TMP_SECONDS:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                else:
+                    pending += info.st_size
     except OSError:
         return
-    total = sum(size for _, size, _ in files)
+    total = pending + sum(size for _, size, _ in files)
     for _, size, path in sorted(files):
         if total <= limit:
             break
