@@ -25,10 +25,16 @@ states, the oldest files go first.
 
 A file is a NumPy ``.npz`` archive (`dump_state`): the arrays, plus the brands' and incidents'
 state and the Mesa random generators' states as tagged JSON (member ``__meta__``; floats as hex,
-Python's 128-bit PCG64 state as a JSON integer) with a SHA-256 digest of everything. It is read
-with ``allow_pickle=False`` and checked (`load_state`): a file from elsewhere cannot run code, and
-a damaged, truncated or edited one is ignored and the warm-up spun up again. Files are written
-atomically. Pickles of FORMAT 1 (``<key>.pkl``) are never opened; `prune` counts them as the
+Python's 128-bit PCG64 state as a JSON integer) with a SHA-256 digest of everything. Loading
+one never executes code: no pickle is opened, and the member list is checked before any data is
+read (`load_state`: expected names, stored uncompressed, no more bytes than the file). Before a
+state reaches a model every array is held to the dtype and shape the scenario implies, index
+arrays to their ranges (`sim.model.market.check_warm_state`), so it cannot make the kernels read or
+write out of bounds. A damaged, truncated or ill-fitting file is ignored and the warm-up spun up
+again. The digest is not keyed: it detects damage, not tampering; someone who edits a file and
+recomputes the digest can change the numbers a resumed run continues from, so resume only from
+folders whose numbers you trust. Files are written atomically; `prune` removes the temporary
+files of killed writers. Pickles of FORMAT 1 (``<key>.pkl``) are never opened; `prune` counts them as the
 oldest. ``OMNITRUST_WARMUP_CACHE=off`` turns the disk caches off and ``OMNITRUST_BRANCH=off``
 turns branching off altogether (each run spins its own warm-up up).
 """
