@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from .analysis.summary import SUMMARY_WINDOW_DAYS, summarise
 from .core import timing
 from .core.streams import replication_seed
 from .model import TrustModel
+from .model.market import check_warm_state
 from .model.warmup import (
     CACHE,
     WarmState,
@@ -157,7 +159,10 @@ def with_warm_starts(
     for key, (data, k, seed) in zip(keys, tasks, strict=True):
         if key in states or key in missing:
             continue
-        state = CACHE.get(key, folders)
+        fits = partial(
+            check_warm_state, scenario=Scenario.model_validate(data), seed=replication_seed(seed, k)
+        )
+        state = CACHE.get(key, folders, fits)
         if state is not None:
             states[key] = state
             if folder is not None:  # from the user cache or memory: the folder gets its copy

@@ -487,3 +487,35 @@ def test_a_comparison_reopened_from_its_folder_marks_the_policy_change(tmp_path)
     }
     plt.close(fig)
     assert lines == {3.0}
+
+
+def test_prune_counts_writes_in_progress_and_removes_those_a_killed_writer_left(
+    tmp_path, monkeypatch
+):
+    import os
+    import time
+
+    from sim.model.warmup import prune
+
+    now = time.time()
+    for k in range(2):  # two states, two hours old
+        path = tmp_path / f"{k}.npz"
+        path.write_bytes(b"x" * 400_000)
+        os.utime(path, (now - 7200 + k, now - 7200 + k))
+    # what storage._atomic leaves of a killed writer (two hours old) and of one at work now
+    stale = tmp_path / ".abc.npz.k1ll3d.tmp"
+    stale.write_bytes(b"x" * 400_000)
+    os.utime(stale, (now - 7200, now - 7200))
+    fresh = tmp_path / ".def.npz.w0rk1n.tmp"
+    fresh.write_bytes(b"x" * 400_000)
+    other = tmp_path / ".notes.txt.old.tmp"  # not a state's: never counted nor removed
+    other.write_bytes(b"x" * 400_000)
+    os.utime(other, (now - 7200, now - 7200))
+    # 1 MiB holds two of 400 kB: the write in progress counts, so the older state goes too
+    monkeypatch.setenv("OMNITRUST_CACHE_MAX_MB", "1")
+    prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".def.npz.w0rk1n.tmp",
+        ".notes.txt.old.tmp",
+        "1.npz",
+    ]

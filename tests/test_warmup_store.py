@@ -11,6 +11,7 @@ import copy
 import io
 import math
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -238,3 +239,143 @@ def test_disk_caches_off_writes_no_state_anywhere(tmp_path, monkeypatch, setting
     CACHE.clear()
     with_warm_starts([(scenario.model_dump(mode="json"), 0, SEED)], folder=tmp_path / "out")
     assert not list(tmp_path.rglob("*.npz"))
+
+
+def _misfits(state):
+    """Copies of ``state`` that a file with a recomputed digest could hold: each does not fit
+    the scenario (the freshly built model's arrays: (n,), (n, brands), (warmup, brands)...)."""
+    n = state.population["flags"].shape[0]
+
+    def edit(change):
+        bad = copy.deepcopy(state)
+        change(bad)
+        return bad
+
+    def rows(s):
+        s.population["flags"] = s.population["flags"][:5].copy()
+
+    def dtype(s):
+        s.population["r"] = s.population["r"].astype(np.float64)
+
+    def tie(s):
+        s.population["ties"][0] = n + 1000  # a friend beyond the last consumer
+
+    def pointer(s):
+        s.population["tie_start"][-1] += 7
+
+    def tally(s):
+        s.arrays["_counts"] = s.arrays["_counts"][:, :5].copy()
+
+    def days(s):
+        s.daily_revenue = s.daily_revenue[:3].copy()
+
+    def brands(s):
+        s.brands = s.brands[:2]
+
+    def harm_day(s):
+        s.incidents["last_harm_day"] = 3.0
+
+    def breach(s):
+        s.incidents["breaches"] = [Breach(7, 30, 0.25, 5, True)]
+
+    cases = (rows, dtype, tie, pointer, tally, days, brands, harm_day, breach)
+    return {f.__name__: edit(f) for f in cases}
+
+
+def test_a_state_that_does_not_fit_the_scenario_is_refused_and_spun_up_again(tmp_path, monkeypatch):
+    """The kernels do not check bounds: a file whose arrays do not have the dtypes and shapes of
+    the scenario (with a recomputed, valid digest) must never reach them."""
+    scenario = _scenario()
+    seed = replication_seed(SEED, 0)
+    state = capture(TrustModel(scenario, seed=seed))
+    task = (scenario.model_dump(mode="json"), 0, SEED)
+    want = simulate(scenario, 0, seed=SEED)
+    for name, bad in _misfits(state).items():
+        with pytest.raises(ValueError, match="does not fit"):
+            TrustModel(scenario, seed=seed, warm_start=bad)
+        folder = tmp_path / name
+        folder.mkdir()
+        state_path(folder, bad.key).write_bytes(dump_state(bad))  # its own digest is valid
+        load_state(state_path(folder, bad.key), bad.key)  # the file itself checks out
+        monkeypatch.setenv("OMNITRUST_CACHE_DIR", str(tmp_path / f"cache-{name}"))
+        CACHE.clear()
+        hits = dict(CACHE.hits)
+        [(*_, got)] = with_warm_starts([task], folder=folder)
+        assert CACHE.hits == hits, name  # spun up, not read
+        _assert_same_state(got, state)
+        pd.testing.assert_frame_equal(simulate(scenario, 0, seed=SEED, warm=got), want,
+                                      check_exact=True)  # fmt: skip
+
+
+def test_the_population_layout_is_what_a_population_is_drawn_with():
+    from sim.state.population import LAYOUT, Population, create_population
+
+    scenario = _scenario()
+    population = create_population(scenario, 3)
+    assert list(LAYOUT) == list(Population._fields)
+    n, b = scenario.simulation.consumers, len(scenario.brands)
+    for name, (dtype, kind) in LAYOUT.items():
+        a = getattr(population, name)
+        assert a.dtype == np.dtype(dtype), name
+        if kind != "E":
+            assert a.shape == {"N": (n,), "NB": (n, b), "N+1": (n + 1,)}[kind], name
+
+
+def _no_member_read(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a member was read")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
+
+
+def test_a_compressed_or_oversized_archive_is_refused_before_any_member_is_read(
+    tmp_path, monkeypatch
+):
+    state = capture(TrustModel(_scenario(), seed=2))
+    good = dump_state(state)
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:  # np.savez stores, never deflates
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
+    with np.load(io.BytesIO(good), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    # a deflated member of an expected name: 16 MB of zeros in a few kilobytes
+    bomb = tmp_path / "bomb.npz"
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("daily_revenue.npy", "w", force_zip64=True) as f,
+    ):
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f8", "fortran_order": False, "shape": (2_000_000,)}
+        )
+        f.write(bytes(16_000_000))
+    assert bomb.stat().st_size < 100_000
+    # the same state, deflated by NumPy: valid digest, but not what dump_state writes
+    deflated = tmp_path / "deflated.npz"
+    np.savez_compressed(deflated, **arrays)
+    # a stored member whose entry claims more bytes than the file holds
+    claims = tmp_path / "claims.npz"
+    data = bytearray(good)
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        first = archive.infolist()[0]
+    central = data.rindex(first.filename.encode()) - 26  # its central directory entry's sizes
+    data[central : central + 8] = (2**31).to_bytes(4, "little") * 2
+    claims.write_bytes(bytes(data))
+    _no_member_read(monkeypatch)
+    for path, why in ((bomb, "compressed"), (deflated, "compressed"), (claims, "more bytes")):
+        with pytest.raises(ValueError, match=why):
+            load_state(path, state.key)
+
+
+def test_an_array_header_announcing_more_than_its_member_holds_is_refused(tmp_path):
+    state = capture(TrustModel(_scenario(), seed=2))
+    with np.load(io.BytesIO(dump_state(state)), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    path = tmp_path / "header.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for name, a in arrays.items():
+            with archive.open(f"{name}.npy", "w") as f:
+                shape = (10**12,) if name == "daily_revenue" else a.shape
+                header = {"descr": a.dtype.str, "fortran_order": False, "shape": shape}
+                np.lib.format.write_array_header_1_0(f, header)
+                f.write(a.tobytes())
+    with pytest.raises(ValueError, match="header"):
+        load_state(path, state.key)

@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 
 from ..core.blocks import Bound, bound, resolve_threads, set_threads
+from ..core.catalogue import CHANNELS
 from ..core.mesa_core import mesa
 from ..core.streams import mesa_seed, stream_key
 from ..mechanisms import churn, costs, incidents, journey, outreach, social, trust, turnover
 from ..mechanisms.metrics import (
     EV,
+    MARKET_SHARES,
     STOCKS,
     TRUST_BINS,
     Recorder,
@@ -27,9 +29,9 @@ from ..scenario import Scenario
 from ..scenario.loading import apply_overrides, load_scenario
 from ..state.day import Day
 from ..state.parameters import brand_table, parameters
-from ..state.population import Population, create_population
+from ..state.population import Population, check_population, create_population
 from .brand import BrandAgent
-from .warmup import WarmState, restore, warmup_key
+from .warmup import INCIDENTS_CONFIG, MODEL_ARRAYS, WarmState, restore, warmup_key
 
 # What the DataCollector reports per brand: BrandAgent attribute -> readable column suffix
 # (model reporters are named "<brand> <label>", e.g. "Aurora consent rate").
@@ -45,6 +47,63 @@ _RECORDS = STOCKS.index("records_held")
 _SUBSCRIBERS = STOCKS.index("subscribers")
 _CONSENT_RATE = STOCKS.index("consent_rate")
 _BREACHES = EV["breaches"]
+
+
+def tally_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
+    """The shapes of a `TrustModel`'s float64 tallies (`sim.model.warmup.MODEL_ARRAYS` and
+    ``_daily_revenue``, one row per warm-up and recorded day) for ``scenario``."""
+    b = len(scenario.brands)
+    return {
+        "_counts": (b, len(EV)),
+        "_purchases": (b, len(CHANNELS)),  # as `Recorder.purchases` and `.revenue`
+        "_revenue": (b, len(CHANNELS)),
+        "_stocks": (b, len(STOCKS)),
+        "_trust_hist": (b, TRUST_BINS),
+        "_market": (len(MARKET_SHARES),),
+        "_daily_revenue": (scenario.simulation.warmup_days + scenario.simulation.days, b),
+    }
+
+
+def _same_kind(name: str, got: Any, want: Any) -> None:
+    """Raise `ValueError` unless ``got`` has the type (and, for arrays, dtype and shape) of
+    ``want``, the value a freshly built model holds."""
+    if type(got) is not type(want):
+        raise ValueError(f"{name} is a {type(got).__name__}, not a {type(want).__name__}")
+    if isinstance(want, np.ndarray) and (got.dtype != want.dtype or got.shape != want.shape):
+        raise ValueError(f"{name} is {got.dtype} {got.shape}, not {want.dtype} {want.shape}")
+
+
+def check_warm_state(state: WarmState, scenario: Scenario, seed: int) -> None:
+    """Raise `ValueError` unless ``state`` has the layout of the warm-up state of ``scenario``:
+    every array with the dtype and shape (and index arrays with the values in range) a freshly
+    built model holds, the incidents' state with the keys and types of a fresh `Incidents`, one
+    entry per brand. The compiled kernels do not check bounds, so a state read from a file
+    (`sim.model.warmup.load_state`) is checked here before any of it is copied into a model."""
+    n_brands = len(scenario.brands)
+    check_population(state.population, scenario.simulation.consumers, n_brands, len(CHANNELS))
+    shapes = tally_shapes(scenario)
+    warmup = scenario.simulation.warmup_days
+    tallies = {**state.arrays, "_daily_revenue": state.daily_revenue}
+    if list(state.arrays) != list(MODEL_ARRAYS):
+        raise ValueError("not the arrays of a model's state")
+    for name, array in tallies.items():
+        shape = (warmup, n_brands) if name == "_daily_revenue" else shapes[name]
+        _same_kind(name, array, np.zeros(shape))
+    if not isinstance(state.brands, list) or len(state.brands) != n_brands:
+        raise ValueError(f"the state holds {len(state.brands)} brands, not {n_brands}")
+    fresh = incidents.Incidents(
+        scenario, parameters(scenario), brand_table(scenario.before_change()), seed, warmup
+    )
+    want = {k: v for k, v in vars(fresh).items() if k not in INCIDENTS_CONFIG}
+    if not isinstance(state.incidents, dict) or set(state.incidents) != set(want):
+        raise ValueError("not the incidents' state")
+    for name, value in state.incidents.items():
+        _same_kind(f"incidents.{name}", value, want[name])
+    for breach in state.incidents["breaches"]:
+        if not isinstance(breach, incidents.Breach) or not (
+            -1 <= breach.brand < n_brands and -1 <= breach.channel < len(CHANNELS)
+        ):
+            raise ValueError(f"incidents.breaches holds {breach!r:.80}")
 
 
 @dataclass(frozen=True)
@@ -173,6 +232,13 @@ class TrustModel(mesa.Model):
         self.policy_from_day = scenario.policy_from_day
         before = scenario.before_change()
         self.brand_levers = brand_table(before)  # changed in place on policy_from_day
+        if warm_start is not None:  # before any of it is copied: the kernels check no bounds
+            try:
+                check_warm_state(warm_start, scenario, seed)
+            except ValueError as err:
+                raise ValueError(
+                    f"warm_start does not fit scenario {scenario.name!r}: {err}"
+                ) from None
         self.population = (
             create_population(scenario, seed)
             if warm_start is None
@@ -186,13 +252,8 @@ class TrustModel(mesa.Model):
         )
         n_brands = len(self.brands)
         self.recorder = Recorder(scenario.simulation.days, [b.name for b in self.brands])
-        self._counts = np.zeros((n_brands, len(EV)))
-        self._purchases = np.zeros((n_brands, self.recorder.purchases.shape[2]))
-        self._revenue = np.zeros_like(self._purchases)
-        self._stocks = np.zeros((n_brands, len(STOCKS)))
-        self._trust_hist = np.zeros((n_brands, TRUST_BINS))
-        self._market = np.zeros(self.recorder.market.shape[1])
-        self._daily_revenue = np.zeros((self.warmup + scenario.simulation.days, n_brands))
+        for name, shape in tally_shapes(scenario).items():  # float64 tallies, all zero
+            setattr(self, name, np.zeros(shape))
         self.today = Day(
             population=self.population,
             levers=self.brand_levers,

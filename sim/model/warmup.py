@@ -25,23 +25,34 @@ states, the oldest files go first.
 
 A file is a NumPy ``.npz`` archive (`dump_state`): the arrays, plus the brands' and incidents'
 state and the Mesa random generators' states as tagged JSON (member ``__meta__``; floats as hex,
-Python's 128-bit PCG64 state as a JSON integer) with a SHA-256 digest of everything. It is read
-with ``allow_pickle=False`` and checked (`load_state`): a file from elsewhere cannot run code, and
-a damaged, truncated or edited one is ignored and the warm-up spun up again. Files are written
-atomically. Pickles of FORMAT 1 (``<key>.pkl``) are never opened; `prune` counts them as the
+Python's 128-bit PCG64 state as a JSON integer) with a SHA-256 digest of everything. Loading
+one never executes code: no pickle is opened, and the member list is checked before any data is
+read (`load_state`: expected names, stored uncompressed, no more bytes than the file). Before a
+state reaches a model every array is held to the dtype and shape the scenario implies, index
+arrays to their ranges (`sim.model.market.check_warm_state`), so it cannot make the kernels read or
+write out of bounds. A damaged, truncated or ill-fitting file is ignored and the warm-up spun up
+again. The digest is not keyed: it detects damage, not tampering; someone who edits a file and
+recomputes the digest can change the numbers a resumed run continues from, so resume only from
+folders whose numbers you trust. Files are written atomically; `prune` removes the temporary
+files of killed writers. Pickles of FORMAT 1 (``<key>.pkl``) are never opened; `prune` counts them as the
 oldest. ``OMNITRUST_WARMUP_CACHE=off`` turns the disk caches off and ``OMNITRUST_BRANCH=off``
 turns branching off altogether (each run spins its own warm-up up).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
 import json
+import math
 import os
+import re
+import time
+import zipfile
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
@@ -177,9 +188,15 @@ def capture(model: TrustModel, key: str | None = None) -> WarmState:
 def restore(model: TrustModel, state: WarmState) -> None:
     """Put a copy of ``state`` into a freshly built ``model`` (warm-up not run) at day 0; the
     model has already built its population from a copy of ``state.population``."""
+    targets = {name: getattr(model, name) for name in state.arrays}
+    targets["daily_revenue"] = model._daily_revenue[: model.warmup]
+    for name, value in {**state.arrays, "daily_revenue": state.daily_revenue}.items():
+        # no broadcasting: the model's checks (`check_warm_state`) ran, this is the last guard
+        if value.dtype != targets[name].dtype or value.shape != targets[name].shape:
+            raise ValueError(f"warm-up state array {name} does not fit the model")
     for name, value in state.arrays.items():
-        np.copyto(getattr(model, name), value)
-    model._daily_revenue[: model.warmup] = state.daily_revenue
+        targets[name][...] = value
+    targets["daily_revenue"][...] = state.daily_revenue
     for brand, saved in zip(model.brands, state.brands, strict=True):
         for attr, value in saved.items():
             setattr(brand, attr, value)
@@ -301,12 +318,57 @@ def dump_state(state: WarmState) -> bytes:
     return buffer.getvalue()
 
 
+_MEMBER = re.compile(r"(population\.\w+|arrays\.\w+|daily_revenue|__meta__|meta\.\d+)\.npy")
+
+
+def _read_archive(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` archive ``path``, read without pickle and without inflating
+    anything: the member list is checked before any data is read (only the names `dump_state`
+    writes, only stored members, as `np.savez` writes them, together no larger than the file),
+    and each array's header must announce exactly the bytes its member holds. A compressed
+    member (a few hundred kilobytes may inflate to gigabytes) is refused unread."""
+    size = os.path.getsize(path)
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        names = [m.filename for m in members]
+        if len(set(names)) != len(names) or not all(_MEMBER.fullmatch(n) for n in names):
+            raise ValueError(f"{path}: not the members of a warm-up state")
+        if any(m.compress_type != zipfile.ZIP_STORED or m.compress_size != m.file_size
+               for m in members):  # fmt: skip
+            raise ValueError(f"{path}: a compressed member (a state is stored uncompressed)")
+        if sum(m.file_size for m in members) > size:
+            raise ValueError(f"{path}: the members claim more bytes than the file holds")
+        arrays = {}
+        for member in members:
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"{path}: {member.filename} is of .npy version {version}")
+                if dtype.hasobject:
+                    raise ValueError(f"{path}: {member.filename} holds objects")
+                data = f.read(member.file_size)
+            if len(data) != math.prod(shape) * dtype.itemsize:
+                raise ValueError(
+                    f"{path}: {member.filename} does not hold the bytes its header says"
+                )
+            array = np.frombuffer(bytearray(data), dtype=dtype)
+            array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+            arrays[member.filename.removesuffix(".npy")] = array
+    return arrays
+
+
 def load_state(path: str | Path, key: str) -> WarmState:
-    """The state saved in ``path`` by `dump_state`, read with ``allow_pickle=False`` (a file
-    from elsewhere cannot run code). Raises if the file is damaged, was edited (the digest
-    differs), is of another format or holds another key."""
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
+    """The state saved in ``path`` by `dump_state`, read without pickle and without inflating
+    anything (`_read_archive`: a file from elsewhere cannot run code or exhaust memory). Raises
+    if the file is damaged (the digest differs), is of another format or holds another key.
+    The digest is not keyed: it detects damage, not an edit whose author recomputed it. Whether
+    the arrays fit the scenario (dtypes, shapes, index ranges) is checked before they reach a
+    model (`sim.model.market.check_warm_state`)."""
+    arrays = _read_archive(path)
     envelope = json.loads(arrays.pop(_META).tobytes())
     body = envelope["body"]
     meta = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
@@ -353,7 +415,15 @@ class WarmupCache:
         self.hits = {"memory": 0, "disk": 0}
         self._writes: dict[str, int] = {}
 
-    def get(self, key: str, folders: Iterable[Path] = ()) -> WarmState | None:
+    def get(
+        self,
+        key: str,
+        folders: Iterable[Path] = (),
+        check: Callable[[WarmState], None] | None = None,
+    ) -> WarmState | None:
+        """The state ``key`` from memory or the first folder that holds a usable file of it;
+        ``check`` (e.g. `sim.model.market.check_warm_state` of the scenario) raises for a state
+        read from disk that does not fit: that file is ignored like a damaged one."""
         state = self._memory.get(key)
         if state is not None:
             self._memory.move_to_end(key)
@@ -367,6 +437,8 @@ class WarmupCache:
                 continue
             try:
                 state = load_state(path, key)
+                if check is not None:
+                    check(state)
             except Exception:  # noqa: BLE001 - a damaged cache file: spin the warm-up up again
                 continue
             self.hits["disk"] += 1
@@ -407,31 +479,49 @@ class WarmupCache:
         self._memory.clear()
 
 
+STALE_TMP_SECONDS = 3600.0
+"""A temporary file of a state being written that is older than this (an hour: writing a state
+takes seconds) was left by a killed writer; `prune` deletes it."""
+
+
 def prune(folder: Path) -> None:
     """Delete the oldest state files of ``folder`` until it holds at most
     ``OMNITRUST_CACHE_MAX_MB`` (default 2048) megabytes.
 
     Another process may prune the same folder (the user cache) at the same time: a file that
     is gone or cannot be removed is skipped, never an error (a finished run must not fail here).
+    The temporary files of writes in progress (``.<key>.npz.*.tmp``, `write_bytes`) count
+    towards the limit; those older than `STALE_TMP_SECONDS` were left by a writer that was
+    killed and are deleted (a younger one may belong to a writer still at work).
     """
     try:
         limit = float(os.environ.get("OMNITRUST_CACHE_MAX_MB", "2048")) * 2**20
     except ValueError:
         limit = 2048 * 2**20
     files: list[tuple[float, int, str]] = []
+    pending = 0  # bytes of writes in progress: counted, never deleted here
+    now = time.time()
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if not entry.name.endswith((SUFFIX, ".pkl")):  # .pkl: FORMAT 1, never read
+                name = entry.name
+                temporary = name.startswith(".") and name.endswith(".tmp") and SUFFIX + "." in name
+                if not (temporary or name.endswith((SUFFIX, ".pkl"))):  # .pkl: FORMAT 1
                     continue
                 try:
                     info = entry.stat()
                 except OSError:  # deleted since the listing
                     continue
-                files.append((info.st_mtime, info.st_size, entry.path))
+                if not temporary:
+                    files.append((info.st_mtime, info.st_size, entry.path))
+                elif now - info.st_mtime > STALE_TMP_SECONDS:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                else:
+                    pending += info.st_size
     except OSError:
         return
-    total = sum(size for _, size, _ in files)
+    total = pending + sum(size for _, size, _ in files)
     for _, size, path in sorted(files):
         if total <= limit:
             break

@@ -89,6 +89,66 @@ class Population(NamedTuple):
         return int(sum(a.nbytes for a in self))
 
 
+# The dtype of every array of a `Population` and its shape: per consumer (N), per consumer and
+# brand (N, B), the CSR row pointer (N + 1) and the ties (E, any length). `create_population` draws
+# exactly this (tests/test_warmup_store.py); `check_population` holds a saved state to it.
+LAYOUT: dict[str, tuple[str, str]] = {
+    "segment": ("int8", "N"),
+    "concern": ("float32", "N"),
+    "affinity": ("float32", "N"),
+    "reads_terms": ("bool", "N"),
+    "need_rate": ("float32", "N"),
+    "journey_left": ("int8", "N"),
+    "journey_channels": ("uint8", "N"),
+    "last_research": ("int8", "N"),
+    "history": ("uint8", "N"),
+    "tie_start": ("int64", "N+1"),
+    "ties": ("int32", "E"),
+    "r": ("float32", "NB"),
+    "s": ("float32", "NB"),
+    "consent": ("uint8", "NB"),
+    "asked": ("uint8", "NB"),
+    "flags": ("uint8", "NB"),
+    "last_seen": ("int16", "NB"),
+    "last_purchase": ("int16", "NB"),
+    "exposed_day": ("int16", "NB"),
+    "harm_day": ("int16", "NB"),
+    "harm_kind": ("uint8", "NB"),
+    "wary": ("int8", "N"),
+    "wary_day": ("int16", "N"),
+    "fraud_day": ("int16", "N"),
+    "spam_share": ("uint8", "NB"),
+}
+
+
+def check_population(arrays: dict[str, np.ndarray], n: int, n_brands: int, n_channels: int) -> None:
+    """Raise `ValueError` unless ``arrays`` are a population of ``n`` consumers and ``n_brands``
+    brands: the names, dtypes and shapes of `LAYOUT`, and the values the compiled rules use as
+    indices in range (the kernels do not check bounds, so a saved state must)."""
+    if list(arrays) != list(LAYOUT):
+        raise ValueError("not the arrays of a population")
+    for name, (dtype, kind) in LAYOUT.items():
+        a = arrays[name]
+        e = len(arrays["ties"]) if kind == "E" else 0
+        shape = {"N": (n,), "NB": (n, n_brands), "N+1": (n + 1,), "E": (e,)}[kind]
+        if not isinstance(a, np.ndarray) or a.dtype != np.dtype(dtype) or a.shape != shape:
+            got = f"{getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', '')}"
+            raise ValueError(f"population array {name} is {got}, not {dtype} {shape}")
+    tie_start, ties = arrays["tie_start"], arrays["ties"]
+    if tie_start[0] != 0 or tie_start[-1] != len(ties) or np.any(np.diff(tie_start) < 0):
+        raise ValueError("population tie_start is not a row pointer into ties")
+    ranges = {
+        "ties": (0, n),
+        "segment": (0, len(SEGMENTS)),
+        "last_research": (-1, n_channels),
+        "wary": (-1, 3 * n_brands),
+    }
+    for name, (low, high) in ranges.items():
+        a = arrays[name]
+        if a.size and (a.min() < low or a.max() >= high):
+            raise ValueError(f"population array {name} has values outside [{low}, {high})")
+
+
 def initial_evidence(trust: np.ndarray, evidence: float, prior: float, weight: float):
     """Evidence (r, s) with r + s = evidence whose beta-reputation trust equals ``trust``.
 
