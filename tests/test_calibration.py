@@ -756,3 +756,87 @@ def test_resume_with_a_changed_calibration_file_exits_2_naming_the_field(tmp_pat
     assert "\n" not in line
     for text in (str(path), "targets[1].high = 0.45", "0.4", str(out), "new --out"):
         assert text in line, (text, line)
+
+
+# ----------------------------------------------------------------------------- resume, trials
+def _toy_study():
+    """A one-parameter study (batch 4, R = 3) with a cheap model whose replications spread by
+    an amount that grows with x, so scales from other candidates differ; and a runner."""
+    from types import SimpleNamespace as NS
+
+    from sim.calibration import fit
+
+    targets = [
+        NS(name="a", value=0.5, scale=0.05, weight=1.0),
+        NS(name="b", value=0.2, scale=0.01, weight=1.0),
+    ]
+    spec = NS(
+        batch=4,
+        noise_scaled=True,
+        parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")],
+    )
+
+    def evaluate(points):
+        out = []
+        for p in points:
+            x = p["x"]
+            rng = np.random.default_rng(int(x * 1e9))
+            out.append(
+                np.column_stack([x + x * rng.normal(size=3), 0.2 + 0.05 * x * rng.normal(size=3)])
+            )
+        return out
+
+    def run(root, n, ev=evaluate):
+        root.mkdir(exist_ok=True)
+        return fit._optimise(root, spec, ["x"], targets, ev, n, 7, lambda *a, **k: None)
+
+    return fit, run, evaluate
+
+
+def test_a_resume_with_more_trials_is_an_uninterrupted_run_or_is_refused(tmp_path):
+    """Raising `trials` carries on exactly as an uninterrupted run with the new value when the
+    stored study is the start of that run; otherwise it is refused naming `trials` (exit 2)."""
+    from sim.core.errors import ScenarioError
+
+    fit, run, evaluate = _toy_study()
+
+    def same(a, b):
+        assert a.user_attrs[fit.SCALES] == b.user_attrs[fit.SCALES]
+        pd.testing.assert_frame_equal(fit._trials_table(a, ["x"]), fit._trials_table(b, ["x"]))
+
+    whole8, whole14 = run(tmp_path / "w8", 8), run(tmp_path / "w14", 14)
+    # whole batches: 8 then 14 is the run with 14
+    run(tmp_path / "r", 8)
+    same(run(tmp_path / "r", 14), whole14)
+
+    # killed while the short last batch of a run with 6 was evaluated (none of it scored):
+    # resumed with 8, the batch is completed to 4 trials as the run with 8 asks it
+    class Killed(Exception):
+        pass
+
+    calls = []
+
+    def dies_on_the_second_batch(points):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        return evaluate(points)
+
+    with pytest.raises(Killed):
+        run(tmp_path / "k", 6, dies_on_the_second_batch)
+    same(run(tmp_path / "k", 8), whole8)
+
+    refused = [
+        (2, 8, "fixed from the first 2 candidates"),  # scales from fewer than a batch
+        (6, 14, "last batch (trials 4-5"),  # stopped mid-batch, and scored
+        (8, 6, "already holds 8 trials"),  # fewer than the study holds
+    ]
+    for first, then, why in refused:
+        root = tmp_path / f"x{first}-{then}"
+        run(root, first)
+        with pytest.raises(ScenarioError) as err:
+            run(root, then)
+        assert err.value.field == "trials" and err.value.value == then, str(err.value)
+        text = str(err.value)
+        assert why in text and f"trials = {first} again" in text and "\n" not in text, text
+        same(run(root, first), run(tmp_path / f"w{first}-{then}", first))  # still resumable

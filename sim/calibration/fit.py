@@ -39,7 +39,8 @@ A study is bound to the settings it began with: the file's fields (except those 
 change: `RESUMABLE`), the effective seed, consumers, days and replications, ``--recover`` and
 the base scenario's content are stored in the study (attribute ``settings``); run again on the
 same folder with any of them changed, it stops (exit code 2) naming the field, the old and the
-new value, instead of mixing two studies.
+new value, instead of mixing two studies. A changed ``trials`` is checked against the stored
+trials (`check_trials`) and refused the same way unless the resume is an uninterrupted run.
 
 With ``recover=True`` the targets' values are first replaced by pseudo-data: the model's outputs
 at a parameter set drawn from the prior (``truth.json``), run with independent seeds, each band
@@ -70,10 +71,14 @@ SCALES = "noise_scales"  # study attribute: the distance's scales, fixed after t
 SETTINGS = "settings"  # study attribute: what the study was made with (checked on resume)
 RESUMABLE = ("name", "trials", "validation", "posterior.draws", "posterior.generations")
 """Fields of a calibration file that may change between a run and its resume: ``name`` is not
-used by the fit; ``trials`` and ``posterior.generations`` only say where the study stops (a
-higher value carries on as an uninterrupted run would); ``validation`` is measured afresh at the
-estimate at the end and ``posterior.draws`` resampled afresh from the last population. Every
-other field changes the numbers the stored trials and particles were made with."""
+used by the fit; ``trials`` and ``posterior.generations`` say where the study stops; a changed
+``trials`` is accepted only when the stored study is the start of an uninterrupted run with the
+new value (`check_trials`: it holds no more trials, its scales came from min(batch, trials)
+candidates, and its last batch is whole or not yet scored; e.g. any earlier ``trials`` that is a
+multiple of ``batch``), and is otherwise refused with exit code 2; ``validation`` is measured
+afresh at the estimate at the end and ``posterior.draws`` resampled afresh from the last
+population. Every other field changes the numbers the stored trials and particles were made
+with."""
 LOG = logging.getLogger(__name__)
 
 
@@ -303,6 +308,7 @@ def calibrate(
     # before anything else is written: a changed file must not be mixed into the stored study
     settings = study_settings(spec, scenario, seed_, reps, recover)
     bind_settings(root, settings, file, spec.scenario)
+    check_trials(root, paths, n_trials, spec.batch, file)
     taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
     say = print if progress else (lambda *a, **k: None)
     manifest_base = dict(
@@ -545,6 +551,71 @@ def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: s
 
 
 ABANDONED = "abandoned"  # user attribute of a trial whose ask a kill interrupted
+TRIALS = "trials"  # study attribute: the ``trials`` the study was last run towards
+
+
+def check_trials(root: Path, paths, n_trials: int, batch: int, file=None) -> None:
+    """Refuse (`ScenarioError`, exit code 2) a ``trials`` with which the stored study cannot
+    carry on exactly as an uninterrupted run with that ``trials`` would.
+
+    An uninterrupted run asks batches [k batch, min((k + 1) batch, trials)), each from the
+    trials of the batches before it, and fixes the scales from the first, min(batch, trials)
+    candidates. The stored study is the start of such a run unless (1) it holds more than
+    ``trials`` trials, (2) its scales came from another number of candidates (a first run with
+    fewer trials than one batch), or (3) its last batch is shorter than that run's and already
+    (partly) scored (a first run that stopped at a ``trials`` not a multiple of ``batch``): the
+    rest of that batch would be proposed from other trials. A resume with the same ``trials``
+    never meets these."""
+    from optuna.trial import TrialState
+
+    from ..core.errors import toml_literal
+
+    _, study = _open_study(root)
+    kept = sorted(
+        (
+            t
+            for t in study.get_trials(deepcopy=False)
+            if not t.user_attrs.get(ABANDONED)
+            and not (t.state == TrialState.RUNNING and any(p not in t.params for p in paths))
+        ),
+        key=lambda t: t.number,
+    )
+    if not kept:
+        return
+    asked = len(kept)
+    old = study.user_attrs.get(TRIALS)
+    began = f"the study in {root} was run with trials = {old}" if old else f"the study in {root}"
+    info = study.user_attrs.get(SCALES)
+    start = (asked - 1) // batch * batch  # the last batch asked: [start, asked)
+    if asked > n_trials:
+        why = f"it already holds {asked} trials"
+    elif info is not None and info["candidates"] != min(batch, n_trials):
+        why = (
+            f"its distance scales were fixed from the first {info['candidates']} candidates, "
+            f"a run with trials = {n_trials} fixes them from {min(batch, n_trials)}"
+        )
+    elif asked < min(start + batch, n_trials) and any(
+        t.state != TrialState.RUNNING for t in kept[start:]
+    ):
+        why = (
+            f"its last batch (trials {start}-{asked - 1}, batch = {batch}) was scored without "
+            f"the trials {asked}-{min(start + batch, n_trials) - 1} a run with trials = "
+            f"{n_trials} proposes with it"
+        )
+    else:
+        return
+    allowed = (
+        f"to resume, give trials = {toml_literal(old)} again (the file's `trials` or --trials)"
+        if old
+        else "to resume, give the trials the study began with"
+    )
+    raise ScenarioError(
+        f"{began}; {why}, so it cannot carry on as an uninterrupted run",
+        file=file,
+        field="trials",
+        value=n_trials,
+        allowed=f"{allowed}, or use a new --out",
+    )
 
 
 def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
@@ -553,7 +624,9 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
     from optuna.distributions import FloatDistribution
     from optuna.trial import TrialState
 
+    check_trials(root, paths, n_trials, spec.batch)
     storage, study = _open_study(root)
+    study.set_user_attr(TRIALS, int(n_trials))
     info = study.user_attrs.get(SCALES)
     if info is not None:
         say("distance scales read back from optuna.db (fixed after the first batch)")
