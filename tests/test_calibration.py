@@ -840,3 +840,39 @@ def test_a_resume_with_more_trials_is_an_uninterrupted_run_or_is_refused(tmp_pat
         text = str(err.value)
         assert why in text and f"trials = {first} again" in text and "\n" not in text, text
         same(run(root, first), run(tmp_path / f"w{first}-{then}", first))  # still resumable
+
+
+def test_a_field_the_stored_settings_lack_is_unchanged_when_it_holds_its_default(tmp_path):
+    """A study made before an optional field existed stores no value for it: a resume giving
+    the field's default is the same study, one giving another value is refused."""
+    from sim.calibration import fit
+    from sim.calibration.spec import load_calibration
+    from sim.core.errors import ScenarioError
+
+    def settings(text):
+        loaded = load_calibration(_write(tmp_path, text))
+        scn = loaded.scenario
+        return fit.study_settings(loaded.spec, scn, scn.simulation.seed, 2, False)
+
+    root = tmp_path / "out"
+    root.mkdir()
+    # as an older version would have stored them: no noise_scaled, no targets' weight, no
+    # posterior.population (their defaults: true, 1.0 and 40)
+    text = CALIBRATION.replace("population = 5\n", "")
+    old = settings(text)
+    del old["file"]["noise_scaled"], old["file"]["posterior"]["population"]
+    for t in old["file"]["targets"]:
+        del t["weight"]
+    _, study = fit._open_study(root)
+    study.set_user_attr(fit.SETTINGS, old)
+    fit.bind_settings(root, settings(text), "cal.toml")  # the defaults: no error
+    for new, field in [
+        ("noise_scaled = false\n" + text, "noise_scaled"),
+        (text.replace("[posterior]\n", "[posterior]\npopulation = 6\n"), "posterior.population"),
+        (text.replace('"aurora_trust"\n', '"aurora_trust"\nweight = 2.0\n'), "targets[0].weight"),
+    ]:
+        assert new != text
+        with pytest.raises(ScenarioError) as err:
+            fit.bind_settings(root, settings(new), "cal.toml")
+        assert err.value.field == field, (field, str(err.value))
+        assert "(absent)" in str(err.value)

@@ -54,6 +54,7 @@ import logging
 import math
 import os
 import time
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -472,14 +473,47 @@ def study_settings(spec: CalibrationSpec, scenario, seed: int, reps: int, recove
 _ABSENT: Any = "(absent)"
 
 
-def _first_change(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any] | None:
-    """The first (dotted, indexed path, old, new) where two JSON values differ, else None."""
+def _submodel(annotation: Any) -> Any:
+    """The pydantic model a field's values (or list entries) are, else None."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):  # list[Target], Posterior | None, ...
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_default(model: Any, key: str, value: Any) -> bool:
+    """Whether ``value`` (JSON) is the default of field ``key`` of the pydantic ``model``."""
+    from pydantic import TypeAdapter
+
+    field = getattr(model, "model_fields", {}).get(key)
+    if field is None or field.is_required():
+        return False
+    default = field.get_default(call_default_factory=True)
+    return TypeAdapter(field.annotation).dump_python(default, mode="json") == value
+
+
+def _first_change(
+    old: Any, new: Any, path: str = "", model: Any = None
+) -> tuple[str, Any, Any] | None:
+    """The first (dotted, indexed path, old, new) where two JSON values differ, else None.
+
+    With ``model`` (the pydantic class ``new`` was dumped from), a field missing from ``old``
+    (stored by a version without it) counts as unchanged when ``new`` holds its default."""
     if isinstance(old, dict) and isinstance(new, dict):
+        fields = getattr(model, "model_fields", {})
         for key in [*old, *(k for k in new if k not in old)]:
             sub = f"{path}.{key}" if path else str(key)
+            if key not in old and key in new and _is_default(model, key, new[key]):
+                continue
             if key not in old or key not in new:
                 return sub, old.get(key, _ABSENT), new.get(key, _ABSENT)
-            found = _first_change(old[key], new[key], sub)
+            inner = _submodel(fields[key].annotation) if key in fields else None
+            found = _first_change(old[key], new[key], sub, inner)
             if found:
                 return found
         return None
@@ -487,7 +521,7 @@ def _first_change(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any] | 
         if len(old) != len(new):
             return path, f"{len(old)} entries", f"{len(new)} entries"
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            found = _first_change(a, b, f"{path}[{i}]")
+            found = _first_change(a, b, f"{path}[{i}]", model)
             if found:
                 return found
         return None
@@ -512,7 +546,7 @@ def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: s
         study.set_user_attr(SETTINGS, settings)
         return
     where = f"the study in {root} began with"
-    change = _first_change(stored["file"], settings["file"])
+    change = _first_change(stored["file"], settings["file"], model=CalibrationSpec)
     if change:
         field, old, new = change
         raise ScenarioError(
