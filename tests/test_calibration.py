@@ -876,3 +876,51 @@ def test_a_field_the_stored_settings_lack_is_unchanged_when_it_holds_its_default
             fit.bind_settings(root, settings(new), "cal.toml")
         assert err.value.field == field, (field, str(err.value))
         assert "(absent)" in str(err.value)
+
+
+def test_a_target_whose_noise_the_first_batch_cannot_measure_is_named(tmp_path):
+    """Target b has no candidate of the first batch with two finite replications (NaN there, as
+    a breach figure can be at small sizes): its sigma is 0 over 0 candidates, its scale the
+    half band (0.01), and one line naming it is printed when the scales are fixed and again on
+    a resume; target a (3 of 4 candidates with two finite values) is measured as usual."""
+    from types import SimpleNamespace as NS
+
+    from sim.calibration import fit
+
+    targets = [
+        NS(name="a", value=0.5, scale=0.05, weight=1.0),
+        NS(name="b", value=0.2, scale=0.01, weight=1.0),
+    ]
+    spec = NS(
+        batch=4, noise_scaled=True, parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")]
+    )
+    calls = []
+
+    def evaluate(points):  # R = 2; first batch: b NaN everywhere, a NaN in one replication of
+        calls.append(1)  # the first candidate; a's replications differ by 0.1, 0.2, 0.3, 0.4
+        out = []
+        for k, p in enumerate(points):
+            a = [p["x"], p["x"] + 0.1 * (k + 1)]
+            b = [np.nan, np.nan] if len(calls) == 1 else [0.2, 0.21]
+            if len(calls) == 1 and k == 0:
+                a[1] = np.nan
+            out.append(np.column_stack([a, b]))
+        return out
+
+    said = []
+    root = tmp_path / "out"
+    root.mkdir()
+    study = fit._optimise(root, spec, ["x"], targets, evaluate, 8, 7, said.append)
+    info = study.user_attrs[fit.SCALES]
+    # a: SDs of the candidates with two finite values: 0.2, 0.3, 0.4 over sqrt(2); median 0.3
+    assert info["sigma_candidates"] == [3, 0]
+    assert info["sigma"] == pytest.approx([0.3 / math.sqrt(2), 0.0])
+    assert info["scale"] == pytest.approx([math.sqrt(0.05**2 + 0.09 / 2 / 2), 0.01])
+    assert fit.unmeasured(info) == ["b"]
+    lines = [s for s in said if "'b'" in s]
+    assert len(lines) == 1 and "\n" not in lines[0] and "half band" in lines[0], said
+    assert not [s for s in said if "'a'" in s]
+    said.clear()
+    fit._optimise(root, spec, ["x"], targets, evaluate, 8, 7, said.append)  # resumed: said again
+    assert [s for s in said if "'b'" in s] == lines
+    assert list(fit.scales_table(info)["sigma_candidates"]) == [3, 0]

@@ -15,7 +15,9 @@
    scales are computed once, when the first batch has been evaluated (before any trial is
    scored), stored in the study (``optuna.db``, study attribute ``noise_scales``) and used
    unchanged for every trial, the posterior and the recovery: a scale per candidate would reward
-   noisy candidates. With R = 1 there is no standard deviation and ``sigma_i = 0``; with
+   noisy candidates. With R = 1 there is no standard deviation and ``sigma_i = 0``, as for a
+   target of which no first-batch candidate has two finite replications (printed, and listed
+   in the manifest as ``noise_unmeasured``: see `unmeasured`); with
    ``noise_scaled = false`` in the file ``s_i = h_i`` (sigma is still measured and recorded). 1
    means "on the edge of the bands widened by the noise". Trials are asked in batches of
    ``batch`` (independent of the worker count) and the sampler of trial n is seeded from (seed,
@@ -115,15 +117,18 @@ def noise_scales(
 
     ``runs``: per candidate a (R, targets) array. ``sigma_i`` = median over the candidates of
     the SD of target i across the candidate's replications (0 with R = 1, or where no candidate
-    has two finite values); ``scale_i = sqrt(h_i^2 + sigma_i^2 / R)`` (``h_i`` if not
+    has two finite values: ``sigma_candidates``, the number of candidates the median is over, is
+    then 0, see `unmeasured`); ``scale_i = sqrt(h_i^2 + sigma_i^2 / R)`` (``h_i`` if not
     ``noise_scaled``). Returned as a JSON-ready dict (stored in the study and the manifest)."""
     h = np.array([t.scale for t in targets], dtype=float)
     reps = int(runs[0].shape[0])
     sigma = np.zeros(len(targets))
+    counts = np.zeros(len(targets), dtype=int)
     if reps > 1:
         sds = np.vstack([_sd(np.asarray(r, dtype=float)) for r in runs])
         for j in range(len(targets)):
             col = sds[:, j][np.isfinite(sds[:, j])]
+            counts[j] = len(col)
             sigma[j] = float(np.median(col)) if len(col) else 0.0
     scale = np.sqrt(h**2 + sigma**2 / reps) if noise_scaled else h
     return {
@@ -133,13 +138,35 @@ def noise_scales(
         "target": [str(t.name) for t in targets],
         "half_band": [float(x) for x in h],
         "sigma": [float(x) for x in sigma],
+        "sigma_candidates": [int(x) for x in counts],
         "scale": [float(x) for x in scale],
     }
 
 
+def unmeasured(info: dict[str, Any]) -> list[str]:
+    """The targets whose noise could not be measured although R > 1: no candidate of the first
+    batch had two finite replications of them (the batch failed, or the figure is NaN at these
+    sizes), so their sigma is 0 and their scale the half band for the whole study."""
+    counts = info.get("sigma_candidates")  # absent in studies made before it was recorded
+    if info["replications"] < 2 or counts is None:
+        return []
+    return [t for t, n in zip(info["target"], counts, strict=True) if n == 0]
+
+
+def unmeasured_line(name: str) -> str:
+    """One line saying that target ``name``'s noise was not measured (see `unmeasured`)."""
+    return (
+        f"distance scales: target {name!r}: no candidate of the first batch had two finite "
+        "replications, so its sigma is 0 and its scale its half band for the whole study "
+        "(check that the target is defined at these sizes; to measure it, use a new --out)"
+    )
+
+
 def scales_table(info: dict[str, Any]) -> pd.DataFrame:
-    """The scales of `noise_scales` as a table: target, half_band, sigma, scale."""
-    return pd.DataFrame({k: info[k] for k in ("target", "half_band", "sigma", "scale")})
+    """The scales of `noise_scales` as a table: target, half_band, sigma, sigma_candidates (how
+    many candidates sigma is the median over; 0: not measured) and scale."""
+    keys = ("target", "half_band", "sigma", "sigma_candidates", "scale")
+    return pd.DataFrame({k: info[k] for k in keys if k in info})
 
 
 class Calibration:
@@ -150,8 +177,9 @@ class Calibration:
         fit: target, value, low, high, model, model_low, model_high, within.
         validation: the same columns for the figures kept out of the fit (may be empty).
         posterior: equally weighted posterior draws, one column per parameter path.
-        scales: per target: half_band, sigma (Monte Carlo SD of one replication) and the
-            distance's scale, fixed after the first batch.
+        scales: per target: half_band, sigma (Monte Carlo SD of one replication),
+            sigma_candidates (the first-batch candidates sigma is the median over; 0 with R > 1:
+            not measured, sigma = 0) and the distance's scale, fixed after the first batch.
         trials: every Optuna trial: number, distance and the parameter values.
         recovery: with ``recover``: parameter, truth, low, high, covered (else None).
         out: the results folder; manifest: provenance.
@@ -388,6 +416,7 @@ def calibrate(
         noise_scales=scales_table(noise).to_dict(orient="records"),
         noise_scaled=noise["noise_scaled"],
         noise_candidates=noise["candidates"],
+        noise_unmeasured=unmeasured(noise),
         abc={
             "method": "pyabc ABC-SMC, median epsilon, SingleCoreSampler",
             "population": spec.posterior.population,
@@ -664,6 +693,8 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
     info = study.user_attrs.get(SCALES)
     if info is not None:
         say("distance scales read back from optuna.db (fixed after the first batch)")
+        for name in unmeasured(info):
+            say(unmeasured_line(name))
     dists = {
         p.path: FloatDistribution(p.low, p.high, log=p.prior == "loguniform")
         for p in spec.parameters
@@ -712,6 +743,8 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
                 f"(R = {info['replications']}):\n"
                 + scales_table(info).to_string(index=False, float_format=lambda v: f"{v:.4g}")
             )
+            for name in unmeasured(info):
+                say(unmeasured_line(name))
         scales = np.array(info["scale"], dtype=float)
         for t, runs in zip(running, results, strict=True):
             model = runs.mean(axis=0)
