@@ -756,3 +756,171 @@ def test_resume_with_a_changed_calibration_file_exits_2_naming_the_field(tmp_pat
     assert "\n" not in line
     for text in (str(path), "targets[1].high = 0.45", "0.4", str(out), "new --out"):
         assert text in line, (text, line)
+
+
+# ----------------------------------------------------------------------------- resume, trials
+def _toy_study():
+    """A one-parameter study (batch 4, R = 3) with a cheap model whose replications spread by
+    an amount that grows with x, so scales from other candidates differ; and a runner."""
+    from types import SimpleNamespace as NS
+
+    from sim.calibration import fit
+
+    targets = [
+        NS(name="a", value=0.5, scale=0.05, weight=1.0),
+        NS(name="b", value=0.2, scale=0.01, weight=1.0),
+    ]
+    spec = NS(
+        batch=4,
+        noise_scaled=True,
+        parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")],
+    )
+
+    def evaluate(points):
+        out = []
+        for p in points:
+            x = p["x"]
+            rng = np.random.default_rng(int(x * 1e9))
+            out.append(
+                np.column_stack([x + x * rng.normal(size=3), 0.2 + 0.05 * x * rng.normal(size=3)])
+            )
+        return out
+
+    def run(root, n, ev=evaluate):
+        root.mkdir(exist_ok=True)
+        return fit._optimise(root, spec, ["x"], targets, ev, n, 7, lambda *a, **k: None)
+
+    return fit, run, evaluate
+
+
+def test_a_resume_with_more_trials_is_an_uninterrupted_run_or_is_refused(tmp_path):
+    """Raising `trials` carries on exactly as an uninterrupted run with the new value when the
+    stored study is the start of that run; otherwise it is refused naming `trials` (exit 2)."""
+    from sim.core.errors import ScenarioError
+
+    fit, run, evaluate = _toy_study()
+
+    def same(a, b):
+        assert a.user_attrs[fit.SCALES] == b.user_attrs[fit.SCALES]
+        pd.testing.assert_frame_equal(fit._trials_table(a, ["x"]), fit._trials_table(b, ["x"]))
+
+    whole8, whole14 = run(tmp_path / "w8", 8), run(tmp_path / "w14", 14)
+    # whole batches: 8 then 14 is the run with 14
+    run(tmp_path / "r", 8)
+    same(run(tmp_path / "r", 14), whole14)
+
+    # killed while the short last batch of a run with 6 was evaluated (none of it scored):
+    # resumed with 8, the batch is completed to 4 trials as the run with 8 asks it
+    class Killed(Exception):
+        pass
+
+    calls = []
+
+    def dies_on_the_second_batch(points):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        return evaluate(points)
+
+    with pytest.raises(Killed):
+        run(tmp_path / "k", 6, dies_on_the_second_batch)
+    same(run(tmp_path / "k", 8), whole8)
+
+    refused = [
+        (2, 8, "fixed from the first 2 candidates"),  # scales from fewer than a batch
+        (6, 14, "last batch (trials 4-5"),  # stopped mid-batch, and scored
+        (8, 6, "already holds 8 trials"),  # fewer than the study holds
+    ]
+    for first, then, why in refused:
+        root = tmp_path / f"x{first}-{then}"
+        run(root, first)
+        with pytest.raises(ScenarioError) as err:
+            run(root, then)
+        assert err.value.field == "trials" and err.value.value == then, str(err.value)
+        text = str(err.value)
+        assert why in text and f"trials = {first} again" in text and "\n" not in text, text
+        same(run(root, first), run(tmp_path / f"w{first}-{then}", first))  # still resumable
+
+
+def test_a_field_the_stored_settings_lack_is_unchanged_when_it_holds_its_default(tmp_path):
+    """A study made before an optional field existed stores no value for it: a resume giving
+    the field's default is the same study, one giving another value is refused."""
+    from sim.calibration import fit
+    from sim.calibration.spec import load_calibration
+    from sim.core.errors import ScenarioError
+
+    def settings(text):
+        loaded = load_calibration(_write(tmp_path, text))
+        scn = loaded.scenario
+        return fit.study_settings(loaded.spec, scn, scn.simulation.seed, 2, False)
+
+    root = tmp_path / "out"
+    root.mkdir()
+    # as an older version would have stored them: no noise_scaled, no targets' weight, no
+    # posterior.population (their defaults: true, 1.0 and 40)
+    text = CALIBRATION.replace("population = 5\n", "")
+    old = settings(text)
+    del old["file"]["noise_scaled"], old["file"]["posterior"]["population"]
+    for t in old["file"]["targets"]:
+        del t["weight"]
+    _, study = fit._open_study(root)
+    study.set_user_attr(fit.SETTINGS, old)
+    fit.bind_settings(root, settings(text), "cal.toml")  # the defaults: no error
+    for new, field in [
+        ("noise_scaled = false\n" + text, "noise_scaled"),
+        (text.replace("[posterior]\n", "[posterior]\npopulation = 6\n"), "posterior.population"),
+        (text.replace('"aurora_trust"\n', '"aurora_trust"\nweight = 2.0\n'), "targets[0].weight"),
+    ]:
+        assert new != text
+        with pytest.raises(ScenarioError) as err:
+            fit.bind_settings(root, settings(new), "cal.toml")
+        assert err.value.field == field, (field, str(err.value))
+        assert "(absent)" in str(err.value)
+
+
+def test_a_target_whose_noise_the_first_batch_cannot_measure_is_named(tmp_path):
+    """Target b has no candidate of the first batch with two finite replications (NaN there, as
+    a breach figure can be at small sizes): its sigma is 0 over 0 candidates, its scale the
+    half band (0.01), and one line naming it is printed when the scales are fixed and again on
+    a resume; target a (3 of 4 candidates with two finite values) is measured as usual."""
+    from types import SimpleNamespace as NS
+
+    from sim.calibration import fit
+
+    targets = [
+        NS(name="a", value=0.5, scale=0.05, weight=1.0),
+        NS(name="b", value=0.2, scale=0.01, weight=1.0),
+    ]
+    spec = NS(
+        batch=4, noise_scaled=True, parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")]
+    )
+    calls = []
+
+    def evaluate(points):  # R = 2; first batch: b NaN everywhere, a NaN in one replication of
+        calls.append(1)  # the first candidate; a's replications differ by 0.1, 0.2, 0.3, 0.4
+        out = []
+        for k, p in enumerate(points):
+            a = [p["x"], p["x"] + 0.1 * (k + 1)]
+            b = [np.nan, np.nan] if len(calls) == 1 else [0.2, 0.21]
+            if len(calls) == 1 and k == 0:
+                a[1] = np.nan
+            out.append(np.column_stack([a, b]))
+        return out
+
+    said = []
+    root = tmp_path / "out"
+    root.mkdir()
+    study = fit._optimise(root, spec, ["x"], targets, evaluate, 8, 7, said.append)
+    info = study.user_attrs[fit.SCALES]
+    # a: SDs of the candidates with two finite values: 0.2, 0.3, 0.4 over sqrt(2); median 0.3
+    assert info["sigma_candidates"] == [3, 0]
+    assert info["sigma"] == pytest.approx([0.3 / math.sqrt(2), 0.0])
+    assert info["scale"] == pytest.approx([math.sqrt(0.05**2 + 0.09 / 2 / 2), 0.01])
+    assert fit.unmeasured(info) == ["b"]
+    lines = [s for s in said if "'b'" in s]
+    assert len(lines) == 1 and "\n" not in lines[0] and "half band" in lines[0], said
+    assert not [s for s in said if "'a'" in s]
+    said.clear()
+    fit._optimise(root, spec, ["x"], targets, evaluate, 8, 7, said.append)  # resumed: said again
+    assert [s for s in said if "'b'" in s] == lines
+    assert list(fit.scales_table(info)["sigma_candidates"]) == [3, 0]

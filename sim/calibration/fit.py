@@ -15,7 +15,9 @@
    scales are computed once, when the first batch has been evaluated (before any trial is
    scored), stored in the study (``optuna.db``, study attribute ``noise_scales``) and used
    unchanged for every trial, the posterior and the recovery: a scale per candidate would reward
-   noisy candidates. With R = 1 there is no standard deviation and ``sigma_i = 0``; with
+   noisy candidates. With R = 1 there is no standard deviation and ``sigma_i = 0``, as for a
+   target of which no first-batch candidate has two finite replications (printed, and listed
+   in the manifest as ``noise_unmeasured``: see `unmeasured`); with
    ``noise_scaled = false`` in the file ``s_i = h_i`` (sigma is still measured and recorded). 1
    means "on the edge of the bands widened by the noise". Trials are asked in batches of
    ``batch`` (independent of the worker count) and the sampler of trial n is seeded from (seed,
@@ -39,7 +41,8 @@ A study is bound to the settings it began with: the file's fields (except those 
 change: `RESUMABLE`), the effective seed, consumers, days and replications, ``--recover`` and
 the base scenario's content are stored in the study (attribute ``settings``); run again on the
 same folder with any of them changed, it stops (exit code 2) naming the field, the old and the
-new value, instead of mixing two studies.
+new value, instead of mixing two studies. A changed ``trials`` is checked against the stored
+trials (`check_trials`) and refused the same way unless the resume is an uninterrupted run.
 
 With ``recover=True`` the targets' values are first replaced by pseudo-data: the model's outputs
 at a parameter set drawn from the prior (``truth.json``), run with independent seeds, each band
@@ -53,6 +56,7 @@ import logging
 import math
 import os
 import time
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +74,14 @@ SCALES = "noise_scales"  # study attribute: the distance's scales, fixed after t
 SETTINGS = "settings"  # study attribute: what the study was made with (checked on resume)
 RESUMABLE = ("name", "trials", "validation", "posterior.draws", "posterior.generations")
 """Fields of a calibration file that may change between a run and its resume: ``name`` is not
-used by the fit; ``trials`` and ``posterior.generations`` only say where the study stops (a
-higher value carries on as an uninterrupted run would); ``validation`` is measured afresh at the
-estimate at the end and ``posterior.draws`` resampled afresh from the last population. Every
-other field changes the numbers the stored trials and particles were made with."""
+used by the fit; ``trials`` and ``posterior.generations`` say where the study stops; a changed
+``trials`` is accepted only when the stored study is the start of an uninterrupted run with the
+new value (`check_trials`: it holds no more trials, its scales came from min(batch, trials)
+candidates, and its last batch is whole or not yet scored; e.g. any earlier ``trials`` that is a
+multiple of ``batch``), and is otherwise refused with exit code 2; ``validation`` is measured
+afresh at the estimate at the end and ``posterior.draws`` resampled afresh from the last
+population. Every other field changes the numbers the stored trials and particles were made
+with."""
 LOG = logging.getLogger(__name__)
 
 
@@ -109,15 +117,18 @@ def noise_scales(
 
     ``runs``: per candidate a (R, targets) array. ``sigma_i`` = median over the candidates of
     the SD of target i across the candidate's replications (0 with R = 1, or where no candidate
-    has two finite values); ``scale_i = sqrt(h_i^2 + sigma_i^2 / R)`` (``h_i`` if not
+    has two finite values: ``sigma_candidates``, the number of candidates the median is over, is
+    then 0, see `unmeasured`); ``scale_i = sqrt(h_i^2 + sigma_i^2 / R)`` (``h_i`` if not
     ``noise_scaled``). Returned as a JSON-ready dict (stored in the study and the manifest)."""
     h = np.array([t.scale for t in targets], dtype=float)
     reps = int(runs[0].shape[0])
     sigma = np.zeros(len(targets))
+    counts = np.zeros(len(targets), dtype=int)
     if reps > 1:
         sds = np.vstack([_sd(np.asarray(r, dtype=float)) for r in runs])
         for j in range(len(targets)):
             col = sds[:, j][np.isfinite(sds[:, j])]
+            counts[j] = len(col)
             sigma[j] = float(np.median(col)) if len(col) else 0.0
     scale = np.sqrt(h**2 + sigma**2 / reps) if noise_scaled else h
     return {
@@ -127,13 +138,35 @@ def noise_scales(
         "target": [str(t.name) for t in targets],
         "half_band": [float(x) for x in h],
         "sigma": [float(x) for x in sigma],
+        "sigma_candidates": [int(x) for x in counts],
         "scale": [float(x) for x in scale],
     }
 
 
+def unmeasured(info: dict[str, Any]) -> list[str]:
+    """The targets whose noise could not be measured although R > 1: no candidate of the first
+    batch had two finite replications of them (the batch failed, or the figure is NaN at these
+    sizes), so their sigma is 0 and their scale the half band for the whole study."""
+    counts = info.get("sigma_candidates")  # absent in studies made before it was recorded
+    if info["replications"] < 2 or counts is None:
+        return []
+    return [t for t, n in zip(info["target"], counts, strict=True) if n == 0]
+
+
+def unmeasured_line(name: str) -> str:
+    """One line saying that target ``name``'s noise was not measured (see `unmeasured`)."""
+    return (
+        f"distance scales: target {name!r}: no candidate of the first batch had two finite "
+        "replications, so its sigma is 0 and its scale its half band for the whole study "
+        "(check that the target is defined at these sizes; to measure it, use a new --out)"
+    )
+
+
 def scales_table(info: dict[str, Any]) -> pd.DataFrame:
-    """The scales of `noise_scales` as a table: target, half_band, sigma, scale."""
-    return pd.DataFrame({k: info[k] for k in ("target", "half_band", "sigma", "scale")})
+    """The scales of `noise_scales` as a table: target, half_band, sigma, sigma_candidates (how
+    many candidates sigma is the median over; 0: not measured) and scale."""
+    keys = ("target", "half_band", "sigma", "sigma_candidates", "scale")
+    return pd.DataFrame({k: info[k] for k in keys if k in info})
 
 
 class Calibration:
@@ -144,8 +177,9 @@ class Calibration:
         fit: target, value, low, high, model, model_low, model_high, within.
         validation: the same columns for the figures kept out of the fit (may be empty).
         posterior: equally weighted posterior draws, one column per parameter path.
-        scales: per target: half_band, sigma (Monte Carlo SD of one replication) and the
-            distance's scale, fixed after the first batch.
+        scales: per target: half_band, sigma (Monte Carlo SD of one replication),
+            sigma_candidates (the first-batch candidates sigma is the median over; 0 with R > 1:
+            not measured, sigma = 0) and the distance's scale, fixed after the first batch.
         trials: every Optuna trial: number, distance and the parameter values.
         recovery: with ``recover``: parameter, truth, low, high, covered (else None).
         out: the results folder; manifest: provenance.
@@ -303,6 +337,7 @@ def calibrate(
     # before anything else is written: a changed file must not be mixed into the stored study
     settings = study_settings(spec, scenario, seed_, reps, recover)
     bind_settings(root, settings, file, spec.scenario)
+    check_trials(root, paths, n_trials, spec.batch, file)
     taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
     say = print if progress else (lambda *a, **k: None)
     manifest_base = dict(
@@ -381,6 +416,7 @@ def calibrate(
         noise_scales=scales_table(noise).to_dict(orient="records"),
         noise_scaled=noise["noise_scaled"],
         noise_candidates=noise["candidates"],
+        noise_unmeasured=unmeasured(noise),
         abc={
             "method": "pyabc ABC-SMC, median epsilon, SingleCoreSampler",
             "population": spec.posterior.population,
@@ -466,14 +502,47 @@ def study_settings(spec: CalibrationSpec, scenario, seed: int, reps: int, recove
 _ABSENT: Any = "(absent)"
 
 
-def _first_change(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any] | None:
-    """The first (dotted, indexed path, old, new) where two JSON values differ, else None."""
+def _submodel(annotation: Any) -> Any:
+    """The pydantic model a field's values (or list entries) are, else None."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):  # list[Target], Posterior | None, ...
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_default(model: Any, key: str, value: Any) -> bool:
+    """Whether ``value`` (JSON) is the default of field ``key`` of the pydantic ``model``."""
+    from pydantic import TypeAdapter
+
+    field = getattr(model, "model_fields", {}).get(key)
+    if field is None or field.is_required():
+        return False
+    default = field.get_default(call_default_factory=True)
+    return TypeAdapter(field.annotation).dump_python(default, mode="json") == value
+
+
+def _first_change(
+    old: Any, new: Any, path: str = "", model: Any = None
+) -> tuple[str, Any, Any] | None:
+    """The first (dotted, indexed path, old, new) where two JSON values differ, else None.
+
+    With ``model`` (the pydantic class ``new`` was dumped from), a field missing from ``old``
+    (stored by a version without it) counts as unchanged when ``new`` holds its default."""
     if isinstance(old, dict) and isinstance(new, dict):
+        fields = getattr(model, "model_fields", {})
         for key in [*old, *(k for k in new if k not in old)]:
             sub = f"{path}.{key}" if path else str(key)
+            if key not in old and key in new and _is_default(model, key, new[key]):
+                continue
             if key not in old or key not in new:
                 return sub, old.get(key, _ABSENT), new.get(key, _ABSENT)
-            found = _first_change(old[key], new[key], sub)
+            inner = _submodel(fields[key].annotation) if key in fields else None
+            found = _first_change(old[key], new[key], sub, inner)
             if found:
                 return found
         return None
@@ -481,7 +550,7 @@ def _first_change(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any] | 
         if len(old) != len(new):
             return path, f"{len(old)} entries", f"{len(new)} entries"
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            found = _first_change(a, b, f"{path}[{i}]")
+            found = _first_change(a, b, f"{path}[{i}]", model)
             if found:
                 return found
         return None
@@ -506,7 +575,7 @@ def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: s
         study.set_user_attr(SETTINGS, settings)
         return
     where = f"the study in {root} began with"
-    change = _first_change(stored["file"], settings["file"])
+    change = _first_change(stored["file"], settings["file"], model=CalibrationSpec)
     if change:
         field, old, new = change
         raise ScenarioError(
@@ -545,6 +614,71 @@ def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: s
 
 
 ABANDONED = "abandoned"  # user attribute of a trial whose ask a kill interrupted
+TRIALS = "trials"  # study attribute: the ``trials`` the study was last run towards
+
+
+def check_trials(root: Path, paths, n_trials: int, batch: int, file=None) -> None:
+    """Refuse (`ScenarioError`, exit code 2) a ``trials`` with which the stored study cannot
+    carry on exactly as an uninterrupted run with that ``trials`` would.
+
+    An uninterrupted run asks batches [k batch, min((k + 1) batch, trials)), each from the
+    trials of the batches before it, and fixes the scales from the first, min(batch, trials)
+    candidates. The stored study is the start of such a run unless (1) it holds more than
+    ``trials`` trials, (2) its scales came from another number of candidates (a first run with
+    fewer trials than one batch), or (3) its last batch is shorter than that run's and already
+    (partly) scored (a first run that stopped at a ``trials`` not a multiple of ``batch``): the
+    rest of that batch would be proposed from other trials. A resume with the same ``trials``
+    never meets these."""
+    from optuna.trial import TrialState
+
+    from ..core.errors import toml_literal
+
+    _, study = _open_study(root)
+    kept = sorted(
+        (
+            t
+            for t in study.get_trials(deepcopy=False)
+            if not t.user_attrs.get(ABANDONED)
+            and not (t.state == TrialState.RUNNING and any(p not in t.params for p in paths))
+        ),
+        key=lambda t: t.number,
+    )
+    if not kept:
+        return
+    asked = len(kept)
+    old = study.user_attrs.get(TRIALS)
+    began = f"the study in {root} was run with trials = {old}" if old else f"the study in {root}"
+    info = study.user_attrs.get(SCALES)
+    start = (asked - 1) // batch * batch  # the last batch asked: [start, asked)
+    if asked > n_trials:
+        why = f"it already holds {asked} trials"
+    elif info is not None and info["candidates"] != min(batch, n_trials):
+        why = (
+            f"its distance scales were fixed from the first {info['candidates']} candidates, "
+            f"a run with trials = {n_trials} fixes them from {min(batch, n_trials)}"
+        )
+    elif asked < min(start + batch, n_trials) and any(
+        t.state != TrialState.RUNNING for t in kept[start:]
+    ):
+        why = (
+            f"its last batch (trials {start}-{asked - 1}, batch = {batch}) was scored without "
+            f"the trials {asked}-{min(start + batch, n_trials) - 1} a run with trials = "
+            f"{n_trials} proposes with it"
+        )
+    else:
+        return
+    allowed = (
+        f"to resume, give trials = {toml_literal(old)} again (the file's `trials` or --trials)"
+        if old
+        else "to resume, give the trials the study began with"
+    )
+    raise ScenarioError(
+        f"{began}; {why}, so it cannot carry on as an uninterrupted run",
+        file=file,
+        field="trials",
+        value=n_trials,
+        allowed=f"{allowed}, or use a new --out",
+    )
 
 
 def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
@@ -553,10 +687,14 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
     from optuna.distributions import FloatDistribution
     from optuna.trial import TrialState
 
+    check_trials(root, paths, n_trials, spec.batch)
     storage, study = _open_study(root)
+    study.set_user_attr(TRIALS, int(n_trials))
     info = study.user_attrs.get(SCALES)
     if info is not None:
         say("distance scales read back from optuna.db (fixed after the first batch)")
+        for name in unmeasured(info):
+            say(unmeasured_line(name))
     dists = {
         p.path: FloatDistribution(p.low, p.high, log=p.prior == "loguniform")
         for p in spec.parameters
@@ -605,6 +743,8 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
                 f"(R = {info['replications']}):\n"
                 + scales_table(info).to_string(index=False, float_format=lambda v: f"{v:.4g}")
             )
+            for name in unmeasured(info):
+                say(unmeasured_line(name))
         scales = np.array(info["scale"], dtype=float)
         for t, runs in zip(running, results, strict=True):
             model = runs.mean(axis=0)
