@@ -39,15 +39,15 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "d41cdf2fd95aabb68f7812ff5e8a1bd03b4ddbd4f0e9621313fd9da9b3c7a407"
+        "49bb334ca386b822c338ec46cc75e28db6d65e11b6717096d691af9abfca79ff"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "7cdb37124495445bc602172847453ba2d1ae25df54f108826d86ba34dd1c9827"
+        "d7fc6a52b49e7a59d46eae9842296a4aab264d954cf236c7b4d7a942c1ea0675"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "7df9bb60e4cb2bbd4c6860bd2aef8ca55ec56df0b0104ca479970c22d0d570e3"
+        "935eff0fbc71a778c0037cd7b446f82c7c7e878e4f136fc10f6733f8183b8e88"
     ),
 }
 
