@@ -66,7 +66,7 @@ def stream_key(seed: int, stream: str, day: int = -1, part: int = 0) -> np.uint6
         raise KeyError(f"unknown random stream {stream!r}; known: {', '.join(STREAMS)}")
     label = f"{seed}/{stream}/{day}" if part == 0 else f"{seed}/{stream}/{day}/{part}"
     digest = hashlib.blake2b(label.encode(), digest_size=8).digest()
-    return np.frombuffer(digest, "<u8")[0]  # the digest as a little-endian uint64
+    return np.uint64(int.from_bytes(digest, "little"))  # the digest as a little-endian uint64
 
 
 def replication_seed(seed: int, replication: int) -> int:
