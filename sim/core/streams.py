@@ -130,6 +130,18 @@ def draws(key, i, n_slots):
     return out
 
 
+@nb.njit(cache=True)
+def draw_rows(key, n, n_slots):
+    """`draws` of indices 0..n-1 as the rows of one array (the brands' draws of a day in one
+    call instead of one per brand)."""
+    out = np.empty((n, n_slots), dtype=np.float64)
+    for i in range(n):
+        st = consumer_state(key, i)
+        for k in range(n_slots):
+            out[i, k] = uniform(st, k)
+    return out
+
+
 def mesa_seed(seed: int, mesa_version: str | None = None) -> dict[str, int]:
     """The keyword that seeds a ``mesa.Model`` on the installed Mesa: ``rng=`` from Mesa 3.4 on
     (which deprecates ``seed=``), ``seed=`` before. For an integer both give the same
