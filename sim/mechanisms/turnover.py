@@ -28,30 +28,17 @@ import numba as nb
 import numpy as np
 
 from ..core.blocks import call
-from ..core.streams import consumer_state, stream_key, uniform
+from ..core.streams import stream_key, uniforms
 from ..state.day import Day
 from ..state.population import CHURNED, CUSTOMER, draw_initial_trust, draw_traits
 from .metrics import Event
 
 
 def leavers(seed: int, day: int, n: int, p: float) -> np.ndarray:
-    """Indices of the consumers who leave the market on internal day ``day`` (eq. N1): those
-    whose uniform of slot 0 of the ``turnover`` stream is below ``p``."""
+    """Indices of the consumers who leave the market on internal day ``day`` (eq. N1)."""
     if p <= 0.0:
         return np.empty(0, np.int64)
-    return call(_below, stream_key(seed, "turnover", day), n, float(p))
-
-
-@nb.njit(cache=True)
-def _below(key, n, p):
-    """Indices i < n, in order, whose uniform of slot 0 under ``key`` is below ``p``: what
-    ``np.flatnonzero(uniforms(key, n, 0) < p)`` gives, in one pass without the n uniforms."""
-    out = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        out[k] = i
-        k += uniform(consumer_state(key, i), 0) < p
-    return out[:k].copy()
+    return np.flatnonzero(uniforms(stream_key(seed, "turnover", day), n, 0) < p)
 
 
 def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
