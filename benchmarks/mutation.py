@@ -162,7 +162,7 @@ FOCUS: tuple[tuple[str, str, str, str], ...] = (
         "the tally's constants (7.9, 7.10)",
         "sim/mechanisms/metrics.py",
         "p10 = 1.0",
-        "best = prior if nb_ == 1 else -1.0",
+        "sums[8, b] = stated",
     ),
     (
         "the digital-affinity guard (initial draws)",
@@ -210,15 +210,16 @@ _P10 = (
     "at the last bin at the latest and the start value is always overwritten"
 )
 _BEST = (
-    "the best rival's trust starts at -1.0 before max() over the other brands (there is at least "
-    "one: the branch is for nb_ > 1); trust (T1) is in [0, 1], so any start below 0 gives the "
-    "same maximum"
+    "each consumer's highest trust over the brands starts at -1.0 before max() over the brands "
+    "(with nb_ > 1; the prior is the start only for nb_ == 1, where no max is taken); trust (T1) "
+    "is in [0, 1], so any start below 0 gives the same maximum"
 )
+_TOP = "top = np.full(m, prior if nb_ == 1 else -1.0)"
 EQUIVALENT |= {
     ("sim/mechanisms/metrics.py", "p10 = 1.0", "1.0", "1.25"): _P10,
     ("sim/mechanisms/metrics.py", "p10 = 1.0", "1.0", "0.8"): _P10,
-    ("sim/mechanisms/metrics.py", "best = prior if nb_ == 1 else -1.0", "1.0", "1.25"): _BEST,
-    ("sim/mechanisms/metrics.py", "best = prior if nb_ == 1 else -1.0", "1.0", "0.8"): _BEST,
+    ("sim/mechanisms/metrics.py", _TOP, "1.0", "1.25"): _BEST,
+    ("sim/mechanisms/metrics.py", _TOP, "1.0", "0.8"): _BEST,
 }
 
 

@@ -66,7 +66,7 @@ def stream_key(seed: int, stream: str, day: int = -1, part: int = 0) -> np.uint6
         raise KeyError(f"unknown random stream {stream!r}; known: {', '.join(STREAMS)}")
     label = f"{seed}/{stream}/{day}" if part == 0 else f"{seed}/{stream}/{day}/{part}"
     digest = hashlib.blake2b(label.encode(), digest_size=8).digest()
-    return np.frombuffer(digest, "<u8")[0]  # the digest as a little-endian uint64
+    return np.uint64(int.from_bytes(digest, "little"))  # the digest as a little-endian uint64
 
 
 def replication_seed(seed: int, replication: int) -> int:
@@ -127,6 +127,18 @@ def draws(key, i, n_slots):
     out = np.empty(n_slots, dtype=np.float64)
     for k in range(n_slots):
         out[k] = uniform(st, k)
+    return out
+
+
+@nb.njit(cache=True)
+def draw_rows(key, n, n_slots):
+    """`draws` of indices 0..n-1 as the rows of one array (the brands' draws of a day in one
+    call instead of one per brand)."""
+    out = np.empty((n, n_slots), dtype=np.float64)
+    for i in range(n):
+        st = consumer_state(key, i)
+        for k in range(n_slots):
+            out[i, k] = uniform(st, k)
     return out
 
 

@@ -60,56 +60,59 @@ def _leave_blocks(k0, k1, pop, brands, par, key, day, part):
 
 @nb.njit(cache=True, nogil=True)
 def _leave_block(pop, brands, par, key, day, counts, lo, hi):
-    """`leave` for consumers lo..hi-1, counting into ``counts``."""
+    """`leave` for consumers lo..hi-1, counting into ``counts``.
+
+    The block's rows are read through views indexed from 0 (row j is consumer lo + j): with an
+    index known not to be negative the compiler skips the wrap-around of negative indices on
+    every read. The stream state of a consumer is the same function of (key, consumer) whether
+    it is worked out once for every consumer or only for those who draw."""
     nb_ = pop.r.shape[1]
     drift = np.float32(par.derived.concern_drift)
-    for i in range(lo, hi):
+    concern = pop.concern[lo:hi]
+    r, s, flags, consent = pop.r[lo:hi], pop.s[lo:hi], pop.flags[lo:hi], pop.consent[lo:hi]
+    asked, last_seen, exposed_day = pop.asked[lo:hi], pop.last_seen[lo:hi], pop.exposed_day[lo:hi]
+    retention, lapse = brands.data_retention_days, brands.consent_lapse
+    prior, weight = par.trust.prior, par.trust.prior_weight
+    threshold, back = par.trust.churn_threshold, par.trust.return_threshold
+    churn_rate, revoke_rate = par.trust.churn_rate, par.consent.revoke_rate
+    deletion = par.incidents.account_deletion
+    for j in range(hi - lo):
         if drift != 0.0:
-            pop.concern[i] = min(np.float32(1.0), max(np.float32(0.0), pop.concern[i] + drift))
-        st = np.uint64(0)
-        drawn = False
+            concern[j] = min(np.float32(1.0), max(np.float32(0.0), concern[j] + drift))
+        st = consumer_state(key, lo + j)
         for b in range(nb_):
-            f = pop.flags[i, b]
-            if (f & ACCOUNT) and day - pop.last_seen[i, b] > brands.data_retention_days[b]:
+            f = flags[j, b]
+            if (f & ACCOUNT) and day - last_seen[j, b] > retention[b]:
                 f &= _KEEP_NO_ACCOUNT
                 counts[b, Event.accounts_deleted] += 1
-            t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
-            if t < par.trust.churn_threshold:
-                if not drawn:
-                    st = consumer_state(key, i)
-                    drawn = True
-                if (
-                    (f & CUSTOMER)
-                    and not (f & CHURNED)
-                    and uniform(st, 3 * b) < par.trust.churn_rate
-                ):
+            t = trust_of(r[j, b], s[j, b], prior, weight)
+            if t < threshold:
+                if (f & CUSTOMER) and not (f & CHURNED) and uniform(st, 3 * b) < churn_rate:
                     f |= CHURNED
                     counts[b, Event.churn_events] += 1
                     if (
-                        pop.exposed_day[i, b] >= 0
+                        exposed_day[j, b] >= 0
                         and (f & ACCOUNT)
-                        and uniform(st, 3 * b + 1) < par.incidents.account_deletion
+                        and uniform(st, 3 * b + 1) < deletion
                     ):
                         f &= _KEEP_NO_ACCOUNT
-                        pop.consent[i, b] = 0
+                        consent[j, b] = 0
                         counts[b, Event.accounts_deleted] += 1
-                if (pop.consent[i, b] != 0 or (f & SUBSCRIBED)) and uniform(
+                if (consent[j, b] != 0 or (f & SUBSCRIBED)) and uniform(
                     st, 3 * b + 2
-                ) < par.consent.revoke_rate:
-                    pop.consent[i, b] = 0
+                ) < revoke_rate:
+                    consent[j, b] = 0
                     counts[b, Event.consent_revocations] += 1
                     f &= _KEEP_NOT_SUBSCRIBED
-            elif (f & CHURNED) and t > par.trust.return_threshold:
+            elif (f & CHURNED) and t > back:
                 f &= _KEEP_NOT_CHURNED
-            pop.flags[i, b] = f
-            if pop.asked[i, b] != 0:
-                if not drawn:
-                    st = consumer_state(key, i)
-                    drawn = True
-                if uniform(st, _LAPSE_SLOT + b) < brands.consent_lapse[b]:
-                    pop.asked[i, b] = 0
-                    pop.flags[i, b] &= _KEEP_NOT_AWARE  # what it was told belongs to the round
-                    counts[b, Event.consent_lapses] += 1
+            # L5 without a branch on whether b asked (unpredictable): the draw is made for every
+            # pair and used only where b asked, the same draw either way
+            if asked[j, b] != 0 and uniform(st, _LAPSE_SLOT + b) < lapse[b]:
+                asked[j, b] = 0
+                f &= _KEEP_NOT_AWARE  # what it was told belongs to the round
+                counts[b, Event.consent_lapses] += 1
+            flags[j, b] = f
 
 
 def leave_phase(day: Day) -> None:

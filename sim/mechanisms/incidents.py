@@ -68,7 +68,7 @@ import numpy as np
 from ..core.blocks import BLOCK, block_end, call, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
 from ..core.constants import HARM_UNATTRIBUTABLE
-from ..core.streams import consumer_state, draws, stream_key, uniform
+from ..core.streams import consumer_state, draw_rows, draws, stream_key, uniform
 from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
 from ..state.day import Day
 from ..state.parameters import POPCOUNT
@@ -236,8 +236,9 @@ class Incidents:
         key = stream_key(self.seed, "breach", day)
         hazard = self.hazard(records_held)
         inc = self.inc
+        brand_draws = call(draw_rows, key, hazard.size, 2)  # row b: brand b's `draws(key, b, 2)`
         for b in range(hazard.size):
-            u0, u = draws(key, b, 2)
+            u0, u = brand_draws[b]
             if u0 < hazard[b]:
                 share = inc.severity_scale * (1.0 - u) ** (-1.0 / inc.severity_tail)
                 share *= np.exp(

@@ -83,14 +83,23 @@ def _needs_blocks(k0, k1, pop, par, key):
 
 @nb.njit(cache=True, nogil=True)
 def _needs_block(pop, par, key, lo, hi):
-    """`arise_needs` for consumers lo..hi-1."""
+    """`arise_needs` for consumers lo..hi-1.
+
+    Who starts a journey is drawn first for the whole block, in a loop of hashes and
+    comparisons without branches that the compiler vectorises (the draw of a consumer who is
+    already on a journey is made and not used: a draw is a function of (key, consumer, slot),
+    so making it changes no other); then the few who start draw their journey's length."""
     p_stop = 1.0 / par.journey.research_days
     log_q = np.log(1.0 - p_stop) if p_stop < 1.0 else 0.0
+    journey_left, need_rate = pop.journey_left, pop.need_rate
+    starts = np.empty(hi - lo, np.bool_)
     for i in range(lo, hi):
-        if pop.journey_left[i] != 0:
-            continue
-        st = consumer_state(key, i)
-        if uniform(st, 0) < pop.need_rate[i]:
+        starts[i - lo] = (journey_left[i] == 0) & (
+            uniform(consumer_state(key, i), 0) < need_rate[i]
+        )
+    for i in range(lo, hi):
+        if starts[i - lo]:
+            st = consumer_state(key, i)
             length = 1
             if log_q < 0.0:
                 length = 1 + int(np.log(1.0 - uniform(st, 1)) / log_q)

@@ -220,54 +220,95 @@ def _tally_blocks(k0, k1, pop, par, day, part, part_hist, part_market):
         )
 
 
-@nb.njit(cache=True, nogil=True)
+_POPCOUNT = POPCOUNT.astype(np.int64)  # set bits of every 8-bit mask, as integers
+_HIST_LANES = 4  # histogram copies: consecutive consumers count into different ones
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     """`tally` of consumers lo..hi-1 into partial sums: ``sums[0..9, b]`` = trust, data types
     granted, asked, subscribers, active, churned, records, breach-aware, stated intent,
     aware-churned; ``trust_hist[b]``; ``market`` = defrauded, buyers, webroomed, showroomed,
     multichannel, store only, online only. Counts add up as integers (exact, and faster than
-    floats), trust as floats in consumer order."""
+    floats), trust as floats in consumer order.
+
+    Brand by brand: each brand's counters and trust sum are then local numbers the compiler keeps
+    in registers (a pass over consumers with every brand inside updated them in memory), and
+    brand b's trust adds up in consumer order as before. Counts add booleans (0/1) instead of
+    branching: the flags of consecutive consumers are unpredictable, and a mispredicted branch
+    costs more than the addition. The histogram counts into ``_HIST_LANES`` copies by consumer,
+    so that consecutive consumers in one bin do not wait on each other's increment."""
     nb_ = pop.r.shape[1]
-    r, s, flags, asked_, consent = pop.r, pop.s, pop.flags, pop.asked, pop.consent
-    last_purchase, history, fraud_day = pop.last_purchase, pop.history, pop.fraud_day
+    # the block's rows as views indexed from 0 (a known non-negative index spares the
+    # compiler the wrap-around of negative indices on every read)
+    r, s, flags = pop.r[lo:hi], pop.s[lo:hi], pop.flags[lo:hi]
+    asked_, consent, last_purchase = pop.asked[lo:hi], pop.consent[lo:hi], pop.last_purchase[lo:hi]
+    history, fraud_day = pop.history[lo:hi], pop.fraud_day[lo:hi]
     prior, weight = par.trust.prior, par.trust.prior_weight
     since = day - par.simulation.active_window_days
-    trust_sum = sums[0]
-    # granted, asked, subscribers, active, churned, records, aware, stated, aware-churned
-    cnt = np.zeros((9, nb_), np.int64)
-    hist = np.zeros((nb_, TRUST_BINS), np.int64)
-    ti = np.empty(nb_)
-    mk = np.zeros(_N_MARKET, np.int64)
-    # Counts add booleans (0/1) instead of branching: the flags of consecutive consumers are
-    # unpredictable, and a mispredicted branch costs more than the addition.
-    for i in range(lo, hi):
-        mk[0] += fraud_day[i] == day
-        for b in range(nb_):
+    m = hi - lo
+    # say and do: a breach-aware customer states the intent to leave b when b's trust is below
+    # the best rival's (the prior a when there is no rival). With several brands, "below the
+    # most trusted other brand" is "below the most trusted brand of all": if t_b < max_k t_k the
+    # max is another brand's; if t_b is the max, no other brand is above it. So one max per
+    # consumer (`top`) replaces a max over the others per brand; comparisons only, same answers.
+    top = np.full(m, prior if nb_ == 1 else -1.0)
+    aware_t = np.empty((nb_, m))  # trust of the breach-aware customers, 2.0 (above any) else
+    hist = np.zeros((_HIST_LANES, TRUST_BINS), np.int64)
+    for b in range(nb_):
+        trust_sum = sums[0, b]
+        granted = 0
+        asked = 0
+        subscribers = 0
+        active = 0
+        churned = 0
+        records = 0
+        aware_n = 0
+        aware_churned = 0
+        hist[:] = 0
+        row = aware_t[b]
+        for i in range(m):
             t = trust_of(r[i, b], s[i, b], prior, weight)
-            ti[b] = t
-            trust_sum[b] += t
-            hist[b, min(int(t * TRUST_BINS), TRUST_BINS - 1)] += 1
+            trust_sum += t
+            hist[i & (_HIST_LANES - 1), min(int(t * TRUST_BINS), TRUST_BINS - 1)] += 1
+            if nb_ > 1:
+                top[i] = max(top[i], t)
             f = flags[i, b]
             a = asked_[i, b]
-            cnt[1, b] += POPCOUNT[a]
-            cnt[0, b] += POPCOUNT[consent[i, b] & a]
-            cnt[2, b] += (f & SUBSCRIBED) != 0
-            cnt[5, b] += (f & ACCOUNT) != 0
+            asked += _POPCOUNT[a]
+            granted += _POPCOUNT[consent[i, b] & a]
+            subscribers += (f & SUBSCRIBED) != 0
+            records += (f & ACCOUNT) != 0
             gone = (f & CHURNED) != 0
-            cnt[4, b] += gone
-            cnt[3, b] += (not gone) & ((f & CUSTOMER) != 0) & (last_purchase[i, b] >= since)
-        # say and do: the best rival of b is the most trusted other brand (the prior a when
-        # there is no rival); a max over the others, not a top-two search with branches
-        for b in range(nb_):
-            f = flags[i, b]
-            best = prior if nb_ == 1 else -1.0
-            for k in range(nb_):
-                if k != b:
-                    best = max(best, ti[k])
+            churned += gone
+            active += (not gone) & ((f & CUSTOMER) != 0) & (last_purchase[i, b] >= since)
             aware = ((f & CUSTOMER) != 0) & ((f & (HEARD | HARMED)) != 0)
-            cnt[6, b] += aware
-            cnt[7, b] += aware & (ti[b] < best)
-            cnt[8, b] += aware & ((f & CHURNED) != 0)
+            aware_n += aware
+            aware_churned += aware & gone
+            row[i] = t if aware else 2.0
+        sums[0, b] = trust_sum
+        sums[1, b] = granted
+        sums[2, b] = asked
+        sums[3, b] = subscribers
+        sums[4, b] = active
+        sums[5, b] = churned
+        sums[6, b] = records
+        sums[7, b] = aware_n
+        sums[9, b] = aware_churned
+        for k in range(TRUST_BINS):
+            total = 0
+            for lane in range(_HIST_LANES):
+                total += hist[lane, k]
+            trust_hist[b, k] = total
+    for b in range(nb_):
+        row = aware_t[b]
+        stated = 0
+        for j in range(m):
+            stated += row[j] < top[j]
+        sums[8, b] = stated
+    mk = np.zeros(_N_MARKET, np.int64)
+    for i in range(m):
+        mk[0] += fraud_day[i] == day
         h = history[i]
         bought = (h & H_BOUGHT) != 0
         s_ = (h & H_USED_STORE) != 0
@@ -278,11 +319,6 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
         mk[4] += bought & s_ & d_
         mk[5] += bought & s_ & (not d_)
         mk[6] += bought & (not s_)
-    for b in range(nb_):
-        for k in range(9):
-            sums[1 + k, b] = cnt[k, b]
-        for k in range(TRUST_BINS):
-            trust_hist[b, k] = hist[b, k]
     for k in range(_N_MARKET):
         market[k] = mk[k]
 

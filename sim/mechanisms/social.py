@@ -39,29 +39,46 @@ def talk(pop, par, key):
     queue = np.empty((_AHEAD, 3), np.int64)  # (i, j, b) of the talkers found, not yet applied
     head = 0
     queued = 0
-    for i in range(n):
-        st = consumer_state(key, i)
-        if uniform(st, 0) >= tp.talk_rate:
-            continue
-        start = pop.tie_start[i]
-        degree = pop.tie_start[i + 1] - start
-        if degree == 0:
-            continue
-        j = pop.ties[start + min(int(uniform(st, 1) * degree), degree - 1)]
-        b = min(int(uniform(st, 2) * nb_), nb_ - 1)
-        prefetch(r, j, b)
-        prefetch(s, j, b)
-        prefetch(flags, j, b)
-        if queued == _AHEAD:
-            _converse(r, s, share, flags, tp, news, queue[head, 0], queue[head, 1], queue[head, 2])
-        else:
-            queued += 1
-        queue[head, 0], queue[head, 1], queue[head, 2] = i, j, b
-        head = (head + 1) % _AHEAD
+    talks = np.empty(_CHUNK, np.bool_)
+    talkers = np.empty(_CHUNK, np.int64)
+    for c0 in range(0, n, _CHUNK):
+        c1 = min(n, c0 + _CHUNK)
+        # who talks, for a chunk of consumers at once: a loop of hashes alone, which the
+        # compiler vectorises; then the talkers' indices in order (a consumer's draws are a
+        # function of (key, consumer), the same whether made here or below)
+        for i in range(c0, c1):
+            talks[i - c0] = uniform(consumer_state(key, i), 0) < tp.talk_rate
+        m = 0
+        for i in range(c0, c1):
+            talkers[m] = i
+            m += talks[i - c0]
+        for q in range(m):
+            i = talkers[q]
+            st = consumer_state(key, i)
+            start = pop.tie_start[i]
+            degree = pop.tie_start[i + 1] - start
+            if degree == 0:
+                continue
+            j = pop.ties[start + min(int(uniform(st, 1) * degree), degree - 1)]
+            b = min(int(uniform(st, 2) * nb_), nb_ - 1)
+            prefetch(r, j, b)
+            prefetch(s, j, b)
+            prefetch(flags, j, b)
+            if queued == _AHEAD:
+                _converse(
+                    r, s, share, flags, tp, news, queue[head, 0], queue[head, 1], queue[head, 2]
+                )
+            else:
+                queued += 1
+            queue[head, 0], queue[head, 1], queue[head, 2] = i, j, b
+            head = (head + 1) % _AHEAD
     first = (head - queued) % _AHEAD
     for k in range(queued):
         q = (first + k) % _AHEAD
         _converse(r, s, share, flags, tp, news, queue[q, 0], queue[q, 1], queue[q, 2])
+
+
+_CHUNK = 512  # consumers whose talk draws are made in one vectorised loop
 
 
 _AHEAD = 16  # talkers found before the first of them is applied
