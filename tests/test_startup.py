@@ -224,3 +224,74 @@ def test_the_program_exits_with_mains_code_and_all_its_output(tmp_path):
     assert run.stdout.rstrip().endswith("manifest.json"), run.stdout[-300:]
     manifest = (out / "manifest.json").read_text()
     assert manifest.endswith("}\n") and '"trust.png"' in manifest
+
+
+def test_registering_the_run_command_imports_neither_the_model_nor_pandas_nor_matplotlib():
+    """`omnitrust run --help` and a usage error stay quick; the painter is forked before the
+    main process imports Numba (`sim.cli.run`)."""
+    code = (
+        "import sys\n"
+        "from sim.cli import build_parser\n"
+        "build_parser('run').parse_args(['run', 'baseline', '--workers', '1'])\n"
+        "import sim.cli.options, sim.analysis.painters\n"
+        "heavy = ('pandas', 'pyarrow', 'matplotlib', 'numba', 'scipy', 'sim.model', 'mesa')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert fresh(code) == "[]"
+
+
+def test_the_painter_unpickles_a_run_without_importing_the_model():
+    """What the painter is sent (`Charted`: the tidy table and the scenarios) unpickles with
+    pandas and the scenario schema alone: the painter, forked before the main process loads the
+    model, never imports Numba or Mesa."""
+    code = (
+        "import pickle, sys\n"
+        "import pandas as pd\n"
+        "from sim.analysis.painters import Charted\n"
+        "from sim.scenario.loading import load_scenario\n"
+        "sc = load_scenario('scenarios/baseline.toml')\n"
+        "ts = pd.DataFrame({'scenario': [sc.name], 'day': [0], 'value': [0.5]})\n"
+        "data = pickle.dumps(Charted(ts, {sc.name: sc}))\n"
+        "back = pickle.loads(data)\n"
+        "assert back.timeseries.equals(ts) and back.scenarios[sc.name] == sc\n"
+        "print(sorted(m for m in ('numba', 'mesa', 'sim.model', 'sim.runner') if m in sys.modules))\n"
+    )
+    assert fresh(code) == "[]"
+
+
+def test_the_run_commands_main_process_never_imports_matplotlib(tmp_path):
+    """With a painter (two cores and fork) every chart is drawn there: the main process of
+    `omnitrust run` loads no matplotlib, and the charts are written."""
+    if available_cores() < 2:
+        pytest.skip("the painter needs two cores; this machine has one (charts drawn in-process)")
+    out = tmp_path / "out"
+    code = (
+        "import sys\n"
+        "from sim.cli import main\n"
+        f"code = main(['run', {str(BASELINE)!r}, '--consumers', '800', '--days', '20', "
+        f"'--replications', '1', '--workers', '1', '--no-progress', '--out', {str(out)!r}])\n"
+        "print(code, 'matplotlib' in sys.modules)\n"
+    )
+    assert fresh(code) == "0 False"
+    assert {"trust.png", "revenue.png", "consent.png"} <= {p.name for p in out.glob("*.png")}
+
+
+def test_numba_loads_its_kernels_without_cffi_in_the_run_command():
+    """`numba_without_cffi` leaves Numba's cffi support off (no cffi.FFI built) while the
+    kernels load and run as usual, and cffi itself stays importable."""
+    code = (
+        "import importlib.util, sys\n"
+        "from sim.cli.run import numba_without_cffi\n"
+        "numba_without_cffi()\n"
+        "from numba.core.typing import cffi_utils\n"
+        "from sim.model import TrustModel\n"
+        "from sim.scenario.loading import load_scenario\n"
+        "sc = load_scenario('scenarios/baseline.toml', consumers=300, days=3)\n"
+        "TrustModel(sc, overrides={'simulation.warmup_days': 0}).run()\n"
+        "assert not cffi_utils.SUPPORTED and 'cffi' not in sys.modules\n"
+        "if importlib.util.find_spec('cffi') is not None:\n"
+        "    import cffi\n"
+        "    assert cffi.FFI is not None\n"
+        "print('ok')\n"
+    )
+    assert fresh(code) == "ok"
