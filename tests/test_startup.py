@@ -276,22 +276,40 @@ def test_the_run_commands_main_process_never_imports_matplotlib(tmp_path):
     assert {"trust.png", "revenue.png", "consent.png"} <= {p.name for p in out.glob("*.png")}
 
 
-def test_numba_loads_its_kernels_without_cffi_in_the_run_command():
-    """`numba_without_cffi` leaves Numba's cffi support off (no cffi.FFI built) while the
-    kernels load and run as usual, and cffi itself stays importable."""
-    code = (
-        "import importlib.util, sys\n"
-        "from sim.cli.run import numba_without_cffi\n"
-        "numba_without_cffi()\n"
-        "from numba.core.typing import cffi_utils\n"
+def test_numbas_quick_start_keeps_blas_and_the_numbers_and_loads_scipy_linalg_on_use():
+    """`sim.core.numba_start.quick_start` (what ``omnitrust run`` calls before loading the model):
+    the kernels load and run without cffi and without ``scipy/linalg/__init__`` (only the Cython
+    BLAS/LAPACK modules Numba checks for), the model's numbers are those of a process without
+    it, Numba still compiles a BLAS call, and scipy.linalg, scipy.stats and cffi work as usual
+    afterwards."""
+    run_model = (
         "from sim.model import TrustModel\n"
         "from sim.scenario.loading import load_scenario\n"
         "sc = load_scenario('scenarios/baseline.toml', consumers=300, days=3)\n"
-        "TrustModel(sc, overrides={'simulation.warmup_days': 0}).run()\n"
+        "m = TrustModel(sc, overrides={'simulation.warmup_days': 0})\n"
+        "m.run()\n"
+        "digest = m.timeseries().to_csv(float_format='%.17g')\n"
+    )
+    plain = fresh(run_model + "import hashlib; print(hashlib.sha256(digest.encode()).hexdigest())")
+    code = (
+        "import importlib.util, hashlib, sys\n"
+        "from sim.core.numba_start import quick_start\n"
+        "quick_start()\n" + run_model + "from numba.core.typing import cffi_utils\n"
+        "from numba.np import arraymath\n"
         "assert not cffi_utils.SUPPORTED and 'cffi' not in sys.modules\n"
+        "assert arraymath._HAVE_BLAS and 'scipy.linalg.cython_blas' in sys.modules\n"
+        "assert 'scipy.linalg._basic' not in sys.modules  # its __init__ has not run\n"
+        "import numba, numpy as np\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "assert np.array_equal(numba.njit(lambda x: np.dot(x, x.T))(a), a @ a.T)\n"
+        "import scipy.linalg\n"
+        "assert np.allclose(scipy.linalg.solve(np.eye(2) * 2, np.ones(2)), 0.5)\n"
+        "from scipy.linalg import norm\n"
+        "import scipy.stats\n"
+        "assert abs(scipy.stats.norm.ppf(0.975) - 1.959963984540054) < 1e-12\n"
         "if importlib.util.find_spec('cffi') is not None:\n"
         "    import cffi\n"
         "    assert cffi.FFI is not None\n"
-        "print('ok')\n"
+        "print(hashlib.sha256(digest.encode()).hexdigest())\n"
     )
-    assert fresh(code) == "ok"
+    assert fresh(code) == plain

@@ -47,6 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``omnitrust run``: run, save, print the summary and the folder."""
     from ..analysis.painters import ChartPainters
     from ..core.errors import UserError, check_output_folder
+    from ..core.numba_start import quick_start
     from ..scenario.loading import load_scenario
 
     overrides = {
@@ -75,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         apply_threads(None, local_processes(args.workers, tasks))
     painters = ChartPainters.start()  # it loads matplotlib while this process loads the model
     try:
-        numba_without_cffi()
+        quick_start()  # Numba's set-up without scipy.linalg's start-up and cffi
         from ..analysis.outputs import save
         from ..experiments import run
 
@@ -102,26 +103,3 @@ def cmd_run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     timing.mark("summary")
     return 0
-
-
-def numba_without_cffi() -> None:
-    """Load Numba's cffi support with cffi hidden, so Numba builds no ``cffi.FFI`` in this process.
-
-    When Numba loads its first kernel it sets up its typing registries, one of which
-    (``numba.core.typing.cffi_utils``) imports cffi, when installed, and builds a ``cffi.FFI()``
-    at import; cffi then parses C declarations with pycparser: ~0.1 s of this command's start-up,
-    for a feature (calling C functions through cffi from compiled code) that none of the
-    model's kernels uses. Here that module is imported while ``import cffi`` fails (a ``None``
-    entry in ``sys.modules``, the documented way to block an import), so Numba records cffi as
-    unavailable, exactly as on a machine without it, for this process only; the entry is removed
-    at once, so any other code can still import cffi. Nothing else changes: the kernels are the
-    same compiled code from the same cache. A no-op when cffi or that module is already loaded.
-    """
-    if "cffi" in sys.modules or "numba.core.typing.cffi_utils" in sys.modules:
-        return
-    sys.modules["cffi"] = None  # type: ignore[assignment]
-    try:
-        import numba.core.typing.cffi_utils  # noqa: F401
-    finally:
-        if "cffi" in sys.modules and sys.modules["cffi"] is None:
-            del sys.modules["cffi"]
