@@ -41,7 +41,9 @@ Steps, in order (the names of the marks in the code in brackets):
 A second probe (``--kernels``, on by default) measures how much of the warm-up is Numba: in a fresh
 process it builds a 200-consumer model without warm-up and steps it twice, then does it again;
 the difference is loading the cached kernels, including Numba's one-off set-up of its compiler
-target on the first load (which imports numba's implementation registries and scipy.linalg).
+target on the first load (which imports numba's implementation registries; the probe first calls
+`sim.core.numba_start.quick_start`, as the run command does, so scipy.linalg's ``__init__`` and
+cffi are not part of it).
 
 Nothing here is a test: speed is reported, never asserted (docs/PERFORMANCE.md).
 """
@@ -77,6 +79,11 @@ STEPS = {  # reported step -> the marks (sim.core.timing) whose durations it add
 
 KERNEL_PROBE = r"""
 import json, sys, time
+try:
+    from sim.core.numba_start import quick_start  # what the run command does first
+except ImportError:  # (before issue 14's start-up work)
+    quick_start = lambda: None
+quick_start()
 from sim.model import TrustModel
 from sim.scenario.loading import load_scenario
 import sim.analysis.outcomes  # every module the run command imports before its first model

@@ -224,3 +224,92 @@ def test_the_program_exits_with_mains_code_and_all_its_output(tmp_path):
     assert run.stdout.rstrip().endswith("manifest.json"), run.stdout[-300:]
     manifest = (out / "manifest.json").read_text()
     assert manifest.endswith("}\n") and '"trust.png"' in manifest
+
+
+def test_registering_the_run_command_imports_neither_the_model_nor_pandas_nor_matplotlib():
+    """`omnitrust run --help` and a usage error stay quick; the painter is forked before the
+    main process imports Numba (`sim.cli.run`)."""
+    code = (
+        "import sys\n"
+        "from sim.cli import build_parser\n"
+        "build_parser('run').parse_args(['run', 'baseline', '--workers', '1'])\n"
+        "import sim.cli.options, sim.analysis.painters\n"
+        "heavy = ('pandas', 'pyarrow', 'matplotlib', 'numba', 'scipy', 'sim.model', 'mesa')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert fresh(code) == "[]"
+
+
+def test_the_painter_unpickles_a_run_without_importing_the_model():
+    """What the painter is sent (`Charted`: the tidy table and the scenarios) unpickles with
+    pandas and the scenario schema alone: the painter, forked before the main process loads the
+    model, never imports Numba or Mesa."""
+    code = (
+        "import pickle, sys\n"
+        "import pandas as pd\n"
+        "from sim.analysis.painters import Charted\n"
+        "from sim.scenario.loading import load_scenario\n"
+        "sc = load_scenario('scenarios/baseline.toml')\n"
+        "ts = pd.DataFrame({'scenario': [sc.name], 'day': [0], 'value': [0.5]})\n"
+        "data = pickle.dumps(Charted(ts, {sc.name: sc}))\n"
+        "back = pickle.loads(data)\n"
+        "assert back.timeseries.equals(ts) and back.scenarios[sc.name] == sc\n"
+        "print(sorted(m for m in ('numba', 'mesa', 'sim.model', 'sim.runner') if m in sys.modules))\n"
+    )
+    assert fresh(code) == "[]"
+
+
+def test_the_run_commands_main_process_never_imports_matplotlib(tmp_path):
+    """With a painter (two cores and fork) every chart is drawn there: the main process of
+    `omnitrust run` loads no matplotlib, and the charts are written."""
+    if available_cores() < 2:
+        pytest.skip("the painter needs two cores; this machine has one (charts drawn in-process)")
+    out = tmp_path / "out"
+    code = (
+        "import sys\n"
+        "from sim.cli import main\n"
+        f"code = main(['run', {str(BASELINE)!r}, '--consumers', '800', '--days', '20', "
+        f"'--replications', '1', '--workers', '1', '--no-progress', '--out', {str(out)!r}])\n"
+        "print(code, 'matplotlib' in sys.modules)\n"
+    )
+    assert fresh(code) == "0 False"
+    assert {"trust.png", "revenue.png", "consent.png"} <= {p.name for p in out.glob("*.png")}
+
+
+def test_numbas_quick_start_keeps_blas_and_the_numbers_and_loads_scipy_linalg_on_use():
+    """`sim.core.numba_start.quick_start` (what ``omnitrust run`` calls before loading the model):
+    the kernels load and run without cffi and without ``scipy/linalg/__init__`` (only the Cython
+    BLAS/LAPACK modules Numba checks for), the model's numbers are those of a process without
+    it, Numba still compiles a BLAS call, and scipy.linalg, scipy.stats and cffi work as usual
+    afterwards."""
+    run_model = (
+        "from sim.model import TrustModel\n"
+        "from sim.scenario.loading import load_scenario\n"
+        "sc = load_scenario('scenarios/baseline.toml', consumers=300, days=3)\n"
+        "m = TrustModel(sc, overrides={'simulation.warmup_days': 0})\n"
+        "m.run()\n"
+        "digest = m.timeseries().to_csv(float_format='%.17g')\n"
+    )
+    plain = fresh(run_model + "import hashlib; print(hashlib.sha256(digest.encode()).hexdigest())")
+    code = (
+        "import importlib.util, hashlib, sys\n"
+        "from sim.core.numba_start import quick_start\n"
+        "quick_start()\n" + run_model + "from numba.core.typing import cffi_utils\n"
+        "from numba.np import arraymath\n"
+        "assert not cffi_utils.SUPPORTED and 'cffi' not in sys.modules\n"
+        "assert arraymath._HAVE_BLAS and 'scipy.linalg.cython_blas' in sys.modules\n"
+        "assert 'scipy.linalg._basic' not in sys.modules  # its __init__ has not run\n"
+        "import numba, numpy as np\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "assert np.array_equal(numba.njit(lambda x: np.dot(x, x.T))(a), a @ a.T)\n"
+        "import scipy.linalg\n"
+        "assert np.allclose(scipy.linalg.solve(np.eye(2) * 2, np.ones(2)), 0.5)\n"
+        "from scipy.linalg import norm\n"
+        "import scipy.stats\n"
+        "assert abs(scipy.stats.norm.ppf(0.975) - 1.959963984540054) < 1e-12\n"
+        "if importlib.util.find_spec('cffi') is not None:\n"
+        "    import cffi\n"
+        "    assert cffi.FFI is not None\n"
+        "print(hashlib.sha256(digest.encode()).hexdigest())\n"
+    )
+    assert fresh(code) == plain

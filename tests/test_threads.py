@@ -67,3 +67,68 @@ def test_runs_of_blocks_cover_every_block_once(monkeypatch):
             blocks.set_threads(1)
         covered = sorted(k for k0, k1 in seen for k in range(k0, k1))
         assert covered == list(range(12))
+
+
+def test_short_passes_are_handed_out_in_few_runs(monkeypatch):
+    """A pass over few blocks goes to each thread as one run (a hand-off costs ~10 us), a long
+    one in several runs per thread (to even out uneven blocks): 10 blocks on 2 threads make 2
+    runs, 98 blocks 8 (4 per thread)."""
+    monkeypatch.setattr(blocks, "max_threads", lambda: 2)
+    for n_blocks, runs in ((10, 2), (98, 8), (3, 2)):
+        seen: list[tuple[int, int]] = []
+        blocks.set_threads(2)
+        try:
+            blocks.over_blocks(
+                lambda k0, k1, out=seen: out.append((k0, k1)), n_blocks * blocks.BLOCK
+            )
+        finally:
+            blocks.set_threads(1)
+        assert len(seen) == runs, (n_blocks, seen)
+        assert sorted(k for k0, k1 in seen for k in range(k0, k1)) == list(range(n_blocks))
+
+
+def test_the_block_threads_stop_and_start_again_with_the_same_numbers(monkeypatch):
+    """`blocks.shutdown` (what the program calls before its quick exit) leaves no block thread
+    running; a later model starts them again and its numbers do not change."""
+    import threading
+
+    monkeypatch.setattr(blocks, "max_threads", lambda: 2)
+    first = _table_digest(2)
+    blocks.shutdown()
+    assert not [t for t in threading.enumerate() if t.name.startswith("omnitrust-block")]
+    assert _table_digest(2) == first
+    blocks.shutdown()
+
+
+def test_the_default_thread_count_shares_the_cores_among_the_runs_at_once():
+    """Unset --threads: the cores divided among the models that run at once, at least 1."""
+    from sim.cli.options import default_threads, local_processes
+
+    assert [default_threads(p, cores=2) for p in (1, 2, 3)] == [2, 1, 1]
+    assert [default_threads(p, cores=8) for p in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    assert default_threads(1, cores=1) == 1
+    # models at once: --workers (unset: one per core), at most one per run
+    assert local_processes(1, 1) == 1
+    assert local_processes(4, 1) == 1  # one run: one model, whatever --workers says
+    assert local_processes(2, 5) == 2
+    assert local_processes(3) == 3  # runs not known yet: every worker busy
+
+
+def test_apply_threads_sets_the_default_unless_told(monkeypatch):
+    from sim.cli.options import apply_threads
+
+    monkeypatch.setattr("sim.analysis.painters.available_cores", lambda: 2)
+    monkeypatch.delenv(blocks.THREADS_ENV, raising=False)
+    apply_threads(None, processes=1)
+    assert blocks.resolve_threads(None) == min(2, blocks.max_threads())
+    monkeypatch.delenv(blocks.THREADS_ENV)
+    apply_threads(None, processes=2)  # two worker processes on two cores: one thread each
+    assert blocks.resolve_threads(None) == 1
+    monkeypatch.setenv(blocks.THREADS_ENV, "1")  # the user's choice wins over the default
+    apply_threads(None, processes=1)
+    assert blocks.resolve_threads(None) == 1
+    apply_threads(2, processes=2)  # --threads wins over both
+    assert blocks.resolve_threads(None) == min(2, blocks.max_threads())
+    monkeypatch.delenv(blocks.THREADS_ENV)
+    apply_threads(None, processes=None)  # a Dask cluster: nothing set here
+    assert blocks.resolve_threads(None) == 1

@@ -1,21 +1,26 @@
-"""Draw a run's charts in helper processes, in parallel with the model and with each other.
+"""Draw a run's charts in helper processes, in parallel with the model's start and with each other.
 
-Drawing the three charts of ``omnitrust run`` costs about as much CPU as importing matplotlib plus
-a year of a 20,000-consumer market's bookkeeping (issue 14: ~0.35 s to import matplotlib, ~0.3-0.5 s
-per chart, mostly constrained layout, text and PNG encoding). Everything in this process is
-single-threaded, so on a machine with two or more cores `ChartPainters` forks one process per
-group of charts (`GROUPS`) *before* the run starts: each imports matplotlib and the chart code while
-the model warms up and runs here, then waits. `ChartPainters.paint` sends them the finished
-`RunResult`; they draw and write their charts (atomically, the same functions and arguments as
-`sim.analysis.outputs.save` uses in this process, so the files are the same bytes) while this
-process writes the data files; `ChartPainters.collect` waits for them (at most `PAINT_TIMEOUT`)
-and returns the files written.
+Drawing the four charts of ``omnitrust run`` costs about as much CPU as importing matplotlib and
+pandas plus a year of a 20,000-consumer market (issue 14: ~0.5 s of imports, ~0.15-0.25 s per
+chart). Everything the main process does before its model runs is single-threaded (imports,
+Numba loading its cached kernels), and the model then runs on every core
+(`sim.cli.options.default_threads`). So `ChartPainters.start` forks **one** painter process
+*before* the main process imports Numba, pandas or the model: the painter imports pandas,
+matplotlib and the chart code and draws a throw-away PNG on the second core while the main
+process does its own single-threaded start-up, then waits, costing nothing while the model runs.
+`ChartPainters.paint` sends it what the charts read (the tidy time series and the scenarios);
+it forks one drawer per group of charts (`GROUPS`; a fork shares the loaded libraries, so a
+drawer starts at once), draws the first group itself and writes every chart (atomically, the
+same functions and arguments as `sim.analysis.outputs.save` uses in this process, so the files
+are the same bytes) while the main process writes the data files. `ChartPainters.collect` waits
+for the answer (at most `PAINT_TIMEOUT`) and returns the files written.
 
 Only where ``fork`` exists (Linux, macOS) and more than one core is available; otherwise
 `start` returns None and ``save`` draws the charts itself, as it does for any chart a painter
-could not draw (a painter that fails reports nothing, and its charts are drawn again here, so an
-error surfaces here with its usual message). Painters ignore Ctrl-C (this process handles it) and
-are daemons: they end with this process.
+could not draw (a painter or drawer that fails reports nothing for its charts, and they are
+drawn again here, so an error surfaces here with its usual message). The painter ignores Ctrl-C
+(this process handles it), is a daemon (it ends with this process) and leads its own process
+group, so stopping it stops its drawers too.
 """
 
 from __future__ import annotations
@@ -34,18 +39,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..runner import RunResult
 
-# Charts per painter process: about equal work each (trust and breach_window share one, as the
-# breach window is drawn only when a scenario has a breach).
+# Charts per drawer, about equal work each (the breach window is drawn only when a scenario has a
+# breach). The painter draws the first group itself and forks a drawer for each other group.
 GROUPS: tuple[tuple[str, ...], ...] = (
-    ("trust.png", "breach_window.png"),
+    ("trust.png",),
     ("revenue.png",),
     ("consent.png",),
+    ("breach_window.png",),
 )
 
 
 PAINT_TIMEOUT = 120.0
-"""Seconds `ChartPainters.collect` waits for the painters (drawing takes ~0.5 s a chart): a
-painter that has not answered by then is stopped and its charts are drawn in this process."""
+"""Seconds `ChartPainters.collect` waits for the painter (drawing takes ~0.2 s a chart): a
+painter that has not answered by then is stopped with its drawers and its charts are drawn in
+this process."""
 
 
 def available_cores() -> int:
@@ -56,7 +63,25 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def draw(name: str, result: RunResult, folder: Path, band: str) -> Path | None:
+class Charted:
+    """What the charts of a run read: its tidy ``timeseries`` and its ``scenarios`` by name
+    (`sim.runner.RunResult` has both). Sent to the painter instead of the run itself, so the
+    painter never imports the model (Numba, Mesa) to unpickle it."""
+
+    __slots__ = ("scenarios", "timeseries")
+
+    def __init__(self, timeseries: Any, scenarios: dict[str, Any]):
+        self.timeseries = timeseries
+        self.scenarios = scenarios
+
+    def __getstate__(self) -> tuple:
+        return (self.timeseries, self.scenarios)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.timeseries, self.scenarios = state
+
+
+def draw(name: str, result: RunResult | Charted, folder: Path, band: str) -> Path | None:
     """Draw chart ``name`` of ``result`` and write it to ``folder`` (None: nothing to draw)."""
     from . import charts
 
@@ -70,31 +95,77 @@ def draw(name: str, result: RunResult, folder: Path, band: str) -> Path | None:
     return None if fig is None else charts.save_figure(fig, folder / name)
 
 
-def _paint(conn, names: tuple[str, ...], parent: int) -> None:
-    """A painter process: import the chart code now, then draw what it is sent. It gives up
-    when its parent is gone (killed before sending anything)."""
+def _draw_group(names: tuple[str, ...], job: tuple) -> dict[str, Path | None]:
+    result, folder, band = job
+    return {name: draw(name, result, folder, band) for name in names}
+
+
+def _paint(conn, groups: tuple[tuple[str, ...], ...], parent: int) -> None:
+    """The painter process: import the chart code now, then draw what it is sent (one drawer
+    process per group but the first). It gives up when its parent is gone (killed before sending
+    anything)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)  # its own process group: `ChartPainters._stop` stops its drawers too
     try:
         _warm_up()
         while not conn.poll(1.0):
             if os.getppid() != parent:
                 return
-        job = conn.recv_bytes()
-        if not job:
+        data = conn.recv_bytes()
+        if not data:
             return
-        result, folder, band = pickle.loads(job)
-        conn.send({name: draw(name, result, folder, band) for name in names})
+        job = pickle.loads(data)
+        drawers = [_fork_drawer(names, job) for names in groups[1:]]
+        done: dict[str, Path | None] = {}
+        with contextlib.suppress(Exception):  # its charts are drawn by the parent
+            done.update(_draw_group(groups[0], job))
+        for pid, reader in drawers:
+            done.update(_drawer_answer(pid, reader))
+        conn.send(done)
     except BaseException:  # report nothing: the parent draws these charts itself
         pass
     finally:
         conn.close()
 
 
+def _fork_drawer(names: tuple[str, ...], job: tuple) -> tuple[int, int]:
+    """Fork a drawer of ``names``; it writes its answer (pickled) to the pipe it returns."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the drawer
+        code = 1
+        try:
+            os.close(reader)
+            answer = pickle.dumps(_draw_group(names, job))
+            with os.fdopen(writer, "wb") as out:
+                out.write(answer)
+            code = 0
+        finally:
+            os._exit(code)  # no atexit handlers, no flush of the painter's buffers
+    os.close(writer)
+    return pid, reader
+
+
+def _drawer_answer(pid: int, reader: int) -> dict[str, Path | None]:
+    """A drawer's charts (nothing if it failed), once it has ended."""
+    with os.fdopen(reader, "rb") as inp:
+        data = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return {}
+    try:
+        return pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a cut-short answer: the parent draws these charts
+        return {}
+
+
 def _warm_up() -> None:
     """Import the chart code and draw one small throw-away PNG with the run charts' features
     (constrained layout, outside legend, band, caption), so fonts, the Agg renderer and the PNG
-    encoder are loaded while the model still runs (~0.1 s less per painter afterwards). Nothing
-    of it is kept but matplotlib's caches, which do not change what a later figure looks like."""
+    encoder are loaded before any chart is asked for (~0.1 s less per drawer afterwards).
+    Nothing of it is kept but matplotlib's caches, which do not change what a later figure
+    looks like."""
     import io
 
     import matplotlib as mpl
@@ -114,22 +185,21 @@ def _warm_up() -> None:
 
 
 class ChartPainters:
-    """Processes started before a run that draw its charts after it (see the module doc)."""
+    """A process started before a run that draws its charts after it (see the module doc)."""
 
     def __init__(self, groups: Sequence[tuple[str, ...]] = GROUPS):
         ctx = multiprocessing.get_context("fork")
-        self._painters: list[tuple[Any, Any, tuple[str, ...]]] = []
+        self._groups = tuple(tuple(g) for g in groups)
         self._folder: Path | None = None  # where the charts go (set by `paint`)
-        for names in groups:
-            here, there = ctx.Pipe()
-            proc = ctx.Process(target=_paint, args=(there, names, os.getpid()), daemon=True)
-            proc.start()
-            there.close()
-            self._painters.append((proc, here, names))
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=_paint, args=(there, self._groups, os.getpid()), daemon=True)
+        proc.start()
+        there.close()
+        self._painter: tuple[Any, Any] | None = (proc, here)
 
     @classmethod
     def start(cls) -> ChartPainters | None:
-        """Painters, when this machine has the cores and ``fork`` for them; else None."""
+        """A painter, when this machine has the cores and ``fork`` for it; else None."""
         if available_cores() < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return None
         if sys.platform == "darwin":  # fork after macOS frameworks loaded is unsafe there
@@ -141,53 +211,69 @@ class ChartPainters:
 
     @property
     def names(self) -> list[str]:
-        return [name for _, _, names in self._painters for name in names]
+        return [name for names in self._groups for name in names] if self._painter else []
 
-    def paint(self, result: RunResult, folder: Path, band: str) -> None:
-        """Send every painter the run to draw (returns at once)."""
+    def paint(self, result: RunResult | Charted, folder: Path, band: str) -> None:
+        """Send the painter the run to draw (returns at once)."""
+        if self._painter is None:
+            return
         self._folder = Path(folder)
+        if hasattr(result, "timeseries") and hasattr(result, "scenarios"):
+            result = Charted(result.timeseries, result.scenarios)
         job = pickle.dumps((result, Path(folder), band), protocol=pickle.HIGHEST_PROTOCOL)
-        for _, conn, _ in self._painters:
-            with contextlib.suppress(OSError):  # (a dead painter: the caller draws its charts)
-                conn.send_bytes(job)
+        with contextlib.suppress(OSError):  # (a dead painter: the caller draws its charts)
+            self._painter[1].send_bytes(job)
 
     def collect(self, timeout: float | None = None) -> dict[str, Path | None]:
-        """Wait for the painters, at most ``timeout`` seconds in all (default `PAINT_TIMEOUT`);
-        chart name -> file written (None: no chart), for the charts they drew. Charts missing
-        from the answer were not drawn: a painter that has not answered in time is stopped, its
-        half-written files removed, and the caller draws its charts."""
+        """Wait for the painter, at most ``timeout`` seconds (default `PAINT_TIMEOUT`); chart
+        name -> file written (None: no chart), for the charts it drew. Charts missing from the
+        answer were not drawn: a painter that has not answered in time is stopped with its
+        drawers, their half-written files removed, and the caller draws its charts."""
+        if self._painter is None:
+            return {}
+        proc, conn = self._painter
         deadline = time.monotonic() + (PAINT_TIMEOUT if timeout is None else timeout)
         done: dict[str, Path | None] = {}
-        for proc, conn, names in self._painters:
-            answered = False
-            with contextlib.suppress(EOFError, OSError):
-                if conn.poll(max(0.0, deadline - time.monotonic())):
-                    done.update(conn.recv())
-                    answered = True
-            conn.close()
-            self._stop(proc, names, wait=5.0 if answered else 0.0)
-        self._painters = []
+        answered = False
+        with contextlib.suppress(EOFError, OSError):
+            if conn.poll(max(0.0, deadline - time.monotonic())):
+                done.update(conn.recv())
+                answered = True
+        conn.close()
+        self._stop(proc, wait=5.0 if answered else 0.0)
+        self._painter = None
         return done
 
     def close(self) -> None:
-        """Stop painters that are still waiting or drawing (a run that failed or was
-        interrupted), removing any chart file they were writing."""
-        for proc, conn, names in self._painters:
-            with contextlib.suppress(OSError):
-                conn.send_bytes(b"")  # (nothing to draw: stop)
-            conn.close()
-            self._stop(proc, names, wait=5.0)
-        self._painters = []
+        """Stop a painter that is still waiting or drawing (a run that failed or was
+        interrupted), removing any chart file it was writing."""
+        if self._painter is None:
+            return
+        proc, conn = self._painter
+        with contextlib.suppress(OSError):
+            conn.send_bytes(b"")  # (nothing to draw: stop)
+        conn.close()
+        self._stop(proc, wait=5.0)
+        self._painter = None
 
-    def _stop(self, proc: Any, names: tuple[str, ...], wait: float) -> None:
-        """Let ``proc`` end within ``wait`` seconds, else terminate it and delete the temporary
-        files of its charts (an atomic write cut short leaves ``.<name>.*.tmp``)."""
+    def _stop(self, proc: Any, wait: float) -> None:
+        """Let ``proc`` end within ``wait`` seconds, else stop it and its drawers (its process
+        group) and delete the temporary files of the charts (an atomic write cut short leaves
+        ``.<name>.*.tmp``)."""
         proc.join(timeout=wait)
         if not proc.is_alive():
             return
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGTERM)  # the painter leads its group (see `_paint`)
         proc.terminate()
         proc.join()
+        until = time.monotonic() + 5.0
+        with contextlib.suppress(OSError):  # ProcessLookupError: the group is gone
+            while time.monotonic() < until:
+                os.killpg(proc.pid, 0)  # drawers still ending
+                time.sleep(0.01)
         if self._folder is not None:
-            for name in names:
-                for tmp in self._folder.glob(f".{name}.*.tmp"):
-                    tmp.unlink(missing_ok=True)
+            for names in self._groups:
+                for name in names:
+                    for tmp in self._folder.glob(f".{name}.*.tmp"):
+                        tmp.unlink(missing_ok=True)

@@ -140,13 +140,17 @@ def console() -> NoReturn:
 
     When the command has finished, every file it wrote is closed (atomic writes) and stdout and
     stderr are flushed here; the exit handlers registered with `atexit` run (multiprocessing,
-    logging, timings). When no thread is left that the interpreter would wait for, `os._exit`
+    logging, timings). The model's block threads (`sim.core.blocks`, idle once the command is
+    done) are stopped first. When no thread is left that the interpreter would wait for, `os._exit`
     then skips the interpreter's teardown of every module and object, which after a run costs
     0.1-0.5 s (freeing Numba's compiled code, LLVM, pandas and pyarrow state) and changes nothing
     outside the process. Call `main` instead to stay in Python
     (tests, a notebook); a bug's exception ends the process the usual way, with its traceback.
     """
     code = main()
+    blocks = sys.modules.get("sim.core.blocks")
+    if blocks is not None:
+        blocks.shutdown()  # the model's idle threads: not a reason for the slow exit below
     if any(
         t.is_alive() and not t.daemon
         for t in threading.enumerate()

@@ -9,7 +9,14 @@ from pathlib import Path
 from ..analysis.outcomes import OUTCOMES
 from ..core.errors import check_output_folder
 from ..experiments.store import HEADLINE
-from .options import apply_threads, executor_args, one_line_errors, report_arg, size_args
+from .options import (
+    apply_threads,
+    executor_args,
+    local_processes,
+    one_line_errors,
+    report_arg,
+    size_args,
+)
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -139,7 +146,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..experiments.compare import compare
     from ..experiments.engine import Interrupted
 
-    apply_threads(args.threads)
+    apply_threads(args.threads, None if args.scheduler else local_processes(args.workers))
     out = args.out
     if out is not None:
         check_output_folder(out)
@@ -192,7 +199,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..experiments.engine import Interrupted
     from ..experiments.sweep import sweep
 
-    apply_threads(args.threads)
+    apply_threads(args.threads, None if args.scheduler else local_processes(args.workers))
     try:
         result = sweep(
             args.experiment,

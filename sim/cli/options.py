@@ -9,7 +9,8 @@ import argparse
 import os
 from pathlib import Path
 
-from ..experiments.executors import DEFAULT_WORKERS_DOC
+DEFAULT_WORKERS_DOC = "one process per core, at most one per run; 1 runs in this process"
+"""What ``--workers`` unset means (`sim.experiments.executors.make_map` with ``workers=None``)."""
 
 
 def size_args(p: argparse.ArgumentParser, what: str) -> None:
@@ -75,23 +76,48 @@ def add_threads_arg(p: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         metavar="N",
-        help="threads each replication uses, 0 = every core (default 1; the numbers do not "
-        "depend on it)",
+        help="threads each replication uses, 0 = every core (default: the cores shared among "
+        "the replications that run at once, e.g. every core for one replication with "
+        "--workers 1, 1 when --workers runs one per core; the numbers do not depend on it)",
     )
 
 
-def apply_threads(threads: int | None) -> None:
+def default_threads(processes: int, cores: int | None = None) -> int:
+    """Threads per model when ``--threads`` is not given: the ``cores`` this process may use
+    (default `available_cores`) shared evenly among the ``processes`` models that run at once,
+    at least 1. One replication (or ``--workers 1``) on 2 cores gets 2 threads; two worker
+    processes on 2 cores get 1 each, so models never ask for more threads than there are
+    cores. The numbers do not depend on it (`sim.core.blocks`)."""
+    if cores is None:
+        from ..analysis.painters import available_cores
+
+        cores = available_cores()
+    return max(1, cores // max(1, processes))
+
+
+def local_processes(workers: int | None, tasks: int | None = None) -> int:
+    """How many models run at once for ``tasks`` runs (None: not known yet, as many as there are
+    processes) on ``workers`` local processes (unset: one per core, at most one per run; as
+    `sim.experiments.executors.make_map` chooses)."""
+    n = (os.cpu_count() or 1) if workers is None else workers
+    return max(1, n if tasks is None else min(n, tasks))
+
+
+def apply_threads(threads: int | None, processes: int | None = None) -> None:
     """Make ``--threads`` the thread count of every model of this command, in this process and
-    in the local worker processes it starts (through ``OMNITRUST_THREADS``)."""
-    if threads is None:
-        return
+    in the local worker processes it starts (through ``OMNITRUST_THREADS``). Unset, and with
+    ``processes`` (the models that run at once on this machine) known: `default_threads`,
+    unless ``OMNITRUST_THREADS`` is already set (the user's choice wins)."""
     from ..core.errors import UserError
 
-    if threads < 0:
+    if threads is not None and threads < 0:
         raise UserError(f"--threads must be 0 (every core) or a positive number, got {threads}")
-    from ..core.blocks import THREADS_ENV
-
-    os.environ[THREADS_ENV] = str(threads)
+    env = "OMNITRUST_THREADS"  # sim.core.blocks.THREADS_ENV (not imported: it loads Numba)
+    if threads is None:
+        if processes is None or os.environ.get(env, "").strip():
+            return
+        threads = default_threads(processes)
+    os.environ[env] = str(threads)
 
 
 def one_line_errors(p: argparse.ArgumentParser) -> None:

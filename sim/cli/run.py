@@ -1,4 +1,10 @@
-"""``omnitrust run``: run scenarios, write the outputs folder, print the headline summary."""
+"""``omnitrust run``: run scenarios, write the outputs folder, print the headline summary.
+
+Registering the command imports nothing heavy (``omnitrust run --help`` and a usage error stay
+quick). `cmd_run` reads the scenarios, then starts the chart painter (`sim.analysis.painters`)
+*before* it imports the model, Numba and the chart-free analysis code, so the painter loads
+matplotlib on a second core while this process loads the model and Numba's cached kernels.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..analysis.outputs import default_folder, save
-from ..analysis.painters import ChartPainters
-from ..analysis.summary import text_summary
 from ..core import timing
-from ..core.errors import check_output_folder
-from .options import apply_threads, executor_args, report_arg, size_args
+from .options import apply_threads, executor_args, local_processes, report_arg, size_args
 
 
 def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -43,8 +45,9 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``omnitrust run``: run, save, print the summary and the folder."""
-    from ..core.errors import UserError
-    from ..experiments import run
+    from ..analysis.painters import ChartPainters
+    from ..core.errors import UserError, check_output_folder
+    from ..core.numba_start import quick_start
     from ..scenario.loading import load_scenario
 
     overrides = {
@@ -53,7 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "replications": args.replications,
         "seed": args.seed,
     }
-    apply_threads(args.threads)
+    if args.threads is not None:
+        apply_threads(args.threads)  # (a bad value is reported before anything is read)
     scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
     timing.mark("scenario load")
     names = [s.name for s in scenarios]
@@ -63,10 +67,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"two scenarios are named {', '.join(repeated)}; names must be unique "
             "in one run (set `name` in the file)"
         )
+    from ..analysis.outputs import default_folder
+
     folder = args.out if args.out is not None else default_folder(names)
     check_output_folder(folder)
-    painters = ChartPainters.start()  # they load matplotlib while the model runs
+    if args.threads is None and args.scheduler is None:  # the cores, shared by the local runs
+        tasks = sum(s.simulation.replications for s in scenarios)
+        apply_threads(None, local_processes(args.workers, tasks))
+    painters = ChartPainters.start()  # it loads matplotlib while this process loads the model
     try:
+        quick_start()  # Numba's set-up without scipy.linalg's start-up and cffi
+        from ..analysis.outputs import save
+        from ..experiments import run
+
+        timing.mark("imports")
         result = run(
             scenarios,
             workers=args.workers,
@@ -78,8 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if painters is not None:
             painters.close()
-    print(text_summary(result))
     from ..analysis.stationarity import trend_warnings
+    from ..analysis.summary import text_summary
+
+    print(text_summary(result))
 
     for line in trend_warnings(result.timeseries, result.scenarios.values()):
         print(line, file=sys.stderr)

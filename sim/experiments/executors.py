@@ -202,10 +202,6 @@ class DaskMap(_Windowed):
             self.client.close()
 
 
-DEFAULT_WORKERS_DOC = "one process per core, at most one per run; 1 runs in this process"
-"""What ``workers=None`` means for `sim.run`, `sim.compare` and `sim.sweep` (and the CLI)."""
-
-
 def make_map(
     workers: int | None = None,
     scheduler: str | None = None,
