@@ -924,3 +924,59 @@ def test_a_target_whose_noise_the_first_batch_cannot_measure_is_named(tmp_path):
     fit._optimise(root, spec, ["x"], targets, evaluate, 8, 7, said.append)  # resumed: said again
     assert [s for s in said if "'b'" in s] == lines
     assert list(fit.scales_table(info)["sigma_candidates"]) == [3, 0]
+
+
+# ----------------------------------------------------------------------------- chart labels, redraw
+def test_chart_labels_are_last_components_lengthened_only_to_tell_paths_apart():
+    from sim.calibration.plots import short_names
+
+    paths = [
+        "population.affinity_concentration",
+        "journey.research_days",
+        "brands[0].policy.transparency",
+        "brands[1].policy.transparency",
+        "incidents.fraud_probability",
+        "fraud_probability",
+    ]
+    assert short_names(paths) == {
+        "population.affinity_concentration": "affinity_concentration",
+        "journey.research_days": "research_days",
+        "brands[0].policy.transparency": "brands[0].policy.transparency",
+        "brands[1].policy.transparency": "brands[1].policy.transparency",
+        "incidents.fraud_probability": "incidents.fraud_probability",
+        "fraud_probability": "fraud_probability",
+    }
+
+
+def test_charts_only_redraws_the_committed_fit_without_running_the_model(tmp_path, capsys):
+    import shutil
+
+    stored = ROOT / "docs" / "calibration"
+    folder = tmp_path / "fit"
+    shutil.copytree(stored, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert main(["calibrate", "--out", str(folder), "--charts-only"]) == 0
+    out = capsys.readouterr().out
+    for chart in ("convergence.png", "pairs.png"):
+        assert (folder / "charts" / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert str(folder / "charts" / chart) in out
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert not (folder / "optuna.db").exists() and not (folder / "abc.db").exists()
+    flat = tmp_path / "flat"
+    assert (
+        main(["calibrate", "--out", str(folder), "--charts-only", "--charts-dir", str(flat)]) == 0
+    )
+    assert sorted(p.name for p in flat.iterdir()) == ["convergence.png", "pairs.png"]
+
+
+def test_charts_only_on_a_folder_without_a_finished_fit_or_with_a_file_exits_2(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["calibrate", "--out", str(empty), "--charts-only"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "manifest.json" in err and str(empty) in err
+    toml = ROOT / "calibration" / "baseline.toml"
+    assert main(["calibrate", str(toml), "--out", str(empty), "--charts-only"]) == 2
+    assert "not used with --charts-only" in capsys.readouterr().err
+    assert main(["calibrate", "--out", str(empty)]) == 2
+    assert "CALIBRATION.toml is required" in capsys.readouterr().err

@@ -184,3 +184,31 @@ def test_run_charts_of_every_bundled_scenario_have_titles_that_neither_overlap_n
         for text, box in titles:
             inside = picture.x0 <= box.x0 and box.x1 <= picture.x1
             assert inside, f"{plot.__name__}: title {text!r} leaves the picture"
+
+
+def test_any_number_of_brands_keeps_colour_blind_safe_colours_told_apart_by_a_marker():
+    """Beyond the 8 Okabe-Ito colours, brands repeat them (never tab20, never a scenario's
+    colour) with a marker on their lines, never the breach marker "^"; no two of 20 brands share
+    colour and marker, the first 8 keep their colours in palette order, and matplotlib draws a
+    line with each style."""
+    from matplotlib.figure import Figure
+
+    from sim.analysis import style
+
+    names = [f"b{k:02d}" for k in range(20)]
+    styles = style.brand_styles(names)
+    colours = {st["color"] for st in styles.values()}
+    assert colours <= set(style.BRAND_PALETTE)
+    assert not colours & set(style.SCENARIO_PALETTE)
+    marks = [st.get("marker", "") for st in styles.values()]
+    assert marks[:8] == [""] * 8 and "" not in marks[8:] and "^" not in marks
+    assert len({(st["color"], st.get("marker", "")) for st in styles.values()}) == 20
+    assert style.brand_colours(names[:8]) == dict(zip(names[:8], style.BRAND_PALETTE, strict=True))
+    assert style.brand_colours(names) == {n: st["color"] for n, st in styles.items()}
+    assert styles["b08"]["color"] == styles["b00"]["color"]  # the 9th repeats the 1st, marked
+
+    ax = Figure().subplots()
+    for n, st in styles.items():
+        ax.plot(range(30), range(30), label=n, **st)
+    drawn = {ln.get_label(): (mpl_colour(ln.get_color()), ln.get_marker()) for ln in ax.lines}
+    assert len(set(drawn.values())) == 20

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.core.catalogue import CHANNELS
 from sim.core.streams import replication_seed
 from sim.mechanisms.incidents import Breach
 from sim.model import TrustModel, market
@@ -308,17 +309,21 @@ def test_a_state_that_does_not_fit_the_scenario_is_refused_and_spun_up_again(tmp
 
 
 def test_the_population_layout_is_what_a_population_is_drawn_with():
-    from sim.state.population import LAYOUT, Population, create_population
+    from sim.state.population import LAYOUT, Population, check_population, create_population
 
     scenario = _scenario()
     population = create_population(scenario, 3)
     assert list(LAYOUT) == list(Population._fields)
     n, b = scenario.simulation.consumers, len(scenario.brands)
-    for name, (dtype, kind) in LAYOUT.items():
+    for name, (dtype, kind, fill) in LAYOUT.items():
         a = getattr(population, name)
         assert a.dtype == np.dtype(dtype), name
         if kind != "E":
             assert a.shape == {"N": (n,), "NB": (n, b), "N+1": (n + 1,)}[kind], name
+        if fill is not None:  # not drawn: every consumer starts at the stated value
+            assert (a == fill).all(), name
+    assert population.ties.size > 0 and population.r.std() > 0  # the drawn ones are drawn
+    check_population(population._asdict(), n, b, len(CHANNELS))
 
 
 def _no_member_read(monkeypatch):

@@ -1,7 +1,8 @@
 """One chart style for every picture the package draws (run charts, experiment charts, reports).
 
 * Brands keep one colour everywhere (`brand_colours`: the colour-blind-safe Okabe & Ito 2008
-  palette, in the order brands first appear); scenarios get a separate palette
+  palette, in the order brands first appear); beyond its 8 colours, brands repeat them with a
+  marker on their lines (`brand_styles`). Scenarios get a separate palette
   (`scenario_colours`: Paul Tol's colour-blind-safe "muted" scheme, none of whose colours is a
   brand colour), so a colour never means a brand on one chart and a scenario on the next;
   beyond its 10 colours, scenarios repeat them with another line style (`scenario_styles`).
@@ -21,7 +22,6 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -123,17 +123,35 @@ SCENARIO_DASHES = ("-", "--", ":", "-.")
 colours dashed, the 21st to 30th dotted, and so on."""
 
 
-def brand_colours(brands: Iterable[str]) -> dict[str, str]:
-    """One colour per brand, stable for a given brand order (Okabe-Ito; beyond 8 brands tab20,
-    which is not colour-blind safe: a chart's line styles already mean other things for
-    brands, e.g. rivals dashed)."""
+BRAND_MARKERS = ("", "o", "s", "D", "P", "X")
+"""Marks for brands beyond the palette: the 9th to 16th brand repeat the Okabe-Ito colours with
+circles on their lines, the 17th to 24th with squares, and so on. Markers, not line styles,
+because a brand's line style already means something on some charts (rivals dashed, the
+unchanged scenario dashed); never "^", the breach marker."""
+
+
+def brand_styles(brands: Iterable[str]) -> dict[str, dict]:
+    """Colour (and, beyond 8 brands, marker) per brand, in the given order: the colour-blind-safe
+    Okabe-Ito palette (never a scenario's colour) with plain lines, then the same colours again
+    with the next marker of `BRAND_MARKERS` (sparse: ``markevery``), so any number of brands stays
+    colour-blind safe and a repeated colour always comes with a marker, as scenarios come with a
+    line style (`scenario_styles`). Each dict can be passed to ``Axes.plot``."""
     names = list(dict.fromkeys(brands))
-    palette = (
-        BRAND_PALETTE
-        if len(names) <= len(BRAND_PALETTE)
-        else tuple(mpl.colors.to_hex(c) for c in mpl.colormaps["tab20"].colors)
-    )
-    return {n: palette[k % len(palette)] for k, n in enumerate(names)}
+    n = len(BRAND_PALETTE)
+    out: dict[str, dict] = {}
+    for k, name in enumerate(names):
+        marker = BRAND_MARKERS[(k // n) % len(BRAND_MARKERS)]
+        st: dict = {"color": BRAND_PALETTE[k % n]}
+        if marker:
+            st.update(marker=marker, markevery=0.1, markersize=4)
+        out[name] = st
+    return out
+
+
+def brand_colours(brands: Iterable[str]) -> dict[str, str]:
+    """One colour per brand, stable for a given brand order (`brand_styles`' colours: Okabe-Ito;
+    beyond 8 brands they repeat, and lines tell the repeats apart by `brand_styles`' marker)."""
+    return {n: st["color"] for n, st in brand_styles(brands).items()}
 
 
 def scenario_styles(scenarios: Iterable[str]) -> dict[str, dict[str, str]]:

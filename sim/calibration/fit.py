@@ -36,6 +36,7 @@
    replications), ``posterior.parquet`` (``draws`` equally weighted draws resampled from the last
    population), ``calibrated.toml`` (a scenario that ``extends`` the base with the estimates),
    ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json`` (with the scales).
+   `redraw` draws the charts again from these stored outputs (``--charts-only``).
 
 A study is bound to the settings it began with: the file's fields (except those a resume may
 change: `RESUMABLE`), the effective seed, consumers, days and replications, ``--recover`` and
@@ -438,14 +439,15 @@ def calibrate(
     if recovery is not None:
         write_csv(root / "recovery.csv", recovery)
     calibrated = write_calibrated(root, loaded, scenario.name, estimate, ints)
-    from . import plots
-
-    charts = [
-        plots.convergence(
-            trials_df, epsilons, root / "charts" / "convergence.png", noise["noise_scaled"]
-        ),
-        plots.pairs(posterior[paths], estimate, truth, root / "charts" / "pairs.png"),
-    ]
+    charts = _charts(
+        root / "charts",
+        trials_df,
+        epsilons,
+        noise["noise_scaled"],
+        posterior[paths],
+        estimate,
+        truth,
+    )
     manifest["charts"] = [str(c.relative_to(root)) for c in charts]
     manifest["calibrated"] = calibrated.name
     write_json(root / "manifest.json", manifest)
@@ -460,6 +462,51 @@ def calibrate(
         out=root,
         manifest=manifest,
         charts=charts,
+    )
+
+
+def _charts(folder: Path, trials, epsilons, noise_scaled, draws, estimate, truth) -> list[Path]:
+    """``folder/convergence.png`` and ``folder/pairs.png`` (see `sim.calibration.plots`)."""
+    from . import plots
+
+    return [
+        plots.convergence(trials, epsilons, folder / "convergence.png", noise_scaled),
+        plots.pairs(draws, estimate, truth, folder / "pairs.png"),
+    ]
+
+
+def redraw(root: str | Path, charts: str | Path | None = None) -> list[Path]:
+    """Draw the charts of the finished calibration in ``root`` again from its stored outputs
+    (``manifest.json``, ``trials.csv``, ``posterior.parquet``), without running the model: into
+    ``charts`` (default ``root/charts``, where `calibrate` puts them). For a chart whose style or
+    labels changed after the fit, e.g. the committed fit in ``docs/calibration``. The numbers
+    drawn are exactly the stored ones; the manifest is not rewritten."""
+    root = Path(root)
+    need = ("manifest.json", "trials.csv", "posterior.parquet")
+    missing = [n for n in need if not (root / n).is_file()]
+    if missing:
+        raise UserError(
+            f"--out = {root}: no {', '.join(missing)} there; --charts-only redraws the charts "
+            "of a finished calibration folder (it needs " + ", ".join(need) + ")"
+        )
+    manifest = json.loads((root / "manifest.json").read_text())
+    if manifest.get("kind") != "calibration" or manifest.get("status") != "complete":
+        raise UserError(
+            f"{root / 'manifest.json'}: kind = {manifest.get('kind')!r}, status = "
+            f"{manifest.get('status')!r}: not a finished calibration (allowed: kind "
+            "'calibration', status 'complete')"
+        )
+    estimate = manifest["estimate"]
+    paths = [q["path"] for q in manifest["spec"]["parameters"]]  # the file's order
+    posterior = pd.read_parquet(root / "posterior.parquet")
+    return _charts(
+        root / "charts" if charts is None else Path(charts),
+        pd.read_csv(root / "trials.csv"),
+        manifest["abc"]["epsilons"],
+        manifest["noise_scaled"],
+        posterior[paths],
+        estimate,
+        manifest.get("truth"),
     )
 
 

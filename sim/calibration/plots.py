@@ -16,8 +16,25 @@ from ..analysis.charts import _RC, BRAND_PALETTE, _caption, save_figure
 FIT, TRUTH, BAND = BRAND_PALETTE[0], BRAND_PALETTE[1], "0.6"
 
 
-def _short(path: str) -> str:
-    return path if len(path) <= 28 else "..." + path[-25:]
+def short_names(paths) -> dict[str, str]:
+    """A readable label for each dotted parameter path: its last component
+    (``population.affinity_concentration`` -> ``affinity_concentration``), or as many trailing
+    components as it takes to tell it from the other paths (``brands[0].policy.transparency`` and
+    ``brands[1].policy.transparency`` keep ``brands[0]...`` / ``brands[1]...``). Labels never
+    cut a name."""
+    parts = {p: str(p).split(".") for p in dict.fromkeys(paths)}
+    keep = dict.fromkeys(parts, 1)
+    while True:
+        label = {p: ".".join(c[-keep[p] :]) for p, c in parts.items()}
+        seen: dict[str, list[str]] = {}
+        for p, text in label.items():
+            seen.setdefault(text, []).append(p)
+        clash = [p for group in seen.values() if len(group) > 1 for p in group]
+        grow = [p for p in clash if keep[p] < len(parts[p])]
+        if not grow:
+            return label
+        for p in grow:
+            keep[p] += 1
 
 
 def convergence(
@@ -56,6 +73,7 @@ def pairs(
     a recovery run) marked."""
     cols = list(draws.columns)
     n = len(cols)
+    name = short_names(cols)
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(2.3 * n + 0.6, 2.3 * n + 0.8), layout="constrained")
         axes = fig.subplots(n, n, squeeze=False)
@@ -75,10 +93,12 @@ def pairs(
                     ax.scatter([estimate[xj]], [estimate[yi]], color=FIT, s=30, zorder=3)
                     if truth:
                         ax.scatter([truth[xj]], [truth[yi]], color=TRUTH, marker="x", s=40)
+                if i == j:
+                    ax.set_title(name[xj], fontsize=8)
                 if i == n - 1:
-                    ax.set_xlabel(_short(xj), fontsize=8)
+                    ax.set_xlabel(name[xj], fontsize=8)
                 if j == 0 and i != j:
-                    ax.set_ylabel(_short(yi), fontsize=8)
+                    ax.set_ylabel(name[yi], fontsize=8)
         note = "grey: posterior draws; blue: estimate (best trial)"
         _caption(fig, note + ("; orange dashed: true value" if truth else ""))
         return save_figure(fig, path)
@@ -88,6 +108,7 @@ def indices(table: pd.DataFrame, method: str, path: Path) -> Path:
     """One panel per output: the indices per parameter with their 95% bootstrap intervals
     (Sobol: S1 and ST; Morris: mu*)."""
     outputs = list(dict.fromkeys(table["output"]))
+    short = short_names(table["parameter"])
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(4.2 * len(outputs) + 0.6, 3.8), layout="constrained")
         axes = fig.subplots(1, len(outputs), squeeze=False)[0]
@@ -109,7 +130,7 @@ def indices(table: pd.DataFrame, method: str, path: Path) -> Path:
                     label=c,
                     capsize=2,
                 )
-            ax.set_yticks(y, [_short(p) for p in t["parameter"]])
+            ax.set_yticks(y, [short[p] for p in t["parameter"]])
             ax.invert_yaxis()
             ax.set_title(name)
             ax.legend(frameon=False)
@@ -121,6 +142,7 @@ def tornado(swings: pd.DataFrame, path: Path) -> Path:
     """One panel per output: the output's mean at each parameter's low and high end of the
     sample (other parameters varying), sorted by the size of the swing."""
     outputs = list(dict.fromkeys(swings["output"]))
+    short = short_names(swings["parameter"])
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(4.4 * len(outputs) + 0.6, 3.8), layout="constrained")
         axes = fig.subplots(1, len(outputs), squeeze=False)[0]
@@ -133,7 +155,7 @@ def tornado(swings: pd.DataFrame, path: Path) -> Path:
             ax.barh(y, t["at_low"] - centre, left=centre, color=BRAND_PALETTE[0], label="low end")
             ax.barh(y, t["at_high"] - centre, left=centre, color=BRAND_PALETTE[1], label="high end")
             ax.axvline(centre, color="0.3", lw=0.8)
-            ax.set_yticks(y, [_short(p) for p in t["parameter"]])
+            ax.set_yticks(y, [short[p] for p in t["parameter"]])
             ax.set_title(name)
             ax.legend(frameon=False, fontsize=7)
         _caption(

@@ -34,7 +34,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "then an ABC-SMC posterior. Writes parameters.csv, fit.csv, validation.csv, "
         "posterior.parquet, calibrated.toml, charts and manifest.json into DIR.",
     )
-    c.add_argument("file", type=Path, metavar="CALIBRATION.toml")
+    c.add_argument(
+        "file", type=Path, nargs="?", metavar="CALIBRATION.toml", help="(not with --charts-only)"
+    )
     c.add_argument("--trials", type=int, metavar="N", help="Optuna trials (default: the file's)")
     c.add_argument("--consumers", type=int, metavar="N", help="consumers (default: the file's)")
     c.add_argument("--replications", "-r", type=int, metavar="R", help="replications per candidate")
@@ -43,6 +45,18 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="calibrate against pseudo-data made at known parameter values and report whether "
         "the 95%% intervals cover them",
+    )
+    c.add_argument(
+        "--charts-only",
+        action="store_true",
+        help="run nothing: draw the charts of the finished calibration in DIR again from its "
+        "stored manifest.json, trials.csv and posterior.parquet (no CALIBRATION.toml)",
+    )
+    c.add_argument(
+        "--charts-dir",
+        type=Path,
+        metavar="FOLDER",
+        help="with --charts-only: write the charts there (default: DIR/charts)",
     )
     _common(c)
     c.set_defaults(handler=cmd_calibrate)
@@ -66,9 +80,29 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``omnitrust calibrate``: fit, write the folder, print the report."""
-    from ..calibration.fit import calibrate
+    from ..calibration.fit import calibrate, redraw
     from ..calibration.spec import load_calibration
+    from ..core.errors import UserError
 
+    if args.charts_only:
+        if args.file is not None:
+            raise UserError(
+                f"calibrate: CALIBRATION.toml = {args.file}: not used with --charts-only "
+                "(allowed: --out DIR of a finished calibration, optionally --charts-dir)"
+            )
+        if args.charts_dir is not None:
+            check_output_folder(args.charts_dir, "--charts-dir")
+        for chart in redraw(args.out, args.charts_dir):
+            print(f"wrote {chart}")
+        sys.stdout.flush()
+        return 0
+    if args.file is None:
+        raise UserError("calibrate: CALIBRATION.toml is required (unless --charts-only)")
+    if args.charts_dir is not None:
+        raise UserError(
+            f"calibrate: --charts-dir = {args.charts_dir}: only with --charts-only "
+            "(a fit writes its charts to DIR/charts)"
+        )
     load_calibration(args.file)  # bad input fails before a folder is made
     check_output_folder(args.out)
     result = calibrate(

@@ -130,16 +130,16 @@ def Charts(model: LeverMarket):
     unchanged scenario (same seed)."""
     update_counter.get()
     changed, unchanged = _series(model.changed), _series(model.unchanged)
-    colours = style.brand_colours(model.brand_names)  # a brand's colour in every chart
+    styles = style.brand_styles(model.brand_names)  # a brand's colour (+ marker) in every chart
     with mpl.rc_context(style.RC):
         fig = Figure(figsize=(6.4, 7.0), dpi=110, layout="constrained")
         axes = fig.subplots(2, 2, sharex=True).ravel()
         for ax, (title, values) in zip(axes, changed.items(), strict=True):
             days = np.arange(len(values))
             for k, name in enumerate(model.brand_names):
-                colour = colours[name]
-                ax.plot(days, unchanged[title][:, k], color=colour, ls="--", lw=1.2, alpha=0.8)
-                ax.plot(days, values[:, k], color=colour, lw=2.0 if name == model.brand else 1.4,
+                st = styles[name]
+                ax.plot(days, unchanged[title][:, k], **st, ls="--", lw=1.2, alpha=0.8)
+                ax.plot(days, values[:, k], **st, lw=2.0 if name == model.brand else 1.4,
                         label=name)  # fmt: skip
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
@@ -149,7 +149,7 @@ def Charts(model: LeverMarket):
             ax.set_xlabel("day", fontsize=8)
         axes[0].set_xlim(0, max(model.changed.scenario.simulation.days - 1, 1))
         # the key above the panels, never over a line
-        handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in model.brand_names]
+        handles = [Line2D([], [], **styles[n], lw=2, label=n) for n in model.brand_names]
         handles += [
             Line2D([], [], color="0.3", lw=1.4, label="levers moved"),
             Line2D([], [], color="0.3", lw=1.2, ls="--", label="unchanged"),

@@ -1,7 +1,8 @@
 """What the policy levers cost (ODD 7.12, K1).
 
 Personalization skill, omnichannel integration and transparency (clearer consent flows) each cost
-the brand every day, on a curve of the same form as the security spend of the incidents (I4):
+the brand every day, on the curve of the security spend of the incidents (I4; one definition,
+`spend_per_day`, used by both):
 
     cost_b,l per day = c_l * x_b,l ** g_l * N * presence_b / sum_k presence_k / 365          (K1)
 
@@ -30,16 +31,26 @@ LEVERS = (
 )
 
 
+def spend_per_day(
+    cost_per_consumer_year: float, level: np.ndarray, exponent: float, presence, consumers: int
+) -> np.ndarray:
+    """Each brand's daily spend (EUR) on a lever at ``level`` in [0, 1] (eq. K1): ``c x**g N
+    presence_b / sum_k presence_k / 365``. The one definition of the curve, used by K1's levers
+    and by the security spend of the incidents (I4: ``incidents.security_budget_per_consumer_year``
+    at exponent 1)."""
+    share = presence / presence.sum()
+    return cost_per_consumer_year * level**exponent * consumers * share / 365.0
+
+
 def lever_costs_per_day(brands, par) -> np.ndarray:
     """``(brands, 3)`` daily cost (EUR) of each brand's personalization, integration and
     transparency (eq. K1), in the order of `LEVERS`."""
-    share = brands.presence / brands.presence.sum()
     n = par.simulation.consumers
-    out = np.empty((share.size, len(LEVERS)))
+    out = np.empty((brands.presence.size, len(LEVERS)))
     for k, (_, lever, name) in enumerate(LEVERS):
         c = getattr(par.costs, f"{name}_cost_per_consumer_year")
         g = getattr(par.costs, f"{name}_cost_exponent")
-        out[:, k] = c * getattr(brands, lever) ** g * n * share / 365.0
+        out[:, k] = spend_per_day(c, getattr(brands, lever), g, brands.presence, n)
     return out
 
 

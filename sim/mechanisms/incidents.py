@@ -82,6 +82,7 @@ from ..state.population import (
     NOTIFIED,
 )
 from .consent import covert_surprise, held_mask, reveal
+from .costs import spend_per_day
 from .metrics import Event
 from .trust import add_negative
 
@@ -166,13 +167,12 @@ class Incidents:
         """Recompute what is derived from the brands' levers (after a policy change, which
         updates the lever table in place)."""
         brands = self.brands
-        share = brands.presence / brands.presence.sum()
-        self.security_cost_per_day = (
-            brands.security_investment
-            * self.inc.security_budget_per_consumer_year
-            * self.n
-            * share
-            / 365.0
+        self.security_cost_per_day = spend_per_day(  # the curve of the lever costs (K1)
+            self.inc.security_budget_per_consumer_year,
+            brands.security_investment,
+            1.0,
+            brands.presence,
+            self.n,
         )
 
     def schedule(self, event: BreachEvent | ThirdPartyLeakEvent | MediaStoryEvent) -> None:

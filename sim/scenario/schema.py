@@ -733,14 +733,14 @@ class Incidents(Section):
     late_notice_penalty: float = P(
         0.01,
         "per day of delay",
-        "Extra shock per day between breach and notice (late notice reads as hiding).",
+        "Extra disclosure shock per day between breach and notice (late notice reads as hiding): a trust effect, not a regulator's fine for late notice (the model's only fine, world.fine_share_of_revenue, is charged when a breach becomes public, whatever the delay). Direction from Muzatko & Bansal, 'It pays to be forthcoming: timing of data breach announcement, trust violation, and trust restoration' (Internet Research, 2023): in a survey experiment, an announcement two months after discovery lowered trust more than one made at once, and trust stayed lower after credit monitoring was offered. They publish no per-day rate; 0.01 is an assumption: two months' delay (60 days) makes the shock 1.6 times as large.",
         ge=0.0,
         le=1.0,
     )
     compensation_softening: float = P(
         0.35,
         "share",
-        "Share of the disclosure shock avoided with credit monitoring (a voucher avoids voucher_share of it).",
+        "Share of the disclosure shock avoided with credit monitoring (a voucher avoids voucher_share of it). Direction from the published studies, none of which gives this share: Muzatko & Bansal (Internet Research, 2023) found that offering identity theft protection and credit monitoring raised trust again after a breach announcement; Goode et al., 'User compensation as a data breach recovery action: an investigation of the Sony PlayStation Network breach' (MIS Quarterly, 2017), and its replication on the Home Depot breach (Emerald, 2021), found compensation that met customers' expectations raised repurchase intentions, while too little or too much lowered them. 0.35 (about a third of the shock avoided, so most of it remains) is an assumption.",
         ge=0.0,
         le=1.0,
     )
@@ -829,7 +829,11 @@ class Incidents(Section):
         le=1e4,
     )
     voucher_cost: float = P(
-        5.0, "EUR per notified consumer", "A goodwill voucher (cost to the brand).", ge=0.0, le=1e4
+        5.0,
+        "EUR per notified consumer",
+        "A goodwill voucher: its cost to the brand per consumer notified (the softening, voucher_share, reaches every notified consumer). Published cases span a wide range: TJX's 2007 settlement gave USD 30 store vouchers (two for proven costs over USD 60) only to customers who claimed, the vouchers capped at USD 7 M in total over 45.7 M exposed cards (at most about USD 0.15 per card; eWeek, 'TJX settles lawsuits, offers discount days', September 2007); Sony offered existing PlayStation Network users 30 days of its premium service and some free content after the 2011 breach (Fox Business, 'Sony freebies help soothe anger at data breach', 2011). EUR 5 lies inside the range USD 0.15-30 but is not taken from either case: an assumption for a small voucher offered to every notified consumer, paid as it is redeemed.",
+        ge=0.0,
+        le=1e4,
     )
     card_reissue_cost: float = P(
         5.0, "EUR per exposed card", "Card reissue charged back to the merchant.", ge=0.0, le=1e4

@@ -89,35 +89,36 @@ class Population(NamedTuple):
         return int(sum(a.nbytes for a in self))
 
 
-# The dtype of every array of a `Population` and its shape: per consumer (N), per consumer and
-# brand (N, B), the CSR row pointer (N + 1) and the ties (E, any length). `create_population` draws
-# exactly this (tests/test_warmup_store.py); `check_population` holds a saved state to it.
-LAYOUT: dict[str, tuple[str, str]] = {
-    "segment": ("int8", "N"),
-    "concern": ("float32", "N"),
-    "affinity": ("float32", "N"),
-    "reads_terms": ("bool", "N"),
-    "need_rate": ("float32", "N"),
-    "journey_left": ("int8", "N"),
-    "journey_channels": ("uint8", "N"),
-    "last_research": ("int8", "N"),
-    "history": ("uint8", "N"),
-    "tie_start": ("int64", "N+1"),
-    "ties": ("int32", "E"),
-    "r": ("float32", "NB"),
-    "s": ("float32", "NB"),
-    "consent": ("uint8", "NB"),
-    "asked": ("uint8", "NB"),
-    "flags": ("uint8", "NB"),
-    "last_seen": ("int16", "NB"),
-    "last_purchase": ("int16", "NB"),
-    "exposed_day": ("int16", "NB"),
-    "harm_day": ("int16", "NB"),
-    "harm_kind": ("uint8", "NB"),
-    "wary": ("int8", "N"),
-    "wary_day": ("int16", "N"),
-    "fraud_day": ("int16", "N"),
-    "spam_share": ("uint8", "NB"),
+# The one statement of a `Population`'s arrays: each one's dtype, its shape (per consumer N, per
+# consumer and brand NB, the CSR row pointer N+1, the ties E of any length) and the value it starts
+# at, or None for the arrays `create_population` draws. `create_population` builds exactly this;
+# `check_population` holds a saved state to it.
+LAYOUT: dict[str, tuple[str, str, int | None]] = {
+    "segment": ("int8", "N", None),
+    "concern": ("float32", "N", None),
+    "affinity": ("float32", "N", None),
+    "reads_terms": ("bool", "N", None),
+    "need_rate": ("float32", "N", None),
+    "journey_left": ("int8", "N", None),
+    "journey_channels": ("uint8", "N", 0),
+    "last_research": ("int8", "N", -1),
+    "history": ("uint8", "N", 0),
+    "tie_start": ("int64", "N+1", None),
+    "ties": ("int32", "E", None),
+    "r": ("float32", "NB", None),
+    "s": ("float32", "NB", None),
+    "consent": ("uint8", "NB", 0),
+    "asked": ("uint8", "NB", 0),
+    "flags": ("uint8", "NB", 0),
+    "last_seen": ("int16", "NB", -1),
+    "last_purchase": ("int16", "NB", -1),
+    "exposed_day": ("int16", "NB", -1),
+    "harm_day": ("int16", "NB", -1),
+    "harm_kind": ("uint8", "NB", 0),
+    "wary": ("int8", "N", -1),
+    "wary_day": ("int16", "N", -1),
+    "fraud_day": ("int16", "N", -1),
+    "spam_share": ("uint8", "NB", 0),
 }
 
 
@@ -127,7 +128,7 @@ def check_population(arrays: dict[str, np.ndarray], n: int, n_brands: int, n_cha
     indices in range (the kernels do not check bounds, so a saved state must)."""
     if list(arrays) != list(LAYOUT):
         raise ValueError("not the arrays of a population")
-    for name, (dtype, kind) in LAYOUT.items():
+    for name, (dtype, kind, _) in LAYOUT.items():
         a = arrays[name]
         e = len(arrays["ties"]) if kind == "E" else 0
         shape = {"N": (n,), "NB": (n, n_brands), "N+1": (n + 1,), "E": (e,)}[kind]
@@ -237,33 +238,19 @@ def create_population(scenario: Scenario, seed: int) -> Population:
         n, spec.social_degree, spec.social_rewiring, generator(seed, "network")
     )
 
-    def per_brand(dtype, fill):
-        return np.full((n, n_brands), fill, dtype=dtype)
-
-    return Population(
-        segment=traits["segment"],
-        concern=traits["concern"].astype(np.float32),
-        affinity=traits["affinity"].astype(np.float32),
-        reads_terms=traits["reads_terms"],
-        need_rate=traits["need_rate"].astype(np.float32),
-        journey_left=journey_left,
-        journey_channels=np.zeros(n, np.uint8),
-        last_research=np.full(n, -1, np.int8),
-        history=np.zeros(n, np.uint8),
-        tie_start=tie_start,
-        ties=ties,
-        r=r,
-        s=s,
-        consent=per_brand(np.uint8, 0),
-        asked=per_brand(np.uint8, 0),
-        flags=per_brand(np.uint8, 0),
-        last_seen=per_brand(np.int16, -1),
-        last_purchase=per_brand(np.int16, -1),
-        exposed_day=per_brand(np.int16, -1),
-        harm_day=per_brand(np.int16, -1),
-        harm_kind=per_brand(np.uint8, 0),
-        wary=np.full(n, -1, np.int8),
-        wary_day=np.full(n, -1, np.int16),
-        fraud_day=np.full(n, -1, np.int16),
-        spam_share=per_brand(np.uint8, 0),
-    )
+    drawn = {
+        **traits,
+        "journey_left": journey_left,
+        "tie_start": tie_start,
+        "ties": ties,
+        "r": r,
+        "s": s,
+    }
+    shapes = {"N": (n,), "NB": (n, n_brands)}
+    arrays = {
+        name: np.full(shapes[kind], fill, dtype)
+        if fill is not None
+        else np.asarray(drawn[name]).astype(dtype, copy=False)
+        for name, (dtype, kind, fill) in LAYOUT.items()
+    }
+    return Population(**arrays)
