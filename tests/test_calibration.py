@@ -980,3 +980,54 @@ def test_charts_only_on_a_folder_without_a_finished_fit_or_with_a_file_exits_2(t
     assert "not used with --charts-only" in capsys.readouterr().err
     assert main(["calibrate", "--out", str(empty)]) == 2
     assert "CALIBRATION.toml is required" in capsys.readouterr().err
+
+
+def _damage(folder: Path, name: str, how: str) -> None:
+    """Replace stored file ``name`` of a calibration folder by a damaged one (``how``)."""
+    import json
+
+    path = folder / name
+    if how == "text":
+        path.write_text("{not json")
+    elif how == "bytes":
+        path.write_bytes(b"PAR1xyz")  # 7 bytes: a Parquet magic, no footer
+    elif how == "empty":
+        path.write_text("")
+    else:  # "-FIELD": the manifest without FIELD (a dotted path)
+        data = json.loads(path.read_text())
+        *parents, last = how[1:].split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        del node[last]
+        path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "name, how, said",
+    [
+        ("manifest.json", "text", "not valid JSON"),
+        ("manifest.json", "-abc", "abc"),
+        ("manifest.json", "-abc.epsilons", "abc.epsilons"),
+        ("manifest.json", "-estimate", "estimate"),
+        ("manifest.json", "-spec.parameters", "spec.parameters"),
+        ("posterior.parquet", "bytes", "not a Parquet table"),
+        ("trials.csv", "empty", "no table"),
+        ("trials.csv", "text", "best_so_far"),
+    ],
+)
+def test_charts_only_on_damaged_stored_files_exits_2_naming_the_file(
+    tmp_path, capsys, name, how, said
+):
+    """A damaged stored file (not JSON / a field missing / not Parquet / an empty CSV) is bad
+    input: one line naming the file and the problem, exit 2, no traceback."""
+    import shutil
+
+    folder = tmp_path / "fit"
+    shutil.copytree(ROOT / "docs" / "calibration", folder)
+    _damage(folder, name, how)
+    assert main(["calibrate", "--out", str(folder), "--charts-only"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert str(folder / name) in err and said in err, err
+    assert not (folder / "charts").exists()

@@ -313,3 +313,31 @@ def test_numbas_quick_start_keeps_blas_and_the_numbers_and_loads_scipy_linalg_on
         "print(hashlib.sha256(digest.encode()).hexdigest())\n"
     )
     assert fresh(code) == plain
+
+
+@pytest.mark.parametrize(
+    "first", ["scipy.linalg.lapack", "scipy.linalg.blas", "scipy.linalg._decomp_svd"]
+)
+def test_after_quick_start_a_scipy_linalg_submodule_can_be_the_first_thing_imported(first):
+    """What first touches scipy.linalg after `quick_start` may be one of its submodules (sklearn's
+    ``_least_angle`` imports ``scipy.linalg._decomp_svd``...): it imports, scipy.linalg is then the
+    whole package (``solve``, the Cython modules Numba checked for as its attributes, as a plain
+    ``import scipy.linalg.cython_blas`` leaves them) and Numba still compiles a BLAS call."""
+    code = (
+        "import importlib, sys\n"
+        "from sim.core.numba_start import quick_start\n"
+        "quick_start()\n"
+        "from numba.np import arraymath\n"
+        "assert arraymath._HAVE_BLAS and 'scipy.linalg._basic' not in sys.modules\n"
+        f"importlib.import_module({first!r})\n"
+        "import numpy as np, numba, scipy, scipy.linalg\n"
+        "assert np.allclose(scipy.linalg.solve(np.eye(2) * 2, np.ones(2)), 0.5)\n"
+        "assert scipy.linalg is sys.modules['scipy.linalg'] and scipy.linalg.__file__\n"
+        "assert scipy.linalg.cython_blas is sys.modules['scipy.linalg.cython_blas']\n"
+        "assert scipy.linalg.cython_lapack is sys.modules['scipy.linalg.cython_lapack']\n"
+        "assert 'cython_blas' not in scipy.linalg.__all__  # as in a plain process\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "assert np.array_equal(numba.njit(lambda x: np.dot(x, x.T))(a), a @ a.T)\n"
+        "print('ok')\n"
+    )
+    assert fresh(code) == "ok"

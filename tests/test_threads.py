@@ -132,3 +132,40 @@ def test_apply_threads_sets_the_default_unless_told(monkeypatch):
     monkeypatch.delenv(blocks.THREADS_ENV)
     apply_threads(None, processes=None)  # a Dask cluster: nothing set here
     assert blocks.resolve_threads(None) == 1
+
+
+def test_a_commands_default_thread_count_lasts_for_that_command_only(monkeypatch, tmp_path):
+    """`main` called twice in one process (a notebook, tests): ``run -r 1`` on 2 cores gives its
+    model 2 threads (one model: every core), the ``compare --workers 2`` after it 1 thread per
+    worker (two models at once), not the 2 the run left behind; a value the user set before
+    stays hers during and after a command; an explicit ``--threads`` lasts for its command."""
+    import os
+    import sys
+
+    import sim.experiments
+    import sim.experiments.compare  # noqa: F401  (the module: the package holds its function)
+    from sim.cli import main
+    from sim.core.errors import UserError
+
+    monkeypatch.setattr("sim.analysis.painters.available_cores", lambda: 2)
+    monkeypatch.setattr("sim.analysis.painters.ChartPainters.start", lambda *a, **k: None)
+    seen = []
+
+    def record(*args, **kwargs):  # what this process and the workers it starts would get
+        seen.append(os.environ.get(blocks.THREADS_ENV))
+        raise UserError("stopped by the test")
+
+    monkeypatch.setattr(sim.experiments, "run", record)
+    monkeypatch.setattr(sys.modules["sim.experiments.compare"], "compare", record)
+    baseline = str(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    run = ["run", baseline, "-r", "1", "--workers", "1", "--out", str(tmp_path / "r")]
+    compare = ["compare", baseline, baseline, "--workers", "2", "--out", str(tmp_path / "c")]
+    monkeypatch.delenv(blocks.THREADS_ENV, raising=False)
+    assert main(run) == 2 and main(compare) == 2
+    assert seen == [str(min(2, blocks.max_threads())), "1"]
+    assert blocks.THREADS_ENV not in os.environ
+    assert main([*compare, "--threads", "2"]) == 2 and seen[-1] == "2"
+    assert blocks.THREADS_ENV not in os.environ
+    monkeypatch.setenv(blocks.THREADS_ENV, "1")
+    assert main(run) == 2 and seen[-1] == "1"
+    assert os.environ[blocks.THREADS_ENV] == "1"

@@ -326,6 +326,32 @@ def test_the_population_layout_is_what_a_population_is_drawn_with():
     check_population(population._asdict(), n, b, len(CHANNELS))
 
 
+@pytest.mark.parametrize(
+    "name, wrong",
+    [("segment", "int64"), ("concern", "float16"), ("reads_terms", "int8"), ("ties", "int64")],
+)
+def test_a_drawing_function_that_drifts_from_the_layout_is_refused(monkeypatch, name, wrong):
+    """`create_population` holds what the drawing functions return to LAYOUT rather than casting
+    it over: a drawn array of another dtype (an int64 segment, which would wrap above 127 when
+    cast to int8; float16 traits; ties as int64) is a bug, refused. Only a float32 array may be
+    drawn in float64 (the traits are drawn in double precision and rounded once)."""
+    import sim.state.population as population_module
+
+    def drifted(draw):
+        def wrapper(*args, **kwargs):
+            out = draw(*args, **kwargs)
+            if isinstance(out, dict):
+                return {k: v.astype(wrong) if k == name else v for k, v in out.items()}
+            return (out[0], out[1].astype(wrong))  # small_world: (tie_start, ties)
+
+        return wrapper
+
+    drawer = "small_world" if name == "ties" else "draw_traits"
+    monkeypatch.setattr(population_module, drawer, drifted(getattr(population_module, drawer)))
+    with pytest.raises(TypeError, match=f"{name}.*{wrong}"):
+        population_module.create_population(_scenario(), 3)
+
+
 def _no_member_read(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a member was read")

@@ -5,9 +5,10 @@ pandas plus a year of a 20,000-consumer market (issue 14: ~0.5 s of imports, ~0.
 chart). Everything the main process does before its model runs is single-threaded (imports,
 Numba loading its cached kernels), and the model then runs on every core
 (`sim.cli.options.default_threads`). So `ChartPainters.start` forks **one** painter process
-*before* the main process imports Numba, pandas or the model: the painter imports pandas,
-matplotlib and the chart code and draws a throw-away PNG on the second core while the main
-process does its own single-threaded start-up, then waits, costing nothing while the model runs.
+*before* the main process imports Numba or the model (pandas is loaded by then, with
+`sim.analysis.outputs`, so the painter starts with it): the painter imports matplotlib and the
+chart code and draws a throw-away PNG on the second core while the main process does its own
+single-threaded start-up, then waits, costing nothing while the model runs.
 `ChartPainters.paint` sends it what the charts read (the tidy time series and the scenarios);
 it forks one drawer per group of charts (`GROUPS`; a fork shares the loaded libraries, so a
 drawer starts at once), draws the first group itself and writes every chart (atomically, the

@@ -489,25 +489,95 @@ def redraw(root: str | Path, charts: str | Path | None = None) -> list[Path]:
             f"--out = {root}: no {', '.join(missing)} there; --charts-only redraws the charts "
             "of a finished calibration folder (it needs " + ", ".join(need) + ")"
         )
-    manifest = json.loads((root / "manifest.json").read_text())
-    if manifest.get("kind") != "calibration" or manifest.get("status") != "complete":
-        raise UserError(
-            f"{root / 'manifest.json'}: kind = {manifest.get('kind')!r}, status = "
-            f"{manifest.get('status')!r}: not a finished calibration (allowed: kind "
-            "'calibration', status 'complete')"
-        )
-    estimate = manifest["estimate"]
+    manifest = _stored_manifest(root / "manifest.json")
     paths = [q["path"] for q in manifest["spec"]["parameters"]]  # the file's order
-    posterior = pd.read_parquet(root / "posterior.parquet")
+    posterior = _stored_table(root / "posterior.parquet", paths, pd.read_parquet, "a Parquet table")
+    trials = _stored_table(root / "trials.csv", list(_TRIALS), pd.read_csv, "a CSV table")
     return _charts(
         root / "charts" if charts is None else Path(charts),
-        pd.read_csv(root / "trials.csv"),
+        trials,
         manifest["abc"]["epsilons"],
         manifest["noise_scaled"],
         posterior[paths],
-        estimate,
+        manifest["estimate"],
         manifest.get("truth"),
     )
+
+
+_TRIALS = ("trial", "distance", "best_so_far")  # the columns of trials.csv the charts draw
+
+
+def _stored_manifest(path: Path) -> dict:
+    """The manifest of a finished calibration, checked for what `redraw` reads from it; a
+    `UserError` naming ``path`` and the field when it is not."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, OSError) as exc:  # (UnicodeDecodeError and JSONDecodeError are both)
+        raise UserError(
+            f"{path}: not valid JSON ({exc}); redraw needs the manifest.json "
+            "`omnitrust calibrate` wrote"
+        ) from None
+    if not isinstance(manifest, dict):
+        raise UserError(
+            f"{path}: not a JSON object; redraw needs the manifest.json `omnitrust calibrate` wrote"
+        )
+    if manifest.get("kind") != "calibration" or manifest.get("status") != "complete":
+        raise UserError(
+            f"{path}: kind = {manifest.get('kind')!r}, status = "
+            f"{manifest.get('status')!r}: not a finished calibration (allowed: kind "
+            "'calibration', status 'complete')"
+        )
+
+    def field(name: str, ok, allowed: str):
+        node = manifest
+        for part in name.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise UserError(f"{path}: no field {name} (it must be {allowed})")
+            node = node[part]
+        if not ok(node):
+            raise UserError(f"{path}: {name} = {node!r}: not {allowed}")
+        return node
+
+    def numbers(v) -> bool:
+        return all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+
+    parameters = field(
+        "spec.parameters", lambda v: isinstance(v, list) and v, "a list of parameters"
+    )
+    if not all(isinstance(q, dict) and isinstance(q.get("path"), str) for q in parameters):
+        raise UserError(f"{path}: spec.parameters: every parameter needs a path (a string)")
+    names = [q["path"] for q in parameters]
+    field("abc.epsilons", lambda v: isinstance(v, list) and numbers(v), "a list of numbers")
+    field("noise_scaled", lambda v: isinstance(v, bool), "true or false")
+    for name in ("estimate", *(("truth",) if manifest.get("truth") is not None else ())):
+        field(
+            name,
+            lambda v: isinstance(v, dict) and set(names) <= set(v) and numbers(v[n] for n in names),
+            "a number for each of " + ", ".join(names),
+        )
+    return manifest
+
+
+def _stored_table(path: Path, columns: list[str], read, kind: str) -> pd.DataFrame:
+    """The table ``read`` reads from ``path``, with numeric ``columns``; a `UserError` naming
+    ``path`` and the problem when it cannot be read or lacks one."""
+    try:
+        table = read(path)
+    except pd.errors.EmptyDataError:
+        raise UserError(
+            f"{path}: empty, no table; redraw needs the one `omnitrust calibrate` wrote"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+        raise UserError(
+            f"{path}: not {kind} ({type(exc).__name__}: {exc})".replace("\n", " ")
+        ) from None
+    bad = [c for c in columns if c not in table or not pd.api.types.is_numeric_dtype(table[c])]
+    if bad or table.empty:
+        raise UserError(
+            f"{path}: needs at least one row and numeric columns {', '.join(columns)} "
+            f"(missing or not numeric: {', '.join(bad) or 'none'}; rows: {len(table)})"
+        )
+    return table
 
 
 # ---------------------------------------------------------------------------------------------

@@ -122,8 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USER_ERROR
+    from .options import threads_of_one_command
+
     try:
-        return int(args.handler(args) or EXIT_OK)
+        with threads_of_one_command():  # --threads and its default: for this command only
+            return int(args.handler(args) or EXIT_OK)
     except UserError as exc:
         sys.stdout.flush()
         print(_error_text(exc, args.command), file=sys.stderr)

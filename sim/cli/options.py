@@ -6,6 +6,7 @@ errors on one line."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 
@@ -103,16 +104,37 @@ def local_processes(workers: int | None, tasks: int | None = None) -> int:
     return max(1, n if tasks is None else min(n, tasks))
 
 
+THREADS_ENV = "OMNITRUST_THREADS"  # sim.core.blocks.THREADS_ENV (not imported: it loads Numba)
+
+
+@contextlib.contextmanager
+def threads_of_one_command():
+    """``OMNITRUST_THREADS`` as it was before, once the command in the ``with`` block is done:
+    what `apply_threads` sets (``--threads``, or the default for the command's processes) is for
+    that command, its models and the worker processes it starts, not for a later command that
+    `sim.cli.main` runs in the same process (a notebook, tests), which would take it for the
+    user's own setting."""
+    before = os.environ.get(THREADS_ENV)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(THREADS_ENV, None)
+        else:
+            os.environ[THREADS_ENV] = before
+
+
 def apply_threads(threads: int | None, processes: int | None = None) -> None:
     """Make ``--threads`` the thread count of every model of this command, in this process and
     in the local worker processes it starts (through ``OMNITRUST_THREADS``). Unset, and with
     ``processes`` (the models that run at once on this machine) known: `default_threads`,
-    unless ``OMNITRUST_THREADS`` is already set (the user's choice wins)."""
+    unless ``OMNITRUST_THREADS`` is already set (the user's choice wins). For the command only:
+    `sim.cli.main` restores the variable afterwards (`threads_of_one_command`)."""
     from ..core.errors import UserError
 
     if threads is not None and threads < 0:
         raise UserError(f"--threads must be 0 (every core) or a positive number, got {threads}")
-    env = "OMNITRUST_THREADS"  # sim.core.blocks.THREADS_ENV (not imported: it loads Numba)
+    env = THREADS_ENV
     if threads is None:
         if processes is None or os.environ.get(env, "").strip():
             return

@@ -106,8 +106,9 @@ def _leave_block(pop, brands, par, key, day, counts, lo, hi):
                     f &= _KEEP_NOT_SUBSCRIBED
             elif (f & CHURNED) and t > back:
                 f &= _KEEP_NOT_CHURNED
-            # L5 without a branch on whether b asked (unpredictable): the draw is made for every
-            # pair and used only where b asked, the same draw either way
+            # L5: the lapse draw is made only where b asked (drawing it for every pair to spare
+            # the branch was slower, docs/PERFORMANCE.md); its slot is fixed, so the same draw
+            # whatever the other pairs do
             if asked[j, b] != 0 and uniform(st, _LAPSE_SLOT + b) < lapse[b]:
                 asked[j, b] = 0
                 f &= _KEEP_NOT_AWARE  # what it was told belongs to the round

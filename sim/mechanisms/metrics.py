@@ -224,7 +224,7 @@ _POPCOUNT = POPCOUNT.astype(np.int64)  # set bits of every 8-bit mask, as intege
 _HIST_LANES = 4  # histogram copies: consecutive consumers count into different ones
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True)
 def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     """`tally` of consumers lo..hi-1 into partial sums: ``sums[0..9, b]`` = trust, data types
     granted, asked, subscribers, active, churned, records, breach-aware, stated intent,

@@ -248,9 +248,25 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     }
     shapes = {"N": (n,), "NB": (n, n_brands)}
     arrays = {
-        name: np.full(shapes[kind], fill, dtype)
-        if fill is not None
-        else np.asarray(drawn[name]).astype(dtype, copy=False)
+        name: np.full(shapes[kind], fill, dtype) if fill is not None else as_laid(name, drawn[name])
         for name, (dtype, kind, fill) in LAYOUT.items()
     }
     return Population(**arrays)
+
+
+def as_laid(name: str, drawn: np.ndarray) -> np.ndarray:
+    """Drawn array ``name`` in its `LAYOUT` dtype. It must be drawn in that dtype, except that a
+    float32 array may be drawn in float64 (the traits are drawn in double precision and rounded
+    once, here); anything else is a drawing function that drifted from the layout (an int64
+    segment would wrap when cast to int8), refused rather than cast over (TypeError)."""
+    dtype = np.dtype(LAYOUT[name][0])
+    drawn = np.asarray(drawn)
+    if drawn.dtype == dtype:
+        return drawn
+    if dtype == np.float32 and drawn.dtype == np.float64:
+        return drawn.astype(dtype)
+    raise TypeError(
+        f"internal error: create_population: {name} was drawn as {drawn.dtype}, but LAYOUT "
+        f"lays it out as {dtype} (allowed: {dtype}"
+        + (", or float64 rounded to float32)" if dtype == np.float32 else ")")
+    )
