@@ -212,3 +212,36 @@ def test_any_number_of_brands_keeps_colour_blind_safe_colours_told_apart_by_a_ma
         ax.plot(range(30), range(30), label=n, **st)
     drawn = {ln.get_label(): (mpl_colour(ln.get_color()), ln.get_marker()) for ln in ax.lines}
     assert len(set(drawn.values())) == 20
+
+
+def test_run_charts_mark_the_lines_and_legend_of_brands_beyond_the_palette():
+    """With 10 brands, the run charts draw the 9th and 10th brands in the 1st and 2nd brands'
+    colours with a circle on their lines and legend entries (`style.brand_styles`), and the first
+    8 without a marker, on the trust, consent and breach-window charts."""
+    from sim.analysis import charts, style
+
+    brands = [f"brand{k}" for k in range(10)]
+    rows = [
+        {"scenario": "many", "brand": b, "metric": m, "channel": "all", "day": d,
+         "replication": r, "value": (1.0 if d == 20 and b == "brand9" else 0.0)
+         if m == "breaches" else 0.3 + 0.02 * k + 0.001 * d}
+        for k, b in enumerate(brands)
+        for m in ("trust", "consent_rate", "subscribers", "breaches")
+        for d in range(40)
+        for r in range(2)
+    ]  # fmt: skip
+    ts = pd.DataFrame(rows)
+    first, second = style.BRAND_PALETTE[:2]
+    for plot in (charts.plot_trust, charts.plot_consent, charts.plot_breach_window):
+        fig = plot(ts)
+        lines = {ln.get_label(): ln for ax in fig.axes for ln in ax.get_lines()}
+        assert mpl_colour(lines["brand8"].get_color()) == first, plot.__name__
+        assert mpl_colour(lines["brand9"].get_color()) == second, plot.__name__
+        assert lines["brand8"].get_marker() == "o" and lines["brand9"].get_marker() == "o"
+        assert all(lines[b].get_marker() in ("None", "", None) for b in brands[:8] if b in lines)
+        (legend,) = fig.legends
+        keys = {h.get_label(): h for h in legend.legend_handles}
+        assert keys["brand9"].get_marker() == "o", plot.__name__
+        assert mpl_colour(keys["brand9"].get_color()) == second
+        assert keys["brand0"].get_marker() in ("None", "", None)
+        fig.savefig(io.BytesIO(), format="png")  # and it draws

@@ -128,6 +128,50 @@ def test_a_painter_that_cannot_draw_leaves_its_charts_to_the_caller(tmp_path):
     assert {"trust.png", "revenue.png", "consent.png"} <= set(written)
 
 
+def test_the_waiting_drawers_end_with_a_painter_that_gets_nothing_to_draw():
+    """The painter forks its drawers before the run ends; closed without a job (a run that
+    failed), the painter and every drawer it forked are gone within seconds (no orphans)."""
+    import os
+    import time
+
+    if available_cores() < 2 or not os.path.exists("/proc/self/stat"):
+        pytest.skip("painters need two cores; the process table is read from Linux's /proc")
+    painters = ChartPainters.start()
+    assert painters is not None
+    group = painters._painter[0].pid  # the painter leads the process group of its drawers
+    until = time.monotonic() + 60
+    while len(_group_members(group)) < len(module_groups()) and time.monotonic() < until:
+        time.sleep(0.05)  # the painter warms up, then forks its drawers
+    assert len(_group_members(group)) == len(module_groups())  # painter + 3 waiting drawers
+    painters.close()
+    until = time.monotonic() + 10
+    while _group_members(group) and time.monotonic() < until:
+        time.sleep(0.05)
+    assert not _group_members(group)
+    assert os.getpgid(0) != group
+
+
+def module_groups():
+    from sim.analysis.painters import GROUPS
+
+    return GROUPS
+
+
+def _group_members(group: int) -> list[int]:
+    """Live (not zombie) processes of process group ``group``, from /proc."""
+    from pathlib import Path
+
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
 def _hang_in_painters(monkeypatch, chart: str) -> None:
     """Make the painter of ``chart`` (a forked process) start writing it and hang forever; the
     same function draws normally in this process."""

@@ -9,7 +9,8 @@ panels, per scenario) on shared axes, so scenarios compare at a glance.
 Conventions, the same on every chart:
 
 * a brand has the same colour everywhere (`brand_colours`: colour-blind-safe Okabe-Ito palette, in
-  the order brands first appear in the run); a channel has a fixed colour (`CHANNEL_COLOURS`);
+  the order brands first appear in the run; beyond its 8 colours a brand's line and legend entry
+  also carry a marker, `style.brand_styles`); a channel has a fixed colour (`CHANNEL_COLOURS`);
 * lines are means over replications; the shaded band is, by default (``band="range"``), the
   5th-95th percentile of the replications: the spread of outcomes the runs produced. With
   ``band="ci"`` it is the 95% confidence interval of the mean (Student t), the interval that
@@ -151,7 +152,10 @@ def _line_with_band(
     bounds: tuple[float, float] = (-np.inf, np.inf),
     **kw,
 ) -> None:
-    """The mean line and its shaded band, the band clipped to the metric's possible values."""
+    """The mean line and its shaded band, the band clipped to the metric's possible values.
+    ``kw`` goes to the line (``Axes.plot``), e.g. a brand's `style.brand_styles` entry, whose
+    ``color`` then replaces ``colour``."""
+    colour = kw.pop("color", colour)
     x = stats_.index.to_numpy()
     ax.plot(x, stats_["mean"], color=colour, label=label, **kw)
     if stats_["low"].notna().any():
@@ -325,7 +329,22 @@ def _event_handles(breaches: bool = True, scheduled: bool = True, policy: bool =
 
 
 def _brand_handles(brands: list[str], colours: dict[str, str]) -> list:
-    return [Line2D([], [], color=colours[b], linewidth=2, label=b) for b in brands]
+    """Legend entries of ``brands``: their colour, and the marker `style.brand_styles` gives a
+    brand beyond the palette's 8 (``colours`` as `brand_colours` returned it, in brand order)."""
+    styles = style.brand_styles(colours)
+    return [
+        Line2D(
+            [], [], color=colours[b], linewidth=2, label=b,
+            marker=styles[b].get("marker") or "None",
+        )
+        for b in brands
+    ]  # fmt: skip
+
+
+def _brand_line(colours: dict[str, str], brand: str) -> dict:
+    """``Axes.plot`` keywords of ``brand``'s line: its `style.brand_styles` entry (colour, and
+    beyond 8 brands a marker) for the brand order of ``colours``."""
+    return style.brand_styles(colours)[brand]
 
 
 def _per_rep(rows: pd.DataFrame) -> pd.DataFrame:
@@ -386,7 +405,10 @@ def plot_trust(
             rows = trust[trust["scenario"] == name]
             for brand in pd.unique(rows["brand"]):
                 st = band_stats(_per_rep(rows[rows["brand"] == brand]), band)
-                _line_with_band(ax, st, colours[brand], brand, UNIT_BOUNDS, linewidth=1.6)
+                _line_with_band(
+                    ax, st, colours[brand], brand, UNIT_BOUNDS, linewidth=1.6,
+                    **_brand_line(colours, brand),
+                )  # fmt: skip
             b, e = _mark_events(ax, result, ts, name, colours)
             breaches, scheduled = breaches or b, scheduled or e
             changed = _mark_policy_change(ax, result, name) or changed
@@ -531,7 +553,10 @@ def plot_consent(
                 rows = rows[rows["scenario"] == name]
                 for brand in pd.unique(rows["brand"]):
                     st = band_stats(_per_rep(rows[rows["brand"] == brand]), band)
-                    _line_with_band(ax, st, colours[brand], brand, bounds, linewidth=1.6)
+                    _line_with_band(
+                        ax, st, colours[brand], brand, bounds, linewidth=1.6,
+                        **_brand_line(colours, brand),
+                    )  # fmt: skip
                 b, e = _mark_events(ax, result, ts, name, colours)
                 breaches, scheduled = breaches or b, scheduled or e
                 changed = _mark_policy_change(ax, result, name) or changed
@@ -800,6 +825,7 @@ def plot_breach_window(
                     UNIT_BOUNDS,
                     linewidth=2.4 if main else 1.2,
                     linestyle="-" if main else "--",
+                    **_brand_line(colours, b),
                 )
                 if b not in shown:
                     shown.append(b)

@@ -31,6 +31,7 @@ the folder never mixes two runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,7 @@ def save(
     report: bool = False,
     band: Band = "range",
     painters: ChartPainters | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, Path]:
     """Write the run's outputs folder (see the module docstring); returns file name -> path.
 
@@ -71,6 +73,9 @@ def save(
         painters: helper processes that draw the charts while the data files are written
             (`sim.analysis.painters`, as ``omnitrust run`` does); charts they could not draw
             are drawn here. Without them (the default) the charts are drawn in this process.
+        meanwhile: called once the data files are written, before the charts are waited for
+            or drawn (``omnitrust run`` prepares its printed summary there while the painters
+            draw).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +89,8 @@ def save(
     )
     written["summary.csv"] = write_csv(folder / "summary.csv", summary)
     timing.mark("write data")
+    if meanwhile is not None:
+        meanwhile()
     if plots:
         drawn = painters.collect() if painters is not None else {}
         timing.mark("chart painters")

@@ -9,12 +9,14 @@ Numba loading its cached kernels), and the model then runs on every core
 `sim.analysis.outputs`, so the painter starts with it): the painter imports matplotlib and the
 chart code and draws a throw-away PNG on the second core while the main process does its own
 single-threaded start-up, then waits, costing nothing while the model runs.
-`ChartPainters.paint` sends it what the charts read (the tidy time series and the scenarios);
-it forks one drawer per group of charts (`GROUPS`; a fork shares the loaded libraries, so a
-drawer starts at once), draws the first group itself and writes every chart (atomically, the
-same functions and arguments as `sim.analysis.outputs.save` uses in this process, so the files
-are the same bytes) while the main process writes the data files. `ChartPainters.collect` waits
-for the answer (at most `PAINT_TIMEOUT`) and returns the files written.
+Once warm, it forks one drawer per group of charts but the first (`GROUPS`; a fork shares the
+loaded libraries), which wait too, so that no fork is left for the end of the run.
+`ChartPainters.paint` sends the painter what the charts read (the tidy time series and the
+scenarios); it passes the bytes on to its drawers, draws the first group itself, and they write
+every chart (atomically, the same functions and arguments as `sim.analysis.outputs.save` uses in
+this process, so the files are the same bytes) while the main process writes the data files.
+`ChartPainters.collect` waits for the answer (at most `PAINT_TIMEOUT`) and returns the files
+written.
 
 Only where ``fork`` exists (Linux, macOS) and more than one core is available; otherwise
 `start` returns None and ``save`` draws the charts itself, as it does for any chart a painter
@@ -27,6 +29,7 @@ group, so stopping it stops its drawers too.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -102,26 +105,36 @@ def _draw_group(names: tuple[str, ...], job: tuple) -> dict[str, Path | None]:
 
 
 def _paint(conn, groups: tuple[tuple[str, ...], ...], parent: int) -> None:
-    """The painter process: import the chart code now, then draw what it is sent (one drawer
-    process per group but the first). It gives up when its parent is gone (killed before sending
-    anything)."""
+    """The painter process: import the chart code and fork its drawers (one per group but the
+    first) now, while the model runs, then hand each drawer what it is sent and draw the first
+    group itself. It gives up when its parent is gone (killed before sending anything); its
+    drawers end with it (their job pipe closes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # its own process group: `ChartPainters._stop` stops its drawers too
+    drawers: list[tuple[int, int, int]] = []
     try:
         _warm_up()
+        # Objects alive now are never freed by the painter or its drawers: keep the collector off
+        # them, so that a drawer's collections do not write to (copy) the pages it shares.
+        gc.freeze()
+        for names in groups[1:]:
+            drawers.append(_fork_drawer(names, conn, [job for _, job, _ in drawers]))
         while not conn.poll(1.0):
             if os.getppid() != parent:
                 return
         data = conn.recv_bytes()
         if not data:
             return
+        for _, job_writer, _ in drawers:  # (a drawer that died: its charts go to the parent)
+            with contextlib.suppress(OSError), os.fdopen(job_writer, "wb") as out:
+                out.write(data)
+        drawers = [(pid, -1, reader) for pid, _, reader in drawers]
         job = pickle.loads(data)
-        drawers = [_fork_drawer(names, job) for names in groups[1:]]
         done: dict[str, Path | None] = {}
         with contextlib.suppress(Exception):  # its charts are drawn by the parent
             done.update(_draw_group(groups[0], job))
-        for pid, reader in drawers:
+        for pid, _, reader in drawers:
             done.update(_drawer_answer(pid, reader))
         conn.send(done)
     except BaseException:  # report nothing: the parent draws these charts itself
@@ -130,22 +143,34 @@ def _paint(conn, groups: tuple[tuple[str, ...], ...], parent: int) -> None:
         conn.close()
 
 
-def _fork_drawer(names: tuple[str, ...], job: tuple) -> tuple[int, int]:
-    """Fork a drawer of ``names``; it writes its answer (pickled) to the pipe it returns."""
+def _fork_drawer(names: tuple[str, ...], conn: Any, others: list[int]) -> tuple[int, int, int]:
+    """Fork a drawer of ``names``: it waits for the job (the pickled bytes the painter was sent)
+    on one pipe and writes its answer (pickled) to another. Returns its pid, the job pipe's
+    writing end and the answer pipe's reading end. ``others``: the job pipes of the drawers
+    forked before it, which it must not hold open (each ends when its own pipe closes empty)."""
+    job_reader, job_writer = os.pipe()
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the drawer
         code = 1
         try:
             os.close(reader)
-            answer = pickle.dumps(_draw_group(names, job))
-            with os.fdopen(writer, "wb") as out:
-                out.write(answer)
+            os.close(job_writer)
+            for fd in others:
+                os.close(fd)
+            conn.close()  # (only the painter answers the parent)
+            with os.fdopen(job_reader, "rb") as inp:
+                data = inp.read()  # until the painter closes the pipe
+            if data:
+                answer = pickle.dumps(_draw_group(names, pickle.loads(data)))
+                with os.fdopen(writer, "wb") as out:
+                    out.write(answer)
             code = 0
         finally:
             os._exit(code)  # no atexit handlers, no flush of the painter's buffers
+    os.close(job_reader)
     os.close(writer)
-    return pid, reader
+    return pid, job_writer, reader
 
 
 def _drawer_answer(pid: int, reader: int) -> dict[str, Path | None]:

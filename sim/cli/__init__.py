@@ -149,7 +149,14 @@ def console() -> NoReturn:
     0.1-0.5 s (freeing Numba's compiled code, LLVM, pandas and pyarrow state) and changes nothing
     outside the process. Call `main` instead to stay in Python
     (tests, a notebook); a bug's exception ends the process the usual way, with its traceback.
+
+    Unless set, ``OPENBLAS_NUM_THREADS`` is 1 for the program and the processes it starts: the
+    package does no linear algebra on arrays large enough for OpenBLAS to use threads (its
+    parallel work is the model's block threads and worker processes), and NumPy's OpenBLAS
+    otherwise starts a thread per core when NumPy is imported (~0.04 s of CPU on every command,
+    issue 14).
     """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     code = main()
     blocks = sys.modules.get("sim.core.blocks")
     if blocks is not None:

@@ -88,16 +88,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress=args.progress,
             warmups=folder / "warmups",
         )
-        written = save(result, folder, report=args.report, painters=painters)
+        texts: list[str] = []
+        warnings: list[str] = []
+
+        def summarise() -> None:  # (while the painters draw the charts)
+            from ..analysis.stationarity import trend_warnings
+            from ..analysis.summary import text_summary
+
+            texts.append(text_summary(result))
+            warnings.extend(trend_warnings(result.timeseries, result.scenarios.values()))
+            timing.mark("summary")
+
+        written = save(result, folder, report=args.report, painters=painters, meanwhile=summarise)
     finally:
         if painters is not None:
             painters.close()
-    from ..analysis.stationarity import trend_warnings
-    from ..analysis.summary import text_summary
-
-    print(text_summary(result))
-
-    for line in trend_warnings(result.timeseries, result.scenarios.values()):
+    print(*texts)
+    for line in warnings:
         print(line, file=sys.stderr)
     print(f"\nOutputs in {folder}/: {', '.join(written)}")
     sys.stdout.flush()
