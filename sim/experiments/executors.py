@@ -12,7 +12,10 @@ Every task is a pure function of its arguments (scenario + replication + seed, s
 
 Process pools use the ``forkserver`` start method (``spawn`` where there is none), so they also
 work from Jupyter; workers ignore SIGINT, so Ctrl-C reaches only the parent, which cancels what
-is pending and stops the workers.
+is pending and stops the workers. A worker also ends by itself, within about a second, once the
+process that started the pool is gone: a parent killed outright (``kill -9``, the OOM killer)
+cannot stop its workers, and a pool's worker waits on a queue whose ends it holds itself, so it
+would otherwise wait for ever (and keep the forkserver alive with it).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -29,6 +34,53 @@ from typing import Any
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+PARENT_POLL = 1.0
+"""Seconds between a pool worker's checks that the process that started the pool still lives."""
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of process ``pid`` (Linux ``/proc``), None where there is none: with
+    the pid it names one process, even if the pid is reused later."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    """Whether process ``pid`` (started at ``started``, from `_start_time`) still runs."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc (macOS): a signal 0 asks whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def _exit_with(parent: int, started: str | None) -> None:
+    """A worker's watch thread: end the worker once ``parent`` is gone."""
+    while _alive(parent, started):
+        time.sleep(PARENT_POLL)
+    os._exit(1)
+
+
+def _worker_start(parent: int, started: str | None) -> None:
+    """Set a pool worker up: ignore Ctrl-C (the parent handles it), end with the parent."""
+    _ignore_sigint()
+    threading.Thread(
+        target=_exit_with, args=(parent, started), name="omnitrust-parent-watch", daemon=True
+    ).start()
 
 
 class TaskMap:
@@ -125,8 +177,12 @@ class PoolMap(_Windowed):
                 "forkserver" if "forkserver" in methods and sys.platform != "win32" else "spawn"
             )
             ctx = multiprocessing.get_context(method)
+            me = os.getpid()
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_ignore_sigint
+                self.workers,
+                mp_context=ctx,
+                initializer=_worker_start,
+                initargs=(me, _start_time(me)),
             )
         return self._pool
 

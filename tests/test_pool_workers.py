@@ -1,0 +1,60 @@
+"""A local pool's workers end when the process that started them is killed outright.
+
+`kill -9` (or the OOM killer) gives the parent no chance to stop its pool; the workers must notice
+on their own (`sim.experiments.executors`), or they wait on their task queue for ever. The expected
+behaviour is the operating system's: after the kill, the worker pids no longer name live processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARENT = """
+import os, sys, time
+from sim.experiments.executors import PoolMap
+
+pool = PoolMap(2)
+list(pool(abs, [-1, -2, -3, -4]))  # starts both workers
+print(" ".join(str(pid) for pid in pool.pool._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PARENT],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        workers = [int(pid) for pid in proc.stdout.readline().split()]
+        assert len(workers) == 2
+        assert all(_running(pid) for pid in workers), "the workers should outlive the map call"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 60
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:  # do not leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"pool workers {left} still run 60 s after their parent was killed"
