@@ -58,3 +58,33 @@ def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
     for pid in left:  # do not leave them behind when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left, f"pool workers {left} still run 60 s after their parent was killed"
+
+
+def test_without_proc_the_parent_is_checked_by_signal_0(monkeypatch):
+    """macOS has no /proc: a live parent must not read as gone (the worker would quit at once)."""
+    from sim.experiments import executors
+
+    monkeypatch.setattr(executors, "_PROC", False)
+    assert executors._alive(os.getpid(), None)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # a pid that has ended and been reaped
+    assert not executors._alive(proc.pid, None)
+
+
+def test_each_pool_gets_the_thread_count_of_the_command_that_started_it(monkeypatch):
+    """The forkserver copies the environment once; a later pool must still see its own
+    OMNITRUST_THREADS (and none when it is unset)."""
+    from sim.experiments.executors import PoolMap
+
+    seen = []
+    for value in ("1", "2", None):
+        if value is None:
+            monkeypatch.delenv("OMNITRUST_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("OMNITRUST_THREADS", value)
+        pool = PoolMap(2)
+        try:
+            seen.append(set(pool(os.getenv, ["OMNITRUST_THREADS"] * 4)))
+        finally:
+            pool.close()
+    assert seen == [{"1"}, {"2"}, {None}]

@@ -50,22 +50,29 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
+_PROC = os.path.exists("/proc/self/stat")  # Linux; macOS and Windows have no /proc
+
+
 def _alive(pid: int, started: str | None) -> bool:
     """Whether process ``pid`` (started at ``started``, from `_start_time`) still runs."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
-    except FileNotFoundError:
-        return False
-    except (OSError, IndexError):  # no /proc (macOS): a signal 0 asks whether the pid exists
+    if _PROC:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
+        except FileNotFoundError:
             return False
-        except PermissionError:
-            return True
+        except (OSError, IndexError):  # unreadable: ask as below
+            pass
+    if sys.platform == "win32":  # signal 0 is CTRL_C_EVENT there: no cheap check, keep going
         return True
+    try:  # a signal 0 asks whether the pid exists
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _exit_with(parent: int, started: str | None) -> None:
@@ -75,9 +82,19 @@ def _exit_with(parent: int, started: str | None) -> None:
     os._exit(1)
 
 
-def _worker_start(parent: int, started: str | None) -> None:
-    """Set a pool worker up: ignore Ctrl-C (the parent handles it), end with the parent."""
+THREADS_ENV = "OMNITRUST_THREADS"  # sim.core.blocks.THREADS_ENV (not imported: it loads Numba)
+
+
+def _worker_start(parent: int, started: str | None, threads: str | None = None) -> None:
+    """Set a pool worker up: ignore Ctrl-C (the parent handles it), end with the parent, and take
+    the thread count the pool's command set (``OMNITRUST_THREADS`` when the pool started, None:
+    unset). The forkserver copies the environment once, when the process's first pool starts, so
+    without this a later command's workers would keep the first command's count."""
     _ignore_sigint()
+    if threads is None:
+        os.environ.pop(THREADS_ENV, None)
+    else:
+        os.environ[THREADS_ENV] = threads
     threading.Thread(
         target=_exit_with, args=(parent, started), name="omnitrust-parent-watch", daemon=True
     ).start()
@@ -182,7 +199,7 @@ class PoolMap(_Windowed):
                 self.workers,
                 mp_context=ctx,
                 initializer=_worker_start,
-                initargs=(me, _start_time(me)),
+                initargs=(me, _start_time(me), os.environ.get(THREADS_ENV)),
             )
         return self._pool
 
