@@ -993,6 +993,8 @@ def _damage(folder: Path, name: str, how: str) -> None:
         path.write_bytes(b"PAR1xyz")  # 7 bytes: a Parquet magic, no footer
     elif how == "empty":
         path.write_text("")
+    elif how == "nan":  # every trial failed: no distance to draw
+        path.write_text("trial,distance,best_so_far\n0,nan,nan\n1,inf,inf\n")
     else:  # "-FIELD": the manifest without FIELD (a dotted path)
         data = json.loads(path.read_text())
         *parents, last = how[1:].split(".")
@@ -1014,6 +1016,7 @@ def _damage(folder: Path, name: str, how: str) -> None:
         ("posterior.parquet", "bytes", "not a Parquet table"),
         ("trials.csv", "empty", "no table"),
         ("trials.csv", "text", "best_so_far"),
+        ("trials.csv", "nan", "no finite distance"),
     ],
 )
 def test_charts_only_on_damaged_stored_files_exits_2_naming_the_file(

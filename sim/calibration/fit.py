@@ -493,6 +493,12 @@ def redraw(root: str | Path, charts: str | Path | None = None) -> list[Path]:
     paths = [q["path"] for q in manifest["spec"]["parameters"]]  # the file's order
     posterior = _stored_table(root / "posterior.parquet", paths, pd.read_parquet, "a Parquet table")
     trials = _stored_table(root / "trials.csv", list(_TRIALS), pd.read_csv, "a CSV table")
+    distance = trials["distance"].to_numpy(dtype=float)
+    if not (np.isfinite(distance) & (distance < 1e8)).any():
+        raise UserError(
+            f"{root / 'trials.csv'}: column distance holds no finite distance below 1e8 "
+            "(a failed trial's marker); redraw needs at least one trial that ran"
+        )
     return _charts(
         root / "charts" if charts is None else Path(charts),
         trials,
