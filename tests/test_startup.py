@@ -151,6 +151,35 @@ def test_the_waiting_drawers_end_with_a_painter_that_gets_nothing_to_draw():
     assert os.getpgid(0) != group
 
 
+def test_the_drawers_of_a_killed_painter_are_stopped_and_write_nothing_later(tmp_path):
+    """A painter killed outright (kill -9, the OOM killer) after it handed the run to its
+    drawers: `collect` answers nothing, so the caller draws the charts itself; the drawers must
+    be stopped with it, not go on writing into the results folder afterwards."""
+    import os
+    import signal
+    import time
+
+    if available_cores() < 2 or not os.path.exists("/proc/self/stat"):
+        pytest.skip("painters need two cores; the process table is read from Linux's /proc")
+    from sim import run
+
+    result = run(load_scenario(BASELINE, consumers=800, days=20, replications=1), progress=False)
+    painters = ChartPainters.start()
+    assert painters is not None
+    proc = painters._painter[0]
+    until = time.monotonic() + 60
+    while len(_group_members(proc.pid)) < len(module_groups()) and time.monotonic() < until:
+        time.sleep(0.05)  # the painter warms up, then forks its drawers
+    time.sleep(2)  # every drawer forked and waiting
+    painters.paint(result, tmp_path, "range")
+    time.sleep(0.05)  # the drawers have the run
+    os.kill(proc.pid, signal.SIGKILL)
+    assert painters.collect(timeout=10) == {}
+    assert not _group_members(proc.pid), "drawers outlived their killed painter"
+    time.sleep(3)  # what a drawer still running would have written by now
+    assert sorted(os.listdir(tmp_path)) == []
+
+
 def module_groups():
     from sim.analysis.painters import GROUPS
 

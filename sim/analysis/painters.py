@@ -266,7 +266,7 @@ class ChartPainters:
                 done.update(conn.recv())
                 answered = True
         conn.close()
-        self._stop(proc, wait=5.0 if answered else 0.0)
+        self._stop(proc, wait=5.0 if answered else 0.0, answered=answered)
         self._painter = None
         return done
 
@@ -279,19 +279,21 @@ class ChartPainters:
         with contextlib.suppress(OSError):
             conn.send_bytes(b"")  # (nothing to draw: stop)
         conn.close()
-        self._stop(proc, wait=5.0)
+        self._stop(proc, wait=5.0, answered=False)
         self._painter = None
 
-    def _stop(self, proc: Any, wait: float) -> None:
-        """Let ``proc`` end within ``wait`` seconds, else stop it and its drawers (its process
-        group) and delete the temporary files of the charts (an atomic write cut short leaves
-        ``.<name>.*.tmp``)."""
+    def _stop(self, proc: Any, wait: float, answered: bool = True) -> None:
+        """Let ``proc`` end within ``wait`` seconds; unless it ended after ``answered`` (its
+        drawers done), stop it and its drawers (its process group: they outlive a painter that
+        was killed, and would go on writing charts the caller draws itself) and delete the
+        temporary files of the charts (an atomic write cut short leaves ``.<name>.*.tmp``)."""
         proc.join(timeout=wait)
-        if not proc.is_alive():
+        if answered and not proc.is_alive():
             return
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # ProcessLookupError: the group is gone already
             os.killpg(proc.pid, signal.SIGTERM)  # the painter leads its group (see `_paint`)
-        proc.terminate()
+        if proc.is_alive():
+            proc.terminate()
         proc.join()
         until = time.monotonic() + 5.0
         with contextlib.suppress(OSError):  # ProcessLookupError: the group is gone
