@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -144,7 +145,9 @@ def one_run(scenario: str, consumers: int, cache: Path | None = None) -> dict:
             raise SystemExit(f"the command failed ({proc.returncode}):\n{proc.stderr}")
         data = json.loads(marks_file.read_text())
     marks = data["marks"]
-    full = [n for _, n, _ in data["gc"]]  # the collector's full collections so far, per mark
+    # the collector's full collections so far, per mark (timing files of commits before 5b88212
+    # have none: NaN)
+    full = [n for _, n, _ in data["gc"]] if "gc" in data else [math.nan] * len(data["marks"])
     steps = {name: [0.0, 0.0, 0] for name in STEPS}
     prev_wall, prev_cpu = spawned, 0.0
     for k, (name, at_wall, at_cpu) in enumerate(marks):

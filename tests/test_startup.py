@@ -433,10 +433,13 @@ def test_the_program_loads_without_full_collections_then_runs_with_the_collector
     assert proc.returncode == 0, proc.stderr
     collector = json.loads(marks.read_text())["gc"]
     names = [name for name, _, _ in collector]
-    loaded = len(names) - 1 - names[::-1].index("imports")  # the run command's own imports mark
-    assert names[loaded + 1 :], names  # the run's steps follow
-    start_count = collector[0][1]
-    assert [full for _, full, _ in collector[: loaded + 1]] == [start_count] * (loaded + 1)
+    # from the end of argument parsing (the CLI's own "imports" mark, before `cmd_run`) to the end
+    # of the run command's loading (its "imports" mark)
+    first = names.index("imports")
+    loaded = len(names) - 1 - names[::-1].index("imports")
+    assert first < names.index("scenario load") < loaded < len(names) - 1, names
+    counts = [full for _, full, _ in collector[first : loaded + 1]]
+    assert counts == [counts[0]] * len(counts), collector
     assert all(on for _, _, on in collector[loaded:]), collector
 
 
@@ -457,3 +460,25 @@ def test_the_collector_is_left_alone_outside_the_program():
         "print(outside, program)\n"
     )
     assert fresh(code) == "(True, True, True) (False, True, True)"
+
+
+def test_an_error_while_loading_leaves_the_collector_as_it_was():
+    """A bad scenario (UserError) raised within `loading` in the program: the collector is on
+    again; a caller who had it off keeps it off, and nothing is frozen for them."""
+    code = (
+        "import gc\n"
+        "from sim.core import startup\n"
+        "startup.as_program()\n"
+        "def fail():\n"
+        "    try:\n"
+        "        with startup.loading():\n"
+        "            raise ValueError('bad scenario')\n"
+        "    except ValueError:\n"
+        "        return gc.isenabled()\n"
+        "on = fail()\n"
+        "gc.disable()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "off = (fail(), gc.get_freeze_count() == frozen)\n"
+        "print(on, off)\n"
+    )
+    assert fresh(code) == "True (False, True)"

@@ -57,24 +57,19 @@ def headline(result: RunResult, window: int | None = None) -> pd.DataFrame:
     ts = result.timeseries
     # only the rows the headline reads (channel "all", one row per brand, its four metrics): the
     # same means as summarising the whole table, at a tenth of the work (issue 14)
-    rows = ts[
+    read = ts[
         (ts["channel"] == "all")
         & (ts["brand"] != "all")
         & ts["metric"].isin(list(HEADLINE_METRICS))
     ]
-    stocks = summarise(rows, SUMMARY_WINDOW_DAYS if window is None else window)
-    horizon = summarise(rows, window=int(ts["day"].max()) + 1)
+    stocks = summarise(read, SUMMARY_WINDOW_DAYS if window is None else window)
+    horizon = summarise(read, window=int(ts["day"].max()) + 1)
     summ = pd.concat(
         [
             stocks[stocks["metric"].isin(list(STOCK_HEADLINES))],
             horizon[~horizon["metric"].isin(list(STOCK_HEADLINES))],
         ]
     )
-    summ = summ[
-        (summ["channel"] == "all")
-        & (summ["brand"] != "all")
-        & summ["metric"].isin(list(HEADLINE_METRICS))
-    ]
     summ = summ.assign(
         scenario=summ["scenario"].astype(str),
         brand=summ["brand"].astype(str),
