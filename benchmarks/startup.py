@@ -38,6 +38,9 @@ Steps, in order (the names of the marks in the code in brackets):
 * summary: the headline summary and trend warnings printed (``summary``);
 * exit: from the last mark until the process has ended (atexit handlers, interpreter shutdown).
 
+Each step also shows the garbage collector's full collections in it (median over the runs;
+``OMNITRUST_TIMINGS`` records them, `sim.core.startup` keeps them out of the start-up).
+
 A second probe (``--kernels``, on by default) measures how much of the warm-up is Numba: in a fresh
 process it builds a 200-consumer model without warm-up and steps it twice, then does it again;
 the difference is loading the cached kernels, including Numba's one-off set-up of its compiler
@@ -53,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -141,19 +145,23 @@ def one_run(scenario: str, consumers: int, cache: Path | None = None) -> dict:
             raise SystemExit(f"the command failed ({proc.returncode}):\n{proc.stderr}")
         data = json.loads(marks_file.read_text())
     marks = data["marks"]
-    steps = {name: [0.0, 0.0] for name in STEPS}
+    # the collector's full collections so far, per mark (timing files of commits before 5b88212
+    # have none: NaN)
+    full = [n for _, n, _ in data["gc"]] if "gc" in data else [math.nan] * len(data["marks"])
+    steps = {name: [0.0, 0.0, 0] for name in STEPS}
     prev_wall, prev_cpu = spawned, 0.0
-    for name, at_wall, at_cpu in marks:
+    for k, (name, at_wall, at_cpu) in enumerate(marks):
         for step, names in STEPS.items():
             if name in names or (names == ("chart ",) and name.startswith("chart ")):
                 steps[step][0] += at_wall - prev_wall
                 steps[step][1] += at_cpu - prev_cpu
+                steps[step][2] += full[k] - (full[k - 1] if k else 0)
                 break
         else:
             raise SystemExit(f"unknown timing mark {name!r}: add it to STEPS")
         prev_wall, prev_cpu = at_wall, at_cpu
     # from the last mark until the process ended; CPU only up to the atexit handler
-    steps["exit"] = [ended - prev_wall, data["exit"][1] - prev_cpu]
+    steps["exit"] = [ended - prev_wall, data["exit"][1] - prev_cpu, 0]
     return {"wall_s": wall, "steps": steps}
 
 
@@ -216,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
     walls = [r["wall_s"] for r in runs]
     names = [*STEPS, "exit"]
-    med = {n: (median(r["steps"][n][0] for r in runs), median(r["steps"][n][1] for r in runs))
+    med = {n: tuple(median(r["steps"][n][j] for r in runs) for j in range(3))
            for n in names}  # fmt: skip
     shown = " ".join(command(args.scenario, args.consumers, Path("DIR"))[2:])
     lines = [
@@ -230,9 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         + f"), load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; commit {git_commit()}",
         f"wall: median {median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f})",
-        f"{'step':<16}{'wall s':>8}{'cpu s':>8}",
+        f"{'step':<16}{'wall s':>8}{'cpu s':>8}{'full gc':>9}",
     ]
-    lines += [f"{n:<16}{w:>8.3f}{c:>8.3f}" for n, (w, c) in med.items()]
+    lines += [f"{n:<16}{w:>8.3f}{c:>8.3f}{g:>9g}" for n, (w, c, g) in med.items()]
     lines.append(f"(interpreter start, python -c pass: {start:.3f} s, part of imports)")
     if kernels:
         load = kernels["first_wall_s"] - kernels["second_wall_s"]

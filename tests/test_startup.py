@@ -3,6 +3,8 @@ files as the plain ones. Speed itself is measured in benchmarks/startup.py, neve
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import warnings
@@ -414,3 +416,69 @@ def test_after_quick_start_a_scipy_linalg_submodule_can_be_the_first_thing_impor
         "print('ok')\n"
     )
     assert fresh(code) == "ok"
+
+
+def test_the_program_loads_without_full_collections_then_runs_with_the_collector_on(tmp_path):
+    """`omnitrust run` keeps the garbage collector off while it loads its modules (three full
+    collections that freed nothing, before `sim.core.startup`), and on for the run itself."""
+    marks = tmp_path / "marks.json"
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "sim", "run", BASELINE, "--consumers", "800", "--days", "20",
+            "--replications", "1", "--workers", "1", "--no-progress", "--out", tmp_path / "out",
+        ],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**os.environ, "OMNITRUST_TIMINGS": str(marks)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    collector = json.loads(marks.read_text())["gc"]
+    names = [name for name, _, _ in collector]
+    # from the end of argument parsing (the CLI's own "imports" mark, before `cmd_run`) to the end
+    # of the run command's loading (its "imports" mark)
+    first = names.index("imports")
+    loaded = len(names) - 1 - names[::-1].index("imports")
+    assert first < names.index("scenario load") < loaded < len(names) - 1, names
+    counts = [full for _, full, _ in collector[first : loaded + 1]]
+    assert counts == [counts[0]] * len(counts), collector
+    assert all(on for _, _, on in collector[loaded:]), collector
+
+
+def test_the_collector_is_left_alone_outside_the_program():
+    """Through `main` (tests, a notebook) `loading` neither turns the collector off nor freezes
+    the caller's objects; in the program it does both, and turns it on again."""
+    code = (
+        "import gc\n"
+        "from sim.core import startup\n"
+        "frozen = gc.get_freeze_count()\n"
+        "with startup.loading():\n"
+        "    inside = gc.isenabled()\n"
+        "outside = (inside, gc.isenabled(), gc.get_freeze_count() == frozen)\n"
+        "startup.as_program()\n"
+        "with startup.loading():\n"
+        "    inside = gc.isenabled()\n"
+        "program = (inside, gc.isenabled(), gc.get_freeze_count() > frozen)\n"
+        "print(outside, program)\n"
+    )
+    assert fresh(code) == "(True, True, True) (False, True, True)"
+
+
+def test_an_error_while_loading_leaves_the_collector_as_it_was():
+    """A bad scenario (UserError) raised within `loading` in the program: the collector is on
+    again; a caller who had it off keeps it off, and nothing is frozen for them."""
+    code = (
+        "import gc\n"
+        "from sim.core import startup\n"
+        "startup.as_program()\n"
+        "def fail():\n"
+        "    try:\n"
+        "        with startup.loading():\n"
+        "            raise ValueError('bad scenario')\n"
+        "    except ValueError:\n"
+        "        return gc.isenabled()\n"
+        "on = fail()\n"
+        "gc.disable()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "off = (fail(), gc.get_freeze_count() == frozen)\n"
+        "print(on, off)\n"
+    )
+    assert fresh(code) == "True (False, True)"

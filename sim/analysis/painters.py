@@ -113,6 +113,10 @@ def _paint(conn, groups: tuple[tuple[str, ...], ...], parent: int) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # its own process group: `ChartPainters._stop` stops its drawers too
     drawers: list[tuple[int, int, int]] = []
+    # A painter and its drawers draw one run's charts and end: their garbage goes with them, so
+    # the collector stays off (importing matplotlib and drawing a chart otherwise cost several
+    # collections that free nothing, issue 14).
+    gc.disable()
     try:
         _warm_up()
         # Objects alive now are never freed by the painter or its drawers: keep the collector off

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from ..core import timing
+from ..core import startup, timing
 from ..core.errors import ScenarioError, UserError
 
 PROG = "omnitrust"
@@ -154,9 +154,11 @@ def console() -> NoReturn:
     package does no linear algebra on arrays large enough for OpenBLAS to use threads (its
     parallel work is the model's block threads and worker processes), and NumPy's OpenBLAS
     otherwise starts a thread per core when NumPy is imported (~0.04 s of CPU on every command,
-    issue 14).
+    issue 14). And a command may keep the garbage collector off the modules it loads
+    (`sim.core.startup.loading`): the program's objects are its own, unlike a notebook's.
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    startup.as_program()  # a command may keep the collector off what it loads (sim.core.startup)
     code = main()
     blocks = sys.modules.get("sim.core.blocks")
     if blocks is not None:

@@ -45,41 +45,44 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``omnitrust run``: run, save, print the summary and the folder."""
-    from ..analysis.painters import ChartPainters
-    from ..core.errors import UserError, check_output_folder
-    from ..core.numba_start import quick_start
-    from ..scenario.loading import load_scenario
+    from ..core.startup import loading
 
-    overrides = {
-        "days": args.days,
-        "consumers": args.consumers,
-        "replications": args.replications,
-        "seed": args.seed,
-    }
-    if args.threads is not None:
-        apply_threads(args.threads)  # (a bad value is reported before anything is read)
-    scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
-    timing.mark("scenario load")
-    names = [s.name for s in scenarios]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise UserError(
-            f"two scenarios are named {', '.join(repeated)}; names must be unique "
-            "in one run (set `name` in the file)"
-        )
-    from ..analysis.outputs import default_folder
-
-    folder = args.out if args.out is not None else default_folder(names)
-    check_output_folder(folder)
-    if args.threads is None and args.scheduler is None:  # the cores, shared by the local runs
-        tasks = sum(s.simulation.replications for s in scenarios)
-        apply_threads(None, local_processes(args.workers, tasks))
-    painters = ChartPainters.start()  # it loads matplotlib while this process loads the model
+    painters = None
     try:
-        quick_start()  # Numba's set-up without scipy.linalg's start-up and cffi
-        from ..analysis.outputs import save
-        from ..experiments import run
+        with loading():  # what is loaded here lives until the command ends: not collected
+            from ..analysis.painters import ChartPainters
+            from ..core.errors import UserError, check_output_folder
+            from ..core.numba_start import quick_start
+            from ..scenario.loading import load_scenario
 
+            overrides = {
+                "days": args.days,
+                "consumers": args.consumers,
+                "replications": args.replications,
+                "seed": args.seed,
+            }
+            if args.threads is not None:
+                apply_threads(args.threads)  # (a bad value is reported before anything is read)
+            scenarios = [load_scenario(path, **overrides) for path in args.scenarios]
+            timing.mark("scenario load")
+            names = [s.name for s in scenarios]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise UserError(
+                    f"two scenarios are named {', '.join(repeated)}; names must be unique "
+                    "in one run (set `name` in the file)"
+                )
+            from ..analysis.outputs import default_folder
+
+            folder = args.out if args.out is not None else default_folder(names)
+            check_output_folder(folder)
+            if args.threads is None and args.scheduler is None:  # the cores, shared by local runs
+                tasks = sum(s.simulation.replications for s in scenarios)
+                apply_threads(None, local_processes(args.workers, tasks))
+            painters = ChartPainters.start()  # loads matplotlib while this process loads the model
+            quick_start()  # Numba's set-up without scipy.linalg's start-up and cffi
+            from ..analysis.outputs import save
+            from ..experiments import run
         timing.mark("imports")
         result = run(
             scenarios,
