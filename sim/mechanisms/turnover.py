@@ -56,6 +56,15 @@ def leavers(seed: int, day: int, n: int, p: float) -> np.ndarray:
     return np.flatnonzero(uniforms(stream_key(seed, "turnover", day), n, 0) < p)
 
 
+def reborn_between(seed: int, first: int, last: int, n: int, p: float) -> np.ndarray:
+    """Mask of the rows re-born as newcomers on any internal day ``first``..``last`` - 1 (eq. N1):
+    the rows whose consumer was not in the market all along."""
+    mask = np.zeros(n, np.bool_)
+    for day in range(first, last):
+        mask[leavers(seed, day, n, p)] = True
+    return mask
+
+
 def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
     """Replace today's leavers by newcomers (eqs. N1-N2); return how many were replaced. The
     newcomers' traits follow ``par.population`` and their trust ``par.trust``."""
