@@ -16,7 +16,7 @@ from sim.analysis.evidence import BREACH_DAY, BREACH_FIGURES, breach_scenario
 from sim.calibration.measure import measure_task
 from sim.cli import main
 from sim.core.catalogue import DATA_BIT
-from sim.core.streams import replication_seed
+from sim.core.streams import replication_seed, stream_key, uniforms
 from sim.mechanisms.metrics import STOCKS
 from sim.model import TrustModel
 from sim.scenario import Scenario
@@ -52,6 +52,11 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
     pop, t0 = m.population, BREACH_DAY + m.warmup
     f = pop.flags[:, b]
     unexposed = ~(pop.exposed_day >= t0).any(axis=1)
+    # in the market all year: no row re-born since the breach day (N1: U(turnover, 0) < p)
+    p = 1.0 - (1.0 - scenario.population.turnover_per_year) ** (1.0 / 365.0)
+    u = [uniforms(stream_key(seed, "turnover", t), pop.size, 0) for t in range(t0, m.t)]
+    stayed = (np.array(u) >= p).all(axis=0)
+    assert 0 < (~stayed).sum() < 0.2 * pop.size
     notified = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0)
     left = ((f & CHURNED) > 0) | (notified & ((f & ACCOUNT) == 0))
     fraud = pop.fraud_day >= t0
@@ -66,8 +71,8 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
         "n_fraud": np.count_nonzero(notified & fraud),
         "n_card": np.count_nonzero(notified & card),
         "n_card_fraud": np.count_nonzero(notified & card & fraud),
-        "u": np.count_nonzero(unexposed),
-        "u_fraud": np.count_nonzero(unexposed & fraud),
+        "u": np.count_nonzero(unexposed & stayed),
+        "u_fraud": np.count_nonzero(unexposed & stayed & fraud),
         "stated": list(daily[aware_days, STOCKS.index("stated_intent_to_leave")]),
     }
 

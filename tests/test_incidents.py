@@ -376,6 +376,7 @@ def test_background_fraud_hits_unexposed_consumers_at_the_documented_rate():
     share of consumers defrauded at least once in D days is 1 - (1 - p/365)^D."""
     d = baseline_data(consumers=20000, days=365, replications=1)
     d["incidents"] = {"base_hazard_per_year": 0.0, "background_fraud_per_year": 0.08}
+    d["population"]["turnover_per_year"] = 0.0  # a newcomer's row (7.11) starts with no fraud
     m = TrustModel(Scenario.model_validate(d), seed=23)
     m.run()
     pop = m.population

@@ -8,10 +8,12 @@ import copy
 
 import numpy as np
 
-from sim.mechanisms.metrics import EV, STOCKS
+from sim.mechanisms.metrics import EV, MARKET_SHARES, STOCKS
 from sim.mechanisms.turnover import leavers
 from sim.model import TrustModel
+from sim.reference import ReferenceModel
 from sim.scenario import Scenario
+from sim.state.population import LAYOUT
 
 from .conftest import baseline_data, brand
 
@@ -52,6 +54,70 @@ def test_newcomers_arrive_with_no_relation_and_reputation_trust():
     assert np.allclose(pop.r + pop.s, scenario.trust.initial_evidence, atol=1e-5)
     # yesterday's customers departed: every brand counts them
     assert (model.recorder.counts[:, :, EV["departed_customers"]].sum(axis=0) > 0).all()
+
+
+def test_a_newcomer_row_holds_every_fixed_start_value_of_the_layout():
+    """N2 (docs/ODD.md 7.11): a newcomer has no relation, no journey, no history, no channel
+    aversion and no fraud, i.e. every array whose `LAYOUT` start value is fixed holds that value in
+    a re-born row. Before the day every such array holds another value, so a forgotten reset shows;
+    the expected values are LAYOUT's, whatever the turnover kernel resets."""
+    data = quiet(consumers=500, days=3)
+    data["population"]["turnover_per_year"] = 1.0  # everyone leaves every day (p = 1)
+    scenario = Scenario.model_validate(data)
+    model = TrustModel(scenario, seed=4)
+    pop = model.population
+    fixed = {name: start for name, (_, _, start) in LAYOUT.items() if start is not None}
+    assert {"wary", "wary_day", "fraud_day"} <= set(fixed)
+    for name, start in fixed.items():
+        # in range for the kernels that index with them: wary 2 is (brand 0, app), channel 2
+        getattr(pop, name)[:] = 1 if start == 0 else 2
+    model.step()
+    for name, start in fixed.items():
+        assert (getattr(pop, name) == start).all(), name
+    # the drawn arrays: no journey under way, trust by reputation (section 5, step 7)
+    assert not pop.journey_left.any()
+    assert np.allclose(pop.r + pop.s, scenario.trust.initial_evidence, atol=1e-5)
+
+
+def test_the_frauds_of_a_day_count_the_consumers_who_leave_that_day():
+    """fraud_victims_any (ODD 7.9) counts every consumer defrauded today, including those who
+    leave the market later the same day (7.11 re-births their rows with no fraud). Background fraud
+    alone (I9) with everyone leaving every day: each day's count is Binomial(N, p) with
+    p = background_fraud_per_year / 365."""
+    n, days, per_year = 4000, 5, 0.9
+    data = quiet(consumers=n, days=days)
+    data["population"]["turnover_per_year"] = 1.0
+    data["incidents"] = {"base_hazard_per_year": 0.0, "background_fraud_per_year": per_year}
+    model = TrustModel(Scenario.model_validate(data), seed=6)
+    model.run()
+    p = per_year / 365.0
+    victims = model.recorder.market[:, MARKET_SHARES.index("fraud_victims_any")].sum()
+    expected, sd = n * days * p, np.sqrt(n * days * p * (1 - p))
+    assert abs(victims - expected) < 4 * sd, (victims, expected)
+    assert (model.population.fraud_day == -1).all()  # today's victims have all left
+
+
+def test_a_newcomer_of_the_reference_model_starts_with_no_aversion_and_no_fraud():
+    """The per-agent twin of N2: after `move` a leaver's place holds a newcomer in the start state
+    of a consumer (docs/ODD.md 2 and 7.11): no channel aversion, no fraud, no journey, no history,
+    a fresh relation (reputation only) with every brand."""
+    data = quiet(consumers=20, days=1)
+    data["population"]["turnover_per_year"] = 1.0  # the consumer leaves (p = 1)
+    scenario = Scenario.model_validate(data)
+    c = ReferenceModel(scenario, seed=2).consumers[0]
+    c.wary, c.wary_day, c.fraud_day = (0, "store"), 7, 9
+    c.journey_left, c.journey_channels, c.last_research = 2, {"web"}, "web"
+    c.bought = c.webroomed = c.showroomed = c.used_store = c.used_digital = True
+    for rel in c.relations:
+        rel.customer = rel.account = rel.heard = rel.harmed = True
+        rel.consent, rel.asked, rel.last_seen, rel.exposed_day = {"contact"}, {"contact"}, 5, 5
+    c.move()
+    assert (c.wary, c.wary_day, c.fraud_day) == (None, -1, -1)
+    assert (c.journey_left, c.journey_channels, c.last_research) == (0, set(), None)
+    assert not (c.bought or c.webroomed or c.showroomed or c.used_store or c.used_digital)
+    for rel in c.relations:
+        assert rel == type(rel)(rel.r, rel.s)  # every other field at its default
+        assert abs(rel.r + rel.s - scenario.trust.initial_evidence) < 1e-9
 
 
 def _refused_everything(refresh_days: float) -> TrustModel:

@@ -34,7 +34,7 @@ from sim.core.catalogue import (
 )
 from sim.core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL, TRUST_BINS
 from sim.mechanisms import churn, journey, outreach, trust, turnover
-from sim.mechanisms.incidents import Breach, Incidents
+from sim.mechanisms.incidents import Breach, Incidents, land_harm
 from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
@@ -49,6 +49,8 @@ from sim.state.population import (
     H_USED_DIGITAL,
     H_USED_STORE,
     H_WEBROOMED,
+    HARM_FRAUD,
+    HARM_PHISHING,
     HARMED,
     HEARD,
     SUBSCRIBED,
@@ -168,6 +170,30 @@ def test_leaving_follows_l1_to_l5_consumer_by_consumer(drift_per_year):
         assert (expected[:, k] >= 20).all(), k  # every step taken many times
     returned = (before.flags & CHURNED != 0) & (pop.flags & CHURNED == 0)
     assert returned.sum() >= 20
+
+
+def test_harm_landing_counts_each_consumer_defrauded_today_once():
+    """I7 and fraud_victims_any (ODD 7.9): `land_harm` returns the consumers it defrauds today who
+    were not already (a fraud landing from two brands, or after today's background fraud, is one
+    victim), counted as the fraud happens; ``fraud_victims`` counts per brand."""
+    s = scenario(consumers=3000)
+    pop = create_population(s, seed=3)
+    par = parameters(s)
+    n, nb_ = pop.r.shape
+    rng = np.random.default_rng(8)
+    day = 300
+    pop.harm_day[:] = np.where(rng.random((n, nb_)) < 0.3, day, -1)
+    pop.harm_kind[:] = np.where(rng.random((n, nb_)) < 0.5, HARM_FRAUD, HARM_PHISHING)
+    already = rng.random(n) < 0.2  # defrauded earlier today (background fraud, I9)
+    pop.fraud_day[:] = np.where(already, day, 5)
+    fraud = (pop.harm_day == day) & ((pop.harm_kind & HARM_FRAUD) != 0)
+    counts = np.zeros((nb_, N_EVENTS))
+    got = land_harm(pop, par, streams.stream_key(3, "harm", day), day, counts)
+    assert got == (fraud.any(axis=1) & ~already).sum()
+    assert (fraud.sum(axis=1) > 1).sum() > 50 and (fraud.any(axis=1) & already).sum() > 50
+    assert (pop.fraud_day[fraud.any(axis=1) | already] == day).all()
+    assert (pop.fraud_day[~(fraud.any(axis=1) | already)] == 5).all()
+    assert (counts[:, EV["fraud_victims"]] == fraud.sum(axis=0)).all()
 
 
 # -- 7.11 Turnover, N1-N2 ----------------------------------------------------------------------
@@ -380,11 +406,10 @@ def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
     used = rng.choice([H_USED_STORE, H_USED_DIGITAL, H_USED_STORE | H_USED_DIGITAL], size=n)
     extra = rng.integers(0, 256, size=n) & (H_WEBROOMED | H_SHOWROOMED | H_BOUGHT)
     pop.history[:] = used | extra  # every buyer has touched a channel
-    pop.fraud_day[:] = np.where(rng.random(n) < 0.1, day, np.where(rng.random(n) < 0.5, 3, -1))
     stocks = np.zeros((nb_, len(STOCKS)))
     hist = np.zeros((nb_, TRUST_BINS))
     market = np.zeros(7)
-    tally(pop, par, day, stocks, hist, market)
+    tally(pop, par, day, stocks, hist, market, 17)  # 17 defrauded today, counted by incidents
 
     trust = t1(pop.r.astype(np.float64), pop.s.astype(np.float64), a, w)
     f = pop.flags
@@ -428,7 +453,7 @@ def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
         (digital & ~store).mean(),
     ]
     assert np.allclose(market[:5], shares, rtol=1e-12)
-    assert market[5] == buyers.sum() and market[6] == (pop.fraud_day == day).sum()
+    assert market[5] == buyers.sum() and market[6] == 17
 
 
 def test_trust_of_and_trust_matrix_are_t1():

@@ -51,6 +51,7 @@ from scipy import stats
 from ..core.catalogue import COVERT_MASK, DATA_BIT, DATA_TYPES
 from ..core.streams import replication_seed
 from ..mechanisms.metrics import EV, STOCKS
+from ..mechanisms.turnover import reborn_between
 from ..model.market import TrustModel
 from ..model.warmup import WarmState, branching_enabled, capture
 from ..scenario import BreachEvent, Scenario
@@ -173,8 +174,8 @@ TARGETS = {
         0.04,
         0.04,
         "Javelin Identity Fraud 2006-2013",
-        "consumers not exposed in any breach, pooled over one breach of each brand (set by "
-        "incidents.background_fraud_per_year)",
+        "consumers in the market all year and not exposed in any breach, pooled over one breach "
+        "of each brand (set by incidents.background_fraud_per_year)",
     ),
 }
 
@@ -292,6 +293,11 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
     n_cust, u_cust = customers & notified, customers & ~exposed_any
     defrauded = pop.fraud_day >= t0
+    # Javelin's "fraud within a year" counts people over a whole year: a row re-born since the
+    # breach day (7.11) holds a newcomer, in the market for part of the year only, and a newcomer
+    # starts with no fraud. The unexposed are counted among the consumers there all year.
+    stayed = ~reborn_between(m.seed_value, t0, m.t, pop.size, m.params.derived.turnover)
+    unexposed = ~exposed_any & stayed
     stocks = m.recorder.stocks[BREACH_DAY:, b]
     aware = stocks[:, STOCKS.index("breach_aware")] > 0
     stated = stocks[aware, STOCKS.index("stated_intent_to_leave")]
@@ -304,8 +310,8 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
         "notified_defrauded": int(defrauded[notified].sum()),
         "notified_card": int((notified & card).sum()),
         "notified_card_defrauded": int(defrauded[notified & card].sum()),
-        "unexposed": int((~exposed_any).sum()),
-        "unexposed_defrauded": int(defrauded[~exposed_any].sum()),
+        "unexposed": int(unexposed.sum()),
+        "unexposed_defrauded": int(defrauded[unexposed].sum()),
         "aware_days": int(stated.size),
         "stated_intent_sum": float(stated.sum()),
     }

@@ -55,7 +55,9 @@ Consumer level (compiled kernels over the population)
 * Background fraud (I9): every consumer, exposed or not, is defrauded with probability
   ``background_fraud_per_year`` / 365 a day (warm-up included: it is part of the steady state);
   it is unattributable (unattributed_harm_share of the fraud evidence about every brand). ``fraud_day`` records the
-  latest fraud of any cause, for the evidence's "fraud among the notified" figure.
+  latest fraud of any cause, for the evidence's "fraud among the notified" figure; the day's
+  consumers defrauded (``fraud_victims_any``) are counted as the frauds happen (`Incidents.step`),
+  since a victim who leaves the market the same day (7.11) is re-born with no fraud.
 """
 
 from __future__ import annotations
@@ -207,8 +209,9 @@ class Incidents:
         return np.clip(h, 0.0, 1.0)
 
     def phase(self, day: Day) -> None:
-        """Breaches strike, are disclosed, harm lands, incidents cost (I1-I7)."""
-        self.step(
+        """Breaches strike, are disclosed, harm lands, incidents cost (I1-I7); the consumers
+        defrauded today are counted into ``day.defrauded``."""
+        day.defrauded += self.step(
             day.population,
             day.params,
             day.t,
@@ -225,14 +228,18 @@ class Incidents:
         counts: np.ndarray,
         records_held: np.ndarray,
         annual_revenue: np.ndarray,
-    ) -> None:
+    ) -> int:
         """One day (internal day ``day``) of incidents: new breaches, exposure, disclosure, harm,
-        costs. During the warm-up nothing happens but security spending."""
+        costs. During the warm-up nothing happens but security spending and background fraud.
+        Returns the number of consumers defrauded today (each once, whatever the causes): the
+        count is taken here, where the fraud happens, because a victim may leave the market
+        later in the day (7.11), and its row then no longer shows the fraud."""
         counts[:, Event.security_cost] += self.security_cost_per_day
+        frauds = 0
         if par.derived.background_fraud > 0.0:
-            call(background_fraud, pop, par, stream_key(self.seed, "fraud", day), day)
+            frauds += call(background_fraud, pop, par, stream_key(self.seed, "fraud", day), day)
         if day < self.warmup:
-            return
+            return frauds
         key = stream_key(self.seed, "breach", day)
         hazard = self.hazard(records_held)
         inc = self.inc
@@ -299,7 +306,8 @@ class Incidents:
                     pop, par, br, day, notified=False, counts=counts, annual_revenue=annual_revenue
                 )
         if day <= self.last_harm_day:
-            land_harm(pop, par, stream_key(self.seed, "harm", day), day, counts)
+            frauds += land_harm(pop, par, stream_key(self.seed, "harm", day), day, counts)
+        return frauds
 
     def _expose(self, pop, par, brand, day, share, types, third_party):
         """Run the exposure kernel (I5) with today's fresh key; return (exposed, cards)."""
@@ -503,7 +511,8 @@ def background_fraud(pop, par, key, day):
 
     The victims are drawn by geometric skips (gap ~ Geometric(p)), which is the same as one
     Bernoulli(p) per consumer but costs a draw per victim, not per consumer. Unattributable: the
-    victim takes half the fraud evidence about every brand. Returns the number of victims."""
+    victim takes half the fraud evidence about every brand. Returns the number of victims not
+    already defrauded today."""
     n, nb_ = pop.flags.shape
     p = par.derived.background_fraud
     if p <= 0.0:
@@ -521,8 +530,8 @@ def background_fraud(pop, par, key, day):
         i += gap + 1
         if i >= n:
             break
+        victims += pop.fraud_day[i] != day
         pop.fraud_day[i] = day
-        victims += 1
         for b in range(nb_):
             add_negative(pop, par, i, b, evidence)
     return victims
@@ -556,26 +565,33 @@ def media_story(pop, brands, par, key, severity, reach, reveals, counts):
                     covert_surprise(pop, brands, par, i, b, counts)
 
 
-def land_harm(pop, par, key, day, counts):
-    """Harm that lands today (eq. I7): fraud, phishing, account takeover, attributed or not."""
+def land_harm(pop, par, key, day, counts) -> int:
+    """Harm that lands today (eq. I7): fraud, phishing, account takeover, attributed or not.
+    Returns the number of consumers defrauded today who had not been yet (by the background
+    fraud of the day or by another brand's harm)."""
     n = pop.flags.shape[0]
     part = np.zeros((n_blocks(n),) + counts.shape)
-    over_blocks(_land_harm_blocks, n, pop, par, key, day, part)
+    frauds = np.zeros(n_blocks(n), np.int64)
+    over_blocks(_land_harm_blocks, n, pop, par, key, day, part, frauds)
     reduce_blocks(counts, part)
+    return int(frauds.sum())
 
 
 @nb.njit(cache=True, nogil=True)
-def _land_harm_blocks(k0, k1, pop, par, key, day, part):
-    """`land_harm` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
+def _land_harm_blocks(k0, k1, pop, par, key, day, part, frauds):
+    """`land_harm` for the consumers of blocks k0..k1-1, block k counting into ``part[k]`` and
+    ``frauds[k]``."""
     n = pop.flags.shape[0]
     for k in range(k0, k1):
-        _land_harm_block(pop, par, key, day, part[k], k * BLOCK, block_end(k, n))
+        frauds[k] = _land_harm_block(pop, par, key, day, part[k], k * BLOCK, block_end(k, n))
 
 
 @nb.njit(cache=True, nogil=True)
 def _land_harm_block(pop, par, key, day, counts, lo, hi):
-    """`land_harm` for consumers lo..hi-1, counting into ``counts``."""
+    """`land_harm` for consumers lo..hi-1, counting into ``counts``; returns the consumers newly
+    defrauded today."""
     nb_ = pop.flags.shape[1]
+    frauds = 0
     for i in range(lo, hi):
         for b in range(nb_):
             if pop.harm_day[i, b] != day:
@@ -587,6 +603,7 @@ def _land_harm_block(pop, par, key, day, counts, lo, hi):
             weight = 0.0
             if kind & HARM_FRAUD:
                 counts[b, Event.fraud_victims] += 1
+                frauds += pop.fraud_day[i] != day
                 pop.fraud_day[i] = day
                 weight += par.incidents.fraud_weight
             if kind & HARM_TAKEOVER:
@@ -607,3 +624,4 @@ def _land_harm_block(pop, par, key, day, counts, lo, hi):
             else:
                 for k in range(nb_):
                     add_negative(pop, par, i, k, par.incidents.unattributed_harm_share * evidence)
+    return frauds

@@ -118,7 +118,7 @@ def lever_costs(counts: np.ndarray) -> np.ndarray:
     return sum(counts[..., EV[k]] for k in LEVER_COSTS)
 
 
-def tally(pop, par, day, stocks, trust_hist, market):
+def tally(pop, par, day, stocks, trust_hist, market, defrauded):
     """End-of-day stocks per brand (ODD 7.9) and cumulative market-wide journey shares.
 
     stocks[b]: mean trust, 10th percentile of trust (from a histogram), consent rate (granted /
@@ -126,7 +126,9 @@ def tally(pop, par, day, stocks, trust_hist, market):
     customers, records held (accounts the brand holds data on).
     market: among consumers who bought at least once: shares that webroomed, showroomed, used both
     physical and digital touchpoints, only the store, only digital; and the number of buyers;
-    then the consumers defrauded today (breach harm or background fraud).
+    then ``defrauded``, the consumers defrauded today (breach harm or background fraud), which the
+    incidents phase counts as the frauds happen (`sim.state.day.Day.defrauded`): a victim who left
+    the market later that day no longer shows it in the population.
 
     Say and do (ODD 7.9, 7.10): among the brand's breach-aware customers (CUSTOMER with HEARD or
     HARMED at b: they heard of, were notified of or were hit by a breach of b),
@@ -145,6 +147,7 @@ def tally(pop, par, day, stocks, trust_hist, market):
     part_market = np.zeros((nk, _N_MARKET))
     over_blocks(_tally_blocks, n, pop, par, day, part, part_hist, part_market)
     _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market)
+    market[6] = defrauded
 
 
 def records_held(pop, out: np.ndarray) -> None:
@@ -176,8 +179,8 @@ def _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market):
     reduce_blocks(counts, part_market)
     trust_sum, granted, asked, subs, active = sums[0], sums[1], sums[2], sums[3], sums[4]
     churned, records, aware, stated, aware_churned = sums[5], sums[6], sums[7], sums[8], sums[9]
-    defrauded, buyers, web, show = counts[0], counts[1], counts[2], counts[3]
-    multi, store_only, online_only = counts[4], counts[5], counts[6]
+    buyers, web, show = counts[0], counts[1], counts[2]
+    multi, store_only, online_only = counts[3], counts[4], counts[5]
     for b in range(nb_):
         stocks[b, 0] = trust_sum[b] / n
         cum = 0.0
@@ -203,11 +206,10 @@ def _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market):
     market[3] = store_only / denom
     market[4] = online_only / denom
     market[5] = buyers
-    market[6] = defrauded
 
 
 _N_SUMS = 10  # per-brand sums of `tally`: trust, granted, asked, subscribers, ... (see below)
-_N_MARKET = 7  # market counts of `tally`: defrauded, buyers, web, show, multi, store, online
+_N_MARKET = 6  # market counts of `tally`: buyers, web, show, multi, store, online
 
 
 @nb.njit(cache=True, nogil=True)
@@ -228,7 +230,7 @@ _HIST_LANES = 4  # histogram copies: consecutive consumers count into different 
 def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     """`tally` of consumers lo..hi-1 into partial sums: ``sums[0..9, b]`` = trust, data types
     granted, asked, subscribers, active, churned, records, breach-aware, stated intent,
-    aware-churned; ``trust_hist[b]``; ``market`` = defrauded, buyers, webroomed, showroomed,
+    aware-churned; ``trust_hist[b]``; ``market`` = buyers, webroomed, showroomed,
     multichannel, store only, online only. Counts add up as integers (exact, and faster than
     floats), trust as floats in consumer order.
 
@@ -243,7 +245,7 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     # compiler the wrap-around of negative indices on every read)
     r, s, flags = pop.r[lo:hi], pop.s[lo:hi], pop.flags[lo:hi]
     asked_, consent, last_purchase = pop.asked[lo:hi], pop.consent[lo:hi], pop.last_purchase[lo:hi]
-    history, fraud_day = pop.history[lo:hi], pop.fraud_day[lo:hi]
+    history = pop.history[lo:hi]
     prior, weight = par.trust.prior, par.trust.prior_weight
     since = day - par.simulation.active_window_days
     m = hi - lo
@@ -308,17 +310,16 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
         sums[8, b] = stated
     mk = np.zeros(_N_MARKET, np.int64)
     for i in range(m):
-        mk[0] += fraud_day[i] == day
         h = history[i]
         bought = (h & H_BOUGHT) != 0
         s_ = (h & H_USED_STORE) != 0
         d_ = (h & H_USED_DIGITAL) != 0
-        mk[1] += bought
-        mk[2] += bought & ((h & H_WEBROOMED) != 0)
-        mk[3] += bought & ((h & H_SHOWROOMED) != 0)
-        mk[4] += bought & s_ & d_
-        mk[5] += bought & s_ & (not d_)
-        mk[6] += bought & (not s_)
+        mk[0] += bought
+        mk[1] += bought & ((h & H_WEBROOMED) != 0)
+        mk[2] += bought & ((h & H_SHOWROOMED) != 0)
+        mk[3] += bought & s_ & d_
+        mk[4] += bought & s_ & (not d_)
+        mk[5] += bought & (not s_)
     for k in range(_N_MARKET):
         market[k] = mk[k]
 

@@ -11,7 +11,14 @@ new traits (segment, concern, affinity, reading, need rate) drawn as for the ini
 trust in every brand drawn as for the initial population (newcomers know the brands by
 reputation), and no relation with any brand: no consent asked or given, no subscription, no
 record, no purchase, no breach exposure or pending harm; no journey under way and an empty
-journey history. The newcomer takes the leaver's place in the social network (its ties).
+journey history; no channel aversion from a breach (``wary``) and no fraud suffered
+(``fraud_day``). Every array whose `sim.state.population.LAYOUT` start value is fixed takes that
+value, so the list of what a newcomer lacks cannot fall behind the state. The newcomer takes the
+leaver's place in the social network (its ties).
+
+A leaver defrauded today is still counted in the day's ``fraud_victims_any``: frauds are counted
+where they happen (`sim.mechanisms.incidents`), not read back from ``fraud_day`` at the end of the
+day.
 
 Brands count the leavers who were their (not churned) customers as ``departed_customers``. The
 records a brand held on a leaver leave the population with the row (the brand's holdings are the
@@ -26,11 +33,19 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numba import literal_unroll
 
 from ..core.blocks import call
 from ..core.streams import stream_key, uniforms
 from ..state.day import Day
-from ..state.population import CHURNED, CUSTOMER, draw_initial_trust, draw_traits
+from ..state.population import (
+    CHURNED,
+    CUSTOMER,
+    LAYOUT,
+    Population,
+    draw_initial_trust,
+    draw_traits,
+)
 from .metrics import Event
 
 
@@ -39,6 +54,15 @@ def leavers(seed: int, day: int, n: int, p: float) -> np.ndarray:
     if p <= 0.0:
         return np.empty(0, np.int64)
     return np.flatnonzero(uniforms(stream_key(seed, "turnover", day), n, 0) < p)
+
+
+def reborn_between(seed: int, first: int, last: int, n: int, p: float) -> np.ndarray:
+    """Mask of the rows re-born as newcomers on any internal day ``first``..``last`` - 1 (eq. N1):
+    the rows whose consumer was not in the market all along."""
+    mask = np.zeros(n, np.bool_)
+    for day in range(first, last):
+        mask[leavers(seed, day, n, p)] = True
+    return mask
 
 
 def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
@@ -59,11 +83,22 @@ def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
     return int(idx.size)
 
 
+# Which arrays of a `Population` a newcomer's row resets, and to what: every array whose `LAYOUT`
+# start value is fixed (not drawn) starts at that value (N2), so a new state array is reset by
+# being declared there. Field order is `LAYOUT`'s (asserted); Numba reads the tuples as constants.
+assert tuple(LAYOUT) == Population._fields
+assert all(kind in ("N", "NB") for _, kind, start in LAYOUT.values() if start is not None)
+_RESET = tuple(start is not None for _, _, start in LAYOUT.values())
+_START = tuple(0 if start is None else start for _, _, start in LAYOUT.values())
+
+
 @nb.njit(cache=True)
 def _reborn(pop, idx, r, s, counts):
-    """The rows ``idx`` become newcomers (N2): brands count their departed customers, then
-    trust evidence ``r[b, j], s[b, j]`` for consumer ``idx[j]`` and brand b, and no relation
-    with any brand, no journey, no history."""
+    """The rows ``idx`` become newcomers (N2): brands count their departed customers; then every
+    array with a fixed `LAYOUT` start value holds it in those rows (no relation with any brand, no
+    journey history, no channel aversion, no fraud), trust evidence is ``r[b, j], s[b, j]`` for
+    consumer ``idx[j]`` and brand b, and no journey is under way. The traits were drawn by the
+    caller."""
     nb_ = pop.r.shape[1]
     departed = np.zeros(nb_, np.int64)
     for j in range(idx.size):
@@ -71,23 +106,20 @@ def _reborn(pop, idx, r, s, counts):
         for b in range(nb_):
             f = pop.flags[i, b]
             departed[b] += ((f & CUSTOMER) != 0) & ((f & CHURNED) == 0)
-            pop.r[i, b] = r[b, j]
-            pop.s[i, b] = s[b, j]
-            pop.consent[i, b] = 0
-            pop.asked[i, b] = 0
-            pop.flags[i, b] = 0
-            pop.last_seen[i, b] = -1
-            pop.last_purchase[i, b] = -1
-            pop.exposed_day[i, b] = -1
-            pop.harm_day[i, b] = -1
-            pop.harm_kind[i, b] = 0
-            pop.spam_share[i, b] = 0
-        pop.journey_left[i] = 0
-        pop.journey_channels[i] = 0
-        pop.last_research[i] = -1
-        pop.history[i] = 0
     for b in range(nb_):
         counts[b, Event.departed_customers] += departed[b]
+    k = 0
+    for a in literal_unroll(pop):  # one version of the body per array type; k is the field
+        if _RESET[k]:
+            for j in range(idx.size):
+                a[idx[j]] = _START[k]  # a row of a per-brand array: every brand
+        k += 1  # noqa: SIM113 - Numba unrolls no enumerate(literal_unroll(...))
+    for j in range(idx.size):
+        i = idx[j]
+        pop.journey_left[i] = 0  # drawn for the initial population; a newcomer is idle
+        for b in range(nb_):
+            pop.r[i, b] = r[b, j]
+            pop.s[i, b] = s[b, j]
 
 
 def renew_phase(day: Day) -> None:

@@ -327,6 +327,7 @@ class TrustModel(mesa.Model):
             self.change_policy()
         today.t = self.t
         today.counts[:] = 0.0
+        today.defrauded = 0
         today.purchases[:] = 0.0
         today.revenue[:] = 0.0
         today.annual_revenue[:] = self._annual_revenue()
@@ -375,7 +376,15 @@ class TrustModel(mesa.Model):
             # which `Day.records_held` promises every phase; the tally's pass is skipped.
             records_held(self.population, self._stocks[:, _RECORDS])
             return
-        tally(self.population, self.params, self.t, self._stocks, self._trust_hist, self._market)
+        tally(
+            self.population,
+            self.params,
+            self.t,
+            self._stocks,
+            self._trust_hist,
+            self._market,
+            self.today.defrauded,
+        )
         # as Python numbers (tolist converts each float64 exactly, as float() would)
         stocks = self._stocks.tolist()
         revenue = self._daily_revenue[self.t].tolist()  # the day's revenue over channels

@@ -7,11 +7,14 @@ from ..state.population import SEGMENT_CONCERN
 
 
 class TurnoverRules:
-    """A consumer may move away; a newcomer with fresh traits and no relations takes the place."""
+    """A consumer may move away; a newcomer with fresh traits and no relations takes the place.
+    The reference model keeps no daily count of frauds, so resetting ``fraud_day`` loses
+    nothing (the engine counts ``fraud_victims_any`` as frauds happen)."""
 
     def move(self) -> None:
         """N1: leave the market with the daily probability of a yearly turnover T; N2: the place
-        is taken by a newcomer with fresh traits, reputation-only trust and no relations."""
+        is taken by a newcomer with fresh traits, reputation-only trust, no relations, no journey
+        or history, no channel aversion and no fraud (the start state of `ConsumerAgent`)."""
         m = self.model
         spec, tr = m.scenario.population, m.scenario.trust
         if self.random.random() >= 1.0 - (1.0 - spec.turnover_per_year) ** (1.0 / 365.0):
@@ -37,6 +40,8 @@ class TurnoverRules:
         self.journey_left, self.journey_channels, self.last_research = 0, set(), None
         self.bought = self.webroomed = self.showroomed = False
         self.used_store = self.used_digital = False
+        self.wary, self.wary_day = None, -1  # no channel aversion from a breach (I8)
+        self.fraud_day = -1  # no fraud suffered (I7, I9)
         relation = type(self.relations[0])
         fresh = []
         for _ in self.relations:

@@ -29,6 +29,8 @@ class Day:
         purchases, revenue: ``(brands, channels)`` purchases and revenue of the day.
         records_held: records each brand held at the end of yesterday.
         annual_revenue: each brand's revenue of the last 365 days, scaled to a year.
+        defrauded: consumers defrauded today (background fraud or harm landing, each once),
+            counted by the incidents phase where the fraud happens.
         memo: what a phase keeps from one day to the next because it is costly to recompute
             and rarely changes (e.g. the levers' daily cost, `sim.mechanisms.costs`); a phase
             checks that the inputs are unchanged before it reuses a value.
@@ -44,6 +46,7 @@ class Day:
     revenue: np.ndarray
     records_held: np.ndarray
     annual_revenue: np.ndarray
+    defrauded: int = 0
     memo: dict = field(default_factory=dict, repr=False)
 
     def key(self, stream: str) -> np.uint64:
