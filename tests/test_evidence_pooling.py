@@ -65,8 +65,8 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
     return {
         "nc": np.count_nonzero(customers & notified),
         "nc_left": np.count_nonzero(customers & notified & left),
-        "uc": np.count_nonzero(customers & unexposed),
-        "uc_left": np.count_nonzero(customers & unexposed & left),
+        "uc": np.count_nonzero(customers & unexposed & stayed),
+        "uc_left": np.count_nonzero(customers & unexposed & stayed & left),
         "n": np.count_nonzero(notified),
         "n_fraud": np.count_nonzero(notified & fraud),
         "n_card": np.count_nonzero(notified & card),

@@ -22,7 +22,8 @@ records (all data types it holds; a brand that collects nothing is left out) on 
 a branch of the same warm-up, and every breach figure pools the counts over these branches
 (`pool`): stopped dealing is the notified
 customers who left, summed over the brands, over the notified customers, summed; the base churn of
-the customers exposed in no breach, fraud after notice and fraud among the unexposed likewise;
+the customers exposed in no breach (and in the market all year: a customer who moved away is in
+neither group), fraud after notice and fraud among the unexposed likewise;
 abnormal churn is pooled stopped dealing minus pooled base churn. Fraud after notice counts the
 notified whose payment card the breached brand held: US breach-notification laws, under which
 Javelin's respondents received their notices, are triggered by exposed financial identifiers
@@ -150,8 +151,8 @@ TARGETS = {
         0.02,
         0.04,
         "Ponemon Cost of a Data Breach 2006-2013",
-        "customers notified of the breach; baseline: customers not exposed; both pooled over one "
-        "breach of each brand",
+        "customers notified of the breach; baseline: customers not exposed and in the market all "
+        "year; both pooled over one breach of each brand",
     ),
     "breach_stated_intent": Target(
         "breach-aware customers who say they would stop buying",
@@ -291,12 +292,14 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
     notified = ((pop.flags[:, b] & NOTIFIED) != 0) & (pop.exposed_day[:, b] >= t0)
     left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
-    n_cust, u_cust = customers & notified, customers & ~exposed_any
-    defrauded = pop.fraud_day >= t0
-    # Javelin's "fraud within a year" counts people over a whole year: a row re-born since the
-    # breach day (7.11) holds a newcomer, in the market for part of the year only, and a newcomer
-    # starts with no fraud. The unexposed are counted among the consumers there all year.
+    # A row re-born since the breach day (7.11) holds a newcomer, in the market for part of the
+    # year only. Javelin's "fraud within a year" counts people over a whole year (and a newcomer
+    # starts with no fraud); and a customer who left the market is no longer in either churn group
+    # (a notified one loses the notice with the row, an unexposed one would count as "stayed"
+    # while a newcomer holds the row). Both figures count the consumers there all year.
     stayed = ~reborn_between(m.seed_value, t0, m.t, pop.size, m.params.derived.turnover)
+    n_cust, u_cust = customers & notified, customers & ~exposed_any & stayed
+    defrauded = pop.fraud_day >= t0
     unexposed = ~exposed_any & stayed
     stocks = m.recorder.stocks[BREACH_DAY:, b]
     aware = stocks[:, STOCKS.index("breach_aware")] > 0
