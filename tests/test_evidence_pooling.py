@@ -57,7 +57,7 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
     u = [uniforms(stream_key(seed, "turnover", t), pop.size, 0) for t in range(t0, m.t)]
     stayed = (np.array(u) >= p).all(axis=0)
     assert 0 < (~stayed).sum() < 0.2 * pop.size
-    notified = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0)
+    notified = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0) & stayed
     left = ((f & CHURNED) > 0) | (notified & ((f & ACCOUNT) == 0))
     fraud = pop.fraud_day >= t0
     daily = m.recorder.stocks[BREACH_DAY:, b]

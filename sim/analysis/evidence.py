@@ -290,14 +290,15 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     m.run()
     t0 = BREACH_DAY + m.warmup  # arrays hold internal days
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
-    notified = ((pop.flags[:, b] & NOTIFIED) != 0) & (pop.exposed_day[:, b] >= t0)
-    left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
     # A row re-born since the breach day (7.11) holds a newcomer, in the market for part of the
     # year only. Javelin's "fraud within a year" counts people over a whole year (and a newcomer
     # starts with no fraud); and a customer who left the market is no longer in either churn group
     # (a notified one loses the notice with the row, an unexposed one would count as "stayed"
     # while a newcomer holds the row). Both figures count the consumers there all year.
     stayed = ~reborn_between(m.seed_value, t0, m.t, pop.size, m.params.derived.turnover)
+    # (a newcomer in a row could be notified of a later breach of the brand: not this breach's)
+    notified = ((pop.flags[:, b] & NOTIFIED) != 0) & (pop.exposed_day[:, b] >= t0) & stayed
+    left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
     n_cust, u_cust = customers & notified, customers & ~exposed_any & stayed
     defrauded = pop.fraud_day >= t0
     unexposed = ~exposed_any & stayed

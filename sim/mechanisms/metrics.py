@@ -96,6 +96,7 @@ MARKET_SHARES = (
     "buyers",
     "fraud_victims_any",
 )
+_FRAUD_VICTIMS = MARKET_SHARES.index("fraud_victims_any")  # counted where frauds happen
 
 
 def net_value(counts: np.ndarray) -> np.ndarray:
@@ -147,7 +148,7 @@ def tally(pop, par, day, stocks, trust_hist, market, defrauded):
     part_market = np.zeros((nk, _N_MARKET))
     over_blocks(_tally_blocks, n, pop, par, day, part, part_hist, part_market)
     _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market)
-    market[6] = defrauded
+    market[_FRAUD_VICTIMS] = defrauded
 
 
 def records_held(pop, out: np.ndarray) -> None:

@@ -79,13 +79,16 @@ def renew(pop, par, seed: int, day: int, counts: np.ndarray) -> int:
     # same numbers from the generator as one draw per brand.
     n_brands = pop.r.shape[1]
     r, s = draw_initial_trust(par.trust, idx.size * n_brands, rng)
-    call(_reborn, pop, idx, r.reshape(n_brands, idx.size), s.reshape(n_brands, idx.size), counts)
+    r, s = r.reshape(n_brands, idx.size), s.reshape(n_brands, idx.size)
+    call(_reborn, pop, idx, r, s, counts, _RESET, _START)
     return int(idx.size)
 
 
 # Which arrays of a `Population` a newcomer's row resets, and to what: every array whose `LAYOUT`
 # start value is fixed (not drawn) starts at that value (N2), so a new state array is reset by
-# being declared there. Field order is `LAYOUT`'s (asserted); Numba reads the tuples as constants.
+# being declared there. Field order is `LAYOUT`'s (asserted). The two tuples are passed to
+# `_reborn` as arguments, not read as globals: Numba freezes a global into the cached compiled
+# code, which a change of `LAYOUT` in another module would not invalidate.
 assert tuple(LAYOUT) == Population._fields
 assert all(kind in ("N", "NB") for _, kind, start in LAYOUT.values() if start is not None)
 _RESET = tuple(start is not None for _, _, start in LAYOUT.values())
@@ -93,9 +96,9 @@ _START = tuple(0 if start is None else start for _, _, start in LAYOUT.values())
 
 
 @nb.njit(cache=True)
-def _reborn(pop, idx, r, s, counts):
+def _reborn(pop, idx, r, s, counts, reset, start):
     """The rows ``idx`` become newcomers (N2): brands count their departed customers; then every
-    array with a fixed `LAYOUT` start value holds it in those rows (no relation with any brand, no
+    array with a fixed `LAYOUT` start value (``reset[k]``, ``start[k]`` for field k) holds it in those rows (no relation with any brand, no
     journey history, no channel aversion, no fraud), trust evidence is ``r[b, j], s[b, j]`` for
     consumer ``idx[j]`` and brand b, and no journey is under way. The traits were drawn by the
     caller."""
@@ -110,9 +113,9 @@ def _reborn(pop, idx, r, s, counts):
         counts[b, Event.departed_customers] += departed[b]
     k = 0
     for a in literal_unroll(pop):  # one version of the body per array type; k is the field
-        if _RESET[k]:
+        if reset[k]:
             for j in range(idx.size):
-                a[idx[j]] = _START[k]  # a row of a per-brand array: every brand
+                a[idx[j]] = start[k]  # a row of a per-brand array: every brand
         k += 1  # noqa: SIM113 - Numba unrolls no enumerate(literal_unroll(...))
     for j in range(idx.size):
         i = idx[j]
