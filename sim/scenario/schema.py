@@ -153,14 +153,14 @@ class PopulationSpec(Section):
     digital_affinity: float = P(
         0.359,
         "level",
-        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.359, 95% interval 0.256-0.485.",
+        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.359, 95% interval 0.212-0.446.",
         ge=0.0,
         le=1.0,
     )
     affinity_concentration: float = P(
         0.816,
         "Beta concentration",
-        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.816, 95% interval 0.565-3.53.",
+        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.816, 95% interval 0.545-2.27.",
         gt=0.0,
         le=100.0,
     )
@@ -231,7 +231,7 @@ class Journey(Section):
     research_days: float = P(
         4.47,
         "days",
-        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.47, 95% interval 1.05-4.49.",
+        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.47, 95% interval 1.18-5.65.",
         ge=1.0,
         le=30.0,
     )
@@ -374,7 +374,7 @@ class Trust(Section):
     covert_evidence: float = P(
         0.332,
         "evidence units per unit sensitivity",
-        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.332, 95% interval 0.0531-1.49.",
+        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.332, 95% interval 0.0511-1.57.",
         ge=0.0,
         le=100.0,
     )
@@ -628,7 +628,7 @@ class Incidents(Section):
     fraud_probability: float = P(
         0.199,
         "probability",
-        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.199, 95% interval 0.0947-0.288.",
+        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.199, 95% interval 0.0679-0.537.",
         ge=0.0,
         le=1.0,
     )
@@ -663,7 +663,7 @@ class Incidents(Section):
     disclosure_evidence: float = P(
         0.0887,
         "evidence units",
-        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0887, 95% interval 0.0113-0.22. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0887, 95% interval 0.0225-0.206. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
