@@ -59,6 +59,21 @@ def _run_files(out: Path) -> list[Path]:
     return sorted((out / "runs").rglob("*.parquet")) if (out / "runs").exists() else []
 
 
+def _as_a_terminal_starts_it() -> None:
+    """In the child, before exec: Ctrl-C's default action and SIGINT not blocked, as an
+    interactive shell starts a command. Both are inherited from the test process, whose state
+    other tests' libraries can change (a SIGINT ignored or blocked there never reaches the
+    command: a CI run under heavy load once saw the command finish with 0 after the signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _parent_sigint() -> str:
+    """The test process's SIGINT state, for a failure message."""
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    return f"test process: SIGINT handler {signal.getsignal(signal.SIGINT)!r}, blocked {blocked}"
+
+
 def _start_and_stop_after(cmd: list[str], out: Path, sig: int, min_files: int = 3):
     proc = subprocess.Popen(
         cmd,
@@ -67,6 +82,7 @@ def _start_and_stop_after(cmd: list[str], out: Path, sig: int, min_files: int = 
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_as_a_terminal_starts_it,
     )
     deadline = time.monotonic() + 120
     while len(_run_files(out)) < min_files:
@@ -111,7 +127,7 @@ def test_killed_comparison_resumes_and_matches_a_straight_run(tmp_path):
 def test_ctrl_c_keeps_finished_runs_and_exits_130(tmp_path):
     out = tmp_path / "interrupted"
     code, _, stderr = _start_and_stop_after(_command(out, workers=2), out, signal.SIGINT)
-    assert code == 130, stderr
+    assert code == 130, f"{stderr}\n{_parent_sigint()}"
     assert "interrupted;" in stderr and "rerun the same command to resume" in stderr
     assert "Traceback" not in stderr
     assert str(out) in stderr
