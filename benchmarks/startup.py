@@ -264,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
             "load_average_after": load_after,
             "wall_s": walls,
             "median_wall_s": median(walls),
-            "median_steps_s": {n: {"wall": w, "cpu": c} for n, (w, c) in med.items()},
+            "median_steps_s": {
+                n: {"wall": w, "cpu": c, "full_gc": g} for n, (w, c, g) in med.items()
+            },
             "runs": runs,
             "kernel_probe": kernels,
             "interpreter_start_s": start,
