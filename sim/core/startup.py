@@ -5,9 +5,8 @@ Loading the modules ``omnitrust run`` needs (pydantic's schemas, Numba, pandas, 
 model) creates ~100,000 objects that live until the program ends. CPython's collector counts
 them as new allocations and runs three full collections while they load; each scans every object
 and frees next to nothing (179 of ~95,000): 0.15-0.2 s of a ~2.5 s command on this project's
-2-core machine (measured with
-``gc.callbacks``; ``OMNITRUST_TIMINGS`` records the collections per step, and
-``python benchmarks/startup.py`` prints them).
+2-core machine (measured with ``gc.callbacks``; `python benchmarks/loading_gc.py` repeats the
+loading steps alone, and ``OMNITRUST_TIMINGS`` records the collections per step of a run).
 
 `loading` turns the collector off while a command loads what it needs, then moves every object
 it tracks into the collector's permanent generation (`gc.freeze`, which CPython documents for
