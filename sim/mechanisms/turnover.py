@@ -98,10 +98,10 @@ _START = tuple(0 if start is None else start for _, _, start in LAYOUT.values())
 @nb.njit(cache=True)
 def _reborn(pop, idx, r, s, counts, reset, start):
     """The rows ``idx`` become newcomers (N2): brands count their departed customers; then every
-    array with a fixed `LAYOUT` start value (``reset[k]``, ``start[k]`` for field k) holds it in those rows (no relation with any brand, no
-    journey history, no channel aversion, no fraud), trust evidence is ``r[b, j], s[b, j]`` for
-    consumer ``idx[j]`` and brand b, and no journey is under way. The traits were drawn by the
-    caller."""
+    array with a fixed `LAYOUT` start value (``reset[k]``, ``start[k]`` for field k) holds it in
+    those rows (no relation with any brand, no journey history, no channel aversion, no fraud),
+    trust evidence is ``r[b, j], s[b, j]`` for consumer ``idx[j]`` and brand b, and no journey is
+    under way. The traits were drawn by the caller."""
     nb_ = pop.r.shape[1]
     departed = np.zeros(nb_, np.int64)
     for j in range(idx.size):
