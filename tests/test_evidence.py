@@ -77,3 +77,35 @@ def test_evidence_rejects_unknown_brand(capsys):
     code = main(["evidence", str(SCENARIOS / "baseline.toml"), "--brand", "Nobody"])
     assert code == 2
     assert "Nobody" in capsys.readouterr().err
+
+
+def test_fraud_denominator_holds_exactly_the_cards_the_breach_exposed():
+    """``fraud_after_notice`` is a share of the notified whose card the breached brand held. The
+    holders are taken as the breach strikes (`_card_holders_at_breach`), so among the exposed
+    they are the cards the exposure kernel (I5) charged a reissue for: with detection free and
+    a reissue costing 1 EUR, the day's breach cost counts them independently of the mask."""
+    from sim.analysis.evidence import BREACH_DAY, _card_holders_at_breach, breach_scenario
+    from sim.mechanisms.metrics import EVENT_COUNTERS
+    from sim.model.market import TrustModel
+    from sim.scenario.loading import load_scenario
+
+    scenario = breach_scenario(load_scenario(SCENARIOS / "baseline.toml"))
+    m = TrustModel(
+        scenario,
+        overrides={
+            "simulation.consumers": 6000,
+            "simulation.warmup_days": 120,
+            "incidents.detection_cost_per_record": 0.0,
+            "incidents.card_reissue_cost": 1.0,
+        },
+    )
+    while m.day < BREACH_DAY:
+        m.step()
+    card = _card_holders_at_breach(m, 0)
+    assert m.day == BREACH_DAY + 1
+    t0 = BREACH_DAY + m.warmup
+    exposed = m.population.exposed_day[:, 0] == t0
+    reissued = m.recorder.counts[BREACH_DAY, 0, EVENT_COUNTERS.index("breach_cost")]
+    assert exposed.sum() > 200  # a breach of 30% of the records
+    assert reissued > 100
+    assert int((card & exposed).sum()) == int(reissued)

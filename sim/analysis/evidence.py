@@ -53,7 +53,7 @@ from ..core.catalogue import COVERT_MASK, DATA_BIT, DATA_TYPES
 from ..core.streams import replication_seed
 from ..mechanisms.metrics import EV, STOCKS
 from ..mechanisms.turnover import reborn_between
-from ..model.market import TrustModel
+from ..model.market import Phase, TrustModel
 from ..model.warmup import WarmState, branching_enabled, capture
 from ..scenario import BreachEvent, Scenario
 from ..state.population import (
@@ -283,10 +283,7 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     pop = m.population
     b = brand_index
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
-    # whose payment card the brand holds as the breach day starts (eq. C1's held mask): the
-    # records a breach notice is about in Javelin's surveys (`TARGETS["fraud_after_notice"]`)
-    held = np.int64(m.brand_levers.scope[b]) & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
-    card = ((pop.flags[:, b] & ACCOUNT) != 0) & ((held & DATA_BIT["payment_card"]) != 0)
+    card = _card_holders_at_breach(m, b)  # steps the breach day
     m.run()
     t0 = BREACH_DAY + m.warmup  # arrays hold internal days
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
@@ -319,6 +316,33 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
         "aware_days": int(stated.size),
         "stated_intent_sum": float(stated.sum()),
     }
+
+
+def _card_holders_at_breach(m: TrustModel, b: int) -> np.ndarray:
+    """Step ``m`` through the breach day (it is at its start) and return who had an account with
+    brand ``b`` whose payment card the brand held (eq. C1's held mask) when the breach struck:
+    the records a breach notice is about in Javelin's surveys (`TARGETS["fraud_after_notice"]`).
+    The mask is taken by a phase run just before the incidents phase, so it is the mask the
+    exposure kernel (I5) reads: a consumer who gives the card earlier that day (research,
+    purchase) counts, one who revokes it after the breach (churn, the same evening) still counts.
+    """
+    pop = m.population
+    taken: list[np.ndarray] = []
+
+    def card_holders(today) -> None:
+        scope = np.int64(today.levers.scope[b])
+        held = scope & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
+        has_account = (pop.flags[:, b] & ACCOUNT) != 0
+        taken.append(has_account & ((held & DATA_BIT["payment_card"]) != 0))
+
+    plan = m.phases
+    at = [p.name for p in plan].index("incidents")
+    plan.insert(at, Phase("card holders", card_holders))
+    try:
+        m.step()
+    finally:
+        del plan[at]
+    return taken[0]
 
 
 def pool(counts: Sequence[dict[str, float]]) -> dict[str, float]:
