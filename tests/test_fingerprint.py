@@ -49,6 +49,11 @@ CASES = {
     ("social_login_leak.toml", 1500, 150, 13): (
         "935eff0fbc71a778c0037cd7b446f82c7c7e878e4f136fc10f6733f8183b8e88"
     ),
+    # a breach tied to the store channel on day 120: consumers who learn of it shy away from
+    # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
+    ("store_card_skimming.toml", 1500, 180, 14): (
+        "c918149943f5e2a85f81be805ff2d67225e9abc93b8219e82e6c77cfab83afc4"
+    ),
 }
 
 
