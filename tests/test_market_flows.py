@@ -97,6 +97,24 @@ def test_the_frauds_of_a_day_count_the_consumers_who_leave_that_day():
     assert (model.population.fraud_day == -1).all()  # today's victims have all left
 
 
+def test_the_reference_model_counts_the_frauds_of_a_day_as_the_engine_does():
+    """The twin of the test above for the per-agent reference (`sim.reference`), whose summary's
+    ``fraud_victims_any`` (a run total) the agreement test compares with the engine's: every
+    consumer defrauded today counts once, including those who leave the market the same day."""
+    n, days, per_year = 1500, 4, 0.9
+    data = quiet(consumers=n, days=days)
+    data["population"]["turnover_per_year"] = 1.0
+    data["incidents"] = {"base_hazard_per_year": 0.0, "background_fraud_per_year": per_year}
+    ref = ReferenceModel(Scenario.model_validate(data), seed=6)
+    ref.run()
+    p = per_year / 365.0
+    expected, sd = n * days * p, np.sqrt(n * days * p * (1 - p))
+    victims = ref.summary()["fraud_victims_any"]
+    assert abs(victims - expected) < 4 * sd, (victims, expected)
+    assert victims > 0
+    assert all(c.fraud_day == -1 for c in ref.consumers)  # today's victims have all left
+
+
 def test_a_newcomer_of_the_reference_model_starts_with_no_aversion_and_no_fraud():
     """The per-agent twin of N2: after `move` a leaver's place holds a newcomer in the start state
     of a consumer (docs/ODD.md 2 and 7.11): no channel aversion, no fraud, no journey, no history,

@@ -30,10 +30,12 @@ Coverage: every consumer-level rule (J1-J4, C1-C7, O1-O4, W1, T1-T2, L1-L5, N1-N
 rules I1 (hazard), I2 (severity), I3 (notification and media discovery), I5 (exposure), I6
 (disclosure shock scaled by candour, news whose reach and weight grow with the breach's size and
 severity, contagion by data overlap and story framing), I7 (harm and attribution), I8 (wariness
-of a breached channel), I9 (background fraud), the say/do outputs of the tally, scheduled
-breaches, third-party leaks and media stories (one that reveals covert data, C7), the lever costs
-(K1, `costs`), the margin from personalization and the losses to spam (ODD 7.9), and the warm-up (``simulation.warmup_days`` days before day 0 with the
-same rules, no breaches, nothing recorded; journey shares count from day 0). Not covered: the
+of a breached channel), I9 (background fraud), the say/do outputs of the tally, the consumers
+defrauded each day (``fraud_victims_any``), scheduled breaches, third-party leaks and media
+stories (one that reveals covert data, C7), the lever costs (K1, `costs`), the margin from
+personalization and the losses to spam (ODD 7.9), and the warm-up (``simulation.warmup_days``
+days before day 0 with the same rules, no breaches, nothing recorded; journey shares count from
+day 0). Not covered: the
 money of incidents (I4: detection, notification, compensation and card costs, fines, security
 spend) and the marketing cost of e-mail; the
 10th-percentile trust and the trust histogram of `sim.mechanisms.metrics.tally`.

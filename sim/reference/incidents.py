@@ -143,7 +143,7 @@ class IncidentRules:
                 self.suffer_harm(b)
         inc = m.scenario.incidents
         if self.random.random() < inc.background_fraud_per_year / 365.0:  # I9
-            self.fraud_day = m.day
+            self.defrauded()
             for b in range(len(self.relations)):
                 self.negative(
                     b, inc.unattributed_harm_share * (inc.fraud_weight * inc.harm_evidence)
@@ -235,6 +235,14 @@ class IncidentRules:
             rel.notified = True
             breach.brand.counts["consumers_notified"] += 1
 
+    def defrauded(self) -> None:
+        """Fraud hits the consumer today (I7 or I9): the day's ``fraud_victims_any`` counts each
+        consumer once, whatever the causes (the engine's `sim.state.day.Day.defrauded`)."""
+        m = self.model
+        if self.fraud_day != m.day:
+            m.fraud_victims_any += 1
+        self.fraud_day = m.day
+
     def suffer_harm(self, b: int) -> None:
         """I7: harm lands; blamed on the brand or, unattributed, on the whole sector."""
         inc = self.model.scenario.incidents
@@ -244,7 +252,7 @@ class IncidentRules:
         for k in kind:
             brand.counts[f"{k}_victims"] += 1
         if "fraud" in kind:
-            self.fraud_day = self.model.day
+            self.defrauded()
         weights = {"fraud": inc.fraud_weight, "takeover": inc.takeover_weight}
         weights["phishing"] = inc.phishing_weight
         evidence = inc.harm_evidence * sum(weights[k] for k in weights if k in kind)

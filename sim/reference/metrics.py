@@ -133,7 +133,13 @@ SUMMARY_STOCKS = (
     "stated_intent_to_leave",
     "breach_aware_churned",
 )
-SUMMARY_MARKET = ("webrooming_share", "showrooming_share", "multichannel_share", "buyers")
+SUMMARY_MARKET = (
+    "webrooming_share",
+    "showrooming_share",
+    "multichannel_share",
+    "buyers",
+    "fraud_victims_any",  # a total over the run (the others are the end of the run)
+)
 
 
 def _summary(counters: dict, stocks: dict, market: dict) -> dict[str, float]:
@@ -164,7 +170,12 @@ def engine_summary(model) -> dict[str, float]:
         last = rec.stocks[d - 1, b]
         stocks[name] = {k: last[STOCKS.index(k)] for k in SUMMARY_STOCKS if k in STOCKS}
         stocks[name]["store_purchases"] = purchases[b, STORE]
-    market = {k: rec.market[d - 1, MARKET_SHARES.index(k)] for k in SUMMARY_MARKET}
+    market = {  # end-of-run shares; the frauds are a total over the run
+        k: rec.market[d - 1, MARKET_SHARES.index(k)]
+        for k in SUMMARY_MARKET
+        if k != "fraud_victims_any"
+    }
+    market["fraud_victims_any"] = rec.market[:d, MARKET_SHARES.index("fraud_victims_any")].sum()
     return _summary(counters, stocks, market)
 
 

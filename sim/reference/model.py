@@ -202,6 +202,7 @@ class ReferenceModel(mesa.Model):
         self.disclosures: list = []
         self.purchases_by_channel = [dict.fromkeys(CHANNELS, 0) for _ in self.brands]
         self.market: dict[str, float] = {}
+        self.fraud_victims_any = 0  # consumers defrauded, each once a day, since recording began
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "day": "day",
@@ -220,6 +221,7 @@ class ReferenceModel(mesa.Model):
             for brand in self.brands:
                 brand.counts = dict.fromkeys(COUNTERS, 0.0)
             self.purchases_by_channel = [dict.fromkeys(CHANNELS, 0) for _ in self.brands]
+            self.fraud_victims_any = 0
             for c in self.consumers:
                 c.bought = c.webroomed = c.showroomed = c.used_store = c.used_digital = False
         if self.day >= self.warmup:
@@ -257,5 +259,5 @@ class ReferenceModel(mesa.Model):
                 }
                 for b in self.brands
             },
-            self.market,
+            {**self.market, "fraud_victims_any": self.fraud_victims_any},
         )

@@ -8,8 +8,8 @@ from ..state.population import SEGMENT_CONCERN
 
 class TurnoverRules:
     """A consumer may move away; a newcomer with fresh traits and no relations takes the place.
-    The reference model keeps no daily count of frauds, so resetting ``fraud_day`` loses
-    nothing (the engine counts ``fraud_victims_any`` as frauds happen)."""
+    Frauds are counted as they happen (`IncidentRules.defrauded`), so resetting ``fraud_day``
+    loses none (the engine counts ``fraud_victims_any`` the same way)."""
 
     def move(self) -> None:
         """N1: leave the market with the daily probability of a yearly turnover T; N2: the place
