@@ -97,12 +97,18 @@ def test_fraud_denominator_holds_exactly_the_cards_the_breach_exposed():
             "simulation.warmup_days": 120,
             "incidents.detection_cost_per_record": 0.0,
             "incidents.card_reissue_cost": 1.0,
+            # nothing else on the breach day: no fine if the media find it at once, nobody
+            # leaves the market that evening (a leaver's exposure is reset), no second breach
+            "world.fine_share_of_revenue": 0.0,
+            "population.turnover_per_year": 0.0,
+            "world.attack_pressure": 0.0,
         },
     )
     while m.day < BREACH_DAY:
         m.step()
     card = _card_holders_at_breach(m, 0)
     assert m.day == BREACH_DAY + 1
+    assert [p.name for p in m.phases].count("incidents") == 1  # the phase list is as it was
     t0 = BREACH_DAY + m.warmup
     exposed = m.population.exposed_day[:, 0] == t0
     reissued = m.recorder.counts[BREACH_DAY, 0, EVENT_COUNTERS.index("breach_cost")]

@@ -19,6 +19,7 @@ from sim.core.catalogue import DATA_BIT
 from sim.core.streams import replication_seed, stream_key, uniforms
 from sim.mechanisms.metrics import STOCKS
 from sim.model import TrustModel
+from sim.model.market import Phase
 from sim.scenario import Scenario
 from sim.scenario.loading import load_scenario
 from sim.state.population import ACCOUNT, CHURNED, CUSTOMER, NOTIFIED
@@ -34,21 +35,38 @@ def scenario() -> Scenario:
     return Scenario.model_validate(baseline_data(consumers=600, days=30, warmup=40))
 
 
+class _CardWatch(TrustModel):
+    """Keeps, just before the incidents phase of the breach day, who has an account with each
+    brand and gave it a payment card (``card_at_breach``, consumers x brands)."""
+
+    def build_phases(self):
+        phases = super().build_phases()
+
+        def watch(day):
+            if day.t == BREACH_DAY + self.warmup:
+                pop = day.population
+                gave = (pop.consent & DATA_BIT["payment_card"]) > 0
+                self.card_at_breach = ((pop.flags & ACCOUNT) > 0) & gave
+
+        at = [p.name for p in phases].index("incidents")
+        return [*phases[:at], Phase("watch cards", watch), *phases[at:]]
+
+
 def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, float]:
     """Brand b's breach run built on its own (its own warm-up), counted by hand."""
     name = scenario.brands[b].name
-    m = TrustModel(breach_scenario(scenario, name), seed=seed)
+    m = _CardWatch(breach_scenario(scenario, name), seed=seed)
     assert m.scenario.events[-1].brand == name
     while m.day < BREACH_DAY:
         m.step()
     f = m.population.flags[:, b]
     customers = ((f & CUSTOMER) > 0) & ((f & CHURNED) == 0)
-    # a card record: the brand collects cards (its policy) and the consumer has an account and
+    m.run()
+    # a card record as the breach struck (the watcher's, just before the incidents phase of the
+    # breach day): the brand collects cards (its policy) and the consumer has an account and
     # consented to give it (cards are not covert data)
     collects_cards = "payment_card" in scenario.brands[b].policy.data_collection
-    gave_card = (m.population.consent[:, b] & DATA_BIT["payment_card"]) > 0
-    card = collects_cards & ((f & ACCOUNT) > 0) & gave_card
-    m.run()
+    card = collects_cards & m.card_at_breach[:, b]
     pop, t0 = m.population, BREACH_DAY + m.warmup
     f = pop.flags[:, b]
     unexposed = ~(pop.exposed_day >= t0).any(axis=1)

@@ -320,28 +320,37 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
 
 def _card_holders_at_breach(m: TrustModel, b: int) -> np.ndarray:
     """Step ``m`` through the breach day (it is at its start) and return who had an account with
-    brand ``b`` whose payment card the brand held (eq. C1's held mask) when the breach struck:
-    the records a breach notice is about in Javelin's surveys (`TARGETS["fraud_after_notice"]`).
-    The mask is taken by a phase run just before the incidents phase, so it is the mask the
-    exposure kernel (I5) reads: a consumer who gives the card earlier that day (research,
-    purchase) counts, one who revokes it after the breach (churn, the same evening) still counts.
-    """
+    brand ``b`` whose payment card the brand held (eq. C1's held mask) when the scheduled breach
+    struck, if the breach takes cards: the records a breach notice is about in Javelin's surveys
+    (`TARGETS["fraud_after_notice"]`). The mask is taken as the incidents phase starts, so it is
+    the mask the exposure kernel (I5) reads with the breach's data types: a consumer who gives
+    the card earlier that day (research, purchase) counts, one who revokes it after the breach
+    (churn, the same evening) still counts. The incidents phase is wrapped in place for that day
+    (same name and position: ``timings`` and the phase list are as they were)."""
     pop = m.population
+    name = m.scenario.brands[b].name
+    breach = next(
+        e for e in m.scenario.events if e.kind == "breach" and e.day == m.day and e.brand == name
+    )
+    takes_cards = "payment_card" in breach.data_types
     taken: list[np.ndarray] = []
+    plan = m.phases
+    at = [p.name for p in plan].index("incidents")
+    incidents = plan[at]
 
-    def card_holders(today) -> None:
+    def card_holders_then_incidents(today) -> None:
         scope = np.int64(today.levers.scope[b])
         held = scope & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
         has_account = (pop.flags[:, b] & ACCOUNT) != 0
-        taken.append(has_account & ((held & DATA_BIT["payment_card"]) != 0))
+        taken.append(takes_cards & has_account & ((held & DATA_BIT["payment_card"]) != 0))
+        incidents.run(today)
 
-    plan = m.phases
-    at = [p.name for p in plan].index("incidents")
-    plan.insert(at, Phase("card holders", card_holders))
+    plan[at] = Phase(incidents.name, card_holders_then_incidents)
     try:
         m.step()
     finally:
-        del plan[at]
+        plan[at] = incidents
+    assert len(taken) == 1
     return taken[0]
 
 
