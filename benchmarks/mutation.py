@@ -179,8 +179,8 @@ FOCUS: tuple[tuple[str, str, str, str], ...] = (
     (
         "the lever costs (K1)",
         "sim/mechanisms/costs.py",
-        "def lever_costs_per_day(brands, par) -> np.ndarray:",
-        "out[:, k] = c * getattr(brands, lever) ** g * n * share / 365.0",
+        "def spend_per_day(",
+        "return cost_per_consumer_year * level**exponent * consumers * share / 365.0",
     ),
 )
 FOCUS_DRAWS = 2

@@ -357,7 +357,7 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
     lev.personalization_skill[:] = 0.0
     lev.emails_per_day[:] = 0.5
-    lev.fatigue[:] = 1000.0  # p_complaint = 1000 complaint_per_email = 0.1: complaints to count
+    lev.fatigue[:] = 3000.0  # p_complaint = 3000 complaint_per_email = 0.3: complaints to count
     subscribed = (pop.flags & SUBSCRIBED) != 0
     aware = (pop.flags & AWARE) != 0
     s0 = pop.s.astype(np.float64).copy()
