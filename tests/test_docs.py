@@ -107,3 +107,23 @@ def test_odd_describes_every_submodel_and_equation():
         "I7",
     ):
         assert re.search(rf"\b{eq}\b", text), f"equation {eq} not in docs/ODD.md"
+
+
+def test_the_committed_fit_loads_and_its_estimates_are_the_fitted_defaults():
+    """docs/calibration/ holds the bundled fit's outputs (README and docs/CALIBRATION.md quote
+    them): its ``calibrated.toml`` loads as a scenario with the estimates of ``parameters.csv``,
+    and every fitted default of the schema is that estimate to three significant digits."""
+    import csv
+    from functools import reduce
+
+    from sim.scenario.loading import load_scenario
+
+    folder = ROOT / "docs" / "calibration"
+    fitted = load_scenario(folder / "calibrated.toml")
+    default = load_scenario(ROOT / "scenarios" / "baseline.toml")  # sets none of the six
+    rows = list(csv.DictReader((folder / "parameters.csv").open()))
+    assert len(rows) == 6
+    for row in rows:
+        path, estimate = row["parameter"], float(row["estimate"])
+        assert reduce(getattr, path.split("."), fitted) == estimate, path
+        assert reduce(getattr, path.split("."), default) == float(f"{estimate:.3g}"), path
