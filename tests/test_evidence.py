@@ -85,9 +85,11 @@ def test_fraud_denominator_holds_exactly_the_cards_the_breach_exposed():
     they are the cards the exposure kernel (I5) charged a reissue for: with detection free and
     a reissue costing 1 EUR, the day's breach cost counts them independently of the mask."""
     from sim.analysis.evidence import BREACH_DAY, _card_holders_at_breach, breach_scenario
+    from sim.core.catalogue import COVERT_MASK, DATA_BIT
     from sim.mechanisms.metrics import EVENT_COUNTERS
     from sim.model.market import TrustModel
     from sim.scenario.loading import load_scenario
+    from sim.state.population import ACCOUNT
 
     scenario = breach_scenario(load_scenario(SCENARIOS / "baseline.toml"))
     m = TrustModel(
@@ -106,6 +108,9 @@ def test_fraud_denominator_holds_exactly_the_cards_the_breach_exposed():
     )
     while m.day < BREACH_DAY:
         m.step()
+    pop = m.population  # the holders as the day starts, the measure before 2026-12-03:
+    held = np.int64(m.brand_levers.scope[0]) & (pop.consent[:, 0].astype(np.int64) | COVERT_MASK)
+    at_dawn = ((pop.flags[:, 0] & ACCOUNT) != 0) & ((held & DATA_BIT["payment_card"]) != 0)
     card = _card_holders_at_breach(m, 0)
     assert m.day == BREACH_DAY + 1
     assert [p.name for p in m.phases].count("incidents") == 1  # the phase list is as it was
@@ -115,3 +120,4 @@ def test_fraud_denominator_holds_exactly_the_cards_the_breach_exposed():
     assert exposed.sum() > 200  # a breach of 30% of the records
     assert reissued > 100
     assert int((card & exposed).sum()) == int(reissued)
+    assert int((at_dawn & exposed).sum()) != int(reissued)  # this case tells the two apart
