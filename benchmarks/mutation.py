@@ -215,7 +215,15 @@ _BEST = (
     "is in [0, 1], so any start below 0 gives the same maximum"
 )
 _TOP = "top = np.full(m, prior if nb_ == 1 else -1.0)"
+_ABOVE = (
+    "a consumer who is not breach-aware gets a sentinel above any trust in their row of the "
+    "say/do tally, so that `row[j] < top[j]` (the stated intent to leave) is false for them; "
+    "trust (T1) is in [0, 1], so any sentinel above 1 (2.0, 2.5 or 1.6) counts the same"
+)
+_ROW = "row[i] = t if aware else 2.0"
 EQUIVALENT |= {
+    ("sim/mechanisms/metrics.py", _ROW, "2.0", "2.5"): _ABOVE,
+    ("sim/mechanisms/metrics.py", _ROW, "2.0", "1.6"): _ABOVE,
     ("sim/mechanisms/metrics.py", "p10 = 1.0", "1.0", "1.25"): _P10,
     ("sim/mechanisms/metrics.py", "p10 = 1.0", "1.0", "0.8"): _P10,
     ("sim/mechanisms/metrics.py", _TOP, "1.0", "1.25"): _BEST,

@@ -125,6 +125,50 @@ def test_a_media_story_reveals_covert_data_and_the_opaque_brand_loses_more_trust
     assert loss[0.0] > 0.0 and loss[0.0] > 2 * max(loss[1.0], 0.0)
 
 
+def test_the_covert_reveal_of_a_breach_matches_its_equation():
+    # C6, the kernel alone on a live population: each consumer exposed on the breach day whose
+    # relation with Aurora holds covert types *that the breach took* and is not AWARE takes
+    # w_neg * e_covert * sigma_max of those types, becomes AWARE and counts as a discovery;
+    # nobody else changes (ODD 7.3). The breach takes one covert type of three (on-site
+    # behaviour, sensitivity 0.3 where the brand's highest covert type has 0.9), so the shock
+    # is the breach's, not the record's.
+    from sim.core.catalogue import COVERT_MASK, DATA_TYPES, SENSITIVITY, mask_of
+    from sim.mechanisms.consent import reveal
+    from sim.state.population import ACCOUNT, AWARE
+
+    data = baseline_data(consumers=1500, days=3, warmup=40)
+    data["world"]["attack_pressure"] = 0.0
+    scenario = Scenario.model_validate(
+        _with(data, transparency=0.3, data_collection=[
+            "contact", "onsite_behaviour", "cross_site_tracking", "in_store_camera"])
+    )  # fmt: skip
+    m = TrustModel(scenario, seed=4)
+    m.run()
+    pop, levers, par = m.population, m.brand_levers, m.params
+    day = m.t
+    assert (pop.exposed_day != day).all()
+    pop.exposed_day[::3, 0] = day  # a third of the rows exposed today
+    s0, flags0 = pop.s.copy(), pop.flags.copy()
+    counts = np.zeros_like(m._counts)
+    taken = ["contact", "onsite_behaviour"]
+    reveal(pop, levers, par, 0, day, mask_of(taken), counts)
+    sigma = SENSITIVITY[DATA_TYPES.index("onsite_behaviour")]
+    assert COVERT_MASK & mask_of(["onsite_behaviour"]) and sigma < 0.5
+    exposed = pop.exposed_day[:, 0] == day
+    # every Aurora record holds all its covert types (covert data needs no consent)
+    revealed = exposed & ((flags0[:, 0] & ACCOUNT) != 0) & ((flags0[:, 0] & AWARE) == 0)
+    expected = s0.copy()
+    expected[revealed, 0] += np.float32(
+        scenario.trust.negative_weight * scenario.trust.covert_evidence * sigma
+    )
+    assert revealed.sum() > 30
+    assert np.allclose(pop.s, expected, rtol=1e-6, atol=1e-6)
+    assert ((pop.flags[revealed, 0] & AWARE) != 0).all()
+    assert (pop.flags[~revealed] == flags0[~revealed]).all()
+    assert counts[0, EV["covert_discoveries"]] == revealed.sum()
+    assert counts[1:, EV["covert_discoveries"]].sum() == 0
+
+
 def test_the_covert_surprise_of_a_story_matches_its_equation():
     # The kernel alone on a live population: each consumer reached (reach 1 here) whose relation
     # with Aurora holds covert types and is not AWARE takes w_neg * e_covert * sigma_max of the
