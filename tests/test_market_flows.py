@@ -79,20 +79,29 @@ def test_a_newcomer_row_holds_every_fixed_start_value_of_the_layout():
     assert np.allclose(pop.r + pop.s, scenario.trust.initial_evidence, atol=1e-5)
 
 
+PER_YEAR = 0.9  # background fraud (I9) per consumer-year in the same-day-leaver tests
+
+
+def _everyone_leaves_daily(n: int, days: int) -> tuple[Scenario, float, float]:
+    """Background fraud alone (I9) with everyone leaving the market every day (7.11), and the
+    expected run total of consumers defrauded with its SD: each day's count is Binomial(N, p),
+    p = background_fraud_per_year / 365."""
+    data = quiet(consumers=n, days=days)
+    data["population"]["turnover_per_year"] = 1.0
+    data["incidents"] = {"base_hazard_per_year": 0.0, "background_fraud_per_year": PER_YEAR}
+    p = PER_YEAR / 365.0
+    return Scenario.model_validate(data), n * days * p, np.sqrt(n * days * p * (1 - p))
+
+
 def test_the_frauds_of_a_day_count_the_consumers_who_leave_that_day():
     """fraud_victims_any (ODD 7.9) counts every consumer defrauded today, including those who
     leave the market later the same day (7.11 re-births their rows with no fraud). Background fraud
     alone (I9) with everyone leaving every day: each day's count is Binomial(N, p) with
     p = background_fraud_per_year / 365."""
-    n, days, per_year = 4000, 5, 0.9
-    data = quiet(consumers=n, days=days)
-    data["population"]["turnover_per_year"] = 1.0
-    data["incidents"] = {"base_hazard_per_year": 0.0, "background_fraud_per_year": per_year}
-    model = TrustModel(Scenario.model_validate(data), seed=6)
+    scenario, expected, sd = _everyone_leaves_daily(4000, 5)
+    model = TrustModel(scenario, seed=6)
     model.run()
-    p = per_year / 365.0
     victims = model.recorder.market[:, MARKET_SHARES.index("fraud_victims_any")].sum()
-    expected, sd = n * days * p, np.sqrt(n * days * p * (1 - p))
     assert abs(victims - expected) < 4 * sd, (victims, expected)
     assert (model.population.fraud_day == -1).all()  # today's victims have all left
 
@@ -101,14 +110,9 @@ def test_the_reference_model_counts_the_frauds_of_a_day_as_the_engine_does():
     """The twin of the test above for the per-agent reference (`sim.reference`), whose summary's
     ``fraud_victims_any`` (a run total) the agreement test compares with the engine's: every
     consumer defrauded today counts once, including those who leave the market the same day."""
-    n, days, per_year = 1500, 4, 0.9
-    data = quiet(consumers=n, days=days)
-    data["population"]["turnover_per_year"] = 1.0
-    data["incidents"] = {"base_hazard_per_year": 0.0, "background_fraud_per_year": per_year}
-    ref = ReferenceModel(Scenario.model_validate(data), seed=6)
+    scenario, expected, sd = _everyone_leaves_daily(1500, 4)
+    ref = ReferenceModel(scenario, seed=6)
     ref.run()
-    p = per_year / 365.0
-    expected, sd = n * days * p, np.sqrt(n * days * p * (1 - p))
     victims = ref.summary()["fraud_victims_any"]
     assert abs(victims - expected) < 4 * sd, (victims, expected)
     assert victims > 0

@@ -125,81 +125,81 @@ def test_a_media_story_reveals_covert_data_and_the_opaque_brand_loses_more_trust
     assert loss[0.0] > 0.0 and loss[0.0] > 2 * max(loss[1.0], 0.0)
 
 
-def test_the_covert_reveal_of_a_breach_matches_its_equation():
-    # C6, the kernel alone on a live population: each consumer exposed on the breach day whose
-    # relation with Aurora holds covert types *that the breach took* and is not AWARE takes
-    # w_neg * e_covert * sigma_max of those types, becomes AWARE and counts as a discovery;
-    # nobody else changes (ODD 7.3). The breach takes one covert type of three (on-site
-    # behaviour, sensitivity 0.3 where the brand's highest covert type has 0.9), so the shock
-    # is the breach's, not the record's.
-    from sim.core.catalogue import COVERT_MASK, DATA_TYPES, SENSITIVITY, mask_of
-    from sim.mechanisms.consent import reveal
-    from sim.state.population import ACCOUNT, AWARE
-
+def _covert_market(seed: int) -> tuple[Scenario, TrustModel]:
+    """A small market run for 3 days after a 40-day warm-up, Aurora holding three covert types
+    (on-site behaviour, cross-site tracking, in-store camera) with low transparency, no attacks."""
     data = baseline_data(consumers=1500, days=3, warmup=40)
     data["world"]["attack_pressure"] = 0.0
     scenario = Scenario.model_validate(
         _with(data, transparency=0.3, data_collection=[
             "contact", "onsite_behaviour", "cross_site_tracking", "in_store_camera"])
     )  # fmt: skip
-    m = TrustModel(scenario, seed=4)
+    m = TrustModel(scenario, seed=seed)
     m.run()
-    pop, levers, par = m.population, m.brand_levers, m.params
+    return scenario, m
+
+
+def _assert_covert_shock(scenario, m, s0, flags0, counts, hit, sigma) -> None:
+    """Exactly the consumers ``hit`` took w_neg * e_covert * sigma about Aurora and became AWARE,
+    each counted once as a covert discovery; nobody else and no other brand changed (ODD 7.3)."""
+    from sim.state.population import AWARE
+
+    pop = m.population
+    expected = s0.copy()
+    expected[hit, 0] += np.float32(
+        scenario.trust.negative_weight * scenario.trust.covert_evidence * sigma
+    )
+    assert np.allclose(pop.s, expected, rtol=1e-6, atol=1e-6)
+    assert ((pop.flags[hit, 0] & AWARE) != 0).all()
+    assert (pop.flags[~hit] == flags0[~hit]).all()
+    assert counts[0, EV["covert_discoveries"]] == hit.sum()
+    assert counts[1:, EV["covert_discoveries"]].sum() == 0
+
+
+def test_the_covert_reveal_of_a_breach_matches_its_equation():
+    # C6, the kernel alone on a live population: each consumer exposed on the breach day whose
+    # relation with Aurora holds covert types *that the breach took* and is not AWARE takes
+    # w_neg * e_covert * sigma_max of those types. The breach takes one covert type of three
+    # (on-site behaviour, sensitivity 0.3 where the brand's highest covert type has 0.9), so the
+    # shock is the breach's, not the record's.
+    from sim.core.catalogue import COVERT_MASK, DATA_TYPES, SENSITIVITY, mask_of
+    from sim.mechanisms.consent import reveal
+    from sim.state.population import ACCOUNT, AWARE
+
+    scenario, m = _covert_market(seed=4)
+    pop = m.population
     day = m.t
     assert (pop.exposed_day != day).all()
     pop.exposed_day[::3, 0] = day  # a third of the rows exposed today
     s0, flags0 = pop.s.copy(), pop.flags.copy()
     counts = np.zeros_like(m._counts)
-    taken = ["contact", "onsite_behaviour"]
-    reveal(pop, levers, par, 0, day, mask_of(taken), counts)
+    reveal(pop, m.brand_levers, m.params, 0, day, mask_of(["contact", "onsite_behaviour"]), counts)
     sigma = SENSITIVITY[DATA_TYPES.index("onsite_behaviour")]
     assert COVERT_MASK & mask_of(["onsite_behaviour"]) and sigma < 0.5
-    exposed = pop.exposed_day[:, 0] == day
     # every Aurora record holds all its covert types (covert data needs no consent)
+    exposed = pop.exposed_day[:, 0] == day
     revealed = exposed & ((flags0[:, 0] & ACCOUNT) != 0) & ((flags0[:, 0] & AWARE) == 0)
-    expected = s0.copy()
-    expected[revealed, 0] += np.float32(
-        scenario.trust.negative_weight * scenario.trust.covert_evidence * sigma
-    )
     assert revealed.sum() > 30
-    assert np.allclose(pop.s, expected, rtol=1e-6, atol=1e-6)
-    assert ((pop.flags[revealed, 0] & AWARE) != 0).all()
-    assert (pop.flags[~revealed] == flags0[~revealed]).all()
-    assert counts[0, EV["covert_discoveries"]] == revealed.sum()
-    assert counts[1:, EV["covert_discoveries"]].sum() == 0
+    _assert_covert_shock(scenario, m, s0, flags0, counts, revealed, sigma)
 
 
 def test_the_covert_surprise_of_a_story_matches_its_equation():
     # The kernel alone on a live population: each consumer reached (reach 1 here) whose relation
     # with Aurora holds covert types and is not AWARE takes w_neg * e_covert * sigma_max of the
-    # covert types held, and becomes AWARE; nobody else and no other brand changes (ODD 7.3, C7).
+    # covert types held, and becomes AWARE (ODD 7.3, C7).
     from sim.core.catalogue import COVERT_MASK, DATA_TYPES, SENSITIVITY
     from sim.mechanisms.incidents import media_story
     from sim.state.population import ACCOUNT, AWARE
 
-    data = baseline_data(consumers=1500, days=3, warmup=40)
-    data["world"]["attack_pressure"] = 0.0
-    scenario = Scenario.model_validate(
-        _with(data, transparency=0.3, data_collection=[
-            "contact", "onsite_behaviour", "cross_site_tracking", "in_store_camera"])
-    )  # fmt: skip
-    m = TrustModel(scenario, seed=3)
-    m.run()
-    pop, levers, par = m.population, m.brand_levers, m.params
+    scenario, m = _covert_market(seed=3)
+    pop = m.population
     s0, flags0 = pop.s.copy(), pop.flags.copy()
     counts = np.zeros_like(m._counts)
-    media_story(pop, levers, par, np.uint64(12345), 0.0, 1.0, 0, counts)  # severity 0: no news
+    media_story(pop, m.brand_levers, m.params, np.uint64(12345), 0.0, 1.0, 0, counts)  # no news
     scope = [d for d in DATA_TYPES if d in scenario.brands[0].policy.data_collection]
     covert = [d for k, d in enumerate(DATA_TYPES) if COVERT_MASK >> k & 1 and d in scope]
     sigma = max(SENSITIVITY[DATA_TYPES.index(d)] for d in covert)
     # every Aurora record holds all its covert types (covert data needs no consent)
     surprised = ((flags0[:, 0] & ACCOUNT) != 0) & ((flags0[:, 0] & AWARE) == 0)
-    expected = s0.copy()
-    expected[surprised, 0] += np.float32(
-        scenario.trust.negative_weight * scenario.trust.covert_evidence * sigma
-    )
     assert surprised.sum() > 100
-    assert np.allclose(pop.s, expected, rtol=1e-6, atol=1e-6)
-    assert ((pop.flags[surprised, 0] & AWARE) != 0).all()
-    assert counts[0, EV["covert_discoveries"]] == surprised.sum()
-    assert counts[1:, EV["covert_discoveries"]].sum() == 0
+    _assert_covert_shock(scenario, m, s0, flags0, counts, surprised, sigma)
