@@ -121,3 +121,20 @@ def test_fraud_denominator_holds_exactly_the_cards_the_breach_exposed():
     assert reissued > 100
     assert int((card & exposed).sum()) == int(reissued)
     assert int((at_dawn & exposed).sum()) != int(reissued)  # this case tells the two apart
+
+
+def test_held_masks_is_the_kernels_held_mask_for_every_consumer():
+    """`held_masks` (the card holders of the fraud figure) is C1's held mask, as the kernels'
+    `held_mask` computes it consumer by consumer, for every brand of a live market."""
+    from sim.mechanisms.consent import held_mask, held_masks
+    from sim.model.market import TrustModel
+
+    m = TrustModel(SCENARIOS / "baseline.toml", overrides={"simulation.consumers": 1500,
+                                                           "simulation.warmup_days": 60,
+                                                           "simulation.days": 5})  # fmt: skip
+    m.run()
+    pop, levers = m.population, m.brand_levers
+    for b in range(len(m.brands)):
+        each = [held_mask(pop, levers, i, b) for i in range(pop.size)]
+        assert (np.array(each) != 0).sum() > 100, b
+        assert (held_masks(pop, levers, b) == np.array(each)).all(), b

@@ -49,8 +49,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..core.catalogue import COVERT_MASK, DATA_BIT, DATA_TYPES
+from ..core.catalogue import DATA_BIT, DATA_TYPES
 from ..core.streams import replication_seed
+from ..mechanisms.consent import held_masks
 from ..mechanisms.metrics import EV, STOCKS
 from ..mechanisms.turnover import reborn_between
 from ..model.market import Phase, TrustModel
@@ -327,7 +328,6 @@ def _card_holders_at_breach(m: TrustModel, b: int) -> np.ndarray:
     the card earlier that day (research, purchase) counts, one who revokes it after the breach
     (churn, the same evening) still counts. The incidents phase is wrapped in place for that day
     (same name and position: ``timings`` and the phase list are as they were)."""
-    pop = m.population
     name = m.scenario.brands[b].name
     breach = next(
         e for e in m.scenario.events if e.kind == "breach" and e.day == m.day and e.brand == name
@@ -339,10 +339,8 @@ def _card_holders_at_breach(m: TrustModel, b: int) -> np.ndarray:
     incidents = plan[at]
 
     def card_holders_then_incidents(today) -> None:
-        scope = np.int64(today.levers.scope[b])
-        held = scope & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
-        has_account = (pop.flags[:, b] & ACCOUNT) != 0
-        taken.append(takes_cards & has_account & ((held & DATA_BIT["payment_card"]) != 0))
+        held = held_masks(today.population, today.levers, b)
+        taken.append(takes_cards & ((held & DATA_BIT["payment_card"]) != 0))
         incidents.run(today)
 
     plan[at] = Phase(incidents.name, card_holders_then_incidents)

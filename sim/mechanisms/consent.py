@@ -66,6 +66,13 @@ def held_mask(pop, brands, i, b):
     return brands.scope[b] & (np.int64(pop.consent[i, b]) | COVERT_MASK)
 
 
+def held_masks(pop, brands, b: int) -> np.ndarray:
+    """`held_mask` of every consumer for brand b, as an int64 array (for measurements outside the
+    kernels, e.g. who holds a payment card when a breach strikes)."""
+    held = brands.scope[b] & (pop.consent[:, b].astype(np.int64) | COVERT_MASK)
+    return np.where((pop.flags[:, b] & ACCOUNT) != 0, held, 0)
+
+
 @nb.njit(inline="always", cache=True)
 def relevance(pop, brands, i, b):
     """Personalization relevance rho_ib in [0, 1] (eq. C3)."""
