@@ -34,8 +34,9 @@
    posterior-predictive 95% range of the last population, within the band or not),
    ``validation.csv`` (figures kept out of the fit, at the estimate, 95% t interval over
    replications), ``posterior.parquet`` (``draws`` equally weighted draws resampled from the last
-   population), ``calibrated.toml`` (a scenario that ``extends`` the base with the estimates),
-   ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json`` (with the scales).
+   population), ``calibrated.toml`` (the base scenario with the estimates, self-contained: no
+   ``extends``, see `write_calibrated`), ``charts/convergence.png``, ``charts/pairs.png`` and
+   ``manifest.json`` (with the scales).
    `redraw` draws the charts again from these stored outputs (``--charts-only``).
 
 A study is bound to the settings it began with: the file's fields (except those a resume may
