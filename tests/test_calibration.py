@@ -305,6 +305,101 @@ def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_wor
     assert "Parameters (estimate = best trial" in out
 
 
+# A base scenario that extends another, with a brand whose name is not a bare TOML key, a
+# description longer than a line, and the policies before a change given as an empty table
+# (all defaults): the three things a writer could lose.
+BIG_BOX = f"""
+extends = "{BASELINE}"
+description = "A \\"big box\\" rival joins the baseline's three brands; its name has a space, and this description is longer than eighty characters."
+policy_from_day = 30
+[[brands]]
+name = "Big Box"
+presence = 0.5
+[brands.policy]
+transparency = 0.3
+[policy_before."Big Box"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("base", "brand"),
+    [(ROOT / "scenarios" / "privacy_first_switch.toml", "Aurora"), (None, "Big Box")],
+    ids=["privacy_first_switch", "big_box"],
+)
+def test_calibrated_toml_loads_anywhere_as_the_base_with_the_estimates(tmp_path, base, brand):
+    """``calibrated.toml`` is self-contained: copied to another folder (the original gone), it
+    loads as the base scenario file with the estimates set by `with_parameters`, named
+    ``<name>_calibrated``; its header names the base (path, content hash) and the fitted values.
+    The bundled base extends baseline.toml and switches policy on day 90 (``policy_before`` is
+    filled from the parent when it loads)."""
+    import shutil
+    import tomllib
+
+    from sim.calibration.fit import write_calibrated
+    from sim.calibration.spec import load_calibration
+    from sim.experiments.posterior import with_parameters
+    from sim.loading import load_scenario
+
+    if base is None:
+        (tmp_path / "bases").mkdir()
+        base = _write(tmp_path / "bases", BIG_BOX, "market.toml")
+        rel = "../bases/market.toml"  # relative to the calibration file
+    else:
+        rel = str(base)
+    assert "extends" in tomllib.loads(base.read_text())
+    (tmp_path / "cal").mkdir()
+    # the base's own horizon, not 60 days (the bundled base switches policy on day 90)
+    text = CALIBRATION.replace(f'scenario = "{BASELINE}"', f'scenario = "{rel}"')
+    text = text.replace("\ndays = 60\n", "\n")
+    extra = f"""
+[[parameters]]
+path = "brands.{brand}.policy.transparency"
+low = 0.0
+high = 1.0
+[[parameters]]
+path = "population.social_degree"
+low = 4.0
+high = 20.0
+"""
+    loaded = load_calibration(_write(tmp_path / "cal", text + extra))
+    estimate = {
+        "trust.negative_weight": 2.718281828459045,
+        "consent.intercept": -1.25,
+        f"brands.{brand}.policy.transparency": 0.7071067811865476,
+        "population.social_degree": 11.6,
+    }
+    ints = ["population.social_degree"]
+    out = tmp_path / "fit"
+    out.mkdir()
+    written = write_calibrated(out, loaded, "market", estimate, ints)
+    assert written == out / "calibrated.toml"
+
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    moved = Path(shutil.copy(written, elsewhere / "moved.toml"))
+    shutil.rmtree(out)
+    content = moved.read_text()
+    assert "extends" not in tomllib.loads(content)
+    scenario = load_scenario(moved)
+
+    base_scenario = load_scenario(base)
+    expected = with_parameters(base_scenario, estimate, ints).model_copy(
+        update={"name": "market_calibrated"}
+    )
+    assert scenario.content_hash() == expected.content_hash()
+    assert scenario.population.social_degree == 12  # 11.6 rounded: an integer parameter
+    assert scenario.simulation.consumers == base_scenario.simulation.consumers  # not the fit's
+    assert scenario.policy_before == base_scenario.policy_before != {}
+    assert base_scenario.content_hash() in content
+    for line in (
+        "#   trust.negative_weight = 2.718281828459045",
+        "#   consent.intercept = -1.25",
+        f"#   brands.{brand}.policy.transparency = 0.7071067811865476",
+        "#   population.social_degree = 12",
+    ):
+        assert line in content.splitlines(), line
+
+
 @pytest.mark.slow
 def test_recover_reports_coverage_of_the_truth(tmp_path, capsys):
     small = CALIBRATION.replace("trials = 6", "trials = 2").replace(

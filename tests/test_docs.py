@@ -109,21 +109,31 @@ def test_odd_describes_every_submodel_and_equation():
         assert re.search(rf"\b{eq}\b", text), f"equation {eq} not in docs/ODD.md"
 
 
-def test_the_committed_fit_loads_and_its_estimates_are_the_fitted_defaults():
+def test_the_committed_fit_loads_and_its_estimates_are_the_fitted_defaults(tmp_path):
     """docs/calibration/ holds the bundled fit's outputs (README and docs/CALIBRATION.md quote
-    them): its ``calibrated.toml`` loads as a scenario with the estimates of ``parameters.csv``,
-    and every fitted default of the schema is that estimate to three significant digits."""
+    them): its ``calibrated.toml`` loads, copied to any folder, as the baseline with the
+    estimates of ``manifest.json`` (named baseline_calibrated), which are those of
+    ``parameters.csv``, and every fitted default of the schema is that estimate to three
+    significant digits."""
     import csv
+    import json
+    import shutil
     from functools import reduce
 
+    from sim.experiments.posterior import with_parameters
     from sim.scenario.loading import load_scenario
 
     folder = ROOT / "docs" / "calibration"
-    fitted = load_scenario(folder / "calibrated.toml")
+    fitted = load_scenario(shutil.copy(folder / "calibrated.toml", tmp_path / "copy.toml"))
     default = load_scenario(ROOT / "scenarios" / "baseline.toml")  # sets none of the six
+    estimates = json.loads((folder / "manifest.json").read_text())["estimate"]  # no integers
+    expected = with_parameters(default, estimates).model_copy(
+        update={"name": "baseline_calibrated"}
+    )
+    assert fitted.content_hash() == expected.content_hash()
     rows = list(csv.DictReader((folder / "parameters.csv").open()))
     assert len(rows) == 6
     for row in rows:
         path, estimate = row["parameter"], float(row["estimate"])
-        assert reduce(getattr, path.split("."), fitted) == estimate, path
+        assert reduce(getattr, path.split("."), fitted) == estimate == estimates[path], path
         assert reduce(getattr, path.split("."), default) == float(f"{estimate:.3g}"), path

@@ -34,8 +34,9 @@
    posterior-predictive 95% range of the last population, within the band or not),
    ``validation.csv`` (figures kept out of the fit, at the estimate, 95% t interval over
    replications), ``posterior.parquet`` (``draws`` equally weighted draws resampled from the last
-   population), ``calibrated.toml`` (a scenario that ``extends`` the base with the estimates),
-   ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json`` (with the scales).
+   population), ``calibrated.toml`` (the base scenario with the estimates, self-contained: no
+   ``extends``, see `write_calibrated`), ``charts/convergence.png``, ``charts/pairs.png`` and
+   ``manifest.json`` (with the scales).
    `redraw` draws the charts again from these stored outputs (``--charts-only``).
 
 A study is bound to the settings it began with: the file's fields (except those a resume may
@@ -56,6 +57,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import typing
 from pathlib import Path
@@ -67,6 +69,7 @@ import pandas as pd
 from ..core.errors import ScenarioError, UserError
 from ..core.storage import provenance, write_bytes, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
+from ..scenario import Scenario
 from .measure import integer_paths, measure, points_to_jobs
 from .spec import CalibrationSpec, Loaded, Target, load_calibration
 
@@ -1044,65 +1047,87 @@ def _pseudo_data(spec, scenario, root, seed, reps, taskmap, ints):
 
 
 # ---------------------------------------------------------------------------------------------
-def _nest(estimate: dict[str, float], ints) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
-    brands: dict[str, dict[str, Any]] = {}
-    for path, value in estimate.items():
-        parts = path.split(".")
-        v = round(value) if path in ints else float(value)
-        if parts[0] == "brands":
-            node = brands.setdefault(parts[1], {})
-            parts = parts[2:]
-        else:
-            node = tree
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = v
-    if brands:
-        tree["brands"] = [{"name": n, **b} for n, b in brands.items()]
-    return tree
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def _toml(tree: dict[str, Any], prefix: str = "") -> list[str]:
+def _toml_key(key: str) -> str:
+    """A TOML key: bare when it can be (``transparency``), else quoted (a brand ``"Big Box"``)."""
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[str]:
+    """The lines of a TOML table holding ``tree`` (a `model_dump`: values, tables, lists of
+    tables), ``prefix`` being the keys of the table itself: plain values first, then each table
+    (``[a.b]``; written even when empty, as an empty ``[policy_before.Aurora]`` means something,
+    but not when it holds only tables), then each list of tables (``[[brands]]``). Values are
+    written in full, never shortened."""
     from ..core.errors import toml_literal
 
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(e, dict) for e in v)
+
     lines = [
-        f"{k} = {toml_literal(v, 10_000)}"
+        f"{_toml_key(k)} = {toml_literal(v, math.inf)}"
         for k, v in tree.items()
-        if not isinstance(v, dict | list)
+        if not isinstance(v, dict) and not tables(v)
     ]
     for k, v in tree.items():
+        header = ".".join(_toml_key(p) for p in (*prefix, k))
         if isinstance(v, dict):
-            lines += ["", f"[{prefix}{k}]", *_toml(v, f"{prefix}{k}.")]
-        elif isinstance(v, list):
+            only_tables = v and all(isinstance(x, dict) or tables(x) for x in v.values())
+            lines += [*([] if only_tables else ["", f"[{header}]"]), *_toml(v, (*prefix, k))]
+        elif tables(v):
             for entry in v:
-                flat = {a: b for a, b in entry.items() if not isinstance(b, dict)}
-                lines += [
-                    "",
-                    f"[[{prefix}{k}]]",
-                    *(f"{a} = {toml_literal(b)}" for a, b in flat.items()),
-                ]
-                for a, b in entry.items():
-                    if isinstance(b, dict):
-                        lines += _toml({a: b}, f"{prefix}{k}.")
+                lines += ["", f"[[{header}]]", *_toml(entry, (*prefix, k))]
     return lines
 
 
 def write_calibrated(root: Path, loaded: Loaded, name: str, estimate, ints) -> Path:
-    """``root/calibrated.toml``: the base scenario (``extends``) with the estimates; checked to
-    load before it is kept."""
+    """``root/calibrated.toml``: the base scenario with the estimates, named
+    ``<name>_calibrated``, self-contained so that it loads wherever it is copied.
+
+    The scenario is the base scenario file as it loads (every ``extends`` applied; its own
+    ``[simulation]``, not the calibration file's sizes) with the estimates set as
+    `with_parameters` sets them (paths in ``ints`` rounded). It is written without ``extends``:
+    every value that differs from the schema's default (``exclude_defaults``; TOML has no None,
+    and no scenario value is None unless that is its default). A header comment names the
+    calibration file, the base scenario (path and content hash) and the fitted values. The file
+    is kept only if it loads back as the same scenario (equal `Scenario.content_hash`).
+    """
+    from ..core.errors import toml_literal
+    from ..experiments.posterior import with_parameters
     from ..scenario.loading import load_scenario
 
-    base = (loaded.path.parent / loaded.spec.scenario).resolve()
-    rel = os.path.relpath(base, root.resolve())
+    rel = loaded.path.parent / loaded.spec.scenario
+    base = load_scenario(rel.resolve())  # as load_calibration reads it, without the sizes
+    data = with_parameters(base, estimate, ints).model_dump(mode="python")
+    data["name"] = f"{name}_calibrated"
+    scenario = Scenario.model_validate(data)
     lines = [
-        f"# Written by omnitrust calibrate from {loaded.path}: the base scenario with the fitted",
-        "# estimates (see parameters.csv for their 95% intervals).",
-        f"extends = {json.dumps(rel)}",
-        f"name = {json.dumps(name + '_calibrated')}",
-        *_toml(_nest(estimate, ints)),
+        f"# Written by omnitrust calibrate from {loaded.path}: the base scenario with the",
+        "# fitted estimates (95% intervals in parameters.csv), every `extends` applied, so that",
+        "# this file loads wherever it is copied.",
+        f"# Base scenario: {Path(os.path.normpath(rel)).as_posix()}, as it loads (content hash",
+        f"#   {base.content_hash()}), with its own [simulation], not the fit's sizes.",
+        "# Fitted values:",
+        *(
+            f"#   {p} = {toml_literal(round(v) if p in ints else float(v))}"
+            for p, v in estimate.items()
+        ),
+        "",
+        *_toml(scenario.model_dump(mode="python", exclude_defaults=True)),
     ]
     path = root / "calibrated.toml"
     write_bytes(path, ("\n".join(lines) + "\n").encode())
-    load_scenario(path)  # raises if the written file is not a valid scenario
+    try:
+        written = load_scenario(path).content_hash()
+    except ScenarioError:
+        path.unlink()
+        raise
+    if written != scenario.content_hash():
+        path.unlink()
+        raise RuntimeError(
+            f"{path} loads as another scenario than the calibrated one (content hash {written}, "
+            f"expected {scenario.content_hash()}): a bug in write_calibrated"
+        )
     return path
