@@ -29,14 +29,22 @@
    most ``generations`` generations, stopping early when the tolerance reaches 1 (every target
    within its widened band on average). One generation per pyabc call with NumPy's global seed
    set from (seed, generation), so a rerun resumes at the last finished generation.
-3. **Outputs**: ``parameters.csv`` (estimate = the best trial; 95% interval = weighted 2.5% and
+3. **Confirmation** (against the winner's curse): the best trial on its own R replications is
+   biased towards the targets, since among many noisy trials the smallest distance is partly
+   luck. The ``confirm.top`` best trials (default 8) are measured again on
+   ``confirm.replications`` fresh replications (default 16; seeds derived from (seed, 17), none
+   shared with the fit's) and scored with the same scales; the **estimate** is the one with the
+   smallest distance there. Each re-measured trial is stored in the study as it is done
+   (attribute ``confirm``), so a rerun resumes; ``top = 0`` takes the best trial as it is.
+4. **Outputs**: ``parameters.csv`` (estimate, 95% interval = weighted 2.5% and
    97.5% quantiles of the last ABC population), ``fit.csv`` (per target: model at the estimate,
-   posterior-predictive 95% range of the last population, within the band or not),
-   ``validation.csv`` (figures kept out of the fit, at the estimate, 95% t interval over
-   replications), ``posterior.parquet`` (``draws`` equally weighted draws resampled from the last
-   population), ``calibrated.toml`` (the base scenario with the estimates, self-contained: no
-   ``extends``, see `write_calibrated`), ``charts/convergence.png``, ``charts/pairs.png`` and
-   ``manifest.json`` (with the scales).
+   the mean over the confirmation's replications; posterior-predictive 95% range of the last
+   population, within the band or not), ``validation.csv`` (figures kept out of the fit, at the
+   estimate, 95% t interval over the confirmation's replications), ``posterior.parquet``
+   (``draws`` equally weighted draws resampled from the last population), ``calibrated.toml``
+   (the base scenario with the estimates, self-contained: no ``extends``, see
+   `write_calibrated`), ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json``
+   (with the scales).
    `redraw` draws the charts again from these stored outputs (``--charts-only``).
 
 A study is bound to the settings it began with: the file's fields (except those a resume may
@@ -75,8 +83,11 @@ from .spec import CalibrationSpec, Loaded, Target, load_calibration
 
 STUDY = "calibration"
 SCALES = "noise_scales"  # study attribute: the distance's scales, fixed after the first batch
+CONFIRM = "confirm"  # study attribute: the re-measured best trials (per trial number)
 SETTINGS = "settings"  # study attribute: what the study was made with (checked on resume)
-RESUMABLE = ("name", "trials", "validation", "posterior.draws", "posterior.generations")
+RESUMABLE = (
+    "name", "trials", "validation", "posterior.draws", "posterior.generations", "confirm"
+)  # fmt: skip
 """Fields of a calibration file that may change between a run and its resume: ``name`` is not
 used by the fit; ``trials`` and ``posterior.generations`` say where the study stops; a changed
 ``trials`` is accepted only when the stored study is the start of an uninterrupted run with the
@@ -84,8 +95,9 @@ new value (`check_trials`: it holds no more trials, its scales came from min(bat
 candidates, and its last batch is whole or not yet scored; e.g. any earlier ``trials`` that is a
 multiple of ``batch``), and is otherwise refused with exit code 2; ``validation`` is measured
 afresh at the estimate at the end and ``posterior.draws`` resampled afresh from the last
-population. Every other field changes the numbers the stored trials and particles were made
-with."""
+population; ``confirm`` re-measures the trials its stored results do not cover (they are kept
+per trial with the replications and seed they were measured with). Every other field changes the
+numbers the stored trials and particles were made with."""
 LOG = logging.getLogger(__name__)
 
 
@@ -178,13 +190,16 @@ class Calibration:
 
     Attributes:
         parameters: parameter, estimate, low, high (95% posterior interval), prior bounds.
-        fit: target, value, low, high, model, model_low, model_high, within.
+        fit: target, value, low, high, model (at the estimate), model_low, model_high
+            (posterior-predictive), within.
         validation: the same columns for the figures kept out of the fit (may be empty).
         posterior: equally weighted posterior draws, one column per parameter path.
         scales: per target: half_band, sigma (Monte Carlo SD of one replication),
             sigma_candidates (the first-batch candidates sigma is the median over; 0 with R > 1:
             not measured, sigma = 0) and the distance's scale, fixed after the first batch.
-        trials: every Optuna trial: number, distance and the parameter values.
+        trials: every Optuna trial: number, distance, the parameter values, the best distance
+            so far and, for the trials re-measured before the estimate was chosen, the distance
+            on the fresh replications (``confirm_distance``; NaN for the others).
         recovery: with ``recover``: parameter, truth, low, high, covered (else None).
         out: the results folder; manifest: provenance.
     """
@@ -205,7 +220,8 @@ class Calibration:
             f"of {m['abc']['population']} particles, final tolerance "
             f"{m['abc']['final_epsilon']:.3g}; results in {self.out}",
             "",
-            "Parameters (estimate = best trial; 95% interval from the ABC posterior):",
+            f"Parameters (estimate = {self.estimate_caption()}; 95% interval from the ABC "
+            "posterior):",
             fmt(self.parameters),
             "",
             self.scales_caption(),
@@ -230,6 +246,17 @@ class Calibration:
             ]
         return "\n".join(parts)
 
+    def estimate_caption(self) -> str:
+        """How the estimate was chosen."""
+        c = self.manifest.get("confirm")
+        if not c:
+            return "best trial"
+        return (
+            f"best of the {len(c['trials'])} best trials re-measured on {c['replications']} "
+            f"fresh replications: trial {c['chosen']}; the fit's model figures are those "
+            "replications' means"
+        )
+
     def scales_caption(self) -> str:
         """What the scales table is."""
         m = self.manifest
@@ -248,7 +275,8 @@ class Calibration:
         within = int(self.fit["within"].sum())
         parts = [
             f"<b>Calibration</b> of {self.manifest['scenario']['name']} ({self.out})",
-            "<p>Parameters: estimate = best trial, 95% interval from the ABC posterior</p>",
+            f"<p>Parameters: estimate = {self.estimate_caption()}, 95% interval from the ABC "
+            "posterior</p>",
             self.parameters.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
             f"<p>{self.scales_caption()}</p>",
             self.scales.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
@@ -368,18 +396,26 @@ def calibrate(
             truth, targets = _pseudo_data(spec, scenario, root, seed_, reps, taskmap, ints)
             say(f"recover: pseudo-data made at {truth}")
 
+        def evaluate_at(points, n: int, base: int) -> list[np.ndarray]:
+            """Per point, the (n, targets) array of the values of replications 0..n-1 of the
+            base seed ``base``."""
+            return measure(points_to_jobs(scenario, points, targets, ints), n, base, taskmap)
+
         def evaluate(points: list[dict[str, float]]) -> list[np.ndarray]:
             """Per point, the (replications, targets) array of per-replication values."""
-            jobs = points_to_jobs(scenario, points, targets, ints)
-            return measure(jobs, reps, seed_, taskmap)
+            return evaluate_at(points, reps, seed_)
 
         study = _optimise(root, spec, paths, targets, evaluate, n_trials, seed_, say)
-        best = study.best_trial
-        estimate = {p: float(best.params[p]) for p in paths}
         noise = study.user_attrs[SCALES]
         scales = np.array(noise["scale"], dtype=float)
+        best, model_at, confirmed = _confirm(
+            study, spec, paths, targets, scales, evaluate_at, seed_, say
+        )
+        estimate = {p: float(best.params[p]) for p in paths}
         abc = _posterior(root, spec, paths, targets, evaluate, seed_, say, scales)
-        validation_rows = _validation(spec, scenario, estimate, reps, seed_, taskmap, ints)
+        # validation on the confirmation's replications when there are some (more, and fresh)
+        at = (reps, seed_) if confirmed is None else (confirmed["replications"], confirmed["seed"])
+        validation_rows = _validation(spec, scenario, estimate, *at, taskmap, ints)
     finally:
         taskmap.close()
 
@@ -396,14 +432,13 @@ def calibrate(
             "prior_high": [p.high for p in spec.parameters],
         }
     )
-    model_at = np.array(best.user_attrs["model"], dtype=float)
     plo, phi = _weighted_quantiles(stats_, weights, (0.025, 0.975))
     fit = _fit_table(targets, model_at, plo, phi)
     rng = np.random.default_rng(_seed(seed_, 11))
     idx = rng.choice(len(weights), size=spec.posterior.draws, p=weights / weights.sum())
     posterior = pd.DataFrame(particles[idx], columns=paths)
     posterior.insert(0, "draw", np.arange(len(posterior)))
-    trials_df = _trials_table(study, paths)
+    trials_df = _trials_table(study, paths, confirmed)
     recovery = None
     if truth is not None:
         recovery = parameters[["parameter", "estimate", "low", "high"]].copy()
@@ -416,7 +451,9 @@ def calibrate(
         **manifest_base,
         status="complete",
         estimate=estimate,
-        best_distance=float(best.value),
+        best_distance=float(study.best_trial.value),
+        estimate_distance=float(confirmed["distance"] if confirmed else best.value),
+        confirm=confirmed and {k: v for k, v in confirmed.items() if k != "runs"},
         noise_scales=scales_table(noise).to_dict(orient="records"),
         noise_scaled=noise["noise_scaled"],
         noise_candidates=noise["candidates"],
@@ -884,6 +921,74 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
         )
 
 
+CONFIRM_CHUNK = 2
+"""Trials re-measured per call (stored after each): the unit a killed confirmation resumes from;
+2 trials x 16 replications keep 32 tasks in flight for the executor."""
+
+
+def _confirm(study, spec, paths, targets, scales, evaluate_at, seed, say):
+    """The estimate's trial, the model's figures there, and the confirmation's record (None with
+    ``confirm.top = 0``): the ``top`` best trials re-measured on ``replications`` fresh
+    replications (base seed ``_seed(seed, 17)``), the estimate the smallest distance among them
+    (ties: the better fit distance, then the earlier trial). Stored per trial as it is measured
+    (study attribute `CONFIRM`), so a rerun measures only what is missing; a stored record made
+    with other replications or another seed is measured afresh."""
+    from optuna.trial import TrialState
+
+    top, n = spec.confirm.top, spec.confirm.replications
+    best = study.best_trial
+    if top == 0:
+        return best, np.array(best.user_attrs["model"], dtype=float), None
+    kept = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if not t.user_attrs.get(ABANDONED) and t.state == TrialState.COMPLETE
+    ]
+    index = {t.number: k for k, t in enumerate(sorted(kept, key=lambda t: t.number))}
+    chosen = sorted(kept, key=lambda t: (t.value, t.number))[:top]
+    base = _seed(seed, 17)
+    stored = study.user_attrs.get(CONFIRM) or {}
+    runs = (
+        dict(stored.get("runs", {}))
+        if stored.get("seed") == base and stored.get("replications") == n
+        else {}
+    )
+    todo = [t for t in chosen if str(t.number) not in runs]
+    if todo:
+        say(
+            f"confirming the {len(chosen)} best trials on {n} fresh replications "
+            f"({len(chosen) - len(todo)} stored)"
+        )
+    for i in range(0, len(todo), CONFIRM_CHUNK):
+        part = todo[i : i + CONFIRM_CHUNK]
+        results = evaluate_at([{p: float(t.params[p]) for p in paths} for t in part], n, base)
+        for t, r in zip(part, results, strict=True):
+            runs[str(t.number)] = np.asarray(r, dtype=float).tolist()
+        study.set_user_attr(CONFIRM, {"seed": base, "replications": n, "runs": runs})
+    rows = []
+    for t in chosen:
+        model = np.asarray(runs[str(t.number)], dtype=float).mean(axis=0)
+        d = distance(model, targets, scales)
+        rows.append((d if math.isfinite(d) else 1e9, float(t.value), t.number, t, model))
+    d, _, _, pick, model = min(rows, key=lambda r: r[:3])
+    say(
+        f"estimate: trial {index[pick.number]} (distance {d:.4g} on the fresh replications; "
+        f"{pick.value:.4g} on its own); the best trial, {index[best.number]}, scores "
+        f"{next(r[0] for r in rows if r[2] == best.number):.4g} there"
+    )
+    record = {
+        "top": top,
+        "replications": n,
+        "seed": base,
+        "chosen": index[pick.number],
+        "distance": float(d),
+        "trials": [
+            {"trial": index[r[2]], "fit_distance": r[1], "distance": float(r[0])} for r in rows
+        ],
+    }
+    return pick, model, record
+
+
 def _posterior(root, spec, paths, targets, evaluate, seed, say, scales):
     """Run (or resume) ABC-SMC; return particles, weights, their outputs and the epsilons."""
     import pyabc
@@ -1009,7 +1114,7 @@ def _validation(spec, scenario, estimate, reps, seed, taskmap, ints) -> pd.DataF
     return _fit_table(spec.validation, mean, mean - half, mean + half)
 
 
-def _trials_table(study, paths) -> pd.DataFrame:
+def _trials_table(study, paths, confirmed=None) -> pd.DataFrame:
     kept = sorted(
         (t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)),
         key=lambda t: t.number,
@@ -1021,6 +1126,8 @@ def _trials_table(study, paths) -> pd.DataFrame:
     ]
     df = pd.DataFrame(rows).sort_values("trial", ignore_index=True)
     df["best_so_far"] = df["distance"].cummin()
+    again = {r["trial"]: r["distance"] for r in (confirmed or {}).get("trials", [])}
+    df["confirm_distance"] = [again.get(k, np.nan) for k in df["trial"]]
     return df
 
 

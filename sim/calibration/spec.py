@@ -10,6 +10,9 @@ file, the field, the value and what is allowed (exit code 2). A calibration file
     trials = 200                               # Optuna trials
     noise_scaled = true                        # optional: widen each target's scale by its
                                                # Monte Carlo noise (sim.calibration.fit)
+    [confirm]                                  # optional: the estimate is the best of the `top`
+    top = 8                                    # trials re-measured on `replications` fresh
+    replications = 16                          # replications (top = 0: the best trial)
     [[parameters]]
     path = "trust.negative_weight"             # any dotted scenario path, as in sweeps
     low = 1.0
@@ -165,6 +168,13 @@ class Posterior(_Strict):
     draws: int = Field(1000, ge=10, le=1_000_000)
 
 
+class Confirm(_Strict):
+    """Re-measuring the best trials before the estimate is chosen (against the winner's curse)."""
+
+    top: int = Field(8, ge=0, le=10_000)  # trials re-measured; 0: the estimate is the best trial
+    replications: int = Field(16, ge=1, le=10_000)  # fresh replications per re-measured trial
+
+
 class _Common(_Strict):
     name: str | None = None
     scenario: str = Field(..., min_length=1)
@@ -191,6 +201,7 @@ class CalibrationSpec(_Common):
     targets: list[Target] = Field(..., min_length=1)
     validation: list[Target] = Field(default_factory=list)
     posterior: Posterior = Field(default_factory=Posterior)
+    confirm: Confirm = Field(default_factory=Confirm)
     noise_scaled: bool = True
 
 
