@@ -35,27 +35,39 @@ def scenario() -> Scenario:
     return Scenario.model_validate(baseline_data(consumers=600, days=30, warmup=40))
 
 
-class _CardWatch(TrustModel):
+class _BreachWatch(TrustModel):
     """Keeps, just before the incidents phase of the breach day, who has an account with each
-    brand and gave it a payment card (``card_at_breach``, consumers x brands)."""
+    brand and gave it a payment card (``card_at_breach``, consumers x brands), and just after it
+    whose record of each brand was exposed that day (``exposed_at_breach``: exposed_day holds
+    the last breach that exposed a record, so a later breach of the brand overwrites it)."""
 
     def build_phases(self):
         phases = super().build_phases()
 
-        def watch(day):
+        def watch_cards(day):
             if day.t == BREACH_DAY + self.warmup:
                 pop = day.population
                 gave = (pop.consent & DATA_BIT["payment_card"]) > 0
                 self.card_at_breach = ((pop.flags & ACCOUNT) > 0) & gave
 
+        def watch_exposed(day):
+            if day.t == BREACH_DAY + self.warmup:
+                self.exposed_at_breach = day.population.exposed_day == day.t
+
         at = [p.name for p in phases].index("incidents")
-        return [*phases[:at], Phase("watch cards", watch), *phases[at:]]
+        return [
+            *phases[:at],
+            Phase("watch cards", watch_cards),
+            phases[at],
+            Phase("watch exposed", watch_exposed),
+            *phases[at + 1 :],
+        ]
 
 
 def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, float]:
     """Brand b's breach run built on its own (its own warm-up), counted by hand."""
     name = scenario.brands[b].name
-    m = _CardWatch(breach_scenario(scenario, name), seed=seed)
+    m = _BreachWatch(breach_scenario(scenario, name), seed=seed)
     assert m.scenario.events[-1].brand == name
     while m.day < BREACH_DAY:
         m.step()
@@ -75,7 +87,12 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
     u = [uniforms(stream_key(seed, "turnover", t), pop.size, 0) for t in range(t0, m.t)]
     stayed = (np.array(u) >= p).all(axis=0)
     assert 0 < (~stayed).sum() < 0.2 * pop.size
-    notified = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0) & stayed
+    # the notified: exposed by this breach (the watcher's, after the incidents phase of its day)
+    notified = ((f & NOTIFIED) > 0) & m.exposed_at_breach[:, b] & stayed
+    # who the definition before 2026-12-03 also counted: notified stayers exposed only by a
+    # later breach of the brand (exposed_day >= t0 at the end); and who exposed_day == t0 at
+    # the end would miss: notified stayers exposed by this breach and again later
+    old = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0) & stayed
     left = ((f & CHURNED) > 0) | (notified & ((f & ACCOUNT) == 0))
     fraud = pop.fraud_day >= t0
     daily = m.recorder.stocks[BREACH_DAY:, b]
@@ -92,6 +109,8 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
         "u": np.count_nonzero(unexposed & stayed),
         "u_fraud": np.count_nonzero(unexposed & stayed & fraud),
         "stated": list(daily[aware_days, STOCKS.index("stated_intent_to_leave")]),
+        "later_only": np.count_nonzero(old & ~notified),
+        "again_later": np.count_nonzero(notified & (pop.exposed_day[:, b] > t0)),
     }
 
 
@@ -148,6 +167,43 @@ def test_the_breach_figures_pool_every_brands_breach_as_counted_by_hand(scenario
             assert np.isclose(
                 one[name], per_brand[b][name], rtol=1e-12, atol=1e-15, equal_nan=True
             ), name
+
+
+def test_the_notified_are_the_consumers_this_breach_exposed_not_a_later_one():
+    """A second scheduled breach of Aurora 60 days into the follow-up exposes half its records:
+    some consumers the day-120 breach missed (exposed_day, the LAST breach that exposed a record,
+    is then >= day 120 for them too, and they are notified of the later breach) and some it hit
+    (exposed_day > day 120 at the end). `breach_counts` counts as notified exactly the notified
+    stayers the watcher saw exposed on day 120, with the fraud and churn among them."""
+    data = Scenario.model_validate(baseline_data(consumers=1500, warmup=40)).model_dump()
+    aurora = next(b for b in data["brands"] if b["name"] == "Aurora")
+    second = {"day": BREACH_DAY + 60, "kind": "breach", "brand": "Aurora", "records_share": 0.5}
+    data["events"] = [
+        *data["events"],
+        {**second, "data_types": aurora["policy"]["data_collection"]},
+    ]
+    scenario = Scenario.model_validate(data)
+    assert "payment_card" in aurora["policy"]["data_collection"]
+    rs = replication_seed(SEED, REPLICATION)
+    hand = _independent_branch(scenario, rs, 0)
+    got = evidence.breach_counts(TrustModel(breach_scenario(scenario, "Aurora"), seed=rs), 0)
+    # the case tells the definitions apart: exposed_day >= day 120 at the end would add the
+    # first group, == day 120 at the end would drop the second
+    assert hand["later_only"] > 20 and hand["again_later"] > 20
+    assert hand["n_card"] > 20 and hand["nc"] > 20
+    pairs = {
+        "notified": "n",
+        "notified_defrauded": "n_fraud",
+        "notified_card": "n_card",
+        "notified_card_defrauded": "n_card_fraud",
+        "notified_customers": "nc",
+        "notified_customers_left": "nc_left",
+        "unexposed_customers": "uc",
+        "unexposed_customers_left": "uc_left",
+        "unexposed": "u",
+        "unexposed_defrauded": "u_fraud",
+    }
+    assert {k: got[k] for k in pairs} == {k: hand[h] for k, h in pairs.items()}
 
 
 def test_a_calibration_replication_branches_one_warm_up_with_the_numbers_of_separate_models(

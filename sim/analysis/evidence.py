@@ -10,7 +10,8 @@ figures; docs/CALIBRATION.md).
 Every figure is measured on the source's own population: `Target.denominator` says who the
 source counted (and so who the model counts), and the command prints it. The breach figures are
 measured over the FOLLOW_UP_DAYS after the breach: the notified are the consumers exposed in that
-breach whom the brand notified; "customers" are those who had bought from the brand before it.
+breach (taken on its day: not those exposed only by a later breach of the brand) whom the brand
+notified; "customers" are those who had bought from the brand before it.
 
 One warm-up per replication: the journey run and every breach run share it (`breach_scenario`
 changes only events and horizon, which the warm-up does not depend on), so it is spun up once and
@@ -285,8 +286,14 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     b = brand_index
     customers = ((pop.flags[:, b] & CUSTOMER) != 0) & ((pop.flags[:, b] & CHURNED) == 0)
     card = _card_holders_at_breach(m, b)  # steps the breach day
-    m.run()
     t0 = BREACH_DAY + m.warmup  # arrays hold internal days
+    # Exposed by this breach, taken now: exposed_day holds the day of the LAST breach that exposed
+    # the record, so a later breach of the brand in the year (stochastic, or another scheduled one)
+    # overwrites it. At the end, exposed_day >= t0 would also take those exposed only by the later
+    # breach (notified of it, not of this one), and == t0 would drop those exposed by both.
+    exposed = pop.exposed_day[:, b] == t0
+    m.run()
+    # exposed in any breach of any brand from the breach day on (stayers' exposed_day only grows)
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
     # A row re-born since the breach day (7.11) holds a newcomer, in the market for part of the
     # year only. Javelin's "fraud within a year" counts people over a whole year (and a newcomer
@@ -294,8 +301,10 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     # (a notified one loses the notice with the row, an unexposed one would count as "stayed"
     # while a newcomer holds the row). Both figures count the consumers there all year.
     stayed = ~reborn_between(m.seed_value, t0, m.t, pop.size, m.params.derived.turnover)
-    # (a newcomer in a row could be notified of a later breach of the brand: not this breach's)
-    notified = ((pop.flags[:, b] & NOTIFIED) != 0) & (pop.exposed_day[:, b] >= t0) & stayed
+    # The notified: exposed by this breach, notified (NOTIFIED at the end: the notice comes
+    # notify_within_days later) and in the market all year (a row re-born since the breach day
+    # has lost the notice and holds a newcomer, who may be exposed by a later breach)
+    notified = ((pop.flags[:, b] & NOTIFIED) != 0) & exposed & stayed
     left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
     n_cust, u_cust = customers & notified, customers & ~exposed_any & stayed
     defrauded = pop.fraud_day >= t0
