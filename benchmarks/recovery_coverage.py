@@ -36,8 +36,8 @@ from sim.calibration.fit import calibrate  # noqa: E402
 
 
 def small_file(source: Path, population: int, generations: int, folder: Path) -> Path:
-    """A copy of the calibration file ``source`` with a smaller posterior (same folder-relative
-    scenario: the copy names the scenario by its absolute path)."""
+    """A copy of the calibration file ``source`` with a smaller posterior and no confirmation
+    step (same folder-relative scenario: the copy names the scenario by its absolute path)."""
     text = source.read_text()
     scenario = re.search(r'^scenario\s*=\s*"([^"]+)"', text, re.MULTILINE)
     if scenario is None:
@@ -46,6 +46,11 @@ def small_file(source: Path, population: int, generations: int, folder: Path) ->
     text = text.replace(scenario.group(0), f'scenario = "{absolute}"', 1)
     text = re.sub(r"^population\s*=\s*\d+", f"population = {population}", text, flags=re.M)
     text = re.sub(r"^generations\s*=\s*\d+", f"generations = {generations}", text, flags=re.M)
+    # the estimate plays no part in coverage: no confirmation (docs/CALIBRATION.md, Method 3)
+    if re.search(r"^\[confirm\]", text, flags=re.M):
+        text = re.sub(r"^top\s*=\s*\d+", "top = 0", text, flags=re.M)
+    else:
+        text += "\n[confirm]\ntop = 0\n"
     path = folder / source.name
     path.write_text(text)
     return path

@@ -293,11 +293,13 @@ def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_wor
         chosen["trust.negative_weight"]
     )
     fit = pd.read_csv(whole / "fit.csv")
-    # recomputed by another route (sim.simulate's tidy tables, seeds of the documented base
-    # (seed, 17)): the fit's model figures are the re-measured means, and so is the distance
+    # recomputed by another route (sim.simulate's tidy tables, the documented base seeds): the
+    # choice's distance on the confirmation's replications (key 17), and the figures reported at
+    # the estimate on a third set (key 19), the same number of replications
     import sim
     from sim.calibration.fit import _seed
     from sim.calibration.spec import load_calibration
+    from sim.core.streams import replication_seed
     from sim.experiments.posterior import with_parameters
 
     manifest = json.loads((whole / "manifest.json").read_text())
@@ -305,20 +307,30 @@ def test_calibrate_killed_and_resumed_equals_an_uninterrupted_run_with_other_wor
     assert (base.simulation.consumers, base.simulation.days) == (1000, 60)
     point = {p: float(chosen[p]) for p in ("trust.negative_weight", "consent.intercept")}
     scenario = with_parameters(base, point)
-    fresh = _seed(manifest["seed"], 17)
-    means = []
-    for k in range(3):
-        ts = sim.simulate(scenario, replication=k, seed=fresh)
-        aurora = ts[(ts["brand"] == "Aurora") & (ts["channel"] == "all")]
-        window = aurora[(aurora["day"] >= 30) & (aurora["day"] < 60)]
-        means.append(
-            [window[window["metric"] == m]["value"].mean() for m in ("trust", "consent_rate")]
-        )
-    model = np.mean(means, axis=0)
-    np.testing.assert_allclose(fit["model"], model, rtol=1e-9)
-    z = (model - fit["value"].to_numpy()) / [r["scale"] for r in manifest["noise_scales"]]
-    assert chosen["confirm_distance"] == pytest.approx(math.sqrt(np.mean(z**2)), rel=1e-9)
-    assert manifest["estimate_distance"] == pytest.approx(chosen["confirm_distance"])
+    scales = [r["scale"] for r in manifest["noise_scales"]]
+    metrics = ("trust", "consent_rate")
+
+    def figures(key):
+        means = []
+        for k in range(3):
+            ts = sim.simulate(scenario, replication=k, seed=_seed(manifest["seed"], key))
+            aurora = ts[(ts["brand"] == "Aurora") & (ts["channel"] == "all")]
+            window = aurora[(aurora["day"] >= 30) & (aurora["day"] < 60)]
+            means.append([window[window["metric"] == m]["value"].mean() for m in metrics])
+        model = np.mean(means, axis=0)
+        return model, math.sqrt(np.mean(((model - fit["value"].to_numpy()) / scales) ** 2))
+
+    chosen_model, chosen_distance = figures(17)
+    assert chosen["confirm_distance"] == pytest.approx(chosen_distance, rel=1e-9)
+    reported, reported_distance = figures(19)
+    np.testing.assert_allclose(fit["model"], reported, rtol=1e-9)
+    assert manifest["estimate_distance"] == pytest.approx(reported_distance, rel=1e-9)
+    assert not np.allclose(reported, chosen_model)  # other random numbers
+    # the three sets of replications share no seed (the fit's: replications 0, 1 of the seed)
+    seeds = [replication_seed(manifest["seed"], k) for k in range(2)] + [
+        replication_seed(_seed(manifest["seed"], key), k) for key in (17, 19) for k in range(3)
+    ]
+    assert len(set(seeds)) == len(seeds)
     assert list(fit.columns) == [
         "target", "value", "low", "high", "model", "model_low", "model_high", "within"
     ]  # fmt: skip
@@ -634,6 +646,7 @@ def test_recovery_coverage_copies_the_file_with_a_smaller_posterior(tmp_path):
     loaded = load_calibration(copy)
     original = load_calibration(ROOT / "calibration" / "baseline.toml")
     assert (loaded.spec.posterior.population, loaded.spec.posterior.generations) == (7, 1)
+    assert loaded.spec.confirm.top == 0 and original.spec.confirm.top == 8
     assert loaded.spec.parameters == original.spec.parameters
     assert loaded.scenario.content_hash() == original.scenario.content_hash()
 
@@ -834,7 +847,10 @@ def test_settings_a_resume_may_change_and_those_it_may_not(tmp_path):
         .replace("draws = 40", "draws = 400")
         .replace("generations = 2", "generations = 3")
         .replace('evidence = "unsubscribe_per_email"', 'evidence = "social_login_use"')
+        .replace("top = 3", "top = 5")
+        .replace("replications = 3", "replications = 4")
     )
+    assert "top = 5" in safe and "[confirm]\ntop = 5\nreplications = 4" in safe
     fit.bind_settings(root, settings(safe), "cal.toml")  # no error
     for text, reps, field in [
         (CALIBRATION.replace("population = 5", "population = 6"), 2, "posterior.population"),
@@ -1238,6 +1254,14 @@ def test_the_estimate_is_the_best_of_the_top_trials_re_measured_and_a_kill_resum
     again = fit._confirm(study, spec, paths, targets, scales, evaluate_at, seed, quiet)
     assert sum(k for k, _, _ in asked) == 5 - fit.CONFIRM_CHUNK
     assert again[0].number == pick.number and again[2] == record
+    # top = 0: the best trial as it is, its own figures, nothing measured
+    spec0 = spec.model_copy(update={"confirm": spec.confirm.model_copy(update={"top": 0})})
+    asked.clear()
+    best0, model0, record0 = fit._confirm(
+        study, spec0, paths, targets, scales, evaluate_at, seed, quiet
+    )
+    assert best0.number == study.best_trial.number and record0 is None and not asked
+    np.testing.assert_allclose(model0, study.best_trial.user_attrs["model"])
     # with other replications the stored figures are not reused
     spec8 = spec.model_copy(update={"confirm": spec.confirm.model_copy(update={"replications": 8})})
     asked.clear()

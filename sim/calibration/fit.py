@@ -35,12 +35,16 @@
    ``confirm.replications`` fresh replications (default 16; seeds derived from (seed, 17), none
    shared with the fit's) and scored with the same scales; the **estimate** is the one with the
    smallest distance there. Each re-measured trial is stored in the study as it is done
-   (attribute ``confirm``), so a rerun resumes; ``top = 0`` takes the best trial as it is.
+   (attribute ``confirm``), so a rerun resumes; ``top = 0`` takes the best trial as it is. (It
+   runs before the posterior, which does not depend on it.) The figures reported at the estimate
+   (``fit.csv``'s model, ``validation.csv``) are then measured once more, on as many
+   replications from a third base seed (key `ESTIMATE_KEY`), so they do not carry the luck of
+   the choice either.
 4. **Outputs**: ``parameters.csv`` (estimate, 95% interval = weighted 2.5% and
    97.5% quantiles of the last ABC population), ``fit.csv`` (per target: model at the estimate,
-   the mean over the confirmation's replications; posterior-predictive 95% range of the last
+   the mean over step 3's last measurement; posterior-predictive 95% range of the last
    population, within the band or not), ``validation.csv`` (figures kept out of the fit, at the
-   estimate, 95% t interval over the confirmation's replications), ``posterior.parquet``
+   estimate, 95% t interval over those replications), ``posterior.parquet``
    (``draws`` equally weighted draws resampled from the last population), ``calibrated.toml``
    (the base scenario with the estimates, self-contained: no ``extends``, see
    `write_calibrated`), ``charts/convergence.png``, ``charts/pairs.png`` and ``manifest.json``
@@ -413,9 +417,13 @@ def calibrate(
         )
         estimate = {p: float(best.params[p]) for p in paths}
         abc = _posterior(root, spec, paths, targets, evaluate, seed_, say, scales)
-        # validation on the confirmation's replications when there are some (more, and fresh)
-        at = (reps, seed_) if confirmed is None else (confirmed["replications"], confirmed["seed"])
-        validation_rows = _validation(spec, scenario, estimate, *at, taskmap, ints)
+        if confirmed is None:  # the best trial's own figures; validation on the fit's seeds
+            validation_rows = _validation(spec, scenario, estimate, reps, seed_, taskmap, ints)
+        else:  # both measured again on replications the choice never saw
+            model_at, validation_rows = _at_estimate(
+                spec, scenario, targets, estimate, confirmed["replications"], seed_, taskmap, ints
+            )
+            confirmed["estimate_distance"] = float(distance(model_at, targets, scales))
     finally:
         taskmap.close()
 
@@ -452,7 +460,7 @@ def calibrate(
         status="complete",
         estimate=estimate,
         best_distance=float(study.best_trial.value),
-        estimate_distance=float(confirmed["distance"] if confirmed else best.value),
+        estimate_distance=float(confirmed["estimate_distance"] if confirmed else best.value),
         confirm=confirmed and {k: v for k, v in confirmed.items() if k != "runs"},
         noise_scales=scales_table(noise).to_dict(orient="records"),
         noise_scaled=noise["noise_scaled"],
@@ -921,6 +929,8 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
         )
 
 
+CONFIRM_KEY = 17
+"""Base seed of the confirmation's replications: ``_seed(seed, CONFIRM_KEY)``."""
 CONFIRM_CHUNK = 2
 """Trials re-measured per call (stored after each): the unit a killed confirmation resumes from;
 2 trials x 16 replications keep 32 tasks in flight for the executor."""
@@ -930,8 +940,10 @@ def _confirm(study, spec, paths, targets, scales, evaluate_at, seed, say):
     """The estimate's trial, the model's figures there, and the confirmation's record (None with
     ``confirm.top = 0``): the ``top`` best trials re-measured on ``replications`` fresh
     replications (base seed ``_seed(seed, 17)``), the estimate the smallest distance among them
-    (ties: the better fit distance, then the earlier trial). Stored per trial as it is measured
-    (study attribute `CONFIRM`), so a rerun measures only what is missing; a stored record made
+    (ties: the better fit distance, then the earlier trial). A replication whose figure is
+    undefined (NaN) makes the trial's distance infinite, as in the fit. Stored per trial as it is
+    measured (study attribute `CONFIRM`, keyed by Optuna trial number; the record returned uses
+    ``trials.csv``'s numbers), so a rerun measures only what is missing; a stored record made
     with other replications or another seed is measured afresh."""
     from optuna.trial import TrialState
 
@@ -939,14 +951,11 @@ def _confirm(study, spec, paths, targets, scales, evaluate_at, seed, say):
     best = study.best_trial
     if top == 0:
         return best, np.array(best.user_attrs["model"], dtype=float), None
-    kept = [
-        t
-        for t in study.get_trials(deepcopy=False)
-        if not t.user_attrs.get(ABANDONED) and t.state == TrialState.COMPLETE
-    ]
-    index = {t.number: k for k, t in enumerate(sorted(kept, key=lambda t: t.number))}
-    chosen = sorted(kept, key=lambda t: (t.value, t.number))[:top]
-    base = _seed(seed, 17)
+    kept = _kept(study)
+    index = {t.number: k for k, t in enumerate(kept)}  # Optuna number -> trials.csv's
+    done = [t for t in kept if t.state == TrialState.COMPLETE]
+    chosen = sorted(done, key=lambda t: (t.value, t.number))[:top]
+    base = _seed(seed, CONFIRM_KEY)
     stored = study.user_attrs.get(CONFIRM) or {}
     runs = (
         dict(stored.get("runs", {}))
@@ -1100,25 +1109,56 @@ def _fit_table(targets, model, lo, hi) -> pd.DataFrame:
 
 def _validation(spec, scenario, estimate, reps, seed, taskmap, ints) -> pd.DataFrame:
     """Figures kept out of the fit, measured at the estimate (95% t interval over replications)."""
-    from scipy import stats
-
     if not spec.validation:
         return _fit_table([], np.array([]), np.array([]), np.array([]))
     (values,) = measure(
         points_to_jobs(scenario, [estimate], spec.validation, ints), reps, seed, taskmap
     )
+    return _t_table(spec.validation, values)
+
+
+ESTIMATE_KEY = 19
+"""Base seed of the figures reported at the estimate: ``_seed(seed, ESTIMATE_KEY)``, shared
+neither with the fit's replications (``seed``) nor with the confirmation's (key 17)."""
+
+
+def _at_estimate(spec, scenario, targets, estimate, n, seed, taskmap, ints):
+    """The targets' means (for ``fit.csv``) and the validation table at the estimate, from one
+    measurement on ``n`` replications of base ``_seed(seed, ESTIMATE_KEY)``: random numbers that
+    neither the fit nor the confirmation saw, so the figures reported at the estimate do not
+    carry the luck it was chosen for (a best of ``top`` on the confirmation's replications)."""
+    outputs = [*targets, *spec.validation]
+    (values,) = measure(
+        points_to_jobs(scenario, [estimate], outputs, ints), n, _seed(seed, ESTIMATE_KEY), taskmap
+    )
+    k = len(targets)
+    return np.nanmean(values[:, :k], axis=0), _t_table(spec.validation, values[:, k:])
+
+
+def _t_table(outputs, values: np.ndarray) -> pd.DataFrame:
+    """``_fit_table`` of ``outputs`` at their means over the rows of ``values`` (replications;
+    NaN rows left out per output), the range a 95% t interval."""
+    from scipy import stats
+
+    reps = len(values)
     mean = np.nanmean(values, axis=0)
     n = np.isfinite(values).sum(axis=0)
     sd = np.nanstd(values, axis=0, ddof=1) if reps > 1 else np.full(len(mean), np.nan)
     half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
-    return _fit_table(spec.validation, mean, mean - half, mean + half)
+    return _fit_table(outputs, mean, mean - half, mean + half)
+
+
+def _kept(study) -> list:
+    """The study's trials without abandoned asks, by Optuna number: their positions are the
+    trial numbers of ``trials.csv`` and the manifest (an uninterrupted run's numbering)."""
+    return sorted(
+        (t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)),
+        key=lambda t: t.number,
+    )
 
 
 def _trials_table(study, paths, confirmed=None) -> pd.DataFrame:
-    kept = sorted(
-        (t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)),
-        key=lambda t: t.number,
-    )  # numbered as an uninterrupted run numbers them (abandoned asks left out)
+    kept = _kept(study)
     rows = [
         {"trial": k, "distance": t.value, **{p: t.params.get(p) for p in paths}}
         for k, t in enumerate(kept)
@@ -1195,9 +1235,10 @@ def write_calibrated(root: Path, loaded: Loaded, name: str, estimate, ints) -> P
 
     The scenario is the base scenario file as it loads (every ``extends`` applied; its own
     ``[simulation]``, not the calibration file's sizes) with the estimates set as
-    `with_parameters` sets them (paths in ``ints`` rounded). It is written without ``extends``:
-    every value that differs from the schema's default (``exclude_defaults``; TOML has no None,
-    and no scenario value is None unless that is its default). A header comment names the
+    `with_parameters` sets them (paths in ``ints`` rounded). It is written without ``extends``,
+    with every value (``exclude_none``: TOML has no None, and no scenario value is None unless
+    that is its default), so neither a later edit of the base file nor a later change of a
+    schema default changes what it loads as. A header comment names the
     calibration file, the base scenario (path and content hash) and the fitted values. The file
     is kept only if it loads back as the same scenario (equal `Scenario.content_hash`).
     """
@@ -1222,15 +1263,15 @@ def write_calibrated(root: Path, loaded: Loaded, name: str, estimate, ints) -> P
             for p, v in estimate.items()
         ),
         "",
-        *_toml(scenario.model_dump(mode="python", exclude_defaults=True)),
+        *_toml(scenario.model_dump(mode="python", exclude_none=True)),
     ]
     path = root / "calibrated.toml"
     write_bytes(path, ("\n".join(lines) + "\n").encode())
     try:
         written = load_scenario(path).content_hash()
-    except ScenarioError:
+    except ScenarioError as exc:  # the writer's fault, not the user's: not a bad-input exit
         path.unlink()
-        raise
+        raise RuntimeError(f"{path} does not load ({exc}): a bug in write_calibrated") from exc
     if written != scenario.content_hash():
         path.unlink()
         raise RuntimeError(

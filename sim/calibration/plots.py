@@ -99,7 +99,7 @@ def pairs(
                     ax.set_xlabel(name[xj], fontsize=8)
                 if j == 0 and i != j:
                     ax.set_ylabel(name[yi], fontsize=8)
-        note = "grey: posterior draws; blue: estimate (best trial)"
+        note = "grey: posterior draws; blue: estimate"
         _caption(fig, note + ("; orange dashed: true value" if truth else ""))
         return save_figure(fig, path)
 
