@@ -69,7 +69,6 @@ import json
 import logging
 import math
 import os
-import re
 import time
 import typing
 from pathlib import Path
@@ -1194,32 +1193,24 @@ def _pseudo_data(spec, scenario, root, seed, reps, taskmap, ints):
 
 
 # ---------------------------------------------------------------------------------------------
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _toml_key(key: str) -> str:
-    """A TOML key: bare when it can be (``transparency``), else quoted (a brand ``"Big Box"``)."""
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
-
-
 def _toml(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[str]:
     """The lines of a TOML table holding ``tree`` (a `model_dump`: values, tables, lists of
     tables), ``prefix`` being the keys of the table itself: plain values first, then each table
     (``[a.b]``; written even when empty, as an empty ``[policy_before.Aurora]`` means something,
     but not when it holds only tables), then each list of tables (``[[brands]]``). Values are
     written in full, never shortened."""
-    from ..core.errors import toml_literal
+    from ..core.errors import toml_key, toml_literal
 
     def tables(v: Any) -> bool:
         return isinstance(v, list) and bool(v) and all(isinstance(e, dict) for e in v)
 
     lines = [
-        f"{_toml_key(k)} = {toml_literal(v, math.inf)}"
+        f"{toml_key(k)} = {toml_literal(v, math.inf)}"
         for k, v in tree.items()
         if not isinstance(v, dict) and not tables(v)
     ]
     for k, v in tree.items():
-        header = ".".join(_toml_key(p) for p in (*prefix, k))
+        header = ".".join(toml_key(p) for p in (*prefix, k))
         if isinstance(v, dict):
             only_tables = v and all(isinstance(x, dict) or tables(x) for x in v.values())
             lines += [*([] if only_tables else ["", f"[{header}]"]), *_toml(v, (*prefix, k))]

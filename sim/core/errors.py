@@ -123,8 +123,8 @@ def toml_literal(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _key(key: Any) -> str:
-    """A TOML key: bare when it can be, else quoted."""
+def toml_key(key: Any) -> str:
+    """A TOML key: bare when it can be (``transparency``), else quoted (a brand ``"Big Box"``)."""
     text = str(key)
     return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else _literal(text)
 
@@ -143,5 +143,5 @@ def _literal(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{toml_key(k)} = {_literal(v)}" for k, v in value.items()) + "}"
     return str(value)
