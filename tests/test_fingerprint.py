@@ -41,20 +41,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "926afdd8ef3bbd72c8249e5b9244cbbf8678e9c5d800348fdda301b8134b4e4c"
+        "88367b277d5e438a1ab6bf46b6eaaf0d53aaed6f00f1460bdd09e20854527e0c"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "f7261652e3db35d7a2baad1ee9d1fd5dd68537fcf870838c039abd869945e82e"
+        "f0e9bd6a17bd0eae043fe4bc2325143b7fd55346c1cb2a6bedb8d1055c90c654"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "a8cc69e2add30c6b3af910f46380b008dd95976b0b003750c62d20aeb5c935a6"
+        "a2b13e1c11657e990a1118c031a360b3dccc382b8497bbdd8cf0dfdc497d6f12"
     ),
     # a breach tied to the store channel on day 120: consumers who learn of it shy away from
     # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
     ("store_card_skimming.toml", 1500, 180, 14): (
-        "c0a6b218330f3253ebda80eb2600608fd9e70902fa6dbc94596028d5794ac833"
+        "779757f7afa8af9af0f05412d1992e5485686ce783e8d28d9386b466f0f15b79"
     ),
 }
 

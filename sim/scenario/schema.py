@@ -151,16 +151,16 @@ class PopulationSpec(Section):
         0.10, "share", "Harris/Westin privacy segments: 10% unconcerned.", ge=0.0, le=1.0
     )
     digital_affinity: float = P(
-        0.35,
+        0.353,
         "level",
-        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.35, 95% interval 0.217-0.505.",
+        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.353, 95% interval 0.233-0.506.",
         ge=0.0,
         le=1.0,
     )
     affinity_concentration: float = P(
-        0.892,
+        0.883,
         "Beta concentration",
-        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.892, 95% interval 0.507-2.06.",
+        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.883, 95% interval 0.532-2.06.",
         gt=0.0,
         le=100.0,
     )
@@ -229,9 +229,9 @@ class Journey(Section):
     """How shopping journeys unfold across channels."""
 
     research_days: float = P(
-        4.15,
+        4.13,
         "days",
-        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.15, 95% interval 1.41-5.63.",
+        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.13, 95% interval 1.37-5.85.",
         ge=1.0,
         le=30.0,
     )
@@ -372,9 +372,9 @@ class Trust(Section):
         le=10.0,
     )
     covert_evidence: float = P(
-        0.44,
+        0.436,
         "evidence units per unit sensitivity",
-        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.44, 95% interval 0.0553-1.32.",
+        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.436, 95% interval 0.0531-1.31.",
         ge=0.0,
         le=100.0,
     )
@@ -626,9 +626,9 @@ class Incidents(Section):
         21.0, "days", "Mean delay from exposure to harm (exponential).", ge=0.0, le=365.0
     )
     fraud_probability: float = P(
-        0.12,
+        0.211,
         "probability",
-        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.12, 95% interval 0.0662-0.419.",
+        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.211, 95% interval 0.066-0.429.",
         ge=0.0,
         le=1.0,
     )
@@ -661,9 +661,9 @@ class Incidents(Section):
         le=1.0,
     )
     disclosure_evidence: float = P(
-        0.067,
+        0.0698,
         "evidence units",
-        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.067, 95% interval 0.0246-0.258. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0698, 95% interval 0.0236-0.258. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
