@@ -1177,6 +1177,10 @@ def _damage(folder: Path, name: str, how: str) -> None:
         data = json.loads(path.read_text())
         data["confirm"]["chosen"] = "95"
         path.write_text(json.dumps(data))
+    elif how == "confirm":  # the confirmation's record is not an object
+        data = json.loads(path.read_text())
+        data["confirm"] = [95]
+        path.write_text(json.dumps(data))
     else:  # "-FIELD": the manifest without FIELD (a dotted path)
         data = json.loads(path.read_text())
         *parents, last = how[1:].split(".")
@@ -1201,6 +1205,7 @@ def _damage(folder: Path, name: str, how: str) -> None:
         ("trials.csv", "nan", "no finite distance"),
         ("trials.csv", "words", "confirm_distance is not numeric"),
         ("manifest.json", "chosen", "confirm.chosen = '95'"),
+        ("manifest.json", "confirm", "confirm = [95]: not an object"),
     ],
 )
 def test_charts_only_on_damaged_stored_files_exits_2_naming_the_file(

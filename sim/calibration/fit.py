@@ -551,7 +551,13 @@ def redraw(root: str | Path, charts: str | Path | None = None) -> list[Path]:
             f"{root / 'trials.csv'}: column confirm_distance is not numeric (it holds the "
             "distances of the re-measured trials, empty for the others)"
         )
-    chosen = (manifest.get("confirm") or {}).get("chosen")
+    confirm = manifest.get("confirm") or {}
+    if not isinstance(confirm, dict):
+        raise UserError(
+            f"{root / 'manifest.json'}: confirm = {confirm!r}: not an object (the confirmation "
+            "step's record, or null without one)"
+        )
+    chosen = confirm.get("chosen")
     if chosen is not None and (isinstance(chosen, bool) or not isinstance(chosen, int)):
         raise UserError(
             f"{root / 'manifest.json'}: confirm.chosen = {chosen!r}: not a trial number "
