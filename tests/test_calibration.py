@@ -1112,6 +1112,39 @@ def test_charts_only_redraws_the_committed_fit_without_running_the_model(tmp_pat
     assert sorted(p.name for p in flat.iterdir()) == ["convergence.png", "pairs.png"]
 
 
+def test_the_convergence_chart_marks_the_re_measured_trials_and_the_estimate(tmp_path, monkeypatch):
+    """The re-measured trials are drawn at their fresh distance, joined to their own, and the
+    chosen one is filled; a fit without a confirmation (``top = 0``) draws neither."""
+    import pandas as pd
+
+    from sim.calibration import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or path)
+    trials = pd.DataFrame(
+        {
+            "trial": [0, 1, 2, 3],
+            "distance": [4.0, 0.9, 2.0, 0.6],
+            "best_so_far": [4.0, 0.9, 0.9, 0.6],
+            "confirm_distance": [np.nan, 0.7, np.nan, 0.8],
+        }
+    )
+    plots.convergence(trials, [3.0, 2.0], tmp_path / "c.png", chosen=1)
+    ax = figures[-1].axes[0]
+    by_label = {c.get_label(): c for c in ax.collections}
+    assert by_label["re-measured (fresh replications)"].get_offsets().tolist() == [
+        [1.0, 0.7],
+        [3.0, 0.8],
+    ]
+    assert by_label["estimate"].get_offsets().tolist() == [[1.0, 0.7]]
+    joins = [c for c in ax.collections if c.get_label().startswith("_")]
+    segments = sorted(seg.tolist() for c in joins for seg in c.get_segments())
+    assert segments == [[[1.0, 0.9], [1.0, 0.7]], [[3.0, 0.6], [3.0, 0.8]]]
+    plots.convergence(trials.assign(confirm_distance=np.nan), [3.0], tmp_path / "d.png")
+    labels = [c.get_label() for c in figures[-1].axes[0].collections]
+    assert labels == ["trial"]
+
+
 def test_charts_only_on_a_folder_without_a_finished_fit_or_with_a_file_exits_2(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -1138,6 +1171,16 @@ def _damage(folder: Path, name: str, how: str) -> None:
         path.write_text("")
     elif how == "nan":  # every trial failed: no distance to draw
         path.write_text("trial,distance,best_so_far\n0,nan,nan\n1,inf,inf\n")
+    elif how == "words":  # a re-measured distance that is not a number
+        path.write_text("trial,distance,best_so_far,confirm_distance\n0,1.5,1.5,low\n")
+    elif how == "chosen":  # the chosen trial is not a trial number
+        data = json.loads(path.read_text())
+        data["confirm"]["chosen"] = "95"
+        path.write_text(json.dumps(data))
+    elif how == "confirm":  # the confirmation's record is not an object
+        data = json.loads(path.read_text())
+        data["confirm"] = [95]
+        path.write_text(json.dumps(data))
     else:  # "-FIELD": the manifest without FIELD (a dotted path)
         data = json.loads(path.read_text())
         *parents, last = how[1:].split(".")
@@ -1160,6 +1203,9 @@ def _damage(folder: Path, name: str, how: str) -> None:
         ("trials.csv", "empty", "no table"),
         ("trials.csv", "text", "best_so_far"),
         ("trials.csv", "nan", "no finite distance"),
+        ("trials.csv", "words", "confirm_distance is not numeric"),
+        ("manifest.json", "chosen", "confirm.chosen = '95'"),
+        ("manifest.json", "confirm", "confirm = [95]: not an object"),
     ],
 )
 def test_charts_only_on_damaged_stored_files_exits_2_naming_the_file(

@@ -494,6 +494,7 @@ def calibrate(
         posterior[paths],
         estimate,
         truth,
+        confirmed["chosen"] if confirmed else None,
     )
     manifest["charts"] = [str(c.relative_to(root)) for c in charts]
     manifest["calibrated"] = calibrated.name
@@ -512,12 +513,15 @@ def calibrate(
     )
 
 
-def _charts(folder: Path, trials, epsilons, noise_scaled, draws, estimate, truth) -> list[Path]:
-    """``folder/convergence.png`` and ``folder/pairs.png`` (see `sim.calibration.plots`)."""
+def _charts(
+    folder: Path, trials, epsilons, noise_scaled, draws, estimate, truth, chosen
+) -> list[Path]:
+    """``folder/convergence.png`` and ``folder/pairs.png`` (see `sim.calibration.plots`);
+    ``chosen`` is the trial the confirmation chose (None without one)."""
     from . import plots
 
     return [
-        plots.convergence(trials, epsilons, folder / "convergence.png", noise_scaled),
+        plots.convergence(trials, epsilons, folder / "convergence.png", noise_scaled, chosen),
         plots.pairs(draws, estimate, truth, folder / "pairs.png"),
     ]
 
@@ -540,6 +544,25 @@ def redraw(root: str | Path, charts: str | Path | None = None) -> list[Path]:
     paths = [q["path"] for q in manifest["spec"]["parameters"]]  # the file's order
     posterior = _stored_table(root / "posterior.parquet", paths, pd.read_parquet, "a Parquet table")
     trials = _stored_table(root / "trials.csv", list(_TRIALS), pd.read_csv, "a CSV table")
+    if "confirm_distance" in trials and not pd.api.types.is_numeric_dtype(
+        trials["confirm_distance"]
+    ):
+        raise UserError(
+            f"{root / 'trials.csv'}: column confirm_distance is not numeric (it holds the "
+            "distances of the re-measured trials, empty for the others)"
+        )
+    confirm = manifest.get("confirm") or {}
+    if not isinstance(confirm, dict):
+        raise UserError(
+            f"{root / 'manifest.json'}: confirm = {confirm!r}: not an object (the confirmation "
+            "step's record, or null without one)"
+        )
+    chosen = confirm.get("chosen")
+    if chosen is not None and (isinstance(chosen, bool) or not isinstance(chosen, int)):
+        raise UserError(
+            f"{root / 'manifest.json'}: confirm.chosen = {chosen!r}: not a trial number "
+            "(a whole number)"
+        )
     distance = trials["distance"].to_numpy(dtype=float)
     if not (np.isfinite(distance) & (distance < 1e8)).any():
         raise UserError(
@@ -554,6 +577,7 @@ def redraw(root: str | Path, charts: str | Path | None = None) -> list[Path]:
         posterior[paths],
         manifest["estimate"],
         manifest.get("truth"),
+        chosen,
     )
 
 

@@ -38,17 +38,49 @@ def short_names(paths) -> dict[str, str]:
 
 
 def convergence(
-    trials: pd.DataFrame, epsilons: list[float], path: Path, noise_scaled: bool = True
+    trials: pd.DataFrame,
+    epsilons: list[float],
+    path: Path,
+    noise_scaled: bool = True,
+    chosen: int | None = None,
 ) -> Path:
-    """Left: each Optuna trial's distance and the best so far; right: the ABC tolerance per
-    generation. A distance of 1 puts the targets on the edges of their bands (widened by the
-    Monte Carlo noise of the model's mean if ``noise_scaled``)."""
+    """Left: each Optuna trial's distance and the best so far, and, for the best trials the fit
+    measured again on fresh replications (column ``confirm_distance``, when it has values), that
+    distance joined to the trial's own, with the trial ``chosen`` as the estimate filled; right:
+    the ABC tolerance per generation. A distance of 1 puts the targets on the edges of their bands
+    (widened by the Monte Carlo noise of the model's mean if ``noise_scaled``)."""
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(8.4, 3.6), layout="constrained")
         a, b = fig.subplots(1, 2)
         d = trials["distance"].clip(upper=np.nanmax(trials["distance"][trials["distance"] < 1e8]))
         a.scatter(trials["trial"], d, s=10, color=BAND, label="trial")
         a.step(trials["trial"], trials["best_so_far"], where="post", color=FIT, label="best so far")
+        if "confirm_distance" in trials:
+            again = trials[trials["confirm_distance"].notna()]
+            if len(again):
+                a.vlines(
+                    again["trial"], again["distance"], again["confirm_distance"], color=FIT, lw=0.6
+                )
+                a.scatter(
+                    again["trial"],
+                    again["confirm_distance"],
+                    s=22,
+                    marker="D",
+                    facecolors="none",
+                    edgecolors=FIT,
+                    label="re-measured (fresh replications)",
+                )
+                pick = again[again["trial"] == chosen]
+                if len(pick):
+                    a.scatter(
+                        pick["trial"],
+                        pick["confirm_distance"],
+                        s=30,
+                        marker="D",
+                        color=FIT,
+                        zorder=3,
+                        label="estimate",
+                    )
         a.axhline(1.0, color=TRUTH, lw=0.8, ls="--", label="edge of the bands")
         a.set_yscale("log")
         a.set_xlabel("Optuna trial")
