@@ -200,11 +200,17 @@ def test_calibration_notebook_answers_its_question_from_computed_results(tmp_pat
     assert any("parameters" in t for t in tags)
     results = tmp_path / "results" / "notebook04"
     params = pd.read_csv(results / "calibration" / "parameters.csv")
-    assert set(params["parameter"]) == {"journey.channel_switching", "journey.research_days"}
+    assert set(params["parameter"]) == {"journey.research_days", "population.digital_affinity"}
     assert (params["low"] <= params["high"]).all()
+    outside = ~params["estimate"].between(params["low"], params["high"])
     indices = pd.read_csv(results / "sensitivity" / "indices.csv")
     assert set(indices["output"]) == {"aurora_trust", "transparency_trust_gain"}
     answer = _outputs(nb, "text/markdown")[-1]
     assert answer.startswith("**Answer.**")
     assert "across plausible parameters" in answer
     assert any(p in answer for p in indices["parameter"])
+    # an estimate outside its own interval is said, naming the parameter; otherwise nothing is
+    caveat = "lies outside its posterior interval"
+    assert (caveat in answer) == bool(outside.any()), answer
+    for name in params.loc[outside, "parameter"]:
+        assert f"The estimate of {name}" in answer or f", {name}" in answer
