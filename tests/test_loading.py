@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import jsonschema
@@ -314,9 +315,50 @@ def test_extends_missing_parent_names_the_file_and_the_field(tmp_path):
     child = write(tmp_path, "child.toml", 'extends = "gone.toml"\n' + one_brand())
     with pytest.raises(ScenarioError) as info:
         load_scenario(child)
-    assert str(info.value) == (
-        f'{child}: extends = "gone.toml": no such scenario file: {tmp_path / "gone.toml"}'
+    assert str(info.value).startswith(
+        f'{child}: extends = "gone.toml": no such scenario file: {tmp_path / "gone.toml"}; '
+        f"looked in {tmp_path} and among the bundled scenarios"
     )
+
+
+# A copy of a bundled scenario, anywhere, can extend the bundled baseline by name (README,
+# "Scenarios": a bare name "works from any folder and in an installed wheel").
+@pytest.mark.parametrize("parent", ["baseline.toml", "baseline"])
+def test_a_copied_scenario_extends_the_bundled_baseline_by_name(tmp_path, monkeypatch, parent):
+    text = (ROOT / "scenarios" / "newsletter_blaster.toml").read_text()
+    assert 'extends = "baseline.toml"' in text and "emails_per_week = 7.0" in text
+    text = text.replace('extends = "baseline.toml"', f'extends = "{parent}"')
+    copy = write(tmp_path, "my_news.toml", text.replace("emails_per_week = 7.0", "emails_per_week = 3"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # neither the file's folder nor the repository
+    scenario = load_scenario(copy)
+    baseline = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text())
+    assert [b.name for b in scenario.brands] == [b["name"] for b in baseline["brands"]]
+    assert scenario.brands[0].name == "Aurora" and scenario.brands[0].policy.emails_per_week == 3
+    for b in scenario.brands[1:]:  # the other brands as the bundled baseline sets them
+        (raw,) = (r for r in baseline["brands"] if r["name"] == b.name)
+        assert b.policy.emails_per_week == raw["policy"]["emails_per_week"]
+    assert scenario.simulation.days == baseline["simulation"]["days"]
+    assert scenario.name == "my_news"
+
+
+def test_extends_prefers_a_file_next_to_the_scenario_over_the_bundled_one(tmp_path):
+    write(tmp_path, "baseline.toml", '[[brands]]\nname = "Local"\n')
+    child = write(tmp_path, "child.toml", 'extends = "baseline.toml"\n')
+    assert [b.name for b in load_scenario(child).brands] == ["Local"]
+
+
+def test_extends_unknown_name_says_where_it_looked_and_lists_bundled_names(tmp_path):
+    child = write(tmp_path, "child.toml", 'extends = "basline"\n' + one_brand())
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    err = info.value
+    assert err.field == "extends" and err.value == "basline"
+    bundled = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
+    assert f"looked in {tmp_path} and among the bundled scenarios" in str(err)
+    assert "did you mean 'baseline'?" in str(err)
+    assert "a bundled scenario" in err.allowed and ", ".join(bundled) in err.allowed
 
 
 def test_extends_must_be_a_string(tmp_path):

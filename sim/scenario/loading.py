@@ -1,6 +1,8 @@
 """Reading scenario files: TOML, ``extends``, validation, and errors a user can act on.
 
-A scenario file may start from another with ``extends = "other.toml"`` (relative to the file).
+A scenario file may start from another with ``extends = "other.toml"``: a path relative to the
+file's folder or, when no such file is there and the value is a bare name, a bundled scenario
+(``extends = "baseline"`` or ``"baseline.toml"``, as on the command line: `scenario_path`).
 Files are merged parent first:
 
 * tables merge key by key, recursively;
@@ -143,13 +145,19 @@ def bundled_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
-def scenario_path(path: str | Path) -> Path:
-    """``path`` itself, or the bundled scenario it names when it is a bare name (``baseline`` or
-    ``baseline.toml``, no folder) and no such file exists here."""
+def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
+    """``path`` (relative to ``folder``), or the bundled scenario it names when it is a bare name
+    (``baseline`` or ``baseline.toml``, no folder part) and no such file exists there.
+
+    The one resolver of scenario names: the command line's arguments (relative to the current
+    folder) and ``extends`` (relative to the file that says it) both go through it, so a file of
+    that name wins over the bundled one.
+    """
     path = Path(path)
-    if path.exists() or path.parent != Path("."):
-        return path
-    return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, path)
+    here = folder / path
+    if here.exists() or path.parent != Path("."):
+        return here
+    return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, here)
 
 
 def load_toml_with_extends(path: str | Path) -> dict[str, Any]:
@@ -215,6 +223,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"invalid TOML: {text}", file=path) from None
 
 
+_EXTENDS_ALLOWED = (
+    'a path relative to this file\'s folder, e.g. "baseline.toml", or the name of a bundled '
+    'scenario, e.g. "baseline"'
+)
+
+
+def _bundled_names() -> str:
+    """``"; bundled names: a, b, ..."`` (empty when the package ships none)."""
+    names = ", ".join(bundled_scenarios())
+    return f"; bundled names: {names}" if names else ""
+
+
 def _layers(path: Path) -> list[Layer]:
     """The file and its ``extends`` ancestors, child first, each without its ``extends`` key."""
     layers: list[Layer] = []
@@ -233,17 +253,25 @@ def _layers(path: Path) -> list[Layer]:
                 file=current,
                 field=EXTENDS,
                 value=parent,
-                allowed='a path relative to this file, e.g. "baseline.toml"',
+                allowed=_EXTENDS_ALLOWED,
             )
-        target = Path(os.path.normpath(current.parent / parent))
+        target = Path(os.path.normpath(scenario_path(parent, current.parent)))
         if any(target.resolve() == seen.resolve() for seen in chain):
             cycle = " -> ".join(str(p) for p in [*chain, target])
             raise ScenarioError(
                 f"extends cycle: {cycle}", file=current, field=EXTENDS, value=parent
             )
         if not target.is_file():
+            bare = Path(parent).parent == Path(".")
+            close = difflib.get_close_matches(Path(parent).stem, list(bundled_scenarios()), n=1)
             raise ScenarioError(
-                f"no such scenario file: {target}", file=current, field=EXTENDS, value=parent
+                f"no such scenario file: {target}; looked in {target.parent}"
+                + (" and among the bundled scenarios" if bare else "")
+                + (f"; did you mean {close[0]!r}?" if bare and close else ""),
+                file=current,
+                field=EXTENDS,
+                value=parent,
+                allowed=_EXTENDS_ALLOWED + _bundled_names(),
             )
         current = target
 
@@ -580,7 +608,8 @@ def scenario_json_schema() -> dict[str, Any]:
     }
     schema["properties"][EXTENDS] = {
         "type": "string",
-        "description": "Another scenario file to start from, relative to this one; this file's "
+        "description": "Another scenario file to start from, relative to this one's folder, or "
+        "a bundled scenario's name (e.g. \"baseline\") when no such file is there; this file's "
         "tables merge over it ([[brands]] by name, other lists replaced).",
     }
     schema["required"] = [k for k in schema.get("required", []) if k != "brands"]
