@@ -252,3 +252,12 @@ def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
     doc.write_text("no markers here\n")
     assert main(["params", "--update", str(doc)]) == 2
     assert "no generated part" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "validate", "warmup", "evidence", "dashboard"])
+def test_scenario_arguments_say_bundled_names_are_allowed(capsys, command):
+    """Every command that reads scenarios resolves bare bundled names (README, "Scenarios"; the
+    compare examples of docs/EXPERIMENTS.md use them): its help says so."""
+    assert main([command, "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "scenario TOML file" in help_text and "bundled scenario name" in help_text, help_text

@@ -202,13 +202,15 @@ def _write_or_print(text: str, out: Path | None) -> None:
 # ---------------------------------------------------------------------------------------------
 def add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``omnitrust validate``."""
+    from .options import SCENARIOS_HELP
+
     p = subparsers.add_parser(
         "validate",
         help="check scenario files and report every problem",
         description="Read each scenario file (with its `extends` chain), validate it and report "
         "every problem: file, field, value and what is allowed. Exit code 2 if any file is bad.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario TOML file(s)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help=SCENARIOS_HELP)
     p.set_defaults(handler=cmd_validate)
 
 
