@@ -243,6 +243,7 @@ def _layers(path: Path) -> list[Layer]:
     while True:
         chain.append(current)
         raw = _read_toml(current)
+        _not_another_kind_of_file(raw, current)
         parent = raw.pop(EXTENDS, None)
         layers.append((str(current), raw))
         if parent is None:
@@ -274,6 +275,31 @@ def _layers(path: Path) -> list[Layer]:
                 allowed=_EXTENDS_ALLOWED + _bundled_names(),
             )
         current = target
+
+
+# The keys that make a file an experiment (`sim.experiments.design.Experiment` requires
+# ``base``), a calibration (`sim.calibration.spec.CalibrationSpec`: ``scenario``, ``parameters``,
+# ``targets``) or a sensitivity file (`SensitivitySpec`: ``scenario``, ``parameters``,
+# ``outputs``); no scenario has them (tests/test_loading.py checks both).
+_OTHER_KINDS = (
+    ({"base"}, "an experiment file (a design over a base scenario)", "omnitrust sweep {}"),
+    ({"scenario", "parameters", "targets"}, "a calibration file", "omnitrust calibrate {} --out DIR"),
+    ({"scenario", "parameters", "outputs"}, "a sensitivity file", "omnitrust sensitivity {} --out DIR"),
+)  # fmt: skip
+_SCENARIO_SECTIONS = set(Scenario.model_fields) - {"name", "description"}
+
+
+def _not_another_kind_of_file(raw: dict[str, Any], path: Path) -> None:
+    """An experiment, calibration or sensitivity file given where a scenario is expected: one
+    line that says which command reads it, instead of a line per key it does not share with a
+    scenario."""
+    if raw.keys() & _SCENARIO_SECTIONS:
+        return  # a scenario (perhaps with a stray key, reported as such)
+    for keys, kind, command in _OTHER_KINDS:
+        if keys <= raw.keys():
+            raise ScenarioError(
+                f"this is {kind}, not a scenario; run it with `{command.format(path)}`", file=path
+            )
 
 
 def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
