@@ -254,7 +254,9 @@ def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
     assert "no generated part" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "validate", "warmup", "evidence", "dashboard"])
+@pytest.mark.parametrize(
+    "command", ["run", "compare", "validate", "warmup", "evidence", "dashboard"]
+)
 def test_scenario_arguments_say_bundled_names_are_allowed(capsys, command):
     """Every command that reads scenarios resolves bare bundled names (README, "Scenarios"; the
     compare examples of docs/EXPERIMENTS.md use them): its help says so."""
@@ -276,7 +278,9 @@ OTHER_FILES = [
 
 
 @pytest.mark.parametrize(("command", "file", "kind", "use"), OTHER_FILES)
-def test_another_kind_of_file_says_which_command_reads_it(tmp_path, capsys, command, file, kind, use):
+def test_another_kind_of_file_says_which_command_reads_it(
+    tmp_path, capsys, command, file, kind, use
+):
     path = ROOT / file
     args = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
     assert main(args) == 2

@@ -131,7 +131,9 @@ def test_bad_scenario_or_brand_is_exit_2(tmp_path, capsys):
     assert "allowed: Aurora, Borealis, Cirrus" in capsys.readouterr().err
 
 
-def test_the_default_scenario_is_the_bundled_baseline_from_any_folder(tmp_path, monkeypatch, capsys):
+def test_the_default_scenario_is_the_bundled_baseline_from_any_folder(
+    tmp_path, monkeypatch, capsys
+):
     """README: `omnitrust dashboard` with no argument serves the bundled baseline, from any
     folder (an installed wheel has no scenarios/ folder next to the user)."""
     from sim.dashboard.market import DEFAULT_SCENARIO

@@ -328,7 +328,9 @@ def test_a_copied_scenario_extends_the_bundled_baseline_by_name(tmp_path, monkey
     text = (ROOT / "scenarios" / "newsletter_blaster.toml").read_text()
     assert 'extends = "baseline.toml"' in text and "emails_per_week = 7.0" in text
     text = text.replace('extends = "baseline.toml"', f'extends = "{parent}"')
-    copy = write(tmp_path, "my_news.toml", text.replace("emails_per_week = 7.0", "emails_per_week = 3"))
+    copy = write(
+        tmp_path, "my_news.toml", text.replace("emails_per_week = 7.0", "emails_per_week = 3")
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # neither the file's folder nor the repository
