@@ -39,6 +39,7 @@ from pydantic.fields import FieldInfo
 from ..core.errors import NO_VALUE, ScenarioError, ScenarioErrors, toml_literal
 from . import Scenario
 from .paramdoc import interval, literal_values
+from .schema import INVALID, RULES, Get
 
 EXTENDS = "extends"
 MERGE_BY_NAME = ("brands",)
@@ -176,8 +177,19 @@ def validate_scenario(data: dict[str, Any], layers: list[Layer] | str | Path) ->
     try:
         return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
-        errors = [_scenario_error(err, data, layers) for err in exc.errors()]
-        raise ScenarioErrors(errors, file=_main_file(layers)) from None
+        found = exc.errors()
+    # pydantic runs a rule across keys (a model validator) only once every field of its model is
+    # valid, and it stops at the rule's first problem. So the rules run again here, on the file's
+    # values, each reading only the values that passed: every problem is reported in one pass.
+    fields = [err for err in found if not _from_rule(err)]
+    bad = [tuple(_locate(tuple(err["loc"]), data).keys) for err in fields]
+    broken = [
+        {"type": "value_error", "loc": loc, "msg": problem, "input": {}}
+        for loc, rule in RULES
+        for problem in rule(_rule_getter(data, bad, loc))
+    ]
+    errors = [_scenario_error(err, data, layers) for err in (fields + broken or found)]
+    raise ScenarioErrors(errors, file=_main_file(layers)) from None
 
 
 def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -557,6 +569,60 @@ def _rule_target(
                 return _locate(("brands", k, "name"), data), name, True
             seen.add(name)
     return where, None, False
+
+
+def _from_rule(err: Any) -> bool:
+    """Whether a pydantic error is a rule's (`sim.scenario.schema.RULES`), raised by the model
+    validator of the rule's section."""
+    return err["type"] in ("value_error", "assertion_error") and tuple(err["loc"]) in _RULE_LOCS
+
+
+_RULE_LOCS = {loc for loc, _ in RULES}
+
+
+def _rule_getter(data: dict[str, Any], bad: list[tuple], root: tuple[str, ...]) -> Get:
+    """A rule's getter over the file's values (``data``, merged), relative to ``root``: a key the
+    file leaves out has its schema default; a value at or under a location in ``bad`` (where
+    validation failed) is `INVALID`."""
+
+    def get(*path: str | int) -> Any:
+        full = (*root, *path)
+        if any(full[: len(b)] == b for b in bad):
+            return INVALID
+        node: Any = data
+        annotation: Any = Scenario
+        for part in full:
+            node, annotation = _step(node, annotation, part)
+            if node is INVALID:
+                break
+        return node
+
+    return get
+
+
+def _step(node: Any, annotation: Any, part: str | int) -> tuple[Any, Any]:
+    """One step of `_rule_getter`: the value at ``part`` of ``node`` and its expected type."""
+    annotation = _unwrap(annotation)
+    if isinstance(part, int):
+        if not isinstance(node, list) or not 0 <= part < len(node):
+            return INVALID, None
+        item = node[part]
+        args = typing.get_args(annotation)
+        inner = _unwrap(args[0]) if typing.get_origin(annotation) is list and args else None
+        members = _union_members(inner)
+        if members:  # an event: its model is the one its `kind` names
+            inner = members.get(item.get("kind")) if isinstance(item, dict) else None
+        return item, inner
+    if isinstance(node, BaseModel):  # a section the file leaves out: the schema's defaults
+        return getattr(node, part, INVALID), None
+    if not isinstance(node, dict):
+        return INVALID, None
+    field = annotation.model_fields.get(part) if _is_model(annotation) else None
+    if part in node:
+        return node[part], (field.annotation if field is not None else None)
+    if field is not None and not field.is_required():
+        return field.get_default(call_default_factory=True), field.annotation
+    return INVALID, None
 
 
 def _number(x: Any) -> str:
