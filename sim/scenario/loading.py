@@ -15,8 +15,10 @@ Files are merged parent first:
   moment").
 
 Validation is strict about TOML types (a quoted "0.5" is not a number; an integer is accepted
-where a number is expected). Every problem pydantic finds is reported at once as a
-`ScenarioErrors`, each naming the file that sets the value, the field path
+where a number is expected). Every problem is reported at once as a `ScenarioErrors`: pydantic's,
+and those of the rules across keys (`sim.scenario.schema.RULES`), which run again on the file's
+values when pydantic stopped them, each skipping only values that are themselves bad. Each error
+names the file that sets the value, the field path
 (``brands[1] (name="Beta").policy.transparency``), the value and what is allowed, derived from
 the schema's bounds, units and choices.
 """
