@@ -252,3 +252,62 @@ def test_params_prints_and_updates_the_generated_part(tmp_path, capsys):
     doc.write_text("no markers here\n")
     assert main(["params", "--update", str(doc)]) == 2
     assert "no generated part" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "compare", "validate", "warmup", "evidence", "dashboard"]
+)
+def test_scenario_arguments_say_bundled_names_are_allowed(capsys, command):
+    """Every command that reads scenarios resolves bare bundled names (README, "Scenarios"; the
+    compare examples of docs/EXPERIMENTS.md use them): its help says so."""
+    assert main([command, "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "scenario TOML file" in help_text and "bundled scenario name" in help_text, help_text
+
+
+# An experiment, calibration or sensitivity file given where a scenario is expected: one line
+# naming the command that reads it (not a line per key it does not share with a scenario).
+OTHER_FILES = [
+    *(("run", f"experiments/{p.name}", "an experiment file", "omnitrust sweep")
+      for p in sorted((ROOT / "experiments").glob("*.toml"))),
+    ("run", "calibration/baseline.toml", "a calibration file", "omnitrust calibrate"),
+    ("run", "sensitivity/baseline.toml", "a sensitivity file", "omnitrust sensitivity"),
+    ("validate", "experiments/security_vs_attack.toml", "an experiment file", "omnitrust sweep"),
+    ("validate", "calibration/baseline.toml", "a calibration file", "omnitrust calibrate"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "file", "kind", "use"), OTHER_FILES)
+def test_another_kind_of_file_says_which_command_reads_it(
+    tmp_path, capsys, command, file, kind, use
+):
+    path = ROOT / file
+    args = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.endswith("file(s) have problems")]
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: this is {kind}"), err
+    assert "not a scenario; run it with " in err and "unknown key" not in err
+    assert lines[0].endswith(f"`{use} {path}`" if use.endswith("sweep") else " --out DIR`"), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_keys_that_tell_the_kinds_of_file_apart():
+    """The detection reads keys that each kind requires and no scenario has."""
+    from sim.calibration.spec import CalibrationSpec, SensitivitySpec
+    from sim.experiments.design import Experiment
+    from sim.scenario import Scenario
+
+    def required(model):
+        return {k for k, f in model.model_fields.items() if f.is_required()}
+
+    assert "base" in required(Experiment)
+    assert {"scenario", "parameters", "targets"} <= required(CalibrationSpec)
+    assert {"scenario", "parameters", "outputs"} <= required(SensitivitySpec)
+    assert not {"base", "scenario", "parameters", "targets", "outputs"} & set(Scenario.model_fields)
+
+
+def test_a_scenario_with_a_stray_base_key_is_still_a_scenario(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text('base = "x"\n' + BRAND)
+    assert main(["validate", str(tmp_path / "s.toml")]) == 2
+    assert 'base = "x": unknown key' in capsys.readouterr().err

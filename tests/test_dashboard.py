@@ -131,6 +131,24 @@ def test_bad_scenario_or_brand_is_exit_2(tmp_path, capsys):
     assert "allowed: Aurora, Borealis, Cirrus" in capsys.readouterr().err
 
 
+def test_the_default_scenario_is_the_bundled_baseline_from_any_folder(
+    tmp_path, monkeypatch, capsys
+):
+    """README: `omnitrust dashboard` with no argument serves the bundled baseline, from any
+    folder (an installed wheel has no scenarios/ folder next to the user)."""
+    from sim.dashboard.market import DEFAULT_SCENARIO
+
+    monkeypatch.chdir(tmp_path)
+    # the command's default, up to the server (a brand the baseline lacks stops it before)
+    assert main(["dashboard", "--brand", "Zed"]) == 2
+    err = capsys.readouterr().err
+    assert "no such scenario file" not in err and "allowed: Aurora, Borealis, Cirrus" in err
+    # the page's default (a LeverMarket without a scenario) is the same bundled file
+    baseline = load_scenario(SCENARIOS / "baseline.toml")
+    assert load_scenario(DEFAULT_SCENARIO) == baseline
+    assert LeverMarket(**SMALL).unchanged.scenario.brands == baseline.brands
+
+
 # --- in a real browser --------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as s:

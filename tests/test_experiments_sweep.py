@@ -133,6 +133,19 @@ def test_bad_experiment_files_name_file_field_value_and_allowed(tmp_path, body, 
     assert not (tmp_path / "out" / "runs").exists()  # nothing ran
 
 
+@pytest.mark.parametrize("base", ["baseline", "baseline.toml"])
+def test_base_may_name_a_bundled_scenario(tmp_path, base):
+    """As on the command line and in `extends`, a bare name that is no file next to the
+    experiment is a bundled scenario (the error for a missing base lists the bundled names)."""
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'name = "t"\nbase = "{base}"\n[design.factors]\n"brands.Zed.policy.transparency" = [0.1]\n'
+    )
+    with pytest.raises(UserError) as info:  # the base is read, then the factor's path fails
+        sweep(exp, out=tmp_path / "out", **SMALL)
+    assert "no brands entry named 'Zed'; allowed: Aurora, Borealis, Cirrus" in str(info.value)
+
+
 def test_bundled_experiments_are_valid():
     for path in sorted((ROOT / "experiments").glob("*.toml")):
         exp, folder = load_experiment(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import jsonschema
@@ -266,6 +267,90 @@ def test_every_problem_is_reported_at_once_one_per_line(tmp_path):
     assert all(line.startswith(f"{path}: ") for line in str(info.value).splitlines())
 
 
+BREACH = '[[events]]\nkind = "breach"\nday = {day}\nbrand = {brand}\nrecords_share = {share}\n'
+
+
+def test_rules_across_keys_are_checked_in_the_same_pass_as_the_fields(tmp_path):
+    """`omnitrust validate` reports every problem (README): the event's day beyond the horizon
+    and its unknown brand are found together with the event's bad fields, not after them."""
+    event = BREACH.format(day=400, brand='"Zed"', share=1.5) + 'data_types = ["dna"]\n'
+    path = write(tmp_path, "staged.toml", one_brand() + event)
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(path)
+    assert [(e.field, e.value) for e in info.value] == [
+        ("events[0].records_share", 1.5),
+        ("events[0].data_types[0]", "dna"),
+        ("events[0].day", 400),  # the default horizon is 365 days (docs/PARAMETERS.md)
+        ("events[0].brand", "Zed"),
+    ]
+    text = str(info.value)
+    assert "simulation.days = 365 runs days 0-364" in text and "(brands: Alpha)" in text
+
+
+def test_section_rules_run_beside_a_bad_field_of_their_section(tmp_path):
+    path = write(
+        tmp_path,
+        "sections.toml",
+        "[population]\nfundamentalist = 0.5\npragmatist = 0.64\nunconcerned = 0.1\n"
+        "social_degree = -4\n"
+        "[trust]\nreturn_threshold = 0.1\nchurn_threshold = 0.3\nhalf_life_days = -1\n"
+        + one_brand(),
+    )
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(path)
+    fields = [e.field for e in info.value]
+    assert fields == ["population.social_degree", "trust.half_life_days", "population", "trust"]
+    text = str(info.value)
+    assert "0.5 + 0.64 + 0.1 = 1.24" in text  # 0.5 + 0.64 + 0.1, by hand
+    assert "return_threshold = 0.1 must be at least churn_threshold = 0.3" in text
+
+
+def test_a_rule_skips_the_values_that_are_themselves_bad(tmp_path):
+    """A bad day or a bad brand name is reported once, as itself: the rules that read it say
+    nothing about it (no "after the horizon" for a quoted day, no "not a brand" when a brand's
+    own name is bad), while the rest of the scenario is still checked."""
+    path = write(
+        tmp_path,
+        "skip.toml",
+        one_brand()
+        + "[[brands]]\nname = 7\n"
+        + BREACH.format(day='"400"', brand='"Zed"', share=0.1)
+        + 'data_types = ["contact"]\n'
+        + BREACH.format(day=500, brand='"Alpha"', share=0.1)
+        + 'data_types = ["contact"]\n',
+    )
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(path)
+    assert [(e.field, e.value) for e in info.value] == [
+        ("brands[1] (name=7).name", 7),
+        ("events[0].day", "400"),
+        ("events[1].day", 500),
+    ]
+
+
+def test_rules_alone_are_all_reported_and_python_callers_see_the_first(tmp_path):
+    from pydantic import ValidationError
+
+    from sim.scenario import Scenario
+
+    text = (
+        "policy_from_day = 400\n" + one_brand() + one_brand()
+        + BREACH.format(day=3, brand='"Zed"', share=0.1) + 'data_types = ["contact"]\n'
+    )  # fmt: skip
+    path = write(tmp_path, "rules.toml", text)
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(path)
+    assert [e.field for e in info.value] == [
+        'brands[1] (name="Alpha").name',
+        "events[0].brand",
+        "policy_from_day",
+        "policy_from_day",
+    ]
+    assert "repeated: Alpha" in str(info.value) and "(brands: Alpha)" in str(info.value)
+    with pytest.raises(ValidationError, match="brand names must be unique; repeated: Alpha"):
+        Scenario.model_validate(tomllib.loads(text), strict=True)
+
+
 def test_error_names_the_file_of_the_chain_that_sets_the_value(tmp_path):
     write(tmp_path, "parent.toml", PARENT.replace("presence = 2.0", "presence = -1.0"))
     child = write(
@@ -314,9 +399,52 @@ def test_extends_missing_parent_names_the_file_and_the_field(tmp_path):
     child = write(tmp_path, "child.toml", 'extends = "gone.toml"\n' + one_brand())
     with pytest.raises(ScenarioError) as info:
         load_scenario(child)
-    assert str(info.value) == (
-        f'{child}: extends = "gone.toml": no such scenario file: {tmp_path / "gone.toml"}'
+    assert str(info.value).startswith(
+        f'{child}: extends = "gone.toml": no such scenario file: {tmp_path / "gone.toml"}; '
+        f"looked in {tmp_path} and among the bundled scenarios"
     )
+
+
+# A copy of a bundled scenario, anywhere, can extend the bundled baseline by name (README,
+# "Scenarios": a bare name "works from any folder and in an installed wheel").
+@pytest.mark.parametrize("parent", ["baseline.toml", "baseline"])
+def test_a_copied_scenario_extends_the_bundled_baseline_by_name(tmp_path, monkeypatch, parent):
+    text = (ROOT / "scenarios" / "newsletter_blaster.toml").read_text()
+    assert 'extends = "baseline.toml"' in text and "emails_per_week = 7.0" in text
+    text = text.replace('extends = "baseline.toml"', f'extends = "{parent}"')
+    copy = write(
+        tmp_path, "my_news.toml", text.replace("emails_per_week = 7.0", "emails_per_week = 3")
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # neither the file's folder nor the repository
+    scenario = load_scenario(copy)
+    baseline = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text())
+    assert [b.name for b in scenario.brands] == [b["name"] for b in baseline["brands"]]
+    assert scenario.brands[0].name == "Aurora" and scenario.brands[0].policy.emails_per_week == 3
+    for b in scenario.brands[1:]:  # the other brands as the bundled baseline sets them
+        (raw,) = (r for r in baseline["brands"] if r["name"] == b.name)
+        assert b.policy.emails_per_week == raw["policy"]["emails_per_week"]
+    assert scenario.simulation.days == baseline["simulation"]["days"]
+    assert scenario.name == "my_news"
+
+
+def test_extends_prefers_a_file_next_to_the_scenario_over_the_bundled_one(tmp_path):
+    write(tmp_path, "baseline.toml", '[[brands]]\nname = "Local"\n')
+    child = write(tmp_path, "child.toml", 'extends = "baseline.toml"\n')
+    assert [b.name for b in load_scenario(child).brands] == ["Local"]
+
+
+def test_extends_unknown_name_says_where_it_looked_and_lists_bundled_names(tmp_path):
+    child = write(tmp_path, "child.toml", 'extends = "basline"\n' + one_brand())
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    err = info.value
+    assert err.field == "extends" and err.value == "basline"
+    bundled = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
+    assert f"looked in {tmp_path} and among the bundled scenarios" in str(err)
+    assert "did you mean 'baseline'?" in str(err)
+    assert "a bundled scenario" in err.allowed and ", ".join(bundled) in err.allowed
 
 
 def test_extends_must_be_a_string(tmp_path):

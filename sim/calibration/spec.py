@@ -1,7 +1,10 @@
 """Calibration and sensitivity files: what to vary, what to measure, and how it is checked.
 
 Both are TOML files validated like scenarios: unknown keys are errors and every error names the
-file, the field, the value and what is allowed (exit code 2). A calibration file::
+file, the field, the value and what is allowed (exit code 2). The file's own keys and values are
+checked first, every unknown key and bad value at once (a rule within one table, such as ``low``
+below ``high``, once that table's values are valid); the checks against its scenario (paths, bounds, metrics,
+brands, days) run once those pass, and stop at the first problem. A calibration file::
 
     scenario = "../scenarios/baseline.toml"   # relative to this file
     replications = 4                           # per candidate, common random numbers

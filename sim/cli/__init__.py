@@ -202,13 +202,20 @@ def _write_or_print(text: str, out: Path | None) -> None:
 # ---------------------------------------------------------------------------------------------
 def add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``omnitrust validate``."""
+    from .options import SCENARIOS_HELP
+
     p = subparsers.add_parser(
         "validate",
         help="check scenario files and report every problem",
         description="Read each scenario file (with its `extends` chain), validate it and report "
-        "every problem: file, field, value and what is allowed. Exit code 2 if any file is bad.",
+        "every problem in one pass, one line each: file, field, value and what is allowed. Rules "
+        "across keys (an event's day within the horizon, the brand it names, unique brand names, "
+        "segment shares that sum to 1) are checked beside the fields they read; a value that is "
+        "itself bad is reported once, as itself. A file that cannot be read (TOML syntax, a "
+        "missing or circular `extends`, an experiment or calibration file) gets that one line. "
+        "Exit code 2 if any file is bad.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario TOML file(s)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help=SCENARIOS_HELP)
     p.set_defaults(handler=cmd_validate)
 
 

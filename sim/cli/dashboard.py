@@ -13,6 +13,11 @@ import sys
 from pathlib import Path
 
 from ..core.errors import UserError
+from .options import SCENARIO_HELP
+
+DEFAULT_SCENARIO = "baseline"
+"""The bundled baseline, by name: found from any folder and in an installed wheel
+(`sim.scenario.loading.scenario_path`); `sim.dashboard.market.DEFAULT_SCENARIO` is the same."""
 
 INSTALL_HINT = (
     'the dashboard needs the optional "dashboard" dependencies; install them with\n'
@@ -35,8 +40,8 @@ def add_dashboard_parser(subparsers: argparse._SubParsersAction) -> None:
         "scenario",
         nargs="?",
         type=Path,
-        default=Path("scenarios/baseline.toml"),
-        help="scenario file (default: scenarios/baseline.toml)",
+        default=Path(DEFAULT_SCENARIO),
+        help=f"{SCENARIO_HELP} (default: the bundled {DEFAULT_SCENARIO})",
     )
     p.add_argument("--brand", help="the brand whose levers are moved (default: the first)")
     p.add_argument("--port", type=int, default=8765, metavar="N", help="port (default: 8765)")
@@ -61,7 +66,7 @@ def missing_dependency() -> str | None:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from ..scenario.loading import load_scenario
+    from ..scenario.loading import load_scenario, scenario_path
 
     missing = missing_dependency()
     if missing is not None:
@@ -80,7 +85,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             "can use it; it has no authentication",
             file=sys.stderr,
         )
-    os.environ["OMNITRUST_DASHBOARD_SCENARIO"] = str(args.scenario)
+    os.environ["OMNITRUST_DASHBOARD_SCENARIO"] = str(scenario_path(args.scenario))
     if args.brand:
         os.environ["OMNITRUST_DASHBOARD_BRAND"] = args.brand
     from solara.__main__ import cli

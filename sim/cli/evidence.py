@@ -15,6 +15,7 @@ from ..analysis.evidence import (
 from ..core.errors import UserError
 from ..core.storage import write_csv
 from ..scenario.loading import load_scenario
+from .options import SCENARIO_HELP
 
 
 def add_evidence_parser(subparsers) -> None:
@@ -35,7 +36,7 @@ def add_evidence_parser(subparsers) -> None:
         nargs="?",
         type=Path,
         default=Path("baseline"),
-        help="scenario file or bundled scenario name (default: the bundled baseline)",
+        help=f"{SCENARIO_HELP} (default: the bundled baseline)",
     )
     p.add_argument("--replications", "-r", type=int, default=3, metavar="R")
     p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")

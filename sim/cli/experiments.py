@@ -10,6 +10,7 @@ from ..analysis.outcomes import OUTCOMES
 from ..core.errors import check_output_folder
 from ..experiments.store import HEADLINE
 from .options import (
+    SCENARIOS_HELP,
     apply_threads,
     executor_args,
     local_processes,
@@ -29,7 +30,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "(width ratio vs independent seeds), risk views and charts. Rerunning the "
         "same command into the same --out resumes.",
     )
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=SCENARIOS_HELP)
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="results folder (default: results/compare-<names>)"
     )

@@ -10,6 +10,11 @@ import contextlib
 import os
 from pathlib import Path
 
+SCENARIOS_HELP = "scenario TOML file(s) or bundled scenario name(s), e.g. baseline"
+SCENARIO_HELP = "scenario TOML file or bundled scenario name"
+"""The help of a command's scenario arguments: every command that reads scenarios resolves a
+bare name as a bundled scenario (`sim.scenario.loading.scenario_path`)."""
+
 DEFAULT_WORKERS_DOC = "one process per core, at most one per run; 1 runs in this process"
 """What ``--workers`` unset means (`sim.experiments.executors.make_map` with ``workers=None``)."""
 

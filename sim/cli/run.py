@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 
 from ..core import timing
-from .options import apply_threads, executor_args, local_processes, report_arg, size_args
+from .options import (
+    SCENARIOS_HELP,
+    apply_threads,
+    executor_args,
+    local_processes,
+    report_arg,
+    size_args,
+)
 
 
 def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -28,7 +35,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         "scenarios",
         nargs="+",
         metavar="SCENARIO",
-        help="scenario TOML file(s) or bundled scenario name(s), e.g. baseline",
+        help=SCENARIOS_HELP,
     )
     size_args(p, "the scenario's")
     p.add_argument(

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from .options import SCENARIOS_HELP
+
 DEFAULT_DAYS = MAX_DAYS = 3650
 
 
@@ -33,7 +35,7 @@ def add_warmup_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         "scenarios",
         nargs="+",
         metavar="SCENARIO",
-        help="scenario TOML file(s) or bundled scenario name(s), e.g. privacy_first",
+        help=SCENARIOS_HELP,
     )
     p.add_argument(
         "--days",

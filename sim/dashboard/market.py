@@ -20,7 +20,7 @@ from ..model import TrustModel
 from ..scenario import BreachEvent, Scenario
 from ..scenario.loading import apply_overrides, load_scenario
 
-DEFAULT_SCENARIO = "scenarios/baseline.toml"
+DEFAULT_SCENARIO = "baseline"  # the bundled baseline, by name: found from any folder
 DEFAULT_SIZE = {"consumers": 2000, "days": 120, "warmup_days": 60}  # answers in seconds
 
 POLICY_LEVERS = (

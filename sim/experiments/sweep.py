@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..analysis.outcomes import outcome_values
 from ..core.storage import provenance, write_csv, write_json, write_parquet
-from ..scenario.loading import load_scenario
+from ..scenario.loading import load_scenario, scenario_path
 from .design import ExperimentError, build_points, load_experiment
 from .engine import execute
 from .executors import make_map
@@ -139,7 +139,7 @@ def sweep(
 
     draws = Posterior(posterior) if posterior is not None else None
     exp, folder = load_experiment(experiment)
-    base_path = (folder / exp.base).resolve()
+    base_path = scenario_path(exp.base, folder).resolve()  # a file here, or a bundled name
     base = load_scenario(base_path)
     reps = replications or exp.replications
     over = {

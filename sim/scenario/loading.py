@@ -1,6 +1,8 @@
 """Reading scenario files: TOML, ``extends``, validation, and errors a user can act on.
 
-A scenario file may start from another with ``extends = "other.toml"`` (relative to the file).
+A scenario file may start from another with ``extends = "other.toml"``: a path relative to the
+file's folder or, when no such file is there and the value is a bare name, a bundled scenario
+(``extends = "baseline"`` or ``"baseline.toml"``, as on the command line: `scenario_path`).
 Files are merged parent first:
 
 * tables merge key by key, recursively;
@@ -13,8 +15,10 @@ Files are merged parent first:
   moment").
 
 Validation is strict about TOML types (a quoted "0.5" is not a number; an integer is accepted
-where a number is expected). Every problem pydantic finds is reported at once as a
-`ScenarioErrors`, each naming the file that sets the value, the field path
+where a number is expected). Every problem is reported at once as a `ScenarioErrors`: pydantic's,
+and those of the rules across keys (`sim.scenario.schema.RULES`), which run again on the file's
+values when pydantic stopped them, each skipping only values that are themselves bad. Each error
+names the file that sets the value, the field path
 (``brands[1] (name="Beta").policy.transparency``), the value and what is allowed, derived from
 the schema's bounds, units and choices.
 """
@@ -37,6 +41,7 @@ from pydantic.fields import FieldInfo
 from ..core.errors import NO_VALUE, ScenarioError, ScenarioErrors, toml_literal
 from . import Scenario
 from .paramdoc import interval, literal_values
+from .schema import INVALID, RULES, Get
 
 EXTENDS = "extends"
 MERGE_BY_NAME = ("brands",)
@@ -143,13 +148,19 @@ def bundled_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
-def scenario_path(path: str | Path) -> Path:
-    """``path`` itself, or the bundled scenario it names when it is a bare name (``baseline`` or
-    ``baseline.toml``, no folder) and no such file exists here."""
+def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
+    """``path`` (relative to ``folder``), or the bundled scenario it names when it is a bare name
+    (``baseline`` or ``baseline.toml``, no folder part) and no such file exists there.
+
+    The one resolver of scenario names: the command line's arguments (relative to the current
+    folder) and ``extends`` (relative to the file that says it) both go through it, so a file of
+    that name wins over the bundled one.
+    """
     path = Path(path)
-    if path.exists() or path.parent != Path("."):
-        return path
-    return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, path)
+    here = folder / path
+    if here.exists() or path.parent != Path("."):
+        return here
+    return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, here)
 
 
 def load_toml_with_extends(path: str | Path) -> dict[str, Any]:
@@ -168,8 +179,19 @@ def validate_scenario(data: dict[str, Any], layers: list[Layer] | str | Path) ->
     try:
         return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
-        errors = [_scenario_error(err, data, layers) for err in exc.errors()]
-        raise ScenarioErrors(errors, file=_main_file(layers)) from None
+        found = exc.errors()
+    # pydantic runs a rule across keys (a model validator) only once every field of its model is
+    # valid, and it stops at the rule's first problem. So the rules run again here, on the file's
+    # values, each reading only the values that passed: every problem is reported in one pass.
+    fields = [err for err in found if not _from_rule(err)]
+    bad = [tuple(_locate(tuple(err["loc"]), data).keys) for err in fields]
+    broken = [
+        {"type": "value_error", "loc": loc, "msg": problem, "input": {}}
+        for loc, rule in RULES
+        for problem in rule(_rule_getter(data, bad, loc))
+    ]
+    errors = [_scenario_error(err, data, layers) for err in (fields + broken or found)]
+    raise ScenarioErrors(errors, file=_main_file(layers)) from None
 
 
 def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +237,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"invalid TOML: {text}", file=path) from None
 
 
+_EXTENDS_ALLOWED = (
+    'a path relative to this file\'s folder, e.g. "baseline.toml", or the name of a bundled '
+    'scenario, e.g. "baseline"'
+)
+
+
+def _bundled_names() -> str:
+    """``"; bundled names: a, b, ..."`` (empty when the package ships none)."""
+    names = ", ".join(bundled_scenarios())
+    return f"; bundled names: {names}" if names else ""
+
+
 def _layers(path: Path) -> list[Layer]:
     """The file and its ``extends`` ancestors, child first, each without its ``extends`` key."""
     layers: list[Layer] = []
@@ -223,6 +257,7 @@ def _layers(path: Path) -> list[Layer]:
     while True:
         chain.append(current)
         raw = _read_toml(current)
+        _not_another_kind_of_file(raw, current)
         parent = raw.pop(EXTENDS, None)
         layers.append((str(current), raw))
         if parent is None:
@@ -233,19 +268,52 @@ def _layers(path: Path) -> list[Layer]:
                 file=current,
                 field=EXTENDS,
                 value=parent,
-                allowed='a path relative to this file, e.g. "baseline.toml"',
+                allowed=_EXTENDS_ALLOWED,
             )
-        target = Path(os.path.normpath(current.parent / parent))
+        target = Path(os.path.normpath(scenario_path(parent, current.parent)))
         if any(target.resolve() == seen.resolve() for seen in chain):
             cycle = " -> ".join(str(p) for p in [*chain, target])
             raise ScenarioError(
                 f"extends cycle: {cycle}", file=current, field=EXTENDS, value=parent
             )
         if not target.is_file():
+            bare = Path(parent).parent == Path(".")
+            close = difflib.get_close_matches(Path(parent).stem, list(bundled_scenarios()), n=1)
             raise ScenarioError(
-                f"no such scenario file: {target}", file=current, field=EXTENDS, value=parent
+                f"no such scenario file: {target}; looked in {target.parent}"
+                + (" and among the bundled scenarios" if bare else "")
+                + (f"; did you mean {close[0]!r}?" if bare and close else ""),
+                file=current,
+                field=EXTENDS,
+                value=parent,
+                allowed=_EXTENDS_ALLOWED + _bundled_names(),
             )
         current = target
+
+
+# The keys that make a file an experiment (`sim.experiments.design.Experiment` requires
+# ``base``), a calibration (`sim.calibration.spec.CalibrationSpec`: ``scenario``, ``parameters``,
+# ``targets``) or a sensitivity file (`SensitivitySpec`: ``scenario``, ``parameters``,
+# ``outputs``); no scenario has them (tests/test_loading.py checks both).
+_OTHER_KINDS = (
+    ({"base"}, "an experiment file (a design over a base scenario)", "omnitrust sweep {}"),
+    ({"scenario", "parameters", "targets"}, "a calibration file", "omnitrust calibrate {} --out DIR"),
+    ({"scenario", "parameters", "outputs"}, "a sensitivity file", "omnitrust sensitivity {} --out DIR"),
+)  # fmt: skip
+_SCENARIO_SECTIONS = set(Scenario.model_fields) - {"name", "description"}
+
+
+def _not_another_kind_of_file(raw: dict[str, Any], path: Path) -> None:
+    """An experiment, calibration or sensitivity file given where a scenario is expected: one
+    line that says which command reads it, instead of a line per key it does not share with a
+    scenario."""
+    if raw.keys() & _SCENARIO_SECTIONS:
+        return  # a scenario (perhaps with a stray key, reported as such)
+    for keys, kind, command in _OTHER_KINDS:
+        if keys <= raw.keys():
+            raise ScenarioError(
+                f"this is {kind}, not a scenario; run it with `{command.format(path)}`", file=path
+            )
 
 
 def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
@@ -505,6 +573,60 @@ def _rule_target(
     return where, None, False
 
 
+def _from_rule(err: Any) -> bool:
+    """Whether a pydantic error is a rule's (`sim.scenario.schema.RULES`), raised by the model
+    validator of the rule's section."""
+    return err["type"] in ("value_error", "assertion_error") and tuple(err["loc"]) in _RULE_LOCS
+
+
+_RULE_LOCS = {loc for loc, _ in RULES}
+
+
+def _rule_getter(data: dict[str, Any], bad: list[tuple], root: tuple[str, ...]) -> Get:
+    """A rule's getter over the file's values (``data``, merged), relative to ``root``: a key the
+    file leaves out has its schema default; a value at or under a location in ``bad`` (where
+    validation failed) is `INVALID`."""
+
+    def get(*path: str | int) -> Any:
+        full = (*root, *path)
+        if any(full[: len(b)] == b for b in bad):
+            return INVALID
+        node: Any = data
+        annotation: Any = Scenario
+        for part in full:
+            node, annotation = _step(node, annotation, part)
+            if node is INVALID:
+                break
+        return node
+
+    return get
+
+
+def _step(node: Any, annotation: Any, part: str | int) -> tuple[Any, Any]:
+    """One step of `_rule_getter`: the value at ``part`` of ``node`` and its expected type."""
+    annotation = _unwrap(annotation)
+    if isinstance(part, int):
+        if not isinstance(node, list) or not 0 <= part < len(node):
+            return INVALID, None
+        item = node[part]
+        args = typing.get_args(annotation)
+        inner = _unwrap(args[0]) if typing.get_origin(annotation) is list and args else None
+        members = _union_members(inner)
+        if members:  # an event: its model is the one its `kind` names
+            inner = members.get(item.get("kind")) if isinstance(item, dict) else None
+        return item, inner
+    if isinstance(node, BaseModel):  # a section the file leaves out: the schema's defaults
+        return getattr(node, part, INVALID), None
+    if not isinstance(node, dict):
+        return INVALID, None
+    field = annotation.model_fields.get(part) if _is_model(annotation) else None
+    if part in node:
+        return node[part], (field.annotation if field is not None else None)
+    if field is not None and not field.is_required():
+        return field.get_default(call_default_factory=True), field.annotation
+    return INVALID, None
+
+
 def _number(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -580,7 +702,8 @@ def scenario_json_schema() -> dict[str, Any]:
     }
     schema["properties"][EXTENDS] = {
         "type": "string",
-        "description": "Another scenario file to start from, relative to this one; this file's "
+        "description": "Another scenario file to start from, relative to this one's folder, or "
+        "a bundled scenario's name (e.g. \"baseline\") when no such file is there; this file's "
         "tables merge over it ([[brands]] by name, other lists replaced).",
     }
     schema["required"] = [k for k in schema.get("required", []) if k != "brands"]

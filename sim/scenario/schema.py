@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -52,6 +53,43 @@ class Section(BaseModel):
     """Base of every scenario section: unknown keys are errors, values are checked on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules across several keys. Each is a function of a getter, ``get(*path)``: the value at a path
+# relative to the rule's section (``get("events", 0, "day")``), or `INVALID` when that value
+# failed validation. The model validators below give it the validated model (nothing is
+# INVALID) and raise the first problem; `sim.scenario.loading.validate_scenario` gives it the
+# file's values when some fields are bad, so that every rule whose keys are valid still reports
+# its problems in the same pass (`RULES`).
+# ---------------------------------------------------------------------------------------------
+INVALID: Any = type("Invalid", (), {"__repr__": lambda self: "INVALID"})()
+"""What a rule's getter returns for a value that failed validation: the rule skips that check."""
+
+Get = Callable[..., Any]
+Rule = Callable[[Get], Iterator[str]]
+
+
+def model_getter(model: BaseModel) -> Get:
+    """A rule's getter over a validated model (attributes, list indices, dict keys)."""
+
+    def get(*path: str | int) -> Any:
+        node: Any = model
+        for part in path:
+            node = node[part] if isinstance(node, list | dict) else getattr(node, part)
+        return node
+
+    return get
+
+
+def _raise_first(problems: Iterator[str]) -> None:
+    problem = next(problems, None)
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def _valid(*values: Any) -> bool:
+    return not any(v is INVALID for v in values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,12 +254,7 @@ class PopulationSpec(Section):
 
     @model_validator(mode="after")
     def _segments_sum_to_one(self) -> PopulationSpec:
-        total = self.fundamentalist + self.pragmatist + self.unconcerned
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(
-                f"privacy segment shares fundamentalist + pragmatist + unconcerned must sum to 1, "
-                f"got {self.fundamentalist} + {self.pragmatist} + {self.unconcerned} = {total:.6g}"
-            )
+        _raise_first(segment_rule(model_getter(self)))
         return self
 
 
@@ -426,12 +459,7 @@ class Trust(Section):
 
     @model_validator(mode="after")
     def _return_above_churn(self) -> Trust:
-        if self.return_threshold < self.churn_threshold:
-            raise ValueError(
-                f"return_threshold = {self.return_threshold} must be at least churn_threshold = "
-                f"{self.churn_threshold} (a churned consumer returns only once trust is back above "
-                "the level at which it left)"
-            )
+        _raise_first(threshold_rule(model_getter(self)))
         return self
 
 
@@ -1111,66 +1139,7 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
-        names = [b.name for b in self.brands]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"brand names must be unique; repeated: {', '.join(dup)}")
-        folded: dict[str, str] = {}
-        for n in names:
-            other = folded.setdefault(n.casefold(), n)
-            if other != n:
-                raise ValueError(
-                    f"brand names {other!r} and {n!r} differ only in letter case; in a file that "
-                    "extends another, [[brands]] entries merge by exact name, so this adds a brand "
-                    "instead of changing one"
-                )
-        days = self.simulation.days
-        for k, ev in enumerate(self.events):
-            if ev.day >= days:
-                raise ValueError(
-                    f"events[{k}].day = {ev.day} is after the horizon: simulation.days = {days} "
-                    f"runs days 0-{days - 1}; the event would never happen (lengthen the run or "
-                    "drop the event)"
-                )
-            if isinstance(ev, MediaStoryEvent) and ev.brand is not None and not ev.reveals_covert:
-                raise ValueError(
-                    f"events[{k}].brand = {ev.brand!r} is not allowed without reveals_covert = "
-                    "true: a plain story reaches every brand alike and names none (allowed: no "
-                    "brand, or reveals_covert = true to expose that brand's covert data)"
-                )
-            if isinstance(ev, BreachEvent | MediaStoryEvent) and ev.brand not in (
-                *names,
-                *((None,) if isinstance(ev, MediaStoryEvent) else ()),
-            ):
-                raise ValueError(
-                    f"events[{k}].brand = {ev.brand!r} is not a brand of this scenario "
-                    f"(brands: {', '.join(names)})"
-                )
-        if self.policy_from_day is not None:
-            if self.policy_from_day >= days:
-                raise ValueError(
-                    f"policy_from_day = {self.policy_from_day} is after the horizon: "
-                    f"simulation.days = {days} runs days 0-{days - 1}; the change would never "
-                    "happen (choose a day in 0-{0}, or lengthen the run)".format(days - 1)
-                )
-            if not self.policy_before:
-                raise ValueError(
-                    f"policy_from_day = {self.policy_from_day} is not allowed here: there is no "
-                    "earlier policy to switch from (set it in a file that `extends` another "
-                    "scenario, whose brands' policies then apply before the change, or give "
-                    "[policy_before.<brand>] tables)"
-                )
-        for name in self.policy_before:
-            if name not in names:
-                raise ValueError(
-                    f"policy_before = {name!r} is not a brand of this scenario "
-                    f"(brands: {', '.join(names)})"
-                )
-        if self.policy_before and self.policy_from_day is None:
-            raise ValueError(
-                "policy_before = (set) is not allowed without policy_from_day: say from which "
-                "reported day the brands' own policies apply"
-            )
+        _raise_first(reference_rule(model_getter(self)))
         return self
 
     def before_change(self) -> Scenario:
@@ -1199,3 +1168,120 @@ class Scenario(Section):
             if value is not None:
                 data["simulation"][key] = value
         return Scenario.model_validate(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules (see `INVALID`): each checks what it can read and yields every problem it finds.
+# ---------------------------------------------------------------------------------------------
+def segment_rule(get: Get) -> Iterator[str]:
+    """``[population]``: the privacy segments' shares sum to 1."""
+    shares = [get(k) for k in ("fundamentalist", "pragmatist", "unconcerned")]
+    if not _valid(*shares):
+        return
+    f, p, u = (float(x) for x in shares)
+    total = f + p + u
+    if abs(total - 1.0) > 1e-6:
+        yield (
+            f"privacy segment shares fundamentalist + pragmatist + unconcerned must sum to 1, "
+            f"got {f} + {p} + {u} = {total:.6g}"
+        )
+
+
+def threshold_rule(get: Get) -> Iterator[str]:
+    """``[trust]``: a churned consumer returns only above the level at which it left."""
+    back, churn = get("return_threshold"), get("churn_threshold")
+    if _valid(back, churn) and float(back) < float(churn):
+        yield (
+            f"return_threshold = {float(back)} must be at least churn_threshold = "
+            f"{float(churn)} (a churned consumer returns only once trust is back above "
+            "the level at which it left)"
+        )
+
+
+def reference_rule(get: Get) -> Iterator[str]:
+    """The scenario as a whole: brand names, and what events and policy changes refer to (brands,
+    days within the horizon)."""
+    brands = get("brands")
+    names: list[str] = []
+    every_name = _valid(brands)  # every brand's name is known (else "not a brand" cannot be said)
+    for i in range(len(brands) if every_name else 0):
+        name = get("brands", i, "name")
+        if _valid(name):
+            names.append(name)
+        else:
+            every_name = False
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        yield f"brand names must be unique; repeated: {', '.join(dup)}"
+    folded: dict[str, str] = {}
+    for n in names:
+        other = folded.setdefault(n.casefold(), n)
+        if other != n:
+            yield (
+                f"brand names {other!r} and {n!r} differ only in letter case; in a file that "
+                "extends another, [[brands]] entries merge by exact name, so this adds a brand "
+                "instead of changing one"
+            )
+    days = get("simulation", "days")
+    events = get("events")
+    for k in range(len(events) if _valid(events) else 0):
+        day, kind = get("events", k, "day"), get("events", k, "kind")
+        if _valid(day, days) and day >= days:
+            yield (
+                f"events[{k}].day = {day} is after the horizon: simulation.days = {days} "
+                f"runs days 0-{days - 1}; the event would never happen (lengthen the run or "
+                "drop the event)"
+            )
+        if kind not in ("breach", "media_story"):  # (INVALID, or an event that names no brand)
+            continue
+        brand = get("events", k, "brand")
+        if not _valid(brand):
+            continue
+        covert = get("events", k, "reveals_covert") if kind == "media_story" else None
+        if brand is not None and covert is False:
+            yield (
+                f"events[{k}].brand = {brand!r} is not allowed without reveals_covert = "
+                "true: a plain story reaches every brand alike and names none (allowed: no "
+                "brand, or reveals_covert = true to expose that brand's covert data)"
+            )
+        if every_name and brand not in (*names, *((None,) if kind == "media_story" else ())):
+            yield (
+                f"events[{k}].brand = {brand!r} is not a brand of this scenario "
+                f"(brands: {', '.join(dict.fromkeys(names))})"
+            )
+    from_day, before = get("policy_from_day"), get("policy_before")
+    if _valid(from_day) and from_day is not None:
+        if _valid(days) and from_day >= days:
+            yield (
+                f"policy_from_day = {from_day} is after the horizon: "
+                f"simulation.days = {days} runs days 0-{days - 1}; the change would never "
+                f"happen (choose a day in 0-{days - 1}, or lengthen the run)"
+            )
+        if _valid(before) and not before:
+            yield (
+                f"policy_from_day = {from_day} is not allowed here: there is no "
+                "earlier policy to switch from (set it in a file that `extends` another "
+                "scenario, whose brands' policies then apply before the change, or give "
+                "[policy_before.<brand>] tables)"
+            )
+    if _valid(before):
+        for name in before if every_name else ():
+            if name not in names:
+                yield (
+                    f"policy_before = {name!r} is not a brand of this scenario "
+                    f"(brands: {', '.join(dict.fromkeys(names))})"
+                )
+        if before and _valid(from_day) and from_day is None:
+            yield (
+                "policy_before = (set) is not allowed without policy_from_day: say from which "
+                "reported day the brands' own policies apply"
+            )
+
+
+RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (("population",), segment_rule),
+    (("trust",), threshold_rule),
+    ((), reference_rule),
+)
+"""Every rule across keys, with the location of its section (its model validator's errors are
+reported there by pydantic)."""
