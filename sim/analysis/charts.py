@@ -511,7 +511,7 @@ def plot_revenue(
                 ax.tick_params(labelbottom=True)
                 if i >= len(names) - ncols // nb_:
                     ax.set_xlabel("day")
-                ax.yaxis.set_major_formatter(FuncFormatter(_money))
+                ax.yaxis.set_major_formatter(style.MoneyFormatter())
         _hide_unused(axes, len(names) * nb_)
         handles = [Patch(color=CHANNEL_COLOURS.get(c, "0.5"), label=c) for c in channels]
         _header(fig, f"Revenue by channel of purchase ({smooth}-day moving average)", handles)
@@ -643,7 +643,7 @@ def plot_value(
             ha="right" if crowded else "center",
         )
         ax.set_ylabel("EUR per day")
-        ax.yaxis.set_major_formatter(FuncFormatter(_money))
+        ax.yaxis.set_major_formatter(style.MoneyFormatter())
         ax.grid(axis="x", visible=False)
         title = f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)"
         handles = _brand_handles(brands, colours)
