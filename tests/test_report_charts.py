@@ -311,3 +311,19 @@ def test_a_money_axis_whose_data_are_all_zero_shows_one_zero_tick():
     breach, net = tick_labels(fig, "x")
     assert breach == ["0"], breach
     assert len(net) > 2 and len(set(net)) == len(net), net  # distinct, as usual
+
+
+def test_breach_window_title_says_the_lowest_point_once_when_it_is_the_last_day():
+    from sim.analysis.charts import breach_finding
+
+    def rows(trust_after: list[float]) -> pd.DataFrame:
+        days = list(range(-2, len(trust_after)))
+        trust = [0.531, 0.529, *trust_after]  # the day before the breach: 0.529 -> "0.53"
+        return pd.DataFrame({"brand": "Aurora", "days_since": days, "trust": trust})
+
+    # still falling on the window's last day (day +3): the lowest is the end, said once
+    falling = rows([0.52, 0.51, 0.505, 0.501])
+    assert breach_finding(falling, "Aurora") == "trust 0.53 -> lowest 0.50 at the end (day +3)"
+    # a dip (day +1) and a recovery: before -> lowest -> end
+    dip = rows([0.45, 0.41, 0.44, 0.47])
+    assert breach_finding(dip, "Aurora") == "trust 0.53 -> lowest 0.41 (day +1) -> 0.47 (day +3)"
