@@ -285,7 +285,7 @@ def money(v: float, _pos=None, step: float | None = None) -> str:
             div, suffix, decimals = d, u, k
             break
     if step is not None and step > 0:
-        decimals = max(decimals, _decimals(step / div))
+        decimals = _decimals(step / div)  # 5k, 10k, 15k; 2.5k, 5.0k; 1.00M, 1.02M
     return f"{v / div:.{decimals}f}{suffix}"
 
 
