@@ -136,7 +136,7 @@ class Comparison:
         results folder, as ``omnitrust report FOLDER -o x.html`` does, and returns its path
         (``kw``: ``brand``, ``threshold``); needs the folder (`compare` with ``out``).
         ``report()`` or ``report([metrics])`` returns the plain-text report, as `report_text`."""
-        from .folders import report_file, write_folder_report
+        from .reporting import report_file, write_folder_report
 
         target = report_file(path)
         if target is not None:

@@ -55,7 +55,7 @@ class SweepResult:
         results folder, as ``omnitrust report FOLDER -o x.html`` does, and returns its path
         (``kw``: ``brand``, ``threshold``); ``report()`` returns the plain-text report, as
         `report_text`."""
-        from .folders import report_file, write_folder_report
+        from .reporting import report_file, write_folder_report
 
         target = report_file(path)
         if target is not None:
