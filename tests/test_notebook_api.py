@@ -126,6 +126,9 @@ def test_compare_without_out_leaves_nothing_on_disk(two_policies, tmp_path, monk
     assert c.out is None and c.charts == []
     assert "nothing kept on disk" in c._repr_html_()
     assert isinstance(c.plot_trust(), Figure)  # the charts still draw from memory
+    # the executive report is made from the stored runs: without a folder, say so
+    with pytest.raises(UserError, match="out="):
+        c.report(tmp_path / "c.html")
 
 
 def test_a_compare_folder_reopens_as_a_comparison(two_policies, tmp_path):
@@ -140,6 +143,12 @@ def test_a_compare_folder_reopens_as_a_comparison(two_policies, tmp_path):
         back.trust.reset_index(drop=True), c.trust.reset_index(drop=True), check_dtype=False
     )
     assert "Comparison" in back._repr_html_() and "\n" not in repr(back)
+    assert_reports_like_the_cli(back, tmp_path / "c", tmp_path)
+    # the plain-text report stays: no argument, a list of metrics, or metrics=
+    text = back.report_text(["trust"])
+    assert "trust" in text and "net_value" not in text
+    assert back.report(["trust"]) == back.report(metrics=["trust"]) == text
+    assert back.report() == back.report_text() != text
 
 
 def test_a_sweep_folder_reopens_as_a_sweep_result(tmp_path):
@@ -161,6 +170,26 @@ def test_a_sweep_folder_reopens_as_a_sweep_result(tmp_path):
     assert type(back) is type(s)
     pd.testing.assert_frame_equal(back.table, s.table)
     assert "Sweep" in back._repr_html_() and "\n" not in repr(back)
+    assert_reports_like_the_cli(back, tmp_path / "s", tmp_path)
+    assert back.report() == back.report_text() == s.report_text()
+    assert ": 2 design points x 2 replications = 4 runs" in back.report_text()
+
+
+def assert_reports_like_the_cli(result, folder, tmp_path):
+    """``result.report("x.html")`` writes the HTML report that ``omnitrust report FOLDER -o``
+    writes (README: "again.report(...)" on any opened folder); a name that is neither HTML nor
+    PDF is refused with what is allowed."""
+    from sim.cli import main
+
+    assert main(["report", str(folder), "-o", str(tmp_path / "cli.html")]) == 0
+    written = result.report(str(tmp_path / "api.html"))
+    assert written == tmp_path / "api.html"
+    api, cli = written.read_text(), (tmp_path / "cli.html").read_text()
+    assert api.lower().startswith("<!doctype html>") and "<h2>Verdict</h2>" in api
+    assert api == cli
+    assert result.report(tmp_path / "api2.HTML").read_text() == cli  # a Path, any case
+    with pytest.raises(UserError, match=r"ending in \.html or \.pdf"):
+        result.report(tmp_path / "x.txt")
 
 
 def test_opening_a_folder_that_is_not_results_says_so(tmp_path):

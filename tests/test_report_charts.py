@@ -245,3 +245,87 @@ def test_run_charts_mark_the_lines_and_legend_of_brands_beyond_the_palette():
         assert mpl_colour(keys["brand9"].get_color()) == second
         assert keys["brand0"].get_marker() in ("None", "", None)
         fig.savefig(io.BytesIO(), format="png")  # and it draws
+
+
+# --------------------------------------------------------------------------------------------
+# Money axes: distinct ticks get distinct labels; an all-zero axis shows a single 0
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("ticks", "labels"),
+    [
+        # matplotlib's ticks around an axis of near-zero amounts: cents, not five "0"
+        ([-0.04, -0.02, 0.0, 0.02, 0.04], ["-0.04", "-0.02", "0", "0.02", "0.04"]),
+        ([0.0, 500.0, 1000.0], ["0", "500", "1.0k"]),
+        ([0.0, 2e5, 4e5], ["0", "200k", "400k"]),
+        ([0.0, 2500.0, 5000.0, 7500.0, 10000.0, 12500.0],
+         ["0", "2.5k", "5.0k", "7.5k", "10.0k", "12.5k"]),
+        ([1e6, 1.02e6, 1.04e6], ["1.00M", "1.02M", "1.04M"]),
+        ([-1000.0, -500.0, 0.0, 500.0], ["-1.0k", "-500", "0", "500"]),
+        ([-10000.0, -5000.0, 0.0, 5000.0, 10000.0], ["-10k", "-5k", "0", "5k", "10k"]),
+        ([0.0, 1e6, 2e6, 3e6], ["0", "1M", "2M", "3M"]),
+        ([0.1 + 0.2, 0.4, 0.5], ["0.3", "0.4", "0.5"]),  # float noise in a tick
+    ],
+)  # fmt: skip
+def test_money_tick_labels_follow_the_tick_spacing(ticks, labels):
+    from sim.analysis import style
+
+    assert style.MoneyFormatter().format_ticks(ticks) == labels
+
+
+def test_money_in_text_keeps_its_short_form():
+    from sim.analysis import style
+
+    assert [style.money(v) for v in (0.3, -0.3, 950, 1234, 35_000, 1.2e6, 2.5e9)] == [
+        "0", "0", "950", "1.2k", "35k", "1.2M", "2.5bn"
+    ]  # fmt: skip
+
+
+def tick_labels(fig, axis: str = "x") -> list[list[str]]:
+    """The tick labels matplotlib draws on each visible axes of ``fig`` (non-empty ones)."""
+    fig.savefig(io.BytesIO(), format="png")
+    out = []
+    for ax in fig.axes:
+        if ax.get_visible():
+            ticks = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+            out.append([t.get_text() for t in ticks if t.get_text()])
+    return out
+
+
+def test_a_money_axis_whose_data_are_all_zero_shows_one_zero_tick():
+    from sim.analysis import report_charts
+    from sim.experiments.plots import forest_figure
+
+    # the risk-return frontier with no breach loss anywhere: value at risk 0 for every policy
+    table = crowded_table(6).assign(var95=0.0)
+    fig, _ = report_charts.frontier(table, "Aurora")
+    (x,) = tick_labels(fig, "x")
+    assert x == ["0"], x
+    # a comparison's differences where one money metric is 0 in every run (no breach)
+    rows = []
+    for scenario, d in (("b", 1200.0), ("c", -800.0)):
+        for metric, diff, half in (("breach_cost", 0.0, 0.0), ("net_value", d, 300.0)):
+            rows.append(
+                {"scenario": scenario, "brand": "Aurora", "metric": metric, "diff": diff,
+                 "ci_low": diff - half, "ci_high": diff + half, "reference": "a",
+                 "statistic": "total"}
+            )  # fmt: skip
+    fig = forest_figure(pd.DataFrame(rows), ["Aurora"], ("breach_cost", "net_value"))
+    breach, net = tick_labels(fig, "x")
+    assert breach == ["0"], breach
+    assert len(net) > 2 and len(set(net)) == len(net), net  # distinct, as usual
+
+
+def test_breach_window_title_says_the_lowest_point_once_when_it_is_the_last_day():
+    from sim.analysis.charts import breach_finding
+
+    def rows(trust_after: list[float]) -> pd.DataFrame:
+        days = list(range(-2, len(trust_after)))
+        trust = [0.531, 0.529, *trust_after]  # the day before the breach: 0.529 -> "0.53"
+        return pd.DataFrame({"brand": "Aurora", "days_since": days, "trust": trust})
+
+    # still falling on the window's last day (day +3): the lowest is the end, said once
+    falling = rows([0.52, 0.51, 0.505, 0.501])
+    assert breach_finding(falling, "Aurora") == "trust 0.53 -> lowest 0.50 at the end (day +3)"
+    # a dip (day +1) and a recovery: before -> lowest -> end
+    dip = rows([0.45, 0.41, 0.44, 0.47])
+    assert breach_finding(dip, "Aurora") == "trust 0.53 -> lowest 0.41 (day +1) -> 0.47 (day +3)"

@@ -180,3 +180,124 @@ def test_sweep_report_shows_regret_recomputed_from_the_stored_runs(sweep_folder)
     section = html[html.index("<h2>Regret") :]
     assert f"{choice} is the minimax-regret policy" in section
     assert findings.eur(max_regret[choice]) in section
+
+
+# --------------------------------------------------------------------------------------------
+# The verdict of a sweep whose points differ in the world (review issue: the verdict ranked
+# design points across worlds while the regret table named another policy)
+# --------------------------------------------------------------------------------------------
+RETENTION = "brands.Aurora.policy.data_retention_days"
+# Aurora's net value (EUR over the horizon) per (policy, world, retention), chosen by hand: the
+# best single point is cautious's rival "bold" in a calm world, but bold loses 55 in a hostile
+# one, while "cautious" never loses more than 15 (calm, 730 days)
+NET = {
+    ("bold", "calm", 365): 100.0,
+    ("bold", "calm", 730): 110.0,
+    ("bold", "hostile", 365): 40.0,
+    ("bold", "hostile", 730): 30.0,
+    ("cautious", "calm", 365): 90.0,
+    ("cautious", "calm", 730): 95.0,
+    ("cautious", "hostile", 365): 80.0,
+    ("cautious", "hostile", 730): 85.0,
+}
+
+
+def synthetic_sweep(keys) -> findings.Results:
+    """A sweep `Results` whose net values are ``NET`` exactly (mean of two replications, EUR 1
+    apart; two days each), with the design a sweep's manifest stores."""
+    design, rows = [], []
+    samples = sorted({k[2] for k in keys})
+    for i, (policy, world, days) in enumerate(keys):
+        name = f"{policy}__{world}__p{i:04d}"
+        design.append(
+            {"point": i, "policy": policy, "world": world, "sample": samples.index(days),
+             RETENTION: days, "scenario": name, "hash": "x"}
+        )  # fmt: skip
+        for rep, total in (
+            (0, NET[policy, world, days] - 0.5),
+            (1, NET[policy, world, days] + 0.5),
+        ):
+            for day in (0, 1):
+                for metric, value in (("net_value", total / 2), ("trust", 0.5)):
+                    rows.append((name, rep, day, "Aurora", "all", metric, value))
+    ts = pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+    return findings.Results("sweep", ts, {"design": design})
+
+
+def test_sweep_verdict_compares_policies_within_a_world_like_the_regret_table():
+    res = synthetic_sweep(list(NET))
+    said = " ".join(findings.verdict(res, "Aurora"))
+    # by hand: regret of bold = max(0, 0, 80-40, 85-30) = 55 (hostile, 730 days); of cautious
+    # = max(100-90, 110-95, 0, 0) = 15 (calm, 730 days): cautious is the minimax-regret policy
+    assert "wins on" not in said and "weakest" not in said, said
+    assert (
+        "cautious is the minimax-regret policy for Aurora's net value over 2 days: its largest "
+        "regret over the 4 worlds is EUR 15 (in world calm, data_retention_days=730); the next, "
+        "bold, can lose up to EUR 55 (in world hostile, data_retention_days=730)."
+    ) in said
+    assert (
+        "Best policy in each world: calm, data_retention_days=365: bold (EUR 100); "
+        "calm, data_retention_days=730: bold (EUR 110); hostile, data_retention_days=365: "
+        "cautious (EUR 80); hostile, data_retention_days=730: cautious (EUR 85)."
+    ) in said
+    # how sure, in cautious's worst world: bold - cautious = 110 - 95 on both replications
+    assert (
+        "In calm, data_retention_days=730 the best, bold, earns EUR 15 more than cautious" in said
+    )
+    # the report's regret table names the same policy, its worlds labelled by name = value
+    table, summary = findings.sweep_regret(res, "Aurora")
+    assert summary["policy"].iloc[0] == "cautious"
+    assert set(table["world"]) == {
+        "calm, data_retention_days=365",
+        "calm, data_retention_days=730",
+        "hostile, data_retention_days=365",
+        "hostile, data_retention_days=730",
+    }
+    assert findings.factor_legend(res) == f"data_retention_days = {RETENTION}"
+    html = report._regret_html(res, "Aurora")
+    assert "<th>calm, data_retention_days=730</th>" in html
+    assert "its worst world: calm, data_retention_days=730" in html
+
+
+def test_sweep_in_one_world_still_ranks_its_points():
+    # one world and one retention: the points differ only in the policy, so ranking them is
+    # comparing policies (bold 100 against cautious 90)
+    res = synthetic_sweep([("bold", "calm", 365), ("cautious", "calm", 365)])
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "bold__calm__p0000 wins on Aurora's net value: EUR 100 over 2 days" in said
+    assert "minimax" not in said
+
+
+def test_sweep_of_worlds_only_names_no_winner():
+    res = synthetic_sweep([("bold", "calm", 365), ("bold", "hostile", 365)])
+    for d in res.manifest["design"]:
+        del d["policy"]
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "wins on" not in said and "no policy wins" in said
+    assert "differ only in the world (world)" in said
+    assert "calm: EUR 100; hostile: EUR 40" in said
+
+
+def test_factor_labels_are_the_shortest_unambiguous_ending_of_their_path():
+    short = findings._short_names(
+        ["brands.Aurora.policy.transparency", "brands.Beta.policy.transparency", "world.x"]
+    )
+    assert short == {
+        "brands.Aurora.policy.transparency": "Aurora.policy.transparency",
+        "brands.Beta.policy.transparency": "Beta.policy.transparency",
+        "world.x": "x",
+    }
+
+
+def test_sweep_ranking_warns_when_its_factors_include_world_settings():
+    # no named policies or worlds, but a factor that is a world setting (as
+    # experiments/transparency_lhs.toml): the points are ranked, with a warning naming it
+    res = synthetic_sweep([("bold", "calm", 365), ("bold", "calm", 730)])
+    for d in res.manifest["design"]:
+        del d["policy"], d["world"]
+        d["world.attack_pressure"] = d.pop(RETENTION) / 365
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "bold__calm__p0001 wins on Aurora's net value: EUR 110" in said
+    assert "also differ in world settings" in said and "(world.attack_pressure)" in said

@@ -511,7 +511,7 @@ def plot_revenue(
                 ax.tick_params(labelbottom=True)
                 if i >= len(names) - ncols // nb_:
                     ax.set_xlabel("day")
-                ax.yaxis.set_major_formatter(FuncFormatter(_money))
+                ax.yaxis.set_major_formatter(style.MoneyFormatter())
         _hide_unused(axes, len(names) * nb_)
         handles = [Patch(color=CHANNEL_COLOURS.get(c, "0.5"), label=c) for c in channels]
         _header(fig, f"Revenue by channel of purchase ({smooth}-day moving average)", handles)
@@ -643,7 +643,7 @@ def plot_value(
             ha="right" if crowded else "center",
         )
         ax.set_ylabel("EUR per day")
-        ax.yaxis.set_major_formatter(FuncFormatter(_money))
+        ax.yaxis.set_major_formatter(style.MoneyFormatter())
         ax.grid(axis="x", visible=False)
         title = f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)"
         handles = _brand_handles(brands, colours)
@@ -761,16 +761,22 @@ def breach_panels(
 
 def breach_finding(rows: pd.DataFrame, breached: str) -> str:
     """Trust of the breached brand before the breach, at its lowest after, and at the end of the
-    window, from the mean over breaches: ``"trust 0.62 -> lowest 0.41 (day +38) -> 0.47"``."""
+    window, from the mean over breaches: ``"trust 0.62 -> lowest 0.41 (day +38) -> 0.47
+    (day +110)"``; when the lowest day is the window's last, once: ``"trust 0.53 -> lowest
+    0.50 at the end (day +110)"``."""
     own = rows[rows["brand"] == breached].groupby("days_since")["trust"].mean()
     before = own[own.index < 0]
     after = own[own.index >= 0]
     if before.empty or after.empty:
         return ""
-    low_day = int(after.idxmin())
+    low_day, last_day = int(after.idxmin()), int(after.index[-1])
+    if low_day == last_day:
+        return (
+            f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} at the end (day +{low_day})"
+        )
     return (
         f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} (day +{low_day}) "
-        f"-> {after.iloc[-1]:.2f} (day +{int(after.index[-1])})"
+        f"-> {after.iloc[-1]:.2f} (day +{last_day})"
     )
 
 

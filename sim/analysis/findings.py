@@ -392,8 +392,15 @@ def eur(v: float) -> str:
 def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list[str]:
     """The verdict in sentences, computed from the results: which policy wins on the focal
     brand's net value, by how much and how sure (interval vs the runner-up), at what risk
-    (95% VaR and expected shortfall of the breach losses)."""
+    (95% VaR and expected shortfall of the breach losses).
+
+    A sweep whose points differ in the world (`sweep_axes`) compares policies only within a
+    world: the verdict names the minimax-regret policy, as the report's regret table does, and
+    the best policy in each world (`_sweep_verdict`)."""
     table = scenario_table(res, brand) if table is None else table
+    within = _sweep_verdict(res, brand, table)
+    if within is not None:
+        return within
     days = int(res.timeseries["day"].max()) + 1
     best = table.iloc[0]
     n = int(best["replications"])
@@ -437,6 +444,15 @@ def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list
             f"The weakest policy is {worst['scenario']} ({eur(worst['net_value'])}, "
             f"{eur(worst['net_value'] - best['net_value'])} against the winner)."
         )
+    design = _design(res)
+    if design is not None and len(table) > 1:
+        world_factors = [c for c in _varying(design, design.columns) if c.startswith("world.")]
+        if world_factors:
+            out.append(
+                "The design points also differ in world settings, not only in what "
+                f"{brand} chooses ({', '.join(world_factors)}): part of each difference "
+                "comes from the world the point assumes."
+            )
     risky = table.sort_values("var95", ascending=False).iloc[0]
     if best["var95"] > 0 or best["es95"] > 0:
         risk = (
@@ -490,54 +506,272 @@ def waterfall_values(res: Results, brand: str) -> pd.DataFrame:
     return out.reindex([n for n in res.names if n in out.index])
 
 
-def sweep_regret(res: Results, brand: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Regret of each policy of a sweep with named policies, on ``brand``'s net value over the
-    horizon (mean over replications), computed from the stored runs: ``(regret, summary)``.
+_NOT_A_SETTING = ("point", "policy", "world", "sample", "scenario", "hash")
 
-    ``regret``: one row per policy and world (a world is every design column but the point and
-    the policy: the named world, the factor sample and the factors' values) with the policy's
-    mean net value, the best policy's in that world and the regret (best minus this, >= 0).
-    ``summary``: per policy its mean net value over worlds, its largest regret and the world where
-    it occurs, sorted so that the first row is the minimax-regret policy (ties: by name). None for
-    a folder that is not a sweep with policies.
-    """
+
+def _design(res: Results) -> pd.DataFrame | None:
+    """The sweep's design (one row per design point), None for another kind of folder."""
     design = res.manifest.get("design") or []
-    if res.kind != "sweep" or not design or "policy" not in design[0]:
+    if res.kind != "sweep" or not design:
         return None
-    table = pd.DataFrame(design)
-    world_cols = [
-        c
-        for c in table.columns
-        if c not in ("point", "policy", "scenario", "hash")
-        and table[c].astype(str).nunique() > 1  # a column constant over the design names no world
-    ]
-    points = table[["scenario", "policy", *world_cols]].copy()
-    if not world_cols:
-        points["world"] = "(one world)"
-        world_cols = ["world"]
-    for c in world_cols:
-        points[c] = points[c].map(lambda v: "(none)" if v is None else v).astype(str)
-    oc = outcomes(res, brand)[["scenario", "replication", "net_value"]]
-    runs = oc.merge(points, on="scenario", how="inner")
-    keys = ["policy", *world_cols]
-    mean = runs.groupby(keys, sort=True)["net_value"].mean().rename("net_value").reset_index()
-    mean["best"] = mean.groupby(world_cols, sort=False)["net_value"].transform("max")
-    mean["regret"] = mean["best"] - mean["net_value"]
-    mean["world"] = mean[world_cols].astype(str).agg(", ".join, axis=1)
+    return pd.DataFrame(design)
+
+
+def _varying(table: pd.DataFrame, cols) -> list[str]:
+    """The columns of ``cols`` that take more than one value over the design (a column constant
+    over the design tells no point from another)."""
+    return [c for c in cols if c in table.columns and table[c].astype(str).nunique() > 1]
+
+
+def sweep_axes(res: Results) -> tuple[list[str], list[str]] | None:
+    """How a sweep's design points split into what the brand chooses and the world it meets:
+    ``(choice_cols, world_cols)``, or None when the points differ in no world (or the folder is
+    not a sweep), so that ranking the points is comparing choices.
+
+    With named policies the choice is the policy and the world is every other design setting
+    that varies (the named world, the factor sample and the factors' values), as in the
+    robustness and regret tables (`sim.experiments.sweep.regret_tables`, `sweep_regret`).
+    Without policies but with named worlds, the choice is the factor sample (possibly none: the
+    points differ only in the world) and the world the named world."""
+    table = _design(res)
+    if table is None:
+        return None
+    settings = [c for c in table.columns if c not in _NOT_A_SETTING]
+    if "policy" in table.columns:
+        worlds = _varying(table, ["world", "sample", *settings])
+        return (["policy"], worlds) if worlds else None
+    if _varying(table, ["world"]):
+        return _varying(table, ["sample", *settings]), ["world"]
+    return None
+
+
+def _short_names(paths: list[str]) -> dict[str, str]:
+    """Each dotted path's shortest ending that no other path shares (``data_retention_days``
+    for ``brands.Aurora.policy.data_retention_days``)."""
+    out = {}
+    for p in paths:
+        parts = p.split(".")
+        for k in range(1, len(parts) + 1):
+            tail = ".".join(parts[-k:])
+            if not any(q != p and (q == tail or q.endswith("." + tail)) for q in paths):
+                break
+        out[p] = tail
+    return out
+
+
+def _value(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "(none)"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:.4g}"
+    if isinstance(v, float):
+        return str(int(v))
+    return str(v)
+
+
+def coordinate_labels(table: pd.DataFrame, cols: list[str]) -> pd.Series:
+    """A readable label per design row for its values of ``cols``: a named world or policy by
+    its name, a factor as ``name=value`` (the shortest unambiguous ending of its path), the
+    factor sample number only where the factors' values do not tell the rows apart
+    (``calm, data_retention_days=365``)."""
+    settings = [c for c in cols if c not in _NOT_A_SETTING]
+    short = _short_names(settings)
+
+    def label(row, with_sample: bool) -> str:
+        parts = []
+        for c in cols:
+            if c in ("world", "policy"):
+                parts.append(_value(row[c]))
+            elif c == "sample":
+                if with_sample:
+                    parts.append(f"sample {_value(row[c])}")
+            else:
+                parts.append(f"{short[c]}={_value(row[c])}")
+        return ", ".join(parts) or "(one)"
+
+    if table.empty:
+        return pd.Series([], dtype=object, index=table.index)
+    out = table.apply(lambda r: label(r, with_sample=False), axis=1)
+    if "sample" in cols:
+        # the sample tells rows apart only where the values do not; keep it just then
+        distinct = table[cols].astype(str).drop_duplicates()
+        if out.loc[distinct.index].nunique() < len(distinct):
+            out = table.apply(lambda r: label(r, with_sample=True), axis=1)
+    return out
+
+
+def setting_names(cols: list[str]) -> str:
+    """The design settings ``cols`` in words: ``world, data_retention_days`` (the factor sample
+    only when no factor says the same)."""
+    short = _short_names([c for c in cols if c not in _NOT_A_SETTING])
+    names = [short.get(c, c) for c in cols if c != "sample"]
+    return ", ".join(names or ["sample"])
+
+
+def factor_legend(res: Results) -> str:
+    """``data_retention_days = brands.Aurora.policy.data_retention_days; ...``: each varied
+    factor's short label and its path in the scenario (empty when no label is shortened)."""
+    axes = sweep_axes(res)
+    cols = [c for c in (axes[1] if axes else []) if c not in _NOT_A_SETTING]
+    short = _short_names(cols)
+    return "; ".join(f"{short[c]} = {c}" for c in cols if short[c] != c)
+
+
+def _within_worlds(
+    res: Results, brand: str, choice_cols: list[str], world_cols: list[str]
+) -> pd.DataFrame:
+    """Per design point: its choice and world labels, scenario, ``brand``'s mean net value over
+    the replications, the best mean net value in its world and its regret (best minus this)."""
+    table = _design(res)
+    points = table[["scenario"]].copy()
+    points["choice"] = coordinate_labels(table, choice_cols) if choice_cols else "(one)"
+    points["world"] = coordinate_labels(table, world_cols) if world_cols else "(one world)"
+    oc = outcomes(res, brand)[["scenario", "net_value"]]
+    mean = oc.groupby("scenario", sort=False)["net_value"].mean()
+    points["net_value"] = points["scenario"].map(mean)
+    points = points.dropna(subset=["net_value"])
+    points["best"] = points.groupby("world", sort=False)["net_value"].transform("max")
+    points["regret"] = points["best"] - points["net_value"]
+    return points.reset_index(drop=True)
+
+
+def _max_regret(points: pd.DataFrame) -> pd.DataFrame:
+    """Per choice: its mean net value over worlds, its largest regret and the world where it
+    occurs, the minimax-regret choice first (ties: by name)."""
     rows = []
-    for policy, g in mean.groupby("policy", sort=True):
+    for choice, g in points.groupby("choice", sort=True):
         worst = g.loc[g["regret"].idxmax()]
         rows.append(
             {
-                "policy": policy,
+                "policy": choice,
                 "mean_net_value": float(g["net_value"].mean()),
                 "max_regret": float(g["regret"].max()),
                 "world_of_max_regret": worst["world"],
             }
         )
-    summary = pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
-    regret = mean[["policy", "world", "net_value", "best", "regret"]]
-    return regret, summary
+    return pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
+
+
+def sweep_regret(res: Results, brand: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Regret of each policy of a sweep with named policies, on ``brand``'s net value over the
+    horizon (mean over replications), computed from the stored runs: ``(regret, summary)``.
+
+    ``regret``: one row per policy and world (a world is every design column but the point and
+    the policy: the named world, the factor sample and the factors' values, labelled by
+    `coordinate_labels`) with the policy's scenario, its mean net value, the best policy's in
+    that world and the regret (best minus this, >= 0).
+    ``summary``: per policy its mean net value over worlds, its largest regret and the world where
+    it occurs, sorted so that the first row is the minimax-regret policy (ties: by name). None for
+    a folder that is not a sweep with policies.
+    """
+    table = _design(res)
+    if table is None or "policy" not in table.columns:
+        return None
+    axes = sweep_axes(res)
+    world_cols = axes[1] if axes else []
+    points = _within_worlds(res, brand, ["policy"], world_cols)
+    regret = points.rename(columns={"choice": "policy"})[
+        ["policy", "world", "scenario", "net_value", "best", "regret"]
+    ]
+    return regret, _max_regret(points)
+
+
+def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] | None:
+    """The verdict of a sweep whose points differ in the world: policies compared only within a
+    world, the robust choice by minimax regret (as the report's regret table), the best policy
+    in each world, how sure (the paired interval in the chosen policy's worst world) and at
+    what risk. None when the points differ in no world (the ranking of points is the verdict)."""
+    axes = sweep_axes(res)
+    if axes is None:
+        return None
+    choice_cols, world_cols = axes
+    points = _within_worlds(res, brand, choice_cols, world_cols)
+    days = int(res.timeseries["day"].max()) + 1
+    worlds = list(dict.fromkeys(points["world"]))
+    noun, nouns = ("policy", "policies") if choice_cols == ["policy"] else ("point", "points")
+    settings = setting_names(world_cols)
+    if points["choice"].nunique() < 2:
+        values = "; ".join(f"{r.world}: {eur(r.net_value)}" for r in points.itertuples())
+        return [
+            f"These scenarios differ only in the world ({settings}), not in anything {brand} "
+            f"chooses, so no policy wins: {brand}'s mean net value over {days} days is "
+            f"{values}."
+        ]
+    summary = _max_regret(points)
+    best = summary.iloc[0]
+    second = summary.iloc[1]
+    out = [
+        f"{best['policy']} is the minimax-regret {noun} for {brand}'s net value over {days} "
+        f"days: its largest regret over the {len(worlds)} worlds is {eur(best['max_regret'])} "
+        f"(in world {best['world_of_max_regret']}); the next, {second['policy']}, can lose up to "
+        f"{eur(second['max_regret'])} (in world {second['world_of_max_regret']}). "
+        f"Regret = the best {noun}'s mean net value in a world minus this one's; a world is "
+        f"every design setting but the {noun} ({settings}): {nouns} are compared only within "
+        "a world, never across worlds.",
+    ]
+    winners = points.loc[points.groupby("world", sort=False)["net_value"].idxmax()]
+    if len(worlds) <= 6:
+        out.append(
+            f"Best {noun} in each world: "
+            + "; ".join(f"{r.world}: {r.choice} ({eur(r.net_value)})" for r in winners.itertuples())
+            + "."
+        )
+    else:
+        counts = winners["choice"].value_counts()
+        out.append(
+            f"The best {noun} differs by world: "
+            + ", ".join(f"{c} in {n} of {len(worlds)} worlds" for c, n in counts.items())
+            + "."
+        )
+    # how sure: the chosen one against the best in its worst world, or, where it is the best
+    # everywhere, against the runner-up in the world where its lead is smallest
+    mine = points[points["choice"] == best["policy"]].set_index("world")
+    if best["max_regret"] > 0:
+        w = best["world_of_max_regret"]
+        a = winners.set_index("world").loc[w, "scenario"]
+        b = mine.loc[w, "scenario"]
+        claim = f"In {w} the best, {winners.set_index('world').loc[w, 'choice']}, earns"
+        subject = f"than {best['policy']}"
+    else:
+        lead = {}
+        for w, g in points.groupby("world", sort=False):
+            others = g[g["choice"] != best["policy"]]
+            lead[w] = (mine.loc[w, "net_value"] - others["net_value"].max(), others)
+        w = min(lead, key=lambda k: lead[k][0])
+        others = lead[w][1]
+        runner = others.loc[others["net_value"].idxmax()]
+        a, b = mine.loc[w, "scenario"], runner["scenario"]
+        claim = f"It is the best {noun} in every world; its smallest lead is in {w}: it earns"
+        subject = f"than {runner['choice']}"
+    diff, half, n_pairs = pairwise(res, brand, a, b)
+    how = "paired by replication (common random numbers)" if paired(res) else "Welch"
+    if np.isfinite(half):
+        lo, hi = diff - half, diff + half
+        sure = f"95% interval {eur(lo)} to {eur(hi)}, " + (
+            "which excludes zero"
+            if lo > 0 or hi < 0
+            else "which includes zero: the two cannot be told apart there yet"
+        )
+        sure += f"; {how}, {n_pairs} replications"
+    else:
+        sure = "a single replication, no interval: run more replications"
+    out.append(f"{claim} {eur(diff)} more {subject} ({sure}).")
+    # at what risk: the chosen one's breach losses in its riskiest world
+    rows = table.set_index("scenario").reindex(mine["scenario"])
+    rows.index = mine.index
+    if (rows["var95"] > 0).any() or (rows["es95"] > 0).any():
+        w = rows["var95"].idxmax()
+        out.append(
+            f"At what risk: for {best['policy']} the 95% value at risk of {brand}'s breach losses "
+            f"is highest in {w}, {eur(rows.at[w, 'var95'])}, with an expected shortfall (mean of "
+            f"the worst 5%) of {eur(rows.at[w, 'es95'])}."
+        )
+    else:
+        out.append(
+            f"At what risk: {brand} had no breach losses in any run of {best['policy']}, in any "
+            "world."
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from .findings import (
     Results,
     differing_settings,
     eur,
+    factor_legend,
     focal_brand,
     from_run_result,
     load_results,
@@ -333,12 +334,14 @@ def _regret_html(res: Results, brand: str) -> str:
             f" The next, {runner['policy']}, can lose up to {eur(runner['max_regret'])} "
             f"({runner['world_of_max_regret']})."
         )
+    legend = factor_legend(res)
+    legend = f" Factors: {_e(legend)}." if legend else ""
     return (
         f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
         f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = the "
         f"best policy's mean net value in that world minus this policy's ({brand}, EUR over the "
         "horizon, mean over replications; 0 for the best). A world is every design setting "
-        "but the policy. Computed from the stored runs.</p></section>"
+        f"but the policy.{legend} Computed from the stored runs.</p></section>"
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
 from ..core.catalogue import CHANNELS
 from . import stats, style
@@ -149,7 +149,7 @@ def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple
             pad = 0.14 * max(hi - lo, 1.0)
             ax.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
             ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=6.5)
-            ax.yaxis.set_major_formatter(FuncFormatter(style.money))
+            ax.yaxis.set_major_formatter(style.MoneyFormatter())
             ax.set_ylabel("EUR over the horizon")
             ax.set_title(heading, fontsize=9)
             ax.grid(axis="x", visible=False)
@@ -208,8 +208,8 @@ def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) ->
                 capsize=3,
                 zorder=3 if r.scenario in shown else 2,  # a grey point never hides a coloured one
             )
-        ax.xaxis.set_major_formatter(FuncFormatter(style.money))
-        ax.yaxis.set_major_formatter(FuncFormatter(style.money))
+        ax.xaxis.set_major_formatter(style.MoneyFormatter())
+        ax.yaxis.set_major_formatter(style.MoneyFormatter())
         ax.set_xlabel(f"{brand}: 95% value at risk of breach losses (EUR over the horizon)")
         ax.set_ylabel(f"{brand}: expected net value (EUR)")
         ax.margins(x=0.15, y=0.15)
@@ -257,7 +257,7 @@ def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure 
             ax.step(xs, p, where="post", label=name, linewidth=1.6, **styles[name])
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.xaxis.set_major_formatter(FuncFormatter(style.money))
+        ax.xaxis.set_major_formatter(style.MoneyFormatter())
         ax.set_xlabel(f"{brand}: breach loss over the horizon (EUR)")
         ax.set_ylabel("P(loss >= x), share of runs")
         _legend(

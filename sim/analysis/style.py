@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter
 
 from ..core.storage import write_bytes
 
@@ -268,19 +269,56 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
     return write_bytes(path, figure_bytes(fig, path.suffix.lstrip(".") or "png", dpi))
 
 
-def money(v: float, _pos=None) -> str:
-    """EUR amounts in short form: 1.2M, 35k, 4.1k, 950."""
-    if abs(v) < 0.5:
+# (threshold, divisor, suffix, decimals) of `money`, largest first
+_MONEY_UNITS = ((1e9, 1e9, "bn", 1), (1e6, 1e6, "M", 1), (1e4, 1e3, "k", 0), (1e3, 1e3, "k", 1))
+
+
+def money(v: float, _pos=None, step: float | None = None) -> str:
+    """EUR amounts in short form: 1.2M, 35k, 4.1k, 950. With ``step`` (the spacing of an axis'
+    ticks) as many decimals as tell ticks ``step`` apart: 0.02 -> "0.02", 10.5k, 1.02M."""
+    a = abs(v)
+    if step is None and a < 0.5 or step is not None and a < step * 1e-6:
         return "0"  # not "-0"
-    if abs(v) >= 1e9:
-        return f"{v / 1e9:.1f}bn"
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    if abs(v) >= 1e3:
-        return f"{v / 1e3:.1f}k"
-    return f"{v:.0f}"
+    div, suffix, decimals = 1.0, "", 0
+    for threshold, d, u, k in _MONEY_UNITS:
+        if a >= threshold:
+            div, suffix, decimals = d, u, k
+            break
+    if step is not None and step > 0:
+        decimals = _decimals(step / div)  # 5k, 10k, 15k; 2.5k, 5.0k; 1.00M, 1.02M
+    return f"{v / div:.{decimals}f}{suffix}"
+
+
+def _decimals(x: float) -> int:
+    """The fewest decimals that write ``x`` (> 0) to within a millionth of itself."""
+    for d in range(10):
+        if abs(round(x, d) - x) <= 1e-6 * x:
+            return d
+    return 10
+
+
+class MoneyFormatter(Formatter):
+    """Tick labels of a EUR axis (`money`) whose precision follows the tick spacing, so that
+    distinct ticks get distinct labels (0.02 apart: -0.02, 0, 0.02; not 0, 0, 0). An axis whose
+    data are all zero (a cost no run had; within 1e-9 EUR) is labelled by its 0 tick alone."""
+
+    def __init__(self) -> None:
+        self.step: float | None = None
+        self.zero = False
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        values = np.unique(np.asarray(locs, dtype=float))
+        diffs = np.diff(values[np.isfinite(values)])
+        self.step = float(diffs[diffs > 0].min()) if (diffs > 0).any() else None
+        lo, hi = self.axis.get_data_interval() if self.axis is not None else (np.nan, np.nan)
+        # all zero, up to the rounding of drawing (an error bar of 0 spans -1e-17..0)
+        self.zero = bool(abs(lo) <= 1e-9 and abs(hi) <= 1e-9)
+
+    def __call__(self, x: float, pos=None) -> str:
+        if self.zero:
+            return "0" if x == 0 or (self.step and abs(x) < self.step * 1e-6) else ""
+        return money(x, pos, self.step)
 
 
 def count(v: float, _pos=None) -> str:

@@ -181,7 +181,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     except Interrupted as exc:
         return _interrupted(exc)
-    print(result.report(HEADLINE))
+    print(result.report_text(HEADLINE))
     print(
         f"\nTables in {result.out}/: levels.csv, differences.csv, runs.parquet, "
         f"trust_threshold.csv" + (", risk.csv, losses.csv" if result.risk is not None else "")
@@ -217,7 +217,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except Interrupted as exc:
         return _interrupted(exc)
-    print(result.report())
+    print(result.report_text())
     sys.stdout.flush()
     return 0
 

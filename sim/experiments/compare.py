@@ -24,6 +24,7 @@ is reached; the result says how many it took.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,24 @@ class Comparison:
         self.posterior: Path | None = fields.get("posterior")
         self.policy_days: dict[str, int] = fields.get("policy_days") or {}
 
-    def report(self, metrics: Sequence[str] = HEADLINE) -> str:
+    def report(
+        self,
+        path: str | os.PathLike | Sequence[str] | None = None,
+        metrics: Sequence[str] = HEADLINE,
+        **kw: Any,
+    ) -> Any:
+        """``report("x.html")`` (or a path ending in .pdf) writes the executive report of the
+        results folder, as ``omnitrust report FOLDER -o x.html`` does, and returns its path
+        (``kw``: ``brand``, ``threshold``); needs the folder (`compare` with ``out``).
+        ``report()`` or ``report([metrics])`` returns the plain-text report, as `report_text`."""
+        from .reporting import report_file, write_folder_report
+
+        target = report_file(path)
+        if target is not None:
+            return write_folder_report(self.out, target, **kw)
+        return self.report_text(metrics if path is None else path)
+
+    def report_text(self, metrics: Sequence[str] = HEADLINE) -> str:
         """A plain-text report of the headline levels, differences and pairing gains."""
         return _report(self, metrics)
 
@@ -194,7 +212,8 @@ class Comparison:
             ]
             if len(table)
             else [],
-            ".levels, .differences, .runs, .report(), .plot_trust(), .plot_differences()",
+            ".levels, .differences, .runs, .report('x.html'), .report_text(), .plot_trust(), "
+            ".plot_differences()",
         )
 
 

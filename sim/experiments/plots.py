@@ -11,7 +11,6 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 from scipy import stats as st
 
 from ..analysis import style
@@ -149,7 +148,7 @@ def forest_figure(
             stat = m["statistic"].dropna().iloc[0] if m["statistic"].notna().any() else None
             ax_.set_title(style.metric_label(metric, stat), fontsize=9)
             if style.METRICS.get(metric, ("", ""))[1] == "EUR":
-                ax_.xaxis.set_major_formatter(FuncFormatter(style.money))
+                ax_.xaxis.set_major_formatter(style.MoneyFormatter())
             ax_.set_yticks(y, labels, fontsize=8)
             ax_.grid(axis="y", visible=False)
         for ax_ in axes[len(metrics) :]:
@@ -188,7 +187,7 @@ def loss_exceedance_figure(losses: pd.DataFrame, brands: list[str], ax=None) -> 
                 ax_.step(x, p, where="post", label=scenario, **styles[scenario])
             ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
             ax_.set_xlabel("loss over the horizon (EUR)")
-            ax_.xaxis.set_major_formatter(FuncFormatter(style.money))
+            ax_.xaxis.set_major_formatter(style.MoneyFormatter())
             ax_.set_ylabel("P(loss >= x)")
             ax_.set_ylim(0, 1.05)
         for ax_ in axes[len(brands) :]:

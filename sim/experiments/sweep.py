@@ -17,6 +17,7 @@ each run to ``out`` and builds
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,19 @@ class SweepResult:
         self.out = out
         self.manifest = manifest
 
-    def report(self) -> str:
+    def report(self, path: str | os.PathLike | None = None, **kw: Any) -> Any:
+        """``report("x.html")`` (or a path ending in .pdf) writes the executive report of the
+        results folder, as ``omnitrust report FOLDER -o x.html`` does, and returns its path
+        (``kw``: ``brand``, ``threshold``); ``report()`` returns the plain-text report, as
+        `report_text`."""
+        from .reporting import report_file, write_folder_report
+
+        target = report_file(path)
+        if target is not None:
+            return write_folder_report(self.out, target, **kw)
+        return self.report_text()
+
+    def report_text(self) -> str:
         """A plain-text report: size of the table and the robustness tables."""
         m = self.manifest
         parts = [
@@ -103,7 +116,10 @@ class SweepResult:
                 )
             )
         return card(
-            f"Sweep {m['experiment']}", facts, tables, ".table, .robustness, .max_regret, .report()"
+            f"Sweep {m['experiment']}",
+            facts,
+            tables,
+            ".table, .robustness, .max_regret, .report('x.html'), .report_text()",
         )
 
 
