@@ -42,7 +42,14 @@ def test_leavers_are_the_consumers_whose_turnover_uniform_is_below_p():
     # N1 written out: the uniform of slot 0 of (seed, "turnover", day) per consumer, vectorised
     from sim.core.streams import stream_key, uniforms
 
-    for n, p in ((20_000, 0.000289), (20_000, 0.05), (5_000, 0.3), (3_000, 1.0), (7, 0.5), (1, 1.0)):
+    for n, p in (
+        (20_000, 0.000289),
+        (20_000, 0.05),
+        (5_000, 0.3),
+        (3_000, 1.0),
+        (7, 0.5),
+        (1, 1.0),
+    ):
         for day in (0, 17, 400):
             want = np.flatnonzero(uniforms(stream_key(11, "turnover", day), n, 0) < p)
             got = leavers(11, day, n, p)

@@ -18,8 +18,8 @@ imported, `load` returns it as it is.
 
 ``mesa.model`` names its logger with ``mesa.mesa_logging.create_module_logger()``, which finds the
 calling module through ``inspect.stack()``: that reads the source line of every frame on the stack
-(the whole import chain) and scans ``sys.modules`` for each frame's file, 0.06-0.1 s of every run's
-start-up for the name ``"mesa.model"``. While `load` imports the core modules the function is
+(the whole import chain) and scans ``sys.modules`` for each frame's file, ~0.045 s of CPU of the
+run command's start-up (docs/PERFORMANCE.md, fourth round) for the name ``"mesa.model"``. While `load` imports the core modules the function is
 replaced by one that takes the caller's module name from its frame (the same logger, registered
 under the same name); Mesa's own function is put back as soon as they are imported.
 """
