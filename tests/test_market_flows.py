@@ -38,6 +38,26 @@ def test_leavers_follow_the_yearly_turnover():
     assert leavers(7, 3, n, 0.0).size == 0
 
 
+def test_leavers_are_the_consumers_whose_turnover_uniform_is_below_p():
+    # N1 written out: the uniform of slot 0 of (seed, "turnover", day) per consumer, vectorised
+    from sim.core.streams import stream_key, uniforms
+
+    for n, p in (
+        (20_000, 0.000289),
+        (20_000, 0.05),
+        (5_000, 0.3),
+        (3_000, 1.0),
+        (7, 0.5),
+        (1, 1.0),
+    ):
+        for day in (0, 17, 400):
+            want = np.flatnonzero(uniforms(stream_key(11, "turnover", day), n, 0) < p)
+            got = leavers(11, day, n, p)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, want)
+    assert leavers(11, 5, 3_000, 1.0).size == 3_000
+
+
 def test_newcomers_arrive_with_no_relation_and_reputation_trust():
     data = quiet(consumers=1000, days=5)
     data["population"]["turnover_per_year"] = 1.0  # everyone leaves every day (p = 1)

@@ -55,6 +55,13 @@ def test_mesa_core_gives_mesas_own_classes_and_the_rest_of_mesa_on_demand():
         "assert mesa.Model is mesa.model.Model and mesa.Agent is mesa.agent.Agent\n"
         "assert mesa.DataCollector is mesa.datacollection.DataCollector\n"
         "assert 'mesa.batchrunner' not in sys.modules and 'mesa.space' not in sys.modules\n"
+        # mesa.model's logger as Mesa names it through inspect.stack(), and Mesa's own function
+        # back in place after the quicker one named it
+        "import inspect, mesa.mesa_logging as ml\n"
+        "assert mesa.model._mesa_logger.name == 'MESA.mesa.model', mesa.model._mesa_logger.name\n"
+        "assert ml._module_loggers['mesa.model'] is mesa.model._mesa_logger\n"
+        "assert mesa.model.create_module_logger is ml.create_module_logger\n"
+        "assert inspect.getsourcefile(ml.create_module_logger) == ml.__file__\n"
         "from mesa import batch_run\n"  # anything else: Mesa's own __init__ runs
         "import mesa.batchrunner\n"
         "assert batch_run is mesa.batchrunner.batch_run\n"

@@ -15,6 +15,13 @@ asked of the package (``mesa.batch_run``, ``mesa.space``, ``mesa.__version__``,
 ``mesa`` is exactly what ``import mesa`` gives. The classes are Mesa's own (the same objects either
 way), so a model built after a plain ``import mesa`` is the same model. When ``mesa`` is already
 imported, `load` returns it as it is.
+
+``mesa.model`` names its logger with ``mesa.mesa_logging.create_module_logger()``, which finds the
+calling module through ``inspect.stack()``: that reads the source line of every frame on the stack
+(the whole import chain) and scans ``sys.modules`` for each frame's file, ~0.045 s of CPU of the
+run command's start-up (docs/PERFORMANCE.md, fourth round) for the name ``"mesa.model"``. While `load` imports the core modules the function is
+replaced by one that takes the caller's module name from its frame (the same logger, registered
+under the same name); Mesa's own function is put back as soon as they are imported.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from contextlib import contextmanager
 from types import ModuleType
 
 CORE = {"Agent": "mesa.agent", "Model": "mesa.model", "DataCollector": "mesa.datacollection"}
@@ -38,8 +46,9 @@ def load() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules["mesa"] = module
     try:
-        for name, where in CORE.items():
-            setattr(module, name, getattr(importlib.import_module(where), name))
+        with _quick_module_logger():
+            for name, where in CORE.items():
+                setattr(module, name, getattr(importlib.import_module(where), name))
     except BaseException:
         sys.modules.pop("mesa", None)
         raise
@@ -54,6 +63,34 @@ def load() -> ModuleType:
 
     module.__getattr__ = __getattr__
     return module
+
+
+@contextmanager
+def _quick_module_logger():
+    """While the block runs, ``mesa.mesa_logging.create_module_logger()`` without a name takes the
+    calling module's ``__name__`` from the caller's frame instead of ``inspect.stack()`` (see the
+    module docstring); modules that imported it by name in the block get Mesa's function back."""
+    try:
+        logging_module = importlib.import_module("mesa.mesa_logging")
+        original = logging_module.create_module_logger
+    except (ImportError, AttributeError):  # a Mesa without it: nothing to speed up
+        yield
+        return
+
+    def create_module_logger(name=None):
+        if name is None:
+            name = sys._getframe(1).f_globals["__name__"]
+        return original(name)
+
+    logging_module.create_module_logger = create_module_logger
+    try:
+        yield
+    finally:
+        logging_module.create_module_logger = original
+        for where in CORE.values():
+            imported = sys.modules.get(where)
+            if getattr(imported, "create_module_logger", None) is create_module_logger:
+                imported.create_module_logger = original
 
 
 mesa = load()

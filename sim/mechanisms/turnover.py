@@ -36,7 +36,7 @@ import numpy as np
 from numba import literal_unroll
 
 from ..core.blocks import call
-from ..core.streams import stream_key, uniforms
+from ..core.streams import consumer_state, stream_key, uniform
 from ..state.day import Day
 from ..state.population import (
     CHURNED,
@@ -50,10 +50,21 @@ from .metrics import Event
 
 
 def leavers(seed: int, day: int, n: int, p: float) -> np.ndarray:
-    """Indices of the consumers who leave the market on internal day ``day`` (eq. N1)."""
+    """Indices of the consumers who leave the market on internal day ``day`` (eq. N1): those whose
+    uniform of slot 0 of the ``turnover`` stream is below ``p``, in index order."""
     if p <= 0.0:
         return np.empty(0, np.int64)
-    return np.flatnonzero(uniforms(stream_key(seed, "turnover", day), n, 0) < p)
+    return np.flatnonzero(_below(stream_key(seed, "turnover", day), n, p))
+
+
+@nb.njit(cache=True, nogil=True)
+def _below(key, n, p):
+    """``uniforms(key, n, 0) < p`` in one pass, without the array of n uniforms (half the time of
+    the two steps at 20,000 consumers; a loop that collects the few indices itself was slower)."""
+    out = np.empty(n, np.bool_)
+    for i in range(n):
+        out[i] = uniform(consumer_state(key, i), 0) < p
+    return out
 
 
 def reborn_between(seed: int, first: int, last: int, n: int, p: float) -> np.ndarray:
