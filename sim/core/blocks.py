@@ -30,6 +30,8 @@ from numba.core.dispatcher import Dispatcher
 from numba.core.typing.typeof import Purpose, typeof
 from numba.extending import intrinsic
 
+from . import team
+
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
 _CHUNKS_PER_THREAD = 4  # runs of blocks handed out per thread, to even out uneven blocks
 _MIN_RUN_BLOCKS = 4  # ...but no run shorter than this unless each thread gets one run: handing a
@@ -89,13 +91,15 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def shutdown() -> None:
-    """Stop the block threads (idle between kernels), so a program can end without waiting for
-    them (`sim.cli.console`); a later kernel that needs threads starts them again."""
+    """Stop the block threads (the pool's, idle between kernels, and the thread team's), so a
+    program can end without waiting for them (`sim.cli.console`); a later kernel that needs
+    threads starts them again."""
     global _pool
     with _pool_lock:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True)
+    team.shutdown()
 
 
 class Bound:
@@ -114,18 +118,24 @@ class Bound:
     a Numba dispatcher) goes through the dispatcher as before.
     """
 
-    __slots__ = ("objects", "entries", "_types")
+    __slots__ = ("objects", "entries", "plans", "team_number", "_types", "__weakref__")
 
     def __init__(self, *objects):
         self.objects = objects
         self.entries: dict = {}  # cheap key of a call (`_entry`) -> entry point
+        self.plans: dict = {}  # the same key -> how the thread team runs it (or None)
+        self.team_number = 0  # set when the model first uses the thread team (`sim.core.team`)
         self._types: list | None = None
 
     def numba_type(self, j: int):
         """Numba's type of ``objects[j]`` as an argument (worked out once per model)."""
+        return self.numba_types()[j]
+
+    def numba_types(self) -> list:
+        """Numba's types of all of ``objects`` (worked out once per model)."""
         if self._types is None:
             self._types = [typeof(o, Purpose.argument) for o in self.objects]
-        return self._types[j]
+        return self._types
 
 
 _SCALARS = frozenset(
@@ -134,16 +144,8 @@ _SCALARS = frozenset(
 _ENTRIES: dict = {}  # (kernel, Numba argument types) -> entry point, for every model of the process
 
 
-def _entry(fn, args):
-    """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
-    ``fn`` itself (the dispatcher) outside one or for arguments of a kind not handled here.
-
-    The cache key fixes every argument's Numba type: the model's own tuples by their position
-    in `Bound.objects` (identity), an array by dtype, dimensions and flags, a scalar by type."""
-    b = getattr(_local, "bound", None)
-    if b is None:
-        return fn
-    objects = b.objects
+def _key(fn, args, objects):
+    """The cache key of ``fn(*args)`` (see `_entry`), or None for an argument of another kind."""
     key = [fn]
     for a in args:
         tp = type(a)
@@ -158,8 +160,22 @@ def _entry(fn, args):
                     key.append(j)
                     break
             else:
-                return fn
-    key = tuple(key)
+                return None
+    return tuple(key)
+
+
+def _entry(fn, args):
+    """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
+    ``fn`` itself (the dispatcher) outside one or for arguments of a kind not handled here.
+
+    The cache key fixes every argument's Numba type: the model's own tuples by their position
+    in `Bound.objects` (identity), an array by dtype, dimensions and flags, a scalar by type."""
+    b = getattr(_local, "bound", None)
+    if b is None:
+        return fn
+    key = _key(fn, args, b.objects)
+    if key is None:
+        return fn
     entry = b.entries.get(key)
     if entry is None:
         entry = b.entries[key] = _resolve(fn, args, b, key)
@@ -209,20 +225,32 @@ def bound(b: Bound):
 
 def over_blocks(block_fn, n: int, *args) -> None:
     """Run ``block_fn(k0, k1, *args)`` over the blocks 0..n_blocks(n)-1 of ``n`` consumers: in this
-    thread when one thread is asked for, else in runs of blocks spread over the threads. The
-    compiled ``block_fn`` must touch only the rows of its blocks and its own rows of partial
-    tables, and release the GIL (``nogil=True``)."""
+    thread when one thread is asked for, else spread over the threads: on the thread team
+    (`sim.core.team`) when a model's day runs and the arguments fit one of its layouts, else in
+    runs of blocks handed to a thread pool. The compiled ``block_fn`` must touch only the rows of
+    its blocks and its own rows of partial tables, and release the GIL (``nogil=True``)."""
     nk = max(1, (n + BLOCK - 1) // BLOCK)  # n_blocks(n), without a dispatch
     threads = min(get_threads(), nk)
-    block_fn = _entry(block_fn, (0, nk, *args))
+    entry = _entry(block_fn, (0, nk, *args))
     if threads <= 1:
-        block_fn(0, nk, *args)
+        entry(0, nk, *args)
         return
+    b = getattr(_local, "bound", None)
+    if b is not None and entry is not block_fn:
+        key = _key(block_fn, args, b.objects)
+        plan = b.plans.get(key, False)
+        if plan is False:
+            plan = b.plans[key] = team.plan(block_fn, args, b.objects, b.numba_types())
+        if plan is not None:
+            crew = team.team_for(b)
+            if crew is not None:
+                crew.run(b, plan, nk, threads, args, entry)
+                return
     runs = min(nk, threads * _CHUNKS_PER_THREAD, max(threads, nk // _MIN_RUN_BLOCKS))
     bounds = [nk * j // runs for j in range(runs + 1)]
     pool = _executor()
-    futures = [pool.submit(block_fn, bounds[j], bounds[j + 1], *args) for j in range(1, runs)]
-    block_fn(bounds[0], bounds[1], *args)
+    futures = [pool.submit(entry, bounds[j], bounds[j + 1], *args) for j in range(1, runs)]
+    entry(bounds[0], bounds[1], *args)
     for f in futures:
         f.result()
 

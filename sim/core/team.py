@@ -1,0 +1,657 @@
+"""A spinning thread team: the block passes of a model on several threads without a hand-off cost.
+
+`sim.core.blocks.over_blocks` hands runs of consumer blocks to other threads. Through a
+ThreadPoolExecutor (or any hand-off that returns to Python) that costs ~70 us a pass on a VM: the
+idle thread's core has to be woken (futex) and the thread has to take the GIL to fetch its job.
+At 20,000 consumers a pass is 30-500 us of work, so threads gained ~4% (issue 14). The team
+avoids both: its worker threads stay inside compiled code that does not hold the GIL and poll an
+int64 control array (`_serve`); the thread that runs the model publishes a pass there, works on
+the pass itself and polls until every block is done (`_lead`).
+
+The control array (``ctrl``, one 64-byte cache line per flag; ``cu`` and ``cf`` are views of the
+same memory as uint64 and float64):
+
+* ``GO``: the sequence number of the latest pass; the job of the pass in ``LAYOUT`` .. the array
+  fields: which argument layout (`LAYOUTS`), the number of blocks, the address of the kernel's
+  compiled code, how many workers take part, the model it is for (``BIND``), the pass's scalars
+  (keys, day) and the data address and shape of its arrays (the partial tables, allocated by the
+  caller for the pass as before and kept alive by it until the pass ends);
+* ``CLAIM``: ``seq << 20 | next block``: a thread takes block k of pass seq by compare-and-swap,
+  so a worker that is late (asleep, descheduled) takes no block of a later pass and a pass never
+  waits for a thread that has not started: whoever is there takes the blocks;
+* ``DONE``: blocks of the pass finished; the leader returns when it reaches the number of blocks;
+* ``ERR``: the pass in which a kernel reported an exception, and the block.
+
+Blocks are claimed one at a time, each writing only its consumers' rows and its own row of the
+partial tables, which the caller adds up in block order: the numbers do not depend on which thread
+ran which block (`sim.core.blocks`).
+
+The worker does not know the kernels: the pass gives it a kernel's address and the argument
+layout, and `_call` calls the compiled function there as Numba itself calls one compiled function
+from another (its calling convention), with the model's tuples (population, lever table,
+parameters: fixed for a model's life, `sim.core.blocks.Bound`) and the pass's scalars and arrays
+rebuilt from the control array. So the team's compiled code holds none of the kernels' code: it is
+small to load, and a kernel edited since the cache was written cannot be run stale from it.
+
+Idle: a worker that has seen no pass for ``SPIN_SECONDS`` (measured with the CPU's cycle counter,
+calibrated once) returns to Python and blocks on a lock; before it blocks it says so (``SLEEP``,
+then re-reads ``GO``), and the leader, after storing ``GO``, reads ``SLEEP`` and releases the
+lock of each sleeping worker it takes out of that state by compare-and-swap. Both sides use
+sequentially consistent atomics, so one of them sees the other's store: no wake-up is lost, and
+each sleep is ended by exactly one release.
+"""
+
+from __future__ import annotations
+
+import _thread
+import atexit
+import os
+import platform
+import threading
+import time
+import weakref
+
+import numba as nb
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.core.typing.typeof import Purpose, typeof
+from numba.extending import intrinsic
+
+SPIN_SECONDS = 0.0015  # how long an idle worker polls before it sleeps (the gaps between a
+# day's block passes are ~0.3 ms at 20,000 consumers: the worker stays awake through a day)
+_WAIT_SECONDS = 0.0002  # how long the leader polls for a worker's blocks between liveness checks
+_LINE = 8  # int64 words per 64-byte cache line
+_GO, _CLAIM, _DONE, _ERR = 0, 8, 16, 24
+_LAYOUT, _NK, _ADDR, _ACTIVE, _BIND = 32, 33, 34, 35, 36
+_SCALAR = 40  # 4 scalar slots
+_ARRAY = 48  # 4 arrays x (address, 3 dimensions)
+_STOP = 64
+_SLEEP = 72  # + _LINE * worker
+_BLOCK_BITS = 20  # CLAIM = seq << 20 | block
+_BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+
+# The argument layouts the team can run, after (k0, k1): "P", "B", "Q" are the model's tuples
+# (population, lever table, parameters: `Bound.objects` 0, 1, 2); "u" a uint64 scalar, "i" an
+# int64 scalar, "f" a float32 scalar; an array is (dtype, dimensions), C-contiguous and writable.
+# `_job` builds each layout's arguments: the two lists go together.
+F64, F32, I64 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64)
+LAYOUTS = (
+    ("P", "Q", "u"),  # journey._needs_blocks
+    ("P", "B", "Q", "u", "u", "u", "i", (F64, 3)),  # journey._research_blocks
+    ("P", "B", "Q", "u", (F64, 3)),  # outreach._send_blocks
+    ("P", "B", "Q", "u", "u", "u", "i", (F64, 3), (F64, 3), (F64, 3)),  # journey._purchase_blocks
+    ((F32, 2), (F32, 2), "f"),  # trust._forget_blocks
+    ("P", "B", "Q", "u", "i", (F64, 3)),  # churn._leave_blocks
+    ("P", "Q", "i", (F64, 3), (F64, 3), (F64, 2)),  # metrics._tally_blocks
+    ("P", "Q", "u", "i", (F64, 3), (I64, 1)),  # incidents._land_harm_blocks
+)
+_OBJECT = {"P": 0, "B": 1, "Q": 2}
+
+
+# --- atomics and the cycle counter (LLVM instructions) -------------------------------------------
+
+
+def _slot(context, builder, sig, args):
+    aryty = sig.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    return cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+
+
+@intrinsic
+def _load(typingctx, arr, i):
+    """``arr[i]`` read atomically (sequentially consistent)."""
+
+    def codegen(context, builder, sig, args):
+        return builder.load_atomic(_slot(context, builder, sig, args), "seq_cst", 8)
+
+    return types.int64(arr, types.intp), codegen
+
+
+@intrinsic
+def _store(typingctx, arr, i, v):
+    """``arr[i] = v`` atomically (sequentially consistent)."""
+
+    def codegen(context, builder, sig, args):
+        builder.store_atomic(args[2], _slot(context, builder, sig, args), "seq_cst", 8)
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp, types.int64), codegen
+
+
+@intrinsic
+def _cas(typingctx, arr, i, old, new):
+    """If ``arr[i] == old`` set it to ``new``, atomically; True if it was set."""
+
+    def codegen(context, builder, sig, args):
+        ptr = _slot(context, builder, sig, args)
+        pair = builder.cmpxchg(ptr, args[2], args[3], "seq_cst", "seq_cst")
+        return builder.extract_value(pair, 1)
+
+    return types.boolean(arr, types.intp, types.int64, types.int64), codegen
+
+
+@intrinsic
+def _add(typingctx, arr, i, v):
+    """``arr[i] += v`` atomically."""
+
+    def codegen(context, builder, sig, args):
+        builder.atomic_rmw("add", _slot(context, builder, sig, args), args[2], "seq_cst")
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp, types.int64), codegen
+
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def _ticks(typingctx):
+    """The CPU's cycle counter (``llvm.readcyclecounter``: the TSC on x86; 0 where there is none)."""
+
+    def codegen(context, builder, sig, args):
+        fnty = ir.FunctionType(ir.IntType(64), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
+
+
+@intrinsic
+def _pause(typingctx):
+    """A spin-wait hint to the CPU (x86 ``pause``; nothing elsewhere)."""
+
+    def codegen(context, builder, sig, args):
+        if _X86:
+            fnty = ir.FunctionType(ir.VoidType(), [])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.sse2.pause")
+            builder.call(fn, [])
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@intrinsic
+def _pointer(typingctx, address, dtype):
+    """The integer ``address`` as a pointer to ``dtype`` (a NumPy scalar type), for `nb.carray`."""
+    ptr = types.CPointer(dtype.instance_type)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+    return ptr(types.int64, dtype), codegen
+
+
+@intrinsic
+def _call(typingctx, address, args):
+    """Call the compiled Numba function at ``address`` (it returns nothing) with the tuple
+    ``args`` spread, as Numba calls one compiled function from another; 0 if it returned, 1 if
+    it raised (the exception itself is not kept: `TeamError` runs the block again to raise it)."""
+    argtys = tuple(args.types)
+
+    def codegen(context, builder, sig, llargs):
+        values = [builder.extract_value(llargs[1], j) for j in range(len(argtys))]
+        fnty = context.call_conv.get_function_type(types.none, argtys)
+        fn = builder.inttoptr(llargs[0], fnty.as_pointer())
+        status, _ = context.call_conv.call_function(builder, fn, types.none, argtys, values)
+        return builder.zext(builder.not_(status.is_ok), ir.IntType(32))
+
+    return types.int32(types.int64, args), codegen
+
+
+# --- the compiled loops ---------------------------------------------------------------------------
+
+
+@nb.njit(inline="always", cache=True)
+def _array1(ctrl, at, dtype):
+    """The pass's array whose address and shape are at ``ctrl[at:at + 2]`` (1 dimension)."""
+    return nb.carray(_pointer(ctrl[at], dtype), (ctrl[at + 1],))
+
+
+@nb.njit(inline="always", cache=True)
+def _array2(ctrl, at, dtype):
+    return nb.carray(_pointer(ctrl[at], dtype), (ctrl[at + 1], ctrl[at + 2]))
+
+
+@nb.njit(inline="always", cache=True)
+def _array3(ctrl, at, dtype):
+    return nb.carray(_pointer(ctrl[at], dtype), (ctrl[at + 1], ctrl[at + 2], ctrl[at + 3]))
+
+
+@nb.njit(cache=True, nogil=True)
+def _job(k, ctrl, cu, cf, pop, brands, par):
+    """Run block ``k`` of the published pass: its kernel with the arguments of its layout
+    (`LAYOUTS`, same order) rebuilt from the control array. 0, or 1 if the kernel raised."""
+    layout, address = ctrl[_LAYOUT], ctrl[_ADDR]
+    s, a = _SCALAR, _ARRAY
+    if layout == 0:
+        return _call(address, (k, k + 1, pop, par, cu[s]))
+    if layout == 1:
+        d3 = _array3(ctrl, a, np.float64)
+        return _call(
+            address, (k, k + 1, pop, brands, par, cu[s], cu[s + 1], cu[s + 2], ctrl[s + 3], d3)
+        )
+    if layout == 2:
+        return _call(address, (k, k + 1, pop, brands, par, cu[s], _array3(ctrl, a, np.float64)))
+    if layout == 3:
+        d3a = _array3(ctrl, a, np.float64)
+        d3b = _array3(ctrl, a + 4, np.float64)
+        d3c = _array3(ctrl, a + 8, np.float64)
+        return _call(
+            address,
+            (k, k + 1, pop, brands, par, cu[s], cu[s + 1], cu[s + 2], ctrl[s + 3], d3a, d3b, d3c),
+        )
+    if layout == 4:
+        r = _array2(ctrl, a, np.float32)
+        s_ = _array2(ctrl, a + 4, np.float32)
+        return _call(address, (k, k + 1, r, s_, np.float32(cf[s])))
+    if layout == 5:
+        d3 = _array3(ctrl, a, np.float64)
+        return _call(address, (k, k + 1, pop, brands, par, cu[s], ctrl[s + 1], d3))
+    if layout == 6:
+        d3a = _array3(ctrl, a, np.float64)
+        d3b = _array3(ctrl, a + 4, np.float64)
+        d2 = _array2(ctrl, a + 8, np.float64)
+        return _call(address, (k, k + 1, pop, par, ctrl[s], d3a, d3b, d2))
+    if layout == 7:
+        d3 = _array3(ctrl, a, np.float64)
+        i1 = _array1(ctrl, a + 4, np.int64)
+        return _call(address, (k, k + 1, pop, par, cu[s], ctrl[s + 1], d3, i1))
+    return 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _take_blocks(ctrl, cu, cf, pop, brands, par, seq):
+    """Claim and run blocks of pass ``seq`` until none is left (or the pass is over)."""
+    while True:
+        word = _load(ctrl, _CLAIM)
+        k = word & _BLOCK_MASK
+        if (word >> _BLOCK_BITS) != seq or k >= ctrl[_NK]:
+            return
+        if not _cas(ctrl, _CLAIM, word, word + 1):
+            continue
+        # the claim succeeded: pass seq is not over, so its fields are the ones read here
+        if _job(k, ctrl, cu, cf, pop, brands, par) != 0:
+            _store(ctrl, _ERR + 1, k)
+            _store(ctrl, _ERR, seq)
+        _add(ctrl, _DONE, 1)
+
+
+@nb.njit(cache=True, nogil=True)
+def _lead(ctrl, cu, cf, pop, brands, par, seq, wait_ticks):
+    """The publishing thread's part of pass ``seq``: take blocks, then poll until every block is
+    done (True) or ``wait_ticks`` have passed (False: call again)."""
+    _take_blocks(ctrl, cu, cf, pop, brands, par, seq)
+    nk = ctrl[_NK]
+    start = _ticks()
+    while _load(ctrl, _DONE) < nk:
+        _pause()
+        if _ticks() - start > wait_ticks:
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _serve(ctrl, cu, cf, pop, brands, par, me, bind, seen, spin_ticks):
+    """A worker's loop: on each new pass (``GO`` != ``seen``) take blocks if it is one of the
+    pass's workers. Returns (why, seen): 0 idle for ``spin_ticks``, 1 told to stop, 2 the pass
+    is another model's (``BIND`` != ``bind``; ``seen`` is left so that the pass is looked at
+    again with that model's tuples)."""
+    last = _ticks()
+    while True:
+        go = _load(ctrl, _GO)
+        if go != seen:
+            if _load(ctrl, _STOP) != 0:
+                return 1, go
+            if ctrl[_BIND] != bind:
+                word = _load(ctrl, _CLAIM)
+                if (word >> _BLOCK_BITS) == go and (word & _BLOCK_MASK) < ctrl[_NK]:
+                    return 2, seen  # blocks to take, with the other model's tuples
+                seen = go  # a pass that is over: nothing to take
+                continue
+            seen = go
+            if me < ctrl[_ACTIVE]:
+                _take_blocks(ctrl, cu, cf, pop, brands, par, go)
+            last = _ticks()
+        else:
+            _pause()
+            if _ticks() - last > spin_ticks:
+                return 0, seen
+
+
+@nb.njit(cache=True, nogil=True)
+def _publish(ctrl, seq, active):
+    """Start pass ``seq`` (its fields are written): reset the counters, store ``GO``; then take
+    each sleeping worker among the first ``active`` out of its sleep. Returns the bit mask of the
+    workers whose lock the caller must release."""
+    _store(ctrl, _DONE, 0)
+    _store(ctrl, _CLAIM, seq << _BLOCK_BITS)
+    _store(ctrl, _GO, seq)
+    wake = 0
+    for w in range(active):
+        at = _SLEEP + _LINE * w
+        if _load(ctrl, at) == 1 and _cas(ctrl, at, 1, 0):
+            wake |= 1 << w
+    return wake
+
+
+@nb.njit(cache=True, nogil=True)
+def _nap(ctrl, me, seen):
+    """A worker about to sleep: store SLEEP, then re-read GO. 0: sleep (block on the lock);
+    1: a pass came, SLEEP taken back, do not sleep; 2: a pass came but the leader already took
+    SLEEP back and releases the lock: acquire it (it returns at once)."""
+    at = _SLEEP + _LINE * me
+    _store(ctrl, at, 1)
+    if _load(ctrl, _GO) == seen and _load(ctrl, _STOP) == 0:
+        return 0
+    return 1 if _cas(ctrl, at, 1, 0) else 2
+
+
+@nb.njit(cache=True, nogil=True)
+def _now():
+    return _ticks()
+
+
+@nb.njit(cache=True, nogil=True)
+def _stop_all(ctrl, workers):
+    """Tell every worker to stop: STOP, a new GO for those polling, and the bit mask of the
+    sleeping ones whose lock the caller must release."""
+    _store(ctrl, _STOP, 1)
+    _add(ctrl, _GO, 1)
+    wake = 0
+    for w in range(workers):
+        if _cas(ctrl, _SLEEP + _LINE * w, 1, 0):
+            wake |= 1 << w
+    return wake
+
+
+@nb.njit(cache=True, nogil=True)
+def _go(ctrl):
+    return _load(ctrl, _GO)
+
+
+# --- the team (Python side) -----------------------------------------------------------------------
+
+
+class TeamError(RuntimeError):
+    """A team pass could not finish: its workers are gone with blocks taken."""
+
+
+class _Plan:
+    """How one kernel call maps onto the control array (see `plan`)."""
+
+    __slots__ = ("layout", "address", "scalars", "arrays")
+
+    def __init__(self, layout, address, scalars, arrays):
+        self.layout, self.address, self.scalars, self.arrays = layout, address, scalars, arrays
+
+
+def plan(fn, args, objects, object_types):
+    """The `_Plan` for ``fn(k0, k1, *args)`` if its arguments fit one of `LAYOUTS` (the model's
+    tuples by identity, scalars and arrays by type) and ``fn`` is a Numba dispatcher whose
+    overload for them returns nothing; else None (the call goes another way)."""
+    from numba.core.dispatcher import Dispatcher
+
+    if not isinstance(fn, Dispatcher) or len(objects) != 3:
+        return None
+    for layout, spec in enumerate(LAYOUTS):
+        if len(spec) != len(args):
+            continue
+        sig, scalars, arrays = [types.int64, types.int64], [], []
+        for j, (code, a) in enumerate(zip(spec, args, strict=True)):
+            if code in _OBJECT:
+                if a is not objects[_OBJECT[code]]:
+                    break
+                sig.append(object_types[_OBJECT[code]])
+            elif code == "u":
+                if type(a) is not np.uint64:
+                    break
+                sig.append(types.uint64)
+                scalars.append((j, 0, _SCALAR + len(scalars)))
+            elif code == "i":
+                if type(a) not in (int, np.int64):
+                    break
+                sig.append(types.int64)
+                scalars.append((j, 1, _SCALAR + len(scalars)))
+            elif code == "f":
+                if type(a) is not np.float32:
+                    break
+                sig.append(types.float32)
+                scalars.append((j, 2, _SCALAR + len(scalars)))
+            else:
+                dtype, ndim = code
+                if not (
+                    type(a) is np.ndarray
+                    and a.dtype == dtype
+                    and a.ndim == ndim
+                    and a.flags.c_contiguous
+                    and a.flags.writeable
+                    and a.flags.aligned
+                ):
+                    break
+                sig.append(typeof(a, Purpose.argument))
+                arrays.append((j, _ARRAY + 4 * len(arrays)))
+        else:
+            try:
+                sig = tuple(sig)
+                fn.compile(sig)
+                cres = fn.overloads[sig]
+                if cres.signature.return_type != types.none or tuple(cres.signature.args) != sig:
+                    return None
+                address = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
+            except Exception:  # noqa: BLE001 - not callable this way: the pool runs it
+                return None
+            if not address:
+                return None
+            return _Plan(layout, int(address), tuple(scalars), tuple(arrays))
+    return None
+
+
+class _Worker:
+    __slots__ = ("thread", "lock")
+
+    def __init__(self, thread, lock):
+        self.thread, self.lock = thread, lock
+
+
+class Team:
+    """The control array and the worker threads of the process (see the module's docstring)."""
+
+    MAX_WORKERS = 63
+
+    def __init__(self):
+        n = _SLEEP + _LINE * self.MAX_WORKERS
+        buf = np.zeros(n + _LINE, np.int64)
+        off = (-buf.ctypes.data % 64) // 8
+        self.ctrl = buf[off : off + n]
+        self.cu = self.ctrl.view(np.uint64)
+        self.cf = self.ctrl.view(np.float64)
+        self.seq = 0
+        self.workers: list[_Worker] = []
+        self.binding = None  # weak reference to the Bound whose tuples the workers use
+        self.bind = 0  # its team number
+        self.stopped = False
+        self.pid = os.getpid()
+        self.lead_entries: dict = {}  # object types -> compiled `_lead`
+        c0, t0 = _now(), time.perf_counter()
+        time.sleep(0.002)
+        rate = (_now() - c0) / (time.perf_counter() - t0)  # cycle counter ticks per second
+        if rate <= 0:
+            raise RuntimeError("no cycle counter")
+        self.spin_ticks = int(rate * SPIN_SECONDS)
+        self.wait_ticks = int(rate * _WAIT_SECONDS)
+
+    def ensure_workers(self, count: int) -> None:
+        while len(self.workers) < min(count, self.MAX_WORKERS):
+            lock = _thread.allocate_lock()
+            lock.acquire()  # held: a sleeping worker blocks on it until the leader releases it
+            me = len(self.workers)
+            thread = threading.Thread(
+                target=_work, args=(self, me, lock), name=f"omnitrust-team-{me}", daemon=True
+            )
+            self.workers.append(_Worker(thread, lock))
+            thread.start()
+
+    def lead_entry(self, bound):
+        """`_lead` compiled for this model's tuple types (looked up once per type set)."""
+        types_ = tuple(bound.numba_type(j) for j in range(3))
+        entry = self.lead_entries.get(types_)
+        if entry is None:
+            arr = typeof(self.ctrl, Purpose.argument)
+            sig = (
+                arr,
+                typeof(self.cu, Purpose.argument),
+                typeof(self.cf, Purpose.argument),
+                *types_,
+                types.int64,
+                types.int64,
+            )
+            entry = self.lead_entries[types_] = _lead.compile(sig)
+        return entry
+
+    def run(self, bound, plan_, nk, threads, args, entry) -> None:
+        """One pass of ``plan_`` over ``nk`` blocks on ``threads`` threads (this one included)."""
+        ctrl, cu, cf = self.ctrl, self.cu, self.cf
+        self.ensure_workers(threads - 1)
+        if bound.team_number != self.bind or self.binding is None:
+            self.binding = weakref.ref(bound)
+            self.bind = bound.team_number
+        ctrl[_BIND] = self.bind
+        ctrl[_LAYOUT] = plan_.layout
+        ctrl[_NK] = nk
+        ctrl[_ADDR] = plan_.address
+        active = min(threads - 1, len(self.workers))
+        ctrl[_ACTIVE] = active
+        for j, kind, at in plan_.scalars:
+            if kind == 0:
+                cu[at] = args[j]
+            elif kind == 1:
+                ctrl[at] = args[j]
+            else:
+                cf[at] = args[j]
+        for j, at in plan_.arrays:
+            a = args[j]
+            ctrl[at] = a.ctypes.data
+            ctrl[at + 1 : at + 1 + a.ndim] = a.shape
+        self.seq += 1
+        seq = self.seq
+        wake = _publish(ctrl, seq, active)
+        if wake:
+            for w in range(active):
+                if wake >> w & 1:
+                    self.workers[w].lock.release()
+        pop, brands, par = bound.objects
+        lead = self.lead_entry(bound)
+        while not lead(ctrl, cu, cf, pop, brands, par, seq, self.wait_ticks):
+            if not any(w.thread.is_alive() for w in self.workers[:active]):
+                if ctrl[_DONE] < nk:
+                    raise TeamError(
+                        f"the team's workers ended during a pass of {entry!r} with "
+                        f"{nk - int(ctrl[_DONE])} of {nk} blocks not done"
+                    )
+            os.sched_yield()
+        if ctrl[_ERR] == seq:
+            k = int(ctrl[_ERR + 1])
+            entry(k, k + 1, *args)  # raises the kernel's exception, as the serial call would
+            raise TeamError(f"{entry!r} reported an exception on block {k} in the team")
+
+    def stop(self, join: bool = True) -> None:
+        """End the workers (they leave their loop at the next poll or wake-up)."""
+        self.stopped = True
+        wake = _stop_all(self.ctrl, len(self.workers))
+        for w, worker in enumerate(self.workers):
+            if wake >> w & 1:
+                worker.lock.release()
+        if join:
+            for worker in self.workers:
+                if worker.thread is not threading.current_thread():
+                    worker.thread.join(timeout=5.0)
+
+
+def _work(team: Team, me: int, lock) -> None:
+    """A worker thread: serve the current model's passes, sleep when idle, end when stopped."""
+    ctrl, cu, cf = team.ctrl, team.cu, team.cf
+    seen = -1
+    while not team.stopped:
+        ref = team.binding
+        bound = ref() if ref is not None else None
+        if bound is not None:
+            bind = bound.team_number
+            pop, brands, par = bound.objects
+            del bound
+            why, seen = _serve(ctrl, cu, cf, pop, brands, par, me, bind, seen, team.spin_ticks)
+            del pop, brands, par  # a sleeping worker keeps no model alive
+            if why == 1:
+                return
+            if why == 2:
+                continue
+        else:
+            seen = int(_go(ctrl))
+        state = _nap(ctrl, me, seen)
+        if state != 1:
+            lock.acquire()
+
+
+_team: Team | None = None
+_team_lock = threading.Lock()
+_unusable = False  # the team could not be set up here (no cycle counter...): the pool runs passes
+_numbers = iter(range(1, 1 << 62))
+_live = 0  # models that used the team and are not collected yet
+
+
+def team_for(bound) -> Team | None:
+    """The process's team, started if needed, with ``bound`` registered (None if unusable)."""
+    global _team, _unusable, _live
+    team = _team
+    if team is not None and team.pid == os.getpid() and not team.stopped:
+        if bound.team_number == 0:
+            _register(bound)
+        return team
+    if _unusable:
+        return None
+    with _team_lock:
+        if _team is None or _team.pid != os.getpid() or _team.stopped:
+            try:
+                _team = Team()
+            except Exception:  # noqa: BLE001 - no team on this machine: the pool runs passes
+                _unusable = True
+                return None
+        if bound.team_number == 0:
+            _register(bound)
+        return _team
+
+
+def _register(bound) -> None:
+    global _live
+    bound.team_number = next(_numbers)
+    _live += 1
+    weakref.finalize(bound, _gone)
+
+
+def _gone() -> None:
+    """A model that used the team was collected: the last one takes the team's threads along."""
+    global _live, _team
+    _live -= 1
+    if _live <= 0:
+        _live = 0
+        team, _team = _team, None
+        if team is not None:
+            team.stop(join=False)
+
+
+def shutdown() -> None:
+    """Stop the team's threads (a later pass starts a new team)."""
+    global _team
+    with _team_lock:
+        team, _team = _team, None
+    if team is not None and team.pid == os.getpid():
+        team.stop()
+
+
+def _after_fork() -> None:
+    global _team
+    _team = None  # the threads stayed in the parent
+
+
+atexit.register(shutdown)  # no worker polls memory the interpreter is freeing
+os.register_at_fork(after_in_child=_after_fork)
