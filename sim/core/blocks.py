@@ -118,13 +118,14 @@ class Bound:
     a Numba dispatcher) goes through the dispatcher as before.
     """
 
-    __slots__ = ("objects", "entries", "plans", "team_number", "_types", "__weakref__")
+    __slots__ = ("objects", "entries", "plans", "team", "team_of", "_types", "__weakref__")
 
     def __init__(self, *objects):
         self.objects = objects
         self.entries: dict = {}  # cheap key of a call (`_entry`) -> entry point
         self.plans: dict = {}  # the same key -> how the thread team runs it (or None)
-        self.team_number = 0  # set when the model first uses the thread team (`sim.core.team`)
+        self.team = None  # the thread team's record of the model, and the team (`sim.core.team`)
+        self.team_of = None
         self._types: list | None = None
 
     def numba_type(self, j: int):

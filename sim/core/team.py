@@ -63,11 +63,11 @@ SPIN_SECONDS = 0.0015  # how long an idle worker polls before it sleeps (the gap
 _WAIT_SECONDS = 0.0002  # how long the leader polls for a worker's blocks between liveness checks
 _LINE = 8  # int64 words per 64-byte cache line
 _GO, _CLAIM, _DONE, _ERR = 0, 8, 16, 24
-_LAYOUT, _NK, _ADDR, _ACTIVE, _BIND = 32, 33, 34, 35, 36
+_LAYOUT, _NK, _ADDR, _ACTIVE, _TUPLES, _KIND = 32, 33, 34, 35, 36, 37
 _SCALAR = 40  # 4 scalar slots
 _ARRAY = 48  # 4 arrays x (address, 3 dimensions)
-_STOP = 64
-_SLEEP = 72  # + _LINE * worker
+_STOP = 64  # and at _STOP + 1 the blocks the leading threads took (a count, for tests)
+_SLEEP = 72  # + _LINE * worker; + 1: the blocks the worker took
 _BLOCK_BITS = 20  # CLAIM = seq << 20 | block
 _BLOCK_MASK = (1 << _BLOCK_BITS) - 1
 
@@ -199,6 +199,62 @@ def _call(typingctx, address, args):
     return types.int32(types.int64, args), codegen
 
 
+def _strip(context, builder, ty, val):
+    """``val`` of type ``ty`` with every array's meminfo set to null: a borrowed view whose
+    reference counting is a no-op (the model's own objects keep the memory alive)."""
+    if isinstance(ty, types.Array):
+        ary = context.make_array(ty)(context, builder, value=val)
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        return ary._getvalue()
+    if isinstance(ty, types.BaseTuple):
+        for j, t in enumerate(ty.types):
+            val = builder.insert_value(
+                val, _strip(context, builder, t, builder.extract_value(val, j)), j
+            )
+    return val
+
+
+def storable(ty) -> bool:
+    """True if every leaf of Numba type ``ty`` is an array or a number (what `_stash` keeps)."""
+    if isinstance(ty, types.Array):
+        return True
+    if isinstance(ty, types.BaseTuple):
+        return all(storable(t) for t in ty.types)
+    return isinstance(ty, (types.Number, types.Boolean))
+
+
+@intrinsic
+def _stash(typingctx, buf, objects):
+    """Store the native form of the tuple ``objects`` (arrays as borrowed views) in the bytes of
+    ``buf`` if it is large enough; return the number of bytes it takes."""
+    ty = objects
+
+    def codegen(context, builder, sig, args):
+        dm = context.data_model_manager[ty]
+        size = context.get_abi_sizeof(dm.get_data_type())
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        fits = builder.icmp_signed(">=", ary.nitems, ary.nitems.type(size))
+        with builder.if_then(fits):
+            data = dm.as_data(builder, _strip(context, builder, ty, args[1]))
+            builder.store(data, builder.bitcast(ary.data, data.type.as_pointer()))
+        return ir.IntType(64)(size)
+
+    return types.int64(buf, objects), codegen
+
+
+@intrinsic
+def _unstash(typingctx, address, typeref):
+    """The tuple `_stash` stored at ``address``, of the type ``typeref`` refers to."""
+    ty = typeref.instance_type
+
+    def codegen(context, builder, sig, args):
+        dm = context.data_model_manager[ty]
+        ptr = builder.inttoptr(args[0], dm.get_data_type().as_pointer())
+        return dm.from_data(builder, builder.load(ptr))
+
+    return ty(types.int64, typeref), codegen
+
+
 # --- the compiled loops ---------------------------------------------------------------------------
 
 
@@ -260,28 +316,41 @@ def _job(k, ctrl, cu, cf, pop, brands, par):
     return 1
 
 
-@nb.njit(cache=True, nogil=True)
-def _take_blocks(ctrl, cu, cf, pop, brands, par, seq):
-    """Claim and run blocks of pass ``seq`` until none is left (or the pass is over)."""
+@nb.njit(inline="always", cache=True, nogil=True)
+def _claim(ctrl, seq):
+    """The next block of pass ``seq``, taken by compare-and-swap, or -1 if none is left."""
     while True:
         word = _load(ctrl, _CLAIM)
         k = word & _BLOCK_MASK
         if (word >> _BLOCK_BITS) != seq or k >= ctrl[_NK]:
-            return
-        if not _cas(ctrl, _CLAIM, word, word + 1):
-            continue
-        # the claim succeeded: pass seq is not over, so its fields are the ones read here
+            return -1
+        if _cas(ctrl, _CLAIM, word, word + 1):
+            return k
+
+
+@nb.njit(cache=True, nogil=True)
+def _take_blocks(ctrl, cu, cf, objects, seq, taken):
+    """Claim and run blocks of pass ``seq`` until none is left (or the pass is over). The pass's
+    fields, the model's tuples among them, are read only once a block is claimed: the pass is
+    not over then, so they are the pass's own."""
+    k = _claim(ctrl, seq)
+    if k < 0:
+        return
+    pop, brands, par = _unstash(ctrl[_TUPLES], objects)
+    while k >= 0:
         if _job(k, ctrl, cu, cf, pop, brands, par) != 0:
             _store(ctrl, _ERR + 1, k)
             _store(ctrl, _ERR, seq)
         _add(ctrl, _DONE, 1)
+        ctrl[taken] += 1  # this thread's count of blocks (its own cache line)
+        k = _claim(ctrl, seq)
 
 
 @nb.njit(cache=True, nogil=True)
-def _lead(ctrl, cu, cf, pop, brands, par, seq, wait_ticks):
+def _lead(ctrl, cu, cf, objects, seq, wait_ticks):
     """The publishing thread's part of pass ``seq``: take blocks, then poll until every block is
     done (True) or ``wait_ticks`` have passed (False: call again)."""
-    _take_blocks(ctrl, cu, cf, pop, brands, par, seq)
+    _take_blocks(ctrl, cu, cf, objects, seq, _STOP + 1)
     nk = ctrl[_NK]
     start = _ticks()
     while _load(ctrl, _DONE) < nk:
@@ -292,31 +361,36 @@ def _lead(ctrl, cu, cf, pop, brands, par, seq, wait_ticks):
 
 
 @nb.njit(cache=True, nogil=True)
-def _serve(ctrl, cu, cf, pop, brands, par, me, bind, seen, spin_ticks):
+def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks):
     """A worker's loop: on each new pass (``GO`` != ``seen``) take blocks if it is one of the
     pass's workers. Returns (why, seen): 0 idle for ``spin_ticks``, 1 told to stop, 2 the pass
-    is another model's (``BIND`` != ``bind``; ``seen`` is left so that the pass is looked at
-    again with that model's tuples)."""
+    has blocks left and its model's tuples are of other types than ``objects`` (``KIND`` !=
+    ``kind``; ``seen`` is left so that the pass is looked at again with those types)."""
     last = _ticks()
     while True:
         go = _load(ctrl, _GO)
         if go != seen:
             if _load(ctrl, _STOP) != 0:
                 return 1, go
-            if ctrl[_BIND] != bind:
+            if ctrl[_KIND] != kind:
                 word = _load(ctrl, _CLAIM)
                 if (word >> _BLOCK_BITS) == go and (word & _BLOCK_MASK) < ctrl[_NK]:
-                    return 2, seen  # blocks to take, with the other model's tuples
+                    return 2, seen
                 seen = go  # a pass that is over: nothing to take
                 continue
             seen = go
             if me < ctrl[_ACTIVE]:
-                _take_blocks(ctrl, cu, cf, pop, brands, par, go)
+                _take_blocks(ctrl, cu, cf, objects, go, _SLEEP + _LINE * me + 1)
             last = _ticks()
         else:
             _pause()
             if _ticks() - last > spin_ticks:
                 return 0, seen
+
+
+@nb.njit(cache=True)
+def _stash_into(buf, pop, brands, par):
+    return _stash(buf, (pop, brands, par))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -454,6 +528,17 @@ class _Worker:
         self.thread, self.lock = thread, lock
 
 
+class _Model:
+    """A model's side of the team: its tuples stashed in native form (`_stash`), their types,
+    and `_lead` compiled for them."""
+
+    __slots__ = ("buf", "address", "kind", "objects", "lead")
+
+    def __init__(self, buf, kind, objects, lead):
+        self.buf, self.address, self.kind = buf, buf.ctypes.data, kind
+        self.objects, self.lead = objects, lead
+
+
 class Team:
     """The control array and the worker threads of the process (see the module's docstring)."""
 
@@ -468,11 +553,11 @@ class Team:
         self.cf = self.ctrl.view(np.float64)
         self.seq = 0
         self.workers: list[_Worker] = []
-        self.binding = None  # weak reference to the Bound whose tuples the workers use
-        self.bind = 0  # its team number
+        self.kinds: list = [None]  # KIND number -> the Numba type of a model's tuples
+        self.leads: dict = {}  # that type -> `_lead` compiled for it
         self.stopped = False
+        self.live = 0  # models (their `Bound`) that used this team and are not collected yet
         self.pid = os.getpid()
-        self.lead_entries: dict = {}  # object types -> compiled `_lead`
         c0, t0 = _now(), time.perf_counter()
         time.sleep(0.002)
         rate = (_now() - c0) / (time.perf_counter() - t0)  # cycle counter ticks per second
@@ -480,6 +565,12 @@ class Team:
             raise RuntimeError("no cycle counter")
         self.spin_ticks = int(rate * SPIN_SECONDS)
         self.wait_ticks = int(rate * _WAIT_SECONDS)
+
+    def taken(self) -> list[int]:
+        """Blocks taken so far by the leading threads, then by each worker."""
+        return [int(self.ctrl[_STOP + 1])] + [
+            int(self.ctrl[_SLEEP + _LINE * w + 1]) for w in range(len(self.workers))
+        ]
 
     def ensure_workers(self, count: int) -> None:
         while len(self.workers) < min(count, self.MAX_WORKERS):
@@ -492,31 +583,36 @@ class Team:
             self.workers.append(_Worker(thread, lock))
             thread.start()
 
-    def lead_entry(self, bound):
-        """`_lead` compiled for this model's tuple types (looked up once per type set)."""
-        types_ = tuple(bound.numba_type(j) for j in range(3))
-        entry = self.lead_entries.get(types_)
-        if entry is None:
-            arr = typeof(self.ctrl, Purpose.argument)
-            sig = (
-                arr,
-                typeof(self.cu, Purpose.argument),
-                typeof(self.cf, Purpose.argument),
-                *types_,
-                types.int64,
-                types.int64,
-            )
-            entry = self.lead_entries[types_] = _lead.compile(sig)
-        return entry
+    def model(self, bound, object_types) -> _Model | None:
+        """The team's record of ``bound``'s model (made on its first pass), or None if its
+        tuples hold something other than arrays and numbers."""
+        tp = types.Tuple(tuple(object_types))
+        if not storable(tp):
+            return None
+        if tp not in self.kinds:
+            self.kinds.append(tp)
+        lead = self.leads.get(tp)
+        if lead is None:
+            sig = (*(typeof(a, Purpose.argument) for a in (self.ctrl, self.cu, self.cf)),)
+            sig += (types.TypeRef(tp), types.int64, types.int64)
+            lead = self.leads[tp] = _lead.compile(sig)
+        size = 0
+        buf = np.zeros(1, np.int64)
+        while True:
+            size = _stash_into(buf.view(np.uint8), *bound.objects)
+            if size <= buf.nbytes:
+                break
+            buf = np.zeros((size + 7) // 8, np.int64)
+        return _Model(buf, self.kinds.index(tp), tp, lead)
 
     def run(self, bound, plan_, nk, threads, args, entry) -> None:
         """One pass of ``plan_`` over ``nk`` blocks on ``threads`` threads (this one included)."""
         ctrl, cu, cf = self.ctrl, self.cu, self.cf
-        self.ensure_workers(threads - 1)
-        if bound.team_number != self.bind or self.binding is None:
-            self.binding = weakref.ref(bound)
-            self.bind = bound.team_number
-        ctrl[_BIND] = self.bind
+        model = bound.team
+        if len(self.workers) < threads - 1:
+            self.ensure_workers(threads - 1)
+        ctrl[_TUPLES] = model.address
+        ctrl[_KIND] = model.kind
         ctrl[_LAYOUT] = plan_.layout
         ctrl[_NK] = nk
         ctrl[_ADDR] = plan_.address
@@ -540,9 +636,8 @@ class Team:
             for w in range(active):
                 if wake >> w & 1:
                     self.workers[w].lock.release()
-        pop, brands, par = bound.objects
-        lead = self.lead_entry(bound)
-        while not lead(ctrl, cu, cf, pop, brands, par, seq, self.wait_ticks):
+        lead, objects, wait = model.lead, model.objects, self.wait_ticks
+        while not lead(ctrl, cu, cf, objects, seq, wait):
             if not any(w.thread.is_alive() for w in self.workers[:active]):
                 if ctrl[_DONE] < nk:
                     raise TeamError(
@@ -569,74 +664,70 @@ class Team:
 
 
 def _work(team: Team, me: int, lock) -> None:
-    """A worker thread: serve the current model's passes, sleep when idle, end when stopped."""
+    """A worker thread: serve the passes, sleep when idle, end when stopped. It holds no model:
+    each pass gives the address of its model's stashed tuples."""
     ctrl, cu, cf = team.ctrl, team.cu, team.cf
-    seen = -1
+    seen, kind = -1, 0
     while not team.stopped:
-        ref = team.binding
-        bound = ref() if ref is not None else None
-        if bound is not None:
-            bind = bound.team_number
-            pop, brands, par = bound.objects
-            del bound
-            why, seen = _serve(ctrl, cu, cf, pop, brands, par, me, bind, seen, team.spin_ticks)
-            del pop, brands, par  # a sleeping worker keeps no model alive
+        if kind > 0:
+            why, seen = _serve(ctrl, cu, cf, team.kinds[kind], kind, me, seen, team.spin_ticks)
             if why == 1:
                 return
             if why == 2:
+                kind = int(ctrl[_KIND])
                 continue
         else:
+            kind = int(ctrl[_KIND])
+            if kind > 0:
+                continue
             seen = int(_go(ctrl))
-        state = _nap(ctrl, me, seen)
-        if state != 1:
+        if _nap(ctrl, me, seen) != 1:
             lock.acquire()
 
 
 _team: Team | None = None
 _team_lock = threading.Lock()
 _unusable = False  # the team could not be set up here (no cycle counter...): the pool runs passes
-_numbers = iter(range(1, 1 << 62))
-_live = 0  # models that used the team and are not collected yet
 
 
 def team_for(bound) -> Team | None:
-    """The process's team, started if needed, with ``bound`` registered (None if unusable)."""
-    global _team, _unusable, _live
+    """The process's team, started if needed, with ``bound``'s model known to it (None if the
+    team cannot be used here or for this model: the pool runs the pass)."""
+    global _team, _unusable
     team = _team
-    if team is not None and team.pid == os.getpid() and not team.stopped:
-        if bound.team_number == 0:
-            _register(bound)
-        return team
-    if _unusable:
-        return None
-    with _team_lock:
-        if _team is None or _team.pid != os.getpid() or _team.stopped:
-            try:
-                _team = Team()
-            except Exception:  # noqa: BLE001 - no team on this machine: the pool runs passes
-                _unusable = True
-                return None
-        if bound.team_number == 0:
-            _register(bound)
-        return _team
+    if team is None or team.pid != os.getpid() or team.stopped:
+        if _unusable:
+            return None
+        with _team_lock:
+            if _team is None or _team.pid != os.getpid() or _team.stopped:
+                try:
+                    _team = Team()
+                except Exception:  # noqa: BLE001 - no team on this machine: the pool runs passes
+                    _unusable = True
+                    return None
+            team = _team
+    if bound.team is None or bound.team_of is not team:
+        try:
+            model = team.model(bound, bound.numba_types())
+        except Exception:  # noqa: BLE001 - this model's tuples cannot be stashed: the pool
+            model = None
+        if model is None:
+            return None
+        team.live += 1
+        weakref.finalize(bound, _gone, team)
+        bound.team, bound.team_of = model, team
+    return team
 
 
-def _register(bound) -> None:
-    global _live
-    bound.team_number = next(_numbers)
-    _live += 1
-    weakref.finalize(bound, _gone)
-
-
-def _gone() -> None:
-    """A model that used the team was collected: the last one takes the team's threads along."""
-    global _live, _team
-    _live -= 1
-    if _live <= 0:
-        _live = 0
-        team, _team = _team, None
-        if team is not None:
-            team.stop(join=False)
+def _gone(team: Team) -> None:
+    """A model that used ``team`` was collected: the last one takes the team's threads along
+    (a collector's call: it signals the threads and does not wait for them)."""
+    global _team
+    team.live -= 1
+    if team.live <= 0 and not team.stopped:
+        if _team is team:
+            _team = None
+        team.stop(join=False)
 
 
 def shutdown() -> None:
