@@ -46,9 +46,12 @@ def _slow_blocks(k0, k1, r, s, step):
     """`_shift_blocks` that takes ~0.5 ms a block (so a woken worker has time to join in)."""
     n = r.shape[0]
     for k in range(k0, k1):
-        for _ in range(200):
+        acc = 0.0
+        for rep in range(200):  # a chain of dependent additions: time passes
             for i in range(k * blocks.BLOCK, min(n, (k + 1) * blocks.BLOCK)):
-                s[i, 0] = s[i, 0] * np.float32(1.0)  # the same value: only time passes
+                acc += r[i, 0] * 1.0000001 + rep
+        if acc == -1.0:  # never (acc > 0): keeps the loop from being optimised away
+            s[0, 0] = np.float32(acc)
         for i in range(k * blocks.BLOCK, min(n, (k + 1) * blocks.BLOCK)):
             for j in range(r.shape[1]):
                 r[i, j] += step * np.float32(k)
@@ -89,6 +92,12 @@ def _passes(model, fn, r, s, step, times):
                 blocks.over_blocks(fn, r.shape[0], r, s, np.float32(step))
         finally:
             blocks.set_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def always_the_team(monkeypatch):
+    """Every pass on the team, even where a serial call has been faster (a busy machine)."""
+    monkeypatch.setattr(team, "adaptive", False)
 
 
 @pytest.fixture
@@ -254,3 +263,21 @@ def test_a_model_built_after_another_is_dropped_gives_its_one_thread_numbers():
     alone = _model(seed=5, days=8, threads=1)
     alone.run()
     assert _digest(again) == _digest(alone)
+
+
+def test_a_kernel_runs_the_faster_way_and_tries_the_other_now_and_then(monkeypatch):
+    """`_Plan.use_team`: both ways first, then the one with the lower moving average of wall
+    time, the other once in `PROBE_EVERY` passes."""
+    monkeypatch.setattr(team, "adaptive", True)
+    p = team._Plan(0, 0, (), ())
+    ways = []
+    for _ in range(2 + 3 * team.PROBE_EVERY):
+        on_team = p.use_team()
+        ways.append(on_team)
+        p.timed(on_team, 2.0 if on_team else 1.0)  # the team twice as slow: a busy machine
+    assert ways[:2] == [True, False]
+    assert sum(ways[2:]) == 3  # serial, but for one probe of the team per PROBE_EVERY passes
+    for _ in range(40):  # the machine frees up: the team becomes 4 times as fast
+        p.timed(on_team := p.use_team(), 0.25 if on_team else 1.0)
+    assert p.use_team() or p.passes % team.PROBE_EVERY == 0
+    assert p.seconds[1] < p.seconds[0]

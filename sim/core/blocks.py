@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -245,7 +246,15 @@ def over_blocks(block_fn, n: int, *args) -> None:
         if plan is not None:
             crew = team.team_for(b)
             if crew is not None:
-                crew.run(b, plan, nk, threads, args, entry)
+                on_team = plan.use_team()
+                start = time.perf_counter()
+                if not on_team:
+                    entry(0, nk, *args)  # the serial call: faster here lately (busy cores)
+                elif not crew.run(b, plan, nk, threads, args, entry):
+                    on_team = False  # the team is another thread's now: the serial call
+                    start = time.perf_counter()
+                    entry(0, nk, *args)
+                plan.timed(on_team, time.perf_counter() - start)
                 return
     runs = min(nk, threads * _CHUNKS_PER_THREAD, max(threads, nk // _MIN_RUN_BLOCKS))
     bounds = [nk * j // runs for j in range(runs + 1)]

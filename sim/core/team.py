@@ -61,6 +61,9 @@ from numba.extending import intrinsic
 SPIN_SECONDS = 0.0015  # how long an idle worker polls before it sleeps (the gaps between a
 # day's block passes are ~0.3 ms at 20,000 consumers: the worker stays awake through a day)
 _WAIT_SECONDS = 0.0002  # how long the leader polls for a worker's blocks between liveness checks
+adaptive = True  # False: every pass that fits a layout runs on the team (tests)
+PROBE_EVERY = 32  # a kernel's pass runs the other way (team or serial) once in this many passes
+_EWMA = 0.2  # weight of a new pass in the moving average of a way's wall time
 _LINE = 8  # int64 words per 64-byte cache line
 _GO, _CLAIM, _DONE, _ERR = 0, 8, 16, 24
 _LAYOUT, _NK, _ADDR, _ACTIVE, _TUPLES, _KIND = 32, 33, 34, 35, 36, 37
@@ -452,12 +455,39 @@ class TeamError(RuntimeError):
 
 
 class _Plan:
-    """How one kernel call maps onto the control array (see `plan`)."""
+    """How one kernel call maps onto the control array (see `plan`), and whether the team or a
+    serial call has been the faster way to run it lately (`use_team`)."""
 
-    __slots__ = ("layout", "address", "scalars", "arrays")
+    __slots__ = ("layout", "address", "scalars", "arrays", "seconds", "passes")
 
     def __init__(self, layout, address, scalars, arrays):
         self.layout, self.address, self.scalars, self.arrays = layout, address, scalars, arrays
+        self.seconds = [0.0, 0.0]  # moving averages of a pass's wall time: serial, on the team
+        self.passes = 0
+
+    def use_team(self) -> bool:
+        """Run this pass on the team? The way with the lower average, except every
+        `PROBE_EVERY`-th pass, which tries the other (the first two passes try both)."""
+        n = self.passes
+        if not adaptive:
+            return True
+        if n < 2:
+            return n == 0
+        serial, on_team = self.seconds
+        return (on_team <= serial) != (n % PROBE_EVERY == 0)
+
+    def timed(self, team_: bool, seconds: float) -> None:
+        """Count a pass run on the team (``team_``) or serially that took ``seconds``: into the
+        moving average of the way it ran, or, for a probe of the way not in use, in place of
+        that way's average (a fresh sample of a stale figure)."""
+        j = int(team_)
+        serial, on_team = self.seconds
+        probe = (on_team <= serial) != team_
+        if self.passes < 2 or probe:
+            self.seconds[j] = seconds
+        else:
+            self.seconds[j] += _EWMA * (seconds - self.seconds[j])
+        self.passes += 1
 
 
 def plan(fn, args, objects, object_types):
@@ -556,6 +586,7 @@ class Team:
         self.kinds: list = [None]  # KIND number -> the Numba type of a model's tuples
         self.leads: dict = {}  # that type -> `_lead` compiled for it
         self.stopped = False
+        self.busy = threading.Lock()  # one leading thread at a time
         self.live = 0  # models (their `Bound`) that used this team and are not collected yet
         self.pid = os.getpid()
         c0, t0 = _now(), time.perf_counter()
@@ -605,8 +636,27 @@ class Team:
             buf = np.zeros((size + 7) // 8, np.int64)
         return _Model(buf, self.kinds.index(tp), tp, lead)
 
-    def run(self, bound, plan_, nk, threads, args, entry) -> None:
-        """One pass of ``plan_`` over ``nk`` blocks on ``threads`` threads (this one included)."""
+    def run(self, bound, plan_, nk, threads, args, entry) -> bool:
+        """One pass of ``plan_`` over ``nk`` blocks on ``threads`` threads (this one included);
+        False (nothing done) if another thread's model is using the team."""
+        if not self.busy.acquire(blocking=False):
+            return False
+        try:
+            failed = self._run(bound, plan_, nk, threads, args, entry)
+        except BaseException:
+            # a pass left unfinished (an interrupt while waiting, a worker gone): a worker may
+            # still be in one of its blocks, so this control array is not used again
+            _abandon(self)
+            raise
+        finally:
+            self.busy.release()
+        if failed >= 0:
+            entry(failed, failed + 1, *args)  # raises the kernel's exception, as a serial call
+            raise TeamError(f"{entry!r} reported an exception on block {failed} in the team")
+        return True
+
+    def _run(self, bound, plan_, nk, threads, args, entry) -> int:
+        """The pass itself; returns -1, or a block whose kernel raised."""
         ctrl, cu, cf = self.ctrl, self.cu, self.cf
         model = bound.team
         if len(self.workers) < threads - 1:
@@ -645,10 +695,7 @@ class Team:
                         f"{nk - int(ctrl[_DONE])} of {nk} blocks not done"
                     )
             os.sched_yield()
-        if ctrl[_ERR] == seq:
-            k = int(ctrl[_ERR + 1])
-            entry(k, k + 1, *args)  # raises the kernel's exception, as the serial call would
-            raise TeamError(f"{entry!r} reported an exception on block {k} in the team")
+        return int(ctrl[_ERR + 1]) if ctrl[_ERR] == seq else -1
 
     def stop(self, join: bool = True) -> None:
         """End the workers (they leave their loop at the next poll or wake-up)."""
@@ -717,6 +764,14 @@ def team_for(bound) -> Team | None:
         weakref.finalize(bound, _gone, team)
         bound.team, bound.team_of = model, team
     return team
+
+
+def _abandon(team: Team) -> None:
+    """Stop ``team`` without waiting and let the next pass start a new one."""
+    global _team
+    if _team is team:
+        _team = None
+    team.stop(join=False)
 
 
 def _gone(team: Team) -> None:
