@@ -100,10 +100,28 @@ def always_the_team(monkeypatch):
     monkeypatch.setattr(team, "adaptive", False)
 
 
+def _ready(model, bound=None):
+    """Passes until the team has loaded its compiled code (`Team.prepare`: until then a pass
+    runs serially) and taken the model (or ``bound``) on."""
+    bound = bound or model._bound
+    r = np.zeros((N, 1), np.float32)
+    deadline = time.perf_counter() + 60.0
+    while bound.team_of is not team._team or team._team is None:
+        assert time.perf_counter() < deadline and not (team._team and team._team.failed)
+        with blocks.bound(bound):
+            blocks.set_threads(2)
+            try:
+                blocks.over_blocks(_shift_blocks, N, r, r.copy(), np.float32(1.0))
+            finally:
+                blocks.set_threads(1)
+        time.sleep(0.005)
+
+
 @pytest.fixture
 def model():
     m = _model(days=2)
     m.run()
+    _ready(m)
     return m
 
 
@@ -222,8 +240,11 @@ def test_shutdown_then_reuse(model):
     assert not _team_threads()
     _passes(model, _shift_blocks, r, s, 1.0, 5)
     assert _team_threads()
-    np.testing.assert_array_equal(s, np.full((N, 2), 10, np.float32))
-    np.testing.assert_array_equal(r, np.broadcast_to(10 * _block_of_rows(N), (N, 2)))
+    _ready(model)
+    _passes(model, _shift_blocks, r, s, 1.0, 5)
+    assert sum(team._team.taken()) > 0  # the new team ran passes
+    np.testing.assert_array_equal(s, np.full((N, 2), 15, np.float32))
+    np.testing.assert_array_equal(r, np.broadcast_to(15 * _block_of_rows(N), (N, 2)))
     blocks.shutdown()
 
 
@@ -235,12 +256,14 @@ def test_the_last_dropped_model_takes_the_threads_along(model):
     r = np.zeros((N, 2), np.float32)
     s = np.zeros((N, 2), np.float32)
     b = blocks.Bound(*model._bound.objects)
+    _ready(model, b)
     with blocks.bound(b):
         blocks.set_threads(2)
         try:
             blocks.over_blocks(_shift_blocks, N, r, s, np.float32(1.0))
         finally:
             blocks.set_threads(1)
+    assert team._team.live == 1  # b only
     assert _team_threads()
     del b
     gc.collect()

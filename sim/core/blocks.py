@@ -244,9 +244,12 @@ def over_blocks(block_fn, n: int, *args) -> None:
         if plan is False:
             plan = b.plans[key] = team.plan(block_fn, args, b.objects, b.numba_types())
         if plan is not None:
-            crew = team.team_for(b)
+            crew = team.team_for(b, threads)
+            if crew is False:  # the team is getting ready: this pass serially
+                entry(0, nk, *args)
+                return
             if crew is not None:
-                on_team = plan.use_team()
+                on_team = plan.use_team() and crew.awake()
                 start = time.perf_counter()
                 if not on_team:
                     entry(0, nk, *args)  # the serial call: faster here lately (busy cores)

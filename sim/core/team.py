@@ -63,7 +63,11 @@ SPIN_SECONDS = 0.0015  # how long an idle worker polls before it sleeps (the gap
 _WAIT_SECONDS = 0.0002  # how long the leader polls for a worker's blocks between liveness checks
 adaptive = True  # False: every pass that fits a layout runs on the team (tests)
 PROBE_EVERY = 32  # a kernel's pass runs the other way (team or serial) once in this many passes
-_EWMA = 0.2  # weight of a new pass in the moving average of a way's wall time
+_EWMA = 0.2
+WINDOW = 64  # team passes between looks at how much the workers were descheduled
+BUSY_SHARE = 0.2  # ...more than this share of their polling time: the team rests
+REST_PASSES, MAX_REST_PASSES = 256, 8192  # serial passes of a rest: first, at most
+_GAP_SECONDS = 30e-6  # a pause this long between two polls: the worker was descheduled  # weight of a new pass in the moving average of a way's wall time
 _LINE = 8  # int64 words per 64-byte cache line
 _GO, _CLAIM, _DONE, _ERR = 0, 8, 16, 24
 _LAYOUT, _NK, _ADDR, _ACTIVE, _TUPLES, _KIND = 32, 33, 34, 35, 36, 37
@@ -364,13 +368,20 @@ def _lead(ctrl, cu, cf, objects, seq, wait_ticks):
 
 
 @nb.njit(cache=True, nogil=True)
-def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks):
+def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks, gap_ticks):
     """A worker's loop: on each new pass (``GO`` != ``seen``) take blocks if it is one of the
     pass's workers. Returns (why, seen): 0 idle for ``spin_ticks``, 1 told to stop, 2 the pass
     has blocks left and its model's tuples are of other types than ``objects`` (``KIND`` !=
     ``kind``; ``seen`` is left so that the pass is looked at again with those types)."""
     last = _ticks()
+    before = last
+    stats = _SLEEP + _LINE * me + 2  # ticks off the CPU while polling, ticks polling
     while True:
+        now = _ticks()
+        if now - before > gap_ticks:  # the thread was descheduled: its core is not its own
+            ctrl[stats] += now - before
+        ctrl[stats + 1] += now - before
+        before = now
         go = _load(ctrl, _GO)
         if go != seen:
             if _load(ctrl, _STOP) != 0:
@@ -385,6 +396,7 @@ def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks):
             if me < ctrl[_ACTIVE]:
                 _take_blocks(ctrl, cu, cf, objects, go, _SLEEP + _LINE * me + 1)
             last = _ticks()
+            before = last
         else:
             _pause()
             if _ticks() - last > spin_ticks:
@@ -397,53 +409,47 @@ def _stash_into(buf, pop, brands, par):
 
 
 @nb.njit(cache=True, nogil=True)
-def _publish(ctrl, seq, active):
-    """Start pass ``seq`` (its fields are written): reset the counters, store ``GO``; then take
-    each sleeping worker among the first ``active`` out of its sleep. Returns the bit mask of the
-    workers whose lock the caller must release."""
-    _store(ctrl, _DONE, 0)
-    _store(ctrl, _CLAIM, seq << _BLOCK_BITS)
-    _store(ctrl, _GO, seq)
-    wake = 0
-    for w in range(active):
-        at = _SLEEP + _LINE * w
-        if _load(ctrl, at) == 1 and _cas(ctrl, at, 1, 0):
-            wake |= 1 << w
-    return wake
+def _control(ctrl, op, a, b):
+    """The small operations on the control array, one compiled function (one cache load):
 
-
-@nb.njit(cache=True, nogil=True)
-def _nap(ctrl, me, seen):
-    """A worker about to sleep: store SLEEP, then re-read GO. 0: sleep (block on the lock);
-    1: a pass came, SLEEP taken back, do not sleep; 2: a pass came but the leader already took
-    SLEEP back and releases the lock: acquire it (it returns at once)."""
-    at = _SLEEP + _LINE * me
-    _store(ctrl, at, 1)
-    if _load(ctrl, _GO) == seen and _load(ctrl, _STOP) == 0:
-        return 0
-    return 1 if _cas(ctrl, at, 1, 0) else 2
-
-
-@nb.njit(cache=True, nogil=True)
-def _now():
-    return _ticks()
-
-
-@nb.njit(cache=True, nogil=True)
-def _stop_all(ctrl, workers):
-    """Tell every worker to stop: STOP, a new GO for those polling, and the bit mask of the
-    sleeping ones whose lock the caller must release."""
-    _store(ctrl, _STOP, 1)
-    _add(ctrl, _GO, 1)
-    wake = 0
-    for w in range(workers):
-        if _cas(ctrl, _SLEEP + _LINE * w, 1, 0):
-            wake |= 1 << w
-    return wake
-
-
-@nb.njit(cache=True, nogil=True)
-def _go(ctrl):
+    * op 0: the cycle counter;
+    * op 1, publish pass ``a`` (its fields are written) for the first ``b`` workers: reset the
+      counters, store ``GO``; then take each sleeping one of them out of its sleep. Returns the
+      bit mask of the workers whose lock the caller must release;
+    * op 2, worker ``a`` about to sleep, having seen pass ``b``: store SLEEP, then re-read GO.
+      0: sleep (block on the lock); 1: a pass came, SLEEP taken back, do not sleep; 2: a pass
+      came but the leader already took SLEEP back and releases the lock: acquire it (it returns
+      at once);
+    * op 3, stop all ``a`` workers: STOP, a new GO for those polling; the bit mask of the
+      sleeping ones whose lock the caller must release;
+    * op 4: GO.
+    """
+    if op == 0:
+        return _ticks()
+    if op == 1:
+        _store(ctrl, _DONE, 0)
+        _store(ctrl, _CLAIM, a << _BLOCK_BITS)
+        _store(ctrl, _GO, a)
+        wake = 0
+        for w in range(b):
+            at = _SLEEP + _LINE * w
+            if _load(ctrl, at) == 1 and _cas(ctrl, at, 1, 0):
+                wake |= 1 << w
+        return wake
+    if op == 2:
+        at = _SLEEP + _LINE * a
+        _store(ctrl, at, 1)
+        if _load(ctrl, _GO) == b and _load(ctrl, _STOP) == 0:
+            return 0
+        return 1 if _cas(ctrl, at, 1, 0) else 2
+    if op == 3:
+        _store(ctrl, _STOP, 1)
+        _add(ctrl, _GO, 1)
+        wake = 0
+        for w in range(a):
+            if _cas(ctrl, _SLEEP + _LINE * w, 1, 0):
+                wake |= 1 << w
+        return wake
     return _load(ctrl, _GO)
 
 
@@ -589,13 +595,41 @@ class Team:
         self.busy = threading.Lock()  # one leading thread at a time
         self.live = 0  # models (their `Bound`) that used this team and are not collected yet
         self.pid = os.getpid()
-        c0, t0 = _now(), time.perf_counter()
-        time.sleep(0.002)
-        rate = (_now() - c0) / (time.perf_counter() - t0)  # cycle counter ticks per second
-        if rate <= 0:
-            raise RuntimeError("no cycle counter")
+        self.ready = False  # set by the first worker when the team's compiled code is loaded
+        self.failed = False  # ...or when it could not be: the pool runs the passes
+        rate = 3e9  # cycle counter ticks per second until `prepare` measures it
         self.spin_ticks = int(rate * SPIN_SECONDS)
         self.wait_ticks = int(rate * _WAIT_SECONDS)
+        self.gap_ticks = int(rate * _GAP_SECONDS)
+        self.rest_left = 0  # passes still to run serially: the workers found their cores busy
+        self.rest = REST_PASSES  # the next rest's length
+        self.window = 0  # team passes since the workers' polling was last looked at
+        self.polled = (0, 0)  # the workers' ticks off the CPU and polling, then
+
+    def awake(self) -> bool:
+        """False while the team rests (see `_look_at_polling`)."""
+        if self.rest_left > 0:
+            self.rest_left -= 1
+            return False
+        return True
+
+    def _look_at_polling(self) -> None:
+        """Every `WINDOW` team passes: if the workers spent more than `BUSY_SHARE` of their
+        polling time descheduled, the cores are not free (other processes, or this one's cgroup
+        has less than a core per thread), and a polling worker takes CPU time from the model's
+        own thread: the next `rest` passes run serially (the workers fall asleep), and the rest
+        doubles each time (at most `MAX_REST_PASSES`) until a window finds the cores free."""
+        self.window = 0
+        n = len(self.workers)
+        off = sum(int(self.ctrl[_SLEEP + _LINE * w + 2]) for w in range(n))
+        polling = sum(int(self.ctrl[_SLEEP + _LINE * w + 3]) for w in range(n))
+        d_off, d_polling = off - self.polled[0], polling - self.polled[1]
+        self.polled = (off, polling)
+        if d_polling > 0 and d_off > BUSY_SHARE * d_polling:
+            self.rest_left = self.rest
+            self.rest = min(2 * self.rest, MAX_REST_PASSES)
+        else:
+            self.rest = REST_PASSES
 
     def taken(self) -> list[int]:
         """Blocks taken so far by the leading threads, then by each worker."""
@@ -603,30 +637,62 @@ class Team:
             int(self.ctrl[_SLEEP + _LINE * w + 1]) for w in range(len(self.workers))
         ]
 
-    def ensure_workers(self, count: int) -> None:
+    def ensure_workers(self, count: int, prepare=None) -> None:
+        """Start workers until there are ``count``; the first one started runs
+        `prepare` (with the ``prepare`` arguments) before it serves."""
         while len(self.workers) < min(count, self.MAX_WORKERS):
             lock = _thread.allocate_lock()
             lock.acquire()  # held: a sleeping worker blocks on it until the leader releases it
             me = len(self.workers)
             thread = threading.Thread(
-                target=_work, args=(self, me, lock), name=f"omnitrust-team-{me}", daemon=True
+                target=_work,
+                args=(self, me, lock, prepare),
+                name=f"omnitrust-team-{me}",
+                daemon=True,
             )
+            prepare = None
             self.workers.append(_Worker(thread, lock))
             thread.start()
 
-    def model(self, bound, object_types) -> _Model | None:
-        """The team's record of ``bound``'s model (made on its first pass), or None if its
-        tuples hold something other than arrays and numbers."""
+    def prepare(self, object_types, objects) -> None:
+        """Load the team's compiled code for tuples of ``object_types`` (from Numba's cache, or
+        compile it) and measure the cycle counter's rate: in the first worker's thread, while the
+        model's own thread runs its passes serially (`team_for` says not ready), so none of it
+        is on the model's path. Then `ready`."""
+        c0, t0 = _control(self.ctrl, 0, 0, 0), time.perf_counter()
+        tp = self._lead_for(object_types)[1]
+        _stash_into(np.zeros(1, np.uint8), *objects)  # loaded (too small a buffer: no store)
+        arr = tuple(typeof(a, Purpose.argument) for a in (self.ctrl, self.cu, self.cf))
+        _serve.compile(arr + (types.TypeRef(tp),) + (types.int64,) * 5)
+        time.sleep(max(0.0, 0.002 - (time.perf_counter() - t0)))
+        rate = (_control(self.ctrl, 0, 0, 0) - c0) / (time.perf_counter() - t0)
+        if rate <= 0:
+            raise RuntimeError("no cycle counter")
+        self.spin_ticks = int(rate * SPIN_SECONDS)
+        self.wait_ticks = int(rate * _WAIT_SECONDS)
+        self.gap_ticks = int(rate * _GAP_SECONDS)
+        self.ready = True
+
+    def _lead_for(self, object_types):
+        """`_lead` compiled for tuples of ``object_types``, and their tuple type."""
         tp = types.Tuple(tuple(object_types))
         if not storable(tp):
-            return None
+            return None, tp
         if tp not in self.kinds:
             self.kinds.append(tp)
         lead = self.leads.get(tp)
         if lead is None:
-            sig = (*(typeof(a, Purpose.argument) for a in (self.ctrl, self.cu, self.cf)),)
+            sig = tuple(typeof(a, Purpose.argument) for a in (self.ctrl, self.cu, self.cf))
             sig += (types.TypeRef(tp), types.int64, types.int64)
             lead = self.leads[tp] = _lead.compile(sig)
+        return lead, tp
+
+    def model(self, bound, object_types) -> _Model | None:
+        """The team's record of ``bound``'s model (made on its first pass), or None if its
+        tuples hold something other than arrays and numbers."""
+        lead, tp = self._lead_for(object_types)
+        if lead is None:
+            return None
         size = 0
         buf = np.zeros(1, np.int64)
         while True:
@@ -681,7 +747,7 @@ class Team:
             ctrl[at + 1 : at + 1 + a.ndim] = a.shape
         self.seq += 1
         seq = self.seq
-        wake = _publish(ctrl, seq, active)
+        wake = _control(ctrl, 1, seq, active)
         if wake:
             for w in range(active):
                 if wake >> w & 1:
@@ -695,12 +761,15 @@ class Team:
                         f"{nk - int(ctrl[_DONE])} of {nk} blocks not done"
                     )
             os.sched_yield()
+        self.window += 1
+        if self.window >= WINDOW and adaptive:
+            self._look_at_polling()
         return int(ctrl[_ERR + 1]) if ctrl[_ERR] == seq else -1
 
     def stop(self, join: bool = True) -> None:
         """End the workers (they leave their loop at the next poll or wake-up)."""
         self.stopped = True
-        wake = _stop_all(self.ctrl, len(self.workers))
+        wake = _control(self.ctrl, 3, len(self.workers), 0)
         for w, worker in enumerate(self.workers):
             if wake >> w & 1:
                 worker.lock.release()
@@ -710,14 +779,24 @@ class Team:
                     worker.thread.join(timeout=5.0)
 
 
-def _work(team: Team, me: int, lock) -> None:
+def _work(team: Team, me: int, lock, prepare) -> None:
     """A worker thread: serve the passes, sleep when idle, end when stopped. It holds no model:
-    each pass gives the address of its model's stashed tuples."""
+    each pass gives the address of its model's stashed tuples. The first one first prepares the
+    team (`Team.prepare`)."""
+    if prepare is not None:
+        try:
+            team.prepare(*prepare)
+        except Exception:  # noqa: BLE001 - no team here: the passes go to the pool
+            team.failed = True
+            return
+        del prepare
     ctrl, cu, cf = team.ctrl, team.cu, team.cf
     seen, kind = -1, 0
     while not team.stopped:
         if kind > 0:
-            why, seen = _serve(ctrl, cu, cf, team.kinds[kind], kind, me, seen, team.spin_ticks)
+            why, seen = _serve(
+                ctrl, cu, cf, team.kinds[kind], kind, me, seen, team.spin_ticks, team.gap_ticks
+            )
             if why == 1:
                 return
             if why == 2:
@@ -727,32 +806,33 @@ def _work(team: Team, me: int, lock) -> None:
             kind = int(ctrl[_KIND])
             if kind > 0:
                 continue
-            seen = int(_go(ctrl))
-        if _nap(ctrl, me, seen) != 1:
+            seen = int(_control(ctrl, 4, 0, 0))
+        if _control(ctrl, 2, me, seen) != 1:
             lock.acquire()
 
 
 _team: Team | None = None
 _team_lock = threading.Lock()
-_unusable = False  # the team could not be set up here (no cycle counter...): the pool runs passes
 
 
-def team_for(bound) -> Team | None:
-    """The process's team, started if needed, with ``bound``'s model known to it (None if the
-    team cannot be used here or for this model: the pool runs the pass)."""
-    global _team, _unusable
+def team_for(bound, threads: int) -> Team | None | bool:
+    """The process's team with ``bound``'s model known to it, for a pass on ``threads``
+    threads; False while the team is being prepared (its first worker loads its compiled code:
+    the caller runs the pass serially meanwhile); None if it cannot be used here or for this
+    model (the pool runs the pass)."""
+    global _team
     team = _team
     if team is None or team.pid != os.getpid() or team.stopped:
-        if _unusable:
-            return None
         with _team_lock:
             if _team is None or _team.pid != os.getpid() or _team.stopped:
-                try:
-                    _team = Team()
-                except Exception:  # noqa: BLE001 - no team on this machine: the pool runs passes
-                    _unusable = True
-                    return None
+                _team = Team()
             team = _team
+    if not team.ready:
+        if team.failed:
+            return None
+        if not team.workers:
+            team.ensure_workers(threads - 1, (bound.numba_types(), bound.objects))
+        return False
     if bound.team is None or bound.team_of is not team:
         try:
             model = team.model(bound, bound.numba_types())
