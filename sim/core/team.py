@@ -60,7 +60,8 @@ from numba.extending import intrinsic
 
 SPIN_SECONDS = 0.0015  # how long an idle worker polls before it sleeps (the gaps between a
 # day's block passes are ~0.3 ms at 20,000 consumers: the worker stays awake through a day)
-_WAIT_SECONDS = 0.0002  # how long the leader polls for a worker's blocks between liveness checks
+_WAIT_SECONDS = 0.0003  # how long the leader polls for a worker's block before it counts the
+# pass as stalled (a block is 2,048 consumers, <= ~0.1 ms of work) and checks the workers live
 adaptive = True  # False: every pass that fits a layout runs on the team (tests)
 PROBE_EVERY = 32  # a kernel's pass runs the other way (team or serial) once in this many passes
 _EWMA = 0.2
@@ -618,7 +619,9 @@ class Team:
         polling time descheduled, the cores are not free (other processes, or this one's cgroup
         has less than a core per thread), and a polling worker takes CPU time from the model's
         own thread: the next `rest` passes run serially (the workers fall asleep), and the rest
-        doubles each time (at most `MAX_REST_PASSES`) until a window finds the cores free."""
+        doubles each time (at most `MAX_REST_PASSES`) until a window finds the cores free. A pass
+        whose leader waited longer than `_WAIT_SECONDS` for a worker's block (`_run`) starts a
+        rest at once."""
         self.window = 0
         n = len(self.workers)
         off = sum(int(self.ctrl[_SLEEP + _LINE * w + 2]) for w in range(n))
@@ -626,10 +629,15 @@ class Team:
         d_off, d_polling = off - self.polled[0], polling - self.polled[1]
         self.polled = (off, polling)
         if d_polling > 0 and d_off > BUSY_SHARE * d_polling:
-            self.rest_left = self.rest
-            self.rest = min(2 * self.rest, MAX_REST_PASSES)
+            self._rest()
         else:
             self.rest = REST_PASSES
+
+    def _rest(self) -> None:
+        """The next `rest` passes serially; the rest after that twice as long."""
+        self.window = 0
+        self.rest_left = self.rest
+        self.rest = min(2 * self.rest, MAX_REST_PASSES)
 
     def taken(self) -> list[int]:
         """Blocks taken so far by the leading threads, then by each worker."""
@@ -753,7 +761,9 @@ class Team:
                 if wake >> w & 1:
                     self.workers[w].lock.release()
         lead, objects, wait = model.lead, model.objects, self.wait_ticks
+        stalled = False
         while not lead(ctrl, cu, cf, objects, seq, wait):
+            stalled = True  # a worker's block outlasted `_WAIT_SECONDS`: it was descheduled
             if not any(w.thread.is_alive() for w in self.workers[:active]):
                 if ctrl[_DONE] < nk:
                     raise TeamError(
@@ -762,7 +772,9 @@ class Team:
                     )
             os.sched_yield()
         self.window += 1
-        if self.window >= WINDOW and adaptive:
+        if adaptive and stalled:
+            self._rest()
+        elif self.window >= WINDOW and adaptive:
             self._look_at_polling()
         return int(ctrl[_ERR + 1]) if ctrl[_ERR] == seq else -1
 
