@@ -67,6 +67,7 @@ PROBE_EVERY = 32  # a kernel's pass runs the other way (team or serial) once in 
 _EWMA = 0.2
 WINDOW = 64  # team passes between looks at how much the workers were descheduled
 BUSY_SHARE = 0.2  # ...more than this share of their polling time: the team rests
+MIN_CORES = 1.3  # ...or the process's CPU seconds per wall second in the window below this
 REST_PASSES, MAX_REST_PASSES = 256, 8192  # serial passes of a rest: first, at most
 _GAP_SECONDS = 30e-6  # a pause this long between two polls: the worker was descheduled  # weight of a new pass in the moving average of a way's wall time
 _LINE = 8  # int64 words per 64-byte cache line
@@ -606,11 +607,14 @@ class Team:
         self.rest = REST_PASSES  # the next rest's length
         self.window = 0  # team passes since the workers' polling was last looked at
         self.polled = (0, 0)  # the workers' ticks off the CPU and polling, then
+        self.clocks = (time.perf_counter(), time.process_time())  # wall and CPU time, then
 
     def awake(self) -> bool:
         """False while the team rests (see `_look_at_polling`)."""
         if self.rest_left > 0:
             self.rest_left -= 1
+            if self.rest_left == 0:  # a new window starts
+                self.clocks = (time.perf_counter(), time.process_time())
             return False
         return True
 
@@ -619,7 +623,10 @@ class Team:
         polling time descheduled, the cores are not free (other processes, or this one's cgroup
         has less than a core per thread), and a polling worker takes CPU time from the model's
         own thread: the next `rest` passes run serially (the workers fall asleep), and the rest
-        doubles each time (at most `MAX_REST_PASSES`) until a window finds the cores free. A pass
+        doubles each time (at most `MAX_REST_PASSES`) until a window finds the cores free. The
+        same if the process used less than `MIN_CORES` of CPU time per second of the window (its
+        cgroup, e.g. a session's autogroup, gets about one core while other sessions are busy,
+        and the worker runs only in the model's thread's stead). A pass
         whose leader waited longer than `_WAIT_SECONDS` for a worker's block (`_run`) starts a
         rest at once."""
         self.window = 0
@@ -628,7 +635,10 @@ class Team:
         polling = sum(int(self.ctrl[_SLEEP + _LINE * w + 3]) for w in range(n))
         d_off, d_polling = off - self.polled[0], polling - self.polled[1]
         self.polled = (off, polling)
-        if d_polling > 0 and d_off > BUSY_SHARE * d_polling:
+        wall, cpu = time.perf_counter(), time.process_time()
+        cores = (cpu - self.clocks[1]) / max(wall - self.clocks[0], 1e-9)
+        self.clocks = (wall, cpu)
+        if (d_polling > 0 and d_off > BUSY_SHARE * d_polling) or cores < MIN_CORES:
             self._rest()
         else:
             self.rest = REST_PASSES
@@ -636,6 +646,7 @@ class Team:
     def _rest(self) -> None:
         """The next `rest` passes serially; the rest after that twice as long."""
         self.window = 0
+        self.clocks = (time.perf_counter(), time.process_time())
         self.rest_left = self.rest
         self.rest = min(2 * self.rest, MAX_REST_PASSES)
 
