@@ -139,14 +139,26 @@ def test_every_mechanism_kernel_runs_on_the_team(model):
         journey._research_blocks: (pop, brands, par, key, key, key, day, counts),
         outreach._send_blocks: (pop, brands, par, key, counts),
         journey._purchase_blocks: (
-            pop, brands, par, key, key, key, day, counts,
-            np.zeros((nk,) + model._purchases.shape), np.zeros((nk,) + model._revenue.shape),
+            pop,
+            brands,
+            par,
+            key,
+            key,
+            key,
+            day,
+            counts,
+            np.zeros((nk,) + model._purchases.shape),
+            np.zeros((nk,) + model._revenue.shape),
         ),  # fmt: skip
         trust._forget_blocks: (pop.r, pop.s, np.float32(0.99)),
         churn._leave_blocks: (pop, brands, par, key, day, counts),
         metrics._tally_blocks: (
-            pop, par, day, np.zeros((nk,) + model._stocks.T.shape),
-            np.zeros((nk,) + model._trust_hist.shape), np.zeros((nk, model._market.size)),
+            pop,
+            par,
+            day,
+            np.zeros((nk,) + model._stocks.T.shape),
+            np.zeros((nk,) + model._trust_hist.shape),
+            np.zeros((nk, model._market.size)),
         ),  # fmt: skip
         incidents._land_harm_blocks: (pop, par, key, day, counts, np.zeros(nk, np.int64)),
     }

@@ -7,8 +7,18 @@ not the thread count, so every sum is the same sequence of additions on 1 thread
 results are identical for any thread count (the random draws are counter-based already,
 `sim.core.streams`). Within a block consumers go in index order, as in a serial pass.
 
-The threads are Python threads running compiled block functions that release the GIL
-(``nogil=True``); `over_blocks` hands each a contiguous run of blocks. `set_threads` sets how many
+Within a model's day (`bound`) on 2 or more threads, the eight block kernels of the mechanisms
+(needs, research, purchase, outreach, forgetting, churn, tally, harm landing) run on the process's
+thread team (`sim.core.team`): worker threads that stay in compiled code without the GIL, poll a
+control array and call the pass's kernel by its address, taking blocks one at a time, while the
+model's thread takes blocks too and then polls until all are done (~70 us a pass less than a
+hand-off to a pool thread, issue 14). Each kernel's pass runs the faster way lately, on the team
+or serially, and the team rests (runs passes serially, its workers asleep) while the process finds
+no free core for them; an idle worker sleeps after 1.5 ms. Any other block function (a
+subclass's own phase), or a call outside a model's day, goes to Python threads running compiled
+block functions that release the GIL (``nogil=True``): `over_blocks` hands each a contiguous run
+of blocks. With one thread every pass is the plain serial call. `shutdown` stops both kinds of
+thread. `set_threads` sets how many
 the kernels started from the calling thread use; ``threads=0`` means every core Numba may use
 (``NUMBA_NUM_THREADS``, by default the number of cores). A model that is not told reads the
 environment variable ``OMNITRUST_THREADS`` (set by ``omnitrust run/compare/sweep --threads N``, so
@@ -201,7 +211,10 @@ def _resolve(fn, args, b: Bound, key: tuple):
         sig = tuple(sig)
         entry = _ENTRIES.get((fn, sig))
         if entry is None:
-            entry = _ENTRIES[(fn, sig)] = fn.compile(sig)
+            cres = fn.overloads.get(sig)  # loaded already: no wait for Numba's compiler lock,
+            # which the thread team's first worker may hold while it loads its own code
+            entry = cres.entry_point if cres is not None else fn.compile(sig)
+            _ENTRIES[(fn, sig)] = entry
     except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
         return fn
     return entry

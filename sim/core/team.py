@@ -31,7 +31,19 @@ layout, and `_call` calls the compiled function there as Numba itself calls one 
 from another (its calling convention), with the model's tuples (population, lever table,
 parameters: fixed for a model's life, `sim.core.blocks.Bound`) and the pass's scalars and arrays
 rebuilt from the control array. So the team's compiled code holds none of the kernels' code: it is
-small to load, and a kernel edited since the cache was written cannot be run stale from it.
+small to load, and a kernel edited since the cache was written cannot be run stale from it. The
+model's tuples are unboxed once, on the model's first team pass, and their native form is kept in
+a buffer of the model's (`_stash`: arrays as borrowed views, their memory kept alive by the
+model's own objects); a pass gives the buffer's address (``TUPLES``), so neither thread unboxes
+anything per pass and a worker serves any model of the same tuple types without returning to
+Python. The team's compiled code is loaded in its first worker's thread (`Team.prepare`) while
+the model's passes run serially, so the model's thread does not wait for it.
+
+When it pays: on a free second core, a pass costs about its work divided among the threads
+(docs/PERFORMANCE.md, "A spinning thread team"). On busy cores a polling worker takes CPU time
+from the model's own thread, so each kernel's pass runs the way (team or serial) whose recent
+wall time was lower (`_Plan`), and the team rests, its workers asleep, while it finds its workers
+descheduled or the process short of a second core (`Team._look_at_polling`).
 
 Idle: a worker that has seen no pass for ``SPIN_SECONDS`` (measured with the CPU's cycle counter,
 calibrated once) returns to Python and blocks on a lock; before it blocks it says so (``SLEEP``,
@@ -546,8 +558,10 @@ def plan(fn, args, objects, object_types):
         else:
             try:
                 sig = tuple(sig)
-                fn.compile(sig)
-                cres = fn.overloads[sig]
+                cres = fn.overloads.get(sig)  # loaded already: no wait for the compiler lock
+                if cres is None:
+                    fn.compile(sig)
+                    cres = fn.overloads[sig]
                 if cres.signature.return_type != types.none or tuple(cres.signature.args) != sig:
                     return None
                 address = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
@@ -775,12 +789,11 @@ class Team:
         stalled = False
         while not lead(ctrl, cu, cf, objects, seq, wait):
             stalled = True  # a worker's block outlasted `_WAIT_SECONDS`: it was descheduled
-            if not any(w.thread.is_alive() for w in self.workers[:active]):
-                if ctrl[_DONE] < nk:
-                    raise TeamError(
-                        f"the team's workers ended during a pass of {entry!r} with "
-                        f"{nk - int(ctrl[_DONE])} of {nk} blocks not done"
-                    )
+            if not any(w.thread.is_alive() for w in self.workers[:active]) and ctrl[_DONE] < nk:
+                raise TeamError(
+                    f"the team's workers ended during a pass of {entry!r} with "
+                    f"{nk - int(ctrl[_DONE])} of {nk} blocks not done"
+                )
             os.sched_yield()
         self.window += 1
         if adaptive and stalled:
