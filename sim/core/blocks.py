@@ -7,8 +7,18 @@ not the thread count, so every sum is the same sequence of additions on 1 thread
 results are identical for any thread count (the random draws are counter-based already,
 `sim.core.streams`). Within a block consumers go in index order, as in a serial pass.
 
-The threads are Python threads running compiled block functions that release the GIL
-(``nogil=True``); `over_blocks` hands each a contiguous run of blocks. `set_threads` sets how many
+Within a model's day (`bound`) on 2 or more threads, the eight block kernels of the mechanisms
+(needs, research, purchase, outreach, forgetting, churn, tally, harm landing) run on the process's
+thread team (`sim.core.team`): worker threads that stay in compiled code without the GIL, poll a
+control array and call the pass's kernel by its address, taking blocks one at a time, while the
+model's thread takes blocks too and then polls until all are done (~70 us a pass less than a
+hand-off to a pool thread, issue 14). Each kernel's pass runs the faster way lately, on the team
+or serially, and the team rests (runs passes serially, its workers asleep) while the process finds
+no free core for them; an idle worker sleeps after 1.5 ms. Any other block function (a
+subclass's own phase), or a call outside a model's day, goes to Python threads running compiled
+block functions that release the GIL (``nogil=True``): `over_blocks` hands each a contiguous run
+of blocks. With one thread every pass is the plain serial call. `shutdown` stops both kinds of
+thread. `set_threads` sets how many
 the kernels started from the calling thread use; ``threads=0`` means every core Numba may use
 (``NUMBA_NUM_THREADS``, by default the number of cores). A model that is not told reads the
 environment variable ``OMNITRUST_THREADS`` (set by ``omnitrust run/compare/sweep --threads N``, so
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -29,6 +40,8 @@ from numba.core import cgutils, types
 from numba.core.dispatcher import Dispatcher
 from numba.core.typing.typeof import Purpose, typeof
 from numba.extending import intrinsic
+
+from . import team
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
 _CHUNKS_PER_THREAD = 4  # runs of blocks handed out per thread, to even out uneven blocks
@@ -89,13 +102,15 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def shutdown() -> None:
-    """Stop the block threads (idle between kernels), so a program can end without waiting for
-    them (`sim.cli.console`); a later kernel that needs threads starts them again."""
+    """Stop the block threads (the pool's, idle between kernels, and the thread team's), so a
+    program can end without waiting for them (`sim.cli.console`); a later kernel that needs
+    threads starts them again."""
     global _pool
     with _pool_lock:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True)
+    team.shutdown()
 
 
 class Bound:
@@ -114,18 +129,25 @@ class Bound:
     a Numba dispatcher) goes through the dispatcher as before.
     """
 
-    __slots__ = ("objects", "entries", "_types")
+    __slots__ = ("objects", "entries", "plans", "team", "team_of", "_types", "__weakref__")
 
     def __init__(self, *objects):
         self.objects = objects
         self.entries: dict = {}  # cheap key of a call (`_entry`) -> entry point
+        self.plans: dict = {}  # the same key -> how the thread team runs it (or None)
+        self.team = None  # the thread team's record of the model, and the team (`sim.core.team`)
+        self.team_of = None
         self._types: list | None = None
 
     def numba_type(self, j: int):
         """Numba's type of ``objects[j]`` as an argument (worked out once per model)."""
+        return self.numba_types()[j]
+
+    def numba_types(self) -> list:
+        """Numba's types of all of ``objects`` (worked out once per model)."""
         if self._types is None:
             self._types = [typeof(o, Purpose.argument) for o in self.objects]
-        return self._types[j]
+        return self._types
 
 
 _SCALARS = frozenset(
@@ -134,16 +156,8 @@ _SCALARS = frozenset(
 _ENTRIES: dict = {}  # (kernel, Numba argument types) -> entry point, for every model of the process
 
 
-def _entry(fn, args):
-    """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
-    ``fn`` itself (the dispatcher) outside one or for arguments of a kind not handled here.
-
-    The cache key fixes every argument's Numba type: the model's own tuples by their position
-    in `Bound.objects` (identity), an array by dtype, dimensions and flags, a scalar by type."""
-    b = getattr(_local, "bound", None)
-    if b is None:
-        return fn
-    objects = b.objects
+def _key(fn, args, objects):
+    """The cache key of ``fn(*args)`` (see `_entry`), or None for an argument of another kind."""
     key = [fn]
     for a in args:
         tp = type(a)
@@ -158,8 +172,22 @@ def _entry(fn, args):
                     key.append(j)
                     break
             else:
-                return fn
-    key = tuple(key)
+                return None
+    return tuple(key)
+
+
+def _entry(fn, args):
+    """The compiled entry point of kernel ``fn`` for ``args`` within the current model's day, or
+    ``fn`` itself (the dispatcher) outside one or for arguments of a kind not handled here.
+
+    The cache key fixes every argument's Numba type: the model's own tuples by their position
+    in `Bound.objects` (identity), an array by dtype, dimensions and flags, a scalar by type."""
+    b = getattr(_local, "bound", None)
+    if b is None:
+        return fn
+    key = _key(fn, args, b.objects)
+    if key is None:
+        return fn
     entry = b.entries.get(key)
     if entry is None:
         entry = b.entries[key] = _resolve(fn, args, b, key)
@@ -183,7 +211,10 @@ def _resolve(fn, args, b: Bound, key: tuple):
         sig = tuple(sig)
         entry = _ENTRIES.get((fn, sig))
         if entry is None:
-            entry = _ENTRIES[(fn, sig)] = fn.compile(sig)
+            cres = fn.overloads.get(sig)  # loaded already: no wait for Numba's compiler lock,
+            # which the thread team's first worker may hold while it loads its own code
+            entry = cres.entry_point if cres is not None else fn.compile(sig)
+            _ENTRIES[(fn, sig)] = entry
     except Exception:  # noqa: BLE001 - not resolvable here: the dispatcher decides
         return fn
     return entry
@@ -209,20 +240,43 @@ def bound(b: Bound):
 
 def over_blocks(block_fn, n: int, *args) -> None:
     """Run ``block_fn(k0, k1, *args)`` over the blocks 0..n_blocks(n)-1 of ``n`` consumers: in this
-    thread when one thread is asked for, else in runs of blocks spread over the threads. The
-    compiled ``block_fn`` must touch only the rows of its blocks and its own rows of partial
-    tables, and release the GIL (``nogil=True``)."""
+    thread when one thread is asked for, else spread over the threads: on the thread team
+    (`sim.core.team`) when a model's day runs and the arguments fit one of its layouts, else in
+    runs of blocks handed to a thread pool. The compiled ``block_fn`` must touch only the rows of
+    its blocks and its own rows of partial tables, and release the GIL (``nogil=True``)."""
     nk = max(1, (n + BLOCK - 1) // BLOCK)  # n_blocks(n), without a dispatch
     threads = min(get_threads(), nk)
-    block_fn = _entry(block_fn, (0, nk, *args))
+    entry = _entry(block_fn, (0, nk, *args))
     if threads <= 1:
-        block_fn(0, nk, *args)
+        entry(0, nk, *args)
         return
+    b = getattr(_local, "bound", None)
+    if b is not None and entry is not block_fn:
+        key = _key(block_fn, args, b.objects)
+        plan = b.plans.get(key, False)
+        if plan is False:
+            plan = b.plans[key] = team.plan(block_fn, args, b.objects, b.numba_types())
+        if plan is not None:
+            crew = team.team_for(b, threads)
+            if crew is False:  # the team is getting ready: this pass serially
+                entry(0, nk, *args)
+                return
+            if crew is not None:
+                on_team = plan.use_team() and crew.awake()
+                start = time.perf_counter()
+                if not on_team:
+                    entry(0, nk, *args)  # the serial call: faster here lately (busy cores)
+                elif not crew.run(b, plan, nk, threads, args, entry):
+                    on_team = False  # the team is another thread's now: the serial call
+                    start = time.perf_counter()
+                    entry(0, nk, *args)
+                plan.timed(on_team, time.perf_counter() - start)
+                return
     runs = min(nk, threads * _CHUNKS_PER_THREAD, max(threads, nk // _MIN_RUN_BLOCKS))
     bounds = [nk * j // runs for j in range(runs + 1)]
     pool = _executor()
-    futures = [pool.submit(block_fn, bounds[j], bounds[j + 1], *args) for j in range(1, runs)]
-    block_fn(bounds[0], bounds[1], *args)
+    futures = [pool.submit(entry, bounds[j], bounds[j + 1], *args) for j in range(1, runs)]
+    entry(bounds[0], bounds[1], *args)
     for f in futures:
         f.result()
 
