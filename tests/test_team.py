@@ -437,7 +437,8 @@ def test_the_flags_are_each_on_their_own_cache_line():
         at = team._SLEEP + team._WORKER * w
         lines += [at, at + team._TAKEN]
         assert {at + team._TAKEN, at + team._OFF, at + team._POLLING} <= set(
-            range(at + team._LINE, at + 2 * team._LINE))
+            range(at + team._LINE, at + 2 * team._LINE)
+        )
     assert len({x // team._LINE for x in lines}) == len(lines)
     assert t.ctrl.size >= team._SLEEP + team._WORKER * t.MAX_WORKERS
 

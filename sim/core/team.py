@@ -423,7 +423,11 @@ def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks, gap_ticks):
                 return 1, go
             if ctrl[_KIND] != kind:
                 word = _load(ctrl, _CLAIM)
-                if (word >> _BLOCK_BITS) == go and (word & _BLOCK_MASK) < ctrl[_NK]:
+                if (
+                    me < ctrl[_ACTIVE]  # (else not its pass: no new poll, no reset of `last`)
+                    and (word >> _BLOCK_BITS) == go
+                    and (word & _BLOCK_MASK) < ctrl[_NK]
+                ):
                     return 2, seen
                 seen = go  # a pass that is over: nothing to take
                 continue
