@@ -6,13 +6,17 @@ every block runs exactly once with the right arguments (results against NumPy's 
 computation), a model's numbers on 2 threads equal its numbers on 1 (the serial path, which does
 not touch the team), the worker sleeps when idle and wakes for the next pass, and a kernel's
 exception comes out of `over_blocks` as in a serial call. Which thread takes which block depends
-on the machine's load; the tests only ask that the worker take part at some point.
+on the machine's load; the tests only ask that the worker take part at some point. Every test
+allows 4 threads whatever the machine's cores (`always_the_team`) and waits for the team to be
+ready (`_ready`: its compiled code may have to be compiled first) before it counts on it, so none
+depends on the core count, on a warm Numba cache or on the tests run before it.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import sys
 import threading
 import time
 from pathlib import Path
@@ -84,9 +88,9 @@ def _team_threads():
     return [t for t in threading.enumerate() if t.name.startswith("omnitrust-team")]
 
 
-def _passes(model, fn, r, s, step, times):
+def _passes(model, fn, r, s, step, times, threads=2):
     with blocks.bound(model._bound):
-        blocks.set_threads(2)
+        blocks.set_threads(threads)
         try:
             for _ in range(times):
                 blocks.over_blocks(fn, r.shape[0], r, s, np.float32(step))
@@ -96,8 +100,11 @@ def _passes(model, fn, r, s, step, times):
 
 @pytest.fixture(autouse=True)
 def always_the_team(monkeypatch):
-    """Every pass on the team, even where a serial call has been faster (a busy machine)."""
+    """Every pass on the team, even where a serial call has been faster (a busy machine), and
+    up to 4 threads on any machine (as tests/test_threads.py: else threads=2 is 1 thread on one
+    core or with NUMBA_NUM_THREADS=1, and the team is never used)."""
     monkeypatch.setattr(team, "adaptive", False)
+    monkeypatch.setattr(blocks, "max_threads", lambda: 4)
 
 
 def _ready(model, bound=None):
@@ -105,7 +112,7 @@ def _ready(model, bound=None):
     runs serially) and taken the model (or ``bound``) on."""
     bound = bound or model._bound
     r = np.zeros((N, 1), np.float32)
-    deadline = time.perf_counter() + 60.0
+    deadline = time.perf_counter() + 300.0  # a cold cache: the team's code is compiled
     while bound.team_of is not team._team or team._team is None:
         assert time.perf_counter() < deadline and not (team._team and team._team.failed)
         with blocks.bound(bound):
@@ -182,12 +189,16 @@ def test_two_threads_give_the_one_thread_numbers_with_models_alternating():
         m.run()
         alone.append(_digest(m))
     a, b = _model(seed=1, days=30), _model(seed=2, days=30)
+    _ready(a)  # else the 30 days may end before the team is ready: all serial
+    before = sum(team._team.taken())
     while a.running or b.running:
         for m in (a, b):
             if m.running:
                 m.step()
     assert [_digest(a), _digest(b)] == alone
-    assert sum(team._team.taken()[1:]) > 0  # the worker took blocks at some point
+    # the passes ran on the team (which thread took a block is the machine's business: on one
+    # core the leader may take them all; test_the_worker_sleeps... makes the worker take some)
+    assert sum(team._team.taken()) - before > 0
 
 
 def test_many_short_passes(model):
@@ -290,14 +301,159 @@ def test_the_last_dropped_model_takes_the_threads_along(model):
 
 def test_a_model_built_after_another_is_dropped_gives_its_one_thread_numbers():
     first = _model(seed=5, days=8)
+    _ready(first)
     first.run()
     del first
     gc.collect()
     again = _model(seed=5, days=8)
+    _ready(again)
+    before = sum(team._team.taken())
     again.run()
+    assert sum(team._team.taken()) - before > 0  # its passes ran on the team
     alone = _model(seed=5, days=8, threads=1)
     alone.run()
     assert _digest(again) == _digest(alone)
+
+
+@nb.njit(nogil=True)
+def _very_slow_blocks(k0, k1, r, s, step):
+    """`_slow_blocks` at ~20 times the work a block (several ms)."""
+    n = r.shape[0]
+    for k in range(k0, k1):
+        acc = 0.0
+        for rep in range(4000):
+            for i in range(k * blocks.BLOCK, min(n, (k + 1) * blocks.BLOCK)):
+                acc += r[i, 0] * 1.0000001 + rep
+        if acc == -1.0:
+            s[0, 0] = np.float32(acc)
+        for i in range(k * blocks.BLOCK, min(n, (k + 1) * blocks.BLOCK)):
+            for j in range(r.shape[1]):
+                s[i, j] += np.float32(1.0)
+
+
+def test_an_abandoned_pass_takes_no_block_once_the_exception_is_out(model):
+    """An exception in the leader's thread after it published a pass (here its poll raises
+    KeyboardInterrupt once the worker has taken a block): when the exception reaches the
+    caller, the blocks taken are finished and no block is taken after it (the pass's arrays
+    may be freed then)."""
+    r = np.zeros((N, 2), np.float32)
+    s = np.zeros((N, 2), np.float32)
+    _passes(model, _very_slow_blocks, r, s, 1.0, 1)  # compiled, and run once
+    crew = team._team
+
+    def interrupted(ctrl, *args):
+        deadline = time.perf_counter() + 10.0
+        while int(ctrl[team._CLAIM]) & team._BLOCK_MASK == 0:  # until the worker takes one
+            assert time.perf_counter() < deadline, "the worker took no block"
+            time.sleep(0.0001)
+        raise KeyboardInterrupt
+
+    model._bound.team.lead = interrupted
+    taken = crew.taken()[1]
+    with pytest.raises(KeyboardInterrupt):
+        _passes(model, _very_slow_blocks, r, s, 1.0, 1)
+    then = s.copy()
+    time.sleep(0.3)  # > the 3 other blocks' time: a worker still taking blocks would write
+    np.testing.assert_array_equal(s, then)
+    done = (then[:, 0] == 2).reshape(-1)  # the rows of the blocks run in the abandoned pass
+    ks = np.arange(N) // blocks.BLOCK
+    per_block = [set(done[ks == k]) for k in range(blocks.n_blocks(N))]
+    assert all(len(v) == 1 for v in per_block), "a block was left half done"
+    # the blocks run are the worker's (the leader's poll took none): at least the one it took
+    assert 1 <= sum(v == {True} for v in per_block) == crew.taken()[1] - taken
+    assert crew.stopped and team._team is not crew
+    _passes(model, _shift_blocks, r, s, 1.0, 2)  # a new team takes over
+    np.testing.assert_array_equal(s[:, 1], then[:, 1] + 2)
+
+
+def test_two_threads_starting_workers_at_once_start_each_worker_once():
+    """`Team.ensure_workers` from several threads at once (a Dask worker's threads each
+    starting a model's first pass): each worker index once, no worker too many."""
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # a thread switch between any two bytecodes, about
+    try:
+        for _ in range(30):
+            t = team.Team()
+            go = threading.Barrier(4)
+
+            def start(t=t, go=go):
+                go.wait()
+                t.ensure_workers(2)
+
+            threads = [threading.Thread(target=start) for _ in range(4)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            indices = [w.thread._args[1] for w in t.workers]
+            t.stop()
+            assert indices == [0, 1]
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def test_a_worker_left_out_of_the_passes_falls_asleep(model):
+    """A worker in none of the passes (a model on fewer threads than the one before: worker 1
+    when ``ACTIVE`` is 1) leaves its poll (`_serve` returns 0: it goes to sleep) after its idle
+    time, however often passes come; it used to poll for as long as they came. Here `_serve`
+    runs in this thread on a fresh control array while another thread publishes a pass every
+    ~0.3 ms (GO only: no blocks for worker 1 to take). The idle time is 5 ms here."""
+    t = team.Team()
+    ctrl = t.ctrl
+    ctrl[team._KIND], ctrl[team._ACTIVE], ctrl[team._NK] = 1, 1, 0
+    kind = team._team.kinds[1]
+    c0, t0 = team._control(ctrl, 0, 0, 0), time.perf_counter()
+    time.sleep(0.01)
+    rate = (team._control(ctrl, 0, 0, 0) - c0) / (time.perf_counter() - t0)  # ticks a second
+    publishing = threading.Event()
+    publishing.set()
+
+    def publish():  # for 1 s at most (before the fix, `_serve` returned only after that)
+        end = time.perf_counter() + 1.0
+        while publishing.is_set() and time.perf_counter() < end:
+            team._control(ctrl, 1, int(ctrl[team._GO]) + 1, 0)
+            time.sleep(0.0003)
+
+    th = threading.Thread(target=publish)
+    th.start()
+    try:
+        start = time.perf_counter()
+        why, _ = team._serve(ctrl, t.cu, t.cf, kind, 1, 1, -1, int(rate * 0.005), int(rate))
+        took = time.perf_counter() - start
+    finally:
+        publishing.clear()
+        th.join()
+    assert why == 0
+    assert took < 0.25, f"a worker in no pass polled {took:.3f} s while passes went on"
+
+
+def test_the_flags_are_each_on_their_own_cache_line():
+    """The flags a thread polls or writes at every pass are alone on their 64-byte line: a
+    worker's counters, written as it polls, do not share the line of its SLEEP flag."""
+    t = team.Team()
+    assert t.ctrl.ctypes.data % 64 == 0
+    lines = [team._GO, team._CLAIM, team._DONE, team._ERR, team._STOP, team._LEADS]
+    for w in range(3):
+        at = team._SLEEP + team._WORKER * w
+        lines += [at, at + team._TAKEN]
+        assert {at + team._TAKEN, at + team._OFF, at + team._POLLING} <= set(
+            range(at + team._LINE, at + 2 * team._LINE)
+        )
+    assert len({x // team._LINE for x in lines}) == len(lines)
+    assert t.ctrl.size >= team._SLEEP + team._WORKER * t.MAX_WORKERS
+
+
+def test_no_team_without_the_x86_64_cycle_counter(model, monkeypatch):
+    """Where the cycle counter is not the TSC the team is not used: the pool runs the pass."""
+    monkeypatch.setattr(team, "CYCLES", False)
+    assert team.team_for(model._bound, 2) is None
+    r = np.zeros((N, 2), np.float32)
+    s = np.zeros((N, 2), np.float32)
+    crew = team._team
+    before = crew.taken()
+    _passes(model, _shift_blocks, r, s, 1.0, 3)
+    assert crew.taken() == before
+    np.testing.assert_array_equal(s, np.full((N, 2), 3, np.float32))
 
 
 def test_a_kernel_runs_the_faster_way_and_tries_the_other_now_and_then(monkeypatch):

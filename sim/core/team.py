@@ -20,7 +20,14 @@ same memory as uint64 and float64):
   so a worker that is late (asleep, descheduled) takes no block of a later pass and a pass never
   waits for a thread that has not started: whoever is there takes the blocks;
 * ``DONE``: blocks of the pass finished; the leader returns when it reaches the number of blocks;
-* ``ERR``: the pass in which a kernel reported an exception, and the block.
+* ``ERR``: the pass in which a kernel reported an exception, and the block;
+* ``STOP``; then each worker's ``SLEEP`` (below), its counters (blocks taken, ticks polling) on
+  the next line, apart from the flag the leader reads at every pass.
+
+A pass that ends in an exception in the leader's thread (an interrupt while it waits, a worker
+gone) is abandoned (`_abandon`): ``CLAIM`` is closed, so no thread takes another block of it, and
+the leader waits for the blocks already taken before the exception leaves `Team.run` (the pass's
+arrays may be freed then); a block still running after 2 s keeps them referenced by the team.
 
 Blocks are claimed one at a time, each writing only its consumers' rows and its own row of the
 partial tables, which the caller adds up in block order: the numbers do not depend on which thread
@@ -45,8 +52,9 @@ from the model's own thread, so each kernel's pass runs the way (team or serial)
 wall time was lower (`_Plan`), and the team rests, its workers asleep, while it finds its workers
 descheduled or the process short of a second core (`Team._look_at_polling`).
 
-Idle: a worker that has seen no pass for ``SPIN_SECONDS`` (measured with the CPU's cycle counter,
-calibrated once) returns to Python and blocks on a lock; before it blocks it says so (``SLEEP``,
+Idle: a worker that has seen no pass of its own for ``SPIN_SECONDS`` (measured with the CPU's
+cycle counter, calibrated once; the team runs only on x86-64, where that counter is the TSC, and
+the thread pool runs the passes elsewhere: `CYCLES`) returns to Python and blocks on a lock; before it blocks it says so (``SLEEP``,
 then re-reads ``GO``), and the leader, after storing ``GO``, reads ``SLEEP`` and releases the
 lock of each sleeping worker it takes out of that state by compare-and-swap. Both sides use
 sequentially consistent atomics, so one of them sees the other's store: no wake-up is lost, and
@@ -76,19 +84,23 @@ _WAIT_SECONDS = 0.0003  # how long the leader polls for a worker's block before 
 # pass as stalled (a block is 2,048 consumers, <= ~0.1 ms of work) and checks the workers live
 adaptive = True  # False: every pass that fits a layout runs on the team (tests)
 PROBE_EVERY = 32  # a kernel's pass runs the other way (team or serial) once in this many passes
-_EWMA = 0.2
+_EWMA = 0.2  # weight of a new pass in the moving average of a way's wall time
 WINDOW = 64  # team passes between looks at how much the workers were descheduled
 BUSY_SHARE = 0.2  # ...more than this share of their polling time: the team rests
 MIN_CORES = 1.3  # ...or the process's CPU seconds per wall second in the window below this
 REST_PASSES, MAX_REST_PASSES = 256, 8192  # serial passes of a rest: first, at most
-_GAP_SECONDS = 30e-6  # a pause this long between two polls: the worker was descheduled  # weight of a new pass in the moving average of a way's wall time
+_GAP_SECONDS = 30e-6  # a pause this long between two polls: the worker was descheduled
+_ABANDON_SECONDS = 2.0  # how long an abandoned pass waits for the blocks its workers took
 _LINE = 8  # int64 words per 64-byte cache line
 _GO, _CLAIM, _DONE, _ERR = 0, 8, 16, 24
 _LAYOUT, _NK, _ADDR, _ACTIVE, _TUPLES, _KIND = 32, 33, 34, 35, 36, 37
 _SCALAR = 40  # 4 scalar slots
 _ARRAY = 48  # 4 arrays x (address, 3 dimensions)
-_STOP = 64  # and at _STOP + 1 the blocks the leading threads took (a count, for tests)
-_SLEEP = 72  # + _LINE * worker; + 1: the blocks the worker took
+_STOP = 64
+_LEADS = 72  # the blocks the leading threads took (a count, for tests)
+_SLEEP = 80  # + _WORKER * w: worker w's SLEEP flag, alone on its line; its counters on the next:
+_WORKER = 2 * _LINE
+_TAKEN, _OFF, _POLLING = _LINE, _LINE + 1, _LINE + 2  # blocks taken, ticks descheduled, polling
 _BLOCK_BITS = 20  # CLAIM = seq << 20 | block
 _BLOCK_MASK = (1 << _BLOCK_BITS) - 1
 
@@ -164,13 +176,20 @@ def _add(typingctx, arr, i, v):
 
 
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+# The team runs only where the cycle counter is the x86-64 TSC: elsewhere `team_for` says no and
+# the thread pool runs the passes (on aarch64, older LLVM lowers ``llvm.readcyclecounter`` to a
+# read of PMCCNTR_EL0, which user code may not do: SIGILL, not a fallback).
+CYCLES = platform.machine() in ("x86_64", "AMD64")
 
 
 @intrinsic
 def _ticks(typingctx):
-    """The CPU's cycle counter (``llvm.readcyclecounter``: the TSC on x86; 0 where there is none)."""
+    """The CPU's cycle counter: ``llvm.readcyclecounter``, the TSC, on x86-64 (`CYCLES`); 0
+    elsewhere (not emitted there at all; the team is not used: `team_for`, `Team.prepare`)."""
 
     def codegen(context, builder, sig, args):
+        if not CYCLES:
+            return ir.IntType(64)(0)
         fnty = ir.FunctionType(ir.IntType(64), [])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
         return builder.call(fn, [])
@@ -207,7 +226,8 @@ def _pointer(typingctx, address, dtype):
 def _call(typingctx, address, args):
     """Call the compiled Numba function at ``address`` (it returns nothing) with the tuple
     ``args`` spread, as Numba calls one compiled function from another; 0 if it returned, 1 if
-    it raised (the exception itself is not kept: `TeamError` runs the block again to raise it)."""
+    it raised (the exception itself is not kept: `Team.run` runs the block again, serially, to
+    raise it, and raises `TeamError` only if that call does not raise)."""
     argtys = tuple(args.types)
 
     def codegen(context, builder, sig, llargs):
@@ -371,7 +391,7 @@ def _take_blocks(ctrl, cu, cf, objects, seq, taken):
 def _lead(ctrl, cu, cf, objects, seq, wait_ticks):
     """The publishing thread's part of pass ``seq``: take blocks, then poll until every block is
     done (True) or ``wait_ticks`` have passed (False: call again)."""
-    _take_blocks(ctrl, cu, cf, objects, seq, _STOP + 1)
+    _take_blocks(ctrl, cu, cf, objects, seq, _LEADS)
     nk = ctrl[_NK]
     start = _ticks()
     while _load(ctrl, _DONE) < nk:
@@ -389,7 +409,8 @@ def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks, gap_ticks):
     ``kind``; ``seen`` is left so that the pass is looked at again with those types)."""
     last = _ticks()
     before = last
-    stats = _SLEEP + _LINE * me + 2  # ticks off the CPU while polling, ticks polling
+    mine = _SLEEP + _WORKER * me
+    stats = mine + _OFF  # ticks off the CPU while polling, ticks polling
     while True:
         now = _ticks()
         if now - before > gap_ticks:  # the thread was descheduled: its core is not its own
@@ -402,15 +423,20 @@ def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks, gap_ticks):
                 return 1, go
             if ctrl[_KIND] != kind:
                 word = _load(ctrl, _CLAIM)
-                if (word >> _BLOCK_BITS) == go and (word & _BLOCK_MASK) < ctrl[_NK]:
+                if (
+                    me < ctrl[_ACTIVE]  # (else not its pass: no new poll, no reset of `last`)
+                    and (word >> _BLOCK_BITS) == go
+                    and (word & _BLOCK_MASK) < ctrl[_NK]
+                ):
                     return 2, seen
                 seen = go  # a pass that is over: nothing to take
                 continue
             seen = go
-            if me < ctrl[_ACTIVE]:
-                _take_blocks(ctrl, cu, cf, objects, go, _SLEEP + _LINE * me + 1)
-            last = _ticks()
-            before = last
+            if me < ctrl[_ACTIVE]:  # a worker of the pass: it polls SPIN_SECONDS from now
+                _take_blocks(ctrl, cu, cf, objects, go, mine + _TAKEN)
+                last = _ticks()
+                before = last
+            # else not in the pass (a model on fewer threads): its idle time runs on
         else:
             _pause()
             if _ticks() - last > spin_ticks:
@@ -436,7 +462,10 @@ def _control(ctrl, op, a, b):
       at once);
     * op 3, stop all ``a`` workers: STOP, a new GO for those polling; the bit mask of the
       sleeping ones whose lock the caller must release;
-    * op 4: GO.
+    * op 4: GO;
+    * op 5, a pass abandoned: close ``CLAIM`` (no thread takes another block of it), then poll
+      until every block already taken is done: 1, or 0 if that took more than ``a`` ticks (a
+      worker may still be in a block).
     """
     if op == 0:
         return _ticks()
@@ -446,12 +475,12 @@ def _control(ctrl, op, a, b):
         _store(ctrl, _GO, a)
         wake = 0
         for w in range(b):
-            at = _SLEEP + _LINE * w
+            at = _SLEEP + _WORKER * w
             if _load(ctrl, at) == 1 and _cas(ctrl, at, 1, 0):
                 wake |= 1 << w
         return wake
     if op == 2:
-        at = _SLEEP + _LINE * a
+        at = _SLEEP + _WORKER * a
         _store(ctrl, at, 1)
         if _load(ctrl, _GO) == b and _load(ctrl, _STOP) == 0:
             return 0
@@ -461,9 +490,23 @@ def _control(ctrl, op, a, b):
         _add(ctrl, _GO, 1)
         wake = 0
         for w in range(a):
-            if _cas(ctrl, _SLEEP + _LINE * w, 1, 0):
+            if _cas(ctrl, _SLEEP + _WORKER * w, 1, 0):
                 wake |= 1 << w
         return wake
+    if op == 5:
+        while True:
+            word = _load(ctrl, _CLAIM)
+            if word & _BLOCK_MASK == _BLOCK_MASK:
+                return 1  # closed already (and waited for then)
+            if _cas(ctrl, _CLAIM, word, word | _BLOCK_MASK):
+                break
+        taken = min(word & _BLOCK_MASK, ctrl[_NK])
+        start = _ticks()
+        while _load(ctrl, _DONE) < taken:
+            _pause()
+            if _ticks() - start > a:
+                return 0
+        return 1
     return _load(ctrl, _GO)
 
 
@@ -471,7 +514,8 @@ def _control(ctrl, op, a, b):
 
 
 class TeamError(RuntimeError):
-    """A team pass could not finish: its workers are gone with blocks taken."""
+    """A team pass could not finish: its workers are gone with blocks taken; or a block that
+    reported an exception on the team did not raise when `Team.run` ran it again."""
 
 
 class _Plan:
@@ -597,7 +641,7 @@ class Team:
     MAX_WORKERS = 63
 
     def __init__(self):
-        n = _SLEEP + _LINE * self.MAX_WORKERS
+        n = _SLEEP + _WORKER * self.MAX_WORKERS
         buf = np.zeros(n + _LINE, np.int64)
         off = (-buf.ctypes.data % 64) // 8
         self.ctrl = buf[off : off + n]
@@ -609,11 +653,15 @@ class Team:
         self.leads: dict = {}  # that type -> `_lead` compiled for it
         self.stopped = False
         self.busy = threading.Lock()  # one leading thread at a time
-        self.live = 0  # models (their `Bound`) that used this team and are not collected yet
+        self.models: list = []  # one item per model (its `Bound`) that used this team and is
+        # not collected yet (appended and popped: atomic, unlike ``+= 1``, from any thread)
+        self.growing = threading.Lock()  # one thread at a time starts workers
+        self.kept = None  # an abandoned pass's arrays, while a worker may still be in a block
         self.pid = os.getpid()
         self.ready = False  # set by the first worker when the team's compiled code is loaded
         self.failed = False  # ...or when it could not be: the pool runs the passes
         rate = 3e9  # cycle counter ticks per second until `prepare` measures it
+        self.rate = rate
         self.spin_ticks = int(rate * SPIN_SECONDS)
         self.wait_ticks = int(rate * _WAIT_SECONDS)
         self.gap_ticks = int(rate * _GAP_SECONDS)
@@ -622,6 +670,11 @@ class Team:
         self.window = 0  # team passes since the workers' polling was last looked at
         self.polled = (0, 0)  # the workers' ticks off the CPU and polling, then
         self.clocks = (time.perf_counter(), time.process_time())  # wall and CPU time, then
+
+    @property
+    def live(self) -> int:
+        """Models (their `Bound`) that used this team and are not collected yet."""
+        return len(self.models)
 
     def awake(self) -> bool:
         """False while the team rests (see `_look_at_polling`)."""
@@ -645,8 +698,8 @@ class Team:
         rest at once."""
         self.window = 0
         n = len(self.workers)
-        off = sum(int(self.ctrl[_SLEEP + _LINE * w + 2]) for w in range(n))
-        polling = sum(int(self.ctrl[_SLEEP + _LINE * w + 3]) for w in range(n))
+        off = sum(int(self.ctrl[_SLEEP + _WORKER * w + _OFF]) for w in range(n))
+        polling = sum(int(self.ctrl[_SLEEP + _WORKER * w + _POLLING]) for w in range(n))
         d_off, d_polling = off - self.polled[0], polling - self.polled[1]
         self.polled = (off, polling)
         wall, cpu = time.perf_counter(), time.process_time()
@@ -666,26 +719,27 @@ class Team:
 
     def taken(self) -> list[int]:
         """Blocks taken so far by the leading threads, then by each worker."""
-        return [int(self.ctrl[_STOP + 1])] + [
-            int(self.ctrl[_SLEEP + _LINE * w + 1]) for w in range(len(self.workers))
+        return [int(self.ctrl[_LEADS])] + [
+            int(self.ctrl[_SLEEP + _WORKER * w + _TAKEN]) for w in range(len(self.workers))
         ]
 
     def ensure_workers(self, count: int, prepare=None) -> None:
         """Start workers until there are ``count``; the first one started runs
-        `prepare` (with the ``prepare`` arguments) before it serves."""
-        while len(self.workers) < min(count, self.MAX_WORKERS):
-            lock = _thread.allocate_lock()
-            lock.acquire()  # held: a sleeping worker blocks on it until the leader releases it
-            me = len(self.workers)
-            thread = threading.Thread(
-                target=_work,
-                args=(self, me, lock, prepare),
-                name=f"omnitrust-team-{me}",
-                daemon=True,
-            )
-            prepare = None
-            self.workers.append(_Worker(thread, lock))
-            thread.start()
+        `prepare` (with the ``prepare`` arguments) before it serves. Under a lock: two threads
+        starting their first pass at once would give two workers the same index."""
+        with self.growing:
+            while len(self.workers) < min(count, self.MAX_WORKERS):
+                lock = _thread.allocate_lock()
+                lock.acquire()  # held: a sleeping worker blocks on it until the leader releases it
+                me = len(self.workers)
+                thread = threading.Thread(
+                    target=_work,
+                    args=(self, me, lock, prepare if me == 0 else None),
+                    name=f"omnitrust-team-{me}",
+                    daemon=True,
+                )
+                self.workers.append(_Worker(thread, lock))
+                thread.start()
 
     def prepare(self, object_types, objects) -> None:
         """Load the team's compiled code for tuples of ``object_types`` (from Numba's cache, or
@@ -701,6 +755,7 @@ class Team:
         rate = (_control(self.ctrl, 0, 0, 0) - c0) / (time.perf_counter() - t0)
         if rate <= 0:
             raise RuntimeError("no cycle counter")
+        self.rate = rate
         self.spin_ticks = int(rate * SPIN_SECONDS)
         self.wait_ticks = int(rate * _WAIT_SECONDS)
         self.gap_ticks = int(rate * _GAP_SECONDS)
@@ -743,9 +798,10 @@ class Team:
         try:
             failed = self._run(bound, plan_, nk, threads, args, entry)
         except BaseException:
-            # a pass left unfinished (an interrupt while waiting, a worker gone): a worker may
-            # still be in one of its blocks, so this control array is not used again
-            _abandon(self)
+            # a pass left unfinished (an interrupt while waiting, a worker gone): no block of it
+            # is taken from now on and the blocks taken are waited for, since the pass's arrays
+            # may be freed once the exception is out; this control array is not used again
+            _abandon(self, (bound, args))
             raise
         finally:
             self.busy.release()
@@ -857,6 +913,8 @@ def team_for(bound, threads: int) -> Team | None | bool:
     the caller runs the pass serially meanwhile); None if it cannot be used here or for this
     model (the pool runs the pass)."""
     global _team
+    if not CYCLES:
+        return None  # no cycle counter to poll by: the pool
     team = _team
     if team is None or team.pid != os.getpid() or team.stopped:
         with _team_lock:
@@ -876,17 +934,22 @@ def team_for(bound, threads: int) -> Team | None | bool:
             model = None
         if model is None:
             return None
-        team.live += 1
+        team.models.append(None)
         weakref.finalize(bound, _gone, team)
         bound.team, bound.team_of = model, team
     return team
 
 
-def _abandon(team: Team) -> None:
-    """Stop ``team`` without waiting and let the next pass start a new one."""
+def _abandon(team: Team, keep) -> None:
+    """Stop ``team`` and let the next pass start a new one: first close the pass's claims and
+    wait (at most ``_ABANDON_SECONDS``, in compiled code) for the blocks the workers took; if
+    one is still running then, ``keep`` (the pass's model and arrays) stays referenced by the
+    team, so the worker never writes into freed memory."""
     global _team
     if _team is team:
         _team = None
+    if not _control(team.ctrl, 5, int(team.rate * _ABANDON_SECONDS), 0):
+        team.kept = keep
     team.stop(join=False)
 
 
@@ -894,8 +957,9 @@ def _gone(team: Team) -> None:
     """A model that used ``team`` was collected: the last one takes the team's threads along
     (a collector's call: it signals the threads and does not wait for them)."""
     global _team
-    team.live -= 1
-    if team.live <= 0 and not team.stopped:
+    if team.models:
+        team.models.pop()
+    if not team.models and not team.stopped:
         if _team is team:
             _team = None
         team.stop(join=False)
