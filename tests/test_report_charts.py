@@ -315,6 +315,23 @@ def test_a_money_axis_whose_data_are_all_zero_shows_one_zero_tick():
     assert len(net) > 2 and len(set(net)) == len(net), net  # distinct, as usual
 
 
+def test_shared_money_axes_keep_their_labels_when_the_last_panel_is_all_zero():
+    """Panels sharing a money axis share one formatter (the last set): a last panel with no
+    revenue must not blank the labels of the others (review of the MoneyFormatter)."""
+    from matplotlib.figure import Figure
+
+    from sim.analysis import style
+
+    fig = Figure()
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, values in zip(axes, ([100.0, 2000.0, 3000.0], [0.0, 0.0, 0.0]), strict=True):
+        ax.stackplot([0, 1, 2], values)
+        ax.yaxis.set_major_formatter(style.MoneyFormatter())
+    fig.canvas.draw()
+    labels = [t.get_text() for t in axes[0].get_yticklabels() if t.get_text()]
+    assert len(labels) > 2 and len(set(labels)) == len(labels), labels
+
+
 def test_breach_window_title_says_the_lowest_point_once_when_it_is_the_last_day():
     from sim.analysis.charts import breach_finding
 

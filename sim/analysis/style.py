@@ -297,6 +297,19 @@ def _decimals(x: float) -> int:
     return 10
 
 
+def _shared_data_interval(axis) -> tuple[float, float]:
+    """The data interval of ``axis`` over every axes sharing it: shared axes (``sharey``) keep
+    one formatter, the last one set, so its view of the data must be that of all of them."""
+    ax = axis.axes
+    x = axis is ax.xaxis
+    group = ax.get_shared_x_axes() if x else ax.get_shared_y_axes()
+    lo, hi = np.inf, -np.inf
+    for sibling in group.get_siblings(ax):
+        a, b = (sibling.xaxis if x else sibling.yaxis).get_data_interval()
+        lo, hi = min(lo, a), max(hi, b)
+    return lo, hi
+
+
 class MoneyFormatter(Formatter):
     """Tick labels of a EUR axis (`money`) whose precision follows the tick spacing, so that
     distinct ticks get distinct labels (0.02 apart: -0.02, 0, 0.02; not 0, 0, 0). An axis whose
@@ -311,7 +324,7 @@ class MoneyFormatter(Formatter):
         values = np.unique(np.asarray(locs, dtype=float))
         diffs = np.diff(values[np.isfinite(values)])
         self.step = float(diffs[diffs > 0].min()) if (diffs > 0).any() else None
-        lo, hi = self.axis.get_data_interval() if self.axis is not None else (np.nan, np.nan)
+        lo, hi = _shared_data_interval(self.axis) if self.axis is not None else (np.nan, np.nan)
         # all zero, up to the rounding of drawing (an error bar of 0 spans -1e-17..0)
         self.zero = bool(abs(lo) <= 1e-9 and abs(hi) <= 1e-9)
 
