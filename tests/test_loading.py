@@ -435,6 +435,29 @@ def test_extends_prefers_a_file_next_to_the_scenario_over_the_bundled_one(tmp_pa
     assert [b.name for b in load_scenario(child).brands] == ["Local"]
 
 
+def test_a_folder_named_like_a_bundled_scenario_does_not_shadow_it(tmp_path):
+    """A results folder called ``baseline`` next to the file is not a scenario file: the bare
+    name still means the bundled baseline (review: it used to fail saying 'did you mean
+    baseline?')."""
+    (tmp_path / "baseline").mkdir()
+    child = write(tmp_path, "child.toml", 'extends = "baseline"\n')
+    baseline = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text())
+    assert [b.name for b in load_scenario(child).brands] == [b["name"] for b in baseline["brands"]]
+
+
+def test_a_repeated_brand_name_is_said_once_not_once_per_repeat(tmp_path):
+    child = write(
+        tmp_path,
+        "child.toml",
+        'extends = "baseline"\n[[brands]]\nname = "aurora"\n[[brands]]\nname = "aurora"\n',
+    )
+    with pytest.raises(ScenarioErrors) as info:
+        load_scenario(child)
+    text = str(info.value)
+    assert text.count("repeated: aurora") == 1
+    assert text.count("'Aurora' and 'aurora' differ only in letter case") == 1, text
+
+
 def test_extends_unknown_name_says_where_it_looked_and_lists_bundled_names(tmp_path):
     child = write(tmp_path, "child.toml", 'extends = "basline"\n' + one_brand())
     with pytest.raises(ScenarioError) as info:

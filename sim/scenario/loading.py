@@ -158,7 +158,7 @@ def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
     """
     path = Path(path)
     here = folder / path
-    if here.exists() or path.parent != Path("."):
+    if here.is_file() or path.parent != Path("."):  # (a folder of that name is not a scenario)
         return here
     return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, here)
 

@@ -1214,7 +1214,7 @@ def reference_rule(get: Get) -> Iterator[str]:
     if dup:
         yield f"brand names must be unique; repeated: {', '.join(dup)}"
     folded: dict[str, str] = {}
-    for n in names:
+    for n in dict.fromkeys(names):  # a repeated name is said once, above
         other = folded.setdefault(n.casefold(), n)
         if other != n:
             yield (
