@@ -148,6 +148,7 @@ def test_a_compare_folder_reopens_as_a_comparison(two_policies, tmp_path):
     text = back.report_text(["trust"])
     assert "trust" in text and "net_value" not in text
     assert back.report(["trust"]) == back.report(metrics=["trust"]) == text
+    assert back.report(np.array(["trust"])) == back.report(pd.Index(["trust"])) == text
     assert back.report() == back.report_text() != text
 
 
@@ -173,6 +174,8 @@ def test_a_sweep_folder_reopens_as_a_sweep_result(tmp_path):
     assert_reports_like_the_cli(back, tmp_path / "s", tmp_path)
     assert back.report() == back.report_text() == s.report_text()
     assert ": 2 design points x 2 replications = 4 runs" in back.report_text()
+    with pytest.raises(TypeError, match="no choice of metrics"):
+        back.report(["trust"])  # a sweep's text report has none: said, not ignored
 
 
 def assert_reports_like_the_cli(result, folder, tmp_path):

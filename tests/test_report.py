@@ -141,6 +141,20 @@ def test_report_of_a_folder_that_is_not_one_exits_2(tmp_path):
     assert "manifest.json" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_report_name_that_is_neither_html_nor_pdf_exits_2(run_folder, tmp_path):
+    """``-o r.txt`` (or ``RunResult.report("r.txt")``) is refused, not written as HTML under a
+    name that says otherwise."""
+    import sim
+    from sim.core.errors import UserError
+
+    proc = omnitrust("report", run_folder, "-o", tmp_path / "r.txt")
+    assert proc.returncode == 2, proc.stderr
+    assert "ending in .html" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.txt").exists()
+    with pytest.raises(UserError, match=r"ending in \.html or \.pdf"):
+        sim.open(run_folder).report(tmp_path / "r.txt")
+
+
 def test_pdf_without_chromium_exits_2_and_says_what_to_install(compare_folder, tmp_path):
     out = tmp_path / "r.html"
     proc = omnitrust(

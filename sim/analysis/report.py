@@ -574,8 +574,15 @@ def write_report(
 ) -> Path:
     """Write the report of ``result`` (a `RunResult`, a `Results` or a results folder) to
     ``path``: ``.html`` (self-contained) or ``.pdf`` (printed by Chromium)."""
-    res = _as_results(result)
     path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm", ".pdf"):
+        from ..core.errors import UserError
+
+        raise UserError(
+            f"{path}: the report is written as HTML or PDF; give a file name ending in .html "
+            f"or .pdf (got {path.suffix or 'no ending'!r})"
+        )
+    res = _as_results(result)
     text = build_html(res, brand, threshold)
     if path.suffix.lower() == ".pdf":
         with tempfile.TemporaryDirectory(prefix="omnitrust-report-") as tmp:

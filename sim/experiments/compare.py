@@ -141,7 +141,7 @@ class Comparison:
         target = report_file(path)
         if target is not None:
             return write_folder_report(self.out, target, **kw)
-        return self.report_text(metrics if path is None else path)
+        return self.report_text(metrics if path is None else list(path))
 
     def report_text(self, metrics: Sequence[str] = HEADLINE) -> str:
         """A plain-text report of the headline levels, differences and pairing gains."""

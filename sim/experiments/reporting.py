@@ -6,7 +6,7 @@ so that they can import this without a cycle)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,10 @@ def report_file(target: Any) -> Path | None:
     report to write (a str or path ending in .html, .htm or .pdf), or None for the plain-text
     report (no argument, or a list of metrics, as the text form always took). A str or path
     with another ending is an error that says what is allowed."""
-    if target is None or (isinstance(target, Sequence) and not isinstance(target, str)):
-        return None
+    if target is None or (
+        isinstance(target, Iterable) and not isinstance(target, (str, bytes, os.PathLike))
+    ):
+        return None  # (a list, tuple, array or index of metric names)
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
         if path.suffix.lower() in REPORT_SUFFIXES:
@@ -29,7 +31,7 @@ def report_file(target: Any) -> Path | None:
         raise UserError(
             f"report({str(target)!r}): give a file name ending in .html or .pdf for the "
             "executive report (as `omnitrust report FOLDER -o FILE.html`), or a list of metrics "
-            "for the plain-text report (also `.report_text(metrics)`)"
+            "for the plain-text report (also `.report_text()`)"
         )
     raise TypeError(
         f"report() takes a file name (.html or .pdf) or a list of metrics, not {type(target).__name__}"

@@ -60,6 +60,11 @@ class SweepResult:
         target = report_file(path)
         if target is not None:
             return write_folder_report(self.out, target, **kw)
+        if path is not None:
+            raise TypeError(
+                "a sweep's plain-text report has no choice of metrics: call report() or "
+                "report_text(), or report('x.html') for the executive report"
+            )
         return self.report_text()
 
     def report_text(self) -> str:
