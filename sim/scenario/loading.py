@@ -217,10 +217,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        names = ", ".join(bundled_scenarios())
-        raise ScenarioError(
-            "no such scenario file" + (f" (bundled names: {names})" if names else ""), file=path
-        ) from None
+        raise ScenarioError("no such scenario file" + _bundled_names(), file=path) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, not a scenario file", file=path) from None
     except UnicodeDecodeError as exc:
