@@ -54,7 +54,6 @@ _TEXT_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.
 """Behind a label drawn over lines and bands, so it stays readable."""
 brand_colours = style.brand_colours
 save_figure = style.save_figure
-_money = style.money
 _count = style.count
 
 
