@@ -56,10 +56,7 @@ def _slow_blocks(k0, k1, r, s, step):
                 acc += r[i, 0] * 1.0000001 + rep
         if acc == -1.0:  # never (acc > 0): keeps the loop from being optimised away
             s[0, 0] = np.float32(acc)
-        for i in range(k * blocks.BLOCK, min(n, (k + 1) * blocks.BLOCK)):
-            for j in range(r.shape[1]):
-                r[i, j] += step * np.float32(k)
-                s[i, j] += np.float32(1.0)
+        _shift_blocks(k, k + 1, r, s, step)
 
 
 @nb.njit(nogil=True)
