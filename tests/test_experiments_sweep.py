@@ -146,6 +146,49 @@ def test_base_may_name_a_bundled_scenario(tmp_path, base):
     assert "no brands entry named 'Zed'; allowed: Aurora, Borealis, Cirrus" in str(info.value)
 
 
+def test_cli_sweep_on_a_bundled_base_named_next_to_a_folder_of_that_name(tmp_path, monkeypatch):
+    """Through the command line, from another folder: a results folder called ``baseline`` next
+    to the experiment does not hide the bundled scenario; the manifest names the bundled file."""
+    import json
+
+    from sim.cli import main
+    from sim.scenario.loading import load_scenario
+
+    mine = tmp_path / "mine"
+    (mine / "baseline").mkdir(parents=True)
+    exp = mine / "exp.toml"
+    exp.write_text('name = "t"\nbase = "baseline"\n')
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    out = tmp_path / "out"
+    args = ["--days", "5", "--consumers", "10", "-r", "1", "--workers", "1", "--no-progress"]
+    assert main(["sweep", str(exp), "--out", str(out), *args]) == 0
+    base = json.loads((out / "manifest.json").read_text())["base"]
+    expected = load_scenario(ROOT / "scenarios" / "baseline.toml", days=5, consumers=10)
+    assert Path(base["path"]) == (ROOT / "scenarios" / "baseline.toml").resolve()
+    assert base["hash"] == expected.content_hash()
+
+
+def test_cli_sweep_with_a_base_that_is_no_file_and_no_bundled_name_exits_2_in_one_line(
+    tmp_path, capsys
+):
+    from sim.cli import main
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text('name = "t"\nbase = "basline"\n')
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    bundled = ", ".join(sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml")))
+    assert line.startswith(
+        f'{exp}: base = "basline": no such scenario file: {tmp_path / "basline"}; '
+        f"looked in {tmp_path} and among the bundled scenarios; did you mean 'baseline'?"
+    ), line
+    assert line.endswith(f"bundled names: {bundled})"), line
+    assert not (tmp_path / "out" / "runs").exists()  # nothing ran
+
+
 def test_bundled_experiments_are_valid():
     for path in sorted((ROOT / "experiments").glob("*.toml")):
         exp, folder = load_experiment(path)

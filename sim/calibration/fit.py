@@ -371,7 +371,7 @@ def calibrate(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # before anything else is written: a changed file must not be mixed into the stored study
     settings = study_settings(spec, scenario, seed_, reps, recover)
-    bind_settings(root, settings, file, spec.scenario)
+    bind_settings(root, settings, file, spec.scenario, loaded.scenario_file)
     check_trials(root, paths, n_trials, spec.batch, file)
     taskmap = make_map(workers=workers, scheduler=scheduler, client=client)
     say = print if progress else (lambda *a, **k: None)
@@ -380,7 +380,7 @@ def calibrate(
         file=str(file),
         spec=spec.model_dump(mode="json"),
         scenario={
-            "path": str((loaded.path.parent / spec.scenario).resolve()),
+            "path": str(loaded.scenario_file.resolve()),  # a file there, or bundled
             "name": scenario.name,
             "hash": scenario.content_hash(),
         },
@@ -751,11 +751,22 @@ def _first_change(
     return None if old == new else (path, old, new)
 
 
-def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: str = "") -> None:
+def bind_settings(
+    root: Path,
+    settings: dict,
+    file: str | Path,
+    scenario_path: str = "",
+    scenario_file: str | Path | None = None,
+) -> None:
     """Store ``settings`` in a new study of ``root``, or check them against the stored ones.
 
     Raises a `UserError` (exit code 2) naming the file, the first field that differs, its old
-    and new value and what to do, so a resumed run never mixes two studies."""
+    and new value and what to do, so a resumed run never mixes two studies.
+
+    The base scenario is compared by content (``settings["scenario"]``), not by the name the
+    file gives it (``scenario_path``, shown; ``scenario_file``: the file it names now): written
+    otherwise or resolved from another folder, the same scenario resumes; another one, even
+    under the same name, is refused."""
     from ..core.errors import toml_literal
 
     _, study = _open_study(root)
@@ -799,7 +810,9 @@ def bind_settings(root: Path, settings: dict, file: str | Path, scenario_path: s
     if stored["scenario"] != settings["scenario"]:
         raise ScenarioError(
             f"{where} another scenario (content hash {stored['scenario'][:12]}, now "
-            f"{settings['scenario'][:12]}: the scenario file or the model's defaults changed)",
+            f"{settings['scenario'][:12]}"
+            + (f", read from {scenario_file}" if scenario_file is not None else "")
+            + ": the scenario file or the model's defaults changed)",
             file=file,
             field="scenario",
             value=scenario_path,
@@ -1261,8 +1274,8 @@ def write_calibrated(root: Path, loaded: Loaded, name: str, estimate, ints) -> P
     from ..experiments.posterior import with_parameters
     from ..scenario.loading import load_scenario
 
-    rel = loaded.path.parent / loaded.spec.scenario
-    base = load_scenario(rel.resolve())  # as load_calibration reads it, without the sizes
+    rel = loaded.scenario_file  # a file next to the calibration file, or a bundled scenario
+    base = load_scenario(rel)  # as load_calibration reads it, without the sizes
     data = with_parameters(base, estimate, ints).model_dump(mode="python")
     data["name"] = f"{name}_calibrated"
     scenario = Scenario.model_validate(data)

@@ -199,7 +199,11 @@ def sensitivity(
         kind="sensitivity",
         file=str(file),
         spec=spec.model_dump(mode="json"),
-        scenario={"name": base.name, "hash": base.content_hash()},
+        scenario={
+            "path": str(loaded.scenario_file.resolve()),  # a file there, or bundled
+            "name": base.name,
+            "hash": base.content_hash(),
+        },
         references={k: v.content_hash() for k, v in scenarios.items() if k},
         method=spec.method,
         seed=seed_,

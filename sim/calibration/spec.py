@@ -6,7 +6,8 @@ checked first, every unknown key and bad value at once (a rule within one table,
 below ``high``, once that table's values are valid); the checks against its scenario (paths, bounds, metrics,
 brands, days) run once those pass, and stop at the first problem. A calibration file::
 
-    scenario = "../scenarios/baseline.toml"   # relative to this file
+    scenario = "../scenarios/baseline.toml"   # relative to this file, or a bundled name
+                                               # ("baseline"): as `extends` (scenario_reference)
     replications = 4                           # per candidate, common random numbers
     days = 365                                 # optional overrides of the scenario's [simulation]
     consumers = 10000
@@ -39,7 +40,9 @@ reported separately, never fitted. A sensitivity file has the same ``scenario``,
 and sizes, ``method = "sobol" | "morris"``, ``samples = N`` and ``[[outputs]]``: the fields of a
 target without value and band, plus an optional ``scenario`` (default the file's) and
 ``reference`` (another scenario file: the output is then scenario minus reference, with the same
-parameters and random numbers in both).
+parameters and random numbers in both). Every scenario named in either kind of file is found as
+``extends`` finds its parent (`sim.scenario.loading.scenario_reference`): a file of that name next
+to this file, else the bundled scenario of that name (``"baseline"`` or ``"baseline.toml"``).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from ..analysis.evidence import TARGETS as EVIDENCE
 from ..core.errors import ScenarioError, UserError
 from ..experiments.design import format_validation_error, known_metrics, set_path
 from ..scenario import Scenario
-from ..scenario.loading import load_scenario
+from ..scenario.loading import load_scenario, scenario_reference
 
 POINT_BAND = 0.05
 """A published figure given as one number is met within +-5% of it (override with low/high)."""
@@ -221,12 +224,14 @@ class SensitivitySpec(_Common):
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Loaded:
-    """A validated file: its spec, its path, its base scenario with the size overrides applied."""
+    """A validated file: its spec, its path, its base scenario with the size overrides applied
+    (and the file it was read from, `scenario_reference`)."""
 
     spec: Any
     path: Path
     scenario: Scenario
     references: dict[str, Scenario]
+    scenario_file: Path  # the base scenario's file: next to this one, or bundled
     aliases: dict[str, str] | None = None  # scenario path in the file -> key ("" = the main one)
 
     def key(self, rel: str | None) -> str:
@@ -365,10 +370,9 @@ def _read(path: Path, model: type[BaseModel], kind: str) -> BaseModel:
         raise CalibrationError(format_validation_error(str(path), exc, model)) from None
 
 
-def _scenario(folder: Path, rel: str, spec: _Common) -> Scenario:
-    return load_scenario(
-        (folder / rel).resolve(), days=spec.days, consumers=spec.consumers, seed=spec.seed
-    )
+def _scenario(file: Path, spec: _Common) -> Scenario:
+    """The scenario ``file`` (from `scenario_reference`) with the spec's size overrides."""
+    return load_scenario(file, days=spec.days, consumers=spec.consumers, seed=spec.seed)
 
 
 def load_calibration(path: str | Path) -> Loaded:
@@ -376,7 +380,8 @@ def load_calibration(path: str | Path) -> Loaded:
     path = Path(path)
     spec = _read(path, CalibrationSpec, "calibration")
     assert isinstance(spec, CalibrationSpec)
-    scenario = _scenario(path.parent, spec.scenario, spec)
+    scenario_file = scenario_reference(spec.scenario, path, "scenario")
+    scenario = _scenario(scenario_file, spec)
     _check_parameters(spec, scenario, str(path))
     _check_outputs(spec.targets, "targets", {"": scenario}, str(path))
     _check_outputs(spec.validation, "validation", {"": scenario}, str(path))
@@ -386,7 +391,7 @@ def load_calibration(path: str | Path) -> Loaded:
         raise CalibrationError(
             f"{path}: target names must be unique; repeated: {', '.join(dup)} (set `name = ...`)"
         )
-    return Loaded(spec, path, scenario, {})
+    return Loaded(spec, path, scenario, {}, scenario_file)
 
 
 def load_sensitivity(path: str | Path) -> Loaded:
@@ -394,26 +399,29 @@ def load_sensitivity(path: str | Path) -> Loaded:
     path = Path(path)
     spec = _read(path, SensitivitySpec, "sensitivity")
     assert isinstance(spec, SensitivitySpec)
-    scenario = _scenario(path.parent, spec.scenario, spec)
+    scenario_file = scenario_reference(spec.scenario, path, "scenario")
+    scenario = _scenario(scenario_file, spec)
     scenarios = {"": scenario}
     aliases = {spec.scenario: ""}
-    main_file = (path.parent / spec.scenario).resolve()
-    for o in spec.outputs:
-        for rel in (o.scenario, o.reference):
+    keys = {scenario_file.resolve(): ""}  # each file measured once, however it is written
+    for i, o in enumerate(spec.outputs):
+        for field, rel in (("scenario", o.scenario), ("reference", o.reference)):
             if rel is None or rel in aliases:
                 continue
-            if (path.parent / rel).resolve() == main_file:
-                aliases[rel] = ""  # the main scenario again: measured once
-            else:
-                aliases[rel] = rel
-                scenarios[rel] = _scenario(path.parent, rel, spec)
+            target = scenario_reference(rel, path, f"outputs[{i}].{field}")
+            key = keys.setdefault(target.resolve(), rel)
+            aliases[rel] = key
+            if key == rel:
+                scenarios[rel] = _scenario(target, spec)
     for rel, scn in scenarios.items():
         _check_parameters(spec, scn, f"{path} (scenario {rel or spec.scenario})")
-    _check_outputs(spec.outputs, "outputs", scenarios, str(path))
+    by_name = {"": scenario, **{rel: scenarios[key] for rel, key in aliases.items()}}
+    _check_outputs(spec.outputs, "outputs", by_name, str(path))
     names = [o.name for o in spec.outputs]
     dup = sorted({str(n) for n in names if names.count(n) > 1})
     if dup:
         raise CalibrationError(
             f"{path}: output names must be unique; repeated: {', '.join(dup)} (set `name = ...`)"
         )
-    return Loaded(spec, path, scenario, {k: v for k, v in scenarios.items() if k}, aliases)
+    references = {k: v for k, v in scenarios.items() if k}
+    return Loaded(spec, path, scenario, references, scenario_file, aliases)

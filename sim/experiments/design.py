@@ -4,7 +4,8 @@ An experiment is a TOML file validated like a scenario (unknown keys are errors;
 the file, the field, the value and what is allowed). Example (experiments/security_vs_attack.toml)::
 
     name = "security_vs_attack"
-    base = "../scenarios/baseline.toml"      # relative to this file
+    base = "../scenarios/baseline.toml"      # relative to this file, or a bundled name such
+                                             # as "baseline" (as `extends`: scenario_reference)
     replications = 3                         # per design point
     # seed, days, consumers: optional overrides of the base's [simulation]
     metrics = ["trust", "net_value", "breach_cost"]   # rows of the tidy table (default: headline)

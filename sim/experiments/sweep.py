@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..analysis.outcomes import outcome_values
 from ..core.storage import provenance, write_csv, write_json, write_parquet
-from ..scenario.loading import load_scenario, scenario_path
+from ..scenario.loading import load_scenario, scenario_reference
 from .design import ExperimentError, build_points, load_experiment
 from .engine import execute
 from .executors import make_map
@@ -159,8 +159,8 @@ def sweep(
     from .posterior import HOLDS_SHARE, Posterior
 
     draws = Posterior(posterior) if posterior is not None else None
-    exp, folder = load_experiment(experiment)
-    base_path = scenario_path(exp.base, folder).resolve()  # a file here, or a bundled name
+    exp, _ = load_experiment(experiment)
+    base_path = scenario_reference(exp.base, experiment, "base").resolve()  # here, or bundled
     base = load_scenario(base_path)
     reps = replications or exp.replications
     over = {

@@ -153,14 +153,45 @@ def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
     (``baseline`` or ``baseline.toml``, no folder part) and no such file exists there.
 
     The one resolver of scenario names: the command line's arguments (relative to the current
-    folder) and ``extends`` (relative to the file that says it) both go through it, so a file of
-    that name wins over the bundled one.
+    folder) and every name written in a file (`scenario_reference`: ``extends``, a calibration's
+    ``scenario``, an experiment's ``base``, relative to the file that says it) go through it, so a
+    file of that name wins over the bundled one.
     """
     path = Path(path)
     here = folder / path
     if here.is_file() or path.parent != Path("."):  # (a folder of that name is not a scenario)
         return here
     return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, here)
+
+
+def scenario_reference(value: str, file: str | Path, field: str) -> Path:
+    """The scenario file that ``value``, read from ``field`` of ``file``, names.
+
+    The one resolver of scenario names written in files: a scenario's ``extends``, a calibration
+    or sensitivity file's ``scenario`` (and an output's ``scenario`` and ``reference``), an
+    experiment's ``base``. As on the command line (`scenario_path`) but relative to the folder of
+    ``file``: a file of that name there wins; else a bare name (``"baseline"`` or
+    ``"baseline.toml"``) is the bundled scenario; a folder of that name is not a scenario. The
+    path is normalised (``calibration/../scenarios/baseline.toml`` ->
+    ``scenarios/baseline.toml``), absolute only if ``file`` is or the scenario is bundled.
+
+    Raises `ScenarioError` naming ``file``, ``field`` and ``value``, where it looked and the
+    bundled names when no such file exists.
+    """
+    target = Path(os.path.normpath(scenario_path(value, Path(file).parent)))
+    if target.is_file():
+        return target
+    bare = Path(value).parent == Path(".")
+    close = difflib.get_close_matches(Path(value).stem, list(bundled_scenarios()), n=1)
+    raise ScenarioError(
+        f"no such scenario file: {target}; looked in {target.parent}"
+        + (" and among the bundled scenarios" if bare else "")
+        + (f"; did you mean {close[0]!r}?" if bare and close else ""),
+        file=file,
+        field=field,
+        value=value,
+        allowed=_REFERENCE_ALLOWED + _bundled_names(),
+    )
 
 
 def load_toml_with_extends(path: str | Path) -> dict[str, Any]:
@@ -234,7 +265,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"invalid TOML: {text}", file=path) from None
 
 
-_EXTENDS_ALLOWED = (
+_REFERENCE_ALLOWED = (
     'a path relative to this file\'s folder, e.g. "baseline.toml", or the name of a bundled '
     'scenario, e.g. "baseline"'
 )
@@ -265,25 +296,13 @@ def _layers(path: Path) -> list[Layer]:
                 file=current,
                 field=EXTENDS,
                 value=parent,
-                allowed=_EXTENDS_ALLOWED,
+                allowed=_REFERENCE_ALLOWED,
             )
-        target = Path(os.path.normpath(scenario_path(parent, current.parent)))
+        target = scenario_reference(parent, current, EXTENDS)
         if any(target.resolve() == seen.resolve() for seen in chain):
             cycle = " -> ".join(str(p) for p in [*chain, target])
             raise ScenarioError(
                 f"extends cycle: {cycle}", file=current, field=EXTENDS, value=parent
-            )
-        if not target.is_file():
-            bare = Path(parent).parent == Path(".")
-            close = difflib.get_close_matches(Path(parent).stem, list(bundled_scenarios()), n=1)
-            raise ScenarioError(
-                f"no such scenario file: {target}; looked in {target.parent}"
-                + (" and among the bundled scenarios" if bare else "")
-                + (f"; did you mean {close[0]!r}?" if bare and close else ""),
-                file=current,
-                field=EXTENDS,
-                value=parent,
-                allowed=_EXTENDS_ALLOWED + _bundled_names(),
             )
         current = target
 
