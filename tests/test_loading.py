@@ -435,6 +435,34 @@ def test_extends_prefers_a_file_next_to_the_scenario_over_the_bundled_one(tmp_pa
     assert [b.name for b in load_scenario(child).brands] == ["Local"]
 
 
+def test_a_bare_name_means_the_toml_file_next_to_the_scenario_before_the_bundled_one(tmp_path):
+    """``extends = "baseline"`` beside a user's own baseline.toml is that file (a user who wrote
+    the name without its suffix means the file they can see), not the bundled baseline."""
+    write(tmp_path, "baseline.toml", '[[brands]]\nname = "Local"\n')
+    child = write(tmp_path, "child.toml", 'extends = "baseline"\n')
+    assert [b.name for b in load_scenario(child).brands] == ["Local"]
+
+
+def test_a_copied_baseline_that_extends_baseline_by_bare_name_means_the_bundled_one(tmp_path):
+    """A user's own baseline.toml saying ``extends = "baseline"`` is not a cycle: the bare name,
+    said by that very file, is the bundled baseline."""
+    mine = write(tmp_path, "baseline.toml", 'extends = "baseline"\nname = "mine"\n')
+    baseline = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text())
+    scenario = load_scenario(mine)
+    assert scenario.name == "mine"
+    assert [b.name for b in scenario.brands] == [b["name"] for b in baseline["brands"]]
+
+
+def test_a_parent_folder_reference_is_followed_as_the_os_does_through_a_linked_folder(tmp_path):
+    """``extends = "../base.toml"`` in a folder reached through a symbolic link is the file the
+    OS opens (the link's target's parent), not the link's own parent as text would have it."""
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    write(tmp_path / "real", "base.toml", '[[brands]]\nname = "Real"\n')
+    write(tmp_path / "real" / "sub", "child.toml", 'extends = "../base.toml"\n')
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "sub", target_is_directory=True)
+    assert [b.name for b in load_scenario(tmp_path / "link" / "child.toml").brands] == ["Real"]
+
+
 def test_a_folder_named_like_a_bundled_scenario_does_not_shadow_it(tmp_path):
     """A results folder called ``baseline`` next to the file is not a scenario file: the bare
     name still means the bundled baseline (review: it used to fail saying 'did you mean

@@ -148,9 +148,11 @@ def bundled_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
-def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
+def scenario_path(path: str | Path, folder: Path = Path("."), within: Path | None = None) -> Path:
     """``path`` (relative to ``folder``), or the bundled scenario it names when it is a bare name
-    (``baseline`` or ``baseline.toml``, no folder part) and no such file exists there.
+    (``baseline`` or ``baseline.toml``, no folder part) and no such file exists there (for a name
+    without a suffix, neither ``baseline`` nor ``baseline.toml``, unless that is ``within``, the
+    file that names it: a copied ``baseline.toml`` that says ``extends = "baseline"`` means ours).
 
     The one resolver of scenario names: the command line's arguments (relative to the current
     folder) and every name written in a file (`scenario_reference`: ``extends``, a calibration's
@@ -161,6 +163,10 @@ def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
     here = folder / path
     if here.is_file() or path.parent != Path("."):  # (a folder of that name is not a scenario)
         return here
+    if not path.suffix and (local := folder / f"{path.name}.toml").is_file() and (
+        within is None or local.resolve() != within.resolve()
+    ):
+        return local  # ``extends = "baseline"`` beside a baseline.toml: that file, not ours
     return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, here)
 
 
@@ -178,7 +184,10 @@ def scenario_reference(value: str, file: str | Path, field: str) -> Path:
     Raises `ScenarioError` naming ``file``, ``field`` and ``value``, where it looked and the
     bundled names when no such file exists.
     """
-    target = Path(os.path.normpath(scenario_path(value, Path(file).parent)))
+    target = scenario_path(value, Path(file).parent, within=Path(file))
+    if ".." in target.parts:  # shown and recorded without ``..``, as the OS resolves it (symlinks)
+        resolved = target.resolve()
+        target = resolved if target.is_absolute() else Path(os.path.relpath(resolved))
     if target.is_file():
         return target
     bare = Path(value).parent == Path(".")
