@@ -270,8 +270,8 @@ def test_shutdown_then_reuse(model):
 
 def test_the_last_dropped_model_takes_the_threads_along(model):
     """When no model (its `Bound`) that used the team is left, the team's threads end; the next
-    model's first pass starts a new team. (A `TrustModel` itself stays alive in this Mesa:
-    ``mesa.Agent._ids`` keeps every model; a `Bound` over its tuples stands in for one.)"""
+    model's first pass starts a new team. (A `Bound` over the fixture's tuples stands in for a
+    model here; tests/test_lifetime.py drops a whole 2-thread `TrustModel`.)"""
     blocks.shutdown()
     r = np.zeros((N, 2), np.float32)
     s = np.zeros((N, 2), np.float32)
@@ -361,6 +361,39 @@ def test_an_abandoned_pass_takes_no_block_once_the_exception_is_out(model):
     assert crew.stopped and team._team is not crew
     _passes(model, _shift_blocks, r, s, 1.0, 2)  # a new team takes over
     np.testing.assert_array_equal(s[:, 1], then[:, 1] + 2)
+
+
+def test_a_shutdown_from_another_thread_mid_pass_lets_the_pass_finish(model):
+    """`blocks.shutdown()` while another thread's pass runs on the team (a notebook's or a
+    console's shutdown while a worker thread steps a model) stops the team without closing the
+    pass's claims, as `_abandon` does: the pass's thread stays in it until every block is done,
+    taking the blocks the stopped workers leave, so each block runs exactly once and nothing
+    writes into the pass's tables once it has returned."""
+    r = np.zeros((N, 2), np.float32)
+    s = np.zeros((N, 2), np.float32)
+    _passes(model, _very_slow_blocks, r, s, 1.0, 1)  # compiled, and run once
+    crew = team._team
+    seq, errors = crew.seq, []
+
+    def one_pass():
+        try:
+            _passes(model, _very_slow_blocks, r, s, 1.0, 1)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    th = threading.Thread(target=one_pass)
+    th.start()
+    deadline = time.perf_counter() + 10.0
+    while crew.seq == seq or int(crew.ctrl[team._CLAIM]) & team._BLOCK_MASK == 0:
+        assert time.perf_counter() < deadline, "the pass took no block"
+        time.sleep(0.0001)
+    blocks.shutdown()  # while the pass's blocks (several ms each) are running
+    th.join(timeout=60.0)
+    assert not th.is_alive() and errors == []
+    np.testing.assert_array_equal(s, np.full((N, 2), 2, np.float32))  # every block, once
+    time.sleep(0.05)
+    np.testing.assert_array_equal(s, np.full((N, 2), 2, np.float32))
+    assert crew.stopped and not any(w.thread.is_alive() for w in crew.workers)
 
 
 def test_two_threads_starting_workers_at_once_start_each_worker_once():

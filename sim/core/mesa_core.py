@@ -22,13 +22,25 @@ calling module through ``inspect.stack()``: that reads the source line of every 
 run command's start-up (docs/PERFORMANCE.md, fourth round) for the name ``"mesa.model"``. While `load` imports the core modules the function is
 replaced by one that takes the caller's module name from its frame (the same logger, registered
 under the same name); Mesa's own function is put back as soon as they are imported.
+
+`Agent` is the project's ``mesa.Agent``: the same class but for where it counts ``unique_id``.
+Mesa (up to 3.3 at least) counts each model's agents in the class attribute
+``mesa.Agent._ids``, a ``defaultdict`` keyed by the model itself (``Agent.__init__`` does
+``self.unique_id = next(self._ids[model])``), so every model that ever made an agent stays
+referenced by the class and is never collected, with its arrays (~6 MB per 50,000 consumers:
+``python benchmarks/model_lifetime.py``) and its thread team (`sim.core.team`). `Agent._ids` is `MODEL_IDS`, the same counting keyed weakly;
+Mesa's ``self._ids`` lookup finds it first, so the ids are Mesa's (1, 2, ... per model, one
+sequence for all of a model's agents of these classes) and a dropped model is collected.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import itertools
 import sys
+import weakref
+from collections.abc import Mapping
 from contextlib import contextmanager
 from types import ModuleType
 
@@ -94,3 +106,39 @@ def _quick_module_logger():
 
 
 mesa = load()
+
+
+class ModelIds(weakref.WeakKeyDictionary):
+    """Each model's ``unique_id`` counter (``itertools.count(1)``, as Mesa's own), the model held
+    weakly: what ``mesa.Agent._ids`` is, without keeping every model alive (see the module
+    docstring). A model that already has a counter in Mesa's own ``_ids`` (an agent of a plain
+    ``mesa.Agent`` class was made for it first) goes on with that one, so its ids stay unique; an
+    agent of a plain ``mesa.Agent`` class made after ours would start again at 1 in Mesa's
+    counter: a model's own agent classes should derive from `Agent`."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            pass
+        mesas = getattr(mesa.Agent, "_ids", None)
+        if isinstance(mesas, Mapping) and mesas is not self and model in mesas:
+            counter = mesas[model]
+        else:
+            counter = itertools.count(1)
+        self[model] = counter
+        return counter
+
+
+MODEL_IDS = ModelIds()
+"""The ``unique_id`` counters of every model whose agents derive from `Agent`."""
+
+
+class Agent(mesa.Agent):
+    """``mesa.Agent`` whose ``unique_id`` counter does not keep its model alive: Mesa 3.3's
+    ``Agent.__init__`` reads ``self._ids[model]``, which finds `MODEL_IDS` here (the ids are the
+    same). A Mesa that counts elsewhere (Mesa's main branch assigns them in
+    ``Model.register_agent`` since mesa/mesa#3180) never reads this attribute, and the class is plain ``mesa.Agent``;
+    tests/test_lifetime.py fails if the installed Mesa keeps a dropped model alive otherwise."""
+
+    _ids = MODEL_IDS

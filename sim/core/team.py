@@ -967,6 +967,8 @@ def _gone(team: Team) -> None:
 
 def shutdown() -> None:
     """Stop the team's threads (a later pass starts a new team)."""
+    # CLAIM stays open (only `_abandon` closes it): a thread in a pass stays in `Team.run` until
+    # every block is done (its `_lead` takes those left), so no block outlives its pass's tables.
     global _team
     with _team_lock:
         team, _team = _team, None

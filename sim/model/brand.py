@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ..core.mesa_core import mesa
+from ..core.mesa_core import Agent, mesa
 from ..scenario import Brand as BrandSpec
 
 
-class BrandAgent(mesa.Agent):
-    """A brand in the market (ODD 2, "Entities").
+class BrandAgent(Agent):
+    """A brand in the market (ODD 2, "Entities"): a ``mesa.Agent`` (`sim.core.mesa_core.Agent`,
+    whose ``unique_id`` counter lets a dropped model be collected).
 
     Attributes:
         name: the brand's name from the scenario.

@@ -10,6 +10,7 @@ import mesa
 
 from ..core.catalogue import CHANNELS
 from ..core.constants import DAYS_PER_MONTH
+from ..core.mesa_core import Agent
 from ..core.streams import mesa_seed
 from ..scenario import Scenario
 from ..state.population import create_population
@@ -50,7 +51,7 @@ class Relation:
     spam: float = 0.0  # the part of s from the brand's irrelevant mail (7.9, spam losses)
 
 
-class ReferenceBrand(BrandIncidents, BrandCosts, mesa.Agent):
+class ReferenceBrand(BrandIncidents, BrandCosts, Agent):
     """A brand: its policy as plain attributes, its counters, its breaches (`BrandIncidents`)."""
 
     def __init__(self, model: ReferenceModel, spec, index: int, policy=None):
@@ -99,7 +100,7 @@ class ConsumerAgent(
     TrustRules,
     ChurnRules,
     TurnoverRules,
-    mesa.Agent,
+    Agent,
 ):
     """A consumer; its whole day happens in `step`."""
 
