@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import textwrap
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -202,9 +203,10 @@ NET = {
 }
 
 
-def synthetic_sweep(keys) -> findings.Results:
+def synthetic_sweep(keys, trust=None, robustness=None) -> findings.Results:
     """A sweep `Results` whose net values are ``NET`` exactly (mean of two replications, EUR 1
-    apart; two days each), with the design a sweep's manifest stores."""
+    apart; two days each), its trust ``trust[key]`` (0.5 without; replications 0.01 apart), with
+    the design (and ``robustness``) a sweep's manifest stores."""
     design, rows = [], []
     samples = sorted({k[2] for k in keys})
     for i, (policy, world, days) in enumerate(keys):
@@ -213,17 +215,21 @@ def synthetic_sweep(keys) -> findings.Results:
             {"point": i, "policy": policy, "world": world, "sample": samples.index(days),
              RETENTION: days, "scenario": name, "hash": "x"}
         )  # fmt: skip
-        for rep, total in (
-            (0, NET[policy, world, days] - 0.5),
-            (1, NET[policy, world, days] + 0.5),
+        t = 0.5 if trust is None else trust[policy, world, days]
+        for rep, total, level in (
+            (0, NET[policy, world, days] - 0.5, t - 0.005),
+            (1, NET[policy, world, days] + 0.5, t + 0.005),
         ):
             for day in (0, 1):
-                for metric, value in (("net_value", total / 2), ("trust", 0.5)):
+                for metric, value in (("net_value", total / 2), ("trust", level)):
                     rows.append((name, rep, day, "Aurora", "all", metric, value))
     ts = pd.DataFrame(
         rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
     )
-    return findings.Results("sweep", ts, {"design": design})
+    manifest = {"design": design}
+    if robustness:
+        manifest.update(robustness=robustness, outcome="auto")
+    return findings.Results("sweep", ts, manifest)
 
 
 def test_sweep_verdict_compares_policies_within_a_world_like_the_regret_table():
@@ -301,3 +307,99 @@ def test_sweep_ranking_warns_when_its_factors_include_world_settings():
     said = " ".join(findings.verdict(res, "Aurora"))
     assert "bold__calm__p0001 wins on Aurora's net value: EUR 110" in said
     assert "also differ in world settings" in said and "(world.attack_pressure)" in said
+
+
+# --------------------------------------------------------------------------------------------
+# The metric of regret: the experiment's [robustness] (review issue: max_regret.csv judged the
+# declared metric while the report's verdict and regret table judged net value, so that with
+# metric = "trust" the two could name different policies)
+# --------------------------------------------------------------------------------------------
+# Aurora's trust (mean of the last 30 days) per point, by hand: on trust "bold" loses at most
+# 0.52 - 0.50 = 0.02 (hostile, 365 days), "cautious" up to 0.62 - 0.56 = 0.06 (calm, 730 days),
+# so minimax regret on trust chooses bold while on net value (NET) it chooses cautious
+TRUST = {
+    ("bold", "calm", 365): 0.60,
+    ("bold", "calm", 730): 0.62,
+    ("bold", "hostile", 365): 0.50,
+    ("bold", "hostile", 730): 0.48,
+    ("cautious", "calm", 365): 0.55,
+    ("cautious", "calm", 730): 0.56,
+    ("cautious", "hostile", 365): 0.52,
+    ("cautious", "hostile", 730): 0.47,
+}
+ON_TRUST = {"metric": "trust", "brand": "Aurora", "direction": "max"}
+
+
+def test_sweep_report_judges_regret_on_the_experiments_robustness_metric():
+    res = synthetic_sweep(list(NET), TRUST, ON_TRUST)
+    table, summary = findings.sweep_regret(res, "Aurora")
+    assert list(summary["policy"]) == ["bold", "cautious"]
+    assert np.allclose(summary["max_regret"], [0.02, 0.06], atol=1e-12)
+    assert list(summary["world_of_max_regret"]) == [
+        "hostile, data_retention_days=365",
+        "calm, data_retention_days=730",
+    ]
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert (
+        "bold is the minimax-regret policy for Aurora's mean trust (0-1, mean of the last 30 "
+        "days), the experiment's robustness metric (max is better, as in max_regret.csv): its "
+        "largest regret over the 4 worlds is 0.02 (in world hostile, data_retention_days=365); "
+        "the next, cautious, can lose up to 0.06 (in world calm, data_retention_days=730)."
+    ) in said, said
+    # how sure, in bold's worst world: cautious - bold = 0.52 - 0.50 on both replications
+    assert (
+        "In hostile, data_retention_days=365 the best, cautious, scores 0.02 higher on mean "
+        "trust (0-1, mean of the last 30 days) than bold"
+    ) in said, said
+    # the report's own measure is named too, with the policy it would choose
+    assert "the minimax-regret policy would be cautious instead (largest regret EUR 15" in said
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert "bold is the minimax-regret policy on Aurora's mean trust" in html
+    assert "metric = 'trust', direction = 'max', as its max_regret.csv" in html
+    assert "<th>mean mean trust (0-1, mean of the last 30 days)</th>" in html
+    assert "EUR" not in html[html.index("<table>") : html.index("</table>")]
+
+
+def test_sweep_regret_with_less_is_better_takes_the_lowest_as_best():
+    # trust judged with direction = "min" (the arithmetic of, say, breach cost): regret = this
+    # one's minus the lowest in the world; bold: max(0.05, 0.06, 0, 0.01) = 0.06, cautious:
+    # max(0, 0, 0.02, 0) = 0.02 (hostile, 365 days)
+    res = synthetic_sweep(list(NET), TRUST, {**ON_TRUST, "direction": "min"})
+    table, summary = findings.sweep_regret(res, "Aurora")
+    assert list(summary["policy"]) == ["cautious", "bold"]
+    assert np.allclose(summary["max_regret"], [0.02, 0.06], atol=1e-12)
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "cautious is the minimax-regret policy for Aurora's mean trust" in said, said
+    assert "(min is better, as in max_regret.csv)" in said
+    assert "In hostile, data_retention_days=365 the best, bold, scores 0.02 lower on" in said
+
+
+@pytest.fixture(scope="module")
+def trust_sweep_folder(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("regret_trust")
+    base = tmp / "base.toml"
+    base.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
+        "[simulation]\nwarmup_days = 30\n"
+    )
+    exp = tmp / "exp.toml"
+    spec = textwrap.dedent(SWEEP).replace('metric = "net_value"', 'metric = "trust"')
+    exp.write_text(f'name = "regret_trust"\nbase = "{base.as_posix()}"\n' + spec)
+    out = tmp / "out"
+    sweep(exp, out=out, progress=False, workers=1)
+    return out
+
+
+def test_sweep_report_and_max_regret_csv_agree_on_a_declared_metric(trust_sweep_folder):
+    """A real sweep with [robustness] metric = "trust": the report's regret table is the
+    max_regret.csv the sweep wrote (same policies in the same order, same regrets), and its
+    verdict names max_regret.csv's first policy."""
+    csv = pd.read_csv(trust_sweep_folder / "max_regret.csv")
+    res = findings.load_results(trust_sweep_folder)
+    _, summary = findings.sweep_regret(res, "Aurora")
+    assert list(summary["policy"]) == list(csv["policy"])
+    assert np.allclose(summary["max_regret"], csv["max_regret"], rtol=1e-9, atol=1e-12)
+    assert np.allclose(summary["mean_value"], csv["mean_outcome"], rtol=1e-9, atol=1e-12)
+    assert summary["max_regret"].max() < 1  # trust, not money
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert f"{csv['policy'].iloc[0]} is the minimax-regret policy for Aurora's mean trust" in said

@@ -8,7 +8,8 @@ request) that prints well, and optionally a PDF of it rendered by headless Chrom
    wins on the focal brand's net value, by how much, how sure (95% interval against the
    runner-up), at what risk (95% value at risk and expected shortfall of breach losses);
 2. a table of every scenario, ranked; for a sweep with named policies, each policy's regret in
-   each world and the minimax-regret policy (`sim.analysis.findings.sweep_regret`);
+   each world and the minimax-regret policy, on the experiment's robustness metric as its
+   max_regret.csv (`sim.analysis.findings.sweep_regret`, `criterion`);
 3. charts whose titles state their finding: trust trajectories with bands, small multiples of
    every brand's trust, a value waterfall (margin without personalization or spam, margin from
    personalization, losses to spam, every spend, net value:
@@ -45,6 +46,7 @@ from ..core.storage import command_line, write_bytes
 from . import style
 from .findings import (
     Results,
+    criterion,
     differing_settings,
     eur,
     factor_legend,
@@ -302,11 +304,16 @@ def _leads(res: Results, brand: str, names: list[str]) -> str:
 
 
 def _regret_html(res: Results, brand: str) -> str:
-    """A sweep with named policies: each policy's regret in each world (how much net value it
-    loses against the best policy there) and the minimax-regret policy; empty otherwise."""
+    """A sweep with named policies: each policy's regret in each world (how far it falls short
+    of the best policy there, on the sweep's robustness metric, `criterion`, as its
+    max_regret.csv) and the minimax-regret policy; empty otherwise."""
     out = sweep_regret(res, brand)
     if out is None:
         return ""
+    crit = criterion(res)
+    num = _k if crit.money else crit.fmt
+    unit = ", EUR" if crit.money else ""
+    what = "net value" if crit.metric == "net_value" else crit.label()
     regret, summary = out
     best = summary.iloc[0]
     worlds = list(dict.fromkeys(regret["world"]))
@@ -314,34 +321,62 @@ def _regret_html(res: Results, brand: str) -> str:
     head = (
         "<tr><th class=l>policy</th>"
         + "".join(f"<th>{_e(w)}</th>" for w in worlds)
-        + "<th>mean net value, EUR</th><th>max regret, EUR</th></tr>"
+        + f"<th>mean {_e(what)}{unit}</th><th>max regret{unit}</th></tr>"
     )
     rows = []
     for r in summary.itertuples():
-        cells = "".join(f"<td>{_e(_k(grid.loc[r.policy, w]))}</td>" for w in worlds)
+        cells = "".join(f"<td>{_e(num(grid.loc[r.policy, w]))}</td>" for w in worlds)
         rows.append(
-            f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(_k(r.mean_net_value))}</td>"
-            f"<td><b>{_e(_k(r.max_regret))}</b></td></tr>"
+            f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(num(r.mean_value))}</td>"
+            f"<td><b>{_e(num(r.max_regret))}</b></td></tr>"
         )
-    sentence = (
-        f"{best['policy']} is the minimax-regret policy: in no world does it lose more than "
-        f"{eur(best['max_regret'])} of {brand}'s net value against the best policy there "
-        f"(its worst world: {best['world_of_max_regret']})."
-    )
+    if crit.is_net_value:
+        sentence = (
+            f"{best['policy']} is the minimax-regret policy: in no world does it lose more than "
+            f"{eur(best['max_regret'])} of {brand}'s net value against the best policy there "
+            f"(its worst world: {best['world_of_max_regret']})."
+        )
+    else:
+        sentence = (
+            f"{best['policy']} is the minimax-regret policy on {brand}'s {crit.label()}, the "
+            f"experiment's robustness metric ({crit.direction} is better): in no world does it "
+            f"fall more than {crit.fmt(best['max_regret'])} short of the best policy there "
+            f"(its worst world: {best['world_of_max_regret']})."
+        )
     if len(summary) > 1:
         runner = summary.iloc[1]
         sentence += (
-            f" The next, {runner['policy']}, can lose up to {eur(runner['max_regret'])} "
+            f" The next, {runner['policy']}, can lose up to {crit.fmt(runner['max_regret'])} "
             f"({runner['world_of_max_regret']})."
         )
     legend = factor_legend(res)
     legend = f" Factors: {_e(legend)}." if legend else ""
+    if crit.direction == "max":
+        regret_is = f"the best policy's mean {what} in that world minus this policy's"
+    else:
+        regret_is = f"this policy's mean {what} in that world minus the best (lowest) one's"
+    if crit.is_net_value:
+        measured = f"{brand}, EUR over the horizon, mean over replications"
+    else:
+        measured = f"{brand}, {crit.label()}, mean over replications"
+    declared = crit.declared_brand is not None
+    source = (
+        f"Judged on the experiment's [robustness] metric = {crit.metric!r}, direction = "
+        f"{crit.direction!r}, as its max_regret.csv"
+        + (
+            f" (which is for {crit.declared_brand}; this report is for {brand})"
+            if crit.declared_brand != brand
+            else ""
+        )
+        + ". "
+        if declared
+        else ""
+    )
     return (
         f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
-        f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = the "
-        f"best policy's mean net value in that world minus this policy's ({brand}, EUR over the "
-        "horizon, mean over replications; 0 for the best). A world is every design setting "
-        f"but the policy.{legend} Computed from the stored runs.</p></section>"
+        f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = "
+        f"{_e(regret_is)} ({_e(measured)}; 0 for the best). A world is every design setting "
+        f"but the policy.{legend} {_e(source)}Computed from the stored runs.</p></section>"
     )
 
 
