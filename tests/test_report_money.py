@@ -356,7 +356,7 @@ def test_sweep_report_judges_regret_on_the_experiments_robustness_metric():
     html = unescape(report._regret_html(res, "Aurora"))
     assert "bold is the minimax-regret policy on Aurora's mean trust" in html
     assert "metric = 'trust', direction = 'max', as its max_regret.csv" in html
-    assert "<th>mean mean trust (0-1, mean of the last 30 days)</th>" in html
+    assert "<th>mean trust (0-1, mean of the last 30 days)</th>" in html
     assert "EUR" not in html[html.index("<table>") : html.index("</table>")]
 
 
@@ -372,6 +372,16 @@ def test_sweep_regret_with_less_is_better_takes_the_lowest_as_best():
     assert "cautious is the minimax-regret policy for Aurora's mean trust" in said, said
     assert "(min is better, as in max_regret.csv)" in said
     assert "In hostile, data_retention_days=365 the best, bold, scores 0.02 lower on" in said
+
+
+def test_sweep_verdict_names_every_policy_tied_best_in_a_world():
+    # cautious's trust in calm with 365 days raised to bold's 0.60: both are the best there
+    trust = {**TRUST, ("cautious", "calm", 365): 0.60}
+    said = " ".join(findings.verdict(synthetic_sweep(list(NET), trust, ON_TRUST), "Aurora"))
+    assert (
+        "Best policy in each world: calm, data_retention_days=365: bold and cautious tie " in said
+    )
+    assert "hostile, data_retention_days=365: cautious (0.52)" in said, said
 
 
 @pytest.fixture(scope="module")

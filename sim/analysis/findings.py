@@ -429,6 +429,12 @@ class Criterion:
             return "n/a"
         return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
+    def mean_label(self) -> str:
+        """``mean net value``, ``mean trust (0-1, mean of the last 30 days)``: the mean over
+        replications, in words (not ``mean mean trust``)."""
+        what = "net value" if self.metric == "net_value" else self.label()
+        return what if what.startswith("mean ") else f"mean {what}"
+
     def label(self) -> str:
         """``mean trust (0-1, mean of the last 30 days)``."""
         from .style import metric_label
@@ -888,33 +894,38 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
         if not crit.is_net_value
         else ""
     )
-    what = "net value" if crit.metric == "net_value" else crit.label()
+    what = crit.mean_label()
     regret_is = (
-        f"Regret = the best {noun}'s mean {what} in a world minus this one's"
+        f"Regret = the best {noun}'s {what} in a world minus this one's"
         if crit.direction == "max"
-        else f"Regret = this one's mean {what} in a world minus the best (lowest) {noun}'s"
+        else f"Regret = this one's {what} in a world minus the best (lowest) {noun}'s"
     )
     out = [
         f"{best['policy']} is the minimax-regret {noun} for {crit.of(brand, days)}{declared}: "
         f"its largest regret over the {len(worlds)} worlds is {crit.fmt(best['max_regret'])} "
-        f"(in world {best['world_of_max_regret']}); the next, {second['policy']}, can lose up to "
+        + (
+            f"(in world {best['world_of_max_regret']})"
+            if best["max_regret"] > 0
+            else "(it is the best, or tied best, in every world)"
+        )
+        + f"; the next, {second['policy']}, can lose up to "
         f"{crit.fmt(second['max_regret'])} (in world {second['world_of_max_regret']}). "
         f"{regret_is}; a world is every design setting but the {noun} ({settings}): {nouns} "
         "are compared only within a world, never across worlds.",
     ]
-    winners = points.loc[points.groupby("world", sort=False)["regret"].idxmin()]
+    winners = points[points["regret"] == 0]  # every best one of a world (ties included)
     if len(worlds) <= 6:
-        out.append(
-            f"Best {noun} in each world: "
-            + "; ".join(
-                f"{r.world}: {r.choice} ({crit.fmt(r.value)})" for r in winners.itertuples()
-            )
-            + "."
-        )
+        best_in = []
+        for w, g in winners.groupby("world", sort=False):
+            names = list(g["choice"])
+            who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]} tie"
+            best_in.append(f"{w}: {who} ({crit.fmt(g['value'].iloc[0])})")
+        out.append(f"Best {noun} in each world: " + "; ".join(best_in) + ".")
     else:
         counts = winners["choice"].value_counts()
+        ties = " (a tie counts for each)" if len(winners) > len(worlds) else ""
         out.append(
-            f"The best {noun} differs by world: "
+            f"The best {noun} differs by world{ties}: "
             + ", ".join(f"{c} in {n} of {len(worlds)} worlds" for c, n in counts.items())
             + "."
         )
@@ -940,7 +951,13 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
         sure += f"; {how}, {n_pairs} replications"
     else:
         sure = "a single replication, no interval: run more replications"
-    out.append(f"{claim} {said} {subject} ({sure}).")
+    if diff == 0 and half == 0 and not a_is_best:  # the same value in every replication
+        out.append(
+            f"It is the best {noun} in every world, in {w} tied with {choice[b]} (the same "
+            f"{crit.label()} in each of the {n_pairs} replications)."
+        )
+    else:
+        out.append(f"{claim} {said} {subject} ({sure}).")
     if not crit.is_net_value and choice_cols == ["policy"]:
         out.append(_net_value_view(res, brand, choice_cols, world_cols, best["policy"]))
     # at what risk: the chosen one's breach losses in its riskiest world

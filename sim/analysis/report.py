@@ -313,7 +313,6 @@ def _regret_html(res: Results, brand: str) -> str:
     crit = criterion(res)
     num = _k if crit.money else crit.fmt
     unit = ", EUR" if crit.money else ""
-    what = "net value" if crit.metric == "net_value" else crit.label()
     regret, summary = out
     best = summary.iloc[0]
     worlds = list(dict.fromkeys(regret["world"]))
@@ -321,7 +320,7 @@ def _regret_html(res: Results, brand: str) -> str:
     head = (
         "<tr><th class=l>policy</th>"
         + "".join(f"<th>{_e(w)}</th>" for w in worlds)
-        + f"<th>mean {_e(what)}{unit}</th><th>max regret{unit}</th></tr>"
+        + f"<th>{_e(crit.mean_label())}{unit}</th><th>max regret{unit}</th></tr>"
     )
     rows = []
     for r in summary.itertuples():
@@ -330,18 +329,23 @@ def _regret_html(res: Results, brand: str) -> str:
             f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(num(r.mean_value))}</td>"
             f"<td><b>{_e(num(r.max_regret))}</b></td></tr>"
         )
+    worst = (
+        f"(its worst world: {best['world_of_max_regret']})"
+        if best["max_regret"] > 0
+        else "(it is the best, or tied best, in every world)"
+    )
     if crit.is_net_value:
         sentence = (
             f"{best['policy']} is the minimax-regret policy: in no world does it lose more than "
             f"{eur(best['max_regret'])} of {brand}'s net value against the best policy there "
-            f"(its worst world: {best['world_of_max_regret']})."
+            f"{worst}."
         )
     else:
         sentence = (
             f"{best['policy']} is the minimax-regret policy on {brand}'s {crit.label()}, the "
             f"experiment's robustness metric ({crit.direction} is better): in no world does it "
             f"fall more than {crit.fmt(best['max_regret'])} short of the best policy there "
-            f"(its worst world: {best['world_of_max_regret']})."
+            f"{worst}."
         )
     if len(summary) > 1:
         runner = summary.iloc[1]
@@ -352,9 +356,9 @@ def _regret_html(res: Results, brand: str) -> str:
     legend = factor_legend(res)
     legend = f" Factors: {_e(legend)}." if legend else ""
     if crit.direction == "max":
-        regret_is = f"the best policy's mean {what} in that world minus this policy's"
+        regret_is = f"the best policy's {crit.mean_label()} in that world minus this policy's"
     else:
-        regret_is = f"this policy's mean {what} in that world minus the best (lowest) one's"
+        regret_is = f"this policy's {crit.mean_label()} in that world minus the best (lowest) one's"
     if crit.is_net_value:
         measured = f"{brand}, EUR over the horizon, mean over replications"
     else:
