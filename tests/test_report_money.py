@@ -1,6 +1,8 @@
 """The report's money, checked against numbers recomputed here from the stored tables (issue 11):
 the value waterfall (margin from personalization, losses to spam, every spend, net value) and,
-for a sweep folder, each policy's regret in each world and the minimax-regret policy.
+for a sweep folder, each policy's regret in each world and the minimax-regret policy, on the
+metric the experiment declares; and the titles of a sweep's charts, which compare its points
+within a world or say that they are of different worlds.
 
 No browser: these tests read the numbers behind the charts and the HTML text.
 """
@@ -413,3 +415,106 @@ def test_sweep_report_and_max_regret_csv_agree_on_a_declared_metric(trust_sweep_
     assert summary["max_regret"].max() < 1  # trust, not money
     said = " ".join(findings.verdict(res, "Aurora"))
     assert f"{csv['policy'].iloc[0]} is the minimax-regret policy for Aurora's mean trust" in said
+
+
+# --------------------------------------------------------------------------------------------
+# Chart titles of a sweep whose points differ in the world (review issue: "Aurora's trust ends
+# highest under low_security__calm__p0001 ... lowest under low_security__hostile__p0005", a
+# waterfall of a calm point minus a hostile one, a frontier of "policies" that were points)
+# --------------------------------------------------------------------------------------------
+def test_trust_title_says_within_which_world_or_that_the_points_are_of_different_worlds():
+    res = synthetic_sweep(list(NET), TRUST)
+    points = findings.sweep_points(res)
+    name = {k: f"{k[0]}__{k[1]}__p{i:04d}" for i, k in enumerate(NET)}
+    # across worlds: highest bold in calm with 730 days (0.62), lowest cautious in hostile
+    # with 730 days (0.47), by hand from TRUST
+    _, title = report_charts.trust_trajectories(res, "Aurora", list(name.values()), points)
+    assert title == (
+        f"Across worlds, Aurora's trust ends highest under {name['bold', 'calm', 730]} (bold in "
+        "calm, data_retention_days=730) at 0.62 and lowest under "
+        f"{name['cautious', 'hostile', 730]} (cautious in hostile, data_retention_days=730) at "
+        "0.47: points of different worlds, so the gap is not the policy's alone"
+    )
+    # one policy in two worlds: the gap is the world's
+    pair = [name["bold", "calm", 730], name["bold", "hostile", 730]]
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair, points)
+    assert title.endswith("the same policy, bold, in two worlds, so the gap is the world's, not "
+                          "the policy's"), title  # fmt: skip
+    # two policies in one world: a comparison of policies, in that world
+    pair = [name["bold", "calm", 730], name["cautious", "calm", 730]]
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair, points)
+    assert title == (
+        f"In world calm, data_retention_days=730, Aurora's trust ends highest under bold "
+        f"({pair[0]}, 0.62) and lowest under cautious ({pair[1]}, 0.56)"
+    )
+
+
+def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():
+    res = synthetic_sweep(list(NET))
+    points = findings.sweep_points(res)
+    # the verdict's pair: cautious (minimax regret) against the best in its worst world, bold
+    # in calm with 730 days: 110 - 95 = EUR 15 (NET)
+    world, a, b = findings.sweep_pair(res, "Aurora")
+    assert (world, a, b) == (
+        "calm, data_retention_days=730",
+        "bold__calm__p0001",
+        "cautious__calm__p0005",
+    )
+    fig, title = report_charts.waterfall(res, "Aurora", a, b, points)
+    assert title.startswith(
+        "In world calm, data_retention_days=730, bold (bold__calm__p0001) earns EUR 15 more than "
+        "cautious (cautious__calm__p0005); the largest part comes from"
+    ), title
+    headings = [ax.get_title().replace("\n", " ") for ax in fig.axes]
+    assert headings == [
+        "bold in calm, data_retention_days=730: Aurora's money",
+        "bold minus cautious, both in world calm, data_retention_days=730",
+    ]
+    # the headings are drawn inside the picture (a long one used to run off its right edge)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    frame = fig.bbox
+    for ax in fig.axes:
+        box = ax.title.get_window_extent(canvas.get_renderer())
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1, ax.get_title()
+    # two points of different worlds are said to be so
+    _, title = report_charts.waterfall(res, "Aurora", "bold__calm__p0001", "bold__hostile__p0003",
+                                       points)  # fmt: skip
+    assert title.startswith("Across worlds, bold__calm__p0001 (bold in calm, "), title
+    assert "(the same policy, bold, in two worlds, so the gap is the world's" in title
+
+
+def test_sweep_frontier_title_calls_its_points_policies_in_worlds():
+    res = synthetic_sweep(list(NET))
+    table = findings.scenario_table(res, "Aurora")
+    _, title = report_charts.frontier(table, "Aurora", points=findings.sweep_points(res))
+    # no breach loss anywhere: the frontier is the single best earner, bold in calm with 730
+    # days (EUR 110)
+    assert title.startswith(
+        "Across worlds, on the risk-return frontier of all 8 policy×world points: "
+        "bold__calm__p0001 (no other point, in any world, earns more"
+    ), title
+    assert "no other policy" not in title
+
+
+def test_every_sweep_chart_title_compares_within_a_world_or_says_it_does_not(sweep_folder):
+    """The report of a real sweep (3 policies x 2 worlds): a title that names points of two
+    worlds opens with "Across"; one that opens with "In world W" names points of W only."""
+    import re
+
+    res = findings.load_results(sweep_folder)
+    world = {d["scenario"]: d["world"] for d in res.manifest["design"]}
+    html = unescape(report.build_html(res))
+    titles = re.findall(r"<figure><h3>(.*?)</h3>", html)
+    assert len(titles) >= 6
+    for title in titles:
+        named = {w for s, w in world.items() if s in title}
+        opened = re.match(r"In world (\w+)", title)
+        if opened:
+            assert named == {opened.group(1)}, title
+        elif len(named) > 1:
+            assert title.startswith("Across"), title
+    waterfall = next(t for t in titles if " more than " in t or " less than " in t)
+    assert waterfall.startswith("In world "), waterfall

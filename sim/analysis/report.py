@@ -55,6 +55,8 @@ from .findings import (
     load_results,
     loss_source,
     scenario_table,
+    sweep_pair,
+    sweep_points,
     sweep_regret,
     verdict,
 )
@@ -413,6 +415,12 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
     shown = _charted(table, names)
     winner = table["scenario"].iloc[0]
     other = table["scenario"].iloc[1] if len(table) > 1 else None
+    # a sweep whose points differ in the world: titles say which world they compare in, and
+    # the waterfall compares the two points of one world that the verdict compares
+    points = sweep_points(res)
+    pair = sweep_pair(res, brand)
+    if pair is not None:
+        _, winner, other = pair
     title = (
         f"{names[0]}: scenario report"
         if len(names) == 1
@@ -442,7 +450,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         _regret_html(res, brand),
         "<h2>Trust</h2>",
     ]
-    fig, t = report_charts.trust_trajectories(res, brand, shown)
+    fig, t = report_charts.trust_trajectories(res, brand, shown, points)
     parts.append(
         _figure(
             fig,
@@ -462,7 +470,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         )
     )
     parts.append("<h2>Money</h2>")
-    fig, t = report_charts.waterfall(res, brand, winner, other)
+    fig, t = report_charts.waterfall(res, brand, winner, other, points)
     parts.append(
         _figure(
             fig,
@@ -479,12 +487,18 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             "costs: detection, notification, compensation, card reissue, fines.",
         )
     )
-    fig, t = report_charts.frontier(table, brand, shown)
+    fig, t = report_charts.frontier(table, brand, shown, points)
     parts.append(
         _figure(
             fig,
             t,
-            "Each point is a scenario (grey: not among the charted ones): expected net value "
+            (
+                "Each point is a design point, a policy in one world (grey: not among the "
+                "charted ones): "
+                if points is not None
+                else "Each point is a scenario (grey: not among the charted ones): "
+            )
+            + "expected net value "
             "(bar: 95% interval) against the 95% "
             f"value at risk of breach losses; {loss_source(res)}."
             + (
@@ -496,7 +510,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         )
     )
     parts.append("<h2>Risk</h2>")
-    fig, t = report_charts.loss_exceedance(res, brand, shown)
+    fig, t = report_charts.loss_exceedance(res, brand, shown, points)
     if fig is None:
         parts.append(f"<p>{_e(t)}.</p>")
     else:
@@ -508,7 +522,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
                 "policy with no loss in any run has no curve (dotted key in the legend).",
             )
         )
-    fig, t = report_charts.trust_below(res, brand, shown, threshold)
+    fig, t = report_charts.trust_below(res, brand, shown, threshold, points)
     parts.append(
         _figure(
             fig,
@@ -528,7 +542,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             )
         )
     parts.append("<h2>Channels</h2>")
-    fig, t = report_charts.channel_mix(res, brand, shown)
+    fig, t = report_charts.channel_mix(res, brand, shown, points)
     parts.append(
         _figure(
             fig,
