@@ -326,8 +326,8 @@ def frontier(
         title = (
             f"Across worlds, on the risk-return frontier of all {len(table)} {pts.kind}: "
             f"{', '.join(eff)} (no other point, in any world, earns more at a lower value at "
-            f"risk); a point's place mixes its policy and its world, and {brand} cannot choose "
-            "the world"
+            f"risk); a point's place mixes what {brand} chooses and the world, which {brand} "
+            "cannot choose"
         )
     else:
         title = (
