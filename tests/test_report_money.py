@@ -376,6 +376,14 @@ def test_sweep_regret_with_less_is_better_takes_the_lowest_as_best():
     assert "In hostile, data_retention_days=365 the best, bold, scores 0.02 lower on" in said
 
 
+def test_a_report_for_another_brand_says_max_regret_csv_is_for_the_declared_one():
+    # docs/EXPERIMENTS.md: --brand judges the declared metric for that brand, and says so
+    res = synthetic_sweep(list(NET), TRUST, {**ON_TRUST, "brand": "Borealis"})
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert "bold is the minimax-regret policy on Aurora's mean trust" in html
+    assert "as its max_regret.csv (which is for Borealis; this report is for Aurora)" in html
+
+
 def test_sweep_verdict_names_every_policy_tied_best_in_a_world():
     # cautious's trust in calm with 365 days raised to bold's 0.60: both are the best there
     trust = {**TRUST, ("cautious", "calm", 365): 0.60}
