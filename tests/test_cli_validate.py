@@ -292,6 +292,37 @@ def test_another_kind_of_file_says_which_command_reads_it(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("other", "kind", "use"),
+    [
+        ("experiments/security_vs_attack.toml", "an experiment file", "omnitrust sweep"),
+        ("calibration/baseline.toml", "a calibration file", "omnitrust calibrate"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_scenario_extending_another_kind_of_file_names_its_own_extends(
+    tmp_path, capsys, command, other, kind, use
+):
+    """The place to fix is the scenario's ``extends`` line, not the file it points to: the one
+    line names the scenario file, its ``extends`` and the value, then what that file is."""
+    target = tmp_path / Path(other).name
+    target.write_text((ROOT / other).read_text().replace('"../scenarios/', f'"{ROOT}/scenarios/'))
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{target.name}"\n[simulation]\ndays = 30\n')
+    grand = tmp_path / "grand.toml"  # a chain: the file whose extends is wrong is the middle one
+    grand.write_text('extends = "child.toml"\n')
+    for path in (child, grand):
+        args = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if not line.endswith("file(s) have problems")]
+        assert len(lines) == 1, err
+        assert lines[0].startswith(f'{child}: extends = "{target.name}": {target} is {kind}'), err
+        assert f"not a scenario to extend; it runs with `{use} {target}" in lines[0], err
+        assert "Traceback" not in err and "a path relative to this file's folder" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_keys_that_tell_the_kinds_of_file_apart():
     """The detection reads keys that each kind requires and no scenario has."""
     from sim.calibration.spec import CalibrationSpec, SensitivitySpec

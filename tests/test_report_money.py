@@ -1,6 +1,8 @@
 """The report's money, checked against numbers recomputed here from the stored tables (issue 11):
 the value waterfall (margin from personalization, losses to spam, every spend, net value) and,
-for a sweep folder, each policy's regret in each world and the minimax-regret policy.
+for a sweep folder, each policy's regret in each world and the minimax-regret policy, on the
+metric the experiment declares; and the titles of a sweep's charts, which compare its points
+within a world or say that they are of different worlds.
 
 No browser: these tests read the numbers behind the charts and the HTML text.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import textwrap
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -202,9 +205,10 @@ NET = {
 }
 
 
-def synthetic_sweep(keys) -> findings.Results:
+def synthetic_sweep(keys, trust=None, robustness=None) -> findings.Results:
     """A sweep `Results` whose net values are ``NET`` exactly (mean of two replications, EUR 1
-    apart; two days each), with the design a sweep's manifest stores."""
+    apart; two days each), its trust ``trust[key]`` (0.5 without; replications 0.01 apart), with
+    the design (and ``robustness``) a sweep's manifest stores."""
     design, rows = [], []
     samples = sorted({k[2] for k in keys})
     for i, (policy, world, days) in enumerate(keys):
@@ -213,17 +217,21 @@ def synthetic_sweep(keys) -> findings.Results:
             {"point": i, "policy": policy, "world": world, "sample": samples.index(days),
              RETENTION: days, "scenario": name, "hash": "x"}
         )  # fmt: skip
-        for rep, total in (
-            (0, NET[policy, world, days] - 0.5),
-            (1, NET[policy, world, days] + 0.5),
+        t = 0.5 if trust is None else trust[policy, world, days]
+        for rep, total, level in (
+            (0, NET[policy, world, days] - 0.5, t - 0.005),
+            (1, NET[policy, world, days] + 0.5, t + 0.005),
         ):
             for day in (0, 1):
-                for metric, value in (("net_value", total / 2), ("trust", 0.5)):
+                for metric, value in (("net_value", total / 2), ("trust", level)):
                     rows.append((name, rep, day, "Aurora", "all", metric, value))
     ts = pd.DataFrame(
         rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
     )
-    return findings.Results("sweep", ts, {"design": design})
+    manifest = {"design": design}
+    if robustness:
+        manifest.update(robustness=robustness, outcome="auto")
+    return findings.Results("sweep", ts, manifest)
 
 
 def test_sweep_verdict_compares_policies_within_a_world_like_the_regret_table():
@@ -301,3 +309,220 @@ def test_sweep_ranking_warns_when_its_factors_include_world_settings():
     said = " ".join(findings.verdict(res, "Aurora"))
     assert "bold__calm__p0001 wins on Aurora's net value: EUR 110" in said
     assert "also differ in world settings" in said and "(world.attack_pressure)" in said
+
+
+# --------------------------------------------------------------------------------------------
+# The metric of regret: the experiment's [robustness] (review issue: max_regret.csv judged the
+# declared metric while the report's verdict and regret table judged net value, so that with
+# metric = "trust" the two could name different policies)
+# --------------------------------------------------------------------------------------------
+# Aurora's trust (mean of the last 30 days) per point, by hand: on trust "bold" loses at most
+# 0.52 - 0.50 = 0.02 (hostile, 365 days), "cautious" up to 0.62 - 0.56 = 0.06 (calm, 730 days),
+# so minimax regret on trust chooses bold while on net value (NET) it chooses cautious
+TRUST = {
+    ("bold", "calm", 365): 0.60,
+    ("bold", "calm", 730): 0.62,
+    ("bold", "hostile", 365): 0.50,
+    ("bold", "hostile", 730): 0.48,
+    ("cautious", "calm", 365): 0.55,
+    ("cautious", "calm", 730): 0.56,
+    ("cautious", "hostile", 365): 0.52,
+    ("cautious", "hostile", 730): 0.47,
+}
+ON_TRUST = {"metric": "trust", "brand": "Aurora", "direction": "max"}
+
+
+def test_sweep_report_judges_regret_on_the_experiments_robustness_metric():
+    res = synthetic_sweep(list(NET), TRUST, ON_TRUST)
+    table, summary = findings.sweep_regret(res, "Aurora")
+    assert list(summary["policy"]) == ["bold", "cautious"]
+    assert np.allclose(summary["max_regret"], [0.02, 0.06], atol=1e-12)
+    assert list(summary["world_of_max_regret"]) == [
+        "hostile, data_retention_days=365",
+        "calm, data_retention_days=730",
+    ]
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert (
+        "bold is the minimax-regret policy for Aurora's mean trust (0-1, mean of the last 30 "
+        "days), the experiment's robustness metric (max is better, as in max_regret.csv): its "
+        "largest regret over the 4 worlds is 0.02 (in world hostile, data_retention_days=365); "
+        "the next, cautious, can lose up to 0.06 (in world calm, data_retention_days=730)."
+    ) in said, said
+    # how sure, in bold's worst world: cautious - bold = 0.52 - 0.50 on both replications
+    assert (
+        "In hostile, data_retention_days=365 the best, cautious, scores 0.02 higher on mean "
+        "trust (0-1, mean of the last 30 days) than bold"
+    ) in said, said
+    # the report's own measure is named too, with the policy it would choose
+    assert "the minimax-regret policy would be cautious instead (largest regret EUR 15" in said
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert "bold is the minimax-regret policy on Aurora's mean trust" in html
+    assert "metric = 'trust', direction = 'max', as its max_regret.csv" in html
+    assert "<th>mean trust (0-1, mean of the last 30 days)</th>" in html
+    assert "EUR" not in html[html.index("<table>") : html.index("</table>")]
+
+
+def test_sweep_regret_with_less_is_better_takes_the_lowest_as_best():
+    # trust judged with direction = "min" (the arithmetic of, say, breach cost): regret = this
+    # one's minus the lowest in the world; bold: max(0.05, 0.06, 0, 0.01) = 0.06, cautious:
+    # max(0, 0, 0.02, 0) = 0.02 (hostile, 365 days)
+    res = synthetic_sweep(list(NET), TRUST, {**ON_TRUST, "direction": "min"})
+    table, summary = findings.sweep_regret(res, "Aurora")
+    assert list(summary["policy"]) == ["cautious", "bold"]
+    assert np.allclose(summary["max_regret"], [0.02, 0.06], atol=1e-12)
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "cautious is the minimax-regret policy for Aurora's mean trust" in said, said
+    assert "(min is better, as in max_regret.csv)" in said
+    assert "In hostile, data_retention_days=365 the best, bold, scores 0.02 lower on" in said
+
+
+def test_a_report_for_another_brand_says_max_regret_csv_is_for_the_declared_one():
+    # docs/EXPERIMENTS.md: --brand judges the declared metric for that brand, and says so
+    res = synthetic_sweep(list(NET), TRUST, {**ON_TRUST, "brand": "Borealis"})
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert "bold is the minimax-regret policy on Aurora's mean trust" in html
+    assert "as its max_regret.csv (which is for Borealis; this report is for Aurora)" in html
+
+
+def test_sweep_verdict_names_every_policy_tied_best_in_a_world():
+    # cautious's trust in calm with 365 days raised to bold's 0.60: both are the best there
+    trust = {**TRUST, ("cautious", "calm", 365): 0.60}
+    said = " ".join(findings.verdict(synthetic_sweep(list(NET), trust, ON_TRUST), "Aurora"))
+    assert (
+        "Best policy in each world: calm, data_retention_days=365: bold and cautious tie " in said
+    )
+    assert "hostile, data_retention_days=365: cautious (0.52)" in said, said
+
+
+@pytest.fixture(scope="module")
+def trust_sweep_folder(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("regret_trust")
+    base = tmp / "base.toml"
+    base.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
+        "[simulation]\nwarmup_days = 30\n"
+    )
+    exp = tmp / "exp.toml"
+    spec = textwrap.dedent(SWEEP).replace('metric = "net_value"', 'metric = "trust"')
+    exp.write_text(f'name = "regret_trust"\nbase = "{base.as_posix()}"\n' + spec)
+    out = tmp / "out"
+    sweep(exp, out=out, progress=False, workers=1)
+    return out
+
+
+def test_sweep_report_and_max_regret_csv_agree_on_a_declared_metric(trust_sweep_folder):
+    """A real sweep with [robustness] metric = "trust": the report's regret table is the
+    max_regret.csv the sweep wrote (same policies in the same order, same regrets), and its
+    verdict names max_regret.csv's first policy."""
+    csv = pd.read_csv(trust_sweep_folder / "max_regret.csv")
+    res = findings.load_results(trust_sweep_folder)
+    _, summary = findings.sweep_regret(res, "Aurora")
+    assert list(summary["policy"]) == list(csv["policy"])
+    assert np.allclose(summary["max_regret"], csv["max_regret"], rtol=1e-9, atol=1e-12)
+    assert np.allclose(summary["mean_value"], csv["mean_outcome"], rtol=1e-9, atol=1e-12)
+    assert summary["max_regret"].max() < 1  # trust, not money
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert f"{csv['policy'].iloc[0]} is the minimax-regret policy for Aurora's mean trust" in said
+
+
+# --------------------------------------------------------------------------------------------
+# Chart titles of a sweep whose points differ in the world (review issue: "Aurora's trust ends
+# highest under low_security__calm__p0001 ... lowest under low_security__hostile__p0005", a
+# waterfall of a calm point minus a hostile one, a frontier of "policies" that were points)
+# --------------------------------------------------------------------------------------------
+def test_trust_title_says_within_which_world_or_that_the_points_are_of_different_worlds():
+    res = synthetic_sweep(list(NET), TRUST)
+    points = findings.sweep_points(res)
+    name = {k: f"{k[0]}__{k[1]}__p{i:04d}" for i, k in enumerate(NET)}
+    # across worlds: highest bold in calm with 730 days (0.62), lowest cautious in hostile
+    # with 730 days (0.47), by hand from TRUST
+    _, title = report_charts.trust_trajectories(res, "Aurora", list(name.values()), points)
+    assert title == (
+        f"Across worlds, Aurora's trust ends highest under {name['bold', 'calm', 730]} (bold in "
+        "calm, data_retention_days=730) at 0.62 and lowest under "
+        f"{name['cautious', 'hostile', 730]} (cautious in hostile, data_retention_days=730) at "
+        "0.47: points of different worlds, so the gap is not the policy's alone"
+    )
+    # one policy in two worlds: the gap is the world's
+    pair = [name["bold", "calm", 730], name["bold", "hostile", 730]]
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair, points)
+    assert title.endswith("the same policy, bold, in two worlds, so the gap is the world's, not "
+                          "the policy's"), title  # fmt: skip
+    # two policies in one world: a comparison of policies, in that world
+    pair = [name["bold", "calm", 730], name["cautious", "calm", 730]]
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair, points)
+    assert title == (
+        f"In world calm, data_retention_days=730, Aurora's trust ends highest under bold "
+        f"({pair[0]}, 0.62) and lowest under cautious ({pair[1]}, 0.56)"
+    )
+
+
+def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():
+    res = synthetic_sweep(list(NET))
+    points = findings.sweep_points(res)
+    # the verdict's pair: cautious (minimax regret) against the best in its worst world, bold
+    # in calm with 730 days: 110 - 95 = EUR 15 (NET)
+    world, a, b = findings.sweep_pair(res, "Aurora")
+    assert (world, a, b) == (
+        "calm, data_retention_days=730",
+        "bold__calm__p0001",
+        "cautious__calm__p0005",
+    )
+    fig, title = report_charts.waterfall(res, "Aurora", a, b, points)
+    assert title.startswith(
+        "In world calm, data_retention_days=730, bold (bold__calm__p0001) earns EUR 15 more than "
+        "cautious (cautious__calm__p0005); the largest part comes from"
+    ), title
+    headings = [ax.get_title().replace("\n", " ") for ax in fig.axes]
+    assert headings == [
+        "bold in calm, data_retention_days=730: Aurora's money",
+        "bold minus cautious, both in world calm, data_retention_days=730",
+    ]
+    # the headings are drawn inside the picture (a long one used to run off its right edge)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    frame = fig.bbox
+    for ax in fig.axes:
+        box = ax.title.get_window_extent(canvas.get_renderer())
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1, ax.get_title()
+    # two points of different worlds are said to be so
+    _, title = report_charts.waterfall(res, "Aurora", "bold__calm__p0001", "bold__hostile__p0003",
+                                       points)  # fmt: skip
+    assert title.startswith("Across worlds, bold__calm__p0001 (bold in calm, "), title
+    assert "(the same policy, bold, in two worlds, so the gap is the world's" in title
+
+
+def test_sweep_frontier_title_calls_its_points_policies_in_worlds():
+    res = synthetic_sweep(list(NET))
+    table = findings.scenario_table(res, "Aurora")
+    _, title = report_charts.frontier(table, "Aurora", points=findings.sweep_points(res))
+    # no breach loss anywhere: the frontier is the single best earner, bold in calm with 730
+    # days (EUR 110)
+    assert title.startswith(
+        "Across worlds, on the risk-return frontier of all 8 policy×world points: "
+        "bold__calm__p0001 (no other point, in any world, earns more"
+    ), title
+    assert "no other policy" not in title
+
+
+def test_every_sweep_chart_title_compares_within_a_world_or_says_it_does_not(sweep_folder):
+    """The report of a real sweep (3 policies x 2 worlds): a title that names points of two
+    worlds opens with "Across"; one that opens with "In world W" names points of W only."""
+    import re
+
+    res = findings.load_results(sweep_folder)
+    world = {d["scenario"]: d["world"] for d in res.manifest["design"]}
+    html = unescape(report.build_html(res))
+    titles = re.findall(r"<figure><h3>(.*?)</h3>", html)
+    assert len(titles) >= 6
+    for title in titles:
+        named = {w for s, w in world.items() if s in title}
+        opened = re.match(r"In world (\w+)", title)
+        if opened:
+            assert named == {opened.group(1)}, title
+        elif len(named) > 1:
+            assert title.startswith("Across"), title
+    waterfall = next(t for t in titles if " more than " in t or " less than " in t)
+    assert waterfall.startswith("In world "), waterfall

@@ -90,10 +90,12 @@ class Results:
 # --------------------------------------------------------------------------------------------
 # Reading folders
 # --------------------------------------------------------------------------------------------
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The daily tidy table of a run file, its `REPORT_METRICS` and the metrics ``extra``."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, filters=[("metric", "in", list(REPORT_METRICS))])
+    wanted = list(dict.fromkeys([*REPORT_METRICS, *extra]))
+    table = pq.read_table(path, filters=[("metric", "in", wanted)])
     df = table.to_pandas()
     for col in ("scenario", "brand", "channel", "metric"):
         if col in df:
@@ -121,6 +123,8 @@ def _read_runs(folder: Path, manifest: dict[str, Any]) -> pd.DataFrame:
     from ..core.storage import read_parquet_meta
 
     wanted = manifest.get("runs") if isinstance(manifest.get("runs"), list) else None
+    # a sweep's regret is judged on its robustness metric (`criterion`), perhaps not a report one
+    extra = tuple(m for m in [(manifest.get("robustness") or {}).get("metric")] if m)
     frames = []
     for path in sorted((folder / "runs").glob("*/*.parquet")):
         run_id = f"{path.parent.name}/{path.stem}"
@@ -129,7 +133,7 @@ def _read_runs(folder: Path, manifest: dict[str, Any]) -> pd.DataFrame:
         meta = read_parquet_meta(path)
         if meta.get("role", "main") != "main":
             continue
-        frames.append(_read_table(path))
+        frames.append(_read_table(path, extra))
     if not frames:
         raise UserError(f"{folder}/runs: no finished runs to report on")
     ts = pd.concat(frames, ignore_index=True)
@@ -362,12 +366,15 @@ def trust_below_curves(res: Results, brand: str, threshold: float) -> dict[str, 
     return out
 
 
-def pairwise(res: Results, brand: str, a: str, b: str) -> tuple[float, float, int]:
-    """Net value of ``a`` minus ``b`` for ``brand``: mean, 95% half-width, replications (paired
-    by replication when the seeds are shared, Welch otherwise)."""
-    oc = outcomes(res, brand)
-    x = oc[oc["scenario"] == a].set_index("replication")["net_value"]
-    y = oc[oc["scenario"] == b].set_index("replication")["net_value"]
+def pairwise(
+    res: Results, brand: str, a: str, b: str, crit: Criterion | None = None
+) -> tuple[float, float, int]:
+    """Net value (or the per-run outcome of ``crit``) of ``a`` minus ``b`` for ``brand``: mean,
+    95% half-width, replications (paired by replication when the seeds are shared, Welch
+    otherwise)."""
+    values = run_values(res, brand, crit or Criterion())
+    x = values.loc[a]
+    y = values.loc[b]
     if paired(res):
         d = (x - y).dropna().to_numpy()
         mean, _, n, half = stats.t_interval(d)
@@ -387,6 +394,108 @@ def eur(v: float) -> str:
     if a >= 1e3:
         return f"EUR {sign}{a / 1e3:.1f}k"
     return f"EUR {sign}{a:.0f}"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """What a sweep's regret is judged on: the per-run outcome of ``metric`` for the report's
+    brand (``statistic``: ``total`` over the horizon or ``window``, the mean of the last 30
+    days, as `sim.analysis.outcomes.statistic_of`), ``direction`` ``max`` (more is better) or
+    ``min``. The default is net value, the report's measure; a sweep folder's is its
+    experiment's ``[robustness]`` (`criterion`), which its ``max_regret.csv`` judges too.
+    ``declared_brand``: the experiment's robustness brand (None when nothing was declared)."""
+
+    metric: str = "net_value"
+    direction: str = "max"
+    statistic: str = "total"
+    declared_brand: str | None = None
+
+    @property
+    def is_net_value(self) -> bool:
+        """Judged on net value over the horizon, more is better: the report's own measure."""
+        return (self.metric, self.direction, self.statistic) == ("net_value", "max", "total")
+
+    @property
+    def money(self) -> bool:
+        from .style import METRICS
+
+        return METRICS.get(self.metric, ("", ""))[1] == "EUR"
+
+    def fmt(self, v: float) -> str:
+        """A value or a difference of the metric: EUR 1.2k for money, 0.0123 or 1,234 else."""
+        if self.money:
+            return eur(v)
+        if v is None or not np.isfinite(v):
+            return "n/a"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+    def mean_label(self) -> str:
+        """``mean net value``, ``mean trust (0-1, mean of the last 30 days)``: the mean over
+        replications, in words (not ``mean mean trust``)."""
+        what = "net value" if self.metric == "net_value" else self.label()
+        return what if what.startswith("mean ") else f"mean {what}"
+
+    def label(self) -> str:
+        """``mean trust (0-1, mean of the last 30 days)``."""
+        from .style import metric_label
+
+        return metric_label(self.metric, self.statistic)
+
+    def of(self, brand: str, days: int) -> str:
+        """``Aurora's net value over 365 days`` or ``Aurora's mean trust (0-1, mean of the last
+        30 days)``."""
+        if self.metric == "net_value" and self.statistic == "total":
+            return f"{brand}'s net value over {days} days"
+        return f"{brand}'s {self.label()}"
+
+    def better(self, diff: float, half: float = math.nan) -> tuple[str, float, float]:
+        """A difference ``a - b`` (and its half-width) in words: ``("earns EUR 15 more", lo,
+        hi)`` or ``("scores 0.012 lower on ...", lo, hi)``, with the 95% interval of the amount
+        said (the size of the difference, in the direction said)."""
+        up = diff >= 0  # a's value is the larger
+        lo, hi = (diff - half, diff + half) if up else (-diff - half, -diff + half)
+        if self.metric == "net_value":
+            return f"earns {eur(abs(diff))} {'more' if up else 'less'}", lo, hi
+        word = "higher" if up else "lower"
+        return f"scores {self.fmt(abs(diff))} {word} on {self.label()}", lo, hi
+
+
+def criterion(res: Results) -> Criterion:
+    """What the regret of the sweep ``res`` is judged on: its experiment's ``[robustness]``
+    metric and direction, on the per-run outcome the sweep used (``--outcome``), as its
+    ``robustness.csv`` and ``max_regret.csv``; net value for any other folder."""
+    rob = res.manifest.get("robustness") if res.kind == "sweep" else None
+    if not rob or not rob.get("metric"):
+        return Criterion()
+    from .outcomes import statistic_of
+
+    metric = str(rob["metric"])
+    outcome = res.manifest.get("outcome") or "auto"
+    return Criterion(
+        metric, str(rob.get("direction") or "max"), statistic_of(metric, outcome), rob.get("brand")
+    )
+
+
+def run_values(res: Results, brand: str, crit: Criterion) -> pd.Series:
+    """Per (scenario, replication): ``brand``'s per-run outcome of ``crit`` (its metric's
+    horizon total, or mean of the last 30 days of each run, as `sim.analysis.outcomes`)."""
+    if crit.metric == "net_value" and crit.statistic == "total":
+        oc = outcomes(res, brand)
+        return oc.set_index(["scenario", "replication"])["net_value"]
+    ts = res.timeseries
+    sel = ts[(ts["brand"] == brand) & (ts["channel"] == "all") & (ts["metric"] == crit.metric)]
+    if sel.empty:
+        raise UserError(
+            f"{res.folder or 'these results'}: the runs store no {crit.metric!r} for {brand}, "
+            f"the metric the sweep's regret is judged on ([robustness] metric)"
+        )
+    keys = ["scenario", "replication"]
+    if crit.statistic == "total":
+        return sel.groupby(keys, sort=False)["value"].sum()
+    last = ts.groupby(keys, sort=False)["day"].max()
+    last_day = sel[keys].merge(last.rename("last").reset_index(), on=keys, how="left")["last"]
+    tail = sel[sel["day"].to_numpy() > last_day.to_numpy() - SUMMARY_WINDOW_DAYS]
+    return tail.groupby(keys, sort=False)["value"].mean()
 
 
 def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list[str]:
@@ -445,6 +554,16 @@ def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list
             f"{eur(worst['net_value'] - best['net_value'])} against the winner)."
         )
     design = _design(res)
+    crit = criterion(res)
+    policies = design is not None and "policy" in design.columns
+    if policies and len(table) > 1 and not crit.is_net_value:
+        # what max_regret.csv names, in a sweep whose points differ only in the policy
+        top = sweep_regret(res, brand, crit)[1].iloc[0]
+        out.append(
+            f"On the experiment's robustness metric, {crit.of(brand, days)} "
+            f"({crit.direction} is better, as in max_regret.csv), the best policy is "
+            f"{top['policy']} ({crit.fmt(top['mean_value'])})."
+        )
     if design is not None and len(table) > 1:
         world_factors = [c for c in _varying(design, design.columns) if c.startswith("world.")]
         if world_factors:
@@ -617,26 +736,51 @@ def factor_legend(res: Results) -> str:
     return "; ".join(f"{short[c]} = {c}" for c in cols if short[c] != c)
 
 
+def sweep_points(res: Results) -> pd.DataFrame | None:
+    """Per scenario (the index) of a sweep whose points differ in the world (`sweep_axes`):
+    ``choice`` (its policy, or its factor settings; empty when the points differ only in the
+    world), ``world`` (`coordinate_labels`) and ``label``, the point in words
+    (``low_security in calm, data_retention_days=730``). ``attrs["noun"]``: ``policy`` or
+    ``settings``. None for any other folder, whose scenarios differ only in what the brand
+    chooses, so that comparing them is comparing choices."""
+    axes = sweep_axes(res)
+    if axes is None:
+        return None
+    choice_cols, world_cols = axes
+    table = _design(res)
+    out = pd.DataFrame(index=pd.Index(table["scenario"].astype(str), name="scenario"))
+    out["choice"] = coordinate_labels(table, choice_cols).to_numpy() if choice_cols else ""
+    out["world"] = coordinate_labels(table, world_cols).to_numpy()
+    out["label"] = [
+        f"{c} in {w}" if c else f"world {w}"
+        for c, w in zip(out["choice"], out["world"], strict=True)
+    ]
+    out.attrs["noun"] = "policy" if choice_cols == ["policy"] else "settings"
+    return out
+
+
 def _within_worlds(
-    res: Results, brand: str, choice_cols: list[str], world_cols: list[str]
+    res: Results, brand: str, choice_cols: list[str], world_cols: list[str], crit: Criterion
 ) -> pd.DataFrame:
-    """Per design point: its choice and world labels, scenario, ``brand``'s mean net value over
-    the replications, the best mean net value in its world and its regret (best minus this)."""
+    """Per design point: its choice and world labels, scenario, ``brand``'s mean per-run outcome
+    of ``crit`` over the replications (``value``), the best one's in its world and its regret
+    (how far it falls short of the best there, >= 0)."""
     table = _design(res)
     points = table[["scenario"]].copy()
     points["choice"] = coordinate_labels(table, choice_cols) if choice_cols else "(one)"
     points["world"] = coordinate_labels(table, world_cols) if world_cols else "(one world)"
-    oc = outcomes(res, brand)[["scenario", "net_value"]]
-    mean = oc.groupby("scenario", sort=False)["net_value"].mean()
-    points["net_value"] = points["scenario"].map(mean)
-    points = points.dropna(subset=["net_value"])
-    points["best"] = points.groupby("world", sort=False)["net_value"].transform("max")
-    points["regret"] = points["best"] - points["net_value"]
+    values = run_values(res, brand, crit)
+    mean = values.groupby(level="scenario", sort=False).mean()
+    points["value"] = points["scenario"].map(mean)
+    points = points.dropna(subset=["value"])
+    best = "max" if crit.direction == "max" else "min"
+    points["best"] = points.groupby("world", sort=False)["value"].transform(best)
+    points["regret"] = (points["best"] - points["value"]).abs()
     return points.reset_index(drop=True)
 
 
 def _max_regret(points: pd.DataFrame) -> pd.DataFrame:
-    """Per choice: its mean net value over worlds, its largest regret and the world where it
+    """Per choice: its mean value over worlds, its largest regret and the world where it
     occurs, the minimax-regret choice first (ties: by name)."""
     rows = []
     for choice, g in points.groupby("choice", sort=True):
@@ -644,7 +788,7 @@ def _max_regret(points: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "policy": choice,
-                "mean_net_value": float(g["net_value"].mean()),
+                "mean_value": float(g["value"].mean()),
                 "max_regret": float(g["regret"].max()),
                 "world_of_max_regret": worst["world"],
             }
@@ -652,15 +796,19 @@ def _max_regret(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
 
 
-def sweep_regret(res: Results, brand: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Regret of each policy of a sweep with named policies, on ``brand``'s net value over the
-    horizon (mean over replications), computed from the stored runs: ``(regret, summary)``.
+def sweep_regret(
+    res: Results, brand: str, crit: Criterion | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Regret of each policy of a sweep with named policies, on ``brand``'s per-run outcome of
+    ``crit`` (default: the sweep's `criterion`, its experiment's robustness metric and
+    direction, as its ``max_regret.csv``), mean over replications, computed from the stored
+    runs: ``(regret, summary)``.
 
     ``regret``: one row per policy and world (a world is every design column but the point and
     the policy: the named world, the factor sample and the factors' values, labelled by
-    `coordinate_labels`) with the policy's scenario, its mean net value, the best policy's in
-    that world and the regret (best minus this, >= 0).
-    ``summary``: per policy its mean net value over worlds, its largest regret and the world where
+    `coordinate_labels`) with the policy's scenario, its mean value, the best policy's in
+    that world and the regret (how far it falls short of the best, >= 0).
+    ``summary``: per policy its mean value over worlds, its largest regret and the world where
     it occurs, sorted so that the first row is the minimax-regret policy (ties: by name). None for
     a folder that is not a sweep with policies.
     """
@@ -669,85 +817,133 @@ def sweep_regret(res: Results, brand: str) -> tuple[pd.DataFrame, pd.DataFrame] 
         return None
     axes = sweep_axes(res)
     world_cols = axes[1] if axes else []
-    points = _within_worlds(res, brand, ["policy"], world_cols)
+    points = _within_worlds(res, brand, ["policy"], world_cols, crit or criterion(res))
     regret = points.rename(columns={"choice": "policy"})[
-        ["policy", "world", "scenario", "net_value", "best", "regret"]
+        ["policy", "world", "scenario", "value", "best", "regret"]
     ]
     return regret, _max_regret(points)
 
 
+def _pair(points: pd.DataFrame, chosen: pd.Series) -> tuple[str, str, str, bool]:
+    """The two design points of one world that tell how sure the choice is: the best one and
+    the chosen one in the chosen one's worst world, or, where it is the best everywhere, it and
+    the runner-up in the world where its lead is smallest. ``(world, a, b, a_is_best_there)``,
+    ``a`` and ``b`` scenarios, ``a`` the better of the two."""
+    winners = points.loc[points.groupby("world", sort=False)["regret"].idxmin()]
+    winners = winners.set_index("world")
+    mine = points[points["choice"] == chosen["policy"]].set_index("world")
+    if chosen["max_regret"] > 0:
+        w = chosen["world_of_max_regret"]
+        return w, winners.at[w, "scenario"], mine.at[w, "scenario"], True
+    lead = {}
+    for w, g in points.groupby("world", sort=False):
+        others = g[g["choice"] != chosen["policy"]]
+        runner = others.loc[others["regret"].idxmin()]
+        lead[w] = (float(runner["regret"]), runner["scenario"])
+    w = min(lead, key=lambda k: lead[k][0])
+    return w, mine.at[w, "scenario"], lead[w][1], False
+
+
+def sweep_pair(res: Results, brand: str) -> tuple[str, str, str] | None:
+    """The two design points of one world that the verdict of a sweep whose points differ in
+    the world compares (`_pair`: the minimax-regret choice and the best one in its worst world,
+    or its runner-up where its lead is smallest): ``(world, a, b)``, ``a`` the better on the
+    sweep's `criterion`. None when the points differ in no world or in nothing else."""
+    axes = sweep_axes(res)
+    if axes is None:
+        return None
+    points = _within_worlds(res, brand, *axes, criterion(res))
+    if points["choice"].nunique() < 2:
+        return None
+    w, a, b, _ = _pair(points, _max_regret(points).iloc[0])
+    return w, a, b
+
+
 def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] | None:
     """The verdict of a sweep whose points differ in the world: policies compared only within a
-    world, the robust choice by minimax regret (as the report's regret table), the best policy
-    in each world, how sure (the paired interval in the chosen policy's worst world) and at
-    what risk. None when the points differ in no world (the ranking of points is the verdict)."""
+    world, the robust choice by minimax regret (as the report's regret table, on the sweep's
+    `criterion`, as its max_regret.csv), the best policy in each world, how sure (the paired
+    interval in the chosen policy's worst world) and at what risk. None when the points differ
+    in no world (the ranking of points is the verdict)."""
     axes = sweep_axes(res)
     if axes is None:
         return None
     choice_cols, world_cols = axes
-    points = _within_worlds(res, brand, choice_cols, world_cols)
+    crit = criterion(res)
+    points = _within_worlds(res, brand, choice_cols, world_cols, crit)
     days = int(res.timeseries["day"].max()) + 1
     worlds = list(dict.fromkeys(points["world"]))
     noun, nouns = ("policy", "policies") if choice_cols == ["policy"] else ("point", "points")
     settings = setting_names(world_cols)
     if points["choice"].nunique() < 2:
-        values = "; ".join(f"{r.world}: {eur(r.net_value)}" for r in points.itertuples())
+        values = "; ".join(f"{r.world}: {crit.fmt(r.value)}" for r in points.itertuples())
         return [
             f"These scenarios differ only in the world ({settings}), not in anything {brand} "
-            f"chooses, so no policy wins: {brand}'s mean net value over {days} days is "
+            f"chooses, so no policy wins: {crit.of(brand, days)}, mean over the replications, "
+            f"is {values}."
+            if not crit.is_net_value
+            else f"These scenarios differ only in the world ({settings}), not in anything "
+            f"{brand} chooses, so no policy wins: {brand}'s mean net value over {days} days is "
             f"{values}."
         ]
     summary = _max_regret(points)
     best = summary.iloc[0]
     second = summary.iloc[1]
+    declared = (
+        f", the experiment's robustness metric ({crit.direction} is better, as in max_regret.csv)"
+        if not crit.is_net_value
+        else ""
+    )
+    what = crit.mean_label()
+    regret_is = (
+        f"Regret = the best {noun}'s {what} in a world minus this one's"
+        if crit.direction == "max"
+        else f"Regret = this one's {what} in a world minus the best (lowest) {noun}'s"
+    )
     out = [
-        f"{best['policy']} is the minimax-regret {noun} for {brand}'s net value over {days} "
-        f"days: its largest regret over the {len(worlds)} worlds is {eur(best['max_regret'])} "
-        f"(in world {best['world_of_max_regret']}); the next, {second['policy']}, can lose up to "
-        f"{eur(second['max_regret'])} (in world {second['world_of_max_regret']}). "
-        f"Regret = the best {noun}'s mean net value in a world minus this one's; a world is "
-        f"every design setting but the {noun} ({settings}): {nouns} are compared only within "
-        "a world, never across worlds.",
-    ]
-    winners = points.loc[points.groupby("world", sort=False)["net_value"].idxmax()]
-    if len(worlds) <= 6:
-        out.append(
-            f"Best {noun} in each world: "
-            + "; ".join(f"{r.world}: {r.choice} ({eur(r.net_value)})" for r in winners.itertuples())
-            + "."
+        f"{best['policy']} is the minimax-regret {noun} for {crit.of(brand, days)}{declared}: "
+        f"its largest regret over the {len(worlds)} worlds is {crit.fmt(best['max_regret'])} "
+        + (
+            f"(in world {best['world_of_max_regret']})"
+            if best["max_regret"] > 0
+            else "(it is the best, or tied best, in every world)"
         )
+        + f"; the next, {second['policy']}, can lose up to "
+        f"{crit.fmt(second['max_regret'])} (in world {second['world_of_max_regret']}). "
+        f"{regret_is}; a world is every design setting but the {noun} ({settings}): {nouns} "
+        "are compared only within a world, never across worlds.",
+    ]
+    winners = points[points["regret"] == 0]  # every best one of a world (ties included)
+    if len(worlds) <= 6:
+        best_in = []
+        for w, g in winners.groupby("world", sort=False):
+            names = list(g["choice"])
+            who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]} tie"
+            best_in.append(f"{w}: {who} ({crit.fmt(g['value'].iloc[0])})")
+        out.append(f"Best {noun} in each world: " + "; ".join(best_in) + ".")
     else:
         counts = winners["choice"].value_counts()
+        ties = " (a tie counts for each)" if len(winners) > len(worlds) else ""
         out.append(
-            f"The best {noun} differs by world: "
+            f"The best {noun} differs by world{ties}: "
             + ", ".join(f"{c} in {n} of {len(worlds)} worlds" for c, n in counts.items())
             + "."
         )
     # how sure: the chosen one against the best in its worst world, or, where it is the best
     # everywhere, against the runner-up in the world where its lead is smallest
-    mine = points[points["choice"] == best["policy"]].set_index("world")
-    if best["max_regret"] > 0:
-        w = best["world_of_max_regret"]
-        a = winners.set_index("world").loc[w, "scenario"]
-        b = mine.loc[w, "scenario"]
-        claim = f"In {w} the best, {winners.set_index('world').loc[w, 'choice']}, earns"
+    w, a, b, a_is_best = _pair(points, best)
+    choice = points.set_index("scenario")["choice"]
+    if a_is_best:
+        claim = f"In {w} the best, {choice[a]},"
         subject = f"than {best['policy']}"
     else:
-        lead = {}
-        for w, g in points.groupby("world", sort=False):
-            others = g[g["choice"] != best["policy"]]
-            lead[w] = (mine.loc[w, "net_value"] - others["net_value"].max(), others)
-        w = min(lead, key=lambda k: lead[k][0])
-        others = lead[w][1]
-        runner = others.loc[others["net_value"].idxmax()]
-        a, b = mine.loc[w, "scenario"], runner["scenario"]
-        claim = f"It is the best {noun} in every world; its smallest lead is in {w}: it earns"
-        subject = f"than {runner['choice']}"
-    diff, half, n_pairs = pairwise(res, brand, a, b)
+        claim = f"It is the best {noun} in every world; its smallest lead is in {w}: it"
+        subject = f"than {choice[b]}"
+    diff, half, n_pairs = pairwise(res, brand, a, b, crit)
     how = "paired by replication (common random numbers)" if paired(res) else "Welch"
+    said, lo, hi = crit.better(diff, half)
     if np.isfinite(half):
-        lo, hi = diff - half, diff + half
-        sure = f"95% interval {eur(lo)} to {eur(hi)}, " + (
+        sure = f"95% interval {crit.fmt(lo)} to {crit.fmt(hi)}, " + (
             "which excludes zero"
             if lo > 0 or hi < 0
             else "which includes zero: the two cannot be told apart there yet"
@@ -755,8 +951,17 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
         sure += f"; {how}, {n_pairs} replications"
     else:
         sure = "a single replication, no interval: run more replications"
-    out.append(f"{claim} {eur(diff)} more {subject} ({sure}).")
+    if diff == 0 and half == 0 and not a_is_best:  # the same value in every replication
+        out.append(
+            f"It is the best {noun} in every world, in {w} tied with {choice[b]} (the same "
+            f"{crit.label()} in each of the {n_pairs} replications)."
+        )
+    else:
+        out.append(f"{claim} {said} {subject} ({sure}).")
+    if not crit.is_net_value and choice_cols == ["policy"]:
+        out.append(_net_value_view(res, brand, choice_cols, world_cols, best["policy"]))
     # at what risk: the chosen one's breach losses in its riskiest world
+    mine = points[points["choice"] == best["policy"]].set_index("world")
     rows = table.set_index("scenario").reindex(mine["scenario"])
     rows.index = mine.index
     if (rows["var95"] > 0).any() or (rows["es95"] > 0).any():
@@ -772,6 +977,29 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
             "world."
         )
     return out
+
+
+def _net_value_view(
+    res: Results, brand: str, choice_cols: list[str], world_cols: list[str], chosen: str
+) -> str:
+    """A sweep judged on another metric than net value: which policy minimax regret chooses on
+    ``brand``'s net value, which the scenario table ranks by, against ``chosen``."""
+    days = int(res.timeseries["day"].max()) + 1
+    on_money = _max_regret(_within_worlds(res, brand, choice_cols, world_cols, Criterion()))
+    top = on_money.iloc[0]
+    if top["policy"] == chosen:
+        return (
+            f"On {brand}'s net value over {days} days, by which the table below ranks the "
+            f"scenarios, {chosen} is the minimax-regret policy too (largest regret "
+            f"{eur(top['max_regret'])}, in world {top['world_of_max_regret']})."
+        )
+    mine = on_money.set_index("policy").loc[chosen]
+    return (
+        f"On {brand}'s net value over {days} days, by which the table below ranks the "
+        f"scenarios, the minimax-regret policy would be {top['policy']} instead (largest regret "
+        f"{eur(top['max_regret'])}, in world {top['world_of_max_regret']}; {chosen} can lose up "
+        f"to {eur(mine['max_regret'])} there, in world {mine['world_of_max_regret']})."
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ request) that prints well, and optionally a PDF of it rendered by headless Chrom
    wins on the focal brand's net value, by how much, how sure (95% interval against the
    runner-up), at what risk (95% value at risk and expected shortfall of breach losses);
 2. a table of every scenario, ranked; for a sweep with named policies, each policy's regret in
-   each world and the minimax-regret policy (`sim.analysis.findings.sweep_regret`);
+   each world and the minimax-regret policy, on the experiment's robustness metric as its
+   max_regret.csv (`sim.analysis.findings.sweep_regret`, `criterion`);
 3. charts whose titles state their finding: trust trajectories with bands, small multiples of
    every brand's trust, a value waterfall (margin without personalization or spam, margin from
    personalization, losses to spam, every spend, net value:
@@ -45,6 +46,7 @@ from ..core.storage import command_line, write_bytes
 from . import style
 from .findings import (
     Results,
+    criterion,
     differing_settings,
     eur,
     factor_legend,
@@ -53,6 +55,8 @@ from .findings import (
     load_results,
     loss_source,
     scenario_table,
+    sweep_pair,
+    sweep_points,
     sweep_regret,
     verdict,
 )
@@ -302,11 +306,15 @@ def _leads(res: Results, brand: str, names: list[str]) -> str:
 
 
 def _regret_html(res: Results, brand: str) -> str:
-    """A sweep with named policies: each policy's regret in each world (how much net value it
-    loses against the best policy there) and the minimax-regret policy; empty otherwise."""
+    """A sweep with named policies: each policy's regret in each world (how far it falls short
+    of the best policy there, on the sweep's robustness metric, `criterion`, as its
+    max_regret.csv) and the minimax-regret policy; empty otherwise."""
     out = sweep_regret(res, brand)
     if out is None:
         return ""
+    crit = criterion(res)
+    num = _k if crit.money else crit.fmt
+    unit = ", EUR" if crit.money else ""
     regret, summary = out
     best = summary.iloc[0]
     worlds = list(dict.fromkeys(regret["world"]))
@@ -314,34 +322,67 @@ def _regret_html(res: Results, brand: str) -> str:
     head = (
         "<tr><th class=l>policy</th>"
         + "".join(f"<th>{_e(w)}</th>" for w in worlds)
-        + "<th>mean net value, EUR</th><th>max regret, EUR</th></tr>"
+        + f"<th>{_e(crit.mean_label())}{unit}</th><th>max regret{unit}</th></tr>"
     )
     rows = []
     for r in summary.itertuples():
-        cells = "".join(f"<td>{_e(_k(grid.loc[r.policy, w]))}</td>" for w in worlds)
+        cells = "".join(f"<td>{_e(num(grid.loc[r.policy, w]))}</td>" for w in worlds)
         rows.append(
-            f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(_k(r.mean_net_value))}</td>"
-            f"<td><b>{_e(_k(r.max_regret))}</b></td></tr>"
+            f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(num(r.mean_value))}</td>"
+            f"<td><b>{_e(num(r.max_regret))}</b></td></tr>"
         )
-    sentence = (
-        f"{best['policy']} is the minimax-regret policy: in no world does it lose more than "
-        f"{eur(best['max_regret'])} of {brand}'s net value against the best policy there "
-        f"(its worst world: {best['world_of_max_regret']})."
+    worst = (
+        f"(its worst world: {best['world_of_max_regret']})"
+        if best["max_regret"] > 0
+        else "(it is the best, or tied best, in every world)"
     )
+    if crit.is_net_value:
+        sentence = (
+            f"{best['policy']} is the minimax-regret policy: in no world does it lose more than "
+            f"{eur(best['max_regret'])} of {brand}'s net value against the best policy there "
+            f"{worst}."
+        )
+    else:
+        sentence = (
+            f"{best['policy']} is the minimax-regret policy on {brand}'s {crit.label()}, the "
+            f"experiment's robustness metric ({crit.direction} is better): in no world does it "
+            f"fall more than {crit.fmt(best['max_regret'])} short of the best policy there "
+            f"{worst}."
+        )
     if len(summary) > 1:
         runner = summary.iloc[1]
         sentence += (
-            f" The next, {runner['policy']}, can lose up to {eur(runner['max_regret'])} "
+            f" The next, {runner['policy']}, can lose up to {crit.fmt(runner['max_regret'])} "
             f"({runner['world_of_max_regret']})."
         )
     legend = factor_legend(res)
     legend = f" Factors: {_e(legend)}." if legend else ""
+    if crit.direction == "max":
+        regret_is = f"the best policy's {crit.mean_label()} in that world minus this policy's"
+    else:
+        regret_is = f"this policy's {crit.mean_label()} in that world minus the best (lowest) one's"
+    if crit.is_net_value:
+        measured = f"{brand}, EUR over the horizon, mean over replications"
+    else:
+        measured = f"{brand}, {crit.label()}, mean over replications"
+    declared = crit.declared_brand is not None
+    source = (
+        f"Judged on the experiment's [robustness] metric = {crit.metric!r}, direction = "
+        f"{crit.direction!r}, as its max_regret.csv"
+        + (
+            f" (which is for {crit.declared_brand}; this report is for {brand})"
+            if crit.declared_brand != brand
+            else ""
+        )
+        + ". "
+        if declared
+        else ""
+    )
     return (
         f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
-        f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = the "
-        f"best policy's mean net value in that world minus this policy's ({brand}, EUR over the "
-        "horizon, mean over replications; 0 for the best). A world is every design setting "
-        f"but the policy.{legend} Computed from the stored runs.</p></section>"
+        f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = "
+        f"{_e(regret_is)} ({_e(measured)}; 0 for the best). A world is every design setting "
+        f"but the policy.{legend} {_e(source)}Computed from the stored runs.</p></section>"
     )
 
 
@@ -374,6 +415,12 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
     shown = _charted(table, names)
     winner = table["scenario"].iloc[0]
     other = table["scenario"].iloc[1] if len(table) > 1 else None
+    # a sweep whose points differ in the world: titles say which world they compare in, and
+    # the waterfall compares the two points of one world that the verdict compares
+    points = sweep_points(res)
+    pair = sweep_pair(res, brand)
+    if pair is not None:
+        _, winner, other = pair
     title = (
         f"{names[0]}: scenario report"
         if len(names) == 1
@@ -403,7 +450,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         _regret_html(res, brand),
         "<h2>Trust</h2>",
     ]
-    fig, t = report_charts.trust_trajectories(res, brand, shown)
+    fig, t = report_charts.trust_trajectories(res, brand, shown, points)
     parts.append(
         _figure(
             fig,
@@ -423,7 +470,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         )
     )
     parts.append("<h2>Money</h2>")
-    fig, t = report_charts.waterfall(res, brand, winner, other)
+    fig, t = report_charts.waterfall(res, brand, winner, other, points)
     parts.append(
         _figure(
             fig,
@@ -440,12 +487,18 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             "costs: detection, notification, compensation, card reissue, fines.",
         )
     )
-    fig, t = report_charts.frontier(table, brand, shown)
+    fig, t = report_charts.frontier(table, brand, shown, points)
     parts.append(
         _figure(
             fig,
             t,
-            "Each point is a scenario (grey: not among the charted ones): expected net value "
+            (
+                "Each point is a design point, a policy in one world (grey: not among the "
+                "charted ones): "
+                if points is not None
+                else "Each point is a scenario (grey: not among the charted ones): "
+            )
+            + "expected net value "
             "(bar: 95% interval) against the 95% "
             f"value at risk of breach losses; {loss_source(res)}."
             + (
@@ -457,7 +510,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         )
     )
     parts.append("<h2>Risk</h2>")
-    fig, t = report_charts.loss_exceedance(res, brand, shown)
+    fig, t = report_charts.loss_exceedance(res, brand, shown, points)
     if fig is None:
         parts.append(f"<p>{_e(t)}.</p>")
     else:
@@ -469,7 +522,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
                 "policy with no loss in any run has no curve (dotted key in the legend).",
             )
         )
-    fig, t = report_charts.trust_below(res, brand, shown, threshold)
+    fig, t = report_charts.trust_below(res, brand, shown, threshold, points)
     parts.append(
         _figure(
             fig,
@@ -489,7 +542,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             )
         )
     parts.append("<h2>Channels</h2>")
-    fig, t = report_charts.channel_mix(res, brand, shown)
+    fig, t = report_charts.channel_mix(res, brand, shown, points)
     parts.append(
         _figure(
             fig,

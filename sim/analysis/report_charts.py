@@ -3,9 +3,17 @@ finding in words computed from the data; the figure is drawn in the package's ch
 (`sim.style`: the charted scenarios, in the run's order, take the colour-blind-safe scenario
 palette, so a scenario has one colour in every chart of a report; channels in theirs; axes hold
 every line).
+
+In a sweep whose points differ in the world (`sim.analysis.findings.sweep_points`), a scenario
+is a policy in a world: a title compares points within one world and says so (``In world calm,
+...``), or says that its points are of different worlds (``Across worlds, ...``) and names each
+as the policy in its world, so that no title passes a gap between worlds off as one between
+policies.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import matplotlib as mpl
 import numpy as np
@@ -59,9 +67,59 @@ def _legend(
     ax.legend(handles=handles, fontsize=7, frameon=False, **kw)
 
 
-def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figure, str]:
+class _Points:
+    """How titles name the charted scenarios ``names`` of a sweep whose points differ in the
+    world (``points``: `sim.analysis.findings.sweep_points`; None for any other folder, whose
+    scenarios are named as they are)."""
+
+    def __init__(self, points: pd.DataFrame | None, names):
+        self.points = None if points is None else points.reindex(list(names))
+        worlds = set() if self.points is None else set(self.points["world"].dropna())
+        self.world = worlds.pop() if len(worlds) == 1 else None  # the one world they share
+        self.across = len(worlds) > 1
+        noun = None if points is None else points.attrs.get("noun", "policy")
+        self.kind = "policy×world points" if noun == "policy" else "design points"
+
+    def name(self, n: str, value: str | None = None) -> str:
+        """``low_security (low_security__calm__p0001)`` within one world, the point in words
+        across worlds (``low_security__calm__p0001 (low_security in calm, ...)``), else ``n``;
+        with ``value``, the value in the parentheses (``n (0.52)``, ``low_security
+        (low_security__calm__p0001, 0.52)``)."""
+        if self.points is None or n not in self.points.index:
+            return n if value is None else f"{n} ({value})"
+        tail = "" if value is None else f", {value}"
+        if self.world is not None and self.points.at[n, "choice"]:
+            return f"{self.points.at[n, 'choice']} ({n}{tail})"
+        return f"{n} ({self.points.at[n, 'label']}{tail})"
+
+    def opening(self) -> str:
+        """``In world calm, `` or ``Across worlds, `` (empty for another folder)."""
+        if self.world is not None:
+            return f"In world {self.world}, "
+        return "Across worlds, " if self.across else ""
+
+    def gap(self, a: str, b: str) -> str:
+        """Why ``a`` and ``b`` of different worlds differ: the world's gap, or not the policy's
+        alone (empty within one world or another folder)."""
+        if not self.across:
+            return ""
+        ca, cb = self.points.at[a, "choice"], self.points.at[b, "choice"]
+        if ca == cb:
+            same = f"the same policy, {ca}, in two worlds" if ca else "two worlds"
+            return f"{same}, so the gap is the world's" + (", not the policy's" if ca else "")
+        return "points of different worlds, so the gap is not the policy's alone"
+
+
+def _heading(text: str, width: int = 46) -> str:
+    """A panel heading wrapped to fit half of a report-wide figure."""
+    return textwrap.fill(text, width, break_on_hyphens=False)
+
+
+def trust_trajectories(
+    res: Results, brand: str, names: list[str], points: pd.DataFrame | None = None
+) -> tuple[Figure, str]:
     """Mean trust in ``brand`` per day, one line per scenario, band 5th-95th percentile of the
-    replications."""
+    replications; ``points``: see `_Points`."""
     ts = res.timeseries
     tr = ts[(ts["brand"] == brand) & (ts["metric"] == "trust") & (ts["channel"] == "all")]
     styles = style.scenario_styles(names)
@@ -91,23 +149,39 @@ def trust_trajectories(res: Results, brand: str, names: list[str]) -> tuple[Figu
         _legend(ax, styles, loc="center left", bbox_to_anchor=(1.0, 0.5))
     hi = max(ends, key=ends.get)
     lo = min(ends, key=ends.get)
-    title = (
-        f"{brand}'s trust ends highest under {hi} ({ends[hi]:.2f}) and lowest under {lo} "
-        f"({ends[lo]:.2f})"
-        if len(ends) > 1
-        else f"{brand}'s trust ends at {ends[hi]:.2f}"
-    )
+    pts = _Points(points, [hi, lo])
+    if len(ends) == 1:
+        title = f"{pts.opening()}{brand}'s trust ends at {ends[hi]:.2f}"
+    elif pts.across:
+        title = (
+            f"Across worlds, {brand}'s trust ends highest under {pts.name(hi)} at "
+            f"{ends[hi]:.2f} and lowest under {pts.name(lo)} at {ends[lo]:.2f}: "
+            f"{pts.gap(hi, lo)}"
+        )
+    else:
+        title = (
+            f"{pts.opening()}{brand}'s trust ends highest under {pts.name(hi, f'{ends[hi]:.2f}')}"
+            f" and lowest under {pts.name(lo, f'{ends[lo]:.2f}')}"
+        )
     return fig, title
 
 
-def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple[Figure, str]:
+def waterfall(
+    res: Results,
+    brand: str,
+    winner: str,
+    other: str | None,
+    points: pd.DataFrame | None = None,
+) -> tuple[Figure, str]:
     """Where the winner's net value comes from: bars from the margin the brand would have made
     without personalization or spam, up by the margin from personalization, down by the losses
     to spam and every spend (marketing, security, personalization, integration, transparency,
     breaches) to net value (`sim.analysis.findings.waterfall_values`: horizon totals, mean over
     replications); with ``other``, a second waterfall of the winner's difference against it,
-    term by term."""
+    term by term. ``points``: see `_Points` (the report gives a sweep's two points of one
+    world, `sim.analysis.findings.sweep_pair`)."""
     values = waterfall_values(res, brand)
+    pts = _Points(points, [winner, other] if other else [winner])
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 4.2))
         axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
@@ -151,38 +225,59 @@ def waterfall(res: Results, brand: str, winner: str, other: str | None) -> tuple
             ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=6.5)
             ax.yaxis.set_major_formatter(style.MoneyFormatter())
             ax.set_ylabel("EUR over the horizon")
-            ax.set_title(heading, fontsize=9)
+            ax.set_title(_heading(heading), fontsize=9)
             ax.grid(axis="x", visible=False)
             return run
 
         w = values.loc[winner]
-        draw(axes[0], w.to_dict(), "net value", f"{winner}: {brand}'s money")
+        first = winner if pts.points is None else pts.points.at[winner, "label"]
+        draw(axes[0], w.to_dict(), "net value", f"{first}: {brand}'s money")
         if other:
             d = (values.loc[winner] - values.loc[other]).to_dict()
-            draw(axes[1], d, "net value gap", f"{winner} minus {other}")
+            if pts.world is not None and pts.points.at[winner, "choice"]:
+                heading = (
+                    f"{pts.points.at[winner, 'choice']} minus {pts.points.at[other, 'choice']}, "
+                    f"both in world {pts.world}"
+                )
+            elif pts.across:
+                heading = f"{winner} minus {other} (different worlds)"
+            else:
+                heading = f"{winner} minus {other}"
+            draw(axes[1], d, "net value gap", heading)
     if other:
         d = values.loc[winner] - values.loc[other]
         labels = {key: label for key, label, _ in WATERFALL_TERMS}
         top = max(labels, key=lambda k: abs(d[k]))
+        gap = d["net_value"]
+        earns = (
+            f"earns {eur(gap)} more" if gap >= 0 or points is None else f"earns {eur(-gap)} less"
+        )
         title = (
-            f"{winner} earns {eur(d['net_value'])} more than {other}; the largest part comes "
-            f"from {labels[top]} ({eur(d[top])})"
+            f"{pts.opening()}{pts.name(winner)} {earns} than {pts.name(other)}"
+            + (f" ({pts.gap(winner, other)})" if pts.across else "")
+            + f"; the largest part comes from {labels[top]} ({eur(d[top])})"
         )
     else:
         margin = w["base_margin"] + w["personalization_margin"] + w["spam_losses"]  # signed bars
         share = w["personalization_margin"] / margin if margin > 0 else np.nan
         title = (
-            f"{winner}: {brand}'s net value is {eur(w['net_value'])} over the horizon; "
+            f"{pts.name(winner)}: {brand}'s net value is {eur(w['net_value'])} over the horizon; "
             f"personalization makes {share:.0%} of its gross margin"
             if np.isfinite(share)
-            else f"{winner}: {brand}'s net value is {eur(w['net_value'])} over the horizon"
+            else f"{pts.name(winner)}: {brand}'s net value is {eur(w['net_value'])} over the horizon"
         )
     return fig, title
 
 
-def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) -> tuple[Figure, str]:
+def frontier(
+    table: pd.DataFrame,
+    brand: str,
+    shown: list[str] | None = None,
+    points: pd.DataFrame | None = None,
+) -> tuple[Figure, str]:
     """Expected net value (with 95% interval) against the 95% VaR of breach losses, one point
-    per scenario; the efficient frontier (no other scenario earns more at lower VaR) joined."""
+    per scenario; the efficient frontier (no other scenario earns more at lower VaR) joined.
+    ``points``: see `_Points` (the frontier of a sweep's points runs across worlds)."""
     # the charted scenarios in their colours (as in every chart of the report), others grey
     shown = list(table["scenario"]) if shown is None else shown
     colours = {n: style.scenario_colours(shown).get(n, "#9a9a9a") for n in table["scenario"]}
@@ -226,15 +321,28 @@ def frontier(table: pd.DataFrame, brand: str, shown: list[str] | None = None) ->
             yerr=rows["net_value_half"],
             marker_pt=7,
         )
-    title = (
-        f"On the risk-return frontier: {', '.join(eff)} (no other policy earns more at a lower "
-        "value at risk)"
-    )
+    pts = _Points(points, table["scenario"])
+    if pts.across:
+        title = (
+            f"Across worlds, on the risk-return frontier of all {len(table)} {pts.kind}: "
+            f"{', '.join(eff)} (no other point, in any world, earns more at a lower value at "
+            f"risk); a point's place mixes what {brand} chooses and the world, which {brand} "
+            "cannot choose"
+        )
+    else:
+        title = (
+            f"{pts.opening()}on the risk-return frontier: {', '.join(eff)} (no other policy "
+            "earns more at a lower value at risk)"
+        )
+        title = title[0].upper() + title[1:]
     return fig, title
 
 
-def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure | None, str]:
-    """P(breach loss >= x) per scenario (empirical, over replications)."""
+def loss_exceedance(
+    res: Results, brand: str, names: list[str], points: pd.DataFrame | None = None
+) -> tuple[Figure | None, str]:
+    """P(breach loss >= x) per scenario (empirical, over replications); ``points``: see
+    `_Points`."""
     oc = outcomes(res, brand)
     styles = style.scenario_styles(names)
     if not (oc[oc["scenario"].isin(names)]["loss"] > 0).any():
@@ -269,14 +377,27 @@ def loss_exceedance(res: Results, brand: str, names: list[str]) -> tuple[Figure 
             bbox_to_anchor=(1.0, 0.5),
         )
     worst = max(p_any, key=p_any.get)
+    pts = _Points(points, names)
+    most = (
+        f"the most exposed of the {len(names)} charted {pts.kind}"
+        if pts.across
+        else "the most exposed policy"
+    )
     return fig, (
-        f"{brand} has a breach loss in {p_any[worst]:.0%} of the runs of {worst}, the most "
-        "exposed policy"
+        f"{pts.opening()}{brand} has a breach loss in {p_any[worst]:.0%} of the runs of "
+        f"{pts.name(worst)}, {most}"
     )
 
 
-def trust_below(res: Results, brand: str, names: list[str], threshold: float) -> tuple[Figure, str]:
-    """P(trust in ``brand`` has fallen below ``threshold`` by day d) per scenario."""
+def trust_below(
+    res: Results,
+    brand: str,
+    names: list[str],
+    threshold: float,
+    points: pd.DataFrame | None = None,
+) -> tuple[Figure, str]:
+    """P(trust in ``brand`` has fallen below ``threshold`` by day d) per scenario; ``points``:
+    see `_Points`."""
     curves = trust_below_curves(res, brand, threshold)
     styles = style.scenario_styles(names)
     with mpl.rc_context(style.RC):
@@ -299,19 +420,27 @@ def trust_below(res: Results, brand: str, names: list[str], threshold: float) ->
             bbox_to_anchor=(1.0, 0.5),
         )
     worst = max(final, key=final.get)
+    pts = _Points(points, names)
     if final[worst] == 0:
         title = f"In no run did {brand}'s trust fall below {threshold:g}"
+        if pts.world is not None:
+            title += f" (world {pts.world})"
     else:
         title = (
-            f"{brand}'s trust falls below {threshold:g} in {final[worst]:.0%} of the runs of "
-            f"{worst} by the last day"
+            f"{pts.opening()}{brand}'s trust falls below {threshold:g} in {final[worst]:.0%} of "
+            f"the runs of {pts.name(worst)} by the last day"
         )
+        if pts.across:
+            title += f", the most of the {len(names)} charted {pts.kind}"
     return fig, title
 
 
-def channel_mix(res: Results, brand: str, names: list[str]) -> tuple[Figure, str]:
+def channel_mix(
+    res: Results, brand: str, names: list[str], points: pd.DataFrame | None = None
+) -> tuple[Figure, str]:
     """Left: share of ``brand``'s revenue by channel of purchase per scenario. Right: the
-    market's showrooming and webrooming shares of buyers (end of horizon)."""
+    market's showrooming and webrooming shares of buyers (end of horizon). ``points``: see
+    `_Points`."""
     ts = res.timeseries
     rev = ts[(ts["brand"] == brand) & (ts["metric"] == "revenue") & (ts["channel"] != "all")]
     by = rev.groupby(["scenario", "channel"])["value"].sum().unstack("channel", fill_value=0.0)
@@ -361,11 +490,19 @@ def channel_mix(res: Results, brand: str, names: list[str]) -> tuple[Figure, str
         )
         ax2.grid(axis="y", visible=False)
     store = share.get("store")
+    pts = _Points(points, names)
     if store is not None and len(names) > 1:
         title = (
-            f"The store's share of {brand}'s revenue runs from {store.min():.0%} "
-            f"({store.idxmin()}) to {store.max():.0%} ({store.idxmax()})"
+            f"{pts.opening()}the store's share of {brand}'s revenue runs from {store.min():.0%} "
+            f"({pts.name(store.idxmin())}) to {store.max():.0%} ({pts.name(store.idxmax())})"
         )
+        if pts.across:
+            title = (
+                f"Across the {len(names)} charted {pts.kind}, the store's share of {brand}'s "
+                f"revenue runs from {store.min():.0%} under {pts.name(store.idxmin())} to "
+                f"{store.max():.0%} under {pts.name(store.idxmax())}"
+            )
+        title = title[0].upper() + title[1:]
     elif store is not None:
         title = f"The store brings {store.iloc[0]:.0%} of {brand}'s revenue"
     else:

@@ -291,10 +291,11 @@ def _layers(path: Path) -> list[Layer]:
     layers: list[Layer] = []
     chain: list[Path] = []
     current = path
+    child: tuple[Path, str] | None = None  # (file, its extends value) that led to `current`
     while True:
         chain.append(current)
         raw = _read_toml(current)
-        _not_another_kind_of_file(raw, current)
+        _not_another_kind_of_file(raw, current, child)
         parent = raw.pop(EXTENDS, None)
         layers.append((str(current), raw))
         if parent is None:
@@ -313,6 +314,7 @@ def _layers(path: Path) -> list[Layer]:
             raise ScenarioError(
                 f"extends cycle: {cycle}", file=current, field=EXTENDS, value=parent
             )
+        child = (current, parent)
         current = target
 
 
@@ -328,17 +330,31 @@ _OTHER_KINDS = (
 _SCENARIO_SECTIONS = set(Scenario.model_fields) - {"name", "description"}
 
 
-def _not_another_kind_of_file(raw: dict[str, Any], path: Path) -> None:
+def _not_another_kind_of_file(
+    raw: dict[str, Any], path: Path, child: tuple[Path, str] | None = None
+) -> None:
     """An experiment, calibration or sensitivity file given where a scenario is expected: one
     line that says which command reads it, instead of a line per key it does not share with a
-    scenario."""
+    scenario. When ``path`` was reached through ``child = (file, extends value)``, the line
+    names that scenario file and its ``extends``, the place to fix."""
     if raw.keys() & _SCENARIO_SECTIONS:
         return  # a scenario (perhaps with a stray key, reported as such)
     for keys, kind, command in _OTHER_KINDS:
-        if keys <= raw.keys():
+        if not keys <= raw.keys():
+            continue
+        if child is not None:
+            file, value = child
             raise ScenarioError(
-                f"this is {kind}, not a scenario; run it with `{command.format(path)}`", file=path
+                f"{path} is {kind}, not a scenario to extend; it runs with "
+                f"`{command.format(path)}`",
+                file=file,
+                field=EXTENDS,
+                value=value,
+                allowed=_REFERENCE_ALLOWED,
             )
+        raise ScenarioError(
+            f"this is {kind}, not a scenario; run it with `{command.format(path)}`", file=path
+        )
 
 
 def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
