@@ -130,7 +130,7 @@ def test_bad_experiment_files_name_file_field_value_and_allowed(tmp_path, body, 
     assert "bad.toml" in message
     for part in expected:
         assert part in message, message
-    assert not (tmp_path / "out" / "runs").exists()  # nothing ran
+    assert not (tmp_path / "out").exists()  # nothing ran, no empty folder left behind
 
 
 @pytest.mark.parametrize("base", ["baseline", "baseline.toml"])
@@ -186,7 +186,7 @@ def test_cli_sweep_with_a_base_that_is_no_file_and_no_bundled_name_exits_2_in_on
         f"looked in {tmp_path} and among the bundled scenarios; did you mean 'baseline'?"
     ), line
     assert line.endswith(f"bundled names: {bundled})"), line
-    assert not (tmp_path / "out" / "runs").exists()  # nothing ran
+    assert not (tmp_path / "out").exists()  # nothing ran, no empty folder left behind
 
 
 def test_bundled_experiments_are_valid():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 from ..analysis.outcomes import OUTCOMES
-from ..core.errors import check_output_folder
+from ..core.errors import UserError, check_output_folder
 from ..experiments.store import HEADLINE
 from .options import (
     SCENARIOS_HELP,
@@ -201,6 +202,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..experiments.sweep import sweep
 
     apply_threads(args.threads, None if args.scheduler else local_processes(args.workers))
+    made = args.out is not None and not Path(args.out).exists()
     try:
         result = sweep(
             args.experiment,
@@ -217,6 +219,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except Interrupted as exc:
         return _interrupted(exc)
+    except UserError:  # a bad experiment file: leave no empty results folder behind
+        if made:
+            with contextlib.suppress(OSError):  # (not empty: something was written, keep it)
+                Path(args.out).rmdir()
+        raise
     print(result.report_text())
     sys.stdout.flush()
     return 0
