@@ -169,8 +169,8 @@ def test_a_name_that_is_no_file_and_no_bundled_scenario_exits_2_in_one_line(
 # ----------------------------------------------------------------------------- which file
 @pytest.mark.parametrize("name", ["baseline", "baseline.toml"])
 def test_a_file_next_to_the_calibration_file_wins_over_the_bundled_one(tmp_path, name):
-    """``baseline.toml`` next to the calibration file is read for ``"baseline.toml"`` and for the
-    bare ``"baseline"`` alike; that copy's own ``extends = "baseline"`` is the bundled one."""
+    """Only a file of exactly that name: ``baseline.toml`` next to it is read for
+    ``"baseline.toml"``; for ``"baseline"`` (no such file there) the bundled one is."""
     from sim.calibration.spec import load_calibration
 
     mine = _folder(tmp_path)
@@ -178,11 +178,13 @@ def test_a_file_next_to_the_calibration_file_wins_over_the_bundled_one(tmp_path,
         'extends = "baseline"\n[[brands]]\nname = "Aurora"\npresence = 0.5\n'
     )
     loaded = load_calibration(_write(mine / "cal.toml", CALIBRATION.format(scenario=name)))
-    assert loaded.scenario_file.resolve() == (mine / "baseline.toml").resolve()
+    local = name == "baseline.toml"
+    expected = mine / "baseline.toml" if local else BUNDLED / "baseline.toml"
+    assert loaded.scenario_file.resolve() == expected.resolve()  # sim/scenarios is a link
     aurora = next(b for b in loaded.scenario.brands if b.name == "Aurora")
     bundled = next(b for b in load_scenario(BUNDLED / "baseline.toml").brands if b.name == "Aurora")
     assert bundled.presence != 0.5
-    assert aurora.presence == 0.5
+    assert aurora.presence == (0.5 if local else bundled.presence)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -226,6 +228,4 @@ def test_a_resume_compares_the_scenario_by_content_not_by_name_or_folder(tmp_pat
     text = str(err.value)
     assert err.value.field == "scenario" and err.value.value == "baseline.toml", text
     assert f"read from {mine / 'baseline.toml'}" in text and "new --out" in text, text
-    with pytest.raises(ScenarioError):  # the bare name means the file next to it too
-        bind("baseline")
-    bind(str(BUNDLED / "baseline.toml"))  # the bundled one again: still the study's scenario
+    bind("baseline")  # the bundled one again: still the study's scenario

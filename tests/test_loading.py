@@ -435,14 +435,6 @@ def test_extends_prefers_a_file_next_to_the_scenario_over_the_bundled_one(tmp_pa
     assert [b.name for b in load_scenario(child).brands] == ["Local"]
 
 
-def test_a_bare_name_means_the_toml_file_next_to_the_scenario_before_the_bundled_one(tmp_path):
-    """``extends = "baseline"`` beside a user's own baseline.toml is that file (a user who wrote
-    the name without its suffix means the file they can see), not the bundled baseline."""
-    write(tmp_path, "baseline.toml", '[[brands]]\nname = "Local"\n')
-    child = write(tmp_path, "child.toml", 'extends = "baseline"\n')
-    assert [b.name for b in load_scenario(child).brands] == ["Local"]
-
-
 def test_a_copied_baseline_that_extends_baseline_by_bare_name_means_the_bundled_one(tmp_path):
     """A user's own baseline.toml saying ``extends = "baseline"`` is not a cycle: the bare name,
     said by that very file, is the bundled baseline."""

@@ -148,11 +148,11 @@ def bundled_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
-def scenario_path(path: str | Path, folder: Path = Path("."), within: Path | None = None) -> Path:
+def scenario_path(path: str | Path, folder: Path = Path(".")) -> Path:
     """``path`` (relative to ``folder``), or the bundled scenario it names when it is a bare name
-    (``baseline`` or ``baseline.toml``, no folder part) and no such file exists there (for a name
-    without a suffix, neither ``baseline`` nor ``baseline.toml``, unless that is ``within``, the
-    file that names it: a copied ``baseline.toml`` that says ``extends = "baseline"`` means ours).
+    (``baseline`` or ``baseline.toml``, no folder part) and no file of exactly that name exists
+    there (a ``baseline.toml`` there is not ``baseline``: in calibration/ it is a calibration file,
+    and a name that meant the bundled scenario must not change meaning when a file appears).
 
     The one resolver of scenario names: the command line's arguments (relative to the current
     folder) and every name written in a file (`scenario_reference`: ``extends``, a calibration's
@@ -163,10 +163,6 @@ def scenario_path(path: str | Path, folder: Path = Path("."), within: Path | Non
     here = folder / path
     if here.is_file() or path.parent != Path("."):  # (a folder of that name is not a scenario)
         return here
-    if not path.suffix and (local := folder / f"{path.name}.toml").is_file() and (
-        within is None or local.resolve() != within.resolve()
-    ):
-        return local  # ``extends = "baseline"`` beside a baseline.toml: that file, not ours
     return bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name, here)
 
 
@@ -184,7 +180,7 @@ def scenario_reference(value: str, file: str | Path, field: str) -> Path:
     Raises `ScenarioError` naming ``file``, ``field`` and ``value``, where it looked and the
     bundled names when no such file exists.
     """
-    target = scenario_path(value, Path(file).parent, within=Path(file))
+    target = scenario_path(value, Path(file).parent)
     if ".." in target.parts:  # shown and recorded without ``..``, as the OS resolves it (symlinks)
         resolved = target.resolve()
         target = resolved if target.is_absolute() else Path(os.path.relpath(resolved))
