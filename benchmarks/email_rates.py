@@ -1,0 +1,91 @@
+"""E-mail rates per email at the baseline and as targeting and frequency change (docs/ODD.md 7.4).
+
+    python benchmarks/email_rates.py                     # 8,000 consumers, 365 days, 4 replications
+
+The baseline with no attacks (``world.attack_pressure`` = 0; no events), its default warm-up, and
+three variants of Aurora's policy: ``email_targeting`` 1.0 and 0.0 (fully segmented against
+unsegmented mail) and ``emails_per_week`` 3 (against the baseline's 1). Replication k of every
+variant uses the seed ``replication_seed(seed, k)`` (common random numbers, as `omnitrust
+compare`). Prints, per variant and brand, the year's clicks, unsubscribes and complaints per email
+sent (totals over the replications divided by the emails sent), then the ratios ODD 7.4 quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.core.streams import replication_seed  # noqa: E402
+from sim.mechanisms.metrics import EV  # noqa: E402
+from sim.model import TrustModel  # noqa: E402
+from sim.scenario.loading import apply_overrides, load_scenario  # noqa: E402
+
+VARIANTS = {
+    "baseline": {},
+    "targeting 1.0": {"brands.Aurora.policy.email_targeting": 1.0},
+    "targeting 0.0": {"brands.Aurora.policy.email_targeting": 0.0},
+    "3 a week": {"brands.Aurora.policy.emails_per_week": 3.0},
+}
+COUNTS = ("emails_sent", "email_clicks", "unsubscribes", "spam_complaints")
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--consumers", type=int, default=8000)
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--replications", type=int, default=4)
+    p.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    a = p.parse_args(argv)
+    base = load_scenario("baseline", consumers=a.consumers, days=a.days)
+    base = apply_overrides(base, {"world.attack_pressure": 0.0})
+    seed = base.simulation.seed if a.seed is None else a.seed
+    brands = [b.name for b in base.brands]
+    wall, load = time.perf_counter(), os.getloadavg()[0]
+    totals = {}
+    for label, overrides in VARIANTS.items():
+        sc = apply_overrides(base, overrides)
+        tot = 0.0
+        for k in range(a.replications):
+            m = TrustModel(sc, seed=replication_seed(seed, k))
+            m.run()
+            tot = tot + m.recorder.counts.sum(axis=0)  # (brands, counters)
+        totals[label] = {c: tot[:, EV[c]] for c in COUNTS}
+    print(
+        f"baseline, no attacks: {a.consumers:,} consumers x {a.days} days x {a.replications} "
+        f"replications (seed {seed}, warm-up {base.simulation.warmup_days} days); "
+        f"{time.perf_counter() - wall:.0f} s, load {load:.1f}"
+    )
+    print("per email sent:        brand     emails  clicks  unsubscribes  complaints")
+    rates = {}
+    for label, t in totals.items():
+        for b, name in enumerate([*brands, "market"]):
+            pick = (lambda x: x.sum()) if name == "market" else (lambda x, b=b: x[b])  # noqa: E731
+            e = pick(t["emails_sent"])
+            r = {c: pick(t[c]) / e for c in COUNTS[1:]}
+            r["complaints_n"] = pick(t["spam_complaints"])
+            rates[label, name] = r
+            print(
+                f"  {label:15s} {name:9s} {e:10,.0f}  {100 * r['email_clicks']:5.2f}%  "
+                f"{100 * r['unsubscribes']:10.3f}%  {100 * r['spam_complaints']:9.4f}% "
+                f"({r['complaints_n']:.0f})"
+            )
+    seg, unseg = rates["targeting 1.0", "Aurora"], rates["targeting 0.0", "Aurora"]
+    often, once = rates["3 a week", "Aurora"], rates["baseline", "Aurora"]
+    print("Aurora, segmented (targeting 1.0) vs unsegmented (0.0): clicks x"
+          f"{seg['email_clicks'] / unseg['email_clicks']:.2f}, unsubscribes x"
+          f"{seg['unsubscribes'] / unseg['unsubscribes']:.3f}")  # fmt: skip
+    print("Aurora, 3 a week vs 1: unsubscribes per email x"
+          f"{often['unsubscribes'] / once['unsubscribes']:.2f}, complaints per email x"
+          f"{often['spam_complaints'] / once['spam_complaints']:.1f} "
+          f"({often['complaints_n']:.0f} against {once['complaints_n']:.0f} complaints)")  # fmt: skip
+    return rates
+
+
+if __name__ == "__main__":
+    main()
