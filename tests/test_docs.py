@@ -68,11 +68,13 @@ def test_fitted_defaults_are_the_bundled_calibrations_parameters_and_say_so():
         section, key = path.split(".")
         field = Scenario.model_fields[section].annotation.model_fields[key]
         source = field.json_schema_extra["source"]
-        # the rationale names the command and an interval; the table says "fitted"
-        assert "omnitrust calibrate calibration/baseline.toml" in source, path
+        # the rationale names the command (with the --out it needs: without it `calibrate`
+        # exits 2) and an interval; the table says "fitted" with the same command
+        command = "omnitrust calibrate calibration/baseline.toml --out results/calibration-fit"
+        assert command in source, path
         assert "95% interval" in source, path
         row = next(line for line in text.splitlines() if line.startswith(f"| `{key}` |"))
-        assert "| fitted (`omnitrust calibrate calibration/baseline.toml`) |" in row, path
+        assert f"| fitted (`{command} --workers 2`) |" in row, path
 
 
 def test_odd_describes_every_submodel_and_equation():

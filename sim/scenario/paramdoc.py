@@ -1,14 +1,15 @@
 """The parameter tables of docs/PARAMETERS.md, generated from the scenario schema.
 
-Every scenario parameter carries its default, unit, allowed range and source in its pydantic field
-(`sim.scenario.P`). `parameters_markdown` turns that metadata into one Markdown table per section,
-so the documentation cannot drift from the code: tests/test_docs.py checks that the text between the
-markers of docs/PARAMETERS.md equals this function's output, and `replace_generated` rewrites it.
+Every scenario parameter carries its default, unit, allowed range, definition, source or
+rationale, and basis (how the default was set: `sim.scenario.schema.BASES`) in its pydantic field
+(`sim.scenario.schema.P`). `parameters_markdown` turns that metadata into one Markdown table per
+section, so the documentation cannot drift from the code: tests/test_docs.py checks that the text
+between the markers of docs/PARAMETERS.md equals this function's output, `replace_generated`
+rewrites it, and tests/test_params_basis.py checks that no parameter lacks any of them.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
 import typing
 from pathlib import Path
@@ -25,6 +26,7 @@ from . import (
     Scenario,
     ThirdPartyLeakEvent,
 )
+from .schema import BASES
 
 BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLES -->"
 END = "<!-- END GENERATED PARAMETER TABLES -->"
@@ -43,11 +45,15 @@ SECTIONS = (
 _MAX_INT64 = 2**63 - 1
 
 CALIBRATION_FILE = "calibration/baseline.toml"
-"""The bundled calibration: the parameters it fits are marked *fitted* in the tables (their
+"""The bundled calibration: the parameters it fits say ``basis="fitted"`` in the schema (their
 defaults are its estimates, see docs/CALIBRATION.md)."""
 
-_YEAR = re.compile(r"\b(19|20)\d\d\b")
-_ASSUMED = re.compile(r"assum|hand-tuned|rationale|to calibrate", re.IGNORECASE)
+CALIBRATION_COMMAND = (
+    f"omnitrust calibrate {CALIBRATION_FILE} --out results/calibration-fit --workers 2"
+)
+"""The command of the committed fit, as docs/CALIBRATION.md ("The fit of the bundled defaults")
+gives it (its outputs were copied to docs/calibration/); quoted in the basis cell of every
+fitted parameter."""
 
 
 def fitted_paths(root: Path | None = None) -> set[str]:
@@ -64,19 +70,15 @@ def fitted_paths(root: Path | None = None) -> set[str]:
     return paths
 
 
-def basis(path: str, field: FieldInfo, fitted: set[str]) -> str:
-    """How a default was set: *fitted* (by the bundled calibration), *sourced* (its source
-    cites a publication or regulation, by year) or *assumed* (a stated assumption or rationale).
-    A field may say so itself with ``basis`` in its metadata."""
+def basis(field: FieldInfo) -> str:
+    """How a default was set, as its field declares it (`sim.scenario.schema.BASES`); a fitted
+    one names the command of the fit. "" for a field without a basis (event fields, which have
+    no model default)."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    if path in fitted:
-        return f"fitted (`omnitrust calibrate {CALIBRATION_FILE}`)"
-    if extra.get("basis"):
-        return str(extra["basis"])
-    text = f"{extra.get('source', '')} {field.description or ''}"
-    if _ASSUMED.search(text) or not _YEAR.search(text):
-        return "assumed"
-    return "sourced"
+    how = str(extra.get("basis", ""))
+    if how == "fitted":
+        return f"fitted (`{CALIBRATION_COMMAND}`)"
+    return how
 
 
 def _number(v: Any) -> str:
@@ -134,7 +136,11 @@ def interval(field: FieldInfo) -> str:
 
 
 def _range(field: FieldInfo) -> str:
-    """The allowed values: Literal choices, or the interval of the field's bounds."""
+    """The allowed values: the field's own ``range`` text (for values no bound describes, such
+    as tables keyed by brand), its Literal choices, or the interval of its bounds."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if extra.get("range"):
+        return str(extra["range"])
     choices = literal_values(field.annotation)
     if choices is not None:
         prefix = "any of " if typing.get_origin(field.annotation) is list else "one of "
@@ -149,10 +155,8 @@ def _cell(text: str) -> str:
 def _table(
     model: type[BaseModel],
     skip: tuple[str, ...] = (),
-    prefix: str | None = None,
     only: tuple[str, ...] | None = None,
 ) -> str:
-    fitted = fitted_paths()
     rows = [
         "| key | default | unit | range | basis | source or rationale |",
         "|---|---|---|---|---|---|",
@@ -165,10 +169,9 @@ def _table(
         source = str(extra.get("source", "") or field.description or "")
         if field.description and extra.get("source") and field.description not in source:
             source = f"{field.description} {source}"
-        how = basis(f"{prefix}{key}", field, fitted) if prefix is not None else ""
         rows.append(
             f"| `{key}` | {_cell(_default(field))} | {_cell(unit)} | "
-            f"{_cell(_range(field))} | {how} | {_cell(source)} |"
+            f"{_cell(_range(field))} | {basis(field)} | {_cell(source)} |"
         )
     return "\n".join(rows)
 
@@ -179,24 +182,26 @@ def _doc(model: type[BaseModel]) -> str:
 
 def parameters_markdown() -> str:
     """Markdown tables of every scenario parameter: key, default, unit, range, source."""
-    parts: list[str] = []
+    legend = "\n".join(f"- **{name}**: {meaning}." for name, meaning in BASES.items())
+    parts: list[str] = [
+        "### Basis\n\nThe basis column says how each default was set, as the schema declares it "
+        f"(`BASES` in `sim/scenario/schema.py`):\n\n{legend}"
+    ]
     for section in SECTIONS:
         model = Scenario.model_fields[section].annotation
         assert isinstance(model, type) and issubclass(model, BaseModel)
-        parts.append(f"### `[{section}]`\n\n{_doc(model)}\n\n{_table(model, prefix=section + '.')}")
+        parts.append(f"### `[{section}]`\n\n{_doc(model)}\n\n{_table(model)}")
     parts.append(
         f"### `[[brands]]`\n\n{_doc(Brand)} One `[[brands]]` table per brand; "
         f"the policy levers are in `[brands.policy]` below.\n\n"
-        f"{_table(Brand, skip=('policy',), prefix='brands.*.')}"
+        f"{_table(Brand, skip=('policy',))}"
     )
-    parts.append(
-        f"### `[brands.policy]`\n\n{_doc(Policy)}\n\n{_table(Policy, prefix='brands.*.policy.')}"
-    )
+    parts.append(f"### `[brands.policy]`\n\n{_doc(Policy)}\n\n{_table(Policy)}")
     parts.append(
         "### Policy change (top-level keys)\n\nWhen the brands' policies of a scenario take "
         "effect, and what they follow before (docs/ODD.md, 'Policy changes at a known moment'). "
         "Written at the top of the file, next to `extends`.\n\n"
-        f"{_table(Scenario, only=('policy_from_day', 'policy_before'), prefix='')}"
+        f"{_table(Scenario, only=('policy_from_day', 'policy_before'))}"
     )
     for event in (BreachEvent, ThirdPartyLeakEvent, MediaStoryEvent):
         kind = typing.get_args(event.model_fields["kind"].annotation)[0]

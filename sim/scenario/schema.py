@@ -34,18 +34,54 @@ assert tuple(DataType.__args__) == DATA_TYPES  # type: ignore[attr-defined]
 assert tuple(Compensation.__args__) == COMPENSATIONS  # type: ignore[attr-defined]
 
 
+BASES: dict[str, str] = {
+    "fitted": "the estimate of the bundled calibration (calibration/baseline.toml, fitted by the "
+    "command named in the cell; its outputs are committed in docs/calibration/)",
+    "published": "a published figure, or arithmetic on published figures alone (the source says "
+    "which)",
+    "derived": "computed from published figures by a stated calculation that also uses a "
+    "measurement of the model or another parameter (the source gives the calculation)",
+    "hand-tuned": "changed by hand until an emergent output of the model matched a published "
+    "figure (a manual search, not a fit); the source quotes the command that measures it",
+    "assumed": "chosen by the modellers, with the reason stated; no data behind the value itself. "
+    "Treat it as an uncertain input to vary (`omnitrust sensitivity`, `sweep`)",
+    "convention": "a reference point, scale or run setting rather than a claim about consumers or "
+    "firms (a policy lever's neutral midpoint, a relative weight of 1, a seed, a safety cap); "
+    "scenarios set it or it only fixes a unit",
+    "user choice": "set by the scenario's author; the default means the feature is not used",
+}
+"""How a parameter's default was set: the allowed values of its ``basis`` metadata, with their
+meaning (docs/PARAMETERS.md prints this list above the tables)."""
+
+
 def P(
     default: Any,
     unit: str,
+    *,
+    description: str,
+    basis: str,
     source: str,
     ge: float | None = None,
     le: float | None = None,
     gt: float | None = None,
     **kw: Any,
 ) -> Any:
-    """A documented parameter: default, unit, allowed range and the source or rationale."""
+    """A documented parameter: its default, unit and allowed range (ge/gt/le); ``description``
+    says what it is, ``source`` where its value comes from (the published figure, the fit, the
+    measurement, or the reason for the choice) and ``basis`` how it was set, one of `BASES`.
+    A definition without a source or rationale is refused here and by tests/test_params_basis.py."""
+    if basis not in BASES:
+        raise ValueError(f"basis {basis!r} is not one of {', '.join(BASES)}")
+    if not description.strip() or not source.strip() or source.strip() == description.strip():
+        raise ValueError(f"a parameter needs a description and a separate source: {description!r}")
     return Field(
-        default, ge=ge, le=le, gt=gt, json_schema_extra={"unit": unit, "source": source}, **kw
+        default,
+        ge=ge,
+        le=le,
+        gt=gt,
+        description=description,
+        json_schema_extra={"unit": unit, "basis": basis, "source": source},
+        **kw,
     )
 
 
@@ -97,40 +133,56 @@ class Simulation(Section):
     """How long, how many consumers, how many replications, which seed."""
 
     days: int = P(
-        365, "days", "One year: the horizon of the HBR 2017 channel-mix study.", ge=1, le=3650
+        365,
+        "days",
+        description="Recorded days of a run (after the warm-up).",
+        basis="convention",
+        source="One year: the horizon of the HBR 2017 channel-mix study, whose shares are of shoppers over a year.",
+        ge=1,
+        le=3650,
     )
     consumers: int = P(
         20_000,
         "consumers",
-        "Enough for stable brand means (s.e. of a share < 0.5 pp) in seconds.",
+        description="Number of consumers in the market (N).",
+        basis="convention",
+        source="Enough for stable brand means (s.e. of a share < 0.5 pp) in seconds.",
         ge=10,
         le=20_000_000,
     )
     warmup_days: int = P(
         1825,
         "days",
-        "Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that the market starts recording from its steady state rather than from the artificial initial one (no consents, no subscribers). Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for ten years: truncation points 770-1825 days (`omnitrust warmup baseline --consumers 5000 --replications 3`; docs/ODD.md, section 5.1), and with the tolerance check of every bundled scenario: at 1825 days each stands still until its event or policy change (`python benchmarks/steady_scenarios.py --noise`), at 1095 days three variants' subscriber lists still moved 5.5-7% a year. One value for every scenario keeps comparisons paired (common random numbers).",
+        description="Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that the market starts recording from its steady state rather than from the artificial initial one (no consents, no subscribers).",
+        basis="derived",
+        source="Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for ten years: truncation points 770-1825 days (`omnitrust warmup baseline --consumers 5000 --replications 3`; docs/ODD.md, section 5.1), and with the tolerance check of every bundled scenario: at 1825 days each stands still until its event or policy change (`python benchmarks/steady_scenarios.py --noise`), at 1095 days three variants' subscriber lists still moved 5.5-7% a year. One value for every scenario keeps comparisons paired (common random numbers).",
         ge=0,
         le=3650,
     )
     replications: int = P(
         5,
         "runs",
-        "Enough for a first interval; use `compare --target-width` for more.",
+        description="Runs of each scenario, each with its own random numbers.",
+        basis="convention",
+        source="Enough for a first interval; use `compare --target-width` for more.",
         ge=1,
         le=100_000,
     )
     seed: int = P(
         20161,
         "integer",
-        "Any non-negative integer; 2016 is the source article's year.",
+        description="Base seed from which every replication's random numbers are derived.",
+        basis="convention",
+        source="Any non-negative integer; 2016 is the source article's year.",
         ge=0,
         le=2**63 - 1,
     )
     active_window_days: int = P(
         180,
         "days",
-        "A customer counts in `active_customers` if it bought from the brand within this many days (a common retail definition of an active customer is a purchase in the last 6-12 months; assumption).",
+        description="A customer counts in `active_customers` if it bought from the brand within this many days.",
+        basis="convention",
+        source="An output definition, not a behaviour: a common retail definition of an active customer is a purchase in the last 6-12 months (not a cited figure); 180 days is its short end.",
         ge=1,
         le=3650,
     )
@@ -142,35 +194,45 @@ class World(Section):
     attack_pressure: float = P(
         1.0,
         "multiplier",
-        "Scales every brand's breach hazard; 1 = the calibrated base rate (see incidents.base_hazard_per_year).",
+        description="Scales every brand's breach hazard.",
+        basis="convention",
+        source="1 = the documented base rate (incidents.base_hazard_per_year, itself from Ponemon/IBM; not fitted). Experiments vary it (experiments/security_vs_attack.toml and client_policy_choice.toml: 0.5, 1 and 4).",
         ge=0.0,
         le=20.0,
     )
     contagion: float = P(
         0.25,
         "share",
-        "Share of a breached brand's trust shock felt about a sector peer that holds the same kinds of data, when the brand tells the story itself (scaled by the peer's sensitivity overlap and by incidents.media_framing when the media break it; ODD 7.10, I6). Assumption, to vary: the evidence (brief, claim 11) gives the direction only.",
+        description="Share of a breached brand's trust shock felt about a sector peer that holds the same kinds of data, when the brand tells the story itself (scaled by the peer's sensitivity overlap and by incidents.media_framing when the media break it; ODD 7.10, I6).",
+        basis="assumed",
+        source="Assumption, to vary: the evidence (brief, claim 11) gives the direction only. Varied over 0-0.6 in sensitivity/baseline.toml (docs/CALIBRATION.md, 'Sensitivity': it barely moves the gains of transparent personalization in the baseline, which schedules no breach).",
         ge=0.0,
         le=1.0,
     )
     media_amplification: float = P(
         0.3,
         "share",
-        "Reach of a reference breach: share of non-exposed consumers who hear of a breach exposing incidents.reach_reference_share of the market with loudness 1 on the day it becomes public (a breach of loudness L reaches 1 - (1 - m)^L; ODD 7.10, I6); also the reach of a media story. Assumption, to vary.",
+        description="Reach of a reference breach: share of non-exposed consumers who hear of a breach exposing incidents.reach_reference_share of the market with loudness 1 on the day it becomes public (a breach of loudness L reaches 1 - (1 - m)^L; ODD 7.10, I6); also the reach of a media story.",
+        basis="assumed",
+        source="Assumption, to vary: experiments/transparency_lhs.toml varies it over 0.1-0.6 and client_policy_choice.toml sets 0.15, 0.3 and 0.6.",
         ge=0.0,
         le=1.0,
     )
     privacy_concern_trend: float = P(
         0.0,
         "per year",
-        "Drift of every consumer's privacy concern per year (positive = more concerned). 0 = stationary world.",
+        description="Drift of every consumer's privacy concern per year (positive = more concerned).",
+        basis="convention",
+        source="0 = a stationary world, the reference; experiments vary it (transparency_lhs.toml: -0.1 to 0.3; client_policy_choice.toml: -0.05, 0 and 0.2).",
         ge=-0.5,
         le=0.5,
     )
     fine_share_of_revenue: float = P(
         0.01,
         "share of annual revenue",
-        "Regulatory fine per breach. GDPR art. 83 caps fines at 4% of turnover; actual retail fines are far lower.",
+        description="Regulatory fine per breach, as a share of the brand's trailing annual revenue (charged when the breach becomes public).",
+        basis="assumed",
+        source="GDPR art. 83 caps fines at 4% of annual turnover, the upper bound of the range; actual retail fines are far lower, and the default 1% is an assumption under that cap, not a published average.",
         ge=0.0,
         le=0.04,
     )
@@ -180,74 +242,110 @@ class PopulationSpec(Section):
     """Who the consumers are."""
 
     fundamentalist: float = P(
-        0.26, "share", "Harris/Westin privacy segments: 26% fundamentalists.", ge=0.0, le=1.0
+        0.26,
+        "share",
+        description="Share of privacy fundamentalists (Westin segments).",
+        basis="published",
+        source="Harris/Westin privacy segments: 26% fundamentalists.",
+        ge=0.0,
+        le=1.0,
     )
     pragmatist: float = P(
-        0.64, "share", "Harris/Westin privacy segments: 64% pragmatists.", ge=0.0, le=1.0
+        0.64,
+        "share",
+        description="Share of privacy pragmatists (Westin segments).",
+        basis="published",
+        source="Harris/Westin privacy segments: 64% pragmatists.",
+        ge=0.0,
+        le=1.0,
     )
     unconcerned: float = P(
-        0.10, "share", "Harris/Westin privacy segments: 10% unconcerned.", ge=0.0, le=1.0
+        0.10,
+        "share",
+        description="Share of the privacy unconcerned (Westin segments).",
+        basis="published",
+        source="Harris/Westin privacy segments: 10% unconcerned.",
+        ge=0.0,
+        le=1.0,
     )
     digital_affinity: float = P(
         0.353,
         "level",
-        "Mean propensity to use digital channels (Beta-distributed across consumers). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.353, 95% interval 0.233-0.506.",
+        description="Mean propensity to use digital channels (Beta-distributed across consumers).",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.353, 95% interval 0.233-0.506.",
         ge=0.0,
         le=1.0,
     )
     affinity_concentration: float = P(
         0.883,
         "Beta concentration",
-        "Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound. Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to the HBR 2017 channel mix: estimate 0.883, 95% interval 0.532-2.06.",
+        description="Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound.",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix: estimate 0.883, 95% interval 0.532-2.06.",
         gt=0.0,
         le=100.0,
     )
     concern_concentration: float = P(
         10.0,
         "Beta concentration",
-        "Spread of privacy concern within a Westin segment: Beta(m k, (1-m) k) around the segment's mean m (sd 0.12 / 0.15 / 0.11 for the three segments at 10). Assumption: the segments stay distinct.",
+        description="Spread of privacy concern within a Westin segment: Beta(m k, (1-m) k) around the segment's mean m (sd 0.12 / 0.15 / 0.11 for the three segments at 10).",
+        basis="assumed",
+        source="Assumption: at 10 the segments stay distinct (their sds, 0.11-0.15, are well below the 0.30-0.35 between their means).",
         gt=0.0,
         le=1000.0,
     )
     need_shape: float = P(
         1.0,
         "gamma shape",
-        "Heterogeneity of the need rate across consumers (gamma shape; 1 = exponential: many occasional shoppers, a few frequent ones). Assumption.",
+        description="Heterogeneity of the need rate across consumers (gamma shape).",
+        basis="assumed",
+        source="1 = exponential: many occasional shoppers, a few frequent ones (assumption).",
         gt=0.0,
         le=100.0,
     )
     literacy: float = P(
         0.26,
         "share",
-        "Share who read privacy terms before consenting: 74% skip them (Obar & Oeldorf-Hirsch 2020).",
+        description="Share who read privacy terms before consenting.",
+        basis="published",
+        source="74% skip them (Obar & Oeldorf-Hirsch 2020), so 26% read.",
         ge=0.0,
         le=1.0,
     )
     need_rate: float = P(
         0.033,
         "journeys per consumer-day",
-        "About one shopping journey a month in the sector (assumption, retail apparel/electronics); gamma-distributed across consumers.",
+        description="Mean daily chance that a shopping journey starts (gamma-distributed across consumers, need_shape).",
+        basis="assumed",
+        source="About one shopping journey a month in the sector (assumption, retail apparel/electronics).",
         ge=0.0,
         le=1.0,
     )
     turnover_per_year: float = P(
         0.10,
         "share per year",
-        "Share of the market's consumers who leave it in a year (move away, change life stage) and are replaced by newcomers, so the population is open but its size is constant. About 8-9% of US residents move house each year (US Census Bureau, CPS 2019-2022: 8.4-9.8%) and some change life stage (a first home, children); 10% is an assumption in that range. 0 = a closed market.",
+        description="Share of the market's consumers who leave it in a year (move away, change life stage) and are replaced by newcomers, so the population is open but its size is constant. 0 = a closed market.",
+        basis="assumed",
+        source="About 8-9% of US residents move house each year (US Census Bureau, CPS 2019-2022: 8.4-9.8%) and some change life stage (a first home, children); 10% is an assumption in that range.",
         ge=0.0,
         le=1.0,
     )
     social_degree: int = P(
         8,
         "ties",
-        "Mean number of social ties in a Watts-Strogatz small world (Dunbar's inner circles are 5-15).",
+        description="Mean number of social ties in a Watts-Strogatz small world.",
+        basis="assumed",
+        source="8 lies within Dunbar's inner circles of 5-15 close ties (assumption within that range).",
         ge=0,
         le=100,
     )
     social_rewiring: float = P(
         0.1,
         "probability",
-        "Watts-Strogatz rewiring probability: small-world regime (Watts & Strogatz 1998).",
+        description="Watts-Strogatz rewiring probability.",
+        basis="assumed",
+        source="A value in the small-world regime, where clustering stays high and paths are short (Watts & Strogatz 1998); the exact value is an assumption.",
         ge=0.0,
         le=1.0,
     )
@@ -264,77 +362,99 @@ class Journey(Section):
     research_days: float = P(
         4.13,
         "days",
-        "Mean number of research touchpoints before a purchase decision (geometric). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.13, 95% interval 1.37-5.85.",
+        description="Mean number of research touchpoints before a purchase decision (geometric).",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.13, 95% interval 1.37-5.85.",
         ge=1.0,
         le=30.0,
     )
     purchase_probability: float = P(
         0.7,
         "probability",
-        "Chance that a journey ends in a purchase in the sector, for a consumer who trusts the brands at the prior level.",
+        description="Chance that a journey ends in a purchase in the sector, for a consumer who trusts the brands at the prior level.",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): most shopping journeys end in a purchase somewhere in the sector. It sets the outside option of brand choice (J3: a consumer at the base rate with no relevance buys with exactly this chance), so it scales purchases and revenue; no published conversion figure is checked against it. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     channel_switching: float = P(
         0.45,
         "probability",
-        "Chance that the purchase channel is drawn afresh rather than staying in the last research channel, for a siloed brand. Assumption, checked against webrooming/showrooming shares.",
+        description="Chance that the purchase channel is drawn afresh rather than staying in the last research channel, for a siloed brand.",
+        basis="assumed",
+        source="Assumption, not fitted: it moves webrooming as research_days does and showrooming hardly at all (docs/CALIBRATION.md, 'Figures out of reach': switching 0.2 and 0.95 give webrooming 0.80 and 0.87, `python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`).",
         ge=0.0,
         le=1.0,
     )
     integration_switching: float = P(
         0.45,
         "probability",
-        "Extra switching chance at full omnichannel integration (click & collect, endless aisle, one cart across channels).",
+        description="Extra switching chance at full omnichannel integration (click & collect, endless aisle, one cart across channels).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): equal to channel_switching, so that full integration doubles the chance that the purchase channel is redrawn (0.45 to 0.9; 0.675 at the baseline's integration 0.5). What integration does is compared by `omnitrust compare scenarios/baseline.toml scenarios/siloed.toml scenarios/integrated_omnichannel.toml`; no bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     trust_weight: float = P(
         4.0,
         "utility per unit trust",
-        "Weight of trust in brand choice (multinomial logit). Assumption, to calibrate.",
+        description="Weight of trust in brand choice (multinomial logit, J3).",
+        basis="assumed",
+        source="Assumption, not fitted: trust 0.25 above the base rate multiplies a brand's odds of being chosen by e^1 = 2.7. Varied over 1-8 in sensitivity/baseline.toml (docs/CALIBRATION.md, 'Sensitivity': it moves the value gain of transparent personalization).",
         ge=0.0,
         le=50.0,
     )
     relevance_weight: float = P(
         1.5,
         "utility per unit relevance",
-        "Weight of personalization relevance in brand choice.",
+        description="Weight of personalization relevance in brand choice (J3).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): relevance (0 to 1, C3) weighs less than trust (trust_weight 4): the most relevance a baseline brand can offer (0.375, at skill 0.5 and integration 0.5) adds 0.56 to its utility, as much as trust 0.14 higher. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=50.0,
     )
     digital_trust_exponent: float = P(
         1.0,
         "exponent",
-        "Digital purchase channels are weighted by trust**exponent: paying online needs more trust.",
+        description="Digital purchase channels are weighted by trust**exponent (J4): paying online needs more trust.",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the simplest form, a digital channel's weight proportional to trust (0 would switch the effect off). The brief gives the direction only (trust drives channel use: digital and payment channels need more). No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=10.0,
     )
     basket_value: float = P(
         60.0,
         "EUR per purchase",
-        "Mean basket of a mid-market retailer (assumption; only scales money).",
+        description="Mean basket value of a purchase.",
+        basis="assumed",
+        source="A mid-market retailer's basket (assumption; only scales money).",
         gt=0.0,
         le=1e6,
     )
     relevance_uplift: float = P(
         0.2,
         "share",
-        "Basket uplift at full relevance: personalization raises revenue 5-15% (McKinsey 2021) to 20%.",
+        description="Basket uplift at full relevance.",
+        basis="assumed",
+        source="Personalization raises revenue 5-15% (McKinsey 2021) to 20%; the default puts full relevance, which no baseline brand reaches, at the top of that range (assumption).",
         ge=0.0,
         le=2.0,
     )
     research_brand_floor: float = P(
         0.2,
         "trust",
-        "The brand researched is drawn with weight presence x (floor + trust) (J2): the floor keeps a distrusted but present brand in view, so consumers can still come across it (assumption).",
+        description="The brand researched is drawn with weight presence x (floor + trust) (J2).",
+        basis="assumed",
+        source="The floor keeps a distrusted but present brand in view, so consumers can still come across it (assumption).",
         ge=0.0,
         le=10.0,
     )
     max_days: int = P(
         60,
         "days",
-        "Cap on a journey's research days (J1), and on the days left of journeys in progress at the start. A safety cap (assumption): at the default mean of 2 days a geometric length exceeds it with probability 0.5**60. At most 127, the int8 storage of days left.",
+        description="Cap on a journey's research days (J1), and on the days left of journeys in progress at the start. At most 127, the int8 storage of days left.",
+        basis="convention",
+        source="A safety cap that should not bind: a geometric length with mean L = research_days exceeds it with probability (1 - 1/L)^60, 6e-8 at the default L = 4.13 and below 0.001 for L up to 9.2.",
         ge=1,
         le=127,
     )
@@ -343,116 +463,174 @@ class Journey(Section):
 class Trust(Section):
     """Trust as beta reputation with forgetting (Josang & Ismail 2002): t = (r + a W) / (r + s + W)."""
 
-    prior: float = P(0.5, "trust", "Base rate a: trust with no evidence.", ge=0.0, le=1.0)
-    initial: float = P(0.55, "trust", "Mean initial trust in an established brand.", ge=0.0, le=1.0)
+    prior: float = P(
+        0.5,
+        "trust",
+        description="Base rate a: trust with no evidence.",
+        basis="convention",
+        source="The neutral base rate, midway between distrust (0) and trust (1): with prior_weight 2 it makes trust (r + 1)/(r + s + 2), the expected value of the beta reputation system (Josang & Ismail 2002). Brand choice (J3), consent (C1) and word of mouth (W1) read trust relative to it.",
+        ge=0.0,
+        le=1.0,
+    )
+    initial: float = P(
+        0.55,
+        "trust",
+        description="Mean initial trust in an established brand.",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): slightly above the neutral base rate (0.5), for brands a consumer knows by reputation. Every consumer starts the warm-up with it and every newcomer arrives with it (population.turnover_per_year, 10% a year), so it matters in the steady state through turnover; the start itself is forgotten during the default warm-up (evidence keeps 0.5^(1825/180) = 0.09% of its weight). No bundled sensitivity or experiment file varies it.",
+        ge=0.0,
+        le=1.0,
+    )
     initial_evidence: float = P(
         4.0,
         "evidence units",
-        "Weight of the evidence behind initial trust (how settled opinions are at day 0).",
+        description="Weight of the evidence behind initial trust (how settled a newcomer's opinion is).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): twice the prior weight W = 2, so an opinion held at arrival is firmer than none but still moves: one purchase (0.25) raises a newcomer's trust from 0.55 to 0.568 (T1). It matters through newcomers, as trust.initial does. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1000.0,
     )
     initial_concentration: float = P(
         8.0,
         "Beta concentration",
-        "Spread of initial trust across consumers: t0 ~ Beta(k initial, k (1 - initial)), sd about 0.17 at 8 (assumption: opinions of an established brand differ, but not wildly).",
+        description="Spread of initial trust across consumers: t0 ~ Beta(k initial, k (1 - initial)).",
+        basis="assumed",
+        source="sd about 0.17 at 8 (assumption: opinions of an established brand differ, but not wildly).",
         gt=0.0,
         le=1000.0,
     )
     prior_weight: float = P(
         2.0,
         "evidence units",
-        "W: non-informative prior weight of beta reputation (Josang & Ismail 2002).",
+        description="W: prior weight of beta reputation.",
+        basis="convention",
+        source="The non-informative prior of the beta reputation system (Josang & Ismail 2002): with the base rate 0.5, trust is (r + 1)/(r + s + 2).",
         gt=0.0,
         le=100.0,
     )
     half_life_days: float = P(
         180.0,
         "days",
-        "Evidence forgetting half-life; sets how slowly a breach is forgotten. Assumption, to calibrate.",
+        description="Evidence forgetting half-life; sets how slowly a breach is forgotten.",
+        basis="assumed",
+        source="Half a year: an assumption, not fitted. Varied over 60-720 days in sensitivity/baseline.toml (docs/CALIBRATION.md, 'Sensitivity').",
         gt=0.0,
         le=36500.0,
     )
     negative_weight: float = P(
         3.0,
         "ratio",
-        "Asymmetry: a negative experience counts this many times a positive one (Slovic 1993 gives the direction, not the ratio).",
+        description="Asymmetry: a negative experience counts this many times a positive one.",
+        basis="assumed",
+        source="Slovic 1993 gives the direction, not the ratio: 3 is an assumption. Varied over 1.5-6 in sensitivity/baseline.toml, where it dominates Aurora's trust level (docs/CALIBRATION.md, 'Sensitivity').",
         ge=1.0,
         le=50.0,
     )
     purchase_evidence: float = P(
-        0.25, "evidence units", "Positive evidence from a satisfactory purchase.", ge=0.0, le=10.0
+        0.25,
+        "evidence units",
+        description="Positive evidence from a satisfactory purchase.",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): a purchase is mild good news, an eighth of the prior weight W = 2 (it raises a newcomer's trust from 0.55 to 0.568, T1), where a creepy moment weighs 0.4 x negative_weight 3 = 1.2, about five purchases. No bundled sensitivity or experiment file varies it.",
+        ge=0.0,
+        le=10.0,
     )
     personalization_evidence: float = P(
         0.15,
         "evidence units",
-        "Positive evidence from a relevant personalised touch, times relevance.",
+        description="Positive evidence from a relevant personalised touch, times relevance (C3), and from a relevant e-mail, times its chance of being relevant (O1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): a fully relevant touch (relevance 1) is worth 0.6 of a purchase (purchase_evidence 0.25); relevance stays well below 1 at the baseline (at most 0.375 at skill 0.5 and integration 0.5, C3). No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=10.0,
     )
     spam_evidence: float = P(
         0.03,
         "evidence units",
-        "Negative evidence from one irrelevant email (before the asymmetry weight).",
+        description="Negative evidence from one irrelevant email (before the asymmetry weight).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): one irrelevant e-mail costs 0.03 x negative_weight 3 = 0.09, about a third of a purchase's gain (less when the consumer knowingly shared: informed_relief). What spam costs the brands, against switching it off, is measured by `python benchmarks/attribution.py` (docs/ODD.md 7.9); no bundled sensitivity file varies it.",
         ge=0.0,
         le=10.0,
     )
     creepy_evidence: float = P(
         0.4,
         "evidence units",
-        "Negative evidence when a consumer notices sensitive data (sensitivity >= 0.7) used without explanation.",
+        description="Negative evidence when a consumer notices granted sensitive data (sensitivity >= 0.7 and not covert: location) used without explanation (C4).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): Accenture 2018 informs how often such moments happen (creepy_rate), not how much one weighs; 0.4 x negative_weight 3 = 1.2, about five purchases' gain, makes a creepy moment a marked event. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=10.0,
     )
     covert_evidence: float = P(
         0.436,
         "evidence units per unit sensitivity",
-        "Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.436, 95% interval 0.0531-1.31.",
+        description="Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it).",
+        basis="fitted",
+        source="Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.436, 95% interval 0.0531-1.31.",
         ge=0.0,
         le=100.0,
     )
     informed_relief: float = P(
         0.8,
         "share",
-        "Share of the negative evidence of an irrelevant email avoided when the consumer knowingly shared their data with the brand (was told what it collects and why): an expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.55 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3).",
+        description="Share of the negative evidence of an irrelevant email avoided when the consumer knowingly shared their data with the brand (was told what it collects and why).",
+        basis="assumed",
+        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.55 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3).",
         ge=0.0,
         le=1.0,
     )
     ask_evidence: float = P(
         0.1,
         "evidence units",
-        "Negative evidence when a concerned consumer is asked for sensitive data without the value being explained.",
+        description="Negative evidence when a concerned consumer is asked for sensitive data without the value being explained (C2: times concern, sensitivity and 1 - transparency).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the brief (claim 8) gives the direction, asking without explaining costs trust with concerned consumers. A request costs at most 0.1 x negative_weight 3 = 0.3; 0.065 for a consumer of mean concern (0.54) asked for location (sensitivity 0.8) by a brand at transparency 0.5. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=10.0,
     )
     word_of_mouth: float = P(
         0.1,
         "evidence units",
-        "Evidence passed in one conversation, times the friend's (trust - prior).",
+        description="Evidence passed in one conversation, times the friend's (trust - prior) (W1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): a conversation passes a tenth of the friend's distance from the base rate: 0.03 from a friend at trust 0.8, and 0.03 x negative_weight 3 of negative evidence from one at 0.2. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=10.0,
     )
     talk_rate: float = P(
         0.1,
         "conversations per consumer-day",
-        "Chance a consumer talks about a brand with a social tie on a given day.",
+        description="Chance a consumer talks about a brand with a social tie on a given day (W1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): a consumer talks about one of the brands with a friend about every ten days (36.5 conversations a year, friend and brand drawn at random). With word_of_mouth it sets how fast opinions, and breach news, spread through the network. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     churn_threshold: float = P(
-        0.3, "trust", "Below this trust a customer may stop dealing with the brand.", ge=0.0, le=1.0
+        0.3,
+        "trust",
+        description="Below this trust a customer may stop dealing with the brand (L1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation, not fitted: a customer leaves only once trust has fallen well below the base rate (0.5) and the initial 0.55. With churn_rate it sets the base churn of customers, which the breach figures read: at the fitted defaults about 7% a year of customers exposed in no breach leave (9.6% who stopped dealing minus 2.6% abnormal churn, `omnitrust evidence`), at the lower edge of the 7-9% that Ponemon's 2-4% and RAND's 11% together imply (docs/CALIBRATION.md, 'Figures out of reach').",
+        ge=0.0,
+        le=1.0,
     )
     churn_rate: float = P(
         0.02,
         "per day",
-        "Daily chance that a customer below the churn threshold leaves the brand.",
+        description="Daily chance that a customer below the churn threshold leaves the brand (L1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation, not fitted: a customer whose trust stays below churn_threshold leaves after 50 days on average (1/0.02), so a brief dip does not end a relation but a lasting one does. With churn_threshold it sets the base churn of customers, about 7% a year at the fitted defaults (see churn_threshold; docs/CALIBRATION.md, 'Figures out of reach').",
         ge=0.0,
         le=1.0,
     )
     return_threshold: float = P(
         0.45,
         "trust",
-        "A churned consumer considers the brand again once trust recovers above this (at least churn_threshold).",
+        description="A churned consumer considers the brand again once trust recovers above this (at least churn_threshold; L2).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): between churn_threshold (0.3) and the base rate (0.5), so a churned consumer comes back only once trust has nearly recovered, not as soon as it crosses the level at which it left. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
@@ -469,56 +647,72 @@ class Consent(Section):
     intercept: float = P(
         -2.2,
         "log-odds",
-        "Opt-in when asked plainly with no value offered: ~4-12% (Apple ATT, Flurry 2021) -> logit(0.1) = -2.2.",
+        description="Constant of the consent logit (C1).",
+        basis="published",
+        source="Opt-in when asked plainly with no value offered: ~4-12% (Apple ATT, Flurry 2021) -> logit(0.1) = -2.2.",
         ge=-20.0,
         le=20.0,
     )
     trust_effect: float = P(
         4.0,
         "log-odds per unit trust",
-        "Trusting consumers grant more (brief, claim 8).",
+        description="Log-odds of granting per unit of trust above the base rate (C1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the brief (claim 8) gives the direction, trusting consumers grant more: trust 0.3 above the base rate adds 1.2 log-odds (odds x3.3). With transparency_effect and concern_effect it gives the 73-76% of the Salesforce 2018 check (79% would share; 'Evidence' above), a check of the three weights together, not a fit of this one. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=50.0,
     )
     transparency_effect: float = P(
         2.5,
         "log-odds",
-        "Explaining the value exchange: with full transparency and good trust ~79% would share (Salesforce 2018).",
+        description="Log-odds added, times the brand's transparency, when it explains the value exchange (C1).",
+        basis="derived",
+        source="Explaining the value exchange: with full transparency and good trust ~79% would share (Salesforce 2018). At full transparency and trust 0.8, a consumer of mean concern (0.54) grants a low-sensitivity type (0.2-0.3) with probability 73-76% by C1 ('Evidence' above). Varied over 0.5-5 in sensitivity/baseline.toml, where it drives the gains of transparent personalization (docs/CALIBRATION.md, 'Sensitivity').",
         ge=0.0,
         le=50.0,
     )
     concern_effect: float = P(
         3.0,
         "log-odds per unit concern x sensitivity",
-        "Privacy concern times data sensitivity lowers consent.",
+        description="Log-odds of refusal per unit of privacy concern times data sensitivity (C1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the brief (claim 8) gives the direction: a consumer of mean concern (0.54) loses 3 x 0.54 x 0.7 = 1.1 log-odds for cross-site tracking (sensitivity 0.7). With intercept it sets the plain opt-in that `omnitrust evidence` compares with Apple ATT (Flurry 2021: 4-12%): 3.8%, just below that band ('Evidence' above). It also enters the Salesforce check of transparency_effect. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=50.0,
     )
     unread_bonus: float = P(
         1.5,
         "log-odds",
-        "Consumers who do not read terms accept the data types bundled in them (contact, purchase history) more easily (74% skip; Obar & Oeldorf-Hirsch).",
+        description="Log-odds added for the data types bundled in the terms (contact, purchase history) when the consumer does not read them (C1).",
+        basis="assumed",
+        source="Consumers who do not read terms accept what is bundled in them more easily (74% skip; Obar & Oeldorf-Hirsch 2020); the size, 1.5 log-odds (odds x4.5), is an assumption.",
         ge=0.0,
         le=20.0,
     )
     revoke_rate: float = P(
         0.02,
         "per day",
-        "Daily chance that a consumer below the churn threshold revokes consents and unsubscribes.",
+        description="Daily chance that a consumer below the churn threshold revokes consents and unsubscribes (L3).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): equal to trust.churn_rate, so a consumer whose trust stays below the churn threshold revokes after 50 days on average, as a customer leaves. Revocations are not counted as unsubscribes (ODD 7.8). No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     covert_notice_rate: float = P(
         0.06,
         "per personalised touch per unit concern x sensitivity",
-        "Chance per personalised touch that a consumer who does not know the brand collects covert data (on-site behaviour, cross-site tracking, in-store cameras) notices it being used, times concern and the highest sensitivity among the covert types held. Set equal to creepy_rate (Accenture 2018: 27% felt a firm too intrusive over a year); assumption.",
+        description="Chance per personalised touch that a consumer who does not know the brand collects covert data (on-site behaviour, cross-site tracking, in-store cameras) notices it being used, times concern and the highest sensitivity among the covert types held (C5).",
+        basis="assumed",
+        source="Set equal to creepy_rate (Accenture 2018: 27% felt a firm too intrusive over a year); assumption.",
         ge=0.0,
         le=1.0,
     )
     creepy_rate: float = P(
         0.06,
         "per personalised touch",
-        "Chance per touch that a concerned consumer notices sensitive data (cross-site tracking, location, in-store cameras) being used when not explained; Accenture 2018: 27% felt a firm too intrusive over a year.",
+        description="Chance per personalised touch that a consumer notices granted sensitive data (sensitivity >= 0.7 and not covert: location) being used, times concern and 1 - transparency (C4); covert types are noticed through covert_notice_rate instead.",
+        basis="assumed",
+        source="Accenture 2018: 27% felt a firm too intrusive over a year, which gives the order of magnitude; 0.06 is an assumption, not checked by `omnitrust evidence`.",
         ge=0.0,
         le=1.0,
     )
@@ -530,84 +724,108 @@ class Outreach(Section):
     subscribe_probability: float = P(
         0.25,
         "probability",
-        "Chance a purchaser who consented to contact subscribes to the newsletter.",
+        description="Chance a purchaser who consented to contact subscribes to the newsletter (checked at every purchase).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): a quarter of the purchases by a consumer who granted contact and is not subscribed end in a subscription. It sets the size of the subscriber lists, not the per-e-mail rates the Mailchimp figures check. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     unsubscribe_per_email: float = P(
         0.0024,
         "probability per irrelevant email at 5 mailings a month",
-        "Unsubscribe chance of an irrelevant email at 5 mailings a month; relevant emails unsubscribe less (relevant_unsubscribe_ratio) and more mail unsubscribes more (unsubscribe_fatigue_exponent). Set so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign; see `omnitrust evidence`).",
+        description="Unsubscribe chance of an irrelevant email at 5 mailings a month; relevant emails unsubscribe less (relevant_unsubscribe_ratio) and more mail unsubscribes more (unsubscribe_fatigue_exponent).",
+        basis="hand-tuned",
+        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.250%).",
         ge=0.0,
         le=1.0,
     )
     complaint_per_email: float = P(
         0.0001,
-        "probability per email",
-        "Mailchimp: 0.01-0.02% spam complaints per campaign (at 5 mailings a month).",
+        "probability per irrelevant email at 5 mailings a month",
+        description="Spam-complaint chance of an irrelevant email at 5 mailings a month (O2; relevant mail draws none).",
+        basis="published",
+        source="Mailchimp: 0.01-0.02% spam complaints per campaign (at 5 mailings a month); the default is the band's lower end.",
         ge=0.0,
         le=1.0,
     )
     fatigue_exponent: float = P(
         2.1,
         "exponent",
-        "Complaints grow as (mailings/month / 5)^k: 0.009% -> 0.057% from 5 to 12 a month (ClickZ via Mailchimp) gives k = ln(6.3)/ln(2.4) = 2.1.",
+        description="Complaints grow as (mailings per month / 5)^k (O2).",
+        basis="published",
+        source="0.009% -> 0.057% from 5 to 12 a month (ClickZ via Mailchimp) gives k = ln(6.3)/ln(2.4) = 2.1.",
         ge=0.0,
         le=5.0,
     )
     relevant_unsubscribe_ratio: float = P(
         0.6,
         "ratio",
-        "Unsubscribe chance of a relevant email relative to an irrelevant one. Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.4% fewer unsubscribes; a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -9.6% in the model (the held data vary), measured by tests/test_email.py.",
+        description="Unsubscribe chance of a relevant email relative to an irrelevant one (O3).",
+        basis="derived",
+        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -9.2% in the model (the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
         ge=0.0,
         le=1.0,
     )
     unsubscribe_fatigue_exponent: float = P(
         0.5,
         "exponent",
-        "Unsubscribes per email grow as (mailings per month / 5)^k: frequency is the first reason people give for unsubscribing (MarketingSherpa 2015). Weaker than complaints' 2.1 (assumption).",
+        description="Unsubscribes per email grow as (mailings per month / 5)^k (O3).",
+        basis="assumed",
+        source="Frequency is the first reason people give for unsubscribing (MarketingSherpa 2015). Weaker than complaints' 2.1 (assumption).",
         ge=0.0,
         le=5.0,
     )
     click_rate: float = P(
         0.088,
         "probability per relevant email",
-        "Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey. With irrelevant_click_ratio it gives about 2.3% clicks per email at the baseline (Mailchimp benchmarks 2019: 2.6% all industries, 2.25% retail) and about twice the clicks for a segmented campaign (Mailchimp 2017: +101%).",
+        description="Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey.",
+        basis="hand-tuned",
+        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.07% over the market (Aurora 2.19%, Borealis 2.12%, Cirrus 1.81%), and a fully segmented campaign gets x1.98 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
         ge=0.0,
         le=1.0,
     )
     irrelevant_click_ratio: float = P(
         0.17,
         "ratio",
-        "Click chance of an irrelevant (generic) email relative to a relevant one; with click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2, as measured on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17.",
+        description="Click chance of an irrelevant (generic) email relative to a relevant one.",
+        basis="derived",
+        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2, as measured on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17.",
         ge=0.0,
         le=1.0,
     )
     list_decay_per_year: float = P(
         0.125,
         "share per year",
-        "Share of subscribers whose address goes stale in a year (a new job, a new provider, an abandoned inbox) and drop off the list, on top of the consumers who leave the market (population.turnover_per_year). Email lists lose about 22.5% a year (HubSpot 2017); with the 10% turnover this leaves 12.5%.",
+        description="Share of subscribers whose address goes stale in a year (a new job, a new provider, an abandoned inbox) and drop off the list, on top of the consumers who leave the market (population.turnover_per_year).",
+        basis="derived",
+        source="Email lists lose about 22.5% a year (HubSpot 2017); with the 10% turnover (an assumption) this leaves 12.5%.",
         ge=0.0,
         le=1.0,
     )
     email_cost: float = P(
         0.002,
         "EUR per email",
-        "Sending cost of one email (ESP pricing, order of magnitude).",
+        description="Sending cost of one email.",
+        basis="assumed",
+        source="ESP pricing, order of magnitude (assumption; no price list cited).",
         ge=0.0,
         le=10.0,
     )
     max_emails_per_day: int = P(
         16,
         "emails per subscriber-day per brand",
-        "Cap on the e-mails of one brand that reach a subscriber on one day (O1); above it a send is dropped. A safety cap (assumption) that no allowed emails_per_week reaches (50 a week is about 7 a day). At most 16, the random-number slots reserved per brand and day (sim/core/constants.py), so that changing the cap leaves every other draw as it was.",
+        description="Cap on the e-mails of one brand that reach a subscriber on one day (O1); above it a send is dropped. At most 16, the random-number slots reserved per brand and day (sim/core/constants.py), so that changing the cap leaves every other draw as it was.",
+        basis="convention",
+        source="A safety cap that no allowed emails_per_week reaches (50 a week is about 7 a day).",
         ge=1,
         le=16,
     )
     complaint_penalty: float = P(
         10.0,
         "multiples of trust.spam_evidence",
-        "Extra negative evidence of a spam complaint (O2), on top of the spam evidence of the e-mail itself: a consumer who complains is annoyed enough to act (assumption).",
+        description="Extra negative evidence of a spam complaint (O2), on top of the spam evidence of the e-mail itself.",
+        basis="assumed",
+        source="A consumer who complains is annoyed enough to act (assumption).",
         ge=0.0,
         le=1000.0,
     )
@@ -619,257 +837,351 @@ class Incidents(Section):
     base_hazard_per_year: float = P(
         0.15,
         "breaches per brand-year",
-        "Yearly breach chance of a brand collecting all eight data types (social login's own factor set aside), holding records on half the market, sharing nothing, at security_investment 0.5 (Ponemon/IBM: ~28% of firms breached within 2 years, all sizes and sectors).",
+        description="Yearly breach chance of a brand collecting all eight data types (social login's own factor set aside), holding records on half the market, sharing nothing, at security_investment 0.5.",
+        basis="published",
+        source="Ponemon/IBM: ~28% of firms breached within 2 years, all sizes and sectors: 1 - (1 - 0.28)^(1/2) = 0.15 a year. Applying it to this reference brand is an assumption.",
         ge=0.0,
         le=50.0,
     )
     security_effect: float = P(
         3.0,
         "per unit investment",
-        "Hazard falls as exp(-effect x (investment - 0.5)) and severity as exp(-effect/2 x (investment - 0.5)): full investment cuts the hazard 20x vs none (assumption).",
+        description="Hazard falls as exp(-effect x (investment - 0.5)) and severity as exp(-effect/2 x (investment - 0.5)).",
+        basis="assumed",
+        source="Full investment cuts the hazard 20x vs none (e^3; assumption).",
         ge=0.0,
         le=20.0,
     )
     sharing_effect: float = P(
         1.0,
         "per unit sharing",
-        "Third-party sharing multiplies hazard by 1 + effect x share.",
+        description="Third-party sharing multiplies hazard by 1 + effect x share (I1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the brief (claim 10) gives the direction, sharing widens exposure: sharing everything doubles the hazard, and the baseline's 10% raises it by 10%. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=20.0,
     )
     social_login_effect: float = P(
-        0.5, "ratio", "Hazard multiplier increment when social login is collected.", ge=0.0, le=20.0
+        0.5,
+        "ratio",
+        description="Hazard multiplier increment when social login is collected (I1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the brief (claim 10) gives the direction: collecting social login (Borealis in the baseline) multiplies the hazard by 1.5. No bundled sensitivity or experiment file varies it.",
+        ge=0.0,
+        le=20.0,
     )
     severity_tail: float = P(
         1.2,
         "Pareto shape",
-        "Breach sizes are heavy-tailed (Edwards, Hofmeyr & Forrest 2016: log-normal/power law).",
+        description="Pareto shape of the exposed share of records of a stochastic breach (I2).",
+        basis="assumed",
+        source="Breach sizes are heavy-tailed (Edwards, Hofmeyr & Forrest 2016: log-normal/power law); 1.2, a heavy tail with a finite mean, is an assumption.",
         gt=0.0,
         le=20.0,
     )
     severity_scale: float = P(
-        0.05, "share of records", "Minimum (scale) of the exposed share of records.", gt=0.0, le=1.0
+        0.05,
+        "share of records",
+        description="Minimum (Pareto scale) of the exposed share of records of a stochastic breach (I2).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the smallest breach exposes 5% of the records; with severity_tail 1.2 the median breach exposes 0.05 x 2^(1/1.2) = 8.9% and 2.7% of breaches (0.05^1.2) expose every record, before security's shrink. No bundled sensitivity or experiment file varies it.",
+        gt=0.0,
+        le=1.0,
     )
     harm_delay_days: float = P(
-        21.0, "days", "Mean delay from exposure to harm (exponential).", ge=0.0, le=365.0
+        21.0,
+        "days",
+        description="Mean delay from exposure to harm (exponential).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): three weeks on average from exposure to fraud, phishing or takeover. With notify_within_days 30, about three quarters of harms land before the notice (1 - e^(-29/21) = 75%) and are blamed with attribution_unnotified (docs/EXPERIMENTS.md, 'Why the fast breach response ranks low'). No bundled sensitivity or experiment file varies it.",
+        ge=0.0,
+        le=365.0,
     )
     fraud_probability: float = P(
         0.211,
         "probability",
-        "Chance that an exposed payment card is defrauded (credentials lead to takeover instead). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.211, 95% interval 0.066-0.429.",
+        description="Chance that an exposed payment card is defrauded (credentials lead to takeover instead).",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.211, 95% interval 0.066-0.429.",
         ge=0.0,
         le=1.0,
     )
     phishing_probability: float = P(
         0.3,
         "probability",
-        "Chance an exposed contact record brings phishing or third-party contact (assumption).",
+        description="Chance an exposed contact record brings phishing or third-party contact.",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): its harm weighs 0.3 of a fraud (phishing_weight). No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     takeover_probability: float = P(
         0.1,
         "probability",
-        "Chance an exposed social-login credential leads to account takeover (assumption).",
+        description="Chance an exposed social-login credential leads to account takeover.",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): its harm weighs as much as a fraud (takeover_weight 1). No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     attribution_notified: float = P(
         0.8,
         "probability",
-        "Chance a notified consumer blames the right brand for harm.",
+        description="Chance a notified consumer blames the right brand for harm (I7).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation: a victim who was told which brand leaked the data blames it four times in five. With attribution_unnotified it decides how much a late notice moves blame from the brand to the sector (docs/EXPERIMENTS.md, 'Why the fast breach response ranks low', measures the fast notice's value with attribution_unnotified raised to this value). No bundled sensitivity file varies it.",
         ge=0.0,
         le=1.0,
     )
     attribution_unnotified: float = P(
         0.2,
         "probability",
-        "Chance an unnotified consumer blames the right brand; otherwise the whole sector.",
+        description="Chance an unnotified consumer blames the right brand; otherwise the whole sector (I7).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation: without a notice a victim can rarely tell which brand leaked the data (one in five blames the right one; the others blame the sector with unattributed_harm_share). The ranking of a fast breach response depends on it: docs/EXPERIMENTS.md ('Why the fast breach response ranks low') measures the fast notice's value again with it at 0.8. No bundled sensitivity file varies it.",
         ge=0.0,
         le=1.0,
     )
     disclosure_evidence: float = P(
         0.0698,
         "evidence units",
-        "Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening). Fitted by `omnitrust calibrate calibration/baseline.toml` (docs/CALIBRATION.md) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0698, 95% interval 0.0236-0.258. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        description="Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening).",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0698, 95% interval 0.0236-0.258. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
     news_evidence: float = P(
         0.15,
         "evidence units",
-        "Negative evidence for a consumer who hears of the breach but was not exposed (media, or half of it through word of mouth). Set below the exposed consumer's disclosure shock (assumption).",
+        description="Negative evidence for a consumer who hears of the breach but was not exposed (media, or word_of_mouth_news_share of it through word of mouth).",
+        basis="assumed",
+        source="Assumption, set by hand below the exposed consumer's disclosure shock when that was 0.2, before the fit. The fit has since put disclosure_evidence at 0.0698, below this value: an exposed consumer's disclosure shock alone is now smaller than the news shock of one who only hears of it, though exposed consumers also take the covert-data reveal (trust.covert_evidence) and any harm. Not refitted.",
         ge=0.0,
         le=100.0,
     )
     word_of_mouth_news_share: float = P(
         0.5,
         "share of news_evidence",
-        "Shock of a consumer who hears of a breach from a friend (W1), as a share of the news shock from the media: second-hand news weighs less (assumption).",
+        description="Shock of a consumer who hears of a breach from a friend (W1), as a share of the news shock from the media.",
+        basis="assumed",
+        source="Second-hand news weighs less (assumption).",
         ge=0.0,
         le=1.0,
     )
     harm_evidence: float = P(
         1.0,
         "evidence units",
-        "Negative evidence from suffering fraud or account takeover (phishing counts 0.3 of it). Assumption (the unit of harm); not fitted: the breach figures are fitted through disclosure_evidence and trust.covert_evidence at this value (docs/CALIBRATION.md).",
+        description="Negative evidence from suffering fraud or account takeover (phishing counts phishing_weight of it).",
+        basis="assumed",
+        source="Assumption (the unit of harm); not fitted: the breach figures are fitted through disclosure_evidence and trust.covert_evidence at this value (docs/CALIBRATION.md).",
         ge=0.0,
         le=100.0,
     )
     fraud_weight: float = P(
         1.0,
         "multiples of harm_evidence",
-        "Weight of payment-card fraud in the harm evidence (I7). The reference harm: harm_evidence is tuned at this weight.",
+        description="Weight of payment-card fraud in the harm evidence (I7).",
+        basis="convention",
+        source="The reference harm: harm_evidence is set at this weight.",
         ge=0.0,
         le=100.0,
     )
     takeover_weight: float = P(
         1.0,
         "multiples of harm_evidence",
-        "Weight of an account takeover in the harm evidence (I7): as bad as fraud (assumption).",
+        description="Weight of an account takeover in the harm evidence (I7).",
+        basis="assumed",
+        source="As bad as fraud (assumption).",
         ge=0.0,
         le=100.0,
     )
     phishing_weight: float = P(
         0.3,
         "multiples of harm_evidence",
-        "Weight of phishing or unwanted third-party contact in the harm evidence (I7): a nuisance, not a loss (assumption).",
+        description="Weight of phishing or unwanted third-party contact in the harm evidence (I7).",
+        basis="assumed",
+        source="A nuisance, not a loss (assumption).",
         ge=0.0,
         le=100.0,
     )
     unattributed_harm_share: float = P(
         0.5,
         "share of the harm evidence",
-        "A victim who cannot tell which brand leaked the data blames every brand of the sector with this share of the harm evidence (I7; assumption).",
+        description="A victim who cannot tell which brand leaked the data blames every brand of the sector with this share of the harm evidence (I7).",
+        basis="assumed",
+        source="The midpoint between 0 (suspicion costs no brand anything) and 1 (every brand is blamed as if it were the one); assumption.",
         ge=0.0,
         le=1.0,
     )
     media_leak_rate: float = P(
         0.02,
         "per day",
-        "Daily chance that an undisclosed breach reaches the media before notification.",
+        description="Daily chance that an undisclosed breach reaches the media before notification (I3).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): the media find an undisclosed breach after 50 days on average; with notify_within_days 30, 1 - 0.98^30 = 45% of breaches reach the media before the notice, without softening and with media_framing's extra contagion. docs/EXPERIMENTS.md ('Why the fast breach response ranks low') switches it off to show its part in the value of a fast notice; no bundled sensitivity file varies it.",
         ge=0.0,
         le=1.0,
     )
     media_story_scale: float = P(
         2.0,
         "disclosure severity per unit story severity",
-        "A `media_story` event of severity v shocks the consumers who hear of it like a breach of disclosure severity S = scale x v; at 2 a story of severity 0.5-0.7 is as bad as a breach of the catalogue's severities 1.0-1.4 (assumption).",
+        description="A `media_story` event of severity v shocks the consumers who hear of it like a breach of disclosure severity S = scale x v.",
+        basis="assumed",
+        source="At 2 a story of severity 0.5-0.7 is as bad as a breach of the catalogue's severities 1.0-1.4 (assumption).",
         ge=0.0,
         le=10.0,
     )
     late_notice_penalty: float = P(
         0.01,
         "per day of delay",
-        "Extra disclosure shock per day between breach and notice (late notice reads as hiding): a trust effect, not a regulator's fine for late notice (the model's only fine, world.fine_share_of_revenue, is charged when a breach becomes public, whatever the delay). Direction from Muzatko & Bansal, 'It pays to be forthcoming: timing of data breach announcement, trust violation, and trust restoration' (Internet Research, 2023): in a survey experiment, an announcement two months after discovery lowered trust more than one made at once, and trust stayed lower after credit monitoring was offered. They publish no per-day rate; 0.01 is an assumption: two months' delay (60 days) makes the shock 1.6 times as large.",
+        description="Extra disclosure shock per day between breach and notice (late notice reads as hiding): a trust effect, not a regulator's fine for late notice (the model's only fine, world.fine_share_of_revenue, is charged when a breach becomes public, whatever the delay).",
+        basis="assumed",
+        source="Direction from Muzatko & Bansal, 'It pays to be forthcoming: timing of data breach announcement, trust violation, and trust restoration' (Internet Research, 2023): in a survey experiment, an announcement two months after discovery lowered trust more than one made at once, and trust stayed lower after credit monitoring was offered. They publish no per-day rate; 0.01 is an assumption: two months' delay (60 days) makes the shock 1.6 times as large.",
         ge=0.0,
         le=1.0,
     )
     compensation_softening: float = P(
         0.35,
         "share",
-        "Share of the disclosure shock avoided with credit monitoring (a voucher avoids voucher_share of it). Direction from the published studies, none of which gives this share: Muzatko & Bansal (Internet Research, 2023) found that offering identity theft protection and credit monitoring raised trust again after a breach announcement; Goode et al., 'User compensation as a data breach recovery action: an investigation of the Sony PlayStation Network breach' (MIS Quarterly, 2017), and its replication on the Home Depot breach (Emerald, 2021), found compensation that met customers' expectations raised repurchase intentions, while too little or too much lowered them. 0.35 (about a third of the shock avoided, so most of it remains) is an assumption.",
+        description="Share of the disclosure shock avoided with credit monitoring (a voucher avoids voucher_share of it).",
+        basis="assumed",
+        source="Direction from the published studies, none of which gives this share: Muzatko & Bansal (Internet Research, 2023) found that offering identity theft protection and credit monitoring raised trust again after a breach announcement; Goode et al., 'User compensation as a data breach recovery action: an investigation of the Sony PlayStation Network breach' (MIS Quarterly, 2017), and its replication on the Home Depot breach (Emerald, 2021), found compensation that met customers' expectations raised repurchase intentions, while too little or too much lowered them. 0.35 (about a third of the shock avoided, so most of it remains) is an assumption.",
         ge=0.0,
         le=1.0,
     )
     voucher_share: float = P(
         0.5,
         "share of compensation_softening",
-        "A goodwill voucher softens the disclosure shock by this share of what credit monitoring does: it costs the consumer's trouble less directly (assumption).",
+        description="A goodwill voucher softens the disclosure shock by this share of what credit monitoring does.",
+        basis="assumed",
+        source="It costs the consumer's trouble less directly (assumption).",
         ge=0.0,
         le=1.0,
     )
     reach_reference_share: float = P(
         0.1,
         "share of the market's consumers",
-        "Size of the reference breach whose loudness is its severity S: records exposed (records_share x records held) / consumers. A breach exposing a tenth of a sector's customers is national news (Target 2013: ~40 M cards, ~a third of US households; assumption).",
+        description="Size of the reference breach whose loudness is its severity S: records exposed (records_share x records held) / consumers.",
+        basis="assumed",
+        source="A breach exposing a tenth of a sector's customers is national news (Target 2013: ~40 M cards, ~a third of US households; assumption).",
         gt=0.0,
         le=1.0,
     )
     reach_elasticity: float = P(
         0.5,
         "exponent",
-        "Loudness grows as (size / reference)^k: media attention grows with breach size but less than in proportion (square root; the reported size of the largest breaches spans 5 orders of magnitude while coverage saturates; assumption, to vary).",
+        description="Loudness grows as (size / reference)^k.",
+        basis="assumed",
+        source="Media attention grows with breach size but less than in proportion (square root; the reported size of the largest breaches spans 5 orders of magnitude while coverage saturates; assumption, to vary).",
         ge=0.0,
         le=3.0,
     )
     media_framing: float = P(
         1.0,
         "ratio",
-        "Extra contagion when the media break the story before the brand notifies: told as 'retailers cannot keep your data', the spillover to peers is (1 + framing) times that of a story the brand tells itself (assumption, to vary).",
+        description="Extra contagion when the media break the story before the brand notifies: the spillover to peers is (1 + framing) times that of a story the brand tells itself.",
+        basis="assumed",
+        source="A story the media break is told as 'retailers cannot keep your data'; 1 doubles its spillover (assumption, to vary).",
         ge=0.0,
         le=10.0,
     )
     channel_aversion: float = P(
         0.6,
         "share",
-        "Drop in a consumer's comfort with the breached brand's channel right after learning of a breach there (POS skimming -> store); comfort recovers with the trust half-life. A weight on that channel in channel and brand choice (assumption; surveys after the Target 2013 breach report a large share avoiding the breached retailer's stores for months).",
+        description="Drop in a consumer's comfort with the breached brand's channel right after learning of a breach there (POS skimming -> store); comfort recovers with the trust half-life. A weight on that channel in channel and brand choice.",
+        basis="assumed",
+        source="Assumption; surveys after the Target 2013 breach report a large share avoiding the breached retailer's stores for months.",
         ge=0.0,
         le=1.0,
     )
     background_fraud_per_year: float = P(
         0.04,
         "probability per consumer-year",
-        "Identity/card fraud that has nothing to do with a modelled breach: Javelin 2006-2013, about 4% of consumers not notified of a breach are victims in a year. Unattributable: the victim suspects the whole sector (I7).",
+        description="Identity/card fraud that has nothing to do with a modelled breach. Unattributable: the victim suspects the whole sector (I7).",
+        basis="published",
+        source="Javelin 2006-2013, about 4% of consumers not notified of a breach are victims in a year.",
         ge=0.0,
         le=1.0,
     )
     candour_softening: float = P(
         0.3,
         "share",
-        "Share of the disclosure and news shock avoided by a fully candid notice with an apology (policy.breach_candour = 1) when the brand tells the story before the media (an apology repairs trust after a competence-based violation, such as a security failure, better than denial: Kim, Ferrin, Cooper & Dirks 2004; the size is an assumption).",
+        description="Share of the disclosure and news shock avoided by a fully candid notice with an apology (policy.breach_candour = 1) when the brand tells the story before the media.",
+        basis="assumed",
+        source="An apology repairs trust after a competence-based violation, such as a security failure, better than denial (Kim, Ferrin, Cooper & Dirks 2004); the size is an assumption.",
         ge=0.0,
         le=1.0,
     )
     candour_cost: float = P(
         3.0,
         "EUR per notified consumer at candour 1",
-        "Plain-language letters, a staffed call centre and the legal exposure of admitting fault (assumption, order of magnitude of the notification cost).",
+        description="Cost of a fully candid notice: plain-language letters, a staffed call centre and the legal exposure of admitting fault.",
+        basis="assumed",
+        source="Assumption, of the order of magnitude of the notification cost (notification_cost, EUR 5).",
         ge=0.0,
         le=1e4,
     )
     account_deletion: float = P(
         0.3,
         "probability",
-        "Chance that a churning exposed customer deletes the account (records fall).",
+        description="Chance that a churning exposed customer deletes the account (records fall; L1).",
+        basis="assumed",
+        source="Assumption, with no recorded derivation (set when the schema was first written): three in ten exposed customers who churn also delete their account, so the brand stops holding (and can no longer leak) their data; the others leave the record behind until retention deletes it. No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
     detection_cost_per_record: float = P(
         30.0,
         "EUR per exposed record",
-        "Detection, forensics and escalation. Ponemon/IBM averages are about USD 60 per record for breaches of ~25k records; halved for retail's lower per-record cost (assumption). Per record so that money scales with the simulated market.",
+        description="Detection, forensics and escalation, per exposed record (so that money scales with the simulated market).",
+        basis="derived",
+        source="Ponemon/IBM averages are about USD 60 per record for breaches of ~25k records; halved for retail's lower per-record cost (assumption).",
         ge=0.0,
         le=1e4,
     )
     notification_cost: float = P(
         5.0,
         "EUR per notified consumer",
-        "Ponemon: notification costs a few EUR per record.",
+        description="Cost of notifying one consumer.",
+        basis="assumed",
+        source="Ponemon: notification costs a few EUR per record; 5 is an assumption of that order.",
         ge=0.0,
         le=1e4,
     )
     monitoring_cost: float = P(
         1.0,
         "EUR per notified consumer",
-        "Offering one year of credit monitoring, per consumer notified (not per enrolee): the brand pays for those who enrol, a small share. Enrolment runs at 2-3% after private-company breaches and 11% after the OPM breach (OPM acting director B. Cobert, House hearing, 2016), under 10% in Experian's data (2015), under 3% at USD 6 per enrolee for the Texas Comptroller's 2011 breach (USD 600,480 for 100,000 enrolees); a year of services costs USD 0.25-2.00 per affected consumer depending on scale (Mondaq, 'Credit Monitoring Services: A How-To Guide', 2017). 1 EUR = about 10% enrolment at EUR 10 per enrolee-year, the upper half of that band. The trust effect (compensation_softening) comes from the offer, so it reaches every notified consumer.",
+        description="Offering one year of credit monitoring, per consumer notified (not per enrolee): the brand pays for those who enrol, a small share.",
+        basis="derived",
+        source="Enrolment runs at 2-3% after private-company breaches and 11% after the OPM breach (OPM acting director B. Cobert, House hearing, 2016), under 10% in Experian's data (2015), under 3% at USD 6 per enrolee for the Texas Comptroller's 2011 breach (USD 600,480 for 100,000 enrolees); a year of services costs USD 0.25-2.00 per affected consumer depending on scale (Mondaq, 'Credit Monitoring Services: A How-To Guide', 2017). 1 EUR = about 10% enrolment at EUR 10 per enrolee-year, the upper half of that band. The trust effect (compensation_softening) comes from the offer, so it reaches every notified consumer.",
         ge=0.0,
         le=1e4,
     )
     voucher_cost: float = P(
         5.0,
         "EUR per notified consumer",
-        "A goodwill voucher: its cost to the brand per consumer notified (the softening, voucher_share, reaches every notified consumer). Published cases span a wide range: TJX's 2007 settlement gave USD 30 store vouchers (two for proven costs over USD 60) only to customers who claimed, the vouchers capped at USD 7 M in total over 45.7 M exposed cards (at most about USD 0.15 per card; eWeek, 'TJX settles lawsuits, offers discount days', September 2007); Sony offered existing PlayStation Network users 30 days of its premium service and some free content after the 2011 breach (Fox Business, 'Sony freebies help soothe anger at data breach', 2011). EUR 5 lies inside the range USD 0.15-30 but is not taken from either case: an assumption for a small voucher offered to every notified consumer, paid as it is redeemed.",
+        description="A goodwill voucher: its cost to the brand per consumer notified (the softening, voucher_share, reaches every notified consumer).",
+        basis="assumed",
+        source="Published cases span a wide range: TJX's 2007 settlement gave USD 30 store vouchers (two for proven costs over USD 60) only to customers who claimed, the vouchers capped at USD 7 M in total over 45.7 M exposed cards (at most about USD 0.15 per card; eWeek, 'TJX settles lawsuits, offers discount days', September 2007); Sony offered existing PlayStation Network users 30 days of its premium service and some free content after the 2011 breach (Fox Business, 'Sony freebies help soothe anger at data breach', 2011). EUR 5 lies inside the range USD 0.15-30 but is not taken from either case: an assumption for a small voucher offered to every notified consumer, paid as it is redeemed.",
         ge=0.0,
         le=1e4,
     )
     card_reissue_cost: float = P(
-        5.0, "EUR per exposed card", "Card reissue charged back to the merchant.", ge=0.0, le=1e4
+        5.0,
+        "EUR per exposed card",
+        description="Card reissue charged back to the merchant, per exposed record with a card (I4).",
+        basis="published",
+        source="The issuers' cost: a CUNA survey of 936 credit unions after the Target 2013 breach found about USD 5.10 per affected card, fraud excluded (CU Times, 'Target breach tab for CUs is $30M: CUNA survey', 21 January 2014). Charging it back to the merchant in full, at EUR = USD, is an assumption; it enters breach_cost only, which no consumer reads.",
+        ge=0.0,
+        le=1e4,
     )
     security_budget_per_consumer_year: float = P(
         10.0,
         "EUR per market consumer per year at investment 1",
-        "Security spend at full investment, times the brand's presence share. At the baseline (about EUR 550 of sector revenue per consumer-year) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
+        description="Security spend at full investment, times the brand's presence share.",
+        basis="assumed",
+        source="At the baseline (about EUR 550 of sector revenue per consumer-year) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
         ge=0.0,
         le=1e4,
     )
@@ -891,42 +1203,54 @@ class Costs(Section):
     personalization_cost_per_consumer_year: float = P(
         8.0,
         "EUR per market consumer per year at personalization_skill 1",
-        "Data, tools and people that turn data into relevance (customer data platform, recommendation engine, analytics). Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption).",
+        description="Data, tools and people that turn data into relevance (customer data platform, recommendation engine, analytics).",
+        basis="derived",
+        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption).",
         ge=0.0,
         le=1e4,
     )
     personalization_cost_exponent: float = P(
         2.0,
         "exponent (1 = linear)",
-        "Curvature of the personalization cost: the last steps (real-time decisioning, in-house data science) cost most. 2 makes skill 0.5 cost a quarter of skill 1 (assumption).",
+        description="Curvature of the personalization cost: the last steps (real-time decisioning, in-house data science) cost most.",
+        basis="assumed",
+        source="2 makes skill 0.5 cost a quarter of skill 1 (assumption).",
         ge=1.0,
         le=4.0,
     )
     integration_cost_per_consumer_year: float = P(
         8.0,
         "EUR per market consumer per year at omnichannel_integration 1",
-        "Unified commerce: order management, inventory visibility across stores and web, point of sale tied to the customer record. Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption).",
+        description="Unified commerce: order management, inventory visibility across stores and web, point of sale tied to the customer record.",
+        basis="assumed",
+        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption).",
         ge=0.0,
         le=1e4,
     )
     integration_cost_exponent: float = P(
         2.0,
         "exponent (1 = linear)",
-        "Curvature of the integration cost: connecting the first channels reuses existing systems, a single real-time view of every channel does not (assumption).",
+        description="Curvature of the integration cost.",
+        basis="assumed",
+        source="Connecting the first channels reuses existing systems, a single real-time view of every channel does not (assumption).",
         ge=1.0,
         le=4.0,
     )
     transparency_cost_per_consumer_year: float = P(
         1.0,
         "EUR per market consumer per year at transparency 1",
-        "Clearer consent flows: a consent management platform, a preference centre, plain-language notices and their user research. Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption).",
+        description="Clearer consent flows: a consent management platform, a preference centre, plain-language notices and their user research.",
+        basis="assumed",
+        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption).",
         ge=0.0,
         le=1e4,
     )
     transparency_cost_exponent: float = P(
         2.0,
         "exponent (1 = linear)",
-        "Curvature of the transparency cost: explaining every use in every channel costs more per step than a basic notice (assumption).",
+        description="Curvature of the transparency cost.",
+        basis="assumed",
+        source="Explaining every use in every channel costs more per step than a basic notice (assumption).",
         ge=1.0,
         le=4.0,
     )
@@ -939,61 +1263,98 @@ class Policy(Section):
         default_factory=lambda: ["contact", "purchase_history", "onsite_behaviour"],
         json_schema_extra={
             "unit": "data types",
-            "source": "A typical retailer: contact, purchase history and on-site behaviour.",
+            "basis": "assumed",
+            "source": "A typical retailer: contact, purchase history and on-site behaviour (assumption; no survey cited). Scenarios set their own (scenarios/baseline.toml gives each brand a scope).",
         },
         description="Data types the brand collects.",
     )
     transparency: float = P(
         0.5,
         "level",
-        "Does the brand explain the value exchange when it asks (0 = never, 1 = always)?",
+        description="Does the brand explain the value exchange when it asks (0 = never, 1 = always)?",
+        basis="convention",
+        source="Neutral midpoint of 0..1: a policy lever's default is the middle of its range, for a brand that has not chosen; scenarios set it (every brand of scenarios/baseline.toml sets its own). Varied by experiments/transparency_lhs.toml (0-1) and compared in scenarios/transparent_personalization.toml and privacy_first.toml (1.0).",
         ge=0.0,
         le=1.0,
     )
     personalization_skill: float = P(
-        0.5, "level", "How well the brand turns data into relevance.", ge=0.0, le=1.0
+        0.5,
+        "level",
+        description="How well the brand turns data into relevance (C3).",
+        basis="convention",
+        source="Neutral midpoint of 0..1: a policy lever's default is the middle of its range, for a brand that has not chosen; scenarios set it (every brand of scenarios/baseline.toml sets its own). Scenarios set 0.4-0.9 (transparent_personalization.toml: 0.9).",
+        ge=0.0,
+        le=1.0,
     )
     emails_per_week: float = P(
         1.0,
         "emails per subscriber-week",
-        "Retail median is 1-2 a week (Mailchimp).",
+        description="Newsletters sent per subscriber-week.",
+        basis="published",
+        source="Retail median is 1-2 a week (Mailchimp); the default is its lower end.",
         ge=0.0,
         le=50.0,
     )
     email_targeting: float = P(
-        0.5, "level", "Share of outreach segmented on the consumer's profile.", ge=0.0, le=1.0
+        0.5,
+        "level",
+        description="Share of outreach segmented on the consumer's profile (O1).",
+        basis="convention",
+        source="Neutral midpoint of 0..1: a policy lever's default is the middle of its range, for a brand that has not chosen; scenarios set it (every brand of scenarios/baseline.toml sets its own). Its effect is measured by `python benchmarks/email_rates.py` (Aurora at 1.0 against 0.0) and compared in scenarios/newsletter_blaster.toml (0.05).",
+        ge=0.0,
+        le=1.0,
     )
     third_party_sharing: float = P(
-        0.0, "share", "Share of data passed to partners (widens exposure).", ge=0.0, le=1.0
+        0.0,
+        "share",
+        description="Share of data passed to partners (widens exposure).",
+        basis="convention",
+        source="0: a brand shares nothing unless its scenario says so (the baseline's Aurora and Borealis share 10%).",
+        ge=0.0,
+        le=1.0,
     )
     omnichannel_integration: float = P(
         0.5,
         "level",
-        "0 = silos, 1 = one view of the customer across channels (brief, claim 1).",
+        description="0 = silos, 1 = one view of the customer across channels (brief, claim 1).",
+        basis="convention",
+        source="Neutral midpoint of 0..1: a policy lever's default is the middle of its range, for a brand that has not chosen; scenarios set it (every brand of scenarios/baseline.toml sets its own). Compared in scenarios/siloed.toml (0.05) and integrated_omnichannel.toml (0.95).",
         ge=0.0,
         le=1.0,
     )
     security_investment: float = P(
-        0.5, "level", "Lowers breach hazard and severity; costs money every day.", ge=0.0, le=1.0
+        0.5,
+        "level",
+        description="Lowers breach hazard and severity; costs money every day.",
+        basis="convention",
+        source="Neutral midpoint of 0..1: a policy lever's default is the middle of its range, for a brand that has not chosen; scenarios set it (every brand of scenarios/baseline.toml sets its own). It is also the reference level of the breach rules: incidents.base_hazard_per_year is the hazard at 0.5, where security's factor exp(-k (x - 0.5)) is 1 (I1, I2). Varied by experiments/security_vs_attack.toml (0.2, 0.5, 0.9).",
+        ge=0.0,
+        le=1.0,
     )
     consent_refresh_days: float = P(
         365.0,
         "days",
-        "Mean time a consent round stays valid before the brand asks again (each consumer's consents lapse with probability 1/refresh per day; at the next touch the brand asks again and the new answer replaces the old, so a refusal or a revocation is not forever). CNIL (2020 cookie guidelines) recommends asking again every 6 months and caps cookie consent at 13 months; the ICO asks firms to refresh consent at appropriate intervals. 365 days is in that range (assumption).",
+        description="Mean time a consent round stays valid before the brand asks again (each consumer's consents lapse with probability 1/refresh per day; at the next touch the brand asks again and the new answer replaces the old, so a refusal or a revocation is not forever).",
+        basis="assumed",
+        source="CNIL (2020 cookie guidelines) recommends asking again every 6 months and caps cookie consent at 13 months; the ICO asks firms to refresh consent at appropriate intervals. 365 days is in that range (assumption).",
         ge=1.0,
         le=36500.0,
     )
     data_retention_days: float = P(
         730.0,
         "days",
-        "Records untouched for longer are deleted (limits what a breach can leak).",
+        description="Records untouched for longer are deleted (limits what a breach can leak).",
+        basis="assumed",
+        source="Two years: an assumption with no recorded derivation (GDPR sets no fixed period, only storage limitation, art. 5(1)(e)). Varied by experiments/security_vs_attack.toml (365 and 730) and set to 180 in privacy_first.toml.",
         ge=0.0,
         le=36500.0,
     )
     notify_within_days: float = P(
         30.0,
         "days",
-        "Days from breach to notifying exposed consumers (GDPR: 72 h to the authority).",
+        description="Days from breach to notifying exposed consumers.",
+        basis="assumed",
+        source="GDPR asks for notice to the authority within 72 h (art. 33) and to consumers without undue delay (art. 34); 30 days is an assumption for a brand that takes its time. scenarios/breach_fast_response.toml sets 3.",
         ge=0.0,
         le=3650.0,
     )
@@ -1001,14 +1362,17 @@ class Policy(Section):
         "none",
         json_schema_extra={
             "unit": "choice",
-            "source": "Offered to notified consumers after a breach.",
+            "basis": "convention",
+            "source": "none: a brand that has not chosen offers nothing; scenarios set it (breach_fast_response.toml: credit_monitoring).",
         },
-        description="Compensation offered to notified consumers: none, voucher or credit_monitoring.",
+        description="Compensation offered to notified consumers after a breach: none, voucher or credit_monitoring.",
     )
     breach_candour: float = P(
         0.0,
         "level",
-        "Breach communication: 0 = a minimal legal notice, 1 = a candid account with an apology and what was done (softens the shock by incidents.candour_softening, costs incidents.candour_cost per notified consumer). 0 keeps the behaviour of a brand that has not chosen.",
+        description="Breach communication: 0 = a minimal legal notice, 1 = a candid account with an apology and what was done (softens the shock by incidents.candour_softening, costs incidents.candour_cost per notified consumer).",
+        basis="convention",
+        source="0 keeps the behaviour of a brand that has not chosen; scenarios/breach_candid_response.toml sets 1.",
         ge=0.0,
         le=1.0,
     )
@@ -1029,14 +1393,18 @@ class Brand(Section):
     presence: float = P(
         1.0,
         "relative weight",
-        "Market presence: relative weight in consideration (store network, awareness).",
+        description="Market presence: relative weight in consideration (store network, awareness).",
+        basis="convention",
+        source="A relative weight: research and brand choice weigh brands by presence (J2; ln presence in the logit of J3) and the lever costs scale with a brand's share of the total presence (I4, K1), so only ratios between brands matter and 1 is the reference; the baseline gives Cirrus 0.8.",
         gt=0.0,
         le=1000.0,
     )
     gross_margin: float = P(
         0.35,
         "share of revenue",
-        "Gross margin of a mid-market retailer (assumption).",
+        description="Gross margin, as a share of revenue.",
+        basis="assumed",
+        source="A mid-market retailer's (assumption; no source cited). It scales margin and net value; no consumer behaviour reads it.",
         ge=0.0,
         le=1.0,
     )
@@ -1132,6 +1500,7 @@ class Scenario(Section):
         json_schema_extra={
             "basis": "user choice",
             "unit": "policy tables by brand name",
+            "range": "brands of this scenario",
             "source": "The policies brands follow before `policy_from_day`. Filled in when the scenario is loaded: a file that sets `policy_from_day` and `extends` another gets its parent's brand policies (as the parent runs them). May be written by hand (`[policy_before.Aurora]` tables; a key not given takes the schema default). A brand not listed keeps its own policy throughout.",
         },
         description="Policies in force before the change, by brand.",
