@@ -151,7 +151,7 @@ def test_the_waiting_drawers_end_with_a_painter_that_gets_nothing_to_draw():
     until = time.monotonic() + 60
     while len(_group_members(group)) < len(module_groups()) and time.monotonic() < until:
         time.sleep(0.05)  # the painter warms up, then forks its drawers
-    assert len(_group_members(group)) == len(module_groups())  # painter + 3 waiting drawers
+    assert len(_group_members(group)) == len(module_groups())  # the painter + its waiting drawers
     painters.close()
     until = time.monotonic() + 10
     while _group_members(group) and time.monotonic() < until:
