@@ -457,6 +457,28 @@ def test_trust_title_says_within_which_world_or_that_the_points_are_of_different
     )
 
 
+def test_trust_title_of_points_that_all_end_at_one_level_says_so_and_the_report_is_made():
+    # trust 0.5 at every point: the highest and lowest end are the same point (the title used
+    # to crash on it)
+    res = synthetic_sweep(list(NET))
+    points = findings.sweep_points(res)
+    _, title = report_charts.trust_trajectories(res, "Aurora", res.names, points)
+    assert title == (
+        "Across worlds, Aurora's trust ends at 0.50 under every one of the 8 charted "
+        "policy×world points"
+    )
+    pair = [res.names[1], res.names[5]]  # bold and cautious, both in calm with 730 days
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair, points)
+    assert title == (
+        "In world calm, data_retention_days=730, Aurora's trust ends at 0.50 under every one of "
+        "the 2 charted policies"
+    )
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair)
+    assert title == "Aurora's trust ends at 0.50 under every one of the 2 charted scenarios"
+    html = unescape(report.build_html(res))
+    assert "Aurora's trust ends at 0.50 under every one of the" in html
+
+
 def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():
     res = synthetic_sweep(list(NET))
     points = findings.sweep_points(res)
