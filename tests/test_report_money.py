@@ -205,10 +205,11 @@ NET = {
 }
 
 
-def synthetic_sweep(keys, trust=None, robustness=None) -> findings.Results:
-    """A sweep `Results` whose net values are ``NET`` exactly (mean of two replications, EUR 1
-    apart; two days each), its trust ``trust[key]`` (0.5 without; replications 0.01 apart), with
-    the design (and ``robustness``) a sweep's manifest stores."""
+def synthetic_sweep(keys, trust=None, robustness=None, net=None) -> findings.Results:
+    """A sweep `Results` whose net values are ``net`` (default ``NET``) exactly (mean of two
+    replications, EUR 1 apart; two days each), its trust ``trust[key]`` (0.5 without;
+    replications 0.01 apart), with the design (and ``robustness``) a sweep's manifest stores."""
+    net = NET if net is None else net
     design, rows = [], []
     samples = sorted({k[2] for k in keys})
     for i, (policy, world, days) in enumerate(keys):
@@ -219,8 +220,8 @@ def synthetic_sweep(keys, trust=None, robustness=None) -> findings.Results:
         )  # fmt: skip
         t = 0.5 if trust is None else trust[policy, world, days]
         for rep, total, level in (
-            (0, NET[policy, world, days] - 0.5, t - 0.005),
-            (1, NET[policy, world, days] + 0.5, t + 0.005),
+            (0, net[policy, world, days] - 0.5, t - 0.005),
+            (1, net[policy, world, days] + 0.5, t + 0.005),
         ):
             for day in (0, 1):
                 for metric, value in (("net_value", total / 2), ("trust", level)):
@@ -423,6 +424,88 @@ def test_sweep_report_and_max_regret_csv_agree_on_a_declared_metric(trust_sweep_
     assert summary["max_regret"].max() < 1  # trust, not money
     said = " ".join(findings.verdict(res, "Aurora"))
     assert f"{csv['policy'].iloc[0]} is the minimax-regret policy for Aurora's mean trust" in said
+
+
+# --------------------------------------------------------------------------------------------
+# One regret computation (review issue: max_regret.csv and the report computed regret with two
+# pieces of code, which could name different worlds of a policy's largest regret)
+# --------------------------------------------------------------------------------------------
+def test_regret_tables_by_hand_with_either_direction_and_ties():
+    from sim.analysis.regret import regret_tables
+
+    # two policies in worlds b and a (given in that order), two runs each; means by hand:
+    # p in a 1.5, p in b 3, q in a 2, q in b 2
+    runs = pd.DataFrame(
+        [("p", "b", 2.0), ("p", "b", 4.0), ("p", "a", 1.0), ("p", "a", 2.0),
+         ("q", "b", 2.0), ("q", "b", 2.0), ("q", "a", 2.5), ("q", "a", 1.5)],
+        columns=["policy", "world", "value"],
+    )  # fmt: skip
+    per_world, per_choice = regret_tables(runs, ["policy"], ["world"], "max")
+    # more is better: best a 2, b 3; regret p: a 0.5, b 0; q: a 0, b 1
+    assert list(zip(per_world["policy"], per_world["world"], strict=True)) == [
+        ("p", "a"), ("p", "b"), ("q", "a"), ("q", "b")
+    ]  # fmt: skip
+    assert np.allclose(per_world["mean"], [1.5, 3, 2, 2])
+    assert np.allclose(per_world["best"], [2, 3, 2, 3])
+    assert np.allclose(per_world["regret"], [0.5, 0, 0, 1])
+    assert list(per_choice["policy"]) == ["p", "q"]
+    assert np.allclose(per_choice["max_regret"], [0.5, 1])
+    assert np.allclose(per_choice["mean_outcome"], [2.25, 2])
+    assert np.allclose(per_choice["worst_outcome"], [1.5, 2])
+    assert list(per_choice["world"]) == ["a", "b"]
+    # less is better: best a 1.5, b 2; regret p: a 0, b 1; q: a 0.5, b 0; q is the choice
+    per_world, per_choice = regret_tables(runs, ["policy"], ["world"], "min")
+    assert np.allclose(per_world["regret"], [0, 1, 0.5, 0])
+    assert list(per_choice["policy"]) == ["q", "p"]
+    assert np.allclose(per_choice["max_regret"], [0.5, 1])
+    assert np.allclose(per_choice["worst_outcome"], [2, 3])
+    assert list(per_choice["world"]) == ["a", "b"]
+    # a policy as good as the best everywhere: its largest regret, 0, is in the first world
+    # in the sorted order (a), not in the order the runs come in (b first)
+    same = runs.assign(value=2.0)
+    _, per_choice = regret_tables(same, ["policy"], ["world"], "max")
+    assert list(per_choice["world"]) == ["a", "a"] and (per_choice["max_regret"] == 0).all()
+
+
+# worlds listed hostile before calm in the design, one data retention: cautious is the best in
+# both worlds (regret 0 in each), bold falls EUR 10 short in each
+TIE_NET = {
+    ("bold", "hostile", 365): 70.0,
+    ("bold", "calm", 365): 90.0,
+    ("cautious", "hostile", 365): 80.0,
+    ("cautious", "calm", 365): 100.0,
+}
+
+
+def test_report_regret_is_max_regret_csv_of_the_same_runs_even_where_worlds_tie():
+    from sim.experiments.sweep import regret_tables
+
+    res = synthetic_sweep(list(TIE_NET), net=TIE_NET)
+    design = res.manifest["design"]
+    cols = [c for c in design[0] if c not in ("scenario", "hash")]
+    # the per-run table a sweep judges its max_regret.csv on, written out by hand
+    runs = pd.DataFrame(
+        [
+            {**{c: d[c] for c in cols}, "scenario": d["scenario"], "replication": rep,
+             "brand": "Aurora", "metric": "net_value", "statistic": "total",
+             "value": TIE_NET[d["policy"], d["world"], d[RETENTION]] + shift}
+            for d in design
+            for rep, shift in ((0, -0.5), (1, 0.5))
+        ]
+    )  # fmt: skip
+    robustness, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
+    _, summary = findings.sweep_regret(res, "Aurora")
+    # by hand: cautious never falls short (0), bold by EUR 10 in either world; each one's
+    # largest regret is found first in world calm (sorted), though hostile comes first
+    where = f"world=calm, sample=0, {RETENTION}=365"
+    assert list(csv["policy"]) == ["cautious", "bold"] == list(summary["policy"])
+    assert np.allclose(csv["max_regret"], [0, 10]) and np.allclose(summary["max_regret"], [0, 10])
+    assert np.allclose(csv["mean_outcome"], [90, 80])
+    assert np.allclose(summary["mean_value"], [90, 80])
+    assert list(csv["world_of_max_regret"]) == [where, where]
+    assert list(summary["world_of_max_regret"]) == ["calm", "calm"]
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "the next, bold, can lose up to EUR 10 (in world calm)" in said, said
 
 
 # --------------------------------------------------------------------------------------------
