@@ -509,6 +509,29 @@ def test_report_regret_is_max_regret_csv_of_the_same_runs_even_where_worlds_tie(
 
 
 # --------------------------------------------------------------------------------------------
+# Regret in words (review issue: with --outcome window, a 30-day mean of daily net value was
+# called "mean net value, EUR" and said as "earns EUR 10 more")
+# --------------------------------------------------------------------------------------------
+def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
+    # --outcome window: regret on the mean of the last 30 days of daily net value, half NET's
+    # totals here (two days each): bold's largest regret (85 - 30) / 2 = 27.5, cautious's
+    # (110 - 95) / 2 = 7.5 (calm, 730 days), where bold is 7.5 per day higher
+    res = synthetic_sweep(list(NET), robustness={"metric": "net_value", "brand": "Aurora"})
+    res.manifest["outcome"] = "window"
+    _, summary = findings.sweep_regret(res, "Aurora")
+    assert np.allclose(summary["max_regret"], [7.5, 27.5])
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert (
+        "In calm, data_retention_days=730 the best, bold, scores EUR 8 higher on net value "
+        "(EUR, mean of the last 30 days) than cautious"
+    ) in said, said
+    assert "earns" not in said
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert "<th>mean net value (EUR, mean of the last 30 days)</th>" in html, html
+    assert "the best policy's mean net value (EUR, mean of the last 30 days) in that world" in html
+
+
+# --------------------------------------------------------------------------------------------
 # Chart titles of a sweep whose points differ in the world (review issue: "Aurora's trust ends
 # highest under low_security__calm__p0001 ... lowest under low_security__hostile__p0005", a
 # waterfall of a calm point minus a hostile one, a frontier of "policies" that were points)

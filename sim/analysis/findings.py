@@ -418,6 +418,12 @@ class Criterion:
         return (self.metric, self.direction, self.statistic) == ("net_value", "max", "total")
 
     @property
+    def horizon_net_value(self) -> bool:
+        """Net value over the horizon (either direction): money earned, said as such; net value
+        under ``--outcome window`` is a mean of daily values and said by its `label`."""
+        return (self.metric, self.statistic) == ("net_value", "total")
+
+    @property
     def money(self) -> bool:
         from .style import METRICS
 
@@ -432,9 +438,10 @@ class Criterion:
         return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
     def mean_label(self) -> str:
-        """``mean net value``, ``mean trust (0-1, mean of the last 30 days)``: the mean over
-        replications, in words (not ``mean mean trust``)."""
-        what = "net value" if self.metric == "net_value" else self.label()
+        """``mean net value`` (over the horizon), ``mean net value (EUR, mean of the last 30
+        days)``, ``mean trust (0-1, mean of the last 30 days)``: the mean over replications, in
+        words (not ``mean mean trust``)."""
+        what = "net value" if self.horizon_net_value else self.label()
         return what if what.startswith("mean ") else f"mean {what}"
 
     def label(self) -> str:
@@ -446,7 +453,7 @@ class Criterion:
     def of(self, brand: str, days: int) -> str:
         """``Aurora's net value over 365 days`` or ``Aurora's mean trust (0-1, mean of the last
         30 days)``."""
-        if self.metric == "net_value" and self.statistic == "total":
+        if self.horizon_net_value:
             return f"{brand}'s net value over {days} days"
         return f"{brand}'s {self.label()}"
 
@@ -456,7 +463,7 @@ class Criterion:
         said (the size of the difference, in the direction said)."""
         up = diff >= 0  # a's value is the larger
         lo, hi = (diff - half, diff + half) if up else (-diff - half, -diff + half)
-        if self.metric == "net_value":
+        if self.horizon_net_value:
             return f"earns {eur(abs(diff))} {'more' if up else 'less'}", lo, hi
         word = "higher" if up else "lower"
         return f"scores {self.fmt(abs(diff))} {word} on {self.label()}", lo, hi
