@@ -509,8 +509,9 @@ def test_report_regret_is_max_regret_csv_of_the_same_runs_even_where_worlds_tie(
 
 
 # --------------------------------------------------------------------------------------------
-# Regret in words (review issue: with --outcome window, a 30-day mean of daily net value was
-# called "mean net value, EUR" and said as "earns EUR 10 more")
+# Regret in words (review issues: with --outcome window, a 30-day mean of daily net value was
+# called "mean net value, EUR" and said as "earns EUR 10 more"; of three policies tied in a
+# world the verdict named one; a largest regret of 0 was "EUR 0, in world calm")
 # --------------------------------------------------------------------------------------------
 def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
     # --outcome window: regret on the mean of the last 30 days of daily net value, half NET's
@@ -529,6 +530,55 @@ def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
     html = unescape(report._regret_html(res, "Aurora"))
     assert "<th>mean net value (EUR, mean of the last 30 days)</th>" in html, html
     assert "the best policy's mean net value (EUR, mean of the last 30 days) in that world" in html
+
+
+# Aurora's trust with three policies in two worlds: cautious is the best in both, tied with bold
+# and middle (the same trust in every replication) in calm; on net value it is the best too
+THREE = ("bold", "cautious", "middle")
+THREE_TRUST = {
+    **{(p, "calm", 365): 0.50 for p in THREE},
+    ("bold", "hostile", 365): 0.48,
+    ("cautious", "hostile", 365): 0.52,
+    ("middle", "hostile", 365): 0.45,
+}
+THREE_NET = {
+    ("bold", "calm", 365): 90.0,
+    ("cautious", "calm", 365): 100.0,
+    ("middle", "calm", 365): 80.0,
+    ("bold", "hostile", 365): 60.0,
+    ("cautious", "hostile", 365): 70.0,
+    ("middle", "hostile", 365): 50.0,
+}
+
+
+def test_sweep_verdict_names_every_policy_tied_with_the_chosen_one_and_a_zero_regret_in_words():
+    res = synthetic_sweep(list(THREE_NET), THREE_TRUST, ON_TRUST, THREE_NET)
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert (
+        "It is the best policy in every world, in calm tied with bold and middle (the same mean "
+        "trust (0-1, mean of the last 30 days) in each of the 2 replications)."
+    ) in said, said
+    # on net value cautious is the best in both worlds: no "largest regret EUR 0, in world calm"
+    assert (
+        "cautious is the minimax-regret policy too (it is the best, or tied best, in every world)."
+    ) in said, said
+    assert "EUR 0" not in said
+    # on net value bold is the best everywhere instead (cautious 10 short in either world)
+    net = {k: v + (20.0 if k[0] == "bold" else 0.0) for k, v in THREE_NET.items()}
+    said = " ".join(findings.verdict(synthetic_sweep(list(net), THREE_TRUST, ON_TRUST, net),
+                                     "Aurora"))  # fmt: skip
+    assert (
+        "the minimax-regret policy would be bold instead (it is the best, or tied best, in "
+        "every world; cautious can lose up to EUR 10 there, in world calm)."
+    ) in said, said
+    # bold as good as cautious everywhere on net value: both are minimax-regret policies
+    net = {k: v + (10.0 if k[0] == "bold" else 0.0) for k, v in THREE_NET.items()}
+    said = " ".join(findings.verdict(synthetic_sweep(list(net), THREE_TRUST, ON_TRUST, net),
+                                     "Aurora"))  # fmt: skip
+    assert (
+        "cautious is a minimax-regret policy too, tied with bold (it is the best, or tied best, "
+        "in every world)."
+    ) in said, said
 
 
 # --------------------------------------------------------------------------------------------

@@ -955,9 +955,13 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
     else:
         sure = "a single replication, no interval: run more replications"
     if diff == 0 and half == 0 and not a_is_best:  # the same value in every replication
+        # every other one of that world with a's value in every replication, not only b
+        there = points[(points["world"] == w) & (points["scenario"] != a)]["scenario"]
+        tied = [o for o in there if pairwise(res, brand, a, o, crit)[:2] == (0, 0)]
         out.append(
-            f"It is the best {noun} in every world, in {w} tied with {choice[b]} (the same "
-            f"{crit.label()} in each of the {n_pairs} replications)."
+            f"It is the best {noun} in every world, in {w} tied with "
+            f"{_and([choice[o] for o in tied])} (the same {crit.label()} in each of the "
+            f"{n_pairs} replications)."
         )
     else:
         out.append(f"{claim} {said} {subject} ({sure}).")
@@ -982,6 +986,11 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
     return out
 
 
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _net_value_view(
     res: Results, brand: str, choice_cols: list[str], world_cols: list[str], chosen: str
 ) -> str:
@@ -990,18 +999,27 @@ def _net_value_view(
     days = int(res.timeseries["day"].max()) + 1
     on_money = _regret(res, brand, choice_cols, world_cols, Criterion())[1]
     top = on_money.iloc[0]
-    if top["policy"] == chosen:
-        return (
-            f"On {brand}'s net value over {days} days, by which the table below ranks the "
-            f"scenarios, {chosen} is the minimax-regret policy too (largest regret "
-            f"{eur(top['max_regret'])}, in world {top['world_of_max_regret']})."
-        )
     mine = on_money.set_index("policy").loc[chosen]
+
+    def largest(r: pd.Series) -> str:  # as the regret table says it
+        if r["max_regret"] > 0:
+            return f"largest regret {eur(r['max_regret'])}, in world {r['world_of_max_regret']}"
+        return "it is the best, or tied best, in every world"
+
+    opening = (
+        f"On {brand}'s net value over {days} days, by which the table below ranks the scenarios,"
+    )
+    if top["policy"] == chosen:
+        return f"{opening} {chosen} is the minimax-regret policy too ({largest(top)})."
+    if mine["max_regret"] == top["max_regret"]:  # tied with the first one, by name after it
+        return (
+            f"{opening} {chosen} is a minimax-regret policy too, tied with {top['policy']} "
+            f"({largest(mine)})."
+        )
     return (
-        f"On {brand}'s net value over {days} days, by which the table below ranks the "
-        f"scenarios, the minimax-regret policy would be {top['policy']} instead (largest regret "
-        f"{eur(top['max_regret'])}, in world {top['world_of_max_regret']}; {chosen} can lose up "
-        f"to {eur(mine['max_regret'])} there, in world {mine['world_of_max_regret']})."
+        f"{opening} the minimax-regret policy would be {top['policy']} instead ({largest(top)}; "
+        f"{chosen} can lose up to {eur(mine['max_regret'])} there, in world "
+        f"{mine['world_of_max_regret']})."
     )
 
 
