@@ -205,10 +205,11 @@ NET = {
 }
 
 
-def synthetic_sweep(keys, trust=None, robustness=None) -> findings.Results:
-    """A sweep `Results` whose net values are ``NET`` exactly (mean of two replications, EUR 1
-    apart; two days each), its trust ``trust[key]`` (0.5 without; replications 0.01 apart), with
-    the design (and ``robustness``) a sweep's manifest stores."""
+def synthetic_sweep(keys, trust=None, robustness=None, net=None) -> findings.Results:
+    """A sweep `Results` whose net values are ``net`` (default ``NET``) exactly (mean of two
+    replications, EUR 1 apart; two days each), its trust ``trust[key]`` (0.5 without;
+    replications 0.01 apart), with the design (and ``robustness``) a sweep's manifest stores."""
+    net = NET if net is None else net
     design, rows = [], []
     samples = sorted({k[2] for k in keys})
     for i, (policy, world, days) in enumerate(keys):
@@ -219,8 +220,8 @@ def synthetic_sweep(keys, trust=None, robustness=None) -> findings.Results:
         )  # fmt: skip
         t = 0.5 if trust is None else trust[policy, world, days]
         for rep, total, level in (
-            (0, NET[policy, world, days] - 0.5, t - 0.005),
-            (1, NET[policy, world, days] + 0.5, t + 0.005),
+            (0, net[policy, world, days] - 0.5, t - 0.005),
+            (1, net[policy, world, days] + 0.5, t + 0.005),
         ):
             for day in (0, 1):
                 for metric, value in (("net_value", total / 2), ("trust", level)):
@@ -426,6 +427,161 @@ def test_sweep_report_and_max_regret_csv_agree_on_a_declared_metric(trust_sweep_
 
 
 # --------------------------------------------------------------------------------------------
+# One regret computation (review issue: max_regret.csv and the report computed regret with two
+# pieces of code, which could name different worlds of a policy's largest regret)
+# --------------------------------------------------------------------------------------------
+def test_regret_tables_by_hand_with_either_direction_and_ties():
+    from sim.analysis.regret import regret_tables
+
+    # two policies in worlds b and a (given in that order), two runs each; means by hand:
+    # p in a 1.5, p in b 3, q in a 2, q in b 2
+    runs = pd.DataFrame(
+        [("p", "b", 2.0), ("p", "b", 4.0), ("p", "a", 1.0), ("p", "a", 2.0),
+         ("q", "b", 2.0), ("q", "b", 2.0), ("q", "a", 2.5), ("q", "a", 1.5)],
+        columns=["policy", "world", "value"],
+    )  # fmt: skip
+    per_world, per_choice = regret_tables(runs, ["policy"], ["world"], "max")
+    # more is better: best a 2, b 3; regret p: a 0.5, b 0; q: a 0, b 1
+    assert list(zip(per_world["policy"], per_world["world"], strict=True)) == [
+        ("p", "a"), ("p", "b"), ("q", "a"), ("q", "b")
+    ]  # fmt: skip
+    assert np.allclose(per_world["mean"], [1.5, 3, 2, 2])
+    assert np.allclose(per_world["best"], [2, 3, 2, 3])
+    assert np.allclose(per_world["regret"], [0.5, 0, 0, 1])
+    assert list(per_choice["policy"]) == ["p", "q"]
+    assert np.allclose(per_choice["max_regret"], [0.5, 1])
+    assert np.allclose(per_choice["mean_outcome"], [2.25, 2])
+    assert np.allclose(per_choice["worst_outcome"], [1.5, 2])
+    assert list(per_choice["world"]) == ["a", "b"]
+    # less is better: best a 1.5, b 2; regret p: a 0, b 1; q: a 0.5, b 0; q is the choice
+    per_world, per_choice = regret_tables(runs, ["policy"], ["world"], "min")
+    assert np.allclose(per_world["regret"], [0, 1, 0.5, 0])
+    assert list(per_choice["policy"]) == ["q", "p"]
+    assert np.allclose(per_choice["max_regret"], [0.5, 1])
+    assert np.allclose(per_choice["worst_outcome"], [2, 3])
+    assert list(per_choice["world"]) == ["a", "b"]
+    # a policy as good as the best everywhere: its largest regret, 0, is in the first world
+    # in the sorted order (a), not in the order the runs come in (b first)
+    same = runs.assign(value=2.0)
+    _, per_choice = regret_tables(same, ["policy"], ["world"], "max")
+    assert list(per_choice["world"]) == ["a", "a"] and (per_choice["max_regret"] == 0).all()
+
+
+# worlds listed hostile before calm in the design, one data retention: cautious is the best in
+# both worlds (regret 0 in each), bold falls EUR 10 short in each
+TIE_NET = {
+    ("bold", "hostile", 365): 70.0,
+    ("bold", "calm", 365): 90.0,
+    ("cautious", "hostile", 365): 80.0,
+    ("cautious", "calm", 365): 100.0,
+}
+
+
+def test_report_regret_is_max_regret_csv_of_the_same_runs_even_where_worlds_tie():
+    from sim.experiments.sweep import regret_tables
+
+    res = synthetic_sweep(list(TIE_NET), net=TIE_NET)
+    design = res.manifest["design"]
+    cols = [c for c in design[0] if c not in ("scenario", "hash")]
+    # the per-run table a sweep judges its max_regret.csv on, written out by hand
+    runs = pd.DataFrame(
+        [
+            {**{c: d[c] for c in cols}, "scenario": d["scenario"], "replication": rep,
+             "brand": "Aurora", "metric": "net_value", "statistic": "total",
+             "value": TIE_NET[d["policy"], d["world"], d[RETENTION]] + shift}
+            for d in design
+            for rep, shift in ((0, -0.5), (1, 0.5))
+        ]
+    )  # fmt: skip
+    robustness, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
+    _, summary = findings.sweep_regret(res, "Aurora")
+    # by hand: cautious never falls short (0), bold by EUR 10 in either world; each one's
+    # largest regret is found first in world calm (sorted), though hostile comes first
+    where = f"world=calm, sample=0, {RETENTION}=365"
+    assert list(csv["policy"]) == ["cautious", "bold"] == list(summary["policy"])
+    assert np.allclose(csv["max_regret"], [0, 10]) and np.allclose(summary["max_regret"], [0, 10])
+    assert np.allclose(csv["mean_outcome"], [90, 80])
+    assert np.allclose(summary["mean_value"], [90, 80])
+    assert list(csv["world_of_max_regret"]) == [where, where]
+    assert list(summary["world_of_max_regret"]) == ["calm", "calm"]
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert "the next, bold, can lose up to EUR 10 (in world calm)" in said, said
+
+
+# --------------------------------------------------------------------------------------------
+# Regret in words (review issues: with --outcome window, a 30-day mean of daily net value was
+# called "mean net value, EUR" and said as "earns EUR 10 more"; of three policies tied in a
+# world the verdict named one; a largest regret of 0 was "EUR 0, in world calm")
+# --------------------------------------------------------------------------------------------
+def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
+    # --outcome window: regret on the mean of the last 30 days of daily net value, half NET's
+    # totals here (two days each): bold's largest regret (85 - 30) / 2 = 27.5, cautious's
+    # (110 - 95) / 2 = 7.5 (calm, 730 days), where bold is 7.5 per day higher
+    res = synthetic_sweep(list(NET), robustness={"metric": "net_value", "brand": "Aurora"})
+    res.manifest["outcome"] = "window"
+    _, summary = findings.sweep_regret(res, "Aurora")
+    assert np.allclose(summary["max_regret"], [7.5, 27.5])
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert (
+        "In calm, data_retention_days=730 the best, bold, scores EUR 8 higher on net value "
+        "(EUR, mean of the last 30 days) than cautious"
+    ) in said, said
+    assert "earns" not in said
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert "<th>mean net value (EUR, mean of the last 30 days)</th>" in html, html
+    assert "the best policy's mean net value (EUR, mean of the last 30 days) in that world" in html
+
+
+# Aurora's trust with three policies in two worlds: cautious is the best in both, tied with bold
+# and middle (the same trust in every replication) in calm; on net value it is the best too
+THREE = ("bold", "cautious", "middle")
+THREE_TRUST = {
+    **{(p, "calm", 365): 0.50 for p in THREE},
+    ("bold", "hostile", 365): 0.48,
+    ("cautious", "hostile", 365): 0.52,
+    ("middle", "hostile", 365): 0.45,
+}
+THREE_NET = {
+    ("bold", "calm", 365): 90.0,
+    ("cautious", "calm", 365): 100.0,
+    ("middle", "calm", 365): 80.0,
+    ("bold", "hostile", 365): 60.0,
+    ("cautious", "hostile", 365): 70.0,
+    ("middle", "hostile", 365): 50.0,
+}
+
+
+def test_sweep_verdict_names_every_policy_tied_with_the_chosen_one_and_a_zero_regret_in_words():
+    res = synthetic_sweep(list(THREE_NET), THREE_TRUST, ON_TRUST, THREE_NET)
+    said = " ".join(findings.verdict(res, "Aurora"))
+    assert (
+        "It is the best policy in every world, in calm tied with bold and middle (the same mean "
+        "trust (0-1, mean of the last 30 days) in each of the 2 replications)."
+    ) in said, said
+    # on net value cautious is the best in both worlds: no "largest regret EUR 0, in world calm"
+    assert (
+        "cautious is the minimax-regret policy too (it is the best, or tied best, in every world)."
+    ) in said, said
+    assert "EUR 0" not in said
+    # on net value bold is the best everywhere instead (cautious 10 short in either world)
+    net = {k: v + (20.0 if k[0] == "bold" else 0.0) for k, v in THREE_NET.items()}
+    said = " ".join(findings.verdict(synthetic_sweep(list(net), THREE_TRUST, ON_TRUST, net),
+                                     "Aurora"))  # fmt: skip
+    assert (
+        "the minimax-regret policy would be bold instead (it is the best, or tied best, in "
+        "every world; cautious can lose up to EUR 10 there, in world calm)."
+    ) in said, said
+    # bold as good as cautious everywhere on net value: both are minimax-regret policies
+    net = {k: v + (10.0 if k[0] == "bold" else 0.0) for k, v in THREE_NET.items()}
+    said = " ".join(findings.verdict(synthetic_sweep(list(net), THREE_TRUST, ON_TRUST, net),
+                                     "Aurora"))  # fmt: skip
+    assert (
+        "cautious is a minimax-regret policy too, tied with bold (it is the best, or tied best, "
+        "in every world)."
+    ) in said, said
+
+
+# --------------------------------------------------------------------------------------------
 # Chart titles of a sweep whose points differ in the world (review issue: "Aurora's trust ends
 # highest under low_security__calm__p0001 ... lowest under low_security__hostile__p0005", a
 # waterfall of a calm point minus a hostile one, a frontier of "policies" that were points)
@@ -455,6 +611,28 @@ def test_trust_title_says_within_which_world_or_that_the_points_are_of_different
         f"In world calm, data_retention_days=730, Aurora's trust ends highest under bold "
         f"({pair[0]}, 0.62) and lowest under cautious ({pair[1]}, 0.56)"
     )
+
+
+def test_trust_title_of_points_that_all_end_at_one_level_says_so_and_the_report_is_made():
+    # trust 0.5 at every point: the highest and lowest end are the same point (the title used
+    # to crash on it)
+    res = synthetic_sweep(list(NET))
+    points = findings.sweep_points(res)
+    _, title = report_charts.trust_trajectories(res, "Aurora", res.names, points)
+    assert title == (
+        "Across worlds, Aurora's trust ends at 0.50 under every one of the 8 charted "
+        "policy×world points"
+    )
+    pair = [res.names[1], res.names[5]]  # bold and cautious, both in calm with 730 days
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair, points)
+    assert title == (
+        "In world calm, data_retention_days=730, Aurora's trust ends at 0.50 under every one of "
+        "the 2 charted policies"
+    )
+    _, title = report_charts.trust_trajectories(res, "Aurora", pair)
+    assert title == "Aurora's trust ends at 0.50 under every one of the 2 charted scenarios"
+    html = unescape(report.build_html(res))
+    assert "Aurora's trust ends at 0.50 under every one of the" in html
 
 
 def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():

@@ -27,6 +27,8 @@ import pandas as pd
 
 from ..core.errors import UserError
 from . import stats
+from .outcomes import summarise_runs
+from .regret import regret_tables
 from .summary import SUMMARY_WINDOW_DAYS
 
 REPORT_METRICS = (
@@ -416,6 +418,12 @@ class Criterion:
         return (self.metric, self.direction, self.statistic) == ("net_value", "max", "total")
 
     @property
+    def horizon_net_value(self) -> bool:
+        """Net value over the horizon (either direction): money earned, said as such; net value
+        under ``--outcome window`` is a mean of daily values and said by its `label`."""
+        return (self.metric, self.statistic) == ("net_value", "total")
+
+    @property
     def money(self) -> bool:
         from .style import METRICS
 
@@ -430,9 +438,10 @@ class Criterion:
         return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
     def mean_label(self) -> str:
-        """``mean net value``, ``mean trust (0-1, mean of the last 30 days)``: the mean over
-        replications, in words (not ``mean mean trust``)."""
-        what = "net value" if self.metric == "net_value" else self.label()
+        """``mean net value`` (over the horizon), ``mean net value (EUR, mean of the last 30
+        days)``, ``mean trust (0-1, mean of the last 30 days)``: the mean over replications, in
+        words (not ``mean mean trust``)."""
+        what = "net value" if self.horizon_net_value else self.label()
         return what if what.startswith("mean ") else f"mean {what}"
 
     def label(self) -> str:
@@ -444,7 +453,7 @@ class Criterion:
     def of(self, brand: str, days: int) -> str:
         """``Aurora's net value over 365 days`` or ``Aurora's mean trust (0-1, mean of the last
         30 days)``."""
-        if self.metric == "net_value" and self.statistic == "total":
+        if self.horizon_net_value:
             return f"{brand}'s net value over {days} days"
         return f"{brand}'s {self.label()}"
 
@@ -454,7 +463,7 @@ class Criterion:
         said (the size of the difference, in the direction said)."""
         up = diff >= 0  # a's value is the larger
         lo, hi = (diff - half, diff + half) if up else (-diff - half, -diff + half)
-        if self.metric == "net_value":
+        if self.horizon_net_value:
             return f"earns {eur(abs(diff))} {'more' if up else 'less'}", lo, hi
         word = "higher" if up else "lower"
         return f"scores {self.fmt(abs(diff))} {word} on {self.label()}", lo, hi
@@ -477,11 +486,9 @@ def criterion(res: Results) -> Criterion:
 
 
 def run_values(res: Results, brand: str, crit: Criterion) -> pd.Series:
-    """Per (scenario, replication): ``brand``'s per-run outcome of ``crit`` (its metric's
-    horizon total, or mean of the last 30 days of each run, as `sim.analysis.outcomes`)."""
-    if crit.metric == "net_value" and crit.statistic == "total":
-        oc = outcomes(res, brand)
-        return oc.set_index(["scenario", "replication"])["net_value"]
+    """Per (scenario, replication): ``brand``'s per-run outcome of ``crit``, its metric's horizon
+    total or mean of the last 30 days of each run, as `sim.analysis.outcomes.summarise_runs` makes
+    them (the function behind the per-run summaries a sweep judges its max_regret.csv on)."""
     ts = res.timeseries
     sel = ts[(ts["brand"] == brand) & (ts["channel"] == "all") & (ts["metric"] == crit.metric)]
     if sel.empty:
@@ -490,12 +497,8 @@ def run_values(res: Results, brand: str, crit: Criterion) -> pd.Series:
             f"the metric the sweep's regret is judged on ([robustness] metric)"
         )
     keys = ["scenario", "replication"]
-    if crit.statistic == "total":
-        return sel.groupby(keys, sort=False)["value"].sum()
-    last = ts.groupby(keys, sort=False)["day"].max()
-    last_day = sel[keys].merge(last.rename("last").reset_index(), on=keys, how="left")["last"]
-    tail = sel[sel["day"].to_numpy() > last_day.to_numpy() - SUMMARY_WINDOW_DAYS]
-    return tail.groupby(keys, sort=False)["value"].mean()
+    per_run = summarise_runs(sel, keys)
+    return per_run.set_index(keys)[crit.statistic]
 
 
 def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list[str]:
@@ -759,41 +762,42 @@ def sweep_points(res: Results) -> pd.DataFrame | None:
     return out
 
 
-def _within_worlds(
+def _regret(
     res: Results, brand: str, choice_cols: list[str], world_cols: list[str], crit: Criterion
-) -> pd.DataFrame:
-    """Per design point: its choice and world labels, scenario, ``brand``'s mean per-run outcome
-    of ``crit`` over the replications (``value``), the best one's in its world and its regret
-    (how far it falls short of the best there, >= 0)."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Regret of the choices of a sweep (``choice_cols``) across its worlds (``world_cols``) on
+    ``brand``'s per-run outcome of ``crit`` (`run_values`), computed by
+    `sim.analysis.regret.regret_tables`, as the sweep's robustness.csv and max_regret.csv are:
+    ``(points, summary)``.
+
+    ``points``: per design point (design order): ``scenario``, its ``choice`` and ``world``
+    labels (`coordinate_labels`), ``value`` (mean over the replications), ``best`` (the best one's
+    in its world) and ``regret`` (how far it falls short of the best there, >= 0).
+    ``summary``: per choice: ``policy`` (its label), ``mean_value`` (mean over worlds),
+    ``max_regret`` and ``world_of_max_regret`` (label), the minimax-regret choice first (ties:
+    in the order of the choice's design values, a policy's name)."""
     table = _design(res)
-    points = table[["scenario"]].copy()
-    points["choice"] = coordinate_labels(table, choice_cols) if choice_cols else "(one)"
-    points["world"] = coordinate_labels(table, world_cols) if world_cols else "(one world)"
-    values = run_values(res, brand, crit)
-    mean = values.groupby(level="scenario", sort=False).mean()
-    points["value"] = points["scenario"].map(mean)
-    points = points.dropna(subset=["value"])
-    best = "max" if crit.direction == "max" else "min"
-    points["best"] = points.groupby("world", sort=False)["value"].transform(best)
-    points["regret"] = (points["best"] - points["value"]).abs()
-    return points.reset_index(drop=True)
-
-
-def _max_regret(points: pd.DataFrame) -> pd.DataFrame:
-    """Per choice: its mean value over worlds, its largest regret and the world where it
-    occurs, the minimax-regret choice first (ties: by name)."""
-    rows = []
-    for choice, g in points.groupby("choice", sort=True):
-        worst = g.loc[g["regret"].idxmax()]
-        rows.append(
-            {
-                "policy": choice,
-                "mean_value": float(g["value"].mean()),
-                "max_regret": float(g["regret"].max()),
-                "world_of_max_regret": worst["world"],
-            }
-        )
-    return pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
+    cols = [*choice_cols, *world_cols]
+    labels = table[["scenario", *cols]].copy()
+    labels["_choice"] = coordinate_labels(table, choice_cols) if choice_cols else "(one)"
+    labels["_world"] = coordinate_labels(table, world_cols) if world_cols else "(one world)"
+    values = run_values(res, brand, crit).rename("value").reset_index()
+    runs = values.merge(table[["scenario", *cols]], on="scenario", how="inner")
+    per_world, per_choice = regret_tables(runs, choice_cols, world_cols, crit.direction)
+    points = labels.merge(per_world, on=cols, how="inner")
+    points = points[["scenario", "_choice", "_world", "mean", "best", "regret"]].rename(
+        columns={"_choice": "choice", "_world": "world", "mean": "value"}
+    )
+    named = per_choice.merge(labels.drop_duplicates(cols), on=cols, how="left")
+    summary = pd.DataFrame(
+        {
+            "policy": named["_choice"],
+            "mean_value": named["mean_outcome"].astype(float),
+            "max_regret": named["max_regret"].astype(float),
+            "world_of_max_regret": named["_world"],
+        }
+    )
+    return points, summary
 
 
 def sweep_regret(
@@ -817,11 +821,11 @@ def sweep_regret(
         return None
     axes = sweep_axes(res)
     world_cols = axes[1] if axes else []
-    points = _within_worlds(res, brand, ["policy"], world_cols, crit or criterion(res))
+    points, summary = _regret(res, brand, ["policy"], world_cols, crit or criterion(res))
     regret = points.rename(columns={"choice": "policy"})[
         ["policy", "world", "scenario", "value", "best", "regret"]
     ]
-    return regret, _max_regret(points)
+    return regret, summary
 
 
 def _pair(points: pd.DataFrame, chosen: pd.Series) -> tuple[str, str, str, bool]:
@@ -852,10 +856,10 @@ def sweep_pair(res: Results, brand: str) -> tuple[str, str, str] | None:
     axes = sweep_axes(res)
     if axes is None:
         return None
-    points = _within_worlds(res, brand, *axes, criterion(res))
+    points, summary = _regret(res, brand, *axes, criterion(res))
     if points["choice"].nunique() < 2:
         return None
-    w, a, b, _ = _pair(points, _max_regret(points).iloc[0])
+    w, a, b, _ = _pair(points, summary.iloc[0])
     return w, a, b
 
 
@@ -870,7 +874,7 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
         return None
     choice_cols, world_cols = axes
     crit = criterion(res)
-    points = _within_worlds(res, brand, choice_cols, world_cols, crit)
+    points, summary = _regret(res, brand, choice_cols, world_cols, crit)
     days = int(res.timeseries["day"].max()) + 1
     worlds = list(dict.fromkeys(points["world"]))
     noun, nouns = ("policy", "policies") if choice_cols == ["policy"] else ("point", "points")
@@ -886,7 +890,6 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
             f"{brand} chooses, so no policy wins: {brand}'s mean net value over {days} days is "
             f"{values}."
         ]
-    summary = _max_regret(points)
     best = summary.iloc[0]
     second = summary.iloc[1]
     declared = (
@@ -952,9 +955,13 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
     else:
         sure = "a single replication, no interval: run more replications"
     if diff == 0 and half == 0 and not a_is_best:  # the same value in every replication
+        # every other one of that world with a's value in every replication, not only b
+        there = points[(points["world"] == w) & (points["scenario"] != a)]["scenario"]
+        tied = [o for o in there if pairwise(res, brand, a, o, crit)[:2] == (0, 0)]
         out.append(
-            f"It is the best {noun} in every world, in {w} tied with {choice[b]} (the same "
-            f"{crit.label()} in each of the {n_pairs} replications)."
+            f"It is the best {noun} in every world, in {w} tied with "
+            f"{_and([choice[o] for o in tied])} (the same {crit.label()} in each of the "
+            f"{n_pairs} replications)."
         )
     else:
         out.append(f"{claim} {said} {subject} ({sure}).")
@@ -979,26 +986,40 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
     return out
 
 
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _net_value_view(
     res: Results, brand: str, choice_cols: list[str], world_cols: list[str], chosen: str
 ) -> str:
     """A sweep judged on another metric than net value: which policy minimax regret chooses on
     ``brand``'s net value, which the scenario table ranks by, against ``chosen``."""
     days = int(res.timeseries["day"].max()) + 1
-    on_money = _max_regret(_within_worlds(res, brand, choice_cols, world_cols, Criterion()))
+    on_money = _regret(res, brand, choice_cols, world_cols, Criterion())[1]
     top = on_money.iloc[0]
-    if top["policy"] == chosen:
-        return (
-            f"On {brand}'s net value over {days} days, by which the table below ranks the "
-            f"scenarios, {chosen} is the minimax-regret policy too (largest regret "
-            f"{eur(top['max_regret'])}, in world {top['world_of_max_regret']})."
-        )
     mine = on_money.set_index("policy").loc[chosen]
+
+    def largest(r: pd.Series) -> str:  # as the regret table says it
+        if r["max_regret"] > 0:
+            return f"largest regret {eur(r['max_regret'])}, in world {r['world_of_max_regret']}"
+        return "it is the best, or tied best, in every world"
+
+    opening = (
+        f"On {brand}'s net value over {days} days, by which the table below ranks the scenarios,"
+    )
+    if top["policy"] == chosen:
+        return f"{opening} {chosen} is the minimax-regret policy too ({largest(top)})."
+    if mine["max_regret"] == top["max_regret"]:  # tied with the first one, by name after it
+        return (
+            f"{opening} {chosen} is a minimax-regret policy too, tied with {top['policy']} "
+            f"({largest(mine)})."
+        )
     return (
-        f"On {brand}'s net value over {days} days, by which the table below ranks the "
-        f"scenarios, the minimax-regret policy would be {top['policy']} instead (largest regret "
-        f"{eur(top['max_regret'])}, in world {top['world_of_max_regret']}; {chosen} can lose up "
-        f"to {eur(mine['max_regret'])} there, in world {mine['world_of_max_regret']})."
+        f"{opening} the minimax-regret policy would be {top['policy']} instead ({largest(top)}; "
+        f"{chosen} can lose up to {eur(mine['max_regret'])} there, in world "
+        f"{mine['world_of_max_regret']})."
     )
 
 

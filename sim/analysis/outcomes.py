@@ -43,17 +43,28 @@ def statistic_of(metric: str, outcome: str = "auto") -> str:
 def summarise_run(ts: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
     """Per brand and metric (channel ``all``) of one run: mean over the last ``window`` days,
     total over the horizon, value on the last day and minimum over the days."""
+    return summarise_runs(ts, (), window)
+
+
+def summarise_runs(
+    ts: pd.DataFrame, by: tuple[str, ...] | list[str] = (), window: int = SUMMARY_WINDOW_DAYS
+) -> pd.DataFrame:
+    """`summarise_run` of every run of ``ts`` at once, a run being a group of the columns ``by``
+    (``("scenario", "replication")``; none: ``ts`` is one run): per run, brand and metric
+    (channel ``all``), the columns ``by``, ``brand, metric, window, total, final, minimum``."""
+    by = list(by)
     ts = ts[ts["channel"] == "all"]
-    last = int(ts["day"].max())
+    last = ts.groupby(by, sort=False)["day"].transform("max") if by else ts["day"].max()
     ts = ts.assign(
         tail=ts["day"] > last - window,
         brand=ts["brand"].astype(str),
         metric=ts["metric"].astype(str),
     )
-    g = ts.groupby(["brand", "metric"], sort=True)["value"]
+    keys = [*by, "brand", "metric"]
+    g = ts.groupby(keys, sort=True, observed=True)["value"]
     out = pd.DataFrame({"total": g.sum(), "final": g.last(), "minimum": g.min()})
-    out["window"] = ts[ts["tail"]].groupby(["brand", "metric"], sort=True)["value"].mean()
-    return out.reset_index()[["brand", "metric", "window", "total", "final", "minimum"]]
+    out["window"] = ts[ts["tail"]].groupby(keys, sort=True, observed=True)["value"].mean()
+    return out.reset_index()[[*keys, "window", "total", "final", "minimum"]]
 
 
 def outcome_values(runs: pd.DataFrame, outcome: str = "auto") -> pd.DataFrame:

@@ -322,7 +322,9 @@ def _regret_html(res: Results, brand: str) -> str:
     head = (
         "<tr><th class=l>policy</th>"
         + "".join(f"<th>{_e(w)}</th>" for w in worlds)
-        + f"<th>{_e(crit.mean_label())}{unit}</th><th>max regret{unit}</th></tr>"
+        # a label other than net value over the horizon's says its unit (metric_label)
+        + f"<th>{_e(crit.mean_label())}{unit if crit.horizon_net_value else ''}</th>"
+        + f"<th>max regret{unit}</th></tr>"
     )
     rows = []
     for r in summary.itertuples():

@@ -92,6 +92,15 @@ class _Points:
             return f"{self.points.at[n, 'choice']} ({n}{tail})"
         return f"{n} ({self.points.at[n, 'label']}{tail})"
 
+    def plural(self) -> str:
+        """What the charted scenarios are, in the plural: ``policies`` of one world,
+        ``policy×world points`` or ``design points`` across worlds, else ``scenarios``."""
+        if self.points is None:
+            return "scenarios"
+        if self.world is not None:
+            return "policies" if self.kind.startswith("policy") else "design points"
+        return self.kind
+
     def opening(self) -> str:
         """``In world calm, `` or ``Across worlds, `` (empty for another folder)."""
         if self.world is not None:
@@ -149,10 +158,18 @@ def trust_trajectories(
         _legend(ax, styles, loc="center left", bbox_to_anchor=(1.0, 0.5))
     hi = max(ends, key=ends.get)
     lo = min(ends, key=ends.get)
-    pts = _Points(points, [hi, lo])
     if len(ends) == 1:
-        title = f"{pts.opening()}{brand}'s trust ends at {ends[hi]:.2f}"
-    elif pts.across:
+        title = f"{_Points(points, [hi]).opening()}{brand}'s trust ends at {ends[hi]:.2f}"
+        return fig, title
+    if hi == lo:  # every end the same: max and min name the same scenario
+        pts = _Points(points, names)
+        title = (
+            f"{pts.opening()}{brand}'s trust ends at {ends[hi]:.2f} under every one of the "
+            f"{len(ends)} charted {pts.plural()}"
+        )
+        return fig, title
+    pts = _Points(points, [hi, lo])
+    if pts.across:
         title = (
             f"Across worlds, {brand}'s trust ends highest under {pts.name(hi)} at "
             f"{ends[hi]:.2f} and lowest under {pts.name(lo)} at {ends[lo]:.2f}: "

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis import regret
 from ..analysis.outcomes import outcome_values
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..scenario.loading import load_scenario, scenario_reference
@@ -290,36 +291,23 @@ def verdict_line(v: dict[str, Any]) -> str:
 def regret_tables(
     runs: pd.DataFrame, metric: str, brand: str, direction: str, design_cols: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Robustness table (policy x world: mean outcome, best, regret) and max regret per policy.
+    """Robustness table (policy x world: mean outcome, best, regret) and max regret per policy,
+    of ``brand``'s ``metric`` in the per-run table ``runs`` (`outcome_values` rows).
 
     A world is every design column but ``point`` and ``policy`` (named world and factor sample).
     Regret = best policy's mean outcome in that world minus this policy's (``direction="max"``),
-    or this policy's minus the best (``"min"``); always >= 0.
+    or this policy's minus the best (``"min"``); always >= 0. Computed by
+    `sim.analysis.regret.regret_tables`, as the report's regret table is.
     """
     sel = runs[(runs["metric"] == metric) & (runs["brand"] == brand)]
     world_cols = [c for c in design_cols if c not in ("point", "policy")]
     keys = ["policy", *world_cols]
-    mean = sel.groupby(keys, sort=True, dropna=False)["value"].mean().rename("mean").reset_index()
-    grouped = mean.groupby(world_cols, sort=False, dropna=False)["mean"]
-    if direction == "max":
-        mean["best"] = grouped.transform("max")
-        mean["regret"] = mean["best"] - mean["mean"]
-    else:
-        mean["best"] = grouped.transform("min")
-        mean["regret"] = mean["mean"] - mean["best"]
+    mean, per_policy = regret.regret_tables(sel, ["policy"], world_cols, direction)
     mean.insert(len(keys), "metric", metric)
     mean.insert(len(keys) + 1, "brand", brand)
-    rows = []
-    for policy, g in mean.groupby("policy", sort=True):
-        worst = g.loc[g["regret"].idxmax()]
-        rows.append(
-            {
-                "policy": policy,
-                "mean_outcome": g["mean"].mean(),
-                "worst_outcome": g["mean"].min() if direction == "max" else g["mean"].max(),
-                "max_regret": g["regret"].max(),
-                "world_of_max_regret": ", ".join(f"{c}={worst[c]}" for c in world_cols),
-            }
-        )
-    mr = pd.DataFrame(rows).sort_values(["max_regret", "policy"], ignore_index=True)
+    mr = per_policy[["policy", "mean_outcome", "worst_outcome", "max_regret"]].copy()
+    mr["world_of_max_regret"] = [
+        ", ".join(f"{c}={v}" for c, v in zip(world_cols, r, strict=True))
+        for r in per_policy[world_cols].itertuples(index=False)
+    ]
     return mean, mr
