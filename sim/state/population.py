@@ -222,30 +222,29 @@ def create_population(scenario: Scenario, seed: int) -> Population:
     spec = scenario.population
     n = scenario.simulation.consumers
     n_brands = len(scenario.brands)
+    # The order of the steps is set by the peak memory, not by the draws: the network has its
+    # own stream, and the "init" draws keep their order. The network comes first, while nothing
+    # else is held, so its build's transient arrays (~100 B per consumer at degree 8) are freed
+    # before the consumers' arrays exist and their pages are reused by them; the float64 traits
+    # are rounded to their float32 layout and dropped as soon as the journeys in progress have
+    # read the need rate, not held (24 B per consumer) while the per-brand arrays are allocated.
+    # At 1M consumers x 5 brands that took the peak from ~197 B per consumer to ~172, the
+    # population's own arrays being 168 (`python benchmarks/memory_probe.py 1000000 5`).
+    tie_start, ties = small_world(
+        n, spec.social_degree, spec.social_rewiring, generator(seed, "network")
+    )
     rng = generator(seed, "init")
-
     traits = draw_traits(spec, n, rng)
     journey_left = journeys_in_progress(
         traits["need_rate"], scenario.journey.research_days, scenario.journey.max_days, rng
     )
-
+    drawn = {name: as_laid(name, value) for name, value in traits.items()}
+    del traits
     r = np.empty((n, n_brands), np.float32)
     s = np.empty((n, n_brands), np.float32)
     for b in range(n_brands):  # one brand column at a time keeps the peak memory low
         r[:, b], s[:, b] = draw_initial_trust(scenario.trust, n, rng)
-
-    tie_start, ties = small_world(
-        n, spec.social_degree, spec.social_rewiring, generator(seed, "network")
-    )
-
-    drawn = {
-        **traits,
-        "journey_left": journey_left,
-        "tie_start": tie_start,
-        "ties": ties,
-        "r": r,
-        "s": s,
-    }
+    drawn.update(journey_left=journey_left, tie_start=tie_start, ties=ties, r=r, s=s)
     shapes = {"N": (n,), "NB": (n, n_brands)}
     arrays = {
         name: np.full(shapes[kind], fill, dtype) if fill is not None else as_laid(name, drawn[name])
