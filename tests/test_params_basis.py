@@ -21,17 +21,6 @@ from sim.scenario import Brand, Policy, Scenario
 
 from .conftest import ROOT
 
-SECTIONS = (
-    "simulation",
-    "world",
-    "population",
-    "journey",
-    "trust",
-    "consent",
-    "outreach",
-    "incidents",
-    "costs",
-)
 ALLOWED_BASES = {
     "fitted",
     "published",
@@ -50,11 +39,12 @@ def _extra(field: FieldInfo) -> dict:
 
 def parameters() -> Iterator[tuple[str, FieldInfo]]:
     """(dotted path, field) of every scenario parameter that has a default."""
-    models: list[tuple[str, type[BaseModel]]] = []
-    for section in SECTIONS:
-        model = Scenario.model_fields[section].annotation
-        assert isinstance(model, type) and issubclass(model, BaseModel)
-        models.append((f"{section}.", model))
+    models: list[tuple[str, type[BaseModel]]] = [  # every section, from the schema itself
+        (f"{name}.", f.annotation)
+        for name, f in Scenario.model_fields.items()
+        if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)
+    ]
+    assert len(models) >= 9, [m for m, _ in models]  # simulation ... costs
     models += [("brands.*.", Brand), ("brands.*.policy.", Policy)]
     for prefix, model in models:
         for key, field in model.model_fields.items():
