@@ -98,6 +98,15 @@ def test_lhs_with_policies_and_worlds_gives_regret(tmp_path):
         "many_emails",
     }
     assert r.max_regret["max_regret"].is_monotonic_increasing
+    # the text says which per-run outcome the regret is judged on: net value is a flow, so its
+    # total over the horizon by default, the mean of the last 30 days under --outcome window
+    assert "Regret on net_value of Aurora (total over the horizon; max is better)" in (
+        r.report_text()
+    )
+    r.manifest["outcome"] = "window"
+    assert "Regret on net_value of Aurora (mean of the last 30 days; max is better)" in (
+        r.report_text()
+    )
 
 
 @pytest.mark.parametrize(

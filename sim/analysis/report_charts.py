@@ -502,9 +502,10 @@ def channel_mix(
                 )
         ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax2.set_xlabel("share of buyers (whole market)")
-        ax2.legend(
-            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=7, frameon=False
-        )
+        if ax2.get_legend_handles_labels()[0]:  # (no rooming metric in the folder: no legend)
+            ax2.legend(
+                loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=7, frameon=False
+            )
         ax2.grid(axis="y", visible=False)
     store = share.get("store")
     pts = _Points(points, names)

@@ -24,7 +24,8 @@ from typing import Any
 import pandas as pd
 
 from ..analysis import regret
-from ..analysis.outcomes import outcome_values
+from ..analysis.outcomes import outcome_values, statistic_of
+from ..analysis.summary import SUMMARY_WINDOW_DAYS
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..scenario.loading import load_scenario, scenario_reference
 from .design import ExperimentError, build_points, load_experiment
@@ -77,11 +78,9 @@ class SweepResult:
             f"{self.out / 'results.parquet'}"
         ]
         if self.max_regret is not None:
-            r = m["robustness"]
             parts += [
                 "",
-                f"Regret on {r['metric']} of {r['brand']} ({r['direction']} is better), "
-                "per policy (max over worlds):",
+                f"{self._regret_on()}, per policy (max over worlds):",
                 self.max_regret.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
             ]
             if m.get("verdict"):
@@ -94,6 +93,19 @@ class SweepResult:
                 "parameter uncertainty.",
             ]
         return "\n".join(parts)
+
+    def _regret_on(self) -> str:
+        """``Regret on net_value of Aurora (total over the horizon; max is better)``: the metric,
+        the per-run outcome it is judged on (`statistic_of`) and the direction."""
+        m = self.manifest
+        r = m["robustness"]
+        statistic = statistic_of(r["metric"], m.get("outcome", "auto"))
+        per_run = (
+            "total over the horizon"
+            if statistic == "total"
+            else f"mean of the last {SUMMARY_WINDOW_DAYS} days"
+        )
+        return f"Regret on {r['metric']} of {r['brand']} ({per_run}; {r['direction']} is better)"
 
     def __repr__(self) -> str:
         m = self.manifest
@@ -113,11 +125,10 @@ class SweepResult:
         ]
         tables = []
         if self.max_regret is not None:
-            r = m["robustness"]
             tables.append(
                 (
-                    f"Regret on {r['metric']} of {r['brand']} ({r['direction']} is better): "
-                    "per policy, its largest shortfall against the best policy of a world",
+                    f"{self._regret_on()}: per policy, its largest shortfall against the best "
+                    "policy of a world",
                     self.max_regret,
                 )
             )
