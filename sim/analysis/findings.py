@@ -921,7 +921,7 @@ def _sweep_verdict(res: Results, brand: str, table: pd.DataFrame) -> list[str] |
         best_in = []
         for w, g in winners.groupby("world", sort=False):
             names = list(g["choice"])
-            who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]} tie"
+            who = _and(names) + (" tie" if len(names) > 1 else "")
             best_in.append(f"{w}: {who} ({crit.fmt(g['value'].iloc[0])})")
         out.append(f"Best {noun} in each world: " + "; ".join(best_in) + ".")
     else:
