@@ -1,5 +1,6 @@
-"""Abnormal churn after a breach, three ways: as `omnitrust evidence` counts it, with one definition
-for both groups, and against the same consumers in a run without the breach.
+"""Abnormal churn after a breach, three ways: as `omnitrust evidence` counted it until 2026-12-04,
+with one definition for both groups, and against the same consumers in a run without the breach
+(what it counts now).
 
     python benchmarks/breach_churn_definition.py                              # 2,000 x 2, < 1 min
     python benchmarks/breach_churn_definition.py --consumers 5000 --replications 4
@@ -9,7 +10,7 @@ k)`, `sim.analysis.evidence.start`): one warm-up, from which one breach run per 
 (`evidence.breach_scenario`: 30% of the brand's records on day 120, followed 365 days) and one run
 of the same market with no scheduled breach (same horizon, same seed) branch. The breach runs are
 counted by `evidence.breach_counts` itself, and the script checks that its own groups give the
-same counts, so "as coded" is exactly the figure `omnitrust evidence` reports. Groups, as there
+same counts and that 3 (churned) is exactly the figure `omnitrust evidence` reports. Groups, as there
 (docs/ODD.md 7.9): the *notified customers* (customers of the brand, not churned, at the start of
 day 120; exposed by that breach; notified; in the market all year) and the *unexposed customers*
 (customers then, exposed in no breach from day 120 on, in the market all year). At the end of the
@@ -19,11 +20,12 @@ run a relation is *churned* (CHURNED) or *without a record* (no ACCOUNT: retenti
 Prints, pooled over the brands' breaches as the evidence pools them (per replication: numerators
 summed over the brands over denominators summed; then the mean over replications):
 
-1. as coded (`sim/analysis/evidence.py`): notified customers churned *or without a record*, minus
-   unexposed customers *churned* (record loss counts as leaving for the notified only);
+1. as coded until 2026-12-04: notified customers churned *or without a record*, minus unexposed
+   customers *churned* (record loss counted as leaving for the notified only);
 2. one definition for both groups: churned minus churned, and churned-or-no-record minus the same;
 3. the breach's effect: the notified customers in the breach run minus the same consumers (same
-   rows, same seeds) in the run without the breach, churned and churned-or-no-record.
+   rows, same seeds) in the run without the breach, churned (`sim/analysis/evidence.py` since
+   2026-12-04) and churned-or-no-record.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def groups_of_one_breach(scenario, rs, warm, name, b, quiet_flags):
         run()
 
     m.run = run_and_take_exposed
-    counts = evidence.breach_counts(m, b)
+    counts = evidence.breach_counts(m, b, (quiet_flags & CHURNED) != 0)
     exposed = taken["exposed"]
     exposed_any = (pop.exposed_day >= t0).any(axis=1)
     stayed = ~reborn_between(m.seed_value, t0, m.t, pop.size, m.params.derived.turnover)
@@ -92,12 +94,11 @@ def groups_of_one_breach(scenario, rs, warm, name, b, quiet_flags):
             "churned": int((churned & rows).sum()),
             "no_record_only": int((no_record & ~churned & rows).sum()),
         }
-    # the groups are evidence.py's: same sizes, and its "left" is churned | (no record & notified)
-    n, u = out["notified"], out["unexposed"]
+    # the groups are evidence.py's: the same notified customers, churned in either run
+    n, w = out["notified"], out["notified_without_breach"]
     assert counts["notified_customers"] == n["n"], (counts, out)
-    assert counts["notified_customers_left"] == n["churned"] + n["no_record_only"], (counts, out)
-    assert counts["unexposed_customers"] == u["n"], (counts, out)
-    assert counts["unexposed_customers_left"] == u["churned"], (counts, out)
+    assert counts["notified_customers_churned"] == n["churned"], (counts, out)
+    assert counts["notified_customers_churned_without_breach"] == w["churned"], (counts, out)
     return out, counts
 
 
@@ -140,12 +141,12 @@ def main(argv=None) -> dict:
             "notified_customers": tot["notified"]["n"],
             "unexposed_customers": tot["unexposed"]["n"],
         }
-        r["stopped_dealing"] = share(tot, "notified", *both)  # breach_stopped_dealing
-        r["as_coded"] = r["stopped_dealing"] - r["unexposed_churned"]
-        assert abs(r["as_coded"] - coded) < 1e-12, (r["as_coded"], coded)
+        r["stopped_dealing_before"] = share(tot, "notified", *both)  # until 2026-12-04
+        r["as_coded"] = r["stopped_dealing_before"] - r["unexposed_churned"]
         r["churned_vs_churned"] = r["notified_churned"] - r["unexposed_churned"]
         r["left_vs_left"] = share(tot, "notified", *both) - share(tot, "unexposed", *both)
         r["causal_churned"] = r["notified_churned"] - r["same_churned"]
+        assert abs(r["causal_churned"] - coded) < 1e-12, (r["causal_churned"], coded)
         r["causal_left"] = share(tot, "notified", *both) - share(
             tot, "notified_without_breach", *both
         )
@@ -170,14 +171,14 @@ def main(argv=None) -> dict:
           f"unexposed customers {n('unexposed_customers')}")  # fmt: skip
     print("shares at the end of the run:")
     print(f"  notified customers, breach run:           churned {pct('notified_churned')}, "
-          f"no record (not churned) {pct('notified_no_record')}; stopped dealing as coded "
-          f"{pct('stopped_dealing')}")  # fmt: skip
+          f"no record (not churned) {pct('notified_no_record')}; stopped dealing as coded before "
+          f"{pct('stopped_dealing_before')}")  # fmt: skip
     print(f"  unexposed customers, breach run:          churned {pct('unexposed_churned')}, "
           f"no record (not churned) {pct('unexposed_no_record')}")  # fmt: skip
     print(f"  the notified customers, run w/o breach:   churned {pct('same_churned')}, "
           f"no record (not churned) {pct('same_no_record')}")  # fmt: skip
     print("abnormal churn (percentage points):")
-    print(f"  1. as coded (evidence.py: notified churned or no record - unexposed churned)  "
+    print(f"  1. until 2026-12-04 (notified churned or no record - unexposed churned)      "
           f"{pct('as_coded')}")  # fmt: skip
     print(f"  2. one definition:  churned - churned                                        "
           f"{pct('churned_vs_churned')}")  # fmt: skip
@@ -185,7 +186,7 @@ def main(argv=None) -> dict:
           f"{pct('left_vs_left')}")  # fmt: skip
     print("  3. the breach's effect on the notified customers (vs the same consumers and seeds "
           "without it):")  # fmt: skip
-    print(f"                      churned                                                  "
+    print(f"                      churned (evidence.py now)                                "
           f"{pct('causal_churned')}")  # fmt: skip
     print(f"                      churned or no record                                     "
           f"{pct('causal_left')}")  # fmt: skip

@@ -51,9 +51,14 @@ def main(argv=None) -> dict:
     for k in range(a.replications):
         rs = replication_seed(scenario.simulation.seed, k)
         _, warm = evidence.start(scenario, rs, k)
+        quiet = evidence.churned_at_end(  # the same market without the breach
+            TrustModel(evidence.follow_up_scenario(scenario), seed=rs, warm_start=warm)
+        )
         counts = [
             evidence.breach_counts(
-                TrustModel(evidence.breach_scenario(scenario, name), seed=rs, warm_start=warm), b
+                TrustModel(evidence.breach_scenario(scenario, name), seed=rs, warm_start=warm),
+                b,
+                quiet,
             )
             for b, name in enumerate(names)
         ]

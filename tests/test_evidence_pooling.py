@@ -64,8 +64,26 @@ class _BreachWatch(TrustModel):
         ]
 
 
-def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, float]:
-    """Brand b's breach run built on its own (its own warm-up), counted by hand."""
+def _churned_without_breach(scenario: Scenario, seed: int) -> np.ndarray:
+    """Who is CHURNED (consumers x brands) at the end of the breach runs' horizon in the same
+    market without the breach the evidence schedules (the scenario's own events only): built on
+    its own (its own warm-up) from the scenario's data, with the horizon set by hand (day 120 +
+    365 days + the breach day itself)."""
+    data = scenario.model_dump(mode="python")
+    data["simulation"]["days"] = BREACH_DAY + 365 + 1
+    m = TrustModel(Scenario.model_validate(data), seed=seed)
+    assert m.scenario.events == scenario.events
+    m.run()
+    return (m.population.flags & CHURNED) > 0
+
+
+def _independent_branch(
+    scenario: Scenario, seed: int, b: int, quiet: np.ndarray | None = None
+) -> dict[str, float]:
+    """Brand b's breach run built on its own (its own warm-up), counted by hand; ``quiet`` is
+    `_churned_without_breach` of the same scenario and seed (built here when None)."""
+    if quiet is None:
+        quiet = _churned_without_breach(scenario, seed)
     name = scenario.brands[b].name
     m = _BreachWatch(breach_scenario(scenario, name), seed=seed)
     assert m.scenario.events[-1].brand == name
@@ -93,15 +111,14 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
     # later breach of the brand (exposed_day >= t0 at the end); and who exposed_day == t0 at
     # the end would miss: notified stayers exposed by this breach and again later
     old = ((f & NOTIFIED) > 0) & (pop.exposed_day[:, b] >= t0) & stayed
-    left = ((f & CHURNED) > 0) | (notified & ((f & ACCOUNT) == 0))
+    churned = (f & CHURNED) > 0
     fraud = pop.fraud_day >= t0
     daily = m.recorder.stocks[BREACH_DAY:, b]
     aware_days = daily[:, STOCKS.index("breach_aware")] > 0
     return {
         "nc": np.count_nonzero(customers & notified),
-        "nc_left": np.count_nonzero(customers & notified & left),
-        "uc": np.count_nonzero(customers & unexposed & stayed),
-        "uc_left": np.count_nonzero(customers & unexposed & stayed & left),
+        "nc_churned": np.count_nonzero(customers & notified & churned),
+        "nc_churned_anyway": np.count_nonzero(customers & notified & quiet[:, b]),
         "n": np.count_nonzero(notified),
         "n_fraud": np.count_nonzero(notified & fraud),
         "n_card": np.count_nonzero(notified & card),
@@ -117,10 +134,10 @@ def _independent_branch(scenario: Scenario, seed: int, b: int) -> dict[str, floa
 def _pooled_by_hand(branches: list[dict]) -> dict[str, float]:
     s = {k: sum(br[k] for br in branches) for k in branches[0] if k != "stated"}
     stated = [v for br in branches for v in br["stated"]]
-    stopped = s["nc_left"] / s["nc"]
+    stopped = s["nc_churned"] / s["nc"]
     return {
         "breach_stopped_dealing": stopped,
-        "breach_abnormal_churn": stopped - s["uc_left"] / s["uc"],
+        "breach_abnormal_churn": stopped - s["nc_churned_anyway"] / s["nc"],
         "breach_stated_intent": sum(stated) / len(stated),
         "fraud_after_notice": s["n_card_fraud"] / s["n_card"] if s["n_card"] else float("nan"),
         "fraud_unexposed": s["u_fraud"] / s["u"],
@@ -133,15 +150,18 @@ def independent(scenario) -> dict:
     rs = replication_seed(SEED, REPLICATION)
     journey = TrustModel(scenario, seed=rs, replication=REPLICATION)
     journey.run()
-    branches = [_independent_branch(scenario, rs, b) for b in range(len(scenario.brands))]
+    quiet = _churned_without_breach(scenario, rs)
+    branches = [_independent_branch(scenario, rs, b, quiet) for b in range(len(scenario.brands))]
     return {"journey": evidence.journey_figures(journey), "branches": branches}
 
 
 def test_the_breach_figures_pool_every_brands_breach_as_counted_by_hand(scenario, independent):
     assert len(scenario.brands) >= 3
     branches = independent["branches"]
-    # every brand's breach notified customers and left unexposed ones
-    assert all(br["nc"] > 0 and br["uc"] > 0 for br in branches)
+    # every brand's breach notified customers, and some of them churned in either run
+    assert all(br["nc"] > 0 for br in branches)
+    assert sum(br["nc_churned"] for br in branches) > 0
+    assert sum(br["nc_churned_anyway"] for br in branches) > 0
     expected = _pooled_by_hand(branches)
     rs = replication_seed(SEED, REPLICATION)
     m, warm = evidence.start(scenario, rs, REPLICATION)
@@ -185,8 +205,11 @@ def test_the_notified_are_the_consumers_this_breach_exposed_not_a_later_one():
     scenario = Scenario.model_validate(data)
     assert "payment_card" in aurora["policy"]["data_collection"]
     rs = replication_seed(SEED, REPLICATION)
-    hand = _independent_branch(scenario, rs, 0)
-    got = evidence.breach_counts(TrustModel(breach_scenario(scenario, "Aurora"), seed=rs), 0)
+    quiet = _churned_without_breach(scenario, rs)
+    hand = _independent_branch(scenario, rs, 0, quiet)
+    got = evidence.breach_counts(
+        TrustModel(breach_scenario(scenario, "Aurora"), seed=rs), 0, quiet
+    )
     # the case tells the definitions apart: exposed_day >= day 120 at the end would add the
     # first group, == day 120 at the end would drop the second
     assert hand["later_only"] > 20 and hand["again_later"] > 20
@@ -197,9 +220,8 @@ def test_the_notified_are_the_consumers_this_breach_exposed_not_a_later_one():
         "notified_card": "n_card",
         "notified_card_defrauded": "n_card_fraud",
         "notified_customers": "nc",
-        "notified_customers_left": "nc_left",
-        "unexposed_customers": "uc",
-        "unexposed_customers_left": "uc_left",
+        "notified_customers_churned": "nc_churned",
+        "notified_customers_churned_without_breach": "nc_churned_anyway",
         "unexposed": "u",
         "unexposed_defrauded": "u_fraud",
     }
@@ -279,3 +301,18 @@ def test_a_brand_that_collects_nothing_is_not_breached(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--brand = 'Cirrus'" in err and "collects no data" in err and str(f) in err
     assert "Aurora, Borealis" in err and "Traceback" not in err
+
+
+def test_the_market_without_the_breach_differs_from_a_breach_run_by_that_breach_only(scenario):
+    """Abnormal churn subtracts the notified customers' churn in `follow_up_scenario`: it must be
+    the breach runs' market (horizon: the breach day, then 365 days) with the scenario's own
+    events and nothing else changed."""
+    quiet = evidence.follow_up_scenario(scenario)
+    for brand in scenario.brands:
+        breach = breach_scenario(scenario, brand.name)
+        assert quiet.simulation.days == breach.simulation.days == BREACH_DAY + 365 + 1
+        assert breach.events[:-1] == scenario.events == quiet.events
+        assert breach.events[-1].kind == "breach" and breach.events[-1].day == BREACH_DAY
+        a, b = quiet.model_dump(mode="json"), breach.model_dump(mode="json")
+        a.pop("events"), b.pop("events")
+        assert a == b

@@ -22,10 +22,14 @@ Pooled over the market's brands: each replication runs one breach of BREACH_SHAR
 records (all data types it holds; a brand that collects nothing is left out) on BREACH_DAY, each
 a branch of the same warm-up, and every breach figure pools the counts over these branches
 (`pool`): stopped dealing is the notified
-customers who left, summed over the brands, over the notified customers, summed; the base churn of
-the customers exposed in no breach (and in the market all year: a customer who moved away is in
-neither group), fraud after notice and fraud among the unexposed likewise;
-abnormal churn is pooled stopped dealing minus pooled base churn. Fraud after notice counts the
+customers who churned, summed over the brands, over the notified customers, summed; fraud after
+notice and fraud among the unexposed likewise. Abnormal churn (Ponemon: churn *as a result of* the
+breach) is the breach's effect on the churn of those same notified customers: their pooled churn
+minus the pooled churn of the same consumers (same rows, same seeds, same warm-up) in one more
+branch, the market run over the same horizon without the scheduled breach
+(`follow_up_scenario`). Until 2026-12-04 it was stopped dealing counted as churned *or without
+a record* minus the churn of the customers exposed in no breach, two groups measured unalike
+(benchmarks/breach_churn_definition.py, docs/CALIBRATION.md). Fraud after notice counts the
 notified whose payment card the breached brand held: US breach-notification laws, under which
 Javelin's respondents received their notices, are triggered by exposed financial identifiers
 (card and account numbers, SSNs), and in the model only an exposed card leads to fraud, so a
@@ -59,7 +63,6 @@ from ..model.market import Phase, TrustModel
 from ..model.warmup import WarmState, branching_enabled, capture
 from ..scenario import BreachEvent, Scenario
 from ..state.population import (
-    ACCOUNT,
     CHURNED,
     CUSTOMER,
     H_BOUGHT,
@@ -149,12 +152,12 @@ TARGETS = {
         "customers notified of the breach, pooled over one breach of each brand",
     ),
     "breach_abnormal_churn": Target(
-        "abnormal churn of notified customers (minus that of unexposed customers)",
+        "abnormal churn of notified customers (their churn minus the churn they would have had)",
         0.02,
         0.04,
         "Ponemon Cost of a Data Breach 2006-2013",
-        "customers notified of the breach; baseline: customers not exposed and in the market all "
-        "year; both pooled over one breach of each brand",
+        "customers notified of the breach; baseline: the same customers in the same market with "
+        "the same seeds and no breach; pooled over one breach of each brand",
     ),
     "breach_stated_intent": Target(
         "breach-aware customers who say they would stop buying",
@@ -235,6 +238,16 @@ def journey_figures(m: TrustModel) -> dict[str, float]:
     return out
 
 
+def follow_up_scenario(scenario: Scenario) -> Scenario:
+    """``scenario`` run for the breach branches' horizon (BREACH_DAY + FOLLOW_UP_DAYS + 1 days),
+    with its own events only: the market without the scheduled breach, against which
+    `breach_counts` measures the breach's effect on the same consumers (abnormal churn). It
+    shares the warm-up of ``scenario`` (the horizon is not part of it)."""
+    data = scenario.model_dump(mode="python")
+    data["simulation"]["days"] = BREACH_DAY + FOLLOW_UP_DAYS + 1
+    return Scenario.model_validate(data)
+
+
 def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
     """``scenario`` plus one breach of BREACH_SHARE of ``brand``'s records (every type it holds;
     the first brand when None) on day BREACH_DAY, run for FOLLOW_UP_DAYS after it.
@@ -260,9 +273,8 @@ def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
 
 BREACH_COUNTS = (
     "notified_customers",
-    "notified_customers_left",
-    "unexposed_customers",
-    "unexposed_customers_left",
+    "notified_customers_churned",
+    "notified_customers_churned_without_breach",
     "notified",
     "notified_defrauded",
     "notified_card",
@@ -276,10 +288,17 @@ BREACH_COUNTS = (
 breach figures."""
 
 
-def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
+def breach_counts(
+    m: TrustModel, brand_index: int, churned_without_breach: np.ndarray
+) -> dict[str, float]:
     """Run ``m`` (a model of ``breach_scenario`` for brand ``brand_index``, at day 0) to its end and
     count, on each source's population (see `TARGETS` denominators), what the breach figures are
-    shares of: the numerators and denominators of `BREACH_COUNTS`."""
+    shares of: the numerators and denominators of `BREACH_COUNTS`.
+
+    ``churned_without_breach`` (consumers x brands, bool) is who is CHURNED at the end of the same
+    market run with the same seed and no scheduled breach (`churned_at_end` of a
+    `follow_up_scenario` model): the notified customers' churn there is the churn they would have
+    had anyway, which abnormal churn subtracts (`pool`)."""
     while m.day < BREACH_DAY:
         m.step()
     pop = m.population
@@ -305,8 +324,11 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     # notify_within_days later) and in the market all year (a row re-born since the breach day
     # has lost the notice and holds a newcomer, who may be exposed by a later breach)
     notified = ((pop.flags[:, b] & NOTIFIED) != 0) & exposed & stayed
-    left = ((pop.flags[:, b] & CHURNED) != 0) | (((pop.flags[:, b] & ACCOUNT) == 0) & notified)
-    n_cust, u_cust = customers & notified, customers & ~exposed_any & stayed
+    # Stopped dealing is churn, the consumer's own decision (7.9): a record the brand deleted
+    # without churn (retention, L4: 730 days unseen) is not the breach's doing, and the same
+    # consumers lose theirs as often without it (benchmarks/breach_churn_definition.py).
+    churned = (pop.flags[:, b] & CHURNED) != 0
+    n_cust = customers & notified
     defrauded = pop.fraud_day >= t0
     unexposed = ~exposed_any & stayed
     stocks = m.recorder.stocks[BREACH_DAY:, b]
@@ -314,9 +336,8 @@ def breach_counts(m: TrustModel, brand_index: int) -> dict[str, float]:
     stated = stocks[aware, STOCKS.index("stated_intent_to_leave")]
     return {
         "notified_customers": int(n_cust.sum()),
-        "notified_customers_left": int(left[n_cust].sum()),
-        "unexposed_customers": int(u_cust.sum()),
-        "unexposed_customers_left": int(left[u_cust].sum()),
+        "notified_customers_churned": int(churned[n_cust].sum()),
+        "notified_customers_churned_without_breach": int(churned_without_breach[n_cust, b].sum()),
         "notified": int(notified.sum()),
         "notified_defrauded": int(defrauded[notified].sum()),
         "notified_card": int((notified & card).sum()),
@@ -371,11 +392,11 @@ def pool(counts: Sequence[dict[str, float]]) -> dict[str, float]:
     def share(num: str, den: str) -> float:
         return float(tot[num] / tot[den]) if tot[den] else float("nan")
 
-    stopped = share("notified_customers_left", "notified_customers")
-    base = share("unexposed_customers_left", "unexposed_customers")
+    stopped = share("notified_customers_churned", "notified_customers")
+    anyway = share("notified_customers_churned_without_breach", "notified_customers")
     return {
         "breach_stopped_dealing": stopped,
-        "breach_abnormal_churn": stopped - base,
+        "breach_abnormal_churn": stopped - anyway,
         "breach_stated_intent": share("stated_intent_sum", "aware_days"),
         "fraud_after_notice": share("notified_card_defrauded", "notified_card"),
         "fraud_unexposed": share("unexposed_defrauded", "unexposed"),
@@ -409,15 +430,27 @@ def breach_figures(
     brand)`` continued from ``warm_start`` (the warm-up of ``scenario`` with this seed, `start`),
     or spinning its own warm-up up when it is None."""
     names = breached_brands(scenario) if brands is None else list(brands)
+    if not names:
+        return dict.fromkeys(BREACH_FIGURES, float("nan"))
     index = {b.name: k for k, b in enumerate(scenario.brands)}
+    quiet = churned_at_end(
+        TrustModel(follow_up_scenario(scenario), seed=seed, warm_start=warm_start)
+    )
     counts = [
         breach_counts(
             TrustModel(breach_scenario(scenario, name), seed=seed, warm_start=warm_start),
             index[name],
+            quiet,
         )
         for name in names
     ]
-    return pool(counts) if counts else dict.fromkeys(BREACH_FIGURES, float("nan"))
+    return pool(counts)
+
+
+def churned_at_end(m: TrustModel) -> np.ndarray:
+    """Run ``m`` to its end and return who is CHURNED then (consumers x brands, bool)."""
+    m.run()
+    return (m.population.flags & CHURNED) != 0
 
 
 def measure(
