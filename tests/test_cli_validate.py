@@ -323,6 +323,32 @@ def test_a_scenario_extending_another_kind_of_file_names_its_own_extends(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("referrer", "field", "command"),
+    [
+        ("calibration/baseline.toml", "scenario", ["calibrate"]),
+        ("experiments/security_vs_attack.toml", "base", ["sweep"]),
+    ],
+)
+def test_a_file_whose_scenario_names_another_kind_of_file_is_told_on_that_line(
+    tmp_path, capsys, referrer, field, command
+):
+    """A calibration file's ``scenario`` or an experiment's ``base`` naming a calibration file:
+    the one line names the referring file, its field and value (the place to fix), then what
+    the named file is; nothing runs."""
+    other = tmp_path / "other.toml"
+    other.write_text((ROOT / "calibration/baseline.toml").read_text())
+    text = (ROOT / referrer).read_text()
+    line = next(x for x in text.splitlines() if x.startswith(f"{field} ="))
+    path = tmp_path / Path(referrer).name
+    path.write_text(text.replace(line, f'{field} = "other.toml"'))
+    assert main([*command, str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'{path}: {field} = "other.toml": {other} is a calibration file'), err
+    assert f"not a scenario; it runs with `omnitrust calibrate {other}" in err, err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
 def test_the_keys_that_tell_the_kinds_of_file_apart():
     """The detection reads keys that each kind requires and no scenario has."""
     from sim.calibration.spec import CalibrationSpec, SensitivitySpec

@@ -185,6 +185,8 @@ def scenario_reference(value: str, file: str | Path, field: str) -> Path:
         resolved = target.resolve()
         target = resolved if target.is_absolute() else Path(os.path.relpath(resolved))
     if target.is_file():
+        # an experiment, calibration or sensitivity file named here: the error names this line
+        _not_another_kind_of_file(_read_toml(target), target, (Path(file), field, value))
         return target
     bare = Path(value).parent == Path(".")
     close = difflib.get_close_matches(Path(value).stem, list(bundled_scenarios()), n=1)
@@ -287,11 +289,11 @@ def _layers(path: Path) -> list[Layer]:
     layers: list[Layer] = []
     chain: list[Path] = []
     current = path
-    child: tuple[Path, str] | None = None  # (file, its extends value) that led to `current`
     while True:
         chain.append(current)
         raw = _read_toml(current)
-        _not_another_kind_of_file(raw, current, child)
+        if current == path:  # an ancestor was checked by `scenario_reference`, naming `extends`
+            _not_another_kind_of_file(raw, current)
         parent = raw.pop(EXTENDS, None)
         layers.append((str(current), raw))
         if parent is None:
@@ -310,7 +312,6 @@ def _layers(path: Path) -> list[Layer]:
             raise ScenarioError(
                 f"extends cycle: {cycle}", file=current, field=EXTENDS, value=parent
             )
-        child = (current, parent)
         current = target
 
 
@@ -327,24 +328,25 @@ _SCENARIO_SECTIONS = set(Scenario.model_fields) - {"name", "description"}
 
 
 def _not_another_kind_of_file(
-    raw: dict[str, Any], path: Path, child: tuple[Path, str] | None = None
+    raw: dict[str, Any], path: Path, referrer: tuple[Path, str, str] | None = None
 ) -> None:
     """An experiment, calibration or sensitivity file given where a scenario is expected: one
     line that says which command reads it, instead of a line per key it does not share with a
-    scenario. When ``path`` was reached through ``child = (file, extends value)``, the line
-    names that scenario file and its ``extends``, the place to fix."""
+    scenario. When ``path`` was named by ``referrer = (file, field, value)`` (a scenario's
+    ``extends``, a calibration file's ``scenario``, an experiment's ``base``), the line names
+    that file and field, the place to fix."""
     if raw.keys() & _SCENARIO_SECTIONS:
         return  # a scenario (perhaps with a stray key, reported as such)
     for keys, kind, command in _OTHER_KINDS:
         if not keys <= raw.keys():
             continue
-        if child is not None:
-            file, value = child
+        if referrer is not None:
+            file, field, value = referrer
             raise ScenarioError(
-                f"{path} is {kind}, not a scenario to extend; it runs with "
-                f"`{command.format(path)}`",
+                f"{path} is {kind}, not a scenario{' to extend' if field == EXTENDS else ''}; "
+                f"it runs with `{command.format(path)}`",
                 file=file,
-                field=EXTENDS,
+                field=field,
                 value=value,
                 allowed=_REFERENCE_ALLOWED,
             )
