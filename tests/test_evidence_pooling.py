@@ -207,9 +207,7 @@ def test_the_notified_are_the_consumers_this_breach_exposed_not_a_later_one():
     rs = replication_seed(SEED, REPLICATION)
     quiet = _churned_without_breach(scenario, rs)
     hand = _independent_branch(scenario, rs, 0, quiet)
-    got = evidence.breach_counts(
-        TrustModel(breach_scenario(scenario, "Aurora"), seed=rs), 0, quiet
-    )
+    got = evidence.breach_counts(TrustModel(breach_scenario(scenario, "Aurora"), seed=rs), 0, quiet)
     # the case tells the definitions apart: exposed_day >= day 120 at the end would add the
     # first group, == day 120 at the end would drop the second
     assert hand["later_only"] > 20 and hand["again_later"] > 20

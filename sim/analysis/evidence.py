@@ -121,14 +121,16 @@ TARGETS = {
         0.0023,
         0.0027,
         "Mailchimp benchmarks 2018-2019",
-        "emails delivered (unsubscribes / emails sent)",
+        "emails sent (unsubscribes / emails sent; a day's e-mails after an unsubscribe count as "
+        "sent)",
     ),
     "complaint_per_email": Target(
         "spam complaints per email",
         0.0001,
         0.0002,
         "Mailchimp",
-        "emails delivered (complaints / emails sent)",
+        "emails sent (complaints / emails sent; a day's e-mails after an unsubscribe count as "
+        "sent)",
     ),
     "plain_opt_in": Target(
         "opt-in to tracking asked plainly, no value offered",
