@@ -481,31 +481,67 @@ def test_report_regret_is_max_regret_csv_of_the_same_runs_even_where_worlds_tie(
     from sim.experiments.sweep import regret_tables
 
     res = synthetic_sweep(list(TIE_NET), net=TIE_NET)
-    design = res.manifest["design"]
-    cols = [c for c in design[0] if c not in ("scenario", "hash")]
-    # the per-run table a sweep judges its max_regret.csv on, written out by hand
-    runs = pd.DataFrame(
-        [
-            {**{c: d[c] for c in cols}, "scenario": d["scenario"], "replication": rep,
-             "brand": "Aurora", "metric": "net_value", "statistic": "total",
-             "value": TIE_NET[d["policy"], d["world"], d[RETENTION]] + shift}
-            for d in design
-            for rep, shift in ((0, -0.5), (1, 0.5))
-        ]
-    )  # fmt: skip
+    runs, cols = per_run_table(res, TIE_NET)
     robustness, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
     _, summary = findings.sweep_regret(res, "Aurora")
     # by hand: cautious never falls short (0), bold by EUR 10 in either world; each one's
-    # largest regret is found first in world calm (sorted), though hostile comes first
-    where = f"world=calm, sample=0, {RETENTION}=365"
+    # largest regret is found first in world calm (sorted), though hostile comes first; one
+    # data retention, so the world is its name alone, in the CSV as in the report
     assert list(csv["policy"]) == ["cautious", "bold"] == list(summary["policy"])
     assert np.allclose(csv["max_regret"], [0, 10]) and np.allclose(summary["max_regret"], [0, 10])
     assert np.allclose(csv["mean_outcome"], [90, 80])
     assert np.allclose(summary["mean_value"], [90, 80])
-    assert list(csv["world_of_max_regret"]) == [where, where]
+    assert list(csv["world_of_max_regret"]) == ["calm", "calm"]
     assert list(summary["world_of_max_regret"]) == ["calm", "calm"]
     said = " ".join(findings.verdict(res, "Aurora"))
     assert "the next, bold, can lose up to EUR 10 (in world calm)" in said, said
+
+
+def per_run_table(res: findings.Results, net: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The per-run table a sweep judges its max_regret.csv on, written out by hand from the
+    design of ``res`` and the net values ``net`` (two replications EUR 1 apart), and the design
+    columns."""
+    design = res.manifest["design"]
+    cols = [c for c in design[0] if c not in ("scenario", "hash")]
+    runs = pd.DataFrame(
+        [
+            {**{c: d[c] for c in cols}, "scenario": d["scenario"], "replication": rep,
+             "brand": "Aurora", "metric": "net_value", "statistic": "total",
+             "value": net[d["policy"], d["world"], d[RETENTION]] + shift}
+            for d in design
+            for rep, shift in ((0, -0.5), (1, 0.5))
+        ]
+    )  # fmt: skip
+    return runs, cols
+
+
+def test_max_regret_csv_names_worlds_as_the_report_does():
+    # review issue: max_regret.csv wrote "world=hostile, sample=1, brands.Aurora.policy.
+    # data_retention_days=730" where the report wrote "hostile, data_retention_days=730"
+    from sim.experiments.sweep import regret_tables
+
+    res = synthetic_sweep(list(NET))
+    runs, cols = per_run_table(res, NET)
+    _, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
+    _, summary = findings.sweep_regret(res, "Aurora")
+    # by hand (NET): cautious's largest regret 110 - 95 in calm at 730 days, bold's 85 - 30 in
+    # hostile at 730 days
+    want = ["calm, data_retention_days=730", "hostile, data_retention_days=730"]
+    assert list(csv["policy"]) == ["cautious", "bold"]
+    assert list(csv["world_of_max_regret"]) == want
+    assert list(summary["world_of_max_regret"]) == want
+    html = unescape(report._regret_html(res, "Aurora"))
+    assert all(w in html for w in want)
+    # policies alone, in one world: no world to name
+    one = {k: v for k, v in NET.items() if k[1:] == ("calm", 365)}
+    res = synthetic_sweep(list(one), net=one)
+    runs, cols = per_run_table(res, one)
+    _, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
+    assert list(csv["world_of_max_regret"]) == ["(one world)", "(one world)"]
+    assert list(findings.sweep_regret(res, "Aurora")[1]["world_of_max_regret"]) == [
+        "(one world)",
+        "(one world)",
+    ]
 
 
 # --------------------------------------------------------------------------------------------
