@@ -728,6 +728,47 @@ def test_trust_title_of_points_that_all_end_at_one_level_says_so_and_the_report_
     assert "Aurora's trust ends at 0.50 under every one of the" in html
 
 
+def with_store_share(res: findings.Results, store: dict[str, float]) -> findings.Results:
+    """``res`` with Aurora's revenue on one day split between the store (``store[scenario]``
+    of EUR 100) and the web (the rest)."""
+    rows = [
+        (name, 0, 0, "Aurora", channel, "revenue", value)
+        for name, share in store.items()
+        for channel, value in (("store", 100 * share), ("web", 100 * (1 - share)))
+    ]
+    extra = pd.DataFrame(rows, columns=res.timeseries.columns)
+    return findings.Results("sweep", pd.concat([res.timeseries, extra]), res.manifest)
+
+
+def test_channel_mix_title_of_one_store_share_everywhere_says_so():
+    # review issue: the title read "runs from 68% (...) to 68% (...)" when every share was equal
+    base = synthetic_sweep(list(NET))
+    points = findings.sweep_points(base)
+    res = with_store_share(base, {n: 0.68 for n in base.names})
+    _, title = report_charts.channel_mix(res, "Aurora", res.names, points)
+    assert title == (
+        "Across worlds, the store brings 68% of Aurora's revenue under every one of the 8 "
+        "charted policy×world points"
+    )
+    pair = [res.names[1], res.names[5]]  # bold and cautious, both in calm with 730 days
+    _, title = report_charts.channel_mix(res, "Aurora", pair, points)
+    assert title == (
+        "In world calm, data_retention_days=730, the store brings 68% of Aurora's revenue under "
+        "every one of the 2 charted policies"
+    )
+    same = "The store brings 68% of Aurora's revenue under every one of the 2 charted scenarios"
+    assert report_charts.channel_mix(res, "Aurora", pair)[1] == same
+    # shares that differ only below a whole percent are written as one: 68% again
+    res = with_store_share(base, {n: 0.68 + 0.001 * k for k, n in enumerate(base.names)})
+    assert report_charts.channel_mix(res, "Aurora", pair)[1] == same
+    # shares that differ: from the lowest to the highest, as before
+    res = with_store_share(base, {n: 0.60 + 0.05 * (n == res.names[5]) for n in base.names})
+    _, title = report_charts.channel_mix(res, "Aurora", pair)
+    assert title == (
+        f"The store's share of Aurora's revenue runs from 60% ({pair[0]}) to 65% ({pair[1]})"
+    )
+
+
 def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():
     res = synthetic_sweep(list(NET))
     points = findings.sweep_points(res)
