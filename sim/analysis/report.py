@@ -181,7 +181,8 @@ def _table_html(table: pd.DataFrame, names: list[str], shown: list[str], thresho
             f"<td>{_e(_k(r.loss_mean))}</td><td>{_e(_k(r.var95))}</td>"
             f"<td>{_e(_k(r.es95))}</td><td>{r.p_trust_below:.0%}</td></tr>"
         )
-    return f"<table>{head}{''.join(rows)}</table>"
+    # the head row in <thead>: a printed table that runs onto the next page repeats it there
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _settings_html(res: Results) -> str:
@@ -429,7 +430,8 @@ def _regret_html(res: Results, brand: str) -> str:
     )
     return (
         f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
-        f"<p>{_e(sentence)}</p><table class=regret>{head}{''.join(rows)}</table>"
+        f"<p>{_e(sentence)}</p><table class=regret><thead>{head}</thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
         f"<p class=note>Regret = "
         f"{_e(regret_is)} ({_e(measured)}; 0 for the best). A world is every design setting "
         f"but the policy.{legend} {_e(source)}Computed from the stored runs.</p></section>"
