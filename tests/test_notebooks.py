@@ -146,6 +146,11 @@ def test_policy_choice_recommendation_matches_the_regret_of_the_runs(tmp_path):
     assert answer.startswith(f"**Recommendation: {best.replace('_', ' ')}.**")
     eur = re.findall(r"EUR ([\d,]+)", answer)
     assert eur[0] == f"{max_regret[best]:,.0f}" and eur[1] == f"{max_regret[second]:,.0f}"
+    # where each one's largest regret occurs, by the world's name (max_regret.csv's label)
+    for p in (best, second):
+        regret = mean.max(axis=1) - mean[p]
+        if regret.max() > 0:
+            assert f"in the {regret.idxmax()} world" in answer, answer
     assert len(_outputs(nb, "image/png")) == 1
 
 

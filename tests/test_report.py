@@ -253,6 +253,80 @@ def test_report_command_pdf_option_prints_the_compare_report(compare_folder, tmp
     assert len(list(tmp_path.glob("p-*.png"))) >= 2
 
 
+A4_PRINTABLE_PX = (210 - 2 * 12) / 25.4 * 96  # A4 less the report's 12 mm margins, CSS px
+
+
+@needs_browser
+@pytest.mark.parametrize("worlds", [6, 4])
+def test_regret_table_of_many_worlds_fits_the_html_column_and_the_printed_page(worlds):
+    """Three policies with long names in six worlds (three named worlds x two data retentions;
+    review issue: a column per world ran off the page) or in four (the most that go across):
+    in Chromium the table ends inside the report's column on a 1200-pixel screen and inside
+    the printable width of A4 when printed, so nothing is cut off or shrunk to fit."""
+    from playwright.sync_api import sync_playwright
+
+    from sim.analysis import report
+
+    from .test_report_money import SIX_NET, synthetic_sweep
+
+    net = {k: v for k, v in SIX_NET.items() if worlds == 6 or k[1] != "ordinary"}
+    section = report._regret_html(synthetic_sweep(list(net), net=net), "Aurora")
+    page_html = f"<!doctype html><html><head><style>{report.CSS}</style></head><body>{section}"
+    fits = """() => {
+        const body = document.body.getBoundingClientRect();
+        const pad = parseFloat(getComputedStyle(document.body).paddingRight);
+        const table = document.querySelector('table').getBoundingClientRect();
+        return [table.right, body.right - pad, document.documentElement.scrollWidth,
+                window.innerWidth];
+    }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.set_content(page_html)
+        screen = page.evaluate(fits)
+        page.set_viewport_size({"width": int(A4_PRINTABLE_PX), "height": 900})
+        page.emulate_media(media="print")
+        printed = page.evaluate(fits)
+        browser.close()
+    for table_right, column_right, scroll, width in (screen, printed):
+        assert table_right <= column_right + 0.5, (screen, printed)
+        assert scroll <= width, (screen, printed)
+
+
+@needs_browser
+def test_printed_regret_table_that_runs_onto_another_page_repeats_its_head_row(tmp_path):
+    """Three policies in 60 worlds (30 named worlds x two data retentions): the table is longer
+    than an A4 page, and every printed page with a row of it starts with its head row."""
+    from playwright.sync_api import sync_playwright
+
+    from sim.analysis import report
+
+    from .test_report_money import SIX_POLICIES, synthetic_sweep
+
+    net = {
+        (p, f"w{w:02d}", d): 100.0 + (7 * w + 3 * i + d // 365) % 11
+        for w in range(30)
+        for d in (365, 730)
+        for i, p in enumerate(SIX_POLICIES)
+    }
+    section = report._regret_html(synthetic_sweep(list(net), net=net), "Aurora")
+    pdf = tmp_path / "regret.pdf"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.set_content(f"<!doctype html><html><head><style>{report.CSS}</style></head>{section}")
+        page.pdf(path=str(pdf), prefer_css_page_size=True)
+        browser.close()
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = [t for t in text.split("\f") if re.search(r"w\d\d, data_retention_days=", t)]
+    assert len(pages) >= 2
+    for t in pages:
+        heads = [line.split() for line in t.splitlines() if line.split()[:1] == ["world"]]
+        assert any(sorted(h[1:]) == sorted(SIX_POLICIES) for h in heads), t[:500]
+
+
 def test_breach_window_shows_the_scheduled_breach_and_its_notification_day(run_folder):
     from sim.analysis import charts
     from sim.analysis.findings import load_results

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import textwrap
 from html import unescape
 from pathlib import Path
@@ -235,6 +236,21 @@ def synthetic_sweep(keys, trust=None, robustness=None, net=None) -> findings.Res
     return findings.Results("sweep", ts, manifest)
 
 
+def regret_section(res: findings.Results) -> str:
+    """The report's regret section of ``res`` (focal brand Aurora) as text: entities unescaped,
+    without the line-break hints (``<wbr>``) of its labels."""
+    return unescape(report._regret_html(res, "Aurora")).replace("<wbr>", "")
+
+
+def table_rows(section: str) -> list[list[str]]:
+    """The cells of every row of the (one) table in ``section``, as text."""
+    table = re.search(r"<table[^>]*>(.*?)</table>", section, re.S).group(1)
+    return [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    ]
+
+
 def test_sweep_verdict_compares_policies_within_a_world_like_the_regret_table():
     res = synthetic_sweep(list(NET))
     said = " ".join(findings.verdict(res, "Aurora"))
@@ -265,9 +281,50 @@ def test_sweep_verdict_compares_policies_within_a_world_like_the_regret_table():
         "hostile, data_retention_days=730",
     }
     assert findings.factor_legend(res) == f"data_retention_days = {RETENTION}"
-    html = report._regret_html(res, "Aurora")
+    html = regret_section(res)
     assert "<th>calm, data_retention_days=730</th>" in html
     assert "its worst world: calm, data_retention_days=730" in html
+
+
+# Six worlds (three named worlds x two data retentions) and three policies with long names:
+# Aurora's net value per world as (data_maximalist, transparent_personalization, privacy_first),
+# chosen by hand (review issue: the regret table had a column per world and ran off the page)
+SIX_POLICIES = ("data_maximalist", "transparent_personalization", "privacy_first")
+SIX_BY_WORLD = {
+    ("calm", 365): (100.0, 90.0, 80.0),
+    ("calm", 730): (110.0, 100.0, 95.0),
+    ("ordinary", 365): (70.0, 75.0, 72.0),
+    ("ordinary", 730): (60.0, 70.0, 66.0),
+    ("hostile", 365): (20.0, 50.0, 55.0),
+    ("hostile", 730): (10.0, 45.0, 60.0),
+}
+SIX_NET = {
+    (p, w, d): v[i] for (w, d), v in SIX_BY_WORLD.items() for i, p in enumerate(SIX_POLICIES)
+}
+
+
+def test_regret_table_of_many_worlds_lists_them_down_its_rows():
+    res = synthetic_sweep(list(SIX_NET), net=SIX_NET)
+    rows = table_rows(regret_section(res))
+    # by hand, regret (data_maximalist, transparent_personalization, privacy_first) per world:
+    # calm 365: 0, 10, 20; calm 730: 0, 10, 15; ordinary 365: 5, 0, 3; ordinary 730: 10, 0, 4;
+    # hostile 365: 35, 5, 0; hostile 730: 50, 15, 0. Largest: 50, 15, 20, so the columns run
+    # transparent_personalization (minimax regret), privacy_first, data_maximalist; means over
+    # the worlds 370 / 6, 430 / 6, 428 / 6
+    assert rows == [
+        ["world", "transparent_personalization", "privacy_first", "data_maximalist"],
+        ["calm, data_retention_days=365", "10", "20", "0"],
+        ["calm, data_retention_days=730", "10", "15", "0"],
+        ["ordinary, data_retention_days=365", "0", "3", "5"],
+        ["ordinary, data_retention_days=730", "0", "4", "10"],
+        ["hostile, data_retention_days=365", "5", "0", "35"],
+        ["hostile, data_retention_days=730", "15", "0", "50"],
+        ["mean net value, EUR", "72", "71", "62"],
+        ["max regret, EUR", "15", "20", "50"],
+    ]
+    # four worlds still go across, one column each (NET: 2 policies x 2 worlds x 2 retentions)
+    rows = table_rows(regret_section(synthetic_sweep(list(NET))))
+    assert len(rows) == 3 and len(rows[0]) == 1 + 4 + 2
 
 
 def test_sweep_in_one_world_still_ranks_its_points():
@@ -356,11 +413,11 @@ def test_sweep_report_judges_regret_on_the_experiments_robustness_metric():
     ) in said, said
     # the report's own measure is named too, with the policy it would choose
     assert "the minimax-regret policy would be cautious instead (largest regret EUR 15" in said
-    html = unescape(report._regret_html(res, "Aurora"))
+    html = regret_section(res)
     assert "bold is the minimax-regret policy on Aurora's mean trust" in html
     assert "metric = 'trust', direction = 'max', as its max_regret.csv" in html
     assert "<th>mean trust (0-1, mean of the last 30 days)</th>" in html
-    assert "EUR" not in html[html.index("<table>") : html.index("</table>")]
+    assert "EUR" not in html[html.index("<table") : html.index("</table>")]
 
 
 def test_sweep_regret_with_less_is_better_takes_the_lowest_as_best():
@@ -380,7 +437,7 @@ def test_sweep_regret_with_less_is_better_takes_the_lowest_as_best():
 def test_a_report_for_another_brand_says_max_regret_csv_is_for_the_declared_one():
     # docs/EXPERIMENTS.md: --brand judges the declared metric for that brand, and says so
     res = synthetic_sweep(list(NET), TRUST, {**ON_TRUST, "brand": "Borealis"})
-    html = unescape(report._regret_html(res, "Aurora"))
+    html = regret_section(res)
     assert "bold is the minimax-regret policy on Aurora's mean trust" in html
     assert "as its max_regret.csv (which is for Borealis; this report is for Aurora)" in html
 
@@ -481,31 +538,67 @@ def test_report_regret_is_max_regret_csv_of_the_same_runs_even_where_worlds_tie(
     from sim.experiments.sweep import regret_tables
 
     res = synthetic_sweep(list(TIE_NET), net=TIE_NET)
-    design = res.manifest["design"]
-    cols = [c for c in design[0] if c not in ("scenario", "hash")]
-    # the per-run table a sweep judges its max_regret.csv on, written out by hand
-    runs = pd.DataFrame(
-        [
-            {**{c: d[c] for c in cols}, "scenario": d["scenario"], "replication": rep,
-             "brand": "Aurora", "metric": "net_value", "statistic": "total",
-             "value": TIE_NET[d["policy"], d["world"], d[RETENTION]] + shift}
-            for d in design
-            for rep, shift in ((0, -0.5), (1, 0.5))
-        ]
-    )  # fmt: skip
+    runs, cols = per_run_table(res, TIE_NET)
     robustness, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
     _, summary = findings.sweep_regret(res, "Aurora")
     # by hand: cautious never falls short (0), bold by EUR 10 in either world; each one's
-    # largest regret is found first in world calm (sorted), though hostile comes first
-    where = f"world=calm, sample=0, {RETENTION}=365"
+    # largest regret is found first in world calm (sorted), though hostile comes first; one
+    # data retention, so the world is its name alone, in the CSV as in the report
     assert list(csv["policy"]) == ["cautious", "bold"] == list(summary["policy"])
     assert np.allclose(csv["max_regret"], [0, 10]) and np.allclose(summary["max_regret"], [0, 10])
     assert np.allclose(csv["mean_outcome"], [90, 80])
     assert np.allclose(summary["mean_value"], [90, 80])
-    assert list(csv["world_of_max_regret"]) == [where, where]
+    assert list(csv["world_of_max_regret"]) == ["calm", "calm"]
     assert list(summary["world_of_max_regret"]) == ["calm", "calm"]
     said = " ".join(findings.verdict(res, "Aurora"))
     assert "the next, bold, can lose up to EUR 10 (in world calm)" in said, said
+
+
+def per_run_table(res: findings.Results, net: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The per-run table a sweep judges its max_regret.csv on, written out by hand from the
+    design of ``res`` and the net values ``net`` (two replications EUR 1 apart), and the design
+    columns."""
+    design = res.manifest["design"]
+    cols = [c for c in design[0] if c not in ("scenario", "hash")]
+    runs = pd.DataFrame(
+        [
+            {**{c: d[c] for c in cols}, "scenario": d["scenario"], "replication": rep,
+             "brand": "Aurora", "metric": "net_value", "statistic": "total",
+             "value": net[d["policy"], d["world"], d[RETENTION]] + shift}
+            for d in design
+            for rep, shift in ((0, -0.5), (1, 0.5))
+        ]
+    )  # fmt: skip
+    return runs, cols
+
+
+def test_max_regret_csv_names_worlds_as_the_report_does():
+    # review issue: max_regret.csv wrote "world=hostile, sample=1, brands.Aurora.policy.
+    # data_retention_days=730" where the report wrote "hostile, data_retention_days=730"
+    from sim.experiments.sweep import regret_tables
+
+    res = synthetic_sweep(list(NET))
+    runs, cols = per_run_table(res, NET)
+    _, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
+    _, summary = findings.sweep_regret(res, "Aurora")
+    # by hand (NET): cautious's largest regret 110 - 95 in calm at 730 days, bold's 85 - 30 in
+    # hostile at 730 days
+    want = ["calm, data_retention_days=730", "hostile, data_retention_days=730"]
+    assert list(csv["policy"]) == ["cautious", "bold"]
+    assert list(csv["world_of_max_regret"]) == want
+    assert list(summary["world_of_max_regret"]) == want
+    html = regret_section(res)
+    assert all(w in html for w in want)
+    # policies alone, in one world: no world to name
+    one = {k: v for k, v in NET.items() if k[1:] == ("calm", 365)}
+    res = synthetic_sweep(list(one), net=one)
+    runs, cols = per_run_table(res, one)
+    _, csv = regret_tables(runs, "net_value", "Aurora", "max", cols)
+    assert list(csv["world_of_max_regret"]) == ["(one world)", "(one world)"]
+    assert list(findings.sweep_regret(res, "Aurora")[1]["world_of_max_regret"]) == [
+        "(one world)",
+        "(one world)",
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,7 +620,7 @@ def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
         "(EUR, mean of the last 30 days) than cautious"
     ) in said, said
     assert "earns" not in said
-    html = unescape(report._regret_html(res, "Aurora"))
+    html = regret_section(res)
     assert "<th>mean net value (EUR, mean of the last 30 days)</th>" in html, html
     assert "the best policy's mean net value (EUR, mean of the last 30 days) in that world" in html
 
@@ -633,6 +726,47 @@ def test_trust_title_of_points_that_all_end_at_one_level_says_so_and_the_report_
     assert title == "Aurora's trust ends at 0.50 under every one of the 2 charted scenarios"
     html = unescape(report.build_html(res))
     assert "Aurora's trust ends at 0.50 under every one of the" in html
+
+
+def with_store_share(res: findings.Results, store: dict[str, float]) -> findings.Results:
+    """``res`` with Aurora's revenue on one day split between the store (``store[scenario]``
+    of EUR 100) and the web (the rest)."""
+    rows = [
+        (name, 0, 0, "Aurora", channel, "revenue", value)
+        for name, share in store.items()
+        for channel, value in (("store", 100 * share), ("web", 100 * (1 - share)))
+    ]
+    extra = pd.DataFrame(rows, columns=res.timeseries.columns)
+    return findings.Results("sweep", pd.concat([res.timeseries, extra]), res.manifest)
+
+
+def test_channel_mix_title_of_one_store_share_everywhere_says_so():
+    # review issue: the title read "runs from 68% (...) to 68% (...)" when every share was equal
+    base = synthetic_sweep(list(NET))
+    points = findings.sweep_points(base)
+    res = with_store_share(base, {n: 0.68 for n in base.names})
+    _, title = report_charts.channel_mix(res, "Aurora", res.names, points)
+    assert title == (
+        "Across worlds, the store brings 68% of Aurora's revenue under every one of the 8 "
+        "charted policy×world points"
+    )
+    pair = [res.names[1], res.names[5]]  # bold and cautious, both in calm with 730 days
+    _, title = report_charts.channel_mix(res, "Aurora", pair, points)
+    assert title == (
+        "In world calm, data_retention_days=730, the store brings 68% of Aurora's revenue under "
+        "every one of the 2 charted policies"
+    )
+    same = "The store brings 68% of Aurora's revenue under every one of the 2 charted scenarios"
+    assert report_charts.channel_mix(res, "Aurora", pair)[1] == same
+    # shares that differ only below a whole percent are written as one: 68% again
+    res = with_store_share(base, {n: 0.68 + 0.001 * k for k, n in enumerate(base.names)})
+    assert report_charts.channel_mix(res, "Aurora", pair)[1] == same
+    # shares that differ: from the lowest to the highest, as before
+    res = with_store_share(base, {n: 0.60 + 0.05 * (n == res.names[5]) for n in base.names})
+    _, title = report_charts.channel_mix(res, "Aurora", pair)
+    assert title == (
+        f"The store's share of Aurora's revenue runs from 60% ({pair[0]}) to 65% ({pair[1]})"
+    )
 
 
 def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():

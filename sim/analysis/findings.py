@@ -656,8 +656,12 @@ def sweep_axes(res: Results) -> tuple[list[str], list[str]] | None:
     Without policies but with named worlds, the choice is the factor sample (possibly none: the
     points differ only in the world) and the world the named world."""
     table = _design(res)
-    if table is None:
-        return None
+    return None if table is None else design_axes(table)
+
+
+def design_axes(table: pd.DataFrame) -> tuple[list[str], list[str]] | None:
+    """`sweep_axes` of a sweep's design table (one row per design point, its design columns):
+    also what a sweep labels the worlds of its ``max_regret.csv`` by (`world_labels`)."""
     settings = [c for c in table.columns if c not in _NOT_A_SETTING]
     if "policy" in table.columns:
         worlds = _varying(table, ["world", "sample", *settings])
@@ -722,6 +726,18 @@ def coordinate_labels(table: pd.DataFrame, cols: list[str]) -> pd.Series:
     return out
 
 
+ONE_WORLD = "(one world)"
+
+
+def world_labels(table: pd.DataFrame, world_cols: list[str]) -> pd.Series:
+    """The world of each design row in words (`coordinate_labels` of ``world_cols``, the worlds
+    of `design_axes`; ``(one world)`` when there are none): the one labelling of a world in the
+    report's regret table and verdict and in a sweep's ``max_regret.csv``."""
+    if not world_cols:
+        return pd.Series(ONE_WORLD, index=table.index, dtype=object)
+    return coordinate_labels(table, world_cols)
+
+
 def setting_names(cols: list[str]) -> str:
     """The design settings ``cols`` in words: ``world, data_retention_days`` (the factor sample
     only when no factor says the same)."""
@@ -753,7 +769,7 @@ def sweep_points(res: Results) -> pd.DataFrame | None:
     table = _design(res)
     out = pd.DataFrame(index=pd.Index(table["scenario"].astype(str), name="scenario"))
     out["choice"] = coordinate_labels(table, choice_cols).to_numpy() if choice_cols else ""
-    out["world"] = coordinate_labels(table, world_cols).to_numpy()
+    out["world"] = world_labels(table, world_cols).to_numpy()
     out["label"] = [
         f"{c} in {w}" if c else f"world {w}"
         for c, w in zip(out["choice"], out["world"], strict=True)
@@ -780,7 +796,7 @@ def _regret(
     cols = [*choice_cols, *world_cols]
     labels = table[["scenario", *cols]].copy()
     labels["_choice"] = coordinate_labels(table, choice_cols) if choice_cols else "(one)"
-    labels["_world"] = coordinate_labels(table, world_cols) if world_cols else "(one world)"
+    labels["_world"] = world_labels(table, world_cols)
     values = run_values(res, brand, crit).rename("value").reset_index()
     runs = values.merge(table[["scenario", *cols]], on="scenario", how="inner")
     per_world, per_choice = regret_tables(runs, choice_cols, world_cols, crit.direction)

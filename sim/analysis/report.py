@@ -65,6 +65,7 @@ BEST, WORST = 4, 2  # scenarios drawn in the one-panel charts (and the reference
 # lists every scenario
 PAGE_IN = (9.0, 9.5)  # largest chart (inches) in the report: about a printed A4 page's width
 SMALL_MULTIPLES = 12  # scenarios in the small multiples of every brand's trust
+WORLD_COLUMNS = 4  # worlds that the regret table lists as columns; more go down its rows
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -112,6 +113,8 @@ tr { break-inside: avoid; }
           vertical-align: baseline; border-radius: 2px; }
 code { font-size: .9em; overflow-wrap: anywhere; }
 table.settings td, table.settings th { white-space: normal; }
+table.regret td.l { white-space: normal; }
+table.regret tr.total td { border-top: 2px solid var(--rule); }
 table.settings code { overflow-wrap: normal; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
@@ -178,7 +181,8 @@ def _table_html(table: pd.DataFrame, names: list[str], shown: list[str], thresho
             f"<td>{_e(_k(r.loss_mean))}</td><td>{_e(_k(r.var95))}</td>"
             f"<td>{_e(_k(r.es95))}</td><td>{r.p_trust_below:.0%}</td></tr>"
         )
-    return f"<table>{head}{''.join(rows)}</table>"
+    # the head row in <thead>: a printed table that runs onto the next page repeats it there
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _settings_html(res: Results) -> str:
@@ -305,6 +309,23 @@ def _leads(res: Results, brand: str, names: list[str]) -> str:
     )
 
 
+def _worlds_down(worlds: int, policies: int) -> bool:
+    """Whether the regret table lists the worlds down its rows (a column per policy) rather than
+    across its columns: when there are more than `WORLD_COLUMNS` of them and that makes no more
+    columns (``policies + 1`` against ``worlds + 3``), so that the table fits the page."""
+    return worlds > WORLD_COLUMNS and policies <= worlds + 2
+
+
+def _wrap(label: str) -> str:
+    """``label`` escaped, with places to break a line after ``_`` and ``=``, so that a
+    long name (``transparent_personalization``, ``data_retention_days=730``) can wrap in a
+    narrow column instead of widening the table beyond the page."""
+    out = _e(label)
+    for c in ("_", "="):
+        out = out.replace(c, c + "<wbr>")
+    return out
+
+
 def _regret_html(res: Results, brand: str) -> str:
     """A sweep with named policies: each policy's regret in each world (how far it falls short
     of the best policy there, on the sweep's robustness metric, `criterion`, as its
@@ -319,20 +340,47 @@ def _regret_html(res: Results, brand: str) -> str:
     best = summary.iloc[0]
     worlds = list(dict.fromkeys(regret["world"]))
     grid = regret.pivot(index="policy", columns="world", values="regret").reindex(columns=worlds)
-    head = (
-        "<tr><th class=l>policy</th>"
-        + "".join(f"<th>{_e(w)}</th>" for w in worlds)
-        # a label other than net value over the horizon's says its unit (metric_label)
-        + f"<th>{_e(crit.mean_label())}{unit if crit.horizon_net_value else ''}</th>"
-        + f"<th>max regret{unit}</th></tr>"
-    )
-    rows = []
-    for r in summary.itertuples():
-        cells = "".join(f"<td>{_e(num(grid.loc[r.policy, w]))}</td>" for w in worlds)
-        rows.append(
-            f"<tr><td class=l>{_e(r.policy)}</td>{cells}<td>{_e(num(r.mean_value))}</td>"
-            f"<td><b>{_e(num(r.max_regret))}</b></td></tr>"
+    # a label other than net value over the horizon's says its unit (metric_label)
+    mean_head = f"{crit.mean_label()}{unit if crit.horizon_net_value else ''}"
+    if _worlds_down(len(worlds), len(summary)):
+        # many worlds: one row each, a column per policy (the minimax-regret one first), its
+        # mean value and largest regret in the last two rows
+        policies = list(summary["policy"])
+        head = (
+            "<tr><th class=l>world</th>"
+            + "".join(f"<th>{_wrap(p)}</th>" for p in policies)
+            + "</tr>"
         )
+        rows = [
+            f"<tr><td class=l>{_wrap(w)}</td>"
+            + "".join(f"<td>{_e(num(grid.loc[p, w]))}</td>" for p in policies)
+            + "</tr>"
+            for w in worlds
+        ]
+        rows.append(
+            f"<tr class=total><td class=l>{_wrap(mean_head)}</td>"
+            + "".join(f"<td>{_e(num(v))}</td>" for v in summary["mean_value"])
+            + "</tr>"
+        )
+        rows.append(
+            f"<tr><td class=l><b>max regret{unit}</b></td>"
+            + "".join(f"<td><b>{_e(num(v))}</b></td>" for v in summary["max_regret"])
+            + "</tr>"
+        )
+    else:
+        head = (
+            "<tr><th class=l>policy</th>"
+            + "".join(f"<th>{_wrap(w)}</th>" for w in worlds)
+            + f"<th>{_wrap(mean_head)}</th>"
+            + f"<th>max regret{unit}</th></tr>"
+        )
+        rows = []
+        for r in summary.itertuples():
+            cells = "".join(f"<td>{_e(num(grid.loc[r.policy, w]))}</td>" for w in worlds)
+            rows.append(
+                f"<tr><td class=l>{_wrap(r.policy)}</td>{cells}"
+                f"<td>{_e(num(r.mean_value))}</td><td><b>{_e(num(r.max_regret))}</b></td></tr>"
+            )
     worst = (
         f"(its worst world: {best['world_of_max_regret']})"
         if best["max_regret"] > 0
@@ -382,7 +430,9 @@ def _regret_html(res: Results, brand: str) -> str:
     )
     return (
         f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
-        f"<p>{_e(sentence)}</p><table>{head}{''.join(rows)}</table><p class=note>Regret = "
+        f"<p>{_e(sentence)}</p><table class=regret><thead>{head}</thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<p class=note>Regret = "
         f"{_e(regret_is)} ({_e(measured)}; 0 for the best). A world is every design setting "
         f"but the policy.{legend} {_e(source)}Computed from the stored runs.</p></section>"
     )

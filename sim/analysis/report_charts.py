@@ -509,7 +509,14 @@ def channel_mix(
         ax2.grid(axis="y", visible=False)
     store = share.get("store")
     pts = _Points(points, names)
-    if store is not None and len(names) > 1:
+    if store is not None and len(names) > 1 and f"{store.min():.0%}" == f"{store.max():.0%}":
+        # the same share, as the title writes it, everywhere: not "from 68% to 68%"
+        title = (
+            f"{pts.opening()}the store brings {store.max():.0%} of {brand}'s revenue under every "
+            f"one of the {len(names)} charted {pts.plural()}"
+        )
+        title = title[0].upper() + title[1:]
+    elif store is not None and len(names) > 1:
         title = (
             f"{pts.opening()}the store's share of {brand}'s revenue runs from {store.min():.0%} "
             f"({pts.name(store.idxmin())}) to {store.max():.0%} ({pts.name(store.idxmax())})"

@@ -308,8 +308,12 @@ def regret_tables(
     A world is every design column but ``point`` and ``policy`` (named world and factor sample).
     Regret = best policy's mean outcome in that world minus this policy's (``direction="max"``),
     or this policy's minus the best (``"min"``); always >= 0. Computed by
-    `sim.analysis.regret.regret_tables`, as the report's regret table is.
+    `sim.analysis.regret.regret_tables`, as the report's regret table is; the world of each
+    policy's largest regret is labelled as the report labels it (`world_labels`:
+    ``hostile, data_retention_days=730``, from the settings that vary).
     """
+    from ..analysis.findings import design_axes, world_labels
+
     sel = runs[(runs["metric"] == metric) & (runs["brand"] == brand)]
     world_cols = [c for c in design_cols if c not in ("point", "policy")]
     keys = ["policy", *world_cols]
@@ -317,8 +321,10 @@ def regret_tables(
     mean.insert(len(keys), "metric", metric)
     mean.insert(len(keys) + 1, "brand", brand)
     mr = per_policy[["policy", "mean_outcome", "worst_outcome", "max_regret"]].copy()
-    mr["world_of_max_regret"] = [
-        ", ".join(f"{c}={v}" for c, v in zip(world_cols, r, strict=True))
-        for r in per_policy[world_cols].itertuples(index=False)
-    ]
+    design = runs.drop_duplicates("point")[design_cols].reset_index(drop=True)
+    axes = design_axes(design)
+    labels = design[world_cols].assign(_world=world_labels(design, axes[1] if axes else []))
+    mr["world_of_max_regret"] = per_policy[world_cols].merge(
+        labels.drop_duplicates(world_cols), how="left"
+    )["_world"]
     return mean, mr
