@@ -15,7 +15,8 @@ ledger kept as a uint8 share of s (issue 14, docs/ODD.md 7.9: spam_losses only, 
 identical, checked against the previous code), and once for the second fit of issue 10 with
 the 1,825-day warm-up of issue 9 (docs/ODD.md 5.1), and for the third and fourth fits (the fourth: abnormal
 churn against the corrected baseline, the fraud denominator's card holders taken as the breach
-strikes; docs/CALIBRATION.md): they are the independent
+strikes; docs/CALIBRATION.md), and for the sixth fit (abnormal churn as the breach's causal effect,
+docs/ODD.md 7.9; 192 trials): they are the independent
 reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
@@ -41,20 +42,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "88367b277d5e438a1ab6bf46b6eaaf0d53aaed6f00f1460bdd09e20854527e0c"
+        "d49be72d034c59a4fcf9dd5a003ef60bd5475f40225b2e383e119ec1e67b054e"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "f0e9bd6a17bd0eae043fe4bc2325143b7fd55346c1cb2a6bedb8d1055c90c654"
+        "683297e325479a29774409c73892c86c053894f01dd766a2020dcebb254c367b"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "a2b13e1c11657e990a1118c031a360b3dccc382b8497bbdd8cf0dfdc497d6f12"
+        "8045def02597497331ec22123f5c2e82fb2690d867d1cfa7c46db34aa6d6b143"
     ),
     # a breach tied to the store channel on day 120: consumers who learn of it shy away from
     # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
     ("store_card_skimming.toml", 1500, 180, 14): (
-        "779757f7afa8af9af0f05412d1992e5485686ce783e8d28d9386b466f0f15b79"
+        "271cfd957ced74886461bcef3f20f8f3fe324fc25ef716cbba4a8d457b90c2b2"
     ),
 }
 

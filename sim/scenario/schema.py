@@ -269,20 +269,20 @@ class PopulationSpec(Section):
         le=1.0,
     )
     digital_affinity: float = P(
-        0.353,
+        0.366,
         "level",
         description="Mean propensity to use digital channels (Beta-distributed across consumers).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.353, 95% interval 0.233-0.506.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.366, 95% interval INTERVAL_PENDING.",
         ge=0.0,
         le=1.0,
     )
     affinity_concentration: float = P(
-        0.883,
+        0.866,
         "Beta concentration",
         description="Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound.",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix: estimate 0.883, 95% interval 0.532-2.06.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix: estimate 0.866, 95% interval INTERVAL_PENDING.",
         gt=0.0,
         le=100.0,
     )
@@ -360,11 +360,11 @@ class Journey(Section):
     """How shopping journeys unfold across channels."""
 
     research_days: float = P(
-        4.13,
+        3.49,
         "days",
         description="Mean number of research touchpoints before a purchase decision (geometric).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 4.13, 95% interval 1.37-5.85.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.49, 95% interval INTERVAL_PENDING.",
         ge=1.0,
         le=30.0,
     )
@@ -454,7 +454,7 @@ class Journey(Section):
         "days",
         description="Cap on a journey's research days (J1), and on the days left of journeys in progress at the start. At most 127, the int8 storage of days left.",
         basis="convention",
-        source="A safety cap that should not bind: a geometric length with mean L = research_days exceeds it with probability (1 - 1/L)^60, 6e-8 at the default L = 4.13 and below 0.001 for L up to 9.2.",
+        source="A safety cap that should not bind: a geometric length with mean L = research_days exceeds it with probability (1 - 1/L)^60, 1.6e-9 at the default L = 3.49 and below 0.001 for L up to 9.2.",
         ge=1,
         le=127,
     )
@@ -563,11 +563,11 @@ class Trust(Section):
         le=10.0,
     )
     covert_evidence: float = P(
-        0.436,
+        0.363,
         "evidence units per unit sensitivity",
         description="Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it).",
         basis="fitted",
-        source="Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), which the covert-data reveal of a breach drives: estimate 0.436, 95% interval 0.0531-1.31.",
+        source="Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9), which the covert-data reveal of a breach drives: estimate 0.363, 95% interval INTERVAL_PENDING.",
         ge=0.0,
         le=100.0,
     )
@@ -898,11 +898,11 @@ class Incidents(Section):
         le=365.0,
     )
     fraud_probability: float = P(
-        0.211,
+        0.172,
         "probability",
         description="Chance that an exposed payment card is defrauded (credentials lead to takeover instead).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.211, 95% interval 0.066-0.429.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.172, 95% interval INTERVAL_PENDING.",
         ge=0.0,
         le=1.0,
     )
@@ -943,11 +943,11 @@ class Incidents(Section):
         le=1.0,
     )
     disclosure_evidence: float = P(
-        0.0698,
+        0.116,
         "evidence units",
         description="Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%): estimate 0.0698, 95% interval 0.0236-0.258. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9): estimate 0.116, 95% interval INTERVAL_PENDING. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
@@ -956,7 +956,7 @@ class Incidents(Section):
         "evidence units",
         description="Negative evidence for a consumer who hears of the breach but was not exposed (media, or word_of_mouth_news_share of it through word of mouth).",
         basis="assumed",
-        source="Assumption, set by hand below the exposed consumer's disclosure shock when that was 0.2, before the fit. The fit has since put disclosure_evidence at 0.0698, below this value: an exposed consumer's disclosure shock alone is now smaller than the news shock of one who only hears of it, though exposed consumers also take the covert-data reveal (trust.covert_evidence) and any harm. Not refitted.",
+        source="Assumption, set by hand below the exposed consumer's disclosure shock when that was 0.2, before the fit. The fit has since put disclosure_evidence at 0.116, below this value: an exposed consumer's disclosure shock alone is now smaller than the news shock of one who only hears of it, though exposed consumers also take the covert-data reveal (trust.covert_evidence) and any harm. Not refitted.",
         ge=0.0,
         le=100.0,
     )
