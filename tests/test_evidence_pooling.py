@@ -301,6 +301,31 @@ def test_a_brand_that_collects_nothing_is_not_breached(tmp_path, capsys):
     assert "Aurora, Borealis" in err and "Traceback" not in err
 
 
+def test_a_brand_the_scenario_itself_exposes_on_the_breach_day_is_left_out(tmp_path, capsys):
+    """Exposure is dated by the day only: a scenario's own breach of Aurora on day 120 (the
+    bundled breach_data_maximalist) would add its exposed to the notified of the evidence's
+    breach and put itself in the run without it. Aurora is left out, and said to be; a
+    third-party leak that day exposes every brand."""
+    f = SCENARIOS / "breach_data_maximalist.toml"
+    own = load_scenario(f)
+    assert [(e.kind, e.day, e.brand) for e in own.events] == [("breach", 120, "Aurora")]
+    assert evidence.breached_brands(own) == ["Borealis", "Cirrus"]
+    assert main(["evidence", str(f), "--brand", "Aurora", "--consumers", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "--brand = 'Aurora'" in err and "own breach of it is on day 120" in err, err
+    assert "Borealis, Cirrus" in err and "Traceback" not in err
+    leak = tmp_path / "leak.toml"
+    leak.write_text(
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+        '[[events]]\nday = 120\nkind = "third_party_leak"\nrecords_share = 0.5\n'
+        'data_types = ["social_login"]\n'
+    )
+    assert evidence.breached_brands(load_scenario(leak)) == []
+    moved = tmp_path / "moved.toml"  # the same leak a day later leaves every brand in
+    moved.write_text(leak.read_text().replace("day = 120", "day = 121"))
+    assert evidence.breached_brands(load_scenario(moved)) == ["Aurora", "Borealis", "Cirrus"]
+
+
 def test_the_market_without_the_breach_differs_from_a_breach_run_by_that_breach_only(scenario):
     """Abnormal churn subtracts the notified customers' churn in `follow_up_scenario`: it must be
     the breach runs' market (horizon: the breach day, then 365 days) with the scenario's own

@@ -42,7 +42,8 @@ of the breach figures shrinks by about the square root of that number (at 3,000 
 breach notifies only a few hundred customers, and the noise of abnormal churn was as wide as
 Ponemon's 2-4% band; docs/CALIBRATION.md). The extra 486-day branches cost less than the second
 1,825-day warm-up that branching saves. ``brand=`` (``omnitrust evidence --brand NAME``) measures
-the breach of that brand alone.
+the breach of that brand alone. A brand whose records one of the scenario's own events exposes on
+BREACH_DAY is left out (`exposed_by_the_scenario`).
 """
 
 from __future__ import annotations
@@ -417,8 +418,29 @@ def start(
 
 def breached_brands(scenario: Scenario) -> list[str]:
     """The brands whose breaches the pooled breach figures count: every brand that holds some data
-    type (a brand that collects nothing has no records to lose)."""
-    return [b.name for b in scenario.brands if b.policy.data_collection]
+    type (a brand that collects nothing has no records to lose) and whose records none of the
+    scenario's own events exposes on BREACH_DAY (`exposed_by_the_scenario`)."""
+    taken = exposed_by_the_scenario(scenario)
+    return [b.name for b in scenario.brands if b.policy.data_collection and b.name not in taken]
+
+
+def exposed_by_the_scenario(scenario: Scenario) -> dict[str, str]:
+    """Brand name -> why: the brands whose records one of the scenario's own events exposes on
+    BREACH_DAY, the day the evidence's breach strikes. Exposure is dated by the day only, so the
+    consumers that event exposed would count as notified of the evidence's breach, and the run
+    without it (abnormal churn's baseline) would hold the scenario's breach too: the figure would
+    measure one breach on top of another. Such brands are left out of the breach figures. A
+    third-party leak exposes every brand's shared and social-login records."""
+    out: dict[str, str] = {}
+    for e in scenario.events:
+        if e.day != BREACH_DAY:
+            continue
+        if e.kind == "breach":
+            out.setdefault(e.brand, f"the scenario's own breach of it is on day {BREACH_DAY}")
+        elif e.kind == "third_party_leak":
+            for b in scenario.brands:
+                out.setdefault(b.name, f"the scenario's third-party leak is on day {BREACH_DAY}")
+    return out
 
 
 def breach_figures(

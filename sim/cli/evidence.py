@@ -9,6 +9,7 @@ from ..analysis.evidence import (
     BREACH_SHARE,
     FOLLOW_UP_DAYS,
     breached_brands,
+    exposed_by_the_scenario,
     format_table,
     measure,
 )
@@ -61,13 +62,19 @@ def cmd_evidence(args) -> int:
             f"--brand = {args.brand!r}: not a brand of {args.scenario} "
             f"(brands: {', '.join(b.name for b in scenario.brands)})"
         )
+    left_out = exposed_by_the_scenario(scenario)
     if args.brand is not None and args.brand not in breached_brands(scenario):
-        raise UserError(
-            f"--brand = {args.brand!r}: brand {args.brand!r} of {args.scenario} collects no data "
-            "(policy.data_collection is empty), so a breach of it exposes nothing; choose one of: "
-            f"{', '.join(breached_brands(scenario))}"
+        why = left_out.get(args.brand) or (
+            "it collects no data (policy.data_collection is empty), so a breach of it exposes "
+            "nothing"
         )
-    breached = ", ".join(breached_brands(scenario))
+        raise UserError(
+            f"--brand = {args.brand!r}: brand {args.brand!r} of {args.scenario} cannot be "
+            f"measured: {why}; choose one of: {', '.join(breached_brands(scenario)) or '(none)'}"
+        )
+    breached = ", ".join(breached_brands(scenario)) or "no brand"
+    if left_out and args.brand is None:
+        breached += "; left out: " + "; ".join(f"{b} ({why})" for b, why in left_out.items())
     table = measure(scenario, replications=args.replications, seed=args.seed, brand=args.brand)
     print(
         f"{scenario.name}: {args.replications} replications x {scenario.simulation.days} days x "
