@@ -612,7 +612,7 @@ class Trust(Section):
         "trust",
         description="Below this trust a customer may stop dealing with the brand (L1).",
         basis="assumed",
-        source="Assumption, with no recorded derivation, not fitted: a customer leaves only once trust has fallen well below the base rate (0.5) and the initial 0.55. With churn_rate it sets the base churn of customers, which the breach figures read: at the fitted defaults about 7% a year of customers exposed in no breach leave (9.6% who stopped dealing minus 2.6% abnormal churn, `omnitrust evidence`), at the lower edge of the 7-9% that Ponemon's 2-4% and RAND's 11% together imply (docs/CALIBRATION.md, 'Figures out of reach').",
+        source="Assumption, with no recorded derivation, not fitted: a customer leaves only once trust has fallen well below the base rate (0.5) and the initial 0.55. With churn_rate it sets the base churn of customers, which the breach figures read: at the fitted defaults the customers notified of a breach would have churned about 6% in the year had there been no breach (8.3% who stopped dealing minus 2.3% abnormal churn, the breach's effect, `omnitrust evidence`; 5.9% with --replications 8), below the 7-9% that Ponemon's 2-4% and RAND's 11% together imply, so who stopped dealing stays 2-3 points under RAND's 11% (docs/CALIBRATION.md, 'Figures out of reach').",
         ge=0.0,
         le=1.0,
     )
@@ -621,7 +621,7 @@ class Trust(Section):
         "per day",
         description="Daily chance that a customer below the churn threshold leaves the brand (L1).",
         basis="assumed",
-        source="Assumption, with no recorded derivation, not fitted: a customer whose trust stays below churn_threshold leaves after 50 days on average (1/0.02), so a brief dip does not end a relation but a lasting one does. With churn_threshold it sets the base churn of customers, about 7% a year at the fitted defaults (see churn_threshold; docs/CALIBRATION.md, 'Figures out of reach').",
+        source="Assumption, with no recorded derivation, not fitted: a customer whose trust stays below churn_threshold leaves after 50 days on average (1/0.02), so a brief dip does not end a relation but a lasting one does. With churn_threshold it sets the base churn of customers, about 6% a year for notified customers had there been no breach at the fitted defaults (see churn_threshold; docs/CALIBRATION.md, 'Figures out of reach').",
         ge=0.0,
         le=1.0,
     )
