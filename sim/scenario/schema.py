@@ -155,7 +155,7 @@ class Simulation(Section):
         "days",
         description="Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that the market starts recording from its steady state rather than from the artificial initial one (no consents, no subscribers).",
         basis="derived",
-        source="Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for ten years: truncation points 770-1825 days (`omnitrust warmup baseline --consumers 5000 --replications 3`; docs/ODD.md, section 5.1), and with the tolerance check of every bundled scenario: at 1825 days each stands still until its event or policy change (`python benchmarks/steady_scenarios.py --noise`), at 1095 days three variants' subscriber lists still moved 5.5-7% a year. One value for every scenario keeps comparisons paired (common random numbers).",
+        source="Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for ten years: truncation points 700-1825 days at the sixth fit's defaults (`omnitrust warmup baseline --consumers 5000 --replications 3`; docs/ODD.md, section 5.1), and with the tolerance check of every bundled scenario: at 1825 days each stands still until its event or policy change (`python benchmarks/steady_scenarios.py --noise` flags only newsletter_blaster's small Aurora list at 5,000 consumers, +7.5% +- 3.8%, which moves +1.4% +- 1.1% at 20,000 consumers and 6 replications), while at 1095 days three variants' subscriber lists still moved 5.5-7% a year (the first fit's defaults). One value for every scenario keeps comparisons paired (common random numbers).",
         ge=0,
         le=3650,
     )
@@ -382,7 +382,7 @@ class Journey(Section):
         "probability",
         description="Chance that the purchase channel is drawn afresh rather than staying in the last research channel, for a siloed brand.",
         basis="assumed",
-        source="Assumption, not fitted: it moves webrooming as research_days does and showrooming hardly at all (docs/CALIBRATION.md, 'Figures out of reach': switching 0.2 and 0.95 give webrooming 0.80 and 0.87, `python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`).",
+        source="Assumption, not fitted: it moves webrooming as research_days does, and showrooming by a few points only, far below Accenture's 72% either way: at the sixth fit's defaults switching 0.2 and 0.95 give webrooming 0.76 and 0.83 (0.80 at the default) and showrooming 0.50 and 0.45 (`python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`, 2,000 consumers, 1 replication; the first fit's in docs/CALIBRATION.md, 'Figures out of reach').",
         ge=0.0,
         le=1.0,
     )
@@ -576,7 +576,7 @@ class Trust(Section):
         "share",
         description="Share of the negative evidence of an irrelevant email avoided when the consumer knowingly shared their data with the brand (was told what it collects and why).",
         basis="assumed",
-        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.55 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3).",
+        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.58 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3; interpolated linearly between the two settings `python benchmarks/transparency_effect.py` measures at the sixth fit's defaults, +0.035 at 0.8 and -0.013 at 0.5; no command measures the crossing itself).",
         ge=0.0,
         le=1.0,
     )
@@ -735,7 +735,7 @@ class Outreach(Section):
         "probability per irrelevant email at 5 mailings a month",
         description="Unsubscribe chance of an irrelevant email at 5 mailings a month; relevant emails unsubscribe less (relevant_unsubscribe_ratio) and more mail unsubscribes more (unsubscribe_fatigue_exponent).",
         basis="hand-tuned",
-        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.250%).",
+        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.251% at the sixth fit's defaults).",
         ge=0.0,
         le=1.0,
     )
@@ -762,7 +762,7 @@ class Outreach(Section):
         "ratio",
         description="Unsubscribe chance of a relevant email relative to an irrelevant one (O3).",
         basis="derived",
-        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -9.2% in the model (the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
+        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -8.7% in the model at the sixth fit's defaults (the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
         ge=0.0,
         le=1.0,
     )
@@ -780,7 +780,7 @@ class Outreach(Section):
         "probability per relevant email",
         description="Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey.",
         basis="hand-tuned",
-        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.07% over the market (Aurora 2.19%, Borealis 2.12%, Cirrus 1.81%), and a fully segmented campaign gets x1.98 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
+        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.06% over the market (Aurora 2.19%, Borealis 2.11%, Cirrus 1.80%; the sixth fit's defaults), and a fully segmented campaign gets x1.97 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
         ge=0.0,
         le=1.0,
     )
@@ -789,7 +789,7 @@ class Outreach(Section):
         "ratio",
         description="Click chance of an irrelevant (generic) email relative to a relevant one.",
         basis="derived",
-        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2, as measured on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17.",
+        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2 on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17. No command prints that share; the clicks imply it: Aurora's 2.92% per email at email_targeting 1.0 = 0.088 x (0.17 + 0.83 x 0.195) (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, the sixth fit's defaults).",
         ge=0.0,
         le=1.0,
     )
@@ -1181,7 +1181,7 @@ class Incidents(Section):
         "EUR per market consumer per year at investment 1",
         description="Security spend at full investment, times the brand's presence share.",
         basis="assumed",
-        source="At the baseline (about EUR 550 of sector revenue per consumer-year) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
+        source="At the baseline (about EUR 525 of sector revenue per consumer-year, `omnitrust run baseline` at the sixth fit's defaults) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
         ge=0.0,
         le=1e4,
     )
@@ -1196,8 +1196,10 @@ class Costs(Section):
     with x_b the brand's lever in [0, 1], c the cost per market consumer-year at lever 1 and g >= 1
     the curvature (increasing and convex: each step of the lever costs more than the last). Scaled
     to the market like security's budget, so money scales with the simulated consumers. The
-    baseline market turns over about EUR 550 of sector revenue per consumer-year (`omnitrust run
-    baseline`, revenue summed over brands), so EUR 8 at lever 1 is about 1.5% of a brand's revenue.
+    baseline market turns over about EUR 525 of sector revenue per consumer-year (`omnitrust run
+    baseline`, revenue summed over brands, divided by the consumers, per year: 526 at the sixth
+    fit's defaults, 518-532 over its 5 replications), so EUR 8 at lever 1 is about 1.5% of a
+    brand's revenue.
     """
 
     personalization_cost_per_consumer_year: float = P(
