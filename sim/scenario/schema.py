@@ -273,7 +273,7 @@ class PopulationSpec(Section):
         "level",
         description="Mean propensity to use digital channels (Beta-distributed across consumers).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.366, 95% interval INTERVAL_PENDING.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.366, 95% interval 0.216-0.530.",
         ge=0.0,
         le=1.0,
     )
@@ -282,7 +282,7 @@ class PopulationSpec(Section):
         "Beta concentration",
         description="Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound.",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix: estimate 0.866, 95% interval INTERVAL_PENDING.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix: estimate 0.866, 95% interval 0.503-2.16.",
         gt=0.0,
         le=100.0,
     )
@@ -364,7 +364,7 @@ class Journey(Section):
         "days",
         description="Mean number of research touchpoints before a purchase decision (geometric).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.49, 95% interval INTERVAL_PENDING.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.49, 95% interval 1.43-5.88.",
         ge=1.0,
         le=30.0,
     )
@@ -567,7 +567,7 @@ class Trust(Section):
         "evidence units per unit sensitivity",
         description="Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it).",
         basis="fitted",
-        source="Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9), which the covert-data reveal of a breach drives: estimate 0.363, 95% interval INTERVAL_PENDING.",
+        source="Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9), which the covert-data reveal of a breach drives: estimate 0.363, 95% interval 0.0650-1.35.",
         ge=0.0,
         le=100.0,
     )
@@ -902,7 +902,7 @@ class Incidents(Section):
         "probability",
         description="Chance that an exposed payment card is defrauded (credentials lead to takeover instead).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.172, 95% interval INTERVAL_PENDING.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.172, 95% interval 0.0783-0.551.",
         ge=0.0,
         le=1.0,
     )
@@ -947,7 +947,7 @@ class Incidents(Section):
         "evidence units",
         description="Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9): estimate 0.116, 95% interval INTERVAL_PENDING. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9): estimate 0.116, 95% interval 0.0199-0.306. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
