@@ -246,9 +246,14 @@ def follow_up_scenario(scenario: Scenario) -> Scenario:
     with its own events only: the market without the scheduled breach, against which
     `breach_counts` measures the breach's effect on the same consumers (abnormal churn). It
     shares the warm-up of ``scenario`` (the horizon is not part of it)."""
+    return Scenario.model_validate(_follow_up_data(scenario))
+
+
+def _follow_up_data(scenario: Scenario) -> dict:
+    """``scenario`` as a dict, its horizon set to the breach branches' (one place for both)."""
     data = scenario.model_dump(mode="python")
     data["simulation"]["days"] = BREACH_DAY + FOLLOW_UP_DAYS + 1
-    return Scenario.model_validate(data)
+    return data
 
 
 def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
@@ -259,8 +264,7 @@ def breach_scenario(scenario: Scenario, brand: str | None = None) -> Scenario:
     `sim.model.warmup`), so `breach_figures` branches it from the journey run's warm-up. The
     breach figures pool one such scenario per brand of the market (module docstring)."""
     target = next(b for b in scenario.brands if brand in (None, b.name))
-    data = scenario.model_dump(mode="python")
-    data["simulation"]["days"] = BREACH_DAY + FOLLOW_UP_DAYS + 1
+    data = _follow_up_data(scenario)  # the market of `follow_up_scenario`, plus the breach
     data["events"] = [
         *data["events"],
         BreachEvent(
