@@ -947,7 +947,7 @@ class Incidents(Section):
         "evidence units",
         description="Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9): estimate 0.116, 95% interval 0.0199-0.306. The two trade off (a ridge of the posterior); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9): estimate 0.116, 95% interval 0.0199-0.306. One figure informs the two, but at the posterior's final tolerance their draws show no clear ridge (docs/calibration/pairs.png); RAND's 11% who stop dealing is kept out of the fit as validation.",
         ge=0.0,
         le=100.0,
     )
