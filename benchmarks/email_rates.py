@@ -7,7 +7,9 @@ three variants of Aurora's policy: ``email_targeting`` 1.0 and 0.0 (fully segmen
 unsegmented mail) and ``emails_per_week`` 3 (against the baseline's 1). Replication k of every
 variant uses the seed ``replication_seed(seed, k)`` (common random numbers, as `omnitrust
 compare`). Prints, per variant and brand, the year's clicks, unsubscribes and complaints per email
-sent (totals over the replications divided by the emails sent), then the ratios ODD 7.4 quotes.
+sent (totals over the replications divided by the emails sent), then the ratios ODD 7.4 quotes,
+then the probability that a fully segmented email is relevant, skill x V(H) (O1 at targeting 1),
+averaged over each brand's subscribers on the last day, pooled over the replications.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.core.constants import SUBSCRIBED  # noqa: E402
 from sim.core.streams import replication_seed  # noqa: E402
+from sim.mechanisms.consent import held_masks  # noqa: E402
 from sim.mechanisms.metrics import EV  # noqa: E402
 from sim.model import TrustModel  # noqa: E402
 from sim.scenario.loading import apply_overrides, load_scenario  # noqa: E402
+from sim.state.parameters import VALUE_OF_MASK  # noqa: E402
 
 VARIANTS = {
     "baseline": {},
@@ -47,15 +54,22 @@ def main(argv=None) -> dict:
     seed = base.simulation.seed if a.seed is None else a.seed
     brands = [b.name for b in base.brands]
     wall, load = time.perf_counter(), os.getloadavg()[0]
-    totals = {}
+    totals, relevance = {}, {}
     for label, overrides in VARIANTS.items():
         sc = apply_overrides(base, overrides)
         tot = 0.0
+        rel = np.zeros((2, len(brands)))  # sum of skill x V(H) over subscribers, their number
         for k in range(a.replications):
             m = TrustModel(sc, seed=replication_seed(seed, k))
             m.run()
             tot = tot + m.recorder.counts.sum(axis=0)  # (brands, counters)
+            pop, levers = m.population, m.brand_levers
+            for b in range(len(brands)):
+                sub = (pop.flags[:, b] & SUBSCRIBED) != 0
+                value = VALUE_OF_MASK[held_masks(pop, levers, b)][sub]
+                rel[:, b] += levers.personalization_skill[b] * value.sum(), sub.sum()
         totals[label] = {c: tot[:, EV[c]] for c in COUNTS}
+        relevance[label] = rel
     print(
         f"baseline, no attacks: {a.consumers:,} consumers x {a.days} days x {a.replications} "
         f"replications (seed {seed}, warm-up {base.simulation.warmup_days} days); "
@@ -84,6 +98,15 @@ def main(argv=None) -> dict:
           f"{often['unsubscribes'] / once['unsubscribes']:.2f}, complaints per email x"
           f"{often['spam_complaints'] / once['spam_complaints']:.1f} "
           f"({often['complaints_n']:.0f} against {once['complaints_n']:.0f} complaints)")  # fmt: skip
+    rel = relevance["baseline"]
+    shares = [f"{n} {s / c:.3f}" for n, s, c in zip(brands, *rel, strict=True)]
+    seg_rel = relevance["targeting 1.0"][:, brands.index("Aurora")]
+    c_rel, ratio = base.outreach.click_rate, base.outreach.irrelevant_click_ratio
+    implied = (seg["email_clicks"] / c_rel - ratio) / (1 - ratio)
+    print("a fully segmented email is relevant with probability skill x V(H), mean over the "
+          f"subscribers on the last day: baseline {', '.join(shares)}, market "
+          f"{rel[0].sum() / rel[1].sum():.3f}; Aurora at targeting 1.0 {seg_rel[0] / seg_rel[1]:.3f}"
+          f" (its clicks imply {implied:.3f} = (clicks / {c_rel} - {ratio}) / (1 - {ratio}))")  # fmt: skip
     return rates
 
 

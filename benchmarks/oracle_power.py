@@ -4,7 +4,9 @@
 
 Runs the agreement test's comparison (tests/test_reference_agreement.py: same scenario, seeds,
 tolerance) with one parameter changed in the reference only, as if the engine had that bug, and
-prints which metrics then fail. A mutation no metric flags is below the test's resolution.
+prints which metrics then fail, each with its z, its mean paired difference d and the SE of d
+(for a mutation no metric flags, the metric of largest |z|). A mutation no metric flags is below
+the test's resolution.
 """
 
 from __future__ import annotations
@@ -65,7 +67,13 @@ def flagged(pairs):
     tol = Z * se + REL_SLACK * scale + ABS_SLACK * (scale >= 1.0) + 1e-9
     z = np.where(se > 0, d / np.where(se > 0, se, 1.0), 0.0)
     j = int(np.argmax(np.abs(z)))
-    return ([(k, z[i]) for i, k in enumerate(keys) if abs(d[i]) > tol[i]], (keys[j], float(z[j])))
+    hits = [(k, z[i], d[i], se[i]) for i, k in enumerate(keys) if abs(d[i]) > tol[i]]
+    return hits, (keys[j], z[j], d[j], se[j])
+
+
+def shown(k, z, d, se) -> str:
+    """A metric with its z, mean paired difference (engine - reference) and its SE."""
+    return f"{k} (z={z:.1f}, d={d:.3g}, SE={se:.2g})"
 
 
 def main() -> None:
@@ -79,13 +87,11 @@ def main() -> None:
             mutated = {**base, section: {**base[section], key: change(base[section][key])}}
             pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
             hits, zmax = flagged(pairs)
-            shown = ", ".join(
-                f"{k} (z={z:.1f})" for k, z in sorted(hits, key=lambda h: -abs(h[1]))[:4]
-            )
+            top = ", ".join(shown(*h) for h in sorted(hits, key=lambda h: -abs(h[1]))[:4])
             print(
                 f"{label:34s} {'DETECTED' if hits else 'not detected':13s} "
-                f"{len(hits):2d} metrics{': ' + shown if hits else ''}"
-                f"{'' if hits else f' (largest |z|: {zmax[0]} {zmax[1]:.1f})'}",
+                f"{len(hits):2d} metrics{': ' + top if hits else ''}"
+                f"{'' if hits else f' (largest |z|: {shown(*zmax)})'}",
                 flush=True,
             )
 
