@@ -810,6 +810,36 @@ def test_channel_mix_title_of_one_store_share_everywhere_says_so():
     )
 
 
+def test_channel_mix_title_of_scenarios_without_revenue_says_so():
+    # review issue: a charted scenario with no revenue at all had a store share of 0 / 0, and the
+    # title read "The store brings nan% of Aurora's revenue"
+    base = synthetic_sweep(list(NET))
+    n = base.names
+    res = with_store_share(base, {name: 0.5 for name in n})
+    ts = res.timeseries
+    idle = (ts["metric"] == "revenue") & ts["scenario"].isin(n[:2])
+    res = findings.Results("sweep", ts.assign(value=ts["value"].mask(idle, 0.0)), res.manifest)
+    # by hand: n[0] and n[1] earn nothing, n[2] EUR 50 in the store and 50 on the web
+    assert report_charts.channel_mix(res, "Aurora", n[:1])[1] == "Aurora has no revenue"
+    assert report_charts.channel_mix(res, "Aurora", n[:2])[1] == (
+        "Aurora has no revenue under any of the 2 charted scenarios"
+    )
+    assert report_charts.channel_mix(res, "Aurora", n[:3])[1] == (
+        f"The store brings 50% of Aurora's revenue under {n[2]}; no revenue under {n[0]}, {n[1]}"
+    )
+    # and not "under every one of the 3" when one of them earns nothing
+    assert report_charts.channel_mix(res, "Aurora", [n[0], n[2], n[3]])[1] == (
+        "The store brings 50% of Aurora's revenue under every one of the 2 charted scenarios "
+        f"with revenue; no revenue under {n[0]}"
+    )
+    # no revenue anywhere in the folder
+    zero = ts.assign(value=ts["value"].mask(ts["metric"] == "revenue", 0.0))
+    res = findings.Results("sweep", zero, res.manifest)
+    assert report_charts.channel_mix(res, "Aurora", n[:3])[1] == (
+        "Aurora has no revenue under any of the 3 charted scenarios"
+    )
+
+
 def test_sweep_waterfall_compares_the_verdicts_two_points_of_one_world_and_fits_its_picture():
     res = synthetic_sweep(list(NET))
     points = findings.sweep_points(res)
