@@ -349,6 +349,50 @@ def test_a_file_whose_scenario_names_another_kind_of_file_is_told_on_that_line(
     assert "Traceback" not in err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "named", "kind", "runs_with"),
+    [
+        ("scenario", "experiments/security_vs_attack.toml", "an experiment file", "sweep"),
+        ("scenario", "calibration/baseline.toml", "a calibration file", "calibrate"),
+        ("reference", "sensitivity/baseline.toml", "a sensitivity file", "sensitivity"),
+    ],
+)
+def test_a_sensitivity_output_naming_another_kind_of_file_is_told_on_that_line(
+    tmp_path, field, named, kind, runs_with
+):
+    """A sensitivity file's ``outputs[1].scenario`` (or ``reference``) naming an experiment,
+    calibration or sensitivity file, through the command line: exit code 2, one line naming the
+    file, the field, the value and what is allowed, no traceback; nothing runs."""
+    text = (ROOT / "sensitivity/baseline.toml").read_text()
+    old = {
+        "scenario": 'scenario = "../scenarios/transparent_personalization.toml"',
+        "reference": 'reference = "../scenarios/baseline.toml"',
+    }[field]
+    assert text.count(old) == 2  # outputs[1] and outputs[2]; the first is replaced
+    other = tmp_path / Path(named).name
+    other.write_text((ROOT / named).read_text())
+    path = tmp_path / "sens.toml"
+    path.write_text(
+        text.replace('"../scenarios/', f'"{(ROOT / "scenarios").as_posix()}/').replace(
+            old.replace('"../scenarios/', f'"{(ROOT / "scenarios").as_posix()}/'),
+            f'{field} = "{other.name}"',
+            1,
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "sensitivity", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f'{path}: outputs[1].{field} = "{other.name}": {other} is {kind}'), line
+    assert f"not a scenario; it runs with `omnitrust {runs_with} {other}" in line, line
+    assert 'a path relative to this file\'s folder, e.g. "baseline.toml", or the name of a ' in line
+
+
 def test_the_keys_that_tell_the_kinds_of_file_apart():
     """The detection reads keys that each kind requires and no scenario has."""
     from sim.calibration.spec import CalibrationSpec, SensitivitySpec

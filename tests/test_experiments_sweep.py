@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.core.errors import UserError
@@ -107,6 +108,47 @@ def test_lhs_with_policies_and_worlds_gives_regret(tmp_path):
     assert "Regret on net_value of Aurora (mean of the last 30 days; max is better)" in (
         r.report_text()
     )
+
+
+def test_max_regret_csv_gives_the_worst_world_by_its_coordinates_too(tmp_path):
+    # review issue: max_regret.csv labelled each policy's worst world ("hostile,
+    # data_retention_days=730") but gave none of its values to join the other tables on
+    exp = _experiment(
+        tmp_path,
+        """
+        replications = 1
+        metrics = ["net_value"]
+        [design.factors]
+        "brands.Aurora.policy.data_retention_days" = [365, 730]
+        [policies.few_emails]
+        "brands.Aurora.policy.emails_per_week" = 0.5
+        [policies.many_emails]
+        "brands.Aurora.policy.emails_per_week" = 4.0
+        [worlds.calm]
+        "world.attack_pressure" = 0.5
+        [worlds.hostile]
+        "world.attack_pressure" = 3.0
+        """,
+    )
+    out = tmp_path / "out"
+    sweep(exp, out=out, days=30, consumers=500, progress=False, workers=1)
+    csv = pd.read_csv(out / "max_regret.csv")
+    path = "brands.Aurora.policy.data_retention_days"
+    assert list(csv.columns) == [
+        "policy", "mean_outcome", "worst_outcome", "max_regret", "world_of_max_regret",
+        "world", "sample", path,
+    ]  # fmt: skip
+    # the coordinates are the experiment file's values: the grid's two data retentions (sample
+    # 0 and 1 in the file's order) and the two named worlds, and the label says the same
+    assert set(csv["world"]) <= {"calm", "hostile"} and set(csv[path]) <= {365, 730}
+    assert (csv["sample"] == csv[path].map({365: 0, 730: 1})).all()
+    assert list(csv["world_of_max_regret"]) == [
+        f"{w}, data_retention_days={d}" for w, d in zip(csv["world"], csv[path], strict=True)
+    ]
+    # joined on them, robustness.csv holds each policy's largest regret in that world
+    rob = pd.read_csv(out / "robustness.csv")
+    joined = csv.merge(rob, on=["policy", "world", "sample", path], validate="one_to_one")
+    assert len(joined) == 2 and (joined["regret"] == joined["max_regret"]).all()
 
 
 @pytest.mark.parametrize(

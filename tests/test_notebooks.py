@@ -21,13 +21,18 @@ NOTEBOOKS = ROOT / "notebooks"
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-def _execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+def _execute(
+    name: str, tmp_path: Path, files: dict[str, str] | None = None, **parameters
+) -> nbformat.NotebookNode:
     """Run notebooks/<name> in a copy of the repository layout under tmp_path (so whatever the
-    notebook writes lands there), with ``parameters`` injected after its `parameters` cell (as
-    papermill does) and the venv's ``python3`` kernel."""
+    notebook writes lands there; ``files``: relative path -> text, written over the copy), with
+    ``parameters`` injected after its `parameters` cell (as papermill does) and the venv's
+    ``python3`` kernel."""
     (tmp_path / "notebooks").mkdir()
     for folder in ("scenarios", "experiments"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
+    for rel, text in (files or {}).items():
+        (tmp_path / rel).write_text(text)
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     injected = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))
@@ -152,6 +157,37 @@ def test_policy_choice_recommendation_matches_the_regret_of_the_runs(tmp_path):
         if regret.max() > 0:
             assert f"in the {regret.idxmax()} world" in answer, answer
     assert len(_outputs(nb, "image/png")) == 1
+
+
+def test_policy_choice_of_one_world_reads_naturally(tmp_path):
+    # review issue: with the experiment file cut down to one world the answer said "Across the
+    # 1 worlds ... (in the (one world) world) ... in 1 of the 1 worlds"
+    text = (ROOT / "experiments" / "client_policy_choice.toml").read_text()
+    one = text.split("[worlds.ordinary]")[0] + "[robustness]" + text.split("[robustness]")[1]
+    assert "[worlds.calm]" in one and "[worlds.hostile]" not in one
+    nb = _execute(
+        "02_client_policy_choice.ipynb",
+        tmp_path,
+        files={"experiments/client_policy_choice.toml": one},
+        REPLICATIONS=2,
+        DAYS=150,
+        CONSUMERS=800,
+        OUT="results/pc",
+    )
+    answer = _answer(nb)
+    t = pd.read_parquet(tmp_path / "results" / "pc" / "results.parquet")
+    t = t[(t["brand"] == "Aurora") & (t["metric"] == "net_value")]
+    assert set(t["world"]) == {"calm"}
+    mean = t.groupby("policy")["value"].mean().sort_values(ascending=False)
+    best, second = mean.index[:2]  # in one world the best is the minimax-regret policy
+    assert answer.startswith(
+        f"**Recommendation: {best.replace('_', ' ')}.** In the calm world, the only one swept, "
+        "its largest regret on Aurora's net value is EUR 0 over 150 days (it is never beaten), "
+        f"against EUR {mean[best] - mean[second]:,.0f} (in the calm world) for "
+        f"{second.replace('_', ' ')}, the next most robust policy. It is the best policy "
+        f"there; its net value there is EUR {mean[best]:,.0f}."
+    ), answer
+    assert "one world)" not in answer and "worlds" not in answer, answer
 
 
 def test_breach_war_game_answer_matches_the_paired_runs(tmp_path):

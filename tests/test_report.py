@@ -293,6 +293,72 @@ def test_regret_table_of_many_worlds_fits_the_html_column_and_the_printed_page(w
         assert scroll <= width, (screen, printed)
 
 
+LONG_POLICIES = (  # names with long unbreakable parts, as the bundled experiments' are
+    "data_maximalist", "transparent_personalization", "privacy_first", "status_quo_policy",
+    "high_security_investment", "low_security_budget", "aggressive_email_marketing",
+    "loyalty_rewards_program", "consent_first_design", "breach_fast_response",
+    "breach_candid_response", "credit_monitoring_offer",
+)  # fmt: skip
+
+
+def title_height(page, html: str, pdf: Path) -> float:
+    """The printed height (points) of the word "Regret:" of ``html``'s first heading, as
+    pdftotext measures it on the PDF that Chromium prints: its font size, which Chromium's
+    shrink-to-fit scales down with the whole page when anything is wider than the page."""
+    page.set_content(html)
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    word = re.search(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">Regret:</word>', boxes)
+    return float(word[2]) - float(word[1])
+
+
+@needs_browser
+@pytest.mark.parametrize("policies, worlds", [(8, 5), (10, 3), (12, 12), (20, 7), (24, 24)])
+def test_printed_regret_table_of_many_policies_is_not_shrunk(policies, worlds, tmp_path):
+    """Many policies with long names (review: 8 policies x 5 worlds, 10 x 3; and many of both,
+    where a column per world and a column per policy were both too many for one page): the
+    printed PDF is not shrunk to fit, its heading as tall as on a page without the table (12 x
+    12 printed at 82% before the policies were split over several tables), and in print
+    every table ends inside the page's printable width."""
+    from playwright.sync_api import sync_playwright
+
+    from sim.analysis import report
+
+    from .test_report_money import synthetic_sweep
+
+    names = [f"{p}_{k}" if k else p for k in range(2) for p in LONG_POLICIES][:policies]
+    cells = [(w, d) for d in (365, 730, 1095, 1460) for w in ("calm", "ordinary", "hostile")]
+    net = {
+        (p, w, d): -2.5e6 + 1.3e5 * ((3 * i + 7 * k) % 11) + 1234.5 * i
+        for i, p in enumerate(names)
+        for k, (w, d) in enumerate(
+            cells[:worlds] if worlds <= len(cells) else [(f"w{k:02d}", 365) for k in range(worlds)]
+        )
+    }
+    section = report._regret_html(synthetic_sweep(list(net), net=net), "Aurora")
+    head = f"<!doctype html><html><head><style>{report.CSS}</style></head><body>"
+    without = re.sub(r"<table.*</table>", "", section, flags=re.S)
+    rights = """() => [...document.querySelectorAll('table')].map(
+        t => t.getBoundingClientRect().right)"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        printed = title_height(page, head + section, tmp_path / "table.pdf")
+        plain = title_height(page, head + without, tmp_path / "plain.pdf")
+        page.set_viewport_size({"width": int(A4_PRINTABLE_PX), "height": 900})
+        page.emulate_media(media="print")
+        page.set_content(head + section)
+        ends = page.evaluate(rights)
+        browser.close()
+    assert printed == pytest.approx(plain, rel=0.01), (printed, plain)
+    assert ends and max(ends) <= A4_PRINTABLE_PX + 0.5, ends
+
+
 @needs_browser
 def test_printed_regret_table_that_runs_onto_another_page_repeats_its_head_row(tmp_path):
     """Three policies in 60 worlds (30 named worlds x two data retentions): the table is longer

@@ -327,6 +327,47 @@ def test_regret_table_of_many_worlds_lists_them_down_its_rows():
     assert len(rows) == 3 and len(rows[0]) == 1 + 4 + 2
 
 
+def tables_rows(section: str) -> list[list[list[str]]]:
+    """`table_rows` of every table in ``section``, in order."""
+    return [table_rows(t) for t in re.findall(r"<table.*?</table>", section, re.S)]
+
+
+def test_regret_table_of_many_policies_in_many_worlds_splits_its_policy_columns():
+    # nine policies p0..p8 in seven worlds (calm and hostile x 365, 730 days, and ordinary x
+    # 365, 730, 1095 days): p<i> earns 100 - i in every world, so by hand its regret is i in
+    # every world, its mean 100 - i and its largest regret i; p0 is the minimax-regret policy.
+    # Seven worlds across would be 9 value columns, more than one printed table holds (8), and
+    # nine policies across too: two tables, the policies in order, 5 + 4
+    worlds = [("calm", d) for d in (365, 730)] + [("hostile", d) for d in (365, 730)]
+    worlds += [("ordinary", d) for d in (365, 730, 1095)]
+    net = {(f"p{i}", w, d): 100.0 - i for i in range(9) for w, d in worlds}
+    tables = tables_rows(regret_section(synthetic_sweep(list(net), net=net)))
+    assert [t[0] for t in tables] == [
+        ["world", "p0", "p1", "p2", "p3", "p4"],
+        ["world", "p5", "p6", "p7", "p8"],
+    ]
+    for table, policies in zip(tables, (range(5), range(5, 9)), strict=True):
+        assert len(table) == 1 + 7 + 2
+        assert {r[0] for r in table[1:8]} == {f"{w}, data_retention_days={d}" for w, d in worlds}
+        for row in table[1:8]:
+            assert row[1:] == [str(i) for i in policies]
+        assert table[8] == ["mean net value, EUR", *(str(100 - i) for i in policies)]
+        assert table[9] == ["max regret, EUR", *(str(i) for i in policies)]
+
+
+def test_regret_table_of_many_policies_in_a_few_worlds_lists_the_worlds_across():
+    # ten policies in three worlds (review: 10 policies x 3 worlds): a column per world, one
+    # table; eight in five: five world columns and two more make 7 <= 8, fewer than eight
+    # policy columns, so still across
+    for policies, worlds in ((10, [("calm", 365), ("calm", 730), ("hostile", 365)]),
+                             (8, [(w, d) for w in ("calm", "hostile") for d in (365, 730)]
+                              + [("ordinary", 365)])):  # fmt: skip
+        net = {(f"p{i}", w, d): 100.0 - i for i in range(policies) for w, d in worlds}
+        (table,) = tables_rows(regret_section(synthetic_sweep(list(net), net=net)))
+        assert table[0][0] == "policy" and len(table[0]) == 1 + len(worlds) + 2
+        assert [r[0] for r in table[1:]] == [f"p{i}" for i in range(policies)]
+
+
 def test_sweep_in_one_world_still_ranks_its_points():
     # one world and one retention: the points differ only in the policy, so ranking them is
     # comparing policies (bold 100 against cautious 90)
@@ -766,6 +807,36 @@ def test_channel_mix_title_of_one_store_share_everywhere_says_so():
     _, title = report_charts.channel_mix(res, "Aurora", pair)
     assert title == (
         f"The store's share of Aurora's revenue runs from 60% ({pair[0]}) to 65% ({pair[1]})"
+    )
+
+
+def test_channel_mix_title_of_scenarios_without_revenue_says_so():
+    # review issue: a charted scenario with no revenue at all had a store share of 0 / 0, and the
+    # title read "The store brings nan% of Aurora's revenue"
+    base = synthetic_sweep(list(NET))
+    n = base.names
+    res = with_store_share(base, {name: 0.5 for name in n})
+    ts = res.timeseries
+    idle = (ts["metric"] == "revenue") & ts["scenario"].isin(n[:2])
+    res = findings.Results("sweep", ts.assign(value=ts["value"].mask(idle, 0.0)), res.manifest)
+    # by hand: n[0] and n[1] earn nothing, n[2] EUR 50 in the store and 50 on the web
+    assert report_charts.channel_mix(res, "Aurora", n[:1])[1] == "Aurora has no revenue"
+    assert report_charts.channel_mix(res, "Aurora", n[:2])[1] == (
+        "Aurora has no revenue under any of the 2 charted scenarios"
+    )
+    assert report_charts.channel_mix(res, "Aurora", n[:3])[1] == (
+        f"The store brings 50% of Aurora's revenue under {n[2]}; no revenue under {n[0]}, {n[1]}"
+    )
+    # and not "under every one of the 3" when one of them earns nothing
+    assert report_charts.channel_mix(res, "Aurora", [n[0], n[2], n[3]])[1] == (
+        "The store brings 50% of Aurora's revenue under every one of the 2 charted scenarios "
+        f"with revenue; no revenue under {n[0]}"
+    )
+    # no revenue anywhere in the folder
+    zero = ts.assign(value=ts["value"].mask(ts["metric"] == "revenue", 0.0))
+    res = findings.Results("sweep", zero, res.manifest)
+    assert report_charts.channel_mix(res, "Aurora", n[:3])[1] == (
+        "Aurora has no revenue under any of the 3 charted scenarios"
     )
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
+import itertools
 import json
 import os
 import shutil
@@ -66,6 +67,7 @@ BEST, WORST = 4, 2  # scenarios drawn in the one-panel charts (and the reference
 PAGE_IN = (9.0, 9.5)  # largest chart (inches) in the report: about a printed A4 page's width
 SMALL_MULTIPLES = 12  # scenarios in the small multiples of every brand's trust
 WORLD_COLUMNS = 4  # worlds that the regret table lists as columns; more go down its rows
+TABLE_COLUMNS = 8  # value columns that one regret table holds on a printed A4 page; more: split
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -311,9 +313,21 @@ def _leads(res: Results, brand: str, names: list[str]) -> str:
 
 def _worlds_down(worlds: int, policies: int) -> bool:
     """Whether the regret table lists the worlds down its rows (a column per policy) rather than
-    across its columns: when there are more than `WORLD_COLUMNS` of them and that makes no more
-    columns (``policies + 1`` against ``worlds + 3``), so that the table fits the page."""
-    return worlds > WORLD_COLUMNS and policies <= worlds + 2
+    across its columns (a column per world, then the mean value and the largest regret). Across
+    when there are at most `WORLD_COLUMNS` worlds, or when that makes fewer columns (``worlds +
+    2`` against ``policies``) that still fit one table (`TABLE_COLUMNS`); down otherwise, where
+    the policies are split over as many tables as it takes (`_column_groups`), so that the
+    printed page holds every table at its full width whatever the numbers of both."""
+    fits_across = worlds + 2 <= TABLE_COLUMNS
+    return not (worlds <= WORLD_COLUMNS or (fits_across and policies > worlds + 2))
+
+
+def _column_groups(n: int) -> list[range]:
+    """``range(n)`` cut into the fewest runs of at most `TABLE_COLUMNS`, as even as they can be,
+    the longer first (10 -> 5 + 5, not 8 + 2; 9 -> 5 + 4)."""
+    tables = -(-n // TABLE_COLUMNS)
+    cuts = [-(-k * n // tables) for k in range(tables + 1)]
+    return [range(a, b) for a, b in itertools.pairwise(cuts)]
 
 
 def _wrap(label: str) -> str:
@@ -344,29 +358,33 @@ def _regret_html(res: Results, brand: str) -> str:
     mean_head = f"{crit.mean_label()}{unit if crit.horizon_net_value else ''}"
     if _worlds_down(len(worlds), len(summary)):
         # many worlds: one row each, a column per policy (the minimax-regret one first), its
-        # mean value and largest regret in the last two rows
-        policies = list(summary["policy"])
-        head = (
-            "<tr><th class=l>world</th>"
-            + "".join(f"<th>{_wrap(p)}</th>" for p in policies)
-            + "</tr>"
-        )
-        rows = [
-            f"<tr><td class=l>{_wrap(w)}</td>"
-            + "".join(f"<td>{_e(num(grid.loc[p, w]))}</td>" for p in policies)
-            + "</tr>"
-            for w in worlds
-        ]
-        rows.append(
-            f"<tr class=total><td class=l>{_wrap(mean_head)}</td>"
-            + "".join(f"<td>{_e(num(v))}</td>" for v in summary["mean_value"])
-            + "</tr>"
-        )
-        rows.append(
-            f"<tr><td class=l><b>max regret{unit}</b></td>"
-            + "".join(f"<td><b>{_e(num(v))}</b></td>" for v in summary["max_regret"])
-            + "</tr>"
-        )
+        # mean value and largest regret in the last two rows; many policies too: in several
+        # tables of at most TABLE_COLUMNS policies each
+        tables = []
+        for group in _column_groups(len(summary)):
+            part = summary.iloc[list(group)]
+            head = (
+                "<tr><th class=l>world</th>"
+                + "".join(f"<th>{_wrap(p)}</th>" for p in part["policy"])
+                + "</tr>"
+            )
+            rows = [
+                f"<tr><td class=l>{_wrap(w)}</td>"
+                + "".join(f"<td>{_e(num(grid.loc[p, w]))}</td>" for p in part["policy"])
+                + "</tr>"
+                for w in worlds
+            ]
+            rows.append(
+                f"<tr class=total><td class=l>{_wrap(mean_head)}</td>"
+                + "".join(f"<td>{_e(num(v))}</td>" for v in part["mean_value"])
+                + "</tr>"
+            )
+            rows.append(
+                f"<tr><td class=l><b>max regret{unit}</b></td>"
+                + "".join(f"<td><b>{_e(num(v))}</b></td>" for v in part["max_regret"])
+                + "</tr>"
+            )
+            tables.append((head, rows))
     else:
         head = (
             "<tr><th class=l>policy</th>"
@@ -381,6 +399,7 @@ def _regret_html(res: Results, brand: str) -> str:
                 f"<tr><td class=l>{_wrap(r.policy)}</td>{cells}"
                 f"<td>{_e(num(r.mean_value))}</td><td><b>{_e(num(r.max_regret))}</b></td></tr>"
             )
+        tables = [(head, rows)]
     worst = (
         f"(its worst world: {best['world_of_max_regret']})"
         if best["max_regret"] > 0
@@ -430,9 +449,12 @@ def _regret_html(res: Results, brand: str) -> str:
     )
     return (
         f"<section><h2>Regret: what each policy loses against the best one in each world</h2>"
-        f"<p>{_e(sentence)}</p><table class=regret><thead>{head}</thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-        f"<p class=note>Regret = "
+        f"<p>{_e(sentence)}</p>"
+        + "".join(
+            f"<table class=regret><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+            for head, rows in tables
+        )
+        + f"<p class=note>Regret = "
         f"{_e(regret_is)} ({_e(measured)}; 0 for the best). A world is every design setting "
         f"but the policy.{legend} {_e(source)}Computed from the stored runs.</p></section>"
     )

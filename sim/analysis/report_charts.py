@@ -507,31 +507,47 @@ def channel_mix(
                 loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=7, frameon=False
             )
         ax2.grid(axis="y", visible=False)
-    store = share.get("store")
     pts = _Points(points, names)
-    if store is not None and len(names) > 1 and f"{store.min():.0%}" == f"{store.max():.0%}":
+    # a scenario without revenue has no channel shares (0 / 0): it is named as such, and the
+    # store's share is said of the others only (not "nan%", not "under every one" of them all)
+    earned = by.sum(axis=1).reindex(names, fill_value=0.0)
+    idle = [n for n in names if not earned[n] > 0]
+    store = share.get("store")
+    if store is not None:
+        store = store.drop(idle)
+    with_revenue = " with revenue" if idle else ""
+    if len(idle) == len(names):
+        title = f"{pts.opening()}{brand} has no revenue" + (
+            f" under any of the {len(names)} charted {pts.plural()}" if len(names) > 1 else ""
+        )
+        title = title[0].upper() + title[1:]
+    elif store is not None and len(store) > 1 and f"{store.min():.0%}" == f"{store.max():.0%}":
         # the same share, as the title writes it, everywhere: not "from 68% to 68%"
         title = (
             f"{pts.opening()}the store brings {store.max():.0%} of {brand}'s revenue under every "
-            f"one of the {len(names)} charted {pts.plural()}"
+            f"one of the {len(store)} charted {pts.plural()}{with_revenue}"
         )
         title = title[0].upper() + title[1:]
-    elif store is not None and len(names) > 1:
+    elif store is not None and len(store) > 1:
         title = (
             f"{pts.opening()}the store's share of {brand}'s revenue runs from {store.min():.0%} "
             f"({pts.name(store.idxmin())}) to {store.max():.0%} ({pts.name(store.idxmax())})"
         )
         if pts.across:
             title = (
-                f"Across the {len(names)} charted {pts.kind}, the store's share of {brand}'s "
-                f"revenue runs from {store.min():.0%} under {pts.name(store.idxmin())} to "
-                f"{store.max():.0%} under {pts.name(store.idxmax())}"
+                f"Across the {len(store)} charted {pts.kind}{with_revenue}, the store's share of "
+                f"{brand}'s revenue runs from {store.min():.0%} under {pts.name(store.idxmin())} "
+                f"to {store.max():.0%} under {pts.name(store.idxmax())}"
             )
         title = title[0].upper() + title[1:]
     elif store is not None:
-        title = f"The store brings {store.iloc[0]:.0%} of {brand}'s revenue"
+        title = f"The store brings {store.iloc[0]:.0%} of {brand}'s revenue" + (
+            f" under {pts.name(store.index[0])}" if idle else ""
+        )
     else:
         title = f"{brand}'s revenue by channel"
+    if idle and len(idle) < len(names):
+        title += f"; no revenue under {', '.join(pts.name(n) for n in idle)}"
     if "showrooming_share" in rooming and rooming["showrooming_share"].notna().any():
         title += (
             f"; {rooming['showrooming_share'].mean():.0%} of buyers showroom and "

@@ -12,7 +12,7 @@ each run to ``out`` and builds
 * with named policies, ``robustness``: each policy's mean outcome (the robustness metric and
   brand) in each world (world x factor sample) and its regret, the shortfall vs the best policy
   in that world; ``max_regret``: per policy its largest regret (the minimax-regret choice is the
-  first row).
+  first row) and the world where it occurs, labelled and by its design values.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ from .design import ExperimentError, build_points, load_experiment
 from .engine import execute
 from .executors import make_map
 from .store import ResultStore, RunSpec
+
+READABLE = ["policy", "mean_outcome", "worst_outcome", "max_regret", "world_of_max_regret"]
+"""The columns of ``max_regret`` that a sweep's text and card show (its world's coordinates,
+for joining, follow them in ``max_regret.csv`` and the attribute)."""
 
 
 class SweepResult:
@@ -81,7 +85,7 @@ class SweepResult:
             parts += [
                 "",
                 f"{self._regret_on()}, per policy (max over worlds):",
-                self.max_regret.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+                self.max_regret[READABLE].to_string(index=False, float_format=lambda v: f"{v:.4g}"),
             ]
             if m.get("verdict"):
                 parts += ["", verdict_line(m["verdict"])]
@@ -129,7 +133,7 @@ class SweepResult:
                 (
                     f"{self._regret_on()}: per policy, its largest shortfall against the best "
                     "policy of a world",
-                    self.max_regret,
+                    self.max_regret[READABLE],
                 )
             )
         return card(
@@ -310,7 +314,9 @@ def regret_tables(
     or this policy's minus the best (``"min"``); always >= 0. Computed by
     `sim.analysis.regret.regret_tables`, as the report's regret table is; the world of each
     policy's largest regret is labelled as the report labels it (`world_labels`:
-    ``hostile, data_retention_days=730``, from the settings that vary).
+    ``hostile, data_retention_days=730``, from the settings that vary), and given by its
+    coordinates too: the world columns (``world``, ``sample``, the factor paths) with their
+    values there, as in the robustness table, so that the two (and the results) can be joined.
     """
     from ..analysis.findings import design_axes, world_labels
 
@@ -327,4 +333,6 @@ def regret_tables(
     mr["world_of_max_regret"] = per_policy[world_cols].merge(
         labels.drop_duplicates(world_cols), how="left"
     )["_world"]
+    # and that world's coordinates as robustness.csv and the results table hold them, to join on
+    mr[world_cols] = per_policy[world_cols]
     return mean, mr
