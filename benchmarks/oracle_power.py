@@ -9,6 +9,7 @@ prints which metrics then fail. A mutation no metric flags is below the test's r
 ``--at section.key=value`` (repeatable) moves the agreement scenario itself, for engine and
 reference alike, e.g. to a rule the test's scenario leaves off (`journey.store_touch`, default 0);
 the comparison without a mutation is then printed first, and ``--agreement-only`` stops there.
+``--mutate section.key=value`` runs that one mutation instead of the list below.
 """
 
 from __future__ import annotations
@@ -77,7 +78,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=len(SEEDS))
     ap.add_argument("--at", action="append", default=[], help="section.key=value, both sides")
     ap.add_argument("--agreement-only", action="store_true")
+    ap.add_argument("--mutate", help="section.key=value in the reference only")
     args = ap.parse_args()
+    mutations = MUTATIONS
+    if args.mutate:
+        path, _, value = args.mutate.partition("=")
+        section, _, key = path.partition(".")
+        mutations = ((args.mutate, section, key, lambda v, x=float(value): x),)
     base = agreement_scenario().model_dump(mode="json")
     for item in args.at:
         path, _, value = item.partition("=")
@@ -95,7 +102,7 @@ def main() -> None:
                 f"{len(hits):2d} metrics disagree (largest |z|: {zmax[0]} {zmax[1]:.2f})",
                 flush=True,
             )
-        for label, section, key, change in [] if args.agreement_only else MUTATIONS:
+        for label, section, key, change in [] if args.agreement_only else mutations:
             mutated = {**base, section: {**base[section], key: change(base[section][key])}}
             pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
             hits, zmax = flagged(pairs)
