@@ -1,12 +1,17 @@
 """How large a rule change the engine/reference agreement test detects ("oracle power").
 
     python benchmarks/oracle_power.py [--seeds 24]
+    python benchmarks/oracle_power.py --at journey.store_touch=0.7 --agreement-only
 
 Runs the agreement test's comparison (tests/test_reference_agreement.py: same scenario, seeds,
 tolerance) with one parameter changed in the reference only, as if the engine had that bug, and
 prints which metrics then fail, each with its z, its mean paired difference d and the SE of d
 (for a mutation no metric flags, the metric of largest |z|). A mutation no metric flags is below
 the test's resolution.
+``--at section.key=value`` (repeatable) moves the agreement scenario itself, for engine and
+reference alike, e.g. to a rule the test's scenario leaves off (`journey.store_touch`, default 0);
+the comparison without a mutation is then printed first, and ``--agreement-only`` stops there.
+``--mutate section.key=value`` runs that one mutation instead of the list below.
 """
 
 from __future__ import annotations
@@ -79,11 +84,33 @@ def shown(k, z, d, se) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=len(SEEDS))
+    ap.add_argument("--at", action="append", default=[], help="section.key=value, both sides")
+    ap.add_argument("--agreement-only", action="store_true")
+    ap.add_argument("--mutate", help="section.key=value in the reference only")
     args = ap.parse_args()
+    mutations = MUTATIONS
+    if args.mutate:
+        path, _, value = args.mutate.partition("=")
+        section, _, key = path.partition(".")
+        mutations = ((args.mutate, section, key, lambda v, x=float(value): x),)
     base = agreement_scenario().model_dump(mode="json")
+    for item in args.at:
+        path, _, value = item.partition("=")
+        section, _, key = path.partition(".")
+        if section not in base or key not in base[section]:
+            ap.error(f"--at {item}: no scenario parameter {path!r}")
+        base[section][key] = float(value)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        for label, section, key, change in MUTATIONS:
+        if args.at:
+            pairs = list(pool.map(run_pair, [(base, base, s) for s in range(args.seeds)]))
+            hits, zmax = flagged(pairs)
+            print(
+                f"{'no mutation at ' + ', '.join(args.at):34s} "
+                f"{len(hits):2d} metrics disagree (largest |z|: {zmax[0]} {zmax[1]:.2f})",
+                flush=True,
+            )
+        for label, section, key, change in [] if args.agreement_only else mutations:
             mutated = {**base, section: {**base[section], key: change(base[section][key])}}
             pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
             hits, zmax = flagged(pairs)

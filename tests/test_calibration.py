@@ -1313,3 +1313,31 @@ def test_the_estimate_is_the_best_of_the_top_trials_re_measured_and_a_kill_resum
     asked.clear()
     fit._confirm(study, spec8, paths, targets, scales, evaluate_at, seed, quiet)
     assert sum(k for k, _, _ in asked) == 5 and {n_ for _, n_, _ in asked} == {8}
+
+
+def test_the_journey_fits_differ_only_in_their_free_parameters():
+    """calibration/journey.toml, journey_without_touch.toml and journey_need_rate.toml
+    (docs/CALIBRATION.md, "Need for touch: the journey fits") are compared like for like: the
+    same scenario, targets, validation figures, sizes, seeds and fit settings; the comparison file
+    lacks only journey.store_touch (held at its default 0, the rules without it), the follow-up adds
+    only population.need_rate."""
+    from sim.calibration.spec import load_calibration
+    from sim.scenario import Scenario
+
+    loaded = {
+        name: load_calibration(ROOT / "calibration" / f"{name}.toml")
+        for name in ("journey", "journey_without_touch", "journey_need_rate")
+    }
+    dumps = {k: v.spec.model_dump(exclude={"name", "parameters"}) for k, v in loaded.items()}
+    assert dumps["journey"] == dumps["journey_without_touch"] == dumps["journey_need_rate"]
+    assert not any(
+        t.evidence.startswith(("breach", "fraud")) for t in loaded["journey"].spec.targets
+    )
+    params = {k: [p.model_dump() for p in v.spec.parameters] for k, v in loaded.items()}
+    touch = [p for p in params["journey"] if p["path"] == "journey.store_touch"]
+    assert touch == [{"path": "journey.store_touch", "low": 0.0, "high": 1.0, "prior": "uniform"}]
+    assert params["journey_without_touch"] == [p for p in params["journey"] if p not in touch]
+    assert params["journey_need_rate"][:-1] == params["journey"]
+    assert params["journey_need_rate"][-1]["path"] == "population.need_rate"
+    assert Scenario.model_fields["journey"].default_factory().store_touch == 0.0  # held at 0
+    assert loaded["journey_without_touch"].scenario.journey.store_touch == 0.0

@@ -901,12 +901,18 @@ def test_breach_hazard_is_i1():
         assert math.isclose(got[b], min(h, 1.0), rel_tol=1e-12), b
 
 
-def test_research_touches_channel_and_brand_by_j2():
-    """J2 (docs/ODD.md 7.1): the research channel with weights research_c (2 a_i or 2 (1 - a_i)),
-    the brand with weights presence_b (floor + t_ib) times the comfort of I8, churned brands
-    left out; recomputed here with the same draws. Every type is granted and asked, so the touched
-    brand (and only it) records the consumer today."""
-    s = scenario(consumers=4000, incidents={"channel_aversion": 0.7})
+@pytest.mark.parametrize("store_touch", [0.0, 0.6])
+def test_research_touches_channel_and_brand_by_j2(store_touch):
+    """J2 (docs/ODD.md 7.2): the research channel with weights research_c (2 a_i for a digital
+    channel, 2 (1 - a_i) (1 - nu) + nu for the store, nu = store_touch), the brand with weights
+    presence_b (floor + t_ib) times the comfort of I8, churned brands left out; recomputed here
+    with the same draws. Every type is granted and asked, so the touched brand (and only it)
+    records the consumer today."""
+    s = scenario(
+        consumers=4000,
+        incidents={"channel_aversion": 0.7},
+        journey={"store_touch": store_touch},
+    )
     pop = create_population(s, seed=12)
     par = parameters(s)
     lev = brand_table(s)
@@ -950,7 +956,9 @@ def test_research_touches_channel_and_brand_by_j2():
             continue
         st = np.uint64(streams.consumer_state(key, i))
         aff = float(before.affinity[i])
-        w = RESEARCH_WEIGHT * np.where(DIGITAL, 2 * aff, 2 * (1 - aff))
+        w = RESEARCH_WEIGHT * np.where(
+            DIGITAL, 2 * aff, 2 * (1 - aff) * (1 - store_touch) + store_touch
+        )
         target = streams.uniform(st, 0) * w.sum()
         c = next(k for k in range(len(w)) if w[k] > 0 and target < np.cumsum(w)[k])
         channel[i] = c
@@ -979,3 +987,62 @@ def test_research_touches_channel_and_brand_by_j2():
     expected[touched >= 0, touched[touched >= 0]] = True
     assert (seen == expected).all()
     assert (touched >= 0).sum() > 0.7 * busy.sum() and ((touched < 0) & busy).sum() > 10
+
+
+# The research weights of docs/ODD.md 7.2 as published in the channel catalogue
+# (sim/core/catalogue.py, CHANNEL_PROPS): the store 0.30; web 0.25, app 0.10, social 0.15,
+# marketplace 0.12, magazine 0.08, e-mail 0 (all digital): 0.70 in all.
+STORE_RESEARCH, DIGITAL_RESEARCH = 0.30, 0.25 + 0.10 + 0.15 + 0.12 + 0.08
+
+
+@pytest.mark.parametrize(
+    "store_touch, expected",
+    [
+        # share of research touches in the store = s / (s + d), by hand (J2):
+        #   s = 0.30 (2 (1 - a) (1 - nu) + nu),  d = 0.70 * 2 a
+        # a = 0.2: nu = 0 -> 0.48 / 0.76 = 0.6316; 0.5 -> 0.39 / 0.67 = 0.5821; 1 -> 0.30 / 0.58
+        # a = 0.8: nu = 0 -> 0.12 / 1.24 = 0.0968; 0.5 -> 0.21 / 1.33 = 0.1579; 1 -> 0.30 / 1.42
+        (0.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
+        (0.5, {0.2: 0.39 / 0.67, 0.8: 0.21 / 1.33}),
+        (1.0, {0.2: 0.30 / 0.58, 0.8: 0.30 / 1.42}),
+    ],
+)
+def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, expected):
+    """Need for touch (J2, `journey.store_touch` = nu): the store's research weight is
+    research_store (2 (1 - a) (1 - nu) + nu), digital channels keep research_c 2 a. Two groups of
+    consumers, of affinity 0.2 and 0.8, each make one research touch; the share who touched the
+    store in each group must be the hand-computed one within 4.5 binomial standard errors (at
+    20,000 consumers a group, about 0.015). The shares of the three values of nu differ by 5-11
+    points within each group, and nu applied to the digital channels too would give 0.30 in
+    both groups at nu = 1."""
+    assert RESEARCH_WEIGHT[0] == STORE_RESEARCH and CHANNELS[0] == "store"
+    assert math.isclose(RESEARCH_WEIGHT[DIGITAL].sum(), DIGITAL_RESEARCH)
+    n = 40_000
+    s = scenario(consumers=n, journey={"store_touch": store_touch})
+    pop = create_population(s, seed=23)
+    par = parameters(s)
+    lev = brand_table(s)
+    group = np.arange(n) % 2 == 0
+    pop.affinity[:] = np.where(group, np.float32(0.2), np.float32(0.8))
+    pop.journey_left[:] = 1
+    pop.journey_channels[:] = 0
+    pop.last_research[:] = -1
+    counts = np.zeros((lev.presence.size, N_EVENTS))
+    day = 40
+    journey.research(
+        pop,
+        lev,
+        par,
+        streams.stream_key(9, "research", day),
+        streams.stream_key(9, "consent", day),
+        streams.stream_key(9, "personalization", day),
+        day,
+        counts,
+    )
+    assert (pop.last_research >= 0).all()
+    in_store = pop.last_research == CHANNELS.index("store")
+    for a, members in ((0.2, group), (0.8, ~group)):
+        p = expected[a]
+        got = in_store[members].mean()
+        se = math.sqrt(p * (1 - p) / members.sum())
+        assert abs(got - p) <= 4.5 * se, (a, store_touch, got, p, se)

@@ -5,8 +5,13 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
 * Need (J1): an idle consumer starts a journey with probability need_rate_i per day; its length in
   research days is geometric with mean ``research_days``.
 * Research (J2): each research day the consumer touches one channel, drawn with weights
-      w_c = research_c * (2 a_i if c is digital else 2 (1 - a_i))
-  (a_i: digital affinity), and one brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned
+      w_c = research_c * 2 a_i                           if c is digital
+      w_c = research_c * (2 (1 - a_i) (1 - nu) + nu)     for the store
+  (a_i: digital affinity; nu = ``store_touch``, the "need for touch": the share of the store's
+  research weight that does not follow affinity, so that seeing a product in a store is partly
+  independent of where one prefers to buy; at nu = 1 the store's weight is research_store for
+  everyone, what the rule without it gives a consumer of affinity 1/2; the default 0 is the rule
+  without it), and one brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned
   brands excluded. The touch goes through consent.touch (ask, collect, personalise).
 * Purchase (J3): on the last research day the consumer chooses among brands and an outside option
   (buy nothing now) by multinomial logit:
@@ -132,6 +137,8 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
     nb_ = brands.presence.size
     weights = np.empty(_N_CHANNELS)
     bw = np.empty(nb_)
+    nu = par.journey.store_touch  # need for touch (J2): the store's weight, partly affinity-free
+    keep = 1.0 - nu
     for i in range(lo, hi):
         k = (
             i + _AHEAD
@@ -144,7 +151,9 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
         a = pop.affinity[i]
         total = 0.0
         for c in range(_N_CHANNELS):
-            w = RESEARCH_WEIGHT[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a))
+            # the store: 2 (1 - a) keep + nu, with keep = 1 - nu; at nu = 0 this is 2 (1 - a)
+            # to the last bit (x * 1.0 + 0.0 == x), so store_touch = 0 is today's rule exactly
+            w = RESEARCH_WEIGHT[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a) * keep + nu)
             weights[c] = w
             total += w
         c = _draw(weights, total, uniform(st, 0))

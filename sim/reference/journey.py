@@ -26,7 +26,11 @@ class JourneyRules:
         if self.journey_left <= 0:
             return
         a = self.affinity
-        weights = [RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a)) for c in CHANNELS]
+        nu = self.model.scenario.journey.store_touch  # need for touch (J2)
+        weights = [
+            RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a) * (1.0 - nu) + nu)
+            for c in CHANNELS
+        ]
         channel = self.random.choices(CHANNELS, weights)[0]
         brands = self.model.brands
         floor = self.model.scenario.journey.research_brand_floor

@@ -386,6 +386,15 @@ class Journey(Section):
         ge=0.0,
         le=1.0,
     )
+    store_touch: float = P(
+        0.0,
+        "share",
+        description="Need for touch (J2): the share of the store's research weight that does not follow digital affinity, w_store = research_store (2 (1 - a_i) (1 - store_touch) + store_touch); at 1 every consumer sees the store as one of affinity 1/2 does, so seeing a product in a store is partly independent of where one prefers to buy (the brief: find it in a store, buy in the store or online). Digital channels are unchanged.",
+        basis="assumed",
+        source="Off (0) until a full fit includes it: 0 is the research rule without it, every number of the model as before. A fit of the channel mix, webrooming and showrooming with it (`omnitrust calibrate calibration/journey.toml --out results/journey-fit --workers 2`) tests whether it brings showrooming among digital shoppers (Accenture 2013: 72%) within reach; what it does and what that fit found: calibration/journey.toml, docs/CALIBRATION.md ('Figures out of reach').",
+        ge=0.0,
+        le=1.0,
+    )
     integration_switching: float = P(
         0.45,
         "probability",
