@@ -460,7 +460,10 @@ def test_recover_reports_coverage_of_the_truth(tmp_path, capsys):
         assert lo <= truth[p] <= hi
         assert rec.loc[p, "truth"] == pytest.approx(truth[p])
         assert rec.loc[p, "covered"] == (rec.loc[p, "low"] <= truth[p] <= rec.loc[p, "high"])
-    assert "Recovery:" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Recovery:" in printed
+    # the report names the calibration (no `name` in the file: its file name) and its scenario
+    assert "Calibration cal (of baseline):" in printed
 
 
 # ----------------------------------------------------------------------------- posterior draws

@@ -65,6 +65,7 @@ keeping its width; ``recovery.csv`` then says whether each 95% interval covers t
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import math
@@ -210,6 +211,13 @@ class Calibration:
     def __init__(self, **fields: Any):
         self.__dict__.update(fields)
 
+    def title(self) -> str:
+        """The calibration's name (the file's ``name``, else its file name) and the scenario it
+        fits: ``journey (of baseline)``."""
+        m = self.manifest
+        name = m["spec"].get("name") or Path(m["file"]).stem
+        return f"{name} (of {m['scenario']['name']})"
+
     def report(self) -> str:
         """A plain-text report: parameters, fit, validation and (if any) recovery."""
 
@@ -218,7 +226,7 @@ class Calibration:
 
         m = self.manifest
         parts = [
-            f"Calibration of {m['scenario']['name']}: {m['trials']} trials x "
+            f"Calibration {self.title()}: {m['trials']} trials x "
             f"{m['replications']} replications; ABC-SMC {m['abc']['generations']} generations "
             f"of {m['abc']['population']} particles, final tolerance "
             f"{m['abc']['final_epsilon']:.3g}; results in {self.out}",
@@ -277,7 +285,7 @@ class Calibration:
         """The notebook view: parameters with intervals, the fit and the validation."""
         within = int(self.fit["within"].sum())
         parts = [
-            f"<b>Calibration</b> of {self.manifest['scenario']['name']} ({self.out})",
+            f"<b>Calibration</b> {html.escape(self.title())} ({self.out})",
             f"<p>Parameters: estimate = {self.estimate_caption()}, 95% interval from the ABC "
             "posterior</p>",
             self.parameters.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
