@@ -6,7 +6,8 @@ Runs the agreement test's comparison (tests/test_reference_agreement.py: same sc
 tolerance) with one parameter changed in the reference only, as if the engine had that bug, and
 prints which metrics then fail, each with its z, its mean paired difference d and the SE of d
 (for a mutation no metric flags, the metric of largest |z|). A mutation no metric flags is below
-the test's resolution.
+the test's resolution. The first row is the comparison unmutated, the agreement test itself: it
+must flag nothing, and its largest |z| says how close the test is to a false alarm.
 """
 
 from __future__ import annotations
@@ -83,8 +84,12 @@ def main() -> None:
     base = agreement_scenario().model_dump(mode="json")
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        for label, section, key, change in MUTATIONS:
-            mutated = {**base, section: {**base[section], key: change(base[section][key])}}
+        for label, section, key, change in (("none (unmutated)", None, None, None), *MUTATIONS):
+            mutated = (
+                base
+                if section is None
+                else {**base, section: {**base[section], key: change(base[section][key])}}
+            )
             pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
             hits, zmax = flagged(pairs)
             top = ", ".join(shown(*h) for h in sorted(hits, key=lambda h: -abs(h[1]))[:4])
