@@ -7,11 +7,12 @@ Runs the agreement test's comparison (tests/test_reference_agreement.py: same sc
 tolerance) with one parameter changed in the reference only, as if the engine had that bug, and
 prints which metrics then fail, each with its z, its mean paired difference d and the SE of d
 (for a mutation no metric flags, the metric of largest |z|). A mutation no metric flags is below
-the test's resolution.
+the test's resolution. The first row is the comparison unmutated, the agreement test itself: it
+must flag nothing, and its largest |z| says how close the test is to a false alarm.
 ``--at section.key=value`` (repeatable) moves the agreement scenario itself, for engine and
 reference alike, e.g. to a rule the test's scenario leaves off (`journey.store_touch`, default 0);
-the comparison without a mutation is then printed first, and ``--agreement-only`` stops there.
-``--mutate section.key=value`` runs that one mutation instead of the list below.
+``--agreement-only`` stops after the unmutated row; ``--mutate section.key=value`` runs that one
+mutation instead of the list below.
 """
 
 from __future__ import annotations
@@ -81,37 +82,43 @@ def shown(k, z, d, se) -> str:
     return f"{k} (z={z:.1f}, d={d:.3g}, SE={se:.2g})"
 
 
+def _setting(ap, flag: str, item: str, base: dict) -> tuple[str, str, float]:
+    """``section.key=value`` of ``--at`` or ``--mutate``, checked against the scenario."""
+    path, _, value = item.partition("=")
+    section, _, key = path.partition(".")
+    if section not in base or not isinstance(base[section], dict) or key not in base[section]:
+        ap.error(f"{flag} {item}: no scenario parameter {path!r}")
+    try:
+        return section, key, float(value)
+    except ValueError:
+        ap.error(f"{flag} {item}: {value!r} is not a number")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=len(SEEDS))
     ap.add_argument("--at", action="append", default=[], help="section.key=value, both sides")
-    ap.add_argument("--agreement-only", action="store_true")
+    ap.add_argument("--agreement-only", action="store_true", help="the unmutated row only")
     ap.add_argument("--mutate", help="section.key=value in the reference only")
     args = ap.parse_args()
-    mutations = MUTATIONS
-    if args.mutate:
-        path, _, value = args.mutate.partition("=")
-        section, _, key = path.partition(".")
-        mutations = ((args.mutate, section, key, lambda v, x=float(value): x),)
     base = agreement_scenario().model_dump(mode="json")
     for item in args.at:
-        path, _, value = item.partition("=")
-        section, _, key = path.partition(".")
-        if section not in base or key not in base[section]:
-            ap.error(f"--at {item}: no scenario parameter {path!r}")
-        base[section][key] = float(value)
+        section, key, value = _setting(ap, "--at", item, base)
+        base[section][key] = value
+    mutations = MUTATIONS
+    if args.mutate:
+        section, key, value = _setting(ap, "--mutate", args.mutate, base)
+        mutations = ((args.mutate, section, key, lambda v: value),)
+    unmutated = "none (unmutated)" + (f" at {', '.join(args.at)}" if args.at else "")
+    rows = ((unmutated, None, None, None), *([] if args.agreement_only else mutations))
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        if args.at:
-            pairs = list(pool.map(run_pair, [(base, base, s) for s in range(args.seeds)]))
-            hits, zmax = flagged(pairs)
-            print(
-                f"{'no mutation at ' + ', '.join(args.at):34s} "
-                f"{len(hits):2d} metrics disagree (largest |z|: {zmax[0]} {zmax[1]:.2f})",
-                flush=True,
+        for label, section, key, change in rows:
+            mutated = (
+                base
+                if section is None
+                else {**base, section: {**base[section], key: change(base[section][key])}}
             )
-        for label, section, key, change in [] if args.agreement_only else mutations:
-            mutated = {**base, section: {**base[section], key: change(base[section][key])}}
             pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
             hits, zmax = flagged(pairs)
             top = ", ".join(shown(*h) for h in sorted(hits, key=lambda h: -abs(h[1]))[:4])

@@ -70,6 +70,18 @@ def agreement_scenario(
     if "warmup_days" in type(Scenario.model_fields["simulation"].default_factory()).model_fields:
         data["simulation"]["warmup_days"] = WARMUP  # short, but the warm-up rules run
     data["world"]["attack_pressure"] = attack_pressure
+    # Parameters for the power of the oracle, not realism: the test checks rules, not calibrated
+    # values, and at the fitted defaults several rules move trust too little for 24 seeds to see
+    # an error in them (docs/PERFORMANCE.md, "Oracle power"; benchmarks/oracle_power.py measures
+    # it on this scenario). A strong disclosure shock (the fit's 0.116 moves trust by ~0.01); a
+    # short half-life and trust started far from the prior (0.5), so forgetting moves trust a lot
+    # in 120 days; a purchase worth more, and twice the journeys, so purchase evidence is a large
+    # part of trust; every consenting buyer subscribes, so unsubscribes are hundreds, not a few
+    # dozen Poisson counts. Twice the journeys cost the reference ~10% more time a run.
+    data.setdefault("incidents", {})["disclosure_evidence"] = 1.0
+    data.setdefault("trust", {}).update(half_life_days=30.0, initial=0.8, purchase_evidence=1.0)
+    data.setdefault("population", {})["need_rate"] = 0.05
+    data.setdefault("outreach", {})["subscribe_probability"] = 1.0
     brand(data, "Aurora")["policy"].update(
         data_collection=ALL_TYPES,
         transparency=0.2,
@@ -79,7 +91,7 @@ def agreement_scenario(
         third_party_sharing=0.4,
         data_retention_days=40,
     )
-    brand(data, "Borealis")["policy"].update(emails_per_week=3.0, email_targeting=0.2)
+    brand(data, "Borealis")["policy"].update(emails_per_week=5.0, email_targeting=0.2)
     brand(data, "Cirrus")["policy"].update(compensation="credit_monitoring", notify_within_days=0)
     data["events"] = [
         {
