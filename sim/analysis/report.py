@@ -324,7 +324,9 @@ def _worlds_down(worlds: int, policies: int) -> bool:
 
 def _column_groups(n: int) -> list[range]:
     """``range(n)`` cut into the fewest runs of at most `TABLE_COLUMNS`, as even as they can be,
-    the longer first (10 -> 5 + 5, not 8 + 2; 9 -> 5 + 4)."""
+    the longer first (10 -> 5 + 5, not 8 + 2; 9 -> 5 + 4); none for n = 0."""
+    if n <= 0:
+        return []
     tables = -(-n // TABLE_COLUMNS)
     cuts = [-(-k * n // tables) for k in range(tables + 1)]
     return [range(a, b) for a, b in itertools.pairwise(cuts)]
