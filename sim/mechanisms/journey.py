@@ -16,8 +16,8 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
   when U_i < touch_share, U_i a uniform fixed over the consumer's life (`person_uniform`: a pure
   function of the run's ``touch`` key, the index i and the bits of the consumer's affinity and
   need rate, traits a newcomer redraws (ODD 7.11), so a newcomer draws the trait afresh; no
-  array, no draw of another stream; at the default share 1 every consumer has it). And one brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned
-  brands excluded. The touch goes through consent.touch (ask, collect, personalise).
+  array, no draw of another stream; at the default share 1 every consumer has it). And one
+  brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned brands excluded. The touch goes through consent.touch (ask, collect, personalise).
 * Purchase (J3): on the last research day the consumer chooses among brands and an outside option
   (buy nothing now) by multinomial logit:
       U_b = ln presence_b + beta_T (t_ib - a) + beta_R rho_ib,    U_0 = ln((1-p)/p sum presence)
