@@ -1319,20 +1319,22 @@ def test_the_estimate_is_the_best_of_the_top_trials_re_measured_and_a_kill_resum
 
 
 def test_the_journey_fits_differ_only_in_their_free_parameters():
-    """calibration/journey.toml, journey_without_touch.toml and journey_need_rate.toml
-    (docs/CALIBRATION.md, "Need for touch: the journey fits") are compared like for like: the
-    same scenario, targets, validation figures, sizes, seeds and fit settings; the comparison file
-    lacks only journey.store_touch (held at its default 0, the rules without it), the follow-up adds
-    only population.need_rate."""
+    """calibration/journey.toml, journey_without_touch.toml, journey_need_rate.toml and
+    journey_touch_share.toml (docs/CALIBRATION.md, "Need for touch: the journey fits") are
+    compared like for like: the same scenario, targets, validation figures, sizes, seeds and fit
+    settings; the comparison file lacks only journey.store_touch (held at its default 0, the rules
+    without it), the follow-up adds only population.need_rate, and the next one adds only
+    journey.touch_share (0-1; held elsewhere at its default 1, everyone)."""
     from sim.calibration.spec import load_calibration
     from sim.scenario import Scenario
 
     loaded = {
         name: load_calibration(ROOT / "calibration" / f"{name}.toml")
-        for name in ("journey", "journey_without_touch", "journey_need_rate")
+        for name in ("journey", "journey_without_touch", "journey_need_rate", "journey_touch_share")
     }
     dumps = {k: v.spec.model_dump(exclude={"name", "parameters"}) for k, v in loaded.items()}
     assert dumps["journey"] == dumps["journey_without_touch"] == dumps["journey_need_rate"]
+    assert dumps["journey_touch_share"] == dumps["journey"]
     assert not any(
         t.evidence.startswith(("breach", "fraud")) for t in loaded["journey"].spec.targets
     )
@@ -1342,5 +1344,13 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
     assert params["journey_without_touch"] == [p for p in params["journey"] if p not in touch]
     assert params["journey_need_rate"][:-1] == params["journey"]
     assert params["journey_need_rate"][-1]["path"] == "population.need_rate"
+    assert params["journey_touch_share"][:-1] == params["journey_need_rate"]
+    assert params["journey_touch_share"][-1] == {
+        "path": "journey.touch_share",
+        "low": 0.0,
+        "high": 1.0,
+        "prior": "uniform",
+    }
+    assert Scenario.model_fields["journey"].default_factory().touch_share == 1.0  # held at 1
     assert Scenario.model_fields["journey"].default_factory().store_touch == 0.0  # held at 0
     assert loaded["journey_without_touch"].scenario.journey.store_touch == 0.0

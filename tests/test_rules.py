@@ -944,6 +944,7 @@ def test_research_touches_channel_and_brand_by_j2(store_touch):
         streams.stream_key(5, "personalization", day),
         day,
         counts,
+        journey.touch_key(5),
     )
     a_, w_ = s.trust.prior, s.trust.prior_weight
     trust_all = t1(before.r.astype(np.float64), before.s.astype(np.float64), a_, w_)
@@ -996,29 +997,39 @@ STORE_RESEARCH, DIGITAL_RESEARCH = 0.30, 0.25 + 0.10 + 0.15 + 0.12 + 0.08
 
 
 @pytest.mark.parametrize(
-    "store_touch, expected",
+    "store_touch, touch_share, expected",
     [
         # share of research touches in the store = s / (s + d), by hand (J2):
         #   s = 0.30 (2 (1 - a) (1 - nu) + nu),  d = 0.70 * 2 a
         # a = 0.2: nu = 0 -> 0.48 / 0.76 = 0.6316; 0.5 -> 0.39 / 0.67 = 0.5821; 1 -> 0.30 / 0.58
         # a = 0.8: nu = 0 -> 0.12 / 1.24 = 0.0968; 0.5 -> 0.21 / 1.33 = 0.1579; 1 -> 0.30 / 1.42
-        (0.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
-        (0.5, {0.2: 0.39 / 0.67, 0.8: 0.21 / 1.33}),
-        (1.0, {0.2: 0.30 / 0.58, 0.8: 0.30 / 1.42}),
+        (0.0, 1.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
+        (0.5, 1.0, {0.2: 0.39 / 0.67, 0.8: 0.21 / 1.33}),
+        (1.0, 1.0, {0.2: 0.30 / 0.58, 0.8: 0.30 / 1.42}),
+        # touch_share q: a share q of each group has need for touch (nu), the rest nu = 0, so the
+        # group's store share is q share(nu) + (1 - q) share(0):
+        # nu = 1, q = 0.5: a = 0.2 -> (0.5172 + 0.6316) / 2 = 0.5744; a = 0.8 -> (0.2113 +
+        # 0.0968) / 2 = 0.1540 (against 0.5172 and 0.2113 with everyone, q = 1)
+        (1.0, 0.5, {0.2: (0.30 / 0.58 + 0.48 / 0.76) / 2, 0.8: (0.30 / 1.42 + 0.12 / 1.24) / 2}),
+        (0.5, 0.5, {0.2: (0.39 / 0.67 + 0.48 / 0.76) / 2, 0.8: (0.21 / 1.33 + 0.12 / 1.24) / 2}),
+        # q = 0: nobody has it, the rule without need for touch whatever nu
+        (1.0, 0.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
     ],
 )
-def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, expected):
+def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, touch_share, expected):
     """Need for touch (J2, `journey.store_touch` = nu): the store's research weight is
-    research_store (2 (1 - a) (1 - nu) + nu), digital channels keep research_c 2 a. Two groups of
-    consumers, of affinity 0.2 and 0.8, each make one research touch; the share who touched the
-    store in each group must be the hand-computed one within 4.5 binomial standard errors (at
-    20,000 consumers a group, about 0.015). The shares of the three values of nu differ by 5-11
-    points within each group, and nu applied to the digital channels too would give 0.30 in
-    both groups at nu = 1."""
+    research_store (2 (1 - a) (1 - nu) + nu), digital channels keep research_c 2 a, for the
+    consumers who have need for touch (a share `journey.touch_share`); the others use nu = 0. Two
+    groups of consumers, of affinity 0.2 and 0.8, each make one research touch; the share who
+    touched the store in each group must be the hand-computed one within 4.5 binomial standard
+    errors (at 20,000 consumers a group, about 0.015). The shares of the three values of nu differ
+    by 5-11 points within each group, and nu applied to the digital channels too would give 0.30
+    in both groups at nu = 1; at touch_share 0.5 the shares lie halfway between the rule's at nu
+    and at 0, 3-6 points from either."""
     assert RESEARCH_WEIGHT[0] == STORE_RESEARCH and CHANNELS[0] == "store"
     assert math.isclose(RESEARCH_WEIGHT[DIGITAL].sum(), DIGITAL_RESEARCH)
     n = 40_000
-    s = scenario(consumers=n, journey={"store_touch": store_touch})
+    s = scenario(consumers=n, journey={"store_touch": store_touch, "touch_share": touch_share})
     pop = create_population(s, seed=23)
     par = parameters(s)
     lev = brand_table(s)
@@ -1038,6 +1049,7 @@ def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, expect
         streams.stream_key(9, "personalization", day),
         day,
         counts,
+        journey.touch_key(9),
     )
     assert (pop.last_research >= 0).all()
     in_store = pop.last_research == CHANNELS.index("store")
@@ -1045,4 +1057,59 @@ def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, expect
         p = expected[a]
         got = in_store[members].mean()
         se = math.sqrt(p * (1 - p) / members.sum())
-        assert abs(got - p) <= 4.5 * se, (a, store_touch, got, p, se)
+        assert abs(got - p) <= 4.5 * se, (a, store_touch, touch_share, got, p, se)
+
+
+def test_need_for_touch_is_a_trait_of_the_consumer_redrawn_for_a_newcomer():
+    """`journey.touch_share` (J2): need for touch is fixed over a consumer's life, not drawn per
+    touch. Consumers of affinity 1 at store_touch 1 and touch_share 0.5 research over 10 days:
+    without need for touch the store's weight 0.30 (2 (1 - 1) (1 - 0) + 0) is 0, with it 0.30
+    against 0.70 * 2 digital, so a consumer who has it touches the store on a day with
+    p = 0.30 / 1.70 = 0.1765. If the trait is fixed, the share who touched the store on at least
+    one day is 0.5 (1 - (1 - p)^10) = 0.4283 (by hand: (14/17)^10 = 0.1435), and they are all
+    among those with U_i < 0.5; drawn per touch it would be 1 - (1 - p / 2)^10 = 0.6025. A
+    newcomer (N2) redraws affinity and need rate, hence U_i: about half the newcomers' rows
+    change their trait (agreement 0.5^2 + 0.5^2 = 0.5), not none."""
+    n = 20_000
+    s = scenario(
+        consumers=n,
+        journey={"store_touch": 1.0, "touch_share": 0.5},
+        population={"turnover_per_year": 0.9},
+    )
+    pop = create_population(s, seed=31)
+    par = parameters(s)
+    lev = brand_table(s)
+    pop.affinity[:] = np.float32(1.0)
+    tkey = journey.touch_key(31)
+    u = streams.person_uniforms(tkey, np.arange(n), pop.affinity, pop.need_rate)
+    ever = np.zeros(n, bool)
+    for day in range(50, 60):
+        pop.journey_left[:] = 1
+        journey.research(
+            pop,
+            lev,
+            par,
+            streams.stream_key(31, "research", day),
+            streams.stream_key(31, "consent", day),
+            streams.stream_key(31, "personalization", day),
+            day,
+            np.zeros((lev.presence.size, N_EVENTS)),
+            tkey,
+        )
+        ever |= pop.last_research == CHANNELS.index("store")
+    p_day = 0.30 / 1.70
+    p = 0.5 * (1 - (1 - p_day) ** 10)
+    assert math.isclose(p, 0.4283, abs_tol=1e-4)
+    assert abs(ever.mean() - p) <= 4.5 * math.sqrt(p * (1 - p) / n), ever.mean()
+    assert not ever[u >= 0.5].any()  # those without it never touched the store
+    assert abs((u < 0.5).mean() - 0.5) <= 4.5 * math.sqrt(0.25 / n)
+    # a newcomer is a new person: its trait is drawn afresh (from its redrawn traits)
+    reborn = np.zeros(n, bool)
+    for day in range(60, 160):
+        reborn[turnover.leavers(31, day, n, par.derived.turnover)] = True
+        turnover.renew(pop, par, 31, day, np.zeros((lev.presence.size, N_EVENTS)))
+    after = streams.person_uniforms(tkey, np.arange(n), pop.affinity, pop.need_rate)
+    assert (after[~reborn] == u[~reborn]).all()  # the others keep theirs
+    same = ((after < 0.5) == (u < 0.5))[reborn]
+    assert reborn.sum() > 2000
+    assert abs(same.mean() - 0.5) <= 4.5 * math.sqrt(0.25 / reborn.sum()), same.mean()

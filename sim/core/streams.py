@@ -51,6 +51,7 @@ STREAMS: tuple[str, ...] = (
     "disclosure",
     "fraud",
     "turnover",
+    "touch",
 )
 
 _KNOWN = frozenset(STREAMS)
@@ -108,6 +109,28 @@ def uniform(state, slot):
 def exponential(state, slot, mean):
     """Exponential draw with the given mean."""
     return -mean * np.log(1.0 - uniform(state, slot))
+
+
+@nb.njit(inline="always", cache=True)
+def person_uniform(key, i, affinity_bits, need_bits):
+    """A uniform [0, 1) fixed over the life of the consumer in row i: a pure function of the fixed
+    key ``key`` (a set-up key, day -1), the index i and the float32 bits of the consumer's affinity
+    and need rate, traits a newcomer in row i redraws (N2), so the newcomer, a new person, gets a
+    value of its own. For a trait that needs no array and moves no other stream (the need for
+    touch of J2, stream ``touch``)."""
+    person = (np.uint64(affinity_bits) << np.uint64(32)) | np.uint64(need_bits)
+    return uniform(consumer_state(mix64(key ^ person), i), 0)
+
+
+@nb.njit(cache=True)
+def person_uniforms(key, index, affinity, need_rate):
+    """`person_uniform` of the consumers ``index`` (int64) whose affinity and need rate (float32
+    arrays of the same length) are given (for tests and the reference model)."""
+    a_bits, n_bits = affinity.view(np.uint32), need_rate.view(np.uint32)
+    out = np.empty(index.size)
+    for j in range(index.size):
+        out[j] = person_uniform(key, index[j], a_bits[j], n_bits[j])
+    return out
 
 
 @nb.njit(cache=True)

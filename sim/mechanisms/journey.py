@@ -11,8 +11,13 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
   research weight that does not follow affinity, so that seeing a product in a store is partly
   independent of where one prefers to buy; at nu = 1 the store's weight is research_store for
   everyone, what the rule without it gives a consumer of affinity 1/2; the default 0 is the rule
-  without it), and one brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned
-  brands excluded. The touch goes through consent.touch (ask, collect, personalise).
+  without it). Need for touch is a trait that varies between consumers (Peck & Childers 2003):
+  only a share ``touch_share`` of consumers has it, and for the others nu = 0. Consumer i has it
+  when U_i < touch_share, U_i a uniform fixed over the consumer's life (`person_uniform`: a pure
+  function of the run's ``touch`` key, the index i and the bits of the consumer's affinity and
+  need rate, traits a newcomer redraws (ODD 7.11), so a newcomer draws the trait afresh; no
+  array, no draw of another stream; at the default share 1 every consumer has it). And one
+  brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned brands excluded. The touch goes through consent.touch (ask, collect, personalise).
 * Purchase (J3): on the last research day the consumer chooses among brands and an outside option
   (buy nothing now) by multinomial logit:
       U_b = ln presence_b + beta_T (t_ib - a) + beta_R rho_ib,    U_0 = ln((1-p)/p sum presence)
@@ -51,7 +56,7 @@ from ..core.catalogue import (
     SOCIAL,
     STORE,
 )
-from ..core.streams import consumer_state, uniform
+from ..core.streams import consumer_state, person_uniform, stream_key, uniform
 from ..state.day import Day
 from ..state.population import (
     CHURNED,
@@ -112,33 +117,47 @@ def _needs_block(pop, par, key, lo, hi):
             pop.journey_channels[i] = 0
 
 
-def research(pop, brands, par, key, consent_key, personal_key, day, counts):
-    """J2: every consumer in a journey touches one channel and one brand today."""
+def touch_key(seed: int) -> np.uint64:
+    """The fixed key of the need-for-touch trait of a run seeded ``seed`` (the ``touch`` stream,
+    a set-up key: the same every day; U_i = `sim.core.streams.person_uniform`)."""
+    return stream_key(seed, "touch")
+
+
+def research(pop, brands, par, key, consent_key, personal_key, day, counts, tkey):
+    """J2: every consumer in a journey touches one channel and one brand today. ``tkey`` is the
+    run's `touch_key` (who has need for touch)."""
     n = pop.journey_left.size
     part = np.zeros((n_blocks(n),) + counts.shape)
-    over_blocks(_research_blocks, n, pop, brands, par, key, consent_key, personal_key, day, part)
+    over_blocks(
+        _research_blocks, n, pop, brands, par, key, consent_key, personal_key, day, part,
+        np.uint64(tkey),
+    )  # fmt: skip
     reduce_blocks(counts, part)
 
 
 @nb.njit(cache=True, nogil=True)
-def _research_blocks(k0, k1, pop, brands, par, key, consent_key, personal_key, day, part):
+def _research_blocks(k0, k1, pop, brands, par, key, consent_key, personal_key, day, part, tkey):
     """`research` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
     n = pop.journey_left.size
     for k in range(k0, k1):
         _research_block(
             pop, brands, par, key, consent_key, personal_key, day, part[k], k * BLOCK,
-            block_end(k, n),
+            block_end(k, n), tkey,
         )  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True)
-def _research_block(pop, brands, par, key, consent_key, personal_key, day, counts, lo, hi):
+def _research_block(pop, brands, par, key, consent_key, personal_key, day, counts, lo, hi, tkey):
     """`research` for consumers lo..hi-1, counting into ``counts``."""
     nb_ = brands.presence.size
     weights = np.empty(_N_CHANNELS)
     bw = np.empty(nb_)
-    nu = par.journey.store_touch  # need for touch (J2): the store's weight, partly affinity-free
-    keep = 1.0 - nu
+    nu_touch = par.journey.store_touch  # need for touch (J2): store weight, partly affinity-free
+    share = par.journey.touch_share  # the share of consumers who have it (the others: nu = 0)
+    # only when some consumers lack it is the trait drawn; at share 1 (the default) every
+    # consumer has nu = store_touch, the rule before the share existed, to the last bit
+    mixed = nu_touch > 0.0 and share < 1.0
+    a_bits, n_bits = pop.affinity.view(np.uint32), pop.need_rate.view(np.uint32)
     for i in range(lo, hi):
         k = (
             i + _AHEAD
@@ -149,6 +168,10 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
             continue
         st = consumer_state(key, i)
         a = pop.affinity[i]
+        nu = nu_touch
+        if mixed and not person_uniform(tkey, i, a_bits[i], n_bits[i]) < share:
+            nu = 0.0  # a consumer without need for touch: the rule without it
+        keep = 1.0 - nu
         total = 0.0
         for c in range(_N_CHANNELS):
             # the store: 2 (1 - a) keep + nu, with keep = 1 - nu; at nu = 0 this is 2 (1 - a)
@@ -405,6 +428,7 @@ def research_phase(day: Day) -> None:
         day.key("personalization"),
         day.t,
         day.counts,
+        touch_key(day.seed),
     )
 
 

@@ -26,7 +26,9 @@ class JourneyRules:
         if self.journey_left <= 0:
             return
         a = self.affinity
-        nu = self.model.scenario.journey.store_touch  # need for touch (J2)
+        jr = self.model.scenario.journey
+        # need for touch (J2): store_touch for the consumers who have it (U_i < touch_share)
+        nu = jr.store_touch if self.touch_u < jr.touch_share else 0.0
         weights = [
             RESEARCH[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a) * (1.0 - nu) + nu)
             for c in CHANNELS

@@ -395,6 +395,15 @@ class Journey(Section):
         ge=0.0,
         le=1.0,
     )
+    touch_share: float = P(
+        1.0,
+        "share",
+        description="Share of consumers who have need for touch (J2): consumer i has it when its own uniform U_i < touch_share, a trait fixed over the consumer's life (a pure function of the run's seed, the consumer's index and its affinity and need rate, so a newcomer draws it afresh) and independent of digital affinity; for those who have it the store's research weight uses store_touch, for the others the rule without need for touch (nu = 0). Need for touch varies between consumers (Peck & Childers 2003), so online-only shoppers can be those without it while the others see a store now and then.",
+        basis="assumed",
+        source="1 (every consumer alike, the rule as store_touch alone states it) until a full fit includes need for touch; with store_touch at its default 0 the share changes nothing. A journey-only fit with it free (`omnitrust calibrate calibration/journey_touch_share.toml --out results/journey-fit-touch-share --workers 2`) asks whether a need for touch that only some consumers have keeps online-only shoppers (HBR 2017: 7%) while showrooming (Accenture 2013: 72%) rises; what it found: docs/CALIBRATION.md ('Need for touch: the journey fits').",
+        ge=0.0,
+        le=1.0,
+    )
     integration_switching: float = P(
         0.45,
         "probability",
