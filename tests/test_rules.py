@@ -996,26 +996,27 @@ def test_research_touches_channel_and_brand_by_j2(store_touch):
 STORE_RESEARCH, DIGITAL_RESEARCH = 0.30, 0.25 + 0.10 + 0.15 + 0.12 + 0.08
 
 
-@pytest.mark.parametrize(
-    "store_touch, touch_share, expected",
-    [
-        # share of research touches in the store = s / (s + d), by hand (J2):
-        #   s = 0.30 (2 (1 - a) (1 - nu) + nu),  d = 0.70 * 2 a
-        # a = 0.2: nu = 0 -> 0.48 / 0.76 = 0.6316; 0.5 -> 0.39 / 0.67 = 0.5821; 1 -> 0.30 / 0.58
-        # a = 0.8: nu = 0 -> 0.12 / 1.24 = 0.0968; 0.5 -> 0.21 / 1.33 = 0.1579; 1 -> 0.30 / 1.42
-        (0.0, 1.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
-        (0.5, 1.0, {0.2: 0.39 / 0.67, 0.8: 0.21 / 1.33}),
-        (1.0, 1.0, {0.2: 0.30 / 0.58, 0.8: 0.30 / 1.42}),
-        # touch_share q: a share q of each group has need for touch (nu), the rest nu = 0, so the
-        # group's store share is q share(nu) + (1 - q) share(0):
-        # nu = 1, q = 0.5: a = 0.2 -> (0.5172 + 0.6316) / 2 = 0.5744; a = 0.8 -> (0.2113 +
-        # 0.0968) / 2 = 0.1540 (against 0.5172 and 0.2113 with everyone, q = 1)
-        (1.0, 0.5, {0.2: (0.30 / 0.58 + 0.48 / 0.76) / 2, 0.8: (0.30 / 1.42 + 0.12 / 1.24) / 2}),
-        (0.5, 0.5, {0.2: (0.39 / 0.67 + 0.48 / 0.76) / 2, 0.8: (0.21 / 1.33 + 0.12 / 1.24) / 2}),
-        # q = 0: nobody has it, the rule without need for touch whatever nu
-        (1.0, 0.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
-    ],
-)
+STORE_SHARES = [
+    # share of research touches in the store = s / (s + d), by hand (J2):
+    #   s = 0.30 (2 (1 - a) (1 - nu) + nu),  d = 0.70 * 2 a
+    # a = 0.2: nu = 0 -> 0.48 / 0.76 = 0.6316; 0.5 -> 0.39 / 0.67 = 0.5821; 1 -> 0.30 / 0.58
+    # a = 0.8: nu = 0 -> 0.12 / 1.24 = 0.0968; 0.5 -> 0.21 / 1.33 = 0.1579; 1 -> 0.30 / 1.42
+    (0.0, 1.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
+    (0.5, 1.0, {0.2: 0.39 / 0.67, 0.8: 0.21 / 1.33}),
+    (1.0, 1.0, {0.2: 0.30 / 0.58, 0.8: 0.30 / 1.42}),
+    # touch_share q: a share q of each group has need for touch (nu), the rest nu = 0, so the
+    # group's store share is q share(nu) + (1 - q) share(0):
+    # nu = 1, q = 0.5: a = 0.2 -> (0.5172 + 0.6316) / 2 = 0.5744; a = 0.8 -> (0.2113 +
+    # 0.0968) / 2 = 0.1540 (against 0.5172 and 0.2113 with everyone, q = 1)
+    (1.0, 0.5, {0.2: (0.30 / 0.58 + 0.48 / 0.76) / 2, 0.8: (0.30 / 1.42 + 0.12 / 1.24) / 2}),
+    (0.5, 0.5, {0.2: (0.39 / 0.67 + 0.48 / 0.76) / 2, 0.8: (0.21 / 1.33 + 0.12 / 1.24) / 2}),
+    # q = 0: nobody has it, the rule without need for touch whatever nu
+    (1.0, 0.0, {0.2: 0.48 / 0.76, 0.8: 0.12 / 1.24}),
+]
+"""(store_touch, touch_share, share of research touches in the store by affinity), by hand."""
+
+
+@pytest.mark.parametrize("store_touch, touch_share, expected", STORE_SHARES)
 def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, touch_share, expected):
     """Need for touch (J2, `journey.store_touch` = nu): the store's research weight is
     research_store (2 (1 - a) (1 - nu) + nu), digital channels keep research_c 2 a, for the
@@ -1057,6 +1058,32 @@ def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, touch_
         p = expected[a]
         got = in_store[members].mean()
         se = math.sqrt(p * (1 - p) / members.sum())
+        assert abs(got - p) <= 4.5 * se, (a, store_touch, touch_share, got, p, se)
+
+
+@pytest.mark.parametrize("store_touch, touch_share, expected", STORE_SHARES)
+def test_the_reference_sets_the_same_share_of_research_in_the_store(
+    store_touch, touch_share, expected
+):
+    """The per-agent Mesa reference's J2 (`sim.reference.journey`) against the same hand-computed
+    shares: the agreement test runs at the default store_touch 0 only, so without this a reference
+    that dropped or broke need for touch would pass. 6,000 consumers a group (4.5 binomial
+    standard errors: at most 0.029)."""
+    from sim.reference import ReferenceModel
+
+    n = 12_000
+    s = scenario(consumers=n, journey={"store_touch": store_touch, "touch_share": touch_share})
+    model = ReferenceModel(s, seed=23)
+    for i, agent in enumerate(model.consumers):
+        agent.affinity = 0.2 if i % 2 == 0 else 0.8
+        agent.journey_left = 1
+        agent.journey_channels = set()
+        agent.research()
+    for a, parity in ((0.2, 0), (0.8, 1)):
+        members = model.consumers[parity::2]
+        p = expected[a]
+        got = np.mean([c.last_research == "store" for c in members])
+        se = math.sqrt(p * (1 - p) / len(members))
         assert abs(got - p) <= 4.5 * se, (a, store_touch, touch_share, got, p, se)
 
 
