@@ -126,6 +126,12 @@ def test_quickstart_answer_matches_a_paired_recomputation(tmp_path):
         assert f"{value:+.4f}" in answer
 
 
+def _aurora_net_value(out: Path) -> pd.DataFrame:
+    """Aurora's net value in every stored run of the sweep in ``out`` (its results table)."""
+    t = pd.read_parquet(out / "results.parquet")
+    return t[(t["brand"] == "Aurora") & (t["metric"] == "net_value")]
+
+
 def test_policy_choice_recommendation_matches_the_regret_of_the_runs(tmp_path):
     nb = _execute(
         "02_client_policy_choice.ipynb",
@@ -138,8 +144,7 @@ def test_policy_choice_recommendation_matches_the_regret_of_the_runs(tmp_path):
     answer = _answer(nb)
     # Independently from the stored table of every run: mean net value per policy and world,
     # regret = best in that world minus the policy's, then the largest regret per policy.
-    t = pd.read_parquet(tmp_path / "results" / "pc" / "results.parquet")
-    t = t[(t["brand"] == "Aurora") & (t["metric"] == "net_value")]
+    t = _aurora_net_value(tmp_path / "results" / "pc")
     mean = t.groupby(["world", "policy"])["value"].mean().unstack("policy")
     max_regret = mean.rsub(mean.max(axis=1), axis=0).max().sort_values()
     assert set(max_regret.index) == {
@@ -175,8 +180,7 @@ def test_policy_choice_of_one_world_reads_naturally(tmp_path):
         OUT="results/pc",
     )
     answer = _answer(nb)
-    t = pd.read_parquet(tmp_path / "results" / "pc" / "results.parquet")
-    t = t[(t["brand"] == "Aurora") & (t["metric"] == "net_value")]
+    t = _aurora_net_value(tmp_path / "results" / "pc")
     assert set(t["world"]) == {"calm"}
     mean = t.groupby("policy")["value"].mean().sort_values(ascending=False)
     best, second = mean.index[:2]  # in one world the best is the minimax-regret policy

@@ -935,17 +935,7 @@ def test_research_touches_channel_and_brand_by_j2(store_touch):
     before = copy.deepcopy(pop)
     key = streams.stream_key(5, "research", day)
     counts = np.zeros((nb_, N_EVENTS))
-    journey.research(
-        pop,
-        lev,
-        par,
-        key,
-        streams.stream_key(5, "consent", day),
-        streams.stream_key(5, "personalization", day),
-        day,
-        counts,
-        journey.touch_key(5),
-    )
+    _research_day(pop, lev, par, 5, day, counts)
     a_, w_ = s.trust.prior, s.trust.prior_weight
     trust_all = t1(before.r.astype(np.float64), before.s.astype(np.float64), a_, w_)
     presence = np.array([b.presence for b in s.brands])
@@ -996,6 +986,22 @@ def test_research_touches_channel_and_brand_by_j2(store_touch):
 STORE_RESEARCH, DIGITAL_RESEARCH = 0.30, 0.25 + 0.10 + 0.15 + 0.12 + 0.08
 
 
+def _research_day(pop, lev, par, seed: int, day: int, counts=None, touch=None) -> None:
+    """One day of J2 research with the run keys of ``seed`` (as `sim.mechanisms.journey` gets
+    them from the model), counting into ``counts`` (a fresh table if None)."""
+    journey.research(
+        pop,
+        lev,
+        par,
+        streams.stream_key(seed, "research", day),
+        streams.stream_key(seed, "consent", day),
+        streams.stream_key(seed, "personalization", day),
+        day,
+        np.zeros((lev.presence.size, N_EVENTS)) if counts is None else counts,
+        journey.touch_key(seed) if touch is None else touch,
+    )
+
+
 STORE_SHARES = [
     # share of research touches in the store = s / (s + d), by hand (J2):
     #   s = 0.30 (2 (1 - a) (1 - nu) + nu),  d = 0.70 * 2 a
@@ -1041,17 +1047,7 @@ def test_store_touch_sets_the_share_of_research_in_the_store(store_touch, touch_
     pop.last_research[:] = -1
     counts = np.zeros((lev.presence.size, N_EVENTS))
     day = 40
-    journey.research(
-        pop,
-        lev,
-        par,
-        streams.stream_key(9, "research", day),
-        streams.stream_key(9, "consent", day),
-        streams.stream_key(9, "personalization", day),
-        day,
-        counts,
-        journey.touch_key(9),
-    )
+    _research_day(pop, lev, par, 9, day, counts)
     assert (pop.last_research >= 0).all()
     in_store = pop.last_research == CHANNELS.index("store")
     for a, members in ((0.2, group), (0.8, ~group)):
@@ -1112,17 +1108,7 @@ def test_need_for_touch_is_a_trait_of_the_consumer_redrawn_for_a_newcomer():
     ever = np.zeros(n, bool)
     for day in range(50, 60):
         pop.journey_left[:] = 1
-        journey.research(
-            pop,
-            lev,
-            par,
-            streams.stream_key(31, "research", day),
-            streams.stream_key(31, "consent", day),
-            streams.stream_key(31, "personalization", day),
-            day,
-            np.zeros((lev.presence.size, N_EVENTS)),
-            tkey,
-        )
+        _research_day(pop, lev, par, 31, day, touch=tkey)
         ever |= pop.last_research == CHANNELS.index("store")
     p_day = 0.30 / 1.70
     p = 0.5 * (1 - (1 - p_day) ** 10)
