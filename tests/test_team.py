@@ -140,7 +140,7 @@ def test_every_mechanism_kernel_runs_on_the_team(model):
     key, day = np.uint64(7), 3
     calls = {
         journey._needs_blocks: (pop, par, key),
-        journey._research_blocks: (pop, brands, par, key, key, key, day, counts),
+        journey._research_blocks: (pop, brands, par, key, key, key, day, counts, key),
         outreach._send_blocks: (pop, brands, par, key, counts),
         journey._purchase_blocks: (
             pop,

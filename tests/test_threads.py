@@ -21,11 +21,11 @@ from sim.model import TrustModel
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
-def _table_digest(threads: int) -> str:
+def _table_digest(threads: int, **overrides) -> str:
     sc = load_scenario(
         SCENARIOS / "breach_data_maximalist.toml", consumers=3 * blocks.BLOCK + 123, days=140
     )
-    model = TrustModel(sc, seed=21, threads=threads, overrides={"simulation.warmup_days": 40})
+    model = TrustModel(sc, seed=21, threads=threads, overrides={"simulation.warmup_days": 40, **overrides})
     model.run()
     table = model.timeseries()
     assert (table.query("metric == 'breaches'")["value"].sum()) >= 1  # harm lands in the run
@@ -36,6 +36,16 @@ def _table_digest(threads: int) -> str:
 def test_threads_give_identical_tables(monkeypatch):
     monkeypatch.setattr(blocks, "max_threads", lambda: 4)
     assert _table_digest(1) == _table_digest(2)
+
+
+def test_threads_give_identical_tables_with_need_for_touch(monkeypatch):
+    """The need-for-touch trait is drawn inside the J2 kernel from a run key: on the team it
+    must reach every block (a layout that dropped the key would not compile for the team and
+    the pass would go to the pool; one that misplaced it would change the numbers)."""
+    monkeypatch.setattr(blocks, "max_threads", lambda: 4)
+    touch = {"journey.store_touch": 0.9, "journey.touch_share": 0.6}
+    assert _table_digest(1, **touch) == _table_digest(2, **touch)
+    assert _table_digest(1, **touch) != _table_digest(1)  # the levers are in effect
 
 
 def test_thread_count_is_resolved(monkeypatch):

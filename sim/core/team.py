@@ -94,7 +94,7 @@ _ABANDON_SECONDS = 2.0  # how long an abandoned pass waits for the blocks its wo
 _LINE = 8  # int64 words per 64-byte cache line
 _GO, _CLAIM, _DONE, _ERR = 0, 8, 16, 24
 _LAYOUT, _NK, _ADDR, _ACTIVE, _TUPLES, _KIND = 32, 33, 34, 35, 36, 37
-_SCALAR = 40  # 4 scalar slots
+_SCALAR = 40  # 8 scalar slots (40..47)
 _ARRAY = 48  # 4 arrays x (address, 3 dimensions)
 _STOP = 64
 _LEADS = 72  # the blocks the leading threads took (a count, for tests)
@@ -111,7 +111,7 @@ _BLOCK_MASK = (1 << _BLOCK_BITS) - 1
 F64, F32, I64 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64)
 LAYOUTS = (
     ("P", "Q", "u"),  # journey._needs_blocks
-    ("P", "B", "Q", "u", "u", "u", "i", (F64, 3)),  # journey._research_blocks
+    ("P", "B", "Q", "u", "u", "u", "i", (F64, 3), "u"),  # journey._research_blocks
     ("P", "B", "Q", "u", (F64, 3)),  # outreach._send_blocks
     ("P", "B", "Q", "u", "u", "u", "i", (F64, 3), (F64, 3), (F64, 3)),  # journey._purchase_blocks
     ((F32, 2), (F32, 2), "f"),  # trust._forget_blocks
@@ -326,7 +326,8 @@ def _job(k, ctrl, cu, cf, pop, brands, par):
     if layout == 1:
         d3 = _array3(ctrl, a, np.float64)
         return _call(
-            address, (k, k + 1, pop, brands, par, cu[s], cu[s + 1], cu[s + 2], ctrl[s + 3], d3)
+            address,
+            (k, k + 1, pop, brands, par, cu[s], cu[s + 1], cu[s + 2], ctrl[s + 3], d3, cu[s + 4]),
         )
     if layout == 2:
         return _call(address, (k, k + 1, pop, brands, par, cu[s], _array3(ctrl, a, np.float64)))
