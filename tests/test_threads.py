@@ -25,7 +25,9 @@ def _table_digest(threads: int, **overrides) -> str:
     sc = load_scenario(
         SCENARIOS / "breach_data_maximalist.toml", consumers=3 * blocks.BLOCK + 123, days=140
     )
-    model = TrustModel(sc, seed=21, threads=threads, overrides={"simulation.warmup_days": 40, **overrides})
+    model = TrustModel(
+        sc, seed=21, threads=threads, overrides={"simulation.warmup_days": 40, **overrides}
+    )
     model.run()
     table = model.timeseries()
     assert (table.query("metric == 'breaches'")["value"].sum()) >= 1  # harm lands in the run
