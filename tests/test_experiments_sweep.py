@@ -122,6 +122,8 @@ def test_max_regret_csv_gives_the_worst_world_by_its_coordinates_too(tmp_path):
         "brands.Aurora.policy.data_retention_days" = [365, 730]
         [policies.few_emails]
         "brands.Aurora.policy.emails_per_week" = 0.5
+        [policies.some_emails]
+        "brands.Aurora.policy.emails_per_week" = 2.0
         [policies.many_emails]
         "brands.Aurora.policy.emails_per_week" = 4.0
         [worlds.calm]
@@ -148,7 +150,12 @@ def test_max_regret_csv_gives_the_worst_world_by_its_coordinates_too(tmp_path):
     # joined on them, robustness.csv holds each policy's largest regret in that world
     rob = pd.read_csv(out / "robustness.csv")
     joined = csv.merge(rob, on=["policy", "world", "sample", path], validate="one_to_one")
-    assert len(joined) == 2 and (joined["regret"] == joined["max_regret"]).all()
+    assert len(joined) == 3 and (joined["regret"] == joined["max_regret"]).all()
+    # and that regret is the policy's largest over the 2 x 2 worlds (three policies: with two,
+    # the best one's regret is 0 everywhere and any world would pass for its worst)
+    worst = rob.groupby("policy")["regret"].max()
+    assert (csv.set_index("policy")["max_regret"] == worst.loc[csv["policy"]].values).all()
+    assert (worst > 0).sum() >= 2
 
 
 @pytest.mark.parametrize(
