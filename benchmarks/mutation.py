@@ -26,8 +26,8 @@ Sites are drawn with a seeded generator, round-robin over the modules (``--mutan
 module by default), so the same command gives the same mutants. Then each mechanism added after
 the first measurement (FOCUS below: the personalization share of margin, the losses to spam and
 the spam share of s, subscribing after a purchase, forgetting in consumer blocks, the tally, the
-digital-affinity guard, the covert-data reveal of a media story, the lever costs) gets
-FOCUS_DRAWS more mutants, drawn with the same seed from the sites of its own lines
+digital-affinity guard, the covert-data reveal of a media story, the lever costs, need for touch
+in J2) gets FOCUS_DRAWS more mutants, drawn with the same seed from the sites of its own lines
 (``--no-focus``: without them). A mutant is *killed* if a test fails or errors (or the run exceeds the timeout),
 *survives* if every test passes, and is *invalid* if Numba refuses to compile it (a typing
 error: such a model cannot run at all, and it is left out of the score). Survivors that are documented equivalent mutants (EQUIVALENT
@@ -181,6 +181,12 @@ FOCUS: tuple[tuple[str, str, str, str], ...] = (
         "sim/mechanisms/costs.py",
         "def spend_per_day(",
         "return cost_per_consumer_year * level**exponent * consumers * share / 365.0",
+    ),
+    (
+        "need for touch and its share (J2)",
+        "sim/mechanisms/journey.py",
+        "nu_touch = par.journey.store_touch  # need for touch (J2): store weight, partly affinity-free",
+        "w = RESEARCH_WEIGHT[c] * (2.0 * a if DIGITAL[c] else 2.0 * (1.0 - a) * keep + nu)",
     ),
 )
 FOCUS_DRAWS = 2
