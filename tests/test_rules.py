@@ -1083,6 +1083,31 @@ def test_the_reference_sets_the_same_share_of_research_in_the_store(
         assert abs(got - p) <= 4.5 * se, (a, store_touch, touch_share, got, p, se)
 
 
+def test_the_reference_redraws_need_for_touch_for_a_newcomer():
+    """The Mesa reference's newcomers (N2, `sim.reference.turnover`) are new people: need for
+    touch (J2) is drawn afresh, as in the engine. At turnover 1 a year every consumer leaves on
+    the day (p = 1 - 0^(1/365) = 1); at touch_share 0.5 the newcomer has the trait as often as
+    not, independently of the leaver, so the trait agrees in 0.5^2 + 0.5^2 = 0.5 of the rows
+    (a reference that kept the leaver's U_i: all of them). 8,000 consumers: 4.5 binomial
+    standard errors are 0.025."""
+    from sim.reference import ReferenceModel
+
+    n = 8_000
+    s = scenario(
+        consumers=n,
+        journey={"store_touch": 1.0, "touch_share": 0.5},
+        population={"turnover_per_year": 1.0},
+    )
+    model = ReferenceModel(s, seed=37)
+    before = np.array([c.touch_u < 0.5 for c in model.consumers])
+    for agent in model.consumers:
+        agent.move()
+    after = np.array([c.touch_u < 0.5 for c in model.consumers])
+    tol = 4.5 * math.sqrt(0.25 / n)
+    assert abs(after.mean() - 0.5) <= tol, after.mean()
+    assert abs((after == before).mean() - 0.5) <= tol, (after == before).mean()
+
+
 def test_need_for_touch_is_a_trait_of_the_consumer_redrawn_for_a_newcomer():
     """`journey.touch_share` (J2): need for touch is fixed over a consumer's life, not drawn per
     touch. Consumers of affinity 1 at store_touch 1 and touch_share 0.5 research over 10 days:

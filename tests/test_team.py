@@ -67,9 +67,10 @@ def _raise_on_block_2(k0, k1, r, s, step):
         r[k * blocks.BLOCK, 0] += step
 
 
-def _model(consumers=N, seed=3, threads=2, days=10, name="baseline.toml"):
+def _model(consumers=N, seed=3, threads=2, days=10, name="baseline.toml", overrides=None):
     sc = load_scenario(SCENARIOS / name, consumers=consumers, days=days)
-    return TrustModel(sc, seed=seed, threads=threads, overrides={"simulation.warmup_days": 5})
+    overrides = {"simulation.warmup_days": 5, **(overrides or {})}
+    return TrustModel(sc, seed=seed, threads=threads, overrides=overrides)
 
 
 def _digest(model) -> str:
@@ -175,6 +176,24 @@ def test_every_mechanism_kernel_runs_on_the_team(model):
     # a call that fits no layout (an int32 key) is left to the pool
     assert team.plan(journey._needs_blocks, (pop, par, np.int32(7)), model._bound.objects,
                      model._bound.numba_types()) is None  # fmt: skip
+
+
+def test_need_for_touch_on_the_team_gives_the_one_thread_numbers():
+    """J2 with need for touch on (store_touch 0.9, touch_share 0.6): the trait's key is the
+    research pass's fifth scalar (layout 1), read by the team's worker from the control array. A
+    key read from another slot (the research key's, which changes daily) gives the blocks the team
+    runs other consumers with need for touch than the serial path, so the tables differ. The team
+    is made ready first: tests/test_threads.py's check with need for touch runs before the team
+    is, on a cold Numba cache (a fresh checkout: CI), so it never puts J2 on the team there."""
+    touch = {"journey.store_touch": 0.9, "journey.touch_share": 0.6}
+    alone = _model(threads=1, days=30, overrides=touch)
+    alone.run()
+    m = _model(days=30, overrides=touch)
+    _ready(m)
+    before = sum(team._team.taken())
+    m.run()
+    assert _digest(m) == _digest(alone)
+    assert sum(team._team.taken()) - before > 0  # the passes ran on the team
 
 
 def test_two_threads_give_the_one_thread_numbers_with_models_alternating():
