@@ -4,15 +4,15 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 import mesa
-import numpy as np
 
 from ..core.catalogue import CHANNELS
 from ..core.constants import DAYS_PER_MONTH
 from ..core.mesa_core import Agent
-from ..core.streams import mesa_seed, person_uniforms, stream_key
+from ..core.streams import mesa_seed
 from ..scenario import Scenario
 from ..state.population import create_population
 from .churn import ChurnRules
@@ -197,14 +197,14 @@ class ReferenceModel(mesa.Model):
         ]
         for i, agent in enumerate(consumers):
             agent.ties = [consumers[j] for j in pop.ties[pop.tie_start[i] : pop.tie_start[i + 1]]]
-        # need for touch (J2): U_i of the trait, the engine's pure function of the run's touch
-        # key, the row and the consumer's affinity and need rate (a newcomer's: `TurnoverRules`)
-        self.touch_key = stream_key(seed, "touch")
-        touch_u = person_uniforms(
-            self.touch_key, np.arange(self.n_consumers), pop.affinity, pop.need_rate
-        )
+        # need for touch (J2): U_i of the trait, a uniform of the reference's own (the engine's
+        # is a hash of its touch key, the row and the consumer's traits, `sim.core.streams`; the
+        # reference shares none of the engine's draws but the initial population, so a bias in
+        # that hash would show as a disagreement). Its own generator, so that the trait leaves
+        # the model's other draws as they were; a newcomer draws afresh (`TurnoverRules`).
+        self.touch_random = random.Random(f"omnitrust-reference-touch-{int(seed)}")
         for i, agent in enumerate(consumers):
-            agent.index, agent.touch_u = i, float(touch_u[i])
+            agent.index, agent.touch_u = i, self.touch_random.random()
         self.consumers = consumers
         self.events = sorted(scenario.events, key=lambda e: e.day)
         self.exposures: list = []

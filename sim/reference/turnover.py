@@ -3,9 +3,6 @@ the twin of `sim.mechanisms.turnover`."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..core.streams import person_uniforms
 from ..state.population import SEGMENT_CONCERN
 
 
@@ -40,15 +37,8 @@ class TurnoverRules:
         self.need_rate = min(
             1.0, rnd.gammavariate(spec.need_shape, spec.need_rate / spec.need_shape)
         )
-        # need for touch (J2): the newcomer's own U_i, from its fresh affinity and need rate
-        self.touch_u = float(
-            person_uniforms(
-                m.touch_key,
-                np.array([self.index]),
-                np.array([self.affinity], np.float32),
-                np.array([self.need_rate], np.float32),
-            )[0]
-        )
+        # need for touch (J2): the newcomer's own U_i, drawn afresh (`ReferenceModel.touch_random`)
+        self.touch_u = m.touch_random.random()
         self.journey_left, self.journey_channels, self.last_research = 0, set(), None
         self.bought = self.webroomed = self.showroomed = False
         self.used_store = self.used_digital = False
