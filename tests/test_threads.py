@@ -41,9 +41,10 @@ def test_threads_give_identical_tables(monkeypatch):
 
 
 def test_threads_give_identical_tables_with_need_for_touch(monkeypatch):
-    """The need-for-touch trait is drawn inside the J2 kernel from a run key: on the team it
-    must reach every block (a layout that dropped the key would not compile for the team and
-    the pass would go to the pool; one that misplaced it would change the numbers)."""
+    """The need-for-touch trait is drawn inside the J2 kernel from a run key, which must reach
+    every block on every thread. The passes may run on the pool here (on a cold Numba cache the
+    thread team is not ready within this run); tests/test_team.py checks the team's layout with
+    the trait on, on a team made ready first."""
     monkeypatch.setattr(blocks, "max_threads", lambda: 4)
     touch = {"journey.store_touch": 0.9, "journey.touch_share": 0.6}
     assert _table_digest(1, **touch) == _table_digest(2, **touch)

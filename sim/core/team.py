@@ -120,6 +120,10 @@ LAYOUTS = (
     ("P", "Q", "u", "i", (F64, 3), (I64, 1)),  # incidents._land_harm_blocks
 )
 _OBJECT = {"P": 0, "B": 1, "Q": 2}
+# the control array holds 8 scalars (_SCALAR ..) and 4 arrays (_ARRAY ..) a pass: a layout with
+# more would write one field over another
+assert all(sum(c in ("u", "i", "f") for c in spec) <= _ARRAY - _SCALAR for spec in LAYOUTS)
+assert all(sum(isinstance(c, tuple) for c in spec) <= (_STOP - _ARRAY) // 4 for spec in LAYOUTS)
 
 
 # --- atomics and the cycle counter (LLVM instructions) -------------------------------------------
