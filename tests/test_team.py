@@ -47,11 +47,13 @@ def _shift_blocks(k0, k1, r, s, step):
 
 @nb.njit(nogil=True)
 def _slow_blocks(k0, k1, r, s, step):
-    """`_shift_blocks` that takes ~0.5 ms a block (so a woken worker has time to join in)."""
+    """`_shift_blocks` that takes ~5 ms a block: a woken worker has time to join in even when the
+    machine is loaded (at ~0.5 ms a block, 2 ms a pass, a CI run beside other work saw the
+    woken worker miss 20 passes in a row)."""
     n = r.shape[0]
     for k in range(k0, k1):
         acc = 0.0
-        for rep in range(200):  # a chain of dependent additions: time passes
+        for rep in range(2000):  # a chain of dependent additions: time passes
             for i in range(k * blocks.BLOCK, min(n, (k + 1) * blocks.BLOCK)):
                 acc += r[i, 0] * 1.0000001 + rep
         if acc == -1.0:  # never (acc > 0): keeps the loop from being optimised away
@@ -333,7 +335,7 @@ def test_a_model_built_after_another_is_dropped_gives_its_one_thread_numbers():
 
 @nb.njit(nogil=True)
 def _very_slow_blocks(k0, k1, r, s, step):
-    """`_slow_blocks` at ~20 times the work a block (several ms)."""
+    """`_slow_blocks` at twice the work a block (~10 ms)."""
     n = r.shape[0]
     for k in range(k0, k1):
         acc = 0.0
