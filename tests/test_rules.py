@@ -34,7 +34,7 @@ from sim.core.catalogue import (
 )
 from sim.core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL, TRUST_BINS
 from sim.mechanisms import churn, journey, outreach, trust, turnover
-from sim.mechanisms.incidents import Breach, Incidents, land_harm
+from sim.mechanisms.incidents import Breach, Incidents, background_fraud, land_harm
 from sim.mechanisms.metrics import EV, STOCKS, tally
 from sim.scenario import Scenario
 from sim.state.network import small_world
@@ -194,6 +194,39 @@ def test_harm_landing_counts_each_consumer_defrauded_today_once():
     assert (pop.fraud_day[fraud.any(axis=1) | already] == day).all()
     assert (pop.fraud_day[~(fraud.any(axis=1) | already)] == 5).all()
     assert (counts[:, EV["fraud_victims"]] == fraud.sum(axis=0)).all()
+
+
+@pytest.mark.parametrize(
+    ("harm_evidence", "fraud_weight", "share"), [(2.5, 0.6, 0.5), (0.4, 3.0, 0.9)]
+)
+def test_background_fraud_adds_the_i9_evidence_about_every_brand(
+    harm_evidence, fraud_weight, share
+):
+    """I9: a victim of background fraud takes s_ik += w- h w_f e_harm about every brand k (ODD:
+    nobody can tell where the card was stolen); the other consumers take nothing. Away from the
+    defaults (e_harm = w_f = 1, where dropping either factor changes nothing), so that each factor
+    shows."""
+    s = scenario(
+        consumers=60000,
+        incidents={
+            "background_fraud_per_year": 1.0,  # the schema's most, p = 1/365 a day: ~164 victims
+            "harm_evidence": harm_evidence,
+            "fraud_weight": fraud_weight,
+            "unattributed_harm_share": share,
+        },
+    )
+    pop = create_population(s, seed=3)
+    par = parameters(s)
+    pop.s[:] = 0.0
+    pop.spam_share[:] = 0
+    pop.fraud_day[:] = -1
+    day = 50
+    background_fraud(pop, par, streams.stream_key(3, "fraud", day), day)
+    victims = pop.fraud_day == day
+    assert 100 < victims.sum() < 250
+    expected = s.trust.negative_weight * share * fraud_weight * harm_evidence
+    np.testing.assert_allclose(pop.s[victims], expected, rtol=1e-6)
+    assert (pop.s[~victims] == 0.0).all()
 
 
 # -- 7.11 Turnover, N1-N2 ----------------------------------------------------------------------
