@@ -96,7 +96,8 @@ def _setting(ap, flag: str, item: str, base: dict) -> tuple[str, str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=len(SEEDS))
+    ap.add_argument("--seeds", type=int, default=len(SEEDS), help="how many seeds")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds FIRST .. FIRST + SEEDS - 1")
     ap.add_argument("--at", action="append", default=[], help="section.key=value, both sides")
     ap.add_argument("--agreement-only", action="store_true", help="the unmutated row only")
     ap.add_argument("--mutate", help="section.key=value in the reference only")
@@ -119,7 +120,7 @@ def main() -> None:
                 if section is None
                 else {**base, section: {**base[section], key: change(base[section][key])}}
             )
-            pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.seeds)]))
+            pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.first_seed, args.first_seed + args.seeds)]))
             hits, zmax = flagged(pairs)
             top = ", ".join(shown(*h) for h in sorted(hits, key=lambda h: -abs(h[1]))[:4])
             print(
