@@ -120,7 +120,15 @@ def main() -> None:
                 if section is None
                 else {**base, section: {**base[section], key: change(base[section][key])}}
             )
-            pairs = list(pool.map(run_pair, [(base, mutated, s) for s in range(args.first_seed, args.first_seed + args.seeds)]))
+            pairs = list(
+                pool.map(
+                    run_pair,
+                    [
+                        (base, mutated, s)
+                        for s in range(args.first_seed, args.first_seed + args.seeds)
+                    ],
+                )
+            )
             hits, zmax = flagged(pairs)
             top = ", ".join(shown(*h) for h in sorted(hits, key=lambda h: -abs(h[1]))[:4])
             print(
