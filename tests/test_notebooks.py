@@ -126,6 +126,10 @@ def test_quickstart_answer_matches_a_paired_recomputation(tmp_path):
         assert f"{value:+.4f}" in answer
 
 
+# the policy-choice notebook's parameters for a small run (its sweep into results/pc)
+POLICY_CHOICE_SMALL = {"REPLICATIONS": 2, "DAYS": 150, "CONSUMERS": 800, "OUT": "results/pc"}
+
+
 def _aurora_net_value(out: Path) -> pd.DataFrame:
     """Aurora's net value in every stored run of the sweep in ``out`` (its results table)."""
     t = pd.read_parquet(out / "results.parquet")
@@ -133,14 +137,7 @@ def _aurora_net_value(out: Path) -> pd.DataFrame:
 
 
 def test_policy_choice_recommendation_matches_the_regret_of_the_runs(tmp_path):
-    nb = _execute(
-        "02_client_policy_choice.ipynb",
-        tmp_path,
-        REPLICATIONS=2,
-        DAYS=150,
-        CONSUMERS=800,
-        OUT="results/pc",
-    )
+    nb = _execute("02_client_policy_choice.ipynb", tmp_path, **POLICY_CHOICE_SMALL)
     answer = _answer(nb)
     # Independently from the stored table of every run: mean net value per policy and world,
     # regret = best in that world minus the policy's, then the largest regret per policy.
@@ -174,10 +171,7 @@ def test_policy_choice_of_one_world_reads_naturally(tmp_path):
         "02_client_policy_choice.ipynb",
         tmp_path,
         files={"experiments/client_policy_choice.toml": one},
-        REPLICATIONS=2,
-        DAYS=150,
-        CONSUMERS=800,
-        OUT="results/pc",
+        **POLICY_CHOICE_SMALL,
     )
     answer = _answer(nb)
     t = _aurora_net_value(tmp_path / "results" / "pc")

@@ -125,7 +125,7 @@ def person_uniform(key, i, affinity_bits, need_bits):
 @nb.njit(cache=True)
 def person_uniforms(key, index, affinity, need_rate):
     """`person_uniform` of the consumers ``index`` (int64) whose affinity and need rate (float32
-    arrays of the same length) are given (for tests and the reference model)."""
+    arrays of the same length) are given (for tests)."""
     a_bits, n_bits = affinity.view(np.uint32), need_rate.view(np.uint32)
     out = np.empty(index.size)
     for j in range(index.size):

@@ -203,8 +203,8 @@ class ReferenceModel(mesa.Model):
         # that hash would show as a disagreement). Its own generator, so that the trait leaves
         # the model's other draws as they were; a newcomer draws afresh (`TurnoverRules`).
         self.touch_random = random.Random(f"omnitrust-reference-touch-{int(seed)}")
-        for i, agent in enumerate(consumers):
-            agent.index, agent.touch_u = i, self.touch_random.random()
+        for agent in consumers:
+            agent.touch_u = self.touch_random.random()
         self.consumers = consumers
         self.events = sorted(scenario.events, key=lambda e: e.day)
         self.exposures: list = []
