@@ -1354,3 +1354,36 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
     assert Scenario.model_fields["journey"].default_factory().touch_share == 1.0  # held at 1
     assert Scenario.model_fields["journey"].default_factory().store_touch == 0.0  # held at 0
     assert loaded["journey_without_touch"].scenario.journey.store_touch == 0.0
+
+
+def test_the_churn_fit_asks_about_base_churn_with_the_bundled_fits_figures():
+    """calibration/churn.toml (docs/CALIBRATION.md, "Base churn: an exploratory fit") fits the
+    two breach churn figures with the base churn of L1 and the sixth fit's two breach shocks (the
+    same priors as calibration/baseline.toml), at the journey fits' sizes and seeds; every other
+    figure of calibration/baseline.toml is its validation, and its churn_threshold range stays
+    below the default return_threshold (schema rule: return_threshold >= churn_threshold)."""
+    from sim.calibration.spec import load_calibration
+    from sim.scenario import Scenario
+
+    churn = load_calibration(ROOT / "calibration" / "churn.toml").spec
+    base = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    journey = load_calibration(ROOT / "calibration" / "journey.toml").spec
+    sizes = ("scenario", "replications", "days", "consumers", "batch", "seed")
+    sizes += ("confirm", "posterior")
+    assert {k: getattr(churn, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
+    fitted = [t.evidence for t in churn.targets]
+    assert fitted == ["breach_abnormal_churn", "breach_stopped_dealing"]
+    figures = {t.evidence: t.model_dump() for t in (*base.targets, *base.validation)}
+    assert {t.evidence: t.model_dump() for t in (*churn.targets, *churn.validation)} == figures
+    params = {p.path: p.model_dump() for p in churn.parameters}
+    assert list(params) == [
+        "trust.churn_threshold",
+        "trust.churn_rate",
+        "incidents.disclosure_evidence",
+        "trust.covert_evidence",
+    ]
+    for p in base.parameters:
+        if p.path in params:
+            assert params[p.path] == p.model_dump()
+    trust = Scenario.model_fields["trust"].default_factory()
+    assert params["trust.churn_threshold"]["high"] < trust.return_threshold
