@@ -1356,14 +1356,47 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
     assert loaded["journey_without_touch"].scenario.journey.store_touch == 0.0
 
 
+def test_the_churn_fit_asks_about_base_churn_with_the_bundled_fits_figures():
+    """calibration/churn.toml (docs/CALIBRATION.md, "Base churn: an exploratory fit") fits the
+    two breach churn figures with the base churn of L1 and the sixth fit's two breach shocks (the
+    same priors as calibration/baseline.toml), at the journey fits' sizes and seeds; every other
+    figure of calibration/baseline.toml is its validation, and its churn_threshold range stays
+    below the default return_threshold (schema rule: return_threshold >= churn_threshold)."""
+    from sim.calibration.spec import load_calibration
+    from sim.scenario import Scenario
+
+    churn = load_calibration(ROOT / "calibration" / "churn.toml").spec
+    base = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    journey = load_calibration(ROOT / "calibration" / "journey.toml").spec
+    sizes = ("scenario", "replications", "days", "consumers", "batch", "seed")
+    sizes += ("confirm", "posterior")
+    assert {k: getattr(churn, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
+    fitted = [t.evidence for t in churn.targets]
+    assert fitted == ["breach_abnormal_churn", "breach_stopped_dealing"]
+    figures = {t.evidence: t.model_dump() for t in (*base.targets, *base.validation)}
+    assert {t.evidence: t.model_dump() for t in (*churn.targets, *churn.validation)} == figures
+    params = {p.path: p.model_dump() for p in churn.parameters}
+    assert list(params) == [
+        "trust.churn_threshold",
+        "trust.churn_rate",
+        "incidents.disclosure_evidence",
+        "trust.covert_evidence",
+    ]
+    for p in base.parameters:
+        if p.path in params:
+            assert params[p.path] == p.model_dump()
+    trust = Scenario.model_fields["trust"].default_factory()
+    assert params["trust.churn_threshold"]["high"] < trust.return_threshold
+
+
 def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
     """calibration/joint.toml (docs/CALIBRATION.md, "One parameter set for every figure? An
     exploratory joint fit") frees the six parameters of calibration/baseline.toml with their priors,
     need for touch and the journeys a year as calibration/journey_need_rate.toml has them, and the
-    base churn of L1 (churn_threshold below the default return_threshold: schema rule
-    return_threshold >= churn_threshold), at the journey fits' sizes and seeds bar the number of
-    trials; it fits every figure the bundled, journey and churn fits fitted and keeps the rest of
-    calibration/baseline.toml's figures as validation."""
+    base churn of L1 as calibration/churn.toml has it (churn_threshold below the default
+    return_threshold: schema rule return_threshold >= churn_threshold), at the journey fits' sizes
+    and seeds bar the number of trials; it fits every figure the bundled, journey and churn fits
+    fitted and keeps the rest of calibration/baseline.toml's figures as validation."""
     from sim.calibration.spec import load_calibration
     from sim.scenario import Scenario
 
@@ -1396,9 +1429,8 @@ def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
     assert params[:6] == [p.model_dump() for p in base.parameters]
     touch = {p.path: p.model_dump() for p in journey.parameters}
     assert params[6:8] == [touch["journey.store_touch"], touch["population.need_rate"]]
-    assert params[8:] == [
-        {"path": "trust.churn_threshold", "low": 0.15, "high": 0.42, "prior": "uniform"},
-        {"path": "trust.churn_rate", "low": 0.005, "high": 0.1, "prior": "loguniform"},
-    ]
+    churn = load_calibration(ROOT / "calibration" / "churn.toml").spec
+    assert params[8:] == [p.model_dump() for p in churn.parameters[:2]]
+    assert [p["path"] for p in params[8:]] == ["trust.churn_threshold", "trust.churn_rate"]
     trust = Scenario.model_fields["trust"].default_factory()
     assert params[8]["high"] < trust.return_threshold

@@ -630,7 +630,7 @@ class Trust(Section):
         "trust",
         description="Below this trust a customer may stop dealing with the brand (L1).",
         basis="assumed",
-        source="Assumption, with no recorded derivation, not fitted: a customer leaves only once trust has fallen well below the base rate (0.5) and the initial 0.55. With churn_rate it sets the base churn of customers, which the breach figures read: at the fitted defaults the customers notified of a breach would have churned about 6% in the year had there been no breach (8.3% who stopped dealing minus 2.3% abnormal churn, the breach's effect, `omnitrust evidence`; 5.9% with --replications 8), below the 7-9% that Ponemon's 2-4% and RAND's 11% together imply, so who stopped dealing stays 2-3 points under RAND's 11% (docs/CALIBRATION.md, 'Figures out of reach').",
+        source="Assumption, with no recorded derivation, not fitted: a customer leaves only once trust has fallen well below the base rate (0.5) and the initial 0.55. With churn_rate it sets the base churn of customers, which the breach figures read: at the fitted defaults the customers notified of a breach would have churned about 6% in the year had there been no breach (8.3% who stopped dealing minus 2.3% abnormal churn, the breach's effect, `omnitrust evidence`; 5.9% with --replications 8), below the 7-9% that Ponemon's 2-4% and RAND's 11% together imply, so who stopped dealing stays 2-3 points under RAND's 11% (docs/CALIBRATION.md, 'Figures out of reach'). An exploratory fit of churn_threshold and churn_rate with the two breach shocks to those two figures (`omnitrust calibrate calibration/churn.toml --out results/churn-fit --workers 2`, 64 trials; nothing adopted) reaches 11.3% who stopped dealing with 3.4% abnormal churn, at a threshold of 0.2995 and a churn_rate of 0.0707; a threshold of 0.334 with a churn_rate of 0.029 and a weaker disclosure shock does nearly as well (docs/CALIBRATION.md, 'Base churn: an exploratory fit').",
         ge=0.0,
         le=1.0,
     )
@@ -639,7 +639,7 @@ class Trust(Section):
         "per day",
         description="Daily chance that a customer below the churn threshold leaves the brand (L1).",
         basis="assumed",
-        source="Assumption, with no recorded derivation, not fitted: a customer whose trust stays below churn_threshold leaves after 50 days on average (1/0.02), so a brief dip does not end a relation but a lasting one does. With churn_threshold it sets the base churn of customers, about 6% a year for notified customers had there been no breach at the fitted defaults (see churn_threshold; docs/CALIBRATION.md, 'Figures out of reach').",
+        source="Assumption, with no recorded derivation, not fitted: a customer whose trust stays below churn_threshold leaves after 50 days on average (1/0.02), so a brief dip does not end a relation but a lasting one does. With churn_threshold it sets the base churn of customers, about 6% a year for notified customers had there been no breach at the fitted defaults (see churn_threshold; docs/CALIBRATION.md, 'Figures out of reach'). An exploratory fit (calibration/churn.toml, nothing adopted) brings that churn to 7.9% and who stopped dealing to RAND's 11% mostly through this rate: 0.0707 at the threshold kept, a customer below it leaving after 14 days on average (docs/CALIBRATION.md, 'Base churn: an exploratory fit').",
         ge=0.0,
         le=1.0,
     )
