@@ -1387,3 +1387,50 @@ def test_the_churn_fit_asks_about_base_churn_with_the_bundled_fits_figures():
             assert params[p.path] == p.model_dump()
     trust = Scenario.model_fields["trust"].default_factory()
     assert params["trust.churn_threshold"]["high"] < trust.return_threshold
+
+
+def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
+    """calibration/joint.toml (docs/CALIBRATION.md, "One parameter set for every figure? An
+    exploratory joint fit") frees the six parameters of calibration/baseline.toml with their priors,
+    need for touch and the journeys a year as calibration/journey_need_rate.toml has them, and the
+    base churn of L1 as calibration/churn.toml has it (churn_threshold below the default
+    return_threshold: schema rule return_threshold >= churn_threshold), at the journey fits' sizes
+    and seeds bar the number of trials; it fits every figure the bundled, journey and churn fits
+    fitted and keeps the rest of calibration/baseline.toml's figures as validation."""
+    from sim.calibration.spec import load_calibration
+    from sim.scenario import Scenario
+
+    joint = load_calibration(ROOT / "calibration" / "joint.toml").spec
+    base = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    journey = load_calibration(ROOT / "calibration" / "journey_need_rate.toml").spec
+    sizes = ("scenario", "replications", "days", "consumers", "batch", "seed")
+    sizes += ("confirm", "posterior")
+    assert {k: getattr(joint, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
+    assert joint.trials % joint.batch == 0
+    fitted = [t.evidence for t in joint.targets]
+    assert fitted == [
+        "multichannel_share",
+        "store_only_share",
+        "webrooming_digital",
+        "showrooming_digital",
+        "fraud_after_notice",
+        "breach_abnormal_churn",
+        "breach_stopped_dealing",
+    ]
+    assert [t.evidence for t in joint.validation] == [
+        "online_only_share",
+        "unsubscribe_per_email",
+        "complaint_per_email",
+        "social_login_use",
+    ]
+    figures = {t.evidence: t.model_dump() for t in (*base.targets, *base.validation)}
+    assert {t.evidence: t.model_dump() for t in (*joint.targets, *joint.validation)} == figures
+    params = [p.model_dump() for p in joint.parameters]
+    assert params[:6] == [p.model_dump() for p in base.parameters]
+    touch = {p.path: p.model_dump() for p in journey.parameters}
+    assert params[6:8] == [touch["journey.store_touch"], touch["population.need_rate"]]
+    churn = load_calibration(ROOT / "calibration" / "churn.toml").spec
+    assert params[8:] == [p.model_dump() for p in churn.parameters[:2]]
+    assert [p["path"] for p in params[8:]] == ["trust.churn_threshold", "trust.churn_rate"]
+    trust = Scenario.model_fields["trust"].default_factory()
+    assert params[8]["high"] < trust.return_threshold
