@@ -14,7 +14,8 @@ time and the median of each step, wall and CPU (CPU time is the process's own: o
 it moves less than wall time), and writes everything with the load average and the machine to
 ``benchmarks/results/startup-<date>.json`` and ``startup-latest.json``.
 
-Modes (the untimed first run warms Numba's cache and the OS file cache in both):
+Modes (the untimed first run warms Numba's cache, the OS file cache and the package's bytecode in
+both: the runs ignore ``PYTHONDONTWRITEBYTECODE``):
 
 * cold (default): every run, the untimed one included, gets its own empty user cache
   (``OMNITRUST_CACHE_DIR``) and a fresh ``--out``: each spins the 1,825-day warm-up up, as the
@@ -121,6 +122,10 @@ def command(scenario: str, consumers: int, out: Path) -> list[str]:
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
+    # The untimed run writes the package's bytecode, as a user's first invocation does: with
+    # PYTHONDONTWRITEBYTECODE set (some shells and containers set it) every timed run compiled
+    # sim/ from source, ~0.1-0.15 s more of imports and scenario load (docs/PERFORMANCE.md).
+    e.pop("PYTHONDONTWRITEBYTECODE", None)
     e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.setdefault("MPLBACKEND", "Agg")
     return e
