@@ -1356,20 +1356,36 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
     assert loaded["journey_without_touch"].scenario.journey.store_touch == 0.0
 
 
+def _bundled(name: str):
+    """The spec of the bundled calibration file calibration/<name>.toml."""
+    from sim.calibration.spec import load_calibration
+
+    return load_calibration(ROOT / "calibration" / f"{name}.toml").spec
+
+
+# What the exploratory fits (journey, churn, joint) share with each other: sizes, seeds, posterior.
+_FIT_SIZES = (
+    "scenario",
+    "replications",
+    "days",
+    "consumers",
+    "batch",
+    "seed",
+    "confirm",
+    "posterior",
+)
+
+
 def test_the_churn_fit_asks_about_base_churn_with_the_bundled_fits_figures():
     """calibration/churn.toml (docs/CALIBRATION.md, "Base churn: an exploratory fit") fits the
     two breach churn figures with the base churn of L1 and the sixth fit's two breach shocks (the
     same priors as calibration/baseline.toml), at the journey fits' sizes and seeds; every other
     figure of calibration/baseline.toml is its validation, and its churn_threshold range stays
     below the default return_threshold (schema rule: return_threshold >= churn_threshold)."""
-    from sim.calibration.spec import load_calibration
     from sim.scenario import Scenario
 
-    churn = load_calibration(ROOT / "calibration" / "churn.toml").spec
-    base = load_calibration(ROOT / "calibration" / "baseline.toml").spec
-    journey = load_calibration(ROOT / "calibration" / "journey.toml").spec
-    sizes = ("scenario", "replications", "days", "consumers", "batch", "seed")
-    sizes += ("confirm", "posterior")
+    churn, base, journey = _bundled("churn"), _bundled("baseline"), _bundled("journey")
+    sizes = _FIT_SIZES
     assert {k: getattr(churn, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
     fitted = [t.evidence for t in churn.targets]
     assert fitted == ["breach_abnormal_churn", "breach_stopped_dealing"]
@@ -1397,14 +1413,10 @@ def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
     return_threshold: schema rule return_threshold >= churn_threshold), at the journey fits' sizes
     and seeds bar the number of trials; it fits every figure the bundled, journey and churn fits
     fitted and keeps the rest of calibration/baseline.toml's figures as validation."""
-    from sim.calibration.spec import load_calibration
     from sim.scenario import Scenario
 
-    joint = load_calibration(ROOT / "calibration" / "joint.toml").spec
-    base = load_calibration(ROOT / "calibration" / "baseline.toml").spec
-    journey = load_calibration(ROOT / "calibration" / "journey_need_rate.toml").spec
-    sizes = ("scenario", "replications", "days", "consumers", "batch", "seed")
-    sizes += ("confirm", "posterior")
+    joint, base, journey = _bundled("joint"), _bundled("baseline"), _bundled("journey_need_rate")
+    sizes = _FIT_SIZES
     assert {k: getattr(joint, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
     assert joint.trials % joint.batch == 0
     fitted = [t.evidence for t in joint.targets]
@@ -1429,7 +1441,7 @@ def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
     assert params[:6] == [p.model_dump() for p in base.parameters]
     touch = {p.path: p.model_dump() for p in journey.parameters}
     assert params[6:8] == [touch["journey.store_touch"], touch["population.need_rate"]]
-    churn = load_calibration(ROOT / "calibration" / "churn.toml").spec
+    churn = _bundled("churn")
     assert params[8:] == [p.model_dump() for p in churn.parameters[:2]]
     assert [p["path"] for p in params[8:]] == ["trust.churn_threshold", "trust.churn_rate"]
     trust = Scenario.model_fields["trust"].default_factory()
