@@ -103,6 +103,21 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
             ["validation.0", "unsubscribes", "unsubscribe_per_email"],
         ),
         ("trials = 6", "trials = 0", ["trials = 0", "greater than"]),
+        (
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\ntrust.negative_weight = 9.0\n[[targets]]\nname = "aurora_trust"',
+            ["start[0].trust.negative_weight = 9.0", "outside", "[1, 6]"],
+        ),
+        (
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\ntrust.positive_weight = 2.0\n[[targets]]\nname = "aurora_trust"',
+            ["start[0].trust.positive_weight = 2.0", "not a parameter", "consent.intercept"],
+        ),
+        (
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\n"consent.intercept" = "low"\n[[targets]]\nname = "aurora_trust"',
+            ['start[0].consent.intercept = "low"', "not a number", "[-4, 0]"],
+        ),
     ],
 )
 def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(
@@ -705,6 +720,61 @@ def test_a_trial_left_half_asked_by_a_kill_is_asked_again_as_an_uninterrupted_ru
     assert len(fit._trials_table(resumed, paths)) == n
 
 
+def test_start_points_are_the_first_trials_and_a_kill_before_their_ask_resumes(tmp_path):
+    # The file's [[start]] points are trials 0, 1, ... with exactly the values written (a point
+    # that leaves a parameter out has it drawn in range), the sampler carries on after them, and a
+    # kill between enqueueing a point and asking it resumes as an uninterrupted run. The model is
+    # a cheap deterministic function of the parameters, as in the test above.
+    from sim.calibration import fit
+    from sim.calibration.spec import load_calibration
+
+    text = (ROOT / "calibration" / "baseline.toml").read_text()
+    path = tmp_path / "start.toml"
+    path.write_text(
+        text.replace('"../scenarios/baseline.toml"', f'"{BASELINE}"')
+        + "\n[[start]]\njourney.research_days = 2.78\npopulation.digital_affinity = 0.428\n"
+        '[[start]]\n"incidents.fraud_probability" = 0.3\n'
+    )
+    spec = load_calibration(path).spec
+    paths = [p.path for p in spec.parameters]
+    assert spec.start == [
+        {"journey.research_days": 2.78, "population.digital_affinity": 0.428},
+        {"incidents.fraud_probability": 0.3},
+    ]
+    targets = list(spec.targets)
+    values = np.array([t.value for t in targets])
+
+    def evaluate(points):
+        return [
+            np.vstack([values, values])
+            * (1 + 0.1 * np.sin(np.arange(1, len(p) + 1) @ list(p.values())))
+            for p in points
+        ]
+
+    n = 2 * spec.batch
+    for name in ("whole", "killed", "plain"):
+        (tmp_path / name).mkdir()
+    whole = fit._optimise(tmp_path / "whole", spec, paths, targets, evaluate, n, 7, print)
+    table = fit._trials_table(whole, paths)
+    assert len(table) == n
+    assert table.loc[0, "journey.research_days"] == 2.78
+    assert table.loc[0, "population.digital_affinity"] == 0.428
+    assert table.loc[1, "incidents.fraud_probability"] == 0.3
+    for p in spec.parameters:  # the values a point left out are drawn in range
+        assert p.low <= table.loc[1, p.path] <= p.high
+    assert table.loc[2:, "journey.research_days"].nunique() == n - 2  # the sampler's own draws
+    plain = fit._optimise(
+        tmp_path / "plain", spec.model_copy(update={"start": []}), paths, targets, evaluate, n, 7,
+        lambda s: None,
+    )  # fmt: skip
+    assert fit._trials_table(plain, paths).loc[0, "journey.research_days"] != 2.78
+
+    _, study = fit._open_study(tmp_path / "killed")  # killed right after enqueueing point 0
+    study.enqueue_trial(spec.start[0], user_attrs={fit.START: 0})
+    resumed = fit._optimise(tmp_path / "killed", spec, paths, targets, evaluate, n, 7, print)
+    pd.testing.assert_frame_equal(table, fit._trials_table(resumed, paths))
+
+
 # ----------------------------------------------------------------------------- noise scales
 def _target(value, low, high, weight=1.0, name="t"):
     from sim.calibration.spec import Target
@@ -862,6 +932,7 @@ def test_settings_a_resume_may_change_and_those_it_may_not(tmp_path):
         ("noise_scaled = false\n" + CALIBRATION, 2, "noise_scaled"),
         (CALIBRATION, 3, "replications"),
         (CALIBRATION.replace("consumers = 1000", "consumers = 900"), 2, "consumers"),
+        (CALIBRATION + "[[start]]\ntrust.negative_weight = 2.5\n", 2, "start"),
     ]:
         with pytest.raises(ScenarioError) as err:
             fit.bind_settings(root, settings(text, reps), "cal.toml")
@@ -920,6 +991,7 @@ def _toy_study():
         batch=4,
         noise_scaled=True,
         parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")],
+        start=[],
     )
 
     def evaluate(points):
@@ -1038,7 +1110,10 @@ def test_a_target_whose_noise_the_first_batch_cannot_measure_is_named(tmp_path):
         NS(name="b", value=0.2, scale=0.01, weight=1.0),
     ]
     spec = NS(
-        batch=4, noise_scaled=True, parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")]
+        batch=4,
+        noise_scaled=True,
+        parameters=[NS(path="x", low=0.0, high=1.0, prior="uniform")],
+        start=[],
     )
     calls = []
 
@@ -1446,3 +1521,46 @@ def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
     assert [p["path"] for p in params[8:]] == ["trust.churn_threshold", "trust.churn_rate"]
     trust = Scenario.model_fields["trust"].default_factory()
     assert params[8]["high"] < trust.return_threshold
+
+
+def test_the_seventh_fit_starts_from_the_union_point_and_the_defaults():
+    """calibration/seventh.toml (docs/CALIBRATION.md, "The seventh fit") fits the joint fit's
+    figures at the sixth fit's sizes (calibration/baseline.toml: trials, posterior, confirmation),
+    frees touch_share besides the joint fit's levers, and starts from three points that give every
+    parameter: the union point of docs/CALIBRATION.md (its J and S lines, churn_threshold 0.31,
+    churn_rate 0.1), the same with the churn fit's estimate, and the base scenario's defaults."""
+    import re
+
+    from sim.scenario.loading import load_scenario
+
+    seventh, base, joint = _bundled("seventh"), _bundled("baseline"), _bundled("joint")
+    for field in ("scenario", "replications", "days", "consumers", "batch", "seed", "trials",
+                  "confirm", "posterior"):  # fmt: skip
+        assert getattr(seventh, field) == getattr(base, field), field
+    for kind in ("targets", "validation"):
+        assert [t.model_dump() for t in getattr(seventh, kind)] == [
+            t.model_dump() for t in getattr(joint, kind)
+        ]
+    paths = [p.path for p in seventh.parameters]
+    assert set(paths) == {p.path for p in joint.parameters} | {"journey.touch_share"}
+    assert len(seventh.start) == 3 and all(set(s) == set(paths) for s in seventh.start)
+    doc = (ROOT / "docs" / "CALIBRATION.md").read_text()
+    union = {}
+    for name in ("J", "S"):
+        line = re.search(rf"^{name}=(\S+)$", doc, re.M).group(1)
+        union |= {k: float(v) for k, v in (kv.split("=") for kv in line.split(","))}
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml").model_dump()
+    defaults = {p: scenario[p.split(".")[0]][p.split(".")[1]] for p in paths}
+    assert seventh.start[0] == defaults | union | {
+        "trust.churn_threshold": 0.31,
+        "trust.churn_rate": 0.1,
+    }
+    assert seventh.start[1] == seventh.start[0] | {
+        "trust.churn_threshold": 0.2995,
+        "trust.churn_rate": 0.07066,
+    }
+    assert seventh.start[2] == defaults
+    rate = next(p for p in seventh.parameters if p.path == "trust.churn_rate")
+    assert rate.high > 0.1  # the union point needed the churn fit's prior top
+    threshold = next(p for p in seventh.parameters if p.path == "trust.churn_threshold")
+    assert threshold.high < scenario["trust"]["return_threshold"]

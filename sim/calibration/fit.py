@@ -23,7 +23,10 @@
    ``batch`` (independent of the worker count) and the sampler of trial n is seeded from (seed,
    n), so the proposals are a function of what is stored: killed at any moment and run again, it
    evaluates the trials left running and carries on, with the same numbers as an uninterrupted
-   run.
+   run. The file's ``[[start]]`` points, if any, are trials 0, 1, ... (Optuna's
+   ``enqueue_trial``; a parameter a point leaves out is drawn by that trial's sampler), so a fit
+   can begin where an earlier one or a hand-made check ended; the sampler learns from them as
+   from any trial.
 2. **Posterior** (pyabc ABC-SMC, SQLite history ``abc.db``, prior = the file's priors, the same
    distance and scales, median epsilon schedule): ``population`` particles per generation for at
    most ``generations`` generations, stopping early when the tolerance reaches 1 (every target
@@ -829,6 +832,7 @@ def bind_settings(
 
 
 ABANDONED = "abandoned"  # user attribute of a trial whose ask a kill interrupted
+START = "start"  # user attribute of a trial made from the file's start point of that index
 TRIALS = "trials"  # study attribute: the ``trials`` the study was last run towards
 
 
@@ -852,9 +856,8 @@ def check_trials(root: Path, paths, n_trials: int, batch: int, file=None) -> Non
     kept = sorted(
         (
             t
-            for t in study.get_trials(deepcopy=False)
-            if not t.user_attrs.get(ABANDONED)
-            and not (t.state == TrialState.RUNNING and any(p not in t.params for p in paths))
+            for t in _asked(study)
+            if not (t.state == TrialState.RUNNING and any(p not in t.params for p in paths))
         ),
         key=lambda t: t.number,
     )
@@ -923,7 +926,7 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
             if t.state == TrialState.RUNNING and any(p not in t.params for p in paths):
                 storage.set_trial_user_attr(t._trial_id, ABANDONED, True)
                 study.tell(t.number, state=TrialState.FAIL)
-        trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)]
+        trials = _asked(study)
         finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
         running = [t for t in trials if t.state == TrialState.RUNNING]
         if finished >= n_trials and not running:
@@ -936,7 +939,12 @@ def _optimise(root, spec, paths, targets, evaluate, n_trials, seed, say):
         else:
             want = min(spec.batch, n_trials - finished)
         for _ in range(max(want, 0)):
-            number = sum(not t.user_attrs.get(ABANDONED) for t in study.get_trials(deepcopy=False))
+            number = len(_asked(study))
+            waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+            if number < len(spec.start) and not waiting:
+                # the file's start point `number` (trials 0, 1, ...); a kill between this and
+                # the ask below leaves it waiting, and the ask of the resumed run takes it
+                study.enqueue_trial(spec.start[number], user_attrs={START: number})
             study.sampler = optuna.samplers.TPESampler(
                 seed=_seed(seed, 3, number), multivariate=True, constant_liar=True
             )
@@ -1192,13 +1200,22 @@ def _t_table(outputs, values: np.ndarray) -> pd.DataFrame:
     return _fit_table(outputs, mean, mean - half, mean + half)
 
 
+def _asked(study) -> list:
+    """The trials asked so far (running or finished, abandoned asks left out); an enqueued
+    start point that was not asked yet (waiting) is not one of them."""
+    from optuna.trial import TrialState
+
+    return [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if not t.user_attrs.get(ABANDONED) and t.state != TrialState.WAITING
+    ]
+
+
 def _kept(study) -> list:
     """The study's trials without abandoned asks, by Optuna number: their positions are the
     trial numbers of ``trials.csv`` and the manifest (an uninterrupted run's numbering)."""
-    return sorted(
-        (t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(ABANDONED)),
-        key=lambda t: t.number,
-    )
+    return sorted(_asked(study), key=lambda t: t.number)
 
 
 def _trials_table(study, paths, confirmed=None) -> pd.DataFrame:

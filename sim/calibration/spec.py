@@ -22,6 +22,9 @@ brands, days) run once those pass, and stop at the first problem. A calibration 
     low = 1.0
     high = 6.0
     prior = "uniform"                          # or "loguniform"
+    [[start]]                                  # optional: points tried first (trials 0, 1, ...),
+    trust.negative_weight = 2.5                # e.g. an earlier fit's estimate; a parameter a
+                                               # point leaves out is drawn as in any trial
     [[targets]]
     evidence = "showrooming_digital"           # a named figure of `omnitrust evidence`, or:
     [[targets]]
@@ -54,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from ..analysis.evidence import TARGETS as EVIDENCE
@@ -209,6 +212,27 @@ class CalibrationSpec(_Common):
     posterior: Posterior = Field(default_factory=Posterior)
     confirm: Confirm = Field(default_factory=Confirm)
     noise_scaled: bool = True
+    start: list[dict[str, Any]] = Field(default_factory=list)  # points tried first: trials 0, 1, ...
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _dotted(cls, value: Any) -> Any:
+        """Each point's nested tables (``journey.research_days = 2.78`` in TOML) as dotted paths."""
+        if not isinstance(value, list):
+            return value
+        return [_flatten(p) if isinstance(p, dict) else p for p in value]
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"journey": {"research_days": 2.78}}`` as ``{"journey.research_days": 2.78}``."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, f"{path}."))
+        else:
+            out[path] = value
+    return out
 
 
 class SensitivitySpec(_Common):
@@ -312,6 +336,38 @@ def _check_parameters(spec: _Common, scenario: Scenario, source: str) -> None:
             )  # fmt: skip
 
 
+def _check_start(spec: CalibrationSpec, source: str) -> None:
+    """Every start point names parameters of the file, with numbers inside their ranges."""
+    params = {p.path: p for p in spec.parameters}
+    if len(spec.start) > spec.trials:
+        raise ScenarioError(
+            f"{len(spec.start)} start points for {spec.trials} trials", file=source,
+            field="start", value=f"{len(spec.start)} points",
+            allowed=f"at most `trials` ({spec.trials}) points",
+        )  # fmt: skip
+    for i, point in enumerate(spec.start):
+        if not point:
+            raise ScenarioError(
+                "an empty start point", file=source, field=f"start[{i}]", value={},
+                allowed="parameter paths of the file's [[parameters]] with values",
+            )  # fmt: skip
+        for path, value in point.items():
+            where = f"start[{i}].{path}"
+            if path not in params:
+                raise ScenarioError(
+                    "not a parameter of this file", file=source, field=where, value=value,
+                    allowed=f"one of the [[parameters]] paths: {', '.join(params)}",
+                )  # fmt: skip
+            p = params[path]
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not p.low <= value <= p.high:
+                raise ScenarioError(
+                    "not a number" if not number else "outside the parameter's range",
+                    file=source, field=where, value=value,
+                    allowed=f"a number from the parameter's low to its high, [{p.low:g}, {p.high:g}]",
+                )  # fmt: skip
+
+
 def getattr_path(data: dict[str, Any], path: str) -> Any:
     """The value at a dotted path of a scenario dict (brands by name); KeyError if none."""
     cur: Any = data
@@ -383,6 +439,7 @@ def load_calibration(path: str | Path) -> Loaded:
     scenario_file = scenario_reference(spec.scenario, path, "scenario")
     scenario = _scenario(scenario_file, spec)
     _check_parameters(spec, scenario, str(path))
+    _check_start(spec, str(path))
     _check_outputs(spec.targets, "targets", {"": scenario}, str(path))
     _check_outputs(spec.validation, "validation", {"": scenario}, str(path))
     names = [t.name for t in [*spec.targets, *spec.validation]]
