@@ -118,6 +118,12 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
             '[[start]]\n"consent.intercept" = "low"\n[[targets]]\nname = "aurora_trust"',
             ['start[0].consent.intercept = "low"', "not a number", "[-4, 0]"],
         ),
+        (  # TOML keeps a dotted and a quoted key apart; as one parameter, neither may win
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\ntrust.negative_weight = 2.5\n"trust.negative_weight" = 3.5\n'
+            '[[targets]]\nname = "aurora_trust"',
+            ["start.0", "trust.negative_weight", "twice", "2.5", "3.5", "once"],
+        ),
     ],
 )
 def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(
