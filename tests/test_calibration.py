@@ -124,6 +124,12 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
             '[[targets]]\nname = "aurora_trust"',
             ["start.0", "trust.negative_weight", "twice", "2.5", "3.5", "once"],
         ),
+        (  # one [start] table instead of an array of tables
+            '[[targets]]\nname = "aurora_trust"',
+            '[start]\ntrust.negative_weight = 2.5\n[[targets]]\nname = "aurora_trust"',
+            ["start", "one [start] table", "[[start]]"],
+        ),
+        ("trials = 6", "start = [2.5, -1.0]\ntrials = 6", ["start.0 = 2.5", "[[start]]"]),
     ],
 )
 def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(

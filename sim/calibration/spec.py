@@ -57,7 +57,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from ..analysis.evidence import TARGETS as EVIDENCE
@@ -227,7 +235,11 @@ def _flatten(
 
 def _point(value: Any) -> Any:
     """A start point's nested tables (``journey.research_days = 2.78`` in TOML) as dotted paths."""
-    return _flatten(value) if isinstance(value, dict) else value
+    if not isinstance(value, dict):
+        raise ValueError(
+            "not a table (allowed: each point a [[start]] table of parameter paths and numbers)"
+        )
+    return _flatten(value)
 
 
 class CalibrationSpec(_Common):
@@ -243,6 +255,16 @@ class CalibrationSpec(_Common):
     start: list[Annotated[dict[str, Any], BeforeValidator(_point)]] = Field(
         default_factory=list
     )  # points tried first: trials 0, 1, ...
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _tables(cls, value: Any) -> Any:
+        """``[start]`` (one table) where ``[[start]]`` (an array of tables) was meant."""
+        if isinstance(value, dict):
+            raise ValueError(
+                "one [start] table (allowed: [[start]] tables, double brackets, one per point)"
+            )
+        return value
 
 
 class SensitivitySpec(_Common):
