@@ -130,6 +130,11 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
             ["start", "one [start] table", "[[start]]"],
         ),
         ("trials = 6", "start = [2.5, -1.0]\ntrials = 6", ["start.0 = 2.5", "[[start]]"]),
+        (
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\ntrust.negative_weight = nan\n[[targets]]\nname = "aurora_trust"',
+            ["start[0].trust.negative_weight = nan", "not a number", "[1, 6]"],
+        ),
     ],
 )
 def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(

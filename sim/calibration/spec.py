@@ -391,7 +391,11 @@ def _check_start(spec: CalibrationSpec, source: str) -> None:
                     allowed=f"one of the [[parameters]] paths: {', '.join(params)}",
                 )  # fmt: skip
             p = params[path]
-            number = isinstance(value, int | float) and not isinstance(value, bool)
+            number = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and not math.isnan(value)
+            )  # nan fails every comparison: not a number, not out of range
             if not number or not p.low <= value <= p.high:
                 raise ScenarioError(
                     "not a number" if not number else "outside the parameter's range",
