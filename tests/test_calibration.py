@@ -118,6 +118,23 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
             '[[start]]\n"consent.intercept" = "low"\n[[targets]]\nname = "aurora_trust"',
             ['start[0].consent.intercept = "low"', "not a number", "[-4, 0]"],
         ),
+        (  # TOML keeps a dotted and a quoted key apart; as one parameter, neither may win
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\ntrust.negative_weight = 2.5\n"trust.negative_weight" = 3.5\n'
+            '[[targets]]\nname = "aurora_trust"',
+            ["start.0", "trust.negative_weight", "twice", "2.5", "3.5", "once"],
+        ),
+        (  # one [start] table instead of an array of tables
+            '[[targets]]\nname = "aurora_trust"',
+            '[start]\ntrust.negative_weight = 2.5\n[[targets]]\nname = "aurora_trust"',
+            ["start", "one [start] table", "[[start]]"],
+        ),
+        ("trials = 6", "start = [2.5, -1.0]\ntrials = 6", ["start.0 = 2.5", "[[start]]"]),
+        (
+            '[[targets]]\nname = "aurora_trust"',
+            '[[start]]\ntrust.negative_weight = nan\n[[targets]]\nname = "aurora_trust"',
+            ["start[0].trust.negative_weight = nan", "not a number", "[1, 6]"],
+        ),
     ],
 )
 def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(
@@ -133,6 +150,32 @@ def test_bad_calibration_files_exit_2_naming_file_field_value_and_allowed(
         assert text in err, (text, err)
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()  # nothing made before the input is known good
+
+
+def test_trials_option_below_the_start_points_exits_2_before_a_folder_is_made(tmp_path, capsys):
+    # Two [[start]] points are trials 0 and 1: --trials 1 would drop the second without a word,
+    # as a file with trials = 1 is refused; --trials 0 is refused before the folder is made too.
+    path = _write(
+        tmp_path,
+        CALIBRATION.replace(
+            '[[targets]]\nname = "aurora_trust"',
+            "[[start]]\ntrust.negative_weight = 2.5\n[[start]]\nconsent.intercept = -1.0\n"
+            '[[targets]]\nname = "aurora_trust"',
+            1,
+        ),
+    )
+    for n, expected in (
+        (1, [str(path), "trials = 1", "2 [[start]] points", "at least 2"]),
+        (0, ["at least 1", "0"]),
+    ):
+        out = tmp_path / f"out{n}"
+        code = main(["calibrate", str(path), "--out", str(out), "--trials", str(n)])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert "Traceback" not in err
+        for text in ["--trials", *expected]:
+            assert text in err, (text, err)
+        assert not out.exists()  # nothing made before the input is known good
 
 
 def test_bad_sensitivity_reference_is_named(tmp_path, capsys):

@@ -332,6 +332,25 @@ def _prior_draw(spec: CalibrationSpec, seed: int) -> dict[str, float]:
     return out
 
 
+def effective_trials(spec: CalibrationSpec, trials: int | None, file: str | Path) -> int:
+    """The trials a run makes: ``trials`` (``--trials``) or the file's. Refused (exit 2) below 1,
+    or below the number of the file's ``[[start]]`` points (trials 0, 1, ...), which would drop
+    the last points without a word (a file whose own ``trials`` is fewer is refused on reading)."""
+    n = spec.trials if trials is None else int(trials)
+    if n < 1:
+        raise UserError(f"--trials must be at least 1, got {n}")
+    if n < len(spec.start):
+        raise ScenarioError(
+            f"--trials {n} is fewer than the file's {len(spec.start)} [[start]] points "
+            f"(trials 0-{len(spec.start) - 1})",
+            file=file,
+            field="trials",
+            value=n,
+            allowed=f"--trials at least {len(spec.start)}, or fewer [[start]] tables",
+        )
+    return n
+
+
 def calibrate(
     file: str | Path,
     out: str | Path,
@@ -366,9 +385,7 @@ def calibrate(
     started = time.perf_counter()
     loaded = load_calibration(file)
     spec: CalibrationSpec = loaded.spec
-    n_trials = spec.trials if trials is None else int(trials)
-    if n_trials < 1:
-        raise UserError(f"--trials must be at least 1, got {n_trials}")
+    n_trials = effective_trials(spec, trials, file)
     scenario = loaded.scenario.with_overrides(seed=seed, consumers=consumers)
     seed_ = scenario.simulation.seed
     reps = spec.replications if replications is None else int(replications)

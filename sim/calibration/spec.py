@@ -55,13 +55,21 @@ import tomllib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from ..analysis.evidence import TARGETS as EVIDENCE
-from ..core.errors import ScenarioError, UserError
+from ..core.errors import ScenarioError, UserError, toml_literal
 from ..experiments.design import format_validation_error, known_metrics, set_path
 from ..scenario import Scenario
 from ..scenario.loading import load_scenario, scenario_reference
@@ -202,6 +210,38 @@ class _Common(_Strict):
         return self
 
 
+def _flatten(
+    tree: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``{"journey": {"research_days": 2.78}}`` as ``{"journey.research_days": 2.78}``.
+
+    TOML keeps a dotted key (``journey.research_days``) and a quoted one
+    (``"journey.research_days"``) apart; both name the same parameter, so giving both is an error
+    rather than one silently winning."""
+    out = {} if out is None else out
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            _flatten(value, f"{path}.", out)
+        elif path in out:
+            raise ValueError(
+                f"{path} is given twice, {toml_literal(out[path])} and {toml_literal(value)} (a "
+                "dotted key and a quoted one name the same parameter); give it once"
+            )
+        else:
+            out[path] = value
+    return out
+
+
+def _point(value: Any) -> Any:
+    """A start point's nested tables (``journey.research_days = 2.78`` in TOML) as dotted paths."""
+    if not isinstance(value, dict):
+        raise ValueError(
+            "not a table (allowed: each point a [[start]] table of parameter paths and numbers)"
+        )
+    return _flatten(value)
+
+
 class CalibrationSpec(_Common):
     """A calibration file (see the module docstring)."""
 
@@ -212,27 +252,19 @@ class CalibrationSpec(_Common):
     posterior: Posterior = Field(default_factory=Posterior)
     confirm: Confirm = Field(default_factory=Confirm)
     noise_scaled: bool = True
-    start: list[dict[str, Any]] = Field(default_factory=list)  # points tried first: trials 0, 1, ...
+    start: list[Annotated[dict[str, Any], BeforeValidator(_point)]] = Field(
+        default_factory=list
+    )  # points tried first: trials 0, 1, ...
 
     @field_validator("start", mode="before")
     @classmethod
-    def _dotted(cls, value: Any) -> Any:
-        """Each point's nested tables (``journey.research_days = 2.78`` in TOML) as dotted paths."""
-        if not isinstance(value, list):
-            return value
-        return [_flatten(p) if isinstance(p, dict) else p for p in value]
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"journey": {"research_days": 2.78}}`` as ``{"journey.research_days": 2.78}``."""
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, f"{path}."))
-        else:
-            out[path] = value
-    return out
+    def _tables(cls, value: Any) -> Any:
+        """``[start]`` (one table) where ``[[start]]`` (an array of tables) was meant."""
+        if isinstance(value, dict):
+            raise ValueError(
+                "one [start] table (allowed: [[start]] tables, double brackets, one per point)"
+            )
+        return value
 
 
 class SensitivitySpec(_Common):
@@ -359,7 +391,11 @@ def _check_start(spec: CalibrationSpec, source: str) -> None:
                     allowed=f"one of the [[parameters]] paths: {', '.join(params)}",
                 )  # fmt: skip
             p = params[path]
-            number = isinstance(value, int | float) and not isinstance(value, bool)
+            number = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and not math.isnan(value)
+            )  # nan fails every comparison: not a number, not out of range
             if not number or not p.low <= value <= p.high:
                 raise ScenarioError(
                     "not a number" if not number else "outside the parameter's range",

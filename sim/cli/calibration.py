@@ -80,7 +80,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``omnitrust calibrate``: fit, write the folder, print the report."""
-    from ..calibration.fit import calibrate, redraw
+    from ..calibration.fit import calibrate, effective_trials, redraw
     from ..calibration.spec import load_calibration
     from ..core.errors import UserError
 
@@ -103,7 +103,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"calibrate: --charts-dir = {args.charts_dir}: only with --charts-only "
             "(a fit writes its charts to DIR/charts)"
         )
-    load_calibration(args.file)  # bad input fails before a folder is made
+    # bad input (the file, --trials) fails before a folder is made
+    effective_trials(load_calibration(args.file).spec, args.trials, args.file)
     check_output_folder(args.out)
     result = calibrate(
         args.file,
