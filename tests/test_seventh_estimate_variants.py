@@ -33,9 +33,7 @@ ESTIMATE = _estimate()
 PARTS = {
     "seventh": ESTIMATE,
     "covert_only": {"trust.covert_evidence": ESTIMATE["trust.covert_evidence"]},
-    "disclosure_only": {
-        "incidents.disclosure_evidence": ESTIMATE["incidents.disclosure_evidence"]
-    },
+    "disclosure_only": {"incidents.disclosure_evidence": ESTIMATE["incidents.disclosure_evidence"]},
 }
 
 
