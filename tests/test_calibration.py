@@ -85,6 +85,14 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
 
 
 # ----------------------------------------------------------------------------- bad input
+_FIRST_TARGET = '[[targets]]\nname = "aurora_trust"'
+
+
+def _start(tables: str, expected: list[str]) -> tuple[str, str, list[str]]:
+    """A bad-input case: ``tables`` (start points) put before the first target."""
+    return _FIRST_TARGET, f"{tables}\n{_FIRST_TARGET}", expected
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -103,36 +111,29 @@ def _write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
             ["validation.0", "unsubscribes", "unsubscribe_per_email"],
         ),
         ("trials = 6", "trials = 0", ["trials = 0", "greater than"]),
-        (
-            '[[targets]]\nname = "aurora_trust"',
-            '[[start]]\ntrust.negative_weight = 9.0\n[[targets]]\nname = "aurora_trust"',
+        _start(
+            "[[start]]\ntrust.negative_weight = 9.0",
             ["start[0].trust.negative_weight = 9.0", "outside", "[1, 6]"],
         ),
-        (
-            '[[targets]]\nname = "aurora_trust"',
-            '[[start]]\ntrust.positive_weight = 2.0\n[[targets]]\nname = "aurora_trust"',
+        _start(
+            "[[start]]\ntrust.positive_weight = 2.0",
             ["start[0].trust.positive_weight = 2.0", "not a parameter", "consent.intercept"],
         ),
-        (
-            '[[targets]]\nname = "aurora_trust"',
-            '[[start]]\n"consent.intercept" = "low"\n[[targets]]\nname = "aurora_trust"',
+        _start(
+            '[[start]]\n"consent.intercept" = "low"',
             ['start[0].consent.intercept = "low"', "not a number", "[-4, 0]"],
         ),
-        (  # TOML keeps a dotted and a quoted key apart; as one parameter, neither may win
-            '[[targets]]\nname = "aurora_trust"',
-            '[[start]]\ntrust.negative_weight = 2.5\n"trust.negative_weight" = 3.5\n'
-            '[[targets]]\nname = "aurora_trust"',
+        _start(  # TOML keeps a dotted and a quoted key apart; as one parameter, neither may win
+            '[[start]]\ntrust.negative_weight = 2.5\n"trust.negative_weight" = 3.5',
             ["start.0", "trust.negative_weight", "twice", "2.5", "3.5", "once"],
         ),
-        (  # one [start] table instead of an array of tables
-            '[[targets]]\nname = "aurora_trust"',
-            '[start]\ntrust.negative_weight = 2.5\n[[targets]]\nname = "aurora_trust"',
+        _start(  # one [start] table instead of an array of tables
+            "[start]\ntrust.negative_weight = 2.5",
             ["start", "one [start] table", "[[start]]"],
         ),
         ("trials = 6", "start = [2.5, -1.0]\ntrials = 6", ["start.0 = 2.5", "[[start]]"]),
-        (
-            '[[targets]]\nname = "aurora_trust"',
-            '[[start]]\ntrust.negative_weight = nan\n[[targets]]\nname = "aurora_trust"',
+        _start(
+            "[[start]]\ntrust.negative_weight = nan",
             ["start[0].trust.negative_weight = nan", "not a number", "[1, 6]"],
         ),
     ],
