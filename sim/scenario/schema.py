@@ -594,7 +594,7 @@ class Trust(Section):
         "share",
         description="Share of the negative evidence of an irrelevant email avoided when the consumer knowingly shared their data with the brand (was told what it collects and why).",
         basis="assumed",
-        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.58 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3; interpolated linearly between the two settings `python benchmarks/transparency_effect.py` measures at the sixth fit's defaults, +0.035 at 0.8 and -0.013 at 0.5; no command measures the crossing itself).",
+        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the size of transparency's effect on trust depends on it: `python benchmarks/transparency_effect.py` measures the trust of Aurora at transparency 0.9 minus at 0.0: +0.080 at 0.8 and +0.019 at 0.5, at the seventh fit's defaults (2026-12-04, commit cbe8591, 62 s at load 6.4), so the sign no longer turns between the two settings; extrapolated linearly, a transparent brand's extra subscribers would cost as much trust as its other gains bring near 0.41 (no command measures it). At the sixth fit's defaults the same command gave +0.035 and -0.013, a crossing near 0.58 (docs/ODD.md 7.3).",
         ge=0.0,
         le=1.0,
     )
