@@ -382,7 +382,7 @@ class Journey(Section):
         "probability",
         description="Chance that the purchase channel is drawn afresh rather than staying in the last research channel, for a siloed brand.",
         basis="assumed",
-        source="Assumption, not fitted: it moves webrooming as research_days does, and showrooming by a few points only, far below Accenture's 72% either way: at the sixth fit's defaults switching 0.2 and 0.95 give webrooming 0.76 and 0.83 (0.80 at the default) and showrooming 0.50 and 0.45 (`python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`, 2,000 consumers, 1 replication; the first fit's in docs/CALIBRATION.md, 'Figures out of reach').",
+        source="Assumption, not fitted: it moves webrooming, and showrooming by a few points only: at the seventh fit's defaults switching 0.2 and 0.95 give webrooming 0.79 and 0.69 (0.76 at the default) and showrooming 0.74 and 0.70 (0.73 at the default) (`python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`, 2,000 consumers, 1 replication, 2026-12-04, commit cbe8591, 54 s at load 10). At the sixth fit's defaults (store_touch 0, touch_share 1) webrooming rose with it instead (0.76 and 0.83) and showrooming stayed far below Accenture's 72% either way (0.50 and 0.45; the first fit's in docs/CALIBRATION.md, 'Figures out of reach').",
         ge=0.0,
         le=1.0,
     )
@@ -594,7 +594,7 @@ class Trust(Section):
         "share",
         description="Share of the negative evidence of an irrelevant email avoided when the consumer knowingly shared their data with the brand (was told what it collects and why).",
         basis="assumed",
-        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.58 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3; interpolated linearly between the two settings `python benchmarks/transparency_effect.py` measures at the sixth fit's defaults, +0.035 at 0.8 and -0.013 at 0.5; no command measures the crossing itself).",
+        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the size of transparency's effect on trust depends on it: `python benchmarks/transparency_effect.py` measures the trust of Aurora at transparency 0.9 minus at 0.0: +0.080 at 0.8 and +0.019 at 0.5, at the seventh fit's defaults (2026-12-04, commit cbe8591, 62 s at load 6.4), so the sign no longer turns between the two settings; extrapolated linearly, a transparent brand's extra subscribers would cost as much trust as its other gains bring near 0.41 (no command measures it). At the sixth fit's defaults the same command gave +0.035 and -0.013, a crossing near 0.58 (docs/ODD.md 7.3).",
         ge=0.0,
         le=1.0,
     )
@@ -753,7 +753,7 @@ class Outreach(Section):
         "probability per irrelevant email at 5 mailings a month",
         description="Unsubscribe chance of an irrelevant email at 5 mailings a month; relevant emails unsubscribe less (relevant_unsubscribe_ratio) and more mail unsubscribes more (unsubscribe_fatigue_exponent).",
         basis="hand-tuned",
-        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.251% at the sixth fit's defaults).",
+        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.250% at the seventh fit's defaults, 2026-12-04, commit cbe8591).",
         ge=0.0,
         le=1.0,
     )
@@ -780,7 +780,7 @@ class Outreach(Section):
         "ratio",
         description="Unsubscribe chance of a relevant email relative to an irrelevant one (O3).",
         basis="derived",
-        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -8.7% in the model at the sixth fit's defaults (the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
+        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -7.7% in the model at the seventh fit's defaults (-8.7% at the sixth fit's; the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
         ge=0.0,
         le=1.0,
     )
@@ -798,7 +798,7 @@ class Outreach(Section):
         "probability per relevant email",
         description="Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey.",
         basis="hand-tuned",
-        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.06% over the market (Aurora 2.19%, Borealis 2.11%, Cirrus 1.80%; the sixth fit's defaults), and a fully segmented campaign gets x1.97 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
+        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.08% over the market (Aurora 2.23%, Borealis 2.13%, Cirrus 1.81%; the seventh fit's defaults, 2026-12-04, commit cbe8591), and a fully segmented campaign gets x1.99 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
         ge=0.0,
         le=1.0,
     )
@@ -807,7 +807,7 @@ class Outreach(Section):
         "ratio",
         description="Click chance of an irrelevant (generic) email relative to a relevant one.",
         basis="derived",
-        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2 on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17. Measured directly it is 0.198 for Aurora at email_targeting 1.0 (skill x V(H) over its subscribers on the last day), and its clicks agree: 2.92% per email = 0.088 x (0.17 + 0.83 x 0.195) (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, the sixth fit's defaults).",
+        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2 on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17. Measured directly it is 0.203 for Aurora at email_targeting 1.0 (skill x V(H) over its subscribers on the last day), and its clicks agree: 2.98% per email = 0.088 x (0.17 + 0.83 x 0.203) (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, the seventh fit's defaults, 2026-12-04, commit cbe8591).",
         ge=0.0,
         le=1.0,
     )
@@ -1199,7 +1199,7 @@ class Incidents(Section):
         "EUR per market consumer per year at investment 1",
         description="Security spend at full investment, times the brand's presence share.",
         basis="assumed",
-        source="At the baseline (about EUR 525 of sector revenue per consumer-year, `omnitrust run baseline` at the sixth fit's defaults) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
+        source="Set when the baseline turned over about EUR 525 of sector revenue per consumer-year (the sixth fit's defaults), so that investment 0.5 cost about 1% of a brand's revenue, the order of retail IT-security budgets (assumption). At the seventh fit's defaults the baseline turns over about EUR 1,076 (`omnitrust run baseline`, 2026-12-04, commit cbe8591), so investment 0.5 costs about 0.5% (EUR 5 / 1,076; Aurora 0.41%: EUR 98 of 24,082 a day). Not retuned.",
         ge=0.0,
         le=1e4,
     )
@@ -1214,10 +1214,11 @@ class Costs(Section):
     with x_b the brand's lever in [0, 1], c the cost per market consumer-year at lever 1 and g >= 1
     the curvature (increasing and convex: each step of the lever costs more than the last). Scaled
     to the market like security's budget, so money scales with the simulated consumers. The
-    baseline market turns over about EUR 525 of sector revenue per consumer-year (`omnitrust run
-    baseline`, revenue summed over brands, divided by the consumers, per year: 526 at the sixth
-    fit's defaults, 518-532 over its 5 replications), so EUR 8 at lever 1 is about 1.5% of a
-    brand's revenue.
+    baseline market turns over about EUR 1,076 of sector revenue per consumer-year (`omnitrust run
+    baseline`, revenue summed over brands, divided by the consumers, per year: 1,076 at the seventh
+    fit's defaults, 1,071-1,082 over its 5 replications, 2026-12-04, commit cbe8591), so EUR 8 at
+    lever 1 is about 0.7% of a brand's revenue. The costs were set when it turned over EUR 526
+    (the sixth fit's defaults), when EUR 8 was about 1.5%; they were not retuned.
     """
 
     personalization_cost_per_consumer_year: float = P(
@@ -1225,7 +1226,7 @@ class Costs(Section):
         "EUR per market consumer per year at personalization_skill 1",
         description="Data, tools and people that turn data into relevance (customer data platform, recommendation engine, analytics).",
         basis="derived",
-        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption).",
+        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 8 is about 0.7% (Costs above). Not retuned.",
         ge=0.0,
         le=1e4,
     )
@@ -1243,7 +1244,7 @@ class Costs(Section):
         "EUR per market consumer per year at omnichannel_integration 1",
         description="Unified commerce: order management, inventory visibility across stores and web, point of sale tied to the customer record.",
         basis="assumed",
-        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption).",
+        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 8 is about 0.7% (Costs above). Not retuned.",
         ge=0.0,
         le=1e4,
     )
@@ -1261,7 +1262,7 @@ class Costs(Section):
         "EUR per market consumer per year at transparency 1",
         description="Clearer consent flows: a consent management platform, a preference centre, plain-language notices and their user research.",
         basis="assumed",
-        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption).",
+        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 1 is about 0.1% (Costs above). Not retuned.",
         ge=0.0,
         le=1e4,
     )
