@@ -27,7 +27,8 @@ from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
-SIXTH_DEFAULTS = ROOT / "calibration" / "sixth-defaults" / "baseline.toml"  # the sixth fit ran on it
+# the defaults the sixth fit ran on
+SIXTH_DEFAULTS = ROOT / "calibration" / "sixth-defaults" / "baseline.toml"
 TP = ROOT / "scenarios" / "transparent_personalization.toml"
 
 TINY = f"""
@@ -1444,9 +1445,8 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
     compared like for like: the same scenario, targets, validation figures, sizes, seeds and fit
     settings; the comparison file lacks only journey.store_touch (held at its default 0, the rules
     without it), the follow-up adds only population.need_rate, and the next one adds only
-    journey.touch_share (0-1; held elsewhere at its default 1, everyone)."""
+    journey.touch_share (0-1; held elsewhere at the value the fits ran on, 1: everyone)."""
     from sim.calibration.spec import load_calibration
-    from sim.scenario import Scenario
 
     loaded = {
         name: load_calibration(ROOT / "calibration" / f"{name}.toml")

@@ -78,7 +78,6 @@ def test_numbers_are_unchanged(case):
     )
 
 
-
 def test_the_pinned_sixth_defaults_give_the_sixth_fits_numbers():
     """calibration/sixth-defaults/baseline.toml pins the defaults before the seventh fit, so that
     the fits and checks that ran on them rerun as they ran. Its table, with the scenario column
@@ -91,6 +90,7 @@ def test_the_pinned_sixth_defaults_give_the_sixth_fits_numbers():
     assert hashlib.sha256(text.encode()).hexdigest() == (
         "d49be72d034c59a4fcf9dd5a003ef60bd5475f40225b2e383e119ec1e67b054e"
     )
+
 
 if __name__ == "__main__":
     for case in CASES:
