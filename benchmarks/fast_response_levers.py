@@ -14,6 +14,17 @@ ones) and (b) ``incidents.media_leak_rate`` = 0 and ``incidents.late_notice_pena
 Prints Aurora's paired differences (EUR over the horizon; 95% paired t interval): net value,
 margin, breach costs (notification, compensation, detection, card reissue, fines) and marketing
 costs; and, for both levers together, the rivals' net value and the market's revenue.
+
+    python benchmarks/fast_response_levers.py --parts [GROUP ...]
+
+instead compares `breach_fast_response` with `breach_data_maximalist` (Aurora, fast minus late) at
+the defaults and with groups of the eleven parameters the seventh fit moved (defaults: none,
+covert: covert_evidence, breach: the three breach parameters, need: need_rate, churn: churn_rate and
+churn_threshold, journey: the six journey and population parameters, all) put back, on both
+sides, to their values before it (calibration/sixth-defaults/baseline.toml): which change makes
+the fast response lose revenue. Prints revenue (the year, days 0-149 and days 150-364: before and
+after the late notice lands on day 150), margin and net value. GROUP: one or more of the group
+names (default: all).
 """
 
 from __future__ import annotations
@@ -21,8 +32,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
+import tomllib
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +63,95 @@ SWITCHES = {
         "incidents.late_notice_penalty": 0.0,
     },
 }
+
+
+# the defaults before the seventh fit
+SIXTH = ROOT / "calibration" / "sixth-defaults" / "baseline.toml"
+PARTS = {
+    "defaults": (),
+    "covert": ("trust.covert_evidence",),
+    "breach": (  # the three breach parameters
+        "trust.covert_evidence",
+        "incidents.disclosure_evidence",
+        "incidents.fraud_probability",
+    ),
+    "need": ("population.need_rate",),
+    "churn": ("trust.churn_rate", "trust.churn_threshold"),
+    "journey": (  # journey and population
+        "journey.research_days",
+        "journey.store_touch",
+        "journey.touch_share",
+        "population.digital_affinity",
+        "population.affinity_concentration",
+        "population.need_rate",
+    ),
+    "all": None,  # all eleven
+}
+
+
+def sixth_values() -> dict:
+    """The eleven parameters at their values before the seventh fit, as dotted paths."""
+    t = tomllib.loads(SIXTH.read_text())
+    return {f"{s}.{k}": v for s, tab in t.items() if isinstance(tab, dict) for k, v in tab.items()}
+
+
+def ci(x) -> str:
+    x = np.asarray(x, float) / 1000
+    h = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return f"{x.mean():+.1f}k ({x.mean() - h:.1f}k to {x.mean() + h:.1f}k)"
+
+
+def parts(a, groups) -> dict:
+    old = sixth_values()
+    late, fast = load_scenario("breach_data_maximalist"), load_scenario("breach_fast_response")
+    seed = late.simulation.seed
+    print(
+        f"breach_fast_response - breach_data_maximalist, Aurora, {a.consumers:,} consumers x "
+        f"{late.simulation.days} days x {a.replications} replications (seed {seed}); EUR, 95% paired "
+        "t; both sides with these parameters at their values before the seventh fit:"
+    )
+    out = {}
+    for g in groups:
+        o = {p: old[p] for p in (PARTS[g] if PARTS[g] is not None else old)}
+        wall, load = time.perf_counter(), os.getloadavg()[0]
+        with tempfile.TemporaryDirectory() as tmp:
+            sim.compare(
+                [
+                    apply_overrides(late, {"name": "late", **o}),
+                    apply_overrides(fast, {"name": "fast", **o}),
+                ],
+                replications=a.replications,
+                consumers=a.consumers,
+                workers=a.workers,
+                bootstrap=0,
+                independent=False,
+                charts=False,
+                progress=False,
+                out=tmp,
+            )
+            per = {}
+            for s in ("late", "fast"):
+                d = pd.concat(
+                    pd.read_parquet(f)
+                    for f in sorted(Path(tmp, "runs", s).glob(f"s{seed}-*.parquet"))
+                )
+                d = d[(d["brand"] == "Aurora") & (d["channel"] == "all")]
+                per[s] = {
+                    (m, lo, hi): d[(d["metric"] == m) & (d["day"] >= lo) & (d["day"] <= hi)]
+                    .groupby("replication")["value"]
+                    .sum()
+                    for m in ("revenue", "margin", "net_value")
+                    for lo, hi in ((0, 364), (0, 149), (150, 364))
+                }
+        diff = {key: per["fast"][key] - per["late"][key] for key in per["fast"]}
+        out[g] = {f"{m} {lo}-{hi}": float(v.mean()) for (m, lo, hi), v in diff.items()}
+        print(
+            f"  {g}: revenue {ci(diff['revenue', 0, 364])} (days 0-149 {ci(diff['revenue', 0, 149])}, "
+            f"150-364 {ci(diff['revenue', 150, 364])}); margin {ci(diff['margin', 0, 364])}; net value "
+            f"{ci(diff['net_value', 0, 364])}  [{time.perf_counter() - wall:.0f} s, load {load:.1f}]",
+            flush=True,
+        )
+    return out
 
 
 def k(v: float) -> str:
@@ -75,7 +181,18 @@ def main(argv=None) -> dict:
     p.add_argument("--consumers", type=int, default=3000)
     p.add_argument("--replications", type=int, default=4)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--parts",
+        nargs="*",
+        choices=list(PARTS),
+        metavar="GROUP",
+        default=None,
+        help="compare fast and late with groups of parameters at the sixth fit's values: "
+        + "; ".join(PARTS),
+    )
     a = p.parse_args(argv)
+    if a.parts is not None:
+        return parts(a, a.parts or list(PARTS))
     late = load_scenario("breach_data_maximalist")
     wall, load = time.perf_counter(), os.getloadavg()[0]
     variants = [

@@ -27,6 +27,8 @@ from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
+# the defaults the sixth fit ran on
+SIXTH_DEFAULTS = ROOT / "calibration" / "sixth-defaults" / "baseline.toml"
 TP = ROOT / "scenarios" / "transparent_personalization.toml"
 
 TINY = f"""
@@ -702,11 +704,11 @@ def test_recovery_coverage_counts_the_intervals_that_cover_the_truth():
 
 def test_recovery_coverage_copies_the_file_with_a_smaller_posterior(tmp_path):
     rc = _recovery_coverage_module()
-    copy = rc.small_file(ROOT / "calibration" / "baseline.toml", 7, 1, tmp_path)
+    copy = rc.small_file(ROOT / "calibration" / "sixth.toml", 7, 1, tmp_path)
     from sim.calibration.spec import load_calibration
 
     loaded = load_calibration(copy)
-    original = load_calibration(ROOT / "calibration" / "baseline.toml")
+    original = load_calibration(ROOT / "calibration" / "sixth.toml")
     assert (loaded.spec.posterior.population, loaded.spec.posterior.generations) == (7, 1)
     assert loaded.spec.confirm.top == 0 and original.spec.confirm.top == 8
     assert loaded.spec.parameters == original.spec.parameters
@@ -723,7 +725,7 @@ def test_a_trial_left_half_asked_by_a_kill_is_asked_again_as_an_uninterrupted_ru
     from sim.calibration import fit
     from sim.calibration.spec import load_calibration
 
-    spec = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    spec = load_calibration(ROOT / "calibration" / "sixth.toml").spec
     paths = [p.path for p in spec.parameters]
     targets = list(spec.targets)
     values = np.array([t.value for t in targets])
@@ -772,10 +774,10 @@ def test_start_points_are_the_first_trials_and_a_kill_before_their_ask_resumes(t
     from sim.calibration import fit
     from sim.calibration.spec import load_calibration
 
-    text = (ROOT / "calibration" / "baseline.toml").read_text()
+    text = (ROOT / "calibration" / "sixth.toml").read_text()  # a file without start points
     path = tmp_path / "start.toml"
     path.write_text(
-        text.replace('"../scenarios/baseline.toml"', f'"{BASELINE}"')
+        text.replace('"sixth-defaults/baseline.toml"', f'"{SIXTH_DEFAULTS}"')
         + "\n[[start]]\njourney.research_days = 2.78\npopulation.digital_affinity = 0.428\n"
         '[[start]]\n"incidents.fraud_probability" = 0.3\n'
     )
@@ -870,7 +872,7 @@ def test_noise_scales_are_fixed_by_the_first_batch_and_survive_kills(tmp_path, m
     from sim.calibration import fit
     from sim.calibration.spec import load_calibration
 
-    spec = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    spec = load_calibration(ROOT / "calibration" / "sixth.toml").spec
     paths = [p.path for p in spec.parameters]
     targets = list(spec.targets)
     values = np.array([t.value for t in targets])
@@ -1356,7 +1358,7 @@ def test_the_estimate_is_the_best_of_the_top_trials_re_measured_and_a_kill_resum
     from sim.calibration import fit
     from sim.calibration.spec import load_calibration
 
-    spec = load_calibration(ROOT / "calibration" / "baseline.toml").spec
+    spec = load_calibration(ROOT / "calibration" / "sixth.toml").spec
     spec = spec.model_copy(update={"confirm": spec.confirm.model_copy(update={"top": 5})})
     paths = [p.path for p in spec.parameters]
     targets = list(spec.targets)
@@ -1443,9 +1445,8 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
     compared like for like: the same scenario, targets, validation figures, sizes, seeds and fit
     settings; the comparison file lacks only journey.store_touch (held at its default 0, the rules
     without it), the follow-up adds only population.need_rate, and the next one adds only
-    journey.touch_share (0-1; held elsewhere at its default 1, everyone)."""
+    journey.touch_share (0-1; held elsewhere at the value the fits ran on, 1: everyone)."""
     from sim.calibration.spec import load_calibration
-    from sim.scenario import Scenario
 
     loaded = {
         name: load_calibration(ROOT / "calibration" / f"{name}.toml")
@@ -1470,8 +1471,11 @@ def test_the_journey_fits_differ_only_in_their_free_parameters():
         "high": 1.0,
         "prior": "uniform",
     }
-    assert Scenario.model_fields["journey"].default_factory().touch_share == 1.0  # held at 1
-    assert Scenario.model_fields["journey"].default_factory().store_touch == 0.0  # held at 0
+    held = loaded["journey"].scenario.journey  # the defaults they ran on (sixth-defaults/)
+    assert held.touch_share == 1.0 and held.store_touch == 0.0  # held at 1 and 0
+    assert {v.scenario.content_hash() for v in loaded.values()} == {
+        loaded["journey"].scenario.content_hash()
+    }
     assert loaded["journey_without_touch"].scenario.journey.store_touch == 0.0
 
 
@@ -1498,12 +1502,12 @@ _FIT_SIZES = (
 def test_the_churn_fit_asks_about_base_churn_with_the_bundled_fits_figures():
     """calibration/churn.toml (docs/CALIBRATION.md, "Base churn: an exploratory fit") fits the
     two breach churn figures with the base churn of L1 and the sixth fit's two breach shocks (the
-    same priors as calibration/baseline.toml), at the journey fits' sizes and seeds; every other
-    figure of calibration/baseline.toml is its validation, and its churn_threshold range stays
+    same priors as calibration/sixth.toml), at the journey fits' sizes and seeds; every other
+    figure of calibration/sixth.toml is its validation, and its churn_threshold range stays
     below the default return_threshold (schema rule: return_threshold >= churn_threshold)."""
     from sim.scenario import Scenario
 
-    churn, base, journey = _bundled("churn"), _bundled("baseline"), _bundled("journey")
+    churn, base, journey = _bundled("churn"), _bundled("sixth"), _bundled("journey")
     sizes = _FIT_SIZES
     assert {k: getattr(churn, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
     fitted = [t.evidence for t in churn.targets]
@@ -1526,15 +1530,15 @@ def test_the_churn_fit_asks_about_base_churn_with_the_bundled_fits_figures():
 
 def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
     """calibration/joint.toml (docs/CALIBRATION.md, "One parameter set for every figure? An
-    exploratory joint fit") frees the six parameters of calibration/baseline.toml with their priors,
+    exploratory joint fit") frees the six parameters of calibration/sixth.toml with their priors,
     need for touch and the journeys a year as calibration/journey_need_rate.toml has them, and the
     base churn of L1 as calibration/churn.toml has it (churn_threshold below the default
     return_threshold: schema rule return_threshold >= churn_threshold), at the journey fits' sizes
     and seeds bar the number of trials; it fits every figure the bundled, journey and churn fits
-    fitted and keeps the rest of calibration/baseline.toml's figures as validation."""
+    fitted and keeps the rest of calibration/sixth.toml's figures as validation."""
     from sim.scenario import Scenario
 
-    joint, base, journey = _bundled("joint"), _bundled("baseline"), _bundled("journey_need_rate")
+    joint, base, journey = _bundled("joint"), _bundled("sixth"), _bundled("journey_need_rate")
     sizes = _FIT_SIZES
     assert {k: getattr(joint, k) for k in sizes} == {k: getattr(journey, k) for k in sizes}
     assert joint.trials % joint.batch == 0
@@ -1568,19 +1572,26 @@ def test_the_joint_fit_frees_every_lever_with_the_bundled_fits_figures():
 
 
 def test_the_seventh_fit_starts_from_the_union_point_and_the_defaults():
-    """calibration/seventh.toml (docs/CALIBRATION.md, "The seventh fit") fits the joint fit's
-    figures at the sixth fit's sizes (calibration/baseline.toml: trials, posterior, confirmation),
+    """calibration/baseline.toml, the seventh fit (docs/CALIBRATION.md, "The seventh fit"), fits
+    the joint fit's figures at the sixth fit's sizes (calibration/sixth.toml: trials, posterior,
+    confirmation bar the posterior's generations),
     frees touch_share besides the joint fit's levers, and starts from three points that give every
     parameter: the union point of docs/CALIBRATION.md (its J and S lines, churn_threshold 0.31,
-    churn_rate 0.1), the same with the churn fit's estimate, and the base scenario's defaults."""
+    churn_rate 0.1), the same with the churn fit's estimate, and the defaults it ran on (the sixth
+    fit's, calibration/sixth-defaults/baseline.toml)."""
     import re
 
     from sim.scenario.loading import load_scenario
 
-    seventh, base, joint = _bundled("seventh"), _bundled("baseline"), _bundled("joint")
-    for field in ("scenario", "replications", "days", "consumers", "batch", "seed", "trials",
-                  "confirm", "posterior"):  # fmt: skip
+    seventh, base, joint = _bundled("baseline"), _bundled("sixth"), _bundled("joint")
+    for field in ("replications", "days", "consumers", "batch", "seed", "trials", "confirm"):
         assert getattr(seventh, field) == getattr(base, field), field
+    assert (seventh.scenario, base.scenario) == (
+        "../scenarios/baseline.toml",  # the bundled one: the fit frees what it ran on and more
+        "sixth-defaults/baseline.toml",
+    )
+    assert seventh.posterior.population == base.posterior.population
+    assert seventh.posterior.generations >= base.posterior.generations
     for kind in ("targets", "validation"):
         assert [t.model_dump() for t in getattr(seventh, kind)] == [
             t.model_dump() for t in getattr(joint, kind)
@@ -1593,7 +1604,7 @@ def test_the_seventh_fit_starts_from_the_union_point_and_the_defaults():
     for name in ("J", "S"):
         line = re.search(rf"^{name}=(\S+)$", doc, re.M).group(1)
         union |= {k: float(v) for k, v in (kv.split("=") for kv in line.split(","))}
-    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml").model_dump()
+    scenario = load_scenario(SIXTH_DEFAULTS).model_dump()
     defaults = {p: scenario[p.split(".")[0]][p.split(".")[1]] for p in paths}
     assert seventh.start[0] == defaults | union | {
         "trust.churn_threshold": 0.31,

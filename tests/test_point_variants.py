@@ -1,8 +1,10 @@
 """calibration/union/ and calibration/seventh-estimate/ hold scenario files that are not bundled
 scenarios: bundled scenarios at a parameter point, or at parts of it (docs/CALIBRATION.md, "Would
 the union point change the verdicts?" and "Would the seventh fit's estimate change the
-verdicts?"). Each must load, and differ from the bundled scenario it extends only in its name and
-the values its prefix names, so the documented comparisons stay the ones run. The union point's
+verdicts?"). Each must load, and differ from the bundled scenario it extends, at the defaults the
+checks ran on (the sixth fit's, calibration/sixth-defaults/baseline.toml: the files pin them, so
+a change of defaults does not change the checks), only in its name and the values its prefix
+names, so the documented comparisons stay the ones run. The union point's
 values are written here, from the section's J and S lines and the churn values it states; the
 seventh fit's are read from the `E=` line of "The seventh fit", so the files and the documented
 estimate cannot drift apart."""
@@ -74,8 +76,37 @@ def _flat(scenario) -> dict:
     return out
 
 
+def _pinned() -> dict[str, float]:
+    """The values of calibration/sixth-defaults/baseline.toml, flat."""
+    table = tomllib.loads((ROOT / "calibration" / "sixth-defaults" / "baseline.toml").read_text())
+    return {f"{s}.{k}": v for s, t in table.items() if isinstance(t, dict) for k, v in t.items()}
+
+
 def test_the_estimate_has_its_eleven_parameters():
     assert len(ESTIMATE) == 11
+    assert set(_pinned()) == set(ESTIMATE)
+
+
+def test_the_sixth_defaults_are_the_sixth_fits_estimate_and_the_values_before_the_seventh():
+    """calibration/sixth-defaults/baseline.toml: the sixth fit's estimate (its committed
+    parameters.csv, to three significant digits, as the defaults then had it) and, for the five
+    levers only the seventh fit frees, the values they had until then (main 7f72d59: need for
+    touch off, one journey a month, a customer below the threshold leaving after 50 days)."""
+    import csv
+
+    rows = csv.DictReader((ROOT / "docs" / "calibration-sixth" / "parameters.csv").open())
+    sixth = {r["parameter"]: float(f"{float(r['estimate']):.3g}") for r in rows}
+    assert len(sixth) == 6
+    before = {
+        "journey.store_touch": 0.0,
+        "journey.touch_share": 1.0,
+        "population.need_rate": 0.033,
+        "trust.churn_threshold": 0.3,
+        "trust.churn_rate": 0.02,
+    }
+    assert _pinned() == sixth | before
+    scenario = load_scenario(ROOT / "calibration" / "sixth-defaults" / "baseline.toml")
+    assert scenario.name == "sixth_defaults_baseline"
 
 
 def test_the_folders_hold_the_documented_comparisons():
@@ -93,6 +124,6 @@ def test_variant_is_its_bundled_scenario_with_the_named_values(folder, path):
     bundled = path.stem.removeprefix(prefix + "_")
     assert tomllib.loads(path.read_text())["extends"] == bundled
     variant = _flat(load_scenario(path))
-    base = _flat(load_scenario(ROOT / "scenarios" / f"{bundled}.toml"))
+    base = _flat(load_scenario(ROOT / "scenarios" / f"{bundled}.toml")) | _pinned()
     changed = {k: v for k, v in variant.items() if v != base[k]}
     assert changed == {"name": path.stem} | parts[prefix]

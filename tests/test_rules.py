@@ -944,7 +944,7 @@ def test_research_touches_channel_and_brand_by_j2(store_touch):
     s = scenario(
         consumers=4000,
         incidents={"channel_aversion": 0.7},
-        journey={"store_touch": store_touch},
+        journey={"store_touch": store_touch, "touch_share": 1.0},  # everyone: the rule above
     )
     pop = create_population(s, seed=12)
     par = parameters(s)

@@ -155,7 +155,7 @@ class Simulation(Section):
         "days",
         description="Burn-in run before day 0 with the same rules, no stochastic breaches and nothing recorded, so that the market starts recording from its steady state rather than from the artificial initial one (no consents, no subscribers).",
         basis="derived",
-        source="Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for ten years: truncation points 700-1825 days at the sixth fit's defaults (`omnitrust warmup baseline --consumers 5000 --replications 3`; docs/ODD.md, section 5.1), and with the tolerance check of every bundled scenario: at 1825 days each stands still until its event or policy change (`python benchmarks/steady_scenarios.py --noise` flags only newsletter_blaster's small Aurora list at 5,000 consumers, +7.5% +- 3.8%, which moves +1.4% +- 1.1% at 20,000 consumers and 6 replications), while at 1095 days three variants' subscriber lists still moved 5.5-7% a year (the first fit's defaults). One value for every scenario keeps comparisons paired (common random numbers).",
+        source="Chosen with MSER-5 (White 1997) on the key outputs of the quiet baseline run cold for ten years: truncation points 355-1825 days at the seventh fit's defaults (700-1825 at the sixth's; `omnitrust warmup baseline --consumers 5000 --replications 3`, 2026-12-04; docs/ODD.md, section 5.1), and with the tolerance check of every bundled scenario: at 1825 days each stands still until its event or policy change (`python benchmarks/steady_scenarios.py --noise` prints 'all steady' at the seventh fit's defaults, largest change Borealis's subscribers in transparent_personalization, -2.1% +- 0.5%; at the sixth's it flagged only newsletter_blaster's small Aurora list at 5,000 consumers, +7.5% +- 3.8%, which moved +1.4% +- 1.1% at 20,000 consumers and 6 replications), while at 1095 days three variants' subscriber lists still moved 5.5-7% a year (the first fit's defaults). One value for every scenario keeps comparisons paired (common random numbers).",
         ge=0,
         le=3650,
     )
@@ -269,20 +269,20 @@ class PopulationSpec(Section):
         le=1.0,
     )
     digital_affinity: float = P(
-        0.366,
+        0.4665,
         "level",
         description="Mean propensity to use digital channels (Beta-distributed across consumers).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers), with affinity_concentration and journey.research_days: estimate 0.366, 95% interval 0.216-0.530.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers) and the Accenture 2013 webrooming and showrooming shares: estimate 0.4665; 95% interval 0.228-0.41 of a posterior that has not converged (the estimate lies outside it), so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
     affinity_concentration: float = P(
-        0.866,
+        0.4111,
         "Beta concentration",
         description="Spread of digital affinity across consumers: Beta(m k, (1-m) k) with mean m; small k polarises shoppers into store-bound and digital-bound.",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to the HBR 2017 channel mix: estimate 0.866, 95% interval 0.503-2.16.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to the HBR 2017 channel mix (73% multichannel, 20% store-only shoppers): estimate 0.4111; 95% interval 0.44-2.35 of a posterior that has not converged (the estimate lies outside it), so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         gt=0.0,
         le=100.0,
     )
@@ -314,11 +314,11 @@ class PopulationSpec(Section):
         le=1.0,
     )
     need_rate: float = P(
-        0.033,
+        0.07242,
         "journeys per consumer-day",
         description="Mean daily chance that a shopping journey starts (gamma-distributed across consumers, need_shape).",
-        basis="assumed",
-        source="About one shopping journey a month in the sector (assumption, retail apparel/electronics).",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to the HBR 2017 channel mix and showrooming among digital shoppers (Accenture 2013: 72%), which more journeys a year raise (one every 14 days at the estimate; about one a month was the assumption before the fit): estimate 0.07242; 95% interval 0.0294-0.0761 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
@@ -360,11 +360,11 @@ class Journey(Section):
     """How shopping journeys unfold across channels."""
 
     research_days: float = P(
-        3.49,
+        3.05,
         "days",
         description="Mean number of research touchpoints before a purchase decision (geometric).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.49, 95% interval 1.43-5.88.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to webrooming among digital shoppers (Accenture 2013: 78%) and the HBR 2017 channel mix: estimate 3.05; 95% interval 1.82-5.93 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=1.0,
         le=30.0,
     )
@@ -382,25 +382,25 @@ class Journey(Section):
         "probability",
         description="Chance that the purchase channel is drawn afresh rather than staying in the last research channel, for a siloed brand.",
         basis="assumed",
-        source="Assumption, not fitted: it moves webrooming as research_days does, and showrooming by a few points only, far below Accenture's 72% either way: at the sixth fit's defaults switching 0.2 and 0.95 give webrooming 0.76 and 0.83 (0.80 at the default) and showrooming 0.50 and 0.45 (`python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`, 2,000 consumers, 1 replication; the first fit's in docs/CALIBRATION.md, 'Figures out of reach').",
+        source="Assumption, not fitted: it moves webrooming, and showrooming by a few points only: at the seventh fit's defaults switching 0.2 and 0.95 give webrooming 0.79 and 0.69 (0.76 at the default) and showrooming 0.74 and 0.70 (0.73 at the default) (`python benchmarks/evidence_at.py --point journey.channel_switching=0.95 --point journey.channel_switching=0.2`, 2,000 consumers, 1 replication, 2026-12-04, commit cbe8591, 54 s at load 10). At the sixth fit's defaults (store_touch 0, touch_share 1) webrooming rose with it instead (0.76 and 0.83) and showrooming stayed far below Accenture's 72% either way (0.50 and 0.45; the first fit's in docs/CALIBRATION.md, 'Figures out of reach').",
         ge=0.0,
         le=1.0,
     )
     store_touch: float = P(
-        0.0,
+        0.9134,
         "share",
         description="Need for touch (J2): the share of the store's research weight that does not follow digital affinity, w_store = research_store (2 (1 - a_i) (1 - store_touch) + store_touch); at 1 every consumer who has need for touch (touch_share) sees the store as one of affinity 1/2 does, so seeing a product in a store is partly independent of where one prefers to buy (the brief: find it in a store, buy in the store or online). Digital channels are unchanged.",
-        basis="assumed",
-        source="Off (0) until a full fit includes it: 0 is the research rule without it, every number of the model as before. A fit of the channel mix, webrooming and showrooming with it (`omnitrust calibrate calibration/journey.toml --out results/journey-fit --workers 2`) tests whether it brings showrooming among digital shoppers (Accenture 2013: 72%) within reach; what it does and what that fit found: calibration/journey.toml, docs/CALIBRATION.md ('Figures out of reach').",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to showrooming among digital shoppers (Accenture 2013: 72%), which it brings within reach (docs/CALIBRATION.md, 'Need for touch: the journey fits'), and the HBR 2017 channel mix: estimate 0.9134; 95% interval 0.0526-0.78 of a posterior that has not converged (the estimate lies outside it), so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
     touch_share: float = P(
-        1.0,
+        0.9157,
         "share",
         description="Share of consumers who have need for touch (J2): consumer i has it when its own uniform U_i < touch_share, a trait fixed over the consumer's life (a pure function of the run's seed, the consumer's index and its affinity and need rate, so a newcomer draws it afresh, unless its affinity and need rate equal the leaver's to the bit, which happens only where those draws pile up on a bound: digital_affinity 0 or 1, need rates capped at 1 a day) and independent of digital affinity; for those who have it the store's research weight uses store_touch, for the others the rule without need for touch (nu = 0). Need for touch varies between consumers (Peck & Childers 2003), so online-only shoppers can be those without it while the others see a store now and then.",
-        basis="assumed",
-        source="1 (every consumer alike, the rule as store_touch alone states it) until a full fit includes need for touch; with store_touch at its default 0 the share changes nothing. A journey-only fit with it free (`omnitrust calibrate calibration/journey_touch_share.toml --out results/journey-fit-touch-share --workers 2`) asks whether a need for touch that only some consumers have keeps online-only shoppers (HBR 2017: 7%) while showrooming (Accenture 2013: 72%) rises; what it found: docs/CALIBRATION.md ('Need for touch: the journey fits').",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to showrooming among digital shoppers (Accenture 2013: 72%) and the HBR 2017 channel mix; online-only shoppers (HBR 2017: 7%), those without need for touch, stay out of reach as validation (3.7% at the estimate): estimate 0.9157; 95% interval 0.145-0.935 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
@@ -472,7 +472,7 @@ class Journey(Section):
         "days",
         description="Cap on a journey's research days (J1), and on the days left of journeys in progress at the start. At most 127, the int8 storage of days left.",
         basis="convention",
-        source="A safety cap that should not bind: a geometric length with mean L = research_days exceeds it with probability (1 - 1/L)^60, 1.6e-9 at the default L = 3.49 and below 0.001 for L up to 9.2.",
+        source="A safety cap that should not bind: a geometric length with mean L = research_days exceeds it with probability (1 - 1/L)^60, 4.4e-11 at the default L = 3.05 and below 0.001 for L up to 9.2.",
         ge=1,
         le=127,
     )
@@ -581,11 +581,11 @@ class Trust(Section):
         le=10.0,
     )
     covert_evidence: float = P(
-        0.363,
+        1.121,
         "evidence units per unit sensitivity",
         description="Negative evidence, times the highest sensitivity among the covert types concerned, when a consumer finds out that the brand holds data on them they never knew it collected (a use in personalization they notice, or a breach that exposes it).",
         basis="fitted",
-        source="Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)). Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with incidents.disclosure_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9), which the covert-data reveal of a breach drives: estimate 0.363, 95% interval 0.0650-1.35.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9), which the covert-data reveal of a breach drives, and who stopped dealing after a breach notice (RAND RR-1187: 11%). Data practices hidden from customers amplify the damage when they come to light, transparency mitigates it (Martin, Borah & Palmatier 2017, J. Marketing 81(1)): estimate 1.121; 95% interval 0.0641-0.654 of a posterior that has not converged (the estimate lies outside it), so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=100.0,
     )
@@ -594,7 +594,7 @@ class Trust(Section):
         "share",
         description="Share of the negative evidence of an irrelevant email avoided when the consumer knowingly shared their data with the brand (was told what it collects and why).",
         basis="assumed",
-        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the sign of transparency's effect on trust depends on it: with the baseline's mail, at about 0.58 a transparent brand's extra subscribers cost as much trust as its other gains bring (docs/ODD.md 7.3; interpolated linearly between the two settings `python benchmarks/transparency_effect.py` measures at the sixth fit's defaults, +0.035 at 0.8 and -0.013 at 0.5; no command measures the crossing itself).",
+        source="An expected newsletter that misses is mostly ignored, and permission-based messages are felt as far less intrusive than unexpected ones (Tsang, Ho & Liang 2004, Int. J. Electronic Commerce 8(3)). The size is an assumption, and the size of transparency's effect on trust depends on it: `python benchmarks/transparency_effect.py` measures the trust of Aurora at transparency 0.9 minus at 0.0: +0.080 at 0.8 and +0.019 at 0.5, at the seventh fit's defaults (2026-12-04, commit cbe8591, 62 s at load 6.4), so the sign no longer turns between the two settings; extrapolated linearly, a transparent brand's extra subscribers would cost as much trust as its other gains bring near 0.41 (no command measures it). At the sixth fit's defaults the same command gave +0.035 and -0.013, a crossing near 0.58 (docs/ODD.md 7.3).",
         ge=0.0,
         le=1.0,
     )
@@ -626,20 +626,20 @@ class Trust(Section):
         le=1.0,
     )
     churn_threshold: float = P(
-        0.3,
+        0.3067,
         "trust",
         description="Below this trust a customer may stop dealing with the brand (L1).",
-        basis="assumed",
-        source="Assumption, with no recorded derivation, not fitted: a customer leaves only once trust has fallen well below the base rate (0.5) and the initial 0.55. With churn_rate it sets the base churn of customers, which the breach figures read: at the fitted defaults the customers notified of a breach would have churned about 6% in the year had there been no breach (8.3% who stopped dealing minus 2.3% abnormal churn, the breach's effect, `omnitrust evidence`; 5.9% with --replications 8), below the 7-9% that Ponemon's 2-4% and RAND's 11% together imply, so who stopped dealing stays 2-3 points under RAND's 11% (docs/CALIBRATION.md, 'Figures out of reach'). An exploratory fit of churn_threshold and churn_rate with the two breach shocks to those two figures (`omnitrust calibrate calibration/churn.toml --out results/churn-fit --workers 2`, 64 trials; nothing adopted) reaches 11.3% who stopped dealing with 3.4% abnormal churn, at a threshold of 0.2995 and a churn_rate of 0.0707; a threshold of 0.334 with a churn_rate of 0.029 and a weaker disclosure shock does nearly as well (docs/CALIBRATION.md, 'Base churn: an exploratory fit').",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to who stopped dealing after a breach notice (RAND RR-1187: 11%) and the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%), whose difference is the base churn the threshold and churn_rate set: estimate 0.3067; 95% interval 0.213-0.395 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
     churn_rate: float = P(
-        0.02,
+        0.1317,
         "per day",
         description="Daily chance that a customer below the churn threshold leaves the brand (L1).",
-        basis="assumed",
-        source="Assumption, with no recorded derivation, not fitted: a customer whose trust stays below churn_threshold leaves after 50 days on average (1/0.02), so a brief dip does not end a relation but a lasting one does. With churn_threshold it sets the base churn of customers, about 6% a year for notified customers had there been no breach at the fitted defaults (see churn_threshold; docs/CALIBRATION.md, 'Figures out of reach'). An exploratory fit (calibration/churn.toml, nothing adopted) brings that churn to 7.9% and who stopped dealing to RAND's 11% mostly through this rate: 0.0707 at the threshold kept, a customer below it leaving after 14 days on average (docs/CALIBRATION.md, 'Base churn: an exploratory fit').",
+        basis="fitted",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to who stopped dealing after a breach notice (RAND RR-1187: 11%) and the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%); a customer whose trust stays below churn_threshold leaves after 7.6 days on average (1/0.1317): estimate 0.1317; 95% interval 0.0115-0.152 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
@@ -712,7 +712,7 @@ class Consent(Section):
         "per day",
         description="Daily chance that a consumer below the churn threshold revokes consents and unsubscribes (L3).",
         basis="assumed",
-        source="Assumption, with no recorded derivation (set when the schema was first written): equal to trust.churn_rate, so a consumer whose trust stays below the churn threshold revokes after 50 days on average, as a customer leaves. Revocations are not counted as unsubscribes (ODD 7.8). No bundled sensitivity or experiment file varies it.",
+        source="Assumption, with no recorded derivation (set when the schema was first written, equal to trust.churn_rate's value then): a consumer whose trust stays below the churn threshold revokes after 50 days on average. Kept at 0.02 when the seventh fit raised churn_rate to 0.1317, because the fit held it there: the fitted figures were measured at this value, and withdrawing consent is a smaller, more deliberate step than leaving (it takes a settings page, leaving takes nothing). Revocations are not counted as unsubscribes (ODD 7.8). No bundled sensitivity or experiment file varies it.",
         ge=0.0,
         le=1.0,
     )
@@ -753,7 +753,7 @@ class Outreach(Section):
         "probability per irrelevant email at 5 mailings a month",
         description="Unsubscribe chance of an irrelevant email at 5 mailings a month; relevant emails unsubscribe less (relevant_unsubscribe_ratio) and more mail unsubscribes more (unsubscribe_fatigue_exponent).",
         basis="hand-tuned",
-        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.251% at the sixth fit's defaults).",
+        source="Set by hand so that the baseline's mean is about 0.25% per email (Mailchimp benchmarks 2018-19: 0.23-0.27% per campaign): 0.25% over the market (`omnitrust evidence`; `python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks: 0.250% at the seventh fit's defaults, 2026-12-04, commit cbe8591).",
         ge=0.0,
         le=1.0,
     )
@@ -780,7 +780,7 @@ class Outreach(Section):
         "ratio",
         description="Unsubscribe chance of a relevant email relative to an irrelevant one (O3).",
         basis="derived",
-        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -8.7% in the model at the sixth fit's defaults (the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
+        source="Derived from Mailchimp 2017 (11,000 campaigns): segmented campaigns have 9.37% fewer unsubscribes (the brief rounds it to 9%); a fully segmented campaign is relevant with probability skill x V(H), about 0.2 for the baseline's subscribers, so 1 - 0.094 / 0.2 = 0.53; 0.6 gives -7.7% in the model at the seventh fit's defaults (-8.7% at the sixth fit's; the held data vary): Aurora at email_targeting 1.0 against 0.0, no breaches (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, no attacks; tests/test_email.py checks the direction).",
         ge=0.0,
         le=1.0,
     )
@@ -798,7 +798,7 @@ class Outreach(Section):
         "probability per relevant email",
         description="Chance that a relevant email is clicked: it starts a journey for an idle consumer and adds the email channel to the journey.",
         basis="hand-tuned",
-        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.06% over the market (Aurora 2.19%, Borealis 2.11%, Cirrus 1.80%; the sixth fit's defaults), and a fully segmented campaign gets x1.97 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
+        source="Set by hand, with irrelevant_click_ratio, so that the baseline's clicks per email are near Mailchimp's benchmarks (2019: 2.25% retail, 2.6% all industries): 2.08% over the market (Aurora 2.23%, Borealis 2.13%, Cirrus 1.81%; the seventh fit's defaults, 2026-12-04, commit cbe8591), and a fully segmented campaign gets x1.99 the clicks of an unsegmented one (Mailchimp 2017: +101%), both by `python benchmarks/email_rates.py --consumers 20000 --replications 3` (no attacks).",
         ge=0.0,
         le=1.0,
     )
@@ -807,7 +807,7 @@ class Outreach(Section):
         "ratio",
         description="Click chance of an irrelevant (generic) email relative to a relevant one.",
         basis="derived",
-        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2 on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17. Measured directly it is 0.198 for Aurora at email_targeting 1.0 (skill x V(H) over its subscribers on the last day), and its clicks agree: 2.92% per email = 0.088 x (0.17 + 0.83 x 0.195) (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, the sixth fit's defaults).",
+        source="With click_rate, chosen so that segmented campaigns get about twice the clicks of unsegmented ones (Mailchimp 2017: +101%) when skill x V(H) of a segmented email is about 0.2 on the baseline's subscribers: 1 + 1.01 / 0.2 = 6 = 1 / 0.17. Measured directly it is 0.203 for Aurora at email_targeting 1.0 (skill x V(H) over its subscribers on the last day), and its clicks agree: 2.98% per email = 0.088 x (0.17 + 0.83 x 0.203) (`python benchmarks/email_rates.py --consumers 20000 --replications 3`, the seventh fit's defaults, 2026-12-04, commit cbe8591).",
         ge=0.0,
         le=1.0,
     )
@@ -916,11 +916,11 @@ class Incidents(Section):
         le=365.0,
     )
     fraud_probability: float = P(
-        0.172,
+        0.1735,
         "probability",
         description="Chance that an exposed payment card is defrauded (credentials lead to takeover instead).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.172, 95% interval 0.0783-0.551.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, to fraud among notified consumers whose card the breached brand held (Javelin 2006-2013: 16-25% vs ~4% others; docs/CALIBRATION.md, section How the breach figures are measured): estimate 0.1735; 95% interval 0.134-0.711 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=1.0,
     )
@@ -961,11 +961,11 @@ class Incidents(Section):
         le=1.0,
     )
     disclosure_evidence: float = P(
-        0.116,
+        0.07633,
         "evidence units",
         description="Negative evidence when an exposed consumer learns of the breach (before asymmetry weight and softening).",
         basis="fitted",
-        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md; the committed outputs are in docs/calibration/) with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; the breach's effect on their churn, docs/ODD.md 7.9): estimate 0.116, 95% interval 0.0199-0.306. One figure informs the two, but at the posterior's final tolerance their draws show no clear ridge (docs/calibration/pairs.png); RAND's 11% who stop dealing is kept out of the fit as validation.",
+        source="Fitted by `omnitrust calibrate calibration/baseline.toml --out results/calibration-fit --workers 2` (docs/CALIBRATION.md, 'The seventh fit'; the committed outputs are in docs/calibration/), with the other ten parameters of that file, with trust.covert_evidence to the abnormal churn of notified customers (Ponemon 2006-2013: 2-4%; docs/ODD.md 7.9) and who stopped dealing after a breach notice (RAND RR-1187: 11%): estimate 0.07633; 95% interval 0.0266-0.439 of a posterior that has not converged, so the interval is a wide region around the fit, not its uncertainty (docs/CALIBRATION.md, 'The seventh fit').",
         ge=0.0,
         le=100.0,
     )
@@ -974,7 +974,7 @@ class Incidents(Section):
         "evidence units",
         description="Negative evidence for a consumer who hears of the breach but was not exposed (media, or word_of_mouth_news_share of it through word of mouth).",
         basis="assumed",
-        source="Assumption, set by hand below the exposed consumer's disclosure shock when that was 0.2, before the fit. The fit has since put disclosure_evidence at 0.116, below this value: an exposed consumer's disclosure shock alone is now smaller than the news shock of one who only hears of it, though exposed consumers also take the covert-data reveal (trust.covert_evidence) and any harm. Not refitted.",
+        source="Assumption, set by hand below the exposed consumer's disclosure shock when that was 0.2, before the fit. The fits have since put disclosure_evidence below this value (0.116 in the sixth fit, 0.07633 in the seventh, the default): an exposed consumer's disclosure shock alone is now smaller than the news shock of one who only hears of it, though exposed consumers also take the covert-data reveal (trust.covert_evidence) and any harm. Not refitted.",
         ge=0.0,
         le=100.0,
     )
@@ -1199,7 +1199,7 @@ class Incidents(Section):
         "EUR per market consumer per year at investment 1",
         description="Security spend at full investment, times the brand's presence share.",
         basis="assumed",
-        source="At the baseline (about EUR 525 of sector revenue per consumer-year, `omnitrust run baseline` at the sixth fit's defaults) investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption).",
+        source="Set when the baseline turned over about EUR 525 of sector revenue per consumer-year (the sixth fit's defaults), so that investment 0.5 cost about 1% of a brand's revenue, the order of retail IT-security budgets (assumption). At the seventh fit's defaults the baseline turns over about EUR 1,076 (`omnitrust run baseline`, 2026-12-04, commit cbe8591), so investment 0.5 costs about 0.5% (EUR 5 / 1,076; Aurora 0.41%: EUR 98 of 24,082 a day). Not retuned.",
         ge=0.0,
         le=1e4,
     )
@@ -1214,10 +1214,11 @@ class Costs(Section):
     with x_b the brand's lever in [0, 1], c the cost per market consumer-year at lever 1 and g >= 1
     the curvature (increasing and convex: each step of the lever costs more than the last). Scaled
     to the market like security's budget, so money scales with the simulated consumers. The
-    baseline market turns over about EUR 525 of sector revenue per consumer-year (`omnitrust run
-    baseline`, revenue summed over brands, divided by the consumers, per year: 526 at the sixth
-    fit's defaults, 518-532 over its 5 replications), so EUR 8 at lever 1 is about 1.5% of a
-    brand's revenue.
+    baseline market turns over about EUR 1,076 of sector revenue per consumer-year (`omnitrust run
+    baseline`, revenue summed over brands, divided by the consumers, per year: 1,076 at the seventh
+    fit's defaults, 1,071-1,082 over its 5 replications, 2026-12-04, commit cbe8591), so EUR 8 at
+    lever 1 is about 0.7% of a brand's revenue. The costs were set when it turned over EUR 526
+    (the sixth fit's defaults), when EUR 8 was about 1.5%; they were not retuned.
     """
 
     personalization_cost_per_consumer_year: float = P(
@@ -1225,7 +1226,7 @@ class Costs(Section):
         "EUR per market consumer per year at personalization_skill 1",
         description="Data, tools and people that turn data into relevance (customer data platform, recommendation engine, analytics).",
         basis="derived",
-        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption).",
+        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 8 is about 0.7% (Costs above). Not retuned.",
         ge=0.0,
         le=1e4,
     )
@@ -1243,7 +1244,7 @@ class Costs(Section):
         "EUR per market consumer per year at omnichannel_integration 1",
         description="Unified commerce: order management, inventory visibility across stores and web, point of sale tied to the customer record.",
         basis="assumed",
-        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption).",
+        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 8 is about 0.7% (Costs above). Not retuned.",
         ge=0.0,
         le=1e4,
     )
@@ -1261,7 +1262,7 @@ class Costs(Section):
         "EUR per market consumer per year at transparency 1",
         description="Clearer consent flows: a consent management platform, a preference centre, plain-language notices and their user research.",
         basis="assumed",
-        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption).",
+        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 1 is about 0.1% (Costs above). Not retuned.",
         ge=0.0,
         le=1e4,
     )
