@@ -115,18 +115,12 @@ def parts(a, groups) -> dict:
         o = {p: old[p] for p in (PARTS[g] if PARTS[g] is not None else old)}
         wall, load = time.perf_counter(), os.getloadavg()[0]
         with tempfile.TemporaryDirectory() as tmp:
-            sim.compare(
+            compare(
                 [
                     apply_overrides(late, {"name": "late", **o}),
                     apply_overrides(fast, {"name": "fast", **o}),
                 ],
-                replications=a.replications,
-                consumers=a.consumers,
-                workers=a.workers,
-                bootstrap=0,
-                independent=False,
-                charts=False,
-                progress=False,
+                a,
                 out=tmp,
             )
             per = {}
@@ -158,7 +152,8 @@ def k(v: float) -> str:
     return f"{v / 1000:+.1f}k"
 
 
-def run(scenarios, a):
+def compare(scenarios, a, **kwargs):
+    """A paired comparison at the script's sizes, without charts or bootstrap."""
     return sim.compare(
         scenarios,
         replications=a.replications,
@@ -168,7 +163,12 @@ def run(scenarios, a):
         independent=False,
         charts=False,
         progress=False,
-    ).differences
+        **kwargs,
+    )
+
+
+def run(scenarios, a):
+    return compare(scenarios, a).differences
 
 
 def row(d, scenario, brand, metric):
