@@ -10,7 +10,11 @@ of the spam evidence); ``trust.covert_evidence`` = 0 (covert data that comes to 
 trust). Replication k of every run uses the seed ``replication_seed(seed, k)`` (common random
 numbers, as `omnitrust compare`). Prints, per setting, Aurora's trust (mean of the last 30 days)
 at 0.9 and 0.0 and their difference per replication, its consent rate and subscribers (last 30
-days) and its covert discoveries a day (over the recorded days).
+days), its covert discoveries a day (over the recorded days) and, at the end of each run, the mean
+slope of trust in new negative evidence, t/(r + s + W) (docs/ODD.md 7.3), over its subscribers
+and over all consumers. ``--informed-relief X ...`` adds a setting for each value X.
+
+    python benchmarks/transparency_effect.py --informed-relief 0.4 0.3
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.core.constants import SUBSCRIBED  # noqa: E402
 from sim.core.streams import replication_seed  # noqa: E402
 from sim.mechanisms.metrics import EV, STOCKS  # noqa: E402
 from sim.model import TrustModel  # noqa: E402
@@ -41,7 +46,14 @@ LEVELS = (0.9, 0.0)
 
 def aurora(m: TrustModel) -> dict[str, float]:
     s = m.recorder.stocks[-30:, 0]
+    pop, trust = m.population, m.params.trust
+    r, e = pop.r[:, 0].astype(np.float64), pop.s[:, 0].astype(np.float64)
+    total = r + e + trust.prior_weight
+    slope = (r + trust.prior * trust.prior_weight) / total / total  # t / (r + s + W), T1
+    subscribed = (pop.flags[:, 0] & SUBSCRIBED) > 0
     return {
+        "slope_subscribers": float(slope[subscribed].mean()),
+        "slope_all": float(slope.mean()),
         "trust": float(s[:, STOCKS.index("trust")].mean()),
         "consent_rate": float(s[:, STOCKS.index("consent_rate")].mean()),
         "subscribers": float(s[:, STOCKS.index("subscribers")].mean()),
@@ -55,13 +67,24 @@ def main(argv=None) -> dict:
     p.add_argument("--days", type=int, default=240)
     p.add_argument("--replications", type=int, default=2)
     p.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    p.add_argument(
+        "--informed-relief",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="X",
+        help="add a setting with trust.informed_relief = X for each X",
+    )
     a = p.parse_args(argv)
+    settings = dict(SETTINGS)
+    for x in a.informed_relief:
+        settings[f"informed_relief {x:g}"] = {"trust.informed_relief": x}
     base = load_scenario("baseline", consumers=a.consumers, days=a.days)
     base = apply_overrides(base, {"world.attack_pressure": 0.0})
     seed = base.simulation.seed if a.seed is None else a.seed
     wall, load = time.perf_counter(), os.getloadavg()[0]
     out = {}
-    for label, overrides in SETTINGS.items():
+    for label, overrides in settings.items():
         for x in LEVELS:
             sc = apply_overrides(base, {**overrides, "brands.Aurora.policy.transparency": x})
             runs = []
@@ -76,7 +99,7 @@ def main(argv=None) -> dict:
         f"{time.perf_counter() - wall:.0f} s, load {load:.1f}"
     )
     print("Aurora, transparency 0.9 against 0.0 (means over replications; last 30 days):")
-    for label in SETTINGS:
+    for label in settings:
         hi, lo = out[label, 0.9], out[label, 0.0]
         diffs = [h["trust"] - o["trust"] for h, o in zip(hi, lo, strict=True)]
 
@@ -91,7 +114,9 @@ def main(argv=None) -> dict:
             f"({100 * mean(hi, 'subscribers') / a.consumers:.0f}% vs "
             f"{100 * mean(lo, 'subscribers') / a.consumers:.0f}% of consumers); "
             f"covert discoveries a day {mean(hi, 'covert_per_day'):.2f} vs "
-            f"{mean(lo, 'covert_per_day'):.2f}"
+            f"{mean(lo, 'covert_per_day'):.2f}; t/(r+s+W) over subscribers "
+            f"{mean(hi, 'slope_subscribers'):.3f} vs {mean(lo, 'slope_subscribers'):.3f}, over all "
+            f"{mean(hi, 'slope_all'):.3f} vs {mean(lo, 'slope_all'):.3f}"
         )
     d = {
         label: float(
@@ -102,7 +127,7 @@ def main(argv=None) -> dict:
                 ]
             )
         )
-        for label in SETTINGS
+        for label in settings
     }
     print(
         f"part of the difference due to covert surprises (defaults - covert_evidence 0): "
