@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from statistics import median
 
@@ -75,16 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     if reps < 1:
         ap.error(f"--replications = {reps}: must be at least 1")
     sc = loaded.scenario
-    evaluate_once(
-        type(loaded)(
-            spec=loaded.spec,
-            path=loaded.path,
-            scenario=sc.with_overrides(days=5),
-            references=loaded.references,
-        ),
-        500,
-        1,
-    )  # load the kernels
+    evaluate_once(replace(loaded, scenario=sc.with_overrides(days=5)), 500, 1)  # load the kernels
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     out = {
         "spec": "calibration/baseline.toml",
