@@ -39,12 +39,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
+from sim.analysis.stats import t_interval  # noqa: E402
 from sim.scenario.loading import apply_overrides, load_scenario  # noqa: E402
 
 AURORA = "brands.Aurora.policy."
@@ -96,9 +96,8 @@ def sixth_values() -> dict:
 
 
 def ci(x) -> str:
-    x = np.asarray(x, float) / 1000
-    h = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return f"{x.mean():+.1f}k ({x.mean() - h:.1f}k to {x.mean() + h:.1f}k)"
+    mean, _, _, h = t_interval(np.asarray(x, float) / 1000)
+    return f"{mean:+.1f}k ({mean - h:.1f}k to {mean + h:.1f}k)"
 
 
 def parts(a, groups) -> dict:
