@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from sim.core.constants import SUBSCRIBED  # noqa: E402
 from sim.core.streams import replication_seed  # noqa: E402
 from sim.mechanisms.metrics import EV, STOCKS  # noqa: E402
+from sim.mechanisms.trust import trust_of  # noqa: E402
 from sim.model import TrustModel  # noqa: E402
 from sim.scenario.loading import apply_overrides, load_scenario  # noqa: E402
 
@@ -48,8 +49,7 @@ def aurora(m: TrustModel) -> dict[str, float]:
     s = m.recorder.stocks[-30:, 0]
     pop, trust = m.population, m.params.trust
     r, e = pop.r[:, 0].astype(np.float64), pop.s[:, 0].astype(np.float64)
-    total = r + e + trust.prior_weight
-    slope = (r + trust.prior * trust.prior_weight) / total / total  # t / (r + s + W), T1
+    slope = trust_of(r, e, trust.prior, trust.prior_weight) / (r + e + trust.prior_weight)
     subscribed = (pop.flags[:, 0] & SUBSCRIBED) > 0
     return {
         "slope_subscribers": float(slope[subscribed].mean()),
