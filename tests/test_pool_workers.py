@@ -88,3 +88,58 @@ def test_each_pool_gets_the_thread_count_of_the_command_that_started_it(monkeypa
         finally:
             pool.close()
     assert seen == [{"1"}, {"2"}, {None}]
+
+
+STUBBORN = """
+import signal, sys, time
+from pathlib import Path
+
+
+def stubborn(path):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a task deaf to terminate()
+    Path(path).touch()
+    time.sleep(600)
+"""
+
+CANCEL = """
+import sys, time
+from pathlib import Path
+from sim.experiments import executors
+from stubborn import stubborn
+
+executors.CANCEL_GRACE = 1.0
+pool = executors.PoolMap(2)
+flags = [Path(sys.argv[1]) / f"started-{k}" for k in range(2)]
+futures = [pool._submit(stubborn, str(flag)) for flag in flags]
+deadline = time.monotonic() + 120
+while not all(f.exists() for f in flags):
+    assert time.monotonic() < deadline, "the tasks did not start"
+    time.sleep(0.05)
+workers = list(pool.pool._processes.values())
+pool.close(cancel=True)
+print(" ".join(str(p.pid) for p in workers), flush=True)
+print(" ".join(str(p.pid) for p in workers if p.is_alive()), flush=True)
+"""
+
+
+def test_a_cancelled_pool_leaves_no_worker_running_even_one_deaf_to_terminate(tmp_path):
+    """Ctrl-C cancels the pool (`PoolMap.close(cancel=True)`): when it returns, its workers have
+    ended, so none keeps the command's output open or its exit waiting. A task that ignores
+    SIGTERM must be killed, not waited for (the operating system's view: its pid is gone)."""
+    (tmp_path / "stubborn.py").write_text(STUBBORN)
+    done = subprocess.run(
+        [sys.executable, "-c", CANCEL, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    workers = [int(pid) for pid in lines[0].split()]
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:  # do not leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert len(workers) == 2
+    assert lines[1:] in ([], [""]) and not left, f"workers {left} outlived the cancelled pool"

@@ -33,6 +33,8 @@ from ..core.errors import ScenarioError, UserError
 
 PROG = "omnitrust"
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+INTERRUPTED_EXIT_GRACE = 10.0
+"""Seconds an interrupted command may take to exit before it ends itself (see `console`)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,14 @@ def console() -> NoReturn:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     startup.as_program()  # a command may keep the collector off what it loads (sim.core.startup)
     code = main()
+    if code == EXIT_INTERRUPTED:
+        # Ctrl-C: what finished is on disk (atomic writes), so nothing below may keep the user
+        # waiting. A pool cancelled mid-task has been seen, rarely and under load, to leave the
+        # exit hanging (a queue's feeder thread or the pool's manager thread joined at exit):
+        # whatever the cause, the process ends at most INTERRUPTED_EXIT_GRACE seconds from here.
+        watchdog = threading.Timer(INTERRUPTED_EXIT_GRACE, os._exit, (code,))
+        watchdog.daemon = True
+        watchdog.start()
     blocks = sys.modules.get("sim.core.blocks")
     if blocks is not None:
         blocks.shutdown()  # the model's idle threads: not a reason for the slow exit below

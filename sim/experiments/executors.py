@@ -39,6 +39,9 @@ def _ignore_sigint() -> None:
 PARENT_POLL = 1.0
 """Seconds between a pool worker's checks that the process that started the pool still lives."""
 
+CANCEL_GRACE = 5.0
+"""Seconds a cancelled pool waits for each terminated worker to end before it kills it."""
+
 
 def _start_time(pid: int) -> str | None:
     """The kernel's start time of process ``pid`` (Linux ``/proc``), None where there is none: with
@@ -220,6 +223,11 @@ class PoolMap(_Windowed):
             for p in processes:  # stop the runs in progress now, not after they finish
                 if p.is_alive():
                     p.terminate()
+            for p in processes:  # and see them gone: a worker that outlives the command keeps
+                p.join(CANCEL_GRACE)  # its stdout and stderr open for whoever reads them
+                if p.is_alive():
+                    p.kill()
+                    p.join(CANCEL_GRACE)
         else:
             pool.shutdown(wait=True)
 
