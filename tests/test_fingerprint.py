@@ -18,7 +18,9 @@ churn against the corrected baseline, the fraud denominator's card holders taken
 strikes; docs/CALIBRATION.md), and for the sixth fit (abnormal churn as the breach's causal effect,
 docs/ODD.md 7.9; 192 trials), and for the seventh fit (eleven parameters, docs/CALIBRATION.md,
 "The seventh fit"; the sixth fit's defaults, pinned in calibration/sixth-defaults/baseline.toml,
-still give the sixth fit's baseline digest, checked below): they are the independent
+still give the sixth fit's baseline digest, checked below), and for the lever costs doubled with
+the seventh fit's revenue (security_cost, the three lever costs and net_value only, every other
+value identical, checked against the previous code): they are the independent
 reference that a refactor must reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
@@ -44,20 +46,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "d4f7f5f01877035eb4ca683b436cf0fb35769a376a5e7a55d3d8290fbf7b0201"
+        "d5e6506c3a218becb75d8e32cfbdb5f8e52b6da9fb8c1b063663248877bbe130"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "b0a19e5a2d0c23a1438625e9cc3114a9e8ac9e397997deae36786bb40b16c7be"
+        "cf31bd8c4dc1bbda4b2a6b1067506a00ef5b3eda5d73567edc822dc61f36c1fb"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "e5bf06dc63a29da4a53e6e1d85361e1e1dbe9f7fa40b796e8cddd210bb1f4fe4"
+        "e0fc0b24239d0fa4cb8a92b448d815424fc866812364bf75d4c398cfd4fc457c"
     ),
     # a breach tied to the store channel on day 120: consumers who learn of it shy away from
     # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
     ("store_card_skimming.toml", 1500, 180, 14): (
-        "7711188cc6c184523805e5f1f3c9bb3e8ed82e6693aa3cabb6e5080d5f26fb82"
+        "e444566b04894796d61bf0f77880e73be9212b2c217ab78907c1d2ab0602db18"
     ),
 }
 

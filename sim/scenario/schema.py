@@ -1195,11 +1195,11 @@ class Incidents(Section):
         le=1e4,
     )
     security_budget_per_consumer_year: float = P(
-        10.0,
+        21.5,
         "EUR per market consumer per year at investment 1",
         description="Security spend at full investment, times the brand's presence share.",
         basis="assumed",
-        source="Set when the baseline turned over about EUR 525 of sector revenue per consumer-year (the sixth fit's defaults), so that investment 0.5 cost about 1% of a brand's revenue, the order of retail IT-security budgets (assumption). At the seventh fit's defaults the baseline turns over about EUR 1,076 (`omnitrust run baseline`, 2026-12-04, commit cbe8591), so investment 0.5 costs about 0.5% (EUR 5 / 1,076; Aurora 0.41%: EUR 98 of 24,082 a day). Not retuned.",
+        source="Investment 0.5 costs about 1% of a brand's revenue, the order of retail IT-security budgets (assumption): the baseline turns over about EUR 1,076 of sector revenue per consumer-year at the seventh fit's defaults (`omnitrust run baseline`, 2026-12-04, commit cbe8591; Costs below), and 0.5 x 21.5 = EUR 10.75 is 1.0% of it. It was EUR 10 while the baseline turned over EUR 525 (the sixth fit's defaults), the same 1%; rescaled with the revenue when the seventh fit was adopted, since the fit doubled the journeys and so the revenue.",
         ge=0.0,
         le=1e4,
     )
@@ -1216,17 +1216,18 @@ class Costs(Section):
     to the market like security's budget, so money scales with the simulated consumers. The
     baseline market turns over about EUR 1,076 of sector revenue per consumer-year (`omnitrust run
     baseline`, revenue summed over brands, divided by the consumers, per year: 1,076 at the seventh
-    fit's defaults, 1,071-1,082 over its 5 replications, 2026-12-04, commit cbe8591), so EUR 8 at
-    lever 1 is about 0.7% of a brand's revenue. The costs were set when it turned over EUR 526
-    (the sixth fit's defaults), when EUR 8 was about 1.5%; they were not retuned.
+    fit's defaults, 1,071-1,082 over its 5 replications, 2026-12-04, commit cbe8591), so EUR 16 at
+    lever 1 is about 1.5% of a brand's revenue. Each cost is set as a share of that revenue; when
+    the seventh fit doubled the revenue (EUR 526 at the sixth fit's defaults, when the costs were
+    EUR 8, 8 and 1), the EUR amounts were doubled with it, so the shares are as designed.
     """
 
     personalization_cost_per_consumer_year: float = P(
-        8.0,
+        16.0,
         "EUR per market consumer per year at personalization_skill 1",
         description="Data, tools and people that turn data into relevance (customer data platform, recommendation engine, analytics).",
         basis="derived",
-        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 8 is about 0.7% (Costs above). Not retuned.",
+        source="Gartner's CMO Spend Survey 2023: marketing budgets are 9.1% of company revenue and marketing technology about a quarter of them (about 2.3% of revenue); a full personalization stack is taken as about two thirds of it, 1.5% of a brand's revenue at skill 1 (assumption): EUR 16 of the baseline's EUR 1,076 per consumer-year at the seventh fit's defaults (Costs above); EUR 8 of 526 at the sixth fit's.",
         ge=0.0,
         le=1e4,
     )
@@ -1240,11 +1241,11 @@ class Costs(Section):
         le=4.0,
     )
     integration_cost_per_consumer_year: float = P(
-        8.0,
+        16.0,
         "EUR per market consumer per year at omnichannel_integration 1",
         description="Unified commerce: order management, inventory visibility across stores and web, point of sale tied to the customer record.",
         basis="assumed",
-        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 8 is about 0.7% (Costs above). Not retuned.",
+        source="Retail IT budgets are commonly put at about 2-3% of revenue in IT-spend benchmarks (order of magnitude, not a cited figure); full integration is taken as about half of that, 1.5% of a brand's revenue at level 1 (assumption): EUR 16 of the baseline's EUR 1,076 per consumer-year at the seventh fit's defaults (Costs above); EUR 8 of 526 at the sixth fit's.",
         ge=0.0,
         le=1e4,
     )
@@ -1258,11 +1259,11 @@ class Costs(Section):
         le=4.0,
     )
     transparency_cost_per_consumer_year: float = P(
-        1.0,
+        2.0,
         "EUR per market consumer per year at transparency 1",
         description="Clearer consent flows: a consent management platform, a preference centre, plain-language notices and their user research.",
         basis="assumed",
-        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption), at the sixth fit's defaults (EUR 526 of revenue per consumer-year); at the seventh fit's (EUR 1,076) EUR 1 is about 0.1% (Costs above). Not retuned.",
+        source="Mostly fixed software and design costs, far below marketing technology: about 0.2% of a brand's revenue at transparency 1 (assumption): EUR 2 of the baseline's EUR 1,076 per consumer-year at the seventh fit's defaults (Costs above); EUR 1 of 526 at the sixth fit's.",
         ge=0.0,
         le=1e4,
     )
