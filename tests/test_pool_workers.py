@@ -105,7 +105,7 @@ CANCEL = """
 import sys, time
 from pathlib import Path
 from sim.experiments import executors
-from stubborn import stubborn
+stubborn = __import__("stubborn").stubborn  # the module this test writes (not a dependency)
 
 executors.CANCEL_GRACE = 1.0
 pool = executors.PoolMap(2)
