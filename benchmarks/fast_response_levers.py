@@ -90,9 +90,15 @@ PARTS = {
 
 
 def sixth_values() -> dict:
-    """The eleven parameters at their values before the seventh fit, as dotted paths."""
+    """The eleven parameters at their values before the seventh fit, as dotted paths (the file
+    also pins the lever costs of then, which are not among them)."""
+    from sim.scenario.paramdoc import fitted_paths
+
     t = tomllib.loads(SIXTH.read_text())
-    return {f"{s}.{k}": v for s, tab in t.items() if isinstance(tab, dict) for k, v in tab.items()}
+    pinned = {
+        f"{s}.{k}": v for s, tab in t.items() if isinstance(tab, dict) for k, v in tab.items()
+    }
+    return {k: v for k, v in pinned.items() if k in fitted_paths()}
 
 
 def ci(x) -> str:
