@@ -237,10 +237,13 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
 
     Brand by brand: each brand's counters and trust sum are then local numbers the compiler keeps
     in registers (a pass over consumers with every brand inside updated them in memory), and
-    brand b's trust adds up in consumer order as before. Counts add booleans (0/1) instead of
-    branching: the flags of consecutive consumers are unpredictable, and a mispredicted branch
-    costs more than the addition. The histogram counts into ``_HIST_LANES`` copies by consumer,
-    so that consecutive consumers in one bin do not wait on each other's increment."""
+    brand b's trust adds up in consumer order as before. Each brand takes three short loops
+    instead of one long one: trust (kept in ``tb``), its sum and the consumers' top trust; the
+    histogram; the counts (a third less time at 20,000 consumers x 3 brands, issue 14: each loop
+    keeps its own few values in registers). Counts add booleans (0/1) instead of branching: the
+    flags of consecutive consumers are unpredictable, and a mispredicted branch costs more than
+    the addition. The histogram counts into ``_HIST_LANES`` copies by consumer, so that
+    consecutive consumers in one bin do not wait on each other's increment."""
     nb_ = pop.r.shape[1]
     # the block's rows as views indexed from 0 (a known non-negative index spares the
     # compiler the wrap-around of negative indices on every read)
@@ -257,9 +260,25 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     # consumer (`top`) replaces a max over the others per brand; comparisons only, same answers.
     top = np.full(m, prior if nb_ == 1 else -1.0)
     aware_t = np.empty((nb_, m))  # trust of the breach-aware customers, 2.0 (above any) else
+    tb = np.empty(m)  # trust in brand b of the block's consumers
     hist = np.zeros((_HIST_LANES, TRUST_BINS), np.int64)
     for b in range(nb_):
         trust_sum = sums[0, b]
+        for i in range(m):
+            t = trust_of(r[i, b], s[i, b], prior, weight)
+            tb[i] = t
+            trust_sum += t
+            if nb_ > 1:
+                top[i] = max(top[i], t)
+        sums[0, b] = trust_sum
+        hist[:] = 0
+        for i in range(m):
+            hist[i & (_HIST_LANES - 1), min(int(tb[i] * TRUST_BINS), TRUST_BINS - 1)] += 1
+        for k in range(TRUST_BINS):
+            total = 0
+            for lane in range(_HIST_LANES):
+                total += hist[lane, k]
+            trust_hist[b, k] = total
         granted = 0
         asked = 0
         subscribers = 0
@@ -268,14 +287,8 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
         records = 0
         aware_n = 0
         aware_churned = 0
-        hist[:] = 0
         row = aware_t[b]
         for i in range(m):
-            t = trust_of(r[i, b], s[i, b], prior, weight)
-            trust_sum += t
-            hist[i & (_HIST_LANES - 1), min(int(t * TRUST_BINS), TRUST_BINS - 1)] += 1
-            if nb_ > 1:
-                top[i] = max(top[i], t)
             f = flags[i, b]
             a = asked_[i, b]
             asked += _POPCOUNT[a]
@@ -288,8 +301,7 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
             aware = ((f & CUSTOMER) != 0) & ((f & (HEARD | HARMED)) != 0)
             aware_n += aware
             aware_churned += aware & gone
-            row[i] = t if aware else 2.0
-        sums[0, b] = trust_sum
+            row[i] = tb[i] if aware else 2.0
         sums[1, b] = granted
         sums[2, b] = asked
         sums[3, b] = subscribers
@@ -298,11 +310,6 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
         sums[6, b] = records
         sums[7, b] = aware_n
         sums[9, b] = aware_churned
-        for k in range(TRUST_BINS):
-            total = 0
-            for lane in range(_HIST_LANES):
-                total += hist[lane, k]
-            trust_hist[b, k] = total
     for b in range(nb_):
         row = aware_t[b]
         stated = 0
