@@ -158,12 +158,9 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
     # consumer has nu = store_touch, the rule before the share existed, to the last bit
     mixed = nu_touch > 0.0 and share < 1.0
     a_bits, n_bits = pop.affinity.view(np.uint32), pop.need_rate.view(np.uint32)
+    # no prefetch of the rows of shoppers ahead, unlike `purchase`: without it this pass took
+    # ~25% less time at 20,000 consumers x 3 brands and ~10% less at 1,000,000 (issue 14)
     for i in range(lo, hi):
-        k = (
-            i + _AHEAD
-        )  # a shopper _AHEAD rows on: bring its rows into the cache (no effect on results)
-        if k < hi and pop.journey_left[k] > 0:
-            _prefetch_rows(pop, k)
         if pop.journey_left[i] <= 0:
             continue
         st = consumer_state(key, i)
@@ -362,7 +359,7 @@ _AHEAD = 64  # rows between the shopper whose rows are prefetched and the one se
 
 @nb.njit(inline="always", cache=True)
 def _prefetch_rows(pop, k):
-    """Prefetch the rows of consumer k that a research or purchase touch reads."""
+    """Prefetch the rows of consumer k that a purchase touch reads."""
     prefetch(pop.r, k, 0)
     prefetch(pop.s, k, 0)
     prefetch(pop.flags, k, 0)
