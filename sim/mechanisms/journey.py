@@ -308,7 +308,8 @@ def _purchase_block(
         else:
             a = pop.affinity[i]
             t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
-            tw = t**par.journey.digital_trust_exponent
+            g = par.journey.digital_trust_exponent
+            tw = t if g == 1.0 else t**g  # t**1 is t: no call of pow at the default exponent
             total = 0.0
             for k in range(_N_CHANNELS):
                 w = PURCHASE_WEIGHT[k]
