@@ -158,8 +158,8 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
     # consumer has nu = store_touch, the rule before the share existed, to the last bit
     mixed = nu_touch > 0.0 and share < 1.0
     a_bits, n_bits = pop.affinity.view(np.uint32), pop.need_rate.view(np.uint32)
-    # no prefetch of the rows of shoppers ahead, unlike `purchase`: without it this pass took
-    # ~25% less time at 20,000 consumers x 3 brands and ~10% less at 1,000,000 (issue 14)
+    # no prefetch of the rows of shoppers ahead: this pass took ~12% less time without it at
+    # 20,000 and at 200,000 consumers x 3 brands (docs/PERFORMANCE.md, fifth round)
     for i in range(lo, hi):
         if pop.journey_left[i] <= 0:
             continue
@@ -246,11 +246,12 @@ def _purchase_block(
     rho = np.empty(nb_)
     tb = np.empty(nb_)
     weights = np.empty(_N_CHANNELS)
+    ahead = pop.r.size >= _PREFETCH_PAIRS
     for i in range(lo, hi):
         k = (
             i + _AHEAD
         )  # a buyer _AHEAD rows on: bring its rows into the cache (no effect on results)
-        if k < hi and pop.journey_left[k] == 0 and pop.journey_channels[k] != 0:
+        if ahead and k < hi and pop.journey_left[k] == 0 and pop.journey_channels[k] != 0:
             _prefetch_rows(pop, k)
         if pop.journey_left[i] != 0 or pop.journey_channels[i] == 0:
             continue
@@ -355,7 +356,10 @@ def _purchase_block(
         pop.history[i] |= h
 
 
-_AHEAD = 64  # rows between the shopper whose rows are prefetched and the one served
+_AHEAD = 64  # rows between the buyer whose rows are prefetched and the one served
+# `purchase` prefetches only from this many consumer-brand pairs on: at 20,000 consumers x 3
+# brands the pass took ~10% less time without it, at 200,000 x 3 3-13% more (docs/PERFORMANCE.md)
+_PREFETCH_PAIRS = 1 << 18
 
 
 @nb.njit(inline="always", cache=True)
