@@ -72,7 +72,7 @@ def _leave_block(pop, brands, par, key, day, counts, lo, hi):
     reads them where b asked (a draw is a function of (key, consumer, slot): one made and not
     used changes no other). The retention and lapse tests combine their conditions with ``&``,
     so each is one rarely taken branch instead of a first one that is taken at random (issue 14:
-    the churn pass ~18% faster at 20,000 consumers x 3 brands, same numbers)."""
+    ~15% less time at 20,000 consumers x 3 brands, same numbers)."""
     nb_ = pop.r.shape[1]
     drift = np.float32(par.derived.concern_drift)
     concern = pop.concern[lo:hi]
