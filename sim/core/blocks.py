@@ -320,7 +320,7 @@ def _prefetch_codegen(context, builder, sig, args):
 def prefetch(typingctx, arr, i, j):
     """Ask the CPU to bring element ``arr[i, j]`` of a 2-D array into the cache (LLVM's
     ``llvm.prefetch``: a hint, no effect on results). For passes that know ahead which rows they
-    will read: a friend's row in word of mouth, the next shopper's row in research."""
+    will read: a friend's row in word of mouth, the next buyer's row in purchase."""
     return types.void(arr, types.intp, types.intp), _prefetch_codegen
 
 

@@ -65,7 +65,14 @@ def _leave_block(pop, brands, par, key, day, counts, lo, hi):
     The block's rows are read through views indexed from 0 (row j is consumer lo + j): with an
     index known not to be negative the compiler skips the wrap-around of negative indices on
     every read. The stream state of a consumer is the same function of (key, consumer) whether
-    it is worked out once for every consumer or only for those who draw."""
+    it is worked out once for every consumer or only for those who draw.
+
+    The lapse draws (L5) of the whole block are made first, brand by brand, in a loop of hashes
+    and comparisons without branches that the compiler vectorises; the pass over the pairs then
+    reads them where b asked (a draw is a function of (key, consumer, slot): one made and not
+    used changes no other). The retention and lapse tests combine their conditions with ``&``,
+    so each is one rarely taken branch instead of a first one that is taken at random (issue 14:
+    ~15% less time at 20,000 consumers x 3 brands, same numbers)."""
     nb_ = pop.r.shape[1]
     drift = np.float32(par.derived.concern_drift)
     concern = pop.concern[lo:hi]
@@ -76,13 +83,23 @@ def _leave_block(pop, brands, par, key, day, counts, lo, hi):
     threshold, back = par.trust.churn_threshold, par.trust.return_threshold
     churn_rate, revoke_rate = par.trust.churn_rate, par.consent.revoke_rate
     deletion = par.incidents.account_deletion
-    for j in range(hi - lo):
+    m = hi - lo
+    states = np.empty(m, np.uint64)
+    for j in range(m):
+        states[j] = consumer_state(key, lo + j)
+    lapsed = np.empty((nb_, m), np.bool_)  # L5's draw for every pair, used where b asked
+    for b in range(nb_):
+        p, slot = lapse[b], _LAPSE_SLOT + b
+        row = lapsed[b]
+        for j in range(m):
+            row[j] = uniform(states[j], slot) < p
+    for j in range(m):
         if drift != 0.0:
             concern[j] = min(np.float32(1.0), max(np.float32(0.0), concern[j] + drift))
-        st = consumer_state(key, lo + j)
+        st = states[j]
         for b in range(nb_):
             f = flags[j, b]
-            if (f & ACCOUNT) and day - last_seen[j, b] > retention[b]:
+            if ((f & ACCOUNT) != 0) & (day - last_seen[j, b] > retention[b]):
                 f &= _KEEP_NO_ACCOUNT
                 counts[b, Event.accounts_deleted] += 1
             t = trust_of(r[j, b], s[j, b], prior, weight)
@@ -106,10 +123,9 @@ def _leave_block(pop, brands, par, key, day, counts, lo, hi):
                     f &= _KEEP_NOT_SUBSCRIBED
             elif (f & CHURNED) and t > back:
                 f &= _KEEP_NOT_CHURNED
-            # L5: the lapse draw is made only where b asked (drawing it for every pair to spare
-            # the branch was slower, docs/PERFORMANCE.md); its slot is fixed, so the same draw
-            # whatever the other pairs do
-            if asked[j, b] != 0 and uniform(st, _LAPSE_SLOT + b) < lapse[b]:
+            # L5: the lapse draw (made above for every pair) is used only where b asked; its
+            # slot is fixed, so the same draw whatever the other pairs do
+            if (asked[j, b] != 0) & lapsed[b, j]:
                 asked[j, b] = 0
                 f &= _KEEP_NOT_AWARE  # what it was told belongs to the round
                 counts[b, Event.consent_lapses] += 1

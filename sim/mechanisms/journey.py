@@ -158,12 +158,9 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
     # consumer has nu = store_touch, the rule before the share existed, to the last bit
     mixed = nu_touch > 0.0 and share < 1.0
     a_bits, n_bits = pop.affinity.view(np.uint32), pop.need_rate.view(np.uint32)
+    # no prefetch of the rows of shoppers ahead: this pass took ~12% less time without it at
+    # 20,000 and at 200,000 consumers x 3 brands (docs/PERFORMANCE.md, fifth round)
     for i in range(lo, hi):
-        k = (
-            i + _AHEAD
-        )  # a shopper _AHEAD rows on: bring its rows into the cache (no effect on results)
-        if k < hi and pop.journey_left[k] > 0:
-            _prefetch_rows(pop, k)
         if pop.journey_left[i] <= 0:
             continue
         st = consumer_state(key, i)
@@ -249,11 +246,12 @@ def _purchase_block(
     rho = np.empty(nb_)
     tb = np.empty(nb_)
     weights = np.empty(_N_CHANNELS)
+    ahead = pop.r.size >= _PREFETCH_PAIRS
     for i in range(lo, hi):
         k = (
             i + _AHEAD
         )  # a buyer _AHEAD rows on: bring its rows into the cache (no effect on results)
-        if k < hi and pop.journey_left[k] == 0 and pop.journey_channels[k] != 0:
+        if ahead and k < hi and pop.journey_left[k] == 0 and pop.journey_channels[k] != 0:
             _prefetch_rows(pop, k)
         if pop.journey_left[i] != 0 or pop.journey_channels[i] == 0:
             continue
@@ -311,7 +309,8 @@ def _purchase_block(
         else:
             a = pop.affinity[i]
             t = trust_of(pop.r[i, b], pop.s[i, b], par.trust.prior, par.trust.prior_weight)
-            tw = t**par.journey.digital_trust_exponent
+            g = par.journey.digital_trust_exponent
+            tw = t if g == 1.0 else t**g  # t**1 is t: no call of pow at the default exponent
             total = 0.0
             for k in range(_N_CHANNELS):
                 w = PURCHASE_WEIGHT[k]
@@ -357,12 +356,15 @@ def _purchase_block(
         pop.history[i] |= h
 
 
-_AHEAD = 64  # rows between the shopper whose rows are prefetched and the one served
+_AHEAD = 64  # rows between the buyer whose rows are prefetched and the one served
+# `purchase` prefetches only from this many consumer-brand pairs on: at 20,000 consumers x 3
+# brands the pass took ~10% less time without it, at 200,000 x 3 3-13% more (docs/PERFORMANCE.md)
+_PREFETCH_PAIRS = 1 << 18
 
 
 @nb.njit(inline="always", cache=True)
 def _prefetch_rows(pop, k):
-    """Prefetch the rows of consumer k that a research or purchase touch reads."""
+    """Prefetch the rows of consumer k that a purchase touch reads."""
     prefetch(pop.r, k, 0)
     prefetch(pop.s, k, 0)
     prefetch(pop.flags, k, 0)
