@@ -182,3 +182,24 @@ def test_a_commands_default_thread_count_lasts_for_that_command_only(monkeypatch
     monkeypatch.setenv(blocks.THREADS_ENV, "1")
     assert main(run) == 2 and seen[-1] == "1"
     assert os.environ[blocks.THREADS_ENV] == "1"
+
+
+def test_a_model_on_two_threads_can_be_deep_copied_and_both_go_on_alike(monkeypatch):
+    """A consultant branches a what-if from a running model with ``copy.deepcopy``: on two
+    threads the model holds the thread team's record (threads, locks), which must not stop the
+    copy. The copy and the original then step to the same numbers (the same state and keys)."""
+    import copy
+
+    monkeypatch.setattr(blocks, "max_threads", lambda: 2)
+    sc = load_scenario(SCENARIOS / "baseline.toml", consumers=2 * blocks.BLOCK + 77, days=20)
+    model = TrustModel(sc, seed=5, threads=2, overrides={"simulation.warmup_days": 10})
+    for _ in range(5):
+        model.step()
+    twin = copy.deepcopy(model)
+    assert twin.population.r is not model.population.r
+    for _ in range(10):
+        model.step()
+        twin.step()
+    a, b = model.timeseries(), twin.timeseries()
+    assert a["value"].sum() != 0
+    assert a.equals(b)

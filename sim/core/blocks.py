@@ -139,6 +139,12 @@ class Bound:
         self.team_of = None
         self._types: list | None = None
 
+    def __reduce__(self):
+        """A copy (``copy.deepcopy`` of a model, pickling) is a fresh Bound of the copied tuples:
+        the entry points are found again on the first call, and the thread team's record of the
+        model, with its threads and locks, stays with the original."""
+        return (Bound, self.objects)
+
     def numba_type(self, j: int):
         """Numba's type of ``objects[j]`` as an argument (worked out once per model)."""
         return self.numba_types()[j]
