@@ -62,6 +62,19 @@ def test_mesa_core_gives_mesas_own_classes_and_the_rest_of_mesa_on_demand():
         "assert ml._module_loggers['mesa.model'] is mesa.model._mesa_logger\n"
         "assert mesa.model.create_module_logger is ml.create_module_logger\n"
         "assert inspect.getsourcefile(ml.create_module_logger) == ml.__file__\n"
+        # Model.__init__'s logging decorator names the class as Mesa's `method_logger` does
+        # (the caller of the decorator is the body of class Model), and mesa_logging's own
+        # inspect module is back in place
+        "assert ml.inspect is inspect\n"
+        "import logging\n"
+        "seen = []\n"
+        "class Keep(logging.Handler):\n"
+        "    def emit(self, record): seen.append(record.getMessage())\n"
+        "logger = logging.getLogger('MESA.mesa.model')\n"
+        "logger.addHandler(Keep()); logger.setLevel(logging.DEBUG)\n"
+        "mesa.Model(rng=3)\n"
+        "logger.setLevel(logging.WARNING)\n"
+        "assert any(m.startswith('calling Model.__init__ with') for m in seen), seen\n"
         "from mesa import batch_run\n"  # anything else: Mesa's own __init__ runs
         "import mesa.batchrunner\n"
         "assert batch_run is mesa.batchrunner.batch_run\n"

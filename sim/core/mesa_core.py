@@ -21,7 +21,14 @@ calling module through ``inspect.stack()``: that reads the source line of every 
 (the whole import chain) and scans ``sys.modules`` for each frame's file, ~0.045 s of CPU of the
 run command's start-up (docs/PERFORMANCE.md, fourth round) for the name ``"mesa.model"``. While `load` imports the core modules the function is
 replaced by one that takes the caller's module name from its frame (the same logger, registered
-under the same name); Mesa's own function is put back as soon as they are imported.
+under the same name); Mesa's own function is put back as soon as they are imported. Likewise
+``mesa.model`` decorates ``Model.__init__`` with ``mesa.mesa_logging.method_logger``, which names
+the class through ``inspect.getouterframes(inspect.currentframe())[1][3]``: the same reading of
+every frame's source and scan of ``sys.modules``, 0.05-0.09 s of the run command's start-up
+(docs/PERFORMANCE.md, sixth round), for the name ``"Model"``. While `load` imports the core
+modules ``mesa.mesa_logging`` sees an ``inspect`` whose ``getouterframes`` lists the frames without
+their source lines (each frame's ``function`` is the same; ``code_context`` is None, as Python
+gives for ``context=0``); its own ``inspect`` is put back afterwards.
 
 `Agent` is the project's ``mesa.Agent``: the same class but for where it counts ``unique_id``.
 Mesa (up to 3.3 at least) counts each model's agents in the class attribute
@@ -37,6 +44,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import itertools
 import sys
 import weakref
@@ -95,14 +103,39 @@ def _quick_module_logger():
         return original(name)
 
     logging_module.create_module_logger = create_module_logger
+    inspect_module = getattr(logging_module, "inspect", None)
+    if isinstance(inspect_module, ModuleType):  # `method_logger` names the class from its caller
+        quick = ModuleType(inspect_module.__name__, inspect_module.__doc__)
+        quick.__dict__.update(vars(inspect_module))
+        quick.getouterframes = _outer_frames
+        logging_module.inspect = quick
     try:
         yield
     finally:
         logging_module.create_module_logger = original
+        if isinstance(inspect_module, ModuleType):
+            logging_module.inspect = inspect_module
         for where in CORE.values():
             imported = sys.modules.get(where)
             if getattr(imported, "create_module_logger", None) is create_module_logger:
                 imported.create_module_logger = original
+
+
+def _outer_frames(frame, context: int = 1) -> list[inspect.FrameInfo]:
+    """``inspect.getouterframes(frame)`` without the source lines: each entry's frame, file name
+    (the code's), line number and function are what ``inspect`` gives; ``code_context`` and
+    ``index`` are None, as for ``context=0``. ``inspect`` looks up each frame's source file, which
+    for a frame of the import machinery (``<frozen importlib._bootstrap>``) means trying every
+    module in ``sys.modules``."""
+    frames = []
+    while frame is not None:
+        frames.append(
+            inspect.FrameInfo(
+                frame, frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name, None, None
+            )
+        )
+        frame = frame.f_back
+    return frames
 
 
 mesa = load()
