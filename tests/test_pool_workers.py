@@ -143,3 +143,63 @@ def test_a_cancelled_pool_leaves_no_worker_running_even_one_deaf_to_terminate(tm
         os.kill(pid, signal.SIGKILL)
     assert len(workers) == 2
     assert lines[1:] in ([], [""]) and not left, f"workers {left} outlived the cancelled pool"
+
+
+HALF_SENT = """
+import gc, struct, time
+from multiprocessing.queues import SimpleQueue
+from pathlib import Path
+
+
+def half_sent(path):
+    # A worker stopped part-way through sending its result: the pool's result pipe holds the
+    # start of a 1 MiB message and nothing more will come.
+    results = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))
+    results._writer._send(struct.pack("!i", 1 << 20) + b"x" * 16)
+    Path(path).touch()
+    time.sleep(600)
+"""
+
+CANCEL_HALF_SENT = """
+import sys, time
+from pathlib import Path
+from sim.experiments import executors
+half_sent = __import__("halfsent").half_sent  # the module this test writes (not a dependency)
+
+pool = executors.PoolMap(1)
+flag = Path(sys.argv[1]) / "sent"
+future = pool._submit(half_sent, str(flag))
+deadline = time.monotonic() + 120
+while not flag.exists():
+    assert time.monotonic() < deadline, "the task did not start"
+    time.sleep(0.05)
+time.sleep(0.5)  # the pool's manager thread is now reading the rest of the message
+pool.close(cancel=True)
+print("closed", flush=True)
+"""
+
+
+def test_a_cancelled_pool_lets_the_process_exit_after_a_result_cut_off_mid_send(tmp_path):
+    """Ctrl-C can stop a worker while it writes its result: the pool's manager thread then waits
+    for the rest of the message, and interpreter exit joins that thread, so the command hangs
+    after printing "interrupted" (seen once in ~20 interrupted comparisons under load). After
+    `PoolMap.close(cancel=True)` the process must exit (the operating system's view: it ends)."""
+    (tmp_path / "halfsent.py").write_text(HALF_SENT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CANCEL_HALF_SENT, str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])},
+    )
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(
+            f"the process did not exit 60 s after closing its pool: {out!r}"
+        ) from None
+    assert proc.returncode == 0, err
+    assert out.split() == ["closed"]

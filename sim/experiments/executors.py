@@ -219,6 +219,9 @@ class PoolMap(_Windowed):
             return
         if cancel:
             processes = list((getattr(pool, "_processes", None) or {}).values())
+            manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() drops these
+            calls = getattr(pool, "_call_queue", None)
+            results = getattr(pool, "_result_queue", None)
             pool.shutdown(wait=False, cancel_futures=True)
             for p in processes:  # stop the runs in progress now, not after they finish
                 if p.is_alive():
@@ -228,12 +231,34 @@ class PoolMap(_Windowed):
                 if p.is_alive():
                     p.kill()
                     p.join(CANCEL_GRACE)
+            _end_manager(manager, calls, results, processes)
         else:
             pool.shutdown(wait=True)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # interpreter shutdown
             self.close()
+
+
+def _end_manager(manager: Any, calls: Any, results: Any, processes: list) -> None:
+    """See a cancelled pool's manager thread end, once its workers are gone.
+
+    A worker stopped part-way through writing its result leaves the start of a message in the
+    result pipe, and the manager thread (`concurrent.futures.process`) waits in ``recv`` for the
+    rest for ever; interpreter exit joins that thread, so the command would hang after it said
+    "interrupted". With every worker dead, this process holds the pipe's only write end: closing
+    it ends the read (EOF), the manager takes the pool for broken and stops. Its call-queue
+    feeder may be blocked writing tasks no worker will read: not waited for (a daemon thread).
+    """
+    if manager is None or any(p.is_alive() for p in processes):
+        return
+    if calls is not None:
+        calls.cancel_join_thread()
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
+    manager.join(CANCEL_GRACE)
 
 
 class DaskMap(_Windowed):
