@@ -48,8 +48,11 @@ What makes a mutant cheap (about a minute instead of several on the 2-core machi
 * each worker (``--workers``, default 2) gets its own copy of that warm tree; for a mutant it
   deletes the Numba caches of the mutated module and of every module that imports it
   (transitively, from the import statements: a kernel freezes the globals and the compiled
-  callees it reads at compile time), so only those kernels recompile; afterwards it restores the
-  source and those caches from the warm tree (with their time stamps, which Numba checks);
+  callees it reads at compile time), so only those kernels recompile (the tests run with
+  ``OMNITRUST_KERNEL_CACHE=by-file``, Numba's per-file keying: by default `sim.core.jit` keys
+  the whole cache by the model's code, and every mutant would recompile every kernel);
+  afterwards it restores the source and those caches from the warm tree (with their time
+  stamps, which Numba checks);
 * test files run fastest first with ``-x``, the files that killed earlier mutants of the same
   module first of all; the agreement test, the slowest, always last.
 
@@ -482,7 +485,8 @@ def run_tests(
     root: Path, tests: list[str], timeout: float, junit: Path | None = None
 ) -> tuple[str, str, float]:
     env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
-    env.pop("NUMBA_CACHE_DIR", None)  # caches next to the sources of this copy
+    env.pop("NUMBA_CACHE_DIR", None)  # caches next to the sources of this copy,
+    env["OMNITRUST_KERNEL_CACHE"] = "by-file"  # keyed per file: `_caches` removes the stale ones
     # no per-test time limits (pytest-timeout): on a loaded machine they would kill mutants
     # for being slow; the whole run has --timeout
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:timeout"]

@@ -42,6 +42,7 @@ from numba.core.typing.typeof import Purpose, typeof
 from numba.extending import intrinsic
 
 from . import team
+from .jit import njit
 
 BLOCK = 2048  # consumers per block: a multiple of 64 keeps blocks on whole cache lines
 _CHUNKS_PER_THREAD = 4  # runs of blocks handed out per thread, to even out uneven blocks
@@ -287,19 +288,19 @@ def over_blocks(block_fn, n: int, *args) -> None:
         f.result()
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def n_blocks(n):
     """Number of blocks of ``n`` consumers (at least 1)."""
     return max(1, (n + BLOCK - 1) // BLOCK)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def block_end(k, n):
     """One past the last consumer of block ``k``."""
     return min(n, (k + 1) * BLOCK)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def reduce_blocks(total, part):
     """Add the per-block partial tables ``part[k]`` to ``total`` in block order (deterministic)."""
     flat = total.reshape(-1)

@@ -20,8 +20,9 @@ import hashlib
 import re
 from importlib.metadata import version as _installed_version
 
-import numba as nb
 import numpy as np
+
+from .jit import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _SLOT = np.uint64(0xD1B54A32D192ED03)
@@ -85,7 +86,7 @@ def generator(seed: int, stream: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(int(stream_key(seed, stream))))
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def mix64(z):
     """SplitMix64 finaliser: a bijective avalanche of a 64-bit integer."""
     z = (z ^ (z >> _S30)) * _M1
@@ -93,25 +94,25 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def consumer_state(key, i):
     """Per-consumer state of a stream on a day: hash of (key, consumer index)."""
     return mix64(key + np.uint64(i) * _GOLDEN)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def uniform(state, slot):
     """Uniform [0, 1) draw number ``slot`` of a consumer whose stream state is ``state``."""
     return float(mix64(state + np.uint64(slot + 1) * _SLOT) >> _S11) * _INV53
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def exponential(state, slot, mean):
     """Exponential draw with the given mean."""
     return -mean * np.log(1.0 - uniform(state, slot))
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def person_uniform(key, i, affinity_bits, need_bits):
     """A uniform [0, 1) fixed over the life of the consumer in row i: a pure function of the fixed
     key ``key`` (a set-up key, day -1), the index i and the float32 bits of the consumer's affinity
@@ -122,7 +123,7 @@ def person_uniform(key, i, affinity_bits, need_bits):
     return uniform(consumer_state(mix64(key ^ person), i), 0)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def person_uniforms(key, index, affinity, need_rate):
     """`person_uniform` of the consumers ``index`` (int64) whose affinity and need rate (float32
     arrays of the same length) are given (for tests)."""
@@ -133,7 +134,7 @@ def person_uniforms(key, index, affinity, need_rate):
     return out
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def uniforms(key, n, slot):
     """Vector of ``n`` uniforms of one slot for consumers 0..n-1 (for tests and vectorised use)."""
     out = np.empty(n, dtype=np.float64)
@@ -142,7 +143,7 @@ def uniforms(key, n, slot):
     return out
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def draws(key, i, n_slots):
     """The first ``n_slots`` uniforms of index ``i`` (a consumer, a brand or a breach) of a stream
     (for the few brand-level draws made from Python)."""
@@ -153,7 +154,7 @@ def draws(key, i, n_slots):
     return out
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def draw_rows(key, n, n_slots):
     """`draws` of indices 0..n-1 as the rows of one array (the brands' draws of a day in one
     call instead of one per brand)."""

@@ -78,6 +78,8 @@ from numba.core import cgutils, types
 from numba.core.typing.typeof import Purpose, typeof
 from numba.extending import intrinsic
 
+from .jit import njit
+
 SPIN_SECONDS = 0.0015  # how long an idle worker polls before it sleeps (the gaps between a
 # day's block passes are ~0.3 ms at 20,000 consumers: the worker stays awake through a day)
 _WAIT_SECONDS = 0.0003  # how long the leader polls for a worker's block before it counts the
@@ -303,23 +305,23 @@ def _unstash(typingctx, address, typeref):
 # --- the compiled loops ---------------------------------------------------------------------------
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _array1(ctrl, at, dtype):
     """The pass's array whose address and shape are at ``ctrl[at:at + 2]`` (1 dimension)."""
     return nb.carray(_pointer(ctrl[at], dtype), (ctrl[at + 1],))
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _array2(ctrl, at, dtype):
     return nb.carray(_pointer(ctrl[at], dtype), (ctrl[at + 1], ctrl[at + 2]))
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _array3(ctrl, at, dtype):
     return nb.carray(_pointer(ctrl[at], dtype), (ctrl[at + 1], ctrl[at + 2], ctrl[at + 3]))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _job(k, ctrl, cu, cf, pop, brands, par):
     """Run block ``k`` of the published pass: its kernel with the arguments of its layout
     (`LAYOUTS`, same order) rebuilt from the control array. 0, or 1 if the kernel raised."""
@@ -362,7 +364,7 @@ def _job(k, ctrl, cu, cf, pop, brands, par):
     return 1
 
 
-@nb.njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, nogil=True)
 def _claim(ctrl, seq):
     """The next block of pass ``seq``, taken by compare-and-swap, or -1 if none is left."""
     while True:
@@ -374,7 +376,7 @@ def _claim(ctrl, seq):
             return k
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _take_blocks(ctrl, cu, cf, objects, seq, taken):
     """Claim and run blocks of pass ``seq`` until none is left (or the pass is over). The pass's
     fields, the model's tuples among them, are read only once a block is claimed: the pass is
@@ -392,7 +394,7 @@ def _take_blocks(ctrl, cu, cf, objects, seq, taken):
         k = _claim(ctrl, seq)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _lead(ctrl, cu, cf, objects, seq, wait_ticks):
     """The publishing thread's part of pass ``seq``: take blocks, then poll until every block is
     done (True) or ``wait_ticks`` have passed (False: call again)."""
@@ -406,7 +408,7 @@ def _lead(ctrl, cu, cf, objects, seq, wait_ticks):
     return True
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks, gap_ticks):
     """A worker's loop: on each new pass (``GO`` != ``seen``) take blocks if it is one of the
     pass's workers. Returns (why, seen): 0 idle for ``spin_ticks``, 1 told to stop, 2 the pass
@@ -448,12 +450,12 @@ def _serve(ctrl, cu, cf, objects, kind, me, seen, spin_ticks, gap_ticks):
                 return 0, seen
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _stash_into(buf, pop, brands, par):
     return _stash(buf, (pop, brands, par))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _control(ctrl, op, a, b):
     """The small operations on the control array, one compiled function (one cache load):
 

@@ -24,10 +24,10 @@ For each consumer i, privacy concern first drifts by ``privacy_concern_trend`` /
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
+from ..core.jit import njit
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.population import ACCOUNT, AWARE, CHURNED, CUSTOMER, SUBSCRIBED
@@ -50,7 +50,7 @@ def leave(pop, brands, par, key, day, counts):
     reduce_blocks(counts, part)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _leave_blocks(k0, k1, pop, brands, par, key, day, part):
     """`leave` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
     n = pop.r.shape[0]
@@ -58,7 +58,7 @@ def _leave_blocks(k0, k1, pop, brands, par, key, day, part):
         _leave_block(pop, brands, par, key, day, part[k], k * BLOCK, block_end(k, n))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _leave_block(pop, brands, par, key, day, counts, lo, hi):
     """`leave` for consumers lo..hi-1, counting into ``counts``.
 

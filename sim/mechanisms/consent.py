@@ -36,10 +36,10 @@ On every touch between consumer i and brand b in channel c (ODD 7.3):
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from ..core.catalogue import BUNDLED_MASK, CONVENIENCE, COVERT_MASK, DIRECT, OBSERVES, SENSITIVITY
+from ..core.jit import njit
 from ..core.streams import uniform
 from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
 from ..state.population import ACCOUNT, AWARE
@@ -58,7 +58,7 @@ MAX_SENSITIVITY_OF_MASK = np.array(
 _GRANTED_SENSITIVE = SENSITIVE_MASK & ~COVERT_MASK
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def held_mask(pop, brands, i, b):
     """Data types brand b holds on consumer i (0 when it holds no record)."""
     if not (pop.flags[i, b] & ACCOUNT):
@@ -73,7 +73,7 @@ def held_masks(pop, brands, b: int) -> np.ndarray:
     return np.where((pop.flags[:, b] & ACCOUNT) != 0, held, 0)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def relevance(pop, brands, i, b):
     """Personalization relevance rho_ib in [0, 1] (eq. C3)."""
     h = held_mask(pop, brands, i, b)
@@ -86,7 +86,7 @@ def relevance(pop, brands, i, b):
     )
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, counts):
     """A touch between consumer i and brand b in channel c: ask, collect, personalise.
 
@@ -105,7 +105,7 @@ def touch(pop, brands, par, i, b, c, day, consent_state, personal_state, slot, c
     )  # fmt: skip
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def touch_row(
     r, s, spam_share, consent, asked, flags, last_seen, q, reads_terms, scope, x, skill,
     integration, tp, cp, i, b, c, day, consent_state, personal_state, slot, counts,
@@ -176,7 +176,7 @@ def touch_row(
             add_against(s, spam_share, i, b, tp.negative_weight * (tp.covert_evidence * sigma), 0.0)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def covert_surprise(pop, brands, par, i, b, counts):
     """C7: a media story about b's data practices reaches consumer i; if the relation holds
     covert types and is not AWARE, i takes w_neg * e_covert * sigma_max and knows now."""
@@ -190,7 +190,7 @@ def covert_surprise(pop, brands, par, i, b, counts):
     add_negative(pop, par, i, b, par.trust.covert_evidence * MAX_SENSITIVITY_OF_MASK[covert])
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def reveal(pop, brands, par, brand, breach_day, types, counts):
     """C6: a disclosed breach exposes covert data of consumers who did not know the brand held it
     (exposed on ``breach_day``, not AWARE): they take w_neg * e_covert * sigma_max and know now."""

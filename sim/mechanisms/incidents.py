@@ -64,12 +64,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from ..core.blocks import BLOCK, block_end, call, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import CHANNELS, COMPENSATIONS, DATA_BIT, SENSITIVITY, mask_of
 from ..core.constants import HARM_UNATTRIBUTABLE
+from ..core.jit import njit
 from ..core.streams import consumer_state, draw_rows, draws, stream_key, uniform
 from ..scenario import BreachEvent, MediaStoryEvent, Scenario, ThirdPartyLeakEvent
 from ..state.day import Day
@@ -405,7 +405,7 @@ class Incidents:
 
 
 # -- consumer level (compiled) -----------------------------------------------------------------
-@nb.njit(cache=True)
+@njit(cache=True)
 def expose(
     pop,
     brands,
@@ -470,7 +470,7 @@ def expose(
     return exposed, cards, last_harm
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def disclose(
     pop, par, key, brand, breach_day, exposed_shock, news_shock, reach, spill, channel, day
 ):
@@ -495,7 +495,7 @@ def disclose(
                 add_negative(pop, par, i, b, spill[b] * shock)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def channel_comfort(pop, par, i, b, c, day):
     """Comfort of consumer i with channel c of brand b (I8): 1 - aversion * decay^(day - d0) if
     the latest channel-tied breach the consumer learnt of (on day d0) was in channel c of b,
@@ -505,7 +505,7 @@ def channel_comfort(pop, par, i, b, c, day):
     return 1.0 - par.incidents.channel_aversion * par.derived.decay ** (day - pop.wary_day[i])
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def background_fraud(pop, par, key, day):
     """Fraud unrelated to any modelled breach (I9): each consumer with probability p a day.
 
@@ -537,7 +537,7 @@ def background_fraud(pop, par, key, day):
     return victims
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def mark_notified(pop, brand, breach_day):
     """Mark the consumers exposed in the breach of ``brand`` on ``breach_day`` as notified;
     return how many."""
@@ -549,7 +549,7 @@ def mark_notified(pop, brand, breach_day):
     return count
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def media_story(pop, brands, par, key, severity, reach, reveals, counts):
     """A sector-wide story: each consumer hears it with probability ``reach`` and takes
     e_news * severity of negative evidence about every brand. A story that reveals covert data
@@ -577,7 +577,7 @@ def land_harm(pop, par, key, day, counts) -> int:
     return int(frauds.sum())
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _land_harm_blocks(k0, k1, pop, par, key, day, part, frauds):
     """`land_harm` for the consumers of blocks k0..k1-1, block k counting into ``part[k]`` and
     ``frauds[k]``."""
@@ -586,7 +586,7 @@ def _land_harm_blocks(k0, k1, pop, par, key, day, part, frauds):
         frauds[k] = _land_harm_block(pop, par, key, day, part[k], k * BLOCK, block_end(k, n))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _land_harm_block(pop, par, key, day, counts, lo, hi):
     """`land_harm` for consumers lo..hi-1, counting into ``counts``; returns the consumers newly
     defrauded today."""

@@ -35,7 +35,6 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from ..core.blocks import (
@@ -56,6 +55,7 @@ from ..core.catalogue import (
     SOCIAL,
     STORE,
 )
+from ..core.jit import njit
 from ..core.streams import consumer_state, person_uniform, stream_key, uniform
 from ..state.day import Day
 from ..state.population import (
@@ -83,7 +83,7 @@ def arise_needs(pop, par, key):
     over_blocks(_needs_blocks, pop.need_rate.size, pop, par, key)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _needs_blocks(k0, k1, pop, par, key):
     """`arise_needs` for the consumers of blocks k0..k1-1 (`sim.core.blocks`)."""
     n = pop.need_rate.size
@@ -91,7 +91,7 @@ def _needs_blocks(k0, k1, pop, par, key):
         _needs_block(pop, par, key, k * BLOCK, block_end(k, n))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _needs_block(pop, par, key, lo, hi):
     """`arise_needs` for consumers lo..hi-1.
 
@@ -135,7 +135,7 @@ def research(pop, brands, par, key, consent_key, personal_key, day, counts, tkey
     reduce_blocks(counts, part)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _research_blocks(k0, k1, pop, brands, par, key, consent_key, personal_key, day, part, tkey):
     """`research` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
     n = pop.journey_left.size
@@ -146,7 +146,7 @@ def _research_blocks(k0, k1, pop, brands, par, key, consent_key, personal_key, d
         )  # fmt: skip
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _research_block(pop, brands, par, key, consent_key, personal_key, day, counts, lo, hi, tkey):
     """`research` for consumers lo..hi-1, counting into ``counts``."""
     nb_ = brands.presence.size
@@ -222,7 +222,7 @@ def purchase(pop, brands, par, key, consent_key, personal_key, day, counts, purc
     reduce_blocks(revenue, part_r)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _purchase_blocks(
     k0, k1, pop, brands, par, key, consent_key, personal_key, day, part, part_p, part_r
 ):
@@ -236,7 +236,7 @@ def _purchase_blocks(
         )  # fmt: skip
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _purchase_block(
     pop, brands, par, key, consent_key, personal_key, day, counts, purchases, revenue, lo, hi
 ):
@@ -362,7 +362,7 @@ _AHEAD = 64  # rows between the buyer whose rows are prefetched and the one serv
 _PREFETCH_PAIRS = 1 << 18
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _prefetch_rows(pop, k):
     """Prefetch the rows of consumer k that a purchase touch reads."""
     prefetch(pop.r, k, 0)
@@ -377,7 +377,7 @@ def _prefetch_rows(pop, k):
     prefetch1(pop.wary, k)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _attribute(pop, brands, par, i, util, rho, tb, total, counts):
     """Losses to spam at a purchase decision (7.9): for every brand b the consumer could choose,
     the expected margin b loses because of the spam part of s_ib (`trust.spam_part`):
@@ -398,7 +398,7 @@ def _attribute(pop, brands, par, i, util, rho, tb, total, counts):
         counts[b, Event.spam_losses] += lost * value * brands.gross_margin[b]
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _draw(weights, total, u):
     """Index drawn with probability weights[k] / total, using uniform u."""
     target = u * total

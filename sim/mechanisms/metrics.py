@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-import numba as nb
 import numpy as np
 import pandas as pd
 
 from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
 from ..core.constants import TRUST_BINS
+from ..core.jit import njit
 from ..state.parameters import POPCOUNT
 from ..state.population import (
     ACCOUNT,
@@ -157,7 +157,7 @@ def records_held(pop, out: np.ndarray) -> None:
     _records_held(pop.flags, out)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _records_held(flags, out):
     n, nb_ = flags.shape
     cnt = np.zeros(nb_, np.int64)
@@ -168,7 +168,7 @@ def _records_held(flags, out):
         out[b] = cnt[b]
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _tally_finish(n, part, part_hist, part_market, stocks, trust_hist, market):
     """Add up `tally`'s per-block partial sums in block order and turn them into stocks."""
     nb_ = stocks.shape[0]
@@ -213,7 +213,7 @@ _N_SUMS = 10  # per-brand sums of `tally`: trust, granted, asked, subscribers, .
 _N_MARKET = 6  # market counts of `tally`: buyers, web, show, multi, store, online
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _tally_blocks(k0, k1, pop, par, day, part, part_hist, part_market):
     """`tally` of the consumers of blocks k0..k1-1 into row k of the partial tables."""
     n = pop.r.shape[0]
@@ -279,7 +279,7 @@ _HISTORY_COUNTS, _HISTORY_ONLY = _history_tables()
 assert BLOCK * 8 < 1 << 16
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
     """`tally` of consumers lo..hi-1 into partial sums: ``sums[0..9, b]`` = trust, data types
     granted, asked, subscribers, active, churned, records, breach-aware, stated intent,

@@ -26,12 +26,12 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
 from ..core.catalogue import EMAIL
 from ..core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL
+from ..core.jit import njit
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.parameters import VALUE_OF_MASK
@@ -53,7 +53,7 @@ def send(pop, brands, par, key, counts):
     reduce_blocks(counts, part)
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _send_blocks(k0, k1, pop, brands, par, key, part):
     """`send` for the consumers of blocks k0..k1-1, block k counting into ``part[k]``."""
     n = pop.flags.shape[0]
@@ -61,7 +61,7 @@ def _send_blocks(k0, k1, pop, brands, par, key, part):
         _send_block(pop, brands, par, key, part[k], k * BLOCK, block_end(k, n))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _send_block(pop, brands, par, key, counts, lo, hi):
     """`send` for consumers lo..hi-1, counting into ``counts``."""
     nb_ = pop.flags.shape[1]

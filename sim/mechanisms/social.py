@@ -12,17 +12,17 @@ it (HEARD) and takes in half the news evidence.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from ..core.blocks import call, prefetch
+from ..core.jit import njit
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.population import HEARD
 from .trust import add_against, trust_of
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def talk(pop, par, key):
     """One day of conversations (eq. W1), in consumer order (deterministic).
 
@@ -84,7 +84,7 @@ _CHUNK = 512  # consumers whose talk draws are made in one vectorised loop
 _AHEAD = 16  # talkers found before the first of them is applied
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def _converse(r, s, share, flags, tp, news, i, j, b):
     """Consumer i takes in friend j's view of brand b (W1) and j's news of a breach at b."""
     d = trust_of(r[j, b], s[j, b], tp.prior, tp.prior_weight) - tp.prior

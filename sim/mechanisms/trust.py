@@ -17,20 +17,20 @@ so trust drifts back toward the base rate when nothing happens (slowly forgettin
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from ..core.blocks import BLOCK, block_end, over_blocks
+from ..core.jit import njit
 from ..state.day import Day
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def trust_of(r, s, prior, weight):
     """Beta-reputation trust (eq. T1)."""
     return (r + prior * weight) / (r + s + weight)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def add_positive(pop, i, b, amount):
     """Add positive evidence ``amount`` >= 0 to consumer i's view of brand b."""
     pop.r[i, b] += np.float32(amount)
@@ -39,7 +39,7 @@ def add_positive(pop, i, b, amount):
 SHARE_STEPS = 255  # the spam share of s is kept in uint8 steps of 1/255 (7.9)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def add_against(s, spam_share, i, b, e, e_spam):
     """Add weighted negative evidence ``e`` >= 0 to s[i, b], ``e_spam`` of it (``e`` or 0) from
     brand b's irrelevant mail, and keep spam_share[i, b], the spam part of s as a share of s in
@@ -58,19 +58,19 @@ def add_against(s, spam_share, i, b, e, e_spam):
     spam_share[i, b] = np.uint8(min(int(x + 0.5), SHARE_STEPS))
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def add_negative(pop, par, i, b, amount):
     """Add negative evidence ``amount`` >= 0, weighted by the asymmetry (``negative_weight``)."""
     add_against(pop.s, pop.spam_share, i, b, par.trust.negative_weight * amount, 0.0)
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def spam_part(pop, i, b):
     """The part of s_ib that came from brand b's irrelevant mail (7.9): its share times s."""
     return pop.spam_share[i, b] / SHARE_STEPS * np.float64(pop.s[i, b])
 
 
-@nb.njit(inline="always", cache=True)
+@njit(inline="always", cache=True)
 def add_spam(pop, par, i, b, amount):
     """Add negative evidence ``amount`` from an irrelevant e-mail (O1-O2): to s as any negative
     evidence, and to the spam part of s that the spam-loss metric reads (7.9)."""
@@ -83,7 +83,7 @@ def forget(pop, par):
     over_blocks(_forget_blocks, pop.r.shape[0], pop.r, pop.s, np.float32(par.derived.decay))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _forget_blocks(k0, k1, r, s, decay):
     """`forget` for the consumers of blocks k0..k1-1."""
     n = r.shape[0]

@@ -31,11 +31,11 @@ brands' policies (common random numbers).
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 from numba import literal_unroll
 
 from ..core.blocks import call
+from ..core.jit import njit
 from ..core.streams import consumer_state, stream_key, uniform
 from ..state.day import Day
 from ..state.population import (
@@ -57,7 +57,7 @@ def leavers(seed: int, day: int, n: int, p: float) -> np.ndarray:
     return np.flatnonzero(_below(stream_key(seed, "turnover", day), n, p))
 
 
-@nb.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _below(key, n, p):
     """``uniforms(key, n, 0) < p`` in one pass, without the array of n uniforms (half the time of
     the two steps at 20,000 consumers; a loop that collects the few indices itself was slower)."""
@@ -106,7 +106,7 @@ _RESET = tuple(start is not None for _, _, start in LAYOUT.values())
 _START = tuple(0 if start is None else start for _, _, start in LAYOUT.values())
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _reborn(pop, idx, r, s, counts, reset, start):
     """The rows ``idx`` become newcomers (N2): brands count their departed customers; then every
     array with a fixed `LAYOUT` start value (``reset[k]``, ``start[k]`` for field k) holds it in

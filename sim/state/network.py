@@ -10,8 +10,9 @@ degree 8) even for millions of consumers.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
+
+from ..core.jit import njit
 
 
 def small_world(n: int, degree: int, rewiring: float, rng: np.random.Generator):
@@ -28,7 +29,7 @@ def small_world(n: int, degree: int, rewiring: float, rng: np.random.Generator):
     return _to_csr(n, half, dst)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _to_csr(n, half, dst):
     """Undirected CSR from the lattice's far ends (source of edge e is e // half)."""
     m = dst.size

@@ -1,0 +1,42 @@
+"""The model's fingerprint: a hash of the source of the code that decides a run's numbers.
+
+Kept apart from `sim.core.storage` (which loads pandas and pyarrow) because the kernels' compile
+cache is keyed by it too (`sim.core.jit`), and a process that only simulates should not pay for
+those imports.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+# The code that decides a run's numbers (its source is hashed into the provenance and keys the
+# saved warm-ups): these modules and every module of these packages, as paths relative to the
+# `sim` package. Whole packages, so that a module the kernels import (block order of the float
+# sums in core/blocks.py, the constants, the parameter tables of scenario/paramdoc.py, the
+# loader that fills policy_before) cannot be left out; tests/test_store_invalidation.py checks
+# that everything `sim.model` imports is here.
+MODEL_MODULES = ("runner.py",)
+MODEL_PACKAGES = ("core", "scenario", "state", "mechanisms", "model")
+
+
+def model_sources() -> list[Path]:
+    """The source files hashed by `model_fingerprint`, in a fixed order."""
+    root = Path(__file__).resolve().parents[1]
+    files = [root / m for m in MODEL_MODULES]
+    for package in MODEL_PACKAGES:
+        files += sorted((root / package).glob("*.py"))
+    return files
+
+
+@functools.cache
+def model_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of the source of the modules that decide the numbers, so a
+    stored run made by other model code is never mistaken for a current one."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in model_sources():
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,206 @@
+"""Numba's compile cache cannot run a stale kernel: every kernel is cached in a folder named by the
+hash of the model's code (`sim.core.jit`), and that hash covers every module a kernel imports.
+
+Numba itself keys a cached kernel by its own file only, while a kernel freezes the globals and
+the inlined functions of the modules it imports: an edit of T1 in `sim/mechanisms/trust.py` was
+run stale by the journey's kernels (the measurement is in `sim.core.jit`'s docstring).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SIM = ROOT / "sim"
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module(p): p for p in SIM.rglob("*.py") if "__pycache__" not in p.parts}
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """The package's modules that ``name`` imports (packages' ``__init__`` included, as Python
+    runs them), from its import statements."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package
+                for _ in range(node.level - 1):
+                    up = up.rpartition(".")[0]
+                base = f"{up}.{node.module}" if node.module else up
+            found.add(base)
+            found |= {f"{base}.{a.name}" for a in node.names}
+    out = set()
+    for mod in found:
+        while mod:
+            if mod in MODULES:
+                out.add(mod)
+            mod = mod.rpartition(".")[0]
+    return out
+
+
+def _uses_numba_jit(tree: ast.AST) -> list[int]:
+    """Lines where ``nb.njit``/``numba.njit``/``numba.jit`` (or ``from numba import njit``)
+    appear: a kernel compiled past `sim.core.jit.njit`."""
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("njit", "jit")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("nb", "numba")
+        ):
+            lines.append(node.lineno)
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "numba"
+            and any(a.name in ("njit", "jit") for a in node.names)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_every_kernel_is_compiled_through_sim_core_jit():
+    bypass = {
+        name: lines
+        for name, path in MODULES.items()
+        if name != "sim.core.jit" and (lines := _uses_numba_jit(ast.parse(path.read_text())))
+    }
+    assert not bypass, f"kernels compiled past sim.core.jit.njit (module: lines): {bypass}"
+
+
+def test_the_key_covers_every_module_a_kernel_module_imports():
+    from sim.core.jit import kernel_sources
+
+    kernels = {name for name, path in MODULES.items() if "@njit(" in path.read_text()}
+    assert {"sim.mechanisms.trust", "sim.mechanisms.journey", "sim.core.blocks"} <= kernels
+    seen, todo = set(kernels), list(kernels)
+    while todo:
+        name = todo.pop()
+        for mod in _imports(name, MODULES[name]):
+            if mod not in seen:
+                seen.add(mod)
+                todo.append(mod)
+    hashed = {p.resolve() for p in kernel_sources()}
+    missing = sorted(m for m in seen if MODULES[m].resolve() not in hashed)
+    assert not missing, f"kernel modules import code the cache key does not hash: {missing}"
+
+
+PROBE = """
+import json, sys
+import numba
+from numba.core.dispatcher import Dispatcher
+before = numba.config.CACHE_DIR
+import sim.model  # every kernel module
+from sim.core.jit import cache_folder, kernel_key
+paths = {}
+for name, module in list(sys.modules.items()):
+    if name.startswith("sim."):
+        for attr, value in vars(module).items():
+            if isinstance(value, Dispatcher) and value._cache is not None:
+                path = getattr(value._cache, "_cache_path", None)
+                paths[f"{name}.{attr}"] = path
+print(json.dumps({"folder": str(cache_folder()), "key": kernel_key(), "paths": paths,
+                  "before": before, "after": numba.config.CACHE_DIR}))
+"""
+
+
+def _probe(root: Path, **env: str) -> dict:
+    import json
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR",)}
+    environ.pop("OMNITRUST_KERNEL_CACHE", None)
+    environ.update(env)
+    environ["PYTHONPATH"] = str(root)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_every_kernel_is_cached_in_the_folder_of_the_models_code(tmp_path):
+    got = _probe(ROOT, NUMBA_CACHE_DIR=str(tmp_path))
+    assert got["folder"] == str(tmp_path / f"omnitrust-{got['key']}")
+    assert len(got["paths"]) >= 40, "the model's kernels were not found"
+    outside = {n: p for n, p in got["paths"].items() if not p.startswith(got["folder"] + os.sep)}
+    assert not outside, f"kernels cached outside {got['folder']}: {outside}"
+    # Numba's own setting is left as the process had it (other code's caches go where they would)
+    assert got["after"] == got["before"] == str(tmp_path)
+
+
+def test_an_edit_of_any_model_module_moves_the_cache_to_a_new_folder(tmp_path):
+    """A copy of the package, then the same copy with T1 edited (a change that only the kernels
+    inlining it would see): the kernels' folder must change, and nothing else decides it."""
+    copy = tmp_path / "tree"
+    shutil.copytree(SIM, copy / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "numba"
+    first = _probe(copy, NUMBA_CACHE_DIR=str(cache))
+    again = _probe(copy, NUMBA_CACHE_DIR=str(cache))
+    trust = copy / "sim" / "mechanisms" / "trust.py"
+    source = trust.read_text()
+    assert "return (r + prior * weight) / (r + s + weight)" in source
+    trust.write_text(source.replace("(r + s + weight)", "(r + s + weight + 0.0)", 1))
+    edited = _probe(copy, NUMBA_CACHE_DIR=str(cache))
+    assert first["folder"] == again["folder"]
+    assert edited["folder"] != first["folder"]
+    assert all(p.startswith(edited["folder"]) for p in edited["paths"].values())
+
+
+def test_by_file_leaves_the_cache_to_numba(tmp_path):
+    got = _probe(ROOT, NUMBA_CACHE_DIR=str(tmp_path), OMNITRUST_KERNEL_CACHE="by-file")
+    assert got["folder"] == "None"
+    # Numba's own choice with NUMBA_CACHE_DIR set: under that folder, not a key folder
+    assert all(p.startswith(str(tmp_path)) and "omnitrust-" not in p for p in got["paths"].values())
+
+
+def test_a_bad_mode_is_a_user_error(monkeypatch):
+    from sim.core import jit
+    from sim.core.errors import UserError
+
+    monkeypatch.setenv("OMNITRUST_KERNEL_CACHE", "sometimes")
+    jit.cache_folder.cache_clear()
+    try:
+        with pytest.raises(UserError, match="OMNITRUST_KERNEL_CACHE = 'sometimes'.*by-file"):
+            jit.cache_folder()
+    finally:
+        jit.cache_folder.cache_clear()
+
+
+def test_prune_keeps_the_most_recently_used_folders(tmp_path):
+    from sim.core.jit import prune
+
+    kernels = tmp_path / "kernels"
+    names = [f"{k:016x}" for k in range(6)]
+    now = time.time()
+    for age, name in enumerate(names):  # names[0] used last, names[5] first
+        (kernels / name).mkdir(parents=True)
+        os.utime(kernels / name, (now - 100 * (age + 1), now - 100 * (age + 1)))
+    (kernels / "notes").mkdir()  # not a key: left alone
+    current = kernels / names[5]  # the oldest, in use again now
+    gone = prune(kernels, current, keep=3)
+    left = sorted(p.name for p in kernels.iterdir())
+    assert left == sorted([names[5], names[0], names[1], "notes"])
+    assert sorted(p.name for p in gone) == sorted(names[2:5])
