@@ -174,6 +174,8 @@ while not flag.exists():
     assert time.monotonic() < deadline, "the task did not start"
     time.sleep(0.05)
 time.sleep(0.5)  # the pool's manager thread is now reading the rest of the message
+late = pool._submit(abs, -1)  # pending behind it, then cancelled (as Ctrl-C cancels the window)
+late.cancel()
 pool.close(cancel=True)
 print("closed", flush=True)
 """
@@ -203,3 +205,4 @@ def test_a_cancelled_pool_lets_the_process_exit_after_a_result_cut_off_mid_send(
         ) from None
     assert proc.returncode == 0, err
     assert out.split() == ["closed"]
+    assert "Traceback" not in err and "Exception in thread" not in err, err

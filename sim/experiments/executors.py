@@ -254,6 +254,12 @@ def _end_manager(manager: Any, calls: Any, results: Any, processes: list) -> Non
         return
     if calls is not None:
         calls.cancel_join_thread()
+    # The broken pool fails its pending futures; on Python 3.11 one cancelled meanwhile raises
+    # InvalidStateError in the manager thread (a traceback after "interrupted"). Drop them first,
+    # as the manager itself does when it shuts down (a rebinding: atomic for the thread).
+    pending = getattr(manager, "pending_work_items", None)
+    if isinstance(pending, dict):
+        manager.pending_work_items = {k: w for k, w in pending.items() if not w.future.cancelled()}
     writer = getattr(results, "_writer", None)
     if writer is not None:
         with contextlib.suppress(OSError):
