@@ -20,7 +20,13 @@ import sys
 from importlib import import_module
 from typing import Any
 
+from .core.fingerprint import kernel_snapshot as _kernel_snapshot
+
 __version__ = "0.1.0"
+
+# The model's source as this process finds it, before any of its modules is imported: the key of
+# the kernels' compile cache (`sim.core.jit`; ~2 ms).
+_kernel_snapshot()
 
 _EXPORTS = {
     "Scenario": "sim.scenario",

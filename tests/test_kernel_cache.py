@@ -171,7 +171,6 @@ def test_an_edit_of_any_model_module_moves_the_cache_to_a_new_folder(tmp_path):
 
 def test_by_file_leaves_the_cache_to_numba(tmp_path):
     got = _probe(ROOT, NUMBA_CACHE_DIR=str(tmp_path), OMNITRUST_KERNEL_CACHE="by-file")
-    assert got["folder"] == "None"
     # Numba's own choice with NUMBA_CACHE_DIR set: under that folder, not a key folder
     assert all(p.startswith(str(tmp_path)) and "omnitrust-" not in p for p in got["paths"].values())
 
@@ -181,12 +180,104 @@ def test_a_bad_mode_is_a_user_error(monkeypatch):
     from sim.core.errors import UserError
 
     monkeypatch.setenv("OMNITRUST_KERNEL_CACHE", "sometimes")
-    jit.cache_folder.cache_clear()
-    try:
-        with pytest.raises(UserError, match="OMNITRUST_KERNEL_CACHE = 'sometimes'.*by-file"):
-            jit.cache_folder()
-    finally:
-        jit.cache_folder.cache_clear()
+    with pytest.raises(UserError, match="OMNITRUST_KERNEL_CACHE = 'sometimes'.*by-file"):
+        jit.njit(cache=True)(lambda: 1)
+
+
+# A kernel that inlines T1 (trust_of, in another module) and reads a global of a third module,
+# as the journey's kernels do; written into a copy of the package.
+PROBE_GLOBAL = "C = 1.0\n"
+PROBE_KERNEL = """
+from ..core.jit import njit
+from ..state import probe_c
+from .trust import trust_of
+
+C = probe_c.C
+
+
+@njit(cache=True)
+def probe():
+    return C * trust_of(2.0, 1.0, 0.5, 1.0)
+"""
+CALL = "from sim.mechanisms.probe_k import probe; print(repr(probe()))"
+
+
+def _tree(tmp_path: Path) -> Path:
+    copy = tmp_path / "tree"
+    shutil.copytree(SIM, copy / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "sim" / "state" / "probe_c.py").write_text(PROBE_GLOBAL)
+    (copy / "sim" / "mechanisms" / "probe_k.py").write_text(PROBE_KERNEL)
+    return copy
+
+
+def _python(root: Path, code: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR",)}
+    environ.pop("OMNITRUST_KERNEL_CACHE", None)
+    environ.update(env, PYTHONPATH=str(root))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _edit_t1(root: Path) -> None:
+    trust = root / "sim" / "mechanisms" / "trust.py"
+    source = trust.read_text()
+    old = "return (r + prior * weight) / (r + s + weight)"
+    assert old in source
+    trust.write_text(source.replace(old, "return 0.99 * (r + prior * weight) / (r + s + weight)"))
+
+
+# T1 by hand: (r + prior w) / (r + s + w) with r 2, s 1, prior 0.5, w 1
+T1 = (2.0 + 0.5 * 1.0) / (2.0 + 1.0 + 1.0)
+
+
+def test_an_edit_of_an_inlined_function_is_compiled_not_loaded_stale(tmp_path):
+    """The measured failure, end to end, in the default place (next to the sources): Numba's
+    per-file keying (by-file) runs the unedited T1 from the cache; the model's key does not."""
+    root = _tree(tmp_path)
+    for mode in ("model", "by-file"):  # both caches warm before the edit
+        assert float(_python(root, CALL, OMNITRUST_KERNEL_CACHE=mode).stdout) == pytest.approx(T1)
+    key = _python(root, "from sim.core.jit import kernel_key; print(kernel_key())").stdout.strip()
+    assert (root / "sim" / "__pycache__" / "kernels" / key).is_dir()
+    _edit_t1(root)
+    assert float(_python(root, CALL).stdout) == pytest.approx(0.99 * T1)
+    stale = float(_python(root, CALL, OMNITRUST_KERNEL_CACHE="by-file").stdout)
+    assert stale == pytest.approx(T1), "Numba's own keying should run the stale T1 here"
+
+
+def test_a_source_edited_while_the_process_runs_is_never_cached(tmp_path):
+    """A module imported, then edited, then a kernel reading it compiled: the process compiles
+    the code it loaded, so that kernel must not be saved under the edited source's key (a later
+    process would load it)."""
+    root = _tree(tmp_path)
+    script = (
+        "import warnings, pathlib\n"
+        "import sim.state.probe_c\n"
+        "pathlib.Path(sim.state.probe_c.__file__).write_text('C = 2.0\\n')\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    {CALL}\n"
+        "print(seen[0].message if seen else 'no warning')\n"
+    )
+    first = _python(root, script).stdout.splitlines()
+    assert float(first[0]) == pytest.approx(T1)  # the C this process imported
+    assert "probe_c.py changed after this process imported sim" in first[1]
+    assert float(_python(root, CALL).stdout) == pytest.approx(2.0 * T1)  # a new process: C = 2
+
+
+def test_an_unwritable_numba_folder_falls_back_to_the_keyed_folder(tmp_path):
+    root = _tree(tmp_path)
+    got = _probe(root, NUMBA_CACHE_DIR="/proc/omnitrust-cannot-write")
+    kernels = root / "sim" / "__pycache__" / "kernels" / got["key"]
+    assert got["folder"] == str(kernels)
+    assert all(p.startswith(str(kernels)) for p in got["paths"].values())
 
 
 def test_prune_keeps_the_most_recently_used_folders(tmp_path):

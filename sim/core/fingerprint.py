@@ -40,3 +40,44 @@ def model_fingerprint() -> str:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def kernel_sources() -> list[Path]:
+    """The files whose source keys the kernels' compile cache (`sim.core.jit`): the package's
+    ``__init__`` and `model_sources`, which hold every module a kernel module imports."""
+    root = Path(__file__).resolve().parents[1]
+    return [root / "__init__.py", *model_sources()]
+
+
+def _stamps(paths: list[Path]) -> tuple[tuple[int, int], ...]:
+    out = []
+    for path in paths:
+        st = path.stat()
+        out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@functools.cache
+def kernel_snapshot() -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The kernels' cache key (SHA-256 of `kernel_sources`, first 16 hex digits) and the files'
+    time stamps and sizes, taken once, when `sim` is first imported: the key names the source
+    this process found, before it imported any of the model's modules."""
+    root = Path(__file__).resolve().parents[1]
+    paths = kernel_sources()
+    stamps = _stamps(paths)
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16], stamps
+
+
+def kernel_sources_changed() -> list[Path]:
+    """The files of `kernel_sources` edited (time stamp or size) since `kernel_snapshot`."""
+    paths = kernel_sources()
+    _, then = kernel_snapshot()
+    try:
+        now = _stamps(paths)
+    except OSError:  # a file removed: everything is suspect
+        return paths
+    return [p for p, a, b in zip(paths, then, now, strict=True) if a != b]
