@@ -122,15 +122,12 @@ print(json.dumps({"folder": str(cache_folder()), "key": kernel_key(), "paths": p
 """
 
 
-def _probe(root: Path, **env: str) -> dict:
-    import json
-
+def _python(root: Path, code: str, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR",)}
     environ.pop("OMNITRUST_KERNEL_CACHE", None)
-    environ.update(env)
-    environ["PYTHONPATH"] = str(root)
+    environ.update(env, PYTHONPATH=str(root))
     done = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", code],
         cwd=root,
         capture_output=True,
         text=True,
@@ -138,7 +135,13 @@ def _probe(root: Path, **env: str) -> dict:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return done
+
+
+def _probe(root: Path, **env: str) -> dict:
+    import json
+
+    return json.loads(_python(root, PROBE, **env).stdout)
 
 
 def test_every_kernel_is_cached_in_the_folder_of_the_models_code(tmp_path):
@@ -208,22 +211,6 @@ def _tree(tmp_path: Path) -> Path:
     (copy / "sim" / "state" / "probe_c.py").write_text(PROBE_GLOBAL)
     (copy / "sim" / "mechanisms" / "probe_k.py").write_text(PROBE_KERNEL)
     return copy
-
-
-def _python(root: Path, code: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR",)}
-    environ.pop("OMNITRUST_KERNEL_CACHE", None)
-    environ.update(env, PYTHONPATH=str(root))
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def _edit_t1(root: Path) -> None:
