@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import tomllib
 from pathlib import Path
@@ -58,3 +59,35 @@ def _private_warmup_cache(tmp_path_factory):
 @pytest.fixture
 def small_baseline() -> dict:
     return baseline_data()
+
+
+def sim_imports(module: Path, sim_root: Path) -> set[Path]:
+    """The `sim` modules that ``module`` imports (relative imports resolved; a name imported from
+    a package is its submodule when there is one)."""
+    found: set[Path] = set()
+    package = module.parent
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package
+                for _ in range(node.level - 1):
+                    base = base.parent
+            elif node.module and node.module.split(".")[0] == "sim":
+                base, node.module = sim_root, ".".join(node.module.split(".")[1:]) or None
+            else:
+                continue
+            target = base.joinpath(*node.module.split(".")) if node.module else base
+            for alias in node.names:
+                sub = target / f"{alias.name}.py"
+                if sub.is_file():
+                    found.add(sub)
+            found.add(target / "__init__.py" if target.is_dir() else target.with_suffix(".py"))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "sim" and len(parts) > 1:
+                    target = sim_root.joinpath(*parts[1:])
+                    found.add(
+                        target / "__init__.py" if target.is_dir() else target.with_suffix(".py")
+                    )
+    return {p.resolve() for p in found if p.is_file()}

@@ -18,42 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import sim_imports
+
 ROOT = Path(__file__).resolve().parents[1]
 SIM = ROOT / "sim"
 
 
-def _module(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {_module(p): p for p in SIM.rglob("*.py") if "__pycache__" not in p.parts}
-
-
-def _imports(name: str, path: Path) -> set[str]:
-    """The package's modules that ``name`` imports (packages' ``__init__`` included, as Python
-    runs them), from its import statements."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                up = package
-                for _ in range(node.level - 1):
-                    up = up.rpartition(".")[0]
-                base = f"{up}.{node.module}" if node.module else up
-            found.add(base)
-            found |= {f"{base}.{a.name}" for a in node.names}
-    out = set()
-    for mod in found:
-        while mod:
-            if mod in MODULES:
-                out.add(mod)
-            mod = mod.rpartition(".")[0]
-    return out
+SOURCES = sorted(p for p in SIM.rglob("*.py") if "__pycache__" not in p.parts)
 
 
 def _uses_numba_jit(tree: ast.AST) -> list[int]:
@@ -79,27 +50,27 @@ def _uses_numba_jit(tree: ast.AST) -> list[int]:
 
 def test_every_kernel_is_compiled_through_sim_core_jit():
     bypass = {
-        name: lines
-        for name, path in MODULES.items()
-        if name != "sim.core.jit" and (lines := _uses_numba_jit(ast.parse(path.read_text())))
+        path.relative_to(SIM).as_posix(): lines
+        for path in SOURCES
+        if path.name != "jit.py" and (lines := _uses_numba_jit(ast.parse(path.read_text())))
     }
-    assert not bypass, f"kernels compiled past sim.core.jit.njit (module: lines): {bypass}"
+    assert not bypass, f"kernels compiled past sim.core.jit.njit (file: lines): {bypass}"
 
 
 def test_the_key_covers_every_module_a_kernel_module_imports():
     from sim.core.jit import kernel_sources
 
-    kernels = {name for name, path in MODULES.items() if "@njit(" in path.read_text()}
-    assert {"sim.mechanisms.trust", "sim.mechanisms.journey", "sim.core.blocks"} <= kernels
+    kernels = {p.resolve() for p in SOURCES if "@njit(" in p.read_text()}
+    names = {p.relative_to(SIM.resolve()).as_posix() for p in kernels}
+    assert {"mechanisms/trust.py", "mechanisms/journey.py", "core/blocks.py"} <= names
     seen, todo = set(kernels), list(kernels)
     while todo:
-        name = todo.pop()
-        for mod in _imports(name, MODULES[name]):
-            if mod not in seen:
-                seen.add(mod)
-                todo.append(mod)
+        for module in sim_imports(todo.pop(), SIM):
+            if module not in seen:
+                seen.add(module)
+                todo.append(module)
     hashed = {p.resolve() for p in kernel_sources()}
-    missing = sorted(m for m in seen if MODULES[m].resolve() not in hashed)
+    missing = sorted(p.relative_to(SIM.resolve()).as_posix() for p in seen - hashed)
     assert not missing, f"kernel modules import code the cache key does not hash: {missing}"
 
 

@@ -9,7 +9,6 @@ part-way and resumed, and run on a real Dask cluster.
 
 from __future__ import annotations
 
-import ast
 import os
 import signal
 import subprocess
@@ -24,6 +23,8 @@ from sim.core.storage import model_sources
 from sim.experiments import compare, sweep
 from sim.experiments import store as store_module
 from sim.runner import resolve
+
+from .conftest import sim_imports
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -101,38 +102,6 @@ def test_changed_code_fingerprint_redoes_every_run(tmp_path, monkeypatch):
     assert_same_tables(first, second)
 
 
-def _sim_imports(module: Path, sim_root: Path) -> set[Path]:
-    """The `sim` modules that ``module`` imports (relative imports resolved; a name imported from
-    a package is its submodule when there is one)."""
-    found: set[Path] = set()
-    package = module.parent
-    for node in ast.walk(ast.parse(module.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package
-                for _ in range(node.level - 1):
-                    base = base.parent
-            elif node.module and node.module.split(".")[0] == "sim":
-                base, node.module = sim_root, ".".join(node.module.split(".")[1:]) or None
-            else:
-                continue
-            target = base.joinpath(*node.module.split(".")) if node.module else base
-            for alias in node.names:
-                sub = target / f"{alias.name}.py"
-                if sub.is_file():
-                    found.add(sub)
-            found.add(target / "__init__.py" if target.is_dir() else target.with_suffix(".py"))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == "sim" and len(parts) > 1:
-                    target = sim_root.joinpath(*parts[1:])
-                    found.add(
-                        target / "__init__.py" if target.is_dir() else target.with_suffix(".py")
-                    )
-    return {p.resolve() for p in found if p.is_file()}
-
-
 def test_the_fingerprint_covers_every_module_the_model_imports():
     # the model package and, through its imports, the kernels, the parameter tables, the
     # constants and the block sums: a change to any of them changes numbers, so must change the
@@ -146,7 +115,7 @@ def test_the_fingerprint_covers_every_module_the_model_imports():
             continue
         closure.add(module)
         if module != (sim_root / "runner.py").resolve():  # runner's own imports draw charts
-            todo += sorted(_sim_imports(module, sim_root))
+            todo += sorted(sim_imports(module, sim_root))
     hashed = {p.resolve() for p in model_sources()}
     missing = sorted(p.relative_to(sim_root).as_posix() for p in closure - hashed)
     assert not missing, f"imported by the model but not in the fingerprint: {missing}"
