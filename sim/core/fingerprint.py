@@ -34,9 +34,14 @@ def model_sources() -> list[Path]:
 def model_fingerprint() -> str:
     """SHA-256 (first 16 hex digits) of the source of the modules that decide the numbers, so a
     stored run made by other model code is never mistaken for a current one."""
-    digest = hashlib.sha256()
+    return _digest(model_sources())
+
+
+def _digest(paths: list[Path]) -> str:
+    """SHA-256 (first 16 hex digits) of the files' names (relative to the package) and bytes."""
     root = Path(__file__).resolve().parents[1]
-    for path in model_sources():
+    digest = hashlib.sha256()
+    for path in paths:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -62,14 +67,9 @@ def kernel_snapshot() -> tuple[str, tuple[tuple[int, int], ...]]:
     """The kernels' cache key (SHA-256 of `kernel_sources`, first 16 hex digits) and the files'
     time stamps and sizes, taken once, when `sim` is first imported: the key names the source
     this process found, before it imported any of the model's modules."""
-    root = Path(__file__).resolve().parents[1]
     paths = kernel_sources()
     stamps = _stamps(paths)
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16], stamps
+    return _digest(paths), stamps
 
 
 def kernel_sources_changed() -> list[Path]:
