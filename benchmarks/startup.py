@@ -3,6 +3,7 @@
     python benchmarks/startup.py                 # median of 5 fresh runs of the command below
     python benchmarks/startup.py --repeats 3 --consumers 5000
     python benchmarks/startup.py --warm-cache    # the second invocation: warm-up in the user cache
+    python benchmarks/startup.py --server        # the same with a warm server (omnitrust serve)
 
 runs, each time in a fresh process and into a fresh folder,
 
@@ -20,6 +21,9 @@ both: the runs ignore ``PYTHONDONTWRITEBYTECODE``):
 * cold (default): every run, the untimed one included, gets its own empty user cache
   (``OMNITRUST_CACHE_DIR``) and a fresh ``--out``: each spins the 1,825-day warm-up up, as the
   first invocation on a machine does;
+* ``--server``: as ``--warm-cache``, with a warm server (``omnitrust serve``, `sim.cli.server`)
+  started first in the runs' environment, which runs each command in a child forked from its
+  loaded state (results in ``startup-server-<date>.json``);
 * ``--warm-cache``: the untimed run and the timed ones share one user cache in a temporary folder;
   the untimed run spins the warm-up up and saves it there, the timed ones, each into a fresh
   ``--out``, read it (what a consultant's second invocation of the command sees; results in
@@ -131,15 +135,33 @@ def env() -> dict[str, str]:
     return e
 
 
-def one_run(scenario: str, consumers: int, cache: Path | None = None) -> dict:
+def server_env(shared: Path) -> dict[str, str]:
+    """The one environment of every command of a ``--server`` benchmark (a server serves only
+    its own environment): the shared user cache, one timing file, a socket folder of its own."""
+    e = env()
+    e["OMNITRUST_TIMINGS"] = str(shared / "marks.json")
+    e["OMNITRUST_CACHE_DIR"] = str(shared)
+    e["XDG_RUNTIME_DIR"] = str(shared)
+    e.pop("OMNITRUST_WARMUP_CACHE", None)
+    e.pop("OMNITRUST_SERVER", None)
+    return e
+
+
+def one_run(scenario: str, consumers: int, cache: Path | None = None, server: bool = False) -> dict:
     """One fresh run of the command: its wall time and the duration of each step. ``cache``:
-    the user cache of saved warm-ups (default: an empty one of this run's own)."""
+    the user cache of saved warm-ups (default: an empty one of this run's own). ``server``: in
+    the environment of `server_env` (``cache``), where a warm server runs it."""
     with tempfile.TemporaryDirectory(prefix="omnitrust-startup-") as tmp:
-        marks_file = Path(tmp) / "marks.json"
-        e = env()
-        e["OMNITRUST_TIMINGS"] = str(marks_file)
-        e["OMNITRUST_CACHE_DIR"] = str(cache if cache is not None else Path(tmp) / "cache")
-        e.pop("OMNITRUST_WARMUP_CACHE", None)
+        if server:
+            e = server_env(cache)
+            marks_file = Path(e["OMNITRUST_TIMINGS"])
+            marks_file.unlink(missing_ok=True)
+        else:
+            marks_file = Path(tmp) / "marks.json"
+            e = env()
+            e["OMNITRUST_TIMINGS"] = str(marks_file)
+            e["OMNITRUST_CACHE_DIR"] = str(cache if cache is not None else Path(tmp) / "cache")
+            e.pop("OMNITRUST_WARMUP_CACHE", None)
         cmd = command(scenario, consumers, Path(tmp) / "out")
         spawned = time.time()
         t0 = time.perf_counter()
@@ -160,7 +182,8 @@ def one_run(scenario: str, consumers: int, cache: Path | None = None) -> dict:
             if name in names or (names == ("chart ",) and name.startswith("chart ")):
                 steps[step][0] += at_wall - prev_wall
                 steps[step][1] += at_cpu - prev_cpu
-                steps[step][2] += full[k] - (full[k - 1] if k else 0)
+                steps[step][2] += full[k] - full[k - 1] if k else 0  # (a served
+                # command is forked from a server that has collected before)
                 break
         else:
             raise SystemExit(f"unknown timing mark {name!r}: add it to STEPS")
@@ -212,18 +235,34 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time the second invocation: the warm-up saved in the user cache by an untimed run",
     )
+    ap.add_argument(
+        "--server",
+        action="store_true",
+        help="with a warm server (omnitrust serve) started first; implies --warm-cache",
+    )
     args = ap.parse_args(argv)
+    args.warm_cache = args.warm_cache or args.server
 
     with tempfile.TemporaryDirectory(prefix="omnitrust-startup-cache-") as shared:
         cache = Path(shared) if args.warm_cache else None
-        load_before = os.getloadavg()
-        one_run(args.scenario, args.consumers, cache)  # untimed: Numba's cache, OS file cache
-        runs = [one_run(args.scenario, args.consumers, cache) for _ in range(args.repeats)]
-        load_after = os.getloadavg()
+        if args.server:
+            serve = [sys.executable, "-m", "sim", "serve", "--idle", "10"]
+            subprocess.run(serve, cwd=ROOT, env=server_env(cache), check=True, capture_output=True)
+        try:
+            load_before = os.getloadavg()
+            one_run(args.scenario, args.consumers, cache, args.server)  # untimed: caches
+            runs = [
+                one_run(args.scenario, args.consumers, cache, args.server)
+                for _ in range(args.repeats)
+            ]
+            load_after = os.getloadavg()
+        finally:
+            if args.server:
+                subprocess.run([*serve[:4], "--stop"], cwd=ROOT, env=server_env(cache))
         saved = sorted(p.name for p in Path(shared).rglob("*.npz")) if cache else []
     if args.warm_cache and not saved:
         raise SystemExit("--warm-cache: the untimed run saved no warm-up state")
-    mode = "warm-cache" if args.warm_cache else "cold"
+    mode = "server" if args.server else "warm-cache" if args.warm_cache else "cold"
     kernels = kernel_probe(args.scenario) if args.kernels else None
     start = median(interpreter_start() for _ in range(5))
 
@@ -236,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         f"python {shown}",
         f"{args.repeats} fresh runs ({mode}: "
         + (
-            "warm-up read from the user cache an untimed run filled"
+            "a warm server (omnitrust serve) ran them; warm-up from the user cache"
+            if args.server
+            else "warm-up read from the user cache an untimed run filled"
             if args.warm_cache
             else "each with an empty user cache, spinning the warm-up up"
         )
@@ -278,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             "text": text,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
-        prefix = "startup-warm" if args.warm_cache else "startup"
+        prefix = {"server": "startup-server", "warm-cache": "startup-warm"}.get(mode, "startup")
         for name in (f"{prefix}-{stamp}.json", f"{prefix}-latest.json"):
             (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     return 0

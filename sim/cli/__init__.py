@@ -59,6 +59,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("schema", "print the JSON Schema of scenario files (for editors)", "sim.cli:add_schema_parser"),
     Command("params", "print the parameter tables of docs/PARAMETERS.md", "sim.cli:add_params_parser"),
     Command("dashboard", "an interactive dashboard: move a lever, see the market answer", "sim.cli.dashboard:add_dashboard_parser"),
+    Command("serve", "keep the program loaded in the background so later commands start warm", "sim.cli.server:add_serve_parser"),
 )  # fmt: skip
 
 
@@ -152,6 +153,9 @@ def console() -> NoReturn:
     outside the process. Call `main` instead to stay in Python
     (tests, a notebook); a bug's exception ends the process the usual way, with its traceback.
 
+    First, when a warm server of this environment runs (``omnitrust serve``), the command is
+    handed to it and this process only waits for its exit code (`sim.cli.server.delegate`).
+
     Unless set, ``OPENBLAS_NUM_THREADS`` is 1 for the program and the processes it starts: the
     package does no linear algebra on arrays large enough for OpenBLAS to use threads (its
     parallel work is the model's block threads and worker processes), and NumPy's OpenBLAS
@@ -160,8 +164,22 @@ def console() -> NoReturn:
     (`sim.core.startup.loading`): the program's objects are its own, unlike a notebook's.
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from .server import delegate
+
+    served = delegate(sys.argv[1:])  # a warm server of this environment runs it (`serve`)
+    if served is not None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(served)
     startup.as_program()  # a command may keep the collector off what it loads (sim.core.startup)
-    code = main()
+    finish(main())
+
+
+def finish(code: int, *, in_place: bool = False) -> NoReturn:
+    """End the program with exit code ``code`` once the command is done (see `console`).
+    ``in_place``: wait for the threads the interpreter would wait for here, instead of leaving
+    by `sys.exit` (a child of the warm server, `sim.cli.server`, whose stack is the server's)."""
     if code == EXIT_INTERRUPTED:
         # Ctrl-C: what finished is on disk (atomic writes), so nothing below may keep the user
         # waiting. A pool cancelled mid-task has been seen, rarely and under load, to leave the
@@ -173,12 +191,15 @@ def console() -> NoReturn:
     blocks = sys.modules.get("sim.core.blocks")
     if blocks is not None:
         blocks.shutdown()  # the model's idle threads: not a reason for the slow exit below
-    if any(
-        t.is_alive() and not t.daemon
+    waited = [
+        t
         for t in threading.enumerate()
-        if t is not threading.main_thread()
-    ):
+        if t is not threading.main_thread() and t.is_alive() and not t.daemon
+    ]
+    if waited and not in_place:
         sys.exit(code)  # a thread the interpreter would wait for (a Dask client?): the usual exit
+    for thread in waited:
+        thread.join()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (omnitrust ... | head)
             stream.flush()

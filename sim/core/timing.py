@@ -44,6 +44,14 @@ def mark(name: str) -> None:
         _collector.append((name, gc.get_stats()[2]["collections"], gc.isenabled()))
 
 
+def restart() -> None:
+    """Start the marks again from now (a process forked by the warm server, `sim.cli.server`,
+    whose command starts when it is forked, not when this module was imported)."""
+    if _TARGET:
+        _marks[:] = [("start", time.time(), time.process_time())]
+        _collector[:] = [("start", gc.get_stats()[2]["collections"], gc.isenabled())]
+
+
 def marks() -> list[tuple[str, float, float]]:
     """The marks so far, ``(name, unix time, CPU seconds)``, in order."""
     return list(_marks)

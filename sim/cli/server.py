@@ -1,0 +1,624 @@
+"""``omnitrust serve``: keep the program loaded in the background, so later commands start warm.
+
+A command's first ~0.6 s on this project's 2-core machine is loading, the same every time: Python
+modules (pydantic's scenario schema, pandas, pyarrow, Numba, Mesa, the model: ~0.45 s), Numba's
+compiled kernels from its cache (~0.2 s) and matplotlib in the chart painter (issue 14;
+docs/PERFORMANCE.md, "A warm server"). ``omnitrust serve`` starts a server process that loads all
+of that once, runs a small model so that the kernels of a run are loaded, and then waits on a
+Unix socket. An ``omnitrust`` command started afterwards **in the same environment** (`delegate`)
+does not load anything: it sends its arguments, working folder, environment, umask and its
+standard input, output and error (the file descriptors themselves) to the server, which forks a
+child for it. The child is the command: it runs `sim.cli.main` exactly as a fresh process would,
+writes to the caller's terminal or pipes, and its exit status is the caller's. Ctrl-C (SIGINT),
+SIGTERM, SIGHUP and SIGQUIT sent to the caller are passed on to the child's process group (the
+child, its painter and its worker processes, as a terminal would); a caller that is killed
+outright gets its child stopped by the server (SIGHUP), as closing a terminal would.
+
+The numbers are the same: the child runs the same code on the same inputs; nothing a command
+computes is kept by the server (it forks from the state it had after loading, never from a
+command's). Loading runs one small model of the bundled baseline on one thread, so the server
+starts no threads and forking it is safe.
+
+When the server is used, and when not:
+
+* only by commands whose environment equals the server's (every variable but those in
+  `VOLATILE`: the shell's bookkeeping), from the same Python executable and the same installed
+  package: the socket's name is a hash of the three (`socket_path`), so ``OMNITRUST_THREADS=1
+  omnitrust run ...`` in a shell whose server was started without it runs on its own;
+* not when ``OMNITRUST_SERVER=off``, nor for ``omnitrust serve`` and ``omnitrust dashboard`` (a
+  long-lived web server of its own);
+* not once the package's source files (``sim/**/*.py``) or any folder on ``sys.path`` (an install
+  or an upgrade) changed since the server loaded them: it answers that it is out of date, stops,
+  and the command runs on its own (its kernels and modules are the files as they are now);
+* the server ends after ``--idle`` minutes without a command (default `IDLE_MINUTES`), on
+  ``omnitrust serve --stop``, or when another server takes its socket.
+
+Only the server's user can connect: the socket's folder is ``$XDG_RUNTIME_DIR/omnitrust`` or
+``/tmp/omnitrust-<uid>``, mode 0700, and the server checks the peer's user id. Unix only (it
+needs ``fork`` and file-descriptor passing); elsewhere ``serve`` says so and commands run on their
+own.
+
+This module's top level imports only what the caller needs to find and use a server (`delegate`
+runs in every ``omnitrust`` command before anything else is loaded: ~1 ms when no server runs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+ENV = "OMNITRUST_SERVER"
+"""``OMNITRUST_SERVER=off`` (or 0, no, false): commands never use a server."""
+VOLATILE = frozenset({"_", "OLDPWD", "PWD", "SHLVL", ENV})
+"""Variables a shell changes from one command to the next; not part of the environment a server
+serves (the child still gets the caller's values)."""
+NOT_SERVED = frozenset({"serve", "dashboard"})
+IDLE_MINUTES = 30.0
+"""Minutes without a command after which the server ends itself (``--idle``; 0: never)."""
+READY_TIMEOUT = 900.0
+"""Seconds ``omnitrust serve`` waits for a new server to load (compiling the kernels after an
+install or a change of the model takes a few minutes on 2 cores; loading them ~3 s)."""
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_MAX_LINE = 1 << 22
+
+
+# ---------------------------------------------------------------------------------------------
+# Where a server is: one socket per (executable, package, environment)
+# ---------------------------------------------------------------------------------------------
+def served_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) without the `VOLATILE` variables."""
+    env = dict(os.environ if env is None else env)
+    return {k: v for k, v in env.items() if k not in VOLATILE}
+
+
+def socket_folder() -> str:
+    """The folder of this user's server sockets (not created here)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime):
+        return os.path.join(runtime, "omnitrust")
+    return os.path.join(os.environ.get("TMPDIR") or "/tmp", f"omnitrust-{os.getuid()}")
+
+
+def socket_path(env: dict[str, str] | None = None) -> str:
+    """The socket of the server for this executable, this package and ``env``."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = json.dumps(
+        [sys.executable, package, os.getuid(), sorted(served_environment(env).items())]
+    )
+    key = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    return os.path.join(socket_folder(), f"{key}.sock")
+
+
+def _write(sock: socket.socket, message: dict, fds: tuple[int, ...] = ()) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    if fds:
+        sent = socket.send_fds(sock, [data], list(fds))
+        data = data[sent:]
+    if data:
+        sock.sendall(data)
+
+
+class _Lines:
+    """Newline-ended JSON messages from a socket (file descriptors, if any, come with the first
+    bytes)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock, self.buffer, self.fds = sock, b"", []
+
+    def read(self, with_fds: bool = False) -> dict | None:
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > _MAX_LINE:
+                raise OSError("message too long")
+            if with_fds and not self.fds:
+                chunk, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 3)
+                self.fds.extend(fds)
+            else:
+                chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+
+def _peer_uid(sock: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (Linux: SO_PEERCRED)."""
+    _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return uid
+
+
+def _ask(path: str, message: dict, timeout: float = 10.0) -> dict | None:
+    """Send ``message`` to the server at ``path``; its answer, or None when none answers."""
+    if not os.path.exists(path):
+        return None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path)
+            _write(sock, message)
+            return _Lines(sock).read()
+        except (OSError, ValueError):
+            return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The caller's side
+# ---------------------------------------------------------------------------------------------
+def delegate(argv: list[str]) -> int | None:
+    """Run the command ``argv`` in this environment's server and return its exit code; None when
+    no server runs it (none running, not this environment, out of date, off, or a command that is
+    not served): the caller then runs it itself."""
+    if os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return None
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is None or command in NOT_SERVED or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    path = socket_path()
+    try:
+        folder = os.lstat(os.path.dirname(path))
+    except OSError:
+        return None
+    if folder.st_uid != os.getuid() or folder.st_mode & 0o077:  # not this user's own folder
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        if _peer_uid(sock) != os.getuid():
+            raise OSError("the server is another user's")
+        mask = os.umask(0o022)
+        os.umask(mask)
+        request = {
+            "argv": [sys.argv[0], *argv],
+            "cwd": os.getcwd(),
+            "env": dict(os.environ),
+            "umask": mask,
+        }
+        _write(sock, request, (0, 1, 2))
+        lines = _Lines(sock)
+        reply = lines.read()
+    except (OSError, ValueError):  # no server behind the socket, a closed stdin, a gone folder
+        sock.close()
+        return None
+    if reply is None or "pid" not in reply:
+        if reply is not None and reply.get("not_served"):
+            print(f"omnitrust: {reply['not_served']}; running without it", file=sys.stderr)
+        sock.close()
+        return None
+    group = int(reply["pid"])
+
+    def forward(signum, frame):
+        with contextlib.suppress(OSError):
+            os.killpg(group, signum)
+
+    for signum in _FORWARDED:
+        signal.signal(signum, forward)
+    try:
+        done = lines.read()
+    except (OSError, ValueError):
+        done = None
+    sock.close()
+    if done is None or "exit" not in done:
+        print("omnitrust: the server went away before the command ended", file=sys.stderr)
+        return 1
+    code = int(done["exit"])
+    return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell reports
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------------
+def add_serve_parser(subparsers):
+    """Register ``omnitrust serve``."""
+    p = subparsers.add_parser(
+        "serve",
+        help="keep the program loaded in the background so later commands start warm",
+        description="Start a server that keeps omnitrust loaded (modules, compiled kernels, "
+        "matplotlib), so that later omnitrust commands run from this shell's environment skip "
+        "~0.6 s of loading. The numbers are the same. It serves only commands with the same "
+        "environment, Python and package; it stops when the package's files change, after "
+        "--idle minutes without a command, or with --stop. OMNITRUST_SERVER=off bypasses it.",
+    )
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--stop", action="store_true", help="stop this environment's server")
+    what.add_argument("--status", action="store_true", help="say whether a server runs")
+    p.add_argument(
+        "--idle",
+        type=_minutes,
+        default=IDLE_MINUTES,
+        metavar="MINUTES",
+        help=f"end after this many minutes without a command (default {IDLE_MINUTES:g}; 0: never)",
+    )
+    p.add_argument(
+        "--foreground",
+        action="store_true",
+        help="serve in this process until stopped (default: start a background server)",
+    )
+    from .options import one_line_errors
+
+    one_line_errors(p)
+    p.set_defaults(handler=cmd_serve)
+    return p
+
+
+def _minutes(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"--idle must be a number of minutes >= 0, got {text!r}")
+    return value
+
+
+def cmd_serve(args) -> int:
+    """``omnitrust serve``: start (in the background, or here), stop, or report the server."""
+    from ..core.errors import UserError
+
+    if not (hasattr(os, "fork") and hasattr(socket, "SO_PEERCRED")):
+        raise UserError("the server needs Linux (fork, file-descriptor passing, peer credentials)")
+    path = socket_path()
+    if len(path.encode()) > 100:
+        raise UserError(
+            f"the server's socket path {path} is too long for a Unix socket (at most 100 "
+            "bytes); set XDG_RUNTIME_DIR or TMPDIR to a shorter folder"
+        )
+    status = _ask(path, {"op": "status"})
+    if args.status:
+        if status is None:
+            print("no omnitrust server runs for this environment")
+            return 1
+        print(_describe(status, path))
+        return 0
+    if args.stop:
+        if status is None:
+            print("no omnitrust server runs for this environment")
+            return 0
+        _ask(path, {"op": "stop"})
+        print(f"stopped the omnitrust server (pid {status['pid']})")
+        return 0
+    if status is not None:
+        print("already running: " + _describe(status, path))
+        return 0
+    if args.foreground:
+        return serve(path, idle_seconds=args.idle * 60.0)
+    return _start_background(path, args.idle)
+
+
+def _describe(status: dict, path: str) -> str:
+    idle = status.get("idle_minutes", 0)
+    ends = f"ends after {idle:g} minutes without a command" if idle else "runs until stopped"
+    return (
+        f"omnitrust server pid {status['pid']}, {status['served']} commands served, "
+        f"{status['running']} running; {ends}; socket {path}"
+    )
+
+
+def _start_background(path: str, idle: float) -> int:
+    import subprocess
+    import time
+
+    folder = _own_folder(os.path.dirname(path))
+    log = os.path.join(folder, os.path.basename(path)[: -len(".sock")] + ".log")
+    print("starting the omnitrust server (loading; the first start after an install or a model "
+          "change compiles the kernels: a few minutes)...", flush=True)  # fmt: skip
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "sim", "serve", "--foreground", "--idle", f"{idle!r}"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # not stopped by this terminal's Ctrl-C or hang-up
+        )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        status = _ask(path, {"op": "status"})
+        if status is not None and status["pid"] == proc.pid:
+            print("ready: " + _describe(status, path))
+            print("omnitrust commands run from this environment now start warm; "
+                  "`omnitrust serve --stop` ends it")  # fmt: skip
+            return 0
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    else:
+        proc.terminate()
+    with open(log, errors="replace") as f:
+        tail = f.read()[-2000:]
+    print(f"the omnitrust server did not start (log {log}):\n{tail}", file=sys.stderr)
+    return 1
+
+
+def _own_folder(folder: str) -> str:
+    """``folder``, created with mode 0700 if missing; it must be a real folder of this user's
+    that no one else can write to."""
+    from ..core.errors import UserError
+
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    st = os.lstat(folder)
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise UserError(
+            f"{folder} must be a folder of this user's that only this user can use "
+            "(mode 0700) to hold the server's socket"
+        )
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------------------------
+def _load() -> None:
+    """Load what commands need: the modules of ``run``, ``compare`` and ``sweep``, Numba's
+    set-up, matplotlib with a throw-away chart, and the kernels of a run (a 400-consumer
+    baseline for 20 days on one thread)."""
+    import gc
+    import importlib
+
+    from ..core.numba_start import quick_start
+
+    quick_start()
+    for module in (
+        "sim.cli.run",
+        "sim.cli.experiments",
+        "sim.cli.report",
+        "sim.scenario.loading",
+        "sim.analysis.outputs",
+        "sim.analysis.summary",
+        "sim.analysis.stationarity",
+        "sim.analysis.painters",
+        "sim.analysis.charts",
+        "sim.experiments",
+        "sim.model",
+    ):
+        importlib.import_module(module)
+    from ..analysis.painters import _warm_up
+    from ..core import blocks
+    from ..model import TrustModel
+    from ..scenario.loading import load_scenario
+
+    _warm_up()
+    baseline = os.path.join(
+        os.path.dirname(os.path.dirname(__file__)), "scenarios", "baseline.toml"
+    )
+    model = TrustModel(load_scenario(baseline, consumers=400, days=20), threads=1)
+    while model.running:
+        model.step()
+    model.timeseries()
+    del model
+    blocks.shutdown()
+    gc.collect()
+    gc.freeze()  # the loaded modules: not scanned again by the children's collections
+
+
+def _stamps() -> dict[str, tuple[int, int]]:
+    """Modification stamps of the package's source files and of the folders on ``sys.path``."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = [os.path.join(root, name)
+             for root, dirs, files in os.walk(package)
+             for name in files if name.endswith(".py")]  # fmt: skip
+    paths += [p for p in sys.path if p and os.path.isdir(p)]
+    out = {}
+    for p in sorted(set(paths)):
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        out[p] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+def serve(path: str, idle_seconds: float) -> int:
+    """Load, then serve commands on ``path`` until idle for ``idle_seconds`` (0: never), stopped,
+    out of date or replaced."""
+    import selectors
+    import threading
+    import time
+
+    folder = _own_folder(os.path.dirname(path))
+    environment = served_environment()
+    _load()
+    stamps = _stamps()
+    if threading.active_count() != 1:
+        print("omnitrust serve: threads are running after loading; not safe to fork", flush=True)
+        return 1
+    me = os.getpid()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    temporary = os.path.join(folder, f".{me}.sock")
+    listener.bind(temporary)
+    listener.listen(16)
+    os.replace(temporary, path)  # (a server already there stops when it sees its socket gone)
+    inode = os.stat(path).st_ino
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, None)
+    selector.register(wake_r, selectors.EVENT_READ, "wake")
+    running: dict[int, socket.socket] = {}
+    served, stopping, last = 0, False, time.monotonic()
+    print(f"omnitrust server pid {me} ready on {path}", flush=True)
+
+    def reap() -> None:
+        while running:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = running.pop(pid, None)
+            if conn is not None:
+                with contextlib.suppress(KeyError):  # (not watched any more if the caller left)
+                    selector.unregister(conn)
+                with contextlib.suppress(OSError):
+                    _write(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                conn.close()
+
+    def handle(conn: socket.socket) -> None:
+        nonlocal served, stopping, last
+        conn.settimeout(10.0)
+        lines = _Lines(conn)
+        try:
+            request = lines.read(with_fds=True) if _peer_uid(conn) == os.getuid() else None
+        except (OSError, ValueError):
+            request = None
+        fds = lines.fds
+        try:
+            if not isinstance(request, dict):
+                return
+            if request.get("op") == "status":
+                _write(conn, {"pid": me, "served": served, "running": len(running),
+                              "idle_minutes": idle_seconds / 60.0})  # fmt: skip
+                return
+            if request.get("op") == "stop":
+                stopping = True
+                _write(conn, {"stopping": True})
+                return
+            if stopping:
+                _write(conn, {"not_served": "the omnitrust server is stopping"})
+                return
+            if len(fds) != 3 or served_environment(request.get("env", {})) != environment:
+                _write(conn, {"not_served": "the omnitrust server has another environment"})
+                return
+            if _stamps() != stamps:
+                stopping = True
+                _write(conn, {"not_served": "the omnitrust server is out of date (the package's "
+                              "files changed since it started); it stops"})  # fmt: skip
+                return
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(
+                    request,
+                    fds,
+                    closing=(listener, selector, wake_r, wake_w, *running.values(), conn),
+                )
+            running[pid] = conn
+            served += 1
+            last = time.monotonic()
+            _write(conn, {"pid": pid})
+            conn.settimeout(None)
+            selector.register(conn, selectors.EVENT_READ, pid)
+            conn = None  # kept until its child ends
+        except OSError:
+            pass
+        finally:
+            for fd in fds:
+                os.close(fd)
+            if conn is not None:
+                conn.close()
+
+    try:
+        while True:
+            for key, _ in selector.select(timeout=1.0):
+                if key.fileobj is listener:
+                    try:
+                        conn, _ = listener.accept()
+                    except OSError:
+                        continue
+                    handle(conn)
+                elif key.data == "wake":
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_r, 4096)
+                else:  # a caller's connection: it has nothing more to say, so it is gone
+                    pid = key.data
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGHUP)  # as closing its terminal would
+                    selector.unregister(key.fileobj)
+            reap()
+            if running:
+                continue
+            try:
+                replaced = os.stat(path).st_ino != inode
+            except OSError:
+                replaced = True
+            idle = idle_seconds > 0 and time.monotonic() - last > idle_seconds
+            if stopping or replaced or idle:
+                break
+    finally:
+        if os.getpid() == me:
+            selector.close()
+            listener.close()
+            try:
+                if os.stat(path).st_ino == inode:
+                    os.unlink(path)
+            except OSError:
+                pass
+    print(f"omnitrust server pid {me} ended", flush=True)
+    return 0
+
+
+def _child(request: dict, fds: list[int], closing: tuple) -> None:
+    """The forked child: become the caller's command (its folder, environment, umask, standard
+    streams and arguments), run it, and exit with its code. Never returns."""
+    try:
+        os.setsid()  # its own process group: the caller's signals reach it and its workers
+        for thing in closing:
+            if isinstance(thing, int):
+                os.close(thing)
+            else:
+                thing.close()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in zip((0, 1, 2), fds, strict=True):
+            os.dup2(fd, target)
+            os.close(fd)
+        _reopen_standard_streams()
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.umask(int(request["umask"]))
+        os.chdir(request["cwd"])
+        sys.argv = [str(a) for a in request["argv"]]
+        from ..core import timing
+
+        timing.restart()
+    except BaseException as exc:  # noqa: BLE001 - the caller must hear of it, then this exits
+        try:
+            os.write(2, f"omnitrust: the server could not start the command: {exc}\n".encode())
+        finally:
+            os._exit(1)
+    from . import EXIT_INTERRUPTED, finish, main
+
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except BaseException:  # a bug: its traceback, exit 1, as a fresh process would
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finish(code, in_place=True)
+
+
+def _reopen_standard_streams() -> None:
+    """sys.stdin, stdout and stderr on the caller's descriptors, as Python opens them at start-up
+    (stdout line-buffered on a terminal, stderr always)."""
+    encoding = sys.stdout.encoding if sys.stdout is not None else "utf-8"
+    errors = sys.stdout.errors if sys.stdout is not None else "strict"
+    sys.stdin = sys.__stdin__ = open(0, encoding=encoding, errors=errors, closefd=False)  # noqa: SIM115
+    sys.stdout = sys.__stdout__ = open(1, "w", encoding=encoding, errors=errors, closefd=False)  # noqa: SIM115
+    sys.stdout.reconfigure(line_buffering=os.isatty(1))
+    sys.stderr = sys.__stderr__ = open(  # noqa: SIM115
+        2, "w", encoding=encoding, errors="backslashreplace", closefd=False
+    )
+    sys.stderr.reconfigure(line_buffering=True)
