@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             load_after = os.getloadavg()
         finally:
             if args.server:
-                subprocess.run([*serve[:4], "--stop"], cwd=ROOT, env=server_env(cache))
+                stop = [*serve[:4], "--stop"]
+                subprocess.run(stop, cwd=ROOT, env=server_env(cache), capture_output=True)
         saved = sorted(p.name for p in Path(shared).rglob("*.npz")) if cache else []
     if args.warm_cache and not saved:
         raise SystemExit("--warm-cache: the untimed run saved no warm-up state")
