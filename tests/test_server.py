@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -157,11 +158,60 @@ def test_another_environment_runs_on_its_own(served_env):
     assert _served(env) == before + 1
 
 
+def test_a_caller_gone_before_the_answer_neither_ends_the_server_nor_leaves_its_command(
+    served_env, tmp_path
+):
+    """A caller that sends its command and leaves at once (Ctrl-C, a timeout): the server stops
+    the command it forked for it and keeps serving."""
+    env, _ = served_env
+    before = _served(env)
+    out = tmp_path / "o"
+    request = {
+        "argv": ["omnitrust", "run", BASELINE, "--replications", "8", "--consumers", "20000",
+                 "--workers", "1", "--out", str(out)],
+        "cwd": str(ROOT), "umask": 0o022,
+        "env": {"OPENBLAS_NUM_THREADS": "1", **env},  # (as `omnitrust` sets it, sim.cli.console)
+    }  # fmt: skip
+    path = _status(env).rsplit("socket ", 1)[1].strip()
+    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        server._write(sock, request, (null_in.fileno(), null_out.fileno(), null_out.fileno()))
+        sock.close()
+    deadline = time.monotonic() + 60
+    while _served(env) != before + 1 or "0 running" not in _status(env):
+        assert time.monotonic() < deadline, _status(env)
+        time.sleep(0.2)
+    assert not (out / "summary.csv").exists()
+    ok = _omnitrust(env, "validate", BASELINE)
+    assert ok.returncode == 0 and _served(env) == before + 2, ok.stderr
+
+
+def test_a_command_ended_by_a_signal_ends_its_caller_by_the_same_signal(served_env, tmp_path):
+    """SIGTERM to the caller: the command (a Python process, SIGTERM's default action) ends by
+    it, and so does the caller, as the command on its own would (returncode -SIGTERM)."""
+    env, _ = served_env
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", BASELINE, "--replications", "8", "--consumers",
+         "20000", "--workers", "1", "--out", str(tmp_path / "o")],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "1 running" not in _status(env):
+        assert time.monotonic() < deadline, "the command never started in the server"
+        time.sleep(0.2)
+    proc.terminate()
+    assert proc.wait(timeout=60) == -signal.SIGTERM
+    assert "0 running" in _status(env)
+
+
 def test_the_package_changed_since_loading_stops_the_server(served_env, tmp_path):
     """Runs last in this module: the server ends. A folder on sys.path changed (what installing
     a package does) or a source file of the package: the server is out of date."""
     env, extra = served_env
-    (extra / "newly_installed.py").write_text("")
+    (extra / "results").mkdir()  # a folder's other files (a project's results) do not count
+    assert _omnitrust(env, "validate", BASELINE).stderr == ""
+    (extra / "newly_installed-1.0.dist-info").mkdir()  # what `pip install` adds
     result = _omnitrust(env, "validate", BASELINE)
     assert result.returncode == 0, result.stderr  # run on its own
     assert "out of date" in result.stderr
@@ -190,6 +240,40 @@ def test_an_idle_server_ends_itself(tmp_path):
             assert time.monotonic() < deadline, "the idle server did not end"
             time.sleep(0.3)
         assert not any(short.rglob("*.sock"))
+    finally:
+        _omnitrust(env, "serve", "--stop")
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def test_stop_takes_no_more_commands_at_once_and_the_running_one_still_gets_its_status(tmp_path):
+    """`serve --stop` while a command runs, then `serve` again at once (two at the same time):
+    one new server runs, and the first command's caller still gets exit code 0."""
+    short = Path(tempfile.mkdtemp(prefix="ots-"))
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(short)}
+    env.pop(server.ENV, None)
+    try:
+        assert _omnitrust(env, "serve").returncode == 0
+        first = _status(env).split(",")[0]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", "run", BASELINE, "--replications", "3", "--consumers",
+             "20000", "--workers", "1", "--out", str(tmp_path / "o")],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "1 running" not in _status(env):
+            assert time.monotonic() < deadline, "the command never started in the server"
+            time.sleep(0.2)
+        stopped = _omnitrust(env, "serve", "--stop")
+        assert "it ends when its 1 running command(s) end" in stopped.stdout
+        two = [subprocess.Popen([sys.executable, "-m", "sim", "serve"], env=env, cwd=ROOT,
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+        said = [p.communicate(timeout=900)[0] for p in two]
+        assert [p.returncode for p in two] == [0, 0], said
+        assert sum("ready:" in t for t in said) == 1, said
+        assert _status(env).split(",")[0] != first
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert (tmp_path / "o" / "summary.csv").exists()
     finally:
         _omnitrust(env, "serve", "--stop")
         shutil.rmtree(short, ignore_errors=True)

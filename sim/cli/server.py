@@ -9,34 +9,46 @@ Unix socket. An ``omnitrust`` command started afterwards **in the same environme
 does not load anything: it sends its arguments, working folder, environment, umask and its
 standard input, output and error (the file descriptors themselves) to the server, which forks a
 child for it. The child is the command: it runs `sim.cli.main` exactly as a fresh process would,
-writes to the caller's terminal or pipes, and its exit status is the caller's. Ctrl-C (SIGINT),
-SIGTERM, SIGHUP and SIGQUIT sent to the caller are passed on to the child's process group (the
-child, its painter and its worker processes, as a terminal would); a caller that is killed
-outright gets its child stopped by the server (SIGHUP), as closing a terminal would.
+writes to the caller's terminal or pipes, and its exit status is the caller's (a command ended
+by a signal ends the caller by the same signal). Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGQUIT
+sent to the caller are passed on to the child's process group (the child, its painter and its
+worker processes, as a terminal would; signals that come before the server has answered are
+passed on once it has, and the child blocks them until it has its own group and a fresh
+process's handlers); Ctrl-Z stops the child's group with the caller and ``fg`` resumes both; a
+caller that goes away (killed outright, or gone before the server answered) gets its child
+stopped by the server (SIGHUP), as closing a terminal would.
 
 The numbers are the same: the child runs the same code on the same inputs; nothing a command
 computes is kept by the server (it forks from the state it had after loading, never from a
-command's). Loading runs one small model of the bundled baseline on one thread, so the server
-starts no threads and forking it is safe.
+command's). Loading runs one small model of the bundled baseline on one thread and then stops
+the model's block threads: the server forks with no Python thread but its own (pyarrow's
+allocator keeps a native background thread; jemalloc handles ``fork`` itself).
 
 When the server is used, and when not:
 
 * only by commands whose environment equals the server's (every variable but those in
-  `VOLATILE`: the shell's bookkeeping), from the same Python executable and the same installed
-  package: the socket's name is a hash of the three (`socket_path`), so ``OMNITRUST_THREADS=1
-  omnitrust run ...`` in a shell whose server was started without it runs on its own;
+  `VOLATILE`: a shell's or terminal's bookkeeping), from the same Python executable with the same
+  options (``-O``, ``-X``, ``-W``, ``-u``: `interpreter_options`) and the same installed package:
+  the socket's name is a hash of these (`socket_path`), so ``OMNITRUST_THREADS=1 omnitrust run
+  ...`` in a shell whose server was started without it runs on its own;
 * not when ``OMNITRUST_SERVER=off``, nor for ``omnitrust serve`` and ``omnitrust dashboard`` (a
-  long-lived web server of its own);
-* not once the package's source files (``sim/**/*.py``) or any folder on ``sys.path`` (an install
-  or an upgrade) changed since the server loaded them: it answers that it is out of date, stops,
-  and the command runs on its own (its kernels and modules are the files as they are now);
-* the server ends after ``--idle`` minutes without a command (default `IDLE_MINUTES`), on
-  ``omnitrust serve --stop``, or when another server takes its socket.
+  long-lived web server of its own), nor when the server does not answer within
+  `ANSWER_TIMEOUT` (a stopped or overloaded server: the command runs on its own);
+* not once the package's source files (``sim/**/*.py``) or the distributions installed on
+  ``sys.path`` (their ``.dist-info``/``.egg-info`` and ``.pth`` files: an install, an upgrade, a
+  removal) changed since the server started loading them: it answers that it is out of date,
+  stops, and the command runs on its own (its kernels and modules are the files as they are now);
+* the server takes no more commands after ``--idle`` minutes without one (counted from the end
+  of the last; default `IDLE_MINUTES`), on ``omnitrust serve --stop``, or when another server
+  takes its socket; it then removes its socket and lock at once (a new server may start) and
+  ends when the commands it still runs have ended, their callers getting their exit status.
+  One server per environment: a lock file held while it takes commands; two ``omnitrust
+  serve`` at once start one server.
 
 Only the server's user can connect: the socket's folder is ``$XDG_RUNTIME_DIR/omnitrust`` or
-``/tmp/omnitrust-<uid>``, mode 0700, and the server checks the peer's user id. Unix only (it
-needs ``fork`` and file-descriptor passing); elsewhere ``serve`` says so and commands run on their
-own.
+``/tmp/omnitrust-<uid>``, mode 0700, and both sides check the other's user id. Linux only (it
+needs ``fork``, file-descriptor passing and peer credentials); elsewhere ``serve`` says so and
+commands run on their own.
 
 This module's top level imports only what the caller needs to find and use a server (`delegate`
 runs in every ``omnitrust`` command before anything else is loaded: ~1 ms when no server runs).
@@ -55,16 +67,24 @@ import sys
 
 ENV = "OMNITRUST_SERVER"
 """``OMNITRUST_SERVER=off`` (or 0, no, false): commands never use a server."""
-VOLATILE = frozenset({"_", "OLDPWD", "PWD", "SHLVL", ENV})
-"""Variables a shell changes from one command to the next; not part of the environment a server
-serves (the child still gets the caller's values)."""
+VOLATILE = frozenset({
+    "_", "OLDPWD", "PWD", "SHLVL", "PS1", "PS2", "PROMPT_COMMAND", "COLUMNS", "LINES",
+    "WINDOWID", "TMUX_PANE", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "TERM_SESSION_ID", ENV,
+})  # fmt: skip
+"""Variables that differ between shells, terminals or commands of one user and that nothing the
+server loads reads: not part of the environment a server serves (the child still gets the
+caller's values)."""
 NOT_SERVED = frozenset({"serve", "dashboard"})
 IDLE_MINUTES = 30.0
 """Minutes without a command after which the server ends itself (``--idle``; 0: never)."""
 READY_TIMEOUT = 900.0
 """Seconds ``omnitrust serve`` waits for a new server to load (compiling the kernels after an
 install or a change of the model takes a few minutes on 2 cores; loading them ~3 s)."""
+ANSWER_TIMEOUT = 10.0
+"""Seconds a command waits for a server to take it (connect and answer) before it runs on its
+own (a server that is stopped, e.g. by Ctrl-Z on ``serve --foreground``, or overloaded)."""
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_BLOCKED_AT_FORK = {*_FORWARDED, signal.SIGTSTP, signal.SIGCHLD}
 _MAX_LINE = 1 << 22
 
 
@@ -85,11 +105,29 @@ def socket_folder() -> str:
     return os.path.join(os.environ.get("TMPDIR") or "/tmp", f"omnitrust-{os.getuid()}")
 
 
+def interpreter_options() -> list:
+    """This interpreter's options (``-O``, ``-X dev``, ``-W error``, ``-u``, ...) but ``-P``,
+    which the server is started with: a server serves only callers started with the same."""
+    flags = type(sys.flags).__match_args__
+    return [
+        [getattr(sys.flags, name) for name in flags if name != "safe_path"],
+        list(sys.warnoptions),
+        sorted((str(k), str(v)) for k, v in sys._xoptions.items()),
+        bool(getattr(sys.__stdout__, "write_through", False)),
+    ]
+
+
 def socket_path(env: dict[str, str] | None = None) -> str:
-    """The socket of the server for this executable, this package and ``env``."""
+    """The socket of the server for this executable, its options, this package and ``env``."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = json.dumps(
-        [sys.executable, package, os.getuid(), sorted(served_environment(env).items())]
+        [
+            sys.executable,
+            interpreter_options(),
+            package,
+            os.getuid(),
+            sorted(served_environment(env).items()),
+        ]
     )
     key = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
     return os.path.join(socket_folder(), f"{key}.sock")
@@ -153,7 +191,8 @@ def _ask(path: str, message: dict, timeout: float = 10.0) -> dict | None:
 def delegate(argv: list[str]) -> int | None:
     """Run the command ``argv`` in this environment's server and return its exit code; None when
     no server runs it (none running, not this environment, out of date, off, or a command that is
-    not served): the caller then runs it itself."""
+    not served): the caller then runs it itself. A command the server's child ended by a signal
+    ends this process by the same signal."""
     if os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false"):
         return None
     command = next((a for a in argv if not a.startswith("-")), None)
@@ -166,7 +205,37 @@ def delegate(argv: list[str]) -> int | None:
         return None
     if folder.st_uid != os.getuid() or folder.st_mode & 0o077:  # not this user's own folder
         return None
+    if not os.path.exists(path):
+        return None
+    group = 0  # the child's process group, once the server has said which
+    pending: list[int] = []  # signals that came before
+
+    def forward(signum, frame):
+        if group:
+            _signal_group(group, signum)
+        else:
+            pending.append(signum)
+
+    def suspend(signum, frame):  # Ctrl-Z: stop the command, then this process; on `fg`, resume
+        if group:  # (SIGSTOP: a session of its own is an orphaned group, which ignores SIGTSTP)
+            _signal_group(group, signal.SIGSTOP)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, suspend)
+        if group:
+            _signal_group(group, signal.SIGCONT)
+
+    previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
+    previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, suspend)
+
+    def on_its_own() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in pending:  # (as if they came now, to a process that runs the command)
+            os.kill(os.getpid(), signum)
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(ANSWER_TIMEOUT)
     try:
         sock.connect(path)
         if _peer_uid(sock) != os.getuid():
@@ -182,22 +251,20 @@ def delegate(argv: list[str]) -> int | None:
         _write(sock, request, (0, 1, 2))
         lines = _Lines(sock)
         reply = lines.read()
+    except TimeoutError:
+        reply = {"not_served": f"the omnitrust server did not answer in {ANSWER_TIMEOUT:g} s"}
     except (OSError, ValueError):  # no server behind the socket, a closed stdin, a gone folder
-        sock.close()
-        return None
+        reply = None
     if reply is None or "pid" not in reply:
+        sock.close()  # (a server that forked a child after all stops it: its caller is gone)
         if reply is not None and reply.get("not_served"):
             print(f"omnitrust: {reply['not_served']}; running without it", file=sys.stderr)
-        sock.close()
+        on_its_own()
         return None
     group = int(reply["pid"])
-
-    def forward(signum, frame):
-        with contextlib.suppress(OSError):
-            os.killpg(group, signum)
-
-    for signum in _FORWARDED:
-        signal.signal(signum, forward)
+    for signum in pending:
+        _signal_group(group, signum)
+    sock.settimeout(None)
     try:
         done = lines.read()
     except (OSError, ValueError):
@@ -207,7 +274,24 @@ def delegate(argv: list[str]) -> int | None:
         print("omnitrust: the server went away before the command ended", file=sys.stderr)
         return 1
     code = int(done["exit"])
-    return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell reports
+    if code < 0:  # the command was ended by signal -code: so is this process, as a shell sees it
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+        return 128 - code
+    return code
+
+
+def _signal_group(group: int, signum: int) -> None:
+    """Send ``signum`` to the process group ``group`` (the served command, its painter and
+    workers), or to its leader alone if it has not made the group yet."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        with contextlib.suppress(OSError):
+            os.kill(group, signum)
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,8 +366,12 @@ def cmd_serve(args) -> int:
         if status is None:
             print("no omnitrust server runs for this environment")
             return 0
-        _ask(path, {"op": "stop"})
-        print(f"stopped the omnitrust server (pid {status['pid']})")
+        answer = _ask(path, {"op": "stop"}) or {}
+        left = answer.get("running", 0)
+        print(
+            f"stopped the omnitrust server (pid {status['pid']}): it takes no more commands"
+            + (f"; it ends when its {left} running command(s) end" if left else "")
+        )
         return 0
     if status is not None:
         print("already running: " + _describe(status, path))
@@ -310,9 +398,11 @@ def _start_background(path: str, idle: float) -> int:
     log = os.path.join(folder, os.path.basename(path)[: -len(".sock")] + ".log")
     print("starting the omnitrust server (loading; the first start after an install or a model "
           "change compiles the kernels: a few minutes)...", flush=True)  # fmt: skip
+    options = subprocess._args_from_interpreter_flags()  # (-O, -X dev, -W ...: the key's part)
+    command = [sys.executable, *options, "-P", "-m", "sim", "serve", "--foreground"]
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "sim", "serve", "--foreground", "--idle", f"{idle!r}"],
+            [*command, "--idle", f"{idle!r}"],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -321,12 +411,13 @@ def _start_background(path: str, idle: float) -> int:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         status = _ask(path, {"op": "status"})
-        if status is not None and status["pid"] == proc.pid:
-            print("ready: " + _describe(status, path))
+        if status is not None:  # this one, or one another `serve` started at the same time
+            mine = status["pid"] == proc.pid
+            print(("ready: " if mine else "already running: ") + _describe(status, path))
             print("omnitrust commands run from this environment now start warm; "
                   "`omnitrust serve --stop` ends it")  # fmt: skip
             return 0
-        if proc.poll() is not None:
+        if proc.poll() not in (None, 0):  # (0: it found another server starting, which answers)
             break
         time.sleep(0.1)
     else:
@@ -401,12 +492,21 @@ def _load() -> None:
 
 
 def _stamps() -> dict[str, tuple[int, int]]:
-    """Modification stamps of the package's source files and of the folders on ``sys.path``."""
+    """Modification stamps of the package's source files, and of what installing, upgrading or
+    removing a distribution changes in the folders on ``sys.path`` (its ``.dist-info`` or
+    ``.egg-info`` and ``.pth`` files; not the other files there, such as a project folder's
+    results when that folder is on ``sys.path``)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = [os.path.join(root, name)
              for root, dirs, files in os.walk(package)
              for name in files if name.endswith(".py")]  # fmt: skip
-    paths += [p for p in sys.path if p and os.path.isdir(p)]
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        paths += [os.path.join(entry, n) for n in names
+                  if n.endswith((".dist-info", ".egg-info", ".egg-link", ".pth"))]  # fmt: skip
     out = {}
     for p in sorted(set(paths)):
         try:
@@ -418,25 +518,36 @@ def _stamps() -> dict[str, tuple[int, int]]:
 
 
 def serve(path: str, idle_seconds: float) -> int:
-    """Load, then serve commands on ``path`` until idle for ``idle_seconds`` (0: never), stopped,
-    out of date or replaced."""
+    """Load, then serve commands on ``path`` until stopped, out of date, replaced or idle for
+    ``idle_seconds`` (0: never); once it takes no more commands, it ends when the commands it
+    runs have ended (their callers wait for their exit status from it)."""
+    import fcntl
     import selectors
     import threading
     import time
+    import traceback
 
     folder = _own_folder(os.path.dirname(path))
+    lock = os.open(path[: -len(".sock")] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held for the server's life
+    except BlockingIOError:
+        print("another omnitrust server runs or is starting for this environment", flush=True)
+        return 0
     environment = served_environment()
+    stamps = _stamps()  # before loading: a file edited while loading makes it out of date at once
     _load()
-    stamps = _stamps()
     if threading.active_count() != 1:
         print("omnitrust serve: threads are running after loading; not safe to fork", flush=True)
         return 1
     me = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     temporary = os.path.join(folder, f".{me}.sock")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
     listener.bind(temporary)
     listener.listen(16)
-    os.replace(temporary, path)  # (a server already there stops when it sees its socket gone)
+    os.replace(temporary, path)
     inode = os.stat(path).st_ino
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -447,11 +558,33 @@ def serve(path: str, idle_seconds: float) -> int:
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, None)
     selector.register(wake_r, selectors.EVENT_READ, "wake")
-    running: dict[int, socket.socket] = {}
-    served, stopping, last = 0, False, time.monotonic()
+    running: dict[int, socket.socket | None] = {}  # child -> its caller's connection
+    served, listening, last = 0, True, time.monotonic()
     print(f"omnitrust server pid {me} ready on {path}", flush=True)
 
+    def stop_listening() -> None:
+        """Take no more commands: the socket goes (a new server may start at once)."""
+        nonlocal listening
+        if not listening:
+            return
+        listening = False
+        selector.unregister(listener)
+        listener.close()
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_ino == inode:
+                os.unlink(path)
+        os.close(lock)  # (the lock goes too: a new server may start while these commands run)
+
+    def forget(pid: int) -> socket.socket | None:
+        conn = running.get(pid)
+        if conn is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(conn)
+            running[pid] = None
+        return conn
+
     def reap() -> None:
+        nonlocal last
         while running:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -459,17 +592,23 @@ def serve(path: str, idle_seconds: float) -> int:
                 return
             if pid == 0:
                 return
-            conn = running.pop(pid, None)
+            conn = forget(pid)
+            running.pop(pid, None)
+            last = time.monotonic()  # (idle counts from the end of the last command)
             if conn is not None:
-                with contextlib.suppress(KeyError):  # (not watched any more if the caller left)
-                    selector.unregister(conn)
                 with contextlib.suppress(OSError):
                     _write(conn, {"exit": os.waitstatus_to_exitcode(status)})
                 conn.close()
 
+    def caller_gone(pid: int) -> None:
+        conn = forget(pid)
+        if conn is not None:
+            conn.close()
+        _signal_group(pid, signal.SIGHUP)  # as closing its terminal would
+
     def handle(conn: socket.socket) -> None:
-        nonlocal served, stopping, last
-        conn.settimeout(10.0)
+        nonlocal served, last
+        conn.settimeout(2.0)  # (a caller sends its request as soon as it connects)
         lines = _Lines(conn)
         try:
             request = lines.read(with_fds=True) if _peer_uid(conn) == os.getuid() else None
@@ -484,38 +623,37 @@ def serve(path: str, idle_seconds: float) -> int:
                               "idle_minutes": idle_seconds / 60.0})  # fmt: skip
                 return
             if request.get("op") == "stop":
-                stopping = True
-                _write(conn, {"stopping": True})
-                return
-            if stopping:
-                _write(conn, {"not_served": "the omnitrust server is stopping"})
+                stop_listening()
+                _write(conn, {"stopping": True, "running": len(running)})
                 return
             if len(fds) != 3 or served_environment(request.get("env", {})) != environment:
                 _write(conn, {"not_served": "the omnitrust server has another environment"})
                 return
             if _stamps() != stamps:
-                stopping = True
+                stop_listening()
                 _write(conn, {"not_served": "the omnitrust server is out of date (the package's "
                               "files changed since it started); it stops"})  # fmt: skip
                 return
             sys.stdout.flush()
             sys.stderr.flush()
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED_AT_FORK)
             pid = os.fork()
             if pid == 0:
-                _child(
-                    request,
-                    fds,
-                    closing=(listener, selector, wake_r, wake_w, *running.values(), conn),
-                )
-            running[pid] = conn
+                _child(request, fds, mask, closing=(listener, selector, wake_r, wake_w, lock,
+                                                    *filter(None, running.values()), conn))  # fmt: skip
+            # (a command is only forked while listening, so the lock is still open here)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            running[pid] = None
             served += 1
             last = time.monotonic()
-            _write(conn, {"pid": pid})
+            try:
+                _write(conn, {"pid": pid})
+            except OSError:  # the caller left before it heard: its command stops
+                _signal_group(pid, signal.SIGHUP)
+                return
             conn.settimeout(None)
             selector.register(conn, selectors.EVENT_READ, pid)
-            conn = None  # kept until its child ends
-        except OSError:
-            pass
+            running[pid], conn = conn, None  # kept until its child ends
         finally:
             for fd in fds:
                 os.close(fd)
@@ -523,48 +661,41 @@ def serve(path: str, idle_seconds: float) -> int:
                 conn.close()
 
     try:
-        while True:
+        while listening or running:
             for key, _ in selector.select(timeout=1.0):
-                if key.fileobj is listener:
-                    try:
+                try:
+                    if key.data is None:
                         conn, _ = listener.accept()
-                    except OSError:
-                        continue
-                    handle(conn)
-                elif key.data == "wake":
-                    with contextlib.suppress(BlockingIOError):
-                        os.read(wake_r, 4096)
-                else:  # a caller's connection: it has nothing more to say, so it is gone
-                    pid = key.data
-                    with contextlib.suppress(OSError):
-                        os.killpg(pid, signal.SIGHUP)  # as closing its terminal would
-                    selector.unregister(key.fileobj)
+                        handle(conn)
+                    elif key.data == "wake":
+                        with contextlib.suppress(BlockingIOError):
+                            os.read(wake_r, 4096)
+                    else:  # a caller's connection: it has nothing more to say, so it is gone
+                        caller_gone(key.data)
+                except Exception:  # noqa: BLE001 - one bad connection must not end the server
+                    traceback.print_exc()
+                    sys.stderr.flush()
             reap()
-            if running:
-                continue
-            try:
-                replaced = os.stat(path).st_ino != inode
-            except OSError:
-                replaced = True
-            idle = idle_seconds > 0 and time.monotonic() - last > idle_seconds
-            if stopping or replaced or idle:
-                break
+            if listening:
+                try:
+                    replaced = os.stat(path).st_ino != inode
+                except OSError:
+                    replaced = True
+                idle = idle_seconds > 0 and time.monotonic() - last > idle_seconds
+                if replaced or (idle and not running):
+                    stop_listening()
     finally:
         if os.getpid() == me:
+            stop_listening()
             selector.close()
-            listener.close()
-            try:
-                if os.stat(path).st_ino == inode:
-                    os.unlink(path)
-            except OSError:
-                pass
     print(f"omnitrust server pid {me} ended", flush=True)
     return 0
 
 
-def _child(request: dict, fds: list[int], closing: tuple) -> None:
+def _child(request: dict, fds: list[int], mask, closing: tuple) -> None:
     """The forked child: become the caller's command (its folder, environment, umask, standard
-    streams and arguments), run it, and exit with its code. Never returns."""
+    streams and arguments), run it, and exit with its code. Never returns. Signals are blocked
+    until it has its own process group and the handlers a fresh process has."""
     try:
         os.setsid()  # its own process group: the caller's signals reach it and its workers
         for thing in closing:
@@ -573,10 +704,11 @@ def _child(request: dict, fds: list[int], closing: tuple) -> None:
             else:
                 thing.close()
         signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                       signal.SIGTSTP):  # fmt: skip
+            signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for target, fd in zip((0, 1, 2), fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
@@ -612,13 +744,14 @@ def _child(request: dict, fds: list[int], closing: tuple) -> None:
 
 def _reopen_standard_streams() -> None:
     """sys.stdin, stdout and stderr on the caller's descriptors, as Python opens them at start-up
-    (stdout line-buffered on a terminal, stderr always)."""
+    (stdout line-buffered on a terminal, stderr always; no newline translation)."""
     encoding = sys.stdout.encoding if sys.stdout is not None else "utf-8"
     errors = sys.stdout.errors if sys.stdout is not None else "strict"
-    sys.stdin = sys.__stdin__ = open(0, encoding=encoding, errors=errors, closefd=False)  # noqa: SIM115
-    sys.stdout = sys.__stdout__ = open(1, "w", encoding=encoding, errors=errors, closefd=False)  # noqa: SIM115
-    sys.stdout.reconfigure(line_buffering=os.isatty(1))
-    sys.stderr = sys.__stderr__ = open(  # noqa: SIM115
-        2, "w", encoding=encoding, errors="backslashreplace", closefd=False
-    )
-    sys.stderr.reconfigure(line_buffering=True)
+    opened = []
+    for fd, mode, errs in ((0, "r", errors), (1, "w", errors), (2, "w", "backslashreplace")):
+        stream = open(fd, mode, encoding=encoding, errors=errs, newline="\n", closefd=False)  # noqa: SIM115
+        opened.append(stream)
+    opened[1].reconfigure(line_buffering=os.isatty(1))
+    opened[2].reconfigure(line_buffering=True)
+    sys.stdin, sys.stdout, sys.stderr = opened
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = opened
