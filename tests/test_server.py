@@ -50,6 +50,25 @@ def _served(env: dict) -> int:
     return int(text.split(", ")[1].split()[0])
 
 
+def _wait_for(env: dict, text: str, what: str, seconds: float = 60.0) -> None:
+    """Poll ``serve --status`` until it says ``text``."""
+    deadline = time.monotonic() + seconds
+    while text not in _status(env):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def _long_run(env: dict, out: Path, replications: int = 8, **popen) -> subprocess.Popen:
+    """A served run of ~1 s per replication, once the server runs it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", BASELINE, "--replications", str(replications),
+         "--consumers", "20000", "--workers", "1", "--out", str(out)],
+        env=env, cwd=ROOT, **popen,
+    )  # fmt: skip
+    _wait_for(env, "1 running", "the command never started in the server")
+    return proc
+
+
 @pytest.fixture(scope="module")
 def served_env():
     """A server of its own (its socket folder a short temporary one), in an environment with a
@@ -109,15 +128,7 @@ def test_bad_input_through_the_server_is_reported_to_the_caller_with_exit_2(serv
 def test_ctrl_c_reaches_the_served_command_which_exits_130(served_env, tmp_path):
     env, _ = served_env
     out = tmp_path / "interrupted"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", BASELINE, "--replications", "8", "--consumers",
-         "20000", "--workers", "1", "--out", str(out)],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while "1 running" not in _status(env):
-        assert time.monotonic() < deadline, "the command never started in the server"
-        time.sleep(0.2)
+    proc = _long_run(env, out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)  # the caller only, as a terminal's Ctrl-C would
     _, stderr = proc.communicate(timeout=120)
@@ -128,21 +139,10 @@ def test_ctrl_c_reaches_the_served_command_which_exits_130(served_env, tmp_path)
 
 def test_a_killed_caller_gets_its_command_stopped(served_env, tmp_path):
     env, _ = served_env
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", BASELINE, "--replications", "8", "--consumers",
-         "20000", "--workers", "1", "--out", str(tmp_path / "o")],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while "1 running" not in _status(env):
-        assert time.monotonic() < deadline, "the command never started in the server"
-        time.sleep(0.2)
+    proc = _long_run(env, tmp_path / "o", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 60
-    while "0 running" not in _status(env):
-        assert time.monotonic() < deadline, "the orphaned command is still running"
-        time.sleep(0.2)
+    _wait_for(env, "0 running", "the orphaned command is still running")
     assert not (tmp_path / "o" / "summary.csv").exists()
 
 
@@ -191,15 +191,7 @@ def test_a_command_ended_by_a_signal_ends_its_caller_by_the_same_signal(served_e
     """SIGTERM to the caller: the command (a Python process, SIGTERM's default action) ends by
     it, and so does the caller, as the command on its own would (returncode -SIGTERM)."""
     env, _ = served_env
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", BASELINE, "--replications", "8", "--consumers",
-         "20000", "--workers", "1", "--out", str(tmp_path / "o")],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while "1 running" not in _status(env):
-        assert time.monotonic() < deadline, "the command never started in the server"
-        time.sleep(0.2)
+    proc = _long_run(env, tmp_path / "o", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proc.terminate()
     assert proc.wait(timeout=60) == -signal.SIGTERM
     assert "0 running" in _status(env)
@@ -215,10 +207,7 @@ def test_the_package_changed_since_loading_stops_the_server(served_env, tmp_path
     result = _omnitrust(env, "validate", BASELINE)
     assert result.returncode == 0, result.stderr  # run on its own
     assert "out of date" in result.stderr
-    deadline = time.monotonic() + 30
-    while "no omnitrust server" not in _status(env):
-        assert time.monotonic() < deadline, "the out-of-date server did not stop"
-        time.sleep(0.2)
+    _wait_for(env, "no omnitrust server", "the out-of-date server did not stop", 30)
 
 
 def test_every_source_file_of_the_package_is_watched():
@@ -235,10 +224,7 @@ def test_an_idle_server_ends_itself(tmp_path):
     try:
         started = _omnitrust(env, "serve", "--idle", "0.02")  # 1.2 s
         assert started.returncode == 0, started.stdout + started.stderr
-        deadline = time.monotonic() + 30
-        while "no omnitrust server" not in _status(env):
-            assert time.monotonic() < deadline, "the idle server did not end"
-            time.sleep(0.3)
+        _wait_for(env, "no omnitrust server", "the idle server did not end", 30)
         assert not any(short.rglob("*.sock"))
     finally:
         _omnitrust(env, "serve", "--stop")
@@ -254,15 +240,7 @@ def test_stop_takes_no_more_commands_at_once_and_the_running_one_still_gets_its_
     try:
         assert _omnitrust(env, "serve").returncode == 0
         first = _status(env).split(",")[0]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", "run", BASELINE, "--replications", "3", "--consumers",
-             "20000", "--workers", "1", "--out", str(tmp_path / "o")],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while "1 running" not in _status(env):
-            assert time.monotonic() < deadline, "the command never started in the server"
-            time.sleep(0.2)
+        proc = _long_run(env, tmp_path / "o", 3, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         stopped = _omnitrust(env, "serve", "--stop")
         assert "it ends when its 1 running command(s) end" in stopped.stdout
         two = [subprocess.Popen([sys.executable, "-m", "sim", "serve"], env=env, cwd=ROOT,
