@@ -197,6 +197,18 @@ def test_a_command_ended_by_a_signal_ends_its_caller_by_the_same_signal(served_e
     assert "0 running" in _status(env)
 
 
+def test_a_signal_the_caller_ignores_is_ignored_by_its_command(served_env, tmp_path):
+    """`nohup omnitrust run ...` then a hang-up: the command goes on, as it would on its own
+    (it inherits SIGHUP ignored)."""
+    env, _ = served_env
+    ignore_hangup = lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)  # noqa: E731
+    proc = _long_run(env, tmp_path / "o", 2, preexec_fn=ignore_hangup, stderr=subprocess.PIPE)
+    proc.send_signal(signal.SIGHUP)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "o" / "summary.csv").exists()
+
+
 def test_the_package_changed_since_loading_stops_the_server(served_env, tmp_path):
     """Runs last in this module: the server ends. A folder on sys.path changed (what installing
     a package does) or a source file of the package: the server is out of date."""
@@ -250,6 +262,24 @@ def test_stop_takes_no_more_commands_at_once_and_the_running_one_still_gets_its_
         assert sum("ready:" in t for t in said) == 1, said
         assert _status(env).split(",")[0] != first
         out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert (tmp_path / "o" / "summary.csv").exists()
+    finally:
+        _omnitrust(env, "serve", "--stop")
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def test_sigterm_to_the_server_lets_the_running_command_finish_for_its_caller(tmp_path):
+    short = Path(tempfile.mkdtemp(prefix="ots-"))
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(short)}
+    env.pop(server.ENV, None)
+    try:
+        assert _omnitrust(env, "serve").returncode == 0
+        pid = int(_status(env).split("pid ")[1].split(",")[0])
+        proc = _long_run(env, tmp_path / "o", 2, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.kill(pid, signal.SIGTERM)
+        _wait_for(env, "no omnitrust server", "the server still takes commands", 30)
+        _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         assert (tmp_path / "o" / "summary.csv").exists()
     finally:

@@ -16,7 +16,10 @@ worker processes, as a terminal would; signals that come before the server has a
 passed on once it has, and the child blocks them until it has its own group and a fresh
 process's handlers); Ctrl-Z stops the child's group with the caller and ``fg`` resumes both; a
 caller that goes away (killed outright, or gone before the server answered) gets its child
-stopped by the server (SIGHUP), as closing a terminal would.
+stopped by the server (SIGHUP), as closing a terminal would. Signals the caller ignores
+(``nohup``, a script's background job) are neither passed on nor taken by the child, which
+ignores them as it would have inherited them. Standard output and error are buffered as in a
+fresh process (line-buffered on a terminal; unbuffered under ``-u``/``PYTHONUNBUFFERED``).
 
 The numbers are the same: the child runs the same code on the same inputs; nothing a command
 computes is kept by the server (it forks from the state it had after loading, never from a
@@ -39,11 +42,15 @@ When the server is used, and when not:
   removal) changed since the server started loading them: it answers that it is out of date,
   stops, and the command runs on its own (its kernels and modules are the files as they are now);
 * the server takes no more commands after ``--idle`` minutes without one (counted from the end
-  of the last; default `IDLE_MINUTES`), on ``omnitrust serve --stop``, or when another server
+  of the last; default `IDLE_MINUTES`), on ``omnitrust serve --stop`` or SIGTERM, or when another server
   takes its socket; it then removes its socket and lock at once (a new server may start) and
   ends when the commands it still runs have ended, their callers getting their exit status.
   One server per environment: a lock file held while it takes commands; two ``omnitrust
   serve`` at once start one server.
+
+``omnitrust serve`` forks the server from itself (a daemon: a new session, output to a log
+next to the socket), so the server has the starter's interpreter, options, ``sys.path`` and
+package, hence the socket its commands look for; the starter waits until it listens.
 
 Only the server's user can connect: the socket's folder is ``$XDG_RUNTIME_DIR/omnitrust`` or
 ``/tmp/omnitrust-<uid>``, mode 0700, and both sides check the other's user id. Linux only (it
@@ -226,8 +233,14 @@ def delegate(argv: list[str]) -> int | None:
         if group:
             _signal_group(group, signal.SIGCONT)
 
-    previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
-    previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, suspend)
+    # Signals this process ignores (nohup, a background job of a script) stay ignored: not
+    # forwarded, and ignored by the command too, as it would inherit them.
+    ignored = [
+        int(n) for n in (*_FORWARDED, signal.SIGTSTP) if signal.getsignal(n) == signal.SIG_IGN
+    ]
+    previous = {n: signal.signal(n, forward) for n in _FORWARDED if n not in ignored}
+    if signal.SIGTSTP not in ignored:
+        previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, suspend)
 
     def on_its_own() -> None:
         for signum, handler in previous.items():
@@ -248,6 +261,7 @@ def delegate(argv: list[str]) -> int | None:
             "cwd": os.getcwd(),
             "env": dict(os.environ),
             "umask": mask,
+            "ignored": ignored,
         }
         _write(sock, request, (0, 1, 2))
         lines = _Lines(sock)
@@ -278,6 +292,12 @@ def delegate(argv: list[str]) -> int | None:
     if code < 0:  # the command was ended by signal -code: so is this process, as a shell sees it
         with contextlib.suppress(OSError, ValueError):
             signal.signal(-code, signal.SIG_DFL)
+        with contextlib.suppress(ImportError, OSError, ValueError):  # (one core dump is enough)
+            import resource
+
+            resource.setrlimit(
+                resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1])
+            )
         os.kill(os.getpid(), -code)
         return 128 - code
     return code
@@ -392,41 +412,81 @@ def _describe(status: dict, path: str) -> str:
 
 
 def _start_background(path: str, idle: float) -> int:
-    import subprocess
+    """Start the server as a daemon forked from this process (so it has this interpreter's
+    options, ``sys.path`` and package, hence the same socket as the commands that look for it),
+    and wait until it says it is listening."""
+    import select
     import time
 
     folder = _own_folder(os.path.dirname(path))
     log = os.path.join(folder, os.path.basename(path)[: -len(".sock")] + ".log")
     print("starting the omnitrust server (loading; the first start after an install or a model "
           "change compiles the kernels: a few minutes)...", flush=True)  # fmt: skip
-    options = subprocess._args_from_interpreter_flags()  # (-O, -X dev, -W ...: the key's part)
-    command = [sys.executable, *options, "-P", "-m", "sim", "serve", "--foreground"]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [*command, "--idle", f"{idle!r}"],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # not stopped by this terminal's Ctrl-C or hang-up
-        )
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        status = _ask(path, {"op": "status"})
-        if status is not None:  # this one, or one another `serve` started at the same time
-            mine = status["pid"] == proc.pid
-            print(("ready: " if mine else "already running: ") + _describe(status, path))
+    sys.stderr.flush()
+    said_r, said_w = os.pipe()
+    first = os.fork()
+    if first == 0:  # a new session, and the server in a child of it (never a terminal's)
+        try:
+            os.close(said_r)
+            os.setsid()
+            if os.fork() == 0:
+                _daemon(path, idle, said_w, log)
+        finally:
+            os._exit(0)
+    os.close(said_w)
+    os.waitpid(first, 0)
+    said, deadline = b"", time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and said not in (b"ready", b"busy"):
+        if select.select([said_r], [], [], 1.0)[0]:
+            chunk = os.read(said_r, 16)
+            if not chunk:  # it ended before saying it listens
+                break
+            said += chunk
+    os.close(said_r)
+    while said in (b"ready", b"busy") and time.monotonic() < deadline:
+        status = _ask(path, {"op": "status"})  # (busy: another `serve` is starting one)
+        if status is not None:
+            print(
+                ("ready: " if said == b"ready" else "already running: ") + _describe(status, path)
+            )
             print("omnitrust commands run from this environment now start warm; "
                   "`omnitrust serve --stop` ends it")  # fmt: skip
             return 0
-        if proc.poll() not in (None, 0):  # (0: it found another server starting, which answers)
-            break
         time.sleep(0.1)
-    else:
-        proc.terminate()
     with open(log, errors="replace") as f:
         tail = f.read()[-2000:]
     print(f"the omnitrust server did not start (log {log}):\n{tail}", file=sys.stderr)
     return 1
+
+
+def _daemon(path: str, idle: float, said: int, log: str) -> None:
+    """The background server: output to ``log``, then `serve`; tells the starter through the
+    pipe ``said`` when it listens ("ready") or finds another server ("busy"). Never returns."""
+    code = 1
+    try:
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        os.close(null)
+        os.chdir("/")  # (holds no folder; each command goes to its caller's)
+
+        def tell(word: bytes) -> None:
+            os.write(said, word)
+            os.close(said)
+
+        code = serve(path, idle_seconds=idle * 60.0, ready=tell)
+    except BaseException:  # noqa: BLE001 - into the log; the starter reads it
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
 
 
 def _own_folder(folder: str) -> str:
@@ -518,10 +578,11 @@ def _stamps() -> dict[str, tuple[int, int]]:
     return out
 
 
-def serve(path: str, idle_seconds: float) -> int:
+def serve(path: str, idle_seconds: float, ready=None) -> int:
     """Load, then serve commands on ``path`` until stopped, out of date, replaced or idle for
     ``idle_seconds`` (0: never); once it takes no more commands, it ends when the commands it
-    runs have ended (their callers wait for their exit status from it)."""
+    runs have ended (their callers wait for their exit status from it). ``ready(word)`` is called
+    with b"ready" once it listens, or b"busy" when another server holds the lock."""
     import fcntl
     import selectors
     import threading
@@ -534,6 +595,8 @@ def serve(path: str, idle_seconds: float) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held for the server's life
     except BlockingIOError:
         print("another omnitrust server runs or is starting for this environment", flush=True)
+        if ready is not None:
+            ready(b"busy")
         return 0
     environment = served_environment()
     stamps = _stamps()  # before loading: a file edited while loading makes it out of date at once
@@ -555,13 +618,21 @@ def serve(path: str, idle_seconds: float) -> int:
     os.set_blocking(wake_r, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    terminated = False
+
+    def on_sigterm(signum, frame):  # `kill <server>`: as `serve --stop` (handled in the loop)
+        nonlocal terminated
+        terminated = True
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, None)
     selector.register(wake_r, selectors.EVENT_READ, "wake")
     running: dict[int, socket.socket | None] = {}  # child -> its caller's connection
     served, listening, last = 0, True, time.monotonic()
     print(f"omnitrust server pid {me} ready on {path}", flush=True)
+    if ready is not None:
+        ready(b"ready")
 
     def stop_listening() -> None:
         """Take no more commands: the socket goes (a new server may start at once)."""
@@ -677,6 +748,8 @@ def serve(path: str, idle_seconds: float) -> int:
                     traceback.print_exc()
                     sys.stderr.flush()
             reap()
+            if terminated:
+                stop_listening()
             if listening:
                 try:
                     replaced = os.stat(path).st_ino != inode
@@ -709,7 +782,8 @@ def _child(request: dict, fds: list[int], mask, closing: tuple) -> None:
                        signal.SIGTSTP):  # fmt: skip
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for signum in request.get("ignored", []):  # what the caller ignores (nohup)
+            signal.signal(signum, signal.SIG_IGN)
         for target, fd in zip((0, 1, 2), fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
@@ -730,10 +804,16 @@ def _child(request: dict, fds: list[int], mask, closing: tuple) -> None:
     from . import EXIT_INTERRUPTED, finish, main
 
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # (a Ctrl-C that came meanwhile: now)
         code = main(sys.argv[1:])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    except SystemExit as exc:  # as the interpreter reports it
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
     except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
     except BaseException:  # a bug: its traceback, exit 1, as a fresh process would
         import traceback
@@ -744,15 +824,29 @@ def _child(request: dict, fds: list[int], mask, closing: tuple) -> None:
 
 
 def _reopen_standard_streams() -> None:
-    """sys.stdin, stdout and stderr on the caller's descriptors, as Python opens them at start-up
-    (stdout line-buffered on a terminal, stderr always; no newline translation)."""
+    """sys.stdin, stdout and stderr on the caller's descriptors, as Python opens them at start-up:
+    stdout line-buffered on a terminal, stderr always, both unbuffered under ``-u`` or
+    ``PYTHONUNBUFFERED`` (as the server's own, which the caller's match: `interpreter_options`);
+    no newline translation."""
+    import io
+
     encoding = sys.stdout.encoding if sys.stdout is not None else "utf-8"
     errors = sys.stdout.errors if sys.stdout is not None else "strict"
+    unbuffered = bool(getattr(sys.__stdout__, "write_through", False))
     opened = []
-    for fd, mode, errs in ((0, "r", errors), (1, "w", errors), (2, "w", "backslashreplace")):
-        stream = open(fd, mode, encoding=encoding, errors=errs, newline="\n", closefd=False)  # noqa: SIM115
-        opened.append(stream)
-    opened[1].reconfigure(line_buffering=os.isatty(1))
-    opened[2].reconfigure(line_buffering=True)
+    for fd, errs, line in (
+        (0, errors, False),
+        (1, errors, os.isatty(1)),
+        (2, "backslashreplace", True),
+    ):
+        raw = io.FileIO(fd, "w" if fd else "r", closefd=False)
+        if fd == 0:
+            binary = io.BufferedReader(raw)
+        else:
+            binary = raw if unbuffered else io.BufferedWriter(raw)
+        opened.append(io.TextIOWrapper(
+            binary, encoding=encoding, errors=errs, newline="\n", line_buffering=line,
+            write_through=unbuffered and fd > 0,
+        ))  # fmt: skip
     sys.stdin, sys.stdout, sys.stderr = opened
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = opened
