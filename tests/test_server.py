@@ -69,6 +69,18 @@ def _long_run(env: dict, out: Path, replications: int = 8, **popen) -> subproces
     return proc
 
 
+@pytest.fixture
+def own_env():
+    """An environment with a socket folder of its own (no server yet); its server, if any, is
+    stopped at the end."""
+    short = Path(tempfile.mkdtemp(prefix="ots-"))  # (a Unix socket's path is at most ~100 bytes)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(short)}
+    env.pop(server.ENV, None)
+    yield env
+    _omnitrust(env, "serve", "--stop")
+    shutil.rmtree(short, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def served_env():
     """A server of its own (its socket folder a short temporary one), in an environment with a
@@ -229,62 +241,46 @@ def test_every_source_file_of_the_package_is_watched():
     assert sources and sources <= watched
 
 
-def test_an_idle_server_ends_itself(tmp_path):
-    short = Path(tempfile.mkdtemp(prefix="ots-"))
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(short)}
-    env.pop(server.ENV, None)
-    try:
-        started = _omnitrust(env, "serve", "--idle", "0.02")  # 1.2 s
-        assert started.returncode == 0, started.stdout + started.stderr
-        _wait_for(env, "no omnitrust server", "the idle server did not end", 30)
-        assert not any(short.rglob("*.sock"))
-    finally:
-        _omnitrust(env, "serve", "--stop")
-        shutil.rmtree(short, ignore_errors=True)
+def test_an_idle_server_ends_itself(own_env):
+    started = _omnitrust(own_env, "serve", "--idle", "0.02")  # 1.2 s
+    assert started.returncode == 0, started.stdout + started.stderr
+    _wait_for(own_env, "no omnitrust server", "the idle server did not end", 30)
+    folder = Path(own_env["XDG_RUNTIME_DIR"])
+    assert not any(folder.rglob("*.sock"))
 
 
-def test_stop_takes_no_more_commands_at_once_and_the_running_one_still_gets_its_status(tmp_path):
+def test_stop_takes_no_more_commands_at_once_and_the_running_one_still_gets_its_status(
+    own_env, tmp_path
+):
     """`serve --stop` while a command runs, then `serve` again at once (two at the same time):
     one new server runs, and the first command's caller still gets exit code 0."""
-    short = Path(tempfile.mkdtemp(prefix="ots-"))
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(short)}
-    env.pop(server.ENV, None)
-    try:
-        assert _omnitrust(env, "serve").returncode == 0
-        first = _status(env).split(",")[0]
-        proc = _long_run(env, tmp_path / "o", 3, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        stopped = _omnitrust(env, "serve", "--stop")
-        assert "it ends when its 1 running command(s) end" in stopped.stdout
-        two = [subprocess.Popen([sys.executable, "-m", "sim", "serve"], env=env, cwd=ROOT,
-                                stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
-        said = [p.communicate(timeout=900)[0] for p in two]
-        assert [p.returncode for p in two] == [0, 0], said
-        assert sum("ready:" in t for t in said) == 1, said
-        assert _status(env).split(",")[0] != first
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
-        assert (tmp_path / "o" / "summary.csv").exists()
-    finally:
-        _omnitrust(env, "serve", "--stop")
-        shutil.rmtree(short, ignore_errors=True)
+    env = own_env
+    assert _omnitrust(env, "serve").returncode == 0
+    first = _status(env).split(",")[0]
+    proc = _long_run(env, tmp_path / "o", 3, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stopped = _omnitrust(env, "serve", "--stop")
+    assert "it ends when its 1 running command(s) end" in stopped.stdout
+    two = [subprocess.Popen([sys.executable, "-m", "sim", "serve"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    said = [p.communicate(timeout=900)[0] for p in two]
+    assert [p.returncode for p in two] == [0, 0], said
+    assert sum("ready:" in t for t in said) == 1, said
+    assert _status(env).split(",")[0] != first
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "o" / "summary.csv").exists()
 
 
-def test_sigterm_to_the_server_lets_the_running_command_finish_for_its_caller(tmp_path):
-    short = Path(tempfile.mkdtemp(prefix="ots-"))
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(short)}
-    env.pop(server.ENV, None)
-    try:
-        assert _omnitrust(env, "serve").returncode == 0
-        pid = int(_status(env).split("pid ")[1].split(",")[0])
-        proc = _long_run(env, tmp_path / "o", 2, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        os.kill(pid, signal.SIGTERM)
-        _wait_for(env, "no omnitrust server", "the server still takes commands", 30)
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
-        assert (tmp_path / "o" / "summary.csv").exists()
-    finally:
-        _omnitrust(env, "serve", "--stop")
-        shutil.rmtree(short, ignore_errors=True)
+def test_sigterm_to_the_server_lets_the_running_command_finish_for_its_caller(own_env, tmp_path):
+    env = own_env
+    assert _omnitrust(env, "serve").returncode == 0
+    pid = int(_status(env).split("pid ")[1].split(",")[0])
+    proc = _long_run(env, tmp_path / "o", 2, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.kill(pid, signal.SIGTERM)
+    _wait_for(env, "no omnitrust server", "the server still takes commands", 30)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "o" / "summary.csv").exists()
 
 
 @pytest.mark.parametrize("value", ["-1", "soon", "nan"])
