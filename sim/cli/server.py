@@ -1,6 +1,6 @@
 """``omnitrust serve``: keep the program loaded in the background, so later commands start warm.
 
-A command's first ~0.6 s on this project's 2-core machine is loading, the same every time: Python
+A command's first ~0.7 s on this project's 2-core machine is loading, the same every time: Python
 modules (pydantic's scenario schema, pandas, pyarrow, Numba, Mesa, the model: ~0.45 s), Numba's
 compiled kernels from its cache (~0.2 s) and matplotlib in the chart painter (issue 14;
 docs/PERFORMANCE.md, "A warm server"). ``omnitrust serve`` starts a server process that loads all
@@ -325,9 +325,10 @@ def add_serve_parser(subparsers):
         help="keep the program loaded in the background so later commands start warm",
         description="Start a server that keeps omnitrust loaded (modules, compiled kernels, "
         "matplotlib), so that later omnitrust commands run from this shell's environment skip "
-        "~0.6 s of loading. The numbers are the same. It serves only commands with the same "
+        "~0.7 s of loading. The numbers are the same. It serves only commands with the same "
         "environment, Python and package; it stops when the package's files change, after "
-        "--idle minutes without a command, or with --stop. OMNITRUST_SERVER=off bypasses it.",
+        "--idle minutes without a command, or with --stop. OMNITRUST_SERVER=off bypasses it. "
+        "Linux only.",
     )
     what = p.add_mutually_exclusive_group()
     what.add_argument("--stop", action="store_true", help="stop this environment's server")
