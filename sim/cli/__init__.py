@@ -168,9 +168,7 @@ def console() -> NoReturn:
 
     served = delegate(sys.argv[1:])  # a warm server of this environment runs it (`serve`)
     if served is not None:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
+        _flush_standard_streams()
         os._exit(served)
     startup.as_program()  # a command may keep the collector off what it loads (sim.core.startup)
     finish(main())
@@ -200,11 +198,15 @@ def finish(code: int, *, in_place: bool = False) -> NoReturn:
         sys.exit(code)  # a thread the interpreter would wait for (a Dask client?): the usual exit
     for thread in waited:
         thread.join()
+    _flush_standard_streams()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _flush_standard_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (omnitrust ... | head)
             stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code)
 
 
 def _error_text(exc: UserError, command: str) -> str:

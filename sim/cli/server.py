@@ -94,6 +94,7 @@ own (a server that is stopped, e.g. by Ctrl-Z on ``serve --foreground``, or over
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _BLOCKED_AT_FORK = {*_FORWARDED, signal.SIGTSTP, signal.SIGCHLD}
 _MAX_LINE = 1 << 22
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the installed sim/
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,11 +115,11 @@ def socket_folder() -> str:
 
 
 def interpreter_options() -> list:
-    """This interpreter's options (``-O``, ``-X dev``, ``-W error``, ``-u``, ...) but ``-P``,
-    which the server is started with: a server serves only callers started with the same."""
-    flags = type(sys.flags).__match_args__
+    """This interpreter's options (``-O``, ``-P``, ``-X dev``, ``-W error``, ``-u``, ...): a
+    server (forked from ``omnitrust serve``, so with that command's options) serves only callers
+    started with the same."""
     return [
-        [getattr(sys.flags, name) for name in flags if name != "safe_path"],
+        list(sys.flags),
         list(sys.warnoptions),
         sorted((str(k), str(v)) for k, v in sys._xoptions.items()),
         bool(getattr(sys.__stdout__, "write_through", False)),
@@ -127,12 +128,11 @@ def interpreter_options() -> list:
 
 def socket_path(env: dict[str, str] | None = None) -> str:
     """The socket of the server for this executable, its options, this package and ``env``."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = json.dumps(
         [
             sys.executable,
             interpreter_options(),
-            package,
+            _PACKAGE,
             os.getuid(),
             sorted(served_environment(env).items()),
         ]
@@ -537,12 +537,10 @@ def _load() -> None:
     from ..analysis.painters import _warm_up
     from ..core import blocks
     from ..model import TrustModel
-    from ..scenario.loading import load_scenario
+    from ..scenario.loading import bundled_scenarios, load_scenario
 
     _warm_up()
-    baseline = os.path.join(
-        os.path.dirname(os.path.dirname(__file__)), "scenarios", "baseline.toml"
-    )
+    baseline = bundled_scenarios()["baseline"]
     model = TrustModel(load_scenario(baseline, consumers=400, days=20), threads=1)
     while model.running:
         model.step()
@@ -558,9 +556,8 @@ def _stamps() -> dict[str, tuple[int, int]]:
     removing a distribution changes in the folders on ``sys.path`` (its ``.dist-info`` or
     ``.egg-info`` and ``.pth`` files; not the other files there, such as a project folder's
     results when that folder is on ``sys.path``)."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = [os.path.join(root, name)
-             for root, dirs, files in os.walk(package)
+             for root, dirs, files in os.walk(_PACKAGE)
              for name in files if name.endswith(".py")]  # fmt: skip
     for entry in sys.path:
         try:
