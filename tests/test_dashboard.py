@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -201,6 +202,56 @@ def assert_no_error(page) -> None:
     text = page.inner_text("body")
     for word in ("Traceback", "Error", "error in step"):
         assert word not in text, text[:2000]
+
+
+def _as_a_terminal_starts_it() -> None:
+    """Ctrl-C's default action and SIGINT not blocked in the command, as an interactive shell
+    starts it, whatever the test process's own state."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "said"),
+    [(signal.SIGINT, 130, "omnitrust dashboard: stopped"), (signal.SIGTERM, -signal.SIGTERM, "")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_stops_the_dashboard_without_a_traceback(sig, code, said):
+    """Ctrl-C is how a user stops the dashboard: its web server stops, then raises the signal
+    again, which click (solara's command line) turned into an ``Abort`` traceback and exit 1.
+    Ctrl-C now ends it with 130 and a one-line notice; SIGTERM (a service manager) by SIGTERM."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "OMNITRUST_SERVER": "off"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_as_a_terminal_starts_it,
+    )
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "dashboard did not start"
+            time.sleep(0.5)
+        os.killpg(proc.pid, sig)  # (a terminal's Ctrl-C reaches the whole foreground group)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr and "Abort" not in stderr, stderr
+    assert said in stderr
 
 
 def test_move_a_lever_and_the_charts_answer(dashboard, tmp_path):

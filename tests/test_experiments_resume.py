@@ -1,5 +1,6 @@
 """Results are never lost: a comparison killed with SIGKILL part-way resumes with only the missing
-runs and ends with the same tables as one run straight through; Ctrl-C stops cleanly (exit 130)."""
+runs and ends with the same tables as one run straight through; Ctrl-C stops cleanly (exit 130);
+SIGTERM stops the program as cleanly, then ends it by SIGTERM."""
 
 from __future__ import annotations
 
@@ -74,10 +75,13 @@ def _parent_sigint() -> str:
     return f"test process: SIGINT handler {signal.getsignal(signal.SIGINT)!r}, blocked {blocked}"
 
 
-def _start_and_stop_after(cmd: list[str], out: Path, sig: int, min_files: int = 3):
+def _start_and_stop_after(
+    cmd: list[str], out: Path, sig: int, min_files: int = 3, group: bool = True, env=None
+):
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -89,7 +93,10 @@ def _start_and_stop_after(cmd: list[str], out: Path, sig: int, min_files: int = 
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no run files appeared"
         time.sleep(0.02)
-    os.killpg(proc.pid, sig)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
     return proc.returncode, stdout, stderr
 
@@ -131,3 +138,42 @@ def test_ctrl_c_keeps_finished_runs_and_exits_130(tmp_path):
     assert "interrupted;" in stderr and "rerun the same command to resume" in stderr
     assert "Traceback" not in stderr
     assert str(out) in stderr
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Pids of the processes whose environment holds ``marker`` (Linux /proc)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:  # gone, or not ours
+            continue
+    return found
+
+
+def test_sigterm_stops_the_program_as_ctrl_c_does_and_ends_it_by_sigterm(tmp_path):
+    """``kill PID`` (or a batch scheduler's time limit) on ``omnitrust compare --workers 2``: the
+    pending runs are cancelled and the workers stopped, so the process pool leaves no semaphore
+    behind (multiprocessing's resource tracker warned of leaked semaphores when SIGTERM simply
+    killed the parent), what finished is kept and the same command resumes; the process still
+    ends by SIGTERM, as its sender expects."""
+    out = tmp_path / "terminated"
+    marker = f"OMNITRUST_TEST_MARK=sigterm-{os.getpid()}-{time.monotonic_ns()}"
+    env = {**os.environ, "OMNITRUST_SERVER": "off", marker.split("=")[0]: marker.split("=")[1]}
+    cmd = [sys.executable, "-m", "sim", *_command(out, workers=2)[3:]]
+    code, _, stderr = _start_and_stop_after(cmd, out, signal.SIGTERM, group=False, env=env)
+    assert code == -signal.SIGTERM, stderr
+    assert "interrupted;" in stderr and "rerun the same command to resume" in stderr, stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr, stderr
+    deadline = time.monotonic() + 10  # the workers and the forkserver are gone too
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_with(marker), "processes of the terminated command are left"
+    kept = {p: p.stat().st_mtime_ns for p in _run_files(out)}
+    assert 3 <= len(kept) < TOTAL_RUNS
+    resumed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(_run_files(out)) == TOTAL_RUNS
+    for path, mtime in kept.items():  # finished runs were kept, not redone
+        assert path.stat().st_mtime_ns == mtime, path

@@ -9,8 +9,9 @@ then the command is a placeholder that only carries its one-line help. To add a 
 drives lives in the layers below) and add a `Command` line here.
 
 Errors: any `sim.core.errors.UserError` (bad scenario or experiment file, bad option) is printed to
-stderr with exit code 2 and no traceback; Ctrl-C exits with 130. Anything else is a bug and keeps
-its traceback.
+stderr with exit code 2 and no traceback; Ctrl-C exits with 130. SIGTERM (``kill``, a batch
+scheduler's time limit) stops the program as Ctrl-C does, then ends it by SIGTERM (`Terminated`).
+Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import importlib
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -35,6 +37,39 @@ PROG = "omnitrust"
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 INTERRUPTED_EXIT_GRACE = 10.0
 """Seconds an interrupted command may take to exit before it ends itself (see `console`)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the program (`stop_on_sigterm`). A `KeyboardInterrupt`, so the command
+    unwinds as after Ctrl-C: a pool's pending tasks are cancelled and its workers stopped (no
+    semaphore or process left behind), a Dask client is closed, what finished is kept (an
+    experiment resumes when rerun); `finish` then ends the process by SIGTERM, so whoever sent
+    it sees the usual death by that signal (exit status 143 in a shell)."""
+
+
+_terminated = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    global _terminated
+    _terminated = True
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated
+
+
+def stop_on_sigterm() -> None:
+    """Let SIGTERM stop this program as Ctrl-C does (`Terminated`), unless it is ignored. For the
+    program only (`console`, a served command): in a notebook or a test `main` leaves SIGTERM as
+    it is."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def plain_sigterm() -> None:
+    """SIGTERM's default action again, for a command whose own server stops gracefully on it and
+    then raises it again (the dashboard's web server): the process then ends by SIGTERM."""
+    if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # (installed: this is the main thread)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @dataclass(frozen=True)
@@ -134,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         print(_error_text(exc, args.command), file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sys.stdout.flush()
-        print("\ninterrupted; finished runs are kept", file=sys.stderr)
+        stop = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"\n{stop}; finished runs are kept", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -171,19 +207,27 @@ def console() -> NoReturn:
         _flush_standard_streams()
         os._exit(served)
     startup.as_program()  # a command may keep the collector off what it loads (sim.core.startup)
-    finish(main())
+    stop_on_sigterm()
+    try:
+        code = main()
+    except Terminated:  # (before or after `main`'s own handling: parsing the arguments)
+        code = EXIT_INTERRUPTED
+    finish(code)
 
 
 def finish(code: int, *, in_place: bool = False) -> NoReturn:
     """End the program with exit code ``code`` once the command is done (see `console`).
     ``in_place``: wait for the threads the interpreter would wait for here, instead of leaving
     by `sys.exit` (a child of the warm server, `sim.cli.server`, whose stack is the server's)."""
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the command is done: a SIGTERM now ends it
     if code == EXIT_INTERRUPTED:
         # Ctrl-C: what finished is on disk (atomic writes), so nothing below may keep the user
         # waiting. A pool cancelled mid-task has been seen, rarely and under load, to leave the
         # exit hanging (a queue's feeder thread or the pool's manager thread joined at exit):
         # whatever the cause, the process ends at most INTERRUPTED_EXIT_GRACE seconds from here.
-        watchdog = threading.Timer(INTERRUPTED_EXIT_GRACE, os._exit, (code,))
+        watchdog = threading.Timer(INTERRUPTED_EXIT_GRACE, _end, (code,))
         watchdog.daemon = True
         watchdog.start()
     blocks = sys.modules.get("sim.core.blocks")
@@ -194,12 +238,24 @@ def finish(code: int, *, in_place: bool = False) -> NoReturn:
         for t in threading.enumerate()
         if t is not threading.main_thread() and t.is_alive() and not t.daemon
     ]
-    if waited and not in_place:
-        sys.exit(code)  # a thread the interpreter would wait for (a Dask client?): the usual exit
+    if waited and not in_place:  # a thread the interpreter would wait for (a Dask client?):
+        # the usual exit, with a shell's status of a death by SIGTERM if that stopped the command
+        sys.exit(128 + signal.SIGTERM if _terminated and code == EXIT_INTERRUPTED else code)
     for thread in waited:
         thread.join()
     _flush_standard_streams()
     atexit._run_exitfuncs()
+    _end(code)
+
+
+def _end(code: int) -> NoReturn:
+    """Leave now with ``code``, or by SIGTERM if that is what stopped the command (`Terminated`)."""
+    if _terminated and code == EXIT_INTERRUPTED:
+        _flush_standard_streams()
+        if threading.current_thread() is threading.main_thread():  # (`_on_sigterm` did it too)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        os.kill(os.getpid(), signal.SIGTERM)
     os._exit(code)
 
 

@@ -88,9 +88,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     os.environ["OMNITRUST_DASHBOARD_SCENARIO"] = str(scenario_path(args.scenario))
     if args.brand:
         os.environ["OMNITRUST_DASHBOARD_BRAND"] = args.brand
+    import click
     from solara.__main__ import cli
+
+    from . import EXIT_INTERRUPTED, plain_sigterm
 
     argv = ["run", "sim.dashboard.app", "--host", args.host, "--port", str(args.port)]
     argv += ["--production", "--no-open", "--no-check-version"]
     print(f"omnitrust dashboard: http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    return cli.main(args=argv, prog_name="omnitrust dashboard", standalone_mode=False) or 0
+    plain_sigterm()  # the web server stops on SIGTERM, then raises it again: the process ends
+    try:
+        return cli.main(args=argv, prog_name="omnitrust dashboard", standalone_mode=False) or 0
+    except click.exceptions.Abort:  # Ctrl-C: the web server stopped, then raised it again
+        print("\nomnitrust dashboard: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -780,6 +780,9 @@ def _child(request: dict, fds: list[int], mask, closing: tuple) -> None:
                        signal.SIGTSTP):  # fmt: skip
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        from . import stop_on_sigterm
+
+        stop_on_sigterm()  # as the program does (`sim.cli.console`)
         for signum in request.get("ignored", []):  # what the caller ignores (nohup)
             signal.signal(signum, signal.SIG_IGN)
         for target, fd in zip((0, 1, 2), fds, strict=True):
