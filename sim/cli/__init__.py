@@ -220,8 +220,7 @@ def finish(code: int, *, in_place: bool = False) -> NoReturn:
     ``in_place``: wait for the threads the interpreter would wait for here, instead of leaving
     by `sys.exit` (a child of the warm server, `sim.cli.server`, whose stack is the server's)."""
     if threading.current_thread() is threading.main_thread():
-        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the command is done: a SIGTERM now ends it
+        plain_sigterm()  # the command is done: a SIGTERM now simply ends the process
     if code == EXIT_INTERRUPTED:
         # Ctrl-C: what finished is on disk (atomic writes), so nothing below may keep the user
         # waiting. A pool cancelled mid-task has been seen, rarely and under load, to leave the
