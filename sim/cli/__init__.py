@@ -237,10 +237,10 @@ def finish(code: int, *, in_place: bool = False) -> NoReturn:
         for t in threading.enumerate()
         if t is not threading.main_thread() and t.is_alive() and not t.daemon
     ]
-    if waited and not in_place:  # a thread the interpreter would wait for (a Dask client?):
-        # the usual exit, with a shell's status of a death by SIGTERM if that stopped the command
-        sys.exit(128 + signal.SIGTERM if _terminated and code == EXIT_INTERRUPTED else code)
-    for thread in waited:
+    if waited and not in_place and not _terminated:  # a thread the interpreter would wait for
+        sys.exit(code)  # (a Dask client?): the usual exit
+    for thread in waited:  # (stopped by SIGTERM: a cancelled pool's manager thread, still
+        # ending, is waited for here, under the watchdog, so the process ends by SIGTERM after)
         thread.join()
     _flush_standard_streams()
     atexit._run_exitfuncs()
