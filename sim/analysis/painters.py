@@ -115,6 +115,9 @@ def _paint(conn, groups: tuple[tuple[str, ...], ...], parent: int) -> None:
     group itself. It gives up when its parent is gone (killed before sending anything); its
     drawers end with it (their job pipe closes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (`ChartPainters._stop`) ends it and its drawers at once: not the command-line
+    # program's handler it was forked with (`sim.cli.stop_on_sigterm`)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # its own process group: `ChartPainters._stop` stops its drawers too
     drawers: list[tuple[int, int, int]] = []

@@ -451,6 +451,9 @@ def calibrate(
                 spec, scenario, targets, estimate, confirmed["replications"], seed_, taskmap, ints
             )
             confirmed["estimate_distance"] = float(distance(model_at, targets, scales))
+    except BaseException:  # Ctrl-C, SIGTERM, an error: stop the runs in progress now
+        taskmap.close(cancel=True)
+        raise
     finally:
         taskmap.close()
 

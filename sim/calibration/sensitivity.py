@@ -219,6 +219,9 @@ def sensitivity(
         )
     try:
         results = measure(jobs, spec.replications, seed_, taskmap)
+    except BaseException:  # Ctrl-C, SIGTERM, an error: stop the runs in progress now
+        taskmap.close(cancel=True)
+        raise
     finally:
         taskmap.close()
     # per point and scenario key: mean over replications of each output it measures

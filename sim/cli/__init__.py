@@ -40,34 +40,53 @@ INTERRUPTED_EXIT_GRACE = 10.0
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM reached the program (`stop_on_sigterm`). A `KeyboardInterrupt`, so the command
-    unwinds as after Ctrl-C: a pool's pending tasks are cancelled and its workers stopped (no
-    semaphore or process left behind), a Dask client is closed, what finished is kept (an
-    experiment resumes when rerun); `finish` then ends the process by SIGTERM, so whoever sent
-    it sees the usual death by that signal (exit status 143 in a shell)."""
+    """SIGTERM reached the program while its command ran (`stop_on_sigterm`). A
+    `KeyboardInterrupt`, so the command unwinds as after Ctrl-C: a pool's pending tasks are
+    cancelled and its workers stopped (no semaphore or process left behind), a Dask client is
+    closed, what finished is kept (an experiment resumes when rerun); `finish` then ends the
+    process by SIGTERM, so whoever sent it sees the usual death by that signal (exit status 143
+    in a shell)."""
 
 
-_terminated = False
+_terminated = False  # a SIGTERM came: the process ends by SIGTERM (`_end`)
+_command_done = False  # the command has returned: a SIGTERM now only ends the process
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
+    """The first SIGTERM: later ones are ignored while the command unwinds (coreutils' `timeout`
+    signals the process, then at once its whole group, so the second comes microseconds after
+    the first and used to kill the process mid-cleanup), and the process ends at most
+    `INTERRUPTED_EXIT_GRACE` seconds from now whatever the unwinding does."""
     global _terminated
     _terminated = True
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise Terminated
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    watchdog = threading.Timer(INTERRUPTED_EXIT_GRACE, _end, (EXIT_INTERRUPTED,))
+    watchdog.daemon = True
+    watchdog.start()
+    if not _command_done:
+        raise Terminated
 
 
 def stop_on_sigterm() -> None:
     """Let SIGTERM stop this program as Ctrl-C does (`Terminated`), unless it is ignored. For the
     program only (`console`, a served command): in a notebook or a test `main` leaves SIGTERM as
-    it is."""
+    it is. A process forked from the program that must not unwind as the command (the warm
+    server, a chart painter) calls `plain_sigterm` first."""
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+def command_done() -> None:
+    """The command has returned (or unwound): a SIGTERM from now on ends the process by SIGTERM
+    once `finish` is done, without raising `Terminated` into the exit."""
+    global _command_done
+    _command_done = True
+
+
 def plain_sigterm() -> None:
-    """SIGTERM's default action again, for a command whose own server stops gracefully on it and
-    then raises it again (the dashboard's web server): the process then ends by SIGTERM."""
+    """SIGTERM's default action again where `stop_on_sigterm` installed its handler: for a command
+    whose own server stops gracefully on SIGTERM and then raises it again (the dashboard's web
+    server), and for a process forked from the program (the warm server, a chart painter)."""
     if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # (installed: this is the main thread)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -171,9 +190,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt as exc:
         sys.stdout.flush()
-        stop = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-        print(f"\n{stop}; finished runs are kept", file=sys.stderr)
+        print(f"\n{stop_words(exc)}; finished runs are kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def stop_words(exc: BaseException) -> str:
+    """How a command stopped by ``exc`` (a `KeyboardInterrupt`) says so."""
+    return "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
 
 
 def console() -> NoReturn:
@@ -210,7 +233,9 @@ def console() -> NoReturn:
     stop_on_sigterm()
     try:
         code = main()
-    except Terminated:  # (before or after `main`'s own handling: parsing the arguments)
+        command_done()
+    except Terminated:  # (outside `main`'s own handling: parsing the arguments, its return)
+        command_done()
         code = EXIT_INTERRUPTED
     finish(code)
 
@@ -219,8 +244,7 @@ def finish(code: int, *, in_place: bool = False) -> NoReturn:
     """End the program with exit code ``code`` once the command is done (see `console`).
     ``in_place``: wait for the threads the interpreter would wait for here, instead of leaving
     by `sys.exit` (a child of the warm server, `sim.cli.server`, whose stack is the server's)."""
-    if threading.current_thread() is threading.main_thread():
-        plain_sigterm()  # the command is done: a SIGTERM now simply ends the process
+    command_done()  # (a SIGTERM from here on: the process ends by it once this is done)
     if code == EXIT_INTERRUPTED:
         # Ctrl-C: what finished is on disk (atomic writes), so nothing below may keep the user
         # waiting. A pool cancelled mid-task has been seen, rarely and under load, to leave the
@@ -248,11 +272,16 @@ def finish(code: int, *, in_place: bool = False) -> NoReturn:
 
 
 def _end(code: int) -> NoReturn:
-    """Leave now with ``code``, or by SIGTERM if that is what stopped the command (`Terminated`)."""
-    if _terminated and code == EXIT_INTERRUPTED:
+    """Leave now with ``code``, or by SIGTERM if one came (`Terminated`). From the watchdog's
+    thread (the exit took too long), without flushing (the main thread may hold a stream's lock,
+    blocked on a full pipe) and with a shell's status of a death by SIGTERM, 143 (only the main
+    thread can restore SIGTERM's default action)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    if _terminated:
+        if not main_thread:
+            os._exit(128 + signal.SIGTERM)
         _flush_standard_streams()
-        if threading.current_thread() is threading.main_thread():  # (`_on_sigterm` did it too)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         os.kill(os.getpid(), signal.SIGTERM)
     os._exit(code)

@@ -463,6 +463,9 @@ def _start_background(path: str, idle: float) -> int:
 def _daemon(path: str, idle: float, said: int, log: str) -> None:
     """The background server: output to ``log``, then `serve`; tells the starter through the
     pipe ``said`` when it listens ("ready") or finds another server ("busy"). Never returns."""
+    from . import plain_sigterm
+
+    plain_sigterm()  # (forked from the program: a SIGTERM while loading ends it, as before)
     code = 1
     try:
         out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -802,19 +805,21 @@ def _child(request: dict, fds: list[int], mask, closing: tuple) -> None:
             os.write(2, f"omnitrust: the server could not start the command: {exc}\n".encode())
         finally:
             os._exit(1)
-    from . import EXIT_INTERRUPTED, finish, main
+    from . import EXIT_INTERRUPTED, command_done, finish, main, stop_words
 
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # (a Ctrl-C that came meanwhile: now)
         code = main(sys.argv[1:])
+        command_done()
     except SystemExit as exc:  # as the interpreter reports it
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0
         else:
             print(exc.code, file=sys.stderr)
             code = 1
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        command_done()
+        print(f"\n{stop_words(exc)}", file=sys.stderr)
         code = EXIT_INTERRUPTED
     except BaseException:  # a bug: its traceback, exit 1, as a fresh process would
         import traceback
