@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
 from sim.cli import main
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
 
 
 def test_event_after_the_horizon_is_an_error(capsys):
@@ -36,3 +43,170 @@ def test_output_folder_that_is_a_file_is_an_error(tmp_path, capsys):
         == 2
     )
     assert "is a file" in capsys.readouterr().err
+
+
+# --- options out of range, folders that cannot take the results (a new user's review, round 22)
+EXPERIMENT = ROOT / "experiments" / "security_vs_attack.toml"
+
+
+def _refused(capsys, argv: list[str], *said: str) -> str:
+    """``main(argv)`` exits 2 with every piece of ``said`` in its message and no traceback."""
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    for piece in said:
+        assert piece in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--days", "0"], "simulation.days = 0: must be >= 1"),  # was: the file's size, silently
+        (["--consumers", "0"], "simulation.consumers = 0: must be >= 10"),
+        (["--replications", "0"], "replications = 0: must be at least 1"),
+        (["--days", "-5"], "simulation.days = -5"),  # was: pydantic's traceback, exit 1
+        (["--days", "99999"], "must be <= 3650"),
+        (["--seed", "-1"], "simulation.seed = -1: must be >= 0"),
+        (["--replications", "-3"], "replications = -3"),  # was: a pandas ValueError
+    ],
+)
+def test_sweep_refuses_sizes_out_of_range_and_leaves_no_folder(tmp_path, capsys, option, said):
+    out = tmp_path / "sweep"
+    _refused(capsys, ["sweep", str(EXPERIMENT), "--out", str(out), *option], said)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "file"),
+    [("calibrate", "calibration/baseline.toml"), ("sensitivity", "sensitivity/baseline.toml")],
+)
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--consumers", "2"], "simulation.consumers = 2: must be >= 10"),
+        (["--seed", "-1"], "simulation.seed = -1: must be >= 0"),
+    ],
+)
+def test_fits_refuse_sizes_out_of_range_and_leave_no_folder(
+    tmp_path, capsys, command, file, option, said
+):
+    out = tmp_path / command
+    _refused(capsys, [command, str(ROOT / file), "--out", str(out), *option], said)
+    assert not out.exists()
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_anything_runs(
+    tmp_path, capsys, monkeypatch
+):
+    """Root passes permission bits and a read-only file system is a mount: the check tries a
+    real file, here made to fail as a read-only file system fails it (errno EROFS)."""
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    ran = []
+    monkeypatch.setattr("sim.experiments.run", lambda *a, **k: ran.append(1))
+    base = str(SCENARIOS / "baseline.toml")
+    said = "cannot write files there (Read-only file system)"
+    _refused(capsys, ["run", base, "--days", "5", "--out", str(tmp_path / "r")], said)
+    assert not ran  # refused before the runs, not after them (it was an OSError traceback)
+    _refused(capsys, ["sweep", str(EXPERIMENT), "--out", str(tmp_path / "s")], said)
+    _refused(
+        capsys,
+        ["evidence", "--out", str(tmp_path / "e" / "x.csv")],
+        f"--out = {tmp_path / 'e' / 'x.csv'}: cannot write files in {tmp_path / 'e'}",
+    )
+
+
+def test_a_read_only_mount_is_refused_by_the_program(tmp_path):
+    """The same with a real read-only file system, where this machine allows a mount (root in a
+    container with the capability); skipped elsewhere."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(ro)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only file system here: {mounted.stderr!r}")
+    try:
+        env = {**os.environ, "OMNITRUST_SERVER": "off"}
+        cmd = [sys.executable, "-m", "sim", "run", "baseline", "--days", "5", "--out", str(ro)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    finally:
+        subprocess.run(["umount", str(ro)], capture_output=True)
+    assert done.returncode == 2, done.stderr
+    assert "cannot write files there (Read-only file system)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_folder_of_another_kind_of_results_is_refused(tmp_path, capsys):
+    """A comparison written into a run's folder replaced the run's manifest (its provenance)
+    and mixed the two sets of files."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "run", "seed": 1}))
+    base, other = str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "siloed.toml")
+    said = ["holds the results of `omnitrust run`", "kind = 'run'"]
+    _refused(capsys, ["compare", base, other, "--days", "5", "--out", str(folder)], *said)
+    _refused(capsys, ["sweep", str(EXPERIMENT), "--out", str(folder)], *said)
+    (folder / "manifest.json").write_text(json.dumps({"kind": "calibration"}))
+    _refused(capsys, ["run", base, "--days", "5", "--out", str(folder)], "`omnitrust calibrate`")
+    assert json.loads((folder / "manifest.json").read_text()) == {"kind": "calibration"}
+
+
+def test_report_refuses_an_unfinished_comparison_and_odd_manifests(tmp_path, capsys):
+    folder = tmp_path / "partial"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "compare", "status": "running"}))
+    _refused(capsys, ["report", str(folder)], "stopped before it finished", "status = 'running'")
+    (folder / "manifest.json").write_text("[1, 2]")
+    _refused(capsys, ["report", str(folder)], "not an omnitrust manifest")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    _refused(capsys, ["report", str(afile)], "is a file, not a results folder")
+
+
+def test_evidence_checks_its_seed_and_output_before_measuring(tmp_path, capsys):
+    _refused(capsys, ["evidence", "--seed", "-4"], "simulation.seed = -4: must be >= 0")
+    _refused(capsys, ["evidence", "--out", str(tmp_path)], "is a folder; give a file name")
+
+
+def test_options_of_the_replication_rule_without_it_are_refused(capsys):
+    base, other = str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "siloed.toml")
+    for extra in (["--metric", "nope"], ["--batch", "-2"], ["--max-replications", "7"]):
+        _refused(capsys, ["compare", base, other, *extra], extra[0], "only with --target-width")
+
+
+def test_a_browser_that_cannot_print_is_said_plainly(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("playwright")
+    folder = tmp_path / "run"
+    base = str(SCENARIOS / "baseline.toml")
+    assert main(["run", base, "--days", "5", "--consumers", "100", "--out", str(folder)]) == 0
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("OMNITRUST_CHROMIUM", str(broken))
+    capsys.readouterr()
+    # was: Playwright's TargetClosedError traceback, exit 1
+    _refused(capsys, ["report", str(folder), "--pdf"], f"Chromium ({broken}) could not print")
+    assert (folder / "report.html").exists() and not (folder / "report.pdf").exists()
+
+
+def test_a_short_comparison_says_which_days_its_stocks_average(tmp_path, capsys):
+    """Runs shorter than the 30-day window average all their days; the report said "the last
+    30 days" whatever the length."""
+    base, other = str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "siloed.toml")
+    argv = ["compare", base, other, "--days", "10", "--consumers", "100", "-r", "2"]
+    assert main([*argv, "--out", str(tmp_path / "c"), "--no-progress", "--no-charts"]) == 0
+    out = capsys.readouterr().out
+    assert "mean of all 10 days for stocks" in out and "last 30 days" not in out
+
+
+def test_a_folder_given_as_the_file_is_named_a_directory(tmp_path, capsys):
+    _refused(capsys, ["sweep", str(tmp_path)], "is a directory, not an experiment file")
+    _refused(capsys, ["calibrate", str(tmp_path), "--out", str(tmp_path / "o")], "is a directory")

@@ -175,6 +175,11 @@ READERS = {"run": _read_run, "compare": _read_compare, "sweep": _read_sweep}
 def load_results(folder: str | Path) -> Results:
     """Read a results folder written by ``omnitrust run``, ``compare`` or ``sweep``."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(
+            f"{folder}: is a file, not a results folder; give the folder that `omnitrust run`, "
+            "`compare` or `sweep` wrote (their --out)"
+        )
     if not folder.is_dir():
         raise UserError(f"{folder}: no such results folder")
     mpath = folder / "manifest.json"
@@ -187,7 +192,15 @@ def load_results(folder: str | Path) -> Results:
         manifest = json.loads(mpath.read_text())
     except (OSError, ValueError) as exc:
         raise UserError(f"{mpath}: cannot read the manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{mpath}: not an omnitrust manifest (a JSON object is expected)")
     kind = manifest.get("kind", "run")
+    if manifest.get("status", "complete") != "complete":  # as `sim.open` refuses it
+        raise UserError(
+            f"{folder}: the {kind} stopped before it finished (manifest.json: status = "
+            f"{manifest.get('status')!r}); a report of it would judge part of the runs as if "
+            "they were all: rerun the same command to complete it, then report"
+        )
     if kind not in READERS:
         raise UserError(
             f"{mpath}: kind = {kind!r}: no report for this kind of folder yet "

@@ -40,6 +40,14 @@ def statistic_of(metric: str, outcome: str = "auto") -> str:
     return outcome
 
 
+def window_words(days: int | None) -> str:
+    """What the ``window`` statistic averages over a run of ``days`` days: "the last 30 days",
+    or "all 10 days" for a run shorter than the window (None: the window's own words)."""
+    if days is None or days >= SUMMARY_WINDOW_DAYS:
+        return f"the last {SUMMARY_WINDOW_DAYS} days"
+    return f"all {days} days"
+
+
 def summarise_run(ts: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
     """Per brand and metric (channel ``all``) of one run: mean over the last ``window`` days,
     total over the horizon, value on the last day and minimum over the days."""

@@ -690,8 +690,18 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
 
     from concurrent.futures import ThreadPoolExecutor
 
+    from playwright.sync_api import Error as PlaywrightError
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pdf = pool.submit(render).result()
+        try:
+            pdf = pool.submit(render).result()
+        except PlaywrightError as exc:  # a browser that will not start or print: said plainly
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UserError(
+                f"Chromium ({browser_path}) could not print {html_path} to PDF: {first}. "
+                f"The HTML report is in {html_path}; check the browser "
+                f"(`{browser_path} --headless --version`) or set OMNITRUST_CHROMIUM to another one"
+            ) from None
     return write_bytes(Path(pdf_path), pdf)
 
 

@@ -450,6 +450,8 @@ def _check_outputs(outputs: list, key: str, scenarios: dict[str, Scenario], sour
 
 
 def _read(path: Path, model: type[BaseModel], kind: str) -> BaseModel:
+    if path.is_dir():
+        raise CalibrationError(f"{path}: is a directory, not a {kind} file")
     if not path.is_file():
         raise CalibrationError(f"{path}: no such {kind} file")
     try:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import check_output_folder
-from .options import scheduler_arg
+from .options import results_folder, scheduler_arg
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -105,19 +105,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
     # bad input (the file, --trials) fails before a folder is made
     effective_trials(load_calibration(args.file).spec, args.trials, args.file)
-    check_output_folder(args.out)
-    result = calibrate(
-        args.file,
-        args.out,
-        trials=args.trials,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        seed=args.seed,
-        consumers=args.consumers,
-        replications=args.replications,
-        recover=args.recover,
-        progress=args.progress,
-    )
+    with results_folder(
+        args.out, "calibration"
+    ):  # (an option out of range: no empty folder left behind)
+        result = calibrate(
+            args.file,
+            args.out,
+            trials=args.trials,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            seed=args.seed,
+            consumers=args.consumers,
+            replications=args.replications,
+            recover=args.recover,
+            progress=args.progress,
+        )
     print(result.report())
     sys.stdout.flush()
     return 0
@@ -129,18 +131,20 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from ..calibration.spec import load_sensitivity
 
     load_sensitivity(args.file)
-    check_output_folder(args.out)
-    result = sensitivity(
-        args.file,
-        args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        seed=args.seed,
-        samples=args.samples,
-        consumers=args.consumers,
-        replications=args.replications,
-        progress=args.progress,
-    )
+    with results_folder(
+        args.out, "sensitivity"
+    ):  # (an option out of range: no empty folder left behind)
+        result = sensitivity(
+            args.file,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            seed=args.seed,
+            samples=args.samples,
+            consumers=args.consumers,
+            replications=args.replications,
+            progress=args.progress,
+        )
     print(result.report())
     sys.stdout.flush()
     return 0

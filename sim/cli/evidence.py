@@ -13,7 +13,7 @@ from ..analysis.evidence import (
     format_table,
     measure,
 )
-from ..core.errors import UserError
+from ..core.errors import UserError, check_output_file
 from ..core.storage import write_csv
 from ..scenario.loading import load_scenario
 from .options import SCENARIO_HELP
@@ -39,7 +39,14 @@ def add_evidence_parser(subparsers) -> None:
         default=Path("baseline"),
         help=f"{SCENARIO_HELP} (default: the bundled baseline)",
     )
-    p.add_argument("--replications", "-r", type=int, default=3, metavar="R")
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=int,
+        default=3,
+        metavar="R",
+        help="replications of each measurement, paired on seeds (default: 3)",
+    )
     p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
     p.add_argument("--consumers", type=int, metavar="N", help="consumers (default: the scenario's)")
     p.add_argument(
@@ -56,7 +63,9 @@ def cmd_evidence(args) -> int:
     """``omnitrust evidence``: print (and optionally write) the evidence table."""
     if args.replications < 1:
         raise UserError(f"--replications = {args.replications}: must be at least 1")
-    scenario = load_scenario(args.scenario, consumers=args.consumers)
+    if args.out is not None:
+        check_output_file(args.out)  # before the measurements, not after them
+    scenario = load_scenario(args.scenario, consumers=args.consumers, seed=args.seed)
     if args.brand is not None and args.brand not in [b.name for b in scenario.brands]:
         raise UserError(
             f"--brand = {args.brand!r}: not a brand of {args.scenario} "

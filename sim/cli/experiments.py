@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 from ..analysis.outcomes import OUTCOMES
-from ..core.errors import UserError, check_output_folder
+from ..core.errors import UserError
 from ..experiments.store import HEADLINE
 from .options import (
     SCENARIOS_HELP,
@@ -17,8 +16,12 @@ from .options import (
     local_processes,
     one_line_errors,
     report_arg,
+    results_folder,
     size_args,
 )
+
+MAX_REPLICATIONS = 100
+"""``--max-replications`` unless given: the cap of the replication rule (``--target-width``)."""
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -68,9 +71,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-replications",
         type=int,
-        default=100,
+        default=MAX_REPLICATIONS,
         metavar="M",
-        help="cap of the replication rule (default: 100)",
+        help=f"cap of the replication rule (default: {MAX_REPLICATIONS})",
     )
     p.add_argument(
         "--batch",
@@ -149,37 +152,44 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..experiments.engine import Interrupted
 
     apply_threads(args.threads, None if args.scheduler else local_processes(args.workers))
+    if args.target_width is None:
+        unused = [o for o, v in (("--metric", args.metric), ("--batch", args.batch)) if v]
+        unused += ["--max-replications"] if args.max_replications != MAX_REPLICATIONS else []
+        if unused:
+            raise UserError(
+                f"{', '.join(unused)}: options of the replication rule, used only with "
+                "--target-width W (give it, or leave them out)"
+            )
     out = args.out
-    if out is not None:
-        check_output_folder(out)
     if out is None:
         out = Path("results") / ("compare-" + "-".join(Path(s).stem for s in args.scenarios))
     try:
-        result = compare(
-            args.scenarios,
-            replications=args.replications,
-            seed=args.seed,
-            reference=args.reference,
-            out=out,
-            days=args.days,
-            consumers=args.consumers,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            outcome=args.outcome,
-            independent=args.independent,
-            bootstrap=args.bootstrap,
-            target_width=args.target_width,
-            target_metrics=args.metric or ["trust"],
-            max_replications=args.max_replications,
-            batch=args.batch,
-            focus_brand=args.focus_brand,
-            risk=args.risk,
-            threshold=args.threshold,
-            by_day=args.by_day,
-            charts=args.charts,
-            progress=args.progress,
-            posterior=args.posterior,
-        )
+        with results_folder(out, "compare"):  # (bad input found later: no empty folder left behind)
+            result = compare(
+                args.scenarios,
+                replications=args.replications,
+                seed=args.seed,
+                reference=args.reference,
+                out=out,
+                days=args.days,
+                consumers=args.consumers,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                outcome=args.outcome,
+                independent=args.independent,
+                bootstrap=args.bootstrap,
+                target_width=args.target_width,
+                target_metrics=args.metric or ["trust"],
+                max_replications=args.max_replications,
+                batch=args.batch,
+                focus_brand=args.focus_brand,
+                risk=args.risk,
+                threshold=args.threshold,
+                by_day=args.by_day,
+                charts=args.charts,
+                progress=args.progress,
+                posterior=args.posterior,
+            )
     except Interrupted as exc:
         return _interrupted(exc)
     print(result.report_text(HEADLINE))
@@ -202,35 +212,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..experiments.sweep import sweep
 
     apply_threads(args.threads, None if args.scheduler else local_processes(args.workers))
-    made = args.out is not None and not Path(args.out).exists()
     try:
-        result = sweep(
-            args.experiment,
-            out=_checked(args.out),
-            replications=args.replications,
-            seed=args.seed,
-            days=args.days,
-            consumers=args.consumers,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            outcome=args.outcome,
-            progress=args.progress,
-            posterior=args.posterior,
-        )
+        with results_folder(
+            args.out, "sweep"
+        ) as out:  # (a bad experiment file: no empty folder left)
+            result = sweep(
+                args.experiment,
+                out=out,
+                replications=args.replications,
+                seed=args.seed,
+                days=args.days,
+                consumers=args.consumers,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                outcome=args.outcome,
+                progress=args.progress,
+                posterior=args.posterior,
+            )
     except Interrupted as exc:
         return _interrupted(exc)
-    except UserError:  # a bad experiment file: leave no empty results folder behind
-        if made:
-            with contextlib.suppress(OSError):  # (not empty: something was written, keep it)
-                Path(args.out).rmdir()
-        raise
     print(result.report_text())
     sys.stdout.flush()
     return 0
-
-
-def _checked(out):
-    """``out`` after `check_output_folder` (None passes through)."""
-    if out is not None:
-        check_output_folder(out)
-    return out

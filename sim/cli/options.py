@@ -15,6 +15,28 @@ SCENARIO_HELP = "scenario TOML file or bundled scenario name"
 """The help of a command's scenario arguments: every command that reads scenarios resolves a
 bare name as a bundled scenario (`sim.scenario.loading.scenario_path`)."""
 
+
+@contextlib.contextmanager
+def results_folder(out: Path | None, kind: str):
+    """`sim.core.errors.check_output_folder` for ``out`` and a command writing results of
+    ``kind`` (None: nothing to check); then, within
+    the block, bad input found later (a `UserError`: an option out of range, a bad file read by
+    the command) removes the folder again if this command made it and nothing was written in
+    it, so a refused command leaves no empty results folder behind."""
+    from ..core.errors import UserError, check_output_folder
+
+    made = out is not None and not Path(out).exists()
+    try:
+        if out is not None:
+            check_output_folder(out, kind=kind)
+        yield out
+    except UserError:
+        if made:
+            with contextlib.suppress(OSError):  # (not empty: something was written, keep it)
+                Path(out).rmdir()
+        raise
+
+
 DEFAULT_WORKERS_DOC = "one process per core, at most one per run; 1 runs in this process"
 """What ``--workers`` unset means (`sim.experiments.executors.make_map` with ``workers=None``)."""
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.errors import UserError
+from ..core.errors import UserError, check_output_file
 
 
 def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -50,6 +50,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ..analysis.report import INSTALL_HINT, can_print, html_to_pdf, write_report
 
     res = load_results(args.folder)
+    check_output_file(out, "-o")  # (a folder of that name, a read-only folder: said here)
     written = [write_report(res, out, args.brand, args.threshold)]
     print(f"wrote {written[0]}")
     if args.pdf:

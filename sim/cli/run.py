@@ -42,7 +42,8 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         "--out",
         type=Path,
         metavar="DIR",
-        help="output folder (default: results/<first scenario name>)",
+        help="output folder (default: results/<scenario name>; for several scenarios, "
+        "results/<first scenario name>-and-<N>-more)",
     )
     executor_args(p)
     report_arg(p)
@@ -82,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             from ..analysis.outputs import default_folder
 
             folder = args.out if args.out is not None else default_folder(names)
-            check_output_folder(folder)
+            check_output_folder(folder, kind="run")
             if args.threads is None and args.scheduler is None:  # the cores, shared by local runs
                 tasks = sum(s.simulation.replications for s in scenarios)
                 apply_threads(None, local_processes(args.workers, tasks))

@@ -22,19 +22,78 @@ class UserError(Exception):
     """Bad input from the user (a file, an option, a value): message only, exit code 2."""
 
 
-def check_output_folder(path, option: str = "--out") -> None:
-    """Create the results folder ``path``, or raise a `UserError` saying why it cannot be one."""
+def check_output_folder(path, option: str = "--out", kind: str | None = None) -> None:
+    """Create the results folder ``path`` and check that files can be written into it (before
+    anything is computed), or raise a `UserError` saying why it cannot be one. ``kind``: the
+    command's kind of results (``run``, ``compare``, ``sweep``, ``calibration``,
+    ``sensitivity``): a folder holding another kind's results is refused, since writing there
+    would mix the two and replace the other's manifest (its provenance)."""
+    import json
     from pathlib import Path
 
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{option} = {folder}: is a file, not a folder; choose a folder name")
+    manifest = folder / "manifest.json"
+    if kind is not None and manifest.is_file():
+        try:
+            found = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            found = None
+        other = found.get("kind", "run") if isinstance(found, dict) else None
+        if other is not None and other != kind:
+            raise UserError(
+                f"{option} = {folder}: holds the results of `omnitrust {_COMMAND.get(other, other)}` "
+                f"(manifest.json: kind = {other!r}); a {kind} written there would mix with them "
+                "and replace their manifest; choose another folder"
+            )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(
             f"{option} = {folder}: cannot create a folder there ({exc.strerror})"
         ) from None
+    check_writable(folder, option)
+
+
+_COMMAND = {"calibration": "calibrate"}  # a kind of results -> the command that writes it
+
+
+def check_writable(folder, option: str = "--out", shown=None) -> None:
+    """Raise a `UserError` unless a file can be created in the existing folder ``folder`` (a
+    read-only file system, a folder without write permission): tried with a real file, which
+    permissions alone do not tell (root, network file systems)."""
+    import os
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".omnitrust-write-check-", dir=folder)
+    except OSError as exc:
+        where = "there" if shown is None else f"in {folder}"
+        raise UserError(
+            f"{option} = {shown or folder}: cannot write files {where} ({exc.strerror}); choose "
+            "another folder"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def check_output_file(path, option: str = "--out") -> None:
+    """Check that the file ``path`` can be written (its folder created if missing) before anything
+    is computed, or raise a `UserError` saying why not."""
+    from pathlib import Path
+
+    file = Path(path)
+    if file.is_dir():
+        raise UserError(f"{option} = {file}: is a folder; give a file name")
+    parent = file.parent
+    if parent.exists() and not parent.is_dir():
+        raise UserError(f"{option} = {file}: {parent} is a file, not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{option} = {file}: cannot create {parent} ({exc.strerror})") from None
+    check_writable(parent, option, shown=file)
 
 
 class ScenarioError(UserError):

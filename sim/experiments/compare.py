@@ -32,7 +32,13 @@ from typing import Any
 import pandas as pd
 
 from ..analysis import stats
-from ..analysis.outcomes import OUTCOMES, _order, differences_table, outcome_values
+from ..analysis.outcomes import (
+    OUTCOMES,
+    _order,
+    differences_table,
+    outcome_values,
+    window_words,
+)
 from ..core.errors import UserError
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
@@ -126,6 +132,12 @@ class Comparison:
         self.posterior: Path | None = fields.get("posterior")
         self.policy_days: dict[str, int] = fields.get("policy_days") or {}
 
+    @property
+    def days(self) -> int | None:
+        """Reported days of each run (None when no daily trust is kept)."""
+        day = self.trust.get("day")
+        return None if day is None or not len(day) else int(day.max()) + 1
+
     def report(
         self,
         path: str | os.PathLike | Sequence[str] | None = None,
@@ -205,8 +217,8 @@ class Comparison:
             [
                 (
                     f"Paired differences, scenario minus {self.reference}, with the 95% paired t "
-                    "interval: trust, consent rate and subscribers as means of the last 30 days, "
-                    "money as totals over the horizon (EUR)",
+                    "interval: trust, consent rate and subscribers as means of "
+                    f"{window_words(self.days)}, money as totals over the horizon (EUR)",
                     table,
                 )
             ]
@@ -553,8 +565,8 @@ def _report(c: Comparison, metrics: Sequence[str]) -> str:
         f"Comparison of {', '.join(c.scenarios)} - reference {c.reference!r}, "
         f"{c.replications} replications (common random numbers), "
         + (f"results in {c.out}" if c.out is not None else "results in memory only"),
-        "Outcome per run: mean of the last 30 days for stocks, total over the horizon for "
-        "flows (statistic column).",
+        f"Outcome per run: mean of {window_words(c.days)} for stocks, total over the horizon "
+        "for flows (statistic column).",
         "",
         "Levels (mean, 95% t interval):",
         _fmt(lv[["scenario", "brand", "metric", "statistic", "mean", "ci_low", "ci_high"]]),

@@ -202,6 +202,8 @@ def format_validation_error(
 def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     """Read and validate an experiment file; return it and its folder (for relative paths)."""
     path = Path(path)
+    if path.is_dir():
+        raise ExperimentError(f"{path}: is a directory, not an experiment file")
     if not path.is_file():
         raise ExperimentError(f"{path}: no such experiment file")
     try:

@@ -178,11 +178,14 @@ def sweep(
     exp, _ = load_experiment(experiment)
     base_path = scenario_reference(exp.base, experiment, "base").resolve()  # here, or bundled
     base = load_scenario(base_path)
-    reps = replications or exp.replications
+    # (a 0 given is a 0: refused below, not replaced by the file's value)
+    reps = replications if replications is not None else exp.replications
+    if reps < 1:
+        raise ExperimentError(f"replications = {reps}: must be at least 1 (--replications)")
     over = {
         "seed": seed if seed is not None else exp.seed,
-        "days": days or exp.days,
-        "consumers": consumers or exp.consumers,
+        "days": days if days is not None else exp.days,
+        "consumers": consumers if consumers is not None else exp.consumers,
     }
     base = base.with_overrides(**over)
     seed_ = base.simulation.seed
