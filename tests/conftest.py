@@ -91,3 +91,15 @@ def sim_imports(module: Path, sim_root: Path) -> set[Path]:
                         target / "__init__.py" if target.is_dir() else target.with_suffix(".py")
                     )
     return {p.resolve() for p in found if p.is_file()}
+
+
+def as_a_terminal_starts_it() -> None:
+    """``preexec_fn`` of a command a test stops with Ctrl-C: SIGINT's default action and SIGINT
+    not blocked in the child, as an interactive shell starts a command. Both are inherited from
+    the test process, whose state other tests' libraries can change (a SIGINT ignored or blocked
+    there never reaches the command: a CI run under heavy load once saw the command finish with
+    0 after the signal)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -21,7 +21,7 @@ from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
 from sim.scenario.loading import load_scenario
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, as_a_terminal_starts_it
 
 SMALL = {"consumers": 600, "days": 20, "warmup_days": 10}
 CHROMIUM = "/usr/bin/chromium"
@@ -157,18 +157,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dashboard():
-    """``omnitrust dashboard`` on a free loopback port; yields its address."""
+def start_dashboard(**popen: object) -> tuple[subprocess.Popen, str]:
+    """``omnitrust dashboard`` on a free loopback port, started as a user would (``python -m
+    sim``, ``popen``: more of `subprocess.Popen`'s arguments); returns the process and its
+    address once the page answers."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "OMNITRUST_SERVER": "off"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
         text=True,
+        **{"stderr": subprocess.STDOUT, **popen},
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240
@@ -177,12 +178,23 @@ def dashboard():
             try:
                 with urllib.request.urlopen(url, timeout=5) as r:
                     if r.status == 200:
-                        break
+                        return proc, url
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"dashboard did not start:\n{proc.stdout.read()}")
-            time.sleep(1)
+            time.sleep(0.5)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+@pytest.fixture
+def dashboard():
+    """``omnitrust dashboard`` on a free loopback port; yields its address."""
+    proc, url = start_dashboard()
+    try:
         yield url
     finally:
         proc.terminate()
@@ -204,13 +216,6 @@ def assert_no_error(page) -> None:
         assert word not in text, text[:2000]
 
 
-def _as_a_terminal_starts_it() -> None:
-    """Ctrl-C's default action and SIGINT not blocked in the command, as an interactive shell
-    starts it, whatever the test process's own state."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 @pytest.mark.parametrize(
     ("sig", "code", "said"),
     [(signal.SIGINT, 130, "omnitrust dashboard: stopped"), (signal.SIGTERM, -signal.SIGTERM, "")],
@@ -220,29 +225,10 @@ def test_ctrl_c_or_sigterm_stops_the_dashboard_without_a_traceback(sig, code, sa
     """Ctrl-C is how a user stops the dashboard: its web server stops, then raises the signal
     again, which click (solara's command line) turned into an ``Abort`` traceback and exit 1.
     Ctrl-C now ends it with 130 and a one-line notice; SIGTERM (a service manager) by SIGTERM."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "OMNITRUST_SERVER": "off"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=_as_a_terminal_starts_it,
+    proc, _ = start_dashboard(
+        stderr=subprocess.PIPE, start_new_session=True, preexec_fn=as_a_terminal_starts_it
     )
-    deadline = time.monotonic() + 240
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "dashboard did not start"
-            time.sleep(0.5)
         os.killpg(proc.pid, sig)  # (a terminal's Ctrl-C reaches the whole foreground group)
         _, stderr = proc.communicate(timeout=60)
     finally:

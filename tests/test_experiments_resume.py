@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from .conftest import as_a_terminal_starts_it
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = [
     str(ROOT / "scenarios" / "baseline.toml"),
@@ -61,15 +63,6 @@ def _run_files(out: Path) -> list[Path]:
     return sorted((out / "runs").rglob("*.parquet")) if (out / "runs").exists() else []
 
 
-def _as_a_terminal_starts_it() -> None:
-    """In the child, before exec: Ctrl-C's default action and SIGINT not blocked, as an
-    interactive shell starts a command. Both are inherited from the test process, whose state
-    other tests' libraries can change (a SIGINT ignored or blocked there never reaches the
-    command: a CI run under heavy load once saw the command finish with 0 after the signal)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def _parent_sigint() -> str:
     """The test process's SIGINT state, for a failure message."""
     blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
@@ -87,7 +80,7 @@ def _start_and_stop_after(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=_as_a_terminal_starts_it,
+        preexec_fn=as_a_terminal_starts_it,
     )
     deadline = time.monotonic() + 120
     while len(_run_files(out)) < min_files:
