@@ -44,7 +44,7 @@ from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
 from ..runner import resolve
 from ..scenario import Scenario
-from .engine import execute
+from .engine import Interrupted, execute
 from .executors import TaskMap, make_map
 from .store import HEADLINE, ResultStore, RunSpec
 
@@ -413,6 +413,9 @@ def compare(
         extra = ind + cf
         if extra:
             execute(extra, store, taskmap, progress, desc="independent/counterfactual runs")
+    except Interrupted:  # count every run of the comparison on disk, not only this phase's
+        everything = {s.run_id: s for s in [*main, *ind, *cf]}
+        raise Interrupted(store.count_done(list(everything.values())), store.root) from None
     finally:
         taskmap.close()
 
