@@ -39,10 +39,10 @@ RUN_CHUNK = 4
 
 def resolve(scenario: Scenario | str | Path, **overrides: Any) -> Scenario:
     """A validated scenario from a `Scenario` or a file path, with simulation overrides applied."""
-    if isinstance(scenario, Scenario):
-        return scenario.with_overrides(**overrides)
-    from .scenario.loading import load_scenario
+    from .scenario.loading import load_scenario, with_simulation
 
+    if isinstance(scenario, Scenario):
+        return with_simulation(scenario, **overrides)
     return load_scenario(scenario, **overrides)
 
 

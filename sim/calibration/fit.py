@@ -85,6 +85,7 @@ from ..core.errors import ScenarioError, UserError
 from ..core.storage import provenance, write_bytes, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
 from ..scenario import Scenario
+from ..scenario.loading import with_simulation
 from .measure import integer_paths, measure, points_to_jobs
 from .spec import CalibrationSpec, Loaded, Target, load_calibration
 
@@ -386,7 +387,7 @@ def calibrate(
     loaded = load_calibration(file)
     spec: CalibrationSpec = loaded.spec
     n_trials = effective_trials(spec, trials, file)
-    scenario = loaded.scenario.with_overrides(seed=seed, consumers=consumers)
+    scenario = with_simulation(loaded.scenario, seed=seed, consumers=consumers)
     seed_ = scenario.simulation.seed
     reps = spec.replications if replications is None else int(replications)
     if reps < 1:

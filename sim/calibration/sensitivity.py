@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..experiments.posterior import with_parameters
+from ..scenario.loading import with_simulation
 from .measure import Job, integer_paths, measure
 from .spec import SensitivitySpec, load_sensitivity
 
@@ -167,7 +168,7 @@ def sensitivity(
 
         raise UserError("--samples must be at least 2 and --replications at least 1")
     scenarios = {
-        k: s.with_overrides(seed=seed, consumers=consumers)
+        k: with_simulation(s, seed=seed, consumers=consumers)
         for k, s in {"": loaded.scenario, **loaded.references}.items()
     }
     base = scenarios[""]

@@ -44,6 +44,7 @@ from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
 from ..runner import resolve
 from ..scenario import Scenario
+from ..scenario.loading import with_simulation
 from .engine import Interrupted, execute
 from .executors import TaskMap, make_map
 from .store import HEADLINE, ResultStore, RunSpec
@@ -341,7 +342,7 @@ def compare(
             )
         max_replications = max(int(max_replications), reps)
     focus = [focus_brand] if focus_brand else brands
-    resolved = [s.with_overrides(seed=seed) for s in resolved]
+    resolved = [with_simulation(s, seed=seed) for s in resolved]
     counterfactuals = [no_incidents(s) for s in resolved] if risk else []
 
     store = ResultStore(out)
@@ -352,7 +353,7 @@ def compare(
     def specs_for(n: int) -> tuple[list[RunSpec], list[RunSpec], list[RunSpec]]:
         main = [RunSpec(drawn(s, seed, k), k, seed) for s in resolved for k in range(n)]
         ind_seed = independent_seed(seed)
-        ind_scn = ref_scn.with_overrides(seed=ind_seed)
+        ind_scn = with_simulation(ref_scn, seed=ind_seed)
         ind = (
             [
                 RunSpec(drawn(ind_scn, ind_seed, k), k, ind_seed, role="independent")

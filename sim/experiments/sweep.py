@@ -27,7 +27,7 @@ from ..analysis import regret
 from ..analysis.outcomes import outcome_values, statistic_of
 from ..analysis.summary import SUMMARY_WINDOW_DAYS
 from ..core.storage import provenance, write_csv, write_json, write_parquet
-from ..scenario.loading import load_scenario, scenario_reference
+from ..scenario.loading import load_scenario, scenario_reference, with_simulation
 from .design import ExperimentError, build_points, load_experiment
 from .engine import execute
 from .executors import make_map
@@ -187,7 +187,7 @@ def sweep(
         "days": days if days is not None else exp.days,
         "consumers": consumers if consumers is not None else exp.consumers,
     }
-    base = base.with_overrides(**over)
+    base = with_simulation(base, **over)
     seed_ = base.simulation.seed
     points = build_points(exp, base, str(experiment))
     brands = [b.name for b in base.brands]

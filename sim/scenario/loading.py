@@ -80,6 +80,23 @@ def load_scenario(path: str | Path, **simulation_overrides: Any) -> Scenario:
     return validate_scenario(data, layers)
 
 
+def with_simulation(scenario: Scenario, **simulation: Any) -> Scenario:
+    """`Scenario.with_overrides`: a copy with `simulation` fields replaced (None values are
+    ignored), re-validated; a value out of range (a command's ``--days 0``, ``--seed -1``)
+    raises `ScenarioErrors` naming the scenario, the field, the value and what is allowed, as a
+    file's would, instead of pydantic's error."""
+    try:
+        return scenario.with_overrides(**simulation)
+    except ValidationError as exc:
+        given = {k: v for k, v in simulation.items() if v is not None}
+        data = scenario.model_dump(mode="python")
+        data["simulation"].update(given)
+        label = f"scenario {scenario.name!r}{OVERRIDES}"
+        layers = [(label, {"simulation": given}), (label, data)]
+        errors = [_scenario_error(err, data, layers) for err in exc.errors()]
+        raise ScenarioErrors(errors, file=label) from None
+
+
 def apply_overrides(
     scenario: Scenario, overrides: dict[str, Any], source: str = "overrides"
 ) -> Scenario:

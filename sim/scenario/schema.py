@@ -14,10 +14,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..core.catalogue import COMPENSATIONS, DATA_TYPES
-from ..core.errors import ScenarioErrors
 
 DataType = Literal[
     "contact",
@@ -1554,21 +1553,14 @@ class Scenario(Section):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def with_overrides(self, **simulation: Any) -> Scenario:
-        """A copy with `simulation` fields replaced (None values are ignored), re-validated. A
-        value out of range (a command's ``--days 0``, ``--seed -1``) raises `ScenarioErrors`
-        naming the scenario, the field, the value and what is allowed, as a file's would."""
+        """A copy with `simulation` fields replaced (None values are ignored), re-validated
+        (pydantic's ValidationError for a value out of range; `sim.scenario.loading.with_simulation`
+        reports it as a file's values are reported, for the commands)."""
         data = self.model_dump(mode="python")
-        given = {k: v for k, v in simulation.items() if v is not None}
-        data["simulation"].update(given)
-        try:
-            return Scenario.model_validate(data)
-        except ValidationError as exc:
-            from .loading import OVERRIDES, _scenario_error
-
-            label = f"scenario {self.name!r}{OVERRIDES}"
-            layers = [(label, {"simulation": given}), (label, data)]
-            errors = [_scenario_error(err, data, layers) for err in exc.errors()]
-            raise ScenarioErrors(errors, file=label) from None
+        for key, value in simulation.items():
+            if value is not None:
+                data["simulation"][key] = value
+        return Scenario.model_validate(data)
 
 
 # ---------------------------------------------------------------------------------------------
