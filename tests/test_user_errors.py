@@ -178,7 +178,12 @@ def test_evidence_checks_its_seed_and_output_before_measuring(tmp_path, capsys):
 
 def test_options_of_the_replication_rule_without_it_are_refused(capsys):
     base, other = str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "siloed.toml")
-    for extra in (["--metric", "nope"], ["--batch", "-2"], ["--max-replications", "7"]):
+    for extra in (
+        ["--metric", "nope"],
+        ["--batch", "-2"],
+        ["--batch", "0"],
+        ["--max-replications", "7"],
+    ):
         _refused(capsys, ["compare", base, other, *extra], extra[0], "only with --target-width")
 
 

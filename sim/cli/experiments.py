@@ -153,7 +153,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     apply_threads(args.threads, None if args.scheduler else local_processes(args.workers))
     if args.target_width is None:
-        unused = [o for o, v in (("--metric", args.metric), ("--batch", args.batch)) if v]
+        given = (("--metric", args.metric), ("--batch", args.batch))
+        unused = [option for option, value in given if value is not None]
         unused += ["--max-replications"] if args.max_replications != MAX_REPLICATIONS else []
         if unused:
             raise UserError(

@@ -19,10 +19,10 @@ bare name as a bundled scenario (`sim.scenario.loading.scenario_path`)."""
 @contextlib.contextmanager
 def results_folder(out: Path | None, kind: str):
     """`sim.core.errors.check_output_folder` for ``out`` and a command writing results of
-    ``kind`` (None: nothing to check); then, within
-    the block, bad input found later (a `UserError`: an option out of range, a bad file read by
-    the command) removes the folder again if this command made it and nothing was written in
-    it, so a refused command leaves no empty results folder behind."""
+    ``kind`` (None: nothing to check); then, within the block, bad input found later (a
+    `UserError`: an option out of range, a bad file read by the command) removes the folder
+    again if this command made it and nothing was written in it, so a refused command leaves no
+    empty results folder behind."""
     from ..core.errors import UserError, check_output_folder
 
     made = out is not None and not Path(out).exists()
