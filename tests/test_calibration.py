@@ -655,6 +655,71 @@ brand = "Aurora"
     ]  # fmt: skip
 
 
+@pytest.mark.slow
+def test_sensitivity_stopped_and_rerun_resumes_to_an_uninterrupted_runs_numbers(tmp_path):
+    """A Sobol or Morris study is hours at real sizes: Ctrl-C keeps every finished evaluation,
+    says how many, and the same command resumes, here with another worker count, to the indices
+    and samples of an uninterrupted run (SIGTERM takes the same path: `Terminated` is a
+    `KeyboardInterrupt`). The seed is this test's own, so no warm-up of another test is in the
+    cache to make the first run finish before the stop."""
+    stop = signal.SIGINT
+    path = _write(
+        tmp_path,
+        TINY.replace("replications = 2", "replications = 1").replace(
+            "consumers = 1000", "consumers = 3000"
+        )
+        + """
+method = "morris"
+samples = 6
+bootstrap = 20
+[[parameters]]
+path = "trust.negative_weight"
+low = 1.0
+high = 8.0
+[[parameters]]
+path = "trust.churn_rate"
+low = 0.01
+high = 0.1
+[[outputs]]
+metric = "trust"
+brand = "Aurora"
+""",
+        "sens.toml",
+    )
+    seed = "4711"
+    stopped = tmp_path / "stopped"
+    p = _run_cli(
+        ["sensitivity", str(path), "--out", str(stopped), "--seed", seed, "--workers", "2"]
+    )
+    deadline = time.time() + 300
+    while len(list((stopped / "evaluations").glob("*.npy"))) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert p.poll() is None, "finished before it could be stopped"
+    p.send_signal(stop)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    kept = len(list((stopped / "evaluations").glob("*.npy")))
+    assert kept >= 2 and f"interrupted; {kept} finished runs kept in {stopped}" in err, err
+    assert "Traceback" not in err
+    assert not (stopped / "indices.csv").exists()
+
+    p = _run_cli(
+        ["sensitivity", str(path), "--out", str(stopped), "--seed", seed, "--workers", "1"]
+    )
+    out, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err
+
+    from sim.calibration import sensitivity
+
+    whole = sensitivity(path, tmp_path / "whole", workers=1, seed=int(seed), progress=False)
+    resumed_samples = pd.read_parquet(stopped / "samples.parquet")
+    assert len(resumed_samples) == 6 * (2 + 1)  # Morris: N (D + 1) points
+    pd.testing.assert_frame_equal(resumed_samples, whole.samples)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(stopped / "indices.csv"), pd.read_csv(whole.out / "indices.csv")
+    )
+
+
 # ----------------------------------------------------------------------------- recovery coverage
 def _recovery_coverage_module():
     import importlib.util

@@ -185,12 +185,25 @@ def test_user_error_in_any_handler_exits_2_with_message_only(monkeypatch, capsys
 
 
 def test_keyboard_interrupt_exits_130(monkeypatch, capsys):
+    """A command that keeps nothing claims nothing kept (it said 'finished runs are kept' for
+    every command, `run` and `report` included, which keep nothing); a resumable command names
+    what it keeps and where."""
+
     def interrupted(args):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "cmd_params", interrupted)
     assert main(["params"]) == 130
-    assert "interrupted; finished runs are kept" in capsys.readouterr().err
+    assert capsys.readouterr().err == "\ninterrupted\n"
+
+    def interrupted_with_something_kept(args):
+        args.kept_on_interrupt = "what finished is kept in DIR; rerun the same command to resume"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_params", interrupted_with_something_kept)
+    assert main(["params"]) == 130
+    err = capsys.readouterr().err
+    assert err == "\ninterrupted; what finished is kept in DIR; rerun the same command to resume\n"
 
 
 def test_usage_errors_and_help_return_codes(capsys):

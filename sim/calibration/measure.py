@@ -17,7 +17,12 @@ of separately built models, to the last bit).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,18 +91,85 @@ class Job:
 
 
 def measure(
-    jobs: Sequence[Job], replications: int, seed: int, taskmap, integers: Sequence[str] = ()
+    jobs: Sequence[Job],
+    replications: int,
+    seed: int,
+    taskmap,
+    integers: Sequence[str] = (),
+    store: str | Path | None = None,
 ) -> list[np.ndarray]:
     """Per job, a ``(replications, outputs)`` array of per-replication values.
 
-    All replications of all jobs go to ``taskmap`` at once (an ordered map: `make_map`)."""
+    All replications of all jobs go to ``taskmap`` at once (an ordered map: `make_map`). With
+    ``store`` (a folder), every replication's values are written there as it finishes and read
+    back instead of run again (`measure_stored`): a rerun after Ctrl-C resumes."""
     tasks = [
         (job.scenario.model_dump(mode="json"), k, seed, job.outputs)
         for job in jobs
         for k in range(replications)
     ]
-    flat = list(taskmap(measure_task, tasks))
+    flat = (
+        list(taskmap(measure_task, tasks))
+        if store is None
+        else measure_stored(tasks, taskmap, store)
+    )
     return [np.vstack(flat[j * replications : (j + 1) * replications]) for j in range(len(jobs))]
+
+
+@functools.cache
+def _code_key() -> str:
+    """The model's fingerprint and a digest of the code that turns a run into outputs (this
+    module and `sim.analysis.evidence`): stored values made by other code are never reused."""
+    from ..analysis import evidence
+    from ..core.fingerprint import model_fingerprint
+
+    digest = hashlib.sha256(model_fingerprint().encode())
+    for path in (Path(__file__), Path(evidence.__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def task_key(task: tuple[dict, int, int, list[dict]]) -> str:
+    """The name under which `measure_stored` keeps one task's values: a digest of everything
+    that decides them (the scenario, the replication, the seed, the outputs and the code)."""
+    blob = json.dumps([task, _code_key()], sort_keys=True, default=str)
+    return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+
+
+def measure_stored(tasks: Sequence[tuple], taskmap, store: str | Path) -> list[np.ndarray]:
+    """`measure_task` over ``tasks``, each result kept in ``store/<task_key>.npy`` (written
+    atomically as it finishes) and read back on a later call instead of being run again.
+
+    A stored result is the task's own: its name is a digest of the task and the code, and a run
+    is a pure function of both, so a resumed call returns what an uninterrupted one would. On
+    Ctrl-C (or SIGTERM) the runs in progress are cancelled and
+    `sim.experiments.engine.Interrupted` says how many are kept."""
+    from ..core.storage import write_bytes
+    from ..experiments.engine import Interrupted
+
+    folder = Path(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    for tmp in folder.glob(".*.tmp"):  # writes cut short by a kill
+        tmp.unlink(missing_ok=True)
+    keys = [task_key(t) for t in tasks]
+    flat: list[np.ndarray | None] = [None] * len(tasks)
+    for i, key in enumerate(keys):
+        path = folder / f"{key}.npy"
+        if path.is_file():
+            flat[i] = np.load(path, allow_pickle=False)
+    todo = [i for i, v in enumerate(flat) if v is None]
+    try:
+        for j, values in taskmap.as_completed(measure_task, [tasks[i] for i in todo]):
+            i = todo[j]
+            buffer = io.BytesIO()
+            np.save(buffer, values, allow_pickle=False)
+            write_bytes(folder / f"{keys[i]}.npy", buffer.getvalue())
+            flat[i] = values
+    except KeyboardInterrupt:
+        taskmap.close(cancel=True)
+        kept = sum(v is not None for v in flat)
+        raise Interrupted(kept, folder.parent) from None
+    return flat  # type: ignore[return-value]
 
 
 def points_to_jobs(

@@ -13,7 +13,9 @@ so its indices say which parameters could change a policy verdict.
 Writes ``indices.csv`` (Sobol: output, parameter, S1, S1_conf, ST, ST_conf; Morris: output,
 parameter, mu_star, mu_star_conf, sigma), ``swings.csv`` (each output's mean in the lowest and
 highest fifth of each parameter's range: the tornado), ``samples.parquet`` (every point and its
-outputs), ``charts/indices.png``, ``charts/tornado.png`` and ``manifest.json``.
+outputs), ``charts/indices.png``, ``charts/tornado.png`` and ``manifest.json``; every finished
+run's outputs go to ``evaluations/`` as they finish (`sim.calibration.measure.measure_stored`), so
+a stopped study resumes when the same command is run again.
 """
 
 from __future__ import annotations
@@ -219,7 +221,7 @@ def sensitivity(
             f"{spec.replications} replications = {len(jobs) * spec.replications} runs"
         )
     try:
-        results = measure(jobs, spec.replications, seed_, taskmap)
+        results = measure(jobs, spec.replications, seed_, taskmap, store=root / "evaluations")
     except BaseException:  # Ctrl-C, SIGTERM, an error: stop the runs in progress now
         taskmap.close(cancel=True)
         raise

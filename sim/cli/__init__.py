@@ -190,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt as exc:
         sys.stdout.flush()
-        print(f"\n{stop_words(exc)}; finished runs are kept", file=sys.stderr)
+        kept = getattr(args, "kept_on_interrupt", None)  # what a resumable command keeps
+        print(f"\n{stop_words(exc)}" + (f"; {kept}" if kept else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

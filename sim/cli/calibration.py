@@ -105,6 +105,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
     # bad input (the file, --trials) fails before a folder is made
     effective_trials(load_calibration(args.file).spec, args.trials, args.file)
+    args.kept_on_interrupt = (
+        f"what finished is kept in {args.out}; rerun the same command to resume"
+    )
     with results_folder(
         args.out, "calibration"
     ):  # (an option out of range: no empty folder left behind)
@@ -129,22 +132,28 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``omnitrust sensitivity``: sample, run, analyse, write, print the indices."""
     from ..calibration.sensitivity import sensitivity
     from ..calibration.spec import load_sensitivity
+    from ..experiments.engine import Interrupted
 
     load_sensitivity(args.file)
-    with results_folder(
-        args.out, "sensitivity"
-    ):  # (an option out of range: no empty folder left behind)
-        result = sensitivity(
-            args.file,
-            args.out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            seed=args.seed,
-            samples=args.samples,
-            consumers=args.consumers,
-            replications=args.replications,
-            progress=args.progress,
-        )
+    try:
+        with results_folder(
+            args.out, "sensitivity"
+        ):  # (an option out of range: no empty folder left behind)
+            result = sensitivity(
+                args.file,
+                args.out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                seed=args.seed,
+                samples=args.samples,
+                consumers=args.consumers,
+                replications=args.replications,
+                progress=args.progress,
+            )
+    except Interrupted as exc:
+        sys.stdout.flush()
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
     print(result.report())
     sys.stdout.flush()
     return 0
