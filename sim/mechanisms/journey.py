@@ -10,13 +10,14 @@ A journey is a run of research days followed by a purchase decision (ODD 7.1, 7.
   (a_i: digital affinity; nu = ``store_touch``, the "need for touch": the share of the store's
   research weight that does not follow affinity, so that seeing a product in a store is partly
   independent of where one prefers to buy; at nu = 1 the store's weight is research_store for
-  everyone, what the rule without it gives a consumer of affinity 1/2; the default 0 is the rule
-  without it). Need for touch is a trait that varies between consumers (Peck & Childers 2003):
+  everyone, what the rule without it gives a consumer of affinity 1/2; nu = 0 is the rule
+  without it; the default is fitted, docs/PARAMETERS.md). Need for touch is a trait that varies between consumers (Peck & Childers 2003):
   only a share ``touch_share`` of consumers has it, and for the others nu = 0. Consumer i has it
   when U_i < touch_share, U_i a uniform fixed over the consumer's life (`person_uniform`: a pure
   function of the run's ``touch`` key, the index i and the bits of the consumer's affinity and
   need rate, traits a newcomer redraws (ODD 7.11), so a newcomer draws the trait afresh; no
-  array, no draw of another stream; at the default share 1 every consumer has it). And one
+  array, no draw of another stream; at share 1 every consumer has it; the default share is
+  fitted, docs/PARAMETERS.md). And one
   brand, drawn with weights presence_b * (research_brand_floor + t_ib), churned brands excluded. The touch goes through consent.touch (ask, collect, personalise).
 * Purchase (J3): on the last research day the consumer chooses among brands and an outside option
   (buy nothing now) by multinomial logit:
@@ -154,7 +155,7 @@ def _research_block(pop, brands, par, key, consent_key, personal_key, day, count
     bw = np.empty(nb_)
     nu_touch = par.journey.store_touch  # need for touch (J2): store weight, partly affinity-free
     share = par.journey.touch_share  # the share of consumers who have it (the others: nu = 0)
-    # only when some consumers lack it is the trait drawn; at share 1 (the default) every
+    # only when some consumers lack it is the trait drawn; at share 1 every
     # consumer has nu = store_touch, the rule before the share existed, to the last bit
     mixed = nu_touch > 0.0 and share < 1.0
     a_bits, n_bits = pop.affinity.view(np.uint32), pop.need_rate.view(np.uint32)
