@@ -8,6 +8,7 @@ parameter sets (posterior draws in compare), and an uninterrupted run (kill -9 a
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -104,13 +105,13 @@ def _start(tables: str, expected: list[str]) -> tuple[str, str, list[str]]:
             ['parameters[0].path = "trust.negative_wieght"', "negative_weight", "allowed"],
         ),
         ("low = 1.0", "low = 0.5", ["parameters[0].low = 0.5", "[1, 50]"]),
-        ('metric = "trust"', 'metric = "trusst"', ["targets.0", "trusst", "allowed", "trust"]),
+        ('metric = "trust"', 'metric = "trusst"', ["targets[0]", "trusst", "allowed", "trust"]),
         ('brand = "Aurora"', 'brand = "Auora"', ['targets[0].brand = "Auora"', "Aurora"]),
-        ("high = 0.54", "high = 0.49", ["targets.0", "empty band", "0.49"]),
+        ("high = 0.54", "high = 0.49", ["targets[0]", "empty band", "0.49"]),
         (
             'evidence = "unsubscribe_per_email"',
             'evidence = "unsubscribes"',
-            ["validation.0", "unsubscribes", "unsubscribe_per_email"],
+            ["validation[0]", "unsubscribes", "unsubscribe_per_email"],
         ),
         ("trials = 6", "trials = 0", ["trials = 0", "greater than"]),
         _start(
@@ -127,13 +128,13 @@ def _start(tables: str, expected: list[str]) -> tuple[str, str, list[str]]:
         ),
         _start(  # TOML keeps a dotted and a quoted key apart; as one parameter, neither may win
             '[[start]]\ntrust.negative_weight = 2.5\n"trust.negative_weight" = 3.5',
-            ["start.0", "trust.negative_weight", "twice", "2.5", "3.5", "once"],
+            ["start[0]", "trust.negative_weight", "twice", "2.5", "3.5", "once"],
         ),
         _start(  # one [start] table instead of an array of tables
             "[start]\ntrust.negative_weight = 2.5",
             ["start", "one [start] table", "[[start]]"],
         ),
-        ("trials = 6", "start = [2.5, -1.0]\ntrials = 6", ["start.0 = 2.5", "[[start]]"]),
+        ("trials = 6", "start = [2.5, -1.0]\ntrials = 6", ["start[0] = 2.5", "[[start]]"]),
         _start(
             "[[start]]\ntrust.negative_weight = nan",
             ["start[0].trust.negative_weight = nan", "not a number", "[1, 6]"],
@@ -283,6 +284,12 @@ reference = "{BASELINE}"
     assert len(s) == 4 * (2 + 2)  # Saltelli without second order: N (D + 2)
     assert (out / "charts" / "tornado.png").stat().st_size > 0
     assert (out / "charts" / "indices.png").stat().st_size > 0
+    # the provenance names the libraries that drew the samples and computed the indices
+    from importlib.metadata import version
+
+    recorded = json.loads((out / "manifest.json").read_text())["versions"]
+    for package in ("SALib", "optuna", "pyabc"):
+        assert recorded[package] == version(package)
 
 
 def _run_cli(args, **kw):

@@ -268,8 +268,9 @@ class Calibration:
             return "best trial"
         return (
             f"best of the {len(c['trials'])} best trials re-measured on {c['replications']} "
-            f"fresh replications: trial {c['chosen']}; the fit's model figures are those "
-            "replications' means"
+            f"fresh replications: trial {c['chosen']}; the fit's model figures are measured "
+            f"again at the estimate on {c['replications']} replications of a third seed, so "
+            "they do not carry the luck of the choice"
         )
 
     def scales_caption(self) -> str:

@@ -119,7 +119,10 @@ class Output(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> Output:
         if (self.evidence is None) == (self.metric is None):
-            raise ValueError("give either `evidence = NAME` or `metric = NAME`, not both")
+            given = "both" if self.evidence is not None else "neither"
+            raise ValueError(
+                f"{given} given: give exactly one of `evidence = NAME` or `metric = NAME`"
+            )
         if self.evidence is not None and self.evidence not in EVIDENCE:
             raise ValueError(f"unknown evidence {self.evidence!r}; allowed: {', '.join(EVIDENCE)}")
         if self.metric is not None and self.metric not in known_metrics():

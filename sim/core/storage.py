@@ -31,12 +31,16 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 PACKAGES = ("omnitrust", "mesa", "numpy", "numba", "pandas", "pyarrow", "pydantic", "scipy")
+RESEARCH_PACKAGES = ("optuna", "pyabc", "SALib")
+"""Packages that decide a calibration's or a sensitivity study's numbers (Optuna's proposals,
+pyabc's ABC-SMC, SALib's samples and bootstrap): recorded with ``versions(research=True)``."""
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python and of the packages that decide the numbers."""
+def versions(research: bool = False) -> dict[str, str]:
+    """Versions of Python and of the packages that decide the numbers (``research``: also those
+    of a calibration or sensitivity study, `RESEARCH_PACKAGES`)."""
     out = {"python": platform.python_version(), "model_fingerprint": model_fingerprint()}
-    for name in PACKAGES:
+    for name in PACKAGES + (RESEARCH_PACKAGES if research else ()):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -59,10 +63,11 @@ def command_line(argv: list[str] | None = None) -> str:
 
 
 def provenance(**fields: Any) -> dict[str, Any]:
-    """A provenance record: the given fields plus versions, command line and time."""
+    """A provenance record: the given fields plus versions, command line and time. A calibration
+    or sensitivity record (``kind``) also gives the versions of the research packages."""
     return {
         **fields,
-        "versions": versions(),
+        "versions": versions(research=fields.get("kind") in ("calibration", "sensitivity")),
         "command": command_line(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {

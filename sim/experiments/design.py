@@ -176,6 +176,18 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
     return sorted(fields) if fields else None
 
 
+def _dotted(loc: list) -> str:
+    """``["targets", 0, "days"]`` as ``targets[0].days``: list positions in brackets, as the
+    other messages of the package write them (``parameters[1].path``)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
 def format_validation_error(
     source: str, exc: ValidationError, model: type[BaseModel], names: dict[tuple, str] | None = None
 ) -> str:
@@ -186,7 +198,7 @@ def format_validation_error(
     for err in exc.errors():
         loc = tuple(err["loc"])
         shown_loc = [names.get(loc[: i + 1], p) if names else p for i, p in enumerate(loc)]
-        field = ".".join(str(p) for p in shown_loc) or "(top level)"
+        field = _dotted(shown_loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         value = err.get("input")
         if err["type"] == "extra_forbidden":
