@@ -282,6 +282,16 @@ reference = "{BASELINE}"
     assert float(weight["ST"].iloc[0]) > 0.5
     s = pd.read_parquet(out / "samples.parquet")
     assert len(s) == 4 * (2 + 2)  # Saltelli without second order: N (D + 2)
+    # the tornado: one parameter at a time, at the ends of its range, the other at its midpoint,
+    # with the same random numbers: the margin, which trust never reads, moves trust by nothing
+    # at all (a confounded mean over the samples gave it a bar as long as a real driver's)
+    sw = pd.read_csv(out / "swings.csv").set_index(["output", "parameter"])
+    margin = sw.loc[("trust", "brands.Aurora.gross_margin")]
+    assert (margin["low"], margin["high"]) == (0.1, 0.6)
+    assert margin["at_low"] == margin["at_high"] == margin["centre"]
+    weight = sw.loc[("trust", "trust.negative_weight")]
+    assert (weight["low"], weight["high"]) == (1.0, 8.0)
+    assert weight["at_low"] > weight["centre"] > weight["at_high"]  # more weight on bad news
     assert (out / "charts" / "tornado.png").stat().st_size > 0
     assert (out / "charts" / "indices.png").stat().st_size > 0
     # the provenance names the libraries that drew the samples and computed the indices

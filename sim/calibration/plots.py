@@ -171,8 +171,9 @@ def indices(table: pd.DataFrame, method: str, path: Path) -> Path:
 
 
 def tornado(swings: pd.DataFrame, path: Path) -> Path:
-    """One panel per output: the output's mean at each parameter's low and high end of the
-    sample (other parameters varying), sorted by the size of the swing."""
+    """One panel per output: the output with each parameter at the low and the high end of its
+    range, the others at their midpoints (`sim.calibration.sensitivity.swings`), around the
+    output at the centre, sorted by the size of the swing."""
     outputs = list(dict.fromkeys(swings["output"]))
     short = short_names(swings["parameter"])
     with mpl.rc_context(_RC):
@@ -182,7 +183,7 @@ def tornado(swings: pd.DataFrame, path: Path) -> Path:
             t = swings[swings["output"] == name].copy()
             t["swing"] = (t["at_high"] - t["at_low"]).abs()
             t = t.sort_values("swing", ascending=True)
-            centre = float(t["mean"].iloc[0])
+            centre = float(t["centre"].iloc[0])
             y = np.arange(len(t))
             ax.barh(y, t["at_low"] - centre, left=centre, color=BRAND_PALETTE[0], label="low end")
             ax.barh(y, t["at_high"] - centre, left=centre, color=BRAND_PALETTE[1], label="high end")
@@ -192,7 +193,7 @@ def tornado(swings: pd.DataFrame, path: Path) -> Path:
             ax.legend(frameon=False, fontsize=7)
         _caption(
             fig,
-            "mean output over samples in the lowest and highest fifth of each parameter's range, "
-            "around the overall mean",
+            "output with one parameter at the low or high end of its range, the others at their "
+            "midpoints (same random numbers), around the output at the midpoints",
         )
         return save_figure(fig, path)

@@ -11,8 +11,9 @@ An output with ``reference`` is the difference scenario - reference at the same 
 so its indices say which parameters could change a policy verdict.
 
 Writes ``indices.csv`` (Sobol: output, parameter, S1, S1_conf, ST, ST_conf; Morris: output,
-parameter, mu_star, mu_star_conf, sigma), ``swings.csv`` (each output's mean in the lowest and
-highest fifth of each parameter's range: the tornado), ``samples.parquet`` (every point and its
+parameter, mu_star, mu_star_conf, sigma), ``swings.csv`` (the tornado: each output with one
+parameter at the low or high end of its range and the others at their midpoints, 2 D + 1 more
+points run with the same replications, `swings`), ``samples.parquet`` (every sampled point and its
 outputs), ``charts/indices.png``, ``charts/tornado.png`` and ``manifest.json``; every finished
 run's outputs go to ``evaluations/`` as they finish (`sim.calibration.measure.measure_stored`), so
 a stopped study resumes when the same command is run again.
@@ -117,21 +118,41 @@ def analyse(
     return pd.DataFrame({"parameter": prob["names"], **{c: np.asarray(r[c]) for c in cols}})
 
 
-def swings(spec: SensitivitySpec, values: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    """Per parameter: the mean output over points in the lowest and highest fifth of its range."""
-    rows = []
-    for j, p in enumerate(spec.parameters):
-        q = values[:, j]
-        lo, hi = np.quantile(q, [0.2, 0.8])
-        rows.append(
-            {
-                "parameter": p.path,
-                "mean": float(np.mean(y)),
-                "at_low": float(np.mean(y[q <= lo])),
-                "at_high": float(np.mean(y[q >= hi])),
-            }
-        )
-    return pd.DataFrame(rows)
+def one_at_a_time(prob: dict[str, Any]) -> np.ndarray:
+    """The tornado's 2 D + 1 points (rows on the SALib scale): every parameter at the midpoint of
+    its range (the log-midpoint for a log-uniform one), then each parameter in turn at the low
+    end of its range, then each at the high end, the others at their midpoints."""
+    bounds = np.asarray(prob["bounds"], dtype=float)
+    d = len(bounds)
+    mid = bounds.mean(axis=1)
+    rows = np.tile(mid, (2 * d + 1, 1))
+    for j in range(d):
+        rows[1 + j, j] = bounds[j, 0]
+        rows[1 + d + j, j] = bounds[j, 1]
+    return rows
+
+
+def swings(spec: SensitivitySpec, oat: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """The tornado: per parameter, the output with that parameter at the low and at the high end
+    of its range and every other parameter at its midpoint (``oat`` and ``y``: the points of
+    `one_at_a_time` and the output there, each the mean over the same replications).
+
+    The effect of one parameter alone, with the same random numbers at every point: a
+    parameter the output never reads has the same value at both ends as at the centre. (The
+    means over the samples in the lowest and highest fifth of a parameter's range, used before,
+    mixed in the other parameters' variation: a parameter with Sobol indices of exactly 0 could
+    show a longer bar than one that matters.)"""
+    d = len(spec.parameters)
+    return pd.DataFrame(
+        {
+            "parameter": [p.path for p in spec.parameters],
+            "low": oat[1 : 1 + d, :].diagonal(),
+            "high": oat[1 + d :, :].diagonal(),
+            "centre": float(y[0]),
+            "at_low": y[1 : 1 + d],
+            "at_high": y[1 + d :],
+        }
+    )
 
 
 def _column(results, point: int, keys: list[str], uses, key: str, name) -> np.ndarray:
@@ -180,9 +201,11 @@ def sensitivity(
     prob = problem(spec)
     x = sample(spec, prob, seed_ % (2**32))
     values = to_values(spec, x)
+    oat = to_values(spec, one_at_a_time(prob))  # the tornado's points (`swings`)
     for j, path in enumerate(paths):
         if path in ints:
             values[:, j] = np.round(values[:, j])
+            oat[:, j] = np.round(oat[:, j])
     # which outputs each scenario must measure
     uses: dict[str, list] = {}
     for o in spec.outputs:
@@ -193,7 +216,7 @@ def sensitivity(
     keys = list(uses)
     jobs = [
         Job(with_parameters(scenarios[k], dict(zip(paths, row, strict=True)), ints), uses[k])
-        for row in values
+        for row in np.vstack([values, oat])
         for k in keys
     ]
     root = Path(out)
@@ -212,13 +235,15 @@ def sensitivity(
         seed=seed_,
         replications=spec.replications,
         points=len(values),
+        tornado_points=len(oat),
         executor=taskmap.describe(),
     )
     write_json(root / "manifest.json", provenance(**manifest_base, status="running"))
     if progress:
         print(
-            f"sensitivity ({spec.method}): {len(values)} points x {len(keys)} scenario(s) x "
-            f"{spec.replications} replications = {len(jobs) * spec.replications} runs"
+            f"sensitivity ({spec.method}): {len(values)} points (+ {len(oat)} for the tornado) "
+            f"x {len(keys)} scenario(s) x {spec.replications} replications = "
+            f"{len(jobs) * spec.replications} runs"
         )
     try:
         results = measure(jobs, spec.replications, seed_, taskmap, store=root / "evaluations")
@@ -231,15 +256,17 @@ def sensitivity(
     ys: dict[str, np.ndarray] = {}
     for o in spec.outputs:
         col = []
-        for i in range(len(values)):
+        for i in range(len(values) + len(oat)):
             d = _column(results, i, keys, uses, loaded.key(o.scenario), o.name)
             if o.reference:
                 d = d - _column(results, i, keys, uses, loaded.key(o.reference), o.name)
             col.append(float(np.mean(d)))
         ys[str(o.name)] = np.array(col)
+    ys_oat = {name: y[len(values) :] for name, y in ys.items()}
+    ys = {name: y[: len(values)] for name, y in ys.items()}
     tables, swing_tables = [], []
     for name, y in ys.items():
-        if not np.isfinite(y).all():
+        if not (np.isfinite(y).all() and np.isfinite(ys_oat[name]).all()):
             from ..core.errors import UserError
 
             raise UserError(
@@ -249,7 +276,7 @@ def sensitivity(
         t = analyse(spec, prob, x, y, seed_ % (2**32))
         t.insert(0, "output", name)
         tables.append(t)
-        s = swings(spec, values, y)
+        s = swings(spec, oat, ys_oat[name])
         s.insert(0, "output", name)
         swing_tables.append(s)
     indices = pd.concat(tables, ignore_index=True)
