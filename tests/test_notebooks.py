@@ -247,6 +247,11 @@ def test_calibration_notebook_answers_its_question_from_computed_results(tmp_pat
     answer = _outputs(nb, "text/markdown")[-1]
     assert answer.startswith("**Answer.**")
     assert "across plausible parameters" in answer
+    # a verdict under parameter uncertainty needs at least 20 draws (docs/CALIBRATION.md)
+    import re
+
+    draws = int(re.search(r"across (\d+) parameter draws", answer).group(1))
+    assert ("too few draws to say" in answer) == (draws < 20), answer
     assert any(p in answer for p in indices["parameter"])
     # an estimate outside its own interval is said, naming the parameter; otherwise nothing is
     caveat = "lies outside its posterior interval"

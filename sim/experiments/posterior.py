@@ -24,6 +24,48 @@ from .design import set_path
 
 HOLDS_SHARE = 0.95
 """A verdict holds across plausible parameters when at least this share of the draws agree."""
+MIN_DRAWS = 20
+"""...and there are at least this many draws (replications): the fewest for which 95% agreement
+still allows one draw to disagree; with 2 draws, 100% agreement says next to nothing."""
+
+
+def holds(share: float, draws: int) -> bool:
+    """Whether a verdict holds across plausible parameters: `HOLDS_SHARE` of at least
+    `MIN_DRAWS` draws agree."""
+    return share >= HOLDS_SHARE and draws >= MIN_DRAWS
+
+
+def holds_words(share: float, draws: int) -> str:
+    """How the printed verdicts say `holds`."""
+    if draws < MIN_DRAWS:
+        return f"too few draws to tell (needs at least {MIN_DRAWS} replications)"
+    if holds(share, draws):
+        return "holds across plausible parameters"
+    return "does NOT hold across plausible parameters"
+
+
+def posterior_caveat(path: str | Path) -> str | None:
+    """A warning when the posterior's own calibration says its draws do not fit the evidence:
+    the ``manifest.json`` next to it (``omnitrust calibrate``'s) gives a final ABC tolerance
+    above 1, i.e. its accepted particles miss the targets by more than their half bands on
+    average (distances are in units of a target's scale, docs/CALIBRATION.md). None when the
+    manifest is absent or the tolerance is within 1."""
+    import json
+
+    try:
+        m = json.loads(Path(path).with_name("manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(m, dict) or m.get("kind") != "calibration":
+        return None
+    eps = (m.get("abc") or {}).get("final_epsilon")
+    if not isinstance(eps, int | float) or eps <= 1.0:
+        return None
+    return (
+        f"caution: this posterior's final ABC tolerance is {eps:.3g} (above 1: its draws miss "
+        "the calibration targets by more than their bands), so its draws are a spread of "
+        "parameters, not parameters the evidence supports; see docs/CALIBRATION.md"
+    )
 
 
 class Posterior:
@@ -116,7 +158,7 @@ def verdicts(
                     "range_low": float(np.quantile(d, 0.025)),
                     "range_high": float(np.quantile(d, 0.975)),
                     "share_same_sign": share,
-                    "holds": share >= HOLDS_SHARE,
+                    "holds": holds(share, len(d)),
                 }
             )
     return pd.DataFrame(rows)
@@ -128,16 +170,14 @@ def verdict_lines(table: pd.DataFrame, reference: str, source: Path) -> list[str
         f"Verdicts under parameter uncertainty (each replication draws its parameters from "
         f"{source}; range = 2.5-97.5% of the per-draw differences):"
     ]
+    caveat = posterior_caveat(source)
+    if caveat:
+        lines.append(f"  {caveat}")
     for r in table.itertuples():
         word = "higher" if r.diff > 0 else "lower" if r.diff < 0 else "unchanged, off"
-        holds = (
-            "holds across plausible parameters"
-            if r.holds
-            else "does NOT hold across plausible parameters"
-        )
         lines.append(
             f"  {r.scenario} vs {reference}, {r.brand} {r.metric}: {word} by {abs(r.diff):.4g} "
             f"(range {r.range_low:.4g} to {r.range_high:.4g}); {r.share_same_sign:.0%} of "
-            f"{r.draws} draws agree: {holds}"
+            f"{r.draws} draws agree: {holds_words(r.share_same_sign, r.draws)}"
         )
     return lines

@@ -172,7 +172,7 @@ def sweep(
             draws its parameters from it (`sim.experiments.posterior`); with policies,
             ``verdict`` says how often the minimax-regret choice is the same across draws.
     """
-    from .posterior import HOLDS_SHARE, Posterior
+    from .posterior import Posterior, holds, posterior_caveat
 
     draws = Posterior(posterior) if posterior is not None else None
     exp, _ = load_experiment(experiment)
@@ -281,8 +281,9 @@ def sweep(
                 "policy": chosen,
                 "draws": len(per_draw),
                 "share_same_choice": share,
-                "holds": share >= HOLDS_SHARE,
+                "holds": holds(share, len(per_draw)),
                 "posterior": str(draws.path),
+                "caveat": posterior_caveat(draws.path),
             }
     manifest = provenance(
         **manifest_fields,
@@ -297,12 +298,19 @@ def sweep(
 
 def verdict_line(v: dict[str, Any]) -> str:
     """The printed verdict of a sweep under parameter uncertainty."""
-    holds = "holds" if v["holds"] else "does NOT hold"
+    from .posterior import MIN_DRAWS
+
+    if v["draws"] < MIN_DRAWS:
+        said = f"too few draws to tell whether the choice holds (needs at least {MIN_DRAWS})"
+    else:
+        said = (
+            f"the choice {'holds' if v['holds'] else 'does NOT hold'} across plausible parameters"
+        )
+    caveat = f" {v['caveat'][0].upper()}{v['caveat'][1:]}." if v.get("caveat") else ""
     return (
         f"Verdict under parameter uncertainty (each replication draws its parameters from "
         f"{v['posterior']}): {v['policy']} is the minimax-regret choice in "
-        f"{v['share_same_choice']:.0%} of {v['draws']} draws; the choice {holds} across "
-        "plausible parameters."
+        f"{v['share_same_choice']:.0%} of {v['draws']} draws; {said}.{caveat}"
     )
 
 
