@@ -148,3 +148,87 @@ def test_interval_helpers():
     assert list(x) == [1, 2, 3] and list(prob) == pytest.approx([1, 2 / 3, 1 / 3])
     lo1, hi1 = xs.bootstrap_interval(np.arange(10.0), 500, seed=1)
     assert (lo1, hi1) == xs.bootstrap_interval(np.arange(10.0), 500, seed=1)
+
+
+def test_wilson_interval_holds_its_share_exactly_at_the_ends():
+    # k = 0: the share is 0 and so is the lower bound (rounding left 5.6e-17 above it); k = n:
+    # the upper bound is 1; in between the share lies inside its interval
+    for n in range(1, 201):
+        for k in range(n + 1):
+            p, lo, hi = xs.wilson(k, n)
+            assert lo <= p <= hi, (k, n, lo, p, hi)
+        assert xs.wilson(0, n)[:2] == (0.0, 0.0) and xs.wilson(n, n)[2] == 1.0
+
+
+def _charts_of_a_comparison():
+    """A comparison's trust, differences and losses tables, by hand: reference ``zeta``, then
+    ``beta`` and ``alpha`` (not the alphabetical order); two replications, three days."""
+    names = ["zeta", "beta", "alpha"]
+    trust = pd.DataFrame(
+        [
+            {"scenario": s, "brand": "Aurora", "day": d, "replication": r, "value": 0.5 + 0.01 * k}
+            for k, s in enumerate(names)
+            for d in range(3)
+            for r in range(2)
+        ]
+    )
+    diffs = pd.DataFrame(
+        [
+            {"scenario": s, "reference": "zeta", "brand": "Aurora", "metric": "trust",
+             "statistic": "window", "diff": 0.01, "ci_low": 0.0, "ci_high": 0.02}
+            for s in names[1:]
+        ]
+    )  # fmt: skip
+    losses = pd.DataFrame(
+        [
+            {"scenario": s, "brand": "Aurora", "replication": r, "loss": 1000.0 * (k + r + 1)}
+            for k, s in enumerate(sorted(names))
+            for r in range(2)
+        ]
+    )
+    return names, trust, diffs, losses
+
+
+def test_a_scenario_has_one_colour_in_every_chart_of_a_comparison():
+    from matplotlib.colors import to_hex
+
+    from sim.analysis import style
+    from sim.experiments import plots
+
+    names, trust, diffs, losses = _charts_of_a_comparison()
+    want = {n: to_hex(c) for n, c in style.scenario_colours(names).items()}  # trust chart order
+    fig = plots.trust_bands_figure(trust, names, ["Aurora"])
+    drawn = {ln.get_label(): to_hex(ln.get_color()) for ln in fig.axes[0].get_lines()}
+    assert {n: drawn[n] for n in names} == want
+    fig = plots.loss_exceedance_figure(losses, ["Aurora"], scenarios=names)
+    drawn = {ln.get_label(): to_hex(ln.get_color()) for ln in fig.axes[0].get_lines()}
+    assert drawn == want
+    fig = plots.forest_figure(diffs, ["Aurora"], ("trust",), scenarios=names)
+    ax = fig.axes[0]
+    dots = {to_hex(c.lines[0].get_color()) for c in ax.containers}
+    assert dots == {want["beta"], want["alpha"]}
+
+
+def test_a_charts_notes_and_titles_stay_inside_a_one_panel_figure():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.experiments import plots
+
+    names, trust, diffs, losses = _charts_of_a_comparison()
+    figures = [
+        plots.trust_bands_figure(trust, names, ["Aurora"], changes={"beta": 1}),
+        plots.forest_figure(diffs, ["Aurora"], ("trust",), scenarios=names),
+        plots.loss_exceedance_figure(losses, ["Aurora"], scenarios=names),
+    ]
+    for fig in figures:
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        frame = fig.bbox
+        texts = [fig._supxlabel, fig._suptitle, *(lg.get_title() for lg in fig.legends)]
+        texts = [t for t in texts if t is not None and t.get_text()]
+        assert texts
+        for t in texts:
+            box = t.get_window_extent(renderer)
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (t.get_text(), box, frame)
+            assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (t.get_text(), box, frame)

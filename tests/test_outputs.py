@@ -182,3 +182,25 @@ def test_python_api_uses_the_same_names(tmp_path):
     written = result.save(tmp_path / "api")
     assert {"timeseries.parquet", "summary.csv", "manifest.json"} <= set(written)
     assert result.report(tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_run_shorter_than_the_summary_window_says_how_many_days_it_averaged(tmp_path):
+    """10 days: summary.csv, the manifest and the report's table say the 10 days the means are
+    over (they said 30, the window, though a 10-day run has only 10)."""
+    import sim
+    from sim.analysis import findings, report
+
+    result = sim.run(BASELINE, replications=1, days=10, consumers=300)
+    out = tmp_path / "short"
+    result.save(out, plots=False)
+    summ = pd.read_csv(out / "summary.csv")
+    assert set(summ["window_days"]) == {10}
+    # the mean is over all 10 days (days 0-9), by hand from the stored table
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    sel = ts[(ts["metric"] == "trust") & (ts["brand"] == "Aurora") & (ts["channel"] == "all")]
+    assert sorted(sel["day"]) == list(range(10))
+    row = summ[(summ["metric"] == "trust") & (summ["brand"] == "Aurora")]
+    assert row["mean"].iloc[0] == pytest.approx(sel["value"].mean())
+    assert read_parquet_meta(out / "timeseries.parquet")["summary_window_days"] == 10
+    html = report.build_html(findings.load_results(out))
+    assert "<th>trust, all 10 days</th>" in html and "last 30 days" not in html

@@ -425,3 +425,24 @@ def test_provenance_records_the_command_as_a_user_types_it():
     assert command_line([main, "run", "baseline", "--out", "x"]) == "omnitrust run baseline --out x"
     assert command_line(["/usr/bin/omnitrust", "report", "x"]) == "omnitrust report x"
     assert command_line(["benchmarks/mutation.py", "--oracle"]) == "benchmarks/mutation.py --oracle"
+
+
+def test_report_for_a_brand_the_scenarios_do_not_change_says_how_it_fares(compare_folder):
+    """baseline and privacy_first differ in Aurora's policy only: a report for Borealis is not
+    "which policy for Borealis" (it has none to choose here), and a one-scenario report does
+    not say the scenarios change the focal brand's policy."""
+    from html import unescape
+
+    from sim.analysis import findings, report
+
+    res = findings.load_results(compare_folder)
+    html = unescape(report.build_html(res, brand="Borealis"))
+    assert "<h1>How Borealis fares under each scenario: 2 scenarios compared</h1>" in html
+    assert "Which policy" not in html and "whose policy the scenarios change" not in html
+    assert "Borealis's own settings are the same in every scenario" in html
+    html = unescape(report.build_html(res, brand="Aurora"))
+    assert "<h1>Which policy for Aurora? 2 scenarios compared</h1>" in html
+    assert "(the brand whose policy the scenarios change)" in html
+    html = unescape(report.build_html(res.run_result(["baseline"]), brand="Aurora"))
+    assert "<h1>baseline: scenario report</h1>" in html
+    assert "whose policy the scenarios change" not in html

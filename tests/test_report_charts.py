@@ -346,3 +346,145 @@ def test_breach_window_title_says_the_lowest_point_once_when_it_is_the_last_day(
     # a dip (day +1) and a recovery: before -> lowest -> end
     dip = rows([0.45, 0.41, 0.44, 0.47])
     assert breach_finding(dip, "Aurora") == "trust 0.53 -> lowest 0.41 (day +1) -> 0.47 (day +3)"
+
+
+# --------------------------------------------------------------------------------------------
+# Loss exceedance: the drawn curve is the empirical P(L >= x), counted by hand
+# --------------------------------------------------------------------------------------------
+def losses_results(losses: dict[str, list[float]]):
+    """A compare `Results` of Aurora whose breach loss in replication k of scenario s is
+    ``losses[s][k]`` (two days a run; the losses table of ``compare --risk``)."""
+    from sim.analysis import findings
+
+    rows, loss_rows = [], []
+    for s, values in losses.items():
+        for rep, loss in enumerate(values):
+            loss_rows.append((s, "Aurora", rep, loss, 0.0, loss))
+            for day in (0, 1):
+                for metric, value in (("trust", 0.5), ("net_value", 100.0 - loss / 2)):
+                    rows.append((s, rep, day, "Aurora", "all", metric, value))
+    ts = pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+    table = pd.DataFrame(
+        loss_rows,
+        columns=["scenario", "brand", "replication", "breach_cost", "lost_margin", "loss"],
+    )
+    return findings.Results("compare", ts, {}, losses=table)
+
+
+def drawn_at(line, x: float) -> float:
+    """The value at ``x`` of a step line drawn with ``where="post"`` (matplotlib stores the
+    steps as the corners of the drawn path)."""
+    path = line.get_path().vertices  # the drawn staircase, corner by corner
+    xs, ys = path[:, 0], path[:, 1]
+    k = np.searchsorted(xs, x, side="right") - 1
+    assert 0 <= k < len(xs) and xs[0] <= x <= xs[-1], (x, xs)
+    return float(ys[k])
+
+
+def test_loss_exceedance_draws_the_share_of_runs_with_at_least_that_loss():
+    from sim.analysis import report_charts
+
+    res = losses_results(
+        {"a": [38_500.0, 0.0, 29_200.0], "b": [0.0, 0.0, 0.0], "c": [5_000.0, 5_000.0, 0.0]}
+    )
+    fig, title = report_charts.loss_exceedance(res, "Aurora", ["a", "b", "c"])
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    # by hand: a's losses 0, 29.2k, 38.5k: 2 of 3 runs lose at least 10k, 1 of 3 at least 30k,
+    # none at least 39k; c: 2 of 3 lose at least 1k (the tie counted once per run), none 6k
+    for x, share in ((1.0, 2 / 3), (10_000, 2 / 3), (29_000, 2 / 3), (30_000, 1 / 3),
+                     (38_000, 1 / 3), (39_000, 0.0)):  # fmt: skip
+        assert drawn_at(lines["a"], x) == pytest.approx(share), x
+    assert drawn_at(lines["c"], 1_000) == pytest.approx(2 / 3)
+    assert drawn_at(lines["c"], 6_000) == 0.0
+    # every curve ends at 0, drawn past the largest loss; b (no loss) draws no stroke at all
+    assert "b" not in lines
+    assert lines["a"].get_ydata()[-1] == 0 and lines["a"].get_xdata()[-1] > 38_500
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:2] == ["a: a loss in 67% of runs", "b: no loss in any run"]
+    assert "breach loss in 67% of the runs of a" in title
+
+
+def test_most_exposed_policy_of_a_tie_in_the_share_of_runs_is_the_one_that_loses_more():
+    from sim.analysis import report_charts
+
+    # both lose in 1 run of 2; "mild" loses EUR 32k there, "severe" EUR 168k
+    res = losses_results({"mild": [0.0, 64_000.0], "severe": [336_000.0, 0.0]})
+    _, title = report_charts.loss_exceedance(res, "Aurora", ["mild", "severe"])
+    assert title == (
+        "Aurora has a breach loss in 50% of the runs of severe, the most exposed policy "
+        "(mean loss EUR 168.0k)"
+    ), title
+
+
+def test_trust_tick_labels_have_the_decimals_their_spacing_needs():
+    from sim.analysis import charts, findings
+
+    # trust from 0.44 to 0.56: matplotlib ticks it every 0.025 (0.425, 0.475, ...); each label
+    # must read back as its tick
+    rows = [
+        ("s", rep, day, b, "all", "trust", 0.44 + 0.12 * day / 9)
+        for rep in (0, 1)
+        for day in range(10)
+        for b in ("Aurora", "Borealis")
+    ]
+    ts = pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+    fig = charts.plot_trust(findings.Results("run", ts, {}))
+    fig.savefig(io.BytesIO(), format="png")
+    ax = fig.axes[0]
+    ticks = [(t.get_position()[1], t.get_text()) for t in ax.get_yticklabels() if t.get_text()]
+    assert len(ticks) >= 3 and "0.475" in {text for _, text in ticks}
+    for value, text in ticks:
+        assert float(text) == pytest.approx(value, abs=1e-9), (value, text)
+    assert len({text for _, text in ticks}) == len(ticks)
+    # and a spacing of 0.025 needs three decimals, by hand
+    from sim.analysis.style import DecimalFormatter
+
+    f = DecimalFormatter(2)
+    f.set_locs([0.45, 0.475, 0.5, 0.525])
+    assert [f(v) for v in (0.45, 0.475, 0.5, 0.525)] == ["0.450", "0.475", "0.500", "0.525"]
+    f.set_locs([0.4, 0.5, 0.6])
+    assert [f(v) for v in (0.4, 0.5, 0.6)] == ["0.40", "0.50", "0.60"]
+
+
+def test_breach_window_caption_says_which_panels_it_left_out_and_why():
+    from types import SimpleNamespace
+
+    from sim.analysis.charts import breach_panels, left_out_words
+
+    def window(scenario: str, breached: str, day: int, event: int) -> list[tuple]:
+        return [(scenario, breached, day, event, d) for d in (-1, 0, 1)]
+
+    win = pd.DataFrame(
+        window("story", "Aurora", 20, 0)
+        + window("story", "Aurora", 20, 1)
+        + window("quiet", "Aurora", 7, 2),  # the same brand, random, in an unscheduled scenario
+        columns=["scenario", "breached", "breach_day", "event", "days_since"],
+    )
+    result = SimpleNamespace(
+        scenarios={
+            "story": SimpleNamespace(
+                events=[SimpleNamespace(kind="breach", brand="Aurora", day=20)]
+            ),
+            "quiet": SimpleNamespace(events=[]),
+        }
+    )
+    panels, left = breach_panels(result, win, "Aurora")
+    assert [key for key, _ in panels] == [("story", "Aurora")]
+    words = left_out_words(left, 6)
+    assert "Aurora in quiet" in words and "other brand" not in words
+    assert words.startswith(" Not shown: 1 panel(s) of random breaches, where the other panels")
+    # without a scheduled breach, the focal brand's panels; a rival's are what is left out
+    win2 = pd.DataFrame(
+        window("quiet", "Aurora", 7, 0) + window("quiet", "Borealis", 9, 1),
+        columns=win.columns,
+    )
+    panels, left = breach_panels(SimpleNamespace(scenarios={}), win2, "Aurora")
+    assert [key for key, _ in panels] == [("quiet", "Aurora")]
+    assert left_out_words(left, 6) == (
+        " Not shown: 1 panel(s) of random breaches of another brand than the one charted "
+        "(Borealis in quiet)."
+    )

@@ -909,3 +909,75 @@ def test_every_sweep_chart_title_compares_within_a_world_or_says_it_does_not(swe
             assert title.startswith("Across"), title
     waterfall = next(t for t in titles if " more than " in t or " less than " in t)
     assert waterfall.startswith("In world "), waterfall
+
+
+# --------------------------------------------------------------------------------------------
+# A title that states a difference says so when the verdict's interval includes zero
+# --------------------------------------------------------------------------------------------
+def noisy_pair() -> findings.Results:
+    """Two scenarios of a compare (paired by replication), three replications: net value
+    (horizon totals) a: 100, 50, 120 and b: 60, 90, 40; mean trust a: 0.52, 0.54, 0.49 and
+    b: 0.50 (two days a run)."""
+    net = {"a": (100.0, 50.0, 120.0), "b": (60.0, 90.0, 40.0)}
+    trust = {"a": (0.52, 0.54, 0.49), "b": (0.50, 0.50, 0.50)}
+    rows = [
+        (s, rep, day, "Aurora", "all", metric, value)
+        for s in ("a", "b")
+        for rep in range(3)
+        for day in (0, 1)
+        for metric, value in (("net_value", net[s][rep] / 2), ("trust", trust[s][rep]))
+    ]
+    ts = pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+    return findings.Results("compare", ts, {})
+
+
+T_975_2 = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom (scipy, tables)
+
+
+def test_money_and_trust_titles_say_a_difference_is_within_noise_when_its_interval_holds_zero():
+    res = noisy_pair()
+    # by hand: paired differences 40, -40, 80; mean 26.67; sd 61.10; half 4.3027 * 61.10 / √3
+    d = np.array([40.0, -40.0, 80.0])
+    half = T_975_2 * d.std(ddof=1) / np.sqrt(3)
+    lo, hi = d.mean() - half, d.mean() + half
+    assert lo < 0 < hi
+    _, title = report_charts.waterfall(res, "Aurora", "a", "b")
+    assert title.startswith(
+        f"a earns EUR 27 more than b on average, within noise: the 95% interval, "
+        f"EUR {lo:.0f} to EUR {hi:.0f}, includes zero; the largest part comes from"
+    ), title
+    # trust ends a 0.52, b 0.50; the gaps 0.02, 0.04, -0.01: by hand the interval
+    # 0.0167 ± 4.3027 * 0.0252 / √3 = -0.046 to 0.079 holds zero too
+    _, title = report_charts.trust_trajectories(res, "Aurora", ["a", "b"])
+    assert title == (
+        "Aurora's trust ends highest under a (0.52) and lowest under b (0.50); the gap is a "
+        "mean over runs, within noise: the 95% interval, -0.046 to 0.079, includes zero"
+    ), title
+    # the verdict says the same of the money
+    assert any("includes zero" in s for s in findings.verdict(res, "Aurora"))
+
+
+def test_a_brand_whose_own_settings_never_change_is_not_said_to_choose_a_policy():
+    from .conftest import variant
+
+    res = noisy_pair()
+    d = baseline_data(consumers=100, days=2, replications=3)
+    res.scenarios = {
+        "a": variant(d, "a", emails_per_week=3.0),
+        "b": variant(d, "b", emails_per_week=1.0),
+    }
+    # only Aurora's policy differs: Aurora's settings vary, Borealis's do not
+    assert findings.own_settings_vary(res, "Aurora") is True
+    assert findings.own_settings_vary(res, "Borealis") is False
+    res_b = findings.Results(
+        "compare", res.timeseries.replace({"brand": {"Aurora": "Borealis"}}), {}, res.scenarios
+    )
+    said = " ".join(findings.verdict(res_b, "Borealis"))
+    assert "Borealis fares best under a, though its own settings are the same" in said, said
+    assert " wins " not in said and "weakest policy" not in said
+    assert "a wins on Aurora's net value" in " ".join(findings.verdict(res, "Aurora"))
+    # one scenario: nothing to tell
+    one = findings.Results("run", res.timeseries, {}, {"a": res.scenarios["a"]})
+    assert findings.own_settings_vary(one, "Aurora") is None

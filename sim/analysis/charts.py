@@ -415,7 +415,7 @@ def plot_trust(
             ax.set_xlabel("day")
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel("mean trust (0-1)")
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
+            ax.yaxis.set_major_formatter(style.DecimalFormatter(2))
             ax.tick_params(labelleft=True, labelbottom=True)
         _fit_to_lines(axes.flat[: len(names)])
         _hide_unused(axes, len(names))
@@ -729,8 +729,11 @@ def breach_panels(
     win: pd.DataFrame,
     brand: str | None = None,
     max_panels: int | None = 6,
-) -> tuple[list[tuple[tuple[str, str], pd.DataFrame]], int]:
-    """The (scenario, breached brand) windows worth a panel, and how many were left out.
+) -> tuple[list[tuple[tuple[str, str], pd.DataFrame]], list[tuple[tuple[str, str], str]]]:
+    """The (scenario, breached brand) windows worth a panel, and those left out, each with why:
+    ``"unscheduled"`` (random breaches, beside scheduled ones that have panels), ``"other
+    brand"`` (random breaches of a brand other than ``brand``) or ``"limit"`` (past
+    ``max_panels``).
 
     Scheduled breaches (the scenario's story) come first and, when there are any, alone: each
     panel then averages the breach on its scheduled day across replications, not the random
@@ -745,17 +748,44 @@ def breach_panels(
         groups.append(((name, breached), rows, bool(sched)))
     if any(g[2] for g in groups):
         chosen = [g for g in groups if g[2]]
+        why = "unscheduled"
     elif brand is not None and any(k[1] == brand for k, _, _ in groups):
         chosen = [g for g in groups if g[0][1] == brand]
+        why = "other brand"
     else:
         chosen = sorted(groups, key=lambda g: -g[1]["event"].nunique())
-    left_out = len(groups) - len(chosen)
+        why = "limit"
+    kept = {g[0] for g in chosen}
+    left_out = [(key, why) for key, _, _ in groups if key not in kept]
     if max_panels is not None and len(chosen) > max_panels:
-        left_out += len(chosen) - max_panels
+        left_out += [(key, "limit") for key, _, _ in chosen[max_panels:]]
         chosen = chosen[:max_panels]
     order = {key: k for k, (key, _, _) in enumerate(groups)}
     chosen.sort(key=lambda g: order[g[0]])
     return [(key, rows) for key, rows, _ in chosen], left_out
+
+
+def left_out_words(left_out: list[tuple[tuple[str, str], str]], max_panels: int | None) -> str:
+    """What `breach_panels` left out, in words for the chart's caption (empty if nothing)."""
+    if not left_out:
+        return ""
+
+    def which(keys: list[tuple[str, str]]) -> str:
+        named = [f"{b} in {s}" for s, b in keys[:3]]
+        more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+        return ", ".join(named) + more
+
+    words = {
+        "unscheduled": "of random breaches, where the other panels show the scheduled ones",
+        "other brand": "of random breaches of another brand than the one charted",
+        "limit": f"past the first {max_panels}",
+    }
+    parts = []
+    for why, what in words.items():
+        keys = [key for key, w in left_out if w == why]
+        if keys:
+            parts.append(f"{len(keys)} panel(s) {what} ({which(keys)})")
+    return " Not shown: " + "; ".join(parts) + "."
 
 
 def breach_finding(rows: pd.DataFrame, breached: str) -> str:
@@ -902,10 +932,6 @@ def plot_breach_window(
             fig,
             band_caption(band, n_min, "breaches")
             + " Each breach is one replication's event, aligned on its day."
-            + (
-                f" {left_out} other breach panel(s) (random breaches of other brands) not shown."
-                if left_out
-                else ""
-            ),
+            + left_out_words(left_out, max_panels),
         )
     return fig

@@ -246,6 +246,21 @@ def focal_brand(res: Results) -> str:
     return res.brands[0]
 
 
+def own_settings_vary(res: Results, brand: str) -> bool | None:
+    """Whether ``brand``'s own settings (its brand entry: policy and the rest) differ between
+    the scenarios; None when that cannot be told (one scenario, or no stored scenarios)."""
+    if not res.scenarios or len(res.scenarios) < 2:
+        return None
+    entries = {
+        json.dumps(
+            next((x.model_dump(mode="json") for x in s.brands if x.name == brand), None),
+            sort_keys=True,
+        )
+        for s in res.scenarios.values()
+    }
+    return len(entries) > 1
+
+
 # The money flows of the value waterfall (docs/ODD.md 7.9), besides margin and net value. A
 # folder written before a flow was recorded has none of it: it counts as 0.
 WATERFALL_FLOWS = (
@@ -552,9 +567,16 @@ def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list
             )
         else:
             sure = "with a single replication there is no interval: run more replications"
+        fixed = own_settings_vary(res, brand) is False  # the scenarios change others only
         out.append(
-            f"{best['scenario']} wins on {brand}'s net value: {eur(best['net_value'])} over "
-            f"{days} days, {eur(diff)} more than the runner-up {second['scenario']}; {sure}."
+            (
+                f"{brand} fares best under {best['scenario']}, though its own settings are the "
+                f"same in every scenario: a net value of {eur(best['net_value'])}"
+                if fixed
+                else f"{best['scenario']} wins on {brand}'s net value: {eur(best['net_value'])}"
+            )
+            + f" over {days} days, {eur(diff)} more than the runner-up {second['scenario']}; "
+            f"{sure}."
         )
         ref = res.names[0]
         if best["scenario"] != ref:
@@ -566,7 +588,8 @@ def verdict(res: Results, brand: str, table: pd.DataFrame | None = None) -> list
             )
         worst = table.iloc[-1]
         out.append(
-            f"The weakest policy is {worst['scenario']} ({eur(worst['net_value'])}, "
+            f"The weakest {'scenario for ' + brand if fixed else 'policy'} is "
+            f"{worst['scenario']} ({eur(worst['net_value'])}, "
             f"{eur(worst['net_value'] - best['net_value'])} against the winner)."
         )
     design = _design(res)

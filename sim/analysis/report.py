@@ -55,12 +55,14 @@ from .findings import (
     from_run_result,
     load_results,
     loss_source,
+    own_settings_vary,
     scenario_table,
     sweep_pair,
     sweep_points,
     sweep_regret,
     verdict,
 )
+from .outcomes import window_words
 
 BEST, WORST = 4, 2  # scenarios drawn in the one-panel charts (and the reference); the table
 # lists every scenario
@@ -164,11 +166,14 @@ def _k(v: float) -> str:
     return eur(v).removeprefix("EUR ")
 
 
-def _table_html(table: pd.DataFrame, names: list[str], shown: list[str], threshold: float) -> str:
+def _table_html(
+    table: pd.DataFrame, names: list[str], shown: list[str], threshold: float, days: int
+) -> str:
     colours = style.scenario_colours(shown)
     head = (
         "<tr><th>rank</th><th class=l>scenario</th><th>net value, EUR (± 95%)</th>"
-        f"<th>vs {_e(names[0])}, EUR (± 95%)</th><th>trust, last 30 days</th>"
+        f"<th>vs {_e(names[0])}, EUR (± 95%)</th>"
+        f"<th>trust, {_e(window_words(days).removeprefix('the '))}</th>"
         "<th>breaches per run</th><th>mean breach loss, EUR</th><th>95% VaR, EUR</th>"
         f"<th>expected shortfall, EUR</th><th>P(trust &lt; {threshold:g})</th></tr>"
     )
@@ -295,7 +300,8 @@ def _provenance_html(res: Results) -> str:
 
 
 def _leads(res: Results, brand: str, names: list[str]) -> str:
-    """How often the focal brand ends with more trust than every rival (last 30 days)."""
+    """How often the focal brand ends with more trust than every rival (mean of the last 30
+    days, of every day in a shorter run)."""
     ts = res.timeseries
     tr = ts[(ts["metric"] == "trust") & (ts["channel"] == "all") & (ts["brand"] != "all")]
     tail = tr[tr["day"] > tr["day"].max() - 30]
@@ -497,15 +503,23 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
     pair = sweep_pair(res, brand)
     if pair is not None:
         _, winner, other = pair
-    title = (
-        f"{names[0]}: scenario report"
-        if len(names) == 1
-        else f"Which policy for {brand}? {len(names)} scenarios compared"
-    )
+    varies = own_settings_vary(res, brand)
+    if len(names) == 1:
+        title, why = f"{names[0]}: scenario report", ""
+    elif varies is False:  # the scenarios change other brands or the world, not this brand
+        title = f"How {brand} fares under each scenario: {len(names)} scenarios compared"
+        why = (
+            f" ({brand}'s own settings are the same in every scenario: the scenarios change "
+            "other brands' policies or the world)"
+        )
+    else:
+        title = f"Which policy for {brand}? {len(names)} scenarios compared"
+        # (no stored scenarios: what they change cannot be told)
+        why = " (the brand whose policy the scenarios change)" if varies else ""
     parts = [
         f"<header><h1>{_e(title)}</h1><p class=sub>{_e(_size(res))}; focal brand "
-        f"<b>{_e(brand)}</b> (the brand whose policy the scenarios change). Money is in EUR "
-        "over the whole horizon; intervals are 95%.</p></header>",
+        f"<b>{_e(brand)}</b>{_e(why)}. Money is in EUR over the whole horizon; intervals are "
+        "95%.</p></header>",
         "<section class=verdict><h2>Verdict</h2><ul>"
         + "".join(f"<li>{_e(s)}</li>" for s in verdict(res, brand, table))
         + f"</ul><p class=note>Net value = gross margin - marketing, security, "
@@ -514,7 +528,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
         "Value at risk (VaR): the loss exceeded in only 5% of the runs; expected shortfall: "
         "the mean loss of those worst 5%.</p></section>",
         f"<section><h2>All scenarios, ranked by {_e(brand)}'s net value</h2>"
-        + _table_html(table, names, shown, threshold)
+        + _table_html(table, names, shown, threshold, int(res.timeseries["day"].max()) + 1)
         + (
             f"<p class=note>The one-panel charts below show the {BEST} best and the {WORST} "
             f"weakest scenarios and the reference ({len(shown)} of {len(names)}, marked with "

@@ -27,9 +27,11 @@ from . import stats, style
 from .charts import band_stats
 from .findings import (
     WATERFALL_TERMS,
+    Criterion,
     Results,
     eur,
     outcomes,
+    pairwise,
     trust_below_curves,
     waterfall_values,
 )
@@ -119,6 +121,29 @@ class _Points:
         return "points of different worlds, so the gap is not the policy's alone"
 
 
+def _within_noise(
+    res: Results,
+    brand: str,
+    a: str,
+    b: str,
+    crit: Criterion | None = None,
+    fmt=eur,
+    lead: str = " on average",
+) -> str:
+    """The caveat a title stating that ``a`` differs from ``b`` must carry when the verdict's
+    own test cannot tell them apart: ``" on average, within noise: the 95% interval, EUR -14.2k
+    to EUR 75.5k, includes zero"`` (paired by replication when the seeds are shared, as
+    `sim.analysis.findings.pairwise`), ``" on average (one replication: no interval)"``, or
+    nothing when the interval excludes zero. ``lead``: the words before the caveat."""
+    diff, half, _ = pairwise(res, brand, a, b, crit)
+    if not np.isfinite(half):
+        return f"{lead} (one replication: no interval)"
+    lo, hi = diff - half, diff + half
+    if lo > 0 or hi < 0:
+        return ""
+    return f"{lead}, within noise: the 95% interval, {fmt(lo)} to {fmt(hi)}, includes zero"
+
+
 def _heading(text: str, width: int = 46) -> str:
     """A panel heading wrapped to fit half of a report-wide figure."""
     return textwrap.fill(text, width, break_on_hyphens=False)
@@ -169,16 +194,27 @@ def trust_trajectories(
         )
         return fig, title
     pts = _Points(points, [hi, lo])
+    # the gap between the two ends, judged as the verdict judges net value (mean trust of the
+    # last 30 days of each run)
+    noise = _within_noise(
+        res,
+        brand,
+        hi,
+        lo,
+        Criterion("trust", "max", "window"),
+        lambda v: f"{v:.3f}",
+        lead="; the gap is a mean over runs",
+    )
     if pts.across:
         title = (
             f"Across worlds, {brand}'s trust ends highest under {pts.name(hi)} at "
-            f"{ends[hi]:.2f} and lowest under {pts.name(lo)} at {ends[lo]:.2f}: "
+            f"{ends[hi]:.2f} and lowest under {pts.name(lo)} at {ends[lo]:.2f}{noise}: "
             f"{pts.gap(hi, lo)}"
         )
     else:
         title = (
             f"{pts.opening()}{brand}'s trust ends highest under {pts.name(hi, f'{ends[hi]:.2f}')}"
-            f" and lowest under {pts.name(lo, f'{ends[lo]:.2f}')}"
+            f" and lowest under {pts.name(lo, f'{ends[lo]:.2f}')}{noise}"
         )
     return fig, title
 
@@ -271,6 +307,7 @@ def waterfall(
         )
         title = (
             f"{pts.opening()}{pts.name(winner)} {earns} than {pts.name(other)}"
+            + _within_noise(res, brand, winner, other)
             + (f" ({pts.gap(winner, other)})" if pts.across else "")
             + f"; the largest part comes from {labels[top]} ({eur(d[top])})"
         )
@@ -364,23 +401,28 @@ def loss_exceedance(
     styles = style.scenario_styles(names)
     if not (oc[oc["scenario"].isin(names)]["loss"] > 0).any():
         return None, f"No run of these scenarios had a breach loss for {brand}"
-    p_any, labels = {}, {}
+    p_any, labels, size = {}, {}, {}
+    charted = oc[oc["scenario"].isin(names)]["loss"].to_numpy()
+    start, top = min(0.0, float(charted.min())), float(charted.max())
+    end = top + 0.05 * (top - start)  # every curve drawn on to here, at 0 past its largest loss
     with mpl.rc_context(style.RC):
         fig = _fig((9.0, 3.6))
         ax = fig.subplots()
         for name in names:
             x = oc[oc["scenario"] == name]["loss"].to_numpy()
             p_any[name] = float((x > 0).mean())
+            # ties in the share of runs with a loss: the larger losses are the more exposed
+            size[name] = (p_any[name], float(x.mean()), stats.var_es(x, 0.95)[0])
             if p_any[name] == 0:  # no curve to draw: a vertical stroke at 0 would mean nothing
                 labels[name] = f"{name}: no loss in any run"
                 continue
             labels[name] = f"{name}: a loss in {p_any[name]:.0%} of runs"
-            xs, p = stats.exceedance(x)
-            # from P = 1 at 0 down the steps, and to 0 past the largest loss
-            xs = np.concatenate([[0.0], xs, [xs[-1]]])
-            p = np.concatenate([[1.0], p, [0.0]])
+            # the share of runs whose loss exceeds x: P(L > 0) at 0, down each step, 0 past
+            # the largest loss
+            xs, p = stats.exceedance_steps(x, end)
             ax.step(xs, p, where="post", label=name, linewidth=1.6, **styles[name])
         ax.set_ylim(0, 1.05)
+        ax.set_xlim(start, end)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.xaxis.set_major_formatter(style.MoneyFormatter())
         ax.set_xlabel(f"{brand}: breach loss over the horizon (EUR)")
@@ -393,7 +435,7 @@ def loss_exceedance(
             loc="center left",
             bbox_to_anchor=(1.0, 0.5),
         )
-    worst = max(p_any, key=p_any.get)
+    worst = max(size, key=size.get)
     pts = _Points(points, names)
     most = (
         f"the most exposed of the {len(names)} charted {pts.kind}"
@@ -402,7 +444,7 @@ def loss_exceedance(
     )
     return fig, (
         f"{pts.opening()}{brand} has a breach loss in {p_any[worst]:.0%} of the runs of "
-        f"{pts.name(worst)}, {most}"
+        f"{pts.name(worst)}, {most} (mean loss {eur(size[worst][1])})"
     )
 
 

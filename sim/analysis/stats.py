@@ -87,7 +87,10 @@ def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    # exact at the ends (rounding leaves 5.6e-17 above a share of 0) and never past the share
+    low = 0.0 if k == 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if k == n else max(p, min(1.0, centre + half))
+    return p, low, high
 
 
 def var_es(losses: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
@@ -102,7 +105,30 @@ def var_es(losses: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
 
 
 def exceedance(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Loss exceedance curve: sorted losses ``x`` and the empirical ``P(L >= x)``."""
+    """Loss exceedance curve: the distinct losses ``x``, ascending, and the empirical
+    ``P(L >= x)`` at each (the share of runs whose loss is at least ``x``)."""
     x = np.sort(np.asarray(losses, dtype=float))
-    n = x.size
-    return x, 1.0 - np.arange(n) / n
+    values = np.unique(x)
+    at_least = x.size - np.searchsorted(x, values, side="left")
+    return values, at_least / x.size if x.size else at_least.astype(float)
+
+
+def exceedance_steps(losses: np.ndarray, end: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The empirical exceedance curve as points for ``ax.step(x, p, where="post")``: from
+    ``min(0, smallest loss)`` on, the share of runs whose loss exceeds ``x`` (right-continuous;
+    it equals ``P(L >= x)`` everywhere but at the losses themselves, where it jumps down), down
+    to 0 after the largest loss and drawn at 0 on to ``end`` (default: 5% of the range past the
+    largest loss), so a curve ends visibly at 0."""
+    x = np.sort(np.asarray(losses, dtype=float))
+    if x.size == 0:
+        return np.array([]), np.array([])
+    values = np.unique(x)
+    above = (x.size - np.searchsorted(x, values, side="right")) / x.size  # P(L > value)
+    start = min(0.0, float(values[0]))
+    if end is None:
+        span = float(values[-1]) - start
+        end = float(values[-1]) + (0.05 * span if span > 0 else 1.0)
+    xs, ps = values, above
+    if start < values[0]:  # every run's loss exceeds the values left of the smallest one
+        xs, ps = np.concatenate([[start], xs]), np.concatenate([[1.0], ps])
+    return np.concatenate([xs, [max(end, float(values[-1]))]]), np.concatenate([ps, [0.0]])

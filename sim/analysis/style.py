@@ -334,6 +334,31 @@ class MoneyFormatter(Formatter):
         return money(x, pos, self.step)
 
 
+class DecimalFormatter(Formatter):
+    """Tick labels with at least ``min_decimals`` decimals and as many more as the tick
+    spacing needs (0.025 apart: 0.475, 0.500, 0.525; not 0.48, 0.50, 0.53)."""
+
+    def __init__(self, min_decimals: int = 2) -> None:
+        self.min_decimals = min_decimals
+        self.decimals = min_decimals
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        values = np.asarray(locs, dtype=float)
+        values = values[np.isfinite(values)]
+        diffs = np.diff(np.unique(values))
+        step = float(diffs.min()) if diffs.size else 1.0
+        self.decimals = self.min_decimals
+        while self.decimals < 12 and np.any(
+            np.abs(values - np.round(values, self.decimals)) > step * 1e-6
+        ):
+            self.decimals += 1
+
+    def __call__(self, x: float, pos=None) -> str:
+        text = f"{x:.{self.decimals}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def count(v: float, _pos=None) -> str:
     """Counts in short form: 1.2M, 35k, 4,100."""
     if abs(v) >= 1e6:

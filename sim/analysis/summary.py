@@ -27,8 +27,11 @@ HEADLINE_METRICS = {  # metric -> column name in `headline`
 
 def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
     """Per scenario, brand, channel and metric: the mean over the last ``window`` days of each
-    replication, then the mean over replications with a 95% t interval (NaN width for one run)."""
-    last_day = timeseries.groupby("scenario", observed=True)["day"].transform("max")
+    replication, then the mean over replications with a 95% t interval (NaN width for one run).
+    ``window_days``: the days actually averaged, all of them in a run shorter than ``window``."""
+    by_scenario = timeseries.groupby("scenario", observed=True)["day"]
+    span = (by_scenario.max() - by_scenario.min() + 1).clip(upper=window)
+    last_day = by_scenario.transform("max")
     tail = timeseries[timeseries["day"] > last_day - window]
     keys = ["scenario", "brand", "channel", "metric"]
     per_rep = tail.groupby([*keys, "replication"], observed=True)["value"].mean().reset_index()
@@ -44,7 +47,7 @@ def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd
         half = np.full(len(out), np.nan)
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
-    out["window_days"] = window
+    out["window_days"] = out["scenario"].map(span).astype(int)
     return out
 
 

@@ -176,7 +176,9 @@ class Comparison:
         from .plots import forest_figure
 
         metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
-        return forest_figure(self.differences, self.focus_brands, metrics, ax=ax)
+        return forest_figure(
+            self.differences, self.focus_brands, metrics, ax=ax, scenarios=self.scenarios
+        )
 
     def plot_loss_exceedance(self, brand: str | None = None, ax=None):
         """Loss exceedance curves per scenario (needs ``risk=True``). Returns the Figure."""
@@ -185,7 +187,7 @@ class Comparison:
         if self.losses is None:
             raise ValueError("no losses: run compare(..., risk=True) for a loss exceedance chart")
         brands = [brand] if brand else self.focus_brands
-        return loss_exceedance_figure(self.losses, brands, ax=ax)
+        return loss_exceedance_figure(self.losses, brands, ax=ax, scenarios=self.scenarios)
 
     def __repr__(self) -> str:
         where = f", out={str(self.out)!r}" if self.out is not None else ""
@@ -492,10 +494,14 @@ def compare(
             plots.trust_bands(trust, names, focus, root / "charts" / "trust.png", changes)
         )
         if len(names) > 1:
-            chart_paths.append(plots.forest(diffs, focus, root / "charts" / "differences.png"))
+            chart_paths.append(
+                plots.forest(diffs, focus, root / "charts" / "differences.png", scenarios=names)
+            )
         if losses is not None:
             chart_paths.append(
-                plots.loss_exceedance(losses, focus, root / "charts" / "loss_exceedance.png")
+                plots.loss_exceedance(
+                    losses, focus, root / "charts" / "loss_exceedance.png", scenarios=names
+                )
             )
     manifest = provenance(
         **base_manifest,

@@ -5,6 +5,7 @@ units) and written atomically as PNG."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
@@ -13,12 +14,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats as st
 
-from ..analysis import style
+from ..analysis import stats, style
 from .store import HEADLINE
 
 
 def _save(fig: Figure, path: Path) -> Path:
     return style.save_figure(fig, path, dpi=130)
+
+
+def _fill(fig: Figure, text: str, fontsize: float) -> str:
+    """``text`` wrapped to the width of ``fig`` at ``fontsize`` points (a character of the
+    package's sans-serif font is at most ~0.6 em wide on average), so no line runs off it."""
+    chars = int(0.95 * fig.get_figwidth() * 72 / (0.6 * fontsize))
+    return textwrap.fill(text, max(20, chars), break_on_hyphens=False)
 
 
 def _legend_above(fig: Figure, styles: dict[str, dict[str, str]], title: str) -> None:
@@ -31,7 +39,7 @@ def _legend_above(fig: Figure, styles: dict[str, dict[str, str]], title: str) ->
         loc="outside upper center",
         ncols=min(len(handles), 4),
         frameon=False,
-        title=title,
+        title=_fill(fig, title, 11),
         title_fontproperties={"size": 11},
     )
 
@@ -92,7 +100,7 @@ def trust_bands_figure(
             note += " Dash-dot: the day a scenario's policies take effect."
         if own:
             _legend_above(fig, styles, "Trust per scenario (colour = scenario)")
-            fig.supxlabel(note, fontsize=8, color="0.35")
+            fig.supxlabel(_fill(fig, note, 8), fontsize=8, color="0.35")
         else:
             axes[0].legend(fontsize=8, loc="best")
             axes[0].set_xlabel(f"day. {note}", fontsize=8)
@@ -111,16 +119,22 @@ def trust_bands(
 
 
 def forest_figure(
-    differences: pd.DataFrame, brands: list[str], metrics: tuple[str, ...] = HEADLINE, ax=None
+    differences: pd.DataFrame,
+    brands: list[str],
+    metrics: tuple[str, ...] = HEADLINE,
+    ax=None,
+    scenarios: list[str] | None = None,
 ) -> Figure:
     """Forest plot: paired differences vs the reference with 95% intervals, one panel per
     headline metric (in words, with its unit and statistic), one row per scenario and brand,
-    each scenario in its scenario colour. ``ax``: draw the one metric's panel there."""
+    each scenario in its scenario colour. ``ax``: draw the one metric's panel there.
+    ``scenarios``: the comparison's scenarios, reference included, in its order, so each has
+    the colour it has in the comparison's other charts (default: the rows' order)."""
     d = differences[differences["metric"].isin(metrics) & differences["brand"].isin(brands)]
     metrics = tuple(m for m in metrics if m in set(d["metric"]))
     rows = d[["scenario", "brand"]].drop_duplicates().reset_index(drop=True)
     labels = [f"{s} | {b}" if len(brands) > 1 else s for s, b in rows.itertuples(index=False)]
-    colours = style.scenario_colours(rows["scenario"])
+    colours = style.scenario_colours([*(scenarios or []), *rows["scenario"]])
     with mpl.rc_context(style.RC):
         if ax is not None:
             fig, axes, own = _panels(len(metrics), (4.4, 3.0), ax, (0.0, 0.0))
@@ -160,31 +174,58 @@ def forest_figure(
             "dot: mean difference, bar: 95% paired t interval)"
         )
         if own:
-            fig.suptitle(title, fontsize=10)
+            fig.suptitle(_fill(fig, title, 10), fontsize=10)
         else:
             axes[0].set_xlabel(title, fontsize=8)
     return fig
 
 
 def forest(
-    differences: pd.DataFrame, brands: list[str], path: Path, metrics: tuple[str, ...] = HEADLINE
+    differences: pd.DataFrame,
+    brands: list[str],
+    path: Path,
+    metrics: tuple[str, ...] = HEADLINE,
+    scenarios: list[str] | None = None,
 ) -> Path:
     """`forest_figure`, written to ``path`` as PNG."""
-    return _save(forest_figure(differences, brands, metrics), path)
+    return _save(forest_figure(differences, brands, metrics, scenarios=scenarios), path)
 
 
-def loss_exceedance_figure(losses: pd.DataFrame, brands: list[str], ax=None) -> Figure:
+def loss_exceedance_figure(
+    losses: pd.DataFrame, brands: list[str], ax=None, scenarios: list[str] | None = None
+) -> Figure:
     """Loss exceedance curves P(L >= x) per scenario (scenario palette), one panel per brand
-    (``ax``: the one brand's panel there)."""
-    from .risk import exceedance_curves
-
-    scenarios = list(dict.fromkeys(losses["scenario"]))
+    (``ax``: the one brand's panel there). ``scenarios``: the comparison's scenarios in its
+    order, so each has the colour it has in the comparison's other charts (default: the
+    order of ``losses``). A scenario with no loss in any run has no curve; its key says so."""
+    scenarios = list(scenarios or dict.fromkeys(losses["scenario"]))
     styles = style.scenario_styles(scenarios)
     with mpl.rc_context(style.RC):
         fig, axes, own = _panels(len(brands), (4.4, 3.2), ax, (0.4, 1.6))
         for ax_, brand in zip(axes, brands, strict=False):
-            for scenario, (x, p) in exceedance_curves(losses, brand).items():
-                ax_.step(x, p, where="post", label=scenario, **styles[scenario])
+            sel = losses[losses["brand"] == brand]
+            x_all = sel["loss"].to_numpy(dtype=float)
+            start = min(0.0, float(x_all.min())) if x_all.size else 0.0
+            top = float(x_all.max()) if x_all.size else 1.0
+            end = top + (0.05 * (top - start) if top > start else 1.0)
+            idle = []
+            for scenario in scenarios:
+                x = sel.loc[sel["scenario"] == scenario, "loss"].to_numpy(dtype=float)
+                if not (x > 0).any():  # no curve: a stroke down at 0 would say nothing
+                    colour = styles[scenario]["color"]
+                    idle.append(
+                        mpl.lines.Line2D(
+                            [], [], color=colour, ls=":", label=f"{scenario}: no loss in any run"
+                        )
+                    )
+                    continue
+                # the share of runs whose loss exceeds x, down to 0 past the largest loss
+                xs, p = stats.exceedance_steps(x, end)
+                ax_.step(xs, p, where="post", label=scenario, **styles[scenario])
+            if idle:  # (not ours: the caller's one panel keys every scenario below)
+                key = idle if own else [*ax_.get_lines(), *idle]
+                ax_.legend(handles=key, fontsize=7, frameon=False, loc="upper right")
+            ax_.set_xlim(start, end)
             ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
             ax_.set_xlabel("loss over the horizon (EUR)")
             ax_.xaxis.set_major_formatter(style.MoneyFormatter())
@@ -196,11 +237,14 @@ def loss_exceedance_figure(losses: pd.DataFrame, brands: list[str], ax=None) -> 
         if own:
             _legend_above(fig, styles, title)
         else:
-            axes[0].legend(fontsize=8)
+            if axes[0].get_legend() is None:
+                axes[0].legend(fontsize=8)
             axes[0].set_title(f"{brands[0]}: {title[0].lower()}{title[1:]}", fontsize=9)
     return fig
 
 
-def loss_exceedance(losses: pd.DataFrame, brands: list[str], path: Path) -> Path:
+def loss_exceedance(
+    losses: pd.DataFrame, brands: list[str], path: Path, scenarios: list[str] | None = None
+) -> Path:
     """`loss_exceedance_figure`, written to ``path`` as PNG."""
-    return _save(loss_exceedance_figure(losses, brands), path)
+    return _save(loss_exceedance_figure(losses, brands, scenarios=scenarios), path)

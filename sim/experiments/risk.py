@@ -124,7 +124,7 @@ def threshold_table(
 
 
 def exceedance_curves(losses: pd.DataFrame, brand: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per scenario: the loss exceedance curve of ``brand`` (sorted losses, P(L >= x))."""
+    """Per scenario: the loss exceedance curve of ``brand`` (distinct losses, P(L >= x))."""
     sel = losses[losses["brand"] == brand]
     return {
         s: stats.exceedance(g["loss"].to_numpy()) for s, g in sel.groupby("scenario", sort=False)
