@@ -473,7 +473,10 @@ def compare(
         ["scenario", "brand", "metric", "replication"], kind="stable", ignore_index=True
     )
     root = store.root
-    write_json(root / "scenarios.json", {s.name: s.model_dump(mode="json") for s in resolved})
+    write_json(  # as run: the replications of every scenario are the comparison's, not the file's
+        root / "scenarios.json",
+        {s.name: with_simulation(s, replications=n).model_dump(mode="json") for s in resolved},
+    )
     write_csv(root / "levels.csv", levels)
     write_csv(root / "differences.csv", diffs)
     write_parquet(root / "runs.parquet", runs_out)
