@@ -70,3 +70,19 @@ def test_option_error_from_the_installed_command_has_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "omnitrust compare: error: --seed must be an integer in [0, 2**63 - 1], got -1"
     ]
+
+
+def test_workers_below_one_names_the_option_on_the_command_line_and_the_keyword_in_python(
+    capsys,
+):
+    # review: `sim.run(..., workers=0)` said "--workers must be at least 1" to a Python caller
+    from sim.core.errors import UserError
+    from sim.experiments import make_map
+
+    with pytest.raises(UserError) as err:
+        make_map(workers=0)
+    assert str(err.value) == "workers must be at least 1, got 0"
+    for command in (["run", SCENARIOS[0]], ["sweep", str(ROOT / "experiments" / "x.toml")]):
+        assert main([*command, "--workers", "0"]) == 2
+        err_line = capsys.readouterr().err.strip()
+        assert err_line.endswith(": error: --workers must be at least 1, got 0"), err_line
