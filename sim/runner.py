@@ -20,6 +20,7 @@ import pandas as pd
 
 from .analysis.summary import SUMMARY_WINDOW_DAYS, summarise
 from .core import timing
+from .core.errors import UserError
 from .core.streams import replication_seed
 from .model import TrustModel
 from .model.market import check_warm_state
@@ -183,6 +184,15 @@ def with_warm_starts(
     ]
 
 
+PAIRED_FIELDS = ("days", "consumers", "warmup_days", "active_window_days")
+"""The [simulation] fields every scenario of a paired comparison must share (with the seed and the
+replication count): the market's size, horizon, warm-up and the `active_customers` window."""
+
+
+class UnpairedRuns(UserError, ValueError):
+    """Runs that do not pair for paired differences (another size, another seed)."""
+
+
 class RunResult:
     """The outcome of ``run``: the tidy time series plus provenance, with summaries and charts.
 
@@ -277,29 +287,30 @@ class RunResult:
         the per-replication outcomes pair up exactly as in `sim.compare` (same table, without
         the independent-seeds columns). The per-run outcome is the mean of the last 30 days for
         stocks and the total over the horizon for flows (``outcome``, see `sim.compare`).
+        Scenarios that did not run at the reference's size (`PAIRED_FIELDS`, replications) or
+        with its seeds do not pair: refused (`UnpairedRuns`), naming the cause.
 
         Args:
             reference: name of the reference scenario (default: the first).
-            metrics: keep these metrics (default: all).
+            metrics: keep these metrics: a name or a list of names (default: all); a name that
+                is not a metric of the run is refused, with the allowed ones.
             bootstrap: percentile-bootstrap resamples (0: none).
         """
-        from .analysis.outcomes import differences_table, outcome_values, summarise_run
+        from .analysis.outcomes import (
+            differences_table,
+            metric_list,
+            outcome_values,
+            summarise_run,
+        )
 
         names = list(self.scenarios)
         reference = names[0] if reference is None else reference
         if reference not in names:
             raise ValueError(f"reference {reference!r} is not one of: {', '.join(names)}")
-        info = self.manifest.get("scenarios", {})
-        seeds = {n: tuple(info.get(n, {}).get("replication_seeds", ())) for n in names}
-        unpaired = [n for n in names if seeds[n] != seeds[reference]]
-        if unpaired:
-            raise ValueError(
-                f"{', '.join(unpaired)} did not run with {reference!r}'s replication seeds, so "
-                "the replications do not pair; run them together (one `run` with one seed)"
-            )
+        self._check_paired(reference)
         ts = self.timeseries
         if metrics is not None:
-            ts = ts[ts["metric"].isin(list(metrics))]
+            ts = ts[ts["metric"].isin(metric_list(metrics, ts["metric"].unique()))]
         rows = []
         for (scenario, replication), g in ts.groupby(
             ["scenario", "replication"], observed=True, sort=True
@@ -314,10 +325,61 @@ class RunResult:
             columns=["indep_low", "indep_high", "indep_half_width", "width_ratio"]
         ).reset_index(drop=True)
 
+    def _check_paired(self, reference: str) -> None:
+        """Raise `UnpairedRuns` unless every scenario ran like ``reference``: the same
+        [simulation] sizes (`PAIRED_FIELDS`) and replication seeds, so that replication k of each
+        is replication k of the reference's market with another policy. The message names the
+        cause: a different size is not a different seed."""
+        ref = self.scenarios[reference].simulation
+        for name, scenario in self.scenarios.items():
+            own = scenario.simulation
+            differ = [
+                f for f in (*PAIRED_FIELDS, "replications") if getattr(own, f) != getattr(ref, f)
+            ]
+            if differ:
+                raise UnpairedRuns(
+                    f"{name!r} ran with "
+                    + ", ".join(f"{f} = {getattr(own, f)}" for f in differ)
+                    + f" but the reference {reference!r} with "
+                    + ", ".join(f"{f} = {getattr(ref, f)}" for f in differ)
+                    + " ([simulation]): paired differences need one market size, horizon, "
+                    "warm-up and replication count; run them together at one size, e.g. "
+                    "sim.run([...], days=D, consumers=N, replications=R), which sets every "
+                    "scenario's (or make the files agree)"
+                )
+        info = self.manifest.get("scenarios", {})
+        seeds = {n: tuple(info.get(n, {}).get("replication_seeds", ())) for n in self.scenarios}
+        unpaired = [n for n in self.scenarios if seeds[n] != seeds[reference]]
+        if unpaired:
+            raise UnpairedRuns(
+                f"{', '.join(unpaired)} did not run with {reference!r}'s replication seeds, so "
+                "the replications do not pair; run them together (one `run` with one seed)"
+            )
+
+    def _sizes(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per scenario: (replications, days, consumers, seed) of its runs, from the table
+        (replications, days) and the scenario (consumers, seed)."""
+        ts = self.timeseries
+        g = ts.groupby("scenario", observed=True)
+        reps, last = g["replication"].nunique(), g["day"].max()
+        return {
+            n: (
+                int(reps.get(n, 0)),
+                int(last.get(n, -1)) + 1,
+                s.simulation.consumers,
+                s.simulation.seed,
+            )
+            for n, s in self.scenarios.items()
+        }
+
     def __repr__(self) -> str:
-        reps = self.timeseries["replication"].nunique()
-        days = int(self.timeseries["day"].max()) + 1
-        return f"<RunResult {', '.join(self.scenarios)}: {reps} replications x {days} days>"
+        sizes = self._sizes()
+        if len({v[:2] for v in sizes.values()}) == 1:
+            reps, days = next(iter(sizes.values()))[:2]
+            return f"<RunResult {', '.join(self.scenarios)}: {reps} replications x {days} days>"
+        # scenarios of different sizes (`run` keeps each file's unless told): each its own
+        each = ", ".join(f"{n} ({r} replications x {d} days)" for n, (r, d, _, _) in sizes.items())
+        return f"<RunResult {each}>"
 
     def _repr_html_(self) -> str:
         from .analysis.display import card, with_interval
@@ -326,14 +388,20 @@ class RunResult:
         table = headline(self)
         for col in ("trust", "consent_rate", "revenue_per_day", "net_value_per_day"):
             table = with_interval(table, col, f"{col}_low", f"{col}_high")
-        ts = self.timeseries
-        first = next(iter(self.scenarios.values()))
-        facts = [
-            f"{ts['replication'].nunique()} replications",
-            f"{int(ts['day'].max()) + 1} days",
-            f"{first.simulation.consumers:,} consumers",
-            f"seed {first.simulation.seed}",
-        ]
+        sizes = self._sizes()
+        if len(set(sizes.values())) == 1:
+            reps, days, consumers, seed = next(iter(sizes.values()))
+            facts = [
+                f"{reps} replications",
+                f"{days} days",
+                f"{consumers:,} consumers",
+                f"seed {seed}",
+            ]
+        else:  # scenarios of different sizes: each its own, not the first's for all
+            facts = [
+                f"{n}: {r} replications x {d} days x {c:,} consumers, seed {sd}"
+                for n, (r, d, c, sd) in sizes.items()
+            ]
         return card(
             f"Run of {', '.join(self.scenarios)}",
             facts,
@@ -368,7 +436,11 @@ def run(
     Args:
         scenarios: a `Scenario`, a path to a TOML file, a bundled scenario's name
             (``"baseline"``), or a list of them.
-        replications, seed, days, consumers: override the scenario's [simulation] values.
+        replications, seed, days, consumers: override every scenario's [simulation] values.
+            A value not given is each scenario's own: a `Scenario` loaded with ``days=30``
+            next to a file of 365 days runs 30 and 365 days, and `RunResult.differences` then
+            refuses to pair them, naming the field that differs; give the value here to run
+            them all at one size.
         progress: show a progress bar (the same as `compare` and `sweep`).
         map_tasks: an ordered ``map(fn, tasks)`` to run the replications elsewhere (a process pool
             or a Dask client, see `sim.experiments.make_map`); by default they run here, one

@@ -232,3 +232,57 @@ def test_a_charts_notes_and_titles_stay_inside_a_one_panel_figure():
             box = t.get_window_extent(renderer)
             assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (t.get_text(), box, frame)
             assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (t.get_text(), box, frame)
+
+
+def _tiny(name: str, **simulation):
+    """A baseline of 200 consumers, 5 days, a 30-day warm-up, with ``simulation`` changed."""
+    from sim.scenario import Scenario
+
+    from .conftest import baseline_data
+
+    data = baseline_data(consumers=200, days=5, replications=2, warmup=30)
+    data["name"] = name
+    data["simulation"].update(simulation)
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "advice"),
+    [
+        ("days", 6, "give --days D (days= in Python)"),
+        ("consumers", 300, "give --consumers N (consumers= in Python)"),
+        ("replications", 3, "give --replications R (replications= in Python)"),
+        ("warmup_days", 40, "make the files agree"),
+    ],
+)
+def test_compare_refuses_scenarios_of_another_size_than_the_reference(field, value, advice):
+    # review: a 30-day market of 500 consumers was "paired" with a 40-day one of 600
+    from sim.core.errors import UserError
+
+    a, b = _tiny("a"), _tiny("b", **{field: value})
+    with pytest.raises(UserError) as err:
+        compare([a, b], progress=False, workers=1)
+    text = str(err.value)
+    assert "\n" not in text
+    assert f"'b' has [simulation] {field} = {value}" in text
+    assert f"the reference 'a' has {field} = {getattr(a.simulation, field)}" in text
+    assert advice in text
+
+
+def test_compare_runs_files_of_other_replication_counts_at_the_one_given(tmp_path):
+    a, b = _tiny("a", replications=2), _tiny("b", replications=3)
+    c = compare(
+        [a, b], replications=2, out=tmp_path / "c", bootstrap=0, independent=False,
+        charts=False, progress=False, workers=1,
+    )  # fmt: skip
+    assert c.runs.groupby("scenario")["replication"].nunique().to_dict() == {"a": 2, "b": 2}
+    import json
+
+    written = json.loads((tmp_path / "c" / "scenarios.json").read_text())
+    assert {n: s["simulation"]["replications"] for n, s in written.items()} == {"a": 2, "b": 2}
+    # days and consumers given: every scenario's is set, so files of other sizes pair
+    c2 = compare(
+        [a, _tiny("b", days=9, consumers=300)], days=4, consumers=250, bootstrap=0,
+        independent=False, progress=False, workers=1,
+    )  # fmt: skip
+    assert c2.days == 4 and set(c2.runs["scenario"]) == {"a", "b"}

@@ -222,7 +222,9 @@ def test_cli_sweep_on_a_bundled_base_named_next_to_a_folder_of_that_name(tmp_pat
     args = ["--days", "5", "--consumers", "10", "-r", "1", "--workers", "1", "--no-progress"]
     assert main(["sweep", str(exp), "--out", str(out), *args]) == 0
     base = json.loads((out / "manifest.json").read_text())["base"]
-    expected = load_scenario(ROOT / "scenarios" / "baseline.toml", days=5, consumers=10)
+    expected = load_scenario(  # the base as it ran: -r 1 is part of it, as --days is
+        ROOT / "scenarios" / "baseline.toml", days=5, consumers=10, replications=1
+    )
     assert Path(base["path"]) == (ROOT / "scenarios" / "baseline.toml").resolve()
     assert base["hash"] == expected.content_hash()
 
@@ -273,3 +275,32 @@ def test_cli_bad_experiment_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "bad.toml" in proc.stderr and "design.method" in proc.stderr
+
+
+def test_scenarios_json_records_the_replications_the_sweep_ran(tmp_path):
+    # review: `sweep(..., replications=2)` wrote replications 5 (the base file's) for every point
+    # of scenarios.json while the manifest and the results said 2
+    base = tmp_path / "base.toml"
+    base.write_text(f'extends = "{BASE}"\nname = "b"\n[simulation]\nwarmup_days = 30\n')
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'name = "t"\nbase = "{base.as_posix()}"\nreplications = 3\nmetrics = ["trust"]\n'
+        '[design.factors]\n"brands.Aurora.policy.transparency" = [0.2, 0.8]\n'
+    )
+    out = tmp_path / "out"
+    r = sweep(
+        exp, out=out, replications=2, days=5, consumers=200, seed=7, progress=False, workers=1
+    )
+    assert r.table.groupby("point")["replication"].nunique().tolist() == [2, 2]
+    import json
+
+    points = json.loads((out / "scenarios.json").read_text())
+    assert len(points) == 2
+    for spec in points.values():  # what was asked for above, not the files' 5 and 3
+        sim_ = spec["simulation"]
+        assert (sim_["replications"], sim_["days"], sim_["consumers"], sim_["seed"]) == (
+            2,
+            5,
+            200,
+            7,
+        )

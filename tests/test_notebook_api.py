@@ -91,6 +91,50 @@ def test_differences_refuse_runs_that_do_not_share_seeds(two_policies):
         mixed.differences(reference="base")
 
 
+def test_differences_of_runs_of_different_sizes_name_the_size_not_the_seeds(tmp_path):
+    # review: `sim.run([a, b])` of a 30-day and a 40-day market said "3 replications x 40 days"
+    # for both and blamed seeds ("did not run with 'baseline''s replication seeds"); and a
+    # resized Scenario next to a file runs the file at its own size (run's docstring)
+    small = variant(baseline_data(consumers=200, days=5, replications=2, warmup=30), "small")
+    big = tmp_path / "big.toml"
+    big.write_text(
+        f'extends = "{(ROOT / "scenarios" / "privacy_first.toml").as_posix()}"\nname = "big"\n'
+        "[simulation]\ndays = 7\nconsumers = 300\nreplications = 3\nwarmup_days = 30\n"
+    )
+    r = run([small, big], progress=False, workers=1)
+    assert repr(r) == "<RunResult small (2 replications x 5 days), big (3 replications x 7 days)>"
+    html = r._repr_html_()
+    assert "small: 2 replications x 5 days x 200 consumers" in html
+    assert "big: 3 replications x 7 days x 300 consumers" in html
+    with pytest.raises(UserError) as err:
+        r.differences()
+    text = str(err.value)
+    assert isinstance(err.value, ValueError)  # (what it raised before: callers may catch it)
+    assert text.startswith(
+        "'big' ran with days = 7, consumers = 300, replications = 3 but the reference 'small' "
+        "with days = 5, consumers = 200, replications = 2 ([simulation])"
+    ), text
+    assert "seed" not in text and "days=D, consumers=N, replications=R" in text
+    with pytest.raises(UserError, match="'small' ran with days = 5"):
+        r.differences(reference="big")
+
+
+def test_differences_take_one_metric_name_and_refuse_an_unknown_one(result):
+    # review: metrics="trust" was read letter by letter and metrics=["trsut"] ended in pandas'
+    # "No objects to concatenate"
+    one = result.differences(metrics="trust", bootstrap=0)
+    assert set(one["metric"]) == {"trust"}
+    pd.testing.assert_frame_equal(one, result.differences(metrics=["trust"], bootstrap=0))
+    for bad in (["trsut"], "trsut", ["trust", "trsut"]):
+        with pytest.raises(UserError) as err:
+            result.differences(metrics=bad)
+        text = str(err.value)
+        assert text.startswith("metrics: 'trsut' is not a metric of these results; allowed: ")
+        assert "trust" in text.split("allowed: ")[1].split(", ")
+    with pytest.raises(UserError, match="'trsut' is not a metric"):
+        result.plot_value(metric="trsut")
+
+
 def test_results_show_a_short_repr_and_an_html_card(result):
     text = repr(result)
     assert "\n" not in text and len(text) < 120 and "base" in text and "open" in text
@@ -220,6 +264,11 @@ def test_comparison_charts_return_figures_and_accept_ax(two_policies):
     ax = fig.subplots()
     assert c.plot_differences("trust", ax=ax) is fig
     assert c.plot_trust(brand="Aurora", ax=fig.subplots()) is fig
+    # one metric's name is one metric; an unknown one is refused, naming it
+    assert c.report_text("trust") == c.report_text(["trust"]) == c.report(metrics="trust")
+    for call in (c.report_text, c.plot_differences):
+        with pytest.raises(UserError, match="'trsut' is not a metric of these results"):
+            call(["trsut"])
 
 
 def test_run_compare_and_sweep_share_the_workers_default_and_progress_bars():

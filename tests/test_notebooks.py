@@ -203,9 +203,21 @@ def test_breach_war_game_answer_matches_the_paired_runs(tmp_path):
     trust = runs[(runs["brand"] == "Aurora") & (runs["metric"] == "trust")]
     per = trust.pivot(index="replication", columns="scenario", values="window")
     diffs = per.sub(per["as_planned"], axis=0).drop(columns="as_planned")
-    best = diffs.mean().idxmax()
-    assert f"**{best.replace('_', ' ')}** keeps the most trust in Aurora" in answer
-    d = diffs[best].to_numpy()
+    means = diffs.mean()
+    closest = means.idxmax()  # the response with the most trust other than the reference
+    # The reference is a response too: when every other one ends below it, it keeps the most
+    # trust (review: at this size every difference was negative, and the answer still said
+    # "fast candid credit monitoring keeps the most trust in Aurora: -0.0351 against as planned")
+    keeps = "as_planned" if means.max() <= 0 else closest
+    said = f"**{keeps.replace('_', ' ')}**" + (" (the reference)" if keeps == "as_planned" else "")
+    assert f"{said} keeps the most trust in Aurora" in answer, answer
+    for other in ["as_planned", *diffs.columns]:  # and no other response is said to
+        if other != keeps:
+            assert f"**{other.replace('_', ' ')}** keeps" not in answer, answer
+            assert f"**{other.replace('_', ' ')}** (the reference) keeps" not in answer, answer
+    if keeps == "as_planned":
+        assert f"no other response beats it; the closest, {closest.replace('_', ' ')}, " in answer
+    d = diffs[closest].to_numpy()
     half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
     for value in (d.mean(), d.mean() - half, d.mean() + half):
         assert f"{value:+.4f}" in answer

@@ -600,9 +600,12 @@ def plot_value(
 ) -> Figure:
     """Money per day and brand at the end of the horizon: bars grouped by scenario, with the 95%
     confidence interval over replications (the ``summary`` numbers: mean of the last ``window``
-    days of each replication, then over replications). ``ax``: draw there (one panel)."""
+    days of each replication, then over replications). ``ax``: draw there (one panel). A
+    ``metric`` the run does not have is refused (`UserError`), not drawn as an empty chart."""
+    from .outcomes import metric_list
 
     ts = _timeseries(result)
+    metric_list([metric], ts["metric"].unique())
     names = _scenario_names(ts, scenarios)
     colours = brand_colours(_brands(ts))
     summ = summarise(ts[ts["scenario"].isin(names)], window)

@@ -10,6 +10,7 @@ that share seeds pair up, and `differences_table` gives the paired differences w
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,20 @@ def statistic_of(metric: str, outcome: str = "auto") -> str:
     if outcome == "auto":
         return "total" if metric in FLOW_METRICS else "window"
     return outcome
+
+
+def metric_list(metrics: str | Iterable[str], known: Iterable[str]) -> list[str]:
+    """``metrics`` as a list: one name given as a string is one metric (not its letters); a
+    name not in ``known`` (the metrics the result holds) raises a `UserError` naming it and the
+    allowed ones, instead of an empty table or pandas' error."""
+    chosen = [metrics] if isinstance(metrics, str) else [str(m) for m in metrics]
+    allowed = sorted({str(m) for m in known})
+    bad = [m for m in chosen if m not in allowed]
+    if bad:
+        raise UserError(
+            f"metrics: {bad[0]!r} is not a metric of these results; allowed: {', '.join(allowed)}"
+        )
+    return chosen
 
 
 def window_words(days: int | None) -> str:

@@ -182,6 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .options import threads_of_one_command
 
     try:
+        # --workers (run, compare, sweep, calibrate, sensitivity) named as the option, before
+        # anything runs; make_map's own check names the Python keyword
+        workers = getattr(args, "workers", None)
+        if workers is not None and workers < 1:
+            raise UserError(f"--workers must be at least 1, got {workers}")
         with threads_of_one_command():  # --threads and its default: for this command only
             return int(args.handler(args) or EXIT_OK)
     except UserError as exc:

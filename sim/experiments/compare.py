@@ -36,13 +36,14 @@ from ..analysis.outcomes import (
     OUTCOMES,
     _order,
     differences_table,
+    metric_list,
     outcome_values,
     window_words,
 )
 from ..core.errors import UserError
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
-from ..runner import resolve
+from ..runner import PAIRED_FIELDS, resolve
 from ..scenario import Scenario
 from ..scenario.loading import with_simulation
 from .engine import Interrupted, execute
@@ -156,9 +157,14 @@ class Comparison:
             return write_folder_report(self.out, target, **kw)
         return self.report_text(metrics if path is None else list(path))
 
-    def report_text(self, metrics: Sequence[str] = HEADLINE) -> str:
-        """A plain-text report of the headline levels, differences and pairing gains."""
-        return _report(self, metrics)
+    def report_text(self, metrics: str | Sequence[str] = HEADLINE) -> str:
+        """A plain-text report of the headline levels, differences and pairing gains
+        (``metrics``: a metric's name or a list of them; an unknown one is refused)."""
+        return _report(self, self._metrics(metrics))
+
+    def _metrics(self, metrics: str | Sequence[str]) -> list[str]:
+        """``metrics`` as a list (one name is one metric), each a metric of these results."""
+        return metric_list(metrics, {*HEADLINE, *self.levels["metric"].astype(str)})
 
     def plot_trust(self, brand: str | None = None, ax=None):
         """Mean trust per day per scenario with the 95% t interval of the mean, one panel per
@@ -170,14 +176,17 @@ class Comparison:
             self.trust, self.scenarios, brands, ax=ax, changes=self.policy_days
         )
 
-    def plot_differences(self, metrics: Sequence[str] = HEADLINE, ax=None):
+    def plot_differences(self, metrics: str | Sequence[str] = HEADLINE, ax=None):
         """Forest plot of the paired differences vs the reference with 95% intervals, one panel
         per metric (one metric with ``ax``). Returns the Figure."""
         from .plots import forest_figure
 
-        metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         return forest_figure(
-            self.differences, self.focus_brands, metrics, ax=ax, scenarios=self.scenarios
+            self.differences,
+            self.focus_brands,
+            tuple(self._metrics(metrics)),
+            ax=ax,
+            scenarios=self.scenarios,
         )
 
     def plot_loss_exceedance(self, brand: str | None = None, ax=None):
@@ -263,14 +272,17 @@ def compare(
 
     Args:
         scenarios: `Scenario` objects or TOML paths; names must be unique.
-        replications: replications per scenario (default: the reference's file); with
-            ``target_width``, the first batch.
+        replications: replications per scenario (default: the files', which must then agree);
+            with ``target_width``, the first batch.
         seed: base seed shared by all scenarios (default: the reference's file).
         reference: name of the reference scenario (default: the first).
         out: results folder; rerunning into the same folder resumes. Without it the runs go
             to a temporary folder that is deleted before returning (nothing is left on disk;
             the result keeps its tables and can still draw its charts).
-        days, consumers: override every scenario's [simulation] values.
+        days, consumers: override every scenario's [simulation] values. Scenarios whose
+            days, consumers, warm-up or active window (or replications, unless given) differ
+            from the reference's are refused (`UserError` naming the field and both values):
+            paired differences need one market size and horizon.
         workers, scheduler, client: executor (see `make_map`); results do not depend on it.
         outcome: per-run outcome, ``auto`` | ``window`` | ``total`` (see `sim.analysis.outcomes.OUTCOMES`).
         independent: also run the reference with independent seeds to measure the pairing gain.
@@ -315,6 +327,7 @@ def compare(
             f"--reference {reference!r} is not one of the scenarios: {', '.join(names)}"
         )
     ref_scn = resolved[names.index(reference)]
+    _check_one_size(resolved, ref_scn, replications is None, scenarios)
     seed = ref_scn.simulation.seed if seed is None else int(seed)
     reps = ref_scn.simulation.replications if replications is None else int(replications)
     brands = [b.name for b in ref_scn.brands]
@@ -331,6 +344,8 @@ def compare(
         raise UserError(f"--max-replications must be at least 1, got {max_replications}")
     if target_width is not None and batch is not None and int(batch) < 1:
         raise UserError(f"--batch must be at least 1, got {batch}")
+    if isinstance(target_metrics, str):  # one metric's name, not its letters
+        target_metrics = [target_metrics]
     if target_width is not None:
         if target_width <= 0:
             raise UserError(f"--target-width must be positive, got {target_width}")
@@ -475,7 +490,10 @@ def compare(
         ["scenario", "brand", "metric", "replication"], kind="stable", ignore_index=True
     )
     root = store.root
-    write_json(root / "scenarios.json", {s.name: s.model_dump(mode="json") for s in resolved})
+    write_json(  # as run: the replications of every scenario are the comparison's, not the file's
+        root / "scenarios.json",
+        {s.name: with_simulation(s, replications=n).model_dump(mode="json") for s in resolved},
+    )
     write_csv(root / "levels.csv", levels)
     write_csv(root / "differences.csv", diffs)
     write_parquet(root / "runs.parquet", runs_out)
@@ -563,6 +581,52 @@ def _criterion(
     if sel.empty or sel["half_width"].isna().any():
         return math.nan
     return float(sel["half_width"].max())
+
+
+SIZE_OPTIONS = {
+    "days": "--days D",
+    "consumers": "--consumers N",
+    "replications": "--replications R",
+}
+"""The option that sets a [simulation] field for every scenario of a comparison (the Python
+keyword is the field's name)."""
+
+
+def _check_one_size(
+    resolved: list[Scenario],
+    ref: Scenario,
+    check_replications: bool,
+    given: Sequence[Scenario | str | Path] = (),
+) -> None:
+    """Refuse scenarios whose [simulation] size differs from the reference's (`PAIRED_FIELDS`:
+    days, consumers, warm-up, active window; and replications unless ``replications`` is given):
+    paired differences compare one market with another policy, not a 30-day market of 500
+    consumers with a 40-day one of 600. The seed needs no check: every scenario runs with the
+    reference's (or the one given)."""
+    fields = [*PAIRED_FIELDS, "replications"] if check_replications else list(PAIRED_FIELDS)
+    files = {  # a scenario given as a file or a bundled name: say which
+        s.name: str(g) for s, g in zip(resolved, given, strict=False) if not isinstance(g, Scenario)
+    }
+
+    def called(s: Scenario) -> str:
+        return f"{s.name!r}" + (f" ({files[s.name]})" if s.name in files else "")
+
+    for s in resolved:
+        for field in fields:
+            own, theirs = getattr(s.simulation, field), getattr(ref.simulation, field)
+            if own != theirs:
+                option = SIZE_OPTIONS.get(field)
+                fix = (
+                    f"give {option} ({field}= in Python) to set every scenario's, or make the "
+                    "files agree"
+                    if option
+                    else "make the files agree"
+                )
+                raise UserError(
+                    f"{called(s)} has [simulation] {field} = {own} but the reference "
+                    f"{called(ref)} has {field} = {theirs}; paired differences need the same "
+                    f"{field} in every scenario: {fix}"
+                )
 
 
 def _fmt(df: pd.DataFrame) -> str:

@@ -339,7 +339,8 @@ def make_map(
     if n < 1:
         from ..core.errors import UserError
 
-        raise UserError(f"--workers must be at least 1, got {workers}")
+        # (a Python caller's keyword; the command line checks and names --workers first: sim.cli)
+        raise UserError(f"workers must be at least 1, got {workers}")
     return TaskMap() if n == 1 else PoolMap(n)
 
 

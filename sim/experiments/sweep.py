@@ -182,7 +182,8 @@ def sweep(
     reps = replications if replications is not None else exp.replications
     if reps < 1:
         raise ExperimentError(f"replications = {reps}: must be at least 1 (--replications)")
-    over = {
+    over = {  # every point's [simulation] as it runs (its scenarios.json records it)
+        "replications": reps,
         "seed": seed if seed is not None else exp.seed,
         "days": days if days is not None else exp.days,
         "consumers": consumers if consumers is not None else exp.consumers,
