@@ -202,6 +202,9 @@ def sensitivity(
     x = sample(spec, prob, seed_ % (2**32))
     values = to_values(spec, x)
     oat = to_values(spec, one_at_a_time(prob))  # the tornado's points (`swings`)
+    d = len(paths)
+    for j, p in enumerate(spec.parameters):  # the range's ends as written (exp(log(x)) != x)
+        oat[1 + j, j], oat[1 + d + j, j] = p.low, p.high
     for j, path in enumerate(paths):
         if path in ints:
             values[:, j] = np.round(values[:, j])
