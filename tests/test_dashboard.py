@@ -16,6 +16,7 @@ import pytest
 
 from sim.analysis.report import CHROMIUM_ARGS  # the flags the report prints with
 from sim.cli import main
+from sim.core.streams import replication_seed
 from sim.dashboard.market import LeverMarket
 from sim.mechanisms.metrics import EV
 from sim.model import TrustModel
@@ -55,7 +56,7 @@ def test_a_policy_change_past_the_horizon_leaves_the_market_before_it():
     market = run(LeverMarket(str(SCENARIOS / "privacy_first_switch.toml"), seed=4, **SMALL))
     plain = TrustModel(
         str(SCENARIOS / "baseline.toml"),
-        seed=4,
+        seed=replication_seed(4, 0),  # replication 0 of seed 4, as `omnitrust run` seeds it
         overrides={f"simulation.{k}": v for k, v in SMALL.items()},
     )
     plain.run()
@@ -111,11 +112,109 @@ def test_a_breach_at_the_tills_makes_consumers_wary_of_the_store_in_the_changed_
     assert (market.unchanged.population.wary == store_of_k).sum() == 0
 
 
+def _cells(rows: list[str], label: str) -> list[str]:
+    row = next(r for r in rows if r.startswith(f"| {label}"))
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def test_money_per_day_so_far_is_the_mean_of_the_daily_values():
+    """The table's revenue and net value per day so far are the means of the days' own values
+    (the model's tidy table), not of the charts' 7-day means: those counted a breach's cost up to
+    seven times (2x the net value five days after one)."""
+    from sim.dashboard.app import headline_rows
+
+    market = LeverMarket(**SMALL)
+    for _ in range(12):
+        market.step()
+    market.breach_now(1.0, ["contact", "purchase_history", "payment_card"])
+    for _ in range(3):
+        market.step()
+    rows = headline_rows(market)
+    for label, metric in (("revenue/day so far", "revenue"), ("net value/day so far", "net_value")):
+        means = []
+        for m in (market.changed, market.unchanged):
+            t = m.timeseries()
+            days = t[(t.brand == market.brand) & (t.channel == "all") & (t.metric == metric)]
+            assert sorted(days.day) == list(range(15))
+            means.append(days.value.sum() / 15)
+        assert _cells(rows, label)[1:3] == [f"{means[0]:,.0f}", f"{means[1]:,.0f}"], label
+
+
+def test_before_the_first_day_the_page_shows_dashes_not_nan():
+    from sim.dashboard.app import headline_rows, status_line
+
+    market = LeverMarket(**SMALL)
+    text = "\n".join([status_line(market), *headline_rows(market)])
+    assert "nan" not in text.lower() and "– days/s" in text
+    for label in ("trust", "consent rate", "revenue/day", "net value/day"):
+        assert _cells(headline_rows(market), label)[1:] == ["–", "–", "–"]
+
+
+def test_a_step_after_the_end_simulates_nothing_and_keeps_the_rate():
+    market = run(LeverMarket(**SMALL))
+    rate, day = market.days_per_second, market.day
+    market.step()  # (Mesa's Step or play after "Run to the end")
+    assert market.day == day == SMALL["days"] and market.days_per_second == rate
+    assert not market.running
+
+
+def test_the_unchanged_market_is_what_the_page_says_omnitrust_run_gives():
+    """Seeded as `omnitrust run` seeds replication 0 (replication_seed(seed, 0)), with the
+    scenario's own warm-up: the command the page prints, read back, gives the same numbers."""
+    import shlex
+
+    from sim import simulate
+    from sim.dashboard.app import rerun_text
+
+    market = run(LeverMarket("baseline", consumers=300, days=8))
+    text = rerun_text(market)
+    baseline = load_scenario("baseline")
+    own = baseline.simulation
+    assert f"Seed {own.seed} (replication 0) · 300 consumers · 8 days after a " in text
+    assert f"{own.warmup_days}-day warm-up" in text
+    argv = shlex.split(text.split("`")[1])
+    assert argv[:3] == ["omnitrust", "run", "baseline"]
+    opts = dict(zip(argv[3::2], argv[4::2], strict=True))
+    assert opts["--replications"] == "1"
+    scenario = load_scenario(
+        argv[2], consumers=int(opts["--consumers"]), days=int(opts["--days"]),
+        seed=int(opts["--seed"]),
+    )  # fmt: skip
+    table = simulate(scenario, replication=0)
+    mine = market.unchanged.timeseries()
+    for metric in ("trust", "net_value", "subscribers"):
+        a, b = (
+            t[(t.metric == metric) & (t.channel == "all") & (t.brand != "all")].sort_values(
+                ["day", "brand"]
+            )
+            for t in (table, mine)
+        )
+        assert len(a) == 8 * 3, metric  # 8 days x 3 brands
+        assert np.array_equal(a.value.to_numpy(), b.value.to_numpy()), metric
+
+
+def test_the_default_horizon_keeps_the_scenarios_events_and_a_shorter_one_says_what_it_drops():
+    """breach_data_maximalist's breach is on day 120: the default horizon runs 60 days past it
+    (180); at 100 days the page names the breach left out and the days that bring it back."""
+    from sim.dashboard.app import model_params, rerun_text
+
+    market = LeverMarket("breach_data_maximalist", consumers=100)
+    assert market.changed.scenario.simulation.days == 180 and market.dropped == []
+    assert [(e.kind, e.day) for e in market.unchanged.scenario.events] == [("breach", 120)]
+    assert model_params("breach_data_maximalist")["days"]["value"] == 180
+    short = LeverMarket("breach_data_maximalist", consumers=100, days=100)
+    assert short.unchanged.scenario.events == []
+    text = rerun_text(short)
+    assert "Left out at 100 days: breach of Aurora on day 120" in text
+    assert "set days to 180" in text
+    assert LeverMarket("baseline", consumers=100).changed.scenario.simulation.days == 120
+
+
 # --- command line -------------------------------------------------------------------------------
 def test_without_the_extra_the_command_says_what_to_install():
     code = (
         "import sys; sys.modules['solara'] = None\n"
-        "from sim.cli import main; sys.exit(main(['dashboard']))"
+        f"from sim.cli import main; sys.exit(main(['dashboard', '--port', '{free_port()}']))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
@@ -130,6 +229,45 @@ def test_bad_scenario_or_brand_is_exit_2(tmp_path, capsys):
     assert "missing.toml" in capsys.readouterr().err
     assert main(["dashboard", str(SCENARIOS / "baseline.toml"), "--brand", "Zed"]) == 2
     assert "allowed: Aurora, Borealis, Cirrus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args", [["nosuch.toml"], ["--brand", "Zed"]], ids=["no-such-file", "no-such-brand"]
+)
+def test_a_bad_scenario_or_brand_is_one_line_on_stderr(args):
+    """Checked before Mesa's page is imported: no third-party warning (solara's rules-of-hooks
+    check on Mesa's ComponentsView printed 8 lines) before the one-line error."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "dashboard", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert ("nosuch.toml" if args[0] == "nosuch.toml" else "'Zed'") in proc.stderr
+
+
+def test_a_busy_port_is_one_line_and_exit_2():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"omnitrust dashboard: error: --port {port}: cannot listen on 127.0.0.1:{port} "
+        "(Address already in use); choose another port"
+    ]
 
 
 def test_the_default_scenario_is_the_bundled_baseline_from_any_folder(
@@ -280,21 +418,73 @@ def test_move_a_lever_and_the_charts_answer(dashboard, tmp_path):
             trust_row = next(line for line in table.splitlines() if line.startswith("trust"))
             assert not trust_row.rstrip().endswith("+0.000"), table
 
-            # a breach now: scheduled, drawn, no error
+            # a breach now, on the day shown: scheduled, drawn, no error
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
-            for _ in range(3):
+            assert "nan" not in page.inner_text("table").lower()  # dashes before the first day
+            for day in (5, 10, 15):  # Mesa's Step runs the render interval, 5 days
                 page.get_by_role("button", name="Step").click()
+                page.get_by_text(f"Day {day} of 120").wait_for(timeout=60_000)
             page.get_by_role("button", name="Breach Aurora now").click()
-            page.get_by_text("Breach of Aurora scheduled for day").wait_for(timeout=60_000)
+            page.get_by_text("Breach of Aurora scheduled for day 15:").wait_for(timeout=60_000)
             page.get_by_role("button", name="Run to the end").click()
             page.get_by_text("Day 120 of 120").wait_for(timeout=120_000)
             page.wait_for_timeout(1500)
             assert_no_error(page)
             page.screenshot(path=str(shot), full_page=False)
+
+            # Step after the end: nothing simulated, the rate kept, Step then disabled
+            rate = page.get_by_text("days/s (step rate").inner_text()
+            page.get_by_role("button", name="Step").click()
+            step = page.get_by_role("button", name="Step")
+            page.wait_for_function(
+                "b => b.disabled", arg=step.element_handle(), timeout=60_000
+            )  # fmt: skip
+            assert page.get_by_text("days/s (step rate").inner_text() == rate
+
+            # Reset forgets the breach; the breach controls offer the new market's data
+            page.locator(".v-input", has_text="Aurora: data collected").click()
+            page.get_by_role("option", name="contact only", exact=True).click()
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            page.get_by_text("data_collection = ['contact']").wait_for(timeout=60_000)
+            assert page.get_by_text("Breach of Aurora scheduled").count() == 0
+            exposed = page.locator(".v-input", has_text="data types exposed").inner_text()
+            assert "contact" in exposed and "payment_card" not in exposed, exposed
         finally:
             browser.close()
     assert Path(shot).stat().st_size > 10_000
+
+
+def test_each_browser_session_has_its_own_market(dashboard):
+    """Two browsers (two sessions) on one dashboard: each starts at day 0, and stepping one
+    leaves the other where it was (they shared one market: a new tab showed the last user's
+    day 120, and Step in one tab moved everyone's)."""
+    from playwright.sync_api import sync_playwright
+
+    def day(page) -> str:
+        return page.get_by_text("days/s (step rate").inner_text().split("·")[0].strip()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            first, second = (browser.new_context().new_page() for _ in range(2))
+            first.goto(dashboard, timeout=120_000)
+            first.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            first.get_by_role("button", name="Run to the end").click()
+            first.get_by_text("Day 120 of 120").wait_for(timeout=120_000)
+            second.goto(dashboard, timeout=120_000)
+            second.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            second.get_by_role("button", name="Step").click()
+            second.get_by_text("Day 5 of 120").wait_for(timeout=60_000)
+            first.wait_for_timeout(1000)
+            assert day(first) == "Day 120 of 120"
+            first.reload()  # a new page load: a new market
+            first.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            second.wait_for_timeout(1000)
+            assert day(second) == "Day 5 of 120"
+        finally:
+            browser.close()
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
@@ -317,13 +507,14 @@ def test_controls_start_at_the_scenarios_own_values(path):
 
 def test_another_host_prints_the_no_authentication_warning():
     """Any --host but the default loopback warns (127.0.0.2 is loopback too, so nothing is
-    exposed by the test)."""
+    exposed by the test); the start says the size and seed the page runs."""
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "sim",
             "dashboard",
+            "breach_data_maximalist",
             "--host",
             "127.0.0.2",
             "--port",
@@ -344,6 +535,13 @@ def test_another_host_prints_the_no_authentication_warning():
         text = "".join(lines)
         assert "warning: the dashboard listens on 127.0.0.2" in text
         assert "no authentication" in text
+        # the size, seed and the scenario's event, which the default horizon keeps; no
+        # third-party warning (solara's hook check of Mesa's page)
+        assert (
+            "omnitrust dashboard: breach_data_maximalist, 2,000 consumers, 180 days after a "
+            "1825-day warm-up, seed 20161 (with its breach of Aurora on day 120)\n"
+        ) in text
+        assert "Warning" not in text and "use_state" not in text, text
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -206,3 +206,34 @@ def test_a_cancelled_pool_lets_the_process_exit_after_a_result_cut_off_mid_send(
     assert proc.returncode == 0, err
     assert out.split() == ["closed"]
     assert "Traceback" not in err and "Exception in thread" not in err, err
+
+
+UNGUARDED = """
+from sim.experiments.executors import PoolMap
+
+print(list(PoolMap(2)(abs, [-1, -2, -3, -4])))
+"""
+
+
+def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path):
+    """Saved as a script, a pool started at its top level broke with BrokenProcessPool (each
+    worker imports the script and starts a pool again: Python's bootstrapping RuntimeError in the
+    workers); the library now ends with one line naming the guard. With the guard it runs."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("sim.core.errors.UserError: the worker processes stopped"), last
+    assert 'under `if __name__ == "__main__":`' in last
+    guarded = tmp_path / "guarded.py"
+    body = UNGUARDED.strip().replace("\nprint(", '\nif __name__ == "__main__":\n    print(')
+    guarded.write_text(body + "\n")
+    proc = subprocess.run(
+        [sys.executable, str(guarded)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[1, 2, 3, 4]"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -65,12 +66,28 @@ def missing_dependency() -> str | None:
     return None
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why the web server could not listen on ``host:port`` (e.g. "Address already in use"), or
+    None when it can. Binds as the server does (SO_REUSEADDR) and lets go at once."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        return f"cannot resolve {host}: {err.strerror}"
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(address)
+            except OSError as err:
+                return err.strerror or str(err)
+    return None
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from ..scenario.loading import load_scenario, scenario_path
 
-    missing = missing_dependency()
-    if missing is not None:
-        raise UserError(f"cannot import {missing}: {INSTALL_HINT}")
+    # what the user typed is checked first: a bad scenario, brand or port is one line, before
+    # the dashboard's dependencies (and their warnings) are imported
     scenario = load_scenario(args.scenario)  # bad file: one clear message, exit 2
     names = [b.name for b in scenario.brands]
     if args.brand is not None and args.brand not in names:
@@ -79,6 +96,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         )
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: allowed: 1-65535")
+    busy = port_in_use(args.host, args.port)
+    if busy is not None:
+        raise UserError(
+            f"--port {args.port}: cannot listen on {args.host}:{args.port} ({busy}); "
+            "choose another port"
+        )
+    from ..dashboard import quiet_third_party_warnings
+
+    quiet_third_party_warnings()
+    missing = missing_dependency()
+    if missing is not None:
+        raise UserError(f"cannot import {missing}: {INSTALL_HINT}")
+    from ..dashboard.market import default_size, describe_event
+
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"warning: the dashboard listens on {args.host}: anyone who can reach this address "
@@ -86,6 +117,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     os.environ["OMNITRUST_DASHBOARD_SCENARIO"] = str(scenario_path(args.scenario))
+    os.environ["OMNITRUST_DASHBOARD_SCENARIO_AS_TYPED"] = str(args.scenario)  # (for the rerun)
     if args.brand:
         os.environ["OMNITRUST_DASHBOARD_BRAND"] = args.brand
     import click
@@ -95,6 +127,16 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     argv = ["run", "sim.dashboard.app", "--host", args.host, "--port", str(args.port)]
     argv += ["--production", "--no-open", "--no-check-version"]
+    size = default_size(scenario)
+    what = [describe_event(e) for e in scenario.events]
+    if scenario.policy_from_day is not None:
+        what.append(f"the policy change on day {scenario.policy_from_day}")
+    print(
+        f"omnitrust dashboard: {scenario.name}, {size['consumers']:,} consumers, "
+        f"{size['days']} days after a {size['warmup_days']}-day warm-up, seed "
+        f"{scenario.simulation.seed}" + (f" (with its {', '.join(what)})" if what else ""),
+        file=sys.stderr,
+    )
     print(f"omnitrust dashboard: http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     plain_sigterm()  # the web server stops on SIGTERM, then raises it again: the process ends
     try:

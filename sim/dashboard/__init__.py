@@ -4,3 +4,20 @@
 unchanged market; `app` (needs the ``dashboard`` extra: solara, altair, networkx) is the page,
 Mesa's SolaraViz on a `LeverMarket`.
 """
+
+import warnings
+
+# solara checks the rules of hooks of every component when it is defined and warns (7-9 lines on
+# stderr) about one of Mesa's own (mesa.visualization.solara_viz.ComponentsView): nothing the
+# user can act on. Only that warning is silenced.
+HOOKS_WARNING = (
+    r".*mesa[/\\]visualization[/\\]solara_viz\.py:\d+: ComponentsView: `use_state` found "
+    r"despite early return"
+)
+
+
+def quiet_third_party_warnings() -> None:
+    """Silence solara's rules-of-hooks warning about Mesa's ComponentsView (`HOOKS_WARNING`)."""
+    warnings.filterwarnings(
+        "ignore", message=HOOKS_WARNING, category=UserWarning, module=r"solara\.validate_hooks"
+    )

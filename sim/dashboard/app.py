@@ -9,12 +9,16 @@ revenue, net value) for every brand: solid with the levers, dashed unchanged.
 
 The scenario and brand come from the environment (set by ``omnitrust dashboard``):
 ``OMNITRUST_DASHBOARD_SCENARIO`` and ``OMNITRUST_DASHBOARD_BRAND``.
+
+`Page` is what solara serves: each browser session (each page load) builds its own `LeverMarket`
+at day 0, so two tabs, or two users, never step each other's market.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import shlex
 import time
 from typing import get_args
 
@@ -23,17 +27,27 @@ import numpy as np
 import solara
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import force_update, update_counter
 
-from ..analysis import style
-from ..core.catalogue import DATA_TYPES
-from ..mechanisms.metrics import STOCKS, net_value
-from ..scenario.loading import load_scenario
-from ..scenario.schema import BreachChannel
-from .market import DATA_COLLECTION_CHOICES, DEFAULT_SCENARIO, DEFAULT_SIZE, LeverMarket
+from . import quiet_third_party_warnings
+
+quiet_third_party_warnings()  # (before Mesa's page components are defined)
+from mesa.visualization import SolaraViz  # noqa: E402
+from mesa.visualization.utils import force_update, update_counter  # noqa: E402
+
+from ..analysis import style  # noqa: E402
+from ..core.catalogue import DATA_TYPES  # noqa: E402
+from ..mechanisms.metrics import STOCKS, net_value  # noqa: E402
+from ..scenario.loading import load_scenario  # noqa: E402
+from ..scenario.schema import BreachChannel  # noqa: E402
+from .market import (  # noqa: E402
+    DATA_COLLECTION_CHOICES,
+    DEFAULT_SCENARIO,
+    LeverMarket,
+    default_size,
+)
 
 SCENARIO_ENV, BRAND_ENV = "OMNITRUST_DASHBOARD_SCENARIO", "OMNITRUST_DASHBOARD_BRAND"
+AS_TYPED_ENV = "OMNITRUST_DASHBOARD_SCENARIO_AS_TYPED"  # the scenario as the user wrote it
 BREACH_CHANNELS = list(get_args(BreachChannel))  # where a breach can happen (I8)
 NO_CHANNEL = "not tied to a channel"
 SMOOTH_DAYS = 7  # revenue and net value are shown as 7-day means (daily values are noisy)
@@ -61,14 +75,15 @@ def model_params(scenario_path: str, brand: str | None = None) -> dict:
     """SolaraViz controls for `LeverMarket`, each starting at the scenario's own value."""
     sc = load_scenario(scenario_path)
     spec = next((b for b in sc.brands if b.name == brand), sc.brands[0])
+    size = default_size(sc)
     params: dict = {
         "scenario": scenario_path,
         "brand": spec.name,
         "seed": sc.simulation.seed,
-        "consumers": _slider("consumers", "SliderInt", DEFAULT_SIZE["consumers"], 500, 20000, 500),
-        "days": _slider("days", "SliderInt", DEFAULT_SIZE["days"], 30, 730, 10),
+        "consumers": _slider("consumers", "SliderInt", size["consumers"], 500, 20000, 500),
+        "days": _slider("days", "SliderInt", size["days"], 30, max(730, size["days"]), 10),
         "warmup_days": _slider(
-            "warm-up days", "SliderInt", DEFAULT_SIZE["warmup_days"], 0, 365, 10
+            "warm-up days", "SliderInt", size["warmup_days"], 0, max(3650, size["warmup_days"]), 5
         ),
     }
     for name, label, kind, lo, hi, step in POLICY_CONTROLS:
@@ -112,15 +127,25 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return out / n[:, None]
 
 
-def _series(market) -> dict[str, np.ndarray]:
-    """Per-day, per-brand series of a TrustModel's recorder (days recorded so far)."""
+def _daily(market) -> dict[str, np.ndarray]:
+    """Per-day, per-brand revenue and net value (EUR) of a TrustModel's recorder, days recorded
+    so far (days, brands)."""
     rec = market.recorder
     d = rec.days_recorded
+    return {"revenue": rec.revenue[:d].sum(axis=2), "net value": net_value(rec.counts[:d])}
+
+
+def _series(market) -> dict[str, np.ndarray]:
+    """Per-day, per-brand series of a TrustModel's recorder (days recorded so far), as charted:
+    revenue and net value as SMOOTH_DAYS-day trailing means."""
+    rec = market.recorder
+    d = rec.days_recorded
+    daily = _daily(market)
     return {
         "trust": rec.stocks[:d, :, STOCKS.index("trust")],
         "consent rate": rec.stocks[:d, :, STOCKS.index("consent_rate")],
-        f"revenue/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(rec.revenue[:d].sum(axis=2)),
-        f"net value/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(net_value(rec.counts[:d])),
+        f"revenue/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(daily["revenue"]),
+        f"net value/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(daily["net value"]),
     }
 
 
@@ -174,27 +199,86 @@ def _value_at(scenario, path: str):
     return cur
 
 
-def _mean_so_far(series: np.ndarray, k: int) -> float:
-    return float(series[:, k].mean()) if len(series) else float("nan")
+DASH = "–"  # what a number not known yet (day 0) shows
+
+
+def _mean_so_far(daily: np.ndarray, k: int) -> float:
+    """Brand ``k``'s mean of the daily values recorded so far (NaN before the first day)."""
+    return float(daily[:, k].mean()) if len(daily) else float("nan")
+
+
+def _fmt(value: float, fmt: str) -> str:
+    """``value`` formatted, or a dash when it is not a number (nothing recorded yet)."""
+    return DASH if not np.isfinite(value) else f"{value:{fmt}}"
+
+
+def headline_rows(model: LeverMarket) -> list[str]:
+    """The table of the chosen brand's numbers, levers moved vs unchanged (Markdown rows):
+    trust and consent rate today, revenue and net value per day so far (the mean of the raw
+    daily values, not of the charts' smoothed lines)."""
+    k = model.brand_names.index(model.brand)
+    rows = [
+        "| " + model.brand + " | levers moved | unchanged | difference |",
+        "|---|---|---|---|",
+    ]
+    rec_c, rec_u = _series(model.changed), _series(model.unchanged)
+    for title, label, fmt in (
+        ("trust", "trust (today)", ".3f"),
+        ("consent rate", "consent rate (today)", ".1%"),
+    ):
+        a = rec_c[title][-1, k] if len(rec_c[title]) else float("nan")
+        b = rec_u[title][-1, k] if len(rec_u[title]) else float("nan")
+        rows.append(f"| {label} | {_fmt(a, fmt)} | {_fmt(b, fmt)} | {_fmt(a - b, '+' + fmt)} |")
+    day_c, day_u = _daily(model.changed), _daily(model.unchanged)
+    for title, label in (
+        ("revenue", "revenue/day so far (EUR)"),
+        ("net value", "net value/day so far (EUR)"),
+    ):
+        a, b = _mean_so_far(day_c[title], k), _mean_so_far(day_u[title], k)
+        rows.append(f"| {label} | {_fmt(a, ',.0f')} | {_fmt(b, ',.0f')} | {_fmt(a - b, '+,.0f')} |")
+    return rows
+
+
+def status_line(model: LeverMarket) -> str:
+    """The day, the step rate (none before the first step) and the size."""
+    days = model.changed.scenario.simulation.days
+    rate = model.days_per_second
+    rate = f"{rate:,.0f}" if np.isfinite(rate) else DASH
+    return f"**Day {model.day} of {days}** · {rate} days/s (step rate, both markets)"
+
+
+def rerun_text(model: LeverMarket, scenario: str | None = None) -> str:
+    """Seed, size and warm-up of the run, and the ``omnitrust run`` command that reproduces the
+    unchanged market (replication 0 of the seed), or what the horizon leaves out. ``scenario``:
+    the scenario as the command shows it (default: as the market was given it)."""
+    sim = model.unchanged.scenario.simulation
+    text = (
+        f"Seed {model.base_seed} (replication 0) · {sim.consumers:,} consumers · {sim.days} days "
+        f"after a {sim.warmup_days}-day warm-up. "
+    )
+    if model.dropped:
+        return text + (
+            f"**Left out at {sim.days} days: {', '.join(model.dropped)}**; set days to "
+            f"{model.full_days} and Reset to bring {'it' if len(model.dropped) == 1 else 'them'} "
+            "back."
+        )
+    command = (
+        f"omnitrust run {shlex.quote(scenario or model.source)} --consumers {sim.consumers} "
+        f"--days {sim.days} --seed {model.base_seed} --replications 1"
+    )
+    if sim.warmup_days != model.own_warmup_days:
+        return text + (
+            f"The unchanged market reruns as `{command}` on a copy of the scenario with "
+            f"warmup_days = {sim.warmup_days} in [simulation]"
+        )
+    return text + f"The unchanged market reruns as `{command}`"
 
 
 @solara.component
 def Status(model: LeverMarket):
-    """Day, step rate, the brand's headline numbers next to the unchanged market, run to the end,
-    and a breach now."""
+    """Day, step rate, size and seed, the brand's headline numbers next to the unchanged market,
+    run to the end, and a breach now."""
     update_counter.get()
-    share, set_share = solara.use_state(0.3)
-    types, set_types = solara.use_state(
-        list(
-            model.changed.scenario.brands[
-                model.brand_names.index(model.brand)
-            ].policy.data_collection
-        )
-    )
-    channel, set_channel = solara.use_state(NO_CHANNEL)
-    note, set_note = solara.use_state("")
-    k = model.brand_names.index(model.brand)
-    days = model.changed.scenario.simulation.days
 
     def run_to_end():
         start, first = time.perf_counter(), model.day
@@ -205,18 +289,9 @@ def Status(model: LeverMarket):
             model.days_per_second = (model.day - first) / max(elapsed, 1e-9)
         force_update()
 
-    def breach():
-        ev = model.breach_now(share, types, None if channel == NO_CHANNEL else channel)
-        where = f" in the {ev.channel} channel" if ev.channel else ""
-        set_note(f"Breach of {ev.brand} scheduled for day {ev.day}{where}: "
-                 f"{ev.records_share:.0%} of records, {', '.join(ev.data_types)}.")  # fmt: skip
-        force_update()
-
     with solara.Column():
-        solara.Markdown(
-            f"**Day {model.day} of {days}** · {model.days_per_second:,.0f} days/s "
-            f"(step rate, both markets) · {model.changed.scenario.simulation.consumers:,} consumers"
-        )
+        solara.Markdown(status_line(model))
+        solara.Markdown(rerun_text(model, os.environ.get(AS_TYPED_ENV)))
         moved = [
             f"{path.rsplit('.', 1)[1]} = {value}"
             for path, value in model.overrides.items()
@@ -227,28 +302,33 @@ def Status(model: LeverMarket):
             + (", ".join(moved) if moved else "none")
             + " (set them in the sidebar, then Reset)"
         )
-        rec_c, rec_u = _series(model.changed), _series(model.unchanged)
-        rows = [
-            "| " + model.brand + " | levers moved | unchanged | difference |",
-            "|---|---|---|---|",
-        ]
-        for title, label, fmt in (
-            ("trust", "trust (today)", ".3f"),
-            ("consent rate", "consent rate (today)", ".1%"),
-        ):
-            a = rec_c[title][-1, k] if len(rec_c[title]) else float("nan")
-            b = rec_u[title][-1, k] if len(rec_u[title]) else float("nan")
-            rows.append(f"| {label} | {a:{fmt}} | {b:{fmt}} | {a - b:+{fmt}} |")
-        for title, label in (
-            ("revenue", "revenue/day so far (EUR)"),
-            ("net", "net value/day so far (EUR)"),
-        ):
-            key = next(t for t in rec_c if t.startswith(title))
-            a, b = _mean_so_far(rec_c[key], k), _mean_so_far(rec_u[key], k)
-            rows.append(f"| {label} | {a:,.0f} | {b:,.0f} | {a - b:+,.0f} |")
-        solara.Markdown("\n".join(rows))
+        solara.Markdown("\n".join(headline_rows(model)))
         solara.Button("Run to the end", on_click=run_to_end, disabled=not model.running,
                       color="primary")  # fmt: skip
+        # a new market (Reset) gets new breach controls: nothing scheduled, its brand's data
+        BreachNow(model).key(f"breach-now-{model.serial}")
+
+
+@solara.component
+def BreachNow(model: LeverMarket):
+    """Schedule a breach of the brand today, in the changed market."""
+    update_counter.get()
+    k = model.brand_names.index(model.brand)
+    share, set_share = solara.use_state(0.3)
+    types, set_types = solara.use_state(
+        list(model.changed.scenario.brands[k].policy.data_collection)
+    )
+    channel, set_channel = solara.use_state(NO_CHANNEL)
+    note, set_note = solara.use_state("")
+
+    def breach():
+        ev = model.breach_now(share, types, None if channel == NO_CHANNEL else channel)
+        where = f" in the {ev.channel} channel" if ev.channel else ""
+        set_note(f"Breach of {ev.brand} scheduled for day {ev.day}{where}: "
+                 f"{ev.records_share:.0%} of records, {', '.join(ev.data_types)}.")  # fmt: skip
+        force_update()
+
+    with solara.Column():
         solara.Markdown(f"**Breach {model.brand} now** (this market only; the unchanged one "
                         "keeps its own course)")  # fmt: skip
         solara.SliderFloat("share of records exposed", value=share, on_value=set_share,
@@ -263,22 +343,29 @@ def Status(model: LeverMarket):
             solara.Info(note)
 
 
-def make_page(scenario_path: str | None = None, brand: str | None = None):
-    """The SolaraViz element for ``scenario_path`` (default: the environment, else the
-    bundled baseline)."""
+def page_settings(scenario_path: str | None = None, brand: str | None = None) -> dict:
+    """The scenario path, the SolaraViz controls and the first market's keywords for
+    ``scenario_path`` (default: the environment, else the bundled baseline)."""
     scenario_path = scenario_path or os.environ.get(SCENARIO_ENV, DEFAULT_SCENARIO)
     brand = brand or os.environ.get(BRAND_ENV) or None
     params = model_params(scenario_path, brand)
     initial = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
-    model = LeverMarket(**initial)
-    return SolaraViz(
+    return {"scenario": scenario_path, "params": params, "initial": initial}
+
+
+SETTINGS = page_settings()  # read once: a bad scenario stops the server at start
+
+
+@solara.component
+def Page():
+    """The page of one browser session: its own `LeverMarket` at day 0 (built when the session
+    opens the page), in Mesa's SolaraViz."""
+    model = solara.use_memo(lambda: LeverMarket(**SETTINGS["initial"]), [])
+    SolaraViz(
         model,
         components=[(Status, 0), (Charts, 0)],
-        model_params=params,
+        model_params=SETTINGS["params"],
         name=f"omnitrust: {model.brand}'s levers vs the unchanged market",
         play_interval=1,
         render_interval=5,
     )
-
-
-page = make_page()

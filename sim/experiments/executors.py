@@ -23,12 +23,15 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 
@@ -179,6 +182,26 @@ class _Windowed(TaskMap):
                 self._cancel(list(pending))
 
 
+UNGUARDED_MAIN = (
+    "the worker processes stopped before any run finished: each worker imports the script, so "
+    "a script that calls sim.run, sim.compare or sim.sweep with workers > 1 must make the calls "
+    'under `if __name__ == "__main__":` (or pass workers=1)'
+)
+
+
+def main_script_unguarded() -> bool:
+    """Whether the program was started from a script file that has no ``if __name__ ==
+    "__main__":`` guard (its top level would run again in every worker process)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path:
+        return False  # an interactive session or a notebook: nothing is imported again
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"""__name__\s*==\s*['"]__main__['"]""", source) is None
+
+
 class PoolMap(_Windowed):
     """A local process pool of ``workers`` processes (started lazily, reused until closed)."""
 
@@ -205,6 +228,21 @@ class PoolMap(_Windowed):
                 initargs=(me, _start_time(me), os.environ.get(THREADS_ENV)),
             )
         return self._pool
+
+    def as_completed(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[int, Any]]:
+        """As `_Windowed`; a pool that breaks before any run finished, started from a script
+        without an ``if __name__ == "__main__":`` guard, raises `UserError` naming the guard."""
+        finished = 0
+        try:
+            for item in super().as_completed(fn, tasks):
+                finished += 1
+                yield item
+        except BrokenProcessPool:
+            if finished == 0 and main_script_unguarded():
+                from ..core.errors import UserError
+
+                raise UserError(UNGUARDED_MAIN) from None
+            raise
 
     def _submit(self, fn, task):
         return self.pool.submit(fn, task)
