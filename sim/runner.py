@@ -383,12 +383,19 @@ class RunResult:
 
     def _repr_html_(self) -> str:
         from .analysis.display import card, with_interval
+        from .analysis.outcomes import window_words
         from .analysis.summary import headline
 
         table = headline(self)
         for col in ("trust", "consent_rate", "revenue_per_day", "net_value_per_day"):
             table = with_interval(table, col, f"{col}_low", f"{col}_high")
         sizes = self._sizes()
+        horizons = {v[1] for v in sizes.values()}
+        window = (
+            window_words(horizons.pop())
+            if len(horizons) == 1
+            else (f"{window_words(None)} (all the days of a shorter run)")
+        )
         if len(set(sizes.values())) == 1:
             reps, days, consumers, seed = next(iter(sizes.values()))
             facts = [
@@ -408,8 +415,8 @@ class RunResult:
             [
                 (
                     "Per scenario and brand, mean over replications [95% t interval]: trust and "
-                    "consent rate over the last 30 days; revenue and net value per day (EUR) "
-                    "over the whole horizon",
+                    f"consent rate over {window}; "
+                    "revenue and net value per day (EUR) over the whole horizon",
                     table,
                 )
             ],

@@ -105,6 +105,9 @@ def test_differences_of_runs_of_different_sizes_name_the_size_not_the_seeds(tmp_
     assert repr(r) == "<RunResult small (2 replications x 5 days), big (3 replications x 7 days)>"
     html = r._repr_html_()
     assert "small: 2 replications x 5 days x 200 consumers" in html
+    # means of all the days of a run shorter than the 30-day window, not "the last 30 days"
+    assert "over the last 30 days (all the days of a shorter run)" in html
+    assert "over all 5 days" in run([small], progress=False, workers=1)._repr_html_()
     assert "big: 3 replications x 7 days x 300 consumers" in html
     with pytest.raises(UserError) as err:
         r.differences()
