@@ -133,7 +133,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         what.append(f"the policy change on day {scenario.policy_from_day}")
     print(
         f"omnitrust dashboard: {scenario.name}, {size['consumers']:,} consumers, "
-        f"{size['days']} days after a {size['warmup_days']}-day warm-up, seed "
+        f"{size['days']} days after a {size['warmup_days']:,}-day warm-up, seed "
         f"{scenario.simulation.seed}" + (f" (with its {', '.join(what)})" if what else ""),
         file=sys.stderr,
     )

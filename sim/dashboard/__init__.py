@@ -16,8 +16,19 @@ HOOKS_WARNING = (
 )
 
 
+# solara's server warns (14 lines, at the first page request) that a samesite=none cookie needs
+# https and that it falls back to samesite=lax: what a page served over plain http (the
+# dashboard's only way) should use anyway; the warning is for a page embedded in another site's
+# iframe, which the dashboard is not.
+COOKIE_WARNING = r"Cookies with samesite=none require https"
+
+
 def quiet_third_party_warnings() -> None:
-    """Silence solara's rules-of-hooks warning about Mesa's ComponentsView (`HOOKS_WARNING`)."""
+    """Silence solara's rules-of-hooks warning about Mesa's ComponentsView (`HOOKS_WARNING`) and
+    its cookie warning for a page served over http (`COOKIE_WARNING`)."""
     warnings.filterwarnings(
         "ignore", message=HOOKS_WARNING, category=UserWarning, module=r"solara\.validate_hooks"
+    )
+    warnings.filterwarnings(
+        "ignore", message=COOKIE_WARNING, category=UserWarning, module=r"solara\.server\.starlette"
     )

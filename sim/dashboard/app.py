@@ -254,7 +254,7 @@ def rerun_text(model: LeverMarket, scenario: str | None = None) -> str:
     sim = model.unchanged.scenario.simulation
     text = (
         f"Seed {model.base_seed} (replication 0) · {sim.consumers:,} consumers · {sim.days} days "
-        f"after a {sim.warmup_days}-day warm-up. "
+        f"after a {sim.warmup_days:,}-day warm-up. "
     )
     if model.dropped:
         return text + (
