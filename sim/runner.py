@@ -193,6 +193,11 @@ class UnpairedRuns(UserError, ValueError):
     """Runs that do not pair for paired differences (another size, another seed)."""
 
 
+class UnknownName(UserError, ValueError):
+    """A scenario name that is not one of the results' (a `UserError`: one line, no traceback
+    from the command line; a `ValueError`, as it was, for callers that catch that)."""
+
+
 class RunResult:
     """The outcome of ``run``: the tidy time series plus provenance, with summaries and charts.
 
@@ -306,7 +311,10 @@ class RunResult:
         names = list(self.scenarios)
         reference = names[0] if reference is None else reference
         if reference not in names:
-            raise ValueError(f"reference {reference!r} is not one of: {', '.join(names)}")
+            raise UnknownName(
+                f"reference = {reference!r}: not a scenario of these results; allowed: "
+                f"{', '.join(names)}"
+            )
         self._check_paired(reference)
         ts = self.timeseries
         if metrics is not None:

@@ -136,6 +136,11 @@ def test_differences_take_one_metric_name_and_refuse_an_unknown_one(result):
         assert "trust" in text.split("allowed: ")[1].split(", ")
     with pytest.raises(UserError, match="'trsut' is not a metric"):
         result.plot_value(metric="trsut")
+    # an unknown reference is one line too (it was a bare ValueError), still a ValueError
+    with pytest.raises(UserError) as err:
+        result.differences(reference="nope")
+    assert isinstance(err.value, ValueError)
+    assert str(err.value).startswith("reference = 'nope': not a scenario of these results")
 
 
 def test_results_show_a_short_repr_and_an_html_card(result):
