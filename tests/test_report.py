@@ -446,3 +446,32 @@ def test_report_for_a_brand_the_scenarios_do_not_change_says_how_it_fares(compar
     html = unescape(report.build_html(res.run_result(["baseline"]), brand="Aurora"))
     assert "<h1>baseline: scenario report</h1>" in html
     assert "whose policy the scenarios change" not in html
+
+
+def test_scenarios_of_different_sizes_get_no_side_by_side_report(tmp_path):
+    """Review: `run a.toml b.toml --report` of a 20-day and a 40-day market gave a verdict that
+    set a 40-day total against a 20-day one ('long wins ... paired by replication'). The report
+    needs one size: refused before anything runs, and `report` on such a folder is refused too,
+    naming the scenarios, the field and both values. The run itself stays allowed."""
+    short, long_ = tmp_path / "a.toml", tmp_path / "b.toml"
+    short.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "short"\n'
+        "[simulation]\ndays = 5\nconsumers = 200\nreplications = 1\nwarmup_days = 20\n"
+    )
+    long_.write_text(
+        f'extends = "{PRIVACY.as_posix()}"\nname = "long"\n'
+        "[simulation]\ndays = 8\nconsumers = 200\nreplications = 1\nwarmup_days = 20\n"
+    )
+    said = "'long' ran with days = 8 but 'short' with days = 5 ([simulation])"
+    out = tmp_path / "r"
+    proc = omnitrust("run", short, long_, "--out", out, "--report", "--workers", "1")
+    assert proc.returncode == 2, proc.stderr
+    assert said in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
+    proc = omnitrust("run", short, long_, "--out", out, "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    # the printed note names each scenario's window: all its days, both shorter than 30
+    assert "means over all 5 days for short, all 8 days for long" in proc.stdout
+    proc = omnitrust("report", out)
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+    assert not (out / "report.html").exists()

@@ -317,6 +317,54 @@ def loss_source(res: Results) -> str:
     )
 
 
+ONE_SIZE_FIELDS = ("days", "consumers", "warmup_days", "active_window_days", "replications")
+"""[simulation] fields every scenario of a report must share: its verdict and table put them
+side by side, replication by replication (as `sim.runner.PAIRED_FIELDS` for differences)."""
+
+
+def check_one_size(scenarios: dict[str, Any], timeseries: pd.DataFrame | None = None) -> None:
+    """Refuse scenarios that ran at different sizes (`ONE_SIZE_FIELDS`): a 40-day total next to
+    a 20-day one is no comparison. From the validated scenarios when stored, else from the days
+    and replications of ``timeseries``."""
+    if len(scenarios) > 1:
+        items = list(scenarios.items())
+        (ref_name, ref), rest = items[0], items[1:]
+        for name, sc in rest:
+            differ = [
+                f
+                for f in ONE_SIZE_FIELDS
+                if getattr(sc.simulation, f) != getattr(ref.simulation, f)
+            ]
+            if differ:
+                _refuse_sizes(name, ref_name, [
+                    (f, getattr(sc.simulation, f), getattr(ref.simulation, f)) for f in differ
+                ])  # fmt: skip
+    elif timeseries is not None and timeseries["scenario"].nunique() > 1:
+        g = timeseries.groupby("scenario", observed=True, sort=False)
+        sizes = pd.DataFrame(
+            {"days": g["day"].max() + 1, "replications": g["replication"].nunique()}
+        )
+        ref_name = str(sizes.index[0])
+        for name, row in sizes.iloc[1:].iterrows():
+            differ = [
+                (f, int(row[f]), int(sizes.iloc[0][f])) for f in sizes if row[f] != sizes.iloc[0][f]
+            ]
+            if differ:
+                _refuse_sizes(str(name), ref_name, differ)
+
+
+def _refuse_sizes(name: str, ref_name: str, differ: list[tuple[str, Any, Any]]) -> None:
+    raise UserError(
+        f"{name!r} ran with "
+        + ", ".join(f"{f} = {own}" for f, own, _ in differ)
+        + f" but {ref_name!r} with "
+        + ", ".join(f"{f} = {ref}" for f, _, ref in differ)
+        + " ([simulation]): the report sets the scenarios side by side, replication by "
+        "replication, which needs one size; run them at one size (omnitrust run ... --days D "
+        "--consumers N --replications R sets every scenario's) or report them one at a time"
+    )
+
+
 def paired(res: Results) -> bool:
     """Whether replication k of every scenario used the same seed (common random numbers)."""
     seeds = {json.dumps(v.get("seed")) for v in (res.manifest.get("scenarios") or {}).values()}

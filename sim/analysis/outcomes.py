@@ -18,7 +18,7 @@ import pandas as pd
 from ..core.errors import UserError
 from ..mechanisms.metrics import EVENT_COUNTERS
 from . import stats
-from .summary import SUMMARY_WINDOW_DAYS
+from .summary import SUMMARY_WINDOW_DAYS, window_words  # noqa: F401 - (its home was here)
 
 FLOW_METRICS = frozenset((*EVENT_COUNTERS, "purchases", "revenue", "net_value"))
 """Daily flows (counts and money per day); every other metric is a stock (a level on a day)."""
@@ -53,14 +53,6 @@ def metric_list(metrics: str | Iterable[str], known: Iterable[str]) -> list[str]
             f"metrics: {bad[0]!r} is not a metric of these results; allowed: {', '.join(allowed)}"
         )
     return chosen
-
-
-def window_words(days: int | None) -> str:
-    """What the ``window`` statistic averages over a run of ``days`` days: "the last 30 days",
-    or "all 10 days" for a run shorter than the window (None: the window's own words)."""
-    if days is None or days >= SUMMARY_WINDOW_DAYS:
-        return f"the last {SUMMARY_WINDOW_DAYS} days"
-    return f"all {days} days"
 
 
 def summarise_run(ts: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:

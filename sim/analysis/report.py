@@ -47,6 +47,7 @@ from ..core.storage import command_line, write_bytes
 from . import style
 from .findings import (
     Results,
+    check_one_size,
     criterion,
     differing_settings,
     eur,
@@ -487,6 +488,8 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
     from . import charts, report_charts
 
     names = res.names
+    if res.kind == "run":  # (compare refuses other sizes itself; a sweep's points share one)
+        check_one_size(res.scenarios, res.timeseries)
     brand = brand or focal_brand(res)
     if brand not in res.brands:
         raise UserError(

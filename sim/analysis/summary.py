@@ -25,6 +25,14 @@ HEADLINE_METRICS = {  # metric -> column name in `headline`
 }
 
 
+def window_words(days: int | None) -> str:
+    """What the ``window`` statistic averages over a run of ``days`` days: "the last 30 days",
+    or "all 10 days" for a run shorter than the window (None: the window's own words)."""
+    if days is None or days >= SUMMARY_WINDOW_DAYS:
+        return f"the last {SUMMARY_WINDOW_DAYS} days"
+    return f"all {days} days"
+
+
 def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
     """Per scenario, brand, channel and metric: the mean over the last ``window`` days of each
     replication, then the mean over replications with a 95% t interval (NaN width for one run).
@@ -143,11 +151,16 @@ def text_summary(result: RunResult, table: pd.DataFrame | None = None) -> str:
                 )
             )
         lines.append("")
-    window = min(
-        int(result.summary()["window_days"].iloc[0]), int(result.timeseries["day"].max()) + 1
+    spans = result.summary().groupby("scenario", observed=True, sort=False)["window_days"].first()
+    order = [str(n) for n in getattr(result, "scenarios", spans.index) if n in spans.index]
+    words = {n: window_words(int(spans[n])) for n in order}  # (all its days if shorter)
+    window = (
+        next(iter(words.values()))
+        if len(set(words.values())) == 1
+        else ", ".join(f"{w} for {n}" for n, w in words.items())
     )
     lines.append(
-        f"Trust and consent: means over the last {window} days; revenue and net value: daily means "
+        f"Trust and consent: means over {window}; revenue and net value: daily means "
         "over the whole horizon (breach costs included); then over replications. "
         "± is the half-width of the 95% confidence interval."
     )

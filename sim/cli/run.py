@@ -80,6 +80,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"two scenarios are named {', '.join(repeated)}; names must be unique "
                     "in one run (set `name` in the file)"
                 )
+            if args.report:  # the report sets them side by side: one size (before any run)
+                from ..analysis.findings import check_one_size
+
+                check_one_size({s.name: s for s in scenarios})
             from ..analysis.outputs import default_folder
 
             folder = args.out if args.out is not None else default_folder(names)
