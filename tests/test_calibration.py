@@ -588,6 +588,9 @@ def test_compare_with_a_posterior_draws_paired_parameters_per_replication(tmp_pa
     assert indices == {0, 1}, "four replications should use both draws (seeded, fixed)"
     v = pd.read_csv(out / "verdicts.csv")
     assert (v["diff"] == 0).all() and not v["holds"].any()
+    assert v["verdict"].str.startswith("too few draws to tell").all()  # not "does not hold"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["posterior"]["caution"].startswith("caution: this posterior's final ABC")
 
 
 @pytest.mark.parametrize(
@@ -772,6 +775,59 @@ brand = "Aurora"
     pd.testing.assert_frame_equal(
         pd.read_csv(stopped / "indices.csv"), pd.read_csv(whole.out / "indices.csv")
     )
+
+
+def test_stored_measurements_run_a_repeated_task_once_and_are_read_back(tmp_path, monkeypatch):
+    """Morris trajectories and integer parameters revisit points: each distinct task is run
+    once (the review counted 17 runs for 4 distinct tasks) and every repeat gets its values; a
+    second call runs nothing."""
+    from sim.calibration import measure
+    from sim.experiments.executors import TaskMap
+
+    calls = []
+
+    def fake(task):
+        calls.append(task)
+        return np.array([float(task[1]), float(len(task[0]["name"]))])
+
+    monkeypatch.setattr(measure, "measure_task", fake)
+    a, b = ({"name": "a"}, 0, 7, []), ({"name": "bb"}, 1, 7, [])
+    tasks = [a, b, a, a, b]
+    got = measure.measure_stored(tasks, TaskMap(), tmp_path / "evaluations")
+    assert len(calls) == 2
+    expected = [[0, 1], [1, 2], [0, 1], [0, 1], [1, 2]]
+    np.testing.assert_array_equal(np.vstack(got), expected)
+    assert len(list((tmp_path / "evaluations").glob("*.npy"))) == 2
+    again = measure.measure_stored(tasks, TaskMap(), tmp_path / "evaluations")
+    assert len(calls) == 2  # all read back
+    np.testing.assert_array_equal(np.vstack(again), expected)
+
+
+def test_the_tornado_shows_both_ends_and_ranks_by_the_farther_one():
+    """Review: when both ends move the output the same way (here `u`: a U-shaped effect) the
+    low-end bar was drawn under the high-end one and hidden, and |high - low| ranked it last."""
+    from sim.calibration.plots import tornado_figure
+
+    swings = pd.DataFrame(
+        {
+            "output": "trust",
+            "parameter": ["trust.u", "trust.line"],
+            "centre": 0.5,
+            "at_low": [0.58, 0.49],  # u: both ends 0.08 and 0.09 above the centre
+            "at_high": [0.59, 0.52],  # line: 0.01 below and 0.02 above
+        }
+    )
+    ax = tornado_figure(swings).axes[0]
+    bars = {}
+    for patch in ax.patches:
+        y0, y1 = patch.get_y(), patch.get_y() + patch.get_height()
+        x0, x1 = sorted((patch.get_x(), patch.get_x() + patch.get_width()))
+        bars[(round(y0, 3), round(y1, 3))] = (round(x0, 6), round(x1, 6))
+    # row 1 (the top) is u, ranked first by its farther end (0.09 > 0.02); each end has its own
+    # half of the row, so neither hides the other
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["line", "u"]
+    assert bars[(1.0, 1.4)] == (0.5, 0.58) and bars[(0.6, 1.0)] == (0.5, 0.59)
+    assert bars[(0.0, 0.4)] == (0.49, 0.5) and bars[(-0.4, 0.0)] == (0.5, 0.52)
 
 
 # ----------------------------------------------------------------------------- recovery coverage

@@ -157,17 +157,24 @@ def measure_stored(tasks: Sequence[tuple], taskmap, store: str | Path) -> list[n
         path = folder / f"{key}.npy"
         if path.is_file():
             flat[i] = np.load(path, allow_pickle=False)
-    todo = [i for i, v in enumerate(flat) if v is None]
+    # a task repeated in ``tasks`` (a design that revisits a point) is run once
+    missing: dict[str, list[int]] = {}
+    for i, v in enumerate(flat):
+        if v is None:
+            missing.setdefault(keys[i], []).append(i)
+    todo = list(missing)
     try:
-        for j, values in taskmap.as_completed(measure_task, [tasks[i] for i in todo]):
-            i = todo[j]
+        for j, values in taskmap.as_completed(
+            measure_task, [tasks[missing[key][0]] for key in todo]
+        ):
             buffer = io.BytesIO()
             np.save(buffer, values, allow_pickle=False)
-            write_bytes(folder / f"{keys[i]}.npy", buffer.getvalue())
-            flat[i] = values
+            write_bytes(folder / f"{todo[j]}.npy", buffer.getvalue())
+            for i in missing[todo[j]]:
+                flat[i] = values
     except KeyboardInterrupt:
         taskmap.close(cancel=True)
-        kept = sum(v is not None for v in flat)
+        kept = len({k for k, v in zip(keys, flat, strict=True) if v is not None})
         raise Interrupted(kept, folder.parent) from None
     return flat  # type: ignore[return-value]
 

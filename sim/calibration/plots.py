@@ -171,6 +171,12 @@ def indices(table: pd.DataFrame, method: str, path: Path) -> Path:
 
 
 def tornado(swings: pd.DataFrame, path: Path) -> Path:
+    """`tornado_figure` saved to ``path``."""
+    with mpl.rc_context(_RC):
+        return save_figure(tornado_figure(swings), path)
+
+
+def tornado_figure(swings: pd.DataFrame) -> Figure:
     """One panel per output: the output with each parameter at the low and the high end of its
     range, the others at their midpoints (`sim.calibration.sensitivity.swings`), around the
     output at the centre, sorted by the size of the swing."""
@@ -181,12 +187,25 @@ def tornado(swings: pd.DataFrame, path: Path) -> Path:
         axes = fig.subplots(1, len(outputs), squeeze=False)[0]
         for ax, name in zip(axes, outputs, strict=True):
             t = swings[swings["output"] == name].copy()
-            t["swing"] = (t["at_high"] - t["at_low"]).abs()
-            t = t.sort_values("swing", ascending=True)
             centre = float(t["centre"].iloc[0])
+            # sorted by the farther end from the centre (|high - low| ranks a U-shaped effect last)
+            t["swing"] = np.maximum((t["at_low"] - centre).abs(), (t["at_high"] - centre).abs())
+            t = t.sort_values("swing", ascending=True)
             y = np.arange(len(t))
-            ax.barh(y, t["at_low"] - centre, left=centre, color=BRAND_PALETTE[0], label="low end")
-            ax.barh(y, t["at_high"] - centre, left=centre, color=BRAND_PALETTE[1], label="high end")
+            # the two ends side by side, not on top of each other: both may move the output the
+            # same way (a U-shaped effect, or an integer parameter rounded at the centre)
+            ax.barh(
+                y + 0.2,
+                t["at_low"] - centre,
+                0.4,
+                left=centre,
+                color=BRAND_PALETTE[0],
+                label="low end",
+            )
+            ax.barh(
+                y - 0.2, t["at_high"] - centre, 0.4, left=centre, color=BRAND_PALETTE[1],
+                label="high end",
+            )  # fmt: skip
             ax.axvline(centre, color="0.3", lw=0.8)
             ax.set_yticks(y, [short[p] for p in t["parameter"]])
             ax.set_title(name)
@@ -196,4 +215,4 @@ def tornado(swings: pd.DataFrame, path: Path) -> Path:
             "output with one parameter at the low or high end of its range, the others at their "
             "midpoints (same random numbers), around the output at the midpoints",
         )
-        return save_figure(fig, path)
+        return fig

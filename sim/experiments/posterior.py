@@ -114,7 +114,12 @@ class Posterior:
             ) from None
 
     def describe(self) -> dict:
-        return {"path": str(self.path), "draws": len(self.table), "parameters": self.paths}
+        return {
+            "path": str(self.path),
+            "draws": len(self.table),
+            "parameters": self.paths,
+            "caution": posterior_caveat(self.path),
+        }
 
 
 def with_parameters(
@@ -134,7 +139,9 @@ def verdicts(
 ) -> pd.DataFrame:
     """Per scenario (not the reference), brand and metric: the paired per-replication differences
     (each replication one parameter draw) summarised as mean, 2.5-97.5% range over draws, share
-    of draws agreeing with the mean's sign, and whether that share reaches `HOLDS_SHARE`."""
+    of draws agreeing with the mean's sign, whether that share reaches `HOLDS_SHARE` over at
+    least `MIN_DRAWS` draws (``holds``) and that in words (``verdict``: holds, does NOT hold, or
+    too few draws to tell, which ``holds`` = False alone does not say)."""
     keys = ["brand", "metric", "replication"]
     ref = runs[runs["scenario"] == reference][[*keys, "value"]]
     rows = []
@@ -159,6 +166,7 @@ def verdicts(
                     "range_high": float(np.quantile(d, 0.975)),
                     "share_same_sign": share,
                     "holds": holds(share, len(d)),
+                    "verdict": holds_words(share, len(d)),
                 }
             )
     return pd.DataFrame(rows)
