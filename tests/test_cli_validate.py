@@ -206,6 +206,26 @@ def test_keyboard_interrupt_exits_130(monkeypatch, capsys):
     assert err == "\ninterrupted; what finished is kept in DIR; rerun the same command to resume\n"
 
 
+def test_compare_stopped_after_its_runs_says_they_are_kept(monkeypatch, tmp_path, capsys):
+    """Review: Ctrl-C while compare made its tables (its runs all on disk, a rerun resumes)
+    said only 'interrupted'."""
+    import importlib
+
+    compare_module = importlib.import_module("sim.experiments.compare")  # (not the function)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare_module, "compare", stopped)
+    good = ROOT / "scenarios" / "baseline.toml"
+    out = tmp_path / "cmp"
+    assert main(["compare", str(good), str(good), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert (
+        err == f"\ninterrupted; finished runs are kept in {out}; rerun the same command to resume\n"
+    )
+
+
 def test_usage_errors_and_help_return_codes(capsys):
     assert main([]) == 2
     assert main(["no-such-command"]) == 2

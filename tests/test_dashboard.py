@@ -250,6 +250,29 @@ def test_a_bad_scenario_or_brand_is_one_line_on_stderr(args):
     assert ("nosuch.toml" if args[0] == "nosuch.toml" else "'Zed'") in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("nosuchhost.invalid", "--host nosuchhost.invalid: cannot resolve it"),
+        ("192.0.2.1", "--host 192.0.2.1: Cannot assign requested address (not this machine's)"),
+    ],
+)
+def test_a_bad_host_is_blamed_on_host_not_port(host, said):
+    """Review: a host that does not resolve said '--port N: ...; choose another port'."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "dashboard", "--port", str(free_port()), "--host", host],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"omnitrust dashboard: error: {said}"), line
+    assert "allowed: a name or address of this machine" in line and "--port" not in line
+
+
 def test_a_busy_port_is_one_line_and_exit_2():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

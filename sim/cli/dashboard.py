@@ -7,6 +7,7 @@ neither solara nor the page, so the command can say what to install when the ext
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import socket
@@ -66,20 +67,36 @@ def missing_dependency() -> str | None:
     return None
 
 
-def port_in_use(host: str, port: int) -> str | None:
-    """Why the web server could not listen on ``host:port`` (e.g. "Address already in use"), or
-    None when it can. Binds as the server does (SO_REUSEADDR) and lets go at once."""
+HOSTS_ALLOWED = "a name or address of this machine, e.g. 127.0.0.1 (the default) or 0.0.0.0"
+
+
+def listen_problem(host: str, port: int) -> tuple[str, str] | None:
+    """Why the web server could not listen on ``host:port``, as (the option to blame, the
+    message), or None when it can. Binds as the server does (SO_REUSEADDR) and lets go at once.
+    A host that does not resolve or is not this machine's is ``--host``'s fault, a port in use
+    (or not allowed) ``--port``'s."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as err:
-        return f"cannot resolve {host}: {err.strerror}"
+        return (
+            "--host",
+            f"--host {host}: cannot resolve it ({err.strerror}); allowed: {HOSTS_ALLOWED}",
+        )
     for family, kind, proto, _, address in infos:
         with socket.socket(family, kind, proto) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(address)
             except OSError as err:
-                return err.strerror or str(err)
+                why = err.strerror or str(err)
+                if err.errno == errno.EADDRNOTAVAIL:
+                    return (
+                        "--host",
+                        f"--host {host}: {why} (not this machine's); allowed: {HOSTS_ALLOWED}",
+                    )
+                return "--port", (
+                    f"--port {port}: cannot listen on {host}:{port} ({why}); choose another port"
+                )
     return None
 
 
@@ -96,12 +113,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         )
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: allowed: 1-65535")
-    busy = port_in_use(args.host, args.port)
-    if busy is not None:
-        raise UserError(
-            f"--port {args.port}: cannot listen on {args.host}:{args.port} ({busy}); "
-            "choose another port"
-        )
+    problem = listen_problem(args.host, args.port)
+    if problem is not None:
+        raise UserError(problem[1])
     from ..dashboard import quiet_third_party_warnings
 
     quiet_third_party_warnings()

@@ -164,6 +164,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         out = Path("results") / ("compare-" + "-".join(Path(s).stem for s in args.scenarios))
+    # (stopped after the runs, while the tables are made: main() says what is kept)
+    args.kept_on_interrupt = f"finished runs are kept in {out}; rerun the same command to resume"
     try:
         with results_folder(out, "compare"):  # (bad input found later: no empty folder left behind)
             result = compare(
@@ -217,6 +219,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         with results_folder(
             args.out, "sweep"
         ) as out:  # (a bad experiment file: no empty folder left)
+            args.kept_on_interrupt = (
+                f"finished runs are kept in {out}; rerun the same command to resume"
+            )
             result = sweep(
                 args.experiment,
                 out=out,
