@@ -231,13 +231,9 @@ def test_bad_scenario_or_brand_is_exit_2(tmp_path, capsys):
     assert "allowed: Aurora, Borealis, Cirrus" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "args", [["nosuch.toml"], ["--brand", "Zed"]], ids=["no-such-file", "no-such-brand"]
-)
-def test_a_bad_scenario_or_brand_is_one_line_on_stderr(args):
-    """Checked before Mesa's page is imported: no third-party warning (solara's rules-of-hooks
-    check on Mesa's ComponentsView printed 8 lines) before the one-line error."""
-    proc = subprocess.run(
+def dashboard_command(*args: str) -> subprocess.CompletedProcess:
+    """``omnitrust dashboard ARGS`` as a user starts it, for a command that stops at once."""
+    return subprocess.run(
         [sys.executable, "-m", "sim", "dashboard", *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -245,6 +241,15 @@ def test_a_bad_scenario_or_brand_is_one_line_on_stderr(args):
         text=True,
         timeout=300,
     )
+
+
+@pytest.mark.parametrize(
+    "args", [["nosuch.toml"], ["--brand", "Zed"]], ids=["no-such-file", "no-such-brand"]
+)
+def test_a_bad_scenario_or_brand_is_one_line_on_stderr(args):
+    """Checked before Mesa's page is imported: no third-party warning (solara's rules-of-hooks
+    check on Mesa's ComponentsView printed 8 lines) before the one-line error."""
+    proc = dashboard_command(*args)
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert ("nosuch.toml" if args[0] == "nosuch.toml" else "'Zed'") in proc.stderr
@@ -259,14 +264,7 @@ def test_a_bad_scenario_or_brand_is_one_line_on_stderr(args):
 )
 def test_a_bad_host_is_blamed_on_host_not_port(host, said):
     """Review: a host that does not resolve said '--port N: ...; choose another port'."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", "dashboard", "--port", str(free_port()), "--host", host],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = dashboard_command("--port", str(free_port()), "--host", host)
     assert proc.returncode == 2
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"omnitrust dashboard: error: {said}"), line
@@ -278,14 +276,7 @@ def test_a_busy_port_is_one_line_and_exit_2():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        proc = subprocess.run(
-            [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        proc = dashboard_command("--port", str(port))
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         f"omnitrust dashboard: error: --port {port}: cannot listen on 127.0.0.1:{port} "
