@@ -263,7 +263,7 @@ def test_calibration_notebook_answers_its_question_from_computed_results(tmp_pat
     import re
 
     draws = int(re.search(r"across (\d+) parameter draws", answer).group(1))
-    assert ("too few draws to say" in answer) == (draws < 20), answer
+    assert ("too few draws to tell" in answer) == (draws < 20), answer
     assert any(p in answer for p in indices["parameter"])
     # an estimate outside its own interval is said, naming the parameter; otherwise nothing is
     caveat = "lies outside its posterior interval"

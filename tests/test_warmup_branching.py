@@ -45,10 +45,15 @@ def _switch(day: int | None, name: str = "switch", policy: dict | None = None) -
     return Scenario.model_validate(data)
 
 
-def _event_variant() -> Scenario:
+def _event_variant(days: int | None = None) -> Scenario:
+    """The small baseline with a breach on day 5 (and another horizon when ``days`` is given):
+    its warm-up is the baseline's. In a comparison every scenario has one horizon (`compare`
+    refuses others), so `_compare` keeps the baseline's; a sweep's or `run`'s scenarios may
+    differ in it, which `test_another_horizon_or_an_event_keeps_the_warm_up` covers."""
     data = _parent()
     data["name"] = "breach"
-    data["simulation"]["days"] = 30  # another horizon and a breach: the warm-up is the same
+    if days is not None:
+        data["simulation"]["days"] = days
     data["events"] = [
         {
             "kind": "breach",
@@ -59,6 +64,17 @@ def _event_variant() -> Scenario:
         }
     ]
     return Scenario.model_validate(data)
+
+
+def test_another_horizon_or_an_event_keeps_the_warm_up():
+    """A run of another horizon with a breach shares the baseline's warm-up: the same key, and
+    the same state at the branch point (the warm-up records nothing that depends on either)."""
+    parent = Scenario.model_validate(_parent())
+    other = _event_variant(days=parent.simulation.days - 10)
+    assert warmup_key(other, 11) == warmup_key(parent, 11)
+    a, b = capture(TrustModel(parent, seed=11)), capture(TrustModel(other, seed=11))
+    for name in a.population:
+        np.testing.assert_array_equal(a.population[name], b.population[name], err_msg=name)
 
 
 def _runs(folder: Path) -> dict[str, pd.DataFrame]:
