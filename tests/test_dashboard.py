@@ -171,7 +171,7 @@ def test_the_unchanged_market_is_what_the_page_says_omnitrust_run_gives():
     baseline = load_scenario("baseline")
     own = baseline.simulation
     assert f"Seed {own.seed} (replication 0) · 300 consumers · 8 days after a " in text
-    assert f"{own.warmup_days}-day warm-up" in text
+    assert f"{own.warmup_days:,}-day warm-up" in text
     argv = shlex.split(text.split("`")[1])
     assert argv[:3] == ["omnitrust", "run", "baseline"]
     opts = dict(zip(argv[3::2], argv[4::2], strict=True))
@@ -556,7 +556,7 @@ def test_another_host_prints_the_no_authentication_warning():
         # third-party warning (solara's hook check of Mesa's page)
         assert (
             "omnitrust dashboard: breach_data_maximalist, 2,000 consumers, 180 days after a "
-            "1825-day warm-up, seed 20161 (with its breach of Aurora on day 120)\n"
+            "1,825-day warm-up, seed 20161 (with its breach of Aurora on day 120)\n"
         ) in text
         assert "Warning" not in text and "use_state" not in text, text
     finally:
