@@ -184,11 +184,6 @@ def with_warm_starts(
     ]
 
 
-PAIRED_FIELDS = ("days", "consumers", "warmup_days", "active_window_days")
-"""The [simulation] fields every scenario of a paired comparison must share (with the seed and the
-replication count): the market's size, horizon, warm-up and the `active_customers` window."""
-
-
 class UnpairedRuns(UserError, ValueError):
     """Runs that do not pair for paired differences (another size, another seed)."""
 
@@ -292,7 +287,7 @@ class RunResult:
         the per-replication outcomes pair up exactly as in `sim.compare` (same table, without
         the independent-seeds columns). The per-run outcome is the mean of the last 30 days for
         stocks and the total over the horizon for flows (``outcome``, see `sim.compare`).
-        Scenarios that did not run at the reference's size (`PAIRED_FIELDS`, replications) or
+        Scenarios that did not run at the reference's size (`sim.scenario.schema.PAIRED_FIELDS`, replications) or
         with its seeds do not pair: refused (`UnpairedRuns`), naming the cause.
 
         Args:
@@ -335,21 +330,18 @@ class RunResult:
 
     def _check_paired(self, reference: str) -> None:
         """Raise `UnpairedRuns` unless every scenario ran like ``reference``: the same
-        [simulation] sizes (`PAIRED_FIELDS`) and replication seeds, so that replication k of each
+        [simulation] sizes (`Simulation.size_differences`) and replication seeds, so that replication k of each
         is replication k of the reference's market with another policy. The message names the
         cause: a different size is not a different seed."""
         ref = self.scenarios[reference].simulation
         for name, scenario in self.scenarios.items():
-            own = scenario.simulation
-            differ = [
-                f for f in (*PAIRED_FIELDS, "replications") if getattr(own, f) != getattr(ref, f)
-            ]
+            differ = scenario.simulation.size_differences(ref)
             if differ:
                 raise UnpairedRuns(
                     f"{name!r} ran with "
-                    + ", ".join(f"{f} = {getattr(own, f)}" for f in differ)
+                    + ", ".join(f"{f} = {own}" for f, own, _ in differ)
                     + f" but the reference {reference!r} with "
-                    + ", ".join(f"{f} = {getattr(ref, f)}" for f in differ)
+                    + ", ".join(f"{f} = {theirs}" for f, _, theirs in differ)
                     + " ([simulation]): paired differences need one market size, horizon, "
                     "warm-up and replication count; run them together at one size, e.g. "
                     "sim.run([...], days=D, consumers=N, replications=R), which sets every "

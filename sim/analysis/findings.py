@@ -317,28 +317,18 @@ def loss_source(res: Results) -> str:
     )
 
 
-ONE_SIZE_FIELDS = ("days", "consumers", "warmup_days", "active_window_days", "replications")
-"""[simulation] fields every scenario of a report must share: its verdict and table put them
-side by side, replication by replication (as `sim.runner.PAIRED_FIELDS` for differences)."""
-
-
 def check_one_size(scenarios: dict[str, Any], timeseries: pd.DataFrame | None = None) -> None:
-    """Refuse scenarios that ran at different sizes (`ONE_SIZE_FIELDS`): a 40-day total next to
+    """Refuse scenarios that ran at different sizes (`Simulation.size_differences`: the report's
+    verdict and table put them side by side, replication by replication): a 40-day total next to
     a 20-day one is no comparison. From the validated scenarios when stored, else from the days
     and replications of ``timeseries``."""
     if len(scenarios) > 1:
         items = list(scenarios.items())
         (ref_name, ref), rest = items[0], items[1:]
         for name, sc in rest:
-            differ = [
-                f
-                for f in ONE_SIZE_FIELDS
-                if getattr(sc.simulation, f) != getattr(ref.simulation, f)
-            ]
+            differ = sc.simulation.size_differences(ref.simulation)
             if differ:
-                _refuse_sizes(name, ref_name, [
-                    (f, getattr(sc.simulation, f), getattr(ref.simulation, f)) for f in differ
-                ])  # fmt: skip
+                _refuse_sizes(name, ref_name, differ)
     elif timeseries is not None and timeseries["scenario"].nunique() > 1:
         g = timeseries.groupby("scenario", observed=True, sort=False)
         sizes = pd.DataFrame(

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import check_output_folder
-from .options import results_folder, scheduler_arg
+from .options import results_folder, resumes, scheduler_arg
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -105,9 +105,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
     # bad input (the file, --trials) fails before a folder is made
     effective_trials(load_calibration(args.file).spec, args.trials, args.file)
-    args.kept_on_interrupt = (
-        f"what finished is kept in {args.out}; rerun the same command to resume"
-    )
+    resumes(args, args.out, "what finished is")
     with results_folder(
         args.out, "calibration"
     ):  # (an option out of range: no empty folder left behind)

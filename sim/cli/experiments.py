@@ -17,6 +17,7 @@ from .options import (
     one_line_errors,
     report_arg,
     results_folder,
+    resumes,
     size_args,
 )
 
@@ -165,7 +166,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if out is None:
         out = Path("results") / ("compare-" + "-".join(Path(s).stem for s in args.scenarios))
     # (stopped after the runs, while the tables are made: main() says what is kept)
-    args.kept_on_interrupt = f"finished runs are kept in {out}; rerun the same command to resume"
+    resumes(args, out)
     try:
         with results_folder(out, "compare"):  # (bad input found later: no empty folder left behind)
             result = compare(
@@ -219,9 +220,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         with results_folder(
             args.out, "sweep"
         ) as out:  # (a bad experiment file: no empty folder left)
-            args.kept_on_interrupt = (
-                f"finished runs are kept in {out}; rerun the same command to resume"
-            )
+            resumes(args, out)
             result = sweep(
                 args.experiment,
                 out=out,

@@ -16,6 +16,13 @@ SCENARIO_HELP = "scenario TOML file or bundled scenario name"
 bare name as a bundled scenario (`sim.scenario.loading.scenario_path`)."""
 
 
+def resumes(args, out, kept: str = "finished runs are") -> None:
+    """Mark ``args``'s command as resumable: stopped by Ctrl-C or SIGTERM where its own message
+    does not say so (after its runs, while it makes tables), `sim.cli.main` prints "interrupted;
+    <kept> kept in OUT; rerun the same command to resume"."""
+    args.kept_on_interrupt = f"{kept} kept in {out}; rerun the same command to resume"
+
+
 @contextlib.contextmanager
 def results_folder(out: Path | None, kind: str):
     """`sim.core.errors.check_output_folder` for ``out`` and a command writing results of

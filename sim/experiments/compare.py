@@ -43,9 +43,10 @@ from ..analysis.outcomes import (
 from ..core.errors import UserError
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..core.streams import replication_seed
-from ..runner import PAIRED_FIELDS, resolve
+from ..runner import resolve
 from ..scenario import Scenario
 from ..scenario.loading import with_simulation
+from ..scenario.schema import PAIRED_FIELDS
 from .engine import Interrupted, execute
 from .executors import TaskMap, make_map
 from .store import HEADLINE, ResultStore, RunSpec
@@ -603,7 +604,7 @@ def _check_one_size(
     paired differences compare one market with another policy, not a 30-day market of 500
     consumers with a 40-day one of 600. The seed needs no check: every scenario runs with the
     reference's (or the one given)."""
-    fields = [*PAIRED_FIELDS, "replications"] if check_replications else list(PAIRED_FIELDS)
+    fields = (*PAIRED_FIELDS, "replications") if check_replications else PAIRED_FIELDS
     files = {  # a scenario given as a file or a bundled name: say which
         s.name: str(g) for s, g in zip(resolved, given, strict=False) if not isinstance(g, Scenario)
     }
@@ -612,21 +613,19 @@ def _check_one_size(
         return f"{s.name!r}" + (f" ({files[s.name]})" if s.name in files else "")
 
     for s in resolved:
-        for field in fields:
-            own, theirs = getattr(s.simulation, field), getattr(ref.simulation, field)
-            if own != theirs:
-                option = SIZE_OPTIONS.get(field)
-                fix = (
-                    f"give {option} ({field}= in Python) to set every scenario's, or make the "
-                    "files agree"
-                    if option
-                    else "make the files agree"
-                )
-                raise UserError(
-                    f"{called(s)} has [simulation] {field} = {own} but the reference "
-                    f"{called(ref)} has {field} = {theirs}; paired differences need the same "
-                    f"{field} in every scenario: {fix}"
-                )
+        for field, own, theirs in s.simulation.size_differences(ref.simulation, fields)[:1]:
+            option = SIZE_OPTIONS.get(field)
+            fix = (
+                f"give {option} ({field}= in Python) to set every scenario's, or make the "
+                "files agree"
+                if option
+                else "make the files agree"
+            )
+            raise UserError(
+                f"{called(s)} has [simulation] {field} = {own} but the reference "
+                f"{called(ref)} has {field} = {theirs}; paired differences need the same "
+                f"{field} in every scenario: {fix}"
+            )
 
 
 def _fmt(df: pd.DataFrame) -> str:

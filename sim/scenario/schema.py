@@ -129,6 +129,11 @@ def _valid(*values: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+PAIRED_FIELDS = ("days", "consumers", "warmup_days", "active_window_days")
+"""The [simulation] fields every scenario of a paired comparison must share (with the seed and the
+replication count): the market's size, horizon, warm-up and the `active_customers` window."""
+
+
 class Simulation(Section):
     """How long, how many consumers, how many replications, which seed."""
 
@@ -186,6 +191,18 @@ class Simulation(Section):
         ge=1,
         le=3650,
     )
+
+    def size_differences(
+        self, other: Simulation, fields: tuple[str, ...] = PAIRED_FIELDS + ("replications",)
+    ) -> list[tuple[str, int, int]]:
+        """``(field, own value, other's value)`` for each of ``fields`` where this run's size
+        differs from ``other``'s: runs compared side by side (paired differences, a report)
+        must share them (`PAIRED_FIELDS`, and the replication count)."""
+        return [
+            (f, getattr(self, f), getattr(other, f))
+            for f in fields
+            if getattr(self, f) != getattr(other, f)
+        ]
 
 
 class World(Section):
