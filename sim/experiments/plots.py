@@ -224,7 +224,7 @@ def loss_exceedance_figure(
                 ax_.step(xs, p, where="post", label=scenario, **styles[scenario])
             if idle:  # (not ours: the caller's one panel keys every scenario below)
                 key = idle if own else [*ax_.get_lines(), *idle]
-                ax_.legend(handles=key, fontsize=7, frameon=False, loc="upper right")
+                ax_.legend(handles=key, fontsize=7, frameon=False, loc="best")
             ax_.set_xlim(start, end)
             ax_.set_title(brand, color=style.brand_colours(brands)[brand], fontweight="bold")
             ax_.set_xlabel("loss over the horizon (EUR)")
