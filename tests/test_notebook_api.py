@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import sim
+from sim.analysis.charts import plot_value
 from sim.core.errors import UserError
 from sim.experiments import compare, run, sweep
 from sim.experiments.executors import PoolMap, TaskMap, make_map
@@ -263,6 +264,39 @@ def test_charts_draw_one_panel_on_the_callers_axes(result):
     assert len(ax2.patches) == 2 * 3  # a bar per scenario and brand
     with pytest.raises(ValueError, match="one panel"):
         result.plot_trust(ax=Figure().subplots())  # two scenarios are two panels
+
+
+def _tiny_timeseries() -> pd.DataFrame:
+    """Two brands, 3 days, one replication: trust (0-1), purchases (a count) and two money
+    metrics, revenue and net_value (EUR per day)."""
+    rows = [
+        ("s", 0, day, brand, "all", metric, value)
+        for day in range(3)
+        for brand in ("A", "B")
+        for metric, value in (
+            ("trust", 0.5),
+            ("purchases", 10.0),
+            ("revenue", 100.0),
+            ("net_value", 40.0),
+        )
+    ]
+    cols = ["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+@pytest.mark.parametrize("metric", ["trust", "purchases"])
+def test_plot_value_refuses_a_metric_that_is_not_money(metric):
+    # review: plot_value(metric="trust") drew trust (0-1) as bars on a "EUR per day" axis
+    ts = _tiny_timeseries()
+    with pytest.raises(UserError) as err:
+        plot_value(ts, metric=metric)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith(f"metric = {metric!r} is not money")
+    # the allowed ones: the EUR metrics of the table above, by its construction
+    assert "allowed: net_value, revenue (" in text
+    fig = plot_value(ts, metric="revenue")  # money still draws
+    assert fig.axes[0].get_ylabel() == "EUR per day"
 
 
 def test_comparison_charts_return_figures_and_accept_ax(two_policies):

@@ -601,11 +601,21 @@ def plot_value(
     """Money per day and brand at the end of the horizon: bars grouped by scenario, with the 95%
     confidence interval over replications (the ``summary`` numbers: mean of the last ``window``
     days of each replication, then over replications). ``ax``: draw there (one panel). A
-    ``metric`` the run does not have is refused (`UserError`), not drawn as an empty chart."""
+    ``metric`` the run does not have is refused (`UserError`), not drawn as an empty chart, and
+    so is one that is not money (trust, purchases, ...: `style.METRICS` unit other than EUR),
+    which the chart's EUR axis would mislabel; `plot_trust`, `plot_consent` draw those."""
+    from ..core.errors import UserError
     from .outcomes import metric_list
 
     ts = _timeseries(result)
-    metric_list([metric], ts["metric"].unique())
+    present = ts["metric"].unique()
+    metric_list([metric], present)
+    money = sorted(str(m) for m in present if style.METRICS.get(str(m), ("", ""))[1] == "EUR")
+    if metric not in money:
+        raise UserError(
+            f"metric = {metric!r} is not money: plot_value draws EUR per day; allowed: "
+            f"{', '.join(money)} (trust: plot_trust; consent and subscribers: plot_consent)"
+        )
     names = _scenario_names(ts, scenarios)
     colours = brand_colours(_brands(ts))
     summ = summarise(ts[ts["scenario"].isin(names)], window)
