@@ -135,6 +135,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for cmd in COMMANDS:
         if cmd.name == command:
             _register(cmd, subparsers)
+    from .options import one_line_errors
+
+    for p in (parser, *subparsers.choices.values()):  # every usage error: one line, exit 2
+        one_line_errors(p)
     for cmd in COMMANDS:
         if cmd.name not in subparsers.choices:  # (a registrar may add several commands)
             subparsers.add_parser(cmd.name, help=cmd.help, add_help=False)

@@ -14,7 +14,6 @@ from .options import (
     apply_threads,
     executor_args,
     local_processes,
-    one_line_errors,
     report_arg,
     results_folder,
     resumes,
@@ -113,7 +112,6 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-charts", dest="charts", action="store_false", help="no PNG charts")
     report_arg(p)
     executor_args(p, posterior=True)
-    one_line_errors(p)
     p.set_defaults(handler=cmd_compare)
 
     s = subparsers.add_parser(
@@ -138,7 +136,6 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         help="per-run outcome (see compare --outcome)",
     )
     executor_args(s, posterior=True)
-    one_line_errors(s)
     s.set_defaults(handler=cmd_sweep)
 
 

@@ -177,7 +177,8 @@ def apply_threads(threads: int | None, processes: int | None = None) -> None:
 
 
 def one_line_errors(p: argparse.ArgumentParser) -> None:
-    """Usage errors as one line (option, value, what is allowed), exit 2, no usage dump."""
+    """Usage errors as one line (option, value, what is allowed), exit 2, no usage dump. Applied
+    to every command's parser by `sim.cli.build_parser`, so a command's registrar need not."""
 
     def error(message: str):
         p.exit(2, f"{p.prog}: error: {message} (see --help)\n")

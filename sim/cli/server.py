@@ -345,9 +345,6 @@ def add_serve_parser(subparsers):
         action="store_true",
         help="serve in this process until stopped (default: start a background server)",
     )
-    from .options import one_line_errors
-
-    one_line_errors(p)
     p.set_defaults(handler=cmd_serve)
     return p
 
