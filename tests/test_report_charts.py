@@ -488,3 +488,27 @@ def test_breach_window_caption_says_which_panels_it_left_out_and_why():
         " Not shown: 1 panel(s) of random breaches of another brand than the one charted "
         "(Borealis in quiet)."
     )
+
+
+@pytest.mark.parametrize("width", [1.6, 2.0, 2.6])
+def test_a_caption_stays_inside_a_narrow_figure(width):
+    # review: captions wrapped at no fewer than 40 characters, ~2.7 in at 8 pt, so a narrower
+    # figure cut its caption at both edges. Measured on the drawn figure (the text's own
+    # extent from matplotlib's renderer), not taken from the wrapping code
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from sim.analysis.charts import _caption, band_caption
+
+    fig = Figure(figsize=(width, 2.5), layout="constrained")
+    fig.subplots().plot([0, 1], [0, 1])
+    text = band_caption("range", 2) + " Each breach is one replication's event, aligned on its day."
+    _caption(fig, text)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    box, frame = fig._supxlabel.get_window_extent(renderer), fig.bbox
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (box, frame)
+    assert frame.y0 <= box.y0, (box, frame)
+    assert " ".join(fig._supxlabel.get_text().split()) == text  # wrapped, not cut
+

@@ -230,11 +230,42 @@ def _header(fig: Figure | SubFigure, title: str, handles: list) -> None:
     )
 
 
+CAPTION_POINTS = 8
+"""Font size of a chart's caption (`_caption`)."""
+
+
+def fill_to_width(text: str, width_in: float, size: float = CAPTION_POINTS) -> str:
+    """``text`` wrapped (`textwrap.fill`) into lines that each measure at most ``width_in``
+    inches in the current font at ``size`` points: the widest number of characters whose
+    lines all fit, measured with the font's own glyph widths (`matplotlib.textpath`), so a
+    narrow figure gets short lines rather than a caption cut at its edges. A word wider than
+    the width is broken, down to one character per line."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(size=size)
+    measure = TextToPath().get_text_width_height_descent
+    limit = width_in * 72.0  # points
+
+    def fits(lines: list[str]) -> bool:
+        return all(measure(line, prop, ismath=False)[0] <= limit for line in lines)
+
+    average = measure(text, prop, ismath=False)[0] / max(len(text), 1)
+    chars = max(1, int(limit / max(average, 1e-9)))
+    lines = textwrap.wrap(text, chars)
+    while chars > 1 and not fits(lines):
+        chars -= 1
+        lines = textwrap.wrap(text, chars)
+    return "\n".join(lines)
+
+
 def _caption(fig: Figure | SubFigure, text: str) -> None:
-    """A small grey note under the panels, wrapped to the figure's width."""
+    """A small grey note under the panels, wrapped to the figure's width (less 0.1 in each
+    side, constrained layout's padding with room to spare), in lines that never reach past its
+    edges however narrow it is (`fill_to_width`)."""
     fig.supxlabel(
-        textwrap.fill(text, max(40, int(_width_in(fig) * 15))),
-        fontsize=8,
+        fill_to_width(text, max(_width_in(fig) - 0.2, 0.1)),
+        fontsize=CAPTION_POINTS,
         color="0.35",
         ha="center",
     )
