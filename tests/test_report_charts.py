@@ -512,3 +512,59 @@ def test_a_caption_stays_inside_a_narrow_figure(width):
     assert frame.y0 <= box.y0, (box, frame)
     assert " ".join(fig._supxlabel.get_text().split()) == text  # wrapped, not cut
 
+
+def breach_result(notify: int, days: int = 240, breach_day: int = 40):
+    """A result of one scenario, two replications, three brands: Aurora breached on
+    ``breach_day`` (scheduled) and notifies ``notify`` days later; trust of Aurora 0.45, then
+    0.35 after the breach; the rivals flat, Borealis at 0.56 (the highest line) and Cirrus at
+    0.50."""
+    from types import SimpleNamespace
+
+    rows = []
+    for rep in (0, 1):
+        for day in range(days):
+            for brand, trust in (
+                ("Aurora", 0.45 if day < breach_day else 0.35),
+                ("Borealis", 0.56),
+                ("Cirrus", 0.50),
+            ):
+                rows.append(("s", rep, day, brand, "all", "trust", trust))
+                hit = brand == "Aurora" and day == breach_day
+                rows.append(("s", rep, day, brand, "all", "breaches", 1.0 if hit else 0.0))
+    ts = pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+    brands = [
+        SimpleNamespace(name=b, policy=SimpleNamespace(notify_within_days=notify))
+        for b in ("Aurora", "Borealis", "Cirrus")
+    ]
+    events = [SimpleNamespace(kind="breach", brand="Aurora", day=breach_day)]
+    return SimpleNamespace(
+        timeseries=ts, scenarios={"s": SimpleNamespace(brands=brands, events=events)}
+    )
+
+
+@pytest.mark.parametrize(("notify", "before"), [(30, 30), (3, 30), (30, 0), (300, 30)])
+def test_breach_window_notification_words_sit_on_no_line_and_no_other_words(notify, before):
+    # review: "notified (+30 d)" was written at 84% of the panel's height, where the highest
+    # line (a rival's, dashed) runs when fit_ylim pads the lines' range by a quarter above and
+    # below (0.25 / 1.5 of the height free at the top). Measured on the drawn figure: the
+    # words' box against the brands' drawn lines and against the "breach" label
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.analysis.charts import plot_breach_window
+
+    fig = plot_breach_window(breach_result(notify), before=before)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    texts = {t.get_text().strip(): t.get_window_extent(renderer) for t in ax.texts}
+    note = next(box for words, box in texts.items() if words.startswith("notified"))
+    assert note.x0 >= ax.bbox.x0 - 1 and note.x1 <= ax.bbox.x1 + 1  # inside the panel
+    assert note.y1 <= ax.bbox.y1 + 1
+    assert not note.overlaps(texts["breach"])
+    for line in ax.get_lines():
+        if line.get_label() in ("Aurora", "Borealis", "Cirrus"):
+            drawn = line.get_transform().transform_path(line.get_path())
+            assert not drawn.intersects_bbox(note, filled=False), line.get_label()

@@ -925,13 +925,19 @@ def plot_breach_window(
                 fontsize=8,
                 bbox=_TEXT_BOX,
             )
+            # the notification's words at the top too, in the strip that fit_ylim's pad leaves
+            # above the highest line (lower down, they sat on a rival's line): on the top row
+            # right of their own line, one row lower where "breach" could meet them (written
+            # right of its line, or the note of a notification after the window, right-aligned)
+            second = trans + mpl.transforms.ScaledTranslation(0, -12 / 72, fig.dpi_scale_trans)
+            row = trans if room else second
             if delay is not None and delay <= hi:
                 ax.axvline(delay, color="0.25", linewidth=1.0, linestyle="-.")
                 ax.text(
                     delay,
-                    0.84,
+                    1.0,
                     f" notified (+{delay:g} d)",
-                    transform=trans,
+                    transform=row,
                     va="top",
                     ha="left",
                     fontsize=8,
@@ -940,13 +946,14 @@ def plot_breach_window(
                 notified = True
             elif delay is not None:  # notified after the last day shown: say so
                 ax.text(
+                    hi,
                     1.0,
-                    0.84,
                     f"notified +{delay:g} d, after this window ",
-                    transform=ax.transAxes,
+                    transform=second,
                     va="top",
                     ha="right",
                     fontsize=8,
+                    bbox=_TEXT_BOX,
                 )
             when = f"day {days[0]}" if len(days) == 1 else f"{len(days)} different days"
             finding = breach_finding(rows, breached)
