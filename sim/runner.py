@@ -285,8 +285,8 @@ class RunResult:
 
         Replication k of every scenario of a run has the same seed (common random numbers), so
         the per-replication outcomes pair up exactly as in `sim.compare` (same table, without
-        the independent-seeds columns). The per-run outcome is the mean of the last 30 days for
-        stocks and the total over the horizon for flows (``outcome``, see `sim.compare`).
+        the independent-seeds columns). The per-run outcome is the mean of the last 30 days (all
+        the days of a shorter run) for stocks and the total over the horizon for flows (``outcome``, see `sim.compare`).
         Scenarios that did not run at the reference's size (`sim.scenario.schema.PAIRED_FIELDS`, replications) or
         with its seeds do not pair: refused (`UnpairedRuns`), naming the cause.
 
@@ -383,19 +383,14 @@ class RunResult:
 
     def _repr_html_(self) -> str:
         from .analysis.display import card, with_interval
-        from .analysis.outcomes import window_words
-        from .analysis.summary import headline
+        from .analysis.summary import headline, window_words_of
 
         table = headline(self)
         for col in ("trust", "consent_rate", "revenue_per_day", "net_value_per_day"):
             table = with_interval(table, col, f"{col}_low", f"{col}_high")
         sizes = self._sizes()
         horizons = {v[1] for v in sizes.values()}
-        window = (
-            window_words(horizons.pop())
-            if len(horizons) == 1
-            else (f"{window_words(None)} (all the days of a shorter run)")
-        )
+        window = window_words_of(horizons)
         if len(set(sizes.values())) == 1:
             reps, days, consumers, seed = next(iter(sizes.values()))
             facts = [

@@ -204,3 +204,26 @@ def test_a_run_shorter_than_the_summary_window_says_how_many_days_it_averaged(tm
     assert read_parquet_meta(out / "timeseries.parquet")["summary_window_days"] == 10
     html = report.build_html(findings.load_results(out))
     assert "<th>trust, all 10 days</th>" in html and "last 30 days" not in html
+
+
+def test_a_sweep_and_a_report_criterion_of_short_runs_say_every_day_is_averaged(tmp_path):
+    """Runs of 10 days: a ``window`` outcome is the mean of all 10 days (`summarise`'s rule), so
+    the sweep's regret line and the report's criterion say so; they said "the last 30 days"."""
+    from sim.analysis.findings import Criterion
+    from sim.analysis.style import metric_label
+    from sim.experiments.sweep import SweepResult
+
+    manifest = {
+        "outcome": "auto",
+        "robustness": {"metric": "trust", "brand": "Aurora", "direction": "max"},
+    }
+    (tmp_path / "scenarios.json").write_text(json.dumps({"p0": {"simulation": {"days": 10}}}))
+    sweep = SweepResult(pd.DataFrame(), None, None, tmp_path, manifest)
+    assert sweep._regret_on() == "Regret on trust of Aurora (mean of all 10 days; max is better)"
+    (tmp_path / "scenarios.json").write_text(json.dumps({"p0": {"simulation": {"days": 365}}}))
+    assert "(mean of the last 30 days; max" in sweep._regret_on()
+    assert (
+        Criterion("trust", "max", "window", days=10).label()
+        == "mean trust (0-1, mean of all 10 days)"
+    )
+    assert metric_label("trust", "window", days=45) == "mean trust (0-1, mean of the last 30 days)"

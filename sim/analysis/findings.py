@@ -8,7 +8,7 @@ scenarios when the folder stores them (``scenarios.json``) and the losses of a `
 reader to `READERS`.
 
 Per-run outcomes of the focal brand (`outcomes`) are horizon totals: net value, gross margin,
-marketing, security and breach spend (EUR), and the mean trust of the last 30 days. Breach
+marketing, security and breach spend (EUR), and the mean trust of the last 30 days (all the days of a shorter run). Breach
 losses are the breach cost of the run (detection, notification, compensation, card reissue,
 fines), or, when the folder has a ``compare --risk`` losses table, that table's loss (breach cost
 plus margin lost against the same run without incidents).
@@ -278,7 +278,7 @@ WATERFALL_FLOWS = (
 def outcomes(res: Results, brand: str) -> pd.DataFrame:
     """Per scenario and replication: horizon totals (EUR) of net value, margin, the margin from
     personalization, the losses to spam, marketing, security, lever and breach spend, breaches,
-    the end trust (mean of the last 30 days) and the breach loss (see the module docstring)."""
+    the end trust (mean of the last 30 days, all of them in a shorter run) and the breach loss (see the module docstring)."""
     ts = res.timeseries
     sel = ts[(ts["brand"] == brand) & (ts["channel"] == "all")]
     flows = ["net_value", "margin", *WATERFALL_FLOWS, "breaches"]
@@ -468,7 +468,8 @@ def eur(v: float) -> str:
 class Criterion:
     """What a sweep's regret is judged on: the per-run outcome of ``metric`` for the report's
     brand (``statistic``: ``total`` over the horizon or ``window``, the mean of the last 30
-    days, as `sim.analysis.outcomes.statistic_of`), ``direction`` ``max`` (more is better) or
+    days or of all the days of a shorter run, as `sim.analysis.outcomes.statistic_of`; ``days``,
+    the runs' horizon when known, says which in `label`), ``direction`` ``max`` (more is better) or
     ``min``. The default is net value, the report's measure; a sweep folder's is its
     experiment's ``[robustness]`` (`criterion`), which its ``max_regret.csv`` judges too.
     ``declared_brand``: the experiment's robustness brand (None when nothing was declared)."""
@@ -477,6 +478,7 @@ class Criterion:
     direction: str = "max"
     statistic: str = "total"
     declared_brand: str | None = None
+    days: int | None = None
 
     @property
     def is_net_value(self) -> bool:
@@ -505,20 +507,21 @@ class Criterion:
 
     def mean_label(self) -> str:
         """``mean net value`` (over the horizon), ``mean net value (EUR, mean of the last 30
-        days)``, ``mean trust (0-1, mean of the last 30 days)``: the mean over replications, in
-        words (not ``mean mean trust``)."""
+        days)``, ``mean trust (0-1, mean of the last 30 days)`` (``of all 20 days`` in a run of
+        20 days): the mean over replications, in words (not ``mean mean trust``)."""
         what = "net value" if self.horizon_net_value else self.label()
         return what if what.startswith("mean ") else f"mean {what}"
 
     def label(self) -> str:
-        """``mean trust (0-1, mean of the last 30 days)``."""
+        """``mean trust (0-1, mean of the last 30 days)``, or ``(0-1, mean of all 20 days)``
+        for runs of 20 days (`days`)."""
         from .style import metric_label
 
-        return metric_label(self.metric, self.statistic)
+        return metric_label(self.metric, self.statistic, days=self.days)
 
     def of(self, brand: str, days: int) -> str:
         """``Aurora's net value over 365 days`` or ``Aurora's mean trust (0-1, mean of the last
-        30 days)``."""
+        30 days)`` (`label`)."""
         if self.horizon_net_value:
             return f"{brand}'s net value over {days} days"
         return f"{brand}'s {self.label()}"
@@ -547,13 +550,17 @@ def criterion(res: Results) -> Criterion:
     metric = str(rob["metric"])
     outcome = res.manifest.get("outcome") or "auto"
     return Criterion(
-        metric, str(rob.get("direction") or "max"), statistic_of(metric, outcome), rob.get("brand")
+        metric,
+        str(rob.get("direction") or "max"),
+        statistic_of(metric, outcome),
+        rob.get("brand"),
+        int(res.timeseries["day"].max()) + 1 if len(res.timeseries) else None,
     )
 
 
 def run_values(res: Results, brand: str, crit: Criterion) -> pd.Series:
     """Per (scenario, replication): ``brand``'s per-run outcome of ``crit``, its metric's horizon
-    total or mean of the last 30 days of each run, as `sim.analysis.outcomes.summarise_runs` makes
+    total or mean of the last 30 days of each run (all its days in a shorter run), as `sim.analysis.outcomes.summarise_runs` makes
     them (the function behind the per-run summaries a sweep judges its max_regret.csv on)."""
     ts = res.timeseries
     sel = ts[(ts["brand"] == brand) & (ts["channel"] == "all") & (ts["metric"] == crit.metric)]

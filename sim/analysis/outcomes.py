@@ -2,7 +2,7 @@
 `RunResult.differences`.
 
 A run is reduced to one number per brand and metric (`summarise_run`, `outcome_values`): the mean of
-its last 30 days for stocks, its total over the horizon for flows. Replication k of two scenarios
+its last 30 days (all its days when shorter) for stocks, its total over the horizon for flows. Replication k of two scenarios
 that share seeds pair up, and `differences_table` gives the paired differences with 95% intervals
 (`sim.analysis.stats`). Pure pandas: nothing here runs a model or touches the disk.
 """
@@ -26,7 +26,8 @@ FLOW_METRICS = frozenset((*EVENT_COUNTERS, "purchases", "revenue", "net_value"))
 OUTCOMES = ("auto", "window", "total")
 """How a run is reduced to one number per brand and metric:
 
-* ``window``: mean over the last 30 days of the run (`sim.analysis.summary.summarise`'s window);
+* ``window``: mean over the last 30 days of the run, all its days in a shorter run
+  (`sim.analysis.summary.summarise`'s window, `window_words`);
 * ``total``: sum over all days of the horizon (meaningful for flows only);
 * ``auto`` (default): ``total`` for flows (revenue, net_value, breach_cost, ...: what was earned or
   lost over the horizon), ``window`` for stocks (trust, consent_rate, subscribers, ...: where the

@@ -7,8 +7,9 @@
                             value``; the run's provenance is in the file's metadata (key
                             ``omnitrust``, read it with `sim.core.storage.read_parquet_meta`)
 ``summary.csv``             per scenario, brand, channel and metric: mean over the last 30 days of
-                            each replication, then over replications, with a 95% t interval
-                            (`sim.analysis.summary.summarise`)
+                            each replication (all its days in a shorter run; the column
+                            ``window_days`` says how many), then over replications, with a 95% t
+                            interval (`sim.analysis.summary.summarise`)
 ``manifest.json``           provenance (scenario content hashes, seeds, sizes, versions, command)
                             and the list of files written
 ``trust.png``               trust per brand over time, one panel per scenario

@@ -195,7 +195,7 @@ def trust_trajectories(
         return fig, title
     pts = _Points(points, [hi, lo])
     # the gap between the two ends, judged as the verdict judges net value (mean trust of the
-    # last 30 days of each run)
+    # last 30 days of each run, all its days in a shorter run)
     noise = _within_noise(
         res,
         brand,

@@ -110,12 +110,23 @@ METRICS: dict[str, tuple[str, str]] = {
     "multichannel_share": ("multichannel shoppers", "share of buyers"),
 }
 STATISTICS = {"total": "total over the horizon", "window": "mean of the last 30 days"}
+"""The per-run statistics in words; ``window`` as for a run of 30 days or more: a shorter run
+averages all its days, which `metric_label` says when given the run's ``days``."""
 
 
-def metric_label(metric: str, statistic: str | None = None, unit: bool = True) -> str:
-    """``"net value (EUR, total over the horizon)"``: a metric in words with its unit."""
+def metric_label(
+    metric: str, statistic: str | None = None, unit: bool = True, days: int | None = None
+) -> str:
+    """``"net value (EUR, total over the horizon)"``: a metric in words with its unit; with
+    ``days``, the runs' horizon, a ``window`` statistic says the days it averages
+    (`sim.analysis.summary.window_words`: ``mean of all 20 days`` for a run of 20 days)."""
+    from .summary import window_words
+
     words, u = METRICS.get(metric, (metric.replace("_", " "), ""))
-    parts = [p for p in (u if unit else "", STATISTICS.get(statistic or "", "")) if p]
+    stat = STATISTICS.get(statistic or "", "")
+    if statistic == "window" and days is not None:
+        stat = f"mean of {window_words(days)}"
+    parts = [p for p in (u if unit else "", stat) if p]
     return f"{words} ({', '.join(parts)})" if parts else words
 
 

@@ -1,7 +1,7 @@
 """Summaries of a run's tidy table: horizon means with intervals, and the headline per brand.
 
 ``summarise`` gives, per scenario, brand, channel and metric, the mean over the last 30 days of each
-replication and then over replications, with a 95% t interval; ``headline`` picks the four numbers
+replication (all its days in a shorter run, `window_words`) and then over replications, with a 95% t interval; ``headline`` picks the four numbers
 an executive reads per brand (trust, revenue, net value, consent) and ``text_summary`` prints them.
 """
 
@@ -31,6 +31,15 @@ def window_words(days: int | None) -> str:
     if days is None or days >= SUMMARY_WINDOW_DAYS:
         return f"the last {SUMMARY_WINDOW_DAYS} days"
     return f"all {days} days"
+
+
+def window_words_of(horizons) -> str:
+    """`window_words` for runs of the given ``horizons`` (days): theirs when they share one,
+    else the window's own words with "(all the days of a shorter run)"."""
+    horizons = set(horizons)
+    if len(horizons) == 1:
+        return window_words(horizons.pop())
+    return f"{window_words(None)} (all the days of a shorter run)"
 
 
 def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:

@@ -52,7 +52,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         choices=OUTCOMES,
         default="auto",
         help="per-run outcome: auto = horizon total for flows (revenue, net_value, "
-        "breach_cost, ...), mean of the last 30 days for stocks (trust, ...); "
+        "breach_cost, ...), mean of the last 30 days (all days of a shorter run) for "
+        "stocks (trust, ...); "
         "window or total for every metric",
     )
     p.add_argument(

@@ -13,7 +13,7 @@ touch). Per scenario, brand and metric it reports
   (below 1: pairing narrows the interval; its square is the variance reduction).
 
 The per-run outcome (see `sim.analysis.outcomes.OUTCOMES`) is, by default, the mean over the last
-30 days of each run for stocks (trust, consent_rate, subscribers, ...) and the total over the
+30 days of each run (all its days in a shorter run) for stocks (trust, consent_rate, subscribers, ...) and the total over the
 horizon for flows (revenue, net_value, breach_cost, ...).
 
 With ``target_width`` replications are added in batches until the 95% half-width of every chosen

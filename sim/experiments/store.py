@@ -8,7 +8,8 @@ Layout of a results folder ``DIR``::
                                            of a scenario with base seed <seed>); its Parquet
                                            metadata holds run_hash, seed and replication seed
     DIR/summaries/<scenario>/s<seed>-r<k>.parquet  per-run summary rows (brand x metric:
-                                           last-30-day mean, horizon total, final, minimum),
+                                           last-30-day mean (all days if
+                                           fewer), horizon total, final, minimum),
                                            derived from the run file (rebuilt if missing)
     DIR/*.csv, DIR/*.parquet, DIR/charts/*.png     the final tables and charts
 

@@ -7,8 +7,8 @@ each run to ``out`` and builds
 
 * ``table``: one row per run, brand and metric, with the design values as columns
   (``point, [policy], [world], sample, <factor paths>, scenario, replication, seed, brand,
-  metric, statistic, value``); the per-run outcome is as in `compare` (last-30-day mean for
-  stocks, horizon total for flows);
+  metric, statistic, value``); the per-run outcome is as in `compare` (mean of the last 30
+  days, or of all the days of a shorter run, for stocks; horizon total for flows);
 * with named policies, ``robustness``: each policy's mean outcome (the robustness metric and
   brand) in each world (world x factor sample) and its regret, the shortfall vs the best policy
   in that world; ``max_regret``: per policy its largest regret (the minimax-regret choice is the
@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..analysis import regret
 from ..analysis.outcomes import outcome_values, statistic_of
-from ..analysis.summary import SUMMARY_WINDOW_DAYS
+from ..analysis.summary import window_words_of
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..scenario.loading import load_scenario, scenario_reference, with_simulation
 from .design import ExperimentError, build_points, load_experiment
@@ -100,16 +100,29 @@ class SweepResult:
 
     def _regret_on(self) -> str:
         """``Regret on net_value of Aurora (total over the horizon; max is better)``: the metric,
-        the per-run outcome it is judged on (`statistic_of`) and the direction."""
+        the per-run outcome it is judged on (`statistic_of`; a ``window`` mean is over the last
+        30 days, or all the days of a shorter run: the points' horizons, from the folder's
+        ``scenarios.json``) and the direction."""
         m = self.manifest
         r = m["robustness"]
         statistic = statistic_of(r["metric"], m.get("outcome", "auto"))
         per_run = (
             "total over the horizon"
             if statistic == "total"
-            else f"mean of the last {SUMMARY_WINDOW_DAYS} days"
+            else f"mean of {window_words_of(self._horizons())}"
         )
         return f"Regret on {r['metric']} of {r['brand']} ({per_run}; {r['direction']} is better)"
+
+    def _horizons(self) -> set[int]:
+        """The days of the points' runs, from ``scenarios.json`` (none when it is missing)."""
+        import json
+
+        path = Path(self.out) / "scenarios.json"
+        try:
+            specs = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return set()
+        return {int(s["simulation"]["days"]) for s in specs.values() if "simulation" in s}
 
     def __repr__(self) -> str:
         m = self.manifest
