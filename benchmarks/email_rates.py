@@ -3,8 +3,9 @@
     python benchmarks/email_rates.py                     # 8,000 consumers, 365 days, 4 replications
 
 The baseline with no attacks (``world.attack_pressure`` = 0; no events), its default warm-up, and
-three variants of Aurora's policy: ``email_targeting`` 1.0 and 0.0 (fully segmented against
-unsegmented mail) and ``emails_per_week`` 3 (against the baseline's 1). Replication k of every
+five variants of Aurora's policy: ``email_targeting`` 1.0 and 0.0 (fully segmented against
+unsegmented mail), ``emails_per_week`` 3 (against the baseline's 1), and 5 and 12 mailings a
+month (ClickZ's two frequencies). ``--set KEY=VALUE`` sets a parameter of every variant. Replication k of every
 variant uses the seed ``replication_seed(seed, k)`` (common random numbers, as `omnitrust
 compare`). Prints, per variant and brand, the year's clicks, unsubscribes and complaints per email
 sent (totals over the replications divided by the emails sent), then the ratios ODD 7.4 quotes,
@@ -38,6 +39,9 @@ VARIANTS = {
     "targeting 1.0": {"brands.Aurora.policy.email_targeting": 1.0},
     "targeting 0.0": {"brands.Aurora.policy.email_targeting": 0.0},
     "3 a week": {"brands.Aurora.policy.emails_per_week": 3.0},
+    # ClickZ's two frequencies (via Mailchimp): 5 and 12 mailings a month
+    "5 a month": {"brands.Aurora.policy.emails_per_week": 5 * 7 / 30.4},
+    "12 a month": {"brands.Aurora.policy.emails_per_week": 12 * 7 / 30.4},
 }
 COUNTS = ("emails_sent", "email_clicks", "unsubscribes", "spam_complaints")
 
@@ -48,9 +52,17 @@ def main(argv=None) -> dict:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--replications", type=int, default=4)
     p.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of every variant, e.g. outreach.complaint_per_email=0.0003 (repeatable)",
+    )
     a = p.parse_args(argv)
     base = load_scenario("baseline", consumers=a.consumers, days=a.days)
-    base = apply_overrides(base, {"world.attack_pressure": 0.0})
+    extra = {k: float(v) for k, v in (s.split("=", 1) for s in a.set)}
+    base = apply_overrides(base, {"world.attack_pressure": 0.0, **extra})
     seed = base.simulation.seed if a.seed is None else a.seed
     brands = [b.name for b in base.brands]
     wall, load = time.perf_counter(), os.getloadavg()[0]
@@ -98,6 +110,11 @@ def main(argv=None) -> dict:
           f"{often['unsubscribes'] / once['unsubscribes']:.2f}, complaints per email x"
           f"{often['spam_complaints'] / once['spam_complaints']:.1f} "
           f"({often['complaints_n']:.0f} against {once['complaints_n']:.0f} complaints)")  # fmt: skip
+    lo, hi = rates["5 a month", "Aurora"], rates["12 a month", "Aurora"]
+    print("Aurora, 12 a month vs 5 (ClickZ: complaints x6.3): unsubscribes per email x"
+          f"{hi['unsubscribes'] / lo['unsubscribes']:.2f}, complaints per email x"
+          f"{hi['spam_complaints'] / max(lo['spam_complaints'], 1e-300):.1f} "
+          f"({hi['complaints_n']:.0f} against {lo['complaints_n']:.0f} complaints)")  # fmt: skip
     rel = relevance["baseline"]
     shares = [f"{n} {s / c:.3f}" for n, s, c in zip(brands, *rel, strict=True)]
     seg_rel = relevance["targeting 1.0"][:, brands.index("Aurora")]

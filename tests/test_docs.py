@@ -130,7 +130,14 @@ def test_the_committed_fit_loads_and_its_estimates_are_the_fitted_defaults(tmp_p
     fitted = load_scenario(shutil.copy(folder / "calibrated.toml", tmp_path / "copy.toml"))
     default = load_scenario(ROOT / "scenarios" / "baseline.toml")  # sets none of the eleven
     estimates = json.loads((folder / "manifest.json").read_text())["estimate"]  # no integers
-    expected = with_parameters(default, estimates).model_copy(
+    # the fit ran before subscribers remembered their mail (round 24, docs/CALIBRATION.md, "The
+    # e-mail rule after the seventh fit"): its file keeps the e-mail defaults it ran with
+    ran_with = {
+        "outreach.unsubscribe_per_email": 0.0024,
+        "outreach.fatigue_exponent": 2.1,
+        "outreach.relevant_unsubscribe_ratio": 0.6,
+    }
+    expected = with_parameters(default, estimates | ran_with).model_copy(
         update={"name": "baseline_calibrated"}
     )
     assert fitted.content_hash() == expected.content_hash()

@@ -1,4 +1,4 @@
-"""E-mail responds to targeting and frequency (issue 9, part 3; docs/ODD.md 7.4, O1-O3).
+"""E-mail responds to targeting and frequency (issue 9, part 3; docs/ODD.md 7.4, O0-O4).
 
 Published figures: segmented campaigns get 101% more clicks and 9.4% fewer unsubscribes than
 unsegmented ones (Mailchimp 2017, 11,000 campaigns); click rates are about 2.25% per email in
@@ -27,6 +27,8 @@ def _rates(complaint_per_email: float | None = None, **policy) -> dict[str, floa
     return {
         "clicks": c[0, EV["email_clicks"]] / emails,
         "unsubscribes": c[0, EV["unsubscribes"]] / emails,
+        # unsubscribes by O3 alone: `unsubscribes` counts the complaints' (O2) too
+        "o3": (c[0, EV["unsubscribes"]] - c[0, EV["spam_complaints"]]) / emails,
         "complaints": c[0, EV["spam_complaints"]] / emails,
         "market_clicks": c[:, EV["email_clicks"]].sum() / c[:, EV["emails_sent"]].sum(),
     }
@@ -42,14 +44,19 @@ def test_segmented_mail_gets_more_clicks_and_loses_fewer_subscribers():
 
 
 def test_more_mail_unsubscribes_and_complains_more_per_email():
+    """Fatigue is the subscribers' own (O0): three e-mails a week leave about three times as many
+    irrelevant ones in a subscriber's memory as one a week (13.0 against 4.3 a month at a steady
+    state), so each e-mail unsubscribes and complains more. The market's ratios are lower than a
+    long-standing subscriber's (3^0.5 = 1.73, 3^2.8 = 22): the e-mail itself counts one whatever
+    the frequency, new subscribers remember little, and the most tired leave first. With no
+    fatigue (exponents 0) both ratios would be 1."""
     often, rare = _rates(emails_per_week=3.0), _rates(emails_per_week=1.0)
-    # O3: unsubscribes per email x (13.0 / 4.3) ** 0.5 = 1.73
-    assert often["unsubscribes"] / rare["unsubscribes"] > 1.4
-    # O2: complaints per irrelevant email x (13.0 / 4.3) ** 2.1 = 10. At the default rate the
-    # weekly mailing draws ~5 complaints a year at this size (3 to 10 over seeds), too few for a
-    # ratio; ten times the base rate on both sides leaves the expected ratio at 10 and gives ~50
+    assert 1.3 < often["o3"] / rare["o3"] < 1.85  # 1.73 at most, and sampling noise
+    assert often["unsubscribes"] > often["o3"] * 1.1  # complaints unsubscribe too, more often
+    # At the default rate the weekly mailing draws ~5 complaints a year at this size, too few for
+    # a ratio; ten times the base rate on both sides gives ~50 (and more of the most tired leave)
     often, rare = (_rates(complaint_per_email=1e-3, emails_per_week=w) for w in (3.0, 1.0))
-    assert 6.0 < often["complaints"] / rare["complaints"] < 16.0
+    assert 3.0 < often["complaints"] / rare["complaints"] < 11.0
 
 
 def test_click_rate_is_in_the_range_of_published_benchmarks():

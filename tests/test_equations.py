@@ -357,7 +357,9 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
     lev.personalization_skill[:] = 0.0
     lev.emails_per_day[:] = 0.5
-    lev.fatigue[:] = 3000.0  # p_complaint = 3000 complaint_per_email = 0.3: complaints to count
+    # subscribers tired of the brand's mail (O0): 226 remembered, 220 after a day's fading and
+    # one more spam e-mail, so p_complaint = complaint_per_email (220 / 5)^2.1 ~ 0.28 (O2)
+    pop.inbox[:] = 226.0
     subscribed = (pop.flags & SUBSCRIBED) != 0
     aware = (pop.flags & AWARE) != 0
     s0 = pop.s.astype(np.float64).copy()

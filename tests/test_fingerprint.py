@@ -20,8 +20,10 @@ docs/ODD.md 7.9; 192 trials), and for the seventh fit (eleven parameters, docs/C
 "The seventh fit"; the sixth fit's defaults, pinned in calibration/sixth-defaults/baseline.toml,
 still give the sixth fit's baseline digest, checked below), and for the lever costs doubled with
 the seventh fit's revenue (security_cost, the three lever costs and net_value only, every other
-value identical, checked against the previous code): they are the independent
-reference that a refactor must reproduce exactly.
+value identical, checked against the previous code), and for e-mail fatigue as each subscriber's
+memory of the brand's irrelevant mail (round 24, docs/ODD.md 7.4, O0; three e-mail defaults
+re-set by hand, docs/PARAMETERS.md): they are the independent reference that a refactor must
+reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
 stream), in the same commit as that change, and say so in its message:
@@ -46,20 +48,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "d5e6506c3a218becb75d8e32cfbdb5f8e52b6da9fb8c1b063663248877bbe130"
+        "57c9e44d8a1b0a974129412160b2421bb3f89a75eb147843cc3969aa5eb12de6"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "cf31bd8c4dc1bbda4b2a6b1067506a00ef5b3eda5d73567edc822dc61f36c1fb"
+        "3efa911ddd237cc9a8866b0bf7053b9ff4bc4c63d77c1767f3f95acfc0f789fe"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "e0fc0b24239d0fa4cb8a92b448d815424fc866812364bf75d4c398cfd4fc457c"
+        "549fffe8b4044effd723567811d2731b985803725449f0a32413dc2280bf66a1"
     ),
     # a breach tied to the store channel on day 120: consumers who learn of it shy away from
     # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
     ("store_card_skimming.toml", 1500, 180, 14): (
-        "e444566b04894796d61bf0f77880e73be9212b2c217ab78907c1d2ab0602db18"
+        "26619221344b589b38174754a4e322f3e4ccd2c10240af7a55452915791f4152"
     ),
 }
 
@@ -82,15 +84,17 @@ def test_numbers_are_unchanged(case):
 
 def test_the_pinned_sixth_defaults_give_the_sixth_fits_numbers():
     """calibration/sixth-defaults/baseline.toml pins the defaults before the seventh fit, so that
-    the fits and checks that ran on them rerun as they ran. Its table, with the scenario column
-    named as the bundled baseline's, hashes to the baseline digest of the sixth fit's defaults,
-    recorded by this module before the seventh fit was adopted (main 7f72d59)."""
+    the fits and checks that ran on them rerun on their parameters. Its table, with the scenario
+    column named as the bundled baseline's, hashed to the baseline digest of the sixth fit's
+    defaults recorded by this module before the seventh fit was adopted (main 7f72d59,
+    d49be72d...) until the e-mail rule of round 24 changed the model; the digest below is the
+    same file on today's rules (docs/CALIBRATION.md, "The e-mail rule after the seventh fit")."""
     path = SCENARIOS.parent / "calibration" / "sixth-defaults" / "baseline.toml"
     sc = load_scenario(path, consumers=1500, days=120, seed=11)
     table = simulate(sc, replication=0).assign(scenario="baseline")
     text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     assert hashlib.sha256(text.encode()).hexdigest() == (
-        "d49be72d034c59a4fcf9dd5a003ef60bd5475f40225b2e383e119ec1e67b054e"
+        "597c6d2abba806bd56110e5cf2ef706eff3651f330be91abd5f75b1d75c961ab"
     )
 
 

@@ -408,6 +408,9 @@ def test_derived_parameters_follow_their_definitions():
     assert math.isclose(d.background_fraud, fraud, rel_tol=1e-12)
     assert math.isclose(d.turnover, 1 - 0.85 ** (1 / 365), rel_tol=1e-12)
     assert math.isclose(d.list_decay, 1 - 0.8 ** (1 / 365), rel_tol=1e-12)
+    # O0: a remembered e-mail fades by 1 / inbox_memory_days a day, so a steady r irrelevant
+    # e-mails a day settle at r / (1 - keep) = r * inbox_memory_days remembered
+    assert math.isclose(1 / (1 - d.inbox_keep), s.outreach.inbox_memory_days, rel_tol=1e-12)
     # 7.2: at prior trust and no relevance a consumer buys with purchase_probability: the
     # outside option's weight exp(u0) against the brands' presences sum P gives P / (P + e^u0)
     presence = sum(b.presence for b in s.brands)
@@ -420,12 +423,7 @@ def test_derived_parameters_follow_their_definitions():
     lev = brand_table(s)
     for b, spec in enumerate(s.brands):
         pol = spec.policy
-        per_month = pol.emails_per_week * 30.4 / 7
         assert math.isclose(lev.emails_per_day[b], pol.emails_per_week / 7, rel_tol=1e-12)
-        k = s.outreach.fatigue_exponent
-        assert math.isclose(lev.fatigue[b], (per_month / 5) ** k, rel_tol=1e-12)
-        k = s.outreach.unsubscribe_fatigue_exponent
-        assert math.isclose(lev.unsubscribe_fatigue[b], (per_month / 5) ** k, rel_tol=1e-12)
         assert math.isclose(lev.consent_lapse[b], 1 / pol.consent_refresh_days, rel_tol=1e-12)
         assert math.isclose(lev.log_presence[b], math.log(spec.presence), rel_tol=1e-12)
 
@@ -575,6 +573,7 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     pop.wary[:] = np.where(rng.random(n) < 0.5, 3 * wary_b + wary_c, -1)
     pop.wary_day[:] = day - rng.integers(0, 60, size=n)
     pop.spam_share[:] = np.where(rng.random((n, nb_)) < 0.5, rng.integers(1, 256, (n, nb_)), 0)
+    pop.inbox[:] = rng.uniform(0.5, 20.0, size=(n, nb_))  # mail remembered from an earlier spell
     before = copy.deepcopy(pop)
     counts = np.zeros((nb_, N_EVENTS))
     purchases = np.zeros((nb_, len(CHANNELS)))
@@ -701,7 +700,10 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
     assert np.allclose(counts[:, EV["spam_losses"]], exp_spam, rtol=1e-7)
     assert (exp_personal > 0.02 * exp_margin).all() and (exp_spam > 0).all()
     assert (((pop.flags & SUBSCRIBED) != 0) == exp_subscribed).all()
-    assert (exp_subscribed & ((before.flags & SUBSCRIBED) == 0)).sum() > 100
+    new = exp_subscribed & ((before.flags & SUBSCRIBED) == 0)
+    assert new.sum() > 100
+    # O0: a new subscriber remembers none of the brand's mail; everyone else's memory is as it was
+    assert (pop.inbox[new] == 0).all() and (pop.inbox[~new] == before.inbox[~new]).all()
     assert (pop.history == exp_history).all()
     bought = np.zeros((n, nb_), bool)
     bought[buyer_of >= 0, buyer_of[buyer_of >= 0]] = True
@@ -717,13 +719,18 @@ def test_purchase_chooses_brand_and_channel_by_j3_j4(switching, integration):
 # -- 7.4 Outreach, O1-O4 -----------------------------------------------------------------------
 
 
-def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
-    """Targeted mail from skilled brands, more than one e-mail a day: who gets how many e-mails,
-    which are relevant (O1), the evidence, complaints (O2), clicks, unsubscribes (O3) and stale
-    addresses (O4), recomputed here with the same draws (slot layout: docs/ODD.md, Streams)."""
+def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
+    """Targeted mail from skilled brands, more than one e-mail a day, subscribers who remember
+    0 to 20 irrelevant e-mails: the fading memory (O0), who gets how many e-mails, which are
+    relevant (O1), the evidence, complaints (O2), clicks, unsubscribes (O3) and stale addresses
+    (O4), recomputed here with the same draws (slot layout: docs/ODD.md, Streams)."""
     s = scenario(
         consumers=3000,
-        outreach={"list_decay_per_year": 0.9, "unsubscribe_per_email": 0.02},
+        outreach={
+            "list_decay_per_year": 0.9,
+            "unsubscribe_per_email": 0.02,
+            "complaint_per_email": 0.002,
+        },
     )
     pop = create_population(s, seed=8)
     par = parameters(s)
@@ -733,13 +740,8 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
     skill = np.array([0.9, 0.6, 0.5])[:nb_]
     lev = brand_table(s)
     o = s.outreach
-    per_month = epw * 30.4 / 7
     lev = lev._replace(
-        emails_per_day=epw / 7,
-        email_targeting=targeting,
-        personalization_skill=skill,
-        fatigue=(per_month / 5) ** o.fatigue_exponent,
-        unsubscribe_fatigue=(per_month / 5) ** o.unsubscribe_fatigue_exponent,
+        emails_per_day=epw / 7, email_targeting=targeting, personalization_skill=skill
     )
     rng = np.random.default_rng(37)
     pop.flags[:] = rng.integers(0, 256, size=(n, nb_), dtype=np.uint8) & (
@@ -749,6 +751,7 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
     pop.consent[:] = rng.integers(0, 256, size=(n, nb_))
     pop.journey_left[:] = np.where(rng.random(n) < 0.5, 0, 3)
     pop.journey_channels[:] = np.where(pop.journey_left > 0, 1, 0)
+    pop.inbox[:] = rng.uniform(0.0, 20.0, size=(n, nb_))
     before = copy.deepcopy(pop)
     counts = np.zeros((nb_, N_EVENTS))
     key = streams.stream_key(9, "outreach", 20)
@@ -766,6 +769,8 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
         before.journey_left.copy(),
         before.journey_channels.copy(),
     )
+    inbox = before.inbox.copy()  # float32, as stored
+    keep = 1 - 1 / o.inbox_memory_days
     exp = np.zeros_like(counts)
     relevant_seen = 0
     for i in range(n):
@@ -777,6 +782,8 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
                 flags[i, b] &= ~SUBSCRIBED & 0xFF
                 exp[b, EV["stale_addresses"]] += 1
                 continue
+            memory = float(inbox[i, b]) * keep  # O0
+            inbox[i, b] = memory
             base = b * per_email
             k = int(lev.emails_per_day[b]) + (streams.uniform(st, base) < lev.emails_per_day[b] % 1)
             k = min(k, o.max_emails_per_day)
@@ -786,8 +793,6 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
             value = sum(float(VALUE[d]) for d in range(8) if held & (1 << d))
             p_rel = targeting[b] * skill[b] * value  # O1
             spam = t.spam_evidence * ((1 - t.informed_relief) if flags[i, b] & AWARE else 1.0)
-            p_complaint = o.complaint_per_email * (per_month[b] / 5) ** o.fatigue_exponent  # O2
-            p_unsub = o.unsubscribe_per_email * (per_month[b] / 5) ** o.unsubscribe_fatigue_exponent
             exp[b, EV["emails_sent"]] += k
             exp[b, EV["marketing_cost"]] += k * o.email_cost
             for e in range(k):
@@ -798,6 +803,9 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
                     r[i, b] += t.personalization_evidence * p_rel
                 else:
                     neg[i, b] += t.negative_weight * spam
+                    memory += 1
+                    inbox[i, b] = memory
+                    p_complaint = o.complaint_per_email * (memory / 5) ** o.fatigue_exponent  # O2
                     if streams.uniform(st, slot + 2) < p_complaint:
                         exp[b, EV["spam_complaints"]] += 1
                         exp[b, EV["unsubscribes"]] += 1
@@ -811,6 +819,7 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
                         left[i] = 1
                     chans[i] |= 1 << EMAIL
                 ratio = o.relevant_unsubscribe_ratio if relevant else 1.0
+                p_unsub = o.unsubscribe_per_email * (memory / 5) ** o.unsubscribe_fatigue_exponent
                 if streams.uniform(st, slot + 3) < p_unsub * ratio:  # O3
                     exp[b, EV["unsubscribes"]] += 1
                     flags[i, b] &= ~SUBSCRIBED & 0xFF
@@ -824,6 +833,9 @@ def test_newsletters_follow_o1_to_o4_consumer_by_consumer():
     assert (pop.journey_left == left).all() and (pop.journey_channels == chans).all()
     assert np.allclose(pop.r, r, rtol=1e-5, atol=1e-6)
     assert np.allclose(pop.s, neg, rtol=1e-5, atol=1e-6)
+    assert (pop.inbox == inbox).all()
+    mailed = before.flags & SUBSCRIBED != 0
+    assert (pop.inbox[~mailed] == before.inbox[~mailed]).all()  # no subscription, no memory change
     assert relevant_seen > 100 and exp[:, EV["spam_complaints"]].sum() > 10
 
 

@@ -349,6 +349,7 @@ def _purchase_block(
             and uniform(st, 3) < par.outreach.subscribe_probability
         ):
             pop.flags[i, b] |= SUBSCRIBED
+            pop.inbox[i, b] = 0.0  # a new subscriber remembers no mail of the brand (O0)
         h = H_BOUGHT | (H_USED_DIGITAL if DIGITAL[c] else H_USED_STORE)
         if c == STORE and (journey & DIGITAL_BITS):
             h |= H_WEBROOMED

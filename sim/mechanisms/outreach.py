@@ -1,5 +1,15 @@
 """Outreach: newsletters that land as relevant messages or as spam (ODD 7.4).
 
+Each subscriber remembers the irrelevant e-mails of each brand it subscribes to: a count M_ib that
+fades every day before the day's mail,
+
+    M_ib <- M_ib * (1 - 1 / inbox_memory_days)                                          (O0)
+
+and grows by one with each irrelevant e-mail read; a new subscriber remembers none (journey.py).
+At a steady frequency it settles at the brand's irrelevant e-mails of the last inbox_memory_days
+days, so fatigue is each subscriber's own experience: mail that is relevant to them, or rare,
+does not build it.
+
 Each subscriber of brand b receives on average emails_per_week_b / 7 emails a day (the integer part
 every day, the fraction as a Bernoulli draw). An email is relevant with probability
 
@@ -8,17 +18,19 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
 (targeting needs data: V(H) is the value of the data the brand holds on the consumer).
 * relevant: positive evidence e_pers * P(relevant); clicked with probability c_rel
   (``click_rate``);
-* irrelevant (spam): negative evidence e_spam, times (1 - informed_relief) for a subscriber who
-  knowingly shared their data (AWARE, consent.py C5); a spam complaint with probability
-      p_complaint * (mailings per month / 5) ** k                                        (O2)
+* irrelevant (spam): M_ib grows by one; negative evidence e_spam, times (1 - informed_relief)
+  for a subscriber who knowingly shared their data (AWARE, consent.py C5); a spam complaint with
+  probability
+      p_complaint * (M_ib / 5) ** k                                                      (O2)
   (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all); clicked with
   probability c_rel * ``irrelevant_click_ratio``;
 * a click: an idle consumer starts a one-day journey, and the email channel is added to the
   channels of the consumer's current or new journey, so a store purchase after it counts as
   webrooming (nothing is observed or asked on it, and the research channel is unchanged);
 * any email: unsubscribe with probability
-      p_unsub * (relevant ? ratio_rel : 1) * (mailings per month / 5) ** k_u             (O3)
-  so segmented (relevant) mail loses fewer subscribers and more mail loses more.
+      p_unsub * (relevant ? ratio_rel : 1) * (M_ib / 5) ** k_u                           (O3)
+  so a subscriber tired of irrelevant mail leaves, and segmented (relevant) mail, which does not
+  add to M, loses fewer subscribers.
 * before any mail, a subscriber's address goes stale with probability
       1 - (1 - D) ** (1 / 365)    (D = ``list_decay_per_year``)                          (O4)
   and the consumer drops off the list (``stale_addresses``; a later purchase may subscribe again).
@@ -46,7 +58,7 @@ _DECAY_SLOT = 64 * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
 
 
 def send(pop, brands, par, key, counts):
-    """Deliver today's newsletters to every subscriber (eqs. O1-O4)."""
+    """Deliver today's newsletters to every subscriber (eqs. O0-O4)."""
     n = pop.flags.shape[0]
     part = np.zeros((n_blocks(n),) + counts.shape)
     over_blocks(_send_blocks, n, pop, brands, par, key, part)
@@ -78,6 +90,8 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                 pop.flags[i, b] &= _NOT_SUBSCRIBED
                 counts[b, Event.stale_addresses] += 1
                 continue
+            memory = pop.inbox[i, b] * par.derived.inbox_keep  # O0: yesterday's mail fades
+            pop.inbox[i, b] = memory
             base = b * (EMAIL_SLOTS_PER_BRAND_DAY * SLOTS_PER_EMAIL + 1)
             rate = brands.emails_per_day[b]
             k = int(rate)
@@ -91,9 +105,7 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                 * brands.personalization_skill[b]
                 * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
             )
-            p_unsub = par.outreach.unsubscribe_per_email * brands.unsubscribe_fatigue[b]
             click_irrelevant = par.outreach.click_rate * par.outreach.irrelevant_click_ratio
-            p_complaint = par.outreach.complaint_per_email * brands.fatigue[b]
             spam = par.trust.spam_evidence
             if pop.flags[i, b] & AWARE:  # knowingly shared: not surprised (consent.py, C5)
                 spam *= 1.0 - par.trust.informed_relief
@@ -105,8 +117,11 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                 if relevant:
                     add_positive(pop, i, b, par.trust.personalization_evidence * p_rel)
                 else:
+                    memory += 1.0
+                    pop.inbox[i, b] = memory
                     add_spam(pop, par, i, b, spam)
-                    if uniform(st, slot + 2) < p_complaint:
+                    tired = (memory / 5.0) ** par.outreach.fatigue_exponent
+                    if uniform(st, slot + 2) < par.outreach.complaint_per_email * tired:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
                         add_spam(
@@ -125,6 +140,10 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                     if pop.journey_left[i] == 0 and pop.journey_channels[i] == 0:
                         pop.journey_left[i] = 1  # idle: the click starts a journey
                     pop.journey_channels[i] |= np.uint8(1 << EMAIL)
+                p_unsub = (
+                    par.outreach.unsubscribe_per_email
+                    * (memory / 5.0) ** par.outreach.unsubscribe_fatigue_exponent
+                )
                 if uniform(st, slot + 3) < p_unsub * (
                     par.outreach.relevant_unsubscribe_ratio if relevant else 1.0
                 ):
@@ -134,5 +153,5 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
 
 
 def send_phase(day: Day) -> None:
-    """Today's newsletters land as relevant or as spam (O1-O3)."""
+    """Today's newsletters land as relevant or as spam (O0-O4)."""
     send(day.population, day.levers, day.params, day.key("outreach"), day.counts)

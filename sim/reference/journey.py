@@ -143,6 +143,7 @@ class JourneyRules:
             and self.random.random() < sc.outreach.subscribe_probability
         ):
             rel.subscribed = True
+            rel.inbox = 0.0  # a new subscriber remembers no mail of the brand (O0)
         self.bought = True
         if DIGITAL[channel]:
             self.used_digital = True

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import mesa
 
 from ..core.catalogue import CHANNELS
-from ..core.constants import DAYS_PER_MONTH
 from ..core.mesa_core import Agent
 from ..core.streams import mesa_seed
 from ..scenario import Scenario
@@ -36,6 +35,7 @@ class Relation:
     consent: set = field(default_factory=set)
     asked: set = field(default_factory=set)
     subscribed: bool = False
+    inbox: float = 0.0  # irrelevant e-mails of the brand remembered (O0)
     customer: bool = False
     churned: bool = False
     account: bool = False
@@ -70,15 +70,11 @@ class ReferenceBrand(BrandIncidents, BrandCosts, Agent):
     def use_policy(self, policy) -> None:
         """Follow ``policy`` from now on (at creation, and on the scenario's policy_from_day)."""
         p = self.policy = policy  # a new lever is read as brand.policy.<lever>
-        o = self.model.scenario.outreach
         self.scope = frozenset(p.data_collection)
         self.transparency = p.transparency
         self.skill = p.personalization_skill
         self.emails_per_day = p.emails_per_week / 7.0
         self.targeting = p.email_targeting
-        mailings_per_month = p.emails_per_week * DAYS_PER_MONTH / 7.0
-        self.complaint_multiplier = (mailings_per_month / 5.0) ** o.fatigue_exponent
-        self.unsubscribe_fatigue = (mailings_per_month / 5.0) ** o.unsubscribe_fatigue_exponent
         self.sharing = p.third_party_sharing
         self.integration = p.omnichannel_integration
         self.security = p.security_investment

@@ -1,4 +1,4 @@
-"""E-mail outreach (O1-O4), one consumer at a time: the twin of `sim.mechanisms.outreach`."""
+"""E-mail outreach (O0-O4), one consumer at a time: the twin of `sim.mechanisms.outreach`."""
 
 from __future__ import annotations
 
@@ -19,24 +19,25 @@ class OutreachRules:
                 rel.subscribed = False
                 brand.counts["stale_addresses"] += 1
                 continue
+            rel.inbox *= 1.0 - 1.0 / o.inbox_memory_days  # O0: yesterday's mail fades
             rate = brand.emails_per_day
             k = int(rate) + (self.random.random() < rate - int(rate))
             k = min(k, o.max_emails_per_day)
             if k == 0:
                 continue
             p_relevant = brand.targeting * brand.skill * value_of(self.held(b))
-            p_unsub = o.unsubscribe_per_email * brand.unsubscribe_fatigue  # O3
-            p_complaint = o.complaint_per_email * brand.complaint_multiplier
             brand.counts["emails_sent"] += k
             for _ in range(k):
                 relevant = self.random.random() < p_relevant
                 if relevant:
                     rel.r += tr.personalization_evidence * p_relevant
                 else:  # spam; a consumer who knowingly shared is less surprised (O1)
+                    rel.inbox += 1.0
                     spam = tr.spam_evidence * (1.0 - tr.informed_relief * rel.aware)
                     self.negative(b, spam)
                     rel.spam += tr.negative_weight * spam  # the spam part of s (7.9)
-                    if self.random.random() < p_complaint:
+                    p_complaint = o.complaint_per_email * (rel.inbox / 5.0) ** o.fatigue_exponent
+                    if self.random.random() < p_complaint:  # O2
                         brand.counts["spam_complaints"] += 1
                         brand.counts["unsubscribes"] += 1
                         self.negative(b, o.complaint_penalty * tr.spam_evidence)
@@ -49,7 +50,10 @@ class OutreachRules:
                     if self.journey_left == 0 and not self.journey_channels:
                         self.journey_left = 1  # an idle consumer starts a one-day journey
                     self.journey_channels.add("email")  # a research touch, nothing asked
-                unsub = p_unsub * (o.relevant_unsubscribe_ratio if relevant else 1.0)
+                p_unsub = (
+                    o.unsubscribe_per_email * (rel.inbox / 5.0) ** o.unsubscribe_fatigue_exponent
+                )
+                unsub = p_unsub * (o.relevant_unsubscribe_ratio if relevant else 1.0)  # O3
                 if self.random.random() < unsub:
                     brand.counts["unsubscribes"] += 1
                     rel.subscribed = False

@@ -15,7 +15,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
-from ..core.constants import DAYS_PER_MONTH
 from ..scenario import Brand, Policy, Scenario
 from ..scenario.paramdoc import SECTIONS
 
@@ -66,6 +65,7 @@ class Derived(NamedTuple):
     outside_utility: float  # log weight of "buy nothing now", see `parameters`
     turnover: float  # per day: 1 - (1 - population.turnover_per_year) ** (1 / 365)
     list_decay: float  # per day: 1 - (1 - outreach.list_decay_per_year) ** (1 / 365)
+    inbox_keep: float  # remembered mail kept per day: 1 - 1 / outreach.inbox_memory_days
 
 
 Parameters = NamedTuple("Parameters", [*((s, TABLES[s]) for s in SECTIONS), ("derived", Derived)])
@@ -90,8 +90,6 @@ DERIVED_BRAND_FIELDS = (
     "log_presence",  # log(presence)
     "scope",  # int64 bit mask of policy.data_collection
     "emails_per_day",  # policy.emails_per_week / 7
-    "fatigue",  # complaint multiplier (mailings per month / 5) ** outreach.fatigue_exponent
-    "unsubscribe_fatigue",  # (mailings per month / 5) ** outreach.unsubscribe_fatigue_exponent
     "consent_lapse",  # per day: 1 / policy.consent_refresh_days
     "compensation",  # int64 code of policy.compensation, see COMPENSATION_CODE
 )
@@ -106,20 +104,15 @@ order, then the derived forms listed in `DERIVED_BRAND_FIELDS`."""
 
 def brand_table(scenario: Scenario) -> BrandTable:
     """Per-brand lever arrays of ``scenario``."""
-    o = scenario.outreach
     brands = scenario.brands
     pol = [b.policy for b in brands]
     columns = {n: np.array([getattr(b, n) for b in brands], dtype=np.float64) for n in BRAND_FIELDS}
     columns |= {n: np.array([getattr(p, n) for p in pol], dtype=np.float64) for n in POLICY_FIELDS}
-    epw = columns["emails_per_week"]
-    per_month = epw * DAYS_PER_MONTH / 7.0
     return BrandTable(
         **columns,
         log_presence=np.log(columns["presence"]),
         scope=np.array([mask_of(p.data_collection) for p in pol], dtype=np.int64),
-        emails_per_day=epw / 7.0,
-        fatigue=(per_month / 5.0) ** o.fatigue_exponent,
-        unsubscribe_fatigue=(per_month / 5.0) ** o.unsubscribe_fatigue_exponent,
+        emails_per_day=columns["emails_per_week"] / 7.0,
         consent_lapse=1.0 / columns["consent_refresh_days"],
         compensation=np.array([COMPENSATION_CODE[p.compensation] for p in pol], dtype=np.int64),
     )
@@ -143,5 +136,6 @@ def parameters(scenario: Scenario) -> Parameters:
             outside_utility=outside,
             turnover=1.0 - (1.0 - scenario.population.turnover_per_year) ** (1.0 / 365.0),
             list_decay=1.0 - (1.0 - scenario.outreach.list_decay_per_year) ** (1.0 / 365.0),
+            inbox_keep=1.0 - 1.0 / scenario.outreach.inbox_memory_days,
         ),
     )

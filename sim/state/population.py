@@ -8,7 +8,8 @@ included; `python benchmarks/memory_probe.py 1000000 3`).
 Per consumer (N):    segment, concern, affinity, reads_terms, need_rate, journey_left,
                      journey_channels, last_research, history, social ties (CSR)
 Per consumer x brand (N x B): r, s (trust evidence), consent, asked, flags, last_seen,
-                     last_purchase, exposed_day, harm_day, harm_kind, spam_share
+                     last_purchase, exposed_day, harm_day, harm_kind, spam_share,
+                     inbox (remembered irrelevant mail)
 Per consumer (N), incidents: wary, wary_day, fraud_day
 """
 
@@ -79,6 +80,8 @@ class Population(NamedTuple):
     fraud_day: np.ndarray  # int16 (N,): day of the latest fraud suffered, any cause (-1 never)
     spam_share: np.ndarray  # uint8 (N, B): the part of s from the brand's irrelevant mail, as a
     #                         share of s in steps of 1/255; it fades with s, so it keeps no day
+    inbox: np.ndarray  # float32 (N, B): the brand's irrelevant e-mails a subscriber remembers,
+    #                    a count fading by 1 / outreach.inbox_memory_days a day (ODD 7.4, O0)
 
     @property
     def size(self) -> int:
@@ -119,6 +122,7 @@ LAYOUT: dict[str, tuple[str, str, int | None]] = {
     "wary_day": ("int16", "N", -1),
     "fraud_day": ("int16", "N", -1),
     "spam_share": ("uint8", "NB", 0),
+    "inbox": ("float32", "NB", 0),
 }
 
 
