@@ -370,7 +370,7 @@ def test_network_is_the_documented_small_world(rewiring):
 
 
 def test_drawing_a_population_holds_little_more_than_the_population():
-    """Issue 14 (at most 200 B per consumer at 1M x 5 brands, 168 of them the population's own
+    """Issue 14 (at most 200 B per consumer at 1M x 5 brands, 188 of them the population's own
     arrays): the build's temporaries are freed before the population's arrays are laid out, so
     the most NumPy and the compiled code hold at once while `create_population` runs (as
     tracemalloc traces it) is within 5% of `Population.nbytes()` (0.06% over at 3 brands). The

@@ -2,7 +2,7 @@
 
 Consumers are not Python objects. Their state lives in typed arrays so that every rule is a pass
 over the arrays (docs/ODD.md, section 2 "Entities, state variables and scales"). Compact types keep
-the memory near the floor: 168 bytes per consumer at 5 brands (`Population.nbytes()`, network
+the memory near the floor: 188 bytes per consumer at 5 brands (`Population.nbytes()`, network
 included; `python benchmarks/memory_probe.py 1000000 3`).
 
 Per consumer (N):    segment, concern, affinity, reads_terms, need_rate, journey_left,
