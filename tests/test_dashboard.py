@@ -368,6 +368,15 @@ def assert_no_error(page) -> None:
         assert word not in text, text[:2000]
 
 
+def assert_run_over(page, days: int) -> None:
+    """Step and play disabled, "Run to the end" too, and the sidebar saying to Reset (Mesa's
+    buttons stayed enabled after "Run to the end" until one was clicked once)."""
+    page.get_by_text(f"The run has ended after {days} days: press Reset").wait_for(timeout=60_000)
+    for name in ("Step", "▶", "Run to the end"):
+        assert page.get_by_role("button", name=name).is_disabled(), name
+    assert page.get_by_role("button", name="Reset").is_enabled()
+
+
 @pytest.mark.parametrize(
     ("sig", "code", "said"),
     [(signal.SIGINT, 130, "omnitrust dashboard: stopped"), (signal.SIGTERM, -signal.SIGTERM, "")],
@@ -439,8 +448,8 @@ def test_move_a_lever_and_the_charts_answer(dashboard, tmp_path):
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
             assert "nan" not in page.inner_text("table").lower()  # dashes before the first day
-            for day in (5, 10, 15):  # Mesa's Step runs the render interval, 5 days
-                page.get_by_role("button", name="Step").click()
+            for day in (5, 10, 15):  # a Step is 5 days (its label says so)
+                page.get_by_role("button", name="Step (5 days)").click()
                 page.get_by_text(f"Day {day} of 120").wait_for(timeout=60_000)
             page.get_by_role("button", name="Breach Aurora now").click()
             page.get_by_text("Breach of Aurora scheduled for day 15:").wait_for(timeout=60_000)
@@ -450,14 +459,8 @@ def test_move_a_lever_and_the_charts_answer(dashboard, tmp_path):
             assert_no_error(page)
             page.screenshot(path=str(shot), full_page=False)
 
-            # Step after the end: nothing simulated, the rate kept, Step then disabled
-            rate = page.get_by_text("days/s (step rate").inner_text()
-            page.get_by_role("button", name="Step").click()
-            step = page.get_by_role("button", name="Step")
-            page.wait_for_function(
-                "b => b.disabled", arg=step.element_handle(), timeout=60_000
-            )  # fmt: skip
-            assert page.get_by_text("days/s (step rate").inner_text() == rate
+            # at the end, Step and play are disabled at once (no click needed) and say why
+            assert_run_over(page, 120)
 
             # Reset forgets the breach; the breach controls offer the new market's data
             page.locator(".v-input", has_text="Aurora: data collected").click()
@@ -471,6 +474,75 @@ def test_move_a_lever_and_the_charts_answer(dashboard, tmp_path):
         finally:
             browser.close()
     assert Path(shot).stat().st_size > 10_000
+
+
+def test_the_controls_say_their_values_what_a_step_does_and_when_the_run_is_over(dashboard):
+    """Each slider's label shows its value and unit, read here against the scenario file; the
+    Step button says how many days a click simulates, and does that many; once the horizon is
+    reached (by play here) play and Step are disabled without a further click."""
+    from playwright.sync_api import expect, sync_playwright
+
+    policy = load_scenario(SCENARIOS / "baseline.toml").brands[0].policy  # Aurora's
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1250})
+            page.goto(dashboard, timeout=120_000)
+            page.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            sidebar = page.inner_text(".v-navigation-drawer")
+            for line in (
+                f"Aurora: transparency = {policy.transparency:g}",
+                f"Aurora: data retention = {policy.data_retention_days:g} days",
+                f"Aurora: breach notice within = {policy.notify_within_days:g} days",
+                "consumers = 2,000",
+                "horizon = 120 days",
+            ):
+                assert line in sidebar, (line, sidebar)
+
+            # a slider moved: its label shows the new value, the one the next market is built with
+            slider = page.locator(".v-input", has_text="Aurora: transparency").locator(".v-slider")
+            box = slider.bounding_box()
+            page.mouse.click(box["x"] + 0.95 * box["width"], box["y"] + box["height"] / 2)
+            label = page.locator(".v-input", has_text="Aurora: transparency").locator("label")
+            expect(label).not_to_have_text(f"Aurora: transparency = {policy.transparency:g}")
+            shown = label.inner_text().split(" = ")[1]
+            assert shown != f"{policy.transparency:g}" and 0.9 <= float(shown) <= 1.0, shown
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text(f"Levers moved from the scenario: transparency = {shown} ").wait_for(
+                timeout=120_000
+            )
+
+            # Step says what a click does, and does it
+            page.get_by_role("button", name="Step (5 days)").click()
+            page.get_by_text("Day 5 of 120").wait_for(timeout=60_000)
+            per_step = page.locator(".v-input", has_text="days per Step").locator(".v-slider")
+            box = per_step.bounding_box()
+            page.mouse.click(box["x"] + 1, box["y"] + box["height"] / 2)  # its left end: 1
+            page.get_by_role("button", name="Step (1 day)", exact=True).click()
+            page.get_by_text("Day 6 of 120").wait_for(timeout=60_000)
+
+            # play to the horizon (30 days a redraw: a chart per day takes minutes on a busy
+            # machine): the controls are disabled as soon as it is reached
+            page.mouse.click(box["x"] + box["width"] - 1, box["y"] + box["height"] / 2)
+            page.get_by_role("button", name="Step (30 days)").wait_for(timeout=60_000)
+            page.get_by_role("button", name="▶").click()
+            page.get_by_text("Day 120 of 120").wait_for(timeout=120_000)
+            assert_run_over(page, 120)
+            assert_no_error(page)
+        finally:
+            browser.close()
+
+
+def test_value_text_shows_numbers_as_typed_with_their_unit():
+    from sim.dashboard.app import step_label, value_text
+
+    assert value_text(0.1 + 0.2) == "0.3"  # the browser's float noise, rounded away
+    assert value_text(730, "days") == "730 days"
+    assert value_text(2000) == "2,000"
+    assert value_text(1.25, "multiplier") == "×1.25"
+    assert value_text(7.5, "per subscriber-week") == "7.5 per subscriber-week"
+    assert value_text(3650.0, "days") == "3,650 days"
+    assert (step_label(5), step_label(1)) == ("Step (5 days)", "Step (1 day)")
 
 
 def test_each_browser_session_has_its_own_market(dashboard):

@@ -218,7 +218,9 @@ print(list(PoolMap(2)(abs, [-1, -2, -3, -4])))
 def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path):
     """Saved as a script, a pool started at its top level broke with BrokenProcessPool (each
     worker imports the script and starts a pool again: Python's bootstrapping RuntimeError in the
-    workers); the library now ends with one line naming the guard. With the guard it runs."""
+    workers, ~60 lines of their tracebacks before the parent's one line naming the guard). The
+    pool now refuses before it starts a worker: the parent's own traceback only, ending with one
+    line naming the script and the guard. With the guard it runs."""
     script = tmp_path / "unguarded.py"
     script.write_text(UNGUARDED)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -227,13 +229,34 @@ def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path):
     )
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("sim.core.errors.UserError: the worker processes stopped"), last
-    assert 'under `if __name__ == "__main__":`' in last
+    assert last.startswith(f"sim.core.errors.UserError: {script} has no "), last
+    assert 'under `if __name__ == "__main__":` (or pass workers=1)' in last
+    # no worker started: none of their bootstrapping tracebacks, one traceback (the script's)
+    assert "bootstrapping" not in proc.stderr and "BrokenProcessPool" not in proc.stderr
+    assert proc.stderr.count("Traceback") == 1, proc.stderr
     guarded = tmp_path / "guarded.py"
     body = UNGUARDED.strip().replace("\nprint(", '\nif __name__ == "__main__":\n    print(')
     guarded.write_text(body + "\n")
     proc = subprocess.run(
         [sys.executable, str(guarded)], capture_output=True, text=True, env=env, timeout=300
     )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[1, 2, 3, 4]"
+
+
+def test_a_package_run_with_dash_m_needs_no_guard(tmp_path):
+    """``python -m pkg`` runs pkg/__main__.py, which multiprocessing does not import again in a
+    worker (`multiprocessing.spawn`: a main module named ``*.__main__`` is left alone): no guard
+    is needed there (``python -m sim compare --workers 2`` is such a program), so the pool must
+    not refuse it."""
+    package = tmp_path / "unguardedpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(UNGUARDED)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "unguardedpkg"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[1, 2, 3, 4]"

@@ -1,4 +1,4 @@
-"""``omnitrust dashboard``: move a lever, see the market answer (Mesa's SolaraViz in a browser).
+"""``omnitrust dashboard``: move a lever, see the market answer (a Solara page in a browser).
 
 This module registers the command and serves `sim.dashboard.app` with solara; it imports
 neither solara nor the page, so the command can say what to install when the extra is missing.
@@ -33,7 +33,7 @@ def add_dashboard_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "dashboard",
         help="an interactive dashboard: move a lever, see the market answer",
-        description="Serve a Mesa SolaraViz dashboard: one brand's policy levers and the world's "
+        description="Serve a Solara dashboard: one brand's policy levers and the world's "
         "uncertainties as controls, live charts of trust, consent, revenue and net value for "
         "every brand next to the unchanged scenario (same seed). Open the printed address in "
         "a browser; Ctrl-C stops it.",

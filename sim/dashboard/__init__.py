@@ -2,7 +2,7 @@
 
 `market.LeverMarket` (Mesa only) runs the market with one brand's levers moved next to the
 unchanged market; `app` (needs the ``dashboard`` extra: solara, altair, networkx) is the page,
-Mesa's SolaraViz on a `LeverMarket`.
+a Solara page on a `LeverMarket`.
 """
 
 import warnings

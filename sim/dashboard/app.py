@@ -1,11 +1,17 @@
-"""The dashboard page: Mesa's SolaraViz on a `LeverMarket` (served by ``omnitrust dashboard``).
+"""The dashboard page: a Solara page on a `LeverMarket` (served by ``omnitrust dashboard``).
 
-Sidebar (Mesa's own): Reset / play / Step, and one control per keyword of `LeverMarket`: the
-size of the run, the chosen brand's policy levers and the world's uncertainties. Moving a
-control and pressing Reset rebuilds both markets (the warm-up included); play or "Run to the end"
-advances them. The page shows the day, the step rate, the chosen brand's headline numbers next to
-the unchanged scenario's, a "breach now" control, and four live charts (trust, consent rate,
-revenue, net value) for every brand: solid with the levers, dashed unchanged.
+Sidebar: Reset / play / "Step (N days)" (N: the days per Step and per redraw while playing, a
+slider), and one control per keyword of `LeverMarket`, each showing its value and unit: the size of
+the run, the chosen brand's policy levers and the world's uncertainties. Moving a control and
+pressing Reset rebuilds both markets (the warm-up included); play, Step or "Run to the end"
+advances them, and once the run is over play and Step are disabled and the sidebar says to Reset.
+The page shows the day, the step rate, the chosen brand's headline numbers next to the unchanged
+scenario's, a "breach now" control, and four live charts (trust, consent rate, revenue, net value)
+for every brand: solid with the levers, dashed unchanged.
+
+The controls are the page's own (Mesa's SolaraViz kept play and Step enabled after "Run to the end"
+until clicked once, showed no slider's value and called a 5-day step "Step"); the page redraws on
+Mesa's `update_counter`.
 
 The scenario and brand come from the environment (set by ``omnitrust dashboard``):
 ``OMNITRUST_DASHBOARD_SCENARIO`` and ``OMNITRUST_DASHBOARD_BRAND``.
@@ -19,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import shlex
+import threading
 import time
 from typing import get_args
 
@@ -31,14 +38,13 @@ from matplotlib.lines import Line2D
 from . import quiet_third_party_warnings
 
 quiet_third_party_warnings()  # (before Mesa's page components are defined)
-from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import force_update, update_counter  # noqa: E402
 
 from ..analysis import style  # noqa: E402
 from ..core.catalogue import DATA_TYPES  # noqa: E402
 from ..mechanisms.metrics import STOCKS, net_value  # noqa: E402
 from ..scenario.loading import load_scenario  # noqa: E402
-from ..scenario.schema import BreachChannel  # noqa: E402
+from ..scenario.schema import BreachChannel, Policy, World  # noqa: E402
 from .market import (  # noqa: E402
     DATA_COLLECTION_CHOICES,
     DEFAULT_SCENARIO,
@@ -51,18 +57,19 @@ AS_TYPED_ENV = "OMNITRUST_DASHBOARD_SCENARIO_AS_TYPED"  # the scenario as the us
 BREACH_CHANNELS = list(get_args(BreachChannel))  # where a breach can happen (I8)
 NO_CHANNEL = "not tied to a channel"
 SMOOTH_DAYS = 7  # revenue and net value are shown as 7-day means (daily values are noisy)
+DAYS_PER_STEP = 5  # days per Step click and per redraw while playing (the slider's start)
 
 # (lever, label, control, min, max, step) for the brand's policy and for the world.
 POLICY_CONTROLS = (
     ("transparency", "transparency", "SliderFloat", 0.0, 1.0, 0.05),
     ("personalization_skill", "personalization skill", "SliderFloat", 0.0, 1.0, 0.05),
-    ("emails_per_week", "e-mails per week", "SliderFloat", 0.0, 21.0, 0.5),
+    ("emails_per_week", "e-mails", "SliderFloat", 0.0, 21.0, 0.5),
     ("email_targeting", "e-mail targeting", "SliderFloat", 0.0, 1.0, 0.05),
     ("third_party_sharing", "third-party sharing", "SliderFloat", 0.0, 1.0, 0.05),
     ("omnichannel_integration", "omnichannel integration", "SliderFloat", 0.0, 1.0, 0.05),
     ("security_investment", "security investment", "SliderFloat", 0.0, 1.0, 0.05),
-    ("data_retention_days", "data retention (days)", "SliderInt", 0, 3650, 30),
-    ("notify_within_days", "breach notice within (days)", "SliderInt", 0, 180, 1),
+    ("data_retention_days", "data retention", "SliderInt", 0, 3650, 30),
+    ("notify_within_days", "breach notice within", "SliderInt", 0, 180, 1),
 )
 WORLD_CONTROLS = (
     ("attack_pressure", "world: attack pressure", "SliderFloat", 0.0, 10.0, 0.25),
@@ -81,15 +88,20 @@ def model_params(scenario_path: str, brand: str | None = None) -> dict:
         "brand": spec.name,
         "seed": sc.simulation.seed,
         "consumers": _slider("consumers", "SliderInt", size["consumers"], 500, 20000, 500),
-        "days": _slider("days", "SliderInt", size["days"], 30, max(730, size["days"]), 10),
-        "warmup_days": _slider(
-            "warm-up days", "SliderInt", size["warmup_days"], 0, max(3650, size["warmup_days"]), 5
+        "days": _slider(
+            "horizon", "SliderInt", size["days"], 30, max(730, size["days"]), 10, "days"
         ),
-    }
+        "warmup_days": _slider(
+            "warm-up", "SliderInt", size["warmup_days"], 0, max(3650, size["warmup_days"]), 5,
+            "days",
+        ),
+    }  # fmt: skip
     for name, label, kind, lo, hi, step in POLICY_CONTROLS:
         value = getattr(spec.policy, name)
         value = int(round(value)) if kind == "SliderInt" else float(value)
-        params[name] = _slider(f"{spec.name}: {label}", kind, value, lo, max(hi, value), step)
+        params[name] = _slider(
+            f"{spec.name}: {label}", kind, value, lo, max(hi, value), step, _unit(Policy, name)
+        )
     params["data_collection"] = {
         "type": "Select",
         "label": f"{spec.name}: data collected",
@@ -104,17 +116,52 @@ def model_params(scenario_path: str, brand: str | None = None) -> dict:
     }
     for name, label, kind, lo, hi, step in WORLD_CONTROLS:
         value = float(getattr(sc.world, name))
-        params[name] = _slider(label, kind, value, lo, max(hi, value), step)
+        params[name] = _slider(label, kind, value, lo, max(hi, value), step, _unit(World, name))
     return params
 
 
-def _slider(label: str, kind: str, value, lo, hi, step) -> dict:
+# schema units that a slider's own range already says (a 0-1 level or share): not repeated
+PLAIN_UNITS = ("level", "share")
+
+
+def _unit(section, name: str) -> str:
+    """The unit of ``section.name`` as the schema documents it (`sim.scenario.schema.P`), or ""
+    for a plain 0-1 level or share."""
+    extra = section.model_fields[name].json_schema_extra
+    unit = extra.get("unit", "") if isinstance(extra, dict) else ""
+    unit = "" if unit in PLAIN_UNITS else unit
+    return unit.removeprefix("emails ")  # ("e-mails = 1 per subscriber-week")
+
+
+def _slider(label: str, kind: str, value, lo, hi, step, unit: str = "") -> dict:
     """A slider whose grid passes through ``value`` (else the slider would snap the scenario's
-    own value to a neighbour and report a lever as moved)."""
+    own value to a neighbour and report a lever as moved); ``unit`` is shown after its value."""
     lo = value - step * math.floor((value - lo) / step + 1e-9)
     if kind == "SliderFloat":
         lo = round(lo, 10) + 0.0  # (no -0.0)
-    return {"type": kind, "label": label, "value": value, "min": lo, "max": hi, "step": step}
+    return {
+        "type": kind, "label": label, "value": value, "min": lo, "max": hi, "step": step,
+        "unit": unit,
+    }  # fmt: skip
+
+
+def value_text(value, unit: str = "") -> str:
+    """A control's value as its label shows it: ``7.5 per subscriber-week``, ``×1.25``
+    (a multiplier), ``0.3``, ``2,000`` (the browser's float noise, 0.30000000000000004, rounded
+    away)."""
+    if isinstance(value, float):
+        value = round(value, 10)
+        number = f"{int(value):,}" if value.is_integer() and abs(value) >= 1000 else f"{value:g}"
+    else:
+        number = f"{value:,}" if isinstance(value, int) else str(value)
+    if unit == "multiplier":
+        return f"×{number}"
+    return f"{number} {unit}" if unit else number
+
+
+def control_label(spec: dict, value) -> str:
+    """A sidebar control's label with its current value, e.g. ``Aurora: transparency = 0.3``."""
+    return f"{spec['label']} = {value_text(value, spec.get('unit', ''))}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,9 +322,9 @@ def rerun_text(model: LeverMarket, scenario: str | None = None) -> str:
 
 
 @solara.component
-def Status(model: LeverMarket):
+def Status(model: LeverMarket, playing: bool = False):
     """Day, step rate, size and seed, the brand's headline numbers next to the unchanged market,
-    run to the end, and a breach now."""
+    run to the end (not while playing: one thread steps a market), and a breach now."""
     update_counter.get()
 
     def run_to_end():
@@ -303,8 +350,8 @@ def Status(model: LeverMarket):
             + " (set them in the sidebar, then Reset)"
         )
         solara.Markdown("\n".join(headline_rows(model)))
-        solara.Button("Run to the end", on_click=run_to_end, disabled=not model.running,
-                      color="primary")  # fmt: skip
+        solara.Button("Run to the end", on_click=run_to_end,
+                      disabled=playing or not model.running, color="primary")  # fmt: skip
         # a new market (Reset) gets new breach controls: nothing scheduled, its brand's data
         BreachNow(model).key(f"breach-now-{model.serial}")
 
@@ -331,8 +378,9 @@ def BreachNow(model: LeverMarket):
     with solara.Column():
         solara.Markdown(f"**Breach {model.brand} now** (this market only; the unchanged one "
                         "keeps its own course)")  # fmt: skip
-        solara.SliderFloat("share of records exposed", value=share, on_value=set_share,
-                           min=0.01, max=1.0, step=0.01)  # fmt: skip
+        solara.SliderFloat(f"share of records exposed = {share:.0%}", value=share,
+                           on_value=set_share, min=0.01, max=1.0, step=0.01,
+                           thumb_label=False)  # fmt: skip
         solara.SelectMultiple("data types exposed", values=types, all_values=list(DATA_TYPES),
                               on_value=set_types)  # fmt: skip
         solara.Select("where it happened", value=channel, values=[NO_CHANNEL, *BREACH_CHANNELS],
@@ -356,16 +404,120 @@ def page_settings(scenario_path: str | None = None, brand: str | None = None) ->
 SETTINGS = page_settings()  # read once: a bad scenario stops the server at start
 
 
+def step_label(days: int) -> str:
+    """What the Step button says: how many days one click simulates."""
+    return f"Step ({days} day{'' if days == 1 else 's'})"
+
+
+def ended_text(model: LeverMarket) -> str:
+    """What the sidebar says once the run is over."""
+    return f"The run has ended after {model.day} days: press Reset to start again."
+
+
+@solara.component
+def Controls(
+    model: solara.Reactive,
+    params: solara.Reactive,
+    playing: solara.Reactive,
+    per_step: solara.Reactive,
+):
+    """Reset (a new market from the controls), play/pause and Step (``per_step`` days); play and
+    Step are disabled, and the card says so, as soon as the run is over, however it got there."""
+    update_counter.get()
+    market = model.value
+    running = market.running
+
+    def reset():
+        playing.set(False)
+        model.set(LeverMarket(**params.value))
+        force_update()
+
+    def step():
+        for _ in range(per_step.value):
+            if not market.running:
+                break
+            market.step()
+        force_update()
+
+    solara.SliderInt(
+        f"days per Step and per redraw while playing = {per_step.value}",
+        value=per_step, min=1, max=30, step=1, thumb_label=False,
+    )  # fmt: skip
+    with solara.Row(justify="space-between"):
+        solara.Button("Reset", color="primary", on_click=reset)
+        solara.Button("❚❚" if playing.value else "▶", color="primary", disabled=not running,
+                      on_click=lambda: playing.set(not playing.value))  # fmt: skip
+        solara.Button(step_label(per_step.value), color="primary", on_click=step,
+                      disabled=playing.value or not running)  # fmt: skip
+    if not running:
+        solara.Info(ended_text(market))
+
+
+@solara.component
+def Levers(params: solara.Reactive):
+    """The size of the run, the brand's levers and the world's uncertainties: one control per
+    keyword of `LeverMarket`, each label showing its current value (and unit); Reset uses them."""
+    for name, spec in SETTINGS["params"].items():
+        if not isinstance(spec, dict):
+            continue  # (scenario, brand, seed: fixed)
+        value = params.value[name]
+
+        def on_value(v, name=name):
+            params.set({**params.value, name: v})
+
+        if spec["type"] == "Select":
+            solara.Select(spec["label"], value=value, values=spec["values"], on_value=on_value)
+        else:
+            slider = solara.SliderInt if spec["type"] == "SliderInt" else solara.SliderFloat
+            slider(control_label(spec, value), value=value, on_value=on_value, min=spec["min"],
+                   max=spec["max"], step=spec["step"], thumb_label=False)  # fmt: skip
+
+
+# A slider's label (with its value) on a line of its own above the track: next to the track, a
+# long label left the track no width at all.
+SLIDER_CSS = """
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-input__slot > .v-label {
+    flex: 0 0 100%; max-width: 100%; height: auto; white-space: normal; margin-bottom: 2px;
+}
+"""
+
+
 @solara.component
 def Page():
     """The page of one browser session: its own `LeverMarket` at day 0 (built when the session
-    opens the page), in Mesa's SolaraViz."""
-    model = solara.use_memo(lambda: LeverMarket(**SETTINGS["initial"]), [])
-    SolaraViz(
-        model,
-        components=[(Status, 0), (Charts, 0)],
-        model_params=SETTINGS["params"],
-        name=f"omnitrust: {model.brand}'s levers vs the unchanged market",
-        play_interval=1,
-        render_interval=5,
-    )
+    opens the page), the controls in the sidebar, the status and the charts."""
+    model = solara.use_reactive(solara.use_memo(lambda: LeverMarket(**SETTINGS["initial"]), []))
+    params = solara.use_reactive(dict(SETTINGS["initial"]))
+    playing = solara.use_reactive(False)
+    per_step = solara.use_reactive(DAYS_PER_STEP)
+    lock = solara.use_memo(threading.Lock, [])
+
+    def play(cancel: threading.Event):
+        """Step the market while playing, redrawing every ``per_step`` days; stop at the end."""
+        market = model.value
+        with lock:  # (one player per session)
+            while playing.value and market.running and not cancel.is_set():
+                for _ in range(per_step.value):
+                    if not market.running or cancel.is_set():
+                        break
+                    market.step()
+                force_update()
+        if not market.running and market is model.value:
+            playing.set(False)
+
+    solara.use_thread(play, dependencies=[playing.value, model.value], intrusive_cancel=False)
+
+    market = model.value
+    solara.Style(SLIDER_CSS)
+    with solara.AppBar():
+        solara.AppBarTitle(f"omnitrust: {market.brand}'s levers vs the unchanged market")
+        solara.lab.ThemeToggle()
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            Controls(model, params, playing, per_step)
+        with solara.Card("Model Parameters"):
+            Levers(params)
+    with solara.ColumnsResponsive(12, large=[5, 7]):  # side by side on a wide screen
+        Status(market, playing.value)
+        Charts(market)

@@ -1,6 +1,6 @@
 """Two markets side by side for the dashboard: one with the levers moved, one unchanged.
 
-`LeverMarket` is a `mesa.Model` whose keyword arguments are flat (what Mesa's SolaraViz sliders
+`LeverMarket` is a `mesa.Model` whose keyword arguments are flat (what the dashboard's sliders
 set): the scenario, the size of the run, one brand's policy levers and the world's uncertainties.
 It runs a `TrustModel` with those values and a `TrustModel` of the unchanged scenario with the same
 seed, a day each per step; with common random numbers the difference between the two is the

@@ -183,23 +183,60 @@ class _Windowed(TaskMap):
 
 
 UNGUARDED_MAIN = (
+    '{script} has no `if __name__ == "__main__":` guard, and each worker process imports it '
+    "again (its top level would start the runs again in every worker): a script that calls "
+    "sim.run, sim.compare or sim.sweep with workers > 1 must make the calls under "
+    '`if __name__ == "__main__":` (or pass workers=1)'
+)
+
+
+BROKEN_UNGUARDED = (
     "the worker processes stopped before any run finished: each worker imports the script, so "
     "a script that calls sim.run, sim.compare or sim.sweep with workers > 1 must make the calls "
     'under `if __name__ == "__main__":` (or pass workers=1)'
 )
 
 
-def main_script_unguarded() -> bool:
-    """Whether the program was started from a script file that has no ``if __name__ ==
-    "__main__":`` guard (its top level would run again in every worker process)."""
-    path = getattr(sys.modules.get("__main__"), "__file__", None)
-    if not path:
-        return False  # an interactive session or a notebook: nothing is imported again
+def _has_guard(path: str) -> bool:
+    """Whether the file at ``path`` has an ``if __name__ == "__main__":`` test (or cannot be
+    read: given the benefit of the doubt)."""
     try:
         source = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
-    return re.search(r"""__name__\s*==\s*['"]__main__['"]""", source) is None
+        return True
+    return re.search(r"""__name__\s*==\s*['"]__main__['"]""", source) is not None
+
+
+def main_rerun_by_workers() -> str | None:
+    """The file of the ``__main__`` module if a spawned (or forkserver) worker process runs it
+    again, as `multiprocessing.spawn` decides: a script (``python script.py``) or a module run
+    with ``-m`` (``python -m pkg.mod``) is imported again as ``__mp_main__``; a package's
+    ``__main__`` (``python -m pkg``), an interactive session or a notebook is not."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path:
+        return None  # an interactive session or a notebook: nothing is imported again
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None and (name == "__main__" or name.endswith(".__main__")):
+        return None  # multiprocessing leaves a package's __main__ alone
+    return path
+
+
+def main_script_unguarded() -> str | None:
+    """The script (the ``__main__`` file that worker processes import again,
+    `main_rerun_by_workers`) if its source has no ``if __name__ == "__main__":`` guard (its top
+    level would run again in every worker process), else None. A source that names
+    ``__main__`` or ``parent_process`` anywhere is taken to guard itself."""
+    path = main_rerun_by_workers()
+    if path is None:
+        return None
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "__main__" in source or "parent_process" in source:
+        return None
+    return path
 
 
 class PoolMap(_Windowed):
@@ -215,6 +252,11 @@ class PoolMap(_Windowed):
     @property
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            script = main_script_unguarded()
+            if script is not None:  # refused before any worker starts (and prints a traceback)
+                from ..core.errors import UserError
+
+                raise UserError(UNGUARDED_MAIN.format(script=script))
             methods = multiprocessing.get_all_start_methods()
             method = (
                 "forkserver" if "forkserver" in methods and sys.platform != "win32" else "spawn"
@@ -231,17 +273,19 @@ class PoolMap(_Windowed):
 
     def as_completed(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[int, Any]]:
         """As `_Windowed`; a pool that breaks before any run finished, started from a script
-        without an ``if __name__ == "__main__":`` guard, raises `UserError` naming the guard."""
+        that names ``__main__`` without an ``if __name__ == "__main__":`` guard (which
+        `main_script_unguarded` lets through), raises `UserError` naming the guard."""
         finished = 0
         try:
             for item in super().as_completed(fn, tasks):
                 finished += 1
                 yield item
         except BrokenProcessPool:
-            if finished == 0 and main_script_unguarded():
+            path = main_rerun_by_workers()
+            if finished == 0 and path is not None and not _has_guard(path):
                 from ..core.errors import UserError
 
-                raise UserError(UNGUARDED_MAIN) from None
+                raise UserError(BROKEN_UNGUARDED) from None
             raise
 
     def _submit(self, fn, task):
