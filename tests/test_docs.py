@@ -90,6 +90,7 @@ def test_odd_describes_every_submodel_and_equation():
         "C2",
         "C3",
         "C4",
+        "O0",
         "O1",
         "O2",
         "O3",

@@ -4,7 +4,7 @@ equations in its docstring (docs/ODD.md, section 7 "Submodels"):
 * `trust`      evidence-weighted trust and forgetting (T1-T2);
 * `journey`    needs, research and purchase across channels (J1-J4);
 * `consent`    touches, data capture, consent requests, personalisation, transparency (C1-C6);
-* `outreach`   e-mail that lands as relevant or as spam, stale addresses (O1-O4);
+* `outreach`   e-mail that lands as relevant or as spam, stale addresses, remembered mail (O0-O4);
 * `incidents`  breaches, leaks and media stories: disclosure, harm, costs (I1-I7);
 * `social`     word of mouth on the network (W1);
 * `churn`      leaving, revoking, deleting accounts, consent rounds lapsing (L1-L5);

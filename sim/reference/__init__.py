@@ -26,7 +26,7 @@ It exists for two reasons (issue 5):
 * the **peer** of the speed benchmark (`benchmarks/run.py`): what the model costs written as one
   Python object per consumer.
 
-Coverage: every consumer-level rule (J1-J4, C1-C7, O1-O4, W1, T1-T2, L1-L5, N1-N2) and the incident
+Coverage: every consumer-level rule (J1-J4, C1-C7, O0-O4, W1, T1-T2, L1-L5, N1-N2) and the incident
 rules I1 (hazard), I2 (severity), I3 (notification and media discovery), I5 (exposure), I6
 (disclosure shock scaled by candour, news whose reach and weight grow with the breach's size and
 severity, contagion by data overlap and story framing), I7 (harm and attribution), I8 (wariness
