@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.core.constants import SUBSCRIBED  # noqa: E402
+from sim.core.errors import UserError  # noqa: E402
 from sim.core.streams import replication_seed  # noqa: E402
 from sim.mechanisms.consent import held_masks  # noqa: E402
 from sim.mechanisms.metrics import EV  # noqa: E402
@@ -61,8 +63,19 @@ def main(argv=None) -> dict:
     )
     a = p.parse_args(argv)
     base = load_scenario("baseline", consumers=a.consumers, days=a.days)
-    extra = {k: float(v) for k, v in (s.split("=", 1) for s in a.set)}
-    base = apply_overrides(base, {"world.attack_pressure": 0.0, **extra})
+    extra = {}
+    for item in a.set:
+        key, eq, value = item.partition("=")
+        if not eq:
+            p.error(f"--set {item!r}: not KEY=VALUE (e.g. outreach.complaint_per_email=0.0003)")
+        try:  # a TOML value, as in a scenario file: 4 is an integer, 0.5 a float, "x" a string
+            extra[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            extra[key.strip()] = value.strip()  # the scenario's validation names what is allowed
+    try:
+        base = apply_overrides(base, {"world.attack_pressure": 0.0, **extra}, source="--set")
+    except UserError as exc:
+        p.exit(2, f"{p.prog}: error: {exc}\n")
     seed = base.simulation.seed if a.seed is None else a.seed
     brands = [b.name for b in base.brands]
     wall, load = time.perf_counter(), os.getloadavg()[0]

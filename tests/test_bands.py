@@ -107,10 +107,9 @@ def email_runs():
     """No relevant email (personalization skill 0, so p_rel = 0 whatever the targeting): every email
     is spam. Half an email a day per subscriber (Bernoulli), so at most one email a day, and a
     memory of one day (inbox_memory_days 1: O0 keeps nothing of yesterday), so every e-mail finds
-    exactly one remembered, itself: the counts are binomial. Complaints 500x the default's so
-    that (1/5)^2.1 of it leaves a thousand to count."""
+    exactly one remembered, itself, read as 30.4 a month: the counts are binomial."""
     d = baseline_data(consumers=6000, days=365, replications=1)
-    d.setdefault("outreach", {}).update(inbox_memory_days=1.0, complaint_per_email=0.05)
+    d.setdefault("outreach", {}).update(inbox_memory_days=1.0)
     base = dict(personalization_skill=0.0, emails_per_week=3.5)
     untargeted = market("untargeted", d, email_targeting=0.0, **base)
     targeted = market("targeted", d, email_targeting=1.0, **base)
@@ -146,7 +145,8 @@ def test_emails_complaints_and_unsubscribes_follow_o1_o3(email_runs, name):
     z = (sent - p_mail * subs) / math.sqrt(subs * p_mail * (1 - p_mail))
     assert abs(z) < Z, (name, sent, p_mail * subs)
     # O2: complaints per (spam) email, with the fatigue multiplier of the remembered spam: one
-    remembered = 1.0
+    # e-mail remembered over a memory of one day, i.e. 30.4 a month (ODD 7.4)
+    remembered = 1.0 * 30.4 / 1.0
     p_comp = o.complaint_per_email * (remembered / 5) ** o.fatigue_exponent
     assert abs(z_score(complaints, np.full(int(sent), p_comp))) < Z, (
         name,

@@ -411,6 +411,8 @@ def test_derived_parameters_follow_their_definitions():
     # O0: a remembered e-mail fades by 1 / inbox_memory_days a day, so a steady r irrelevant
     # e-mails a day settle at r / (1 - keep) = r * inbox_memory_days remembered
     assert math.isclose(1 / (1 - d.inbox_keep), s.outreach.inbox_memory_days, rel_tol=1e-12)
+    # ... read as a rate a month: x 30.4 / inbox_memory_days, so 1 at the default memory
+    assert d.inbox_per_month == 1.0 and s.outreach.inbox_memory_days == 30.4
     # 7.2: at prior trust and no relevance a consumer buys with purchase_probability: the
     # outside option's weight exp(u0) against the brands' presences sum P gives P / (P + e^u0)
     presence = sum(b.presence for b in s.brands)
@@ -730,6 +732,7 @@ def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
             "list_decay_per_year": 0.9,
             "unsubscribe_per_email": 0.02,
             "complaint_per_email": 0.002,
+            "inbox_memory_days": 20.0,  # not the default 30.4: R = M x 30.4 / 20 (O2-O3)
         },
     )
     pop = create_population(s, seed=8)
@@ -771,6 +774,7 @@ def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
     )
     inbox = before.inbox.copy()  # float32, as stored
     keep = 1 - 1 / o.inbox_memory_days
+    month = 30.4 / o.inbox_memory_days  # remembered mail as a rate a month (ODD 7.4, O2-O3)
     exp = np.zeros_like(counts)
     relevant_seen = 0
     for i in range(n):
@@ -805,7 +809,9 @@ def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
                     neg[i, b] += t.negative_weight * spam
                     memory += 1
                     inbox[i, b] = memory
-                    p_complaint = o.complaint_per_email * (memory / 5) ** o.fatigue_exponent  # O2
+                    p_complaint = (
+                        o.complaint_per_email * (memory * month / 5) ** o.fatigue_exponent
+                    )  # O2
                     if streams.uniform(st, slot + 2) < p_complaint:
                         exp[b, EV["spam_complaints"]] += 1
                         exp[b, EV["unsubscribes"]] += 1
@@ -819,7 +825,9 @@ def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
                         left[i] = 1
                     chans[i] |= 1 << EMAIL
                 ratio = o.relevant_unsubscribe_ratio if relevant else 1.0
-                p_unsub = o.unsubscribe_per_email * (memory / 5) ** o.unsubscribe_fatigue_exponent
+                p_unsub = (
+                    o.unsubscribe_per_email * (memory * month / 5) ** o.unsubscribe_fatigue_exponent
+                )
                 if streams.uniform(st, slot + 3) < p_unsub * ratio:  # O3
                     exp[b, EV["unsubscribes"]] += 1
                     flags[i, b] &= ~SUBSCRIBED & 0xFF

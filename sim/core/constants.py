@@ -51,5 +51,6 @@ SLOTS_PER_EMAIL = 4
 # Resolution of the per-brand trust histogram behind `trust_p10` (bins of width 1/50).
 TRUST_BINS = 50
 
-# Calendar: mean days per month (365.25 / 12, rounded), for mailings per month (O2).
+# Calendar: mean days per month (365.25 / 12, rounded): the remembered mail counted per month
+# (O2-O3), as the published e-mail figures count mailings.
 DAYS_PER_MONTH = 30.4

@@ -7,8 +7,10 @@ fades every day before the day's mail,
 
 and grows by one with each irrelevant e-mail read; a new subscriber remembers none (journey.py).
 At a steady frequency it settles at the brand's irrelevant e-mails of the last inbox_memory_days
-days, so fatigue is each subscriber's own experience: mail that is relevant to them, or rare,
-does not build it.
+days; O2-O3 read it as a rate a month, R_ib = M_ib * 30.4 / inbox_memory_days (R = M at the
+default memory of 30.4 days), so the memory sets how fast fatigue builds and fades, not its level
+at a steady frequency. Fatigue is each subscriber's own experience: mail that is relevant to them,
+or rare, does not build it.
 
 Each subscriber of brand b receives on average emails_per_week_b / 7 emails a day (the integer part
 every day, the fraction as a Bernoulli draw). An email is relevant with probability
@@ -21,14 +23,14 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
 * irrelevant (spam): M_ib grows by one; negative evidence e_spam, times (1 - informed_relief)
   for a subscriber who knowingly shared their data (AWARE, consent.py C5); a spam complaint with
   probability
-      p_complaint * (M_ib / 5) ** k                                                      (O2)
+      p_complaint * (R_ib / 5) ** k                                                      (O2)
   (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all); clicked with
   probability c_rel * ``irrelevant_click_ratio``;
 * a click: an idle consumer starts a one-day journey, and the email channel is added to the
   channels of the consumer's current or new journey, so a store purchase after it counts as
   webrooming (nothing is observed or asked on it, and the research channel is unchanged);
 * any email: unsubscribe with probability
-      p_unsub * (relevant ? ratio_rel : 1) * (M_ib / 5) ** k_u                           (O3)
+      p_unsub * (relevant ? ratio_rel : 1) * (R_ib / 5) ** k_u                           (O3)
   so a subscriber tired of irrelevant mail leaves, and segmented (relevant) mail, which does not
   add to M, loses fewer subscribers.
 * before any mail, a subscriber's address goes stale with probability
@@ -106,6 +108,7 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                 * VALUE_OF_MASK[held_mask(pop, brands, i, b)]
             )
             click_irrelevant = par.outreach.click_rate * par.outreach.irrelevant_click_ratio
+            per_month = par.derived.inbox_per_month  # O2-O3 read the memory as a monthly rate
             spam = par.trust.spam_evidence
             if pop.flags[i, b] & AWARE:  # knowingly shared: not surprised (consent.py, C5)
                 spam *= 1.0 - par.trust.informed_relief
@@ -120,7 +123,7 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                     memory += 1.0
                     pop.inbox[i, b] = memory
                     add_spam(pop, par, i, b, spam)
-                    tired = (memory / 5.0) ** par.outreach.fatigue_exponent
+                    tired = (memory * per_month / 5.0) ** par.outreach.fatigue_exponent
                     if uniform(st, slot + 2) < par.outreach.complaint_per_email * tired:
                         counts[b, Event.spam_complaints] += 1
                         counts[b, Event.unsubscribes] += 1
@@ -142,7 +145,7 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
                     pop.journey_channels[i] |= np.uint8(1 << EMAIL)
                 p_unsub = (
                     par.outreach.unsubscribe_per_email
-                    * (memory / 5.0) ** par.outreach.unsubscribe_fatigue_exponent
+                    * (memory * per_month / 5.0) ** par.outreach.unsubscribe_fatigue_exponent
                 )
                 if uniform(st, slot + 3) < p_unsub * (
                     par.outreach.relevant_unsubscribe_ratio if relevant else 1.0

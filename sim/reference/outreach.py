@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.constants import DAYS_PER_MONTH
 from .consent import value_of
 
 
@@ -11,6 +12,7 @@ class OutreachRules:
     def read_email(self) -> None:
         sc = self.model.scenario
         o, tr = sc.outreach, sc.trust
+        per_month = DAYS_PER_MONTH / o.inbox_memory_days  # O2-O3: remembered mail a month
         for b, brand in enumerate(self.model.brands):
             rel = self.relations[b]
             if not rel.subscribed:
@@ -36,7 +38,9 @@ class OutreachRules:
                     spam = tr.spam_evidence * (1.0 - tr.informed_relief * rel.aware)
                     self.negative(b, spam)
                     rel.spam += tr.negative_weight * spam  # the spam part of s (7.9)
-                    p_complaint = o.complaint_per_email * (rel.inbox / 5.0) ** o.fatigue_exponent
+                    p_complaint = (
+                        o.complaint_per_email * (rel.inbox * per_month / 5.0) ** o.fatigue_exponent
+                    )
                     if self.random.random() < p_complaint:  # O2
                         brand.counts["spam_complaints"] += 1
                         brand.counts["unsubscribes"] += 1
@@ -51,7 +55,8 @@ class OutreachRules:
                         self.journey_left = 1  # an idle consumer starts a one-day journey
                     self.journey_channels.add("email")  # a research touch, nothing asked
                 p_unsub = (
-                    o.unsubscribe_per_email * (rel.inbox / 5.0) ** o.unsubscribe_fatigue_exponent
+                    o.unsubscribe_per_email
+                    * (rel.inbox * per_month / 5.0) ** o.unsubscribe_fatigue_exponent
                 )
                 unsub = p_unsub * (o.relevant_unsubscribe_ratio if relevant else 1.0)  # O3
                 if self.random.random() < unsub:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.catalogue import DATA_BIT, DATA_TYPES, SENSITIVITY, VALUE, mask_of
+from ..core.constants import DAYS_PER_MONTH
 from ..scenario import Brand, Policy, Scenario
 from ..scenario.paramdoc import SECTIONS
 
@@ -66,6 +67,9 @@ class Derived(NamedTuple):
     turnover: float  # per day: 1 - (1 - population.turnover_per_year) ** (1 / 365)
     list_decay: float  # per day: 1 - (1 - outreach.list_decay_per_year) ** (1 / 365)
     inbox_keep: float  # remembered mail kept per day: 1 - 1 / outreach.inbox_memory_days
+    inbox_per_month: (
+        float  # remembered mail -> its rate a month: DAYS_PER_MONTH / inbox_memory_days
+    )
 
 
 Parameters = NamedTuple("Parameters", [*((s, TABLES[s]) for s in SECTIONS), ("derived", Derived)])
@@ -137,5 +141,6 @@ def parameters(scenario: Scenario) -> Parameters:
             turnover=1.0 - (1.0 - scenario.population.turnover_per_year) ** (1.0 / 365.0),
             list_decay=1.0 - (1.0 - scenario.outreach.list_decay_per_year) ** (1.0 / 365.0),
             inbox_keep=1.0 - 1.0 / scenario.outreach.inbox_memory_days,
+            inbox_per_month=DAYS_PER_MONTH / scenario.outreach.inbox_memory_days,
         ),
     )
