@@ -270,9 +270,17 @@ def test_a_non_integer_for_an_integer_option_is_one_line_in_every_command(
 
 
 def test_an_unknown_option_or_command_is_one_line(capsys):
+    """An unknown option is named by the command it was given to (argparse's top-level parser
+    said "omnitrust: error", as if the option had been given to omnitrust itself)."""
     assert main(["report", "folder", "--foo"]) == 2
     assert (
-        capsys.readouterr().err == "omnitrust: error: unrecognized arguments: --foo (see --help)\n"
+        capsys.readouterr().err
+        == "omnitrust report: error: unrecognized arguments: --foo (see --help)\n"
+    )
+    assert main(["run", "baseline", "--bogus", "3"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "omnitrust run: error: unrecognized arguments: --bogus 3 (see --help)\n"
     )
     assert main(["runn"]) == 2
     err = capsys.readouterr().err

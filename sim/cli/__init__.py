@@ -142,6 +142,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for cmd in COMMANDS:
         if cmd.name not in subparsers.choices:  # (a registrar may add several commands)
             subparsers.add_parser(cmd.name, help=cmd.help, add_help=False)
+    parser.command_parsers = dict(subparsers.choices)  # main: a command's own errors
     return parser
 
 
@@ -177,7 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_in(argv))
     timing.mark("imports")
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named by the command's own parser ("omnitrust run: error: ..."), not the top
+            owner = parser.command_parsers.get(getattr(args, "command", None), parser)
+            owner.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     if args.handler is None:
