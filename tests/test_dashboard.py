@@ -97,6 +97,65 @@ def test_breach_now_hits_only_the_changed_market():
         market.breach_now(0.5, ["contact"])
 
 
+def test_breach_now_while_a_day_is_simulated_happens_on_the_day_it_says():
+    """The play thread steps the market while the page's "Breach now" runs in another thread.
+    Pressed after the day's incidents were handled but before the day ended, the breach was
+    scheduled for that day, already past: it never happened though the page said "scheduled
+    for day N". It now waits for the day to end and happens on the day it names. With no attack
+    pressure no breach but the scheduled one can happen, so the counts show it alone."""
+    import threading
+
+    market = LeverMarket(attack_pressure=0.0, **SMALL)
+    market.step()
+    incidents = market.changed.incidents
+    handled, release = threading.Event(), threading.Event()
+    step_incidents = incidents.step
+
+    def held_step(*args, **kwargs):  # the day's incidents handled, the day not yet over
+        frauds = step_incidents(*args, **kwargs)
+        handled.set()
+        release.wait(10)
+        return frauds
+
+    incidents.step = held_step
+    player = threading.Thread(target=market.step)
+    player.start()
+    assert handled.wait(60)
+    scheduled = []
+    presser = threading.Thread(target=lambda: scheduled.append(market.breach_now(0.5, ["contact"])))
+    presser.start()
+    presser.join(0.5)
+    release.set()
+    player.join(60)
+    presser.join(60)
+    incidents.step = step_incidents
+    (event,) = scheduled
+    assert event.day == 2  # day 1 was being simulated when it was pressed
+    run(market)
+    k = market.brand_names.index(market.brand)
+    breaches = market.changed.recorder.counts[:, k, EV["breaches"]]
+    assert breaches[event.day] == 1 and breaches.sum() == 1
+
+
+def _breach_button(market: LeverMarket, playing: bool):
+    """The "Breach now" button of the page's breach controls, rendered without a browser."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.dashboard.app import BreachNow
+
+    _, rc = solara.render(BreachNow(market, playing), handle_error=False)
+    return rc, rc.find(v.Btn, children=[f"Breach {market.brand} now"]).widget
+
+
+def test_breach_now_is_disabled_while_playing():
+    """As "Run to the end" is: while the play thread steps, the page cannot name the day a
+    breach pressed now would happen on; paused, the button works."""
+    market = LeverMarket(**SMALL)
+    assert _breach_button(market, playing=True)[1].disabled
+    assert not _breach_button(market, playing=False)[1].disabled
+
+
 def test_a_breach_at_the_tills_makes_consumers_wary_of_the_store_in_the_changed_market_only():
     from sim.core.catalogue import CHANNELS
 

@@ -324,7 +324,7 @@ def rerun_text(model: LeverMarket, scenario: str | None = None) -> str:
 @solara.component
 def Status(model: LeverMarket, playing: bool = False):
     """Day, step rate, size and seed, the brand's headline numbers next to the unchanged market,
-    run to the end (not while playing: one thread steps a market), and a breach now."""
+    run to the end and a breach now (neither while playing: one thread steps a market)."""
     update_counter.get()
 
     def run_to_end():
@@ -353,12 +353,13 @@ def Status(model: LeverMarket, playing: bool = False):
         solara.Button("Run to the end", on_click=run_to_end,
                       disabled=playing or not model.running, color="primary")  # fmt: skip
         # a new market (Reset) gets new breach controls: nothing scheduled, its brand's data
-        BreachNow(model).key(f"breach-now-{model.serial}")
+        BreachNow(model, playing).key(f"breach-now-{model.serial}")
 
 
 @solara.component
-def BreachNow(model: LeverMarket):
-    """Schedule a breach of the brand today, in the changed market."""
+def BreachNow(model: LeverMarket, playing: bool = False):
+    """Schedule a breach of the brand today, in the changed market; not while playing (the day
+    it would name is the one the play thread is simulating: pause first)."""
     update_counter.get()
     k = model.brand_names.index(model.brand)
     share, set_share = solara.use_state(0.3)
@@ -386,7 +387,9 @@ def BreachNow(model: LeverMarket):
         solara.Select("where it happened", value=channel, values=[NO_CHANNEL, *BREACH_CHANNELS],
                       on_value=set_channel)  # fmt: skip
         solara.Button(f"Breach {model.brand} now", on_click=breach,
-                      disabled=not model.running or not types, color="error")  # fmt: skip
+                      disabled=playing or not model.running or not types, color="error")  # fmt: skip
+        if playing:
+            solara.Text("(pause the run to schedule a breach)")
         if note:
             solara.Info(note)
 
