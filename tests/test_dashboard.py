@@ -156,6 +156,23 @@ def test_breach_now_is_disabled_while_playing():
     assert not _breach_button(market, playing=False)[1].disabled
 
 
+def test_breach_now_offers_and_takes_only_the_data_the_brand_collects():
+    """The controls offered all eight data types; a breach of data Aurora does not collect (say
+    location, with "contact only") exposed nobody but cost money and trust. They now offer the
+    brand's own data_collection ("contact only" is ["contact"]) and breach_now refuses others,
+    naming them and what is allowed."""
+    import ipyvuetify as v
+
+    market = LeverMarket(data_collection="contact only", **SMALL)
+    rc, _ = _breach_button(market, playing=False)
+    select = rc.find(v.Select, label="data types exposed").widget
+    assert select.items == ["contact"] and select.v_model == ["contact"]
+    with pytest.raises(ValueError, match=r"\['location'\]: Aurora does not collect it; allowed: "):
+        market.breach_now(0.5, ["contact", "location"])
+    assert market.breaches_scheduled == []
+    assert market.breach_now(0.5, ["contact"]).data_types == ["contact"]
+
+
 def test_a_breach_at_the_tills_makes_consumers_wary_of_the_store_in_the_changed_market_only():
     from sim.core.catalogue import CHANNELS
 

@@ -41,7 +41,6 @@ quiet_third_party_warnings()  # (before Mesa's page components are defined)
 from mesa.visualization.utils import force_update, update_counter  # noqa: E402
 
 from ..analysis import style  # noqa: E402
-from ..core.catalogue import DATA_TYPES  # noqa: E402
 from ..mechanisms.metrics import STOCKS, net_value  # noqa: E402
 from ..scenario.loading import load_scenario  # noqa: E402
 from ..scenario.schema import BreachChannel, Policy, World  # noqa: E402
@@ -361,11 +360,8 @@ def BreachNow(model: LeverMarket, playing: bool = False):
     """Schedule a breach of the brand today, in the changed market; not while playing (the day
     it would name is the one the play thread is simulating: pause first)."""
     update_counter.get()
-    k = model.brand_names.index(model.brand)
     share, set_share = solara.use_state(0.3)
-    types, set_types = solara.use_state(
-        list(model.changed.scenario.brands[k].policy.data_collection)
-    )
+    types, set_types = solara.use_state(model.collected)  # all it holds, to start with
     channel, set_channel = solara.use_state(NO_CHANNEL)
     note, set_note = solara.use_state("")
 
@@ -382,7 +378,7 @@ def BreachNow(model: LeverMarket, playing: bool = False):
         solara.SliderFloat(f"share of records exposed = {share:.0%}", value=share,
                            on_value=set_share, min=0.01, max=1.0, step=0.01,
                            thumb_label=False)  # fmt: skip
-        solara.SelectMultiple("data types exposed", values=types, all_values=list(DATA_TYPES),
+        solara.SelectMultiple("data types exposed", values=types, all_values=model.collected,
                               on_value=set_types)  # fmt: skip
         solara.Select("where it happened", value=channel, values=[NO_CHANNEL, *BREACH_CHANNELS],
                       on_value=set_channel)  # fmt: skip

@@ -251,6 +251,13 @@ class LeverMarket(mesa.Model):
         self._stepping = threading.Lock()
 
     @property
+    def collected(self) -> list[str]:
+        """The data types the lever brand collects in the changed market (its levers moved):
+        the only ones a breach now can expose."""
+        brand = next(b for b in self.changed.scenario.brands if b.name == self.brand)
+        return list(brand.policy.data_collection)
+
+    @property
     def day(self) -> int:
         """Days simulated so far (both markets)."""
         return self.changed.day
@@ -272,9 +279,18 @@ class LeverMarket(mesa.Model):
         self, records_share: float, data_types: list[str], channel: str | None = None
     ) -> BreachEvent:
         """Schedule a breach of the lever brand today (the next simulated day), in the changed
-        market only; data types the brand does not hold do not leak. ``channel`` ("store", "web", "app" or None) is where it happened
-        (docs/ODD.md, I8). Called while another thread simulates a day, it waits for that day to
-        end and schedules the breach for the next one (the day the event says)."""
+        market only. ``data_types``: some of the brand's `collected` types (a type it does not
+        hold would leak nothing, yet the breach would cost money and trust: refused).
+        ``channel`` ("store", "web", "app" or None) is where it happened (docs/ODD.md, I8).
+        Called while another thread simulates a day, it waits for that day to end and schedules
+        the breach for the next one (the day the event says)."""
+        held = self.collected
+        stray = [t for t in data_types if t not in held]
+        if stray:
+            raise ValueError(
+                f"data_types = {stray}: {self.brand} does not collect "
+                f"{'it' if len(stray) == 1 else 'them'}; allowed: {', '.join(held)}"
+            )
         with self._stepping:
             if not self.changed.running:
                 raise ValueError("the run is over: reset it to schedule a breach")
