@@ -670,6 +670,33 @@ def test_controls_start_at_the_scenarios_own_values(path):
     assert market.changed.scenario == market.unchanged.scenario
 
 
+def test_a_fractional_notice_or_retention_starts_at_the_scenarios_value(tmp_path):
+    """notify_within_days and data_retention_days are floats in the schema; their int sliders
+    started 2.5 days of notice at 2 and 45.5 days of retention at 46, so an untouched page ran
+    with the levers moved. Such a value now gets a float slider whose grid passes through it;
+    a whole number of days keeps an int slider."""
+    from sim.dashboard.app import model_params
+
+    path = tmp_path / "notify25.toml"
+    path.write_text(
+        'extends = "baseline"\nname = "notify25"\n[[brands]]\nname = "Aurora"\n'
+        "[brands.policy]\nnotify_within_days = 2.5\ndata_retention_days = 45.5\n"
+    )
+    params = model_params(str(path))
+    for name, value in (("notify_within_days", 2.5), ("data_retention_days", 45.5)):
+        c = params[name]
+        assert c["type"] == "SliderFloat" and c["value"] == value, c
+        k = (value - c["min"]) / c["step"]
+        assert abs(k - round(k)) < 1e-9 and c["min"] <= value <= c["max"], c
+    initial = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+    market = LeverMarket(**{**initial, "consumers": 100, "days": 5, "warmup_days": 0})
+    assert market.changed.scenario == market.unchanged.scenario
+    assert market.changed.scenario.brands[0].policy.notify_within_days == 2.5
+    baseline = model_params("baseline")
+    assert baseline["notify_within_days"]["type"] == "SliderInt"
+    assert baseline["data_retention_days"]["type"] == "SliderInt"
+
+
 def test_another_host_prints_the_no_authentication_warning():
     """Any --host but the default loopback warns (127.0.0.2 is loopback too, so nothing is
     exposed by the test); the start says the size and seed the page runs."""

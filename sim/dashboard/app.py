@@ -69,7 +69,7 @@ POLICY_CONTROLS = (
     ("security_investment", "security investment", "SliderFloat", 0.0, 1.0, 0.05),
     ("data_retention_days", "data retention", "SliderInt", 0, 3650, 30),
     ("notify_within_days", "breach notice within", "SliderInt", 0, 180, 1),
-)
+)  # (an int slider only when the scenario's value is a whole number of days, else a float one)
 WORLD_CONTROLS = (
     ("attack_pressure", "world: attack pressure", "SliderFloat", 0.0, 10.0, 0.25),
     ("contagion", "world: contagion", "SliderFloat", 0.0, 1.0, 0.05),
@@ -96,8 +96,11 @@ def model_params(scenario_path: str, brand: str | None = None) -> dict:
         ),
     }  # fmt: skip
     for name, label, kind, lo, hi, step in POLICY_CONTROLS:
-        value = getattr(spec.policy, name)
-        value = int(round(value)) if kind == "SliderInt" else float(value)
+        value = float(getattr(spec.policy, name))
+        if kind == "SliderInt" and value.is_integer():
+            value = int(value)
+        else:  # (a fractional notice or retention, 2.5 days: an int slider would move it to 2)
+            kind = "SliderFloat"
         params[name] = _slider(
             f"{spec.name}: {label}", kind, value, lo, max(hi, value), step, _unit(Policy, name)
         )
