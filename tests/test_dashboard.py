@@ -652,6 +652,42 @@ def test_each_browser_session_has_its_own_market(dashboard):
             browser.close()
 
 
+def test_on_a_phone_the_sidebar_can_be_closed(dashboard):
+    """On a 390-px-wide window the sidebar (a drawer over the page below 960 px) was 400 px wide:
+    it covered the whole window, the menu button and the overlay that closes it included, and
+    could not be closed. It now leaves a 56-px strip of the page: a tap there closes it, the
+    menu button opens it again, and its buttons stay inside it."""
+    from playwright.sync_api import sync_playwright
+
+    width, height = 390, 844
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(dashboard, timeout=120_000)
+            page.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            drawer = page.locator(".v-navigation-drawer")
+            box = drawer.bounding_box()
+            assert box["x"] == 0 and box["width"] <= width - 56, box
+            for name in ("Reset", "▶", "Step (5 days)"):
+                button = page.get_by_role("button", name=name).bounding_box()
+                assert button["x"] + button["width"] <= box["width"], (name, button, box)
+            page.mouse.click(width - 20, height // 2)  # the strip of page beside it
+            page.wait_for_function(
+                "() => document.querySelector('.v-navigation-drawer')"
+                ".getBoundingClientRect().right <= 0",
+                timeout=10_000,
+            )
+            page.locator(".v-app-bar__nav-icon").click()  # the menu button opens it again
+            page.wait_for_function(
+                "() => document.querySelector('.v-navigation-drawer')"
+                ".getBoundingClientRect().left >= 0",
+                timeout=10_000,
+            )
+        finally:
+            browser.close()
+
+
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
 def test_controls_start_at_the_scenarios_own_values(path):
     """Untouched controls move no lever: every slider's grid passes through the scenario's value

@@ -445,7 +445,7 @@ def Controls(
         f"days per Step and per redraw while playing = {per_step.value}",
         value=per_step, min=1, max=30, step=1, thumb_label=False,
     )  # fmt: skip
-    with solara.Row(justify="space-between"):
+    with solara.Row(justify="space-between", style={"flex-wrap": "wrap"}):  # (narrow: 2 lines)
         solara.Button("Reset", color="primary", on_click=reset)
         solara.Button("❚❚" if playing.value else "▶", color="primary", disabled=not running,
                       on_click=lambda: playing.set(not playing.value))  # fmt: skip
@@ -483,6 +483,16 @@ SLIDER_CSS = """
     flex: 0 0 100%; max-width: 100%; height: auto; white-space: normal; margin-bottom: 2px;
 }
 """
+# Below 960 px the sidebar is a drawer over the page (Vuetify's mobile mode), 400 px wide at
+# least: on a phone it covered the whole window, the menu button and the overlay that closes it
+# included. There it leaves a 56-px strip of the page (Material's modal drawer) to tap it shut.
+NARROW_CSS = """
+@media (max-width: 959.98px) {
+    .v-navigation-drawer {
+        min-width: 0 !important; width: min(400px, calc(100vw - 56px)) !important;
+    }
+}
+"""
 
 
 @solara.component
@@ -511,7 +521,7 @@ def Page():
     solara.use_thread(play, dependencies=[playing.value, model.value], intrusive_cancel=False)
 
     market = model.value
-    solara.Style(SLIDER_CSS)
+    solara.Style(SLIDER_CSS + NARROW_CSS)
     with solara.AppBar():
         solara.AppBarTitle(f"omnitrust: {market.brand}'s levers vs the unchanged market")
         solara.lab.ThemeToggle()
