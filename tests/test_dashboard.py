@@ -97,6 +97,82 @@ def test_breach_now_hits_only_the_changed_market():
         market.breach_now(0.5, ["contact"])
 
 
+def test_breach_now_while_a_day_is_simulated_happens_on_the_day_it_says():
+    """The play thread steps the market while the page's "Breach now" runs in another thread.
+    Pressed after the day's incidents were handled but before the day ended, the breach was
+    scheduled for that day, already past: it never happened though the page said "scheduled
+    for day N". It now waits for the day to end and happens on the day it names. With no attack
+    pressure no breach but the scheduled one can happen, so the counts show it alone."""
+    import threading
+
+    market = LeverMarket(attack_pressure=0.0, **SMALL)
+    market.step()
+    incidents = market.changed.incidents
+    handled, release = threading.Event(), threading.Event()
+    step_incidents = incidents.step
+
+    def held_step(*args, **kwargs):  # the day's incidents handled, the day not yet over
+        frauds = step_incidents(*args, **kwargs)
+        handled.set()
+        release.wait(10)
+        return frauds
+
+    incidents.step = held_step
+    player = threading.Thread(target=market.step)
+    player.start()
+    assert handled.wait(60)
+    scheduled = []
+    presser = threading.Thread(target=lambda: scheduled.append(market.breach_now(0.5, ["contact"])))
+    presser.start()
+    presser.join(0.5)
+    release.set()
+    player.join(60)
+    presser.join(60)
+    incidents.step = step_incidents
+    (event,) = scheduled
+    assert event.day == 2  # day 1 was being simulated when it was pressed
+    run(market)
+    k = market.brand_names.index(market.brand)
+    breaches = market.changed.recorder.counts[:, k, EV["breaches"]]
+    assert breaches[event.day] == 1 and breaches.sum() == 1
+
+
+def _breach_button(market: LeverMarket, playing: bool):
+    """The "Breach now" button of the page's breach controls, rendered without a browser."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.dashboard.app import BreachNow
+
+    _, rc = solara.render(BreachNow(market, playing), handle_error=False)
+    return rc, rc.find(v.Btn, children=[f"Breach {market.brand} now"]).widget
+
+
+def test_breach_now_is_disabled_while_playing():
+    """As "Run to the end" is: while the play thread steps, the page cannot name the day a
+    breach pressed now would happen on; paused, the button works."""
+    market = LeverMarket(**SMALL)
+    assert _breach_button(market, playing=True)[1].disabled
+    assert not _breach_button(market, playing=False)[1].disabled
+
+
+def test_breach_now_offers_and_takes_only_the_data_the_brand_collects():
+    """The controls offered all eight data types; a breach of data Aurora does not collect (say
+    location, with "contact only") exposed nobody but cost money and trust. They now offer the
+    brand's own data_collection ("contact only" is ["contact"]) and breach_now refuses others,
+    naming them and what is allowed."""
+    import ipyvuetify as v
+
+    market = LeverMarket(data_collection="contact only", **SMALL)
+    rc, _ = _breach_button(market, playing=False)
+    select = rc.find(v.Select, label="data types exposed").widget
+    assert select.items == ["contact"] and select.v_model == ["contact"]
+    with pytest.raises(ValueError, match=r"\['location'\]: Aurora does not collect it; allowed: "):
+        market.breach_now(0.5, ["contact", "location"])
+    assert market.breaches_scheduled == []
+    assert market.breach_now(0.5, ["contact"]).data_types == ["contact"]
+
+
 def test_a_breach_at_the_tills_makes_consumers_wary_of_the_store_in_the_changed_market_only():
     from sim.core.catalogue import CHANNELS
 
@@ -576,6 +652,42 @@ def test_each_browser_session_has_its_own_market(dashboard):
             browser.close()
 
 
+def test_on_a_phone_the_sidebar_can_be_closed(dashboard):
+    """On a 390-px-wide window the sidebar (a drawer over the page below 960 px) was 400 px wide:
+    it covered the whole window, the menu button and the overlay that closes it included, and
+    could not be closed. It now leaves a 56-px strip of the page: a tap there closes it, the
+    menu button opens it again, and its buttons stay inside it."""
+    from playwright.sync_api import sync_playwright
+
+    width, height = 390, 844
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(dashboard, timeout=120_000)
+            page.get_by_text("Day 0 of 120").wait_for(timeout=120_000)
+            drawer = page.locator(".v-navigation-drawer")
+            box = drawer.bounding_box()
+            assert box["x"] == 0 and box["width"] <= width - 56, box
+            for name in ("Reset", "▶", "Step (5 days)"):
+                button = page.get_by_role("button", name=name).bounding_box()
+                assert button["x"] + button["width"] <= box["width"], (name, button, box)
+            page.mouse.click(width - 20, height // 2)  # the strip of page beside it
+            page.wait_for_function(
+                "() => document.querySelector('.v-navigation-drawer')"
+                ".getBoundingClientRect().right <= 0",
+                timeout=10_000,
+            )
+            page.locator(".v-app-bar__nav-icon").click()  # the menu button opens it again
+            page.wait_for_function(
+                "() => document.querySelector('.v-navigation-drawer')"
+                ".getBoundingClientRect().left >= 0",
+                timeout=10_000,
+            )
+        finally:
+            browser.close()
+
+
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
 def test_controls_start_at_the_scenarios_own_values(path):
     """Untouched controls move no lever: every slider's grid passes through the scenario's value
@@ -592,6 +704,33 @@ def test_controls_start_at_the_scenarios_own_values(path):
     initial.update(consumers=100, days=5 if change is None else change + 1, warmup_days=0)
     market = LeverMarket(**initial)
     assert market.changed.scenario == market.unchanged.scenario
+
+
+def test_a_fractional_notice_or_retention_starts_at_the_scenarios_value(tmp_path):
+    """notify_within_days and data_retention_days are floats in the schema; their int sliders
+    started 2.5 days of notice at 2 and 45.5 days of retention at 46, so an untouched page ran
+    with the levers moved. Such a value now gets a float slider whose grid passes through it;
+    a whole number of days keeps an int slider."""
+    from sim.dashboard.app import model_params
+
+    path = tmp_path / "notify25.toml"
+    path.write_text(
+        'extends = "baseline"\nname = "notify25"\n[[brands]]\nname = "Aurora"\n'
+        "[brands.policy]\nnotify_within_days = 2.5\ndata_retention_days = 45.5\n"
+    )
+    params = model_params(str(path))
+    for name, value in (("notify_within_days", 2.5), ("data_retention_days", 45.5)):
+        c = params[name]
+        assert c["type"] == "SliderFloat" and c["value"] == value, c
+        k = (value - c["min"]) / c["step"]
+        assert abs(k - round(k)) < 1e-9 and c["min"] <= value <= c["max"], c
+    initial = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+    market = LeverMarket(**{**initial, "consumers": 100, "days": 5, "warmup_days": 0})
+    assert market.changed.scenario == market.unchanged.scenario
+    assert market.changed.scenario.brands[0].policy.notify_within_days == 2.5
+    baseline = model_params("baseline")
+    assert baseline["notify_within_days"]["type"] == "SliderInt"
+    assert baseline["data_retention_days"]["type"] == "SliderInt"
 
 
 def test_another_host_prints_the_no_authentication_warning():

@@ -260,3 +260,27 @@ def test_a_package_run_with_dash_m_needs_no_guard(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[1, 2, 3, 4]"
+
+
+def test_a_parent_process_test_is_no_guard(tmp_path):
+    """``if multiprocessing.parent_process() is None:`` looks like a guard but is none: while a
+    forkserver or spawned worker imports the script, parent_process() is still None there, so
+    each worker starts the pool again (Python's bootstrapping RuntimeError in every worker, the
+    reviewer's script printed 172 lines). The check let any source naming ``parent_process`` through; such a script is
+    now refused before a worker starts, in the same one line as a script with no test at all."""
+    script = tmp_path / "pp.py"
+    script.write_text(
+        "import multiprocessing\n"
+        "from sim.experiments.executors import PoolMap\n"
+        "if multiprocessing.parent_process() is None:\n"
+        "    print(list(PoolMap(2)(abs, [-1, -2, -3, -4])))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"sim.core.errors.UserError: {script} has no "), last
+    assert "bootstrapping" not in proc.stderr and "BrokenProcessPool" not in proc.stderr
+    assert proc.stderr.count("Traceback") == 1, proc.stderr

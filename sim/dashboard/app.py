@@ -41,7 +41,6 @@ quiet_third_party_warnings()  # (before Mesa's page components are defined)
 from mesa.visualization.utils import force_update, update_counter  # noqa: E402
 
 from ..analysis import style  # noqa: E402
-from ..core.catalogue import DATA_TYPES  # noqa: E402
 from ..mechanisms.metrics import STOCKS, net_value  # noqa: E402
 from ..scenario.loading import load_scenario  # noqa: E402
 from ..scenario.schema import BreachChannel, Policy, World  # noqa: E402
@@ -70,7 +69,7 @@ POLICY_CONTROLS = (
     ("security_investment", "security investment", "SliderFloat", 0.0, 1.0, 0.05),
     ("data_retention_days", "data retention", "SliderInt", 0, 3650, 30),
     ("notify_within_days", "breach notice within", "SliderInt", 0, 180, 1),
-)
+)  # (an int slider only when the scenario's value is a whole number of days, else a float one)
 WORLD_CONTROLS = (
     ("attack_pressure", "world: attack pressure", "SliderFloat", 0.0, 10.0, 0.25),
     ("contagion", "world: contagion", "SliderFloat", 0.0, 1.0, 0.05),
@@ -97,8 +96,11 @@ def model_params(scenario_path: str, brand: str | None = None) -> dict:
         ),
     }  # fmt: skip
     for name, label, kind, lo, hi, step in POLICY_CONTROLS:
-        value = getattr(spec.policy, name)
-        value = int(round(value)) if kind == "SliderInt" else float(value)
+        value = float(getattr(spec.policy, name))
+        if kind == "SliderInt" and value.is_integer():
+            value = int(value)
+        else:  # (a fractional notice or retention, 2.5 days: an int slider would move it to 2)
+            kind = "SliderFloat"
         params[name] = _slider(
             f"{spec.name}: {label}", kind, value, lo, max(hi, value), step, _unit(Policy, name)
         )
@@ -324,7 +326,7 @@ def rerun_text(model: LeverMarket, scenario: str | None = None) -> str:
 @solara.component
 def Status(model: LeverMarket, playing: bool = False):
     """Day, step rate, size and seed, the brand's headline numbers next to the unchanged market,
-    run to the end (not while playing: one thread steps a market), and a breach now."""
+    run to the end and a breach now (neither while playing: one thread steps a market)."""
     update_counter.get()
 
     def run_to_end():
@@ -353,18 +355,16 @@ def Status(model: LeverMarket, playing: bool = False):
         solara.Button("Run to the end", on_click=run_to_end,
                       disabled=playing or not model.running, color="primary")  # fmt: skip
         # a new market (Reset) gets new breach controls: nothing scheduled, its brand's data
-        BreachNow(model).key(f"breach-now-{model.serial}")
+        BreachNow(model, playing).key(f"breach-now-{model.serial}")
 
 
 @solara.component
-def BreachNow(model: LeverMarket):
-    """Schedule a breach of the brand today, in the changed market."""
+def BreachNow(model: LeverMarket, playing: bool = False):
+    """Schedule a breach of the brand today, in the changed market; not while playing (the day
+    it would name is the one the play thread is simulating: pause first)."""
     update_counter.get()
-    k = model.brand_names.index(model.brand)
     share, set_share = solara.use_state(0.3)
-    types, set_types = solara.use_state(
-        list(model.changed.scenario.brands[k].policy.data_collection)
-    )
+    types, set_types = solara.use_state(model.collected)  # all it holds, to start with
     channel, set_channel = solara.use_state(NO_CHANNEL)
     note, set_note = solara.use_state("")
 
@@ -381,12 +381,14 @@ def BreachNow(model: LeverMarket):
         solara.SliderFloat(f"share of records exposed = {share:.0%}", value=share,
                            on_value=set_share, min=0.01, max=1.0, step=0.01,
                            thumb_label=False)  # fmt: skip
-        solara.SelectMultiple("data types exposed", values=types, all_values=list(DATA_TYPES),
+        solara.SelectMultiple("data types exposed", values=types, all_values=model.collected,
                               on_value=set_types)  # fmt: skip
         solara.Select("where it happened", value=channel, values=[NO_CHANNEL, *BREACH_CHANNELS],
                       on_value=set_channel)  # fmt: skip
         solara.Button(f"Breach {model.brand} now", on_click=breach,
-                      disabled=not model.running or not types, color="error")  # fmt: skip
+                      disabled=playing or not model.running or not types, color="error")  # fmt: skip
+        if playing:
+            solara.Text("(pause the run to schedule a breach)")
         if note:
             solara.Info(note)
 
@@ -443,7 +445,7 @@ def Controls(
         f"days per Step and per redraw while playing = {per_step.value}",
         value=per_step, min=1, max=30, step=1, thumb_label=False,
     )  # fmt: skip
-    with solara.Row(justify="space-between"):
+    with solara.Row(justify="space-between", style={"flex-wrap": "wrap"}):  # (narrow: 2 lines)
         solara.Button("Reset", color="primary", on_click=reset)
         solara.Button("❚❚" if playing.value else "▶", color="primary", disabled=not running,
                       on_click=lambda: playing.set(not playing.value))  # fmt: skip
@@ -481,6 +483,16 @@ SLIDER_CSS = """
     flex: 0 0 100%; max-width: 100%; height: auto; white-space: normal; margin-bottom: 2px;
 }
 """
+# Below 960 px the sidebar is a drawer over the page (Vuetify's mobile mode), 400 px wide at
+# least: on a phone it covered the whole window, the menu button and the overlay that closes it
+# included. There it leaves a 56-px strip of the page (Material's modal drawer) to tap it shut.
+NARROW_CSS = """
+@media (max-width: 959.98px) {
+    .v-navigation-drawer {
+        min-width: 0 !important; width: min(400px, calc(100vw - 56px)) !important;
+    }
+}
+"""
 
 
 @solara.component
@@ -509,7 +521,7 @@ def Page():
     solara.use_thread(play, dependencies=[playing.value, model.value], intrusive_cancel=False)
 
     market = model.value
-    solara.Style(SLIDER_CSS)
+    solara.Style(SLIDER_CSS + NARROW_CSS)
     with solara.AppBar():
         solara.AppBarTitle(f"omnitrust: {market.brand}'s levers vs the unchanged market")
         solara.lab.ThemeToggle()

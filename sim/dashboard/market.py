@@ -245,6 +245,17 @@ class LeverMarket(mesa.Model):
         self.brand_names = [b.name for b in base.brands]
         self.days_per_second = float("nan")
         self.breaches_scheduled: list[BreachEvent] = []
+        # held while a day is simulated: `breach_now` from another thread (the page's buttons
+        # while the play thread steps) waits for the day to end, so it never schedules a breach
+        # for a day whose incidents have already been handled
+        self._stepping = threading.Lock()
+
+    @property
+    def collected(self) -> list[str]:
+        """The data types the lever brand collects in the changed market (its levers moved):
+        the only ones a breach now can expose."""
+        brand = next(b for b in self.changed.scenario.brands if b.name == self.brand)
+        return list(brand.policy.data_collection)
 
     @property
     def day(self) -> int:
@@ -253,32 +264,44 @@ class LeverMarket(mesa.Model):
 
     def step(self) -> None:
         """One day of both markets; nothing (the step rate kept) once the run is over."""
-        if not self.changed.running:
-            self.running = False
-            return
-        start = time.perf_counter()
-        for market in (self.changed, self.unchanged):
-            if market.running:
-                market.step()
-        self.days_per_second = 1.0 / max(time.perf_counter() - start, 1e-9)
-        self.running = self.changed.running
+        with self._stepping:
+            if not self.changed.running:
+                self.running = False
+                return
+            start = time.perf_counter()
+            for market in (self.changed, self.unchanged):
+                if market.running:
+                    market.step()
+            self.days_per_second = 1.0 / max(time.perf_counter() - start, 1e-9)
+            self.running = self.changed.running
 
     def breach_now(
         self, records_share: float, data_types: list[str], channel: str | None = None
     ) -> BreachEvent:
         """Schedule a breach of the lever brand today (the next simulated day), in the changed
-        market only; data types the brand does not hold do not leak. ``channel`` ("store",
-        "web", "app" or None) is where it happened (docs/ODD.md, I8)."""
-        if not self.changed.running:
-            raise ValueError("the run is over: reset it to schedule a breach")
-        event = BreachEvent(
-            kind="breach",
-            day=self.changed.day,
-            brand=self.brand,
-            records_share=float(records_share),
-            data_types=list(data_types),
-            channel=channel,
-        )
-        self.changed.incidents.schedule(event)
-        self.breaches_scheduled.append(event)
+        market only. ``data_types``: some of the brand's `collected` types (a type it does not
+        hold would leak nothing, yet the breach would cost money and trust: refused).
+        ``channel`` ("store", "web", "app" or None) is where it happened (docs/ODD.md, I8).
+        Called while another thread simulates a day, it waits for that day to end and schedules
+        the breach for the next one (the day the event says)."""
+        held = self.collected
+        stray = [t for t in data_types if t not in held]
+        if stray:
+            raise ValueError(
+                f"data_types = {stray}: {self.brand} does not collect "
+                f"{'it' if len(stray) == 1 else 'them'}; allowed: {', '.join(held)}"
+            )
+        with self._stepping:
+            if not self.changed.running:
+                raise ValueError("the run is over: reset it to schedule a breach")
+            event = BreachEvent(
+                kind="breach",
+                day=self.changed.day,
+                brand=self.brand,
+                records_share=float(records_share),
+                data_types=list(data_types),
+                channel=channel,
+            )
+            self.changed.incidents.schedule(event)
+            self.breaches_scheduled.append(event)
         return event

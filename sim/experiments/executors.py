@@ -226,7 +226,9 @@ def main_script_unguarded() -> str | None:
     """The script (the ``__main__`` file that worker processes import again,
     `main_rerun_by_workers`) if its source has no ``if __name__ == "__main__":`` guard (its top
     level would run again in every worker process), else None. A source that names
-    ``__main__`` or ``parent_process`` anywhere is taken to guard itself."""
+    ``__main__`` anywhere is taken to guard itself; ``if multiprocessing.parent_process() is None:``
+    is no guard (while a spawned or forkserver worker imports the script, ``parent_process()``
+    is still None there, so the worker starts the runs again)."""
     path = main_rerun_by_workers()
     if path is None:
         return None
@@ -234,7 +236,7 @@ def main_script_unguarded() -> str | None:
         source = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    if "__main__" in source or "parent_process" in source:
+    if "__main__" in source:
         return None
     return path
 
