@@ -215,14 +215,10 @@ print(list(PoolMap(2)(abs, [-1, -2, -3, -4])))
 """
 
 
-def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path):
-    """Saved as a script, a pool started at its top level broke with BrokenProcessPool (each
-    worker imports the script and starts a pool again: Python's bootstrapping RuntimeError in the
-    workers, ~60 lines of their tracebacks before the parent's one line naming the guard). The
-    pool now refuses before it starts a worker: the parent's own traceback only, ending with one
-    line naming the script and the guard. With the guard it runs."""
-    script = tmp_path / "unguarded.py"
-    script.write_text(UNGUARDED)
+def _assert_refused_before_any_worker(script) -> None:
+    """Run ``script``: the pool refuses before it starts a worker, so the parent's own traceback
+    only, ending with one line naming the script and the guard (no worker's bootstrapping
+    traceback, no BrokenProcessPool)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
@@ -231,9 +227,20 @@ def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"sim.core.errors.UserError: {script} has no "), last
     assert 'under `if __name__ == "__main__":` (or pass workers=1)' in last
-    # no worker started: none of their bootstrapping tracebacks, one traceback (the script's)
     assert "bootstrapping" not in proc.stderr and "BrokenProcessPool" not in proc.stderr
     assert proc.stderr.count("Traceback") == 1, proc.stderr
+
+
+def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path):
+    """Saved as a script, a pool started at its top level broke with BrokenProcessPool (each
+    worker imports the script and starts a pool again: Python's bootstrapping RuntimeError in the
+    workers, ~60 lines of their tracebacks before the parent's one line naming the guard). The
+    pool now refuses before it starts a worker: the parent's own traceback only, ending with one
+    line naming the script and the guard. With the guard it runs."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    _assert_refused_before_any_worker(script)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     guarded = tmp_path / "guarded.py"
     body = UNGUARDED.strip().replace("\nprint(", '\nif __name__ == "__main__":\n    print(')
     guarded.write_text(body + "\n")
@@ -266,8 +273,9 @@ def test_a_parent_process_test_is_no_guard(tmp_path):
     """``if multiprocessing.parent_process() is None:`` looks like a guard but is none: while a
     forkserver or spawned worker imports the script, parent_process() is still None there, so
     each worker starts the pool again (Python's bootstrapping RuntimeError in every worker, the
-    reviewer's script printed 172 lines). The check let any source naming ``parent_process`` through; such a script is
-    now refused before a worker starts, in the same one line as a script with no test at all."""
+    reviewer's script printed 172 lines). The check let any source naming ``parent_process``
+    through; such a script is now refused before a worker starts, in the same one line as a
+    script with no test at all."""
     script = tmp_path / "pp.py"
     script.write_text(
         "import multiprocessing\n"
@@ -275,12 +283,4 @@ def test_a_parent_process_test_is_no_guard(tmp_path):
         "if multiprocessing.parent_process() is None:\n"
         "    print(list(PoolMap(2)(abs, [-1, -2, -3, -4])))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert proc.returncode == 1
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"sim.core.errors.UserError: {script} has no "), last
-    assert "bootstrapping" not in proc.stderr and "BrokenProcessPool" not in proc.stderr
-    assert proc.stderr.count("Traceback") == 1, proc.stderr
+    _assert_refused_before_any_worker(script)
