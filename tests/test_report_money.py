@@ -442,22 +442,22 @@ def test_sweep_report_judges_regret_on_the_experiments_robustness_metric():
     ]
     said = " ".join(findings.verdict(res, "Aurora"))
     assert (
-        "bold is the minimax-regret policy for Aurora's mean trust (0-1, mean of the last 30 "
-        "days), the experiment's robustness metric (max is better, as in max_regret.csv): its "
+        "bold is the minimax-regret policy for Aurora's mean trust (0-1, mean of all 2 days), "
+        "the experiment's robustness metric (max is better, as in max_regret.csv): its "
         "largest regret over the 4 worlds is 0.02 (in world hostile, data_retention_days=365); "
         "the next, cautious, can lose up to 0.06 (in world calm, data_retention_days=730)."
     ) in said, said
     # how sure, in bold's worst world: cautious - bold = 0.52 - 0.50 on both replications
     assert (
         "In hostile, data_retention_days=365 the best, cautious, scores 0.02 higher on mean "
-        "trust (0-1, mean of the last 30 days) than bold"
+        "trust (0-1, mean of all 2 days) than bold"
     ) in said, said
     # the report's own measure is named too, with the policy it would choose
     assert "the minimax-regret policy would be cautious instead (largest regret EUR 15" in said
     html = regret_section(res)
     assert "bold is the minimax-regret policy on Aurora's mean trust" in html
     assert "metric = 'trust', direction = 'max', as its max_regret.csv" in html
-    assert "<th>mean trust (0-1, mean of the last 30 days)</th>" in html
+    assert "<th>mean trust (0-1, mean of all 2 days)</th>" in html
     assert "EUR" not in html[html.index("<table") : html.index("</table>")]
 
 
@@ -648,7 +648,7 @@ def test_max_regret_csv_names_worlds_as_the_report_does():
 # world the verdict named one; a largest regret of 0 was "EUR 0, in world calm")
 # --------------------------------------------------------------------------------------------
 def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
-    # --outcome window: regret on the mean of the last 30 days of daily net value, half NET's
+    # --outcome window: regret on the mean of all 2 days of daily net value, half NET's
     # totals here (two days each): bold's largest regret (85 - 30) / 2 = 27.5, cautious's
     # (110 - 95) / 2 = 7.5 (calm, 730 days), where bold is 7.5 per day higher
     res = synthetic_sweep(list(NET), robustness={"metric": "net_value", "brand": "Aurora"})
@@ -658,12 +658,12 @@ def test_regret_on_a_window_of_net_value_says_so_and_not_earns():
     said = " ".join(findings.verdict(res, "Aurora"))
     assert (
         "In calm, data_retention_days=730 the best, bold, scores EUR 8 higher on net value "
-        "(EUR, mean of the last 30 days) than cautious"
+        "(EUR, mean of all 2 days) than cautious"
     ) in said, said
     assert "earns" not in said
     html = regret_section(res)
-    assert "<th>mean net value (EUR, mean of the last 30 days)</th>" in html, html
-    assert "the best policy's mean net value (EUR, mean of the last 30 days) in that world" in html
+    assert "<th>mean net value (EUR, mean of all 2 days)</th>" in html, html
+    assert "the best policy's mean net value (EUR, mean of all 2 days) in that world" in html
 
 
 # Aurora's trust with three policies in two worlds: cautious is the best in both, tied with bold
@@ -690,7 +690,7 @@ def test_sweep_verdict_names_every_policy_tied_with_the_chosen_one_and_a_zero_re
     said = " ".join(findings.verdict(res, "Aurora"))
     assert (
         "It is the best policy in every world, in calm tied with bold and middle (the same mean "
-        "trust (0-1, mean of the last 30 days) in each of the 2 replications)."
+        "trust (0-1, mean of all 2 days) in each of the 2 replications)."
     ) in said, said
     # on net value cautious is the best in both worlds: no "largest regret EUR 0, in world calm"
     assert (
