@@ -197,14 +197,19 @@ BROKEN_UNGUARDED = (
 )
 
 
-def _has_guard(path: str) -> bool:
-    """Whether the file at ``path`` has an ``if __name__ == "__main__":`` test (or cannot be
-    read: given the benefit of the doubt)."""
+def _source(path: str) -> str | None:
+    """The text of the script at ``path``, None if it cannot be read (given the benefit of the
+    doubt by both guard checks)."""
     try:
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
+        return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return True
-    return re.search(r"""__name__\s*==\s*['"]__main__['"]""", source) is not None
+        return None
+
+
+def _has_guard(path: str) -> bool:
+    """Whether the file at ``path`` has an ``if __name__ == "__main__":`` test."""
+    source = _source(path)
+    return source is None or re.search(r"""__name__\s*==\s*['"]__main__['"]""", source) is not None
 
 
 def main_rerun_by_workers() -> str | None:
@@ -230,15 +235,8 @@ def main_script_unguarded() -> str | None:
     is no guard (while a spawned or forkserver worker imports the script, ``parent_process()``
     is still None there, so the worker starts the runs again)."""
     path = main_rerun_by_workers()
-    if path is None:
-        return None
-    try:
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if "__main__" in source:
-        return None
-    return path
+    source = None if path is None else _source(path)
+    return None if source is None or "__main__" in source else path
 
 
 class PoolMap(_Windowed):
