@@ -215,3 +215,30 @@ def test_a_short_comparison_says_which_days_its_stocks_average(tmp_path, capsys)
 def test_a_folder_given_as_the_file_is_named_a_directory(tmp_path, capsys):
     _refused(capsys, ["sweep", str(tmp_path)], "is a directory, not an experiment file")
     _refused(capsys, ["calibrate", str(tmp_path), "--out", str(tmp_path / "o")], "is a directory")
+
+
+def test_a_damaged_record_in_a_results_folder_is_one_line_naming_it(tmp_path, capsys):
+    """A results folder is the user's: a file truncated by a full disk or edited by hand. Its
+    scenarios.json made `omnitrust report` end in a JSONDecodeError traceback (exit 1), and a
+    definition with a bad value in pydantic's; the manifest of `sim.open` likewise."""
+    import sim
+    from sim.core.errors import UserError
+
+    out = tmp_path / "run"
+    argv = ["run", str(SCENARIOS / "baseline.toml"), "--consumers", "100", "--days", "5"]
+    assert main([*argv, "--replications", "1", "--workers", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    definitions = out / "scenarios.json"
+    good = json.loads(definitions.read_text())
+    definitions.write_text(definitions.read_text()[:40])  # truncated
+    _refused(capsys, ["report", str(out)], f"{definitions}: cannot read the scenarios' definitions")
+    definitions.write_text("[1, 2]")
+    _refused(capsys, ["report", str(out)], "not the scenarios' definitions")
+    brand = good["baseline"]["brands"][0]
+    brand["policy"]["transparency"] = "lots"
+    definitions.write_text(json.dumps(good))
+    _refused(capsys, ["report", str(out)], '[baseline]: brands.0.policy.transparency = "lots"')
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text()[:40])
+    with pytest.raises(UserError, match="manifest.json: cannot read the manifest"):
+        sim.open(out)

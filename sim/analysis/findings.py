@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import UserError
+from ..core.storage import read_json
 from . import stats
 from .outcomes import summarise_runs
 from .regret import regret_tables
@@ -106,13 +107,9 @@ def _read_table(path: Path, extra: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 def _scenarios(folder: Path) -> dict[str, Any]:
-    path = folder / "scenarios.json"
-    if not path.exists():
-        return {}
-    from ..scenario import Scenario
+    from ..scenario.loading import stored_scenarios
 
-    data = json.loads(path.read_text())
-    return {name: Scenario.model_validate(spec) for name, spec in data.items()}
+    return stored_scenarios(folder)
 
 
 def _read_run(folder: Path, manifest: dict[str, Any]) -> Results:
@@ -188,10 +185,7 @@ def load_results(folder: str | Path) -> Results:
             f"{folder}: not an omnitrust results folder (no manifest.json); give the folder "
             "that `omnitrust run`, `compare` or `sweep` wrote (their --out)"
         )
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{mpath}: cannot read the manifest ({exc})") from None
+    manifest = read_json(mpath, "the manifest")
     if not isinstance(manifest, dict):
         raise UserError(f"{mpath}: not an omnitrust manifest (a JSON object is expected)")
     kind = manifest.get("kind", "run")

@@ -122,6 +122,20 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     return write_bytes(path, frame.to_csv(index=False).encode())
 
 
+def read_json(path: Path, what: str) -> Any:
+    """The JSON document at ``path`` (``what`` it is, for the message: "the manifest"); a file
+    that cannot be read or parsed is a `UserError` naming it, not a traceback (a results folder
+    is the user's: a file may be truncated by a full disk or edited by hand)."""
+    from .errors import UserError
+
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:  # (UnicodeDecodeError and JSONDecodeError included)
+        raise UserError(f"{path}: cannot read {what} ({exc})") from None
+
+
 def read_parquet_meta(path: Path) -> dict[str, Any]:
     """The omnitrust provenance stored in a Parquet file written by `write_parquet`."""
     meta = pq.read_schema(path).metadata or {}

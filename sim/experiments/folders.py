@@ -8,13 +8,13 @@ written by ``omnitrust sweep`` / `sim.sweep` a `sim.experiments.SweepResult`. Th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..core.errors import UserError
+from ..core.storage import read_json
 
 
 def open_results(folder: str | Path) -> Any:
@@ -22,12 +22,14 @@ def open_results(folder: str | Path) -> Any:
     folder = Path(folder)
     path = folder / "manifest.json"
     try:
-        manifest = json.loads(path.read_text())
+        manifest = read_json(path, "the manifest")
     except FileNotFoundError:
         raise UserError(
             f"{folder}: not a results folder (no manifest.json); give a folder written by "
             "omnitrust run, compare or sweep"
         ) from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: not an omnitrust manifest (a JSON object is expected)")
     kind = manifest.get("kind", "run" if (folder / "timeseries.parquet").exists() else None)
     if manifest.get("status", "complete") != "complete":
         raise UserError(
@@ -45,7 +47,7 @@ def open_results(folder: str | Path) -> Any:
 
 def _open_run(folder: Path, manifest: dict[str, Any]):
     from ..runner import RunResult
-    from ..scenario import Scenario
+    from ..scenario.loading import scenario_from_record
 
     info = manifest.get("scenarios", {})
     missing = [name for name, s in info.items() if "definition" not in s]
@@ -54,7 +56,10 @@ def _open_run(folder: Path, manifest: dict[str, Any]):
             f"{folder}/manifest.json: the scenarios' definitions are not recorded (written by an "
             "older omnitrust); rerun `omnitrust run` to reopen the folder"
         )
-    scenarios = {name: Scenario.model_validate(s["definition"]) for name, s in info.items()}
+    scenarios = {
+        name: scenario_from_record(s["definition"], f"{folder}/manifest.json [scenarios.{name}]")
+        for name, s in info.items()
+    }
     ts = pd.read_parquet(folder / "timeseries.parquet")
     keep = {
         k: v for k, v in manifest.items() if k not in ("files", "chart_band", "summary_window_days")
@@ -81,12 +86,13 @@ def _open_comparison(folder: Path, manifest: dict[str, Any]):
     target = manifest.get("target_result")
     # the day each scenario's policies change (the line a fresh compare draws on the trust
     # chart), from the definitions the comparison wrote
-    definitions = folder / "scenarios.json"
-    specs = json.loads(definitions.read_text()) if definitions.exists() else {}
+    from ..scenario.loading import stored_definitions
+
+    specs = stored_definitions(folder)
     changes = {
         name: int(spec["policy_from_day"])
         for name, spec in specs.items()
-        if name in names and isinstance(spec, dict) and spec.get("policy_from_day") is not None
+        if name in names and spec.get("policy_from_day") is not None
     }
     return Comparison(
         levels=table("levels.csv"),

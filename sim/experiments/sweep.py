@@ -26,6 +26,7 @@ import pandas as pd
 from ..analysis import regret
 from ..analysis.outcomes import outcome_values, statistic_of
 from ..analysis.summary import window_words_of
+from ..core.errors import UserError
 from ..core.storage import provenance, write_csv, write_json, write_parquet
 from ..scenario.loading import load_scenario, scenario_reference, with_simulation
 from .design import ExperimentError, build_points, load_experiment
@@ -115,13 +116,12 @@ class SweepResult:
 
     def _horizons(self) -> set[int]:
         """The days of the points' runs, from ``scenarios.json`` (none when it is missing)."""
-        import json
+        from ..scenario.loading import stored_definitions
 
-        path = Path(self.out) / "scenarios.json"
         try:
-            specs = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return set()
+            specs = stored_definitions(self.out)
+        except UserError:
+            return set()  # (only the words of the regret line read them)
         return {int(s["simulation"]["days"]) for s in specs.values() if "simulation" in s}
 
     def __repr__(self) -> str:

@@ -249,6 +249,51 @@ def validate_scenario(data: dict[str, Any], layers: list[Layer] | str | Path) ->
     raise ScenarioErrors(errors, file=_main_file(layers)) from None
 
 
+def stored_definitions(folder: str | Path) -> dict[str, Any]:
+    """The scenarios a results folder stores (``scenarios.json``: name -> definition, as the run
+    validated it), raw; empty when the folder has none. An unreadable or damaged file is one
+    line naming it (`UserError`)."""
+    from ..core.storage import read_json
+
+    path = Path(folder) / "scenarios.json"
+    if not path.exists():
+        return {}
+    data = read_json(path, "the scenarios' definitions")
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ScenarioError(
+            "not the scenarios' definitions (a JSON object of scenario name -> definition is "
+            "expected); the file was changed after the run wrote it: run it again",
+            file=path,
+        )
+    return data
+
+
+def stored_scenarios(folder: str | Path) -> dict[str, Scenario]:
+    """`stored_definitions`, each validated (`scenario_from_record`)."""
+    path = Path(folder) / "scenarios.json"
+    return {
+        name: scenario_from_record(spec, f"{path} [{name}]")
+        for name, spec in stored_definitions(folder).items()
+    }
+
+
+def scenario_from_record(spec: Any, where: str) -> Scenario:
+    """A scenario stored by a run (``scenarios.json``, a manifest's ``definition``): validated as
+    written, so that a hand-edited or damaged record is one line naming ``where`` and the field,
+    not pydantic's traceback."""
+    try:
+        return Scenario.model_validate(spec)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ScenarioError(
+            f"{err['msg']}{more}; the record was changed after the run wrote it: run it again",
+            file=where,
+            field=".".join(str(k) for k in err["loc"]) or None,
+            value=err.get("input", NO_VALUE) if err["loc"] else NO_VALUE,
+        ) from None
+
+
 def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """``child`` laid over ``parent`` (neither is modified): see the module docstring."""
     merged = copy.deepcopy(parent)
