@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PARENT = """
@@ -284,3 +286,46 @@ def test_a_parent_process_test_is_no_guard(tmp_path):
         "    print(list(PoolMap(2)(abs, [-1, -2, -3, -4])))\n"
     )
     _assert_refused_before_any_worker(script)
+
+
+@pytest.mark.parametrize(
+    "fake",
+    [
+        '# run under if __name__ == "__main__": when it is done\n',
+        "NOTE = \"wrap the calls in if __name__ == '__main__':\"\n",
+        'def main():\n    if __name__ == "__main__":\n        pass\n',
+    ],
+    ids=["comment", "string", "in-a-function"],
+)
+def test_a_guard_in_a_comment_a_string_or_a_function_is_no_guard(tmp_path, fake):
+    """The check was a regular expression over the script's text, so the guard's words in a
+    comment or a string let the script through; its workers then imported it and started the
+    pool again (Python's bootstrapping traceback in each). Only a real module-level
+    ``if __name__ == "__main__":`` counts now: such a script is refused before any worker."""
+    script = tmp_path / "fake_guard.py"
+    script.write_text(fake + UNGUARDED)
+    _assert_refused_before_any_worker(script)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('if __name__ == "__main__":\n    pass\n', True),
+        ("if __name__ == '__main__':\n    pass\n", True),
+        ('if "__main__" == __name__:\n    pass\n', True),
+        ('import os\nif __name__ == "__main__":\n    pass\nelse:\n    pass\n', True),
+        ("x = 1\n", False),
+        ('# if __name__ == "__main__":\n', False),
+        ('"""if __name__ == "__main__":"""\n', False),
+        ('if __name__ != "__main__":\n    pass\n', False),
+        ('if __name__ == "__mp_main__":\n    pass\n', False),
+        ('if __spec__ == "__main__":\n    pass\n', False),
+        ('class A:\n    if __name__ == "__main__":\n        pass\n', False),
+        ("import multiprocessing\nif multiprocessing.parent_process() is None:\n    pass\n", False),
+        ('if __name__ == "__main__"\n    pass\n', True),  # does not parse: let through
+    ],
+)
+def test_only_a_module_level_main_test_is_a_guard(source, expected):
+    from sim.experiments.executors import guarded
+
+    assert guarded(source) is expected

@@ -48,6 +48,8 @@ from .market import (  # noqa: E402
     DATA_COLLECTION_CHOICES,
     DEFAULT_SCENARIO,
     LeverMarket,
+    Recorded,
+    Snapshot,
     default_size,
 )
 
@@ -176,26 +178,28 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return out / n[:, None]
 
 
-def _daily(market) -> dict[str, np.ndarray]:
-    """Per-day, per-brand revenue and net value (EUR) of a TrustModel's recorder, days recorded
-    so far (days, brands)."""
-    rec = market.recorder
-    d = rec.days_recorded
-    return {"revenue": rec.revenue[:d].sum(axis=2), "net value": net_value(rec.counts[:d])}
+def _daily(rec: Recorded) -> dict[str, np.ndarray]:
+    """Per-day, per-brand revenue and net value (EUR) of a market's recorded days (days,
+    brands)."""
+    return {"revenue": rec.revenue.sum(axis=2), "net value": net_value(rec.counts)}
 
 
-def _series(market) -> dict[str, np.ndarray]:
-    """Per-day, per-brand series of a TrustModel's recorder (days recorded so far), as charted:
-    revenue and net value as SMOOTH_DAYS-day trailing means."""
-    rec = market.recorder
-    d = rec.days_recorded
-    daily = _daily(market)
+def _series(rec: Recorded) -> dict[str, np.ndarray]:
+    """Per-day, per-brand series of a market's recorded days, as charted: revenue and net value
+    as SMOOTH_DAYS-day trailing means."""
+    daily = _daily(rec)
     return {
-        "trust": rec.stocks[:d, :, STOCKS.index("trust")],
-        "consent rate": rec.stocks[:d, :, STOCKS.index("consent_rate")],
+        "trust": rec.stocks[:, :, STOCKS.index("trust")],
+        "consent rate": rec.stocks[:, :, STOCKS.index("consent_rate")],
         f"revenue/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(daily["revenue"]),
         f"net value/day, EUR ({SMOOTH_DAYS}-day mean)": _smooth(daily["net value"]),
     }
+
+
+def _snapshot(model: LeverMarket | Snapshot) -> Snapshot:
+    """``model``'s `LeverMarket.snapshot` (both markets at the same day, read under its lock while
+    the play thread steps), or ``model`` when it is one already."""
+    return model if isinstance(model, Snapshot) else model.snapshot()
 
 
 @solara.component
@@ -203,32 +207,33 @@ def Charts(model: LeverMarket):
     """Trust, consent rate, revenue and net value per brand: solid with the levers, dashed the
     unchanged scenario (same seed)."""
     update_counter.get()
-    changed, unchanged = _series(model.changed), _series(model.unchanged)
-    styles = style.brand_styles(model.brand_names)  # a brand's colour (+ marker) in every chart
+    snap = model.snapshot()  # (the play thread may be stepping: both markets at one day)
+    changed, unchanged = _series(snap.changed), _series(snap.unchanged)
+    styles = style.brand_styles(snap.brand_names)  # a brand's colour (+ marker) in every chart
     with mpl.rc_context(style.RC):
         fig = Figure(figsize=(6.4, 7.0), dpi=110, layout="constrained")
         axes = fig.subplots(2, 2, sharex=True).ravel()
         for ax, (title, values) in zip(axes, changed.items(), strict=True):
             days = np.arange(len(values))
-            for k, name in enumerate(model.brand_names):
+            for k, name in enumerate(snap.brand_names):
                 st = styles[name]
                 ax.plot(days, unchanged[title][:, k], **st, ls="--", lw=1.2, alpha=0.8)
-                ax.plot(days, values[:, k], **st, lw=2.0 if name == model.brand else 1.4,
+                ax.plot(days, values[:, k], **st, lw=2.0 if name == snap.brand else 1.4,
                         label=name)  # fmt: skip
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
-            for ev in model.breaches_scheduled:
+            for ev in snap.breaches_scheduled:
                 ax.axvline(ev.day, color="black", lw=0.8, ls=":")
         for ax in axes[2:]:
             ax.set_xlabel("day", fontsize=8)
-        axes[0].set_xlim(0, max(model.changed.scenario.simulation.days - 1, 1))
+        axes[0].set_xlim(0, max(snap.days - 1, 1))
         # the key above the panels, never over a line
-        handles = [Line2D([], [], **styles[n], lw=2, label=n) for n in model.brand_names]
+        handles = [Line2D([], [], **styles[n], lw=2, label=n) for n in snap.brand_names]
         handles += [
             Line2D([], [], color="0.3", lw=1.4, label="levers moved"),
             Line2D([], [], color="0.3", lw=1.2, ls="--", label="unchanged"),
         ]
-        if model.breaches_scheduled:
+        if snap.breaches_scheduled:
             handles.append(Line2D([], [], color="black", lw=0.8, ls=":", label="breach now"))
         fig.legend(
             handles=handles, loc="outside upper center", ncols=len(handles), fontsize=7,
@@ -261,10 +266,11 @@ def _fmt(value: float, fmt: str) -> str:
     return DASH if not np.isfinite(value) else f"{value:{fmt}}"
 
 
-def headline_rows(model: LeverMarket) -> list[str]:
+def headline_rows(model: LeverMarket | Snapshot) -> list[str]:
     """The table of the chosen brand's numbers, levers moved vs unchanged (Markdown rows):
     trust and consent rate today, revenue and net value per day so far (the mean of the raw
     daily values, not of the charts' smoothed lines)."""
+    model = _snapshot(model)
     k = model.brand_names.index(model.brand)
     rows = [
         "| " + model.brand + " | levers moved | unchanged | difference |",
@@ -288,9 +294,10 @@ def headline_rows(model: LeverMarket) -> list[str]:
     return rows
 
 
-def status_line(model: LeverMarket) -> str:
+def status_line(model: LeverMarket | Snapshot) -> str:
     """The day, the step rate (none before the first step) and the size."""
-    days = model.changed.scenario.simulation.days
+    model = _snapshot(model)
+    days = model.days
     rate = model.days_per_second
     rate = f"{rate:,.0f}" if np.isfinite(rate) else DASH
     return f"**Day {model.day} of {days}** · {rate} days/s (step rate, both markets)"
@@ -338,8 +345,9 @@ def Status(model: LeverMarket, playing: bool = False):
             model.days_per_second = (model.day - first) / max(elapsed, 1e-9)
         force_update()
 
+    snap = model.snapshot()  # (the play thread may be stepping: both markets at one day)
     with solara.Column():
-        solara.Markdown(status_line(model))
+        solara.Markdown(status_line(snap))
         solara.Markdown(rerun_text(model, os.environ.get(AS_TYPED_ENV)))
         moved = [
             f"{path.rsplit('.', 1)[1]} = {value}"
@@ -351,7 +359,7 @@ def Status(model: LeverMarket, playing: bool = False):
             + (", ".join(moved) if moved else "none")
             + " (set them in the sidebar, then Reset)"
         )
-        solara.Markdown("\n".join(headline_rows(model)))
+        solara.Markdown("\n".join(headline_rows(snap)))
         solara.Button("Run to the end", on_click=run_to_end,
                       disabled=playing or not model.running, color="primary")  # fmt: skip
         # a new market (Reset) gets new breach controls: nothing scheduled, its brand's data

@@ -20,9 +20,11 @@ import itertools
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import mesa
+import numpy as np
 
 from ..core.catalogue import DATA_TYPES
 from ..core.streams import mesa_seed, replication_seed
@@ -158,6 +160,40 @@ def warm_model(scenario: Scenario, seed: int, replication: int = REPLICATION) ->
 _SERIAL = itertools.count()
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """Copies of a `TrustModel` recorder's arrays over the days recorded so far: ``stocks``
+    (days, brands, stocks), ``counts`` (days, brands, event counters), ``revenue`` (days,
+    brands, channels)."""
+
+    stocks: np.ndarray
+    counts: np.ndarray
+    revenue: np.ndarray
+
+    @classmethod
+    def of(cls, model: TrustModel) -> Recorded:
+        rec = model.recorder
+        d = rec.days_recorded
+        return cls(rec.stocks[:d].copy(), rec.counts[:d].copy(), rec.revenue[:d].copy())
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the page shows of a `LeverMarket`, taken between two days (`LeverMarket.snapshot`):
+    both markets' recorded days (as many in each), the day, the horizon, the step rate, whether
+    it runs, and the breaches scheduled so far."""
+
+    day: int
+    days: int
+    running: bool
+    days_per_second: float
+    brand: str
+    brand_names: list[str]
+    breaches_scheduled: list[BreachEvent]
+    changed: Recorded
+    unchanged: Recorded
+
+
 class LeverMarket(mesa.Model):
     """The market with one brand's levers (and the world) moved, next to the unchanged market.
 
@@ -261,6 +297,23 @@ class LeverMarket(mesa.Model):
     def day(self) -> int:
         """Days simulated so far (both markets)."""
         return self.changed.day
+
+    def snapshot(self) -> Snapshot:
+        """A consistent copy of what the page shows, taken under the lock that a day holds: a
+        chart drawn while the play thread steps sees both markets at the same day (read without
+        it, the changed market could have one day more than the unchanged one)."""
+        with self._stepping:
+            return Snapshot(
+                day=self.changed.day,
+                days=self.changed.scenario.simulation.days,
+                running=self.changed.running,
+                days_per_second=self.days_per_second,
+                brand=self.brand,
+                brand_names=list(self.brand_names),
+                breaches_scheduled=list(self.breaches_scheduled),
+                changed=Recorded.of(self.changed),
+                unchanged=Recorded.of(self.unchanged),
+            )
 
     def step(self) -> None:
         """One day of both markets; nothing (the step rate kept) once the run is over."""

@@ -20,10 +20,10 @@ would otherwise wait for ever (and keep the forkserver alive with it).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import threading
@@ -206,10 +206,35 @@ def _source(path: str) -> str | None:
         return None
 
 
+def _is_main_test(test: ast.expr) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"`` (either way round, either quotes)."""
+    if not (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+    ):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(mains) == 1
+
+
+def guarded(source: str) -> bool:
+    """Whether ``source`` has a module-level ``if __name__ == "__main__":`` (either operand
+    order, single or double quotes), read with `ast`: the words in a comment, a string or a
+    function do not guard the script's top level. A source that does not parse is given the
+    benefit of the doubt (Python reports its error when the script runs)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # (ValueError: a null byte in the source)
+        return True
+    return any(isinstance(node, ast.If) and _is_main_test(node.test) for node in tree.body)
+
+
 def _has_guard(path: str) -> bool:
-    """Whether the file at ``path`` has an ``if __name__ == "__main__":`` test."""
+    """Whether the file at ``path`` has a module-level ``if __name__ == "__main__":`` (`guarded`;
+    True when it cannot be read)."""
     source = _source(path)
-    return source is None or re.search(r"""__name__\s*==\s*['"]__main__['"]""", source) is not None
+    return source is None or guarded(source)
 
 
 def main_rerun_by_workers() -> str | None:
@@ -229,14 +254,14 @@ def main_rerun_by_workers() -> str | None:
 
 def main_script_unguarded() -> str | None:
     """The script (the ``__main__`` file that worker processes import again,
-    `main_rerun_by_workers`) if its source has no ``if __name__ == "__main__":`` guard (its top
-    level would run again in every worker process), else None. A source that names
-    ``__main__`` anywhere is taken to guard itself; ``if multiprocessing.parent_process() is None:``
-    is no guard (while a spawned or forkserver worker imports the script, ``parent_process()``
-    is still None there, so the worker starts the runs again)."""
+    `main_rerun_by_workers`) if its source has no module-level ``if __name__ == "__main__":``
+    (`guarded`: its top level would run again in every worker process), else None (also when it
+    cannot be read or parsed). The guard in a comment or a string is none, nor is
+    ``if multiprocessing.parent_process() is None:`` (while a spawned or forkserver worker
+    imports the script, ``parent_process()`` is still None there, so the worker starts the runs
+    again)."""
     path = main_rerun_by_workers()
-    source = None if path is None else _source(path)
-    return None if source is None or "__main__" in source else path
+    return None if path is None or _has_guard(path) else path
 
 
 class PoolMap(_Windowed):
@@ -273,8 +298,9 @@ class PoolMap(_Windowed):
 
     def as_completed(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[int, Any]]:
         """As `_Windowed`; a pool that breaks before any run finished, started from a script
-        that names ``__main__`` without an ``if __name__ == "__main__":`` guard (which
-        `main_script_unguarded` lets through), raises `UserError` naming the guard."""
+        that has no module-level ``if __name__ == "__main__":`` now (`main_script_unguarded`
+        refuses such a script before the pool starts; this catches one edited since), raises
+        `UserError` naming the guard."""
         finished = 0
         try:
             for item in super().as_completed(fn, tasks):
