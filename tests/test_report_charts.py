@@ -568,3 +568,87 @@ def test_breach_window_notification_words_sit_on_no_line_and_no_other_words(noti
         if line.get_label() in ("Aurora", "Borealis", "Cirrus"):
             drawn = line.get_transform().transform_path(line.get_path())
             assert not drawn.intersects_bbox(note, filled=False), line.get_label()
+
+
+# --------------------------------------------------------------------------------------------
+# Run charts: words that say what the numbers are, and stay inside their panel
+# --------------------------------------------------------------------------------------------
+def money_timeseries(days: int, scenarios=("baseline", "privacy_first")) -> pd.DataFrame:
+    """Two replications of ``days`` days, Aurora and Borealis: trust 0.5 and 0.6, net value
+    EUR 100 and 200 a day."""
+    rows = [
+        (s, rep, day, brand, "all", metric, value)
+        for s in scenarios
+        for rep in (0, 1)
+        for day in range(days)
+        for brand, trust, net in (("Aurora", 0.5, 100.0), ("Borealis", 0.6, 200.0))
+        for metric, value in (("trust", trust), ("net_value", net))
+    ]
+    return pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+
+
+def drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    return renderer
+
+
+@pytest.mark.parametrize(("days", "words"), [(20, "Mean of all 20 days"), (45, "the last 30 days")])
+def test_value_chart_caption_says_the_days_it_averages_and_the_whole_net_value(days, words):
+    # review: a 20-day run's caption said "Mean of the last 30 days" (the CLI's table says
+    # "all 20 days"), and defined net value without the lever costs that it subtracts
+    # (sim/mechanisms/metrics.py net_value; README: "gross margin minus marketing, security,
+    # lever (personalization, integration, transparency) and breach costs")
+    from sim.analysis.charts import plot_value
+
+    fig = plot_value(money_timeseries(days))
+    caption = " ".join(fig._supxlabel.get_text().split())
+    assert words in caption, caption
+    assert ("last 30" in caption) == (days >= 30), caption
+    for cost in ("marketing", "security", "personalization", "integration", "transparency"):
+        assert cost in caption, (cost, caption)
+
+
+def test_captions_on_a_callers_axes_side_by_side_neither_overlap_nor_leave_the_figure():
+    # review: on three axes of a 9-in figure, captions wrapped at 70 characters ran into each
+    # other and off the figure's right edge
+    from matplotlib.figure import Figure
+
+    from sim.analysis.charts import plot_trust, plot_value
+
+    ts = money_timeseries(20)
+    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    axes = fig.subplots(1, 3)
+    plot_trust(ts, scenarios="baseline", ax=axes[0])
+    plot_trust(ts, scenarios="privacy_first", ax=axes[1])
+    plot_value(ts, scenarios="baseline", ax=axes[2])
+    renderer = drawn(fig)
+    for part in ("xaxis.label", "title"):
+        boxes = [
+            (ax.xaxis.label if part == "xaxis.label" else ax.title).get_window_extent(renderer)
+            for ax in axes
+        ]
+        for a, b in itertools.pairwise(boxes):
+            assert not a.overlaps(b), (part, a, b)
+        for box in boxes:
+            assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, (part, box)
+
+
+def test_a_long_scenario_name_stays_inside_its_panel():
+    # review: "privacy_first_with_full_transparency_and_minimal_data_collection_for_aurora" as
+    # a panel title ran past its panel into the neighbours'
+    from sim.analysis.charts import plot_trust
+
+    long = "privacy_first_with_full_transparency_and_minimal_data_collection_for_aurora"
+    fig = plot_trust(money_timeseries(20, ("baseline", long, "breach_fast_response")))
+    renderer = drawn(fig)
+    for ax in fig.axes:
+        box = ax.title.get_window_extent(renderer)
+        assert ax.bbox.x0 - 1 <= box.x0 and box.x1 <= ax.bbox.x1 + 1, (ax.get_title(), box)
+    titled = next(ax for ax in fig.axes if "minimal" in ax.get_title())
+    assert titled.get_title().replace("\n", "") == long  # wrapped, every character kept
