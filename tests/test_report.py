@@ -228,6 +228,27 @@ def test_html_report_renders_offline_without_errors_and_is_not_blank(run_folder,
 
 
 @needs_browser
+def test_html_report_on_a_phone_scrolls_its_wide_tables_not_the_page(run_folder):
+    # review: on a 390-px phone the ranked table (cells that do not wrap) made the whole page
+    # 705 px wide, so the text scrolled sideways with it. Measured in Chromium: the page is no
+    # wider than the screen, and the table, still wider, scrolls inside its own box
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto((run_folder / "report.html").resolve().as_uri())
+        page_width = page.evaluate("document.scrollingElement.scrollWidth")
+        table = page.evaluate(
+            "(() => { const t = document.querySelector('table');"
+            " return [t.scrollWidth, getComputedStyle(t.parentElement).overflowX]; })()"
+        )
+        browser.close()
+    assert page_width <= 390, page_width
+    assert table[0] > 390 and table[1] == "auto", table  # wide, and scrolls in its box
+
+
+@needs_browser
 def test_run_report_pdf_has_pages_that_are_not_blank(run_folder, tmp_path):
     from PIL import Image
 

@@ -114,6 +114,7 @@ td { white-space: nowrap; }
 td.l { white-space: normal; }
 table:not(.settings) td.l { white-space: nowrap; }
 tr { break-inside: avoid; }
+div.wide { overflow-x: auto; max-width: 100%; }
 .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em;
           vertical-align: baseline; border-radius: 2px; }
 code { font-size: .9em; overflow-wrap: anywhere; }
@@ -126,6 +127,7 @@ table.settings code { overflow-wrap: normal; }
   body { max-width: none; padding: 0; font-size: 11px; }
   section.verdict { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   h2 { break-before: auto; }
+  div.wide { overflow: visible; }
 }
 """
 
@@ -647,7 +649,10 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
     )
     parts.append("<h2>Assumptions: what differs between scenarios</h2>" + _settings_html(res))
     parts.append("<h2>Provenance</h2>" + _provenance_html(res))
-    body = "\n".join(parts)
+    # every table in a box that scrolls sideways on a narrow screen (a phone), so that a table
+    # wider than the screen does not make the whole page wider than it
+    body = "\n".join(parts).replace("<table", "<div class=wide><table")
+    body = body.replace("</table>", "</table></div>")
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
