@@ -304,20 +304,49 @@ def _provenance_html(res: Results) -> str:
 
 def _leads(res: Results, brand: str, names: list[str]) -> str:
     """How often the focal brand ends with more trust than every rival (mean of the last 30
-    days, of every day in a shorter run)."""
+    days, of every day in a shorter run), and where that lead is within noise: the 95% t
+    interval, over replications, of the brand's trust minus its nearest rival's (the rival
+    with the most trust on average; the two are paired, measured in the same run) includes
+    zero, as the verdict and the chart titles judge a gap (`report_charts._within_noise`)."""
+    from .stats import t_interval
+
     ts = res.timeseries
     tr = ts[(ts["metric"] == "trust") & (ts["channel"] == "all") & (ts["brand"] != "all")]
     tail = tr[tr["day"] > tr["day"].max() - 30]
-    end = tail.groupby(["scenario", "brand"])["value"].mean().unstack("brand")
-    end = end.reindex(names)
+    per_run = tail.groupby(["scenario", "replication", "brand"], observed=True)["value"].mean()
+    per_run = per_run.unstack("brand")
+    end = per_run.groupby(level="scenario", observed=True).mean().reindex(names)
     rivals = [b for b in end.columns if b != brand]
     if not rivals:
         return f"{brand}'s trust, scenario by scenario"
     ahead = [n for n in names if end.at[n, brand] > end.loc[n, rivals].max()]
-    return (
-        f"{brand} ends with more trust than every rival in {len(ahead)} of {len(names)} "
-        f"scenarios" + (f" ({', '.join(ahead)})" if 0 < len(ahead) <= 6 else "")
-    )
+    noisy, single = [], False
+    for n in ahead:
+        nearest = end.loc[n, rivals].astype(float).idxmax()
+        runs = per_run.xs(n, level="scenario")
+        mean, _, _, half = t_interval((runs[brand] - runs[nearest]).dropna().to_numpy())
+        if not np.isfinite(half):
+            single = True
+        elif mean - half <= 0:
+            noisy.append((n, nearest, mean - half, mean + half))
+    text = f"{brand} ends with more trust than every rival in {len(ahead)} of {len(names)} "
+    text += "scenarios" + (f" ({', '.join(ahead)})" if 0 < len(ahead) <= 6 else "")
+    if single:
+        return text + " on average (one replication: no interval)"
+    if len(noisy) == 1:
+        n, nearest, lo, hi = noisy[0]
+        where = f" in {n}" if len(ahead) > 1 else ""
+        return (
+            f"{text} on average, within noise{where}: the 95% interval of its lead over "
+            f"{nearest}, {lo:.3f} to {hi:.3f}, includes zero"
+        )
+    if noisy:
+        return (
+            f"{text} on average, within noise in {len(noisy)} of them "
+            f"({', '.join(n for n, *_ in noisy[:6])}{', ...' if len(noisy) > 6 else ''}): "
+            "the 95% interval of its lead over the nearest rival includes zero"
+        )
+    return text
 
 
 def _worlds_down(worlds: int, policies: int) -> bool:
