@@ -652,3 +652,39 @@ def test_a_long_scenario_name_stays_inside_its_panel():
         assert ax.bbox.x0 - 1 <= box.x0 and box.x1 <= ax.bbox.x1 + 1, (ax.get_title(), box)
     titled = next(ax for ax in fig.axes if "minimal" in ax.get_title())
     assert titled.get_title().replace("\n", "") == long  # wrapped, every character kept
+
+
+def test_titles_do_not_call_the_scenarios_policies_of_a_brand_whose_settings_never_change():
+    # review: a report on a brand whose own settings are the same in every scenario (the
+    # scenarios change the world or other brands) still titled "(no other policy earns
+    # more...)" and "..., the most exposed policy"; 773ff8e frames the verdict for that case
+    # as how the brand fares under each scenario
+    from pathlib import Path
+
+    from sim.analysis import findings, report_charts
+    from sim.loading import load_scenario
+
+    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    base = load_scenario(scenarios / "baseline.toml")
+    mine = load_scenario(scenarios / "privacy_first.toml")  # changes Aurora's own policy
+    res = losses_results({"baseline": [0.0, 10.0], "other": [50.0, 80.0]})
+    same = {"baseline": base, "other": base.model_copy(update={"name": "other"})}
+    changed = {"baseline": base, "other": mine.model_copy(update={"name": "other"})}
+
+    def titles(stored: dict) -> tuple[str, str]:
+        r = findings.Results(res.kind, res.timeseries, {}, stored, losses=res.losses)
+        fixed = findings.own_settings_vary(r, "Aurora") is False
+        table = pd.DataFrame(
+            {"scenario": ["baseline", "other"], "var95": [10.0, 80.0],
+             "net_value": [100.0, 60.0], "net_value_half": [5.0, 5.0]}
+        )  # fmt: skip
+        _, front = report_charts.frontier(table, "Aurora", fixed=fixed)
+        _, loss = report_charts.loss_exceedance(r, "Aurora", ["baseline", "other"])
+        return front, loss
+
+    front, loss = titles(same)
+    assert "policy" not in front and "policy" not in loss, (front, loss)
+    assert "own settings are the same in every scenario" in front
+    assert "own settings are the same in every scenario" in loss
+    front, loss = titles(changed)  # a brand the scenarios do change: its policies, as before
+    assert "no other policy earns more" in front and "the most exposed policy" in loss

@@ -611,7 +611,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             "costs: detection, notification, compensation, card reissue, fines.",
         )
     )
-    fig, t = report_charts.frontier(table, brand, shown, points)
+    fig, t = report_charts.frontier(table, brand, shown, points, fixed=varies is False)
     parts.append(
         _figure(
             fig,
