@@ -513,23 +513,22 @@ def test_a_caption_stays_inside_a_narrow_figure(width):
     assert " ".join(fig._supxlabel.get_text().split()) == text  # wrapped, not cut
 
 
-def breach_result(notify: int, days: int = 240, breach_day: int = 40):
+def breach_result(notify: int, days: int = 240, breach_day: int = 40, second: int | None = None):
     """A result of one scenario, two replications, three brands: Aurora breached on
     ``breach_day`` (scheduled) and notifies ``notify`` days later; trust of Aurora 0.45, then
-    0.35 after the breach; the rivals flat, Borealis at 0.56 (the highest line) and Cirrus at
-    0.50."""
+    0.35 after the breach (0.30 after a ``second``, unscheduled breach on that day in both
+    replications); the rivals flat, Borealis at 0.56 (the highest line) and Cirrus at 0.50."""
     from types import SimpleNamespace
 
     rows = []
     for rep in (0, 1):
         for day in range(days):
-            for brand, trust in (
-                ("Aurora", 0.45 if day < breach_day else 0.35),
-                ("Borealis", 0.56),
-                ("Cirrus", 0.50),
-            ):
+            aurora = 0.45 if day < breach_day else 0.35
+            if second is not None and day >= second:
+                aurora = 0.30
+            for brand, trust in (("Aurora", aurora), ("Borealis", 0.56), ("Cirrus", 0.50)):
                 rows.append(("s", rep, day, brand, "all", "trust", trust))
-                hit = brand == "Aurora" and day == breach_day
+                hit = brand == "Aurora" and day in (breach_day, second)
                 rows.append(("s", rep, day, brand, "all", "breaches", 1.0 if hit else 0.0))
     ts = pd.DataFrame(
         rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
@@ -688,3 +687,18 @@ def test_titles_do_not_call_the_scenarios_policies_of_a_brand_whose_settings_nev
     assert "own settings are the same in every scenario" in loss
     front, loss = titles(changed)  # a brand the scenarios do change: its policies, as before
     assert "no other policy earns more" in front and "the most exposed policy" in loss
+
+
+def test_breach_window_lowest_point_is_this_breachs_not_a_later_breachs():
+    # review: the finding took the lowest trust over the whole window after the scheduled
+    # breach, so a later, separate breach's drop (breach_fast_response: day +164) was blamed
+    # on it. Here Aurora falls 0.45 -> 0.35 on its breach (day 40) and to 0.30 on a second
+    # breach 60 days later: the scheduled breach's lowest is 0.35, the window's end 0.30
+    from sim.analysis.charts import plot_breach_window
+
+    fig = plot_breach_window(breach_result(30, second=100))
+    title = " ".join(fig.axes[0].get_title().split())
+    assert "trust 0.45 -> lowest 0.35 (day +0; next breach day +60) -> 0.30 (day +180)" in title
+    assert "next breach" in " ".join(fig._supxlabel.get_text().split())
+    alone = plot_breach_window(breach_result(30))  # no later breach: no such words
+    assert "next breach" not in alone.axes[0].get_title() + alone._supxlabel.get_text()

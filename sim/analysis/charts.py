@@ -247,7 +247,8 @@ def _fit_titles(fig: Figure | SubFigure, axes: Iterable) -> None:
             "\n".join(
                 fill_to_width(line, _axes_width_in(ax), size(ax), underscores=True)
                 for line in ax.get_title().split("\n")
-            )
+            ),
+            fontsize=size(ax),  # (set_title alone would reset it to the default)
         )
 
 
@@ -771,11 +772,16 @@ def breach_windows(
     """Every brand's trust around every breach, aligned on the breach day.
 
     Returns the tidy table ``scenario, breached, event, replication, breach_day, brand,
-    days_since, trust`` with ``days_since`` from ``-before`` to ``after`` (days beyond the
-    horizon are absent). One ``event`` per breach of one brand in one replication.
+    days_since, trust, next_breach`` with ``days_since`` from ``-before`` to ``after`` (days
+    beyond the horizon are absent). One ``event`` per breach of one brand in one replication;
+    ``next_breach``: days from it to that brand's next breach in that replication (NaN if none
+    follows), whose drop in trust is not this breach's.
     """
     ts = _timeseries(result)
     events = _breach_events(ts)
+    order = events.sort_values(["scenario", "replication", "brand", "day"])
+    following = order.groupby(["scenario", "replication", "brand"])["day"].shift(-1)
+    events["next_breach"] = following.reindex(events.index) - events["day"]
     trust = _select(ts, "trust")
     parts = []
     for k, ev in enumerate(events.itertuples(index=False)):
@@ -787,7 +793,11 @@ def breach_windows(
         ]
         parts.append(
             rows.assign(
-                breached=ev.brand, event=k, breach_day=ev.day, days_since=rows["day"] - ev.day
+                breached=ev.brand,
+                event=k,
+                breach_day=ev.day,
+                days_since=rows["day"] - ev.day,
+                next_breach=ev.next_breach,
             ).rename(columns={"value": "trust"})
         )
     cols = [
@@ -799,6 +809,7 @@ def breach_windows(
         "brand",
         "days_since",
         "trust",
+        "next_breach",
     ]
     if not parts:
         return pd.DataFrame(columns=cols)
@@ -892,21 +903,39 @@ def breach_finding(rows: pd.DataFrame, breached: str) -> str:
     """Trust of the breached brand before the breach, at its lowest after, and at the end of the
     window, from the mean over breaches: ``"trust 0.62 -> lowest 0.41 (day +38) -> 0.47
     (day +110)"``; when the lowest day is the window's last, once: ``"trust 0.53 -> lowest
-    0.50 at the end (day +110)"``."""
+    0.50 at the end (day +110)"``. The lowest is sought before the brand's next breach in any
+    of the replications (``next_breach``, when ``rows`` has it), whose drop is not this
+    breach's: ``"... -> lowest 0.43 (day +2; next breach day +44) -> ..."``."""
     own = rows[rows["brand"] == breached].groupby("days_since")["trust"].mean()
     before = own[own.index < 0]
     after = own[own.index >= 0]
     if before.empty or after.empty:
         return ""
-    low_day, last_day = int(after.idxmin()), int(after.index[-1])
+    cutoff = next_breach_within(rows, breached, int(after.index[-1]))
+    sought = after if cutoff is None else after[after.index < cutoff]
+    if sought.empty:
+        sought, cutoff = after, None
+    low_day, last_day = int(sought.idxmin()), int(after.index[-1])
     if low_day == last_day:
         return (
-            f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} at the end (day +{low_day})"
+            f"trust {before.iloc[-1]:.2f} -> lowest {sought.min():.2f} at the end (day +{low_day})"
         )
+    next_words = "" if cutoff is None else f"; next breach day +{cutoff}"
     return (
-        f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} (day +{low_day}) "
-        f"-> {after.iloc[-1]:.2f} (day +{last_day})"
+        f"trust {before.iloc[-1]:.2f} -> lowest {sought.min():.2f} (day +{low_day}"
+        f"{next_words}) -> {after.iloc[-1]:.2f} (day +{last_day})"
     )
+
+
+def next_breach_within(rows: pd.DataFrame, breached: str, last_day: int) -> int | None:
+    """The first day (since the breach) on which ``breached`` is breached again in any of the
+    replications of ``rows``, when that is within the window (up to ``last_day``)."""
+    if "next_breach" not in rows:
+        return None
+    nxt = rows.loc[rows["brand"] == breached, "next_breach"].dropna()
+    if nxt.empty or nxt.min() > last_day:
+        return None
+    return int(nxt.min())
 
 
 def plot_breach_window(
@@ -1036,10 +1065,20 @@ def plot_breach_window(
         _header(fig, title or "Trust around each breach", handles)
         _fit_titles(fig, axes.flat[: len(groups)])
         n_min = int(win.groupby(["scenario", "breached"])["event"].nunique().min())
+        again = any(
+            next_breach_within(rows, breached, int(rows["days_since"].max())) is not None
+            for (_, breached), rows in groups
+        )
         _caption(
             fig,
             band_caption(band, n_min, "breaches")
             + " Each breach is one replication's event, aligned on its day."
+            + (
+                " Lowest: before the brand's next breach in any replication (the day the title"
+                " names), whose drop is not this breach's."
+                if again
+                else ""
+            )
             + left_out_words(left_out, max_panels),
         )
     return fig
