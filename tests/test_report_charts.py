@@ -702,3 +702,30 @@ def test_breach_window_lowest_point_is_this_breachs_not_a_later_breachs():
     assert "next breach" in " ".join(fig._supxlabel.get_text().split())
     alone = plot_breach_window(breach_result(30))  # no later breach: no such words
     assert "next breach" not in alone.axes[0].get_title() + alone._supxlabel.get_text()
+
+
+def test_run_chart_pngs_carry_the_scenario_hashes_seeds_and_version(tmp_path):
+    # review: the PNGs said only "Software: omnitrust", so a chart found on its own could not
+    # be traced to its run. Read back from the file's text chunks (PIL), both through what the
+    # chart painter is sent (pickled) and as the run's own process draws it
+    import pickle
+
+    from PIL import Image
+
+    import sim
+    from sim.analysis.painters import Charted, draw
+
+    manifest = {
+        "scenarios": {
+            "baseline": {"hash": "0f80aa30", "seed": 20161},
+            "privacy_first": {"hash": "9c1e2b77", "seed": 20162},
+        },
+        "versions": {"model_fingerprint": "f24ac17683c7328a"},
+    }
+    sent = pickle.loads(pickle.dumps(Charted(money_timeseries(5), {}, manifest)))
+    path = draw("trust.png", sent, tmp_path, "range")
+    text = Image.open(path).text
+    assert text["Software"] == f"omnitrust {sim.__version__}"
+    assert text["Scenario hashes"] == "baseline=0f80aa30; privacy_first=9c1e2b77"
+    assert text["Seeds"] == "baseline=20161; privacy_first=20162"
+    assert text["Model fingerprint"] == "f24ac17683c7328a"
