@@ -180,3 +180,25 @@ def test_readme_quotes_the_recorded_mutation_score():
     assert figure in " ".join(README.split()), figure
     assert rec["command"].split()[1] == "benchmarks/mutation.py"
     assert rec["command"] in README
+
+
+def test_readme_says_what_the_means_of_a_run_shorter_than_30_days_cover():
+    # review: the README said summary.csv and the printed table hold means "of the last 30
+    # days", with no word for a shorter run, whose means the code takes over all its days
+    import pandas as pd
+
+    from sim.analysis.summary import summarise
+
+    rows = [
+        ("s", rep, day, "Aurora", "all", "trust", float(day)) for rep in (0, 1) for day in range(10)
+    ]
+    ts = pd.DataFrame(
+        rows, columns=["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    )
+    s = summarise(ts)
+    assert s["window_days"].tolist() == [10] and s["mean"].tolist() == [4.5]  # days 0..9: 4.5
+    text = " ".join(README.split())
+    csv = text[text.index("`summary.csv` (") :].split("), `manifest.json`")[0]
+    assert "shorter than 30 days" in csv and "window_days" in csv, csv
+    printed = text[text.index("printed table gives trust") :].split(". ")[0]
+    assert "shorter run" in printed, printed

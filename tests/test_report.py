@@ -228,6 +228,27 @@ def test_html_report_renders_offline_without_errors_and_is_not_blank(run_folder,
 
 
 @needs_browser
+def test_html_report_on_a_phone_scrolls_its_wide_tables_not_the_page(run_folder):
+    # review: on a 390-px phone the ranked table (cells that do not wrap) made the whole page
+    # 705 px wide, so the text scrolled sideways with it. Measured in Chromium: the page is no
+    # wider than the screen, and the table, still wider, scrolls inside its own box
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto((run_folder / "report.html").resolve().as_uri())
+        page_width = page.evaluate("document.scrollingElement.scrollWidth")
+        table = page.evaluate(
+            "(() => { const t = document.querySelector('table');"
+            " return [t.scrollWidth, getComputedStyle(t.parentElement).overflowX]; })()"
+        )
+        browser.close()
+    assert page_width <= 390, page_width
+    assert table[0] > 390 and table[1] == "auto", table  # wide, and scrolls in its box
+
+
+@needs_browser
 def test_run_report_pdf_has_pages_that_are_not_blank(run_folder, tmp_path):
     from PIL import Image
 
@@ -475,3 +496,39 @@ def test_scenarios_of_different_sizes_get_no_side_by_side_report(tmp_path):
     proc = omnitrust("report", out)
     assert proc.returncode == 2 and said in proc.stderr, proc.stderr
     assert not (out / "report.html").exists()
+
+
+def trust_results(trust: dict[str, dict[str, list[float]]]):
+    """Results-like: ``trust[scenario][brand][k]`` is the brand's trust on each of 5 days of
+    replication k."""
+    from types import SimpleNamespace
+
+    rows = [
+        (s, k, day, b, "all", "trust", v)
+        for s, brands in trust.items()
+        for b, values in brands.items()
+        for k, v in enumerate(values)
+        for day in range(5)
+    ]
+    cols = ["scenario", "replication", "day", "brand", "channel", "metric", "value"]
+    return SimpleNamespace(timeseries=pd.DataFrame(rows, columns=cols))
+
+
+def test_trust_lead_title_says_within_noise_when_the_interval_of_the_lead_includes_zero():
+    # review: "Aurora ends with more trust than every rival in 1 of 1 scenarios" for a lead of
+    # 0.002 whose replications went both ways. The interval here is worked out by hand: leads
+    # 0.01, -0.01, 0.005 over Borealis (the nearest rival; Cirrus trails), mean 0.001667, sd
+    # 0.010408, t(0.975, 2) = 4.302653, half-width 0.025855
+    from sim.analysis.report import _leads
+
+    close = {"Aurora": [0.61, 0.59, 0.60], "Borealis": [0.60, 0.60, 0.595], "Cirrus": [0.3] * 3}
+    clear = {"Aurora": [0.70, 0.71, 0.72], "Borealis": [0.50] * 3, "Cirrus": [0.3] * 3}
+    title = _leads(trust_results({"close": close}), "Aurora", ["close"])
+    assert title.startswith("Aurora ends with more trust than every rival in 1 of 1 scenarios")
+    assert "within noise" in title and "Borealis, -0.024 to 0.028, includes zero" in title
+    both = _leads(trust_results({"close": close, "clear": clear}), "Aurora", ["close", "clear"])
+    assert "in 2 of 2 scenarios" in both and "within noise in close:" in both, both
+    alone = _leads(trust_results({"clear": clear}), "Aurora", ["clear"])
+    assert "noise" not in alone and "interval" not in alone, alone  # 0.21 +- 0.025: clear
+    one = {"Aurora": [0.61], "Borealis": [0.60]}
+    assert "one replication: no interval" in _leads(trust_results({"x": one}), "Aurora", ["x"])

@@ -22,6 +22,7 @@ Conventions, the same on every chart:
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from collections.abc import Iterable, Sequence
@@ -38,7 +39,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from ..core.catalogue import CHANNELS
 from . import style
 from .style import BRAND_PALETTE, CHANNEL_COLOURS  # noqa: F401 (part of this module's API)
-from .summary import summarise
+from .summary import summarise, window_words_of
 
 if TYPE_CHECKING:
     from ..runner import RunResult
@@ -205,11 +206,50 @@ def _on_axes(ax, panels: int) -> tuple[Figure | SubFigure, np.ndarray]:
     return ax.figure, np.array([[ax]])
 
 
+def _axes_width_in(ax) -> float:
+    """The width of ``ax`` in inches as it stands (before constrained layout widens it: less)."""
+    return max(ax.bbox.width / ax.figure.dpi, 0.1)
+
+
 def _label_axes(ax, title: str, handles: list, caption: str) -> None:
-    """On a caller's ``ax``: the title, legend and caption that a whole figure puts around it."""
-    ax.set_title(f"{ax.get_title()}: {title}" if ax.get_title() else title, fontsize=9)
+    """On a caller's ``ax``: the title, legend and caption that a whole figure puts around it,
+    the title and caption wrapped to the axes' own width (`fill_to_width`), so that panels side
+    by side keep their words apart and inside the figure."""
+    width = _axes_width_in(ax)
+    heading = f"{ax.get_title()}: {title}" if ax.get_title() else title
+    ax.set_title(fill_to_width(heading, width, 9, underscores=True), fontsize=9)
     ax.legend(handles=handles, fontsize=7, loc="best")
-    ax.set_xlabel(f"{ax.get_xlabel()}\n{textwrap.fill(caption, 70)}", fontsize=7)
+    ax.set_xlabel(f"{ax.get_xlabel()}\n{fill_to_width(caption, width, 7)}", fontsize=7)
+
+
+def _fit_titles(fig: Figure | SubFigure, axes: Iterable) -> None:
+    """Panel titles (a long scenario name, say) wrapped to their panel's width, line by line,
+    breaking after an underscore where a name has no space. Measured first on the panels as
+    they stand, which constrained layout only widens; only when a title is too wide for that
+    is the figure laid out once and the title wrapped to its panel's final width."""
+    axes = [ax for ax in axes if ax.get_title()]
+
+    def size(ax) -> float:
+        return ax.title.get_fontsize()
+
+    def too_wide() -> bool:
+        return any(
+            fill_to_width(line, _axes_width_in(ax), size(ax), underscores=True) != line
+            for ax in axes
+            for line in ax.get_title().split("\n")
+        )
+
+    if not axes or not too_wide():
+        return
+    fig.figure.draw_without_rendering()  # constrained layout: the panels' final widths
+    for ax in axes:
+        ax.set_title(
+            "\n".join(
+                fill_to_width(line, _axes_width_in(ax), size(ax), underscores=True)
+                for line in ax.get_title().split("\n")
+            ),
+            fontsize=size(ax),  # (set_title alone would reset it to the default)
+        )
 
 
 def _width_in(fig: Figure | SubFigure) -> float:
@@ -234,12 +274,15 @@ CAPTION_POINTS = 8
 """Font size of a chart's caption (`_caption`)."""
 
 
-def fill_to_width(text: str, width_in: float, size: float = CAPTION_POINTS) -> str:
+def fill_to_width(
+    text: str, width_in: float, size: float = CAPTION_POINTS, underscores: bool = False
+) -> str:
     """``text`` wrapped (`textwrap.fill`) into lines that each measure at most ``width_in``
     inches in the current font at ``size`` points: the widest number of characters whose
     lines all fit, measured with the font's own glyph widths (`matplotlib.textpath`), so a
     narrow figure gets short lines rather than a caption cut at its edges. A word wider than
-    the width is broken, down to one character per line."""
+    the width is broken, down to one character per line; with ``underscores``, a line may also
+    end after an underscore (scenario names such as ``privacy_first_with_...``)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
@@ -250,12 +293,20 @@ def fill_to_width(text: str, width_in: float, size: float = CAPTION_POINTS) -> s
     def fits(lines: list[str]) -> bool:
         return all(measure(line, prop, ismath=False)[0] <= limit for line in lines)
 
+    def wrap(chars: int) -> list[str]:
+        wrapper = textwrap.TextWrapper(chars)
+        if underscores:  # split after "_" too (zero-width: the name keeps its characters)
+            wrapper.wordsep_re = re.compile(r"(\s+|(?<=_)(?=[^_\s]))")
+        return wrapper.wrap(text)
+
+    if "\n" not in text and fits([text]):
+        return text
     average = measure(text, prop, ismath=False)[0] / max(len(text), 1)
     chars = max(1, int(limit / max(average, 1e-9)))
-    lines = textwrap.wrap(text, chars)
+    lines = wrap(chars)
     while chars > 1 and not fits(lines):
         chars -= 1
-        lines = textwrap.wrap(text, chars)
+        lines = wrap(chars)
     return "\n".join(lines)
 
 
@@ -461,6 +512,7 @@ def plot_trust(
         else:
             _header(fig, title or "Consumers' trust in each brand", handles)
             _caption(fig, caption)
+            _fit_titles(fig, axes.flat[: len(names)])
     return fig
 
 
@@ -605,6 +657,7 @@ def plot_consent(
         handles = _brand_handles(_brands(ts[ts["scenario"].isin(names)]), colours)
         handles += _event_handles(breaches, scheduled, changed)
         _header(fig, title or "Consent and e-mail subscribers", handles)
+        _fit_titles(fig, axes.flat[: 2 * len(names)])
         _caption(
             fig,
             band_caption(band, _reps_label(ts, names))
@@ -691,13 +744,17 @@ def plot_value(
         title = f"{VALUE_LABELS.get(metric, metric).capitalize()} per day (EUR)"
         handles = _brand_handles(brands, colours)
         reps = _reps_label(ts, names)
+        # the definition's words as the README and sim/mechanisms/metrics.py.net_value give it
         note = (
-            " Net value = gross margin - marketing, security and breach costs."
+            " Net value = gross margin - marketing, security, lever (personalization, "
+            "integration, transparency) and breach costs."
             if metric == "net_value"
             else ""
         )
+        days = ts[ts["scenario"].isin(names)].groupby("scenario", observed=True)["day"]
+        horizons = (days.max() - days.min() + 1).astype(int).tolist()
         caption = (
-            f"Mean of the last {window} days of each of {reps} replications"
+            f"Mean of {window_words_of(horizons, window)} of each of {reps} replications"
             + ("; whiskers: 95% confidence interval of the mean." if reps > 1 else ".")
             + note
         )
@@ -715,11 +772,16 @@ def breach_windows(
     """Every brand's trust around every breach, aligned on the breach day.
 
     Returns the tidy table ``scenario, breached, event, replication, breach_day, brand,
-    days_since, trust`` with ``days_since`` from ``-before`` to ``after`` (days beyond the
-    horizon are absent). One ``event`` per breach of one brand in one replication.
+    days_since, trust, next_breach`` with ``days_since`` from ``-before`` to ``after`` (days
+    beyond the horizon are absent). One ``event`` per breach of one brand in one replication;
+    ``next_breach``: days from it to that brand's next breach in that replication (NaN if none
+    follows), whose drop in trust is not this breach's.
     """
     ts = _timeseries(result)
     events = _breach_events(ts)
+    order = events.sort_values(["scenario", "replication", "brand", "day"])
+    following = order.groupby(["scenario", "replication", "brand"])["day"].shift(-1)
+    events["next_breach"] = following.reindex(events.index) - events["day"]
     trust = _select(ts, "trust")
     parts = []
     for k, ev in enumerate(events.itertuples(index=False)):
@@ -731,7 +793,11 @@ def breach_windows(
         ]
         parts.append(
             rows.assign(
-                breached=ev.brand, event=k, breach_day=ev.day, days_since=rows["day"] - ev.day
+                breached=ev.brand,
+                event=k,
+                breach_day=ev.day,
+                days_since=rows["day"] - ev.day,
+                next_breach=ev.next_breach,
             ).rename(columns={"value": "trust"})
         )
     cols = [
@@ -743,6 +809,7 @@ def breach_windows(
         "brand",
         "days_since",
         "trust",
+        "next_breach",
     ]
     if not parts:
         return pd.DataFrame(columns=cols)
@@ -836,21 +903,39 @@ def breach_finding(rows: pd.DataFrame, breached: str) -> str:
     """Trust of the breached brand before the breach, at its lowest after, and at the end of the
     window, from the mean over breaches: ``"trust 0.62 -> lowest 0.41 (day +38) -> 0.47
     (day +110)"``; when the lowest day is the window's last, once: ``"trust 0.53 -> lowest
-    0.50 at the end (day +110)"``."""
+    0.50 at the end (day +110)"``. The lowest is sought before the brand's next breach in any
+    of the replications (``next_breach``, when ``rows`` has it), whose drop is not this
+    breach's: ``"... -> lowest 0.43 (day +2; next breach day +44) -> ..."``."""
     own = rows[rows["brand"] == breached].groupby("days_since")["trust"].mean()
     before = own[own.index < 0]
     after = own[own.index >= 0]
     if before.empty or after.empty:
         return ""
-    low_day, last_day = int(after.idxmin()), int(after.index[-1])
+    cutoff = next_breach_within(rows, breached, int(after.index[-1]))
+    sought = after if cutoff is None else after[after.index < cutoff]
+    if sought.empty:
+        sought, cutoff = after, None
+    low_day, last_day = int(sought.idxmin()), int(after.index[-1])
     if low_day == last_day:
         return (
-            f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} at the end (day +{low_day})"
+            f"trust {before.iloc[-1]:.2f} -> lowest {sought.min():.2f} at the end (day +{low_day})"
         )
+    next_words = "" if cutoff is None else f"; next breach day +{cutoff}"
     return (
-        f"trust {before.iloc[-1]:.2f} -> lowest {after.min():.2f} (day +{low_day}) "
-        f"-> {after.iloc[-1]:.2f} (day +{last_day})"
+        f"trust {before.iloc[-1]:.2f} -> lowest {sought.min():.2f} (day +{low_day}"
+        f"{next_words}) -> {after.iloc[-1]:.2f} (day +{last_day})"
     )
+
+
+def next_breach_within(rows: pd.DataFrame, breached: str, last_day: int) -> int | None:
+    """The first day (since the breach) on which ``breached`` is breached again in any of the
+    replications of ``rows``, when that is within the window (up to ``last_day``)."""
+    if "next_breach" not in rows:
+        return None
+    nxt = rows.loc[rows["brand"] == breached, "next_breach"].dropna()
+    if nxt.empty or nxt.min() > last_day:
+        return None
+    return int(nxt.min())
 
 
 def plot_breach_window(
@@ -978,11 +1063,22 @@ def plot_breach_window(
                 Line2D([], [], color="0.25", linewidth=1.0, linestyle="-.", label="notified")
             )
         _header(fig, title or "Trust around each breach", handles)
+        _fit_titles(fig, axes.flat[: len(groups)])
         n_min = int(win.groupby(["scenario", "breached"])["event"].nunique().min())
+        again = any(
+            next_breach_within(rows, breached, int(rows["days_since"].max())) is not None
+            for (_, breached), rows in groups
+        )
         _caption(
             fig,
             band_caption(band, n_min, "breaches")
             + " Each breach is one replication's event, aligned on its day."
+            + (
+                " Lowest: before the brand's next breach in any replication (the day the title"
+                " names), whose drop is not this breach's."
+                if again
+                else ""
+            )
             + left_out_words(left_out, max_panels),
         )
     return fig

@@ -73,21 +73,23 @@ def available_cores() -> int:
 
 
 class Charted:
-    """What the charts of a run read: its tidy ``timeseries`` and its ``scenarios`` by name
-    (`sim.runner.RunResult` has both). Sent to the painter instead of the run itself, so the
-    painter never imports the model (Numba, Mesa) to unpickle it."""
+    """What the charts of a run read: its tidy ``timeseries``, its ``scenarios`` by name and its
+    ``manifest`` (provenance, written into each PNG; `sim.runner.RunResult` has all three).
+    Sent to the painter instead of the run itself, so the painter never imports the model
+    (Numba, Mesa) to unpickle it."""
 
-    __slots__ = ("scenarios", "timeseries")
+    __slots__ = ("manifest", "scenarios", "timeseries")
 
-    def __init__(self, timeseries: Any, scenarios: dict[str, Any]):
+    def __init__(self, timeseries: Any, scenarios: dict[str, Any], manifest: dict | None = None):
         self.timeseries = timeseries
         self.scenarios = scenarios
+        self.manifest = manifest
 
     def __getstate__(self) -> tuple:
-        return (self.timeseries, self.scenarios)
+        return (self.timeseries, self.scenarios, self.manifest)
 
     def __setstate__(self, state: tuple) -> None:
-        self.timeseries, self.scenarios = state
+        self.timeseries, self.scenarios, self.manifest = state
 
 
 def draw(name: str, result: RunResult | Charted, folder: Path, band: str) -> Path | None:
@@ -101,7 +103,9 @@ def draw(name: str, result: RunResult | Charted, folder: Path, band: str) -> Pat
         "breach_window.png": charts.plot_breach_window,
     }[name]
     fig = plot(result) if name == "revenue.png" else plot(result, band=band)
-    return None if fig is None else charts.save_figure(fig, folder / name)
+    if fig is None:
+        return None
+    return charts.save_figure(fig, folder / name, manifest=getattr(result, "manifest", None))
 
 
 def _draw_group(names: tuple[str, ...], job: tuple) -> dict[str, Path | None]:
@@ -257,7 +261,7 @@ class ChartPainters:
             return
         self._folder = Path(folder)
         if hasattr(result, "timeseries") and hasattr(result, "scenarios"):
-            result = Charted(result.timeseries, result.scenarios)
+            result = Charted(result.timeseries, result.scenarios, getattr(result, "manifest", None))
         job = pickle.dumps((result, Path(folder), band), protocol=pickle.HIGHEST_PROTOCOL)
         with contextlib.suppress(OSError):  # (a dead painter: the caller draws its charts)
             self._painter[1].send_bytes(job)

@@ -114,6 +114,7 @@ td { white-space: nowrap; }
 td.l { white-space: normal; }
 table:not(.settings) td.l { white-space: nowrap; }
 tr { break-inside: avoid; }
+div.wide { overflow-x: auto; max-width: 100%; }
 .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em;
           vertical-align: baseline; border-radius: 2px; }
 code { font-size: .9em; overflow-wrap: anywhere; }
@@ -126,6 +127,7 @@ table.settings code { overflow-wrap: normal; }
   body { max-width: none; padding: 0; font-size: 11px; }
   section.verdict { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   h2 { break-before: auto; }
+  div.wide { overflow: visible; }
 }
 """
 
@@ -302,20 +304,49 @@ def _provenance_html(res: Results) -> str:
 
 def _leads(res: Results, brand: str, names: list[str]) -> str:
     """How often the focal brand ends with more trust than every rival (mean of the last 30
-    days, of every day in a shorter run)."""
+    days, of every day in a shorter run), and where that lead is within noise: the 95% t
+    interval, over replications, of the brand's trust minus its nearest rival's (the rival
+    with the most trust on average; the two are paired, measured in the same run) includes
+    zero, as the verdict and the chart titles judge a gap (`report_charts._within_noise`)."""
+    from .stats import t_interval
+
     ts = res.timeseries
     tr = ts[(ts["metric"] == "trust") & (ts["channel"] == "all") & (ts["brand"] != "all")]
     tail = tr[tr["day"] > tr["day"].max() - 30]
-    end = tail.groupby(["scenario", "brand"])["value"].mean().unstack("brand")
-    end = end.reindex(names)
+    per_run = tail.groupby(["scenario", "replication", "brand"], observed=True)["value"].mean()
+    per_run = per_run.unstack("brand")
+    end = per_run.groupby(level="scenario", observed=True).mean().reindex(names)
     rivals = [b for b in end.columns if b != brand]
     if not rivals:
         return f"{brand}'s trust, scenario by scenario"
     ahead = [n for n in names if end.at[n, brand] > end.loc[n, rivals].max()]
-    return (
-        f"{brand} ends with more trust than every rival in {len(ahead)} of {len(names)} "
-        f"scenarios" + (f" ({', '.join(ahead)})" if 0 < len(ahead) <= 6 else "")
-    )
+    noisy, single = [], False
+    for n in ahead:
+        nearest = end.loc[n, rivals].astype(float).idxmax()
+        runs = per_run.xs(n, level="scenario")
+        mean, _, _, half = t_interval((runs[brand] - runs[nearest]).dropna().to_numpy())
+        if not np.isfinite(half):
+            single = True
+        elif mean - half <= 0:
+            noisy.append((n, nearest, mean - half, mean + half))
+    text = f"{brand} ends with more trust than every rival in {len(ahead)} of {len(names)} "
+    text += "scenarios" + (f" ({', '.join(ahead)})" if 0 < len(ahead) <= 6 else "")
+    if single:
+        return text + " on average (one replication: no interval)"
+    if len(noisy) == 1:
+        n, nearest, lo, hi = noisy[0]
+        where = f" in {n}" if len(ahead) > 1 else ""
+        return (
+            f"{text} on average, within noise{where}: the 95% interval of its lead over "
+            f"{nearest}, {lo:.3f} to {hi:.3f}, includes zero"
+        )
+    if noisy:
+        return (
+            f"{text} on average, within noise in {len(noisy)} of them "
+            f"({', '.join(n for n, *_ in noisy[:6])}{', ...' if len(noisy) > 6 else ''}): "
+            "the 95% interval of its lead over the nearest rival includes zero"
+        )
+    return text
 
 
 def _worlds_down(worlds: int, policies: int) -> bool:
@@ -580,7 +611,7 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
             "costs: detection, notification, compensation, card reissue, fines.",
         )
     )
-    fig, t = report_charts.frontier(table, brand, shown, points)
+    fig, t = report_charts.frontier(table, brand, shown, points, fixed=varies is False)
     parts.append(
         _figure(
             fig,
@@ -647,7 +678,10 @@ def build_html(res: Results, brand: str | None = None, threshold: float | None =
     )
     parts.append("<h2>Assumptions: what differs between scenarios</h2>" + _settings_html(res))
     parts.append("<h2>Provenance</h2>" + _provenance_html(res))
-    body = "\n".join(parts)
+    # every table in a box that scrolls sideways on a narrow screen (a phone), so that a table
+    # wider than the screen does not make the whole page wider than it
+    body = "\n".join(parts).replace("<table", "<div class=wide><table")
+    body = body.replace("</table>", "</table></div>")
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'

@@ -31,6 +31,7 @@ from .findings import (
     Results,
     eur,
     outcomes,
+    own_settings_vary,
     pairwise,
     trust_below_curves,
     waterfall_values,
@@ -328,10 +329,14 @@ def frontier(
     brand: str,
     shown: list[str] | None = None,
     points: pd.DataFrame | None = None,
+    fixed: bool = False,
 ) -> tuple[Figure, str]:
     """Expected net value (with 95% interval) against the 95% VaR of breach losses, one point
     per scenario; the efficient frontier (no other scenario earns more at lower VaR) joined.
-    ``points``: see `_Points` (the frontier of a sweep's points runs across worlds)."""
+    ``points``: see `_Points` (the frontier of a sweep's points runs across worlds).
+    ``fixed``: ``brand``'s own settings are the same in every scenario
+    (`sim.analysis.findings.own_settings_vary` is False), so the title speaks of scenarios
+    for the brand, not of its policies."""
     # the charted scenarios in their colours (as in every chart of the report), others grey
     shown = list(table["scenario"]) if shown is None else shown
     colours = {n: style.scenario_colours(shown).get(n, "#9a9a9a") for n in table["scenario"]}
@@ -382,6 +387,12 @@ def frontier(
             f"{', '.join(eff)} (no other point, in any world, earns more at a lower value at "
             f"risk); a point's place mixes what {brand} chooses and the world, which {brand} "
             "cannot choose"
+        )
+    elif fixed:  # the scenarios change other brands or the world, not this brand's policy
+        title = (
+            f"{pts.opening()}on the risk-return frontier for {brand}: {', '.join(eff)} (no "
+            f"other scenario gives {brand} more at a lower value at risk), though its own "
+            "settings are the same in every scenario"
         )
     else:
         title = (
@@ -437,11 +448,15 @@ def loss_exceedance(
         )
     worst = max(size, key=size.get)
     pts = _Points(points, names)
-    most = (
-        f"the most exposed of the {len(names)} charted {pts.kind}"
-        if pts.across
-        else "the most exposed policy"
-    )
+    if pts.across:
+        most = f"the most exposed of the {len(names)} charted {pts.kind}"
+    elif own_settings_vary(res, brand) is False:  # the scenarios change others, not the brand
+        most = (
+            f"the scenario that exposes {brand} most, though its own settings are the same "
+            "in every scenario"
+        )
+    else:
+        most = "the most exposed policy"
     return fig, (
         f"{pts.opening()}{brand} has a breach loss in {p_any[worst]:.0%} of the runs of "
         f"{pts.name(worst)}, {most} (mean loss {eur(size[worst][1])})"

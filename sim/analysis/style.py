@@ -262,22 +262,49 @@ def panel_grid(
     return nrows, ncols, size
 
 
-def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 150) -> bytes:
-    """The picture in ``fmt`` (png, svg, pdf) as bytes."""
+def png_provenance(manifest: dict | None = None) -> dict[str, str]:
+    """The text chunks a PNG chart carries: ``Software`` (omnitrust and its version) and, from a
+    run's ``manifest`` (`sim.runner.RunResult.manifest`, the run's ``manifest.json``), the
+    content hash and base seed of each scenario it shows (``Scenario hashes``, ``Seeds``:
+    ``name=value; ...``) and the model fingerprint, so a picture found on its own says which
+    runs drew it."""
+    from .. import __version__
+
+    out = {"Software": f"omnitrust {__version__}"}
+    scenarios = (manifest or {}).get("scenarios") or {}
+    if scenarios:
+        out["Scenario hashes"] = "; ".join(
+            f"{name}={info.get('hash')}" for name, info in scenarios.items()
+        )
+        out["Seeds"] = "; ".join(f"{name}={info.get('seed')}" for name, info in scenarios.items())
+    fingerprint = ((manifest or {}).get("versions") or {}).get("model_fingerprint")
+    if fingerprint:
+        out["Model fingerprint"] = str(fingerprint)
+    return out
+
+
+def figure_bytes(
+    fig: Figure, fmt: str = "png", dpi: int = 150, manifest: dict | None = None
+) -> bytes:
+    """The picture in ``fmt`` (png, svg, pdf) as bytes; a PNG carries `png_provenance` of
+    ``manifest`` (the run's, when the caller has it) in its text chunks."""
     buf = io.BytesIO()
     fig.savefig(
         buf,
         format=fmt,
         dpi=dpi,
-        metadata={"Software": "omnitrust"} if fmt == "png" else None,
+        metadata=png_provenance(manifest) if fmt == "png" else None,
     )
     return buf.getvalue()
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
-    """Write ``fig`` to ``path`` atomically (format from the suffix: .png, .pdf, .svg)."""
+def save_figure(
+    fig: Figure, path: str | Path, dpi: int = 150, manifest: dict | None = None
+) -> Path:
+    """Write ``fig`` to ``path`` atomically (format from the suffix: .png, .pdf, .svg); a PNG
+    carries the provenance of the run's ``manifest`` (`png_provenance`)."""
     path = Path(path)
-    return write_bytes(path, figure_bytes(fig, path.suffix.lstrip(".") or "png", dpi))
+    return write_bytes(path, figure_bytes(fig, path.suffix.lstrip(".") or "png", dpi, manifest))
 
 
 # (threshold, divisor, suffix, decimals) of `money`, largest first

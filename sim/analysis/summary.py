@@ -25,21 +25,22 @@ HEADLINE_METRICS = {  # metric -> column name in `headline`
 }
 
 
-def window_words(days: int | None) -> str:
+def window_words(days: int | None, window: int = SUMMARY_WINDOW_DAYS) -> str:
     """What the ``window`` statistic averages over a run of ``days`` days: "the last 30 days",
-    or "all 10 days" for a run shorter than the window (None: the window's own words)."""
-    if days is None or days >= SUMMARY_WINDOW_DAYS:
-        return f"the last {SUMMARY_WINDOW_DAYS} days"
+    or "all 10 days" for a run shorter than the window (None: the window's own words).
+    ``window``: the window's length, 30 days unless a chart asks for another."""
+    if days is None or days >= window:
+        return f"the last {window} days"
     return f"all {days} days"
 
 
-def window_words_of(horizons) -> str:
+def window_words_of(horizons, window: int = SUMMARY_WINDOW_DAYS) -> str:
     """`window_words` for runs of the given ``horizons`` (days): theirs when they share one,
     else the window's own words with "(all the days of a shorter run)"."""
     horizons = set(horizons)
     if len(horizons) == 1:
-        return window_words(horizons.pop())
-    return f"{window_words(None)} (all the days of a shorter run)"
+        return window_words(horizons.pop(), window)
+    return f"{window_words(None, window)} (all the days of a shorter run)"
 
 
 def summarise(timeseries: pd.DataFrame, window: int = SUMMARY_WINDOW_DAYS) -> pd.DataFrame:
