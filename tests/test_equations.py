@@ -88,8 +88,9 @@ def test_recorded_stocks_follow_their_definitions(model):
             & (pop.last_purchase[:, b] >= tau - 180)
         )
         assert got["active_customers"] == int(active.sum())
-        asked = np.unpackbits(pop.asked[:, b][:, None], axis=1).sum()
-        granted = np.unpackbits((pop.consent[:, b] & pop.asked[:, b])[:, None], axis=1).sum()
+        requests = pop.asked[:, b] & (0xFF ^ COVERT_MASK)  # (the covert bits: TOLD, 7.3 C5)
+        asked = np.unpackbits(requests[:, None], axis=1).sum()
+        granted = np.unpackbits((pop.consent[:, b] & requests)[:, None], axis=1).sum()
         assert math.isclose(got["consent_rate"], granted / asked, rel_tol=1e-12)
         assert got["subscribers"] > 0 and got["records_held"] > 0
 
@@ -157,7 +158,7 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
         )
     scope = sum(1 << DATA_TYPES.index(d) for d in aurora.policy.data_collection)
     askable = scope & int(OBSERVES[c]) & ~COVERT_MASK
-    assert askable and (pop.asked[:, b] == askable).all()
+    assert askable and ((pop.asked[:, b] & (0xFF ^ COVERT_MASK)) == askable).all()
     x, q = aurora.policy.transparency, pop.concern.astype(np.float64)
     cs, ts_ = s.consent, s.trust
     cost = np.zeros(n)
@@ -196,7 +197,10 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
     # C5: asked, the brand explains with probability x (AWARE); covert data held by a consumer who
     # is not AWARE may be noticed with probability p_covert * q * sigma_max(covert types held)
     u_p = [np.uint64(streams.consumer_state(key_p, i)) for i in range(n)]
-    aware = (aware0 != 0) | (np.array([streams.uniform(st, 2) for st in u_p]) < x)
+    told = np.array([streams.uniform(st, 2) for st in u_p]) < x
+    aware = (aware0 != 0) | told
+    # TOLD (consent given knowingly, O1's relief) only by the explanation: the covert bits of asked
+    assert ((pop.asked[:, b] & COVERT_MASK) != 0).tolist() == told.tolist()
     covert = held & COVERT_MASK
     sigma = np.array(
         [
@@ -209,6 +213,7 @@ def test_one_store_touch_asks_grants_and_personalises_by_c1_to_c3(model):
     assert noticed.any()
     cost += np.where(noticed, ts_.negative_weight * ts_.covert_evidence * sigma, 0.0)
     assert ((pop.flags[:, b] & AWARE) != 0).tolist() == (aware | noticed).tolist()
+    assert (noticed & ~told).any()  # AWARE by discovery, not told: no relief (O1)
     assert np.allclose(pop.s[:, b] - s0, cost, rtol=1e-4, atol=1e-6)
     assert (rho > 0).mean() > 0.5
 
@@ -350,9 +355,10 @@ def test_spam_share_follows_its_rule():
 
 def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     """Skill 0 (every email is spam, O1) and half an email a day (at most one). Per subscriber,
-    the negative evidence grows by w- e_spam per email, times (1 - informed_relief) if the relation
-    is AWARE (7.3 C5, 7.4), and by 10 w- e_spam more per complaint (O2, never relieved); a stale
-    address (O4) drops off the list and gets nothing."""
+    the negative evidence grows by w- e_spam per email, times (1 - informed_relief) if the brand
+    told the consumer what it collects when it asked (TOLD, 7.3 C5, 7.4), not if the consumer only
+    found out (AWARE by discovery), and by 10 w- e_spam more per complaint (O2, never relieved); a
+    stale address (O4) drops off the list and gets nothing."""
     m = copy.deepcopy(model)
     s, pop, par, lev = m.scenario, m.population, m.params, m.brand_levers
     lev.personalization_skill[:] = 0.0
@@ -361,7 +367,13 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
     # one more spam e-mail, so p_complaint = complaint_per_email (220 / 5)^2.1 ~ 0.28 (O2)
     pop.inbox[:] = 226.0
     subscribed = (pop.flags & SUBSCRIBED) != 0
+    # AWARE and TOLD set independently, so that every combination is mailed: AWARE alone (found
+    # out by a breach, a story or noticing) was relieved like TOLD until round 25
+    rng = np.random.default_rng(5)
+    pop.flags[rng.random(pop.flags.shape) < 0.5] |= AWARE
+    pop.asked[:] = np.where(rng.random(pop.asked.shape) < 0.5, COVERT_MASK, 0)
     aware = (pop.flags & AWARE) != 0
+    told = (pop.asked & COVERT_MASK) != 0
     s0 = pop.s.astype(np.float64).copy()
     counts = np.zeros_like(m._counts)
     # the spam part of s (7.9), a share of s in steps of 1/255: what the send adds to s is spam,
@@ -380,9 +392,10 @@ def test_newsletters_spam_evidence_and_unsubscribes_follow_o1_o3(model):
         sent, complaints = counts[b, EV["emails_sent"]], counts[b, EV["spam_complaints"]]
         assert 0.4 * subscribed[:, b].sum() < sent < 0.6 * subscribed[:, b].sum()
         assert complaints >= 3
-        assert (aware[:, b] & subscribed[:, b]).sum() >= 10  # the relief is in play
+        assert (told[:, b] & subscribed[:, b]).sum() >= 10  # the relief is in play
+        assert (aware[:, b] & ~told[:, b] & subscribed[:, b]).sum() >= 10  # and its absence
         # each subscriber: no email (0), one spam email (f) or one with a complaint (f + 10)
-        f = np.where(aware[:, b], 1.0 - t.informed_relief, 1.0)
+        f = np.where(told[:, b], 1.0 - t.informed_relief, 1.0)
         units = (pop.s[:, b].astype(np.float64) - s0[:, b]) / unit
         nothing = np.isclose(units, 0.0, atol=1e-4)
         spam = np.isclose(units, f, atol=1e-4)

@@ -22,7 +22,9 @@ still give the sixth fit's baseline digest, checked below), and for the lever co
 the seventh fit's revenue (security_cost, the three lever costs and net_value only, every other
 value identical, checked against the previous code), and for e-mail fatigue as each subscriber's
 memory of the brand's irrelevant mail (round 24, docs/ODD.md 7.4, O0; three e-mail defaults
-re-set by hand, docs/PARAMETERS.md): they are the independent reference that a refactor must
+re-set by hand, docs/PARAMETERS.md), and for the spam relief kept for consumers told when asked
+(TOLD, not those who only found out) with the two breach shocks fitted again (round 25, docs/ODD.md
+7.3 C5, docs/CALIBRATION.md "The eighth fit"): they are the independent reference that a refactor must
 reproduce exactly.
 
 Update them ONLY when the model is deliberately changed (a new rule, a new default, a new random
@@ -48,20 +50,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "57c9e44d8a1b0a974129412160b2421bb3f89a75eb147843cc3969aa5eb12de6"
+        "c494ef21794db928bd62766fc04a26fe80c19fb62822778208b47c2da8b36a94"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "3efa911ddd237cc9a8866b0bf7053b9ff4bc4c63d77c1767f3f95acfc0f789fe"
+        "61e7ed920f00ffcc4ce4704dd3debcf2818c6ae5706e8354b4e491d30c041671"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "549fffe8b4044effd723567811d2731b985803725449f0a32413dc2280bf66a1"
+        "31982b55f1b94082da11db0bfc9b7a71e7407d02456b740716c140cbe96c1b2d"
     ),
     # a breach tied to the store channel on day 120: consumers who learn of it shy away from
     # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
     ("store_card_skimming.toml", 1500, 180, 14): (
-        "26619221344b589b38174754a4e322f3e4ccd2c10240af7a55452915791f4152"
+        "c68991b28d551135e2555b512baad5fdada757c0f86766e880829461c38215e0"
     ),
 }
 
@@ -84,17 +86,18 @@ def test_numbers_are_unchanged(case):
 
 def test_the_pinned_sixth_defaults_give_the_sixth_fits_numbers():
     """calibration/sixth-defaults/baseline.toml pins the defaults before the seventh fit, so that
-    the fits and checks that ran on them rerun on their parameters. Its table, with the scenario
-    column named as the bundled baseline's, hashed to the baseline digest of the sixth fit's
-    defaults recorded by this module before the seventh fit was adopted (main 7f72d59,
-    d49be72d...) until the e-mail rule of round 24 changed the model; the digest below is the
-    same file on today's rules (docs/CALIBRATION.md, "The e-mail rule after the seventh fit")."""
+        the fits and checks that ran on them rerun on their parameters. Its table, with the scenario
+        column named as the bundled baseline's, hashed to the baseline digest of the sixth fit's
+        defaults recorded by this module before the seventh fit was adopted (main 7f72d59,
+        d49be72d...) until the e-mail rule of round 24 changed the model; the digest below is the
+        same file on today's rules (docs/CALIBRATION.md, "The e-mail rule after the seventh fit"; and
+    since round 25's TOLD fix, "The eighth fit")."""
     path = SCENARIOS.parent / "calibration" / "sixth-defaults" / "baseline.toml"
     sc = load_scenario(path, consumers=1500, days=120, seed=11)
     table = simulate(sc, replication=0).assign(scenario="baseline")
     text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     assert hashlib.sha256(text.encode()).hexdigest() == (
-        "597c6d2abba806bd56110e5cf2ef706eff3651f330be91abd5f75b1d75c961ab"
+        "58df1d12435c9ac05d1ac9ca2d5885c03a8673dde5443fe077315f940c8976fe"
     )
 
 

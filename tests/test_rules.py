@@ -475,8 +475,10 @@ def test_tally_counts_the_stocks_and_shares_of_7_9(n_brands):
         k = int(np.argmax(np.cumsum(counts) >= 0.1 * n))
         assert abs(got["trust_p10"][b] - (k + 1) / 50) <= 1e-12
         assert np.cumsum(counts)[k - 1] >= 0.08 * n and np.cumsum(counts)[k] < 0.125 * n
-        asked = np.unpackbits(pop.asked[:, b][:, None], axis=1).sum()
-        granted = np.unpackbits((pop.consent[:, b] & pop.asked[:, b])[:, None], axis=1).sum()
+        # the data types asked (7.3 C1); the covert bits of asked record TOLD (C5), not requests
+        requests = pop.asked[:, b] & (0xFF ^ COVERT_MASK)
+        asked = np.unpackbits(requests[:, None], axis=1).sum()
+        granted = np.unpackbits((pop.consent[:, b] & requests)[:, None], axis=1).sum()
         assert math.isclose(got["consent_rate"][b], granted / asked, rel_tol=1e-12)
     assert (got["subscribers"] == has(SUBSCRIBED).sum(axis=0)).all()
     assert (got["records_held"] == has(ACCOUNT).sum(axis=0)).all()
@@ -752,6 +754,9 @@ def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
     )
     pop.flags[rng.random((n, nb_)) < 0.5] |= SUBSCRIBED
     pop.consent[:] = rng.integers(0, 256, size=(n, nb_))
+    # told when asked (the covert bits of asked, C5) independently of AWARE: a consumer who
+    # found out by discovery (AWARE, not told) gets no relief from the spam's trust cost
+    pop.asked[:] = np.where(rng.random((n, nb_)) < 0.5, COVERT_MASK, 0)
     pop.journey_left[:] = np.where(rng.random(n) < 0.5, 0, 3)
     pop.journey_channels[:] = np.where(pop.journey_left > 0, 1, 0)
     pop.inbox[:] = rng.uniform(0.0, 20.0, size=(n, nb_))
@@ -796,7 +801,8 @@ def test_newsletters_follow_o0_to_o4_consumer_by_consumer():
                 held = 0
             value = sum(float(VALUE[d]) for d in range(8) if held & (1 << d))
             p_rel = targeting[b] * skill[b] * value  # O1
-            spam = t.spam_evidence * ((1 - t.informed_relief) if flags[i, b] & AWARE else 1.0)
+            told = before.asked[i, b] & COVERT_MASK
+            spam = t.spam_evidence * ((1 - t.informed_relief) if told else 1.0)
             exp[b, EV["emails_sent"]] += k
             exp[b, EV["marketing_cost"]] += k * o.email_cost
             for e in range(k):

@@ -71,6 +71,13 @@ VALUE = np.array([DATA_TYPE_PROPS[d].value for d in DATA_TYPES], dtype=np.float3
 CONVENIENCE = np.array([DATA_TYPE_PROPS[d].convenience for d in DATA_TYPES], dtype=np.float64)
 COVERT_MASK = sum(DATA_BIT[d] for d in DATA_TYPES if DATA_TYPE_PROPS[d].covert)
 BUNDLED_MASK = sum(DATA_BIT[d] for d in DATA_TYPES if DATA_TYPE_PROPS[d].bundled)
+# Covert types are collected without asking, so their bits of a relation's ``asked`` mask are never
+# a request: they record instead that the brand explained what it collects when it asked (TOLD,
+# consent.py C5), which only a consent round's lapse (churn.py L5, asked = 0) forgets. TOLD is
+# consent given knowingly; AWARE (a relation flag) is knowing by any route, discovery included.
+TOLD_MASK = COVERT_MASK
+ASKED_TYPES = 0xFF ^ COVERT_MASK  # the bits of ``asked`` that are requests
+assert COVERT_MASK != 0, "TOLD lives in the covert bits of asked"
 
 # ---------------------------------------------------------------------------------------------
 # Channels (brief, claim 2). Order fixes the channel index used everywhere.

@@ -30,15 +30,24 @@ On every touch between consumer i and brand b in channel c (ODD 7.3):
    consumer who is not AWARE reveals it the same way when it is disclosed (`reveal`, C6), and so
    does a media story about the brand's data practices (``reveals_covert``) for every consumer it
    reaches (`covert_surprise`, C7, called by incidents.py).
-   Irrelevant email to an AWARE subscriber costs (1 - informed_relief) of its spam evidence
-   (outreach.py, O1).
+   Irrelevant email to a subscriber the brand told, when it asked, what it collects (TOLD: consent
+   given knowingly) costs (1 - informed_relief) of its spam evidence (outreach.py, O1); learning
+   it by discovery (C5's notice, C6, C7) makes the consumer AWARE, not TOLD: no relief.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.catalogue import BUNDLED_MASK, CONVENIENCE, COVERT_MASK, DIRECT, OBSERVES, SENSITIVITY
+from ..core.catalogue import (
+    BUNDLED_MASK,
+    CONVENIENCE,
+    COVERT_MASK,
+    DIRECT,
+    OBSERVES,
+    SENSITIVITY,
+    TOLD_MASK,
+)
 from ..core.jit import njit
 from ..core.streams import uniform
 from ..state.parameters import SENSITIVE_MASK, VALUE_OF_MASK
@@ -122,6 +131,7 @@ def touch_row(
         t = trust_of(r[i, b], s[i, b], tp.prior, tp.prior_weight)
         if uniform(personal_state, 2 + slot) < x:  # C5: the brand explains what it collects
             flags[i, b] |= AWARE
+            asked[i, b] |= np.uint8(TOLD_MASK)  # consent given knowingly (O1 reads it)
         for d in range(_N_TYPES):
             bit = np.int64(1) << d
             if not (askable & bit):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
-from ..core.catalogue import CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
+from ..core.catalogue import ASKED_TYPES, CHANNELS, DIGITAL_BITS, PHYSICAL_BITS
 from ..core.constants import TRUST_BINS
 from ..core.jit import njit
 from ..state.parameters import POPCOUNT
@@ -224,6 +224,7 @@ def _tally_blocks(k0, k1, pop, par, day, part, part_hist, part_market):
 
 
 _POPCOUNT = POPCOUNT.astype(np.int64)  # set bits of every 8-bit mask, as integers
+_ASKED_TYPES = np.uint8(ASKED_TYPES)
 _HIST_LANES = 4  # histogram copies: consecutive consumers count into different ones
 _AWARE_GONE, _LIVE_CUSTOMER, _AWARE = 1, 2, 4  # bits of `_FLAG_MORE`
 
@@ -343,7 +344,7 @@ def _tally_block(pop, par, day, sums, trust_hist, market, lo, hi):
         row = aware_t[b]
         for i in range(m):
             f = flags[i, b]
-            a = asked_[i, b]
+            a = asked_[i, b] & _ASKED_TYPES  # (its covert bits record TOLD, not requests)
             packed += _FLAG_COUNTS[f]
             types += _POPCOUNT[a] + (_POPCOUNT[consent[i, b] & a] << 16)
             g = _FLAG_MORE[f]

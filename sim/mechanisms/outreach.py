@@ -21,7 +21,8 @@ every day, the fraction as a Bernoulli draw). An email is relevant with probabil
 * relevant: positive evidence e_pers * P(relevant); clicked with probability c_rel
   (``click_rate``);
 * irrelevant (spam): M_ib grows by one; negative evidence e_spam, times (1 - informed_relief)
-  for a subscriber who knowingly shared their data (AWARE, consent.py C5); a spam complaint with
+  for a subscriber who knowingly shared their data (TOLD: the brand explained what it collects
+  when it asked, consent.py C5; learning it by discovery gives no relief); a spam complaint with
   probability
       p_complaint * (R_ib / 5) ** k                                                      (O2)
   (a complaint also unsubscribes and adds 10x more spam evidence, 11x in all); clicked with
@@ -43,13 +44,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.blocks import BLOCK, block_end, n_blocks, over_blocks, reduce_blocks
-from ..core.catalogue import EMAIL
+from ..core.catalogue import EMAIL, TOLD_MASK
 from ..core.constants import EMAIL_SLOTS_PER_BRAND_DAY, SLOTS_PER_EMAIL
 from ..core.jit import njit
 from ..core.streams import consumer_state, uniform
 from ..state.day import Day
 from ..state.parameters import VALUE_OF_MASK
-from ..state.population import AWARE, SUBSCRIBED
+from ..state.population import SUBSCRIBED
 from .consent import held_mask
 from .metrics import Event
 from .trust import add_positive, add_spam
@@ -110,7 +111,7 @@ def _send_block(pop, brands, par, key, counts, lo, hi):
             click_irrelevant = par.outreach.click_rate * par.outreach.irrelevant_click_ratio
             per_month = par.derived.inbox_per_month  # O2-O3 read the memory as a monthly rate
             spam = par.trust.spam_evidence
-            if pop.flags[i, b] & AWARE:  # knowingly shared: not surprised (consent.py, C5)
+            if pop.asked[i, b] & TOLD_MASK:  # knowingly shared: told when asked (consent.py C5)
                 spam *= 1.0 - par.trust.informed_relief
             counts[b, Event.emails_sent] += k
             counts[b, Event.marketing_cost] += k * par.outreach.email_cost

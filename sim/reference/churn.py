@@ -42,4 +42,5 @@ class ChurnRules:
             if rel.asked and self.random.random() < 1.0 / brand.consent_refresh_days:  # L5
                 rel.asked = set()  # the consent round lapses: the brand will ask again
                 rel.aware = False  # what the consumer was told belongs to the round (C5)
+                rel.told = False
                 brand.counts["consent_lapses"] += 1

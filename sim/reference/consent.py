@@ -37,6 +37,7 @@ class ConsentRules:
             c = sc.consent
             if self.random.random() < x:  # C5: the brand explains what it collects and why
                 rel.aware = True
+                rel.told = True  # consent given knowingly (O1's relief)
             for d in sorted(askable, key=DATA_TYPES.index):
                 rel.asked.add(d)
                 brand.counts["consent_requests"] += 1

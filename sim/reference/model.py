@@ -49,6 +49,7 @@ class Relation:
     harm_kind: frozenset = frozenset()
     harm_unattributable: bool = False
     aware: bool = False  # knows what the brand collects, covert types included (C5)
+    told: bool = False  # was told so when asked: consent given knowingly (C5; O1's relief)
     spam: float = 0.0  # the part of s from the brand's irrelevant mail (7.9, spam losses)
 
 

@@ -35,7 +35,7 @@ class OutreachRules:
                     rel.r += tr.personalization_evidence * p_relevant
                 else:  # spam; a consumer who knowingly shared is less surprised (O1)
                     rel.inbox += 1.0
-                    spam = tr.spam_evidence * (1.0 - tr.informed_relief * rel.aware)
+                    spam = tr.spam_evidence * (1.0 - tr.informed_relief * rel.told)
                     self.negative(b, spam)
                     rel.spam += tr.negative_weight * spam  # the spam part of s (7.9)
                     p_complaint = (

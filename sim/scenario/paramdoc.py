@@ -53,7 +53,13 @@ CALIBRATION_COMMAND = (
 )
 """The command of the committed fit, as docs/CALIBRATION.md ("The fit of the bundled defaults")
 gives it (its outputs were copied to docs/calibration/); quoted in the basis cell of every
-fitted parameter."""
+fitted parameter that no later fit set (a parameter's `fit`, `BREACH_FIT_COMMAND`)."""
+
+BREACH_FIT_COMMAND = (
+    "omnitrust calibrate calibration/breach.toml --out results/breach-fit --workers 2"
+)
+"""The eighth fit (round 25): the two breach shocks fitted again after the TOLD fix, the other
+parameters of the bundled fit held at its estimate; its outputs are in docs/calibration/eighth/."""
 
 
 def fitted_paths(root: Path | None = None) -> set[str]:
@@ -77,7 +83,7 @@ def basis(field: FieldInfo) -> str:
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     how = str(extra.get("basis", ""))
     if how == "fitted":
-        return f"fitted (`{CALIBRATION_COMMAND}`)"
+        return f"fitted (`{extra.get('fit', CALIBRATION_COMMAND)}`)"
     return how
 
 
