@@ -50,20 +50,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # scenario file, consumers, days, seed -> SHA-256 of the tidy table
 CASES = {
     ("baseline.toml", 1500, 120, 11): (
-        "c494ef21794db928bd62766fc04a26fe80c19fb62822778208b47c2da8b36a94"
+        "3745a31244056b9d7f9669f5777b6e3aff17d3e8c36089991278b5e76c09b010"
     ),
     # a scheduled breach on day 120 (brief, claim 11)
     ("breach_data_maximalist.toml", 1500, 180, 12): (
-        "61e7ed920f00ffcc4ce4704dd3debcf2818c6ae5706e8354b4e491d30c041671"
+        "04f8b83bd459a16630321b4474b1f9d0a8d605ea01833a9668eb6fbda21c6bd3"
     ),
     # a third-party (social-login) leak on day 100, harm not attributable to one brand
     ("social_login_leak.toml", 1500, 150, 13): (
-        "31982b55f1b94082da11db0bfc9b7a71e7407d02456b740716c140cbe96c1b2d"
+        "2b390987dff2127799419a1e3d9526e6ebb7eda5a8519c268fdf4347ce28fee0"
     ),
     # a breach tied to the store channel on day 120: consumers who learn of it shy away from
     # the brand's stores (channel wariness, I8; the `wary` arrays a newcomer must not inherit)
     ("store_card_skimming.toml", 1500, 180, 14): (
-        "c68991b28d551135e2555b512baad5fdada757c0f86766e880829461c38215e0"
+        "10fc020fb5964bf2b1ad031514aa0629fa1ed657e52d7676134d9e05842d8c50"
     ),
 }
 
