@@ -103,3 +103,15 @@ def as_a_terminal_starts_it() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def benchmark_module(name: str):
+    """``benchmarks/<name>.py`` imported as a module (the benchmarks are scripts, not a package),
+    so that tests can check their pure functions."""
+    import importlib.util
+
+    path = ROOT / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -832,13 +832,9 @@ def test_the_tornado_shows_both_ends_and_ranks_by_the_farther_one():
 
 # ----------------------------------------------------------------------------- recovery coverage
 def _recovery_coverage_module():
-    import importlib.util
+    from .conftest import benchmark_module
 
-    path = ROOT / "benchmarks" / "recovery_coverage.py"
-    spec = importlib.util.spec_from_file_location("recovery_coverage", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("recovery_coverage")
 
 
 def test_recovery_coverage_counts_the_intervals_that_cover_the_truth():

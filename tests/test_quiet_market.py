@@ -5,7 +5,6 @@ expected values worked out by hand."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from types import SimpleNamespace
 
@@ -13,15 +12,11 @@ import numpy as np
 
 from sim.mechanisms.metrics import STOCKS
 
-from .conftest import ROOT
+from .conftest import benchmark_module
 
 
 def _quiet_market():
-    path = ROOT / "benchmarks" / "quiet_market.py"
-    spec = importlib.util.spec_from_file_location("quiet_market", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("quiet_market")
 
 
 def test_change_se_is_the_standard_error_of_the_replications_changes():
